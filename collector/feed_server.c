@@ -1,0 +1,604 @@
+/*
+ * Feed connections. Each connection keeps a ring of reply slots, one per
+ * line read, filled either at once (validation errors) or when Redis
+ * answers; slots are flushed from the head only when done, which keeps the
+ * replies in line order whatever order the work completes in. Replies from
+ * Redis arrive in submit order (one connection), so the oldest awaiting slot
+ * of a connection is always the one a reply belongs to.
+ */
+#include "feed_server.h"
+#include "bp_apply.h"
+#include "bp_buf.h"
+#include "bp_codec.h"
+#include "bp_lines.h"
+#include "bp_log.h"
+#include "bp_time.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define READ_CHUNK        65536
+#define MAX_UNSENT_BYTES  (1u << 20) /* pause reading while more replies than this wait */
+#define APPLY_MAX_PENDING 65536      /* changes waiting for Redis, all connections */
+#define REPLY_MAX         2048
+
+typedef enum { SLOT_AWAITING = 1, SLOT_DONE } slot_state_t;
+
+typedef struct {
+    slot_state_t state;
+    int64_t seq;
+    char *text; /* reply line with its newline, malloc'd */
+    size_t len;
+} slot_t;
+
+typedef struct conn {
+    uv_tcp_t tcp;
+    bp_feed_server_t *fs;
+    struct conn *prev, *next;
+    bp_lines_t lines;
+    slot_t *slots;
+    size_t cap;
+    uint64_t head, tail; /* absolute slot numbers; slot i lives at i % cap */
+    uint64_t awaiting_from; /* oldest slot that may be awaiting Redis */
+    size_t awaiting;
+    size_t unsent;        /* reply bytes handed to libuv, not yet written */
+    int64_t last_active_ms;
+    bool reading, drained, eof, closed, paused;
+    char peer[64];
+} conn_t;
+
+struct bp_feed_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_timer_t sweep;
+    const bp_settings_t *s;
+    const bp_registry_t *reg;
+    bp_apply_t *apply;
+    conn_t *conns; /* open connections */
+    size_t n_conns;
+    size_t paused; /* connections waiting for room in the apply queue */
+    int port;
+    bool closing;
+    int parts_open; /* listener, sweep timer, apply: closed on shutdown */
+    size_t handles; /* connection handles not yet released */
+    void (*on_closed)(void *);
+    void *closed_data;
+    bp_feed_stats_t stats;
+    char read_buf[READ_CHUNK];
+    bool read_buf_busy;
+    bp_buf_t reply;
+};
+
+static void process(conn_t *c);
+static void conn_close(conn_t *c);
+
+/* -- replies --------------------------------------------------------------- */
+
+static slot_t *slot_at(conn_t *c, uint64_t i) {
+    return &c->slots[i % c->cap];
+}
+
+static void slot_fill(bp_feed_server_t *fs, slot_t *sl, bp_buf_t *b) {
+    bp_buf_putc(b, '\n');
+    sl->len = b->len;
+    sl->text = b->failed ? NULL : malloc(b->len);
+    if (sl->text) {
+        memcpy(sl->text, bp_buf_data(b), b->len);
+    } else {
+        static const char oom[] = "{\"ok\":false,\"seq\":null,\"error\":\"internal\",\"message\":\"out of memory\"}\n";
+        sl->text = strdup(oom);
+        sl->len = sl->text ? sizeof oom - 1 : 0;
+    }
+    sl->state = SLOT_DONE;
+    fs->stats.lines++;
+}
+
+static void put_seq(bp_buf_t *b, int64_t seq) {
+    bp_buf_puts(b, ",\"seq\":");
+    if (seq >= 0) bp_json_int(b, seq);
+    else bp_buf_puts(b, "null");
+}
+
+static void reply_error(bp_feed_server_t *fs, slot_t *sl, int64_t seq, const char *code,
+                        const char *field, const char *message) {
+    bp_buf_t *b = &fs->reply;
+    bp_buf_reset(b);
+    bp_buf_puts(b, "{\"ok\":false");
+    put_seq(b, seq);
+    bp_buf_puts(b, ",\"error\":");
+    bp_json_cstr(b, code);
+    if (field && *field) {
+        bp_buf_puts(b, ",\"field\":");
+        bp_json_cstr(b, field);
+    }
+    bp_buf_puts(b, ",\"message\":");
+    bp_json_cstr(b, message);
+    bp_buf_putc(b, '}');
+    slot_fill(fs, sl, b);
+}
+
+static void reply_ok(bp_feed_server_t *fs, slot_t *sl, int64_t seq, uint64_t offset, bool dup) {
+    bp_buf_t *b = &fs->reply;
+    bp_buf_reset(b);
+    bp_buf_puts(b, "{\"ok\":true");
+    put_seq(b, seq);
+    bp_buf_puts(b, ",\"offset\":");
+    bp_json_int(b, (int64_t)offset);
+    if (dup) bp_buf_puts(b, ",\"duplicate\":true");
+    bp_buf_putc(b, '}');
+    slot_fill(fs, sl, b);
+}
+
+typedef struct {
+    uv_write_t req;
+    conn_t *c;
+    size_t len;
+    char data[];
+} write_t;
+
+static void maybe_free(conn_t *c);
+
+static void on_written(uv_write_t *req, int status) {
+    write_t *w = (write_t *)req;
+    conn_t *c = w->c;
+    c->unsent -= w->len;
+    free(w);
+    if (status < 0) {
+        conn_close(c);
+        maybe_free(c);
+        return;
+    }
+    if (!c->closed) process(c); /* reading may resume now */
+    maybe_free(c);
+}
+
+/* Writes every done slot at the head, as one buffer. */
+static void flush(conn_t *c) {
+    size_t total = 0;
+    uint64_t i = c->head;
+    while (i < c->tail && slot_at(c, i)->state == SLOT_DONE) total += slot_at(c, i++)->len;
+    if (i == c->head) return;
+    write_t *w = c->closed ? NULL : malloc(sizeof *w + total);
+    size_t off = 0;
+    for (; c->head < i; c->head++) {
+        slot_t *sl = slot_at(c, c->head);
+        if (w) memcpy(w->data + off, sl->text, sl->len);
+        off += sl->len;
+        free(sl->text);
+        memset(sl, 0, sizeof *sl);
+    }
+    if (!w) {
+        if (!c->closed) conn_close(c); /* out of memory: drop the client */
+        return;
+    }
+    w->c = c;
+    w->len = total;
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)total);
+    c->unsent += total;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
+        c->unsent -= total;
+        free(w);
+        conn_close(c);
+    }
+}
+
+/* -- lines ------------------------------------------------------------------ */
+
+static void handle_line(conn_t *c, const char *line, size_t len) {
+    bp_feed_server_t *fs = c->fs;
+    slot_t *sl = slot_at(c, c->tail++);
+    memset(sl, 0, sizeof *sl);
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
+    if (i == len) {
+        fs->stats.invalid++;
+        reply_error(fs, sl, -1, "bad_json", "", "empty line: expected one JSON object per line");
+        return;
+    }
+    bp_change_t ch;
+    bp_error_t err;
+    bp_error_clear(&err);
+    if (bp_codec_parse_feed(line, len, fs->reg, bp_time_now_ms(),
+                            (int64_t)fs->s->collector_max_future_skew_s * 1000, &ch, &err)) {
+        fs->stats.invalid++;
+        reply_error(fs, sl, ch.seq, err.code, err.field, err.message);
+        return;
+    }
+    int rc = bp_apply_submit(fs->apply, &ch, -1, c);
+    if (rc == 0) {
+        sl->state = SLOT_AWAITING;
+        sl->seq = ch.seq;
+        c->awaiting++;
+        return;
+    }
+    fs->stats.unavailable++;
+    reply_error(fs, sl, ch.seq, "unavailable", "",
+                rc == -2 ? "the collector is overloaded; resend this line later"
+                         : "storage (Redis) is unavailable; resend this line later with the same seq");
+}
+
+static void update_reading(conn_t *c);
+
+/* Takes lines while there is room for their replies, then flushes. */
+static void process(conn_t *c) {
+    bp_feed_server_t *fs = c->fs;
+    while (!c->closed && c->tail - c->head < c->cap) {
+        if (bp_apply_up(fs->apply) && bp_apply_room(fs->apply) == 0) {
+            if (!c->paused) {
+                c->paused = true;
+                fs->paused++;
+            }
+            break;
+        }
+        const char *line;
+        size_t len;
+        bp_lines_result_t r = bp_lines_next(&c->lines, &line, &len);
+        if (r == BP_LINES_NONE) {
+            c->drained = true;
+            if (c->eof && bp_lines_pending(&c->lines) > 0) {
+                /* the peer closed after an unterminated last line: answer it too */
+                if (bp_lines_push(&c->lines, "\n", 1) == 0) continue;
+            }
+            break;
+        }
+        c->drained = false;
+        if (r == BP_LINES_TOO_LONG) {
+            slot_t *sl = slot_at(c, c->tail++);
+            memset(sl, 0, sizeof *sl);
+            char msg[128];
+            snprintf(msg, sizeof msg, "line longer than %d bytes; it was skipped",
+                     fs->s->collector_max_line_bytes);
+            fs->stats.invalid++;
+            reply_error(fs, sl, -1, "line_too_long", "", msg);
+            continue;
+        }
+        handle_line(c, line, len);
+    }
+    flush(c);
+    update_reading(c);
+}
+
+/* -- connections -------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    conn_t *c = h->data;
+    (void)suggested;
+    /* one shared read buffer: each read is pushed into the line buffer at once */
+    if (c->fs->read_buf_busy) {
+        *buf = uv_buf_init(NULL, 0);
+        return;
+    }
+    c->fs->read_buf_busy = true;
+    *buf = uv_buf_init(c->fs->read_buf, READ_CHUNK);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+    conn_t *c = s->data;
+    if (buf->base == c->fs->read_buf) c->fs->read_buf_busy = false;
+    if (nread == 0) return;
+    if (nread < 0) {
+        if (nread == UV_EOF) {
+            c->eof = true;
+            process(c);
+            maybe_free(c);
+        } else {
+            conn_close(c);
+            maybe_free(c);
+        }
+        return;
+    }
+    c->last_active_ms = bp_time_now_ms();
+    if (bp_lines_push(&c->lines, buf->base, (size_t)nread)) {
+        /* cannot happen while reading only when drained; be safe anyway */
+        bp_warn("feed %s: line buffer overrun, closing", c->peer);
+        conn_close(c);
+        return;
+    }
+    process(c);
+}
+
+static void update_reading(conn_t *c) {
+    bool want = !c->closed && !c->eof && !c->paused && c->drained &&
+                c->tail - c->head < c->cap && c->unsent < MAX_UNSENT_BYTES;
+    if (want && !c->reading) {
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = true;
+    } else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    /* a peer that sent EOF and has all its answers is done */
+    if (c->eof && !c->closed && c->head == c->tail && c->unsent == 0 && c->drained) conn_close(c);
+}
+
+static void check_closed(bp_feed_server_t *fs) {
+    if (!fs->closing || fs->parts_open || fs->handles) return;
+    void (*cb)(void *) = fs->on_closed;
+    void *data = fs->closed_data;
+    bp_buf_free(&fs->reply);
+    free(fs);
+    if (cb) cb(data);
+}
+
+static void on_conn_closed(uv_handle_t *h) {
+    conn_t *c = h->data;
+    bp_feed_server_t *fs = c->fs;
+    c->tcp.data = NULL; /* marks the handle released */
+    fs->handles--;
+    maybe_free(c);
+    check_closed(fs);
+}
+
+static void unlink_conn(conn_t *c) {
+    bp_feed_server_t *fs = c->fs;
+    if (c->prev) c->prev->next = c->next;
+    else if (fs->conns == c) fs->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void conn_close(conn_t *c) {
+    if (c->closed) return;
+    bp_feed_server_t *fs = c->fs;
+    c->closed = true;
+    if (c->paused) {
+        c->paused = false;
+        fs->paused--;
+    }
+    unlink_conn(c);
+    fs->n_conns--;
+    fs->stats.open = fs->n_conns;
+    bp_debug("feed %s: closed", c->peer);
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+/* Frees a connection once its handle is released and no Redis reply or
+ * write still refers to it. */
+static void maybe_free(conn_t *c) {
+    if (!c->closed || c->tcp.data || c->awaiting || c->unsent) return;
+    for (uint64_t i = c->head; i < c->tail; i++) free(slot_at(c, i)->text);
+    bp_lines_free(&c->lines);
+    free(c->slots);
+    free(c);
+}
+
+static void resume_paused(bp_feed_server_t *fs) {
+    if (!fs->paused || bp_apply_room(fs->apply) < APPLY_MAX_PENDING / 2) return;
+    for (conn_t *c = fs->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->paused) continue;
+        c->paused = false;
+        fs->paused--;
+        process(c);
+    }
+}
+
+static void on_applied(void *privdata, const bp_apply_result_t *res) {
+    conn_t *c = privdata;
+    bp_feed_server_t *fs = c->fs;
+    uint64_t i = c->awaiting_from;
+    while (i < c->tail && slot_at(c, i)->state != SLOT_AWAITING) i++;
+    if (i == c->tail) {
+        bp_error("feed %s: a reply from Redis with no line waiting for it", c->peer);
+        return;
+    }
+    c->awaiting_from = i + 1;
+    c->awaiting--;
+    slot_t *sl = slot_at(c, i);
+    char msg[160];
+    switch (res->status) {
+    case BP_APPLY_OK:
+        fs->stats.accepted++;
+        reply_ok(fs, sl, sl->seq, res->offset, false);
+        break;
+    case BP_APPLY_DUP:
+        fs->stats.duplicates++;
+        reply_ok(fs, sl, sl->seq, res->offset, true);
+        break;
+    case BP_APPLY_OUT_OF_ORDER: {
+        char when[32];
+        bp_time_format(res->stored_at, when);
+        snprintf(msg, sizeof msg, "at is older than the last accepted report (%s); not applied",
+                 when);
+        fs->stats.invalid++;
+        reply_error(fs, sl, sl->seq, "out_of_order", "at", msg);
+        break;
+    }
+    case BP_APPLY_CONFLICT:
+        reply_error(fs, sl, sl->seq, "conflict", "", "version conflict; not applied");
+        break;
+    case BP_APPLY_UNAVAILABLE:
+        fs->stats.unavailable++;
+        reply_error(fs, sl, sl->seq, "unavailable", "",
+                    "storage (Redis) was lost before it confirmed this line; resend it with the "
+                    "same seq");
+        break;
+    case BP_APPLY_FAILED:
+        fs->stats.unavailable++;
+        reply_error(fs, sl, sl->seq, "unavailable", "",
+                    "storage (Redis) refused the change; resend this line later with the same seq");
+        break;
+    }
+    if (!c->closed) process(c);
+    maybe_free(c);
+    resume_paused(fs);
+}
+
+typedef struct {
+    uv_tcp_t tcp;
+    uv_write_t req;
+} reject_t;
+
+static void on_reject_closed(uv_handle_t *h) {
+    free(h->data);
+}
+
+static void on_reject_written(uv_write_t *req, int status) {
+    (void)status;
+    reject_t *r = req->data;
+    uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
+}
+
+static void reject(bp_feed_server_t *fs) {
+    static char msg[256];
+    reject_t *r = malloc(sizeof *r);
+    if (!r) return;
+    uv_tcp_init(fs->loop, &r->tcp);
+    r->tcp.data = r;
+    r->req.data = r;
+    if (uv_accept((uv_stream_t *)&fs->listener, (uv_stream_t *)&r->tcp) != 0) {
+        uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
+        return;
+    }
+    fs->stats.rejected++;
+    int n = snprintf(msg, sizeof msg,
+                     "{\"ok\":false,\"seq\":null,\"error\":\"too_many_connections\",\"message\":"
+                     "\"the collector serves at most %d connections; retry later\"}\n",
+                     fs->s->collector_max_connections);
+    uv_buf_t buf = uv_buf_init(msg, (unsigned)n);
+    if (uv_write(&r->req, (uv_stream_t *)&r->tcp, &buf, 1, on_reject_written) < 0)
+        uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+    bp_feed_server_t *fs = server->data;
+    if (status < 0 || fs->closing) return;
+    if (fs->n_conns >= (size_t)fs->s->collector_max_connections) {
+        reject(fs);
+        return;
+    }
+    conn_t *c = calloc(1, sizeof *c);
+    if (!c) return;
+    c->fs = fs;
+    c->cap = (size_t)fs->s->collector_max_inflight;
+    c->slots = calloc(c->cap, sizeof *c->slots);
+    if (!c->slots || bp_lines_init(&c->lines, (size_t)fs->s->collector_max_line_bytes, READ_CHUNK)) {
+        free(c->slots);
+        bp_lines_free(&c->lines);
+        free(c);
+        return;
+    }
+    uv_tcp_init(fs->loop, &c->tcp);
+    c->tcp.data = c;
+    fs->handles++;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        c->closed = true;
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    struct sockaddr_storage sa;
+    int salen = sizeof sa;
+    snprintf(c->peer, sizeof c->peer, "?");
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &salen) == 0) {
+        char ip[48] = "?";
+        int port = 0;
+        if (sa.ss_family == AF_INET) {
+            uv_ip4_name((struct sockaddr_in *)&sa, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+        } else if (sa.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&sa, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+        }
+        snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+    }
+    c->last_active_ms = bp_time_now_ms();
+    c->drained = true;
+    c->next = fs->conns;
+    if (fs->conns) fs->conns->prev = c;
+    fs->conns = c;
+    fs->n_conns++;
+    fs->stats.connections++;
+    fs->stats.open = fs->n_conns;
+    bp_debug("feed %s: connected", c->peer);
+    update_reading(c);
+}
+
+static void on_sweep(uv_timer_t *t) {
+    bp_feed_server_t *fs = t->data;
+    int64_t now = bp_time_now_ms();
+    int64_t idle = (int64_t)fs->s->collector_idle_timeout_s * 1000;
+    for (conn_t *c = fs->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->awaiting && now - c->last_active_ms > idle) {
+            bp_info("feed %s: idle for %d s, closing", c->peer, fs->s->collector_idle_timeout_s);
+            conn_close(c);
+            maybe_free(c);
+        }
+    }
+    resume_paused(fs);
+}
+
+bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
+                                        const bp_registry_t *reg) {
+    bp_feed_server_t *fs = calloc(1, sizeof *fs);
+    if (!fs) return NULL;
+    fs->loop = loop;
+    fs->s = s;
+    fs->reg = reg;
+    bp_buf_init(&fs->reply, 0, REPLY_MAX);
+    fs->apply = bp_apply_create(loop, s, reg, APPLY_MAX_PENDING, on_applied);
+    if (!fs->apply) {
+        free(fs);
+        return NULL;
+    }
+    struct sockaddr_storage addr;
+    int rc = uv_ip4_addr(s->collector_host, s->collector_port, (struct sockaddr_in *)&addr);
+    if (rc) rc = uv_ip6_addr(s->collector_host, s->collector_port, (struct sockaddr_in6 *)&addr);
+    uv_tcp_init(loop, &fs->listener);
+    fs->listener.data = fs;
+    if (rc == 0) rc = uv_tcp_bind(&fs->listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&fs->listener, 511, on_connection);
+    if (rc) {
+        bp_error("collector: cannot listen on %s:%d: %s", s->collector_host, s->collector_port,
+                 uv_strerror(rc));
+        /* caller closes the loop; release what we made */
+        uv_close((uv_handle_t *)&fs->listener, NULL);
+        bp_apply_close(fs->apply, NULL, NULL);
+        bp_buf_free(&fs->reply);
+        free(fs);
+        return NULL;
+    }
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    uv_tcp_getsockname(&fs->listener, (struct sockaddr *)&bound, &blen);
+    fs->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+    uv_timer_init(loop, &fs->sweep);
+    fs->sweep.data = fs;
+    uv_timer_start(&fs->sweep, on_sweep, 1000, 1000);
+    return fs;
+}
+
+int bp_feed_server_port(const bp_feed_server_t *fs) {
+    return fs->port;
+}
+
+void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out) {
+    *out = fs->stats;
+    out->open = fs->n_conns;
+}
+
+static void on_part_closed(uv_handle_t *h) {
+    bp_feed_server_t *fs = h->data;
+    fs->parts_open--;
+    check_closed(fs);
+}
+
+static void on_apply_closed(void *p) {
+    bp_feed_server_t *fs = p;
+    fs->parts_open--;
+    check_closed(fs);
+}
+
+void bp_feed_server_close(bp_feed_server_t *fs, void (*on_closed)(void *), void *data) {
+    fs->closing = true;
+    fs->on_closed = on_closed;
+    fs->closed_data = data;
+    fs->parts_open = 3;
+    uv_close((uv_handle_t *)&fs->listener, on_part_closed);
+    uv_timer_stop(&fs->sweep);
+    uv_close((uv_handle_t *)&fs->sweep, on_part_closed);
+    while (fs->conns) conn_close(fs->conns);
+    bp_apply_close(fs->apply, on_apply_closed, fs);
+}

@@ -1,0 +1,92 @@
+/*
+ * bp-collector: accepts bed-status and 115 fleet feeds on TCP and applies
+ * them to Redis. Usage: bp-collector [--settings FILE]. Stops cleanly on
+ * SIGINT/SIGTERM: stops listening, answers nothing more, closes Redis.
+ */
+#include "bp_config.h"
+#include "bp_log.h"
+#include "feed_server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+extern char **environ;
+
+typedef struct {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    bp_feed_server_t *fs;
+    bool stopping;
+} app_t;
+
+static void on_closed(void *data) {
+    (void)data;
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+    app_t *app = s->data;
+    if (app->stopping) return;
+    app->stopping = true;
+    bp_info("signal %d: shutting down", signum);
+    uv_close((uv_handle_t *)&app->sigint, NULL);
+    uv_close((uv_handle_t *)&app->sigterm, NULL);
+    bp_feed_server_close(app->fs, on_closed, app);
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: bp-collector [--settings FILE]\n"
+                    "Settings: config/settings.json, overridden by BP_<SECTION>_<KEY> variables.\n");
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 0;
+        }
+        if ((strcmp(argv[i], "--settings") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "bp-collector: unknown argument \"%s\"\n", argv[i]);
+        usage();
+        return 2;
+    }
+    const char *lvl = getenv("BP_LOG_LEVEL");
+    bp_log_init("collector", lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
+    signal(SIGPIPE, SIG_IGN);
+
+    static bp_config_t cfg;
+    bp_error_t err;
+    bp_error_clear(&err);
+    if (bp_config_load(&cfg, argc, argv, environ, &err)) {
+        bp_error("configuration error [%s%s%s]: %s", err.code, err.field[0] ? " " : "", err.field,
+                 err.message);
+        return 1;
+    }
+    static app_t app;
+    uv_loop_init(&app.loop);
+    app.fs = bp_feed_server_create(&app.loop, &cfg.settings, &cfg.registry);
+    if (!app.fs) {
+        bp_config_free(&cfg);
+        return 1;
+    }
+    bp_info("listening on %s:%d (registry: %zu hospitals, %zu ambulances)",
+            cfg.settings.collector_host, bp_feed_server_port(app.fs), cfg.registry.n_hospitals,
+            cfg.registry.n_units);
+    uv_signal_init(&app.loop, &app.sigint);
+    uv_signal_init(&app.loop, &app.sigterm);
+    app.sigint.data = app.sigterm.data = &app;
+    uv_signal_start(&app.sigint, on_signal, SIGINT);
+    uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+
+    uv_run(&app.loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(&app.loop);
+    if (rc) bp_warn("loop closed with handles still open: %s", uv_strerror(rc));
+    bp_config_free(&cfg);
+    bp_info("stopped");
+    return 0;
+}

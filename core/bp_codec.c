@@ -1,0 +1,1035 @@
+/* JSON readers (cJSON) and the writers of the stored format. */
+#include "bp_codec.h"
+#include "bp_time.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PATH 96
+
+/* -- small helpers ------------------------------------------------------- */
+
+static const char *type_name(const cJSON *v) {
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsBool(v)) return "a boolean";
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsArray(v)) return "an array";
+    if (cJSON_IsObject(v)) return "an object";
+    return "invalid";
+}
+
+/* out = parent "." name, truncated to MAX_PATH - 1 bytes (paths are for
+ * messages; a truncated path is still useful). */
+static void join(char *out, const char *parent, const char *name) {
+    size_t n = 0;
+    for (const char *p = parent; p && *p && n < MAX_PATH - 1; p++) out[n++] = *p;
+    if (n && n < MAX_PATH - 1) out[n++] = '.';
+    for (const char *p = name; p && *p && n < MAX_PATH - 1; p++) out[n++] = *p;
+    out[n] = '\0';
+}
+
+/* Parses the whole of (text, len) as one JSON value; trailing bytes other
+ * than whitespace are an error. */
+static cJSON *parse_all(const char *text, size_t len, bp_error_t *err) {
+    if (len == 0) {
+        bp_error_set(err, "bad_json", "", "empty input: expected one JSON object");
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        long pos = at && at >= text && at <= text + len ? (long)(at - text) : -1;
+        bp_error_set(err, "bad_json", "", "malformed JSON near byte %ld", pos);
+        return NULL;
+    }
+    if (end) {
+        while (end < text + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+            end++;
+        if (end < text + len) {
+            cJSON_Delete(root);
+            bp_error_set(err, "bad_json", "", "unexpected bytes after the JSON value at byte %ld",
+                         (long)(end - text));
+            return NULL;
+        }
+    }
+    return root;
+}
+
+/* Checks an object's keys against a list; fails on unknown or repeated keys.
+ * Returns a bitmask of which listed keys are present. */
+static int check_keys(const cJSON *obj, const char *path, const char *const *names, size_t n,
+                      unsigned *present, bp_error_t *err) {
+    *present = 0;
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        size_t i = 0;
+        while (i < n && strcmp(names[i], it->string) != 0) i++;
+        char p[MAX_PATH];
+        join(p, path, it->string);
+        if (i == n) {
+            char shown[40];
+            snprintf(shown, sizeof shown, "%s", it->string);
+            return bp_error_set(err, "unknown_field", p, "unknown field \"%s\"%s%s", shown,
+                                path && *path ? " in " : "", path ? path : "");
+        }
+        if (*present & (1u << i))
+            return bp_error_set(err, "duplicate_field", p, "field %s appears more than once", p);
+        *present |= 1u << i;
+    }
+    return 0;
+}
+
+static int want_object(const cJSON *v, const char *path, bp_error_t *err) {
+    if (!cJSON_IsObject(v))
+        return bp_error_set(err, "wrong_type", path, "%s must be an object, got %s",
+                            *path ? path : "the message", type_name(v));
+    return 0;
+}
+
+static int get_int(const cJSON *v, const char *path, int64_t lo, int64_t hi, int64_t *out,
+                   bp_error_t *err) {
+    if (!cJSON_IsNumber(v))
+        return bp_error_set(err, "wrong_type", path, "%s must be an integer, got %s", path,
+                            type_name(v));
+    double d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d))
+        return bp_error_set(err, "wrong_type", path, "%s must be a whole number", path);
+    if (d < (double)lo || d > (double)hi)
+        return bp_error_set(err, "out_of_range", path, "%s must be from %lld to %lld, got %.0f",
+                            path, (long long)lo, (long long)hi, d);
+    *out = (int64_t)d;
+    return 0;
+}
+
+static int get_num(const cJSON *v, const char *path, double lo, double hi, double *out,
+                   bp_error_t *err) {
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return bp_error_set(err, "wrong_type", path, "%s must be a number, got %s", path,
+                            type_name(v));
+    if (v->valuedouble < lo || v->valuedouble > hi)
+        return bp_error_set(err, "out_of_range", path, "%s must be from %g to %g, got %g", path,
+                            lo, hi, v->valuedouble);
+    *out = v->valuedouble;
+    return 0;
+}
+
+/* A string field checked for UTF-8, control characters and length. */
+static int get_text(const cJSON *v, const char *path, size_t max, char *out, size_t out_len,
+                    bp_error_t *err) {
+    if (!cJSON_IsString(v))
+        return bp_error_set(err, "wrong_type", path, "%s must be a string, got %s", path,
+                            type_name(v));
+    size_t n = strlen(v->valuestring);
+    if (n > max)
+        return bp_error_set(err, "too_long", path, "%s must be at most %zu bytes, got %zu", path,
+                            max, n);
+    if (!bp_is_clean_text(v->valuestring, n, max))
+        return bp_error_set(err, "bad_string", path,
+                            "%s must be valid UTF-8 without control or bidi-override characters",
+                            path);
+    if (n >= out_len) n = out_len - 1;
+    memcpy(out, v->valuestring, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int get_time(const cJSON *v, const char *path, int64_t *out, bp_error_t *err) {
+    if (!cJSON_IsString(v) || bp_time_parse(v->valuestring, strlen(v->valuestring), out))
+        return bp_error_set(err, "bad_time", path,
+                            "%s must be an RFC 3339 time with a zone, e.g. "
+                            "\"2026-11-22T08:00:00+07:00\"",
+                            path);
+    return 0;
+}
+
+/* -- feed lines ---------------------------------------------------------- */
+
+enum { F_TYPE, F_SOURCE, F_SEQ, F_AT, F_HOSPITAL, F_BEDS, F_ED };
+static const char *const beds_keys[] = {"type", "source", "seq", "at", "hospital", "beds", "ed"};
+
+enum { A_TYPE, A_SOURCE, A_SEQ, A_AT, A_ID, A_STATUS, A_LAT, A_LON, A_HEADING, A_SPEED, A_DEST, A_INCIDENT };
+static const char *const amb_keys[] = {"type", "source", "seq",   "at",          "id",      "status",
+                                       "lat",  "lon",    "heading", "speed", "destination", "incident"};
+
+static const char *const bed_field_keys[] = {"staffed", "occupied", "surge24"};
+static const char *const ed_keys[] = {"status", "reason", "until", "waiting"};
+
+static int parse_beds(const cJSON *beds, bp_change_t *out, bp_error_t *err) {
+    if (want_object(beds, "beds", err)) return -1;
+    int seen = 0;
+    for (const cJSON *it = beds->child; it; it = it->next) {
+        char path[MAX_PATH];
+        join(path, "beds", it->string);
+        int t = bp_bed_type_parse(it->string, strlen(it->string));
+        if (t < 0)
+            return bp_error_set(err, "unknown_bed_type", path,
+                                "unknown bed type \"%.40s\"; known: emergency, icu_adult, "
+                                "icu_pediatric, icu_neonatal, medical_surgical, pediatrics, "
+                                "obstetrics, burn, psychiatric, isolation, operating_room",
+                                it->string);
+        if (seen & (1 << t))
+            return bp_error_set(err, "duplicate_field", path, "field %s appears more than once", path);
+        seen |= 1 << t;
+        if (want_object(it, path, err)) return -1;
+        unsigned present;
+        if (check_keys(it, path, bed_field_keys, 3, &present, err)) return -1;
+        if (!present)
+            return bp_error_set(err, "missing_field", path,
+                                "%s must give at least one of staffed, occupied, surge24", path);
+        int32_t *dst[3] = {&out->beds[t].staffed, &out->beds[t].occupied, &out->beds[t].surge24};
+        for (int f = 0; f < 3; f++) {
+            if (!(present & (1u << f))) continue;
+            char fp[MAX_PATH];
+            join(fp, path, bed_field_keys[f]);
+            int64_t v;
+            if (get_int(cJSON_GetObjectItemCaseSensitive(it, bed_field_keys[f]), fp, 0, BP_BEDS_MAX,
+                        &v, err))
+                return -1;
+            *dst[f] = (int32_t)v;
+        }
+        out->bed_fields[t] = (uint8_t)present;
+    }
+    return 0;
+}
+
+static int parse_ed(const cJSON *ed, int64_t at_ms, bp_ed_t *out, bp_error_t *err) {
+    if (want_object(ed, "ed", err)) return -1;
+    unsigned present;
+    if (check_keys(ed, "ed", ed_keys, 4, &present, err)) return -1;
+    if (!(present & 1))
+        return bp_error_set(err, "missing_field", "ed.status",
+                            "ed.status is required: normal, advisory, diversion or closed");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(ed, "status");
+    int s = cJSON_IsString(st) ? bp_ed_status_parse(st->valuestring, strlen(st->valuestring)) : -1;
+    if (s < 0)
+        return bp_error_set(err, "bad_value", "ed.status",
+                            "ed.status must be one of normal, advisory, diversion, closed");
+    memset(out, 0, sizeof *out);
+    out->status = (bp_ed_status_t)s;
+    out->waiting = -1;
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(ed, "reason")) && !cJSON_IsNull(v) &&
+        get_text(v, "ed.reason", BP_REASON_MAX, out->reason, sizeof out->reason, err))
+        return -1;
+    if ((v = cJSON_GetObjectItemCaseSensitive(ed, "until")) && !cJSON_IsNull(v)) {
+        if (get_time(v, "ed.until", &out->until_ms, err)) return -1;
+        if (out->status == BP_ED_NORMAL)
+            return bp_error_set(err, "bad_value", "ed.until",
+                                "ed.until applies only to advisory, diversion or closed");
+        if (out->until_ms <= at_ms)
+            return bp_error_set(err, "bad_value", "ed.until", "ed.until must be later than at");
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(ed, "waiting")) && !cJSON_IsNull(v)) {
+        int64_t w;
+        if (get_int(v, "ed.waiting", 0, BP_WAITING_MAX, &w, err)) return -1;
+        out->waiting = (int32_t)w;
+    }
+    return 0;
+}
+
+static int parse_ambulance(const cJSON *root, unsigned present, const bp_registry_t *reg,
+                           bp_change_t *out, bp_error_t *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "id");
+    if (!v) return bp_error_set(err, "missing_field", "id", "id is required: the ambulance call sign");
+    if (!cJSON_IsString(v) || !bp_is_callsign(v->valuestring, strlen(v->valuestring)))
+        return bp_error_set(err, "bad_value", "id",
+                            "id must be a call sign of 1 to 32 characters [A-Za-z0-9-]");
+    if (reg && bp_registry_unit(reg, v->valuestring, strlen(v->valuestring)) < 0)
+        return bp_error_set(err, "unknown_ambulance", "id", "unknown ambulance \"%s\"",
+                            v->valuestring);
+    snprintf(out->id, sizeof out->id, "%s", v->valuestring);
+
+    bp_ambulance_state_t *a = &out->amb;
+    if (present & (1u << A_STATUS)) {
+        v = cJSON_GetObjectItemCaseSensitive(root, "status");
+        int s = cJSON_IsString(v) ? bp_amb_status_parse(v->valuestring, strlen(v->valuestring)) : -1;
+        if (s < 0)
+            return bp_error_set(err, "bad_value", "status",
+                                "status must be one of available_station, available_radio, "
+                                "dispatched, on_scene, transporting, at_hospital, out_of_service");
+        a->status = (bp_amb_status_t)s;
+        out->amb_fields |= BP_AF_STATUS;
+    }
+    bool has_lat = present & (1u << A_LAT), has_lon = present & (1u << A_LON);
+    if (has_lat != has_lon)
+        return bp_error_set(err, "missing_field", has_lat ? "lon" : "lat",
+                            "lat and lon must be given together");
+    if (has_lat) {
+        if (get_num(cJSON_GetObjectItemCaseSensitive(root, "lat"), "lat", -90, 90, &a->lat, err) ||
+            get_num(cJSON_GetObjectItemCaseSensitive(root, "lon"), "lon", -180, 180, &a->lon, err))
+            return -1;
+        a->has_position = true;
+        out->amb_fields |= BP_AF_POSITION;
+    }
+    if (present & (1u << A_HEADING)) {
+        if (get_num(cJSON_GetObjectItemCaseSensitive(root, "heading"), "heading", 0, 360,
+                    &a->heading, err))
+            return -1;
+        out->amb_fields |= BP_AF_HEADING;
+    }
+    if (present & (1u << A_SPEED)) {
+        if (get_num(cJSON_GetObjectItemCaseSensitive(root, "speed"), "speed", 0, 300, &a->speed, err))
+            return -1;
+        out->amb_fields |= BP_AF_SPEED;
+    }
+    if (present & (1u << A_DEST)) {
+        v = cJSON_GetObjectItemCaseSensitive(root, "destination");
+        if (!cJSON_IsNull(v) && !(cJSON_IsString(v) && v->valuestring[0] == '\0')) {
+            if (!cJSON_IsString(v))
+                return bp_error_set(err, "wrong_type", "destination",
+                                    "destination must be a hospital id or null, got %s",
+                                    type_name(v));
+            if (!reg || bp_registry_hospital(reg, v->valuestring, strlen(v->valuestring)) < 0)
+                return bp_error_set(err, "unknown_hospital", "destination",
+                                    "destination: unknown hospital \"%.48s\"", v->valuestring);
+            snprintf(a->destination, sizeof a->destination, "%s", v->valuestring);
+        }
+        out->amb_fields |= BP_AF_DESTINATION;
+    }
+    if (present & (1u << A_INCIDENT)) {
+        v = cJSON_GetObjectItemCaseSensitive(root, "incident");
+        if (!cJSON_IsNull(v) &&
+            get_text(v, "incident", BP_INCIDENT_MAX, a->incident, sizeof a->incident, err))
+            return -1;
+        out->amb_fields |= BP_AF_INCIDENT;
+    }
+    return 0;
+}
+
+/* cJSON turns "\u0000" into an early NUL, which would silently shorten a
+ * string ("bach-mai\u0000x" -> "bach-mai"). Refuse such lines outright. */
+static int has_escaped_nul(const char *s, size_t len) {
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if (s[i] == '\\') {
+            if (s[i + 1] == 'u' && s[i + 2] == '0' && s[i + 3] == '0' && s[i + 4] == '0' &&
+                s[i + 5] == '0')
+                return 1;
+            i++; /* skip the escaped character, so "\\u0000" is not a NUL */
+        }
+    }
+    return 0;
+}
+
+int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, int64_t now_ms,
+                        int64_t max_skew_ms, bp_change_t *out, bp_error_t *err) {
+    int rc = -1;
+    cJSON *root = NULL;
+    bp_change_init(out, BP_KIND_HOSPITAL);
+    if (has_escaped_nul(line, len)) {
+        bp_error_set(err, "bad_string", "", "strings must not contain \\u0000");
+        goto out;
+    }
+    if (!(root = parse_all(line, len, err))) goto out;
+    if (want_object(root, "", err)) goto out;
+
+    /* seq first, so that every later error can be answered with it */
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
+    int64_t seqv = -1;
+    if (!seq) {
+        bp_error_set(err, "missing_field", "seq",
+                     "seq is required: the sender's own increasing message number");
+        goto out;
+    }
+    if (get_int(seq, "seq", 0, 9007199254740991LL, &seqv, err)) goto out;
+    out->seq = seqv;
+
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    if (!type) {
+        bp_error_set(err, "missing_field", "type", "type is required: \"beds\" or \"ambulance\"");
+        goto out;
+    }
+    bp_msg_type_t mt;
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "beds") == 0) {
+        mt = BP_MSG_BEDS;
+    } else if (cJSON_IsString(type) && strcmp(type->valuestring, "ambulance") == 0) {
+        mt = BP_MSG_AMBULANCE;
+    } else {
+        bp_error_set(err, "unknown_type", "type", "type must be \"beds\" or \"ambulance\"");
+        goto out;
+    }
+    unsigned present;
+    if (mt == BP_MSG_BEDS) {
+        if (check_keys(root, "", beds_keys, sizeof beds_keys / sizeof *beds_keys, &present, err))
+            goto out;
+    } else {
+        if (check_keys(root, "", amb_keys, sizeof amb_keys / sizeof *amb_keys, &present, err))
+            goto out;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "source");
+    if (!v) {
+        bp_error_set(err, "missing_field", "source", "source is required: the feed's name");
+        goto out;
+    }
+    if (!cJSON_IsString(v) || !bp_is_source(v->valuestring, strlen(v->valuestring))) {
+        bp_error_set(err, "bad_value", "source",
+                     "source must be 1 to 64 characters of [A-Za-z0-9._:-]");
+        goto out;
+    }
+    snprintf(out->source, sizeof out->source, "%s", v->valuestring);
+
+    v = cJSON_GetObjectItemCaseSensitive(root, "at");
+    if (!v) {
+        bp_error_set(err, "missing_field", "at", "at is required: when the figures were true");
+        goto out;
+    }
+    if (get_time(v, "at", &out->at_ms, err)) goto out;
+    if (out->at_ms > now_ms + max_skew_ms) {
+        bp_error_set(err, "out_of_range", "at",
+                     "at is %lld s in the future; the sender's clock is wrong (allowed skew %lld s)",
+                     (long long)((out->at_ms - now_ms) / 1000), (long long)(max_skew_ms / 1000));
+        goto out;
+    }
+
+    if (mt == BP_MSG_AMBULANCE) {
+        out->kind = BP_KIND_AMBULANCE;
+        if (parse_ambulance(root, present, reg, out, err)) goto out;
+        rc = 0;
+        goto out;
+    }
+
+    out->kind = BP_KIND_HOSPITAL;
+    v = cJSON_GetObjectItemCaseSensitive(root, "hospital");
+    if (!v) {
+        bp_error_set(err, "missing_field", "hospital", "hospital is required: a hospital id");
+        goto out;
+    }
+    if (!cJSON_IsString(v) || !bp_is_slug(v->valuestring, strlen(v->valuestring))) {
+        bp_error_set(err, "bad_value", "hospital",
+                     "hospital must be an id of 1 to 48 characters [a-z0-9-]");
+        goto out;
+    }
+    if (reg && bp_registry_hospital(reg, v->valuestring, strlen(v->valuestring)) < 0) {
+        bp_error_set(err, "unknown_hospital", "hospital", "unknown hospital \"%s\"",
+                     v->valuestring);
+        goto out;
+    }
+    snprintf(out->id, sizeof out->id, "%s", v->valuestring);
+    if ((present & (1u << F_BEDS)) &&
+        parse_beds(cJSON_GetObjectItemCaseSensitive(root, "beds"), out, err))
+        goto out;
+    if (present & (1u << F_ED)) {
+        if (parse_ed(cJSON_GetObjectItemCaseSensitive(root, "ed"), out->at_ms, &out->ed, err))
+            goto out;
+        out->has_ed = true;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* -- stored state / stream data ------------------------------------------ */
+
+static int64_t num_or(const cJSON *obj, const char *key, int64_t dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return dflt;
+    return (int64_t)v->valuedouble;
+}
+
+static void str_to(const cJSON *obj, const char *key, char *out, size_t out_len) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (cJSON_IsString(v)) snprintf(out, out_len, "%s", v->valuestring);
+}
+
+int bp_codec_parse_stored(bp_kind_t kind, const char *json, size_t len, bp_change_t *out,
+                          bp_error_t *err) {
+    int rc = -1;
+    bp_change_init(out, kind);
+    cJSON *root = parse_all(json, len, err);
+    if (!root) return -1;
+    if (want_object(root, "", err)) goto out;
+    int64_t version = num_or(root, "version", -1);
+    if (version < 0) {
+        bp_error_set(err, "missing_field", "version", "stored entity without a version");
+        goto out;
+    }
+    out->version = (uint64_t)version;
+    out->at_ms = num_or(root, "at", 0);
+    out->updated_ms = num_or(root, "updated", 0);
+    str_to(root, "source", out->source, sizeof out->source);
+    const cJSON *v;
+    if (kind == BP_KIND_HOSPITAL) {
+        const cJSON *beds = cJSON_GetObjectItemCaseSensitive(root, "beds");
+        for (const cJSON *it = cJSON_IsObject(beds) ? beds->child : NULL; it; it = it->next) {
+            int t = bp_bed_type_parse(it->string, strlen(it->string));
+            if (t < 0 || !cJSON_IsObject(it)) continue;
+            int32_t *dst[3] = {&out->beds[t].staffed, &out->beds[t].occupied, &out->beds[t].surge24};
+            for (int f = 0; f < 3; f++) {
+                v = cJSON_GetObjectItemCaseSensitive(it, bed_field_keys[f]);
+                if (!cJSON_IsNumber(v)) continue;
+                double d = v->valuedouble;
+                if (!(d >= 0 && d <= BP_BEDS_MAX)) continue;
+                *dst[f] = (int32_t)d;
+                out->bed_fields[t] |= (uint8_t)(1u << f);
+            }
+            /* a bed type with no numbers still marks the type as known */
+            if (!out->bed_fields[t]) out->bed_fields[t] = 0;
+        }
+        const cJSON *ed = cJSON_GetObjectItemCaseSensitive(root, "ed");
+        if (cJSON_IsObject(ed)) {
+            v = cJSON_GetObjectItemCaseSensitive(ed, "status");
+            int s = cJSON_IsString(v) ? bp_ed_status_parse(v->valuestring, strlen(v->valuestring)) : -1;
+            if (s >= 0) {
+                out->has_ed = true;
+                out->ed.status = (bp_ed_status_t)s;
+                out->ed.until_ms = num_or(ed, "until", 0);
+                out->ed.waiting = (int32_t)num_or(ed, "waiting", -1);
+                str_to(ed, "reason", out->ed.reason, sizeof out->ed.reason);
+            }
+        }
+    } else {
+        bp_ambulance_state_t *a = &out->amb;
+        v = cJSON_GetObjectItemCaseSensitive(root, "status");
+        int s = cJSON_IsString(v) ? bp_amb_status_parse(v->valuestring, strlen(v->valuestring)) : -1;
+        if (s >= 0) {
+            a->status = (bp_amb_status_t)s;
+            out->amb_fields |= BP_AF_STATUS;
+        }
+        const cJSON *lat = cJSON_GetObjectItemCaseSensitive(root, "lat");
+        const cJSON *lon = cJSON_GetObjectItemCaseSensitive(root, "lon");
+        if (cJSON_IsNumber(lat) && cJSON_IsNumber(lon)) {
+            a->lat = lat->valuedouble;
+            a->lon = lon->valuedouble;
+            a->has_position = true;
+            out->amb_fields |= BP_AF_POSITION;
+        }
+        if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(root, "heading"))) {
+            a->heading = v->valuedouble;
+            out->amb_fields |= BP_AF_HEADING;
+        }
+        if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(root, "speed"))) {
+            a->speed = v->valuedouble;
+            out->amb_fields |= BP_AF_SPEED;
+        }
+        if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(root, "destination"))) {
+            snprintf(a->destination, sizeof a->destination, "%s", v->valuestring);
+            out->amb_fields |= BP_AF_DESTINATION;
+        }
+        if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(root, "incident"))) {
+            snprintf(a->incident, sizeof a->incident, "%s", v->valuestring);
+            out->amb_fields |= BP_AF_INCIDENT;
+        }
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* -- WebSocket hello ----------------------------------------------------- */
+
+int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"type", "resume", "token"};
+    static const char *const rkeys[] = {"epoch", "offset"};
+    int rc = -1;
+    memset(out, 0, sizeof *out);
+    cJSON *root = parse_all(json, len, err);
+    if (!root) return -1;
+    unsigned present;
+    if (want_object(root, "", err) || check_keys(root, "", keys, 3, &present, err)) goto out;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "type");
+    if (!cJSON_IsString(t) || strcmp(t->valuestring, "hello") != 0) {
+        bp_error_set(err, "unknown_type", "type", "the first message must be {\"type\":\"hello\"}");
+        goto out;
+    }
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "resume");
+    if (r && !cJSON_IsNull(r)) {
+        unsigned rp;
+        if (want_object(r, "resume", err) || check_keys(r, "resume", rkeys, 2, &rp, err)) goto out;
+        if (rp != 3) {
+            bp_error_set(err, "missing_field", "resume", "resume needs epoch and offset");
+            goto out;
+        }
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "epoch");
+        size_t el = cJSON_IsString(e) ? strlen(e->valuestring) : 0;
+        bool ok = el > 0 && el <= BP_EPOCH_MAX;
+        for (size_t i = 0; ok && i < el; i++) {
+            char c = e->valuestring[i];
+            ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        }
+        if (!ok) {
+            bp_error_set(err, "bad_value", "resume.epoch", "resume.epoch must be 1 to 64 letters or digits");
+            goto out;
+        }
+        memcpy(out->epoch, e->valuestring, el + 1);
+        int64_t off;
+        if (get_int(cJSON_GetObjectItemCaseSensitive(r, "offset"), "resume.offset", 0,
+                    9007199254740991LL, &off, err))
+            goto out;
+        out->offset = (uint64_t)off;
+        out->has_resume = true;
+    }
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(root, "token");
+    if (tok && !cJSON_IsNull(tok)) {
+        if (!cJSON_IsString(tok) || strlen(tok->valuestring) > BP_TOKEN_MAX) {
+            bp_error_set(err, "bad_value", "token", "token must be a string of at most %d bytes",
+                         BP_TOKEN_MAX);
+            goto out;
+        }
+        snprintf(out->token, sizeof out->token, "%s", tok->valuestring);
+        out->has_token = true;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* -- registry files ------------------------------------------------------ */
+
+static int read_name(const cJSON *v, const char *path, bp_name_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"vi", "en"};
+    unsigned present;
+    if (want_object(v, path, err) || check_keys(v, path, keys, 2, &present, err)) return -1;
+    if (present != 3) {
+        char p[MAX_PATH];
+        join(p, path, present & 1 ? "en" : "vi");
+        return bp_error_set(err, "missing_field", p, "%s is required", p);
+    }
+    char p[MAX_PATH];
+    join(p, path, "vi");
+    if (get_text(cJSON_GetObjectItemCaseSensitive(v, "vi"), p, BP_NAME_MAX, out->vi, sizeof out->vi,
+                 err))
+        return -1;
+    join(p, path, "en");
+    return get_text(cJSON_GetObjectItemCaseSensitive(v, "en"), p, BP_NAME_MAX, out->en,
+                    sizeof out->en, err);
+}
+
+static int read_slug(const cJSON *v, const char *path, char *out, bp_error_t *err) {
+    if (!cJSON_IsString(v) || !bp_is_slug(v->valuestring, strlen(v->valuestring)))
+        return bp_error_set(err, "bad_value", path, "%s must be an id of 1 to 48 characters [a-z0-9-]",
+                            path);
+    snprintf(out, BP_ID_MAX + 1, "%s", v->valuestring);
+    return 0;
+}
+
+static const cJSON *need(const cJSON *obj, const char *path, const char *key, bp_error_t *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v) {
+        char p[MAX_PATH];
+        join(p, path, key);
+        bp_error_set(err, "missing_field", p, "%s is required", p);
+    }
+    return v;
+}
+
+static const char *const hosp_keys[] = {"id",         "name",  "tier",  "district",
+                                        "lat",        "lon",   "specialties", "sister",
+                                        "phone",      "report_interval_s", "beds"};
+#define N_HOSP_KEYS (sizeof hosp_keys / sizeof *hosp_keys)
+
+static int read_hospital(const cJSON *h, const char *path, bp_registry_t *reg,
+                         bp_hospital_info_t *out, char *sister, bp_error_t *err) {
+    unsigned present;
+    char p[MAX_PATH];
+    if (want_object(h, path, err) || check_keys(h, path, hosp_keys, N_HOSP_KEYS, &present, err))
+        return -1;
+    for (size_t i = 0; i < N_HOSP_KEYS; i++)
+        if (!need(h, path, hosp_keys[i], err)) return -1;
+    memset(out, 0, sizeof *out);
+    join(p, path, "id");
+    if (read_slug(cJSON_GetObjectItemCaseSensitive(h, "id"), p, out->id, err)) return -1;
+    join(p, path, "name");
+    if (read_name(cJSON_GetObjectItemCaseSensitive(h, "name"), p, &out->name, err)) return -1;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, "tier");
+    int tier = cJSON_IsString(v) ? bp_tier_parse(v->valuestring, strlen(v->valuestring)) : -1;
+    join(p, path, "tier");
+    if (tier < 0)
+        return bp_error_set(err, "bad_value", p, "%s must be central, city, district or private", p);
+    out->tier = (bp_tier_t)tier;
+    v = cJSON_GetObjectItemCaseSensitive(h, "district");
+    join(p, path, "district");
+    out->district = cJSON_IsString(v) ? bp_registry_district(reg, v->valuestring,
+                                                             strlen(v->valuestring))
+                                      : -1;
+    if (out->district < 0)
+        return bp_error_set(err, "unknown_district", p, "%s must be a key of \"districts\"", p);
+    join(p, path, "lat");
+    if (get_num(cJSON_GetObjectItemCaseSensitive(h, "lat"), p, -90, 90, &out->lat, err)) return -1;
+    join(p, path, "lon");
+    if (get_num(cJSON_GetObjectItemCaseSensitive(h, "lon"), p, -180, 180, &out->lon, err)) return -1;
+    v = cJSON_GetObjectItemCaseSensitive(h, "specialties");
+    join(p, path, "specialties");
+    if (!cJSON_IsArray(v))
+        return bp_error_set(err, "wrong_type", p, "%s must be an array of specialty names", p);
+    for (const cJSON *s = v->child; s; s = s->next) {
+        int sp = cJSON_IsString(s) ? bp_specialty_parse(s->valuestring, strlen(s->valuestring)) : -1;
+        if (sp < 0)
+            return bp_error_set(err, "bad_value", p, "%s: unknown specialty \"%.40s\"", p,
+                                cJSON_IsString(s) ? s->valuestring : "?");
+        if (out->specialties & (1u << sp))
+            return bp_error_set(err, "duplicate_field", p, "%s lists \"%s\" twice", p,
+                                s->valuestring);
+        out->specialties |= 1u << sp;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(h, "sister");
+    join(p, path, "sister");
+    sister[0] = '\0';
+    if (!cJSON_IsNull(v) && read_slug(v, p, sister, err)) return -1;
+    join(p, path, "phone");
+    if (get_text(cJSON_GetObjectItemCaseSensitive(h, "phone"), p, BP_PHONE_MAX, out->phone,
+                 sizeof out->phone, err))
+        return -1;
+    int64_t iv;
+    join(p, path, "report_interval_s");
+    if (get_int(cJSON_GetObjectItemCaseSensitive(h, "report_interval_s"), p, BP_INTERVAL_MIN_S,
+                BP_INTERVAL_MAX_S, &iv, err))
+        return -1;
+    out->report_interval_s = (int32_t)iv;
+    v = cJSON_GetObjectItemCaseSensitive(h, "beds");
+    join(p, path, "beds");
+    if (want_object(v, p, err)) return -1;
+    static const char *const bkeys[] = {"staffed", "surge24"};
+    for (const cJSON *b = v->child; b; b = b->next) {
+        char bp[MAX_PATH];
+        join(bp, p, b->string);
+        int t = bp_bed_type_parse(b->string, strlen(b->string));
+        if (t < 0) return bp_error_set(err, "unknown_bed_type", bp, "unknown bed type in %s", bp);
+        if (out->beds_mask & (1u << t))
+            return bp_error_set(err, "duplicate_field", bp, "%s appears more than once", bp);
+        unsigned bpres;
+        if (want_object(b, bp, err) || check_keys(b, bp, bkeys, 2, &bpres, err)) return -1;
+        if (bpres != 3) return bp_error_set(err, "missing_field", bp, "%s needs staffed and surge24", bp);
+        char fp[MAX_PATH];
+        join(fp, bp, "staffed");
+        if (get_int(cJSON_GetObjectItemCaseSensitive(b, "staffed"), fp, 0, BP_BEDS_MAX, &iv, err))
+            return -1;
+        out->staffed[t] = (int32_t)iv;
+        join(fp, bp, "surge24");
+        if (get_int(cJSON_GetObjectItemCaseSensitive(b, "surge24"), fp, 0, BP_BEDS_MAX, &iv, err))
+            return -1;
+        out->surge24[t] = (int32_t)iv;
+        out->beds_mask |= 1u << t;
+    }
+    out->sister = -1;
+    return 0;
+}
+
+static int check_top(const cJSON *root, const char *const *keys, size_t n, bp_error_t *err) {
+    unsigned present;
+    if (want_object(root, "", err) || check_keys(root, "", keys, n, &present, err)) return -1;
+    return 0;
+}
+
+int bp_codec_parse_hospitals(const char *json, size_t len, bp_registry_t *reg, bp_error_t *err) {
+    static const char *const top[] = {"note", "districts", "hospitals"};
+    int rc = -1;
+    char (*sisters)[BP_ID_MAX + 1] = NULL;
+    cJSON *root = parse_all(json, len, err);
+    if (!root || check_top(root, top, 3, err)) goto out;
+    const cJSON *d = need(root, "", "districts", err);
+    const cJSON *hs = d ? need(root, "", "hospitals", err) : NULL;
+    if (!hs) goto out;
+    if (want_object(d, "districts", err)) goto out;
+    if (!cJSON_IsArray(hs)) {
+        bp_error_set(err, "wrong_type", "hospitals", "hospitals must be an array");
+        goto out;
+    }
+    size_t nd = (size_t)cJSON_GetArraySize(d), nh = (size_t)cJSON_GetArraySize(hs);
+    if (nd > BP_REGISTRY_MAX || nh > BP_REGISTRY_MAX || nh == 0) {
+        bp_error_set(err, "out_of_range", "hospitals", "need 1 to %d hospitals and districts",
+                     BP_REGISTRY_MAX);
+        goto out;
+    }
+    free(reg->districts);
+    free(reg->hospitals);
+    reg->districts = calloc(nd ? nd : 1, sizeof *reg->districts);
+    reg->hospitals = calloc(nh, sizeof *reg->hospitals);
+    sisters = calloc(nh, sizeof *sisters);
+    reg->n_districts = reg->n_hospitals = 0;
+    if (!reg->districts || !reg->hospitals || !sisters) {
+        bp_error_set(err, "no_memory", "", "out of memory reading the registry");
+        goto out;
+    }
+    for (const cJSON *it = d->child; it; it = it->next) {
+        bp_district_t *dd = &reg->districts[reg->n_districts];
+        char p[MAX_PATH];
+        join(p, "districts", it->string);
+        if (!bp_is_slug(it->string, strlen(it->string))) {
+            bp_error_set(err, "bad_value", p, "district key %s must be a slug [a-z0-9-]", p);
+            goto out;
+        }
+        snprintf(dd->id, sizeof dd->id, "%s", it->string);
+        if (read_name(it, p, &dd->name, err)) goto out;
+        reg->n_districts++;
+    }
+    char dup[BP_ID_MAX + 1];
+    if (bp_registry_index(reg, dup, sizeof dup)) {
+        bp_error_set(err, "duplicate_id", "districts", "duplicate district \"%s\"", dup);
+        goto out;
+    }
+    size_t i = 0;
+    for (const cJSON *it = hs->child; it; it = it->next, i++) {
+        char p[MAX_PATH];
+        snprintf(p, sizeof p, "hospitals[%zu]", i);
+        if (read_hospital(it, p, reg, &reg->hospitals[i], sisters[i], err)) goto out;
+        reg->n_hospitals = i + 1;
+    }
+    if (bp_registry_index(reg, dup, sizeof dup)) {
+        bp_error_set(err, "duplicate_id", "hospitals", "duplicate hospital id \"%s\"", dup);
+        goto out;
+    }
+    for (i = 0; i < reg->n_hospitals; i++) {
+        if (!sisters[i][0]) continue;
+        int s = bp_registry_hospital(reg, sisters[i], strlen(sisters[i]));
+        if (s < 0 || (size_t)s == i) {
+            char p[MAX_PATH];
+            snprintf(p, sizeof p, "hospitals[%zu].sister", i);
+            bp_error_set(err, "unknown_hospital", p, "%s: \"%s\" is not another hospital's id", p,
+                         sisters[i]);
+            goto out;
+        }
+        reg->hospitals[i].sister = s;
+    }
+    rc = 0;
+out:
+    free(sisters);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int bp_codec_parse_fleet(const char *json, size_t len, bp_registry_t *reg, bp_error_t *err) {
+    static const char *const top[] = {"note", "stations", "ambulances"};
+    static const char *const skeys[] = {"id", "name", "district", "lat", "lon"};
+    static const char *const ukeys[] = {"id", "station"};
+    int rc = -1;
+    cJSON *root = parse_all(json, len, err);
+    if (!root || check_top(root, top, 3, err)) goto out;
+    const cJSON *ss = need(root, "", "stations", err);
+    const cJSON *us = ss ? need(root, "", "ambulances", err) : NULL;
+    if (!us) goto out;
+    if (!cJSON_IsArray(ss) || !cJSON_IsArray(us)) {
+        bp_error_set(err, "wrong_type", cJSON_IsArray(ss) ? "ambulances" : "stations",
+                     "stations and ambulances must be arrays");
+        goto out;
+    }
+    size_t ns = (size_t)cJSON_GetArraySize(ss), nu = (size_t)cJSON_GetArraySize(us);
+    if (ns > BP_REGISTRY_MAX || nu > BP_REGISTRY_MAX) {
+        bp_error_set(err, "out_of_range", "ambulances", "at most %d stations and ambulances",
+                     BP_REGISTRY_MAX);
+        goto out;
+    }
+    free(reg->stations);
+    free(reg->units);
+    reg->stations = calloc(ns ? ns : 1, sizeof *reg->stations);
+    reg->units = calloc(nu ? nu : 1, sizeof *reg->units);
+    reg->n_stations = reg->n_units = 0;
+    if (!reg->stations || !reg->units) {
+        bp_error_set(err, "no_memory", "", "out of memory reading the fleet");
+        goto out;
+    }
+    size_t i = 0;
+    for (const cJSON *it = ss->child; it; it = it->next, i++) {
+        char p[MAX_PATH], f[MAX_PATH];
+        unsigned present;
+        snprintf(p, sizeof p, "stations[%zu]", i);
+        if (want_object(it, p, err) || check_keys(it, p, skeys, 5, &present, err)) goto out;
+        for (int k = 0; k < 5; k++)
+            if (!need(it, p, skeys[k], err)) goto out;
+        bp_station_t *s = &reg->stations[i];
+        join(f, p, "id");
+        if (read_slug(cJSON_GetObjectItemCaseSensitive(it, "id"), f, s->id, err)) goto out;
+        join(f, p, "name");
+        if (read_name(cJSON_GetObjectItemCaseSensitive(it, "name"), f, &s->name, err)) goto out;
+        const cJSON *dv = cJSON_GetObjectItemCaseSensitive(it, "district");
+        s->district = cJSON_IsString(dv) ? bp_registry_district(reg, dv->valuestring,
+                                                                strlen(dv->valuestring))
+                                         : -1;
+        join(f, p, "district");
+        if (s->district < 0) {
+            bp_error_set(err, "unknown_district", f, "%s must be a known district", f);
+            goto out;
+        }
+        join(f, p, "lat");
+        if (get_num(cJSON_GetObjectItemCaseSensitive(it, "lat"), f, -90, 90, &s->lat, err)) goto out;
+        join(f, p, "lon");
+        if (get_num(cJSON_GetObjectItemCaseSensitive(it, "lon"), f, -180, 180, &s->lon, err))
+            goto out;
+        reg->n_stations = i + 1;
+    }
+    char dup[BP_ID_MAX + 1];
+    if (bp_registry_index(reg, dup, sizeof dup)) {
+        bp_error_set(err, "duplicate_id", "stations", "duplicate station id \"%s\"", dup);
+        goto out;
+    }
+    i = 0;
+    for (const cJSON *it = us->child; it; it = it->next, i++) {
+        char p[MAX_PATH], f[MAX_PATH];
+        unsigned present;
+        snprintf(p, sizeof p, "ambulances[%zu]", i);
+        if (want_object(it, p, err) || check_keys(it, p, ukeys, 2, &present, err)) goto out;
+        if (!need(it, p, "id", err) || !need(it, p, "station", err)) goto out;
+        bp_unit_t *u = &reg->units[i];
+        const cJSON *idv = cJSON_GetObjectItemCaseSensitive(it, "id");
+        join(f, p, "id");
+        if (!cJSON_IsString(idv) || !bp_is_callsign(idv->valuestring, strlen(idv->valuestring))) {
+            bp_error_set(err, "bad_value", f, "%s must be a call sign [A-Za-z0-9-]{1,32}", f);
+            goto out;
+        }
+        snprintf(u->id, sizeof u->id, "%s", idv->valuestring);
+        const cJSON *sv = cJSON_GetObjectItemCaseSensitive(it, "station");
+        u->station = cJSON_IsString(sv) ? bp_registry_station(reg, sv->valuestring,
+                                                              strlen(sv->valuestring))
+                                        : -1;
+        join(f, p, "station");
+        if (u->station < 0) {
+            bp_error_set(err, "unknown_station", f, "%s must be a station id", f);
+            goto out;
+        }
+        reg->n_units = i + 1;
+    }
+    if (bp_registry_index(reg, dup, sizeof dup)) {
+        bp_error_set(err, "duplicate_id", "ambulances", "duplicate ambulance id \"%s\"", dup);
+        goto out;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* -- settings file ------------------------------------------------------- */
+
+int bp_codec_parse_settings(const char *json, size_t len, bp_settings_t *s, bp_error_t *err) {
+    int rc = -1;
+    cJSON *root = parse_all(json, len, err);
+    if (!root || want_object(root, "", err)) goto out;
+    for (const cJSON *sec = root->child; sec; sec = sec->next) {
+        if (strcmp(sec->string, "note") == 0 && cJSON_IsString(sec)) continue;
+        if (!cJSON_IsObject(sec)) {
+            bp_error_set(err, "wrong_type", sec->string, "settings section %.40s must be an object",
+                         sec->string);
+            goto out;
+        }
+        for (const cJSON *k = sec->child; k; k = k->next) {
+            char key[MAX_PATH], val[BP_SETTING_STR_MAX];
+            join(key, sec->string, k->string);
+            if (cJSON_IsString(k)) {
+                snprintf(val, sizeof val, "%s", k->valuestring);
+            } else if (cJSON_IsNumber(k) && isfinite(k->valuedouble)) {
+                snprintf(val, sizeof val, "%.17g", k->valuedouble);
+            } else {
+                bp_error_set(err, "wrong_type", key, "setting %s must be a string or a number", key);
+                goto out;
+            }
+            if (bp_settings_set(s, key, val, err)) goto out;
+        }
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* -- writers ------------------------------------------------------------- */
+
+static void write_beds_entry(bp_buf_t *b, const bp_beds_t *beds, unsigned fields) {
+    bp_buf_putc(b, '{');
+    const int32_t vals[3] = {beds->staffed, beds->occupied, beds->surge24};
+    int first = 1;
+    for (int f = 0; f < 3; f++) {
+        if (!(fields & (1u << f)) || vals[f] < 0) continue;
+        if (!first) bp_buf_putc(b, ',');
+        bp_json_key(b, bed_field_keys[f]);
+        bp_json_int(b, vals[f]);
+        first = 0;
+    }
+    bp_buf_putc(b, '}');
+}
+
+static void write_ed(bp_buf_t *b, const bp_ed_t *ed) {
+    bp_buf_putc(b, '{');
+    bp_json_key(b, "status");
+    bp_json_cstr(b, bp_ed_status_name(ed->status));
+    if (ed->reason[0]) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "reason");
+        bp_json_cstr(b, ed->reason);
+    }
+    if (ed->until_ms > 0) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "until");
+        bp_json_int(b, ed->until_ms);
+    }
+    if (ed->waiting >= 0) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "waiting");
+        bp_json_int(b, ed->waiting);
+    }
+    bp_buf_putc(b, '}');
+}
+
+void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c) {
+    bp_buf_putc(b, '{');
+    bp_json_key(b, "at");
+    bp_json_int(b, c->at_ms);
+    if (c->kind == BP_KIND_HOSPITAL) {
+        int first = 1;
+        for (int t = 0; t < BP_BED__COUNT; t++) {
+            if (!c->bed_fields[t]) continue;
+            bp_buf_puts(b, first ? ",\"beds\":{" : ",");
+            bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
+            write_beds_entry(b, &c->beds[t], c->bed_fields[t]);
+            first = 0;
+        }
+        if (!first) bp_buf_putc(b, '}');
+        if (c->has_ed) {
+            bp_buf_putc(b, ',');
+            bp_json_key(b, "ed");
+            write_ed(b, &c->ed);
+        }
+    } else {
+        const bp_ambulance_state_t *a = &c->amb;
+        unsigned f = c->amb_fields;
+        if (f & BP_AF_STATUS) {
+            bp_buf_put(b, ",\"status\":", 10);
+            bp_json_cstr(b, bp_amb_status_name(a->status));
+        }
+        if (f & BP_AF_POSITION) {
+            bp_buf_put(b, ",\"lat\":", 7);
+            bp_json_num(b, a->lat, 6);
+            bp_buf_put(b, ",\"lon\":", 7);
+            bp_json_num(b, a->lon, 6);
+        }
+        if (f & BP_AF_HEADING) {
+            bp_buf_put(b, ",\"heading\":", 11);
+            bp_json_num(b, a->heading, 1);
+        }
+        if (f & BP_AF_SPEED) {
+            bp_buf_put(b, ",\"speed\":", 9);
+            bp_json_num(b, a->speed, 1);
+        }
+        if (f & BP_AF_DESTINATION) {
+            bp_buf_put(b, ",\"destination\":", 15);
+            bp_json_cstr(b, a->destination);
+        }
+        if (f & BP_AF_INCIDENT) {
+            bp_buf_put(b, ",\"incident\":", 12);
+            bp_json_cstr(b, a->incident);
+        }
+    }
+    bp_buf_putc(b, '}');
+}
+
+void bp_codec_write_hospital_base(bp_buf_t *b, const bp_hospital_info_t *h) {
+    bp_buf_puts(b, "{\"version\":0,\"at\":0,\"updated\":0,\"source\":\"\",\"beds\":{");
+    int first = 1;
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (!(h->beds_mask & (1u << t))) continue;
+        if (!first) bp_buf_putc(b, ',');
+        bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
+        bp_beds_t beds = {h->staffed[t], -1, h->surge24[t]};
+        write_beds_entry(b, &beds, BP_BF_STAFFED | BP_BF_SURGE24);
+        first = 0;
+    }
+    bp_buf_puts(b, "},\"ed\":{\"status\":\"normal\"}}");
+}
+
+void bp_codec_write_ambulance_base(bp_buf_t *b) {
+    bp_buf_puts(b, "{\"version\":0,\"at\":0,\"updated\":0,\"source\":\"\",\"status\":\"available_station\"}");
+}

@@ -1,0 +1,70 @@
+/*
+ * JSON in and out. This is the only module that includes cJSON: every other
+ * module sees plain structs.
+ *
+ * Readers are strict about untrusted input (feed lines): unknown fields,
+ * duplicate fields, wrong types, out-of-range numbers, hostile strings and
+ * unknown ids are errors naming the field and the rule, and the output is
+ * then unspecified except for `seq` (set as soon as it could be read, else
+ * -1, so the reply can carry it). Readers of our own data (the Redis state
+ * and stream, written by our Lua script) ignore unknown fields so that a
+ * newer collector can run beside an older server.
+ *
+ * Writers append to a bp_buf_t; they never allocate except through it.
+ */
+#ifndef BP_CODEC_H
+#define BP_CODEC_H
+
+#include "bp_buf.h"
+#include "bp_error.h"
+#include "bp_model.h"
+#include "bp_registry.h"
+#include "bp_settings.h"
+
+/* Feed message kinds (the "type" field). */
+typedef enum { BP_MSG_BEDS, BP_MSG_AMBULANCE } bp_msg_type_t;
+
+/* Parses and validates one feed line (without its newline) against the
+ * registry. now_ms and max_skew_ms bound `at` (not further in the future
+ * than the skew). Returns 0 with *out filled, or -1 with err filled. */
+int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, int64_t now_ms,
+                        int64_t max_skew_ms, bp_change_t *out, bp_error_t *err);
+
+/* Parses an entity as stored by the apply script (Redis hash value or the
+ * data of a stream event; times are integer milliseconds). The change comes
+ * back with every field that was present flagged, plus version/updated. */
+int bp_codec_parse_stored(bp_kind_t kind, const char *json, size_t len, bp_change_t *out,
+                          bp_error_t *err);
+
+/* Registry files. parse_hospitals fills districts and hospitals;
+ * parse_fleet needs the districts and fills stations and units. Both check
+ * every cross reference and build the indexes. */
+int bp_codec_parse_hospitals(const char *json, size_t len, bp_registry_t *reg, bp_error_t *err);
+int bp_codec_parse_fleet(const char *json, size_t len, bp_registry_t *reg, bp_error_t *err);
+
+/* The settings file: nested objects {"section":{"key":value}}. */
+int bp_codec_parse_settings(const char *json, size_t len, bp_settings_t *s, bp_error_t *err);
+
+/* The WebSocket client's first message:
+ * {"type":"hello","resume":{"epoch":E,"offset":N},"token":T}, resume and
+ * token optional. */
+typedef struct {
+    bool has_resume;
+    char epoch[BP_EPOCH_MAX + 1];
+    uint64_t offset;
+    bool has_token;
+    char token[BP_TOKEN_MAX + 1];
+} bp_hello_t;
+
+int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err);
+
+/* -- Writers for the apply script (stored format, times in ms) -- */
+
+/* The patch of a validated change: only the fields present. */
+void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c);
+/* A hospital's initial stored state from its registry baseline. */
+void bp_codec_write_hospital_base(bp_buf_t *b, const bp_hospital_info_t *h);
+/* An ambulance's initial stored state. */
+void bp_codec_write_ambulance_base(bp_buf_t *b);
+
+#endif

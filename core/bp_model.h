@@ -1,0 +1,216 @@
+/*
+ * The domain model (DESIGN §3): bed types, emergency-department status,
+ * ambulance status, per-entity state, and the figures derived from them.
+ *
+ * Everything here is plain data and pure functions: no allocation, no I/O.
+ * Unknown numbers are -1 (a bed type whose occupancy was never reported is
+ * not "0 occupied"). Occupancy above staffed is valid data: Hanoi's upper
+ * level hospitals routinely run above 100%.
+ */
+#ifndef BP_MODEL_H
+#define BP_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BP_ID_MAX       48  /* hospital / station / district slug: [a-z0-9-]{1,48} */
+#define BP_CALLSIGN_MAX 32  /* ambulance call sign: [A-Za-z0-9-]{1,32} */
+#define BP_SOURCE_MAX   64  /* feed source name */
+#define BP_REASON_MAX   200 /* ED status reason, bytes of UTF-8 */
+#define BP_INCIDENT_MAX 64
+#define BP_BEDS_MAX     100000 /* per bed type and field: far above any hospital */
+#define BP_WAITING_MAX  10000
+#define BP_EPOCH_MAX    64 /* stream epoch id: [0-9a-zA-Z]{1,64} */
+#define BP_TOKEN_MAX    256
+
+/* The eleven bed types. Order is the display order; names are the wire names. */
+typedef enum {
+    BP_BED_EMERGENCY,
+    BP_BED_ICU_ADULT,
+    BP_BED_ICU_PEDIATRIC,
+    BP_BED_ICU_NEONATAL,
+    BP_BED_MEDICAL_SURGICAL,
+    BP_BED_PEDIATRICS,
+    BP_BED_OBSTETRICS,
+    BP_BED_BURN,
+    BP_BED_PSYCHIATRIC,
+    BP_BED_ISOLATION,
+    BP_BED_OPERATING_ROOM,
+    BP_BED__COUNT
+} bp_bed_type_t;
+
+typedef enum { BP_ED_NORMAL, BP_ED_ADVISORY, BP_ED_DIVERSION, BP_ED_CLOSED, BP_ED__COUNT } bp_ed_status_t;
+
+/* Close to the German FMS status model: 1/2 available, 3 dispatched,
+ * 4 on scene, 7 transporting, 8 at hospital, 6 out of service. */
+typedef enum {
+    BP_AMB_AVAILABLE_STATION,
+    BP_AMB_AVAILABLE_RADIO,
+    BP_AMB_DISPATCHED,
+    BP_AMB_ON_SCENE,
+    BP_AMB_TRANSPORTING,
+    BP_AMB_AT_HOSPITAL,
+    BP_AMB_OUT_OF_SERVICE,
+    BP_AMB__COUNT
+} bp_amb_status_t;
+
+typedef enum { BP_TIER_CENTRAL, BP_TIER_CITY, BP_TIER_DISTRICT, BP_TIER_PRIVATE, BP_TIER__COUNT } bp_tier_t;
+
+typedef enum { BP_FRESH, BP_LATE, BP_STALE, BP_NEVER_REPORTED } bp_freshness_t;
+
+/* Names on the wire. Each returns NULL for an out-of-range value. */
+const char *bp_bed_type_name(bp_bed_type_t t);
+const char *bp_bed_type_have(bp_bed_type_t t); /* EDXL-HAVE BedType */
+const char *bp_bed_type_nhsn(bp_bed_type_t t); /* NHSN bed capacity category */
+const char *bp_ed_status_name(bp_ed_status_t s);
+const char *bp_amb_status_name(bp_amb_status_t s);
+int bp_amb_status_fms(bp_amb_status_t s); /* FMS status digit */
+const char *bp_tier_name(bp_tier_t t);
+const char *bp_freshness_name(bp_freshness_t f);
+
+/* Parsers: the enum value, or -1 when (s, len) is not a known name. */
+int bp_bed_type_parse(const char *s, size_t len);
+int bp_ed_status_parse(const char *s, size_t len);
+int bp_amb_status_parse(const char *s, size_t len);
+int bp_tier_parse(const char *s, size_t len);
+
+/* Slug rules. */
+bool bp_is_slug(const char *s, size_t len);     /* [a-z0-9-]{1,48} */
+bool bp_is_callsign(const char *s, size_t len); /* [A-Za-z0-9-]{1,32} */
+bool bp_is_source(const char *s, size_t len);   /* [A-Za-z0-9._:-]{1,64} */
+/* Valid UTF-8, no control characters (U+0000..U+001F, U+007F..U+009F),
+ * no bidi overrides, at most max_bytes. Used for every free-text field. */
+bool bp_is_clean_text(const char *s, size_t len, size_t max_bytes);
+
+/* -- Hospital state ------------------------------------------------------ */
+
+typedef struct {
+    int32_t staffed;  /* -1 unknown */
+    int32_t occupied; /* -1 unknown; may exceed staffed */
+    int32_t surge24;  /* -1 unknown */
+} bp_beds_t;
+
+typedef struct {
+    bp_ed_status_t status;
+    int64_t until_ms; /* 0: no expiry. A diversion past its expiry reads as normal. */
+    int32_t waiting;  /* -1 unknown */
+    char reason[BP_REASON_MAX + 1];
+} bp_ed_t;
+
+/* What a hospital has reported, merged. */
+typedef struct {
+    uint64_t version;   /* +1 per accepted change; 0 = never reported */
+    int64_t at_ms;      /* source time of the last report; 0 = never */
+    int64_t updated_ms; /* our time when it was accepted */
+    char source[BP_SOURCE_MAX + 1];
+    uint32_t beds_mask; /* bit t set: bed type t is known at this hospital */
+    bp_beds_t beds[BP_BED__COUNT];
+    bp_ed_t ed;
+} bp_hospital_state_t;
+
+/* -- Ambulance state ------------------------------------------------------ */
+
+typedef struct {
+    uint64_t version;
+    int64_t at_ms;
+    int64_t updated_ms;
+    char source[BP_SOURCE_MAX + 1];
+    bp_amb_status_t status;
+    bool has_position;
+    double lat, lon;
+    double heading; /* degrees 0..360, -1 unknown */
+    double speed;   /* km/h, -1 unknown */
+    char destination[BP_ID_MAX + 1]; /* hospital id, "" none */
+    char incident[BP_INCIDENT_MAX + 1];
+} bp_ambulance_state_t;
+
+/* -- Changes --------------------------------------------------------------
+ * A validated change, as accepted from a feed or read back from the event
+ * stream. Only the parts flagged present change; the rest stay. */
+
+enum {
+    BP_BF_STAFFED = 1,
+    BP_BF_OCCUPIED = 2,
+    BP_BF_SURGE24 = 4,
+};
+
+typedef enum { BP_KIND_HOSPITAL, BP_KIND_AMBULANCE } bp_kind_t;
+
+enum {
+    BP_AF_STATUS = 1 << 0,
+    BP_AF_POSITION = 1 << 1, /* lat and lon together */
+    BP_AF_HEADING = 1 << 2,
+    BP_AF_SPEED = 1 << 3,
+    BP_AF_DESTINATION = 1 << 4,
+    BP_AF_INCIDENT = 1 << 5,
+};
+
+typedef struct {
+    bp_kind_t kind;
+    char source[BP_SOURCE_MAX + 1];
+    int64_t seq;
+    int64_t at_ms;
+    char id[BP_ID_MAX + 1]; /* hospital id or ambulance call sign */
+    /* hospital */
+    uint8_t bed_fields[BP_BED__COUNT]; /* BP_BF_* present per bed type */
+    bp_beds_t beds[BP_BED__COUNT];
+    bool has_ed;
+    bp_ed_t ed;
+    /* ambulance */
+    unsigned amb_fields; /* BP_AF_* */
+    bp_ambulance_state_t amb;
+    /* set when read back from the stream: the entity's state after the change */
+    uint64_t version;
+    int64_t updated_ms;
+    uint64_t offset;
+} bp_change_t;
+
+/* -- Derived figures ------------------------------------------------------ */
+
+/* max(staffed - occupied, 0), or -1 when either is unknown. */
+int32_t bp_beds_available(const bp_beds_t *b);
+/* max(occupied - staffed, 0), or -1 when either is unknown. */
+int32_t bp_beds_overflow(const bp_beds_t *b);
+
+/* The ED status as it reads at now_ms: a non-normal status whose expiry has
+ * passed reads as normal. */
+bp_ed_status_t bp_ed_effective(const bp_ed_t *ed, int64_t now_ms);
+
+/* Sums over bed types with both staffed and occupied known. Emergency and
+ * operating room places are excluded: they are not inpatient beds. */
+typedef struct {
+    int64_t staffed, occupied, available, overflow, surge24;
+    int types; /* how many bed types contributed */
+} bp_totals_t;
+void bp_hospital_totals(const bp_hospital_state_t *h, bp_totals_t *out);
+
+/* Occupancy in percent (may exceed 100), or -1 when nothing is known. */
+double bp_occupancy_pct(const bp_totals_t *t);
+
+/* Pressure level 1..4, after NHS OPEL: occupancy against three thresholds,
+ * raised by the ED status (advisory >= 2, diversion >= 3, closed = 4) and by
+ * a full adult ICU (>= 3). Percentages may exceed 100. */
+typedef struct {
+    double level2_pct, level3_pct, level4_pct;
+} bp_pressure_cfg_t;
+extern const bp_pressure_cfg_t bp_pressure_default;
+int bp_pressure_level(const bp_hospital_state_t *h, const bp_pressure_cfg_t *cfg, int64_t now_ms);
+
+/* Fresh until one reporting interval has passed since at_ms, late until
+ * two, stale after; never reported when at_ms is 0. A source time in the
+ * future counts as now. */
+bp_freshness_t bp_freshness(int64_t at_ms, int64_t interval_s, int64_t now_ms);
+
+/* Applies a change to a state (the same merge as the Redis script): bed types
+ * present replace their present fields, ED replaces whole, ambulance fields
+ * present replace. Also sets version/at/updated/source from the change when
+ * the change carries a version (read back from the stream), else version+1. */
+void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c);
+void bp_ambulance_apply(bp_ambulance_state_t *a, const bp_change_t *c);
+
+void bp_hospital_state_init(bp_hospital_state_t *h);
+void bp_ambulance_state_init(bp_ambulance_state_t *a);
+void bp_change_init(bp_change_t *c, bp_kind_t kind);
+
+#endif

@@ -1,0 +1,221 @@
+/* The settings table and its text parsers. */
+#include "bp_settings.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum { T_INT, T_STR, T_PCT, T_HOST, T_PREFIX, T_SECRET } type_t;
+
+typedef struct {
+    const char *key;
+    type_t type;
+    size_t off;
+    long min, max; /* for T_INT and T_PCT; string length bounds otherwise */
+    const char *rule;
+} setting_t;
+
+#define S(k, t, f, lo, hi, rule) {k, t, offsetof(bp_settings_t, f), lo, hi, rule}
+
+static const setting_t table[] = {
+    S("redis.host", T_HOST, redis_host, 1, 253, "a host name or IP address"),
+    S("redis.port", T_INT, redis_port, 1, 65535, "an integer from 1 to 65535"),
+    S("redis.user", T_STR, redis_user, 0, 128, "at most 128 characters (empty: default user)"),
+    S("redis.password", T_SECRET, redis_password, 0, 255, "at most 255 characters"),
+    S("redis.prefix", T_PREFIX, redis_prefix, 1, 32, "1 to 32 characters of [A-Za-z0-9:_.-]"),
+    S("redis.connect_timeout_ms", T_INT, redis_connect_timeout_ms, 100, 60000,
+      "an integer from 100 to 60000"),
+    S("redis.ping_interval_ms", T_INT, redis_ping_interval_ms, 100, 60000,
+      "an integer from 100 to 60000"),
+    S("redis.reconnect_max_ms", T_INT, redis_reconnect_max_ms, 100, 60000,
+      "an integer from 100 to 60000"),
+    S("stream.maxlen", T_INT, stream_maxlen, 1000, 100000000, "an integer from 1000 to 100000000"),
+    S("collector.host", T_HOST, collector_host, 1, 253, "a host name or IP address"),
+    S("collector.port", T_INT, collector_port, 0, 65535,
+      "an integer from 0 to 65535 (0: any free port)"),
+    S("collector.max_connections", T_INT, collector_max_connections, 1, 100000,
+      "an integer from 1 to 100000"),
+    S("collector.max_line_bytes", T_INT, collector_max_line_bytes, 1024, 1048576,
+      "an integer from 1024 to 1048576"),
+    S("collector.max_inflight", T_INT, collector_max_inflight, 1, 65536,
+      "an integer from 1 to 65536"),
+    S("collector.idle_timeout_s", T_INT, collector_idle_timeout_s, 1, 86400,
+      "an integer from 1 to 86400"),
+    S("collector.max_future_skew_s", T_INT, collector_max_future_skew_s, 0, 86400,
+      "an integer from 0 to 86400"),
+    S("server.host", T_HOST, server_host, 1, 253, "a host name or IP address"),
+    S("server.port", T_INT, server_port, 0, 65535, "an integer from 0 to 65535 (0: any free port)"),
+    S("server.web_root", T_STR, server_web_root, 1, 255, "a directory path"),
+    S("server.max_clients", T_INT, server_max_clients, 1, 1000000, "an integer from 1 to 1000000"),
+    S("server.ring_events", T_INT, server_ring_events, 16, 1048576, "an integer from 16 to 1048576"),
+    S("server.ring_bytes", T_INT, server_ring_bytes, 65536, 1073741824,
+      "an integer from 65536 to 1073741824"),
+    S("server.max_frame_bytes", T_INT, server_max_frame_bytes, 4096, 16777216,
+      "an integer from 4096 to 16777216"),
+    S("server.ping_interval_s", T_INT, server_ping_interval_s, 1, 3600, "an integer from 1 to 3600"),
+    S("server.idle_timeout_s", T_INT, server_idle_timeout_s, 2, 7200, "an integer from 2 to 7200"),
+    S("server.hello_timeout_s", T_INT, server_hello_timeout_s, 1, 600, "an integer from 1 to 600"),
+    S("server.tick_interval_s", T_INT, server_tick_interval_s, 1, 600, "an integer from 1 to 600"),
+    S("config.hospitals", T_STR, config_hospitals, 1, 255, "a file path"),
+    S("config.fleet", T_STR, config_fleet, 1, 255, "a file path"),
+    S("pressure.level2_pct", T_PCT, pressure.level2_pct, 1, 1000, "a number from 1 to 1000"),
+    S("pressure.level3_pct", T_PCT, pressure.level3_pct, 1, 1000, "a number from 1 to 1000"),
+    S("pressure.level4_pct", T_PCT, pressure.level4_pct, 1, 1000, "a number from 1 to 1000"),
+};
+
+#define N_SETTINGS (sizeof table / sizeof table[0])
+
+void bp_settings_defaults(bp_settings_t *s) {
+    memset(s, 0, sizeof *s);
+    strcpy(s->redis_host, "127.0.0.1");
+    s->redis_port = 6379;
+    strcpy(s->redis_prefix, "bp:");
+    s->redis_connect_timeout_ms = 2000;
+    s->redis_ping_interval_ms = 1000;
+    s->redis_reconnect_max_ms = 5000;
+    s->stream_maxlen = 100000;
+    strcpy(s->collector_host, "127.0.0.1");
+    s->collector_port = 7070;
+    s->collector_max_connections = 256;
+    s->collector_max_line_bytes = 65536;
+    s->collector_max_inflight = 1024;
+    s->collector_idle_timeout_s = 600;
+    s->collector_max_future_skew_s = 300;
+    strcpy(s->server_host, "127.0.0.1");
+    s->server_port = 8080;
+    strcpy(s->server_web_root, "web");
+    s->server_max_clients = 20000;
+    s->server_ring_events = 4096;
+    s->server_ring_bytes = 16 * 1024 * 1024;
+    s->server_max_frame_bytes = 256 * 1024;
+    s->server_ping_interval_s = 20;
+    s->server_idle_timeout_s = 60;
+    s->server_hello_timeout_s = 10;
+    s->server_tick_interval_s = 10;
+    strcpy(s->config_hospitals, "config/hospitals.json");
+    strcpy(s->config_fleet, "config/fleet.json");
+    s->pressure = bp_pressure_default;
+}
+
+static const setting_t *lookup(const char *key) {
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (strcmp(table[i].key, key) == 0) return &table[i];
+    return NULL;
+}
+
+static int str_ok(const setting_t *t, const char *v) {
+    size_t n = strlen(v);
+    if ((long)n < t->min || (long)n > t->max) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c == 0x7f) return 0;
+        if (t->type == T_HOST && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                   (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':'))
+            return 0;
+        if (t->type == T_PREFIX && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                     (c >= '0' && c <= '9') || c == ':' || c == '_' || c == '.' ||
+                                     c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int bp_settings_set(bp_settings_t *s, const char *key, const char *value, bp_error_t *err) {
+    const setting_t *t = lookup(key);
+    if (!t) return bp_error_set(err, "unknown_setting", key, "unknown setting \"%s\"", key);
+    char *dst = (char *)s + t->off;
+    switch (t->type) {
+    case T_INT: {
+        errno = 0;
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end || v < t->min || v > t->max)
+            return bp_error_set(err, "bad_setting", key, "setting %s must be %s, got \"%.64s\"",
+                                key, t->rule, value);
+        *(int *)dst = (int)v;
+        return 0;
+    }
+    case T_PCT: {
+        errno = 0;
+        char *end;
+        double v = strtod(value, &end);
+        if (errno || end == value || *end || !(v >= t->min && v <= t->max))
+            return bp_error_set(err, "bad_setting", key, "setting %s must be %s, got \"%.64s\"",
+                                key, t->rule, value);
+        *(double *)dst = v;
+        return 0;
+    }
+    default:
+        if (!str_ok(t, value))
+            return bp_error_set(err, "bad_setting", key, "setting %s must be %s", key, t->rule);
+        snprintf(dst, BP_SETTING_STR_MAX, "%s", value);
+        return 0;
+    }
+}
+
+int bp_settings_apply_env(bp_settings_t *s, char *const *envp, const char *const *ignore,
+                          bp_error_t *err) {
+    for (; envp && *envp; envp++) {
+        const char *e = *envp;
+        if (strncmp(e, "BP_", 3) != 0) continue;
+        const char *eq = strchr(e, '=');
+        if (!eq) continue;
+        size_t nlen = (size_t)(eq - e);
+        int skip = 0;
+        for (const char *const *ig = ignore; ig && *ig; ig++)
+            if (strlen(*ig) == nlen && strncmp(*ig, e, nlen) == 0) skip = 1;
+        if (skip) continue;
+        /* Match the variable against each key's env form. */
+        const setting_t *t = NULL;
+        for (size_t i = 0; i < N_SETTINGS && !t; i++) {
+            const char *k = table[i].key;
+            size_t kl = strlen(k);
+            if (kl + 3 != nlen) continue;
+            size_t j = 0;
+            for (; j < kl; j++) {
+                char want = k[j] == '.' ? '_' : (char)(k[j] >= 'a' && k[j] <= 'z' ? k[j] - 32 : k[j]);
+                if (e[3 + j] != want) break;
+            }
+            if (j == kl) t = &table[i];
+        }
+        if (!t) {
+            char name[96];
+            snprintf(name, sizeof name, "%.*s", (int)(nlen < 90 ? nlen : 90), e);
+            return bp_error_set(err, "unknown_setting", name,
+                                "unknown environment variable %s (settings are BP_<SECTION>_<KEY>, "
+                                "e.g. BP_REDIS_PORT)",
+                                name);
+        }
+        if (bp_settings_set(s, t->key, eq + 1, err)) return -1;
+    }
+    return 0;
+}
+
+int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
+    const bp_pressure_cfg_t *p = &s->pressure;
+    if (!(p->level2_pct < p->level3_pct && p->level3_pct < p->level4_pct))
+        return bp_error_set(err, "bad_setting", "pressure",
+                            "pressure thresholds must increase: level2_pct (%g) < level3_pct (%g) "
+                            "< level4_pct (%g)",
+                            p->level2_pct, p->level3_pct, p->level4_pct);
+    return 0;
+}
+
+const char *bp_settings_key(size_t i) {
+    return i < N_SETTINGS ? table[i].key : NULL;
+}
+
+int bp_settings_get(const bp_settings_t *s, const char *key, char *out, size_t out_len) {
+    const setting_t *t = lookup(key);
+    if (!t) return -1;
+    const char *src = (const char *)s + t->off;
+    switch (t->type) {
+    case T_INT: snprintf(out, out_len, "%d", *(const int *)src); break;
+    case T_PCT: snprintf(out, out_len, "%g", *(const double *)src); break;
+    case T_SECRET: snprintf(out, out_len, "%s", *src ? "***" : ""); break;
+    default: snprintf(out, out_len, "%s", src); break;
+    }
+    return 0;
+}

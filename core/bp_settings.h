@@ -1,0 +1,82 @@
+/*
+ * Settings: one table of every knob, with its type, default and rule.
+ *
+ * Sources, later wins: built-in defaults, the settings file
+ * (config/settings.json, nested objects "section": {"key": ...}), then
+ * environment variables BP_<SECTION>_<KEY> (upper case). An unknown key in
+ * the file, an unknown BP_* variable, or a value breaking its rule stops
+ * start-up with an error naming the key and the rule. Ports, limits and
+ * timeouts all live here so that every bound is a named value.
+ */
+#ifndef BP_SETTINGS_H
+#define BP_SETTINGS_H
+
+#include "bp_error.h"
+#include "bp_model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BP_SETTING_STR_MAX 256
+
+typedef struct {
+    /* redis */
+    char redis_host[BP_SETTING_STR_MAX];
+    int redis_port;
+    char redis_user[BP_SETTING_STR_MAX];
+    char redis_password[BP_SETTING_STR_MAX];
+    char redis_prefix[BP_SETTING_STR_MAX];
+    int redis_connect_timeout_ms;
+    int redis_ping_interval_ms;
+    int redis_reconnect_max_ms;
+    int stream_maxlen;
+    /* collector */
+    char collector_host[BP_SETTING_STR_MAX];
+    int collector_port;
+    int collector_max_connections;
+    int collector_max_line_bytes;
+    int collector_max_inflight;
+    int collector_idle_timeout_s;
+    int collector_max_future_skew_s;
+    /* server */
+    char server_host[BP_SETTING_STR_MAX];
+    int server_port;
+    char server_web_root[BP_SETTING_STR_MAX];
+    int server_max_clients;
+    int server_ring_events;
+    int server_ring_bytes;
+    int server_max_frame_bytes;
+    int server_ping_interval_s;
+    int server_idle_timeout_s;
+    int server_hello_timeout_s;
+    int server_tick_interval_s;
+    /* registry files */
+    char config_hospitals[BP_SETTING_STR_MAX];
+    char config_fleet[BP_SETTING_STR_MAX];
+    /* pressure thresholds, percent of staffed inpatient beds occupied */
+    bp_pressure_cfg_t pressure;
+} bp_settings_t;
+
+void bp_settings_defaults(bp_settings_t *s);
+
+/* Sets one key ("redis.port") from its text form. Fails naming the key and
+ * its rule on an unknown key or a bad value; s is unchanged then. */
+int bp_settings_set(bp_settings_t *s, const char *key, const char *value, bp_error_t *err);
+
+/* Applies BP_<SECTION>_<KEY> variables from envp (NULL-terminated).
+ * Variables in `ignore` (NULL-terminated list of names, may be NULL) are
+ * skipped; any other BP_* name that is not a setting is an error. */
+int bp_settings_apply_env(bp_settings_t *s, char *const *envp, const char *const *ignore,
+                          bp_error_t *err);
+
+/* Cross-field rules, checked after all sources are applied: the pressure
+ * thresholds must increase (level2 < level3 < level4). */
+int bp_settings_check(const bp_settings_t *s, bp_error_t *err);
+
+/* Iterates over the table: returns the key at index i, or NULL past the end. */
+const char *bp_settings_key(size_t i);
+
+/* Writes the value of key as text into out (secrets as "***"). */
+int bp_settings_get(const bp_settings_t *s, const char *key, char *out, size_t out_len);
+
+#endif

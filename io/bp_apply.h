@@ -1,0 +1,58 @@
+/*
+ * Applies validated changes to Redis through the one Lua script
+ * (io/apply.lua, embedded): idempotency per (source, seq), merge, version,
+ * global offset, XADD to the stream and epoch, atomically.
+ *
+ * Results arrive through the callback given at creation, once per accepted
+ * submit, in submit order (one Redis connection, answers in order).
+ */
+#ifndef BP_APPLY_H
+#define BP_APPLY_H
+
+#include "bp_model.h"
+#include "bp_redis.h"
+#include "bp_registry.h"
+#include "bp_settings.h"
+
+typedef enum {
+    BP_APPLY_OK,
+    BP_APPLY_DUP,          /* this source's seq was already applied */
+    BP_APPLY_CONFLICT,     /* expected version did not match */
+    BP_APPLY_OUT_OF_ORDER, /* older than the stored report */
+    BP_APPLY_UNAVAILABLE,  /* Redis lost before it answered: retry with the same seq */
+    BP_APPLY_FAILED        /* Redis answered with an error */
+} bp_apply_status_t;
+
+typedef struct {
+    bp_apply_status_t status;
+    uint64_t offset;     /* OK: where the change landed; DUP: the source's last */
+    uint64_t version;    /* OK: new version; CONFLICT: current version */
+    const char *epoch;   /* OK / DUP */
+    const char *stored;  /* CONFLICT: the current stored JSON (valid in the callback) */
+    size_t stored_len;
+    int64_t stored_at;   /* OUT_OF_ORDER: the stored report's time, ms */
+    const char *message; /* FAILED: Redis' error text */
+} bp_apply_result_t;
+
+typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
+
+typedef struct bp_apply bp_apply_t;
+
+/* Borrowed: settings and registry must outlive the apply. max_pending bounds
+ * the commands waiting for Redis. NULL on no memory. */
+bp_apply_t *bp_apply_create(uv_loop_t *loop, const bp_settings_t *s, const bp_registry_t *reg,
+                            size_t max_pending, bp_apply_cb cb);
+void bp_apply_close(bp_apply_t *a, void (*on_closed)(void *), void *data);
+
+/* Submits a change. expect_version < 0: no version check.
+ *  0: queued, the callback will fire once;
+ * -1: Redis unavailable now (no callback);
+ * -2: too many changes waiting for Redis: pause the sender (no callback). */
+int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version, void *privdata);
+
+bool bp_apply_up(const bp_apply_t *a);
+/* How many more submits fit before -2. */
+size_t bp_apply_room(const bp_apply_t *a);
+bp_redis_t *bp_apply_redis(bp_apply_t *a);
+
+#endif

@@ -1,0 +1,87 @@
+/* Settings and registry loading for the programs' main(). */
+#include "bp_config.h"
+#include "bp_codec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONFIG_MAX (16u << 20)
+
+int bp_read_file(const char *path, size_t max, char **out, size_t *len, bp_error_t *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return bp_error_set(err, "io", path, "cannot open %s: %s", path, strerror(errno));
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad || n > max) {
+        free(buf);
+        return bp_error_set(err, "io", path, "cannot read %s (or larger than %zu bytes)", path, max);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static int load_json(const char *path, const char *what, bp_error_t *err,
+                     int (*parse)(const char *, size_t, void *, bp_error_t *), void *target) {
+    char *text = NULL;
+    size_t len = 0;
+    if (bp_read_file(path, CONFIG_MAX, &text, &len, err)) return -1;
+    int rc = parse(text, len, target, err);
+    free(text);
+    if (rc) {
+        /* prefix the message with the file, keep code and field */
+        char msg[BP_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err->message);
+        snprintf(err->message, sizeof err->message, "%.40s %.60s: %.150s", what, path, msg);
+    }
+    return rc;
+}
+
+static int parse_settings(const char *t, size_t n, void *s, bp_error_t *e) {
+    return bp_codec_parse_settings(t, n, s, e);
+}
+static int parse_hospitals(const char *t, size_t n, void *r, bp_error_t *e) {
+    return bp_codec_parse_hospitals(t, n, r, e);
+}
+static int parse_fleet(const char *t, size_t n, void *r, bp_error_t *e) {
+    return bp_codec_parse_fleet(t, n, r, e);
+}
+
+int bp_config_load(bp_config_t *cfg, int argc, char **argv, char **envp, bp_error_t *err) {
+    memset(cfg, 0, sizeof *cfg);
+    bp_settings_defaults(&cfg->settings);
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--settings") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
+            path = argv[++i];
+    }
+    if (!path) {
+        for (char **e = envp; e && *e; e++)
+            if (strncmp(*e, "BP_SETTINGS=", 12) == 0) path = *e + 12;
+    }
+    if (!path && access("config/settings.json", R_OK) == 0) path = "config/settings.json";
+    if (path) {
+        snprintf(cfg->settings_path, sizeof cfg->settings_path, "%s", path);
+        if (load_json(path, "settings file", err, parse_settings, &cfg->settings)) return -1;
+    }
+    static const char *const not_settings[] = {"BP_SETTINGS", "BP_LOG_LEVEL", NULL};
+    if (bp_settings_apply_env(&cfg->settings, envp, not_settings, err)) return -1;
+    if (bp_settings_check(&cfg->settings, err)) return -1;
+    if (load_json(cfg->settings.config_hospitals, "hospital registry", err, parse_hospitals,
+                  &cfg->registry) ||
+        load_json(cfg->settings.config_fleet, "fleet registry", err, parse_fleet, &cfg->registry)) {
+        bp_registry_free(&cfg->registry);
+        return -1;
+    }
+    return 0;
+}
+
+void bp_config_free(bp_config_t *cfg) {
+    bp_registry_free(&cfg->registry);
+}

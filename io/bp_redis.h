@@ -1,0 +1,75 @@
+/*
+ * A Redis connection that stays usable: hiredis' async context on our libuv
+ * loop, with what hiredis 0.14 does not do for us — a connect timeout, a
+ * PING heartbeat, a per-command timeout, AUTH, and reconnection with
+ * jittered exponential backoff. (Its libuv adapter ignores poll errors, so a
+ * dead peer is only noticed by a reply that does not come.)
+ *
+ * Every command's callback fires exactly once: with the reply, or with NULL
+ * when the connection is lost or the link is closed. A command is refused
+ * (-1, callback not called) when the link is not up or max_pending commands
+ * are already waiting — the caller answers "unavailable" itself.
+ *
+ * Replies (and the strings inside them) are valid only during the callback.
+ */
+#ifndef BP_REDIS_H
+#define BP_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct bp_redis bp_redis_t;
+
+typedef void (*bp_redis_reply_cb)(bp_redis_t *r, redisReply *reply, void *privdata);
+typedef void (*bp_redis_event_cb)(bp_redis_t *r, void *data);
+
+typedef struct {
+    const char *name; /* for logs: "apply", "stream" */
+    const char *host;
+    int port;
+    const char *user;     /* "" or NULL: no ACL user */
+    const char *password; /* "" or NULL: no AUTH */
+    int connect_timeout_ms;
+    int ping_interval_ms;   /* 0: no heartbeat (for connections that block) */
+    int command_timeout_ms; /* a reply older than this means the link is dead */
+    int reconnect_max_ms;
+    size_t max_pending;
+    bp_redis_event_cb on_up;   /* connected and authenticated */
+    bp_redis_event_cb on_down; /* lost (after on_up); pending callbacks already got NULL */
+    void *data;
+} bp_redis_opts_t;
+
+typedef struct {
+    uint64_t connects;    /* successful connections */
+    uint64_t disconnects; /* connections lost after being up */
+    uint64_t timeouts;    /* connect or command timeouts */
+    uint64_t commands;
+    size_t pending;
+} bp_redis_stats_t;
+
+/* Creates the link and starts connecting. Strings in opts are copied.
+ * NULL on bad options or no memory. */
+bp_redis_t *bp_redis_create(uv_loop_t *loop, const bp_redis_opts_t *opts);
+
+/* Fails all pending commands (callbacks with NULL), closes the connection
+ * and frees the link once libuv has released its handles; on_closed (may be
+ * NULL) is called then. The loop must keep running until it is. */
+void bp_redis_close(bp_redis_t *r, void (*on_closed)(void *), void *data);
+
+bool bp_redis_up(const bp_redis_t *r);
+void *bp_redis_data(const bp_redis_t *r);
+void bp_redis_stats(const bp_redis_t *r, bp_redis_stats_t *out);
+
+/* Queue a command. 0 when queued, -1 when refused (see above). */
+int bp_redis_command(bp_redis_t *r, bp_redis_reply_cb cb, void *privdata, const char *fmt, ...);
+int bp_redis_command_argv(bp_redis_t *r, bp_redis_reply_cb cb, void *privdata, int argc,
+                          const char **argv, const size_t *argvlen);
+
+/* Drops the connection now (as if it had died) and reconnects with backoff.
+ * Used when a reply shows the link cannot be trusted. Safe inside callbacks. */
+void bp_redis_reset(bp_redis_t *r, const char *reason);
+
+#endif

@@ -1,0 +1,548 @@
+/* WebSocket fan-out from the shared ring (see hub.h). */
+#include "hub.h"
+#include "bp_codec.h"
+#include "bp_log.h"
+#include "bp_ring.h"
+#include "bp_time.h"
+#include "reader.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SNAP_CHUNK            16384
+#define SNAPSHOT_MIN_INTERVAL 100000000ull /* ns between rebuilds while the ring covers the gap */
+#define HELLO_MAX             1024
+#define CTL_MAX               256
+#define MAX_SKIPS             3 /* snapshots in a row without catching up, then close */
+
+typedef struct {
+    char *buf; /* LWS_PRE + data */
+    size_t len;
+} chunk_t;
+
+typedef struct snap {
+    int refs;
+    uint64_t offset;
+    char epoch[BP_EPOCH_MAX + 1];
+    uint64_t built_ns;
+    size_t bytes;
+    size_t n;
+    chunk_t chunks[];
+} snap_t;
+
+typedef enum { C_HELLO, C_WAIT, C_ACTIVE } cstate_t;
+
+typedef struct client {
+    struct lws *wsi;
+    bp_hub_t *hub;
+    struct client *prev, *next;
+    cstate_t state;
+    bool need_snapshot, tick_due, has_resume;
+    uint8_t skips;
+    uint16_t close_code;
+    char reason[16];
+    snap_t *snap;
+    size_t snap_chunk;
+    uint64_t tail;
+    uint64_t resume_offset;
+    char resume_epoch[BP_EPOCH_MAX + 1];
+    int64_t connected_ms, progress_ms;
+    size_t ctl_len;
+    unsigned char ctl[LWS_PRE + CTL_MAX];
+    size_t rx_len;
+    char rx[HELLO_MAX];
+} client_t;
+
+typedef struct {
+    uint64_t connections, closed_slow, closed_hello, closed_protocol;
+    uint64_t events_in, frames, bytes, coalesced, event_deliveries;
+    uint64_t snapshots_built, snapshots_sent, skips;
+    uint64_t resume_window, resume_snapshot_new, resume_snapshot_epoch, resume_snapshot_old;
+    uint64_t ticks;
+} hub_stats_t;
+
+struct bp_hub {
+    const bp_settings_t *s;
+    bp_state_t *state;
+    struct lws_context *ctx;
+    const struct lws_protocols *proto;
+    struct bp_reader *reader;
+    bp_ring_t ring;
+    bp_buf_t scratch; /* coalesced frames, LWS_PRE headroom */
+    bp_buf_t ev;      /* one event being serialized */
+    snap_t *snap;     /* the current cached snapshot */
+    client_t *clients;
+    size_t n_clients;
+    bool ready;
+    char epoch[BP_EPOCH_MAX + 1];
+    uint64_t offset;
+    unsigned char tick[LWS_PRE + 256];
+    size_t tick_len;
+    hub_stats_t st;
+};
+
+/* -- snapshots -------------------------------------------------------------- */
+
+static void snap_unref(snap_t *s) {
+    if (!s || --s->refs > 0) return;
+    for (size_t i = 0; i < s->n; i++) free(s->chunks[i].buf);
+    free(s);
+}
+
+static snap_t *snap_build(bp_hub_t *h) {
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 256u << 20);
+    bp_state_write_snapshot(&b, h->state, h->epoch, h->offset, bp_time_now_ms());
+    if (b.failed) {
+        bp_buf_free(&b);
+        return NULL;
+    }
+    const char *data = bp_buf_data(&b);
+    size_t n = b.len / SNAP_CHUNK + 2;
+    snap_t *s = calloc(1, sizeof *s + n * sizeof(chunk_t));
+    if (!s) {
+        bp_buf_free(&b);
+        return NULL;
+    }
+    s->refs = 1;
+    s->offset = h->offset;
+    memcpy(s->epoch, h->epoch, sizeof s->epoch);
+    s->built_ns = bp_time_mono_ns();
+    s->bytes = b.len;
+    size_t off = 0;
+    while (off < b.len) {
+        size_t len = b.len - off < SNAP_CHUNK ? b.len - off : SNAP_CHUNK;
+        /* never split a UTF-8 sequence between fragments */
+        while (off + len < b.len && len > 1 && ((unsigned char)data[off + len] & 0xC0) == 0x80) len--;
+        chunk_t *c = &s->chunks[s->n];
+        c->buf = malloc(LWS_PRE + len);
+        if (!c->buf) {
+            snap_unref(s);
+            bp_buf_free(&b);
+            return NULL;
+        }
+        memcpy(c->buf + LWS_PRE, data + off, len);
+        c->len = len;
+        s->n++;
+        off += len;
+    }
+    bp_buf_free(&b);
+    h->st.snapshots_built++;
+    return s;
+}
+
+/* The snapshot to send now: the cached one if it is current, or recent and
+ * still followed by the ring; else a new one. Returns a new reference. */
+static snap_t *snap_get(bp_hub_t *h) {
+    snap_t *s = h->snap;
+    bool usable = s && strcmp(s->epoch, h->epoch) == 0 &&
+                  (s->offset == h->offset ||
+                   (bp_time_mono_ns() - s->built_ns < SNAPSHOT_MIN_INTERVAL &&
+                    bp_ring_get(&h->ring, s->offset + 1)));
+    if (!usable) {
+        snap_t *n = snap_build(h);
+        if (!n) return NULL;
+        snap_unref(h->snap);
+        h->snap = s = n;
+    }
+    s->refs++;
+    return s;
+}
+
+/* -- control messages ---------------------------------------------------------- */
+
+static void ctl_set(client_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ctl_set(client_t *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf((char *)c->ctl + LWS_PRE, CTL_MAX, fmt, ap);
+    va_end(ap);
+    c->ctl_len = n > 0 && n < CTL_MAX ? (size_t)n : 0;
+}
+
+static void start_snapshot(bp_hub_t *h, client_t *c, const char *reason) {
+    snap_t *s = snap_get(h);
+    if (!s) {
+        bp_error("hub: cannot build a snapshot (out of memory)");
+        c->close_code = 1011;
+        return;
+    }
+    snap_unref(c->snap);
+    c->snap = s;
+    c->snap_chunk = 0;
+    c->need_snapshot = false;
+    ctl_set(c,
+            "{\"type\":\"welcome\",\"mode\":\"snapshot\",\"reason\":\"%s\",\"epoch\":\"%s\","
+            "\"offset\":%llu}",
+            reason, s->epoch, (unsigned long long)s->offset);
+    h->st.snapshots_sent++;
+}
+
+/* Where a client starts after its hello, once the hub has data. */
+static void start_client(bp_hub_t *h, client_t *c) {
+    c->state = C_ACTIVE;
+    c->progress_ms = bp_time_now_ms();
+    if (c->has_resume && strcmp(c->resume_epoch, h->epoch) == 0 && c->resume_offset <= h->offset &&
+        (c->resume_offset == h->offset || bp_ring_get(&h->ring, c->resume_offset + 1))) {
+        c->tail = c->resume_offset;
+        h->st.resume_window++;
+        ctl_set(c,
+                "{\"type\":\"welcome\",\"mode\":\"resume\",\"via\":\"window\",\"epoch\":\"%s\","
+                "\"offset\":%llu}",
+                h->epoch, (unsigned long long)c->tail);
+        return;
+    }
+    const char *reason = "new";
+    if (!c->has_resume) h->st.resume_snapshot_new++;
+    else if (strcmp(c->resume_epoch, h->epoch) != 0) {
+        reason = "epoch";
+        h->st.resume_snapshot_epoch++;
+    } else {
+        reason = c->resume_offset > h->offset ? "ahead" : "too_old";
+        h->st.resume_snapshot_old++;
+    }
+    start_snapshot(h, c, reason);
+}
+
+/* -- writing ----------------------------------------------------------------------- */
+
+static int write_frame(bp_hub_t *h, client_t *c, unsigned char *data, size_t len,
+                       enum lws_write_protocol wp) {
+    int n = lws_write(c->wsi, data, len, wp);
+    if (n < (int)len) return -1;
+    h->st.frames++;
+    h->st.bytes += len;
+    c->progress_ms = bp_time_now_ms();
+    return 0;
+}
+
+static bool has_more(bp_hub_t *h, client_t *c) {
+    if (c->close_code || c->ctl_len || c->snap || c->need_snapshot) return true;
+    if (c->state == C_WAIT && h->ready) return true;
+    return c->state == C_ACTIVE && (c->tail < h->offset || c->tick_due);
+}
+
+static int on_writeable(bp_hub_t *h, client_t *c) {
+    if (c->close_code) {
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->reason,
+                         strlen(c->reason));
+        return -1;
+    }
+    if (c->state == C_WAIT && h->ready) start_client(h, c);
+    if (c->ctl_len) {
+        if (write_frame(h, c, c->ctl + LWS_PRE, c->ctl_len, LWS_WRITE_TEXT)) return -1;
+        c->ctl_len = 0;
+    } else if (c->state != C_ACTIVE || !h->ready) {
+        return 0;
+    } else if (c->snap) {
+        snap_t *s = c->snap;
+        size_t i = c->snap_chunk;
+        int wp = i == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION;
+        if (i + 1 < s->n) wp |= LWS_WRITE_NO_FIN;
+        if (write_frame(h, c, (unsigned char *)s->chunks[i].buf + LWS_PRE, s->chunks[i].len,
+                        (enum lws_write_protocol)wp))
+            return -1;
+        if (++c->snap_chunk == s->n) {
+            c->tail = s->offset;
+            c->snap = NULL;
+            snap_unref(s);
+        }
+    } else if (c->need_snapshot) {
+        start_snapshot(h, c, c->reason[0] ? c->reason : "reload");
+    } else if (c->tail < h->offset) {
+        if (!bp_ring_get(&h->ring, c->tail + 1)) {
+            /* fell out of the ring: skip to the latest state */
+            h->st.skips++;
+            if (++c->skips > MAX_SKIPS) {
+                h->st.closed_slow++;
+                c->close_code = 4008;
+                snprintf(c->reason, sizeof c->reason, "too slow");
+            } else {
+                start_snapshot(h, c, "lagging");
+            }
+        } else if (c->tail + 1 == h->offset) {
+            const bp_ring_entry_t *e = bp_ring_get(&h->ring, c->tail + 1);
+            if (write_frame(h, c, (unsigned char *)e->buf + LWS_PRE, e->frame_len, LWS_WRITE_TEXT))
+                return -1;
+            c->tail++;
+            h->st.event_deliveries++;
+        } else {
+            uint64_t last = c->tail;
+            size_t n = bp_ring_coalesce(&h->ring, c->tail, (size_t)h->s->server_max_frame_bytes,
+                                        &h->scratch, &last);
+            if (!n) return -1;
+            if (write_frame(h, c, (unsigned char *)bp_buf_data(&h->scratch), h->scratch.len,
+                            LWS_WRITE_TEXT))
+                return -1;
+            h->st.coalesced++;
+            h->st.event_deliveries += n;
+            c->tail = last;
+        }
+        if (c->tail == h->offset) c->skips = 0;
+    } else if (c->tick_due && h->tick_len) {
+        if (write_frame(h, c, h->tick + LWS_PRE, h->tick_len, LWS_WRITE_TEXT)) return -1;
+        c->tick_due = false;
+        h->st.ticks++;
+    }
+    if (c->tail >= h->offset) c->tick_due = false;
+    if (has_more(h, c)) lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+/* -- receiving ------------------------------------------------------------------------ */
+
+static int close_with(client_t *c, uint16_t code, const char *reason) {
+    c->close_code = code;
+    snprintf(c->reason, sizeof c->reason, "%s", reason);
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+static int on_message(bp_hub_t *h, client_t *c) {
+    bp_hello_t hello;
+    bp_error_t err;
+    if (bp_codec_parse_hello(c->rx, c->rx_len, &hello, &err)) {
+        h->st.closed_protocol++;
+        bp_debug("hub: bad hello: %s", err.message);
+        return close_with(c, 4002, "bad hello");
+    }
+    snap_unref(c->snap);
+    c->snap = NULL;
+    c->need_snapshot = false;
+    c->has_resume = hello.has_resume;
+    c->resume_offset = hello.offset;
+    snprintf(c->resume_epoch, sizeof c->resume_epoch, "%s", hello.epoch);
+    c->state = C_WAIT;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+/* -- lws protocol callback ------------------------------------------------------------------ */
+
+static void unlink_client(bp_hub_t *h, client_t *c) {
+    if (c->prev) c->prev->next = c->next;
+    else if (h->clients == c) h->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len) {
+    const struct lws_protocols *p = lws_get_protocol(wsi);
+    bp_hub_t *h = p ? p->user : NULL;
+    client_t *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64];
+        if (!h) return 1;
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+            return 1;
+        if (h->n_clients >= (size_t)h->s->server_max_clients) return 1;
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(c, 0, sizeof *c);
+        c->wsi = wsi;
+        c->hub = h;
+        c->state = C_HELLO;
+        c->connected_ms = c->progress_ms = bp_time_now_ms();
+        c->next = h->clients;
+        if (h->clients) h->clients->prev = c;
+        h->clients = c;
+        h->n_clients++;
+        h->st.connections++;
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        if (!c || !c->hub) return 0;
+        unlink_client(h, c);
+        h->n_clients--;
+        snap_unref(c->snap);
+        c->snap = NULL;
+        c->hub = NULL;
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (!c || !c->hub) return -1;
+        if (lws_frame_is_binary(wsi)) return close_with(c, 1003, "text only");
+        if (c->rx_len + len > HELLO_MAX) {
+            h->st.closed_protocol++;
+            c->rx_len = 0;
+            return close_with(c, 4009, "message too big");
+        }
+        memcpy(c->rx + c->rx_len, in, len);
+        c->rx_len += len;
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
+        {
+            int rc = on_message(h, c);
+            c->rx_len = 0;
+            return rc;
+        }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!c || !c->hub) return -1;
+        return on_writeable(h, c);
+    default:
+        return 0;
+    }
+}
+
+size_t bp_hub_session_size(void) {
+    return sizeof(client_t);
+}
+
+/* -- reader callbacks ------------------------------------------------------------------------- */
+
+void bp_hub_on_reload(void *hub, const char *epoch, uint64_t offset, const char *reason) {
+    bp_hub_t *h = hub;
+    bool new_epoch = strcmp(h->epoch, epoch) != 0;
+    snprintf(h->epoch, sizeof h->epoch, "%s", epoch);
+    h->offset = offset;
+    bp_ring_clear(&h->ring, epoch);
+    snap_unref(h->snap);
+    h->snap = NULL;
+    bool was_ready = h->ready;
+    h->ready = true;
+    if (new_epoch && was_ready) {
+        for (client_t *c = h->clients; c; c = c->next) {
+            if (c->state != C_ACTIVE) continue;
+            c->need_snapshot = true;
+            snprintf(c->reason, sizeof c->reason, "epoch");
+        }
+    }
+    bp_info("hub: state at epoch %s offset %llu (%s)", epoch, (unsigned long long)offset, reason);
+}
+
+void bp_hub_on_event(void *hub, const bp_change_t *c, bool live) {
+    bp_hub_t *h = hub;
+    bp_buf_reset(&h->ev);
+    bp_state_write_event(&h->ev, c);
+    if (h->ev.failed || bp_ring_push(&h->ring, c->offset, bp_buf_data(&h->ev), h->ev.len,
+                                     bp_time_mono_ns())) {
+        /* an event we cannot hold: nobody can resume across it */
+        bp_error("hub: event %llu could not be queued; clients will re-snapshot",
+                 (unsigned long long)c->offset);
+        bp_ring_clear(&h->ring, h->epoch);
+    }
+    if (live) {
+        h->offset = c->offset;
+        h->st.events_in++;
+    }
+}
+
+void bp_hub_on_batch(void *hub) {
+    bp_hub_t *h = hub;
+    if (h->ctx && h->proto) lws_callback_on_writable_all_protocol(h->ctx, h->proto);
+}
+
+/* -- lifecycle and housekeeping ----------------------------------------------------------------- */
+
+bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state) {
+    bp_hub_t *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->s = s;
+    h->state = state;
+    if (bp_ring_init(&h->ring, (size_t)s->server_ring_events, (size_t)s->server_ring_bytes, LWS_PRE)) {
+        free(h);
+        return NULL;
+    }
+    bp_buf_init(&h->scratch, LWS_PRE, (size_t)s->server_max_frame_bytes + 4096);
+    bp_buf_init(&h->ev, 0, 1u << 20);
+    return h;
+}
+
+void bp_hub_destroy(bp_hub_t *h) {
+    if (!h) return;
+    snap_unref(h->snap);
+    bp_ring_free(&h->ring);
+    bp_buf_free(&h->scratch);
+    bp_buf_free(&h->ev);
+    free(h);
+}
+
+void bp_hub_attach(bp_hub_t *h, struct lws_context *ctx, const struct lws_protocols *proto,
+                   struct bp_reader *reader) {
+    h->ctx = ctx;
+    h->proto = proto;
+    h->reader = reader;
+}
+
+void bp_hub_sweep(bp_hub_t *h) {
+    int64_t now = bp_time_now_ms();
+    int64_t hello_ms = (int64_t)h->s->server_hello_timeout_s * 1000;
+    int64_t slow_ms = (int64_t)h->s->server_idle_timeout_s * 1000;
+    static int64_t last_tick;
+    bool tick = now - last_tick >= (int64_t)h->s->server_tick_interval_s * 1000;
+    if (tick && h->ready) {
+        last_tick = now;
+        char ts[32];
+        bp_time_format(now, ts);
+        int n = snprintf((char *)h->tick + LWS_PRE, 256,
+                         "{\"type\":\"tick\",\"epoch\":\"%s\",\"offset\":%llu,\"now\":\"%s\"}",
+                         h->epoch, (unsigned long long)h->offset, ts);
+        h->tick_len = n > 0 && n < 256 ? (size_t)n : 0;
+    }
+    for (client_t *c = h->clients; c; c = c->next) {
+        if (c->state == C_HELLO && now - c->connected_ms > hello_ms && !c->close_code) {
+            h->st.closed_hello++;
+            close_with(c, 4001, "hello expected");
+            continue;
+        }
+        bool pending = c->snap || c->ctl_len || (c->state == C_ACTIVE && c->tail < h->offset);
+        if (pending && now - c->progress_ms > slow_ms) {
+            /* it takes nothing: it will not take a close frame either */
+            h->st.closed_slow++;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            continue;
+        }
+        if (tick && c->state == C_ACTIVE && h->tick_len) {
+            c->tick_due = true;
+            lws_callback_on_writable(c->wsi);
+        }
+    }
+}
+
+size_t bp_hub_clients(const bp_hub_t *h) {
+    return h->n_clients;
+}
+
+void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
+    const hub_stats_t *s = &h->st;
+#define C(name, help, v)                                                                           \
+    bp_buf_printf(o, "# HELP bedpulse_" name " " help "\n# TYPE bedpulse_" name " counter\n"      \
+                     "bedpulse_" name " %llu\n",                                                    \
+                  (unsigned long long)(v))
+#define G(name, help, v)                                                                           \
+    bp_buf_printf(o, "# HELP bedpulse_" name " " help "\n# TYPE bedpulse_" name " gauge\n"        \
+                     "bedpulse_" name " %llu\n",                                                    \
+                  (unsigned long long)(v))
+    G("ws_clients", "WebSocket clients connected now.", h->n_clients);
+    C("ws_connections_total", "WebSocket connections accepted.", s->connections);
+    C("events_in_total", "Events read from the Redis stream.", s->events_in);
+    C("event_deliveries_total", "Events delivered to clients (one per client per event).",
+      s->event_deliveries);
+    C("ws_frames_total", "WebSocket frames written.", s->frames);
+    C("ws_bytes_total", "WebSocket payload bytes written.", s->bytes);
+    C("ws_coalesced_frames_total", "Frames that carried several events.", s->coalesced);
+    C("snapshots_built_total", "Snapshots serialized.", s->snapshots_built);
+    C("snapshots_sent_total", "Snapshots sent to clients.", s->snapshots_sent);
+    C("skip_to_latest_total", "Clients that fell out of the ring and got a fresh snapshot.",
+      s->skips);
+    C("ws_closed_slow_total", "Clients closed for not keeping up.", s->closed_slow);
+    C("ws_closed_hello_total", "Clients closed for not saying hello in time.", s->closed_hello);
+    C("ws_closed_protocol_total", "Clients closed for protocol errors.", s->closed_protocol);
+    C("ticks_total", "Heartbeat ticks sent.", s->ticks);
+    bp_buf_printf(o, "# HELP bedpulse_resume_total Client starts by outcome.\n"
+                     "# TYPE bedpulse_resume_total counter\n"
+                     "bedpulse_resume_total{outcome=\"window\"} %llu\n"
+                     "bedpulse_resume_total{outcome=\"snapshot_new\"} %llu\n"
+                     "bedpulse_resume_total{outcome=\"snapshot_epoch\"} %llu\n"
+                     "bedpulse_resume_total{outcome=\"snapshot_too_old\"} %llu\n",
+                  (unsigned long long)s->resume_window, (unsigned long long)s->resume_snapshot_new,
+                  (unsigned long long)s->resume_snapshot_epoch,
+                  (unsigned long long)s->resume_snapshot_old);
+    G("ring_events", "Events held in the ring.", bp_ring_count(&h->ring));
+    G("ring_bytes", "Bytes held in the ring.", h->ring.bytes);
+    G("offset", "Last offset applied.", h->offset);
+#undef C
+#undef G
+}

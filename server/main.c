@@ -1,0 +1,207 @@
+/*
+ * bp-server: serves web/, the REST API and the /ws live feed from the state
+ * it follows in Redis. libwebsockets runs on our own libuv loop (Debian's
+ * lws loads libuv support from a plugin and does not export its loop
+ * helpers, see DESIGN §10). Usage: bp-server [--settings FILE].
+ *
+ * Shutdown (SIGINT/SIGTERM): close the reader, destroy the lws context
+ * while the loop still runs, run the loop until every handle is released.
+ */
+#include "app.h"
+#include "bp_log.h"
+#include "bp_time.h"
+#include "http.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+extern char **environ;
+
+static struct lws_protocols protocols[] = {
+    {"http", bp_http_callback, 0, 0, 0, NULL, 0},
+    {"bedpulse.v1", bp_hub_ws_callback, 0, 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static const struct lws_protocol_vhost_options mime_json = {NULL, NULL, ".json", "application/json"};
+static const struct lws_protocol_vhost_options mime_svg = {&mime_json, NULL, ".svg", "image/svg+xml"};
+static const struct lws_protocol_vhost_options mime_mjs = {&mime_svg, NULL, ".mjs", "text/javascript"};
+static const struct lws_protocol_vhost_options mime_js = {&mime_mjs, NULL, ".js", "text/javascript"};
+static const struct lws_protocol_vhost_options mime_woff2 = {&mime_js, NULL, ".woff2", "font/woff2"};
+
+static struct lws_http_mount mounts[5];
+
+static void setup_mounts(const char *web_root) {
+    static const char *const callback_paths[] = {"/api", "/healthz", "/readyz", "/metrics"};
+    memset(mounts, 0, sizeof mounts);
+    for (int i = 0; i < 4; i++) {
+        mounts[i].mount_next = &mounts[i + 1];
+        mounts[i].mountpoint = callback_paths[i];
+        mounts[i].mountpoint_len = (unsigned char)strlen(callback_paths[i]);
+        mounts[i].origin = "http";
+        mounts[i].origin_protocol = LWSMPRO_CALLBACK;
+    }
+    struct lws_http_mount *m = &mounts[4];
+    m->mountpoint = "/";
+    m->mountpoint_len = 1;
+    m->origin = web_root;
+    m->def = "index.html";
+    m->origin_protocol = LWSMPRO_FILE;
+    m->extra_mimetypes = &mime_woff2;
+    m->cache_max_age = 0;
+    m->cache_reusable = 0;
+    m->cache_revalidate = 1;
+}
+
+static void on_reader_closed(void *data) {
+    (void)data;
+}
+
+static void stop(bp_app_t *app, int signum) {
+    if (app->stopping) return;
+    app->stopping = true;
+    bp_info("signal %d: shutting down", signum);
+    uv_close((uv_handle_t *)&app->sigint, NULL);
+    uv_close((uv_handle_t *)&app->sigterm, NULL);
+    uv_timer_stop(&app->housekeeping);
+    uv_close((uv_handle_t *)&app->housekeeping, NULL);
+    bp_reader_close(app->reader, on_reader_closed, app);
+    lws_context_destroy(app->ctx);
+    app->ctx = NULL;
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+    stop(s->data, signum);
+}
+
+static void on_housekeeping(uv_timer_t *t) {
+    bp_app_t *app = t->data;
+    bp_hub_sweep(app->hub);
+}
+
+/* lws sizes its fd table from the limit: make it as large as we may. */
+static unsigned raise_fd_limit(unsigned want) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return want;
+    if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur < want ? (unsigned)rl.rlim_cur : want;
+}
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fprintf(stderr, "usage: bp-server [--settings FILE]\n");
+            return 0;
+        }
+        if ((strcmp(argv[i], "--settings") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "bp-server: unknown argument \"%s\"\n", argv[i]);
+        return 2;
+    }
+    const char *lvl = getenv("BP_LOG_LEVEL");
+    bp_log_init("server", lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
+    signal(SIGPIPE, SIG_IGN);
+
+    static bp_app_t app;
+    bp_error_t err;
+    bp_error_clear(&err);
+    if (bp_config_load(&app.cfg, argc, argv, environ, &err)) {
+        bp_error("configuration error [%s%s%s]: %s", err.code, err.field[0] ? " " : "", err.field,
+                 err.message);
+        return 1;
+    }
+    const bp_settings_t *s = &app.cfg.settings;
+    static char web_root[PATH_MAX];
+    if (!realpath(s->server_web_root, web_root)) {
+        bp_error("configuration error [bad_setting server.web_root]: %s is not a directory",
+                 s->server_web_root);
+        bp_config_free(&app.cfg);
+        return 1;
+    }
+    app.started_ms = bp_time_now_ms();
+    uv_loop_init(&app.loop);
+    app.state = bp_state_create(&app.cfg.registry, &s->pressure);
+    app.hub = app.state ? bp_hub_create(s, app.state) : NULL;
+    if (!app.hub) {
+        bp_error("out of memory");
+        return 1;
+    }
+
+    protocols[0].per_session_data_size = bp_http_session_size();
+    protocols[1].per_session_data_size = bp_hub_session_size();
+    protocols[1].user = app.hub;
+    setup_mounts(web_root);
+
+    unsigned fds = raise_fd_limit((unsigned)s->server_max_clients + 256);
+    static lws_retry_bo_t retry;
+    retry.secs_since_valid_ping = (uint16_t)s->server_ping_interval_s;
+    retry.secs_since_valid_hangup = (uint16_t)s->server_idle_timeout_s;
+    void *foreign[1] = {&app.loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = s->server_port;
+    info.iface = s->server_host;
+    info.protocols = protocols;
+    info.mounts = mounts;
+    info.vhost_name = "bedpulse";
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                   LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    info.foreign_loops = foreign;
+    info.user = &app;
+    info.fd_limit_per_thread = fds;
+    info.retry_and_idle_policy = &retry;
+    info.timeout_secs = 10;
+    info.server_string = "bedpulse";
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    app.ctx = lws_create_context(&info);
+    if (!app.ctx) {
+        bp_error("cannot start the HTTP/WebSocket server on %s:%d", s->server_host, s->server_port);
+        return 1;
+    }
+    struct lws_vhost *vh = lws_get_vhost_by_name(app.ctx, "bedpulse");
+    int port = vh ? lws_get_vhost_listen_port(vh) : s->server_port;
+
+    bp_reader_cbs_t cbs = {bp_hub_on_reload, bp_hub_on_event, bp_hub_on_batch};
+    app.reader = bp_reader_create(&app.loop, s, app.state, (size_t)s->server_ring_events, &cbs,
+                                  app.hub);
+    if (!app.reader) {
+        bp_error("out of memory");
+        return 1;
+    }
+    bp_hub_attach(app.hub, app.ctx, &protocols[1], app.reader);
+
+    uv_signal_init(&app.loop, &app.sigint);
+    uv_signal_init(&app.loop, &app.sigterm);
+    app.sigint.data = app.sigterm.data = &app;
+    uv_signal_start(&app.sigint, on_signal, SIGINT);
+    uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+    uv_timer_init(&app.loop, &app.housekeeping);
+    app.housekeeping.data = &app;
+    uv_timer_start(&app.housekeeping, on_housekeeping, 1000, 1000);
+
+    bp_info("listening on http://%s:%d/ (web root %s, %zu hospitals, %zu ambulances, fd limit %u)",
+            s->server_host, port, web_root, app.cfg.registry.n_hospitals, app.cfg.registry.n_units,
+            fds);
+    /* lws stops the loop when its context goes; run again until all is released */
+    while (uv_run(&app.loop, UV_RUN_DEFAULT) && app.stopping) {
+    }
+    if (!app.stopping) bp_warn("event loop ended unexpectedly");
+    uv_run(&app.loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(&app.loop);
+    if (rc) bp_warn("loop closed with handles still open: %s", uv_strerror(rc));
+    bp_hub_destroy(app.hub);
+    bp_state_destroy(app.state);
+    bp_config_free(&app.cfg);
+    bp_info("stopped");
+    return 0;
+}

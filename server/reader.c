@@ -1,0 +1,420 @@
+/* Snapshot load and stream following (see reader.h). */
+#include "reader.h"
+#include "bp_codec.h"
+#include "bp_keys.h"
+#include "bp_log.h"
+#include "bp_redis.h"
+#include "bp_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define BLOCK_MS        5000
+#define XREAD_COUNT     "1000"
+#define EPOCH_CHECK_MS  1000
+#define RANGE_MAX_COUNT 100000
+
+struct bp_reader {
+    uv_loop_t *loop;
+    const bp_settings_t *s;
+    bp_state_t *state;
+    bp_reader_cbs_t cbs;
+    void *data;
+    size_t history;
+    bp_keys_t keys;
+    bp_redis_t *cmd, *block;
+    uv_timer_t timer;
+    bool loaded, loading, xread_inflight, closing, need_reload;
+    char reload_reason[16];
+    char epoch[BP_EPOCH_MAX + 1];
+    uint64_t offset;
+    char epoch_candidate[33];
+    bp_reader_stats_t stats;
+    int open_parts;
+    void (*on_closed)(void *);
+    void *closed_data;
+};
+
+static void load(bp_reader_t *r, const char *reason);
+static void xread(bp_reader_t *r);
+
+static uint64_t parse_offset(const char *id) {
+    return strtoull(id, NULL, 10); /* "<offset>-0" */
+}
+
+/* One stream entry [id, [k, kind, i, id, d, data]] into a change. */
+static int parse_entry(const redisReply *e, bp_change_t *c) {
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY)
+        return -1;
+    const redisReply *f = e->element[1];
+    const char *kind = NULL, *id = NULL, *d = NULL;
+    size_t dlen = 0;
+    for (size_t i = 0; i + 1 < f->elements; i += 2) {
+        const redisReply *k = f->element[i], *v = f->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        if (strcmp(k->str, "k") == 0) kind = v->str;
+        else if (strcmp(k->str, "i") == 0) id = v->str;
+        else if (strcmp(k->str, "d") == 0) d = v->str, dlen = v->len;
+    }
+    if (!kind || !id || !d) return -1;
+    bp_kind_t k;
+    if (strcmp(kind, "hospital") == 0) k = BP_KIND_HOSPITAL;
+    else if (strcmp(kind, "ambulance") == 0) k = BP_KIND_AMBULANCE;
+    else return -1;
+    bp_error_t err;
+    if (bp_codec_parse_stored(k, d, dlen, c, &err)) return -1;
+    snprintf(c->id, sizeof c->id, "%s", id);
+    c->offset = parse_offset(e->element[0]->str);
+    return c->offset ? 0 : -1;
+}
+
+/* -- snapshot ---------------------------------------------------------------- */
+
+static void on_queued(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    (void)redis;
+    (void)reply;
+    (void)privdata;
+}
+
+static int apply_hash(bp_reader_t *r, const redisReply *h, bp_kind_t kind) {
+    if (h->type != REDIS_REPLY_ARRAY) return -1;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const redisReply *k = h->element[i], *v = h->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        bp_change_t c;
+        bp_error_t err;
+        if (bp_codec_parse_stored(kind, v->str, v->len, &c, &err)) {
+            r->stats.bad_events++;
+            bp_warn("reader: stored %s %s unreadable: %s", kind == BP_KIND_HOSPITAL ? "hospital" : "ambulance",
+                    k->str, err.message);
+            continue;
+        }
+        snprintf(c.id, sizeof c.id, "%s", k->str);
+        if (bp_state_apply(r->state, &c) < 0)
+            bp_warn("reader: stored entity %s is not in the registry; ignored", k->str);
+    }
+    return 0;
+}
+
+static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_reader_t *r = privdata;
+    (void)redis;
+    r->loading = false;
+    /* EXEC: [OK|nil, epoch, offset, hospitals, ambulances, history] */
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6 ||
+        reply->element[1]->type != REDIS_REPLY_STRING) {
+        if (reply) bp_error("reader: snapshot load failed (%s)",
+                            reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        r->need_reload = true; /* retried by the timer */
+        return;
+    }
+    redisReply **el = reply->element;
+    bp_state_reset(r->state);
+    snprintf(r->epoch, sizeof r->epoch, "%s", el[1]->str);
+    r->offset = el[2]->type == REDIS_REPLY_STRING ? strtoull(el[2]->str, NULL, 10) : 0;
+    apply_hash(r, el[3], BP_KIND_HOSPITAL);
+    apply_hash(r, el[4], BP_KIND_AMBULANCE);
+    r->loaded = true;
+    r->need_reload = false;
+    r->stats.reloads++;
+    bp_info("reader: snapshot loaded at epoch %s offset %llu (%s)", r->epoch,
+            (unsigned long long)r->offset, r->reload_reason);
+    if (r->cbs.on_reload) r->cbs.on_reload(r->data, r->epoch, r->offset, r->reload_reason);
+    /* history: XREVRANGE is newest first; hand it over oldest first, and only
+     * a contiguous run ending at offset */
+    const redisReply *hist = el[5];
+    if (hist->type == REDIS_REPLY_ARRAY && hist->elements) {
+        size_t n = hist->elements, start = n;
+        uint64_t expect = r->offset;
+        for (size_t i = 0; i < n; i++) {
+            const redisReply *e = hist->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+                e->element[0]->type != REDIS_REPLY_STRING ||
+                parse_offset(e->element[0]->str) != expect)
+                break;
+            start = i;
+            expect--;
+        }
+        /* indexes 0..start hold offset .. offset - start: oldest first */
+        for (size_t i = start == n ? 0 : start + 1; i-- > 0;) {
+            bp_change_t c;
+            if (parse_entry(hist->element[i], &c) == 0 && r->cbs.on_event)
+                r->cbs.on_event(r->data, &c, false);
+        }
+    }
+    if (r->cbs.on_batch) r->cbs.on_batch(r->data);
+    xread(r);
+}
+
+static void load(bp_reader_t *r, const char *reason) {
+    if (r->loading || r->closing) return;
+    snprintf(r->reload_reason, sizeof r->reload_reason, "%s", reason);
+    if (!bp_redis_up(r->cmd)) {
+        r->need_reload = true;
+        return;
+    }
+    char count[24];
+    snprintf(count, sizeof count, "%zu", r->history ? r->history : 1);
+    /* one atomic read: nothing can commit between the entities and the offset */
+    int rc = bp_redis_command(r->cmd, on_queued, r, "MULTI");
+    rc |= bp_redis_command(r->cmd, on_queued, r, "SET %s %s NX", r->keys.epoch, r->epoch_candidate);
+    rc |= bp_redis_command(r->cmd, on_queued, r, "GET %s", r->keys.epoch);
+    rc |= bp_redis_command(r->cmd, on_queued, r, "GET %s", r->keys.offset);
+    rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", r->keys.hospitals);
+    rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", r->keys.ambulances);
+    rc |= bp_redis_command(r->cmd, on_queued, r, "XREVRANGE %s + - COUNT %s", r->keys.stream, count);
+    rc |= bp_redis_command(r->cmd, on_loaded, r, "EXEC");
+    if (rc) {
+        bp_redis_reset(r->cmd, "snapshot commands not sent");
+        r->need_reload = true;
+        return;
+    }
+    r->loading = true;
+}
+
+/* -- following the stream --------------------------------------------------- */
+
+static void on_xread(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_reader_t *r = privdata;
+    (void)redis;
+    r->xread_inflight = false;
+    if (!reply) return; /* link lost: resumed when it is back */
+    if (reply->type == REDIS_REPLY_ERROR) {
+        bp_error("reader: XREAD failed: %s", reply->str);
+        bp_redis_reset(r->block, "XREAD error");
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 && r->loaded && !r->loading) {
+        const redisReply *s = reply->element[0];
+        const redisReply *entries = s->type == REDIS_REPLY_ARRAY && s->elements == 2 ? s->element[1] : NULL;
+        size_t n = entries && entries->type == REDIS_REPLY_ARRAY ? entries->elements : 0;
+        for (size_t i = 0; i < n; i++) {
+            bp_change_t c;
+            if (parse_entry(entries->element[i], &c)) {
+                r->stats.bad_events++;
+                bp_warn("reader: unreadable stream entry skipped");
+                /* its offset is lost to us: reload to stay exact */
+                load(r, "gap");
+                break;
+            }
+            if (c.offset <= r->offset) continue; /* already have it */
+            if (c.offset != r->offset + 1) {
+                bp_warn("reader: stream jumped from %llu to %llu; reloading",
+                        (unsigned long long)r->offset, (unsigned long long)c.offset);
+                load(r, "gap");
+                break;
+            }
+            bp_state_apply(r->state, &c);
+            r->offset = c.offset;
+            r->stats.events++;
+            if (r->cbs.on_event) r->cbs.on_event(r->data, &c, true);
+        }
+        if (n && r->cbs.on_batch) r->cbs.on_batch(r->data);
+    }
+    xread(r);
+}
+
+static void xread(bp_reader_t *r) {
+    if (r->closing || !r->loaded || r->loading || r->xread_inflight || !bp_redis_up(r->block))
+        return;
+    char id[32];
+    snprintf(id, sizeof id, "%llu-0", (unsigned long long)r->offset);
+    if (bp_redis_command(r->block, on_xread, r, "XREAD COUNT %s BLOCK %d STREAMS %s %s",
+                         XREAD_COUNT, BLOCK_MS, r->keys.stream, id) == 0)
+        r->xread_inflight = true;
+}
+
+/* -- epoch checks and links ----------------------------------------------- */
+
+static void on_epoch(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_reader_t *r = privdata;
+    (void)redis;
+    if (!reply || !r->loaded || r->loading) return;
+    if (reply->type == REDIS_REPLY_NIL ||
+        (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, r->epoch) != 0)) {
+        bp_warn("reader: epoch changed (%s -> %s); reloading", r->epoch,
+                reply->type == REDIS_REPLY_STRING ? reply->str : "none");
+        load(r, "epoch");
+    }
+}
+
+static void on_timer(uv_timer_t *t) {
+    bp_reader_t *r = t->data;
+    if (r->need_reload) load(r, r->reload_reason[0] ? r->reload_reason : "start");
+    else if (r->loaded && !r->loading && bp_redis_up(r->cmd))
+        bp_redis_command(r->cmd, on_epoch, r, "GET %s", r->keys.epoch);
+    xread(r);
+}
+
+static void on_cmd_up(bp_redis_t *redis, void *data) {
+    bp_reader_t *r = data;
+    (void)redis;
+    /* first time: load; after an outage: reload, the outage may hide anything */
+    load(r, r->loaded ? "reconnect" : "start");
+}
+
+static void on_cmd_down(bp_redis_t *redis, void *data) {
+    bp_reader_t *r = data;
+    (void)redis;
+    r->stats.redis_reconnects++;
+    r->loading = false;
+}
+
+static void on_block_up(bp_redis_t *redis, void *data) {
+    (void)redis;
+    xread(data);
+}
+
+static void on_block_down(bp_redis_t *redis, void *data) {
+    bp_reader_t *r = data;
+    (void)redis;
+    r->xread_inflight = false;
+}
+
+bp_reader_t *bp_reader_create(uv_loop_t *loop, const bp_settings_t *s, bp_state_t *state,
+                              size_t history, const bp_reader_cbs_t *cbs, void *data) {
+    bp_reader_t *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->loop = loop;
+    r->s = s;
+    r->state = state;
+    r->history = history;
+    r->cbs = *cbs;
+    r->data = data;
+    bp_keys_init(&r->keys, s->redis_prefix);
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        uint64_t x = bp_time_mono_ns() ^ (uint64_t)bp_time_now_ms();
+        memcpy(raw, &x, 8);
+        memcpy(raw + 8, &x, 8);
+    }
+    for (int i = 0; i < 16; i++) sprintf(r->epoch_candidate + 2 * i, "%02x", raw[i]);
+    bp_redis_opts_t o = {
+        .name = "cmd",
+        .host = s->redis_host,
+        .port = s->redis_port,
+        .user = s->redis_user,
+        .password = s->redis_password,
+        .connect_timeout_ms = s->redis_connect_timeout_ms,
+        .ping_interval_ms = s->redis_ping_interval_ms,
+        .command_timeout_ms = s->redis_connect_timeout_ms * 2,
+        .reconnect_max_ms = s->redis_reconnect_max_ms,
+        .max_pending = 1024,
+        .on_up = on_cmd_up,
+        .on_down = on_cmd_down,
+        .data = r,
+    };
+    r->cmd = bp_redis_create(loop, &o);
+    o.name = "block";
+    o.ping_interval_ms = 0; /* XREAD BLOCK: the block timeout is the heartbeat */
+    o.command_timeout_ms = BLOCK_MS + s->redis_connect_timeout_ms;
+    o.max_pending = 4;
+    o.on_up = on_block_up;
+    o.on_down = on_block_down;
+    r->block = bp_redis_create(loop, &o);
+    if (!r->cmd || !r->block) {
+        bp_redis_close(r->cmd, NULL, NULL);
+        bp_redis_close(r->block, NULL, NULL);
+        free(r);
+        return NULL;
+    }
+    uv_timer_init(loop, &r->timer);
+    r->timer.data = r;
+    uv_timer_start(&r->timer, on_timer, EPOCH_CHECK_MS, EPOCH_CHECK_MS);
+    snprintf(r->reload_reason, sizeof r->reload_reason, "start");
+    return r;
+}
+
+static void part_closed(bp_reader_t *r) {
+    if (--r->open_parts) return;
+    void (*cb)(void *) = r->on_closed;
+    void *data = r->closed_data;
+    free(r);
+    if (cb) cb(data);
+}
+
+static void on_part_closed(void *p) {
+    part_closed(p);
+}
+
+static void on_timer_closed(uv_handle_t *h) {
+    part_closed(h->data);
+}
+
+void bp_reader_close(bp_reader_t *r, void (*on_closed)(void *), void *data) {
+    r->closing = true;
+    r->on_closed = on_closed;
+    r->closed_data = data;
+    r->open_parts = 3;
+    uv_timer_stop(&r->timer);
+    uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+    bp_redis_close(r->cmd, on_part_closed, r);
+    bp_redis_close(r->block, on_part_closed, r);
+}
+
+bool bp_reader_ready(const bp_reader_t *r) {
+    return r->loaded && !r->loading && bp_redis_up(r->cmd) && bp_redis_up(r->block);
+}
+
+const char *bp_reader_epoch(const bp_reader_t *r) {
+    return r->epoch;
+}
+
+uint64_t bp_reader_offset(const bp_reader_t *r) {
+    return r->offset;
+}
+
+void bp_reader_stats(const bp_reader_t *r, bp_reader_stats_t *out) {
+    *out = r->stats;
+}
+
+/* -- ranges for old resumes ------------------------------------------------------ */
+
+typedef struct {
+    bp_reader_t *r;
+    bp_reader_range_cb cb;
+    void *privdata;
+    uint64_t from;
+} range_t;
+
+static void on_range(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    range_t *rq = privdata;
+    (void)redis;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        rq->cb(rq->privdata, false, NULL, 0);
+        free(rq);
+        return;
+    }
+    size_t n = reply->elements;
+    bp_change_t *cs = n ? calloc(n, sizeof *cs) : NULL;
+    size_t got = 0;
+    uint64_t expect = rq->from + 1;
+    for (size_t i = 0; cs && i < n; i++) {
+        if (parse_entry(reply->element[i], &cs[got]) || cs[got].offset != expect) break;
+        got++;
+        expect++;
+    }
+    rq->cb(rq->privdata, n == 0 || (cs && got == n), cs, got);
+    free(cs);
+    free(rq);
+}
+
+int bp_reader_range(bp_reader_t *r, uint64_t from, uint64_t to, size_t max_count,
+                    bp_reader_range_cb cb, void *privdata) {
+    if (max_count > RANGE_MAX_COUNT) max_count = RANGE_MAX_COUNT;
+    range_t *rq = malloc(sizeof *rq);
+    if (!rq) return -1;
+    *rq = (range_t){r, cb, privdata, from};
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%llu-0", (unsigned long long)(from + 1));
+    snprintf(b, sizeof b, "%llu-0", (unsigned long long)to);
+    if (bp_redis_command(r->cmd, on_range, rq, "XRANGE %s %s %s COUNT %zu", r->keys.stream, a, b,
+                         max_count)) {
+        free(rq);
+        return -1;
+    }
+    return 0;
+}
