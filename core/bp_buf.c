@@ -83,7 +83,9 @@ void bp_buf_printf(bp_buf_t *b, const char *fmt, ...) {
         bp_buf_put(b, small, (size_t)n);
         return;
     }
-    if (!reserve(b, (size_t)n + 1)) return;
+    /* reserve() always keeps one byte past cap for the NUL, so ask for n
+     * only: asking for n + 1 would refuse output that ends exactly at max. */
+    if (!reserve(b, (size_t)n)) return;
     va_start(ap, fmt);
     vsnprintf(b->base + b->headroom + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

@@ -39,6 +39,13 @@ static cJSON *parse_all(const char *text, size_t len, bp_error_t *err) {
         bp_error_set(err, "bad_json", "", "empty input: expected one JSON object");
         return NULL;
     }
+    /* A raw NUL byte is never valid JSON, and cJSON would end a string at
+     * it without complaint ("bach-mai<NUL>x" would read as "bach-mai"). */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        bp_error_set(err, "bad_json", "", "NUL byte at byte %ld", (long)(nul - text));
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
@@ -424,9 +431,13 @@ out:
 
 /* -- stored state / stream data ------------------------------------------ */
 
+/* An integer field of stored data, or dflt when missing or outside what an
+ * int64 holds exactly (a double cast beyond it is undefined behaviour). */
 static int64_t num_or(const cJSON *obj, const char *key, int64_t dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return dflt;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= -9007199254740992.0 &&
+                                v->valuedouble <= 9007199254740992.0))
+        return dflt;
     return (int64_t)v->valuedouble;
 }
 

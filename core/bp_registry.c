@@ -78,7 +78,9 @@ int bp_registry_index(bp_registry_t *r, char *dup, size_t dup_len) {
 
 static int find(const int *order, const void *base, size_t stride, size_t n, size_t max,
                 const char *id, size_t len) {
-    if (!order || len == 0 || len > max) return -1;
+    /* An id never holds a NUL; without this check "bach-mai\0x" would
+     * match "bach-mai", because the comparison stops at the stored NUL. */
+    if (!order || len == 0 || len > max || memchr(id, '\0', len)) return -1;
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

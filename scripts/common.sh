@@ -1,0 +1,57 @@
+# Shared by scripts/run and scripts/test: install what is missing from
+# Debian's packages and the npm registry, and build. Sourced, not run.
+# Everything is idempotent: a second run installs and rebuilds nothing new.
+
+set -eu
+BP_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$BP_ROOT"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Debian packages the project needs. Runtime: the libraries and redis.
+# Build: compiler, cmake, pkg-config. Tests: cmocka, clang (libFuzzer and
+# sanitizers), node + npm (test clients), chromium (browser tests).
+BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev
+ libuv1-dev libcjson-dev libcmocka-dev redis-server redis-tools curl netcat-openbsd"
+BP_PKGS_TEST="clang libclang-rt-14-dev chromium"
+
+bp_install() {
+    missing=""
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    # Node.js: any installed node >= 18 will do; else Debian's.
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        missing="$missing nodejs npm"
+    fi
+    [ -z "$missing" ] && return 0
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || die "missing packages:$missing (run as root or install them)"
+        SUDO=sudo
+    fi
+    say "installing Debian packages:$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+bp_node_deps() {
+    node_major=$(node -p 'process.versions.node.split(".")[0]')
+    [ "$node_major" -ge 18 ] || die "Node.js >= 18 is needed, found $(node --version)"
+    if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        say "installing npm packages (package-lock.json)"
+        npm ci --no-audit --no-fund --loglevel=error
+    fi
+}
+
+# bp_build DIR COMPILER [cmake args...]: configure once, build with all cores.
+bp_build() {
+    dir=$1
+    cc=$2
+    shift 2
+    if [ ! -f "$dir/CMakeCache.txt" ]; then
+        CC=$cc cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    fi
+    cmake --build "$dir" --parallel "$(nproc)" -- --no-print-directory >/dev/null
+}

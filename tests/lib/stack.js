@@ -1,0 +1,512 @@
+'use strict';
+// Test harness: starts the real parts — redis-server, bp-collector, bp-server
+// (and bp-sim when asked) — on random free loopback ports in a private
+// temporary directory, and gives tests small clients for each interface.
+//
+// Binaries come from $BP_BUILD_DIR (set by CTest to the build tree under
+// test), default ./build. Logs of every process are kept in the stack's
+// directory and printed by dumpLogs() when a test fails.
+
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+const WebSocket = require('ws');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BUILD = path.resolve(process.env.BP_BUILD_DIR || path.join(ROOT, 'build'));
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// Polls fn until it returns a truthy value (or a promise of one).
+async function waitFor(fn, { timeout = 5000, interval = 20, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await sleep(interval);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function isoNow(offsetMs = 0) {
+  return new Date(Date.now() + offsetMs).toISOString();
+}
+
+// Feed message builders: a valid line with the given fields on top.
+function bedsMsg(fields = {}) {
+  return Object.assign({ type: 'beds', source: 'test-his', seq: 1, at: isoNow(), hospital: 'bach-mai' }, fields);
+}
+
+function ambulanceMsg(fields = {}) {
+  return Object.assign({ type: 'ambulance', source: 'test-avl', seq: 1, at: isoNow(), id: '115-HK-03' }, fields);
+}
+
+// Stored times are integer ms; the wire shows UTC with milliseconds.
+function isoMs(ms) {
+  return new Date(ms).toISOString();
+}
+
+class Proc {
+  constructor(name, cmd, args, opts) {
+    this.name = name;
+    this.log = opts.log;
+    const out = fs.openSync(this.log, 'a');
+    this.child = spawn(cmd, args, { cwd: ROOT, env: opts.env, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.code = code;
+        this.signal = signal;
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  get running() {
+    return this.code === undefined && this.signal === undefined;
+  }
+
+  async stop(signal = 'SIGTERM', timeout = 5000) {
+    if (!this.running) return this.exited;
+    this.child.kill(signal);
+    const t = setTimeout(() => this.child.kill('SIGKILL'), timeout);
+    const r = await this.exited;
+    clearTimeout(t);
+    return r;
+  }
+}
+
+// One request/reply feed connection to the collector. Replies are split on
+// bytes (a reply may arrive in pieces, even inside a UTF-8 sequence) and
+// matched to requests in order; `replies` keeps every reply received and
+// `unexpected` counts replies that arrived with no request waiting for them.
+class FeedClient {
+  constructor(port) {
+    this.port = port;
+    this.pending = [];
+    this.buf = Buffer.alloc(0);
+    this.replies = [];
+    this.unexpected = 0;
+    this.closed = false;
+    this.whenClosed = new Promise((resolve) => (this.onClosed = resolve));
+  }
+
+  connect() {
+    return new Promise((resolve, reject) => {
+      this.sock = net.connect(this.port, '127.0.0.1', () => resolve(this));
+      this.sock.setNoDelay(true);
+      this.sock.on('error', (e) => {
+        this.error = e;
+        for (const p of this.pending.splice(0)) p.reject(e);
+        reject(e);
+      });
+      this.sock.on('close', () => {
+        this.closed = true;
+        for (const p of this.pending.splice(0)) p.reject(new Error(`connection closed (${this.replies.length} replies received)`));
+        this.onClosed();
+      });
+      this.sock.on('data', (d) => {
+        this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+        let i;
+        while ((i = this.buf.indexOf(10)) >= 0) {
+          const line = this.buf.subarray(0, i).toString('utf8');
+          this.buf = this.buf.subarray(i + 1);
+          let reply;
+          try {
+            reply = JSON.parse(line);
+          } catch (e) {
+            reply = { unparsable: line };
+          }
+          this.replies.push(reply);
+          const p = this.pending.shift();
+          if (p) p.resolve(reply);
+          else this.unexpected++;
+        }
+      });
+    });
+  }
+
+  // Expects one more reply; resolves with it.
+  expect() {
+    return new Promise((resolve, reject) => {
+      if (this.closed) reject(new Error('connection closed'));
+      else this.pending.push({ resolve, reject });
+    });
+  }
+
+  // Sends one raw line (string, without newline) and resolves with its reply.
+  sendRaw(line) {
+    const p = this.expect();
+    this.sock.write(line + '\n');
+    return p;
+  }
+
+  send(obj) {
+    return this.sendRaw(typeof obj === 'string' ? obj : JSON.stringify(obj));
+  }
+
+  // Sends many lines at once and resolves with all replies, in order.
+  sendMany(objs) {
+    return Promise.all(objs.map((o) => this.send(o)));
+  }
+
+  // Writes all lines (objects or strings) in one socket write; resolves with
+  // their replies, in order.
+  sendBatch(lines) {
+    const text = lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l)) + '\n').join('');
+    const ps = lines.map(() => this.expect());
+    this.sock.write(text);
+    return Promise.all(ps);
+  }
+
+  // Writes raw bytes expecting `replies` reply lines for them.
+  writeRaw(bytes, replies) {
+    const ps = [];
+    for (let i = 0; i < replies; i++) ps.push(this.expect());
+    this.sock.write(bytes);
+    return Promise.all(ps);
+  }
+
+  // Half-closes: no more lines from us, replies still come.
+  end() {
+    if (this.sock) this.sock.end();
+  }
+
+  close() {
+    if (this.sock) this.sock.end();
+  }
+
+  destroy() {
+    if (this.sock) this.sock.destroy();
+  }
+}
+
+// A /ws client that keeps the state the way a dashboard does.
+class LiveClient {
+  constructor(url) {
+    this.url = url;
+    this.messages = [];
+    this.events = [];
+    this.hospitals = new Map();
+    this.ambulances = new Map();
+    this.epoch = null;
+    this.offset = 0;
+    this.gaps = 0;
+    this.duplicates = 0;
+    this.received = []; // every event offset as received, before any dedup
+    this.badFrames = [];
+    this.whenClosed = new Promise((resolve) => (this.onClosed = resolve));
+  }
+
+  // Opens the socket and sends hello (a string is sent as is; null sends
+  // nothing, for tests of the hello timeout).
+  connect(hello = { type: 'hello' }) {
+    return new Promise((resolve, reject) => {
+      this.ws = new WebSocket(this.url, 'bedpulse.v1');
+      this.ws.on('open', () => {
+        if (hello !== null) this.ws.send(typeof hello === 'string' ? hello : JSON.stringify(hello));
+        resolve(this);
+      });
+      this.ws.on('error', (e) => {
+        this.error = e;
+        reject(e);
+      });
+      this.ws.on('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = reason.toString();
+        this.onClosed({ code, reason: this.closeReason });
+      });
+      this.ws.on('message', (data, isBinary) => {
+        let m;
+        try {
+          if (isBinary) throw new Error('binary frame from the server');
+          m = JSON.parse(data.toString('utf8'));
+        } catch (e) {
+          this.badFrames.push(String(data).slice(0, 200));
+          return;
+        }
+        this.onMessage(m);
+      });
+    });
+  }
+
+  send(data, opts) {
+    this.ws.send(data, opts);
+  }
+
+  // Messages of one type, in arrival order.
+  ofType(type) {
+    return this.messages.filter((m) => m.type === type);
+  }
+
+  resumeHello() {
+    return { type: 'hello', resume: { epoch: this.epoch, offset: this.offset } };
+  }
+
+  onMessage(m) {
+    this.messages.push(m);
+    if (m.type === 'welcome') this.welcome = m;
+    if (m.type === 'snapshot') {
+      this.snapshot = m;
+      this.epoch = m.epoch;
+      this.offset = m.offset;
+      this.hospitals = new Map(m.hospitals.map((h) => [h.id, h]));
+      this.ambulances = new Map(m.ambulances.map((a) => [a.id, a]));
+    }
+    if (m.type === 'welcome' && m.mode === 'resume') this.epoch = m.epoch;
+    if (m.type === 'events') {
+      for (const e of m.events) {
+        this.received.push(e.offset);
+        if (e.offset <= this.offset) {
+          this.duplicates++;
+          continue;
+        }
+        if (e.offset !== this.offset + 1) this.gaps++;
+        this.offset = e.offset;
+        this.events.push(e);
+        const map = e.kind === 'hospital' ? this.hospitals : this.ambulances;
+        const cur = map.get(e.id) || { id: e.id };
+        const d = e.data;
+        if (e.kind === 'hospital') {
+          cur.beds = Object.assign({}, cur.beds, d.beds || {});
+          if (d.ed) cur.ed = d.ed;
+          for (const k of ['version', 'at', 'updated', 'source']) cur[k] = d[k];
+        } else {
+          Object.assign(cur, d);
+        }
+        map.set(e.id, cur);
+      }
+    }
+  }
+
+  waitFor(pred, opts = {}) {
+    return waitFor(() => pred(this), opts);
+  }
+
+  close() {
+    if (this.ws) this.ws.terminate();
+  }
+}
+
+function httpGet(port, p) {
+  return httpRequest(port, 'GET', p);
+}
+
+function httpRequest(port, method, p, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, method, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        let json;
+        try {
+          json = JSON.parse(body);
+        } catch (e) {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode, headers: res.headers, body, json });
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('http timeout')));
+    req.end(body);
+  });
+}
+
+// Sends a request line exactly as given (no client-side normalization of
+// the path) and resolves with the whole raw response text.
+function rawHttp(port, requestText) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(requestText));
+    const chunks = [];
+    s.on('data', (d) => chunks.push(d));
+    s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    s.on('error', reject);
+    s.setTimeout(5000, () => s.destroy(new Error('raw http timeout')));
+  });
+}
+
+function redisCli(port, ...args) {
+  return execFileSync('redis-cli', ['-p', String(port), '--raw', ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trimEnd();
+}
+
+class Stack {
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-test-'));
+    this.procs = {};
+    this.prefix = opts.prefix || 'bp:';
+    this.exits = []; // {name, code, signal, sent}: every process stopped so far
+  }
+
+  env(extra = {}) {
+    const ports = {};
+    if (this.redisPort) ports.BP_REDIS_PORT = String(this.redisPort);
+    if (this.collectorPort) ports.BP_COLLECTOR_PORT = String(this.collectorPort);
+    if (this.serverPort) ports.BP_SERVER_PORT = String(this.serverPort);
+    return Object.assign({}, process.env, ports, {
+      BP_REDIS_PREFIX: this.prefix,
+      BP_REDIS_CONNECT_TIMEOUT_MS: '500',
+      BP_REDIS_PING_INTERVAL_MS: '200',
+      BP_REDIS_RECONNECT_MAX_MS: '500',
+    }, this.opts.env || {}, extra);
+  }
+
+  async startRedis() {
+    if (!this.redisPort) this.redisPort = await freePort();
+    this.procs.redis = new Proc('redis', 'redis-server', [
+      '--port', String(this.redisPort), '--bind', '127.0.0.1', '--dir', this.dir,
+      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no',
+    ], { env: process.env, log: path.join(this.dir, 'redis.log') });
+    await waitFor(() => {
+      try {
+        return redisCli(this.redisPort, 'PING') === 'PONG';
+      } catch (e) {
+        return false;
+      }
+    }, { what: 'redis-server to answer PING' });
+  }
+
+  async startCollector(extraEnv = {}) {
+    if (!this.collectorPort) this.collectorPort = await freePort();
+    this.procs.collector = new Proc('collector', path.join(BUILD, 'collector', 'bp-collector'), [],
+      { env: this.env(extraEnv), log: path.join(this.dir, 'collector.log') });
+    await waitFor(() => new Promise((resolve) => {
+      const s = net.connect(this.collectorPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    }), { what: 'the collector to listen' });
+  }
+
+  // Starts bp-server and waits until /readyz answers 200 (or, with
+  // { ready: false }, until it answers at all: for starts without Redis).
+  async startServer(extraEnv = {}, name = 'server', { ready = true } = {}) {
+    const port = name === 'server' ? (this.serverPort || (this.serverPort = await freePort())) : await freePort();
+    const env = this.env(Object.assign({ BP_SERVER_PORT: String(port) }, extraEnv));
+    this.procs[name] = new Proc(name, path.join(BUILD, 'server', 'bp-server'), [],
+      { env, log: path.join(this.dir, `${name}.log`) });
+    this.procs[name].port = port;
+    await waitFor(async () => {
+      try {
+        const r = await httpGet(port, '/readyz');
+        return ready ? r.status === 200 : r.status > 0;
+      } catch (e) {
+        return false;
+      }
+    }, { what: `${name} to be ${ready ? 'ready' : 'listening'}`, timeout: 10000 });
+    return port;
+  }
+
+  async start() {
+    await this.startRedis();
+    await this.startCollector();
+    await this.startServer();
+    return this;
+  }
+
+  feed() {
+    return new FeedClient(this.collectorPort).connect();
+  }
+
+  live(hello, port = this.serverPort) {
+    return new LiveClient(`ws://127.0.0.1:${port}/ws`).connect(hello);
+  }
+
+  get(p, port = this.serverPort) {
+    return httpGet(port, p);
+  }
+
+  request(method, p, body, port = this.serverPort) {
+    return httpRequest(port, method, p, body);
+  }
+
+  rawHttp(text, port = this.serverPort) {
+    return rawHttp(port, text);
+  }
+
+  // Stops one process (SIGTERM by default) and records how it ended.
+  async stopProc(name, signal = 'SIGTERM') {
+    const p = this.procs[name];
+    if (!p) return undefined;
+    const wasRunning = p.running;
+    const r = await p.stop(signal);
+    delete this.procs[name];
+    if (wasRunning) this.exits.push({ name, code: r.code, signal: r.signal, sent: signal });
+    return r;
+  }
+
+  // SIGKILLs redis-server: its AOF (appendfsync always) keeps what it acknowledged.
+  killRedis() {
+    return this.stopProc('redis', 'SIGKILL');
+  }
+
+  // Exits of processes stopped with SIGTERM that did not end with code 0
+  // (a SIGKILL after the 5 s grace shows up here too).
+  uncleanExits() {
+    return this.exits.filter((e) => e.sent === 'SIGTERM' && !(e.code === 0 && e.signal === null));
+  }
+
+  // Wraps a test body: prints every process log when it fails.
+  guard(fn) {
+    return async (t) => {
+      try {
+        await fn(t);
+      } catch (e) {
+        process.stderr.write(`\n===== ${t && t.name ? t.name : 'test'} failed; logs of ${this.dir} =====\n`);
+        this.dumpLogs();
+        throw e;
+      }
+    };
+  }
+
+  redis(...args) {
+    return redisCli(this.redisPort, ...args);
+  }
+
+  dumpLogs() {
+    if (!fs.existsSync(this.dir)) return;
+    for (const f of fs.readdirSync(this.dir).filter((f) => f.endsWith('.log'))) {
+      const text = fs.readFileSync(path.join(this.dir, f), 'utf8');
+      process.stderr.write(`\n----- ${f} (last 40 lines) -----\n${text.split('\n').slice(-40).join('\n')}\n`);
+    }
+  }
+
+  // Stops every process (SIGTERM, then SIGKILL); returns their exit results.
+  async stop({ keep = false } = {}) {
+    const results = {};
+    for (const name of Object.keys(this.procs)) {
+      if (name === 'redis') continue;
+      results[name] = await this.stopProc(name);
+    }
+    if (this.procs.redis) results.redis = await this.stopProc('redis');
+    if (!keep) fs.rmSync(this.dir, { recursive: true, force: true });
+    return results;
+  }
+}
+
+module.exports = {
+  Stack, FeedClient, LiveClient, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+};

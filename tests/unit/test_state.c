@@ -1,0 +1,547 @@
+/*
+ * Tests for bp_state: applying changes to the in-memory state (partial
+ * merges, unknown ids), and that everything clients read (hospital,
+ * ambulance, event, snapshot, summary) is valid JSON with the right values.
+ */
+#include "test_util.h"
+
+#include "bp_state.h"
+#include "bp_time.h"
+
+#define NOW_MS 1795309200000LL /* 2026-11-22T01:00:00Z */
+
+static bp_registry_t reg;
+
+static int setup_group(void **state) {
+    (void)state;
+    tu_load_registry(&reg);
+    return 0;
+}
+
+static int teardown_group(void **state) {
+    (void)state;
+    bp_registry_free(&reg);
+    return 0;
+}
+
+/* Each test gets a fresh state with the default thresholds. */
+static int setup(void **state) {
+    bp_state_t *st = bp_state_create(&reg, NULL);
+    assert_non_null(st);
+    *state = st;
+    return 0;
+}
+
+static int teardown(void **state) {
+    bp_state_destroy(*state);
+    return 0;
+}
+
+static int hosp(const char *id) {
+    int i = bp_registry_hospital(&reg, id, strlen(id));
+    assert_true(i >= 0);
+    return i;
+}
+
+static int unit(const char *id) {
+    int i = bp_registry_unit(&reg, id, strlen(id));
+    assert_true(i >= 0);
+    return i;
+}
+
+/* A validated feed change, as the collector would produce it. */
+static bp_change_t feed(const char *line) {
+    bp_change_t c;
+    bp_error_t err;
+    if (bp_codec_parse_feed(line, strlen(line), &reg, NOW_MS, 300000, &c, &err))
+        fail_msg("%s at %s: %s", err.code, err.field, err.message);
+    return c;
+}
+
+/* Writes hospital i and parses it. */
+static cJSON *hospital_json(const bp_state_t *st, int i, int64_t now) {
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 20);
+    bp_state_write_hospital(&b, st, (size_t)i, now);
+    cJSON *root = tu_parse_buf(&b);
+    bp_buf_free(&b);
+    return root;
+}
+
+#define BACH_MAI_HEAD                                                                     \
+    "{\"type\":\"beds\",\"source\":\"his-bach-mai\",\"seq\":41,"                          \
+    "\"at\":\"2026-11-22T08:00:00+07:00\",\"hospital\":\"bach-mai\""
+
+static void test_create_baseline(void **state) {
+    bp_state_t *st = *state;
+    assert_ptr_equal(bp_state_registry(st), &reg);
+    const bp_pressure_cfg_t *p = bp_state_pressure(st);
+    assert_float_equal(p->level2_pct, 85, 0);
+    assert_float_equal(p->level4_pct, 110, 0);
+    for (size_t i = 0; i < reg.n_hospitals; i++) {
+        const bp_hospital_state_t *h = bp_state_hospital(st, i);
+        assert_non_null(h);
+        assert_int_equal(h->version, 0);
+        assert_int_equal(h->at_ms, 0);
+        assert_int_equal(h->beds_mask, reg.hospitals[i].beds_mask);
+        for (int t = 0; t < BP_BED__COUNT; t++) {
+            if (!(h->beds_mask & (1u << t))) continue;
+            assert_int_equal(h->beds[t].staffed, reg.hospitals[i].staffed[t]);
+            assert_int_equal(h->beds[t].occupied, -1);
+        }
+    }
+    for (size_t i = 0; i < reg.n_units; i++) {
+        const bp_ambulance_state_t *a = bp_state_ambulance(st, i);
+        assert_non_null(a);
+        assert_int_equal(a->status, BP_AMB_AVAILABLE_STATION);
+        assert_false(a->has_position);
+    }
+    assert_null(bp_state_hospital(st, reg.n_hospitals));
+    assert_null(bp_state_ambulance(st, reg.n_units));
+    bp_state_destroy(NULL);
+}
+
+static void test_custom_pressure(void **state) {
+    (void)state;
+    const bp_pressure_cfg_t cfg = {50, 60, 70};
+    bp_state_t *st = bp_state_create(&reg, &cfg);
+    assert_non_null(st);
+    assert_float_equal(bp_state_pressure(st)->level2_pct, 50, 0);
+    int i = hosp("viet-duc");
+    /* medical_surgical 671 staffed: 350 occupied is 52 %, level 2 with these thresholds */
+    bp_change_t c = feed("{\"type\":\"beds\",\"source\":\"s\",\"seq\":1,"
+                         "\"at\":\"2026-11-22T08:00:00+07:00\",\"hospital\":\"viet-duc\","
+                         "\"beds\":{\"medical_surgical\":{\"occupied\":350}}}");
+    assert_int_equal(bp_state_apply(st, &c), i);
+    cJSON *h = hospital_json(st, i, NOW_MS);
+    assert_int_equal(tu_num(h, "level"), 2);
+    cJSON_Delete(h);
+    bp_state_destroy(st);
+}
+
+static void test_apply_partial_merge(void **state) {
+    bp_state_t *st = *state;
+    int i = hosp("bach-mai");
+    bp_hospital_state_t before = *bp_state_hospital(st, (size_t)i);
+    bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"occupied\":63}}}");
+    assert_int_equal(bp_state_apply(st, &c), i);
+    const bp_hospital_state_t *h = bp_state_hospital(st, (size_t)i);
+    /* occupied set; staffed and surge24 keep the registry baseline */
+    assert_int_equal(h->beds[BP_BED_ICU_ADULT].occupied, 63);
+    assert_int_equal(h->beds[BP_BED_ICU_ADULT].staffed, 75);
+    assert_int_equal(h->beds[BP_BED_ICU_ADULT].surge24, 8);
+    /* every other bed type unchanged */
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (t == BP_BED_ICU_ADULT) continue;
+        assert_memory_equal(&h->beds[t], &before.beds[t], sizeof h->beds[t]);
+    }
+    assert_int_equal(h->beds_mask, before.beds_mask);
+    assert_int_equal(h->version, 1);
+    assert_int_equal(h->at_ms, NOW_MS);
+    assert_string_equal(h->source, "his-bach-mai");
+    assert_int_equal(h->ed.status, BP_ED_NORMAL);
+
+    /* a second change to another bed type keeps the first */
+    c = feed(BACH_MAI_HEAD ",\"beds\":{\"medical_surgical\":{\"occupied\":1000,\"staffed\":1100}},"
+                           "\"ed\":{\"status\":\"advisory\",\"reason\":\"busy\"}}");
+    assert_int_equal(bp_state_apply(st, &c), i);
+    assert_int_equal(h->beds[BP_BED_ICU_ADULT].occupied, 63);
+    assert_int_equal(h->beds[BP_BED_MEDICAL_SURGICAL].occupied, 1000);
+    assert_int_equal(h->beds[BP_BED_MEDICAL_SURGICAL].staffed, 1100);
+    assert_int_equal(h->beds[BP_BED_MEDICAL_SURGICAL].surge24, 117);
+    assert_int_equal(h->ed.status, BP_ED_ADVISORY);
+    assert_int_equal(h->version, 2);
+    /* an ED change replaces the whole ED */
+    c = feed(BACH_MAI_HEAD ",\"ed\":{\"status\":\"normal\",\"waiting\":4}}");
+    bp_state_apply(st, &c);
+    assert_int_equal(h->ed.status, BP_ED_NORMAL);
+    assert_string_equal(h->ed.reason, "");
+    assert_int_equal(h->ed.waiting, 4);
+    /* other hospitals untouched */
+    const bp_hospital_state_t *vd = bp_state_hospital(st, (size_t)hosp("viet-duc"));
+    assert_int_equal(vd->version, 0);
+    assert_int_equal(vd->beds[BP_BED_ICU_ADULT].occupied, -1);
+}
+
+static void test_apply_unknown_id(void **state) {
+    bp_state_t *st = *state;
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "nope");
+    c.bed_fields[BP_BED_ICU_ADULT] = BP_BF_OCCUPIED;
+    c.beds[BP_BED_ICU_ADULT].occupied = 5;
+    assert_int_equal(bp_state_apply(st, &c), -1);
+    bp_change_init(&c, BP_KIND_AMBULANCE);
+    snprintf(c.id, sizeof c.id, "115-ZZ-01");
+    c.amb_fields = BP_AF_STATUS;
+    c.amb.status = BP_AMB_ON_SCENE;
+    assert_int_equal(bp_state_apply(st, &c), -1);
+    for (size_t i = 0; i < reg.n_hospitals; i++) assert_int_equal(bp_state_hospital(st, i)->version, 0);
+    for (size_t i = 0; i < reg.n_units; i++) {
+        assert_int_equal(bp_state_ambulance(st, i)->version, 0);
+        assert_int_equal(bp_state_ambulance(st, i)->status, BP_AMB_AVAILABLE_STATION);
+    }
+}
+
+static void test_apply_ambulance_and_stream_version(void **state) {
+    bp_state_t *st = *state;
+    int u = unit("115-HK-03");
+    bp_change_t c = feed("{\"type\":\"ambulance\",\"source\":\"avl-115\",\"seq\":9001,"
+                         "\"at\":\"2026-11-22T08:00:05+07:00\",\"id\":\"115-HK-03\","
+                         "\"status\":\"transporting\",\"lat\":21.0285,\"lon\":105.8542,"
+                         "\"destination\":\"viet-duc\"}");
+    c.version = 7; /* as read back from the stream */
+    c.updated_ms = NOW_MS + 6000;
+    assert_int_equal(bp_state_apply(st, &c), u);
+    const bp_ambulance_state_t *a = bp_state_ambulance(st, (size_t)u);
+    assert_int_equal(a->version, 7);
+    assert_int_equal(a->status, BP_AMB_TRANSPORTING);
+    assert_true(a->has_position);
+    assert_float_equal(a->lat, 21.0285, 1e-12);
+    assert_string_equal(a->destination, "viet-duc");
+    assert_float_equal(a->heading, -1, 0);
+    assert_int_equal(a->updated_ms, NOW_MS + 6000);
+    /* the next change only moves it */
+    c = feed("{\"type\":\"ambulance\",\"source\":\"avl-115\",\"seq\":9002,"
+             "\"at\":\"2026-11-22T08:00:06+07:00\",\"id\":\"115-HK-03\",\"lat\":21.03,\"lon\":105.86}");
+    bp_state_apply(st, &c);
+    assert_int_equal(a->version, 8);
+    assert_int_equal(a->status, BP_AMB_TRANSPORTING);
+    assert_string_equal(a->destination, "viet-duc");
+    assert_float_equal(a->lon, 105.86, 1e-12);
+
+    cJSON_bool ok;
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 16);
+    bp_state_write_ambulance(&b, st, (size_t)u);
+    cJSON *j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "id"), "115-HK-03");
+    assert_string_equal(tu_str(j, "station"), "hoan-kiem");
+    assert_int_equal(tu_num(j, "version"), 8);
+    assert_string_equal(tu_str(j, "status"), "transporting");
+    assert_int_equal(tu_num(j, "fms"), 7);
+    assert_float_equal(tu_num(j, "lat"), 21.03, 1e-9);
+    assert_string_equal(tu_str(j, "destination"), "viet-duc");
+    assert_true(tu_is_null(j, "heading"));
+    assert_true(tu_is_null(j, "speed"));
+    assert_true(tu_is_null(j, "incident"));
+    assert_string_equal(tu_str(j, "at"), "2026-11-22T01:00:06.000Z");
+    ok = cJSON_IsString(tu_get(j, "updated"));
+    assert_true(ok);
+    cJSON_Delete(j);
+    /* an ambulance never heard from */
+    bp_buf_reset(&b);
+    bp_state_write_ambulance(&b, st, (size_t)unit("115-DA-06"));
+    j = tu_parse_buf(&b);
+    assert_true(tu_is_null(j, "at"));
+    assert_true(tu_is_null(j, "lat"));
+    assert_true(tu_is_null(j, "destination"));
+    assert_string_equal(tu_str(j, "status"), "available_station");
+    assert_int_equal(tu_num(j, "fms"), 2);
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
+static void test_write_hospital_reported(void **state) {
+    bp_state_t *st = *state;
+    int i = hosp("bach-mai");
+    bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"staffed\":60,\"occupied\":63,"
+                                       "\"surge24\":8},\"medical_surgical\":{\"occupied\":1053}},"
+                                       "\"ed\":{\"status\":\"diversion\",\"reason\":\"no ICU beds\","
+                                       "\"until\":\"2026-11-22T12:00:00+07:00\",\"waiting\":12}}");
+    c.updated_ms = NOW_MS + 20;
+    bp_state_apply(st, &c);
+    cJSON *h = hospital_json(st, i, NOW_MS + 60000);
+    assert_string_equal(tu_str(h, "id"), "bach-mai");
+    assert_string_equal(tu_str(h, "name.en"), "Bach Mai Hospital");
+    assert_string_equal(tu_str(h, "tier"), "central");
+    assert_string_equal(tu_str(h, "district"), "dong-da");
+    assert_float_equal(tu_num(h, "lat"), 21.001, 1e-9);
+    assert_string_equal(tu_str(h, "specialties.0"), "cardiology");
+    assert_true(tu_is_null(h, "sister"));
+    assert_string_equal(tu_str(h, "phone"), "+84 24 3869 3731");
+    assert_int_equal(tu_num(h, "report_interval_s"), 900);
+    assert_int_equal(tu_num(h, "version"), 1);
+    assert_string_equal(tu_str(h, "at"), "2026-11-22T01:00:00.000Z");
+    assert_string_equal(tu_str(h, "updated"), "2026-11-22T01:00:00.020Z");
+    assert_string_equal(tu_str(h, "source"), "his-bach-mai");
+    assert_int_equal(tu_num(h, "beds.icu_adult.staffed"), 60);
+    assert_int_equal(tu_num(h, "beds.icu_adult.occupied"), 63);
+    assert_int_equal(tu_num(h, "beds.icu_adult.surge24"), 8);
+    assert_int_equal(tu_num(h, "beds.icu_adult.available"), 0);
+    assert_int_equal(tu_num(h, "beds.icu_adult.overflow"), 3);
+    assert_int_equal(tu_num(h, "beds.medical_surgical.available"), 117);
+    /* a bed type never reported: staffed known, the rest null */
+    assert_int_equal(tu_num(h, "beds.pediatrics.staffed"), 60);
+    assert_true(tu_is_null(h, "beds.pediatrics.occupied"));
+    assert_true(tu_is_null(h, "beds.pediatrics.available"));
+    assert_true(tu_is_null(h, "beds.pediatrics.overflow"));
+    assert_null(tu_get(h, "beds.burn")); /* not a bed type this hospital has */
+    assert_string_equal(tu_str(h, "ed.status"), "diversion");
+    assert_string_equal(tu_str(h, "ed.reason"), "no ICU beds");
+    assert_string_equal(tu_str(h, "ed.until"), "2026-11-22T05:00:00.000Z");
+    assert_int_equal(tu_num(h, "ed.waiting"), 12);
+    assert_string_equal(tu_str(h, "ed.effective"), "diversion");
+    /* (63 + 1053) / (60 + 1170) = 90.7 % over the two types with both figures */
+    assert_float_equal(tu_num(h, "occupancy_pct"), 90.7, 1e-9);
+    assert_int_equal(tu_num(h, "level"), 3); /* diversion, and a full adult ICU */
+    assert_string_equal(tu_str(h, "freshness"), "fresh");
+    cJSON_Delete(h);
+
+    /* after the diversion expires and two intervals pass */
+    h = hospital_json(st, i, NOW_MS + 5 * 3600000LL);
+    assert_string_equal(tu_str(h, "ed.status"), "diversion");
+    assert_string_equal(tu_str(h, "ed.effective"), "normal");
+    assert_string_equal(tu_str(h, "freshness"), "stale");
+    assert_int_equal(tu_num(h, "level"), 3); /* still the full ICU */
+    cJSON_Delete(h);
+    h = hospital_json(st, i, NOW_MS + 900001);
+    assert_string_equal(tu_str(h, "freshness"), "late");
+    cJSON_Delete(h);
+}
+
+static void test_write_hospital_never_reported(void **state) {
+    bp_state_t *st = *state;
+    int i = hosp("dong-anh");
+    cJSON *h = hospital_json(st, i, NOW_MS);
+    assert_int_equal(tu_num(h, "version"), 0);
+    assert_true(tu_is_null(h, "at"));
+    assert_true(tu_is_null(h, "updated"));
+    assert_string_equal(tu_str(h, "source"), "");
+    assert_true(tu_is_null(h, "occupancy_pct"));
+    assert_int_equal(tu_num(h, "level"), 1);
+    assert_string_equal(tu_str(h, "freshness"), "never");
+    assert_string_equal(tu_str(h, "sister"), "tim-ha-noi");
+    assert_string_equal(tu_str(h, "ed.status"), "normal");
+    assert_true(tu_is_null(h, "ed.until"));
+    assert_true(tu_is_null(h, "ed.waiting"));
+    assert_string_equal(tu_str(h, "ed.effective"), "normal");
+    assert_int_equal(tu_num(h, "beds.emergency.staffed"), 25);
+    cJSON_Delete(h);
+}
+
+/* Hostile but valid text survives the writers as the same string. */
+static void test_write_escapes_text(void **state) {
+    bp_state_t *st = *state;
+    int i = hosp("bach-mai");
+    bp_change_t c = feed(BACH_MAI_HEAD ",\"ed\":{\"status\":\"advisory\","
+                                       "\"reason\":\"</script><b>\\\"x\\\"\\\\ & \\u2028\"}}");
+    bp_state_apply(st, &c);
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 20);
+    bp_state_write_hospital(&b, st, (size_t)i, NOW_MS);
+    assert_null(strstr(bp_buf_data(&b), "</script>"));
+    assert_null(strstr(bp_buf_data(&b), "\xe2\x80\xa8"));
+    cJSON *h = tu_parse_buf(&b);
+    assert_string_equal(tu_str(h, "ed.reason"), "</script><b>\"x\"\\ & \xe2\x80\xa8");
+    cJSON_Delete(h);
+    bp_buf_free(&b);
+}
+
+static void test_write_event_hospital(void **state) {
+    (void)state;
+    bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"staffed\":60,\"occupied\":63,"
+                                       "\"surge24\":8},\"burn\":{\"occupied\":2}},"
+                                       "\"ed\":{\"status\":\"diversion\",\"reason\":\"no ICU beds\","
+                                       "\"until\":\"2026-11-22T12:00:00+07:00\",\"waiting\":12}}");
+    c.offset = 1251;
+    c.version = 42;
+    c.updated_ms = NOW_MS + 15;
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 16);
+    bp_state_write_event(&b, &c);
+    cJSON *e = tu_parse_buf(&b);
+    assert_int_equal(tu_num(e, "offset"), 1251);
+    assert_string_equal(tu_str(e, "kind"), "hospital");
+    assert_string_equal(tu_str(e, "id"), "bach-mai");
+    assert_int_equal(tu_num(e, "data.version"), 42);
+    assert_string_equal(tu_str(e, "data.at"), "2026-11-22T01:00:00.000Z");
+    assert_string_equal(tu_str(e, "data.updated"), "2026-11-22T01:00:00.015Z");
+    assert_string_equal(tu_str(e, "data.source"), "his-bach-mai");
+    assert_int_equal(tu_num(e, "data.beds.icu_adult.staffed"), 60);
+    assert_int_equal(tu_num(e, "data.beds.icu_adult.occupied"), 63);
+    assert_int_equal(tu_num(e, "data.beds.icu_adult.surge24"), 8);
+    assert_int_equal(tu_num(e, "data.beds.icu_adult.available"), 0);
+    assert_int_equal(tu_num(e, "data.beds.icu_adult.overflow"), 3);
+    assert_int_equal(tu_num(e, "data.beds.burn.occupied"), 2);
+    assert_true(tu_is_null(e, "data.beds.burn.staffed"));
+    assert_int_equal(cJSON_GetArraySize(tu_get(e, "data.beds")), 2);
+    assert_string_equal(tu_str(e, "data.ed.status"), "diversion");
+    assert_string_equal(tu_str(e, "data.ed.reason"), "no ICU beds");
+    assert_string_equal(tu_str(e, "data.ed.until"), "2026-11-22T05:00:00.000Z");
+    assert_int_equal(tu_num(e, "data.ed.waiting"), 12);
+    assert_null(tu_get(e, "data.ed.effective"));
+    assert_null(tu_get(e, "data.status"));
+    cJSON_Delete(e);
+
+    /* a confirmation carries neither beds nor ed */
+    c = feed(BACH_MAI_HEAD "}");
+    c.offset = 1252;
+    c.version = 43;
+    bp_buf_reset(&b);
+    bp_state_write_event(&b, &c);
+    e = tu_parse_buf(&b);
+    assert_int_equal(tu_num(e, "offset"), 1252);
+    assert_null(tu_get(e, "data.beds"));
+    assert_null(tu_get(e, "data.ed"));
+    assert_true(tu_is_null(e, "data.updated"));
+    cJSON_Delete(e);
+    bp_buf_free(&b);
+}
+
+static void test_write_event_ambulance(void **state) {
+    (void)state;
+    bp_change_t c = feed("{\"type\":\"ambulance\",\"source\":\"avl-115\",\"seq\":9001,"
+                         "\"at\":\"2026-11-22T08:00:05+07:00\",\"id\":\"115-HK-03\","
+                         "\"status\":\"transporting\",\"lat\":21.0285,\"lon\":105.8542,"
+                         "\"destination\":null}");
+    c.offset = 1253;
+    c.version = 7;
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 16);
+    bp_state_write_event(&b, &c);
+    cJSON *e = tu_parse_buf(&b);
+    assert_string_equal(tu_str(e, "kind"), "ambulance");
+    assert_string_equal(tu_str(e, "id"), "115-HK-03");
+    assert_string_equal(tu_str(e, "data.status"), "transporting");
+    assert_int_equal(tu_num(e, "data.fms"), 7);
+    assert_float_equal(tu_num(e, "data.lat"), 21.0285, 1e-9);
+    assert_float_equal(tu_num(e, "data.lon"), 105.8542, 1e-9);
+    assert_true(tu_is_null(e, "data.destination")); /* cleared */
+    assert_null(tu_get(e, "data.heading"));        /* not in the change */
+    assert_null(tu_get(e, "data.incident"));
+    assert_null(tu_get(e, "data.beds"));
+    assert_string_equal(tu_str(e, "data.at"), "2026-11-22T01:00:05.000Z");
+    cJSON_Delete(e);
+    bp_buf_free(&b);
+}
+
+static void test_write_collections(void **state) {
+    bp_state_t *st = *state;
+    bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"occupied\":10}}}");
+    bp_state_apply(st, &c);
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 24);
+
+    bp_state_write_hospitals(&b, st, NOW_MS);
+    cJSON *j = tu_parse_buf(&b);
+    assert_true(cJSON_IsArray(j));
+    assert_int_equal(cJSON_GetArraySize(j), reg.n_hospitals);
+    assert_string_equal(tu_str(j, "0.id"), reg.hospitals[0].id);
+    cJSON_Delete(j);
+
+    bp_buf_reset(&b);
+    bp_state_write_ambulances(&b, st);
+    j = tu_parse_buf(&b);
+    assert_int_equal(cJSON_GetArraySize(j), reg.n_units);
+    cJSON_Delete(j);
+
+    bp_buf_reset(&b);
+    bp_state_write_meta(&b, st);
+    j = tu_parse_buf(&b);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "bed_types")), BP_BED__COUNT);
+    assert_string_equal(tu_str(j, "bed_types.1"), "icu_adult");
+    assert_float_equal(tu_num(j, "pressure.level3_pct"), 95, 0);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "districts")), reg.n_districts);
+    assert_string_equal(tu_str(j, "districts.dong-da.en"), "Dong Da");
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "stations")), reg.n_stations);
+    cJSON_Delete(j);
+
+    bp_buf_reset(&b);
+    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS);
+    j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "type"), "snapshot");
+    assert_string_equal(tu_str(j, "epoch"), "9f2c");
+    assert_int_equal(tu_num(j, "offset"), 1250);
+    assert_string_equal(tu_str(j, "now"), "2026-11-22T01:00:00.000Z");
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "hospitals")), reg.n_hospitals);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "ambulances")), reg.n_units);
+    assert_true(cJSON_IsObject(tu_get(j, "meta")));
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
+static void test_write_summary(void **state) {
+    bp_state_t *st = *state;
+    bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"occupied\":75},"
+                                       "\"medical_surgical\":{\"occupied\":1000}},"
+                                       "\"ed\":{\"status\":\"closed\"}}");
+    bp_state_apply(st, &c);
+    c = feed("{\"type\":\"ambulance\",\"source\":\"a\",\"seq\":1,\"at\":\"2026-11-22T08:00:00+07:00\","
+             "\"id\":\"115-HK-01\",\"status\":\"on_scene\"}");
+    bp_state_apply(st, &c);
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 20);
+    bp_state_write_summary(&b, st, NOW_MS);
+    cJSON *j = tu_parse_buf(&b);
+    assert_int_equal(tu_num(j, "city.hospitals"), reg.n_hospitals);
+    assert_int_equal(tu_num(j, "city.reporting"), 1);
+    assert_int_equal(tu_num(j, "city.staffed"), 75 + 1170);
+    assert_int_equal(tu_num(j, "city.occupied"), 1075);
+    assert_int_equal(tu_num(j, "bed_types.icu_adult.hospitals"), 1);
+    assert_int_equal(tu_num(j, "bed_types.icu_adult.available"), 0);
+    assert_int_equal(tu_num(j, "bed_types.burn.hospitals"), 0);
+    assert_int_equal(tu_num(j, "tiers.central.reporting"), 1);
+    assert_int_equal(tu_num(j, "districts.dong-da.reporting"), 1);
+    assert_int_equal(tu_num(j, "levels.4"), 1);
+    int levels = 0;
+    for (int k = 1; k <= 4; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "levels.%d", k);
+        levels += (int)tu_num(j, key);
+    }
+    assert_int_equal(levels, reg.n_hospitals);
+    assert_int_equal(tu_num(j, "ed.closed"), 1);
+    assert_int_equal(tu_num(j, "ed.normal"), reg.n_hospitals - 1);
+    assert_int_equal(tu_num(j, "freshness.fresh"), 1);
+    assert_int_equal(tu_num(j, "freshness.never"), reg.n_hospitals - 1);
+    assert_int_equal(tu_num(j, "ambulances.on_scene"), 1);
+    assert_int_equal(tu_num(j, "ambulances.available_station"), reg.n_units - 1);
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
+static void test_reset(void **state) {
+    bp_state_t *st = *state;
+    int i = hosp("bach-mai");
+    bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"staffed\":1,\"occupied\":1}}}");
+    bp_state_apply(st, &c);
+    assert_int_equal(bp_state_hospital(st, (size_t)i)->version, 1);
+    bp_state_reset(st);
+    const bp_hospital_state_t *h = bp_state_hospital(st, (size_t)i);
+    assert_int_equal(h->version, 0);
+    assert_int_equal(h->at_ms, 0);
+    assert_int_equal(h->beds[BP_BED_ICU_ADULT].staffed, 75);
+    assert_int_equal(h->beds[BP_BED_ICU_ADULT].occupied, -1);
+}
+
+/* A writer into a buffer too small for it fails without overrunning. */
+static void test_writer_cap(void **state) {
+    bp_state_t *st = *state;
+    bp_buf_t b;
+    bp_buf_init(&b, 16, 4096);
+    bp_state_write_snapshot(&b, st, "e", 1, NOW_MS);
+    assert_true(b.failed);
+    assert_true(b.len <= 4096);
+    bp_buf_free(&b);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_baseline, setup, teardown),
+        cmocka_unit_test(test_custom_pressure),
+        cmocka_unit_test_setup_teardown(test_apply_partial_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_unknown_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_ambulance_and_stream_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_hospital_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_hospital_never_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_escapes_text, setup, teardown),
+        cmocka_unit_test(test_write_event_hospital),
+        cmocka_unit_test(test_write_event_ambulance),
+        cmocka_unit_test_setup_teardown(test_write_collections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_cap, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, setup_group, teardown_group);
+}
