@@ -1,6 +1,7 @@
 /* In-memory state and the JSON clients read. */
 #include "bp_state.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,13 @@ const bp_pressure_cfg_t *bp_state_pressure(const bp_state_t *st) {
 }
 
 /* -- writers ------------------------------------------------------------- */
+
+/* Occupancy as shown: rounded down to 0.1, so a figure on screen never
+ * reaches a threshold the pressure level has not reached (94.96 % is level
+ * 2 and must not read 95.0). */
+static double pct_shown(double pct) {
+    return floor(pct * 10.0 + 1e-9) / 10.0;
+}
 
 static void write_name(bp_buf_t *b, const bp_name_t *n) {
     bp_buf_put(b, "{\"vi\":", 6);
@@ -172,7 +180,7 @@ void bp_state_write_hospital(bp_buf_t *b, const bp_state_t *st, size_t i, int64_
     double pct = bp_occupancy_pct(&tot);
     bp_buf_put(b, ",\"occupancy_pct\":", 17);
     if (pct < 0) bp_buf_put(b, "null", 4);
-    else bp_json_num(b, pct, 1);
+    else bp_json_num(b, pct_shown(pct), 1);
     bp_buf_put(b, ",\"level\":", 9);
     bp_json_int(b, bp_pressure_level(h, &st->pressure, now_ms));
     bp_buf_put(b, ",\"freshness\":", 13);
@@ -373,7 +381,7 @@ static void write_agg(bp_buf_t *b, const agg_t *a) {
     bp_buf_put(b, ",\"surge24\":", 11);
     bp_json_int(b, a->surge24);
     bp_buf_put(b, ",\"occupancy_pct\":", 17);
-    if (a->staffed > 0) bp_json_num(b, 100.0 * (double)a->occupied / (double)a->staffed, 1);
+    if (a->staffed > 0) bp_json_num(b, pct_shown(100.0 * (double)a->occupied / (double)a->staffed), 1);
     else bp_buf_put(b, "null", 4);
     bp_buf_putc(b, '}');
 }

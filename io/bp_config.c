@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CONFIG_MAX (16u << 20)
@@ -13,11 +14,18 @@
 int bp_read_file(const char *path, size_t max, char **out, size_t *len, bp_error_t *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return bp_error_set(err, "io", path, "cannot open %s: %s", path, strerror(errno));
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+        fclose(f);
+        return bp_error_set(err, "io", path, "%s is not a regular file of at most %zu bytes", path,
+                            max);
+    }
+    size_t size = (size_t)st.st_size;
+    char *buf = malloc(size + 1);
+    size_t n = buf ? fread(buf, 1, size + 1, f) : 0;
     int bad = ferror(f);
     fclose(f);
-    if (!buf || bad || n > max) {
+    if (!buf || bad || n > size) {
         free(buf);
         return bp_error_set(err, "io", path, "cannot read %s (or larger than %zu bytes)", path, max);
     }

@@ -12,6 +12,7 @@
 #include "bp_time.h"
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -151,11 +152,16 @@ int main(int argc, char **argv) {
     memset(&info, 0, sizeof info);
     info.port = s->server_port;
     info.iface = s->server_host;
+    /* lws built with IPv6 binds every address when given an IPv4 literal;
+     * asking for IPv4 only makes it honour the address. */
+    struct in_addr v4;
+    bool ipv4 = inet_pton(AF_INET, s->server_host, &v4) == 1;
     info.protocols = protocols;
     info.mounts = mounts;
     info.vhost_name = "bedpulse";
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                   LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+                   LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
+                   (ipv4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
     info.foreign_loops = foreign;
     info.user = &app;
     info.fd_limit_per_thread = fds;

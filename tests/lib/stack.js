@@ -368,7 +368,11 @@ class Stack {
     if (this.redisPort) ports.BP_REDIS_PORT = String(this.redisPort);
     if (this.collectorPort) ports.BP_COLLECTOR_PORT = String(this.collectorPort);
     if (this.serverPort) ports.BP_SERVER_PORT = String(this.serverPort);
-    return Object.assign({}, process.env, ports, {
+    // BP_BUILD_DIR is the harness's own variable: the binaries refuse unknown
+    // BP_* variables (a typo in a setting must stop start-up), so drop it.
+    const base = Object.assign({}, process.env);
+    delete base.BP_BUILD_DIR;
+    return Object.assign(base, ports, {
       BP_REDIS_PREFIX: this.prefix,
       BP_REDIS_CONNECT_TIMEOUT_MS: '500',
       BP_REDIS_PING_INTERVAL_MS: '200',

@@ -1,0 +1,754 @@
+/*
+ * bp-sim: the demo feed. Plays believable Hanoi hospital and 115 fleet
+ * traffic into the collector over TCP, like any real feed.
+ *
+ * Usage: bp-sim [--settings FILE] [--rate CHANGES_PER_S] [--speed FACTOR]
+ *               [--seed N] [--duration SECONDS]
+ *
+ * This file is the libuv adapter around the pure model (sim_model.h): a
+ * 100 ms timer steps the model and sends what it emits; every reply line is
+ * matched with the oldest line in flight (the collector answers in order).
+ * At most MAX_INFLIGHT lines are unanswered. Lines answered `unavailable`
+ * (Redis down) and lines in flight when the connection drops wait in a
+ * bounded resend queue and go out again with the same seq, oldest first,
+ * with backoff; meanwhile the model keeps running but sends nothing new.
+ * The connection is re-established with jittered exponential backoff.
+ * SIGINT/SIGTERM (or --duration) stop the model, wait briefly for the
+ * replies still due, and close every handle.
+ */
+#include "bp_buf.h"
+#include "bp_config.h"
+#include "bp_lines.h"
+#include "bp_log.h"
+#include "bp_time.h"
+#include "sim_model.h"
+#include "sim_reply.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+extern char **environ;
+
+#define MAX_INFLIGHT    256  /* lines sent and not yet answered */
+#define RESEND_MAX      1024 /* lines waiting to be sent again; the oldest are dropped */
+#define TICK_MS         100
+#define STATUS_MS       10000
+#define READ_CHUNK      65536
+#define REPLY_LINE_MAX  65536
+#define CONNECT_TIMEOUT 5000
+#define BACKOFF_MIN_MS  250
+#define BACKOFF_MAX_MS  10000
+#define RESEND_MIN_MS   500
+#define RESEND_MAX_MS   10000
+#define DRAIN_MS        3000 /* how long a stop waits for outstanding replies */
+#define OUT_MAX         ((size_t)MAX_INFLIGHT * BP_SIM_LINE_MAX)
+
+/* One line we sent and must hear about. */
+typedef struct {
+    char *text; /* with its newline, owned */
+    size_t len;
+    bp_sim_line_t meta;
+    uint64_t order; /* first-send order: resends keep it */
+    bool resent;
+} entry_t;
+
+/* A ring of entries. */
+typedef struct {
+    entry_t *e;
+    size_t cap, head, n;
+} queue_t;
+
+typedef enum { LINK_IDLE, LINK_RESOLVING, LINK_CONNECTING, LINK_UP, LINK_CLOSING } link_state_t;
+
+typedef struct {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t tick, status, reconnect, stop_timer;
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    uv_getaddrinfo_t gai;
+    link_state_t link;
+    bool tcp_open; /* tcp initialised and its close callback not yet run */
+    bool stopping, finished;
+    const bp_config_t *cfg;
+    bp_sim_t *sim;
+    bp_buf_t out;
+    bp_sim_line_t lines[MAX_INFLIGHT];
+    bp_lines_t replies;
+    char read_buf[READ_CHUNK];
+    queue_t inflight, resend;
+    size_t resends_inflight; /* in-flight entries that are resends */
+    int64_t resend_at;       /* real ms before which the resend queue waits */
+    int resend_backoff, connect_backoff;
+    unsigned connect_failures;
+    bool ever_connected, unavailable_wave;
+    uint64_t order;
+    /* counters */
+    uint64_t sent, ok, dup, errors, unavailable, resent, dropped, stale_skips;
+    uint64_t status_sent;
+    int64_t status_ms;
+    uint64_t rng; /* jitter only */
+} app_t;
+
+/* -- queues --------------------------------------------------------------- */
+
+static int queue_init(queue_t *q, size_t cap) {
+    q->e = calloc(cap, sizeof *q->e);
+    q->cap = cap;
+    q->head = q->n = 0;
+    return q->e ? 0 : -1;
+}
+
+static entry_t *queue_at(queue_t *q, size_t i) {
+    return &q->e[(q->head + i) % q->cap];
+}
+
+static bool queue_push(queue_t *q, const entry_t *e) {
+    if (q->n == q->cap) return false;
+    *queue_at(q, q->n++) = *e;
+    return true;
+}
+
+static bool queue_pop(queue_t *q, entry_t *out) {
+    if (q->n == 0) return false;
+    *out = *queue_at(q, 0);
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    return true;
+}
+
+static void queue_free(queue_t *q) {
+    entry_t e;
+    while (queue_pop(q, &e))
+        free(e.text);
+    free(q->e);
+    q->e = NULL;
+}
+
+static int by_order(const void *a, const void *b) {
+    const entry_t *x = a, *y = b;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Lost lines: the entity reports in full instead. */
+static void drop_entry(app_t *app, entry_t *e) {
+    app->dropped++;
+    bp_sim_request_full(app->sim, e->meta.kind, e->meta.index);
+    free(e->text);
+}
+
+/* Adds one line to the resend queue, dropping the oldest when full. */
+static void resend_later(app_t *app, entry_t *e) {
+    e->resent = true;
+    if (app->resend.n == app->resend.cap) {
+        entry_t old;
+        queue_pop(&app->resend, &old);
+        drop_entry(app, &old);
+    }
+    queue_push(&app->resend, e);
+}
+
+/* The connection is gone: every line in flight may or may not have been
+ * applied, so all go to the resend queue (a duplicate reply is harmless),
+ * in the order they were first sent so a source's seqs stay increasing. */
+static void requeue_inflight(app_t *app) {
+    size_t n = app->inflight.n + app->resend.n;
+    if (n == 0) return;
+    entry_t *all = malloc(n * sizeof *all);
+    entry_t e;
+    if (!all) { /* out of memory: give the lines up */
+        while (queue_pop(&app->inflight, &e))
+            drop_entry(app, &e);
+        return;
+    }
+    size_t k = 0;
+    while (queue_pop(&app->resend, &e))
+        all[k++] = e;
+    while (queue_pop(&app->inflight, &e)) {
+        e.resent = true;
+        all[k++] = e;
+    }
+    qsort(all, k, sizeof *all, by_order);
+    size_t skip = k > app->resend.cap ? k - app->resend.cap : 0;
+    for (size_t i = 0; i < skip; i++)
+        drop_entry(app, &all[i]);
+    for (size_t i = skip; i < k; i++)
+        queue_push(&app->resend, &all[i]);
+    free(all);
+    app->resend_at = 0;
+    app->resends_inflight = 0;
+}
+
+/* -- writing -------------------------------------------------------------- */
+
+typedef struct {
+    uv_write_t req;
+    app_t *app;
+    char data[];
+} write_t;
+
+static void close_link(app_t *app, const char *why);
+
+static void on_written(uv_write_t *req, int status) {
+    write_t *w = (write_t *)req;
+    app_t *app = w->app;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED && app->link == LINK_UP) {
+        bp_warn("write to collector failed: %s", uv_strerror(status));
+        close_link(app, NULL);
+    }
+}
+
+/* Sends entries [from, inflight.n) of the in-flight queue in one write. */
+static void write_from(app_t *app, size_t from) {
+    size_t total = 0;
+    for (size_t i = from; i < app->inflight.n; i++)
+        total += queue_at(&app->inflight, i)->len;
+    if (total == 0) return;
+    write_t *w = malloc(sizeof *w + total);
+    if (!w) {
+        close_link(app, "out of memory");
+        return;
+    }
+    w->app = app;
+    size_t off = 0;
+    for (size_t i = from; i < app->inflight.n; i++) {
+        entry_t *e = queue_at(&app->inflight, i);
+        memcpy(w->data + off, e->text, e->len);
+        off += e->len;
+    }
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)total);
+    int rc = uv_write(&w->req, (uv_stream_t *)&app->tcp, &buf, 1, on_written);
+    if (rc < 0) {
+        free(w);
+        bp_warn("write to collector failed: %s", uv_strerror(rc));
+        close_link(app, NULL);
+    }
+}
+
+/* Steps the model and sends what is due: first the resend queue (when its
+ * backoff has passed), and anything new only once every resend has been
+ * answered, so that a source's lines are applied in seq order. */
+static void pump(app_t *app) {
+    int64_t now = bp_time_now_ms();
+    bool up = app->link == LINK_UP && !app->stopping;
+    size_t room = up ? MAX_INFLIGHT - app->inflight.n : 0;
+    size_t from = app->inflight.n;
+    if (app->resend.n > 0 || app->resends_inflight > 0) {
+        bp_sim_step(app->sim, now, 0, &app->out, app->lines); /* time goes on */
+        if (!up || app->resend.n == 0 || now < app->resend_at) return;
+        entry_t e;
+        size_t moved = 0;
+        while (room-- > 0 && queue_pop(&app->resend, &e)) {
+            queue_push(&app->inflight, &e);
+            moved++;
+        }
+        app->resent += moved;
+        app->sent += moved;
+        app->resends_inflight += moved;
+        /* if these fail again, wait twice as long (an ok reply resets it) */
+        app->resend_at = now + app->resend_backoff;
+        app->resend_backoff =
+            app->resend_backoff * 2 > RESEND_MAX_MS ? RESEND_MAX_MS : app->resend_backoff * 2;
+        write_from(app, from);
+        return;
+    }
+    bp_buf_reset(&app->out);
+    size_t n = bp_sim_step(app->sim, now, room, &app->out, app->lines);
+    for (size_t i = 0; i < n; i++) {
+        entry_t e = {0};
+        e.len = app->lines[i].len;
+        e.text = malloc(e.len);
+        if (!e.text) {
+            bp_sim_request_full(app->sim, app->lines[i].kind, app->lines[i].index);
+            app->dropped++;
+            continue;
+        }
+        memcpy(e.text, bp_buf_data(&app->out) + app->lines[i].off, e.len);
+        e.meta = app->lines[i];
+        e.order = ++app->order;
+        queue_push(&app->inflight, &e);
+    }
+    app->sent += app->inflight.n - from;
+    write_from(app, from);
+}
+
+/* -- replies -------------------------------------------------------------- */
+
+static void finish(app_t *app);
+
+static void log_rejected(const entry_t *e, const bp_sim_reply_t *r) {
+    size_t n = e->len > 0 ? e->len - 1 : 0;
+    bp_error("collector rejected seq %lld: %s%s%s: %s -- line: %.*s", (long long)e->meta.seq,
+             r->error, r->field[0] ? " at " : "", r->field, r->message, (int)(n > 600 ? 600 : n),
+             e->text);
+}
+
+static void handle_reply(app_t *app, const char *line, size_t len) {
+    entry_t e;
+    if (!queue_pop(&app->inflight, &e)) {
+        app->errors++;
+        bp_error("reply with no line in flight: %.*s", (int)(len > 300 ? 300 : len), line);
+        return;
+    }
+    if (e.resent) app->resends_inflight--;
+    bp_sim_reply_t r;
+    if (bp_sim_reply_parse(line, len, &r)) {
+        app->errors++;
+        bp_error("unreadable reply to seq %lld: %.*s", (long long)e.meta.seq,
+                 (int)(len > 300 ? 300 : len), line);
+        free(e.text);
+        return;
+    }
+    if (r.has_seq && r.seq != e.meta.seq) {
+        app->errors++;
+        bp_error("reply for seq %lld where seq %lld was expected", (long long)r.seq,
+                 (long long)e.meta.seq);
+    }
+    if (r.ok) {
+        if (r.duplicate) {
+            app->dup++;
+            /* a resent partial update lost to a newer line: report in full */
+            if (e.resent) bp_sim_request_full(app->sim, e.meta.kind, e.meta.index);
+        } else {
+            app->ok++;
+        }
+        app->resend_backoff = RESEND_MIN_MS;
+        if (app->unavailable_wave && app->resend.n == 0 && app->resends_inflight == 0) {
+            /* Redis may have come back empty (no persistence): report all */
+            bp_info("collector accepts lines again; sending full reports");
+            app->unavailable_wave = false;
+            bp_sim_resync(app->sim);
+        }
+        free(e.text);
+        return;
+    }
+    if (strcmp(r.error, "unavailable") == 0 || strcmp(r.error, "too_many_connections") == 0) {
+        app->unavailable++;
+        if (!app->unavailable_wave) {
+            bp_warn("collector: %s (%s); resending with the same seqs", r.error, r.message);
+            app->unavailable_wave = true;
+        }
+        int64_t now = bp_time_now_ms();
+        if (app->resend_at <= now) app->resend_at = now + app->resend_backoff;
+        resend_later(app, &e);
+        return;
+    }
+    if (strcmp(r.error, "out_of_order") == 0 && e.meta.backdated) {
+        /* a rarely reporting hospital's back-dated first report, and the
+         * collector already has a newer one from an earlier run */
+        app->stale_skips++;
+        bp_debug("back-dated report for %s not applied: %s",
+                 e.meta.kind == BP_SIM_HOSPITAL ? "hospital" : "unit", r.message);
+        free(e.text);
+        return;
+    }
+    app->errors++;
+    log_rejected(&e, &r);
+    free(e.text);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    (void)suggested;
+    app_t *app = h->data;
+    *buf = uv_buf_init(app->read_buf, sizeof app->read_buf);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+    app_t *app = stream->data;
+    if (nread == 0) return;
+    if (nread < 0) {
+        if (nread == UV_EOF)
+            close_link(app, "the collector closed the connection");
+        else {
+            bp_warn("read from collector failed: %s", uv_strerror((int)nread));
+            close_link(app, NULL);
+        }
+        return;
+    }
+    if (bp_lines_push(&app->replies, buf->base, (size_t)nread)) {
+        close_link(app, "reply buffer full");
+        return;
+    }
+    for (;;) {
+        const char *line;
+        size_t len;
+        bp_lines_result_t r = bp_lines_next(&app->replies, &line, &len);
+        if (r == BP_LINES_NONE) break;
+        if (r == BP_LINES_TOO_LONG) {
+            app->errors++;
+            close_link(app, "reply line too long");
+            return;
+        }
+        handle_reply(app, line, len);
+        if (app->link != LINK_UP) return;
+    }
+    if (app->stopping && app->inflight.n == 0) finish(app);
+}
+
+/* -- connection ----------------------------------------------------------- */
+
+static void connect_start(app_t *app);
+static void on_reconnect_timer(uv_timer_t *t);
+
+static void schedule_reconnect(app_t *app) {
+    if (app->stopping) return;
+    app->rng = app->rng * 6364136223846793005ull + 1442695040888963407ull;
+    int jitter = (int)((app->rng >> 33) % (uint64_t)(app->connect_backoff / 2 + 1));
+    int delay = app->connect_backoff / 2 + jitter;
+    app->connect_backoff =
+        app->connect_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : app->connect_backoff * 2;
+    app->link = LINK_IDLE;
+    uv_timer_start(&app->reconnect, on_reconnect_timer, (uint64_t)delay, 0);
+}
+
+static void on_tcp_closed(uv_handle_t *h) {
+    app_t *app = h->data;
+    app->tcp_open = false;
+    app->link = LINK_IDLE;
+    if (app->stopping)
+        finish(app);
+    else
+        schedule_reconnect(app);
+}
+
+static void close_link(app_t *app, const char *why) {
+    if (!app->tcp_open || app->link == LINK_CLOSING) return;
+    if (why) bp_warn("%s", why);
+    if (app->link == LINK_UP) uv_read_stop((uv_stream_t *)&app->tcp);
+    app->link = LINK_CLOSING;
+    uv_timer_stop(&app->reconnect);
+    requeue_inflight(app);
+    uv_close((uv_handle_t *)&app->tcp, on_tcp_closed);
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+    app_t *app = req->data;
+    if (status == UV_ECANCELED || app->link != LINK_CONNECTING) return;
+    if (status < 0) {
+        if (app->connect_failures++ == 0)
+            bp_warn("cannot connect to the collector at %s:%d: %s; retrying",
+                    app->cfg->settings.collector_host, app->cfg->settings.collector_port,
+                    uv_strerror(status));
+        close_link(app, NULL);
+        return;
+    }
+    uv_timer_stop(&app->reconnect);
+    bp_lines_free(&app->replies);
+    if (bp_lines_init(&app->replies, REPLY_LINE_MAX, READ_CHUNK)) {
+        close_link(app, "out of memory");
+        return;
+    }
+    app->link = LINK_UP;
+    app->connect_backoff = BACKOFF_MIN_MS;
+    bp_info("connected to the collector at %s:%d%s", app->cfg->settings.collector_host,
+            app->cfg->settings.collector_port,
+            app->ever_connected ? "; sending full reports again" : "");
+    if (app->ever_connected) bp_sim_resync(app->sim);
+    app->ever_connected = true;
+    app->connect_failures = 0;
+    int rc = uv_read_start((uv_stream_t *)&app->tcp, on_alloc, on_read);
+    if (rc < 0) {
+        bp_warn("cannot read from the collector: %s", uv_strerror(rc));
+        close_link(app, NULL);
+        return;
+    }
+    pump(app);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
+    app_t *app = req->data;
+    if (app->stopping) {
+        if (res) uv_freeaddrinfo(res);
+        app->link = LINK_IDLE;
+        finish(app);
+        return;
+    }
+    if (status < 0 || !res) {
+        if (app->connect_failures++ == 0)
+            bp_warn("cannot resolve collector host %s: %s; retrying",
+                    app->cfg->settings.collector_host, uv_strerror(status));
+        if (res) uv_freeaddrinfo(res);
+        schedule_reconnect(app);
+        return;
+    }
+    uv_tcp_init(&app->loop, &app->tcp);
+    app->tcp.data = app;
+    app->tcp_open = true;
+    uv_tcp_nodelay(&app->tcp, 1);
+    app->connect_req.data = app;
+    app->link = LINK_CONNECTING;
+    int rc = uv_tcp_connect(&app->connect_req, &app->tcp, res->ai_addr, on_connect);
+    uv_freeaddrinfo(res);
+    if (rc < 0) {
+        if (app->connect_failures++ == 0)
+            bp_warn("cannot connect to the collector: %s; retrying", uv_strerror(rc));
+        close_link(app, NULL);
+        return;
+    }
+    uv_timer_start(&app->reconnect, on_reconnect_timer, CONNECT_TIMEOUT, 0); /* watchdog */
+}
+
+static void connect_start(app_t *app) {
+    char port[16];
+    snprintf(port, sizeof port, "%d", app->cfg->settings.collector_port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    app->gai.data = app;
+    app->link = LINK_RESOLVING;
+    int rc = uv_getaddrinfo(&app->loop, &app->gai, on_resolved, app->cfg->settings.collector_host,
+                            port, &hints);
+    if (rc < 0) {
+        bp_warn("cannot resolve collector host: %s", uv_strerror(rc));
+        schedule_reconnect(app);
+    }
+}
+
+/* Backoff over: connect again. While connecting: the connect timed out. */
+static void on_reconnect_timer(uv_timer_t *t) {
+    app_t *app = t->data;
+    if (app->stopping) return;
+    if (app->link == LINK_IDLE)
+        connect_start(app);
+    else if (app->link == LINK_CONNECTING) {
+        if (app->connect_failures++ == 0)
+            bp_warn("connecting to the collector timed out; retrying");
+        close_link(app, NULL);
+    }
+}
+
+/* -- timers, status, shutdown --------------------------------------------- */
+
+static void on_tick(uv_timer_t *t) {
+    pump(t->data);
+}
+
+static void print_status(app_t *app, const char *what) {
+    int64_t now = bp_time_now_ms();
+    double secs = (double)(now - app->status_ms) / 1000.0;
+    double rate = secs > 0 ? (double)(app->sent - app->status_sent) / secs : 0;
+    app->status_ms = now;
+    app->status_sent = app->sent;
+    bp_sim_stats_t st;
+    bp_sim_stats(app->sim, &st);
+    int fm = (int)(st.fleet_time_s / 60);
+    bp_info("%s: sent %llu (%.1f/s) ok %llu dup %llu errors %llu unavailable %llu resent %llu "
+            "dropped %llu | in flight %zu, to resend %zu | fleet +%dh%02dm: %zu moving, %zu busy, "
+            "%llu incidents",
+            what, (unsigned long long)app->sent, rate, (unsigned long long)app->ok,
+            (unsigned long long)app->dup, (unsigned long long)app->errors,
+            (unsigned long long)app->unavailable, (unsigned long long)app->resent,
+            (unsigned long long)app->dropped, app->inflight.n, app->resend.n, fm / 60, fm % 60,
+            st.units_moving, st.units_busy, (unsigned long long)st.incidents);
+}
+
+static void on_status(uv_timer_t *t) {
+    print_status(t->data, "status");
+}
+
+static void close_handle(uv_handle_t *h) {
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+/* Closes everything; uv_run returns once the last close callback ran. */
+static void finish(app_t *app) {
+    if (app->finished) {
+        return;
+    }
+    if (app->link == LINK_RESOLVING) {
+        /* on_resolved runs (cancelled or not) and calls us again */
+        uv_cancel((uv_req_t *)&app->gai);
+        return;
+    }
+    if (app->tcp_open) {
+        close_link(app, NULL); /* on_tcp_closed calls us again */
+        return;
+    }
+    app->finished = true;
+    close_handle((uv_handle_t *)&app->tick);
+    close_handle((uv_handle_t *)&app->status);
+    close_handle((uv_handle_t *)&app->reconnect);
+    close_handle((uv_handle_t *)&app->stop_timer);
+    close_handle((uv_handle_t *)&app->sigint);
+    close_handle((uv_handle_t *)&app->sigterm);
+}
+
+static void on_drain_timeout(uv_timer_t *t) {
+    app_t *app = t->data;
+    if (app->inflight.n) bp_warn("stopping with %zu lines unanswered", app->inflight.n);
+    finish(app);
+}
+
+/* Stops the model; waits up to DRAIN_MS for the replies still due. */
+static void begin_stop(app_t *app, const char *why) {
+    if (app->stopping) {
+        finish(app); /* asked twice: do not wait */
+        return;
+    }
+    app->stopping = true;
+    bp_info("%s: stopping", why);
+    uv_timer_stop(&app->tick);
+    uv_timer_stop(&app->status);
+    uv_timer_stop(&app->reconnect);
+    if (app->link == LINK_UP && app->inflight.n > 0) {
+        uv_timer_start(&app->stop_timer, on_drain_timeout, DRAIN_MS, 0);
+        return;
+    }
+    finish(app);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+    begin_stop(s->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_duration(uv_timer_t *t) {
+    begin_stop(t->data, "duration reached");
+}
+
+/* -- main ------------------------------------------------------------------ */
+
+static void usage(void) {
+    fprintf(
+        stderr,
+        "usage: bp-sim [--settings FILE] [--rate CHANGES_PER_S] [--speed FACTOR] [--seed N]\n"
+        "              [--duration SECONDS]\n"
+        "Plays demo Hanoi hospital and 115 fleet traffic into the collector\n"
+        "(collector.host/collector.port from the settings; BP_* variables override).\n"
+        "  --rate      changes per second after the initial reports (default 3; 0: only those)\n"
+        "  --speed     fleet time acceleration (default 10)\n"
+        "  --seed      random seed (default from the clock; logged at start)\n"
+        "  --duration  stop after this many seconds (default: run until SIGINT/SIGTERM)\n"
+        "Exit status: 0; 1 configuration error; 2 bad arguments; 3 the collector rejected\n"
+        "lines (a simulator bug: see the log).\n");
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    bp_sim_options_t opt;
+    bp_sim_options_default(&opt);
+    bool have_seed = false;
+    double duration = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage();
+            return 0;
+        }
+        int bad = 0;
+        if ((strcmp(a, "--settings") == 0 || strcmp(a, "-c") == 0) && v) {
+            /* read by bp_config_load */
+        } else if (strcmp(a, "--rate") == 0 && v) {
+            bad = parse_double(v, 0, BP_SIM_RATE_MAX, &opt.rate);
+        } else if (strcmp(a, "--speed") == 0 && v) {
+            bad = parse_double(v, 0.01, BP_SIM_SPEED_MAX, &opt.speed);
+        } else if (strcmp(a, "--duration") == 0 && v) {
+            bad = parse_double(v, 0.001, 1e9, &duration);
+        } else if (strcmp(a, "--seed") == 0 && v) {
+            char *end;
+            errno = 0;
+            opt.seed = strtoull(v, &end, 10);
+            bad = errno || end == v || *end;
+            have_seed = true;
+        } else {
+            fprintf(stderr, "bp-sim: unknown argument \"%s\"\n", a);
+            usage();
+            return 2;
+        }
+        if (bad) {
+            fprintf(stderr, "bp-sim: bad value \"%s\" for %s\n", v, a);
+            usage();
+            return 2;
+        }
+        i++;
+    }
+    const char *lvl = getenv("BP_LOG_LEVEL");
+    bp_log_init("sim", lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
+    signal(SIGPIPE, SIG_IGN);
+
+    static bp_config_t cfg;
+    bp_error_t err;
+    bp_error_clear(&err);
+    if (bp_config_load(&cfg, argc, argv, environ, &err)) {
+        bp_error("configuration error [%s%s%s]: %s", err.code, err.field[0] ? " " : "", err.field,
+                 err.message);
+        return 1;
+    }
+    int64_t now = bp_time_now_ms();
+    if (!have_seed) opt.seed = (uint64_t)now ^ ((uint64_t)getpid() << 40);
+
+    static app_t app;
+    int rc = 1;
+    app.cfg = &cfg;
+    app.status_ms = now;
+    app.rng = opt.seed | 1;
+    app.connect_backoff = BACKOFF_MIN_MS;
+    app.resend_backoff = RESEND_MIN_MS;
+    bp_buf_init(&app.out, 0, OUT_MAX);
+    app.sim = bp_sim_create(&cfg.registry, &opt, now);
+    if (!app.sim || queue_init(&app.inflight, MAX_INFLIGHT) ||
+        queue_init(&app.resend, RESEND_MAX) ||
+        bp_lines_init(&app.replies, REPLY_LINE_MAX, READ_CHUNK)) {
+        bp_error("out of memory");
+        goto out;
+    }
+    bp_sim_stats_t st;
+    bp_sim_stats(app.sim, &st);
+    char rare[512] = "";
+    for (int i = 0; i < st.n_rare; i++) {
+        size_t l = strlen(rare);
+        snprintf(rare + l, sizeof rare - l, "%s%s", i ? ", " : "",
+                 cfg.registry.hospitals[st.rare[i]].id);
+    }
+    bp_info("seed %llu, rate %.2f/s, fleet speed x%.2f; %zu hospitals, %zu ambulances; "
+            "reporting rarely: %s",
+            (unsigned long long)opt.seed, opt.rate, opt.speed, cfg.registry.n_hospitals,
+            cfg.registry.n_units, rare[0] ? rare : "none");
+
+    uv_loop_init(&app.loop);
+    uv_timer_init(&app.loop, &app.tick);
+    uv_timer_init(&app.loop, &app.status);
+    uv_timer_init(&app.loop, &app.reconnect);
+    uv_timer_init(&app.loop, &app.stop_timer);
+    uv_signal_init(&app.loop, &app.sigint);
+    uv_signal_init(&app.loop, &app.sigterm);
+    app.tick.data = app.status.data = app.reconnect.data = app.stop_timer.data = &app;
+    app.sigint.data = app.sigterm.data = &app;
+    uv_signal_start(&app.sigint, on_signal, SIGINT);
+    uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+    uv_timer_start(&app.tick, on_tick, TICK_MS, TICK_MS);
+    uv_timer_start(&app.status, on_status, STATUS_MS, STATUS_MS);
+    if (duration > 0) uv_timer_start(&app.stop_timer, on_duration, (uint64_t)(duration * 1000), 0);
+    connect_start(&app);
+
+    uv_run(&app.loop, UV_RUN_DEFAULT);
+    print_status(&app, "done");
+    if (app.stale_skips)
+        bp_info("%llu back-dated reports not applied (the collector had newer ones)",
+                (unsigned long long)app.stale_skips);
+    int lc = uv_loop_close(&app.loop);
+    if (lc) bp_warn("loop closed with handles still open: %s", uv_strerror(lc));
+    rc = app.errors ? 3 : 0;
+out:
+    queue_free(&app.inflight);
+    queue_free(&app.resend);
+    bp_lines_free(&app.replies);
+    bp_buf_free(&app.out);
+    bp_sim_destroy(app.sim);
+    bp_config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,928 @@
+/*
+ * The simulator's model (see sim_model.h). Figures are chosen to look like
+ * Hanoi: central hospitals run above 100% (two patients to a bed is normal
+ * there), city hospitals near full, district and private ones with room;
+ * the 115 centre answers about 110 incidents a day with a 62-unit demo
+ * fleet, sped up for the demo so that something visibly moves.
+ */
+#include "sim_model.h"
+#include "bp_time.h"
+#include "sim_rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RARE_MAX          8
+#define HOSPITAL_SHARE    0.6   /* of the rate, scheduled for hospital updates */
+#define FULL_REPORT_P     0.06  /* chance that a due hospital update is a full report */
+#define INCIDENTS_PER_DAY 110.0 /* Hanoi 115 baseline */
+#define DEMO_LOAD         4.0   /* more incidents than real, so a sped-up demo is busy */
+#define POSITION_MS       5000  /* a driving unit reports every 5 s (real time) */
+#define SCENE_RADIUS_KM   8.0
+#define TRANSPORT_MAX_KM  25.0
+#define MINUTE            60.0
+#define DT_MAX_S          60.0 /* a stalled caller does not teleport the fleet */
+
+/* -- helpers ------------------------------------------------------------- */
+
+static double clampd(double v, double lo, double hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static double bell(double h, double centre, double width) {
+    double d = (h - centre) / width;
+    return exp(-d * d);
+}
+
+double bp_sim_hanoi_hour(int64_t ms) {
+    int64_t day = 86400000, t = (ms + 7 * 3600000LL) % day;
+    if (t < 0) t += day;
+    return (double)t / 3600000.0;
+}
+
+void bp_sim_json_time(bp_buf_t *b, int64_t ms) {
+    char tmp[40];
+    bp_time_format(ms + 7 * 3600000LL, tmp); /* "....T..:..:..mmmZ" in Hanoi wall time */
+    tmp[BP_TIME_ISO_LEN - 1] = '\0';         /* drop the Z */
+    bp_buf_putc(b, '"');
+    bp_buf_puts(b, tmp);
+    bp_buf_puts(b, "+07:00\"");
+}
+
+/* The day in Hanoi. Admissions peak late morning to afternoon, discharges
+ * around noon, both are low at night. Occupancy therefore dips after the
+ * midday discharges and is highest in the evening and night. */
+static double admissions(double h) {
+    return 0.25 + 0.75 * bell(h, 13.5, 4.0);
+}
+static double discharges(double h) {
+    return 0.15 + 0.85 * bell(h, 12.0, 2.5);
+}
+static double activity(double h) {
+    double a = admissions(h), d = discharges(h);
+    return a > d ? a : d;
+}
+static double occupancy_swing(double h) { /* -1 at 13:00, about +1 at night */
+    return 1.0 - 2.0 * bell(h, 13.0, 4.0);
+}
+
+/* Equirectangular distance: plenty for a city. */
+static double km_between(double lat1, double lon1, double lat2, double lon2) {
+    double kx = 111.32 * cos((lat1 + lat2) * 0.5 * M_PI / 180.0);
+    double dx = (lon2 - lon1) * kx, dy = (lat2 - lat1) * 110.57;
+    return sqrt(dx * dx + dy * dy);
+}
+
+static double bearing(double lat1, double lon1, double lat2, double lon2) {
+    double kx = 111.32 * cos((lat1 + lat2) * 0.5 * M_PI / 180.0);
+    double deg = atan2((lon2 - lon1) * kx, (lat2 - lat1) * 110.57) * 180.0 / M_PI;
+    return deg < 0 ? deg + 360.0 : deg;
+}
+
+/* -- ED reasons ------------------------------------------------------------ */
+
+typedef struct {
+    const char *text;
+    bool needs_icu; /* only said by a hospital with adult ICU beds */
+} reason_t;
+
+static const reason_t reasons_advisory[] = {
+    {"Đông bệnh nhân cấp cứu / ED crowded", false},
+    {"Thiếu bác sĩ trực / Short of on-call doctors", false},
+    {"Chờ giường nội trú lâu / Long waits for ward beds", false},
+    {"Hồi sức gần đầy / ICU near capacity", true},
+    {"Máy chụp CT bảo trì / CT scanner under maintenance", false},
+};
+static const reason_t reasons_diversion[] = {
+    {"Hết giường hồi sức / ICU full", true},
+    {"Máy chụp CT hỏng / CT scanner down", false},
+    {"Phòng mổ kín lịch / Operating rooms full", false},
+    {"Hết máy thở / No ventilators free", true},
+    {"Quá tải cấp cứu / ED overcrowded", false},
+};
+static const reason_t reasons_closed[] = {
+    {"Mất điện, đang chạy máy phát / Power outage, on generator", false},
+    {"Sự cố hệ thống oxy / Oxygen supply fault", false},
+    {"Khử khuẩn khoa cấp cứu / ED decontamination", false},
+    {"Ngập nước tầng 1 / Ground floor flooded", false},
+};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A random reason from the list that this hospital could give. */
+static const char *pick_reason(bp_rng_t *r, const reason_t *list, size_t n, bool has_icu) {
+    for (;;) { /* every list has reasons without needs_icu */
+        const reason_t *x = &list[bp_rng_below(r, (uint32_t)n)];
+        if (has_icu || !x->needs_icu) return x->text;
+    }
+}
+
+/* -- state --------------------------------------------------------------- */
+
+typedef struct {
+    double target[BP_BED__COUNT]; /* occupied / staffed the walk returns to */
+    int32_t staffed[BP_BED__COUNT], occupied[BP_BED__COUNT], surge24[BP_BED__COUNT];
+    bp_ed_status_t ed;
+    int64_t ed_until;
+    const char *ed_reason;
+    int32_t waiting;
+    int64_t ed_checked; /* real ms the ED status was last brought up to date */
+    int64_t seq;
+    int64_t next_due;   /* real ms of the next scheduled update */
+    int64_t pending_at; /* != 0: the `at` of the next report (back-dated first report) */
+    bool full;          /* a full report is wanted */
+    bool reported;      /* the initial report was built */
+    bool rare;
+} hosp_t;
+
+typedef enum { INC_GENERAL, INC_TRAUMA, INC_CARDIAC, INC_OBSTETRIC } incident_kind_t;
+
+typedef struct {
+    bp_amb_status_t status;
+    double lat, lon;       /* where it is now */
+    double to_lat, to_lon; /* where it drives to */
+    double kmh;            /* speed on this leg */
+    double heading;        /* -1 unknown */
+    double phase_end;      /* fleet seconds when on-scene / handover / repair ends */
+    bool driving;
+    int dest; /* hospital index, -1 none */
+    incident_kind_t kind;
+    char incident[BP_INCIDENT_MAX + 1];
+    bool full, charged; /* full report wanted; counts against the rate */
+    int64_t next_pos;   /* real ms of the next position report while driving */
+} unit_t;
+
+struct bp_sim {
+    const bp_registry_t *reg;
+    bp_sim_options_t opt;
+    bp_rng_t rng;
+    hosp_t *hosp;
+    unit_t *units;
+    int *station_units; /* units per station: incidents come where the fleet is */
+    size_t n_units_total;
+    int64_t last_ms;
+    double fleet_s, next_incident_s;
+    double tokens;
+    int64_t amb_seq;
+    uint32_t incident_no;
+    int rare[RARE_MAX];
+    int n_rare;
+    uint64_t incidents, unanswered, hospital_lines, ambulance_lines;
+};
+
+void bp_sim_options_default(bp_sim_options_t *o) {
+    o->rate = 3.0;
+    o->speed = 10.0;
+    o->seed = 1;
+    o->rare_hospitals = 3;
+}
+
+static bool inpatient(int t) {
+    return t != BP_BED_EMERGENCY && t != BP_BED_OPERATING_ROOM;
+}
+
+static bool is_icu(int t) {
+    return t == BP_BED_ICU_ADULT || t == BP_BED_ICU_PEDIATRIC || t == BP_BED_ICU_NEONATAL;
+}
+
+/* Target occupancy (occupied / staffed) for a bed type at a tier. */
+static double draw_target(bp_rng_t *r, bp_tier_t tier, int t) {
+    if (t == BP_BED_OPERATING_ROOM) return bp_rng_range(r, 0.6, 0.9);
+    if (t == BP_BED_EMERGENCY) {
+        static const double lo[] = {1.2, 0.9, 0.6, 0.4}, hi[] = {1.6, 1.2, 0.9, 0.7};
+        return bp_rng_range(r, lo[tier], hi[tier]);
+    }
+    if (is_icu(t)) {
+        static const double lo[] = {0.92, 0.85, 0.60, 0.50}, hi[] = {1.02, 0.98, 0.85, 0.80};
+        return bp_rng_range(r, lo[tier], hi[tier]);
+    }
+    switch (tier) {
+    case BP_TIER_CENTRAL:
+        if (t == BP_BED_MEDICAL_SURGICAL) return bp_rng_range(r, 1.05, 1.25);
+        if (t == BP_BED_PEDIATRICS) return bp_rng_range(r, 1.0, 1.2);
+        if (t == BP_BED_OBSTETRICS) return bp_rng_range(r, 0.95, 1.15);
+        return bp_rng_range(r, 0.85, 1.05);
+    case BP_TIER_CITY: return bp_rng_range(r, 0.90, 1.00);
+    case BP_TIER_DISTRICT: return bp_rng_range(r, 0.70, 0.85);
+    default: return bp_rng_range(r, 0.60, 0.80);
+    }
+}
+
+/* Where the walk of bed type t is pulled to at Hanoi hour h. */
+static double effective_target(const hosp_t *h, int t, double hour) {
+    if (t == BP_BED_EMERGENCY) return h->target[t] * (0.65 + 0.5 * admissions(hour));
+    if (t == BP_BED_OPERATING_ROOM) return h->target[t] * (0.3 + 0.8 * bell(hour, 12.0, 4.0));
+    return h->target[t] * (1.0 + 0.04 * occupancy_swing(hour));
+}
+
+static double inpatient_occupancy(const bp_sim_t *s, int i) {
+    const bp_hospital_info_t *info = &s->reg->hospitals[i];
+    const hosp_t *h = &s->hosp[i];
+    double st = 0, oc = 0;
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (!(info->beds_mask & (1u << t)) || !inpatient(t)) continue;
+        st += h->staffed[t];
+        oc += h->occupied[t];
+    }
+    return st > 0 ? oc / st : 0.0;
+}
+
+static bp_ed_status_t ed_effective(const hosp_t *h, int64_t now) {
+    return h->ed != BP_ED_NORMAL && h->ed_until && now >= h->ed_until ? BP_ED_NORMAL : h->ed;
+}
+
+static double hospital_mean_gap_ms(const bp_sim_t *s) {
+    size_t n = s->reg->n_hospitals - (size_t)s->n_rare;
+    if (n == 0) n = 1;
+    return (double)n / (s->opt.rate * HOSPITAL_SHARE) * 1000.0;
+}
+
+static void schedule_hospital(bp_sim_t *s, int i, int64_t now) {
+    const bp_hospital_info_t *info = &s->reg->hospitals[i];
+    hosp_t *h = &s->hosp[i];
+    int64_t interval = (int64_t)info->report_interval_s * 1000;
+    if (h->rare) {
+        h->next_due = now + (int64_t)(bp_rng_range(&s->rng, 2.0, 3.0) * (double)interval);
+        return;
+    }
+    if (s->opt.rate <= 0) {
+        h->next_due = INT64_MAX;
+        return;
+    }
+    double gap = bp_rng_exp(&s->rng, hospital_mean_gap_ms(s));
+    if (gap > 0.8 * (double)interval) gap = 0.8 * (double)interval; /* stay fresh */
+    h->next_due = now + (int64_t)gap;
+}
+
+/* -- creation ------------------------------------------------------------ */
+
+static void set_waiting(bp_sim_t *s, int i);
+static void start_ed_event(bp_sim_t *s, int i, int64_t now, double max_minutes);
+
+static void pick_rare(bp_sim_t *s, int64_t now) {
+    /* Small hospitals with weak IT are the ones that forget to report: one
+     * shows late (1.3 intervals since its last report), the rest stale. */
+    static const double since[] = {1.3, 2.1, 2.4, 2.7, 2.2, 1.6, 2.5, 2.9};
+    const bp_registry_t *reg = s->reg;
+    int want = s->opt.rare_hospitals;
+    if (want > RARE_MAX) want = RARE_MAX;
+    if ((size_t)want >= reg->n_hospitals) want = (int)reg->n_hospitals / 2;
+    int pool[BP_REGISTRY_MAX], n = 0;
+    for (size_t i = 0; i < reg->n_hospitals; i++)
+        if (reg->hospitals[i].tier == BP_TIER_DISTRICT || reg->hospitals[i].tier == BP_TIER_PRIVATE)
+            pool[n++] = (int)i;
+    if (n < want) {
+        n = 0;
+        for (size_t i = 0; i < reg->n_hospitals; i++)
+            pool[n++] = (int)i;
+    }
+    for (int k = 0; k < want && n > 0; k++) {
+        int j = (int)bp_rng_below(&s->rng, (uint32_t)n);
+        int i = pool[j];
+        pool[j] = pool[--n];
+        hosp_t *h = &s->hosp[i];
+        double interval = reg->hospitals[i].report_interval_s * 1000.0;
+        h->rare = true;
+        h->ed = BP_ED_NORMAL; /* no live diversion in a report from hours ago */
+        h->ed_until = 0;
+        h->ed_reason = NULL;
+        h->pending_at = now - (int64_t)(since[k] * interval);
+        /* the next report comes 2-3 intervals after the last one, but not
+         * at once, so the demo shows the late/stale marks for a while */
+        double k_next = bp_rng_range(&s->rng, since[k] + 0.3 > 2.0 ? since[k] + 0.3 : 2.0,
+                                     since[k] + 0.3 > 3.0 ? since[k] + 0.6 : 3.0);
+        h->next_due = h->pending_at + (int64_t)(k_next * interval);
+        s->rare[s->n_rare++] = i;
+    }
+}
+
+bp_sim_t *bp_sim_create(const bp_registry_t *reg, const bp_sim_options_t *opt, int64_t now_ms) {
+    if (!reg || !opt || reg->n_hospitals == 0 || !(opt->rate >= 0) || opt->rate > BP_SIM_RATE_MAX ||
+        !(opt->speed > 0) || opt->speed > BP_SIM_SPEED_MAX || opt->rare_hospitals < 0)
+        return NULL;
+    bp_sim_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->reg = reg;
+    s->opt = *opt;
+    bp_rng_seed(&s->rng, opt->seed);
+    s->hosp = calloc(reg->n_hospitals, sizeof *s->hosp);
+    s->units = calloc(reg->n_units ? reg->n_units : 1, sizeof *s->units);
+    s->station_units = calloc(reg->n_stations ? reg->n_stations : 1, sizeof *s->station_units);
+    if (!s->hosp || !s->units || !s->station_units) {
+        bp_sim_destroy(s);
+        return NULL;
+    }
+    s->last_ms = now_ms;
+    s->amb_seq = now_ms; /* seqs grow far slower than the clock: a restart never reuses one */
+    double hour = bp_sim_hanoi_hour(now_ms);
+    /* incident numbers continue "today's" count at the baseline rate */
+    s->incident_no = (uint32_t)(INCIDENTS_PER_DAY * hour / 24.0) + 1;
+
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        const bp_hospital_info_t *info = &reg->hospitals[i];
+        hosp_t *h = &s->hosp[i];
+        h->seq = now_ms;
+        h->full = true;
+        h->ed = BP_ED_NORMAL;
+        for (int t = 0; t < BP_BED__COUNT; t++) {
+            if (!(info->beds_mask & (1u << t))) continue;
+            h->target[t] = draw_target(&s->rng, info->tier, t);
+            h->staffed[t] = info->staffed[t];
+            h->surge24[t] = info->surge24[t];
+            double occ = effective_target(h, t, hour) * h->staffed[t] +
+                         bp_rng_normal(&s->rng) * 0.02 * h->staffed[t];
+            h->occupied[t] = (int32_t)clampd(lround(occ), 0, BP_BEDS_MAX);
+        }
+        /* start in the steady state: some EDs are already on diversion */
+        static const double busy[BP_TIER__COUNT] = {0.3, 0.1, 0.04, 0.03};
+        h->ed_checked = now_ms;
+        if (bp_rng_chance(&s->rng, busy[info->tier])) start_ed_event(s, (int)i, now_ms, 150);
+        set_waiting(s, (int)i);
+    }
+    pick_rare(s, now_ms);
+    for (size_t i = 0; i < reg->n_hospitals; i++)
+        if (!s->hosp[i].rare) schedule_hospital(s, (int)i, now_ms);
+
+    for (size_t u = 0; u < reg->n_units; u++) {
+        unit_t *un = &s->units[u];
+        const bp_station_t *st = &reg->stations[reg->units[u].station];
+        un->status = BP_AMB_AVAILABLE_STATION;
+        un->lat = un->to_lat = st->lat;
+        un->lon = un->to_lon = st->lon;
+        un->heading = -1;
+        un->dest = -1;
+        un->full = true;
+        s->station_units[reg->units[u].station]++;
+    }
+    s->n_units_total = reg->n_units;
+    s->next_incident_s = 2.0 * opt->speed; /* the first one 2 s into the demo */
+    return s;
+}
+
+void bp_sim_destroy(bp_sim_t *s) {
+    if (!s) return;
+    free(s->hosp);
+    free(s->units);
+    free(s->station_units);
+    free(s);
+}
+
+void bp_sim_request_full(bp_sim_t *s, bp_sim_kind_t kind, int index) {
+    if (kind == BP_SIM_HOSPITAL && index >= 0 && (size_t)index < s->reg->n_hospitals)
+        s->hosp[index].full = true; /* a rarely reporting one makes it its next report */
+    else if (kind == BP_SIM_AMBULANCE && index >= 0 && (size_t)index < s->reg->n_units)
+        s->units[index].full = true;
+}
+
+void bp_sim_resync(bp_sim_t *s) {
+    for (size_t i = 0; i < s->reg->n_hospitals; i++)
+        if (!s->hosp[i].rare) s->hosp[i].full = true;
+    for (size_t u = 0; u < s->reg->n_units; u++)
+        s->units[u].full = true;
+}
+
+/* -- hospitals ----------------------------------------------------------- */
+
+/* One step of the walk of bed type t; returns whether staffed changed. */
+static bool walk_bed(bp_sim_t *s, int i, int t, double hour) {
+    const bp_hospital_info_t *info = &s->reg->hospitals[i];
+    hosp_t *h = &s->hosp[i];
+    bool staffed_changed = false;
+    if (bp_rng_chance(&s->rng, 0.02)) {
+        /* a nurse short, or back to the full roster */
+        int32_t base = info->staffed[t];
+        int32_t v =
+            h->staffed[t] < base ? base : base - 1 - (int32_t)bp_rng_below(&s->rng, 2 + base / 50);
+        if (v < base * 9 / 10) v = base * 9 / 10;
+        if (v < 0) v = 0;
+        staffed_changed = v != h->staffed[t];
+        h->staffed[t] = v;
+    }
+    double staffed = h->staffed[t];
+    double eff = effective_target(h, t, hour) * staffed;
+    double scale = t == BP_BED_EMERGENCY ? 0.06 : t == BP_BED_OPERATING_ROOM ? 0.05 : 0.006;
+    double band = t == BP_BED_EMERGENCY ? 0.3 : t == BP_BED_OPERATING_ROOM ? 0.2 : 0.08;
+    double sigma = activity(hour) * fmax(0.7, scale * staffed);
+    double occ = h->occupied[t] + 0.3 * (eff - h->occupied[t]) + sigma * bp_rng_normal(&s->rng);
+    double b = fmax(2.0, band * staffed);
+    occ = clampd(occ, eff - b, eff + b);
+    h->occupied[t] = (int32_t)clampd((double)lround(occ), 0, BP_BEDS_MAX);
+    return staffed_changed;
+}
+
+static void set_waiting(bp_sim_t *s, int i) {
+    hosp_t *h = &s->hosp[i];
+    int32_t eds = h->staffed[BP_BED_EMERGENCY], edo = h->occupied[BP_BED_EMERGENCY];
+    double w = (edo - 0.85 * eds) * 0.5 + 1.5 * bp_rng_normal(&s->rng) +
+               (h->ed == BP_ED_DIVERSION ? 3 : 0);
+    h->waiting = (int32_t)clampd((double)lround(w), 0, BP_WAITING_MAX);
+}
+
+/* Starts an ED advisory, diversion or closure lasting until about now +
+ * minutes (whole minutes, as a person would type it). */
+static void start_ed_event(bp_sim_t *s, int i, int64_t now, double max_minutes) {
+    const bp_hospital_info_t *info = &s->reg->hospitals[i];
+    hosp_t *h = &s->hosp[i];
+    double r = bp_rng_unit(&s->rng), minutes;
+    bool has_icu = info->beds_mask & (1u << BP_BED_ICU_ADULT);
+    if (r < (info->tier == BP_TIER_CENTRAL ? 0.04 : 0.12)) {
+        h->ed = BP_ED_CLOSED;
+        h->ed_reason = pick_reason(&s->rng, reasons_closed, COUNT(reasons_closed), has_icu);
+        minutes = bp_rng_range(&s->rng, 15, 40);
+    } else if (r < 0.42) {
+        h->ed = BP_ED_DIVERSION;
+        bool icu_full = has_icu && h->occupied[BP_BED_ICU_ADULT] >= h->staffed[BP_BED_ICU_ADULT];
+        h->ed_reason =
+            icu_full && bp_rng_chance(&s->rng, 0.6)
+                ? reasons_diversion[0].text
+                : pick_reason(&s->rng, reasons_diversion, COUNT(reasons_diversion), has_icu);
+        minutes = bp_rng_range(&s->rng, 30, max_minutes);
+    } else {
+        h->ed = BP_ED_ADVISORY;
+        h->ed_reason = pick_reason(&s->rng, reasons_advisory, COUNT(reasons_advisory), has_icu);
+        minutes = bp_rng_range(&s->rng, 30, max_minutes);
+    }
+    int64_t until = now + (int64_t)(minutes * 60000.0);
+    h->ed_until = (until / 60000 + 1) * 60000;
+}
+
+/* ED events per hour while the ED is normal, by tier, before the pressure
+ * and time-of-day factors; an event ends at its `until` or, at
+ * ED_RESOLVE_PER_H, earlier. About a fifth of central EDs are on advisory
+ * or diversion at any time, one in fifteen city ones, few others. */
+static const double ed_events_per_h[BP_TIER__COUNT] = {0.2, 0.08, 0.03, 0.02};
+#define ED_RESOLVE_PER_H 0.3
+
+/* Updates the ED status for the time since the last update; returns whether
+ * it changed. Also refreshes the waiting count. */
+static bool update_ed(bp_sim_t *s, int i, int64_t now, double hour) {
+    const bp_hospital_info_t *info = &s->reg->hospitals[i];
+    hosp_t *h = &s->hosp[i];
+    double hours = (double)(now - h->ed_checked) / 3600000.0;
+    if (hours < 0) hours = 0;
+    h->ed_checked = now;
+    bool changed = false;
+    if (h->ed != BP_ED_NORMAL &&
+        (now >= h->ed_until || bp_rng_chance(&s->rng, 1 - exp(-ED_RESOLVE_PER_H * hours)))) {
+        h->ed = BP_ED_NORMAL; /* expired, or resolved early */
+        h->ed_until = 0;
+        h->ed_reason = NULL;
+        changed = true;
+    } else if (h->ed == BP_ED_NORMAL) {
+        double occ = inpatient_occupancy(s, i);
+        double per_h =
+            ed_events_per_h[info->tier] * (1.0 + 3.0 * fmax(0.0, occ - 1.0)) * activity(hour) * 1.5;
+        if (bp_rng_chance(&s->rng, 1 - exp(-per_h * hours))) {
+            start_ed_event(s, i, now, 180);
+            changed = true;
+        }
+    }
+    set_waiting(s, i);
+    return changed;
+}
+
+static void write_bed(bp_buf_t *b, const hosp_t *h, int t, bool staffed, bool surge) {
+    bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
+    bp_buf_putc(b, '{');
+    if (staffed) {
+        bp_buf_puts(b, "\"staffed\":");
+        bp_json_int(b, h->staffed[t]);
+        bp_buf_putc(b, ',');
+    }
+    bp_buf_puts(b, "\"occupied\":");
+    bp_json_int(b, h->occupied[t]);
+    if (surge && h->surge24[t] >= 0) {
+        bp_buf_puts(b, ",\"surge24\":");
+        bp_json_int(b, h->surge24[t]);
+    }
+    bp_buf_putc(b, '}');
+}
+
+static void write_ed(bp_buf_t *b, const hosp_t *h) {
+    bp_buf_puts(b, ",\"ed\":{\"status\":");
+    bp_json_cstr(b, bp_ed_status_name(h->ed));
+    if (h->ed != BP_ED_NORMAL) {
+        if (h->ed_reason) {
+            bp_buf_puts(b, ",\"reason\":");
+            bp_json_cstr(b, h->ed_reason);
+        }
+        bp_buf_puts(b, ",\"until\":");
+        bp_sim_json_time(b, h->ed_until);
+    }
+    bp_buf_puts(b, ",\"waiting\":");
+    bp_json_int(b, h->waiting);
+    bp_buf_putc(b, '}');
+}
+
+/* Builds hospital i's next report into out. */
+static void emit_hospital(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim_line_t *line) {
+    const bp_hospital_info_t *info = &s->reg->hospitals[i];
+    hosp_t *h = &s->hosp[i];
+    double hour = bp_sim_hanoi_hour(now);
+    int64_t at = h->pending_at ? h->pending_at : now;
+    /* a rarely reporting hospital sends a batch: always everything */
+    bool full = h->full || h->rare || bp_rng_chance(&s->rng, FULL_REPORT_P);
+    uint32_t types = 0, staffed_changed = 0;
+    bool with_ed = false;
+
+    line->backdated = h->pending_at != 0;
+    h->pending_at = 0;
+    if (full) {
+        types = info->beds_mask;
+        if (h->reported) { /* the initial report gives the figures drawn at creation */
+            for (int t = 0; t < BP_BED__COUNT; t++)
+                if (types & (1u << t)) walk_bed(s, i, t, hour);
+            update_ed(s, i, now, hour);
+        }
+        with_ed = true;
+    } else if (!bp_rng_chance(&s->rng, 0.4 * (1.0 - activity(hour)))) {
+        /* 1-3 bed types; otherwise a quiet-night "no change" confirmation */
+        int avail[BP_BED__COUNT], n = 0;
+        for (int t = 0; t < BP_BED__COUNT; t++)
+            if (info->beds_mask & (1u << t)) avail[n++] = t;
+        double r = bp_rng_unit(&s->rng);
+        int k = r < 0.12 ? 3 : r < 0.47 ? 2 : 1;
+        for (int j = 0; j < k && n > 0; j++) {
+            int pick = (int)bp_rng_below(&s->rng, (uint32_t)n);
+            int t = avail[pick];
+            avail[pick] = avail[--n];
+            types |= 1u << t;
+            if (walk_bed(s, i, t, hour)) staffed_changed |= 1u << t;
+        }
+        with_ed = update_ed(s, i, now, hour) || bp_rng_chance(&s->rng, 0.15);
+    }
+    h->reported = true;
+    h->full = false;
+
+    line->kind = BP_SIM_HOSPITAL;
+    line->index = i;
+    line->seq = ++h->seq;
+    bp_buf_puts(out, "{\"type\":\"beds\",\"source\":\"his-");
+    bp_buf_puts(out, info->id);
+    bp_buf_puts(out, "\",\"seq\":");
+    bp_json_int(out, line->seq);
+    bp_buf_puts(out, ",\"at\":");
+    bp_sim_json_time(out, at);
+    bp_buf_puts(out, ",\"hospital\":");
+    bp_json_cstr(out, info->id);
+    if (types) {
+        bp_buf_puts(out, ",\"beds\":{");
+        bool first = true;
+        for (int t = 0; t < BP_BED__COUNT; t++) {
+            if (!(types & (1u << t))) continue;
+            if (!first) bp_buf_putc(out, ',');
+            first = false;
+            write_bed(out, h, t, full || (staffed_changed & (1u << t)), full);
+        }
+        bp_buf_putc(out, '}');
+    }
+    if (with_ed) write_ed(out, h);
+    bp_buf_puts(out, "}\n");
+    s->hospital_lines++;
+    schedule_hospital(s, i, now);
+}
+
+/* -- fleet --------------------------------------------------------------- */
+
+static void set_status(unit_t *u, bp_amb_status_t st) {
+    u->status = st;
+    u->full = true;
+    u->charged = true;
+}
+
+static void drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo, double kmh_hi,
+                     int64_t now) {
+    u->to_lat = lat;
+    u->to_lon = lon;
+    u->kmh = bp_rng_range(&s->rng, kmh_lo, kmh_hi);
+    u->heading = bearing(u->lat, u->lon, lat, lon);
+    u->driving = true;
+    u->next_pos = now + POSITION_MS;
+}
+
+static void stop(unit_t *u) {
+    u->driving = false;
+    u->lat = u->to_lat;
+    u->lon = u->to_lon;
+}
+
+static void dispatch(bp_sim_t *s, int64_t now) {
+    const bp_registry_t *reg = s->reg;
+    if (reg->n_units == 0 || reg->n_stations == 0) return;
+    /* Incidents come from where the fleet is based, weighted by unit count. */
+    uint32_t pick = bp_rng_below(&s->rng, (uint32_t)s->n_units_total);
+    size_t st = 0;
+    while (st + 1 < reg->n_stations && pick >= (uint32_t)s->station_units[st])
+        pick -= (uint32_t)s->station_units[st++];
+    const bp_station_t *base = &reg->stations[st];
+    double r = SCENE_RADIUS_KM * sqrt(bp_rng_range(&s->rng, 0.002, 1.0));
+    double a = bp_rng_range(&s->rng, 0, 2 * M_PI);
+    double lat = base->lat + r * cos(a) / 110.57;
+    double lon = base->lon + r * sin(a) / (111.32 * cos(base->lat * M_PI / 180.0));
+
+    int best = -1;
+    double best_km = 1e9;
+    for (size_t i = 0; i < reg->n_units; i++) {
+        unit_t *u = &s->units[i];
+        if (u->status != BP_AMB_AVAILABLE_STATION && u->status != BP_AMB_AVAILABLE_RADIO) continue;
+        double km = km_between(u->lat, u->lon, lat, lon);
+        if (km < best_km) best_km = km, best = (int)i;
+    }
+    s->incidents++;
+    char date[32];
+    bp_time_format(now + 7 * 3600000LL, date); /* Hanoi date: YYYY-MM-DD */
+    uint32_t no = s->incident_no++ % 10000;
+    if (best < 0) {
+        s->unanswered++;
+        return;
+    }
+    unit_t *u = &s->units[best];
+    snprintf(u->incident, sizeof u->incident, "INC-%.2s%.2s-%04u", date + 8, date + 5, no);
+    double k = bp_rng_unit(&s->rng);
+    u->kind = k < 0.6 ? INC_GENERAL : k < 0.8 ? INC_TRAUMA : k < 0.95 ? INC_CARDIAC : INC_OBSTETRIC;
+    u->dest = -1;
+    set_status(u, BP_AMB_DISPATCHED);
+    drive_to(s, u, lat, lon, 30, 45, now);
+}
+
+static bool suits(const bp_hospital_info_t *info, incident_kind_t kind) {
+    uint32_t sp = info->specialties;
+    switch (kind) {
+    case INC_TRAUMA:
+        return sp & ((1u << BP_SPEC_TRAUMA) | (1u << BP_SPEC_NEUROSURGERY) |
+                     (1u << BP_SPEC_ORTHOPEDICS));
+    case INC_CARDIAC:
+        return sp & ((1u << BP_SPEC_CARDIOLOGY) | (1u << BP_SPEC_STROKE) |
+                     (1u << BP_SPEC_CARDIAC_SURGERY));
+    case INC_OBSTETRIC:
+        return (info->beds_mask & (1u << BP_BED_OBSTETRICS)) || (sp & (1u << BP_SPEC_OBSTETRICS));
+    default: return info->beds_mask & (1u << BP_BED_MEDICAL_SURGICAL);
+    }
+}
+
+/* A nearby hospital that suits the case, preferring ones with free beds and
+ * an open ED; -1 when there is none within reach. */
+static int choose_hospital(bp_sim_t *s, const unit_t *u, int64_t now) {
+    const bp_registry_t *reg = s->reg;
+    int best = -1;
+    double best_score = 1e9;
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        const bp_hospital_info_t *info = &reg->hospitals[i];
+        if (!(info->beds_mask & (1u << BP_BED_EMERGENCY))) continue;
+        if (!(info->beds_mask & ((1u << BP_BED_MEDICAL_SURGICAL) | (1u << BP_BED_OBSTETRICS))))
+            continue; /* no acute wards (e.g. psychiatric only) */
+        bp_ed_status_t ed = ed_effective(&s->hosp[i], now);
+        if (ed == BP_ED_CLOSED) continue;
+        double km = km_between(u->lat, u->lon, info->lat, info->lon);
+        if (km > TRANSPORT_MAX_KM) continue;
+        double score = km + bp_rng_range(&s->rng, 0, 2.0);
+        if (!suits(info, u->kind)) score += u->kind == INC_GENERAL ? 8 : 6;
+        double occ = inpatient_occupancy(s, (int)i);
+        if (occ >= 1.0)
+            score += u->kind == INC_GENERAL ? 4 : 1.5; /* severe cases go anyway */
+        else if (occ > 0.95)
+            score += 2;
+        if (ed == BP_ED_DIVERSION)
+            score += 15;
+        else if (ed == BP_ED_ADVISORY)
+            score += 3;
+        if (info->tier == BP_TIER_PRIVATE) score += 3;
+        if (score < best_score) best_score = score, best = (int)i;
+    }
+    return best;
+}
+
+static void return_to_station(bp_sim_t *s, unit_t *u, size_t idx, int64_t now) {
+    const bp_station_t *st = &s->reg->stations[s->reg->units[idx].station];
+    u->dest = -1;
+    u->incident[0] = '\0';
+    set_status(u, BP_AMB_AVAILABLE_RADIO);
+    drive_to(s, u, st->lat, st->lon, 20, 35, now);
+}
+
+/* What happens when a unit reaches the end of its leg or its phase. */
+static void next_phase(bp_sim_t *s, size_t idx, int64_t now) {
+    unit_t *u = &s->units[idx];
+    switch (u->status) {
+    case BP_AMB_DISPATCHED:
+        stop(u);
+        set_status(u, BP_AMB_ON_SCENE);
+        u->phase_end = s->fleet_s + bp_rng_range(&s->rng, 5, 15) * MINUTE;
+        break;
+    case BP_AMB_ON_SCENE: {
+        int h = bp_rng_chance(&s->rng, 0.15) ? -1 : choose_hospital(s, u, now);
+        if (h < 0) { /* treated on scene, or refused transport */
+            return_to_station(s, u, idx, now);
+            break;
+        }
+        u->dest = h;
+        set_status(u, BP_AMB_TRANSPORTING);
+        const bp_hospital_info_t *info = &s->reg->hospitals[h];
+        drive_to(s, u, info->lat, info->lon, 25, 45, now);
+        break;
+    }
+    case BP_AMB_TRANSPORTING: {
+        stop(u);
+        set_status(u, BP_AMB_AT_HOSPITAL);
+        hosp_t *h = &s->hosp[u->dest];
+        const bp_hospital_info_t *info = &s->reg->hospitals[u->dest];
+        if (h->occupied[BP_BED_EMERGENCY] < BP_BEDS_MAX) h->occupied[BP_BED_EMERGENCY]++;
+        /* handover waits for a trolley: longer at crowded central hospitals */
+        double min = bp_rng_range(&s->rng, 10, 22);
+        if (info->tier == BP_TIER_CENTRAL) min += bp_rng_range(&s->rng, 5, 12);
+        if (inpatient_occupancy(s, u->dest) > 1.1) min += bp_rng_range(&s->rng, 0, 8);
+        u->phase_end = s->fleet_s + clampd(min, 10, 40) * MINUTE;
+        break;
+    }
+    case BP_AMB_AT_HOSPITAL: return_to_station(s, u, idx, now); break;
+    case BP_AMB_AVAILABLE_RADIO:
+        stop(u);
+        if (bp_rng_chance(&s->rng, 0.03)) { /* restock, cleaning or a flat tyre */
+            set_status(u, BP_AMB_OUT_OF_SERVICE);
+            u->phase_end = s->fleet_s + bp_rng_range(&s->rng, 20, 60) * MINUTE;
+        } else {
+            set_status(u, BP_AMB_AVAILABLE_STATION);
+        }
+        break;
+    case BP_AMB_OUT_OF_SERVICE: set_status(u, BP_AMB_AVAILABLE_STATION); break;
+    default: break;
+    }
+}
+
+static void advance_fleet(bp_sim_t *s, double sim_dt, int64_t now) {
+    s->fleet_s += sim_dt;
+    while (s->fleet_s >= s->next_incident_s) {
+        dispatch(s, now);
+        /* Erlang-3 gaps with the Poisson mean: real calls are Poisson, but
+         * a demo should not sit a whole minute without a dispatch */
+        double mean = 86400.0 / (INCIDENTS_PER_DAY * DEMO_LOAD) / 3.0;
+        s->next_incident_s +=
+            bp_rng_exp(&s->rng, mean) + bp_rng_exp(&s->rng, mean) + bp_rng_exp(&s->rng, mean);
+    }
+    for (size_t i = 0; i < s->reg->n_units; i++) {
+        unit_t *u = &s->units[i];
+        if (u->driving) {
+            double left = km_between(u->lat, u->lon, u->to_lat, u->to_lon);
+            double step = u->kmh * sim_dt / 3600.0;
+            if (step >= left) {
+                next_phase(s, i, now);
+            } else {
+                u->lat += (u->to_lat - u->lat) * step / left;
+                u->lon += (u->to_lon - u->lon) * step / left;
+                u->heading = bearing(u->lat, u->lon, u->to_lat, u->to_lon);
+            }
+        } else if (u->status == BP_AMB_ON_SCENE || u->status == BP_AMB_AT_HOSPITAL ||
+                   u->status == BP_AMB_OUT_OF_SERVICE) {
+            if (s->fleet_s >= u->phase_end) next_phase(s, i, now);
+        }
+    }
+}
+
+static void emit_unit(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim_line_t *line) {
+    unit_t *u = &s->units[i];
+    bool full = u->full;
+    line->kind = BP_SIM_AMBULANCE;
+    line->index = i;
+    line->backdated = false;
+    line->seq = ++s->amb_seq;
+    bp_buf_puts(out, "{\"type\":\"ambulance\",\"source\":\"avl-115\",\"seq\":");
+    bp_json_int(out, line->seq);
+    bp_buf_puts(out, ",\"at\":");
+    bp_sim_json_time(out, now);
+    bp_buf_puts(out, ",\"id\":");
+    bp_json_cstr(out, s->reg->units[i].id);
+    bp_buf_puts(out, ",\"status\":");
+    bp_json_cstr(out, bp_amb_status_name(u->status));
+    bp_buf_puts(out, ",\"lat\":");
+    bp_json_num(out, u->lat, 5);
+    bp_buf_puts(out, ",\"lon\":");
+    bp_json_num(out, u->lon, 5);
+    if (u->heading >= 0) {
+        int hd = (int)lround(u->heading) % 360;
+        bp_buf_puts(out, ",\"heading\":");
+        bp_json_int(out, hd);
+    }
+    /* traffic: the reported speed wanders around the leg's speed */
+    double kmh = u->driving ? clampd(u->kmh * bp_rng_range(&s->rng, 0.75, 1.15), 5, 70) : 0;
+    bp_buf_puts(out, ",\"speed\":");
+    bp_json_int(out, lround(kmh));
+    if (full) {
+        bp_buf_puts(out, ",\"destination\":");
+        if (u->dest >= 0)
+            bp_json_cstr(out, s->reg->hospitals[u->dest].id);
+        else
+            bp_buf_puts(out, "null");
+        bp_buf_puts(out, ",\"incident\":");
+        if (u->incident[0])
+            bp_json_cstr(out, u->incident);
+        else
+            bp_buf_puts(out, "null");
+    }
+    bp_buf_puts(out, "}\n");
+    u->full = u->charged = false;
+    u->next_pos = now + POSITION_MS;
+    s->ambulance_lines++;
+}
+
+/* -- step ---------------------------------------------------------------- */
+
+/* Runs one emitter and records its line; false (and nothing emitted) when
+ * the output buffer is full. */
+static bool emit(bp_sim_t *s, bp_sim_kind_t kind, int i, int64_t now, bp_buf_t *out,
+                 bp_sim_line_t *line) {
+    size_t off = out->len;
+    if (kind == BP_SIM_HOSPITAL)
+        emit_hospital(s, i, now, out, line);
+    else
+        emit_unit(s, i, now, out, line);
+    if (out->failed || out->len - off > BP_SIM_LINE_MAX) {
+        out->len = off; /* roll back; the entity reports in full next time */
+        out->failed = false;
+        if (out->base) bp_buf_data(out)[off] = '\0';
+        bp_sim_request_full(s, kind, i);
+        return false;
+    }
+    line->off = off;
+    line->len = out->len - off;
+    return true;
+}
+
+size_t bp_sim_step(bp_sim_t *s, int64_t now, size_t max, bp_buf_t *out, bp_sim_line_t *lines) {
+    double dt = (double)(now - s->last_ms) / 1000.0;
+    if (dt < 0) dt = 0;
+    if (dt > DT_MAX_S) dt = DT_MAX_S;
+    if (now > s->last_ms) s->last_ms = now;
+    now = s->last_ms;
+    const bp_registry_t *reg = s->reg;
+    double burst = s->opt.rate > 3 ? s->opt.rate : 3;
+    if (s->opt.rate > 0) {
+        advance_fleet(s, dt * s->opt.speed, now);
+        s->tokens += dt * s->opt.rate; /* capped after spending */
+    }
+    size_t n = 0;
+    /* Full reports first: initial, resync, and status changes. */
+    for (size_t i = 0; i < reg->n_hospitals && n < max; i++) {
+        hosp_t *h = &s->hosp[i];
+        if (!h->full || (h->rare && !h->pending_at && now < h->next_due)) continue;
+        if (!emit(s, BP_SIM_HOSPITAL, (int)i, now, out, &lines[n])) goto done;
+        n++;
+    }
+    for (size_t i = 0; i < reg->n_units && n < max; i++) {
+        unit_t *u = &s->units[i];
+        if (!u->full) continue;
+        if (u->charged) s->tokens = fmax(s->tokens - 1, -burst);
+        if (!emit(s, BP_SIM_AMBULANCE, (int)i, now, out, &lines[n])) goto done;
+        n++;
+    }
+    /* Then whatever is due, oldest first, as the rate allows. */
+    while (n < max && s->tokens >= 1) {
+        int64_t due = INT64_MAX;
+        int best = -1;
+        bp_sim_kind_t kind = BP_SIM_HOSPITAL;
+        for (size_t i = 0; i < reg->n_hospitals; i++)
+            if (s->hosp[i].next_due <= now && s->hosp[i].next_due < due)
+                due = s->hosp[i].next_due, best = (int)i, kind = BP_SIM_HOSPITAL;
+        if (s->opt.rate > 0)
+            for (size_t i = 0; i < reg->n_units; i++)
+                if (s->units[i].driving && s->units[i].next_pos <= now &&
+                    s->units[i].next_pos < due)
+                    due = s->units[i].next_pos, best = (int)i, kind = BP_SIM_AMBULANCE;
+        if (best < 0) break;
+        if (!emit(s, kind, best, now, out, &lines[n])) goto done;
+        n++;
+        s->tokens -= 1;
+    }
+    /* Budget that would overflow the bucket goes to hospital updates ahead
+     * of their schedule, so the overall rate is the one asked for. */
+    while (n < max && s->opt.rate > 0 && s->tokens >= burst - 1) {
+        int best = -1;
+        for (size_t i = 0; i < reg->n_hospitals; i++)
+            if (!s->hosp[i].rare && (best < 0 || s->hosp[i].next_due < s->hosp[best].next_due))
+                best = (int)i;
+        if (best < 0) break;
+        if (!emit(s, BP_SIM_HOSPITAL, best, now, out, &lines[n])) break;
+        n++;
+        s->tokens -= 1;
+    }
+done:
+    if (s->tokens > burst) s->tokens = burst;
+    return n;
+}
+
+void bp_sim_stats(const bp_sim_t *s, bp_sim_stats_t *out) {
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < s->reg->n_units; i++) {
+        const unit_t *u = &s->units[i];
+        if (u->driving) out->units_moving++;
+        if (u->status != BP_AMB_AVAILABLE_STATION && u->status != BP_AMB_AVAILABLE_RADIO)
+            out->units_busy++;
+    }
+    out->incidents = s->incidents;
+    out->unanswered = s->unanswered;
+    out->hospital_lines = s->hospital_lines;
+    out->ambulance_lines = s->ambulance_lines;
+    out->fleet_time_s = s->fleet_s;
+    out->n_rare = s->n_rare;
+    memcpy(out->rare, s->rare, sizeof out->rare);
+}

@@ -1,0 +1,215 @@
+'use strict';
+// web/live.js (the page's WebSocket client and store) in Node with a fake
+// WebSocket and a fake clock: the paths a real server rarely takes — a gap
+// in the offsets, a silent connection, a refused resume, backoff bounds.
+
+const { describe, it, before } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+let LiveFeed;
+
+before(async () => {
+  ({ LiveFeed } = await import(pathToFileURL(path.join(ROOT, 'web/live.js')).href));
+});
+
+// A WebSocket the test drives from the server side.
+function fakeSockets() {
+  const sockets = [];
+  class FakeWS {
+    constructor(url, protocol) {
+      this.url = url;
+      this.protocol = protocol;
+      this.sent = [];
+      this.closed = null;
+      sockets.push(this);
+    }
+    send(s) {
+      this.sent.push(JSON.parse(s));
+    }
+    close(code) {
+      this.closed = code;
+    }
+    // server side
+    open() {
+      this.onopen();
+    }
+    msg(m) {
+      this.onmessage({ data: JSON.stringify(m) });
+    }
+    drop(code = 1006) {
+      this.onclose({ code, reason: '' });
+    }
+  }
+  return { sockets, FakeWS };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+function setup() {
+  const { sockets, FakeWS } = fakeSockets();
+  const clock = { now: 1_000_000 };
+  const feed = new LiveFeed({
+    url: 'ws://x/ws', WebSocket: FakeWS, now: () => clock.now, random: () => 0.5,
+    backoffBaseMs: 2, backoffCapMs: 4, watchIntervalMs: 3_600_000,
+  });
+  const seen = { snapshot: 0, changes: [], connection: [] };
+  feed.addEventListener('snapshot', () => seen.snapshot++);
+  feed.addEventListener('changes', (e) => seen.changes.push(e.detail));
+  feed.addEventListener('connection', (e) => seen.connection.push(e.detail.status));
+  feed.start();
+  return { feed, sockets, clock, seen };
+}
+
+const hosp = (id, extra) => Object.assign({ id, name: { vi: id, en: id }, beds: {}, ed: { status: 'normal' }, report_interval_s: 900, at: null }, extra);
+
+function snapshot(ws, offset = 10, epoch = 'e1') {
+  ws.msg({ type: 'welcome', mode: 'snapshot', reason: 'new', epoch, offset });
+  ws.msg({
+    type: 'snapshot', epoch, offset, now: new Date(1_000_000 + 5000).toISOString(),
+    meta: { bed_types: [], pressure: {}, districts: {}, stations: [] },
+    hospitals: [hosp('a', { beds: { icu_adult: { staffed: 10, occupied: 4 } } }), hosp('b')],
+    ambulances: [{ id: 'U1', station: 's', status: 'available_station', fms: 2 }],
+  });
+}
+
+const ev = (offset, id, data) => ({ offset, kind: 'hospital', id, data: Object.assign({ version: offset, at: 'x', updated: 'x', source: 's' }, data) });
+
+describe('live.js', () => {
+  it('says hello without resume first, goes live on the snapshot, corrects the clock', () => {
+    const { feed, sockets, seen } = setup();
+    assert.equal(sockets[0].protocol, 'bedpulse.v1');
+    sockets[0].open();
+    assert.deepEqual(sockets[0].sent, [{ type: 'hello' }]);
+    assert.equal(feed.status, 'connecting');
+    snapshot(sockets[0]);
+    assert.equal(feed.status, 'live');
+    assert.equal(seen.snapshot, 1);
+    assert.equal(feed.hospitals.size, 2);
+    assert.equal(feed.serverNow() - 1_000_000, 5000);
+    feed.stop();
+  });
+
+  it('applies consecutive events, ignores old ones, replaces bed types whole and ED', () => {
+    const { feed, sockets, seen } = setup();
+    sockets[0].open();
+    snapshot(sockets[0]);
+    sockets[0].msg({ type: 'events', epoch: 'e1', events: [
+      ev(9, 'a', { beds: { icu_adult: { staffed: 1, occupied: 1 } } }), // old: ignored
+      ev(11, 'a', { beds: { icu_adult: { staffed: 10, occupied: 9, surge24: null } } }),
+      ev(12, 'b', { ed: { status: 'diversion', reason: 'r', until: null, waiting: null } }),
+      { offset: 13, kind: 'ambulance', id: 'U1', data: { version: 1, status: 'transporting', fms: 7, destination: 'a' } },
+    ] });
+    assert.equal(feed.offset, 13);
+    assert.deepEqual(feed.hospitals.get('a').beds.icu_adult, { staffed: 10, occupied: 9, surge24: null });
+    assert.equal(feed.hospitals.get('b').ed.status, 'diversion');
+    assert.equal(feed.ambulances.get('U1').status, 'transporting');
+    assert.equal(feed.ambulances.get('U1').station, 's');
+    assert.deepEqual([...seen.changes[0].hospitals].sort(), ['a', 'b']);
+    assert.deepEqual([...seen.changes[0].ambulances], ['U1']);
+    feed.stop();
+  });
+
+  it('on a gap, reconnects and resumes from the last applied offset', async () => {
+    const { feed, sockets } = setup();
+    sockets[0].open();
+    snapshot(sockets[0]);
+    sockets[0].msg({ type: 'events', epoch: 'e1', events: [ev(11, 'a', {}), ev(13, 'a', {})] });
+    assert.equal(feed.offset, 11, 'stops before the gap');
+    assert.notEqual(sockets[0].closed, null, 'the socket with the gap is closed');
+    await tick();
+    assert.equal(sockets.length, 2);
+    sockets[1].open();
+    assert.deepEqual(sockets[1].sent, [{ type: 'hello', resume: { epoch: 'e1', offset: 11 } }]);
+    sockets[1].msg({ type: 'welcome', mode: 'resume', via: 'window', epoch: 'e1', offset: 11 });
+    assert.equal(feed.status, 'live');
+    sockets[1].msg({ type: 'events', epoch: 'e1', events: [ev(12, 'a', {}), ev(13, 'b', {})] });
+    assert.equal(feed.offset, 13);
+    feed.stop();
+  });
+
+  it('a tick ahead of us is a gap; a tick from another epoch starts over', async () => {
+    const { feed, sockets } = setup();
+    sockets[0].open();
+    snapshot(sockets[0]);
+    sockets[0].msg({ type: 'tick', epoch: 'e1', offset: 10, now: new Date().toISOString() });
+    assert.equal(sockets[0].closed, null);
+    sockets[0].msg({ type: 'tick', epoch: 'e1', offset: 12, now: new Date().toISOString() });
+    assert.notEqual(sockets[0].closed, null);
+    await tick();
+    sockets[1].open();
+    snapshot(sockets[1], 20, 'e2');
+    assert.equal(feed.epoch, 'e2');
+    sockets[1].msg({ type: 'tick', epoch: 'e3', offset: 20, now: new Date().toISOString() });
+    assert.notEqual(sockets[1].closed, null);
+    feed.stop();
+  });
+
+  it('treats 3 silent tick intervals as a dead connection and reports since when', async () => {
+    const { feed, sockets, clock } = setup();
+    sockets[0].open();
+    snapshot(sockets[0]);
+    const heard = clock.now;
+    clock.now += 29_000;
+    feed.watch();
+    assert.equal(feed.status, 'live');
+    clock.now += 2_000;
+    feed.watch();
+    assert.notEqual(sockets[0].closed, null);
+    // nothing heard for 31 s: that is already "offline since <last heard>"
+    assert.equal(feed.status, 'offline');
+    assert.equal(feed.lostSinceMs, heard, 'lost when last heard, not when noticed');
+    assert.equal(feed.isStale(), true);
+    feed.stop();
+  });
+
+  it('backs off with full jitter up to the cap, counts attempts, turns offline after 30 s', async () => {
+    const { sockets, FakeWS } = fakeSockets();
+    const clock = { now: 0 };
+    const feed = new LiveFeed({ url: 'ws://x/ws', WebSocket: FakeWS, now: () => clock.now, random: () => 0.999999, watchIntervalMs: 3_600_000 });
+    const ceilings = [1, 2, 3, 4, 5, 6, 7, 12].map((n) => feed.backoff(n));
+    assert.deepEqual(ceilings, [499, 999, 1999, 3999, 7999, 14999, 14999, 14999]);
+    feed.random = () => 0;
+    assert.equal(feed.backoff(5), 0);
+    feed.stop();
+
+    const s = setup();
+    s.sockets[0].open();
+    snapshot(s.sockets[0]);
+    s.sockets[0].drop();
+    assert.equal(s.feed.status, 'reconnecting');
+    assert.equal(s.feed.attempt, 1);
+    await tick();
+    s.sockets[1].drop();
+    assert.equal(s.feed.attempt, 2);
+    s.clock.now += 31_000;
+    s.feed.watch();
+    assert.equal(s.feed.status, 'offline');
+    await tick();
+    s.sockets[2].open();
+    assert.ok(s.sockets[2].sent[0].resume, 'resumes after an outage');
+    s.sockets[2].msg({ type: 'welcome', mode: 'resume', via: 'window', epoch: 'e1', offset: 10 });
+    assert.equal(s.feed.status, 'live');
+    assert.equal(s.feed.attempt, 0);
+    assert.deepEqual(s.seen.connection.filter((x, i, a) => x !== a[i - 1]), ['live', 'reconnecting', 'offline', 'live']);
+    s.feed.stop();
+    assert.equal(sockets.length, 0);
+  });
+
+  it('starts over with a snapshot when a resume is answered for another offset', async () => {
+    const { feed, sockets } = setup();
+    sockets[0].open();
+    snapshot(sockets[0]);
+    sockets[0].drop();
+    await tick();
+    sockets[1].open();
+    sockets[1].msg({ type: 'welcome', mode: 'resume', via: 'window', epoch: 'e1', offset: 7 });
+    assert.notEqual(sockets[1].closed, null);
+    await tick();
+    sockets[2].open();
+    assert.deepEqual(sockets[2].sent, [{ type: 'hello' }], 'no resume this time');
+    feed.stop();
+  });
+});

@@ -1,0 +1,160 @@
+// Derived figures a client shows, computed the same way as the server
+// (core/bp_model.c, docs/protocol.md "Derived figures"). Pure functions over
+// the wire representation: no DOM, no clock of their own — the caller passes
+// `nowMs` (the server-corrected time), so a diversion expires and a report
+// goes stale on screen without waiting for an event.
+//
+// Unknown numbers are null on the wire (C uses -1): a bed type whose
+// occupancy was never reported is "unknown", not "0 occupied".
+
+export const BED_TYPES = Object.freeze([
+  'emergency', 'icu_adult', 'icu_pediatric', 'icu_neonatal', 'medical_surgical', 'pediatrics',
+  'obstetrics', 'burn', 'psychiatric', 'isolation', 'operating_room',
+]);
+
+export const ED_STATUSES = Object.freeze(['normal', 'advisory', 'diversion', 'closed']);
+
+export const AMBULANCE_STATUSES = Object.freeze([
+  'available_station', 'available_radio', 'dispatched', 'on_scene', 'transporting', 'at_hospital',
+  'out_of_service',
+]);
+
+// FMS status digit per ambulance status (bp_amb_status_fms).
+export const FMS = Object.freeze({
+  available_station: 2, available_radio: 1, dispatched: 3, on_scene: 4, transporting: 7,
+  at_hospital: 8, out_of_service: 6,
+});
+
+export const TIERS = Object.freeze(['central', 'city', 'district', 'private']);
+
+// Not inpatient beds: left out of occupancy (bp_hospital_totals).
+const NOT_INPATIENT = new Set(['emergency', 'operating_room']);
+
+// bp_pressure_default; the snapshot's meta.pressure overrides it.
+export const DEFAULT_PRESSURE = Object.freeze({ level2_pct: 85, level3_pct: 95, level4_pct: 110 });
+
+function known(v) {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+
+// Parses a wire time (RFC 3339) to ms; null/absent/unparsable -> 0 ("none").
+export function timeMs(s) {
+  if (typeof s !== 'string' || s === '') return 0;
+  const t = Date.parse(s);
+  return Number.isFinite(t) && t > 0 ? t : 0;
+}
+
+// max(staffed - occupied, 0), or null when either is unknown.
+export function available(b) {
+  if (!b || !known(b.staffed) || !known(b.occupied)) return null;
+  return b.staffed > b.occupied ? b.staffed - b.occupied : 0;
+}
+
+// max(occupied - staffed, 0), or null when either is unknown.
+export function overflow(b) {
+  if (!b || !known(b.staffed) || !known(b.occupied)) return null;
+  return b.occupied > b.staffed ? b.occupied - b.staffed : 0;
+}
+
+// The ED status as it reads at nowMs: a non-normal status whose `until` has
+// passed reads as normal (bp_ed_effective).
+export function edEffective(ed, nowMs) {
+  const status = ed && ED_STATUSES.includes(ed.status) ? ed.status : 'normal';
+  const until = ed ? timeMs(ed.until) : 0;
+  if (status !== 'normal' && until > 0 && nowMs >= until) return 'normal';
+  return status;
+}
+
+// Sums over the inpatient bed types with both staffed and occupied known
+// (bp_hospital_totals).
+export function totals(h) {
+  const out = { staffed: 0, occupied: 0, available: 0, overflow: 0, surge24: 0, types: 0 };
+  const beds = (h && h.beds) || {};
+  for (const t of Object.keys(beds)) {
+    if (NOT_INPATIENT.has(t)) continue;
+    const b = beds[t];
+    if (!b || !known(b.staffed) || !known(b.occupied)) continue;
+    out.staffed += b.staffed;
+    out.occupied += b.occupied;
+    out.available += available(b);
+    out.overflow += overflow(b);
+    if (known(b.surge24) && b.surge24 > 0) out.surge24 += b.surge24;
+    out.types++;
+  }
+  return out;
+}
+
+// Occupancy in percent (may exceed 100), or null when nothing is known
+// (bp_occupancy_pct).
+export function occupancyPct(t) {
+  if (t.types === 0) return null;
+  if (t.staffed === 0) return t.occupied > 0 ? 999 : 0;
+  return (100 * t.occupied) / t.staffed;
+}
+
+// Pressure level 1..4 (bp_pressure_level).
+export function pressureLevel(h, cfg, nowMs) {
+  const p = cfg || DEFAULT_PRESSURE;
+  const pct = occupancyPct(totals(h));
+  let level = 1;
+  if (pct !== null) {
+    if (pct >= p.level4_pct) level = 4;
+    else if (pct >= p.level3_pct) level = 3;
+    else if (pct >= p.level2_pct) level = 2;
+  }
+  switch (edEffective(h && h.ed, nowMs)) {
+    case 'closed': level = 4; break;
+    case 'diversion': level = Math.max(level, 3); break;
+    case 'advisory': level = Math.max(level, 2); break;
+    default: break;
+  }
+  const icu = h && h.beds ? h.beds.icu_adult : null;
+  if (icu && known(icu.staffed) && icu.staffed > 0 && available(icu) === 0 && level < 3) level = 3;
+  return level;
+}
+
+// fresh within one reporting interval of `at`, late within two, stale
+// beyond, never without a report. A source time in the future counts as now
+// (bp_freshness).
+export function freshness(at, intervalS, nowMs) {
+  const atMs = typeof at === 'number' ? at : timeMs(at);
+  if (atMs <= 0) return 'never';
+  const age = Math.max(nowMs - atMs, 0);
+  const iv = (known(intervalS) ? intervalS : 0) * 1000;
+  if (age <= iv) return 'fresh';
+  if (age <= 2 * iv) return 'late';
+  return 'stale';
+}
+
+// Everything a view needs about one hospital at nowMs.
+export function hospitalFigures(h, cfg, nowMs) {
+  const t = totals(h);
+  return {
+    totals: t,
+    occupancyPct: occupancyPct(t),
+    level: pressureLevel(h, cfg, nowMs),
+    ed: edEffective(h.ed, nowMs),
+    freshness: freshness(h.at, h.report_interval_s, nowMs),
+  };
+}
+
+// City totals per bed type over hospitals that have reported, like the
+// server's /api/v1/summary "bed_types".
+export function cityTotals(hospitals, bedTypes) {
+  const out = {};
+  for (const t of bedTypes) out[t] = { hospitals: 0, staffed: 0, occupied: 0, available: 0, overflow: 0 };
+  for (const h of hospitals) {
+    if (!timeMs(h.at)) continue;
+    for (const t of bedTypes) {
+      const b = h.beds && h.beds[t];
+      if (!b || !known(b.staffed) || !known(b.occupied)) continue;
+      const o = out[t];
+      o.hospitals++;
+      o.staffed += b.staffed;
+      o.occupied += b.occupied;
+      o.available += available(b);
+      o.overflow += overflow(b);
+    }
+  }
+  return out;
+}

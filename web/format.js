@@ -1,0 +1,83 @@
+// Numbers, times and relative times for the current language, all in
+// Hanoi time (Asia/Ho_Chi_Minh) whatever the browser's zone.
+
+import { locale, t } from './i18n.js';
+
+export const TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+const cache = new Map();
+
+function formatter(kind, make) {
+  const key = `${kind}|${locale()}`;
+  let f = cache.get(key);
+  if (!f) {
+    f = make(locale());
+    cache.set(key, f);
+  }
+  return f;
+}
+
+export function int(n) {
+  return formatter('int', (l) => new Intl.NumberFormat(l, { maximumFractionDigits: 0 })).format(n);
+}
+
+// Occupancy percent. Floored, so the figure shown never crosses a (whole
+// number) pressure threshold the level has not crossed.
+export function pct(p) {
+  return formatter('pct', (l) => new Intl.NumberFormat(l, { style: 'percent', maximumFractionDigits: 0 }))
+    .format(Math.floor(p) / 100);
+}
+
+// HH:MM
+export function time(ms) {
+  return formatter('time', (l) => new Intl.DateTimeFormat(l, {
+    hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: TIME_ZONE,
+  })).format(ms);
+}
+
+// HH:MM:SS
+export function clock(ms) {
+  return formatter('clock', (l) => new Intl.DateTimeFormat(l, {
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone: TIME_ZONE,
+  })).format(ms);
+}
+
+function dayKey(ms) {
+  return formatter('day', () => new Intl.DateTimeFormat('en-CA', {
+    year: 'numeric', month: '2-digit', day: '2-digit', timeZone: TIME_ZONE,
+  })).format(ms);
+}
+
+// HH:MM today, else day/month HH:MM.
+export function shortDateTime(ms, nowMs) {
+  if (dayKey(ms) === dayKey(nowMs)) return time(ms);
+  return formatter('sdt', (l) => new Intl.DateTimeFormat(l, {
+    day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: TIME_ZONE,
+  })).format(ms);
+}
+
+// Full date and time, for tooltips.
+export function dateTime(ms) {
+  return formatter('dt', (l) => new Intl.DateTimeFormat(l, {
+    dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23', timeZone: TIME_ZONE,
+  })).format(ms);
+}
+
+// "5 min ago"; under a minute (or in the future) "just now", or with
+// { seconds: true } "35 sec ago" (for the stale-data banner).
+export function ago(ms, nowMs, { seconds = false } = {}) {
+  const s = Math.floor((nowMs - ms) / 1000);
+  const rtf = formatter('rtf', (l) => new Intl.RelativeTimeFormat(l, { numeric: 'always', style: 'short' }));
+  if (s < 60) return seconds && s > 0 ? rtf.format(-s, 'second') : t('time.just_now');
+  const min = Math.floor(s / 60);
+  if (min < 60) return rtf.format(-min, 'minute');
+  const h = Math.floor(min / 60);
+  if (h < 48) return rtf.format(-h, 'hour');
+  return rtf.format(-Math.floor(h / 24), 'day');
+}
+
+// Lower case without diacritics, for filtering ("dong da" finds "Đống Đa").
+export function fold(s) {
+  return String(s || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '')
+    .replace(/[đĐ]/g, 'd').toLowerCase();
+}
