@@ -326,10 +326,6 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
     int rc = -1;
     cJSON *root = NULL;
     bp_change_init(out, BP_KIND_HOSPITAL);
-    if (has_escaped_nul(line, len)) {
-        bp_error_set(err, "bad_string", "", "strings must not contain \\u0000");
-        goto out;
-    }
     if (!(root = parse_all(line, len, err))) goto out;
     if (want_object(root, "", err)) goto out;
 
@@ -343,6 +339,11 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
     }
     if (get_int(seq, "seq", 0, 9007199254740991LL, &seqv, err)) goto out;
     out->seq = seqv;
+    /* checked on the raw text: cJSON has already cut such strings short */
+    if (has_escaped_nul(line, len)) {
+        bp_error_set(err, "bad_string", "", "strings must not contain \\u0000");
+        goto out;
+    }
 
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
     if (!type) {

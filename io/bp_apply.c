@@ -180,6 +180,12 @@ static void on_result(bp_redis_t *r, redisReply *reply, void *privdata) {
                         ? reply->element[2]->str
                         : "";
         if (res.status == BP_APPLY_OK) res.version = int_at(reply, 3);
+        /* Our candidate became the stream's epoch: a stream recreated later
+         * (Redis flushed or lost it) needs another one, or clients would take
+         * the new stream's offsets for the old one's. (Commands already sent
+         * carry this candidate; they only use it if the epoch is lost again
+         * before they run.) */
+        if (strcmp(res.epoch, a->epoch_candidate) == 0) random_hex(a->epoch_candidate, 16);
     } else if (strcmp(what, "conflict") == 0) {
         res.status = BP_APPLY_CONFLICT;
         res.version = int_at(reply, 1);

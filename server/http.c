@@ -173,6 +173,12 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     hss_t *s = user;
     bp_app_t *app = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* A WebSocket upgrade lands here when it did not ask for a
+         * subprotocol we serve: lws binds it to the first protocol. The live
+         * feed is /ws with bedpulse.v1 only, so refuse it instead of keeping
+         * an upgraded connection that nothing will ever serve. */
+        return 1;
     case LWS_CALLBACK_HTTP: {
         char path[PATH_MAX_];
         enum lws_token_indexes tok = WSI_TOKEN_GET_URI;
@@ -212,6 +218,19 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         bp_buf_free(&s->resp.body);
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
+    case LWS_CALLBACK_HTTP_BODY:
+        /* No resource takes a body (the answer is already decided from the
+         * request line): read it and drop it. */
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        /* lws holds writeable callbacks back while it reads a request body,
+         * and its default handler would end the transaction here, leaving
+         * the client waiting for a body we never sent: send it now. */
+        if (s && s->active) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        break;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (s && s->active) {

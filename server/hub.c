@@ -39,7 +39,7 @@ typedef struct client {
     bp_hub_t *hub;
     struct client *prev, *next;
     cstate_t state;
-    bool need_snapshot, tick_due, has_resume;
+    bool need_snapshot, tick_due, has_resume, closing;
     uint8_t skips;
     uint16_t close_code;
     char reason[16];
@@ -225,11 +225,10 @@ static bool has_more(bp_hub_t *h, client_t *c) {
 }
 
 static int on_writeable(bp_hub_t *h, client_t *c) {
-    if (c->close_code) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->reason,
-                         strlen(c->reason));
-        return -1;
-    }
+    /* A close decided here or by the sweep is carried out by the sweep (see
+     * close_client): returning -1 from this callback would drop the
+     * connection without the close frame that tells the client why. */
+    if (c->close_code) return 0;
     if (c->state == C_WAIT && h->ready) start_client(h, c);
     if (c->ctl_len) {
         if (write_frame(h, c, c->ctl + LWS_PRE, c->ctl_len, LWS_WRITE_TEXT)) return -1;
@@ -291,14 +290,39 @@ static int on_writeable(bp_hub_t *h, client_t *c) {
     return 0;
 }
 
-/* -- receiving ------------------------------------------------------------------------ */
+/* -- closing ------------------------------------------------------------------------ */
 
-static int close_with(client_t *c, uint16_t code, const char *reason) {
+/* Marks a client to be closed with a status; nothing more is written to it,
+ * and the next sweep closes it (close_client). */
+static void close_with(client_t *c, uint16_t code, const char *reason) {
     c->close_code = code;
     snprintf(c->reason, sizeof c->reason, "%s", reason);
-    lws_callback_on_writable(c->wsi);
-    return 0;
 }
+
+/* Closes now, from RECEIVE: lws sends the close frame with this status when
+ * the receive callback returns -1 after lws_close_reason(). */
+static int close_now(client_t *c, uint16_t code, const char *reason) {
+    close_with(c, code, reason);
+    c->closing = true;
+    lws_close_reason(c->wsi, (enum lws_close_status)code, (unsigned char *)c->reason,
+                     strlen(c->reason));
+    return -1;
+}
+
+/* Closes a marked client from outside its callbacks. lws 4.1 takes a -1
+ * from a WRITEABLE callback, and a timeout kill, for a broken socket and
+ * closes it without a close frame, so the client would only see 1006;
+ * lws_close_free_wsi() with a status instead sends the close frame (with
+ * the reason set here) and waits for the peer's. It may also free the
+ * client at once (LWS_CALLBACK_CLOSED): do not touch c afterwards. */
+static void close_client(client_t *c) {
+    c->closing = true;
+    lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->reason,
+                     strlen(c->reason));
+    lws_close_free_wsi(c->wsi, (enum lws_close_status)c->close_code, "bedpulse hub");
+}
+
+/* -- receiving ------------------------------------------------------------------------ */
 
 static int on_message(bp_hub_t *h, client_t *c) {
     bp_hello_t hello;
@@ -306,7 +330,7 @@ static int on_message(bp_hub_t *h, client_t *c) {
     if (bp_codec_parse_hello(c->rx, c->rx_len, &hello, &err)) {
         h->st.closed_protocol++;
         bp_debug("hub: bad hello: %s", err.message);
-        return close_with(c, 4002, "bad hello");
+        return close_now(c, 4002, "bad hello");
     }
     snap_unref(c->snap);
     c->snap = NULL;
@@ -364,11 +388,15 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         return 0;
     case LWS_CALLBACK_RECEIVE:
         if (!c || !c->hub) return -1;
-        if (lws_frame_is_binary(wsi)) return close_with(c, 1003, "text only");
+        if (c->close_code) return 0; /* closing: its input no longer matters */
+        if (lws_frame_is_binary(wsi)) {
+            h->st.closed_protocol++;
+            return close_now(c, 1003, "text only");
+        }
         if (c->rx_len + len > HELLO_MAX) {
             h->st.closed_protocol++;
             c->rx_len = 0;
-            return close_with(c, 4009, "message too big");
+            return close_now(c, 4009, "message too big");
         }
         memcpy(c->rx + c->rx_len, in, len);
         c->rx_len += len;
@@ -481,10 +509,14 @@ void bp_hub_sweep(bp_hub_t *h) {
                          h->epoch, (unsigned long long)h->offset, ts);
         h->tick_len = n > 0 && n < 256 ? (size_t)n : 0;
     }
-    for (client_t *c = h->clients; c; c = c->next) {
+    for (client_t *c = h->clients, *next; c; c = next) {
+        next = c->next; /* closing may free c */
         if (c->state == C_HELLO && now - c->connected_ms > hello_ms && !c->close_code) {
             h->st.closed_hello++;
             close_with(c, 4001, "hello expected");
+        }
+        if (c->close_code) {
+            if (!c->closing) close_client(c);
             continue;
         }
         bool pending = c->snap || c->ctl_len || (c->state == C_ACTIVE && c->tail < h->offset);

@@ -40,6 +40,17 @@ struct bp_reader {
 static void load(bp_reader_t *r, const char *reason);
 static void xread(bp_reader_t *r);
 
+/* A fresh random epoch for a stream that has none. */
+static void new_epoch_candidate(bp_reader_t *r) {
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        uint64_t x = bp_time_mono_ns() ^ (uint64_t)bp_time_now_ms();
+        memcpy(raw, &x, 8);
+        memcpy(raw + 8, &x, 8);
+    }
+    for (int i = 0; i < 16; i++) sprintf(r->epoch_candidate + 2 * i, "%02x", raw[i]);
+}
+
 static uint64_t parse_offset(const char *id) {
     return strtoull(id, NULL, 10); /* "<offset>-0" */
 }
@@ -146,6 +157,14 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
         }
     }
     if (r->cbs.on_batch) r->cbs.on_batch(r->data);
+    if (r->xread_inflight) {
+        /* The XREAD in flight asks for entries after the offset held before
+         * this load. After an epoch change the new stream's entries up to
+         * that old offset would only come when its BLOCK times out: drop the
+         * link so that it reads again, from the new offset, at once. */
+        bp_redis_reset(r->block, "state reloaded");
+        return;
+    }
     xread(r);
 }
 
@@ -158,6 +177,11 @@ static void load(bp_reader_t *r, const char *reason) {
     }
     char count[24];
     snprintf(count, sizeof count, "%zu", r->history ? r->history : 1);
+    /* A new candidate for every load: when Redis lost the epoch, the SET NX
+     * below starts a new stream, and reusing a candidate that became an
+     * epoch before would give it the old stream's epoch, so clients would
+     * take its offsets for the old ones. */
+    new_epoch_candidate(r);
     /* one atomic read: nothing can commit between the entities and the offset */
     int rc = bp_redis_command(r->cmd, on_queued, r, "MULTI");
     rc |= bp_redis_command(r->cmd, on_queued, r, "SET %s %s NX", r->keys.epoch, r->epoch_candidate);
@@ -285,13 +309,6 @@ bp_reader_t *bp_reader_create(uv_loop_t *loop, const bp_settings_t *s, bp_state_
     r->cbs = *cbs;
     r->data = data;
     bp_keys_init(&r->keys, s->redis_prefix);
-    unsigned char raw[16];
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-        uint64_t x = bp_time_mono_ns() ^ (uint64_t)bp_time_now_ms();
-        memcpy(raw, &x, 8);
-        memcpy(raw + 8, &x, 8);
-    }
-    for (int i = 0; i < 16; i++) sprintf(r->epoch_candidate + 2 * i, "%02x", raw[i]);
     bp_redis_opts_t o = {
         .name = "cmd",
         .host = s->redis_host,

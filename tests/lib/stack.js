@@ -68,12 +68,24 @@ function isoMs(ms) {
   return new Date(ms).toISOString();
 }
 
+const PDEATHSIG = (() => {
+  try {
+    return /pdeathsig/.test(execFileSync('setpriv', ['--help'], { encoding: 'utf8' }));
+  } catch (e) {
+    return false;
+  }
+})();
+
 class Proc {
   constructor(name, cmd, args, opts) {
     this.name = name;
     this.log = opts.log;
     const out = fs.openSync(this.log, 'a');
-    this.child = spawn(cmd, args, { cwd: ROOT, env: opts.env, stdio: ['ignore', out, out] });
+    // setpriv --pdeathsig: the child gets SIGKILL if this test process dies
+    // (CTest timeout, crash), so no Redis or server outlives its test. exec
+    // keeps the child's pid the program's own.
+    const wrapped = PDEATHSIG ? ['setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
+    this.child = spawn(wrapped[0], wrapped[1], { cwd: ROOT, env: opts.env, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
@@ -148,11 +160,29 @@ class FeedClient {
     });
   }
 
-  // Expects one more reply; resolves with it.
+  // Expects one more reply; resolves with it. A reply that takes more than
+  // 30 s fails the connection (and every request waiting on it) rather than
+  // hanging the test.
   expect() {
     return new Promise((resolve, reject) => {
-      if (this.closed) reject(new Error('connection closed'));
-      else this.pending.push({ resolve, reject });
+      if (this.closed) {
+        reject(new Error('connection closed'));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.sock.destroy(new Error(`no reply within 30 s (${this.replies.length} replies received)`));
+      }, 30000);
+      timer.unref();
+      this.pending.push({
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
     });
   }
 
@@ -314,24 +344,29 @@ function httpGet(port, p) {
   return httpRequest(port, 'GET', p);
 }
 
+// A request that fails (rather than hangs) when the answer does not come
+// whole within 5 s of silence.
 function httpRequest(port, method, p, body) {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path: p, method, agent: false }, (res) => {
-      let body = '';
+      let text = '';
       res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
+      res.on('data', (c) => (text += c));
       res.on('end', () => {
         let json;
         try {
-          json = JSON.parse(body);
+          json = JSON.parse(text);
         } catch (e) {
           json = undefined;
         }
-        resolve({ status: res.statusCode, headers: res.headers, body, json });
+        resolve({ status: res.statusCode, headers: res.headers, body: text, json });
+      });
+      res.on('close', () => {
+        if (!res.complete) reject(new Error(`${method} ${p}: response ended after ${text.length} body bytes (status ${res.statusCode})`));
       });
     });
     req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('http timeout')));
+    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${p}: no complete answer within 5 s`)));
     req.end(body);
   });
 }
@@ -458,7 +493,8 @@ class Stack {
     const wasRunning = p.running;
     const r = await p.stop(signal);
     delete this.procs[name];
-    if (wasRunning) this.exits.push({ name, code: r.code, signal: r.signal, sent: signal });
+    // a process that was no longer running crashed or quit on its own
+    this.exits.push({ name, code: r.code, signal: r.signal, sent: wasRunning ? signal : 'none' });
     return r;
   }
 
@@ -467,10 +503,29 @@ class Stack {
     return this.stopProc('redis', 'SIGKILL');
   }
 
-  // Exits of processes stopped with SIGTERM that did not end with code 0
-  // (a SIGKILL after the 5 s grace shows up here too).
+  // Exits of processes asked to stop (SIGTERM, SIGINT) that did not end
+  // with code 0 (a SIGKILL after the 5 s grace shows up here too), and of
+  // processes that ended before they were asked to.
   uncleanExits() {
-    return this.exits.filter((e) => e.sent === 'SIGTERM' && !(e.code === 0 && e.signal === null));
+    return this.exits.filter((e) => e.sent === 'none' || (e.sent !== 'SIGKILL' && !(e.code === 0 && e.signal === null)));
+  }
+
+  // Sanitizer reports (ASan/UBSan/LSan builds) in our processes' logs.
+  sanitizerReports() {
+    if (!fs.existsSync(this.dir)) return [];
+    const found = [];
+    for (const f of fs.readdirSync(this.dir).filter((x) => x.endsWith('.log') && !x.startsWith('redis'))) {
+      for (const line of fs.readFileSync(path.join(this.dir, f), 'utf8').split('\n')) {
+        if (/ERROR: (Address|Leak|Memory)Sanitizer|runtime error:|SUMMARY: \w+Sanitizer/.test(line)) found.push(`${f}: ${line}`);
+      }
+    }
+    return found;
+  }
+
+  // Everything that says a process did not end well: for the last check of
+  // a test file, after stop({ keep: true }).
+  problems() {
+    return [...this.uncleanExits(), ...this.sanitizerReports()];
   }
 
   // Wraps a test body: prints every process log when it fails.

@@ -523,7 +523,15 @@ static void test_escaped_nul(void **state) {
     expect_err("{\"type\":\"beds\",\"source\":\"s\\u0000\",\"seq\":1,"
                "\"at\":\"2026-11-22T08:00:00+07:00\",\"hospital\":\"bach-mai\"}",
                "bad_string", "");
-    expect_err("{\"type\\u0000\":\"beds\"}", "bad_string", "");
+    expect_err("{\"type\\u0000\":\"beds\",\"seq\":7}", "bad_string", "");
+    /* the seq is read first, so the reply can echo it */
+    bp_change_t seen;
+    bp_error_t err;
+    assert_int_equal(bp_codec_parse_feed("{\"seq\":7,\"type\":\"be\\u0000ds\"}", 29, NULL, 0, 0,
+                                         &seen, &err),
+                     -1);
+    assert_string_equal(err.code, "bad_string");
+    assert_int_equal(seen.seq, 7);
     expect_err(with_reason("\\\\\\u0000"), "bad_string", ""); /* escaped backslash, then a NUL */
     /* an escaped backslash followed by the text u0000 is not a NUL */
     bp_change_t c;
