@@ -643,7 +643,8 @@ int main(int argc, char **argv) {
     bp_sim_options_default(&opt);
     bool have_seed = false;
     double duration = 0;
-    for (int i = 1; i < argc; i++) {
+    /* every option takes one value: step over pairs */
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage();
@@ -674,7 +675,6 @@ int main(int argc, char **argv) {
             usage();
             return 2;
         }
-        i++;
     }
     const char *lvl = getenv("BP_LOG_LEVEL");
     bp_log_init("sim", lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
