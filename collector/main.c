@@ -13,8 +13,6 @@
 #include <string.h>
 #include <uv.h>
 
-extern char **environ;
-
 typedef struct {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
@@ -55,18 +53,9 @@ int main(int argc, char **argv) {
         usage();
         return 2;
     }
-    const char *lvl = getenv("BP_LOG_LEVEL");
-    bp_log_init("collector", lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
-    signal(SIGPIPE, SIG_IGN);
 
     static bp_config_t cfg;
-    bp_error_t err;
-    bp_error_clear(&err);
-    if (bp_config_load(&cfg, argc, argv, environ, &err)) {
-        bp_error("configuration error [%s%s%s]: %s", err.code, err.field[0] ? " " : "", err.field,
-                 err.message);
-        return 1;
-    }
+    if (bp_program_start("collector", &cfg, argc, argv)) return 1;
     static app_t app;
     uv_loop_init(&app.loop);
     app.fs = bp_feed_server_create(&app.loop, &cfg.settings, &cfg.registry);

@@ -1,8 +1,10 @@
 /* Settings and registry loading for the programs' main(). */
 #include "bp_config.h"
 #include "bp_codec.h"
+#include "bp_log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,4 +94,20 @@ int bp_config_load(bp_config_t *cfg, int argc, char **argv, char **envp, bp_erro
 
 void bp_config_free(bp_config_t *cfg) {
     bp_registry_free(&cfg->registry);
+}
+
+extern char **environ;
+
+int bp_program_start(const char *program, bp_config_t *cfg, int argc, char **argv) {
+    const char *lvl = getenv("BP_LOG_LEVEL");
+    bp_log_init(program, lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
+    signal(SIGPIPE, SIG_IGN);
+    bp_error_t err;
+    bp_error_clear(&err);
+    if (bp_config_load(cfg, argc, argv, environ, &err)) {
+        bp_error("configuration error [%s%s%s]: %s", err.code, err.field[0] ? " " : "", err.field,
+                 err.message);
+        return -1;
+    }
+    return 0;
 }

@@ -24,6 +24,12 @@ typedef struct {
 int bp_config_load(bp_config_t *cfg, int argc, char **argv, char **envp, bp_error_t *err);
 void bp_config_free(bp_config_t *cfg);
 
+/* Start-up shared by every program: logging named `program` (BP_LOG_LEVEL=
+ * debug for more), SIGPIPE ignored (a dropped peer is an error return, not a
+ * signal), then bp_config_load. On failure logs "configuration error
+ * [code field]: message" and returns -1; the caller exits 1. */
+int bp_program_start(const char *program, bp_config_t *cfg, int argc, char **argv);
+
 /* Reads a whole file of at most max bytes into a NUL-terminated malloc'd
  * buffer (the caller frees it). 0, or -1 with err filled. */
 int bp_read_file(const char *path, size_t max, char **out, size_t *len, bp_error_t *err);

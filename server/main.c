@@ -20,8 +20,6 @@
 #include <string.h>
 #include <sys/resource.h>
 
-extern char **environ;
-
 static struct lws_protocols protocols[] = {
     {"http", bp_http_callback, 0, 0, 0, NULL, 0},
     {"bedpulse.v1", bp_hub_ws_callback, 0, 4096, 0, NULL, 0},
@@ -109,18 +107,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bp-server: unknown argument \"%s\"\n", argv[i]);
         return 2;
     }
-    const char *lvl = getenv("BP_LOG_LEVEL");
-    bp_log_init("server", lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
-    signal(SIGPIPE, SIG_IGN);
 
     static bp_app_t app;
-    bp_error_t err;
-    bp_error_clear(&err);
-    if (bp_config_load(&app.cfg, argc, argv, environ, &err)) {
-        bp_error("configuration error [%s%s%s]: %s", err.code, err.field[0] ? " " : "", err.field,
-                 err.message);
-        return 1;
-    }
+    if (bp_program_start("server", &app.cfg, argc, argv)) return 1;
     const bp_settings_t *s = &app.cfg.settings;
     static char web_root[PATH_MAX];
     if (!realpath(s->server_web_root, web_root)) {

@@ -32,8 +32,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-extern char **environ;
-
 #define MAX_INFLIGHT    256  /* lines sent and not yet answered */
 #define RESEND_MAX      1024 /* lines waiting to be sent again; the oldest are dropped */
 #define TICK_MS         100
@@ -676,18 +674,9 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    const char *lvl = getenv("BP_LOG_LEVEL");
-    bp_log_init("sim", lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
-    signal(SIGPIPE, SIG_IGN);
 
     static bp_config_t cfg;
-    bp_error_t err;
-    bp_error_clear(&err);
-    if (bp_config_load(&cfg, argc, argv, environ, &err)) {
-        bp_error("configuration error [%s%s%s]: %s", err.code, err.field[0] ? " " : "", err.field,
-                 err.message);
-        return 1;
-    }
+    if (bp_program_start("sim", &cfg, argc, argv)) return 1;
     int64_t now = bp_time_now_ms();
     if (!have_seed) opt.seed = (uint64_t)now ^ ((uint64_t)getpid() << 40);
 
