@@ -49,6 +49,12 @@ static const setting_t table[] = {
     S("server.port", T_INT, server_port, 0, 65535, "an integer from 0 to 65535 (0: any free port)"),
     S("server.web_root", T_STR, server_web_root, 1, 255, "a directory path"),
     S("server.max_clients", T_INT, server_max_clients, 1, 1000000, "an integer from 1 to 1000000"),
+    S("server.max_clients_per_ip", T_INT, server_max_clients_per_ip, 1, 1000000,
+      "an integer from 1 to 1000000"),
+    S("server.resume_max_events", T_INT, server_resume_max_events, 0, 1000000,
+      "an integer from 0 to 1000000 (0: resume only from memory)"),
+    S("server.deflate", T_INT, server_deflate, 0, 1,
+      "0 or 1 (permessage-deflate; off by default: it compresses per client)"),
     S("server.ring_events", T_INT, server_ring_events, 16, 1048576, "an integer from 16 to 1048576"),
     S("server.ring_bytes", T_INT, server_ring_bytes, 65536, 1073741824,
       "an integer from 65536 to 1073741824"),
@@ -56,6 +62,8 @@ static const setting_t table[] = {
       "an integer from 4096 to 16777216"),
     S("server.ping_interval_s", T_INT, server_ping_interval_s, 1, 3600, "an integer from 1 to 3600"),
     S("server.idle_timeout_s", T_INT, server_idle_timeout_s, 2, 7200, "an integer from 2 to 7200"),
+    S("server.slow_client_timeout_s", T_INT, server_slow_client_timeout_s, 1, 3600,
+      "an integer from 1 to 3600"),
     S("server.hello_timeout_s", T_INT, server_hello_timeout_s, 1, 600, "an integer from 1 to 600"),
     S("server.tick_interval_s", T_INT, server_tick_interval_s, 1, 600, "an integer from 1 to 600"),
     S("config.hospitals", T_STR, config_hospitals, 1, 255, "a file path"),
@@ -87,11 +95,15 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->server_port = 8080;
     strcpy(s->server_web_root, "web");
     s->server_max_clients = 20000;
+    s->server_max_clients_per_ip = 1000;
+    s->server_resume_max_events = 10000;
+    s->server_deflate = 0;
     s->server_ring_events = 4096;
     s->server_ring_bytes = 16 * 1024 * 1024;
     s->server_max_frame_bytes = 256 * 1024;
     s->server_ping_interval_s = 20;
     s->server_idle_timeout_s = 60;
+    s->server_slow_client_timeout_s = 30;
     s->server_hello_timeout_s = 10;
     s->server_tick_interval_s = 10;
     strcpy(s->config_hospitals, "config/hospitals.json");
@@ -200,6 +212,11 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
                             "pressure thresholds must increase: level2_pct (%g) < level3_pct (%g) "
                             "< level4_pct (%g)",
                             p->level2_pct, p->level3_pct, p->level4_pct);
+    if (s->server_idle_timeout_s <= s->server_ping_interval_s)
+        return bp_error_set(err, "bad_setting", "server.idle_timeout_s",
+                            "server.idle_timeout_s (%d) must be greater than server.ping_interval_s "
+                            "(%d): a client gets a ping before it can be dropped for silence",
+                            s->server_idle_timeout_s, s->server_ping_interval_s);
     return 0;
 }
 

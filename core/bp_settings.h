@@ -43,11 +43,15 @@ typedef struct {
     int server_port;
     char server_web_root[BP_SETTING_STR_MAX];
     int server_max_clients;
+    int server_max_clients_per_ip;
+    int server_resume_max_events;
+    int server_deflate;
     int server_ring_events;
     int server_ring_bytes;
     int server_max_frame_bytes;
     int server_ping_interval_s;
     int server_idle_timeout_s;
+    int server_slow_client_timeout_s;
     int server_hello_timeout_s;
     int server_tick_interval_s;
     /* registry files */

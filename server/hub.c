@@ -15,7 +15,9 @@
 #define SNAPSHOT_MIN_INTERVAL 100000000ull /* ns between rebuilds while the ring covers the gap */
 #define HELLO_MAX             1024
 #define CTL_MAX               256
-#define MAX_SKIPS             3 /* snapshots in a row without catching up, then close */
+#define IP_BUCKETS            4096
+#define RANGE_MAX_CONCURRENT  32   /* stream resumes waiting for Redis at once */
+#define FANOUT_GIVE_UP_NS     10000000000ull
 
 typedef struct {
     char *buf; /* LWS_PRE + data */
@@ -32,15 +34,37 @@ typedef struct snap {
     chunk_t chunks[];
 } snap_t;
 
-typedef enum { C_HELLO, C_WAIT, C_ACTIVE } cstate_t;
+typedef enum { C_HELLO, C_WAIT, C_RANGE, C_ACTIVE } cstate_t;
+
+/* Events fetched from the stream for one resuming client, sent before it
+ * joins the ring: serialized events back to back, ends[i] = end of event i. */
+typedef struct {
+    char *data;
+    size_t *ends;
+    size_t n, next;
+    uint64_t first; /* offset of event 0 */
+} backlog_t;
+
+struct client;
+typedef struct range_req {
+    struct client *c; /* NULL once the client is gone */
+    bp_hub_t *h;
+    uint64_t from, to;
+} range_req_t;
+
+/* Connected clients per source address (lws_get_peer_simple text). */
+typedef struct ip_node {
+    struct ip_node *next;
+    uint32_t count;
+    char ip[48];
+} ip_node_t;
 
 typedef struct client {
     struct lws *wsi;
     bp_hub_t *hub;
     struct client *prev, *next;
     cstate_t state;
-    bool need_snapshot, tick_due, has_resume, closing;
-    uint8_t skips;
+    bool need_snapshot, tick_due, has_resume, closing, counted, in_fanout;
     uint16_t close_code;
     char reason[16];
     snap_t *snap;
@@ -51,6 +75,9 @@ typedef struct client {
     int64_t connected_ms, progress_ms;
     size_t ctl_len;
     unsigned char ctl[LWS_PRE + CTL_MAX];
+    backlog_t *backlog;
+    range_req_t *req;
+    char ip[48];
     size_t rx_len;
     char rx[HELLO_MAX];
 } client_t;
@@ -59,9 +86,16 @@ typedef struct {
     uint64_t connections, closed_slow, closed_hello, closed_protocol;
     uint64_t events_in, frames, bytes, coalesced, event_deliveries;
     uint64_t snapshots_built, snapshots_sent, skips;
-    uint64_t resume_window, resume_snapshot_new, resume_snapshot_epoch, resume_snapshot_old;
-    uint64_t ticks;
+    uint64_t resume_window, resume_stream, resume_snapshot_new, resume_snapshot_epoch,
+        resume_snapshot_old;
+    uint64_t ticks, rejected_full, rejected_ip;
 } hub_stats_t;
+
+/* Fan-out time: from a batch's arrival until every client that was live then
+ * has it. One measurement at a time (a sample per batch while idle). */
+static const double fanout_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                       0.1,    0.2,   0.5,   1,     2,    5};
+#define FANOUT_BUCKETS (sizeof fanout_bounds / sizeof *fanout_bounds)
 
 struct bp_hub {
     const bp_settings_t *s;
@@ -80,8 +114,75 @@ struct bp_hub {
     uint64_t offset;
     unsigned char tick[LWS_PRE + 256];
     size_t tick_len;
+    int64_t last_tick_ms;
+    ip_node_t *ips[IP_BUCKETS];
+    size_t ranges_inflight;
+    bool fanout_active;
+    uint64_t fanout_target, fanout_start_ns;
+    size_t fanout_remaining;
+    uint64_t fanout_counts[FANOUT_BUCKETS + 1];
+    double fanout_sum;
+    uint64_t fanout_n;
     hub_stats_t st;
 };
+
+/* -- per-address counts ------------------------------------------------------ */
+
+static ip_node_t **ip_slot(bp_hub_t *h, const char *ip) {
+    uint32_t x = 2166136261u; /* FNV-1a */
+    for (const char *p = ip; *p; p++) x = (x ^ (unsigned char)*p) * 16777619u;
+    ip_node_t **n = &h->ips[x % IP_BUCKETS];
+    while (*n && strcmp((*n)->ip, ip) != 0) n = &(*n)->next;
+    return n;
+}
+
+static uint32_t ip_count(bp_hub_t *h, const char *ip) {
+    ip_node_t *n = *ip_slot(h, ip);
+    return n ? n->count : 0;
+}
+
+static int ip_add(bp_hub_t *h, const char *ip) {
+    ip_node_t **slot = ip_slot(h, ip);
+    if (!*slot) {
+        ip_node_t *n = calloc(1, sizeof *n);
+        if (!n) return -1;
+        snprintf(n->ip, sizeof n->ip, "%s", ip);
+        *slot = n;
+    }
+    (*slot)->count++;
+    return 0;
+}
+
+static void ip_remove(bp_hub_t *h, const char *ip) {
+    ip_node_t **slot = ip_slot(h, ip);
+    ip_node_t *n = *slot;
+    if (!n || --n->count) return;
+    *slot = n->next;
+    free(n);
+}
+
+/* -- fan-out timing ------------------------------------------------------------ */
+
+static void fanout_record(bp_hub_t *h, uint64_t ns) {
+    double sec = (double)ns / 1e9;
+    size_t i = 0;
+    while (i < FANOUT_BUCKETS && sec > fanout_bounds[i]) i++;
+    h->fanout_counts[i]++;
+    h->fanout_sum += sec;
+    h->fanout_n++;
+    h->fanout_active = false;
+}
+
+/* A client in the current measurement reached (or left) the target. */
+static void fanout_done_one(bp_hub_t *h, client_t *c) {
+    c->in_fanout = false;
+    if (h->fanout_active && --h->fanout_remaining == 0)
+        fanout_record(h, bp_time_mono_ns() - h->fanout_start_ns);
+}
+
+static void fanout_check(bp_hub_t *h, client_t *c) {
+    if (c->in_fanout && c->tail >= h->fanout_target) fanout_done_one(h, c);
+}
 
 /* -- snapshots -------------------------------------------------------------- */
 
@@ -175,25 +276,104 @@ static void start_snapshot(bp_hub_t *h, client_t *c, const char *reason) {
     c->need_snapshot = false;
     ctl_set(c,
             "{\"type\":\"welcome\",\"mode\":\"snapshot\",\"reason\":\"%s\",\"epoch\":\"%s\","
-            "\"offset\":%llu}",
-            reason, s->epoch, (unsigned long long)s->offset);
+            "\"offset\":%llu,\"tick_interval_s\":%d}",
+            reason, s->epoch, (unsigned long long)s->offset, h->s->server_tick_interval_s);
     h->st.snapshots_sent++;
+}
+
+static void welcome_resume(bp_hub_t *h, client_t *c, const char *via) {
+    ctl_set(c,
+            "{\"type\":\"welcome\",\"mode\":\"resume\",\"via\":\"%s\",\"epoch\":\"%s\","
+            "\"offset\":%llu,\"tick_interval_s\":%d}",
+            via, h->epoch, (unsigned long long)c->tail, h->s->server_tick_interval_s);
+}
+
+static void backlog_free(backlog_t *b) {
+    if (!b) return;
+    free(b->data);
+    free(b->ends);
+    free(b);
+}
+
+/* The stream's answer for a resume older than the ring. */
+static void on_range(void *privdata, bool ok, const bp_change_t *changes, size_t count) {
+    range_req_t *rq = privdata;
+    bp_hub_t *h = rq->h;
+    client_t *c = rq->c;
+    uint64_t from = rq->from, to = rq->to;
+    free(rq);
+    h->ranges_inflight--;
+    if (!c) return; /* it went away meanwhile */
+    c->req = NULL;
+    c->state = C_ACTIVE;
+    backlog_t *b = NULL;
+    if (ok && count == to - from && strcmp(c->resume_epoch, h->epoch) == 0) {
+        b = calloc(1, sizeof *b);
+        bp_buf_t data;
+        bp_buf_init(&data, 0, (size_t)h->s->server_ring_bytes);
+        if (b) b->ends = malloc(count * sizeof *b->ends);
+        for (size_t i = 0; b && b->ends && i < count; i++) {
+            bp_state_write_event(&data, &changes[i]);
+            b->ends[i] = data.len;
+        }
+        if (!b || !b->ends || data.failed) {
+            bp_buf_free(&data);
+            backlog_free(b);
+            b = NULL;
+        } else {
+            b->data = bp_buf_steal(&data);
+            b->n = count;
+            b->first = from + 1;
+        }
+    }
+    if (b) {
+        c->backlog = b;
+        c->tail = from;
+        h->st.resume_stream++;
+        welcome_resume(h, c, "stream");
+    } else {
+        h->st.resume_snapshot_old++;
+        start_snapshot(h, c, "too_old");
+    }
+    lws_callback_on_writable(c->wsi);
+}
+
+/* Asks the stream for (from, to] when the ring no longer holds from + 1.
+ * 0 when asked (the client waits in C_RANGE), -1 when not possible. */
+static int start_range(bp_hub_t *h, client_t *c) {
+    uint64_t from = c->resume_offset;
+    uint64_t to = bp_ring_count(&h->ring) ? bp_ring_first(&h->ring) - 1 : h->offset;
+    /* the bound is on everything the client missed: past it a snapshot is
+     * cheaper than replaying history to a dashboard */
+    if (!h->reader || to <= from || h->offset - from > (uint64_t)h->s->server_resume_max_events ||
+        h->ranges_inflight >= RANGE_MAX_CONCURRENT)
+        return -1;
+    range_req_t *rq = malloc(sizeof *rq);
+    if (!rq) return -1;
+    *rq = (range_req_t){c, h, from, to};
+    if (bp_reader_range(h->reader, from, to, (size_t)(to - from), on_range, rq)) {
+        free(rq);
+        return -1;
+    }
+    h->ranges_inflight++;
+    c->req = rq;
+    c->state = C_RANGE;
+    return 0;
 }
 
 /* Where a client starts after its hello, once the hub has data. */
 static void start_client(bp_hub_t *h, client_t *c) {
     c->state = C_ACTIVE;
     c->progress_ms = bp_time_now_ms();
-    if (c->has_resume && strcmp(c->resume_epoch, h->epoch) == 0 && c->resume_offset <= h->offset &&
+    bool same_epoch = c->has_resume && strcmp(c->resume_epoch, h->epoch) == 0;
+    if (same_epoch && c->resume_offset <= h->offset &&
         (c->resume_offset == h->offset || bp_ring_get(&h->ring, c->resume_offset + 1))) {
         c->tail = c->resume_offset;
         h->st.resume_window++;
-        ctl_set(c,
-                "{\"type\":\"welcome\",\"mode\":\"resume\",\"via\":\"window\",\"epoch\":\"%s\","
-                "\"offset\":%llu}",
-                h->epoch, (unsigned long long)c->tail);
+        welcome_resume(h, c, "window");
         return;
     }
+    if (same_epoch && c->resume_offset < h->offset && start_range(h, c) == 0) return;
     const char *reason = "new";
     if (!c->has_resume) h->st.resume_snapshot_new++;
     else if (strcmp(c->resume_epoch, h->epoch) != 0) {
@@ -219,7 +399,7 @@ static int write_frame(bp_hub_t *h, client_t *c, unsigned char *data, size_t len
 }
 
 static bool has_more(bp_hub_t *h, client_t *c) {
-    if (c->close_code || c->ctl_len || c->snap || c->need_snapshot) return true;
+    if (c->close_code || c->ctl_len || c->snap || c->need_snapshot || c->backlog) return true;
     if (c->state == C_WAIT && h->ready) return true;
     return c->state == C_ACTIVE && (c->tail < h->offset || c->tick_due);
 }
@@ -247,20 +427,43 @@ static int on_writeable(bp_hub_t *h, client_t *c) {
             c->tail = s->offset;
             c->snap = NULL;
             snap_unref(s);
+            fanout_check(h, c);
         }
     } else if (c->need_snapshot) {
         start_snapshot(h, c, c->reason[0] ? c->reason : "reload");
+    } else if (c->backlog) {
+        /* events from the stream, as many as fit in one frame */
+        backlog_t *b = c->backlog;
+        bp_buf_t *f = &h->scratch;
+        bp_buf_reset(f);
+        bp_buf_printf(f, "{\"type\":\"events\",\"epoch\":\"%s\",\"events\":[", h->epoch);
+        size_t i = b->next;
+        for (; i < b->n; i++) {
+            size_t start = i ? b->ends[i - 1] : 0, len = b->ends[i] - start;
+            if (i > b->next && f->len + len + 3 > (size_t)h->s->server_max_frame_bytes) break;
+            if (i > b->next) bp_buf_putc(f, ',');
+            bp_buf_put(f, b->data + start, len);
+        }
+        bp_buf_put(f, "]}", 2);
+        if (f->failed ||
+            write_frame(h, c, (unsigned char *)bp_buf_data(f), f->len, LWS_WRITE_TEXT))
+            return -1;
+        h->st.event_deliveries += i - b->next;
+        c->tail = b->first + i - 1;
+        b->next = i;
+        if (b->next == b->n) {
+            backlog_free(b);
+            c->backlog = NULL;
+        }
+        fanout_check(h, c);
     } else if (c->tail < h->offset) {
         if (!bp_ring_get(&h->ring, c->tail + 1)) {
-            /* fell out of the ring: skip to the latest state */
+            /* Fell out of the ring: skip to the latest state. A client that
+             * keeps taking snapshots is taking what it can (coarser updates
+             * under overload); only one that stops taking anything is closed,
+             * by the sweep. */
             h->st.skips++;
-            if (++c->skips > MAX_SKIPS) {
-                h->st.closed_slow++;
-                c->close_code = 4008;
-                snprintf(c->reason, sizeof c->reason, "too slow");
-            } else {
-                start_snapshot(h, c, "lagging");
-            }
+            start_snapshot(h, c, "lagging");
         } else if (c->tail + 1 == h->offset) {
             const bp_ring_entry_t *e = bp_ring_get(&h->ring, c->tail + 1);
             if (write_frame(h, c, (unsigned char *)e->buf + LWS_PRE, e->frame_len, LWS_WRITE_TEXT))
@@ -279,7 +482,7 @@ static int on_writeable(bp_hub_t *h, client_t *c) {
             h->st.event_deliveries += n;
             c->tail = last;
         }
-        if (c->tail == h->offset) c->skips = 0;
+        fanout_check(h, c);
     } else if (c->tick_due && h->tick_len) {
         if (write_frame(h, c, h->tick + LWS_PRE, h->tick_len, LWS_WRITE_TEXT)) return -1;
         c->tick_due = false;
@@ -363,7 +566,6 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         if (!h) return 1;
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
             return 1;
-        if (h->n_clients >= (size_t)h->s->server_max_clients) return 1;
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED:
@@ -375,13 +577,35 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         c->next = h->clients;
         if (h->clients) h->clients->prev = c;
         h->clients = c;
-        h->n_clients++;
         h->st.connections++;
+        lws_get_peer_simple(wsi, c->ip, sizeof c->ip);
+        /* Over a limit: accept, then close with a status the client can act
+         * on (1013 try again later / 4029 too many from this address),
+         * which a refused upgrade could not tell it. */
+        if (h->n_clients >= (size_t)h->s->server_max_clients) {
+            h->st.rejected_full++;
+            close_with(c, 1013, "server full");
+        } else if (ip_count(h, c->ip) >= (uint32_t)h->s->server_max_clients_per_ip) {
+            h->st.rejected_ip++;
+            close_with(c, 4029, "address limit");
+        } else if (ip_add(h, c->ip) == 0) {
+            c->counted = true;
+            h->n_clients++;
+        } else {
+            close_with(c, 1011, "no memory");
+        }
         return 0;
     case LWS_CALLBACK_CLOSED:
         if (!c || !c->hub) return 0;
         unlink_client(h, c);
-        h->n_clients--;
+        if (c->counted) {
+            h->n_clients--;
+            ip_remove(h, c->ip);
+        }
+        if (c->in_fanout) fanout_done_one(h, c);
+        if (c->req) c->req->c = NULL;
+        backlog_free(c->backlog);
+        c->backlog = NULL;
         snap_unref(c->snap);
         c->snap = NULL;
         c->hub = NULL;
@@ -459,6 +683,19 @@ void bp_hub_on_event(void *hub, const bp_change_t *c, bool live) {
 
 void bp_hub_on_batch(void *hub) {
     bp_hub_t *h = hub;
+    if (!h->fanout_active) {
+        size_t n = 0;
+        for (client_t *c = h->clients; c; c = c->next) {
+            c->in_fanout = c->state == C_ACTIVE && c->counted && !c->close_code && c->tail < h->offset;
+            n += c->in_fanout;
+        }
+        if (n) {
+            h->fanout_active = true;
+            h->fanout_remaining = n;
+            h->fanout_target = h->offset;
+            h->fanout_start_ns = bp_time_mono_ns();
+        }
+    }
     if (h->ctx && h->proto) lws_callback_on_writable_all_protocol(h->ctx, h->proto);
 }
 
@@ -480,6 +717,13 @@ bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state) {
 
 void bp_hub_destroy(bp_hub_t *h) {
     if (!h) return;
+    for (size_t i = 0; i < IP_BUCKETS; i++) {
+        while (h->ips[i]) {
+            ip_node_t *n = h->ips[i];
+            h->ips[i] = n->next;
+            free(n);
+        }
+    }
     snap_unref(h->snap);
     bp_ring_free(&h->ring);
     bp_buf_free(&h->scratch);
@@ -497,11 +741,15 @@ void bp_hub_attach(bp_hub_t *h, struct lws_context *ctx, const struct lws_protoc
 void bp_hub_sweep(bp_hub_t *h) {
     int64_t now = bp_time_now_ms();
     int64_t hello_ms = (int64_t)h->s->server_hello_timeout_s * 1000;
-    int64_t slow_ms = (int64_t)h->s->server_idle_timeout_s * 1000;
-    static int64_t last_tick;
-    bool tick = now - last_tick >= (int64_t)h->s->server_tick_interval_s * 1000;
+    int64_t slow_ms = (int64_t)h->s->server_slow_client_timeout_s * 1000;
+    bool tick = now - h->last_tick_ms >= (int64_t)h->s->server_tick_interval_s * 1000;
+    if (h->fanout_active && bp_time_mono_ns() - h->fanout_start_ns > FANOUT_GIVE_UP_NS) {
+        /* someone is stuck: record the measurement as it stands (slow bucket) */
+        for (client_t *c = h->clients; c; c = c->next) c->in_fanout = false;
+        fanout_record(h, bp_time_mono_ns() - h->fanout_start_ns);
+    }
     if (tick && h->ready) {
-        last_tick = now;
+        h->last_tick_ms = now;
         char ts[32];
         bp_time_format(now, ts);
         int n = snprintf((char *)h->tick + LWS_PRE, 256,
@@ -519,11 +767,15 @@ void bp_hub_sweep(bp_hub_t *h) {
             if (!c->closing) close_client(c);
             continue;
         }
-        bool pending = c->snap || c->ctl_len || (c->state == C_ACTIVE && c->tail < h->offset);
+        bool pending = c->snap || c->ctl_len || c->backlog ||
+                       (c->state == C_ACTIVE && c->tail < h->offset);
         if (pending && now - c->progress_ms > slow_ms) {
-            /* it takes nothing: it will not take a close frame either */
+            /* It took nothing for idle_timeout_s: close it with 4008. The
+             * close frame waits behind what it did not read; lws gives up on
+             * the close handshake after its own timeout. */
             h->st.closed_slow++;
-            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            close_with(c, 4008, "too slow");
+            close_client(c);
             continue;
         }
         if (tick && c->state == C_ACTIVE && h->tick_len) {
@@ -566,15 +818,35 @@ void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
     bp_buf_printf(o, "# HELP bedpulse_resume_total Client starts by outcome.\n"
                      "# TYPE bedpulse_resume_total counter\n"
                      "bedpulse_resume_total{outcome=\"window\"} %llu\n"
+                     "bedpulse_resume_total{outcome=\"stream\"} %llu\n"
                      "bedpulse_resume_total{outcome=\"snapshot_new\"} %llu\n"
                      "bedpulse_resume_total{outcome=\"snapshot_epoch\"} %llu\n"
                      "bedpulse_resume_total{outcome=\"snapshot_too_old\"} %llu\n",
-                  (unsigned long long)s->resume_window, (unsigned long long)s->resume_snapshot_new,
+                  (unsigned long long)s->resume_window, (unsigned long long)s->resume_stream,
+                  (unsigned long long)s->resume_snapshot_new,
                   (unsigned long long)s->resume_snapshot_epoch,
                   (unsigned long long)s->resume_snapshot_old);
     G("ring_events", "Events held in the ring.", bp_ring_count(&h->ring));
     G("ring_bytes", "Bytes held in the ring.", h->ring.bytes);
     G("offset", "Last offset applied.", h->offset);
+    C("ws_rejected_full_total", "Connections closed with 1013: max_clients reached.",
+      s->rejected_full);
+    C("ws_rejected_address_total", "Connections closed with 4029: max_clients_per_ip reached.",
+      s->rejected_ip);
+    G("resumes_from_stream_pending", "Stream resumes waiting for Redis.", h->ranges_inflight);
+    bp_buf_puts(o, "# HELP bedpulse_fanout_seconds Time from a batch of events arriving until "
+                   "every live client has it.\n# TYPE bedpulse_fanout_seconds histogram\n");
+    uint64_t cum = 0;
+    for (size_t i = 0; i < FANOUT_BUCKETS; i++) {
+        cum += h->fanout_counts[i];
+        bp_buf_printf(o, "bedpulse_fanout_seconds_bucket{le=\"%g\"} %llu\n", fanout_bounds[i],
+                      (unsigned long long)cum);
+    }
+    cum += h->fanout_counts[FANOUT_BUCKETS];
+    bp_buf_printf(o,
+                  "bedpulse_fanout_seconds_bucket{le=\"+Inf\"} %llu\n"
+                  "bedpulse_fanout_seconds_sum %.6f\nbedpulse_fanout_seconds_count %llu\n",
+                  (unsigned long long)cum, h->fanout_sum, (unsigned long long)h->fanout_n);
 #undef C
 #undef G
 }

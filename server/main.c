@@ -32,6 +32,15 @@ static const struct lws_protocol_vhost_options mime_mjs = {&mime_svg, NULL, ".mj
 static const struct lws_protocol_vhost_options mime_js = {&mime_mjs, NULL, ".js", "text/javascript"};
 static const struct lws_protocol_vhost_options mime_woff2 = {&mime_js, NULL, ".woff2", "font/woff2"};
 
+/* Offered only with server.deflate = 1: compression runs per client (each
+ * has its own window), which undoes serialize-once; worth it only for
+ * clients on slow links. */
+static const struct lws_extension extensions[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+    {NULL, NULL, NULL},
+};
+
 static struct lws_http_mount mounts[5];
 
 static void setup_mounts(const char *web_root) {
@@ -155,9 +164,13 @@ int main(int argc, char **argv) {
     info.user = &app;
     info.fd_limit_per_thread = fds;
     info.retry_and_idle_policy = &retry;
+    if (s->server_deflate) info.extensions = extensions;
     info.timeout_secs = 10;
     info.server_string = "bedpulse";
-    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    const char *lvl = getenv("BP_LOG_LEVEL");
+    lws_set_log_level(lvl && strcmp(lvl, "debug") == 0 ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO
+                                                       : LLL_ERR | LLL_WARN,
+                      NULL);
     app.ctx = lws_create_context(&info);
     if (!app.ctx) {
         bp_error("cannot start the HTTP/WebSocket server on %s:%d", s->server_host, s->server_port);

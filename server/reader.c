@@ -428,8 +428,11 @@ int bp_reader_range(bp_reader_t *r, uint64_t from, uint64_t to, size_t max_count
     char a[32], b[32];
     snprintf(a, sizeof a, "%llu-0", (unsigned long long)(from + 1));
     snprintf(b, sizeof b, "%llu-0", (unsigned long long)to);
-    if (bp_redis_command(r->cmd, on_range, rq, "XRANGE %s %s %s COUNT %zu", r->keys.stream, a, b,
-                         max_count)) {
+    /* hiredis formats only the classic conversions: no %zu */
+    char count[24];
+    snprintf(count, sizeof count, "%zu", max_count);
+    if (bp_redis_command(r->cmd, on_range, rq, "XRANGE %s %s %s COUNT %s", r->keys.stream, a, b,
+                         count)) {
         free(rq);
         return -1;
     }

@@ -87,7 +87,7 @@ describe('live feed', () => {
     await live.waitFor((c) => c.snapshot, { ...WAIT, what: 'snapshot' });
     const [welcome, snap] = live.messages;
     const ready = (await stack.get('/readyz')).json;
-    assert.deepEqual(welcome, { type: 'welcome', mode: 'snapshot', reason: 'new', epoch: ready.epoch, offset: ready.offset });
+    assert.deepEqual(welcome, { type: 'welcome', mode: 'snapshot', reason: 'new', epoch: ready.epoch, offset: ready.offset, tick_interval_s: 1 });
     assert.equal(welcome.epoch, stack.redis('GET', 'bp:epoch'));
     assert.equal(snap.type, 'snapshot');
     assert.equal(snap.epoch, welcome.epoch);

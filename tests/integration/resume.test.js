@@ -71,7 +71,7 @@ describe('resume and restart', () => {
 
     const b = await connect({ type: 'hello', resume: { epoch, offset } });
     await b.waitFor((c) => c.received.length >= 20, { ...WAIT, what: '20 events' });
-    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'resume', via: 'window', epoch, offset });
+    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'resume', via: 'window', epoch, offset, tick_interval_s: 1 });
     assert.equal(b.ofType('snapshot').length, 0, 'no snapshot on a resume');
     assert.deepEqual(b.received, missed, 'exactly the missed events, in order, once');
     // the events carry the values that were sent
@@ -86,7 +86,7 @@ describe('resume and restart', () => {
     // a resume at the latest offset: welcome, then only what comes next
     const c = await connect({ type: 'hello', resume: { epoch, offset: next.offset } });
     await c.waitFor((x) => x.welcome, WAIT);
-    assert.deepEqual(c.welcome, { type: 'welcome', mode: 'resume', via: 'window', epoch, offset: next.offset });
+    assert.deepEqual(c.welcome, { type: 'welcome', mode: 'resume', via: 'window', epoch, offset: next.offset, tick_interval_s: 1 });
     const after = await send(bedsMsg({ source: 'his-a', beds: { icu_adult: { occupied: 3 } } }));
     await c.waitFor((x) => x.received.length === 1, WAIT);
     assert.deepEqual(c.received, [after.offset]);
@@ -106,7 +106,7 @@ describe('resume and restart', () => {
     await stack.startServer();
     const b = await connect({ type: 'hello', resume: { epoch, offset } });
     await b.waitFor((c) => c.received.length >= 30, { ...WAIT, what: '30 events after the restart' });
-    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'resume', via: 'window', epoch, offset });
+    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'resume', via: 'window', epoch, offset, tick_interval_s: 1 });
     assert.equal(b.ofType('snapshot').length, 0);
     assert.deepEqual(b.received, missed);
     // and its view is the server's
@@ -142,18 +142,31 @@ describe('resume and restart', () => {
     c.close();
   }));
 
-  test('resume older than the ring gets a snapshot with reason too_old', stack.guard(async () => {
+  test('resume older than the ring is served from the stream, beyond its bound by a snapshot', stack.guard(async () => {
     smallPort = await stack.startServer({ BP_SERVER_RING_EVENTS: '16' }, 'small');
+    const tinyPort = await stack.startServer({ BP_SERVER_RING_EVENTS: '16', BP_SERVER_RESUME_MAX_EVENTS: '40' }, 'tiny');
     const a = await synced(smallPort);
     const { epoch, offset } = a;
     a.close();
     const missed = await sendChanges(50, 'old');
-    await waitFor(async () => (await readyOffset(smallPort)) === missed.at(-1), { ...WAIT, what: 'the small server to follow' });
-    const b = await connect({ type: 'hello', resume: { epoch, offset } }, smallPort);
+    for (const port of [smallPort, tinyPort]) {
+      await waitFor(async () => (await readyOffset(port)) === missed.at(-1), { ...WAIT, what: 'the small servers to follow' });
+    }
+    // 50 missed, 16 in the ring: the other 34 come from the stream (XRANGE)
+    const s = await connect({ type: 'hello', resume: { epoch, offset } }, smallPort);
+    await s.waitFor((x) => x.received.length >= 50, WAIT);
+    assert.deepEqual(s.messages[0], { type: 'welcome', mode: 'resume', via: 'stream', epoch, offset, tick_interval_s: 1 });
+    assert.deepEqual(s.received, missed);
+    assert.equal(s.duplicates, 0);
+    s.close();
+    // more missed than server.resume_max_events (40): a snapshot says too_old
+    const b = await connect({ type: 'hello', resume: { epoch, offset } }, tinyPort);
     await b.waitFor((x) => x.snapshot, WAIT);
-    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'snapshot', reason: 'too_old', epoch, offset: missed.at(-1) });
+    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'snapshot', reason: 'too_old', epoch, offset: missed.at(-1), tick_interval_s: 1 });
     assert.equal(b.snapshot.offset, missed.at(-1));
     assert.equal(b.received.length, 0);
+    const m = (await stack.get('/metrics', smallPort)).body;
+    assert.match(m, /bedpulse_resume_total\{outcome="stream"\} 1\n/);
     // the same resume on the server with the default ring is served from it
     const c = await connect({ type: 'hello', resume: { epoch, offset } });
     await c.waitFor((x) => x.received.length >= 50, WAIT);

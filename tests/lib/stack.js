@@ -235,8 +235,10 @@ class FeedClient {
 
 // A /ws client that keeps the state the way a dashboard does.
 class LiveClient {
-  constructor(url) {
+  // wsOptions go to the ws library (e.g. localAddress, autoPong).
+  constructor(url, wsOptions = {}) {
     this.url = url;
+    this.wsOptions = wsOptions;
     this.messages = [];
     this.events = [];
     this.hospitals = new Map();
@@ -254,7 +256,7 @@ class LiveClient {
   // nothing, for tests of the hello timeout).
   connect(hello = { type: 'hello' }) {
     return new Promise((resolve, reject) => {
-      this.ws = new WebSocket(this.url, 'bedpulse.v1');
+      this.ws = new WebSocket(this.url, 'bedpulse.v1', this.wsOptions);
       this.ws.on('open', () => {
         if (hello !== null) this.ws.send(typeof hello === 'string' ? hello : JSON.stringify(hello));
         resolve(this);

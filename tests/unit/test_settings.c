@@ -132,7 +132,7 @@ static void test_get_and_key_table(void **state) {
         if (bp_settings_set(&copy, k, val, &err))
             fail_msg("%s: default \"%s\" does not set back: %s", k, val, err.message);
     }
-    assert_int_equal(n, 32);
+    assert_int_equal(n, 36);
     assert_memory_equal(&s, &copy, sizeof s);
     assert_int_equal(bp_settings_get(&s, "redis.port", val, sizeof val), 0);
     assert_string_equal(val, "6379");
@@ -235,6 +235,15 @@ static void test_check_thresholds(void **state) {
     assert_int_equal(bp_settings_check(&s, &err), -1);
     bp_settings_defaults(&s);
     s.pressure = (bp_pressure_cfg_t){50, 50.5, 51};
+    assert_int_equal(bp_settings_check(&s, &err), 0);
+    /* a client must be pinged before it can be dropped for silence */
+    bp_settings_defaults(&s);
+    s.server_ping_interval_s = 30;
+    s.server_idle_timeout_s = 30;
+    assert_int_equal(bp_settings_check(&s, &err), -1);
+    assert_string_equal(err.field, "server.idle_timeout_s");
+    assert_non_null(strstr(err.message, "server.ping_interval_s"));
+    s.server_idle_timeout_s = 31;
     assert_int_equal(bp_settings_check(&s, &err), 0);
 }
 
