@@ -35,6 +35,7 @@ export class LiveFeed extends EventTarget {
     const o = Object.assign({}, DEFAULTS, opts);
     this.url = o.url;
     this.tickIntervalMs = o.tickIntervalMs;
+    this.deadTicks = o.deadTicks;
     this.deadAfterMs = o.deadTicks * o.tickIntervalMs;
     this.offlineAfterMs = o.offlineAfterMs;
     this.backoffBaseMs = o.backoffBaseMs;
@@ -182,7 +183,15 @@ export class LiveFeed extends EventTarget {
     this.attempt++;
     this.setStatus(now - this.lostSinceMs >= this.offlineAfterMs ? 'offline' : 'reconnecting');
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.connect(), this.backoff(this.attempt));
+    // 1013 server full, 4029 too many from this address: a crowd is
+    // reconnecting; wait at least a few seconds so we do not add to it.
+    const crowded = close && (close.code === 1013 || close.code === 4029);
+    const wait = this.backoff(this.attempt) + (crowded ? this.crowdedDelayMs(this.random()) : 0);
+    this.retryTimer = setTimeout(() => this.connect(), wait);
+  }
+
+  crowdedDelayMs(r) {
+    return 3000 + Math.floor(r * 7000);
   }
 
   // Full jitter: uniform in [0, min(cap, base * 2^(n-1))).
@@ -240,6 +249,11 @@ export class LiveFeed extends EventTarget {
     if (!m || typeof m !== 'object') return;
     switch (m.type) {
       case 'welcome':
+        // the server says how often it ticks; silence for deadTicks of them is death
+        if (Number.isFinite(m.tick_interval_s) && m.tick_interval_s > 0) {
+          this.tickIntervalMs = m.tick_interval_s * 1000;
+          this.deadAfterMs = this.deadTicks * this.tickIntervalMs;
+        }
         if (m.mode === 'resume') {
           if (!this.hasState || m.epoch !== this.epoch || m.offset !== this.offset) {
             // not what we asked for: start over with a snapshot

@@ -165,6 +165,38 @@ describe('live.js', () => {
     feed.stop();
   });
 
+  it('takes the tick interval the server announces in welcome', async () => {
+    const { feed, sockets, clock } = setup();
+    sockets[0].open();
+    sockets[0].msg({ type: 'welcome', mode: 'snapshot', reason: 'new', epoch: 'e1', offset: 10, tick_interval_s: 2 });
+    snapshot(sockets[0]);
+    clock.now += 5_000; // 2.5 intervals of 2 s: still alive
+    feed.watch();
+    assert.equal(feed.status, 'live');
+    clock.now += 1_500; // 3.25 intervals: dead (with the default 10 s it would be live)
+    feed.watch();
+    assert.notEqual(sockets[0].closed, null);
+    assert.notEqual(feed.status, 'live');
+    feed.stop();
+  });
+
+  it('waits seconds, not milliseconds, after 1013 (server full) and 4029 (address limit)', async () => {
+    for (const code of [1013, 4029, 1006]) {
+      const { feed, sockets } = setup();
+      sockets[0].open();
+      const t0 = Date.now();
+      sockets[0].drop(code);
+      await new Promise((r) => setTimeout(r, 60));
+      if (code === 1006) {
+        assert.equal(sockets.length, 2, 'an ordinary drop retries at once (backoff cap 4 ms here)');
+      } else {
+        assert.equal(sockets.length, 1, `after ${code} no retry within ${Date.now() - t0} ms`);
+        assert.ok(feed.crowdedDelayMs(0) >= 3000 && feed.crowdedDelayMs(0.999) <= 10000);
+      }
+      feed.stop();
+    }
+  });
+
   it('backs off with full jitter up to the cap, counts attempts, turns offline after 30 s', async () => {
     const { sockets, FakeWS } = fakeSockets();
     const clock = { now: 0 };
