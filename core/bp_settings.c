@@ -51,6 +51,8 @@ static const setting_t table[] = {
     S("server.max_clients", T_INT, server_max_clients, 1, 1000000, "an integer from 1 to 1000000"),
     S("server.max_clients_per_ip", T_INT, server_max_clients_per_ip, 1, 1000000,
       "an integer from 1 to 1000000"),
+    S("server.listen_backlog", T_INT, server_listen_backlog, 16, 1048576,
+      "an integer from 16 to 1048576 (the kernel caps it at net.core.somaxconn)"),
     S("server.resume_max_events", T_INT, server_resume_max_events, 0, 1000000,
       "an integer from 0 to 1000000 (0: resume only from memory)"),
     S("server.deflate", T_INT, server_deflate, 0, 1,
@@ -96,11 +98,12 @@ void bp_settings_defaults(bp_settings_t *s) {
     strcpy(s->server_web_root, "web");
     s->server_max_clients = 20000;
     s->server_max_clients_per_ip = 1000;
+    s->server_listen_backlog = 16384;
     s->server_resume_max_events = 10000;
     s->server_deflate = 0;
     s->server_ring_events = 4096;
     s->server_ring_bytes = 16 * 1024 * 1024;
-    s->server_max_frame_bytes = 256 * 1024;
+    s->server_max_frame_bytes = 64 * 1024;
     s->server_ping_interval_s = 20;
     s->server_idle_timeout_s = 60;
     s->server_slow_client_timeout_s = 30;

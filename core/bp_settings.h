@@ -44,6 +44,7 @@ typedef struct {
     char server_web_root[BP_SETTING_STR_MAX];
     int server_max_clients;
     int server_max_clients_per_ip;
+    int server_listen_backlog;
     int server_resume_max_events;
     int server_deflate;
     int server_ring_events;

@@ -22,6 +22,7 @@ typedef struct {
     bp_state_t *state;
     bp_hub_t *hub;
     bp_reader_t *reader;
+    struct bp_listener *listener;
     int64_t started_ms;
     bool stopping;
     uint64_t http_requests, http_errors;

@@ -73,13 +73,15 @@ typedef struct client {
     uint64_t resume_offset;
     char resume_epoch[BP_EPOCH_MAX + 1];
     int64_t connected_ms, progress_ms;
+    int64_t heard_ms; /* last time anything (a pong included) came from it */
+    int64_t pinged_ms;
     size_t ctl_len;
     unsigned char ctl[LWS_PRE + CTL_MAX];
     backlog_t *backlog;
     range_req_t *req;
     char ip[48];
     size_t rx_len;
-    char rx[HELLO_MAX];
+    char *rx; /* HELLO_MAX bytes while a message is being received, else NULL */
 } client_t;
 
 typedef struct {
@@ -88,7 +90,7 @@ typedef struct {
     uint64_t snapshots_built, snapshots_sent, skips;
     uint64_t resume_window, resume_stream, resume_snapshot_new, resume_snapshot_epoch,
         resume_snapshot_old;
-    uint64_t ticks, rejected_full, rejected_ip;
+    uint64_t ticks, rejected_full, rejected_ip, closed_silent;
 } hub_stats_t;
 
 /* Fan-out time: from a batch's arrival until every client that was live then
@@ -404,7 +406,11 @@ static bool has_more(bp_hub_t *h, client_t *c) {
     return c->state == C_ACTIVE && (c->tail < h->offset || c->tick_due);
 }
 
-static int on_writeable(bp_hub_t *h, client_t *c) {
+/* One write step for a client: at most one lws_write. Called from its
+ * WRITEABLE callback, and directly for clients that are caught up when a
+ * batch arrives (which saves the two epoll_ctl calls the WRITEABLE round
+ * trip costs per delivery on libuv). -1: the connection is broken. */
+static int pump(bp_hub_t *h, client_t *c) {
     /* A close decided here or by the sweep is carried out by the sweep (see
      * close_client): returning -1 from this callback would drop the
      * connection without the close frame that tells the client why. */
@@ -489,8 +495,29 @@ static int on_writeable(bp_hub_t *h, client_t *c) {
         h->st.ticks++;
     }
     if (c->tail >= h->offset) c->tick_due = false;
+    return 0;
+}
+
+static int on_writeable(bp_hub_t *h, client_t *c) {
+    if (pump(h, c)) return -1;
     if (has_more(h, c)) lws_callback_on_writable(c->wsi);
     return 0;
+}
+
+/* Writes to a live client now if nothing of its own is in the way (a
+ * control message, a snapshot, a backlog, or output lws still holds);
+ * otherwise, or if more remains, asks for a WRITEABLE callback. */
+static void push_now(bp_hub_t *h, client_t *c) {
+    if (c->state == C_ACTIVE && !c->close_code && !c->closing && !c->ctl_len && !c->snap &&
+        !c->need_snapshot && !c->backlog && !lws_partial_buffered(c->wsi)) {
+        if (pump(h, c)) {
+            /* broken socket, found outside its callbacks: let lws reap it */
+            c->closing = true;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            return;
+        }
+    }
+    if (has_more(h, c)) lws_callback_on_writable(c->wsi);
 }
 
 /* -- closing ------------------------------------------------------------------------ */
@@ -573,7 +600,7 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         c->wsi = wsi;
         c->hub = h;
         c->state = C_HELLO;
-        c->connected_ms = c->progress_ms = bp_time_now_ms();
+        c->connected_ms = c->progress_ms = c->heard_ms = c->pinged_ms = bp_time_now_ms();
         c->next = h->clients;
         if (h->clients) h->clients->prev = c;
         h->clients = c;
@@ -606,12 +633,18 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         if (c->req) c->req->c = NULL;
         backlog_free(c->backlog);
         c->backlog = NULL;
+        free(c->rx);
+        c->rx = NULL;
         snap_unref(c->snap);
         c->snap = NULL;
         c->hub = NULL;
         return 0;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (c && c->hub) c->heard_ms = bp_time_now_ms();
+        return 0;
     case LWS_CALLBACK_RECEIVE:
         if (!c || !c->hub) return -1;
+        c->heard_ms = bp_time_now_ms();
         if (c->close_code) return 0; /* closing: its input no longer matters */
         if (lws_frame_is_binary(wsi)) {
             h->st.closed_protocol++;
@@ -622,12 +655,17 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             c->rx_len = 0;
             return close_now(c, 4009, "message too big");
         }
+        /* the buffer lives only while a message comes in: idle clients
+         * (nearly all of them) do not carry it */
+        if (!c->rx && !(c->rx = malloc(HELLO_MAX))) return close_now(c, 1011, "no memory");
         memcpy(c->rx + c->rx_len, in, len);
         c->rx_len += len;
         if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
         {
             int rc = on_message(h, c);
             c->rx_len = 0;
+            free(c->rx);
+            c->rx = NULL;
             return rc;
         }
     case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -696,7 +734,7 @@ void bp_hub_on_batch(void *hub) {
             h->fanout_start_ns = bp_time_mono_ns();
         }
     }
-    if (h->ctx && h->proto) lws_callback_on_writable_all_protocol(h->ctx, h->proto);
+    for (client_t *c = h->clients; c; c = c->next) push_now(h, c);
 }
 
 /* -- lifecycle and housekeeping ----------------------------------------------------------------- */
@@ -742,6 +780,8 @@ void bp_hub_sweep(bp_hub_t *h) {
     int64_t now = bp_time_now_ms();
     int64_t hello_ms = (int64_t)h->s->server_hello_timeout_s * 1000;
     int64_t slow_ms = (int64_t)h->s->server_slow_client_timeout_s * 1000;
+    int64_t ping_ms = (int64_t)h->s->server_ping_interval_s * 1000;
+    int64_t dead_ms = (int64_t)h->s->server_idle_timeout_s * 1000;
     bool tick = now - h->last_tick_ms >= (int64_t)h->s->server_tick_interval_s * 1000;
     if (h->fanout_active && bp_time_mono_ns() - h->fanout_start_ns > FANOUT_GIVE_UP_NS) {
         /* someone is stuck: record the measurement as it stands (slow bucket) */
@@ -778,9 +818,29 @@ void bp_hub_sweep(bp_hub_t *h) {
             close_client(c);
             continue;
         }
+        /* Heartbeats are ours, not lws' retry policy: lws 4.1 keeps its
+         * timers in one sorted list, and a ping timer per connection made
+         * every accept and every pong O(clients). */
+        if (now - c->heard_ms > dead_ms) {
+            h->st.closed_silent++;
+            close_with(c, 1001, "no pong");
+            close_client(c);
+            continue;
+        }
+        if (now - c->heard_ms > ping_ms && now - c->pinged_ms > ping_ms &&
+            !lws_partial_buffered(c->wsi)) {
+            /* with a payload: lws 4.1 does not report an empty pong */
+            unsigned char ping[LWS_PRE + 2] = {[LWS_PRE] = 'b', [LWS_PRE + 1] = 'p'};
+            c->pinged_ms = now;
+            if (lws_write(c->wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0) {
+                c->closing = true;
+                lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+                continue;
+            }
+        }
         if (tick && c->state == C_ACTIVE && h->tick_len) {
             c->tick_due = true;
-            lws_callback_on_writable(c->wsi);
+            push_now(h, c);
         }
     }
 }
@@ -814,6 +874,7 @@ void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
     C("ws_closed_slow_total", "Clients closed for not keeping up.", s->closed_slow);
     C("ws_closed_hello_total", "Clients closed for not saying hello in time.", s->closed_hello);
     C("ws_closed_protocol_total", "Clients closed for protocol errors.", s->closed_protocol);
+    C("ws_closed_silent_total", "Clients closed for not answering pings.", s->closed_silent);
     C("ticks_total", "Heartbeat ticks sent.", s->ticks);
     bp_buf_printf(o, "# HELP bedpulse_resume_total Client starts by outcome.\n"
                      "# TYPE bedpulse_resume_total counter\n"

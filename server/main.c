@@ -11,8 +11,8 @@
 #include "bp_log.h"
 #include "bp_time.h"
 #include "http.h"
+#include "listener.h"
 
-#include <arpa/inet.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -77,6 +77,7 @@ static void stop(bp_app_t *app, int signum) {
     uv_close((uv_handle_t *)&app->sigterm, NULL);
     uv_timer_stop(&app->housekeeping);
     uv_close((uv_handle_t *)&app->housekeeping, NULL);
+    bp_listener_close(app->listener);
     bp_reader_close(app->reader, on_reader_closed, app);
     lws_context_destroy(app->ctx);
     app->ctx = NULL;
@@ -139,33 +140,38 @@ int main(int argc, char **argv) {
     protocols[0].per_session_data_size = bp_http_session_size();
     protocols[1].per_session_data_size = bp_hub_session_size();
     protocols[1].user = app.hub;
+    /* Without tx_packet_size lws sends at most rx_buffer_size per lws_write
+     * and copies the rest into a per-connection buffer: every snapshot chunk
+     * and coalesced frame would be copied once per client. */
+    protocols[0].tx_packet_size = 64 * 1024;
+    protocols[1].tx_packet_size = (size_t)s->server_max_frame_bytes + 64 * 1024;
     setup_mounts(web_root);
 
-    unsigned fds = raise_fd_limit((unsigned)s->server_max_clients + 256);
-    static lws_retry_bo_t retry;
-    retry.secs_since_valid_ping = (uint16_t)s->server_ping_interval_s;
-    retry.secs_since_valid_hangup = (uint16_t)s->server_idle_timeout_s;
+    /* twice the clients: in a reconnect storm the old connections are still
+     * being closed while their replacements arrive */
+    unsigned fds = raise_fd_limit(2 * (unsigned)s->server_max_clients + 256);
     void *foreign[1] = {&app.loop};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.port = s->server_port;
-    info.iface = s->server_host;
-    /* lws built with IPv6 binds every address when given an IPv4 literal;
-     * asking for IPv4 only makes it honour the address. */
-    struct in_addr v4;
-    bool ipv4 = inet_pton(AF_INET, s->server_host, &v4) == 1;
+    /* we listen ourselves and hand accepted sockets to lws (listener.h) */
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.protocols = protocols;
     info.mounts = mounts;
     info.vhost_name = "bedpulse";
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                   LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE |
-                   (ipv4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+                   LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
     info.foreign_loops = foreign;
     info.user = &app;
     info.fd_limit_per_thread = fds;
-    info.retry_and_idle_policy = &retry;
     if (s->server_deflate) info.extensions = extensions;
     info.timeout_secs = 10;
+    /* An explicit policy with secs_since_valid_hangup = 0: lws then arms no
+     * validity timer per connection. Without it lws applies a default one,
+     * and lws 4.1 keeps timers in one sorted list, so every accept walked
+     * all connections (O(n^2) in a reconnect storm). Heartbeats are done by
+     * the hub's sweep instead. */
+    static const lws_retry_bo_t no_validity_timers = {0};
+    info.retry_and_idle_policy = &no_validity_timers;
     info.server_string = "bedpulse";
     const char *lvl = getenv("BP_LOG_LEVEL");
     lws_set_log_level(lvl && strcmp(lvl, "debug") == 0 ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO
@@ -177,7 +183,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     struct lws_vhost *vh = lws_get_vhost_by_name(app.ctx, "bedpulse");
-    int port = vh ? lws_get_vhost_listen_port(vh) : s->server_port;
+    app.listener = vh ? bp_listener_create(&app.loop, s->server_host, s->server_port,
+                                           s->server_listen_backlog, vh)
+                      : NULL;
+    if (!app.listener) {
+        lws_context_destroy(app.ctx);
+        return 1;
+    }
+    int port = bp_listener_port(app.listener);
 
     bp_reader_cbs_t cbs = {bp_hub_on_reload, bp_hub_on_event, bp_hub_on_batch};
     app.reader = bp_reader_create(&app.loop, s, app.state, (size_t)s->server_ring_events, &cbs,

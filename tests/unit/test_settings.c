@@ -42,7 +42,7 @@ static void test_defaults(void **state) {
     assert_int_equal(s.server_port, 8080);
     assert_string_equal(s.server_web_root, "web");
     assert_int_equal(s.server_ring_bytes, 16 * 1024 * 1024);
-    assert_int_equal(s.server_max_frame_bytes, 262144);
+    assert_int_equal(s.server_max_frame_bytes, 65536);
     assert_int_equal(s.server_tick_interval_s, 10);
     assert_string_equal(s.config_hospitals, "config/hospitals.json");
     assert_string_equal(s.config_fleet, "config/fleet.json");
@@ -132,7 +132,7 @@ static void test_get_and_key_table(void **state) {
         if (bp_settings_set(&copy, k, val, &err))
             fail_msg("%s: default \"%s\" does not set back: %s", k, val, err.message);
     }
-    assert_int_equal(n, 36);
+    assert_int_equal(n, 37);
     assert_memory_equal(&s, &copy, sizeof s);
     assert_int_equal(bp_settings_get(&s, "redis.port", val, sizeof val), 0);
     assert_string_equal(val, "6379");
