@@ -35,6 +35,7 @@
 #include "bp_buf.h"
 #include "bp_codec.h"
 #include "bp_config.h"
+#include "bp_apply.h"
 #include "bp_keys.h"
 #include "bp_model.h"
 #include "bp_time.h"
@@ -60,15 +61,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-extern const char bp_apply_lua[];
-extern const size_t bp_apply_lua_len;
 
 #define MAX_CONNS              256   /* the collector's default connection limit */
 #define MAX_INFLIGHT           16384 /* per connection */
 #define DEFAULT_INFLIGHT_PACED 64
 #define DEFAULT_INFLIGHT_MAX   256
 #define MAX_RATE               10000000.0
-#define LINE_MAX               512 /* one feed line we write, newline included */
+#define FEED_LINE_MAX               512 /* one feed line we write, newline included */
 #define READ_CHUNK             65536
 #define IN_CAP                 (2 * READ_CHUNK) /* reply lines are < 2 KiB */
 #define DRAIN_MS               10000            /* wait this long for the last replies */
@@ -159,13 +158,11 @@ typedef struct {
     /* configuration */
     bp_config_t cfg;
     bp_keys_t keys;
-    char **base; /* registry baseline JSON per hospital (direct mode) */
     uint8_t (*types)[BP_BED__COUNT];
     uint8_t *n_types, *next_type;
     char sha[41];
     char epoch_candidate[33];
-    char maxlen[16];
-    bp_buf_t patch;
+    bp_apply_args_t args; /* direct mode: the collector's own argument builder */
     /* run */
     conn_t *c;
     int ep, tfd;
@@ -239,18 +236,18 @@ static void feed_send(app_t *a, conn_t *c) {
     next_change(a, c, &h, &t, &occ);
     int64_t seq = c->next_seq++, ms;
     const char *at = at_now(a, &ms);
-    int n = snprintf(c->out + c->out_len, LINE_MAX,
+    int n = snprintf(c->out + c->out_len, FEED_LINE_MAX,
                      "{\"type\":\"beds\",\"source\":\"%s\",\"seq\":%" PRId64 ",\"at\":\"%s\","
                      "\"hospital\":\"%s\",\"beds\":{\"%s\":{\"occupied\":%" PRId32 "}}}\n",
                      c->source, seq, at, a->cfg.registry.hospitals[h].id,
                      bp_bed_type_name((bp_bed_type_t)t), occ);
-    if (n <= 0 || n >= LINE_MAX) abort(); /* ids are bounded well below LINE_MAX */
+    if (n <= 0 || n >= FEED_LINE_MAX) abort(); /* ids are bounded well below FEED_LINE_MAX */
     c->out_len += (size_t)n;
     flight_push(a, c, seq);
 }
 
 /* Appends the collector's EVALSHA for one change to c's hiredis buffer:
- * the same keys and arguments, in the same order, as bp_apply_submit(). */
+ * built by bp_apply_args_build(), exactly as bp_apply_submit() does. */
 static int direct_send(app_t *a, conn_t *c) {
     size_t h;
     int t;
@@ -266,38 +263,12 @@ static int direct_send(app_t *a, conn_t *c) {
     snprintf(ch.id, sizeof ch.id, "%s", a->cfg.registry.hospitals[h].id);
     ch.bed_fields[t] = BP_BF_OCCUPIED;
     ch.beds[t].occupied = occ;
-    bp_buf_reset(&a->patch);
-    bp_codec_write_patch(&a->patch, &ch);
-    if (a->patch.failed) return -1;
-    char seq[24], now[24];
-    snprintf(seq, sizeof seq, "%" PRId64, ch.seq);
-    snprintf(now, sizeof now, "%" PRId64, bp_time_now_ms());
-    const char *argv[18];
-    size_t lens[18];
-    int n = 0;
-#define ARG(s, l) (argv[n] = (s), lens[n] = (l), n++)
-#define ARGS(s)   ARG(s, strlen(s))
-    ARG("EVALSHA", 7);
-    ARG(a->sha, 40);
-    ARG("5", 1);
-    ARGS(a->keys.epoch);
-    ARGS(a->keys.offset);
-    ARGS(a->keys.stream);
-    ARGS(a->keys.hospitals);
-    ARGS(a->keys.sources);
-    ARGS("hospital");
-    ARGS(ch.id);
-    ARGS(ch.source);
-    ARGS(seq);
-    ARG(bp_buf_data(&a->patch), a->patch.len);
-    ARGS(a->base[h]);
-    ARGS(a->epoch_candidate);
-    ARGS(a->maxlen);
-    ARGS(""); /* no expected version */
-    ARGS(now);
-#undef ARG
-#undef ARGS
-    if (redisAppendCommandArgv(c->rc, n, argv, lens) != REDIS_OK) return -1;
+    if (bp_apply_args_build(&a->args, &a->keys, a->sha, &ch, &a->cfg.registry.hospitals[h],
+                            a->epoch_candidate, a->cfg.settings.stream_maxlen, -1,
+                            bp_time_now_ms()))
+        return -1;
+    if (redisAppendCommandArgv(c->rc, a->args.argc, a->args.argv, a->args.len) != REDIS_OK)
+        return -1;
     flight_push(a, c, ch.seq);
     return 0;
 }
@@ -618,22 +589,13 @@ static int prepare_registry(app_t *a) {
     a->types = calloc(n, sizeof *a->types);
     a->n_types = calloc(n, 1);
     a->next_type = calloc(n, 1);
-    a->base = calloc(n, sizeof *a->base);
-    if (!a->types || !a->n_types || !a->next_type || !a->base) return -1;
+    if (!a->types || !a->n_types || !a->next_type) return -1;
     for (size_t i = 0; i < n; i++) {
         const bp_hospital_info_t *h = &reg->hospitals[i];
         for (int t = 0; t < BP_BED__COUNT; t++)
             if (h->beds_mask & (1u << t)) a->types[i][a->n_types[i]++] = (uint8_t)t;
         if (!a->n_types[i]) a->types[i][a->n_types[i]++] = BP_BED_MEDICAL_SURGICAL;
         a->next_type[i] = (uint8_t)(i % a->n_types[i]);
-        bp_buf_t b;
-        bp_buf_init(&b, 0, 1u << 16);
-        bp_codec_write_hospital_base(&b, h);
-        if (b.failed) {
-            bp_buf_free(&b);
-            return -1;
-        }
-        a->base[i] = bp_buf_steal(&b);
     }
     return 0;
 }
@@ -661,7 +623,7 @@ static int open_conns(app_t *a) {
             if (!c->rc) return -1;
             c->fd = c->rc->fd;
         } else {
-            c->out = malloc(a->inflight * LINE_MAX);
+            c->out = malloc(a->inflight * FEED_LINE_MAX);
             c->in = malloc(IN_CAP);
             if (!c->out || !c->in) return -1;
             c->fd = tcp_connect(a->host, a->port);
@@ -959,9 +921,8 @@ int main(int argc, char **argv) {
         goto out;
     }
     bp_keys_init(&a->keys, a->cfg.settings.redis_prefix);
-    snprintf(a->maxlen, sizeof a->maxlen, "%d", a->cfg.settings.stream_maxlen);
+    bp_apply_args_init(&a->args);
     random_hex(a->epoch_candidate, 16);
-    bp_buf_init(&a->patch, 0, 1u << 16);
     a->rng = (uint32_t)(bp_time_now_ms() ^ getpid()) | 1u;
     if (prepare_registry(a)) {
         fprintf(stderr, "bp-driver: out of memory\n");
@@ -985,14 +946,10 @@ out:
     close_conns(a);
     if (a->tfd >= 0) close(a->tfd);
     if (a->ep >= 0) close(a->ep);
-    if (a->base)
-        for (size_t i = 0; i < a->cfg.registry.n_hospitals; i++)
-            free(a->base[i]);
-    free(a->base);
     free(a->types);
     free(a->n_types);
     free(a->next_type);
-    bp_buf_free(&a->patch);
+    bp_apply_args_free(&a->args);
     bp_config_free(&a->cfg);
     return rv;
 }

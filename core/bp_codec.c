@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,6 +533,119 @@ out:
     return rc;
 }
 
+/* -- stored entity hashes ------------------------------------------------- */
+
+static bool field_is(const char *k, size_t kl, const char *name) {
+    return strlen(name) == kl && memcmp(k, name, kl) == 0;
+}
+
+/* A whole number of a hash value, or false. */
+static bool hash_int(const char *v, size_t vl, int64_t lo, int64_t hi, int64_t *out) {
+    char tmp[32];
+    if (vl == 0 || vl >= sizeof tmp) return false;
+    memcpy(tmp, v, vl);
+    tmp[vl] = '\0';
+    char *end;
+    long long x = strtoll(tmp, &end, 10);
+    if (*end || x < lo || x > hi) return false;
+    *out = x;
+    return true;
+}
+
+static bool hash_num(const char *v, size_t vl, double *out) {
+    char tmp[48];
+    if (vl == 0 || vl >= sizeof tmp) return false;
+    memcpy(tmp, v, vl);
+    tmp[vl] = '\0';
+    char *end;
+    double x = strtod(tmp, &end);
+    if (*end || !isfinite(x)) return false;
+    *out = x;
+    return true;
+}
+
+static void hash_text(const char *v, size_t vl, char *out, size_t out_len) {
+    if (vl >= out_len) vl = out_len - 1;
+    memcpy(out, v, vl);
+    out[vl] = '\0';
+}
+
+int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const size_t *klens,
+                        const char *const *vals, const size_t *vlens, bp_change_t *out,
+                        bp_error_t *err) {
+    bp_change_init(out, kind);
+    bool has_version = false;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = keys[i], *v = vals[i];
+        size_t kl = klens[i], vl = vlens[i];
+        int64_t x;
+        if (field_is(k, kl, "v")) {
+            if (!hash_int(v, vl, 0, INT64_MAX, &x))
+                return bp_error_set(err, "bad_value", "v", "stored version is not a number");
+            out->version = (uint64_t)x;
+            has_version = true;
+        } else if (field_is(k, kl, "at")) {
+            if (hash_int(v, vl, 0, INT64_MAX, &x)) out->at_ms = x;
+        } else if (field_is(k, kl, "up")) {
+            if (hash_int(v, vl, 0, INT64_MAX, &x)) out->updated_ms = x;
+        } else if (field_is(k, kl, "src")) {
+            hash_text(v, vl, out->source, sizeof out->source);
+        } else if (kind == BP_KIND_HOSPITAL) {
+            if (field_is(k, kl, "ed")) {
+                cJSON *ed = parse_all(v, vl, err);
+                const cJSON *st = ed ? cJSON_GetObjectItemCaseSensitive(ed, "status") : NULL;
+                int s = cJSON_IsString(st) ? bp_ed_status_parse(st->valuestring,
+                                                                strlen(st->valuestring))
+                                           : -1;
+                if (s >= 0) {
+                    out->has_ed = true;
+                    out->ed.status = (bp_ed_status_t)s;
+                    out->ed.until_ms = num_or(ed, "until", 0);
+                    out->ed.waiting = (int32_t)num_or(ed, "waiting", -1);
+                    str_to(ed, "reason", out->ed.reason, sizeof out->ed.reason);
+                }
+                cJSON_Delete(ed);
+                continue;
+            }
+            /* "<bed type>.s|o|g" */
+            if (kl < 3 || k[kl - 2] != '.') continue;
+            int t = bp_bed_type_parse(k, kl - 2);
+            int f = k[kl - 1] == 's' ? 0 : k[kl - 1] == 'o' ? 1 : k[kl - 1] == 'g' ? 2 : -1;
+            if (t < 0 || f < 0 || !hash_int(v, vl, 0, BP_BEDS_MAX, &x)) continue;
+            int32_t *dst[3] = {&out->beds[t].staffed, &out->beds[t].occupied,
+                               &out->beds[t].surge24};
+            *dst[f] = (int32_t)x;
+            out->bed_fields[t] |= (uint8_t)(1u << f);
+        } else {
+            bp_ambulance_state_t *a = &out->amb;
+            if (field_is(k, kl, "status")) {
+                int s = bp_amb_status_parse(v, vl);
+                if (s >= 0) {
+                    a->status = (bp_amb_status_t)s;
+                    out->amb_fields |= BP_AF_STATUS;
+                }
+            } else if (field_is(k, kl, "lat")) {
+                if (hash_num(v, vl, &a->lat)) out->amb_fields |= BP_AF_POSITION;
+            } else if (field_is(k, kl, "lon")) {
+                if (hash_num(v, vl, &a->lon)) out->amb_fields |= BP_AF_POSITION;
+            } else if (field_is(k, kl, "heading")) {
+                if (hash_num(v, vl, &a->heading)) out->amb_fields |= BP_AF_HEADING;
+            } else if (field_is(k, kl, "speed")) {
+                if (hash_num(v, vl, &a->speed)) out->amb_fields |= BP_AF_SPEED;
+            } else if (field_is(k, kl, "dest")) {
+                hash_text(v, vl, a->destination, sizeof a->destination);
+                out->amb_fields |= BP_AF_DESTINATION;
+            } else if (field_is(k, kl, "inc")) {
+                hash_text(v, vl, a->incident, sizeof a->incident);
+                out->amb_fields |= BP_AF_INCIDENT;
+            }
+        }
+    }
+    if (out->amb_fields & BP_AF_POSITION) out->amb.has_position = true;
+    if (!has_version) return bp_error_set(err, "missing_field", "v", "stored entity without a version");
+    return 0;
+}
+
 /* -- WebSocket hello ----------------------------------------------------- */
 
 int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err) {
@@ -954,7 +1068,7 @@ static void write_beds_entry(bp_buf_t *b, const bp_beds_t *beds, unsigned fields
     bp_buf_putc(b, '}');
 }
 
-static void write_ed(bp_buf_t *b, const bp_ed_t *ed) {
+void bp_codec_write_ed(bp_buf_t *b, const bp_ed_t *ed) {
     bp_buf_putc(b, '{');
     bp_json_key(b, "status");
     bp_json_cstr(b, bp_ed_status_name(ed->status));
@@ -993,55 +1107,51 @@ void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c) {
         if (c->has_ed) {
             bp_buf_putc(b, ',');
             bp_json_key(b, "ed");
-            write_ed(b, &c->ed);
+            bp_codec_write_ed(b, &c->ed);
         }
-    } else {
-        const bp_ambulance_state_t *a = &c->amb;
-        unsigned f = c->amb_fields;
-        if (f & BP_AF_STATUS) {
-            bp_buf_put(b, ",\"status\":", 10);
-            bp_json_cstr(b, bp_amb_status_name(a->status));
-        }
-        if (f & BP_AF_POSITION) {
-            bp_buf_put(b, ",\"lat\":", 7);
-            bp_json_num(b, a->lat, 6);
-            bp_buf_put(b, ",\"lon\":", 7);
-            bp_json_num(b, a->lon, 6);
-        }
-        if (f & BP_AF_HEADING) {
-            bp_buf_put(b, ",\"heading\":", 11);
-            bp_json_num(b, a->heading, 1);
-        }
-        if (f & BP_AF_SPEED) {
-            bp_buf_put(b, ",\"speed\":", 9);
-            bp_json_num(b, a->speed, 1);
-        }
-        if (f & BP_AF_DESTINATION) {
-            bp_buf_put(b, ",\"destination\":", 15);
-            bp_json_cstr(b, a->destination);
-        }
-        if (f & BP_AF_INCIDENT) {
-            bp_buf_put(b, ",\"incident\":", 12);
-            bp_json_cstr(b, a->incident);
-        }
+    } else if (c->amb_fields) {
+        bp_buf_putc(b, ',');
+        bp_codec_write_amb_fields(b, c);
     }
     bp_buf_putc(b, '}');
 }
 
-void bp_codec_write_hospital_base(bp_buf_t *b, const bp_hospital_info_t *h) {
-    bp_buf_puts(b, "{\"version\":0,\"at\":0,\"updated\":0,\"source\":\"\",\"beds\":{");
-    int first = 1;
-    for (int t = 0; t < BP_BED__COUNT; t++) {
-        if (!(h->beds_mask & (1u << t))) continue;
-        if (!first) bp_buf_putc(b, ',');
-        bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
-        bp_beds_t beds = {h->staffed[t], -1, h->surge24[t]};
-        write_beds_entry(b, &beds, BP_BF_STAFFED | BP_BF_SURGE24);
-        first = 0;
+void bp_codec_write_amb_fields(bp_buf_t *b, const bp_change_t *c) {
+    const bp_ambulance_state_t *a = &c->amb;
+    unsigned f = c->amb_fields;
+    const char *sep = "";
+#define FIELD(name)                                                                                \
+    do {                                                                                           \
+        bp_buf_puts(b, sep);                                                                       \
+        bp_json_key(b, name);                                                                      \
+        sep = ",";                                                                                 \
+    } while (0)
+    if (f & BP_AF_STATUS) {
+        FIELD("status");
+        bp_json_cstr(b, bp_amb_status_name(a->status));
     }
-    bp_buf_puts(b, "},\"ed\":{\"status\":\"normal\"}}");
+    if (f & BP_AF_POSITION) {
+        FIELD("lat");
+        bp_json_num(b, a->lat, 6);
+        FIELD("lon");
+        bp_json_num(b, a->lon, 6);
+    }
+    if (f & BP_AF_HEADING) {
+        FIELD("heading");
+        bp_json_num(b, a->heading, 1);
+    }
+    if (f & BP_AF_SPEED) {
+        FIELD("speed");
+        bp_json_num(b, a->speed, 1);
+    }
+    if (f & BP_AF_DESTINATION) {
+        FIELD("destination");
+        bp_json_cstr(b, a->destination);
+    }
+    if (f & BP_AF_INCIDENT) {
+        FIELD("incident");
+        bp_json_cstr(b, a->incident);
+    }
+#undef FIELD
 }
 
-void bp_codec_write_ambulance_base(bp_buf_t *b) {
-    bp_buf_puts(b, "{\"version\":0,\"at\":0,\"updated\":0,\"source\":\"\",\"status\":\"available_station\"}");
-}

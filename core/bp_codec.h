@@ -58,13 +58,22 @@ typedef struct {
 
 int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err);
 
-/* -- Writers for the apply script (stored format, times in ms) -- */
+/* An entity as stored in its Redis hash (see docs/redis.md): n field/value
+ * pairs as HGETALL returns them. Unknown fields are ignored; a missing or
+ * malformed version is an error. */
+int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const size_t *klens,
+                        const char *const *vals, const size_t *vlens, bp_change_t *out,
+                        bp_error_t *err);
 
-/* The patch of a validated change: only the fields present. */
+/* -- Writers of the stored format (times in ms) -- */
+
+/* A change as the event stream carries it, without the stamps the apply
+ * script adds: {"at":..,"beds":{..},"ed":{..}} or {"at":..,<ambulance fields>}. */
 void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c);
-/* A hospital's initial stored state from its registry baseline. */
-void bp_codec_write_hospital_base(bp_buf_t *b, const bp_hospital_info_t *h);
-/* An ambulance's initial stored state. */
-void bp_codec_write_ambulance_base(bp_buf_t *b);
+/* An ED status: {"status":..,"reason":..,"until":ms,"waiting":..}. */
+void bp_codec_write_ed(bp_buf_t *b, const bp_ed_t *ed);
+/* The ambulance fields of a change, as members without braces:
+ * "status":"..","lat":..,... (nothing when no field is present). */
+void bp_codec_write_amb_fields(bp_buf_t *b, const bp_change_t *c);
 
 #endif

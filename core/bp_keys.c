@@ -7,7 +7,11 @@ void bp_keys_init(bp_keys_t *k, const char *prefix) {
     snprintf(k->epoch, sizeof k->epoch, "%.32sepoch", prefix);
     snprintf(k->offset, sizeof k->offset, "%.32soffset", prefix);
     snprintf(k->stream, sizeof k->stream, "%.32sstream", prefix);
-    snprintf(k->hospitals, sizeof k->hospitals, "%.32shospitals", prefix);
-    snprintf(k->ambulances, sizeof k->ambulances, "%.32sambulances", prefix);
     snprintf(k->sources, sizeof k->sources, "%.32ssources", prefix);
+    snprintf(k->hospital, sizeof k->hospital, "%.32sh:", prefix);
+    snprintf(k->ambulance, sizeof k->ambulance, "%.32sa:", prefix);
+}
+
+void bp_keys_entity(const bp_keys_t *k, bp_kind_t kind, const char *id, char *out, size_t len) {
+    snprintf(out, len, "%s%.48s", kind == BP_KIND_HOSPITAL ? k->hospital : k->ambulance, id);
 }

@@ -5,18 +5,25 @@
 #ifndef BP_KEYS_H
 #define BP_KEYS_H
 
-#define BP_KEY_MAX 96
+#include "bp_model.h"
+
+#include <stddef.h>
+
+#define BP_KEY_MAX 128
 
 typedef struct {
-    char epoch[BP_KEY_MAX];      /* string: random id of the stream's lifetime */
-    char offset[BP_KEY_MAX];     /* string: global change counter */
-    char stream[BP_KEY_MAX];     /* stream: events, ID <offset>-0 */
-    char hospitals[BP_KEY_MAX];  /* hash: hospital id -> stored JSON */
-    char ambulances[BP_KEY_MAX]; /* hash: call sign -> stored JSON */
-    char sources[BP_KEY_MAX];    /* hash: source -> "<seq> <offset>" */
+    char epoch[BP_KEY_MAX];     /* string: random id of the stream's lifetime */
+    char offset[BP_KEY_MAX];    /* string: global change counter */
+    char stream[BP_KEY_MAX];    /* stream: events, ID <offset>-0 */
+    char sources[BP_KEY_MAX];   /* hash: source -> "<seq> <offset>" */
+    char hospital[BP_KEY_MAX];  /* prefix of hospital hashes: + id */
+    char ambulance[BP_KEY_MAX]; /* prefix of ambulance hashes: + call sign */
 } bp_keys_t;
 
 /* prefix must be shorter than BP_KEY_MAX - 16 (settings enforce 32). */
 void bp_keys_init(bp_keys_t *k, const char *prefix);
+
+/* The hash of one entity: "<prefix>h:<id>" or "<prefix>a:<call sign>". */
+void bp_keys_entity(const bp_keys_t *k, bp_kind_t kind, const char *id, char *out, size_t len);
 
 #endif

@@ -6,14 +6,12 @@
 #include "bp_time.h"
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-extern const char bp_apply_lua[];
-extern const size_t bp_apply_lua_len;
 
 struct bp_apply {
     bp_redis_t *redis;
@@ -24,9 +22,7 @@ struct bp_apply {
     size_t max_pending;
     char sha[41];   /* "" until SCRIPT LOAD answered: use EVAL meanwhile */
     char epoch_candidate[33];
-    char maxlen[16];
-    char **hospital_base; /* base JSON per registry hospital */
-    bp_buf_t patch;
+    bp_apply_args_t args;
 };
 
 static void random_hex(char *out, size_t nbytes) {
@@ -69,20 +65,7 @@ bp_apply_t *bp_apply_create(uv_loop_t *loop, const bp_settings_t *s, const bp_re
     a->max_pending = max_pending;
     bp_keys_init(&a->keys, s->redis_prefix);
     random_hex(a->epoch_candidate, 16);
-    snprintf(a->maxlen, sizeof a->maxlen, "%d", s->stream_maxlen);
-    bp_buf_init(&a->patch, 0, 1u << 20);
-    a->hospital_base = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *a->hospital_base);
-    if (!a->hospital_base) goto fail;
-    for (size_t i = 0; i < reg->n_hospitals; i++) {
-        bp_buf_t b;
-        bp_buf_init(&b, 0, 1u << 16);
-        bp_codec_write_hospital_base(&b, &reg->hospitals[i]);
-        if (b.failed) {
-            bp_buf_free(&b);
-            goto fail;
-        }
-        a->hospital_base[i] = bp_buf_steal(&b);
-    }
+    bp_apply_args_init(&a->args);
     bp_redis_opts_t o = {
         .name = "apply",
         .host = s->redis_host,
@@ -101,10 +84,7 @@ bp_apply_t *bp_apply_create(uv_loop_t *loop, const bp_settings_t *s, const bp_re
     if (!a->redis) goto fail;
     return a;
 fail:
-    if (a->hospital_base)
-        for (size_t i = 0; i < reg->n_hospitals; i++) free(a->hospital_base[i]);
-    free(a->hospital_base);
-    bp_buf_free(&a->patch);
+    bp_apply_args_free(&a->args);
     free(a);
     return NULL;
 }
@@ -118,9 +98,7 @@ typedef struct {
 static void on_redis_closed(void *p) {
     close_ctx_t *c = p;
     bp_apply_t *a = c->a;
-    for (size_t i = 0; i < a->reg->n_hospitals; i++) free(a->hospital_base[i]);
-    free(a->hospital_base);
-    bp_buf_free(&a->patch);
+    bp_apply_args_free(&a->args);
     free(a);
     if (c->cb) c->cb(c->data);
     free(c);
@@ -206,54 +184,133 @@ static void on_result(bp_redis_t *r, redisReply *reply, void *privdata) {
 int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version, void *privdata) {
     if (!bp_redis_up(a->redis)) return -1;
     if (bp_apply_room(a) == 0) return -2;
-    const char *base;
+    const bp_hospital_info_t *base = NULL;
     if (c->kind == BP_KIND_HOSPITAL) {
         int i = bp_registry_hospital(a->reg, c->id, strlen(c->id));
         if (i < 0) return -1; /* validated before: cannot happen */
-        base = a->hospital_base[i];
-    } else {
-        base = "{\"version\":0,\"at\":0,\"updated\":0,\"source\":\"\",\"status\":\"available_station\"}";
+        base = &a->reg->hospitals[i];
     }
-    bp_buf_reset(&a->patch);
-    bp_codec_write_patch(&a->patch, c);
-    if (a->patch.failed) return -1;
-    char seq[24], expect[24], now[24];
-    snprintf(seq, sizeof seq, "%lld", (long long)c->seq);
-    if (expect_version >= 0) snprintf(expect, sizeof expect, "%lld", (long long)expect_version);
-    else expect[0] = '\0';
-    snprintf(now, sizeof now, "%lld", (long long)bp_time_now_ms());
+    if (bp_apply_args_build(&a->args, &a->keys, a->sha[0] ? a->sha : NULL, c, base,
+                            a->epoch_candidate, a->s->stream_maxlen, expect_version,
+                            bp_time_now_ms()))
+        return -1;
+    return bp_redis_command_argv(a->redis, on_result, privdata, a->args.argc, a->args.argv,
+                                 a->args.len)
+               ? -1
+               : 0;
+}
 
-    const char *argv[18];
-    size_t lens[18];
-    int n = 0;
-#define ARG(s, l) (argv[n] = (s), lens[n] = (l), n++)
-#define ARGS(s) ARG(s, strlen(s))
-    if (a->sha[0]) {
-        ARG("EVALSHA", 7);
-        ARG(a->sha, 40);
-    } else {
-        ARG("EVAL", 4);
-        ARG(bp_apply_lua, bp_apply_lua_len);
+/* -- the script's arguments ----------------------------------------------- */
+
+void bp_apply_args_init(bp_apply_args_t *a) {
+    memset(a, 0, sizeof *a);
+    bp_buf_init(&a->json, 0, 1u << 16);
+}
+
+void bp_apply_args_free(bp_apply_args_t *a) {
+    bp_buf_free(&a->json);
+}
+
+static bool arg(bp_apply_args_t *a, const char *s, size_t len) {
+    if (a->argc >= BP_APPLY_MAX_ARGS) return false;
+    a->argv[a->argc] = s;
+    a->len[a->argc] = len;
+    a->argc++;
+    return true;
+}
+
+/* Formats into the arena and adds it as an argument. */
+static bool argf(bp_apply_args_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool argf(bp_apply_args_t *a, const char *fmt, ...) {
+    size_t room = sizeof a->arena - a->used;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(a->arena + a->used, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= room) return false;
+    bool ok = arg(a, a->arena + a->used, (size_t)n);
+    a->used += (size_t)n + 1;
+    return ok;
+}
+
+/* A number (beds) or "" when this change leaves it alone. */
+static bool arg_bed(bp_apply_args_t *a, bool present, int32_t v) {
+    return present ? argf(a, "%d", v) : arg(a, "", 0);
+}
+
+/* A decimal with fixed places, trailing zeros trimmed (as bp_json_num). */
+static bool arg_num(bp_apply_args_t *a, double v, int places) {
+    bp_buf_t b;
+    char tmp[64];
+    bp_buf_init(&b, 0, sizeof tmp - 1);
+    bp_json_num(&b, v, places);
+    snprintf(tmp, sizeof tmp, "%.*s", (int)b.len, b.failed ? "" : bp_buf_data(&b));
+    bp_buf_free(&b);
+    return argf(a, "%s", tmp);
+}
+
+int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
+                        const bp_change_t *c, const bp_hospital_info_t *base,
+                        const char *epoch_candidate, int maxlen, int64_t expect_version,
+                        int64_t now_ms) {
+    a->argc = 0;
+    a->used = 0;
+    bp_buf_reset(&a->json);
+    bool ok = sha ? arg(a, "EVALSHA", 7) && arg(a, sha, strlen(sha))
+                  : arg(a, "EVAL", 4) && arg(a, bp_apply_lua, bp_apply_lua_len);
+    char key[BP_KEY_MAX];
+    bp_keys_entity(keys, c->kind, c->id, key, sizeof key);
+    ok = ok && arg(a, "5", 1) && arg(a, keys->epoch, strlen(keys->epoch)) &&
+         arg(a, keys->offset, strlen(keys->offset)) && arg(a, keys->stream, strlen(keys->stream)) &&
+         argf(a, "%s", key) && arg(a, keys->sources, strlen(keys->sources));
+    bool hosp = c->kind == BP_KIND_HOSPITAL;
+    ok = ok && arg(a, hosp ? "hospital" : "ambulance", hosp ? 8 : 9) &&
+         arg(a, c->id, strlen(c->id)) && arg(a, c->source, strlen(c->source)) &&
+         argf(a, "%lld", (long long)c->seq) && argf(a, "%lld", (long long)c->at_ms) &&
+         argf(a, "%lld", (long long)now_ms) &&
+         arg(a, epoch_candidate, strlen(epoch_candidate)) && argf(a, "%d", maxlen);
+    ok = ok && (expect_version >= 0 ? argf(a, "%lld", (long long)expect_version) : arg(a, "", 0));
+    if (!ok) return -1;
+    if (hosp) {
+        if (c->has_ed) bp_codec_write_ed(&a->json, &c->ed);
+        int k = 0;
+        for (int t = 0; t < BP_BED__COUNT; t++) k += c->bed_fields[t] != 0;
+        if (a->json.failed || !arg(a, a->json.len ? bp_buf_data(&a->json) : "", a->json.len) ||
+            !argf(a, "%d", k))
+            return -1;
+        for (int t = 0; t < BP_BED__COUNT && ok; t++) {
+            uint8_t f = c->bed_fields[t];
+            if (!f) continue;
+            bool has_base = base && (base->beds_mask & (1u << t));
+            const char *name = bp_bed_type_name((bp_bed_type_t)t);
+            ok = arg(a, name, strlen(name)) && arg_bed(a, f & BP_BF_STAFFED, c->beds[t].staffed) &&
+                 arg_bed(a, f & BP_BF_OCCUPIED, c->beds[t].occupied) &&
+                 arg_bed(a, f & BP_BF_SURGE24, c->beds[t].surge24) &&
+                 arg_bed(a, has_base, has_base ? base->staffed[t] : 0) &&
+                 arg_bed(a, has_base, has_base ? base->surge24[t] : 0);
+        }
+        return ok ? 0 : -1;
     }
-    ARG("5", 1);
-    ARGS(a->keys.epoch);
-    ARGS(a->keys.offset);
-    ARGS(a->keys.stream);
-    ARGS(c->kind == BP_KIND_HOSPITAL ? a->keys.hospitals : a->keys.ambulances);
-    ARGS(a->keys.sources);
-    ARGS(c->kind == BP_KIND_HOSPITAL ? "hospital" : "ambulance");
-    ARGS(c->id);
-    ARGS(c->source);
-    ARGS(seq);
-    ARG(bp_buf_data(&a->patch), a->patch.len);
-    ARGS(base);
-    ARGS(a->epoch_candidate);
-    ARGS(a->maxlen);
-    ARGS(expect);
-    ARGS(now);
-#undef ARG
-#undef ARGS
-    return bp_redis_command_argv(a->redis, on_result, privdata, n, argv, lens) ? -1 : 0;
+    /* ambulance: the event fragment, then the hash fields */
+    const bp_ambulance_state_t *m = &c->amb;
+    unsigned f = c->amb_fields;
+    bp_codec_write_amb_fields(&a->json, c);
+    int pairs = !!(f & BP_AF_STATUS) + 2 * !!(f & BP_AF_POSITION) + !!(f & BP_AF_HEADING) +
+                !!(f & BP_AF_SPEED) + !!(f & BP_AF_DESTINATION) + !!(f & BP_AF_INCIDENT);
+    ok = !a->json.failed && arg(a, a->json.len ? bp_buf_data(&a->json) : "", a->json.len) &&
+         argf(a, "%d", pairs);
+    if (ok && (f & BP_AF_STATUS)) {
+        const char *st = bp_amb_status_name(m->status);
+        ok = arg(a, "status", 6) && arg(a, st, strlen(st));
+    }
+    if (ok && (f & BP_AF_POSITION))
+        ok = arg(a, "lat", 3) && arg_num(a, m->lat, 6) && arg(a, "lon", 3) && arg_num(a, m->lon, 6);
+    if (ok && (f & BP_AF_HEADING)) ok = arg(a, "heading", 7) && arg_num(a, m->heading, 1);
+    if (ok && (f & BP_AF_SPEED)) ok = arg(a, "speed", 5) && arg_num(a, m->speed, 1);
+    if (ok && (f & BP_AF_DESTINATION))
+        ok = arg(a, "dest", 4) && arg(a, m->destination, strlen(m->destination));
+    if (ok && (f & BP_AF_INCIDENT)) ok = arg(a, "inc", 3) && arg(a, m->incident, strlen(m->incident));
+    return ok ? 0 : -1;
 }
 
 bool bp_apply_up(const bp_apply_t *a) {

@@ -9,6 +9,8 @@
 #ifndef BP_APPLY_H
 #define BP_APPLY_H
 
+#include "bp_buf.h"
+#include "bp_keys.h"
 #include "bp_model.h"
 #include "bp_redis.h"
 #include "bp_registry.h"
@@ -35,6 +37,32 @@ typedef struct {
 } bp_apply_result_t;
 
 typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
+
+/* The script's keys and arguments for one change (see io/apply.lua), built
+ * once here for the collector and the benchmark driver alike. Strings point
+ * into the struct: valid until the next build or free. */
+#define BP_APPLY_MAX_ARGS (8 + 11 + BP_BED__COUNT * 6 + 16)
+typedef struct {
+    int argc;
+    const char *argv[BP_APPLY_MAX_ARGS];
+    size_t len[BP_APPLY_MAX_ARGS];
+    char arena[4096]; /* numbers and the entity key */
+    size_t used;
+    bp_buf_t json; /* the ED or the ambulance fields fragment */
+} bp_apply_args_t;
+
+extern const char bp_apply_lua[];
+extern const size_t bp_apply_lua_len;
+
+void bp_apply_args_init(bp_apply_args_t *a);
+void bp_apply_args_free(bp_apply_args_t *a);
+/* sha: EVALSHA with it, or NULL for EVAL with the script text. base: the
+ * registry entry of the hospital (for baselines), NULL for ambulances.
+ * expect_version < 0: no version check. 0, or -1 when something does not fit. */
+int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
+                        const bp_change_t *c, const bp_hospital_info_t *base,
+                        const char *epoch_candidate, int maxlen, int64_t expect_version,
+                        int64_t now_ms);
 
 typedef struct bp_apply bp_apply_t;
 

@@ -90,32 +90,42 @@ static void on_queued(bp_redis_t *redis, redisReply *reply, void *privdata) {
     (void)privdata;
 }
 
-static int apply_hash(bp_reader_t *r, const redisReply *h, bp_kind_t kind) {
-    if (h->type != REDIS_REPLY_ARRAY) return -1;
-    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+/* One entity's HGETALL (empty: it never reported) into the state. */
+static void apply_hash(bp_reader_t *r, const redisReply *h, bp_kind_t kind, const char *id) {
+    enum { MAX_FIELDS = 128 };
+    if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) return;
+    const char *keys[MAX_FIELDS], *vals[MAX_FIELDS];
+    size_t klens[MAX_FIELDS], vlens[MAX_FIELDS], n = 0;
+    for (size_t i = 0; i + 1 < h->elements && n < MAX_FIELDS; i += 2) {
         const redisReply *k = h->element[i], *v = h->element[i + 1];
         if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
-        bp_change_t c;
-        bp_error_t err;
-        if (bp_codec_parse_stored(kind, v->str, v->len, &c, &err)) {
-            r->stats.bad_events++;
-            bp_warn("reader: stored %s %s unreadable: %s", kind == BP_KIND_HOSPITAL ? "hospital" : "ambulance",
-                    k->str, err.message);
-            continue;
-        }
-        snprintf(c.id, sizeof c.id, "%s", k->str);
-        if (bp_state_apply(r->state, &c) < 0)
-            bp_warn("reader: stored entity %s is not in the registry; ignored", k->str);
+        keys[n] = k->str;
+        klens[n] = k->len;
+        vals[n] = v->str;
+        vlens[n] = v->len;
+        n++;
     }
-    return 0;
+    bp_change_t c;
+    bp_error_t err;
+    if (bp_codec_parse_hash(kind, n, keys, klens, vals, vlens, &c, &err)) {
+        r->stats.bad_events++;
+        bp_warn("reader: stored %s %s unreadable: %s",
+                kind == BP_KIND_HOSPITAL ? "hospital" : "ambulance", id, err.message);
+        return;
+    }
+    snprintf(c.id, sizeof c.id, "%s", id);
+    bp_state_apply(r->state, &c);
 }
 
 static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_reader_t *r = privdata;
     (void)redis;
     r->loading = false;
-    /* EXEC: [OK|nil, epoch, offset, hospitals, ambulances, history] */
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6 ||
+    /* EXEC: [OK|nil, epoch, offset, one HGETALL per hospital, one per
+     * ambulance, history] */
+    const bp_registry_t *reg = bp_state_registry(r->state);
+    size_t nh = reg->n_hospitals, nu = reg->n_units;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4 + nh + nu ||
         reply->element[1]->type != REDIS_REPLY_STRING) {
         if (reply) bp_error("reader: snapshot load failed (%s)",
                             reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
@@ -126,8 +136,8 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_state_reset(r->state);
     snprintf(r->epoch, sizeof r->epoch, "%s", el[1]->str);
     r->offset = el[2]->type == REDIS_REPLY_STRING ? strtoull(el[2]->str, NULL, 10) : 0;
-    apply_hash(r, el[3], BP_KIND_HOSPITAL);
-    apply_hash(r, el[4], BP_KIND_AMBULANCE);
+    for (size_t i = 0; i < nh; i++) apply_hash(r, el[3 + i], BP_KIND_HOSPITAL, reg->hospitals[i].id);
+    for (size_t i = 0; i < nu; i++) apply_hash(r, el[3 + nh + i], BP_KIND_AMBULANCE, reg->units[i].id);
     r->loaded = true;
     r->need_reload = false;
     r->stats.reloads++;
@@ -136,7 +146,7 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     if (r->cbs.on_reload) r->cbs.on_reload(r->data, r->epoch, r->offset, r->reload_reason);
     /* history: XREVRANGE is newest first; hand it over oldest first, and only
      * a contiguous run ending at offset */
-    const redisReply *hist = el[5];
+    const redisReply *hist = el[3 + nh + nu];
     if (hist->type == REDIS_REPLY_ARRAY && hist->elements) {
         size_t n = hist->elements, start = n;
         uint64_t expect = r->offset;
@@ -187,8 +197,16 @@ static void load(bp_reader_t *r, const char *reason) {
     rc |= bp_redis_command(r->cmd, on_queued, r, "SET %s %s NX", r->keys.epoch, r->epoch_candidate);
     rc |= bp_redis_command(r->cmd, on_queued, r, "GET %s", r->keys.epoch);
     rc |= bp_redis_command(r->cmd, on_queued, r, "GET %s", r->keys.offset);
-    rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", r->keys.hospitals);
-    rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", r->keys.ambulances);
+    const bp_registry_t *reg = bp_state_registry(r->state);
+    char key[BP_KEY_MAX];
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        bp_keys_entity(&r->keys, BP_KIND_HOSPITAL, reg->hospitals[i].id, key, sizeof key);
+        rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", key);
+    }
+    for (size_t i = 0; i < reg->n_units; i++) {
+        bp_keys_entity(&r->keys, BP_KIND_AMBULANCE, reg->units[i].id, key, sizeof key);
+        rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", key);
+    }
     rc |= bp_redis_command(r->cmd, on_queued, r, "XREVRANGE %s + - COUNT %s", r->keys.stream, count);
     rc |= bp_redis_command(r->cmd, on_loaded, r, "EXEC");
     if (rc) {
@@ -319,7 +337,8 @@ bp_reader_t *bp_reader_create(uv_loop_t *loop, const bp_settings_t *s, bp_state_
         .ping_interval_ms = s->redis_ping_interval_ms,
         .command_timeout_ms = s->redis_connect_timeout_ms * 2,
         .reconnect_max_ms = s->redis_reconnect_max_ms,
-        .max_pending = 1024,
+        /* one snapshot load queues an HGETALL per entity */
+        .max_pending = 1024 + bp_state_registry(state)->n_hospitals + bp_state_registry(state)->n_units,
         .on_up = on_cmd_up,
         .on_down = on_cmd_down,
         .data = r,

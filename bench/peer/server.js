@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 'use strict';
+const path = require('node:path');
 // The benchmark peer (DESIGN §9): what a team would otherwise write for
 // bp-server's live feed in Node.js, with `ws` and `ioredis`, written to be
 // fast: one JSON.stringify per stream batch, one Buffer sent to every client
@@ -82,8 +83,8 @@ const KEYS = {
   epoch: `${opt.prefix}epoch`,
   offset: `${opt.prefix}offset`,
   stream: `${opt.prefix}stream`,
-  hospitals: `${opt.prefix}hospitals`,
-  ambulances: `${opt.prefix}ambulances`,
+  hospital: `${opt.prefix}h:`, // + id: one hash per entity (docs/redis.md)
+  ambulance: `${opt.prefix}a:`,
 };
 const FMS = { available_station: 2, available_radio: 1, dispatched: 3, on_scene: 4, transporting: 7,
   at_hospital: 8, out_of_service: 6 };
@@ -193,26 +194,56 @@ block.on('error', (e) => log('redis block:', e.message));
 let loading = null;
 let wasReady = false;
 
+// The entity ids come from the registry, like bp-server's.
+const REGISTRY = {
+  hospitals: require(path.join(__dirname, '..', '..', 'config', 'hospitals.json')).hospitals.map((h) => h.id),
+  ambulances: require(path.join(__dirname, '..', '..', 'config', 'fleet.json')).ambulances.map((a) => a.id),
+};
+
+// A stored entity hash into the shape of the stream's event data.
+function fromHash(kind, f) {
+  const d = { version: Number(f.v), at: Number(f.at), updated: Number(f.up), source: f.src };
+  if (kind === 'hospital') {
+    const names = { s: 'staffed', o: 'occupied', g: 'surge24' };
+    d.beds = {};
+    for (const k in f) {
+      const m = /^([a-z_]+)\.([sog])$/.exec(k);
+      if (m) (d.beds[m[1]] = d.beds[m[1]] || {})[names[m[2]]] = Number(f[k]);
+    }
+    if (f.ed !== undefined) d.ed = JSON.parse(f.ed);
+  } else {
+    if (f.status !== undefined) d.status = f.status;
+    for (const k of ['lat', 'lon', 'heading', 'speed']) if (f[k] !== undefined) d[k] = Number(f[k]);
+    if (f.dest !== undefined) d.destination = f.dest;
+    if (f.inc !== undefined) d.incident = f.inc;
+  }
+  return d;
+}
+
 // One atomic read of everything (docs/redis.md "Reading").
 async function load(reason) {
   if (loading) return loading;
   loading = (async () => {
     const candidate = crypto.randomBytes(16).toString('hex');
-    const r = await cmd.multi()
-      .set(KEYS.epoch, candidate, 'NX')
-      .get(KEYS.epoch)
-      .get(KEYS.offset)
-      .hgetall(KEYS.hospitals)
-      .hgetall(KEYS.ambulances)
-      .exec();
+    const m = cmd.multi().set(KEYS.epoch, candidate, 'NX').get(KEYS.epoch).get(KEYS.offset);
+    for (const id of REGISTRY.hospitals) m.hgetall(KEYS.hospital + id);
+    for (const id of REGISTRY.ambulances) m.hgetall(KEYS.ambulance + id);
+    const r = await m.exec();
     for (const [err] of r) if (err) throw err;
     const oldEpoch = st.epoch;
     st.epoch = r[1][1];
     st.offset = Number(r[2][1] || 0);
     st.hospitals.clear();
     st.ambulances.clear();
-    for (const [id, json] of Object.entries(r[3][1])) applyStored('hospital', id, JSON.parse(json));
-    for (const [id, json] of Object.entries(r[4][1])) applyStored('ambulance', id, JSON.parse(json));
+    const nh = REGISTRY.hospitals.length;
+    REGISTRY.hospitals.forEach((id, i) => {
+      const f = r[3 + i][1];
+      if (f && f.v !== undefined) applyStored('hospital', id, fromHash('hospital', f));
+    });
+    REGISTRY.ambulances.forEach((id, i) => {
+      const f = r[3 + nh + i][1];
+      if (f && f.v !== undefined) applyStored('ambulance', id, fromHash('ambulance', f));
+    });
     st.ring = [];
     st.snapshot = null;
     st.ready = true;

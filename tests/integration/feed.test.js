@@ -20,8 +20,8 @@ const ERROR_CODES = new Set([
 // Everything a rejected line could have touched.
 function fingerprint(stack) {
   return {
-    hospital: stack.redis('HGET', 'bp:hospitals', 'bach-mai'),
-    ambulance: stack.redis('HGET', 'bp:ambulances', '115-HK-03'),
+    hospital: stack.stored('hospital', 'bach-mai'),
+    ambulance: stack.stored('ambulance', '115-HK-03'),
     xlen: stack.redis('XLEN', 'bp:stream'),
     offset: stack.redis('GET', 'bp:offset'),
     sources: stack.redis('HGETALL', 'bp:sources'),
@@ -121,7 +121,7 @@ describe('feed replies', () => {
   test('occupied greater than staffed (overcrowding) is accepted and stored as sent', stack.guard(async () => {
     const r = await feed.send(bedsMsg({ seq: nextSeq(), hospital: 'thanh-nhan', beds: { icu_adult: { staffed: 10, occupied: 15 } } }));
     assert.equal(r.ok, true, JSON.stringify(r));
-    const h = JSON.parse(stack.redis('HGET', 'bp:hospitals', 'thanh-nhan'));
+    const h = stack.stored('hospital', 'thanh-nhan');
     assert.equal(h.beds.icu_adult.staffed, 10);
     assert.equal(h.beds.icu_adult.occupied, 15);
   }));
@@ -232,7 +232,7 @@ describe('feed replies', () => {
     // the same time as the stored report is not older: accepted
     const r3 = await feed.send(bedsMsg({ source: 'ooo', seq: 2, at: new Date(t0).toISOString(), beds: { pediatrics: { occupied: 12 } } }));
     assert.equal(r3.ok, true, JSON.stringify(r3));
-    assert.equal(JSON.parse(stack.redis('HGET', 'bp:hospitals', 'bach-mai')).beds.pediatrics.occupied, 12);
+    assert.equal(stack.stored('hospital', 'bach-mai').beds.pediatrics.occupied, 12);
   }));
 
   test('2,000 lines in one write: one reply per line, in order', stack.guard(async () => {
@@ -279,7 +279,7 @@ describe('feed replies', () => {
       });
       assert.equal(Number(stack.redis('XLEN', 'bp:stream')), xlen + 1500);
       for (const [h, v] of last) {
-        assert.equal(JSON.parse(stack.redis('HGET', 'bp:hospitals', h)).beds.medical_surgical.occupied, v, h);
+        assert.equal(stack.stored('hospital', h).beds.medical_surgical.occupied, v, h);
       }
       // nothing more arrives: the next line's reply is the next one
       const r = await c.send(bedsMsg({ source: 'batch', seq: 2001 }));
@@ -296,7 +296,7 @@ describe('feed replies', () => {
     const r1 = await feed.send(bedsMsg({ source: 'dup-src', seq: 10, beds: { obstetrics: { occupied: 5 } } }));
     assert.equal(r1.ok, true);
     const before = fingerprint(stack);
-    const version = JSON.parse(before.hospital).version;
+    const version = before.hospital.version;
     const again = await feed.send(bedsMsg({ source: 'dup-src', seq: 10, beds: { obstetrics: { occupied: 5 } } }));
     assert.deepEqual(again, { ok: true, seq: 10, offset: r1.offset, duplicate: true });
     // a lower seq with other figures: a duplicate too, its figures are not applied
@@ -309,7 +309,7 @@ describe('feed replies', () => {
     assert.deepEqual(r4, { ok: true, seq: 10, offset: r1.offset, duplicate: true });
     const after = fingerprint(stack);
     assert.deepEqual(after, before);
-    const h = JSON.parse(after.hospital);
+    const h = after.hospital;
     assert.equal(h.version, version);
     assert.equal(h.beds.obstetrics.occupied, 5);
     // the next seq applies, and later duplicates point at it
@@ -317,7 +317,7 @@ describe('feed replies', () => {
     assert.equal(r5.ok, true);
     assert.equal(r5.offset, Number(before.xlen) + 1);
     assert.deepEqual(await feed.send(bedsMsg({ source: 'dup-src', seq: 11 })), { ok: true, seq: 11, offset: r5.offset, duplicate: true });
-    assert.equal(JSON.parse(stack.redis('HGET', 'bp:hospitals', 'bach-mai')).version, version + 1);
+    assert.equal(stack.stored('hospital', 'bach-mai').version, version + 1);
   }));
 
   test('a line longer than 64 KiB gets line_too_long and the connection goes on', stack.guard(async () => {
@@ -578,7 +578,7 @@ describe('Redis state after accepted lines', () => {
     assert.equal(acked.length, 7);
     acked.forEach(({ r }, i) => assert.equal(r.offset, i + 1));
 
-    const h = JSON.parse(stack.redis('HGET', 'bp:hospitals', 'bach-mai'));
+    const h = stack.stored('hospital', 'bach-mai');
     assert.equal(h.version, 5, 'version counts the accepted changes to bach-mai');
     assert.equal(h.at, t0 + 7000);
     assert.equal(h.source, 'his-2');
@@ -587,13 +587,19 @@ describe('Redis state after accepted lines', () => {
     assert.deepEqual(h.beds.emergency, { staffed: base.emergency.staffed, occupied: 100, surge24: base.emergency.surge24 });
     assert.deepEqual(h.beds.medical_surgical, { staffed: 1200, occupied: 1100, surge24: base.medical_surgical.surge24 });
     assert.deepEqual(h.beds.burn, { staffed: 4, occupied: 6 }, 'a bed type outside the registry baseline is added');
+    // Redis holds only the bed types reported; the others are the registry
+    // baseline, which the server shows as it is
+    assert.deepEqual(Object.keys(h.beds).sort(), ['burn', 'emergency', 'icu_adult', 'medical_surgical']);
+    await waitFor(async () => (await stack.get('/api/v1/hospitals/bach-mai')).json.version === 5, { what: 'the server to follow' });
+    const rest = (await stack.get('/api/v1/hospitals/bach-mai')).json;
     for (const t of ['icu_pediatric', 'pediatrics', 'isolation', 'operating_room']) {
-      assert.deepEqual(h.beds[t], { staffed: base[t].staffed, surge24: base[t].surge24 }, `${t} keeps the registry baseline`);
+      assert.deepEqual(rest.beds[t], { staffed: base[t].staffed, occupied: null, surge24: base[t].surge24, available: null, overflow: null },
+        `${t} keeps the registry baseline`);
     }
-    assert.deepEqual(Object.keys(h.beds).sort(), [...Object.keys(base), 'burn'].sort());
+    assert.equal(rest.beds.icu_adult.occupied, 70);
     assert.deepEqual(h.ed, { status: 'diversion', reason: 'không còn giường ICU', until: Date.parse(until), waiting: 12 });
 
-    const a = JSON.parse(stack.redis('HGET', 'bp:ambulances', '115-HK-03'));
+    const a = stack.stored('ambulance', '115-HK-03');
     assert.equal(a.version, 2);
     assert.equal(a.status, 'at_hospital');
     assert.equal(a.lat, 21.0285);

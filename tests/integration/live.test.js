@@ -204,8 +204,8 @@ describe('live feed', () => {
     assert.equal(rest.headers['x-bedpulse-epoch'], live.epoch);
     for (const h of rest.json) {
       assert.deepEqual(hospitalView(live.hospitals.get(h.id)), hospitalView(h), h.id);
-      const stored = stack.redis('HGET', 'bp:hospitals', h.id);
-      assert.equal(stored ? JSON.parse(stored).version : 0, h.version, `${h.id}: version in Redis`);
+      const stored = stack.stored('hospital', h.id);
+      assert.equal(stored ? stored.version : 0, h.version, `${h.id}: version in Redis`);
     }
     const ambulances = (await stack.get('/api/v1/ambulances')).json;
     for (const a of ambulances) assert.deepEqual(live.ambulances.get(a.id), a, a.id);

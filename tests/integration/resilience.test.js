@@ -130,7 +130,7 @@ describe('Redis outage while lines flow', () => {
     const lastValue = new Map();
     for (const { line } of sent) lastValue.set(line.hospital, line.seq);
     for (const [h, v] of lastValue) {
-      assert.equal(JSON.parse(stack.redis('HGET', 'bp:hospitals', h)).beds.medical_surgical.occupied, v, h);
+      assert.equal(stack.stored('hospital', h).beds.medical_surgical.occupied, v, h);
     }
     // The live client stayed connected and ends with the latest values.
     await live.waitFor((c) => c.offset === last, { ...WAIT, what: 'the live client to catch up' });

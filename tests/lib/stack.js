@@ -543,6 +543,34 @@ class Stack {
     };
   }
 
+  // An entity as the apply script stores it (hash bp:h:<id> / bp:a:<id>),
+  // in the shape of the stream's event data; null when it never reported.
+  stored(kind, id) {
+    const out = execFileSync('redis-cli', ['-p', String(this.redisPort), '--raw', 'HGETALL',
+      `${this.prefix}${kind === 'hospital' ? 'h' : 'a'}:${id}`], { encoding: 'utf8' });
+    if (out.trim() === '') return null;
+    const lines = out.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const f = {};
+    for (let i = 0; i + 1 < lines.length; i += 2) f[lines[i]] = lines[i + 1];
+    const e = { version: Number(f.v), at: Number(f.at), updated: Number(f.up), source: f.src };
+    if (kind === 'hospital') {
+      const names = { s: 'staffed', o: 'occupied', g: 'surge24' };
+      e.beds = {};
+      for (const [k, v] of Object.entries(f)) {
+        const m = /^([a-z_]+)\.([sog])$/.exec(k);
+        if (m) (e.beds[m[1]] = e.beds[m[1]] || {})[names[m[2]]] = Number(v);
+      }
+      if (f.ed !== undefined) e.ed = JSON.parse(f.ed);
+    } else {
+      if (f.status !== undefined) e.status = f.status;
+      for (const k of ['lat', 'lon', 'heading', 'speed']) if (f[k] !== undefined) e[k] = Number(f[k]);
+      if (f.dest !== undefined) e.destination = f.dest;
+      if (f.inc !== undefined) e.incident = f.inc;
+    }
+    return e;
+  }
+
   redis(...args) {
     return redisCli(this.redisPort, ...args);
   }

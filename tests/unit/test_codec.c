@@ -837,47 +837,76 @@ static void test_parse_stored_lenient(void **state) {
     assert_string_equal(err.code, "wrong_type");
 }
 
-static void test_bases(void **state) {
+static int parse_hash(bp_kind_t kind, const char *const *kv, size_t pairs, bp_change_t *c,
+                      bp_error_t *err) {
+    const char *keys[32], *vals[32];
+    size_t klens[32], vlens[32];
+    for (size_t i = 0; i < pairs; i++) {
+        keys[i] = kv[2 * i];
+        vals[i] = kv[2 * i + 1];
+        klens[i] = strlen(keys[i]);
+        vlens[i] = strlen(vals[i]);
+    }
+    memset(err, 0, sizeof *err);
+    return bp_codec_parse_hash(kind, pairs, keys, klens, vals, vlens, c, err);
+}
+
+/* The Redis hash the apply script keeps per entity, read back. */
+static void test_hashes(void **state) {
     (void)state;
-    int i = bp_registry_hospital(&reg, "bach-mai", 8);
-    assert_true(i >= 0);
-    const bp_hospital_info_t *h = &reg.hospitals[i];
-    bp_buf_t b;
-    bp_buf_init(&b, 0, 1 << 16);
-    bp_codec_write_hospital_base(&b, h);
-    cJSON *root = tu_parse_buf(&b);
-    assert_int_equal(tu_num(root, "version"), 0);
-    assert_int_equal(tu_num(root, "beds.icu_adult.staffed"), 75);
-    assert_null(tu_get(root, "beds.icu_adult.occupied"));
-    assert_null(tu_get(root, "beds.burn"));
-    assert_string_equal(tu_str(root, "ed.status"), "normal");
-    cJSON_Delete(root);
     bp_change_t c;
     bp_error_t err;
-    assert_int_equal(bp_codec_parse_stored(BP_KIND_HOSPITAL, bp_buf_data(&b), b.len, &c, &err), 0);
-    assert_int_equal(c.version, 0);
-    assert_int_equal(c.at_ms, 0);
-    for (int t = 0; t < BP_BED__COUNT; t++) {
-        if (h->beds_mask & (1u << t)) {
-            assert_int_equal(c.bed_fields[t], BP_BF_STAFFED | BP_BF_SURGE24);
-            assert_int_equal(c.beds[t].staffed, h->staffed[t]);
-            assert_int_equal(c.beds[t].surge24, h->surge24[t]);
-        } else {
-            assert_int_equal(c.bed_fields[t], 0);
-        }
-    }
+    const char *h[] = {"v", "7", "at", "1795457182000", "up", "1795457182012", "src", "his-bach-mai",
+                       "icu_adult.s", "60", "icu_adult.o", "63", "icu_adult.g", "8",
+                       "burn.o", "4", "nonsense.o", "5", "icu_adult.x", "1", "future", "field",
+                       "ed", "{\"status\":\"diversion\",\"reason\":\"no ICU\",\"until\":1795460000000}"};
+    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, h, sizeof h / sizeof *h / 2, &c, &err), 0);
+    assert_int_equal(c.version, 7);
+    assert_int_equal(c.at_ms, 1795457182000);
+    assert_int_equal(c.updated_ms, 1795457182012);
+    assert_string_equal(c.source, "his-bach-mai");
+    assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], BP_BF_STAFFED | BP_BF_OCCUPIED | BP_BF_SURGE24);
+    assert_int_equal(c.beds[BP_BED_ICU_ADULT].occupied, 63);
+    assert_int_equal(c.bed_fields[BP_BED_BURN], BP_BF_OCCUPIED);
+    assert_int_equal(c.beds[BP_BED_BURN].staffed, -1);
+    assert_int_equal(c.bed_fields[BP_BED_EMERGENCY], 0);
     assert_true(c.has_ed);
-    assert_int_equal(c.ed.status, BP_ED_NORMAL);
+    assert_int_equal(c.ed.status, BP_ED_DIVERSION);
+    assert_string_equal(c.ed.reason, "no ICU");
+    assert_int_equal(c.ed.until_ms, 1795460000000);
+    /* applied over the registry baseline, it keeps the types not stored */
+    int i = bp_registry_hospital(&reg, "bach-mai", 8);
+    bp_hospital_state_t st;
+    bp_registry_base_state(&reg.hospitals[i], &st);
+    snprintf(c.id, sizeof c.id, "bach-mai");
+    bp_hospital_apply(&st, &c);
+    assert_int_equal(st.version, 7);
+    assert_int_equal(st.beds[BP_BED_EMERGENCY].staffed, reg.hospitals[i].staffed[BP_BED_EMERGENCY]);
+    assert_int_equal(st.beds[BP_BED_ICU_ADULT].occupied, 63);
 
-    bp_buf_reset(&b);
-    bp_codec_write_ambulance_base(&b);
-    root = tu_parse_buf(&b);
-    cJSON_Delete(root);
-    assert_int_equal(bp_codec_parse_stored(BP_KIND_AMBULANCE, bp_buf_data(&b), b.len, &c, &err), 0);
-    assert_int_equal(c.version, 0);
-    assert_int_equal(c.amb_fields, BP_AF_STATUS);
-    assert_int_equal(c.amb.status, BP_AMB_AVAILABLE_STATION);
-    bp_buf_free(&b);
+    /* out-of-range and malformed numbers are ignored, not trusted */
+    const char *bad[] = {"v", "2", "icu_adult.o", "-1", "icu_adult.s", "abc", "icu_adult.g", "100001"};
+    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, bad, 4, &c, &err), 0);
+    assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], 0);
+    /* no version: not an entity we wrote */
+    const char *nov[] = {"at", "1"};
+    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, nov, 1, &c, &err), -1);
+    assert_string_equal(err.field, "v");
+    const char *badv[] = {"v", "x"};
+    assert_int_equal(parse_hash(BP_KIND_AMBULANCE, badv, 1, &c, &err), -1);
+
+    const char *a[] = {"v", "3", "at", "1795457182000", "src", "avl-115", "status", "transporting",
+                       "lat", "21.0285", "lon", "105.8542", "heading", "135.5", "speed", "42",
+                       "dest", "viet-duc", "inc", ""};
+    assert_int_equal(parse_hash(BP_KIND_AMBULANCE, a, sizeof a / sizeof *a / 2, &c, &err), 0);
+    assert_int_equal(c.amb_fields, BP_AF_STATUS | BP_AF_POSITION | BP_AF_HEADING | BP_AF_SPEED |
+                                       BP_AF_DESTINATION | BP_AF_INCIDENT);
+    assert_int_equal(c.amb.status, BP_AMB_TRANSPORTING);
+    assert_true(c.amb.has_position);
+    assert_float_equal(c.amb.lon, 105.8542, 1e-9);
+    assert_float_equal(c.amb.heading, 135.5, 1e-9);
+    assert_string_equal(c.amb.destination, "viet-duc");
+    assert_string_equal(c.amb.incident, "");
 }
 
 /* -- hello ---------------------------------------------------------------- */
@@ -968,7 +997,7 @@ int main(void) {
         cmocka_unit_test(test_round_trip_hospital_minimal),
         cmocka_unit_test(test_round_trip_ambulance),
         cmocka_unit_test(test_parse_stored_lenient),
-        cmocka_unit_test(test_bases),
+        cmocka_unit_test(test_hashes),
         cmocka_unit_test(test_hello),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
