@@ -44,7 +44,8 @@ typedef struct conn {
     size_t awaiting;
     size_t unsent;        /* reply bytes handed to libuv, not yet written */
     int64_t last_active_ms;
-    bool reading, drained, eof, closed, paused;
+    bool reading, drained, eof, closed, paused, dirty;
+    struct conn *dirty_next; /* answered by Redis since the last flush */
     char peer[64];
 } conn_t;
 
@@ -52,6 +53,8 @@ struct bp_feed_server {
     uv_loop_t *loop;
     uv_tcp_t listener;
     uv_timer_t sweep;
+    uv_check_t flush; /* once per loop turn: write what Redis answered */
+    conn_t *dirty;
     const bp_settings_t *s;
     const bp_registry_t *reg;
     bp_apply_t *apply;
@@ -355,7 +358,7 @@ static void conn_close(conn_t *c) {
 /* Frees a connection once its handle is released and no Redis reply or
  * write still refers to it. */
 static void maybe_free(conn_t *c) {
-    if (!c->closed || c->tcp.data || c->awaiting || c->unsent) return;
+    if (!c->closed || c->tcp.data || c->awaiting || c->unsent || c->dirty) return;
     for (uint64_t i = c->head; i < c->tail; i++) free(slot_at(c, i)->text);
     bp_lines_free(&c->lines);
     free(c->slots);
@@ -419,8 +422,33 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
                     "storage (Redis) refused the change; resend this line later with the same seq");
         break;
     }
-    if (!c->closed) process(c);
-    maybe_free(c);
+    /* Redis answers in bursts (a read brings many replies): write them all
+     * with one write per connection at the end of this loop turn instead of
+     * one write per reply line. */
+    if (fs->closing) { /* the flush handle is gone: finish here */
+        if (!c->closed) process(c);
+        maybe_free(c);
+        return;
+    }
+    if (!c->dirty) {
+        c->dirty = true;
+        c->dirty_next = fs->dirty;
+        fs->dirty = c;
+    }
+}
+
+static void on_flush(uv_check_t *h) {
+    bp_feed_server_t *fs = h->data;
+    conn_t *c = fs->dirty;
+    fs->dirty = NULL;
+    while (c) {
+        conn_t *next = c->dirty_next;
+        c->dirty = false;
+        c->dirty_next = NULL;
+        if (!c->closed) process(c);
+        maybe_free(c);
+        c = next;
+    }
     resume_paused(fs);
 }
 
@@ -567,6 +595,9 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
     uv_timer_init(loop, &fs->sweep);
     fs->sweep.data = fs;
     uv_timer_start(&fs->sweep, on_sweep, 1000, 1000);
+    uv_check_init(loop, &fs->flush);
+    fs->flush.data = fs;
+    uv_check_start(&fs->flush, on_flush);
     return fs;
 }
 
@@ -595,8 +626,10 @@ void bp_feed_server_close(bp_feed_server_t *fs, void (*on_closed)(void *), void 
     fs->closing = true;
     fs->on_closed = on_closed;
     fs->closed_data = data;
-    fs->parts_open = 3;
+    fs->parts_open = 4;
     uv_close((uv_handle_t *)&fs->listener, on_part_closed);
+    uv_check_stop(&fs->flush);
+    uv_close((uv_handle_t *)&fs->flush, on_part_closed);
     uv_timer_stop(&fs->sweep);
     uv_close((uv_handle_t *)&fs->sweep, on_part_closed);
     while (fs->conns) conn_close(fs->conns);

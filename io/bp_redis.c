@@ -10,7 +10,6 @@
 #include "bp_log.h"
 #include "bp_time.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +48,80 @@ struct bp_redis {
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 static void start_connect(bp_redis_t *r);
+
+/* -- hiredis on libuv ------------------------------------------------------
+ * Our own event adapter instead of hiredis 0.14's adapters/libuv.h, which
+ * (1) ignores poll errors, so a dead peer goes unnoticed, and (2) calls
+ * uv_poll_start() for every command queued, which libuv turns into an
+ * epoll_ctl DEL and ADD each time. Here the poll is only touched when the
+ * set of events actually changes, and an error is handed to hiredis (a read
+ * then fails and the context disconnects). */
+
+typedef struct {
+    redisAsyncContext *ac; /* NULL once hiredis let go */
+    uv_poll_t poll;
+    int events;
+} uv_events_t;
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+    uv_events_t *e = h->data;
+    if (status < 0) events = UV_READABLE; /* let the read find the error */
+    if (e->ac && (events & UV_READABLE)) redisAsyncHandleRead(e->ac);
+    if (e->ac && (events & UV_WRITABLE)) redisAsyncHandleWrite(e->ac);
+}
+
+static void set_events(uv_events_t *e, int events) {
+    if (events == e->events) return;
+    e->events = events;
+    if (events) uv_poll_start(&e->poll, events, on_poll);
+    else uv_poll_stop(&e->poll);
+}
+
+static void ev_add_read(void *p) {
+    uv_events_t *e = p;
+    set_events(e, e->events | UV_READABLE);
+}
+static void ev_del_read(void *p) {
+    uv_events_t *e = p;
+    set_events(e, e->events & ~UV_READABLE);
+}
+static void ev_add_write(void *p) {
+    uv_events_t *e = p;
+    set_events(e, e->events | UV_WRITABLE);
+}
+static void ev_del_write(void *p) {
+    uv_events_t *e = p;
+    set_events(e, e->events & ~UV_WRITABLE);
+}
+
+static void ev_closed(uv_handle_t *h) {
+    free(h->data);
+}
+
+static void ev_cleanup(void *p) {
+    uv_events_t *e = p;
+    e->ac = NULL;
+    uv_close((uv_handle_t *)&e->poll, ev_closed);
+}
+
+static int attach(redisAsyncContext *ac, uv_loop_t *loop) {
+    if (ac->ev.data) return -1;
+    uv_events_t *e = calloc(1, sizeof *e);
+    if (!e) return -1;
+    if (uv_poll_init(loop, &e->poll, ac->c.fd) != 0) {
+        free(e);
+        return -1;
+    }
+    e->ac = ac;
+    e->poll.data = e;
+    ac->ev.data = e;
+    ac->ev.addRead = ev_add_read;
+    ac->ev.delRead = ev_del_read;
+    ac->ev.addWrite = ev_add_write;
+    ac->ev.delWrite = ev_del_write;
+    ac->ev.cleanup = ev_cleanup;
+    return 0;
+}
 
 static char *dup_or_empty(const char *s) {
     return strdup(s ? s : "");
@@ -194,7 +267,7 @@ static void start_connect(bp_redis_t *r) {
         return;
     }
     ac->data = r;
-    if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
+    if (attach(ac, r->loop) != 0) {
         redisAsyncFree(ac);
         schedule_reconnect(r);
         return;
