@@ -272,3 +272,32 @@ describe('several servers on one Redis', () => {
     assert.deepEqual(moved.events.map((e) => e.data), frames(b).slice(-120).map((e) => e.data));
   }));
 });
+
+describe('permessage-deflate (server.deflate = 1)', () => {
+  const stack = new Stack({ env: { BP_SERVER_DEFLATE: '1' } });
+  const clients = [];
+  before(stack.guard(() => stack.start()));
+  after(async () => {
+    for (const c of clients) c.close();
+    await stack.stop({ keep: true });
+    assert.deepEqual(stack.problems(), []);
+    await stack.stop();
+  });
+
+  test('a client that offers deflate gets it and the same events; one that does not still works', stack.guard(async () => {
+    const url = `ws://127.0.0.1:${stack.serverPort}/ws`;
+    const zipped = new LiveClient(url, { perMessageDeflate: true });
+    const plain = new LiveClient(url, { perMessageDeflate: false });
+    clients.push(zipped, plain);
+    await Promise.all([zipped.connect(), plain.connect()]);
+    assert.match(zipped.ws.extensions, /permessage-deflate/);
+    assert.equal(plain.ws.extensions, '');
+    await Promise.all([zipped, plain].map((c) => c.waitFor((x) => x.snapshot, WAIT)));
+    const feed = await stack.feed();
+    const r = await feed.send(bedsMsg({ source: 'zip', seq: 1, beds: { icu_adult: { occupied: 33 } } }));
+    for (const c of [zipped, plain]) await c.waitFor((x) => x.offset === r.offset, WAIT);
+    assert.deepEqual(zipped.events, plain.events);
+    assert.equal(zipped.hospitals.get('bach-mai').beds.icu_adult.occupied, 33);
+    feed.destroy();
+  }));
+});
