@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { T_INT, T_STR, T_PCT, T_HOST, T_PREFIX, T_SECRET } type_t;
+typedef enum { T_INT, T_STR, T_PCT, T_HOST, T_PREFIX, T_SECRET, T_TILE } type_t;
 
 typedef struct {
     const char *key;
@@ -68,6 +68,12 @@ static const setting_t table[] = {
       "an integer from 1 to 3600"),
     S("server.hello_timeout_s", T_INT, server_hello_timeout_s, 1, 600, "an integer from 1 to 600"),
     S("server.tick_interval_s", T_INT, server_tick_interval_s, 1, 600, "an integer from 1 to 600"),
+    S("web.tile_url", T_TILE, web_tile_url, 0, 255,
+      "empty (no map tiles) or an http(s) URL template with {z}, {x} and {y}"),
+    S("web.tile_attribution", T_STR, web_tile_attribution, 0, 255, "at most 255 characters"),
+    S("web.leaflet_root", T_STR, web_leaflet_root, 1, 255, "a directory path (Leaflet's dist files)"),
+    S("history.interval_s", T_INT, history_interval_s, 10, 3600, "an integer from 10 to 3600"),
+    S("history.retention_h", T_INT, history_retention_h, 1, 720, "an integer from 1 to 720"),
     S("config.hospitals", T_STR, config_hospitals, 1, 255, "a file path"),
     S("config.fleet", T_STR, config_fleet, 1, 255, "a file path"),
     S("pressure.level2_pct", T_PCT, pressure.level2_pct, 1, 1000, "a number from 1 to 1000"),
@@ -109,6 +115,9 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->server_slow_client_timeout_s = 30;
     s->server_hello_timeout_s = 10;
     s->server_tick_interval_s = 10;
+    strcpy(s->web_leaflet_root, "/usr/share/javascript/leaflet");
+    s->history_interval_s = 300;
+    s->history_retention_h = 48;
     strcpy(s->config_hospitals, "config/hospitals.json");
     strcpy(s->config_fleet, "config/fleet.json");
     s->pressure = bp_pressure_default;
@@ -133,6 +142,13 @@ static int str_ok(const setting_t *t, const char *v) {
                                      (c >= '0' && c <= '9') || c == ':' || c == '_' || c == '.' ||
                                      c == '-'))
             return 0;
+    }
+    if (t->type == T_TILE && n > 0) {
+        /* http(s)://host/...{z}...{x}...{y}..., nothing that could break out
+         * of a header or a CSP source list */
+        if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) return 0;
+        if (!strstr(v, "{z}") || !strstr(v, "{x}") || !strstr(v, "{y}")) return 0;
+        if (strpbrk(v, " ;,'\"\\")) return 0;
     }
     return 1;
 }

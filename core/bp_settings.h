@@ -55,6 +55,13 @@ typedef struct {
     int server_slow_client_timeout_s;
     int server_hello_timeout_s;
     int server_tick_interval_s;
+    /* browser views */
+    char web_tile_url[BP_SETTING_STR_MAX];
+    char web_tile_attribution[BP_SETTING_STR_MAX];
+    char web_leaflet_root[BP_SETTING_STR_MAX];
+    /* trend history */
+    int history_interval_s;
+    int history_retention_h;
     /* registry files */
     char config_hospitals[BP_SETTING_STR_MAX];
     char config_fleet[BP_SETTING_STR_MAX];

@@ -98,7 +98,16 @@ void bp_http_route(bp_app_t *app, const char *method, const char *path, bp_http_
         error_body(r, 503, "not_ready", "the server has not loaded the current state yet");
         return;
     }
-    if (strcmp(path, "/api/v1/hospitals") == 0) {
+    if (strcmp(path, "/api/v1/config") == 0) {
+        const bp_settings_t *st = &app->cfg.settings;
+        bp_buf_puts(&r->body, "{\"tile_url\":");
+        bp_json_cstr(&r->body, st->web_tile_url);
+        bp_buf_puts(&r->body, ",\"tile_attribution\":");
+        bp_json_cstr(&r->body, st->web_tile_attribution);
+        bp_buf_printf(&r->body, ",\"tick_interval_s\":%d,\"history_interval_s\":%d,"
+                                "\"history_retention_h\":%d}",
+                      st->server_tick_interval_s, st->history_interval_s, st->history_retention_h);
+    } else if (strcmp(path, "/api/v1/hospitals") == 0) {
         bp_state_write_hospitals(&r->body, app->state, now);
     } else if (starts(path, "/api/v1/hospitals/")) {
         const char *id = path + strlen("/api/v1/hospitals/");

@@ -41,28 +41,83 @@ static const struct lws_extension extensions[] = {
     {NULL, NULL, NULL},
 };
 
-static struct lws_http_mount mounts[5];
+#define N_MOUNTS 8
+static struct lws_http_mount mounts[N_MOUNTS];
 
-static void setup_mounts(const char *web_root) {
-    static const char *const callback_paths[] = {"/api", "/healthz", "/readyz", "/metrics"};
-    memset(mounts, 0, sizeof mounts);
-    for (int i = 0; i < 4; i++) {
-        mounts[i].mount_next = &mounts[i + 1];
-        mounts[i].mountpoint = callback_paths[i];
-        mounts[i].mountpoint_len = (unsigned char)strlen(callback_paths[i]);
-        mounts[i].origin = "http";
-        mounts[i].origin_protocol = LWSMPRO_CALLBACK;
-    }
-    struct lws_http_mount *m = &mounts[4];
-    m->mountpoint = "/";
-    m->mountpoint_len = 1;
-    m->origin = web_root;
-    m->def = "index.html";
+static void file_mount(struct lws_http_mount *m, const char *point, const char *origin,
+                       const char *def) {
+    m->mountpoint = point;
+    m->mountpoint_len = (unsigned char)strlen(point);
+    m->origin = origin;
+    m->def = def;
     m->origin_protocol = LWSMPRO_FILE;
     m->extra_mimetypes = &mime_woff2;
     m->cache_max_age = 0;
     m->cache_reusable = 0;
     m->cache_revalidate = 1;
+}
+
+/* Callback mounts for the API and probes; file mounts for the views (each
+ * view a page of web/), Leaflet from Debian's libjs-leaflet, and web/ at /.
+ * Longest prefix wins, so order does not matter to lws. */
+static void setup_mounts(const char *web_root, const char *leaflet_root) {
+    static const char *const callback_paths[] = {"/api", "/healthz", "/readyz", "/metrics"};
+    memset(mounts, 0, sizeof mounts);
+    int n = 0;
+    for (int i = 0; i < 4; i++, n++) {
+        mounts[n].mountpoint = callback_paths[i];
+        mounts[n].mountpoint_len = (unsigned char)strlen(callback_paths[i]);
+        mounts[n].origin = "http";
+        mounts[n].origin_protocol = LWSMPRO_CALLBACK;
+    }
+    file_mount(&mounts[n++], "/wall", web_root, "wall.html");
+    file_mount(&mounts[n++], "/manage", web_root, "manage.html");
+    if (leaflet_root) file_mount(&mounts[n++], "/vendor/leaflet", leaflet_root, "leaflet.js");
+    file_mount(&mounts[n++], "/", web_root, "index.html");
+    for (int i = 0; i + 1 < n; i++) mounts[i].mount_next = &mounts[i + 1];
+}
+
+/* Security headers on every response (ours, not lws' fixed best-practice
+ * set, so the CSP can admit the configured map tile server). */
+static char csp[1024];
+static struct lws_protocol_vhost_options headers[] = {
+    {&headers[1], NULL, "content-security-policy:", csp},
+    {&headers[2], NULL, "x-content-type-options:", "nosniff"},
+    {&headers[3], NULL, "x-frame-options:", "DENY"},
+    {&headers[4], NULL, "referrer-policy:", "no-referrer"},
+    {&headers[5], NULL, "cross-origin-opener-policy:", "same-origin"},
+    {NULL, NULL, "permissions-policy:", "geolocation=(), camera=(), microphone=(), payment=()"},
+};
+
+/* The origin of a tile URL template, {s} (subdomain) as a CSP wildcard:
+ * https://{s}.tile.example.org/{z}/{x}/{y}.png gives https://STAR.tile.example.org (STAR = an asterisk) */
+static void tile_origin(const char *url, char *out, size_t len) {
+    out[0] = '\0';
+    const char *host = strstr(url, "://");
+    if (!host) return;
+    host += 3;
+    const char *end = strchr(host, '/');
+    size_t n = end ? (size_t)(end - url) : strlen(url);
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 2 < len; i++) {
+        if (strncmp(url + i, "{s}", 3) == 0) {
+            out[o++] = '*';
+            i += 2;
+        } else {
+            out[o++] = url[i];
+        }
+    }
+    out[o] = '\0';
+}
+
+static void setup_headers(const bp_settings_t *s) {
+    char origin[300];
+    tile_origin(s->web_tile_url, origin, sizeof origin);
+    snprintf(csp, sizeof csp,
+             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:%s%s; "
+             "connect-src 'self'; font-src 'self'; manifest-src 'self'; media-src 'self'; "
+             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+             origin[0] ? " " : "", origin);
 }
 
 static void on_reader_closed(void *data) {
@@ -145,7 +200,13 @@ int main(int argc, char **argv) {
      * and coalesced frame would be copied once per client. */
     protocols[0].tx_packet_size = 64 * 1024;
     protocols[1].tx_packet_size = (size_t)s->server_max_frame_bytes + 64 * 1024;
-    setup_mounts(web_root);
+    static char leaflet_root[PATH_MAX];
+    bool leaflet = realpath(s->web_leaflet_root, leaflet_root) != NULL;
+    if (!leaflet)
+        bp_warn("web.leaflet_root %s not found (install libjs-leaflet): the map view has no map",
+                s->web_leaflet_root);
+    setup_mounts(web_root, leaflet ? leaflet_root : NULL);
+    setup_headers(s);
 
     /* twice the clients: in a reconnect storm the old connections are still
      * being closed while their replacements arrive */
@@ -158,8 +219,8 @@ int main(int argc, char **argv) {
     info.protocols = protocols;
     info.mounts = mounts;
     info.vhost_name = "bedpulse";
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                   LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.headers = headers;
     info.foreign_loops = foreign;
     info.user = &app;
     info.fd_limit_per_thread = fds;
