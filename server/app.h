@@ -23,6 +23,7 @@ typedef struct {
     bp_hub_t *hub;
     bp_reader_t *reader;
     struct bp_listener *listener;
+    struct bp_history *history;
     int64_t started_ms;
     bool stopping;
     uint64_t http_requests, http_errors;

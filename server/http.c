@@ -1,5 +1,6 @@
 /* REST API routing and its lws glue. */
 #include "http.h"
+#include "history.h"
 #include "bp_log.h"
 #include "bp_registry.h"
 #include "bp_time.h"
@@ -34,6 +35,16 @@ static bool starts(const char *s, const char *prefix) {
 
 static void metrics(bp_app_t *app, bp_buf_t *o) {
     bp_hub_metrics(app->hub, o);
+    bp_history_stats_t hs;
+    bp_history_stats(app->history, &hs);
+    bp_buf_printf(o,
+                  "# HELP bedpulse_history_samples_written_total Trend samples this server wrote.\n"
+                  "# TYPE bedpulse_history_samples_written_total counter\n"
+                  "bedpulse_history_samples_written_total %llu\n"
+                  "# HELP bedpulse_history_points_loaded_total Trend points read from Redis.\n"
+                  "# TYPE bedpulse_history_points_loaded_total counter\n"
+                  "bedpulse_history_points_loaded_total %llu\n",
+                  (unsigned long long)hs.samples_written, (unsigned long long)hs.samples_loaded);
     bp_reader_stats_t rs;
     bp_reader_stats(app->reader, &rs);
     bp_buf_printf(o,
@@ -56,7 +67,24 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   (unsigned long long)app->http_requests, (unsigned long long)app->http_errors);
 }
 
-void bp_http_route(bp_app_t *app, const char *method, const char *path, bp_http_resp_t *r) {
+/* The value of name in a query string ("a=1&b=2"), copied into out, or
+ * NULL when absent. Values we accept are ids and numbers: no decoding. */
+static const char *query_arg(const char *query, const char *name, char *out, size_t len) {
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            snprintf(out, len, "%.*s", (int)(n - nl - 1), p + nl + 1);
+            return out;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+void bp_http_route(bp_app_t *app, const char *method, const char *path, const char *query,
+                   bp_http_resp_t *r) {
     int64_t now = bp_time_now_ms();
     const bp_registry_t *reg = &app->cfg.registry;
     bp_buf_reset(&r->body);
@@ -98,7 +126,11 @@ void bp_http_route(bp_app_t *app, const char *method, const char *path, bp_http_
         error_body(r, 503, "not_ready", "the server has not loaded the current state yet");
         return;
     }
-    if (strcmp(path, "/api/v1/config") == 0) {
+    if (strcmp(path, "/api/v1/history") == 0) {
+        char series[64], hours[16];
+        r->status = bp_history_query(app->history, query_arg(query, "series", series, sizeof series),
+                                     query_arg(query, "hours", hours, sizeof hours), now, &r->body);
+    } else if (strcmp(path, "/api/v1/config") == 0) {
         const bp_settings_t *st = &app->cfg.settings;
         bp_buf_puts(&r->body, "{\"tile_url\":");
         bp_json_cstr(&r->body, st->web_tile_url);
@@ -201,7 +233,19 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
             error_body(&s->resp, n == -1 && method ? 414 : 400, "bad_request",
                        "request line missing or longer than 511 bytes");
         } else {
-            bp_http_route(app, method, path, &s->resp);
+            /* lws keeps each argument as a fragment: join them with '&' */
+            char query[512], frag[256];
+            size_t qlen = 0;
+            query[0] = '\0';
+            for (int i = 0; i < 16; i++) {
+                int f = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+                if (f <= 0) break;
+                if (qlen + (size_t)f + 2 > sizeof query) break;
+                if (qlen) query[qlen++] = '&';
+                memcpy(query + qlen, frag, (size_t)f + 1);
+                qlen += (size_t)f;
+            }
+            bp_http_route(app, method, path, qlen ? query : NULL, &s->resp);
         }
         if (s->resp.body.failed) error_body(&s->resp, 500, "internal", "response too large");
         if (s->resp.status >= 400) app->http_errors++;

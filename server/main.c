@@ -10,6 +10,7 @@
 #include "app.h"
 #include "bp_log.h"
 #include "bp_time.h"
+#include "history.h"
 #include "http.h"
 #include "listener.h"
 
@@ -133,6 +134,7 @@ static void stop(bp_app_t *app, int signum) {
     uv_timer_stop(&app->housekeeping);
     uv_close((uv_handle_t *)&app->housekeeping, NULL);
     bp_listener_close(app->listener);
+    bp_history_close(app->history, NULL, NULL);
     bp_reader_close(app->reader, on_reader_closed, app);
     lws_context_destroy(app->ctx);
     app->ctx = NULL;
@@ -261,6 +263,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     bp_hub_attach(app.hub, app.ctx, &protocols[1], app.reader);
+    app.history = bp_history_create(&app.loop, s, app.state, app.reader);
+    if (!app.history) {
+        bp_error("out of memory");
+        return 1;
+    }
 
     uv_signal_init(&app.loop, &app.sigint);
     uv_signal_init(&app.loop, &app.sigterm);

@@ -1,0 +1,175 @@
+/* Trend samples, their text form and bounded series (see bp_history.h). */
+#include "bp_history.h"
+#include "bp_registry.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void clear(bp_history_point_t *p, int64_t t_ms) {
+    memset(p, 0, sizeof *p);
+    p->t_ms = t_ms;
+    p->occupancy_pct = -1;
+    p->icu_adult_available = -1;
+    p->level = 0;
+}
+
+void bp_history_sample_city(const bp_state_t *st, int64_t now_ms, int64_t t_ms,
+                            bp_history_point_t *out) {
+    const bp_registry_t *r = bp_state_registry(st);
+    clear(out, t_ms);
+    int64_t staffed = 0, occupied = 0, icu = 0;
+    int icu_known = 0;
+    for (size_t i = 0; i < r->n_hospitals; i++) {
+        const bp_hospital_state_t *h = bp_state_hospital(st, i);
+        if (h->at_ms <= 0) continue; /* never reported: nothing to count */
+        out->reporting++;
+        bp_totals_t t;
+        bp_hospital_totals(h, &t);
+        staffed += t.staffed;
+        occupied += t.occupied;
+        int32_t a = (h->beds_mask & (1u << BP_BED_ICU_ADULT))
+                        ? bp_beds_available(&h->beds[BP_BED_ICU_ADULT])
+                        : -1;
+        if (a >= 0) {
+            icu += a;
+            icu_known = 1;
+        }
+        bp_ed_status_t ed = bp_ed_effective(&h->ed, now_ms);
+        if (ed == BP_ED_DIVERSION || ed == BP_ED_CLOSED) out->diversions++;
+        if (bp_pressure_level(h, bp_state_pressure(st), now_ms) == 4) out->level4++;
+    }
+    out->staffed = (int32_t)staffed;
+    out->occupied = (int32_t)occupied;
+    if (staffed > 0) out->occupancy_pct = 100.0 * (double)occupied / (double)staffed;
+    if (icu_known) out->icu_adult_available = (int32_t)icu;
+}
+
+void bp_history_sample_hospital(const bp_state_t *st, size_t i, int64_t now_ms, int64_t t_ms,
+                                bp_history_point_t *out) {
+    const bp_hospital_state_t *h = bp_state_hospital(st, i);
+    clear(out, t_ms);
+    if (!h || h->at_ms <= 0) return;
+    bp_totals_t t;
+    bp_hospital_totals(h, &t);
+    out->staffed = (int32_t)t.staffed;
+    out->occupied = (int32_t)t.occupied;
+    out->occupancy_pct = bp_occupancy_pct(&t);
+    if (h->beds_mask & (1u << BP_BED_ICU_ADULT))
+        out->icu_adult_available = bp_beds_available(&h->beds[BP_BED_ICU_ADULT]);
+    out->level = bp_pressure_level(h, bp_state_pressure(st), now_ms);
+    out->reporting = 1;
+}
+
+void bp_history_encode(bp_buf_t *b, const bp_history_point_t *p) {
+    bp_buf_printf(b, "%lld,%.1f,%d,%d,%d,%d,%d,%d,%d", (long long)p->t_ms,
+                  p->occupancy_pct < 0 ? -1.0 : p->occupancy_pct, p->occupied, p->staffed,
+                  p->icu_adult_available, p->diversions, p->level4, p->reporting, p->level);
+}
+
+int bp_history_decode(const char *s, size_t len, bp_history_point_t *out) {
+    char tmp[160];
+    if (len == 0 || len >= sizeof tmp) return -1;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    char *p = tmp, *end;
+    long long v[9];
+    double occ = 0;
+    for (int i = 0; i < 9; i++) {
+        errno = 0;
+        if (i == 1) {
+            occ = strtod(p, &end);
+            if (!isfinite(occ)) return -1;
+        } else {
+            v[i] = strtoll(p, &end, 10);
+        }
+        if (end == p || errno) return -1;
+        if (i < 8 && *end != ',') return -1;
+        if (i == 8 && *end != '\0') return -1;
+        p = end + 1;
+    }
+    if (v[0] <= 0) return -1;
+    for (int i = 2; i < 9; i++)
+        if (v[i] < -1 || v[i] > 100000000) return -1;
+    out->t_ms = v[0];
+    out->occupancy_pct = occ < 0 ? -1 : occ;
+    out->occupied = (int32_t)v[2];
+    out->staffed = (int32_t)v[3];
+    out->icu_adult_available = (int32_t)v[4];
+    out->diversions = (int32_t)v[5];
+    out->level4 = (int32_t)v[6];
+    out->reporting = (int32_t)v[7];
+    out->level = (int32_t)v[8];
+    return 0;
+}
+
+int bp_series_init(bp_series_t *s, size_t cap) {
+    memset(s, 0, sizeof *s);
+    if (cap == 0) cap = 1;
+    if (cap > BP_HISTORY_MAX_POINTS) cap = BP_HISTORY_MAX_POINTS;
+    s->p = calloc(cap, sizeof *s->p);
+    s->cap = s->p ? cap : 0;
+    return s->p ? 0 : -1;
+}
+
+void bp_series_free(bp_series_t *s) {
+    free(s->p);
+    memset(s, 0, sizeof *s);
+}
+
+static const bp_history_point_t *at(const bp_series_t *s, size_t i) {
+    return &s->p[(s->first + i) % s->cap];
+}
+
+int64_t bp_series_last_t(const bp_series_t *s) {
+    return s->count ? at(s, s->count - 1)->t_ms : 0;
+}
+
+void bp_series_add(bp_series_t *s, const bp_history_point_t *p) {
+    if (!s->cap || (s->count && p->t_ms <= bp_series_last_t(s))) return;
+    if (s->count == s->cap) {
+        s->first = (s->first + 1) % s->cap;
+        s->count--;
+    }
+    s->p[(s->first + s->count) % s->cap] = *p;
+    s->count++;
+}
+
+static void num_or_null(bp_buf_t *b, double v, int places) {
+    if (v < 0) bp_buf_puts(b, "null");
+    else bp_json_num(b, v, places);
+}
+
+void bp_series_write(bp_buf_t *b, const bp_series_t *s, const char *name, int city,
+                     int interval_s, int64_t from_ms, int64_t to_ms) {
+    bp_buf_puts(b, "{\"series\":");
+    bp_json_cstr(b, name);
+    bp_buf_printf(b, ",\"interval_s\":%d,\"from\":", interval_s);
+    bp_json_time(b, from_ms);
+    bp_buf_puts(b, ",\"to\":");
+    bp_json_time(b, to_ms);
+    bp_buf_puts(b, ",\"points\":[");
+    int first = 1;
+    for (size_t i = 0; i < s->count; i++) {
+        const bp_history_point_t *p = at(s, i);
+        if (p->t_ms < from_ms || p->t_ms > to_ms) continue;
+        if (!first) bp_buf_putc(b, ',');
+        first = 0;
+        bp_buf_puts(b, "{\"t\":");
+        bp_json_time(b, p->t_ms);
+        bp_buf_puts(b, ",\"occupancy_pct\":");
+        num_or_null(b, p->occupancy_pct, 1);
+        bp_buf_printf(b, ",\"occupied\":%d,\"staffed\":%d,\"icu_adult_available\":", p->occupied,
+                      p->staffed);
+        num_or_null(b, p->icu_adult_available, 0);
+        if (city)
+            bp_buf_printf(b, ",\"diversions\":%d,\"level4\":%d,\"reporting\":%d}", p->diversions,
+                          p->level4, p->reporting);
+        else if (p->level > 0)
+            bp_buf_printf(b, ",\"level\":%d}", p->level);
+        else
+            bp_buf_puts(b, ",\"level\":null}");
+    }
+    bp_buf_puts(b, "]}");
+}
