@@ -19,8 +19,10 @@ typedef struct {
     bp_buf_t body; /* LWS_PRE headroom */
 } bp_http_resp_t;
 
-/* method: "GET", "HEAD", ... ; path without the query string. */
-void bp_http_route(bp_app_t *app, const char *method, const char *path, bp_http_resp_t *resp);
+/* method: "GET", "HEAD", ... ; path without the query string; query: the
+ * arguments ("a=1&b=2", may be NULL). */
+void bp_http_route(bp_app_t *app, const char *method, const char *path, const char *query,
+                   bp_http_resp_t *resp);
 
 int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len);

@@ -158,3 +158,42 @@ export function cityTotals(hospitals, bedTypes) {
   }
   return out;
 }
+
+// Status groups of the fleet, as the views colour them (the FMS digit is
+// always shown too): free, on a mission, with a patient, out of service.
+export const AMBULANCE_GROUPS = Object.freeze({
+  available_station: 'free', available_radio: 'free', dispatched: 'mission', on_scene: 'mission',
+  transporting: 'patient', at_hospital: 'patient', out_of_service: 'out',
+});
+
+// City-wide inpatient totals over hospitals that have reported (the
+// server's /api/v1/summary "city").
+export function cityInpatient(hospitals) {
+  const out = { staffed: 0, occupied: 0, available: 0, overflow: 0, types: 0 };
+  for (const h of hospitals) {
+    if (!timeMs(h.at)) continue;
+    const x = totals(h);
+    out.staffed += x.staffed;
+    out.occupied += x.occupied;
+    out.available += x.available;
+    out.overflow += x.overflow;
+    out.types += x.types;
+  }
+  return out;
+}
+
+// Great-circle distance in km (haversine, mean Earth radius). Good to a few
+// metres across a city; road distance is longer and is not claimed.
+export function distanceKm(lat1, lon1, lat2, lon2) {
+  const R = 6371.0088;
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * R * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+// True when the ED takes ambulances now (not diverting, not closed).
+export function edOpen(effective) {
+  return effective === 'normal' || effective === 'advisory';
+}

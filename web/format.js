@@ -81,3 +81,33 @@ export function fold(s) {
   return String(s || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '')
     .replace(/[đĐ]/g, 'd').toLowerCase();
 }
+
+// A distance in km with one decimal ("2,4 km" / "2.4 km").
+export function km(d) {
+  const n = formatter('km', (l) => new Intl.NumberFormat(l, { minimumFractionDigits: 1, maximumFractionDigits: 1 })).format(d);
+  return t('unit.km', { n });
+}
+
+// One decimal, for coordinates and trend values.
+export function dec(n, digits = 1) {
+  return formatter(`dec${digits}`, (l) => new Intl.NumberFormat(l, {
+    minimumFractionDigits: digits, maximumFractionDigits: digits,
+  })).format(n);
+}
+
+// Weekday and date, for the wall clock.
+export function longDate(ms) {
+  return formatter('ld', (l) => new Intl.DateTimeFormat(l, {
+    weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: TIME_ZONE,
+  })).format(ms);
+}
+
+// "in 2 h" / "in 35 min": time left until ms (an ED diversion's expiry).
+export function until(ms, nowMs) {
+  const rtf = formatter('rtf', (l) => new Intl.RelativeTimeFormat(l, { numeric: 'always', style: 'short' }));
+  const min = Math.max(Math.ceil((ms - nowMs) / 60000), 0);
+  if (min < 60) return rtf.format(min, 'minute');
+  const h = Math.floor(min / 60);
+  if (h < 48) return rtf.format(h, 'hour');
+  return rtf.format(Math.floor(h / 24), 'day');
+}

@@ -1,5 +1,8 @@
 // The current language and its dictionary. Vietnamese by default; the
-// choice is remembered in localStorage. Every visible string comes from
+// choice is remembered in localStorage (shared by every view of the origin,
+// so the wall display follows the dispatcher's choice). A `?lang=en` in the
+// page URL wins for that page without being remembered: a wall display can
+// be pinned to a language by its URL. Every visible string comes from
 // web/i18n/<lang>.js through t().
 
 import vi from './i18n/vi.js';
@@ -19,7 +22,17 @@ function stored() {
   }
 }
 
-let current = DICTS[stored()] ? stored() : 'vi';
+function fromUrl() {
+  try {
+    const l = new URLSearchParams(globalThis.location ? globalThis.location.search : '').get('lang');
+    return DICTS[l] ? l : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+const pinned = fromUrl();
+let current = pinned || (DICTS[stored()] ? stored() : 'vi');
 
 export function lang() {
   return current;
@@ -38,6 +51,17 @@ export function setLang(l) {
   } catch (e) {
     /* not remembered, still switched */
   }
+}
+
+// Calls fn(lang) when another page of this origin changes the remembered
+// language (a page pinned by ?lang= keeps its own).
+export function onStoredLangChange(fn) {
+  if (pinned || !globalThis.addEventListener) return;
+  globalThis.addEventListener('storage', (ev) => {
+    if (ev.key !== STORAGE_KEY || !DICTS[ev.newValue] || ev.newValue === current) return;
+    current = ev.newValue;
+    fn(current);
+  });
 }
 
 // The other language (what the toggle switches to).
