@@ -263,9 +263,11 @@ static int direct_send(app_t *a, conn_t *c) {
     snprintf(ch.id, sizeof ch.id, "%s", a->cfg.registry.hospitals[h].id);
     ch.bed_fields[t] = BP_BF_OCCUPIED;
     ch.beds[t].occupied = occ;
+    int64_t now = bp_time_now_ms();
+    bp_actor_t actor = {ch.source, "anonymous", "127.0.0.1"};
     if (bp_apply_args_build(&a->args, &a->keys, a->sha, &ch, &a->cfg.registry.hospitals[h],
-                            a->epoch_candidate, a->cfg.settings.stream_maxlen, -1,
-                            bp_time_now_ms()))
+                            a->epoch_candidate, a->cfg.settings.stream_maxlen, -1, now, &actor,
+                            now - (int64_t)a->cfg.settings.audit_retention_days * 86400 * 1000))
         return -1;
     if (redisAppendCommandArgv(c->rc, a->args.argc, a->args.argv, a->args.len) != REDIS_OK)
         return -1;

@@ -13,6 +13,7 @@
 #include "bp_lines.h"
 #include "bp_log.h"
 #include "bp_time.h"
+#include "bp_tokens.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #define MAX_UNSENT_BYTES  (1u << 20) /* pause reading while more replies than this wait */
 #define APPLY_MAX_PENDING 65536      /* changes waiting for Redis, all connections */
 #define REPLY_MAX         2048
+#define MAX_FAILED_HELLOS 3 /* then the connection is closed */
 
 typedef enum { SLOT_AWAITING = 1, SLOT_DONE } slot_state_t;
 
@@ -46,6 +48,14 @@ typedef struct conn {
     int64_t last_active_ms;
     bool reading, drained, eof, closed, paused, dirty;
     struct conn *dirty_next; /* answered by Redis since the last flush */
+    /* who speaks: the token given in hello (never a pointer kept across a
+     * reload of the token table: see principal()) */
+    bool authed;
+    int failed_hellos;
+    char token_id[BP_TOKEN_ID_MAX + 1];
+    const bp_principal_t *who;
+    uint64_t who_gen;
+    char ip[48];
     char peer[64];
 } conn_t;
 
@@ -58,6 +68,7 @@ struct bp_feed_server {
     const bp_settings_t *s;
     const bp_registry_t *reg;
     bp_apply_t *apply;
+    bp_tokens_t *tokens;
     conn_t *conns; /* open connections */
     size_t n_conns;
     size_t paused; /* connections waiting for room in the apply queue */
@@ -186,6 +197,67 @@ static void flush(conn_t *c) {
     }
 }
 
+/* -- who is speaking ------------------------------------------------------------ */
+
+/* The principal of an authenticated connection, re-read when the token
+ * table was replaced; NULL if its token disappeared. */
+static const bp_principal_t *principal(conn_t *c) {
+    uint64_t gen = bp_tokens_generation(c->fs->tokens);
+    if (c->who_gen != gen) {
+        c->who = bp_tokens_by_id(c->fs->tokens, c->token_id);
+        c->who_gen = gen;
+    }
+    return c->who;
+}
+
+/* {"type":"hello","token":"bp_..."}: authenticates the connection. */
+static void handle_hello(conn_t *c, slot_t *sl, const bp_hello_t *hello) {
+    bp_feed_server_t *fs = c->fs;
+    int64_t now = bp_time_now_ms();
+    if (!bp_tokens_ready(fs->tokens)) {
+        reply_error(fs, sl, -1, "unavailable", "", "tokens cannot be checked now (storage is down); "
+                                                  "say hello again later");
+        return;
+    }
+    const bp_principal_t *p =
+        hello->has_token ? bp_tokens_find(fs->tokens, hello->token, strlen(hello->token)) : NULL;
+    const char *why = NULL;
+    if (!hello->has_token) why = "hello needs \"token\": a feed token from bp-admin";
+    else if (!p) why = "unknown token";
+    else if (p->revoked_ms) why = "this token was revoked";
+    else if (p->expires_ms && now >= p->expires_ms) why = "this token has expired";
+    if (why) {
+        fs->stats.invalid++;
+        c->authed = false;
+        reply_error(fs, sl, -1, "unauthorized", "token", why);
+        if (++c->failed_hellos >= MAX_FAILED_HELLOS) c->eof = true; /* answer, then close */
+        return;
+    }
+    if (p->role != BP_ROLE_FEED && p->role != BP_ROLE_ADMIN) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "a %s token may not feed data (feed or admin tokens only)",
+                 bp_role_name(p->role));
+        reply_error(fs, sl, -1, "forbidden", "token", msg);
+        return;
+    }
+    c->authed = true;
+    c->failed_hellos = 0;
+    snprintf(c->token_id, sizeof c->token_id, "%s", p->id);
+    c->who = p;
+    c->who_gen = bp_tokens_generation(fs->tokens);
+    bp_buf_t *b = &fs->reply;
+    bp_buf_reset(b);
+    bp_buf_puts(b, "{\"ok\":true,\"seq\":null,\"hello\":true,\"token\":");
+    bp_json_cstr(b, p->id);
+    bp_buf_puts(b, ",\"role\":");
+    bp_json_cstr(b, bp_role_name(p->role));
+    bp_buf_printf(b, ",\"all_hospitals\":%s,\"fleet\":%s}",
+                  p->all_hospitals || p->role == BP_ROLE_ADMIN ? "true" : "false",
+                  p->fleet || p->role == BP_ROLE_ADMIN ? "true" : "false");
+    slot_fill(fs, sl, b);
+    bp_info("feed %s: authenticated as %s (%s)", c->peer, p->id, p->name);
+}
+
 /* -- lines ------------------------------------------------------------------ */
 
 static void handle_line(conn_t *c, const char *line, size_t len) {
@@ -202,13 +274,47 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     bp_change_t ch;
     bp_error_t err;
     bp_error_clear(&err);
-    if (bp_codec_parse_feed(line, len, fs->reg, bp_time_now_ms(),
+    int64_t now = bp_time_now_ms();
+    if (bp_codec_parse_feed(line, len, fs->reg, now,
                             (int64_t)fs->s->collector_max_future_skew_s * 1000, &ch, &err)) {
+        bp_hello_t hello;
+        bp_error_t herr;
+        if (strcmp(err.code, "unknown_type") == 0 &&
+            bp_codec_parse_hello(line, len, &hello, &herr) == 0) {
+            handle_hello(c, sl, &hello);
+            return;
+        }
         fs->stats.invalid++;
         reply_error(fs, sl, ch.seq, err.code, err.field, err.message);
         return;
     }
-    int rc = bp_apply_submit(fs->apply, &ch, -1, c);
+    /* may this connection report this entity? */
+    bp_actor_t actor = {ch.source, "anonymous", c->ip};
+    if (c->authed) {
+        const bp_principal_t *p = principal(c);
+        bool fleet = ch.kind == BP_KIND_AMBULANCE;
+        int h = fleet ? 0 : bp_registry_hospital(fs->reg, ch.id, strlen(ch.id));
+        if (!p || !bp_auth_allows(p, -1, fleet ? BP_ACT_FEED_FLEET : BP_ACT_FEED_HOSPITAL, h, now)) {
+            fs->stats.invalid++;
+            if (!p || p->revoked_ms || (p->expires_ms && now >= p->expires_ms))
+                reply_error(fs, sl, ch.seq, "unauthorized", "",
+                            "this connection's token was revoked or has expired");
+            else
+                reply_error(fs, sl, ch.seq, "forbidden", fleet ? "id" : "hospital",
+                            fleet ? "this token may not report the 115 fleet"
+                                  : "this token may not report this hospital");
+            return;
+        }
+        actor.id = p->id;
+        actor.role = bp_role_name(p->role);
+    } else if (!fs->s->collector_anonymous) {
+        fs->stats.invalid++;
+        reply_error(fs, sl, ch.seq, "unauthorized", "",
+                    "send {\"type\":\"hello\",\"token\":\"bp_...\"} first: this collector "
+                    "takes feeds with a token only");
+        return;
+    }
+    int rc = bp_apply_submit(fs->apply, &ch, -1, &actor, c);
     if (rc == 0) {
         sl->state = SLOT_AWAITING;
         sl->seq = ch.seq;
@@ -529,6 +635,7 @@ static void on_connection(uv_stream_t *server, int status) {
             port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
         }
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+        snprintf(c->ip, sizeof c->ip, "%s", ip);
     }
     c->last_active_ms = bp_time_now_ms();
     c->drained = true;
@@ -566,7 +673,9 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
     fs->reg = reg;
     bp_buf_init(&fs->reply, 0, REPLY_MAX);
     fs->apply = bp_apply_create(loop, s, reg, APPLY_MAX_PENDING, on_applied);
-    if (!fs->apply) {
+    fs->tokens = fs->apply ? bp_tokens_create(loop, s, reg) : NULL;
+    if (!fs->tokens) {
+        bp_apply_close(fs->apply, NULL, NULL);
         free(fs);
         return NULL;
     }
@@ -583,6 +692,7 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
         /* caller closes the loop; release what we made */
         uv_close((uv_handle_t *)&fs->listener, NULL);
         bp_apply_close(fs->apply, NULL, NULL);
+        bp_tokens_close(fs->tokens, NULL, NULL);
         bp_buf_free(&fs->reply);
         free(fs);
         return NULL;
@@ -626,7 +736,8 @@ void bp_feed_server_close(bp_feed_server_t *fs, void (*on_closed)(void *), void 
     fs->closing = true;
     fs->on_closed = on_closed;
     fs->closed_data = data;
-    fs->parts_open = 4;
+    fs->parts_open = 5;
+    bp_tokens_close(fs->tokens, on_apply_closed, fs);
     uv_close((uv_handle_t *)&fs->listener, on_part_closed);
     uv_check_stop(&fs->flush);
     uv_close((uv_handle_t *)&fs->flush, on_part_closed);

@@ -43,6 +43,8 @@ static const setting_t table[] = {
       "an integer from 1 to 65536"),
     S("collector.idle_timeout_s", T_INT, collector_idle_timeout_s, 1, 86400,
       "an integer from 1 to 86400"),
+    S("collector.anonymous", T_INT, collector_anonymous, 0, 1,
+      "0 or 1 (1: feeds without a token, only with collector.host on loopback)"),
     S("collector.max_future_skew_s", T_INT, collector_max_future_skew_s, 0, 86400,
       "an integer from 0 to 86400"),
     S("server.host", T_HOST, server_host, 1, 253, "a host name or IP address"),
@@ -75,6 +77,7 @@ static const setting_t table[] = {
     S("history.interval_s", T_INT, history_interval_s, 1, 3600,
       "an integer from 1 to 3600 (below 60 only for tests and demos)"),
     S("history.retention_h", T_INT, history_retention_h, 1, 720, "an integer from 1 to 720"),
+    S("audit.retention_days", T_INT, audit_retention_days, 1, 3650, "an integer from 1 to 3650"),
     S("config.hospitals", T_STR, config_hospitals, 1, 255, "a file path"),
     S("config.fleet", T_STR, config_fleet, 1, 255, "a file path"),
     S("pressure.level2_pct", T_PCT, pressure.level2_pct, 1, 1000, "a number from 1 to 1000"),
@@ -119,6 +122,7 @@ void bp_settings_defaults(bp_settings_t *s) {
     strcpy(s->web_leaflet_root, "/usr/share/javascript/leaflet");
     s->history_interval_s = 300;
     s->history_retention_h = 48;
+    s->audit_retention_days = 180;
     strcpy(s->config_hospitals, "config/hospitals.json");
     strcpy(s->config_fleet, "config/fleet.json");
     s->pressure = bp_pressure_default;
@@ -232,6 +236,12 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
                             "pressure thresholds must increase: level2_pct (%g) < level3_pct (%g) "
                             "< level4_pct (%g)",
                             p->level2_pct, p->level3_pct, p->level4_pct);
+    if (s->collector_anonymous && strcmp(s->collector_host, "127.0.0.1") != 0 &&
+        strcmp(s->collector_host, "::1") != 0 && strcmp(s->collector_host, "localhost") != 0)
+        return bp_error_set(err, "bad_setting", "collector.anonymous",
+                            "collector.anonymous = 1 is allowed only with collector.host on "
+                            "loopback (127.0.0.1, ::1 or localhost), not \"%s\"",
+                            s->collector_host);
     if (s->server_idle_timeout_s <= s->server_ping_interval_s)
         return bp_error_set(err, "bad_setting", "server.idle_timeout_s",
                             "server.idle_timeout_s (%d) must be greater than server.ping_interval_s "

@@ -38,6 +38,7 @@ typedef struct {
     int collector_max_inflight;
     int collector_idle_timeout_s;
     int collector_max_future_skew_s;
+    int collector_anonymous;
     /* server */
     char server_host[BP_SETTING_STR_MAX];
     int server_port;
@@ -62,6 +63,8 @@ typedef struct {
     /* trend history */
     int history_interval_s;
     int history_retention_h;
+    /* audit trail */
+    int audit_retention_days;
     /* registry files */
     char config_hospitals[BP_SETTING_STR_MAX];
     char config_fleet[BP_SETTING_STR_MAX];

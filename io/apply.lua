@@ -9,19 +9,22 @@
 -- KEYS[3] stream   (stream)  change events, ID <offset>-0, MAXLEN ~
 -- KEYS[4] entity   (hash)    this entity: v at up src + its own fields
 -- KEYS[5] sources  (hash)    source -> "<last seq> <offset>"
+-- KEYS[6] audit    (stream)  who changed what, before and after
 --
 -- ARGV[1] kind ("hospital" | "ambulance")   ARGV[2] entity id
 -- ARGV[3] source ([A-Za-z0-9._:-], needs no JSON escaping)
 -- ARGV[4] seq (-1: no idempotency check)     ARGV[5] at, ms
 -- ARGV[6] now, ms                            ARGV[7] epoch candidate
 -- ARGV[8] stream MAXLEN (approximate)        ARGV[9] expected version ("" = any)
+-- ARGV[10] actor (token id or source)        ARGV[11] role
+-- ARGV[12] address of the sender             ARGV[13] audit MINID ("" = not audited)
 -- hospital:
---   ARGV[10] ED as JSON ("" = unchanged)     ARGV[11] K, bed types changed
+--   ARGV[14] ED as JSON ("" = unchanged)     ARGV[15] K, bed types changed
 --   then per bed type 6 values: name, staffed, occupied, surge24 ("" = not
 --   in this change), baseline staffed, baseline surge24 ("" = none)
 -- ambulance:
---   ARGV[10] the changed fields as a JSON fragment ('"status":"...",...')
---   ARGV[11] N, then N field/value pairs for the hash
+--   ARGV[14] the changed fields as a JSON fragment ('"status":"...",...')
+--   ARGV[15] N, then N field/value pairs for the hash
 --
 -- Returns one of
 --   {"ok", offset, epoch, version}
@@ -57,17 +60,23 @@ if seq >= 0 then
   end
 end
 
--- version, at, and (hospitals) the current numbers of the bed types changed
+local P = 16 -- first of the per-kind values
+local audit = ARGV[13] ~= ''
+
+-- version, at, and what the change will overwrite: the numbers of the bed
+-- types changed (and the ED), or the ambulance fields changed
 local want = {'v', 'at'}
-local k = 0
+local k = tonumber(ARGV[15])
 if kind == 'hospital' then
-  k = tonumber(ARGV[11])
   for i = 0, k - 1 do
-    local t = ARGV[12 + i * 6]
+    local t = ARGV[P + i * 6]
     want[#want + 1] = t .. '.s'
     want[#want + 1] = t .. '.o'
     want[#want + 1] = t .. '.g'
   end
+  if audit and ARGV[14] ~= '' then want[#want + 1] = 'ed' end
+else
+  for i = 0, k - 1 do want[#want + 1] = ARGV[P + i * 2] end
 end
 local cur = redis.call('HMGET', key, unpack(want))
 local version = tonumber(cur[1] or '0')
@@ -82,13 +91,13 @@ version = version + 1
 local set = {'HSET', key, 'v', version, 'at', at, 'up', now, 'src', source}
 local head = '{"version":' .. version .. ',"at":' .. at .. ',"updated":' .. now ..
              ',"source":"' .. source .. '"'
-local ev
+local ev, before, after
 if kind == 'hospital' then
   -- merge: a number in the change wins, else the stored one, else (staffed
   -- and surge only) the registry baseline
-  local beds = {}
+  local beds, was = {}, {}
   for i = 0, k - 1 do
-    local b = 12 + i * 6
+    local b = P + i * 6
     local t = ARGV[b]
     local s = ARGV[b + 1] ~= '' and ARGV[b + 1] or cur[3 + i * 3] or
               (ARGV[b + 4] ~= '' and ARGV[b + 4] or false)
@@ -109,20 +118,53 @@ if kind == 'hospital' then
       e[#e + 1] = '"surge24":' .. g
     end
     beds[#beds + 1] = '"' .. t .. '":{' .. table.concat(e, ',') .. '}'
+    if audit then
+      local w = {}
+      if cur[3 + i * 3] then w[#w + 1] = '"staffed":' .. cur[3 + i * 3] end
+      if cur[4 + i * 3] then w[#w + 1] = '"occupied":' .. cur[4 + i * 3] end
+      if cur[5 + i * 3] then w[#w + 1] = '"surge24":' .. cur[5 + i * 3] end
+      was[#was + 1] = '"' .. t .. '":{' .. table.concat(w, ',') .. '}'
+    end
   end
   ev = head
-  if k > 0 then ev = ev .. ',"beds":{' .. table.concat(beds, ',') .. '}' end
-  if ARGV[10] ~= '' then
-    set[#set + 1] = 'ed'; set[#set + 1] = ARGV[10]
-    ev = ev .. ',"ed":' .. ARGV[10]
+  local bedsj = '{' .. table.concat(beds, ',') .. '}'
+  if k > 0 then ev = ev .. ',"beds":' .. bedsj end
+  if ARGV[14] ~= '' then
+    set[#set + 1] = 'ed'; set[#set + 1] = ARGV[14]
+    ev = ev .. ',"ed":' .. ARGV[14]
   end
   ev = ev .. '}'
+  if audit then
+    before = '{"beds":{' .. table.concat(was, ',') .. '}'
+    after = '{"beds":' .. bedsj
+    if ARGV[14] ~= '' then
+      before = before .. ',"ed":' .. (cur[#want] or 'null')
+      after = after .. ',"ed":' .. ARGV[14]
+    end
+    before = before .. '}'
+    after = after .. '}'
+  end
 else
-  local n = tonumber(ARGV[11])
-  for i = 12, 11 + n * 2 do set[#set + 1] = ARGV[i] end
+  for i = P, P - 1 + k * 2 do set[#set + 1] = ARGV[i] end
   ev = head
-  if ARGV[10] ~= '' then ev = ev .. ',' .. ARGV[10] end
+  if ARGV[14] ~= '' then ev = ev .. ',' .. ARGV[14] end
   ev = ev .. '}'
+  if audit then
+    -- the old values, as JSON: numbers bare, text quoted and escaped
+    local names = {dest = 'destination', inc = 'incident'}
+    local w = {}
+    for i = 0, k - 1 do
+      local f, v = ARGV[P + i * 2], cur[3 + i]
+      local j
+      if not v or v == '' then j = 'null'
+      elseif f == 'lat' or f == 'lon' or f == 'heading' or f == 'speed' then j = v
+      else j = '"' .. string.gsub(v, '[%c"\\]', function(c)
+        return string.format('\\u%04x', string.byte(c)) end) .. '"' end
+      w[#w + 1] = '"' .. (names[f] or f) .. '":' .. j
+    end
+    before = '{' .. table.concat(w, ',') .. '}'
+    after = '{' .. ARGV[14] .. '}'
+  end
 end
 redis.call(unpack(set))
 
@@ -131,5 +173,11 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], offset .. '-0',
            'k', kind, 'i', ARGV[2], 'd', ev)
 if seq >= 0 then
   redis.call('HSET', KEYS[5], source, ARGV[4] .. ' ' .. offset)
+end
+if audit then
+  redis.call('XADD', KEYS[6], 'MINID', '~', ARGV[13], '*', 't', now, 'actor', ARGV[10],
+             'role', ARGV[11], 'addr', ARGV[12], 'kind', kind, 'id', ARGV[2],
+             'offset', offset, 'version', version, 'source', source,
+             'before', before, 'after', after)
 end
 return {'ok', offset, epoch, version}

@@ -181,7 +181,13 @@ static void on_result(bp_redis_t *r, redisReply *reply, void *privdata) {
     a->cb(privdata, &res);
 }
 
-int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version, void *privdata) {
+bool bp_apply_audited(const bp_change_t *c) {
+    return c->kind == BP_KIND_HOSPITAL ||
+           (c->amb_fields & ~(unsigned)(BP_AF_POSITION | BP_AF_HEADING | BP_AF_SPEED)) != 0;
+}
+
+int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version,
+                    const bp_actor_t *actor, void *privdata) {
     if (!bp_redis_up(a->redis)) return -1;
     if (bp_apply_room(a) == 0) return -2;
     const bp_hospital_info_t *base = NULL;
@@ -190,9 +196,13 @@ int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version,
         if (i < 0) return -1; /* validated before: cannot happen */
         base = &a->reg->hospitals[i];
     }
+    int64_t now = bp_time_now_ms();
+    int64_t minid = bp_apply_audited(c)
+                        ? now - (int64_t)a->s->audit_retention_days * 86400 * 1000
+                        : 0;
     if (bp_apply_args_build(&a->args, &a->keys, a->sha[0] ? a->sha : NULL, c, base,
-                            a->epoch_candidate, a->s->stream_maxlen, expect_version,
-                            bp_time_now_ms()))
+                            a->epoch_candidate, a->s->stream_maxlen, expect_version, now, actor,
+                            minid))
         return -1;
     return bp_redis_command_argv(a->redis, on_result, privdata, a->args.argc, a->args.argv,
                                  a->args.len)
@@ -252,7 +262,7 @@ static bool arg_num(bp_apply_args_t *a, double v, int places) {
 int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
                         const bp_change_t *c, const bp_hospital_info_t *base,
                         const char *epoch_candidate, int maxlen, int64_t expect_version,
-                        int64_t now_ms) {
+                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid) {
     a->argc = 0;
     a->used = 0;
     bp_buf_reset(&a->json);
@@ -260,9 +270,10 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
                   : arg(a, "EVAL", 4) && arg(a, bp_apply_lua, bp_apply_lua_len);
     char key[BP_KEY_MAX];
     bp_keys_entity(keys, c->kind, c->id, key, sizeof key);
-    ok = ok && arg(a, "5", 1) && arg(a, keys->epoch, strlen(keys->epoch)) &&
+    ok = ok && arg(a, "6", 1) && arg(a, keys->epoch, strlen(keys->epoch)) &&
          arg(a, keys->offset, strlen(keys->offset)) && arg(a, keys->stream, strlen(keys->stream)) &&
-         argf(a, "%s", key) && arg(a, keys->sources, strlen(keys->sources));
+         argf(a, "%s", key) && arg(a, keys->sources, strlen(keys->sources)) &&
+         arg(a, keys->audit, strlen(keys->audit));
     bool hosp = c->kind == BP_KIND_HOSPITAL;
     ok = ok && arg(a, hosp ? "hospital" : "ambulance", hosp ? 8 : 9) &&
          arg(a, c->id, strlen(c->id)) && arg(a, c->source, strlen(c->source)) &&
@@ -270,6 +281,12 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
          argf(a, "%lld", (long long)now_ms) &&
          arg(a, epoch_candidate, strlen(epoch_candidate)) && argf(a, "%d", maxlen);
     ok = ok && (expect_version >= 0 ? argf(a, "%lld", (long long)expect_version) : arg(a, "", 0));
+    const char *aid = actor && actor->id ? actor->id : c->source;
+    const char *arole = actor && actor->role ? actor->role : "anonymous";
+    const char *aaddr = actor && actor->addr ? actor->addr : "";
+    ok = ok && arg(a, aid, strlen(aid)) && arg(a, arole, strlen(arole)) &&
+         arg(a, aaddr, strlen(aaddr)) &&
+         (audit_minid > 0 ? argf(a, "%lld", (long long)audit_minid) : arg(a, "", 0));
     if (!ok) return -1;
     if (hosp) {
         if (c->has_ed) bp_codec_write_ed(&a->json, &c->ed);

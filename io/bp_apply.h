@@ -41,7 +41,7 @@ typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
 /* The script's keys and arguments for one change (see io/apply.lua), built
  * once here for the collector and the benchmark driver alike. Strings point
  * into the struct: valid until the next build or free. */
-#define BP_APPLY_MAX_ARGS (8 + 11 + BP_BED__COUNT * 6 + 16)
+#define BP_APPLY_MAX_ARGS (9 + 15 + BP_BED__COUNT * 6 + 16)
 typedef struct {
     int argc;
     const char *argv[BP_APPLY_MAX_ARGS];
@@ -51,6 +51,13 @@ typedef struct {
     bp_buf_t json; /* the ED or the ambulance fields fragment */
 } bp_apply_args_t;
 
+/* Who makes a change, for the audit trail. */
+typedef struct {
+    const char *id;   /* token id, or the feed's source when anonymous */
+    const char *role; /* role name, "anonymous" without a token */
+    const char *addr; /* the sender's address */
+} bp_actor_t;
+
 extern const char bp_apply_lua[];
 extern const size_t bp_apply_lua_len;
 
@@ -58,11 +65,18 @@ void bp_apply_args_init(bp_apply_args_t *a);
 void bp_apply_args_free(bp_apply_args_t *a);
 /* sha: EVALSHA with it, or NULL for EVAL with the script text. base: the
  * registry entry of the hospital (for baselines), NULL for ambulances.
- * expect_version < 0: no version check. 0, or -1 when something does not fit. */
+ * expect_version < 0: no version check. audit_minid: the oldest audit entry
+ * to keep (ms), or 0 for a change that is not audited (ambulance position
+ * reports). 0, or -1 when something does not fit. */
 int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
                         const bp_change_t *c, const bp_hospital_info_t *base,
                         const char *epoch_candidate, int maxlen, int64_t expect_version,
-                        int64_t now_ms);
+                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid);
+
+/* Whether a change goes to the audit trail: every hospital change, and an
+ * ambulance change unless it only moves the ambulance (position, heading,
+ * speed: telemetry, kept in the event stream only). */
+bool bp_apply_audited(const bp_change_t *c);
 
 typedef struct bp_apply bp_apply_t;
 
@@ -72,11 +86,12 @@ bp_apply_t *bp_apply_create(uv_loop_t *loop, const bp_settings_t *s, const bp_re
                             size_t max_pending, bp_apply_cb cb);
 void bp_apply_close(bp_apply_t *a, void (*on_closed)(void *), void *data);
 
-/* Submits a change. expect_version < 0: no version check.
+/* Submits a change on behalf of actor. expect_version < 0: no version check.
  *  0: queued, the callback will fire once;
  * -1: Redis unavailable now (no callback);
  * -2: too many changes waiting for Redis: pause the sender (no callback). */
-int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version, void *privdata);
+int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version,
+                    const bp_actor_t *actor, void *privdata);
 
 bool bp_apply_up(const bp_apply_t *a);
 /* How many more submits fit before -2. */

@@ -411,6 +411,9 @@ class Stack {
     delete base.BP_BUILD_DIR;
     return Object.assign(base, ports, {
       BP_REDIS_PREFIX: this.prefix,
+      // tests that are not about authentication feed without a token (the
+      // collector listens on loopback); the security tests turn this off
+      BP_COLLECTOR_ANONYMOUS: '1',
       BP_REDIS_CONNECT_TIMEOUT_MS: '500',
       BP_REDIS_PING_INTERVAL_MS: '200',
       BP_REDIS_RECONNECT_MAX_MS: '500',
