@@ -275,15 +275,14 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     bp_error_t err;
     bp_error_clear(&err);
     int64_t now = bp_time_now_ms();
+    /* a hello has no seq: recognise it before the feed rules apply */
+    bp_hello_t hello;
+    if (memmem(line, len, "\"hello\"", 7) && bp_codec_parse_hello(line, len, &hello, &err) == 0) {
+        handle_hello(c, sl, &hello);
+        return;
+    }
     if (bp_codec_parse_feed(line, len, fs->reg, now,
                             (int64_t)fs->s->collector_max_future_skew_s * 1000, &ch, &err)) {
-        bp_hello_t hello;
-        bp_error_t herr;
-        if (strcmp(err.code, "unknown_type") == 0 &&
-            bp_codec_parse_hello(line, len, &hello, &herr) == 0) {
-            handle_hello(c, sl, &hello);
-            return;
-        }
         fs->stats.invalid++;
         reply_error(fs, sl, ch.seq, err.code, err.field, err.message);
         return;

@@ -1,0 +1,315 @@
+/*
+ * bp-admin: creates, lists and revokes access tokens (DESIGN §8).
+ *
+ *   bp-admin [--settings FILE] token create --role ROLE [--hospitals ID,ID|*]
+ *            [--fleet] [--name TEXT] [--expires-days N] [--json]
+ *   bp-admin [--settings FILE] token list [--json]
+ *   bp-admin [--settings FILE] token revoke ID
+ *   bp-admin [--settings FILE] demo-tokens [--json]
+ *
+ * A token is shown once, when it is created; Redis keeps only its SHA-256.
+ * Every change bumps <prefix>auth:gen, so servers and collectors reload
+ * their token tables within a second, and is written to the audit trail.
+ * Layout: io/bp_tokens.h. Exit status: 0 done, 1 refused (bad input, named),
+ * 2 usage, 3 Redis unreachable.
+ */
+#include "bp_auth.h"
+#include "bp_buf.h"
+#include "bp_config.h"
+#include "bp_keys.h"
+#include "bp_log.h"
+#include "bp_time.h"
+
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+static const char *prefix;
+static redisContext *rc;
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: bp-admin [--settings FILE] token create --role ROLE [--hospitals ID,ID|*]\n"
+            "                [--fleet] [--name TEXT] [--expires-days N] [--json]\n"
+            "       bp-admin [--settings FILE] token list [--json]\n"
+            "       bp-admin [--settings FILE] token revoke ID\n"
+            "       bp-admin [--settings FILE] demo-tokens [--json]\n"
+            "roles: wall, dispatcher, manager (needs --hospitals), admin, feed (needs --hospitals\n"
+            "and/or --fleet), public\n");
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bp-admin: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    return 1;
+}
+
+static redisReply *cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static redisReply *cmd(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(rc, fmt, ap);
+    va_end(ap);
+    if (!r) {
+        fprintf(stderr, "bp-admin: Redis: %s\n", rc->errstr);
+        exit(3);
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        fprintf(stderr, "bp-admin: Redis: %s\n", r->str);
+        exit(3);
+    }
+    return r;
+}
+
+static void random_bytes(unsigned char *b, size_t n) {
+    if (getrandom(b, n, 0) != (ssize_t)n) {
+        fprintf(stderr, "bp-admin: no random bytes available\n");
+        exit(3);
+    }
+}
+
+static void audit(const char *what, const char *id, const char *detail) {
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)bp_time_now_ms());
+    freeReplyObject(cmd("XADD %saudit * t %s actor %s role admin addr local kind token id %s "
+                        "action %s after %s",
+                        prefix, now, "bp-admin", id, what, detail));
+}
+
+/* Checks "id,id,..." against the registry; "*" is every hospital. */
+static int check_hospitals(const bp_registry_t *reg, const char *list) {
+    if (strcmp(list, "*") == 0) return 0;
+    if (!*list) return fail("--hospitals is empty");
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (bp_registry_hospital(reg, p, n) < 0) {
+            char id[64];
+            snprintf(id, sizeof id, "%.*s", (int)(n < 60 ? n : 60), p);
+            return fail("--hospitals: unknown hospital \"%s\"", id);
+        }
+        p += n + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
+typedef struct {
+    char id[BP_TOKEN_ID_MAX + 1];
+    char token[BP_TOKEN_LEN + 1];
+} created_t;
+
+static int create(const bp_registry_t *reg, const char *role, const char *hospitals, int fleet,
+                  const char *name, long expires_days, created_t *out) {
+    int r = bp_role_parse(role, strlen(role));
+    if (r < 0) return fail("--role: unknown role \"%s\" (wall, dispatcher, manager, admin, feed, public)", role);
+    if (r == BP_ROLE_MANAGER && !hospitals) return fail("--role manager needs --hospitals");
+    if (r == BP_ROLE_FEED && !hospitals && !fleet)
+        return fail("--role feed needs --hospitals and/or --fleet");
+    if (hospitals && check_hospitals(reg, hospitals)) return 1;
+    if (!bp_is_clean_text(name, strlen(name), BP_TOKEN_NAME_MAX))
+        return fail("--name must be at most 80 bytes of text without control characters");
+    if (expires_days < 0 || expires_days > 3650)
+        return fail("--expires-days must be from 1 to 3650");
+    unsigned char raw[32], idb[4];
+    random_bytes(raw, sizeof raw);
+    random_bytes(idb, sizeof idb);
+    bp_token_format(raw, out->token);
+    snprintf(out->id, sizeof out->id, "t-%02x%02x%02x%02x", idb[0], idb[1], idb[2], idb[3]);
+    char hash[65], now[24], exp[24];
+    bp_token_hash(out->token, strlen(out->token), hash);
+    int64_t t = bp_time_now_ms();
+    snprintf(now, sizeof now, "%lld", (long long)t);
+    snprintf(exp, sizeof exp, "%lld",
+             expires_days ? (long long)(t + (int64_t)expires_days * 86400 * 1000) : 0LL);
+    freeReplyObject(cmd("HSET %stok:%s h %s role %s name %s hospitals %s fleet %s created %s "
+                        "expires %s revoked 0",
+                        prefix, out->id, hash, role, name, hospitals ? hospitals : "", fleet ? "1" : "0",
+                        now, exp));
+    freeReplyObject(cmd("SADD %stokens %s", prefix, out->id));
+    freeReplyObject(cmd("INCR %sauth:gen", prefix));
+    char detail[512];
+    snprintf(detail, sizeof detail, "{\"role\":\"%s\",\"hospitals\":\"%.300s\",\"fleet\":%s}", role,
+             hospitals ? hospitals : "", fleet ? "true" : "false");
+    audit("create", out->id, detail);
+    return 0;
+}
+
+static void print_created(const created_t *c, const char *role, const char *name, int json) {
+    if (json) {
+        printf("{\"id\":\"%s\",\"token\":\"%s\",\"role\":\"%s\"}\n", c->id, c->token, role);
+    } else {
+        printf("token %s (%s%s%s) created. It is shown this once; keep it secret:\n  %s\n", c->id,
+               role, *name ? ", " : "", name, c->token);
+    }
+}
+
+static int revoke(const char *id) {
+    redisReply *r = cmd("SISMEMBER %stokens %s", prefix, id);
+    long long member = r->integer;
+    freeReplyObject(r);
+    if (!member) return fail("no token with id \"%s\"", id);
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)bp_time_now_ms());
+    freeReplyObject(cmd("HSET %stok:%s revoked %s", prefix, id, now));
+    freeReplyObject(cmd("INCR %sauth:gen", prefix));
+    audit("revoke", id, "{}");
+    return 0;
+}
+
+static const char *hget(const redisReply *h, const char *name) {
+    for (size_t i = 0; i + 1 < h->elements; i += 2)
+        if (strcmp(h->element[i]->str, name) == 0) return h->element[i + 1]->str;
+    return "";
+}
+
+static int list(int json) {
+    redisReply *ids = cmd("SMEMBERS %stokens", prefix);
+    if (!json) printf("%-12s %-10s %-30s %-24s %-5s %-8s\n", "id", "role", "name", "hospitals", "fleet", "state");
+    else printf("[");
+    int64_t now = bp_time_now_ms();
+    for (size_t i = 0; i < ids->elements; i++) {
+        redisReply *h = cmd("HGETALL %stok:%s", prefix, ids->element[i]->str);
+        long long revoked = strtoll(hget(h, "revoked"), NULL, 10);
+        long long expires = strtoll(hget(h, "expires"), NULL, 10);
+        const char *state = revoked ? "revoked" : expires && now >= expires ? "expired" : "active";
+        if (json) {
+            bp_buf_t b;
+            bp_buf_init(&b, 0, 4096);
+            bp_buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
+            bp_json_cstr(&b, ids->element[i]->str);
+            bp_buf_puts(&b, ",\"role\":");
+            bp_json_cstr(&b, hget(h, "role"));
+            bp_buf_puts(&b, ",\"name\":");
+            bp_json_cstr(&b, hget(h, "name"));
+            bp_buf_puts(&b, ",\"hospitals\":");
+            bp_json_cstr(&b, hget(h, "hospitals"));
+            bp_buf_printf(&b, ",\"fleet\":%s,\"state\":\"%s\"}",
+                          strcmp(hget(h, "fleet"), "1") == 0 ? "true" : "false", state);
+            fwrite(bp_buf_data(&b), 1, b.len, stdout);
+            bp_buf_free(&b);
+        } else {
+            printf("%-12s %-10s %-30.30s %-24.24s %-5s %-8s\n", ids->element[i]->str, hget(h, "role"),
+                   hget(h, "name"), hget(h, "hospitals"), hget(h, "fleet"), state);
+        }
+        freeReplyObject(h);
+    }
+    if (json) printf("]\n");
+    freeReplyObject(ids);
+    return 0;
+}
+
+/* One token per role for the demo; the previous demo tokens are revoked. */
+static int demo(const bp_registry_t *reg, int json) {
+    redisReply *ids = cmd("SMEMBERS %stokens", prefix);
+    for (size_t i = 0; i < ids->elements; i++) {
+        redisReply *h = cmd("HGETALL %stok:%s", prefix, ids->element[i]->str);
+        if (strncmp(hget(h, "name"), "demo ", 5) == 0 && strcmp(hget(h, "revoked"), "0") == 0)
+            revoke(ids->element[i]->str);
+        freeReplyObject(h);
+    }
+    freeReplyObject(ids);
+    static const struct {
+        const char *role, *hospitals, *name;
+        int fleet;
+    } demo_tokens[] = {
+        {"wall", NULL, "demo wall display", 0},
+        {"dispatcher", NULL, "demo 115 dispatcher", 0},
+        {"manager", "bach-mai,viet-duc", "demo manager (Bach Mai, Viet Duc)", 0},
+        {"admin", NULL, "demo administrator", 0},
+    };
+    if (json) printf("[");
+    for (size_t i = 0; i < sizeof demo_tokens / sizeof *demo_tokens; i++) {
+        created_t c;
+        if (create(reg, demo_tokens[i].role, demo_tokens[i].hospitals, demo_tokens[i].fleet,
+                   demo_tokens[i].name, 0, &c))
+            return 1;
+        if (json)
+            printf("%s{\"id\":\"%s\",\"token\":\"%s\",\"role\":\"%s\"}", i ? "," : "", c.id, c.token,
+                   demo_tokens[i].role);
+        else
+            printf("  %-11s %s   (%s)\n", demo_tokens[i].role, c.token, demo_tokens[i].name);
+    }
+    if (json) printf("]\n");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    static bp_config_t cfg;
+    if (argc < 2) {
+        usage();
+        return 2;
+    }
+    bp_log_init("admin", BP_LOG_WARN);
+    if (bp_program_start("admin", &cfg, argc, argv)) return 1;
+    prefix = cfg.settings.redis_prefix;
+    int i = 1;
+    while (i < argc && (strcmp(argv[i], "--settings") == 0 || strcmp(argv[i], "-c") == 0)) i += 2;
+    if (i >= argc) {
+        usage();
+        return 2;
+    }
+    const char *what = argv[i++];
+    const char *sub = strcmp(what, "token") == 0 && i < argc ? argv[i++] : NULL;
+    const char *role = NULL, *hospitals = NULL, *name = "", *id = NULL;
+    int fleet = 0, json = 0;
+    long expires = 0;
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--role") == 0 && v) role = argv[++i];
+        else if (strcmp(a, "--hospitals") == 0 && v) hospitals = argv[++i];
+        else if (strcmp(a, "--name") == 0 && v) name = argv[++i];
+        else if (strcmp(a, "--expires-days") == 0 && v) expires = strtol(argv[++i], NULL, 10);
+        else if (strcmp(a, "--fleet") == 0) fleet = 1;
+        else if (strcmp(a, "--json") == 0) json = 1;
+        else if (a[0] != '-' && !id) id = a;
+        else {
+            usage();
+            return 2;
+        }
+    }
+    struct timeval tv = {cfg.settings.redis_connect_timeout_ms / 1000,
+                         (cfg.settings.redis_connect_timeout_ms % 1000) * 1000};
+    rc = redisConnectWithTimeout(cfg.settings.redis_host, cfg.settings.redis_port, tv);
+    if (!rc || rc->err) {
+        fprintf(stderr, "bp-admin: cannot reach Redis at %s:%d: %s\n", cfg.settings.redis_host,
+                cfg.settings.redis_port, rc ? rc->errstr : "no memory");
+        return 3;
+    }
+    if (cfg.settings.redis_password[0]) {
+        redisReply *r = cfg.settings.redis_user[0]
+                            ? redisCommand(rc, "AUTH %s %s", cfg.settings.redis_user,
+                                           cfg.settings.redis_password)
+                            : redisCommand(rc, "AUTH %s", cfg.settings.redis_password);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            fprintf(stderr, "bp-admin: Redis refused the password\n");
+            return 3;
+        }
+        freeReplyObject(r);
+    }
+    int rv = 2;
+    if (sub && strcmp(sub, "create") == 0 && role) {
+        created_t c;
+        rv = create(&cfg.registry, role, hospitals, fleet, name, expires, &c);
+        if (!rv) print_created(&c, role, name, json);
+    } else if (sub && strcmp(sub, "list") == 0) {
+        rv = list(json);
+    } else if (sub && strcmp(sub, "revoke") == 0 && id) {
+        rv = revoke(id);
+        if (!rv) printf("token %s revoked\n", id);
+    } else if (strcmp(what, "demo-tokens") == 0) {
+        rv = demo(&cfg.registry, json);
+    } else {
+        usage();
+    }
+    redisFree(rc);
+    bp_config_free(&cfg);
+    return rv;
+}
