@@ -646,6 +646,137 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
     return 0;
 }
 
+/* -- manager updates (PATCH) ---------------------------------------------- */
+
+static void add_err(bp_errors_t *errs, const bp_error_t *e) {
+    if (errs->n < BP_ERRORS_MAX) errs->e[errs->n++] = *e;
+}
+
+int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change_t *out,
+                         bp_errors_t *errs) {
+    static const char *const keys[] = {"beds", "ed", "confirm"};
+    bp_error_t err;
+    errs->n = 0;
+    bp_change_init(out, BP_KIND_HOSPITAL);
+    out->at_ms = now_ms;
+    if (has_escaped_nul(json, len)) {
+        bp_error_set(&err, "bad_string", "", "strings must not contain \\u0000");
+        add_err(errs, &err);
+        return -1;
+    }
+    cJSON *root = parse_all(json, len, &err);
+    if (!root) {
+        add_err(errs, &err);
+        return -1;
+    }
+    unsigned present = 0;
+    if (want_object(root, "", &err) || check_keys(root, "", keys, 3, &present, &err)) {
+        add_err(errs, &err);
+        cJSON_Delete(root);
+        return -1;
+    }
+    if (!present) {
+        bp_error_set(&err, "missing_field", "", "give beds, ed, or \"confirm\":true");
+        add_err(errs, &err);
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "confirm");
+    if (v && !cJSON_IsTrue(v)) {
+        bp_error_set(&err, "bad_value", "confirm", "confirm can only be true");
+        add_err(errs, &err);
+    }
+    /* every bed type on its own, every field on its own: all errors named */
+    const cJSON *beds = cJSON_GetObjectItemCaseSensitive(root, "beds");
+    if (beds && want_object(beds, "beds", &err)) {
+        add_err(errs, &err);
+    } else if (beds) {
+        for (const cJSON *it = beds->child; it; it = it->next) {
+            char path[MAX_PATH];
+            join(path, "beds", it->string);
+            int t = bp_bed_type_parse(it->string, strlen(it->string));
+            if (t < 0) {
+                bp_error_set(&err, "unknown_bed_type", path, "unknown bed type \"%.40s\"",
+                             it->string);
+                add_err(errs, &err);
+                continue;
+            }
+            if (out->bed_fields[t]) {
+                bp_error_set(&err, "duplicate_field", path, "%s appears more than once", path);
+                add_err(errs, &err);
+                continue;
+            }
+            unsigned fp = 0;
+            if (want_object(it, path, &err) || check_keys(it, path, bed_field_keys, 3, &fp, &err)) {
+                add_err(errs, &err);
+                continue;
+            }
+            if (!fp) {
+                bp_error_set(&err, "missing_field", path,
+                             "%s must give at least one of staffed, occupied, surge24", path);
+                add_err(errs, &err);
+            }
+            int32_t *dst[3] = {&out->beds[t].staffed, &out->beds[t].occupied, &out->beds[t].surge24};
+            uint8_t ok = 0;
+            for (int f = 0; f < 3; f++) {
+                if (!(fp & (1u << f))) continue;
+                char fpath[MAX_PATH];
+                join(fpath, path, bed_field_keys[f]);
+                int64_t x;
+                if (get_int(cJSON_GetObjectItemCaseSensitive(it, bed_field_keys[f]), fpath, 0,
+                            BP_BEDS_MAX, &x, &err)) {
+                    add_err(errs, &err);
+                    continue;
+                }
+                *dst[f] = (int32_t)x;
+                ok |= (uint8_t)(1u << f);
+            }
+            out->bed_fields[t] = ok;
+        }
+    }
+    const cJSON *ed = cJSON_GetObjectItemCaseSensitive(root, "ed");
+    if (ed) {
+        size_t before = errs->n;
+        if (want_object(ed, "ed", &err)) {
+            add_err(errs, &err);
+        } else {
+            unsigned ep;
+            if (check_keys(ed, "ed", ed_keys, 4, &ep, &err)) add_err(errs, &err);
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(ed, "status");
+            int sv = cJSON_IsString(st) ? bp_ed_status_parse(st->valuestring, strlen(st->valuestring)) : -1;
+            if (sv < 0) {
+                bp_error_set(&err, st ? "bad_value" : "missing_field", "ed.status",
+                             "ed.status must be one of normal, advisory, diversion, closed");
+                add_err(errs, &err);
+            }
+            memset(&out->ed, 0, sizeof out->ed);
+            out->ed.status = sv < 0 ? BP_ED_NORMAL : (bp_ed_status_t)sv;
+            out->ed.waiting = -1;
+            const cJSON *x;
+            if ((x = cJSON_GetObjectItemCaseSensitive(ed, "reason")) && !cJSON_IsNull(x) &&
+                get_text(x, "ed.reason", BP_REASON_MAX, out->ed.reason, sizeof out->ed.reason, &err))
+                add_err(errs, &err);
+            if ((x = cJSON_GetObjectItemCaseSensitive(ed, "until")) && !cJSON_IsNull(x)) {
+                if (get_time(x, "ed.until", &out->ed.until_ms, &err)) add_err(errs, &err);
+                else if (sv == BP_ED_NORMAL) {
+                    bp_error_set(&err, "bad_value", "ed.until",
+                                 "ed.until applies only to advisory, diversion or closed");
+                    add_err(errs, &err);
+                } else if (out->ed.until_ms <= now_ms) {
+                    bp_error_set(&err, "bad_value", "ed.until", "ed.until must be in the future");
+                    add_err(errs, &err);
+                }
+            }
+            if ((x = cJSON_GetObjectItemCaseSensitive(ed, "waiting")) && !cJSON_IsNull(x)) {
+                int64_t w;
+                if (get_int(x, "ed.waiting", 0, BP_WAITING_MAX, &w, &err)) add_err(errs, &err);
+                else out->ed.waiting = (int32_t)w;
+            }
+        }
+        out->has_ed = errs->n == before;
+    }
+    cJSON_Delete(root);
+    return errs->n ? -1 : 0;
+}
+
 /* -- WebSocket hello ----------------------------------------------------- */
 
 int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err) {

@@ -45,6 +45,23 @@ int bp_codec_parse_fleet(const char *json, size_t len, bp_registry_t *reg, bp_er
 /* The settings file: nested objects {"section":{"key":value}}. */
 int bp_codec_parse_settings(const char *json, size_t len, bp_settings_t *s, bp_error_t *err);
 
+/* Several errors at once, for answers that name every bad field (422). */
+#define BP_ERRORS_MAX 32
+typedef struct {
+    bp_error_t e[BP_ERRORS_MAX];
+    size_t n;
+} bp_errors_t;
+
+/* The body of PATCH /api/v1/hospitals/{id} (a manager's update):
+ *   {"beds":{"<type>":{"staffed":n,"occupied":n,"surge24":n}},
+ *    "ed":{"status":..,"reason":..,"until":..,"waiting":n}, "confirm":true}
+ * at least one of them; "confirm" alone means "figures confirmed, no
+ * change" and refreshes the report time. Same rules as a feed line for
+ * every value. Fills out (a hospital change, at = now_ms, no seq) and
+ * returns 0, or -1 with every error found (up to BP_ERRORS_MAX). */
+int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change_t *out,
+                         bp_errors_t *errs);
+
 /* The WebSocket client's first message:
  * {"type":"hello","resume":{"epoch":E,"offset":N},"token":T}, resume and
  * token optional. */

@@ -77,6 +77,18 @@ static const setting_t table[] = {
     S("history.interval_s", T_INT, history_interval_s, 1, 3600,
       "an integer from 1 to 3600 (below 60 only for tests and demos)"),
     S("history.retention_h", T_INT, history_retention_h, 1, 720, "an integer from 1 to 720"),
+    S("auth.anonymous", T_STR, auth_anonymous, 4, 10,
+      "none, public, wall or dispatcher (what a request without a token may read)"),
+    S("auth.session_hours", T_INT, auth_session_hours, 1, 720, "an integer from 1 to 720"),
+    S("auth.login_failures_per_min", T_INT, auth_login_failures_per_min, 1, 10000,
+      "an integer from 1 to 10000"),
+    S("auth.writes_per_min", T_INT, auth_writes_per_min, 1, 100000, "an integer from 1 to 100000"),
+    S("server.max_body_bytes", T_INT, server_max_body_bytes, 1024, 16777216,
+      "an integer from 1024 to 16777216"),
+    S("server.allowed_origins", T_STR, server_allowed_origins, 0, 255,
+      "comma-separated origins (scheme://host[:port]) besides the server's own"),
+    S("server.tls_cert", T_STR, server_tls_cert, 0, 255, "empty, or a PEM certificate file"),
+    S("server.tls_key", T_STR, server_tls_key, 0, 255, "empty, or a PEM private key file"),
     S("audit.retention_days", T_INT, audit_retention_days, 1, 3650, "an integer from 1 to 3650"),
     S("config.hospitals", T_STR, config_hospitals, 1, 255, "a file path"),
     S("config.fleet", T_STR, config_fleet, 1, 255, "a file path"),
@@ -123,6 +135,11 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->history_interval_s = 300;
     s->history_retention_h = 48;
     s->audit_retention_days = 180;
+    strcpy(s->auth_anonymous, "none");
+    s->auth_session_hours = 12;
+    s->auth_login_failures_per_min = 10;
+    s->auth_writes_per_min = 60;
+    s->server_max_body_bytes = 65536;
     strcpy(s->config_hospitals, "config/hospitals.json");
     strcpy(s->config_fleet, "config/fleet.json");
     s->pressure = bp_pressure_default;
@@ -236,6 +253,14 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
                             "pressure thresholds must increase: level2_pct (%g) < level3_pct (%g) "
                             "< level4_pct (%g)",
                             p->level2_pct, p->level3_pct, p->level4_pct);
+    if (strcmp(s->auth_anonymous, "none") && strcmp(s->auth_anonymous, "public") &&
+        strcmp(s->auth_anonymous, "wall") && strcmp(s->auth_anonymous, "dispatcher"))
+        return bp_error_set(err, "bad_setting", "auth.anonymous",
+                            "auth.anonymous must be none, public, wall or dispatcher, not \"%s\"",
+                            s->auth_anonymous);
+    if (!s->server_tls_cert[0] != !s->server_tls_key[0])
+        return bp_error_set(err, "bad_setting", "server.tls_cert",
+                            "server.tls_cert and server.tls_key go together");
     if (s->collector_anonymous && strcmp(s->collector_host, "127.0.0.1") != 0 &&
         strcmp(s->collector_host, "::1") != 0 && strcmp(s->collector_host, "localhost") != 0)
         return bp_error_set(err, "bad_setting", "collector.anonymous",

@@ -63,6 +63,15 @@ typedef struct {
     /* trend history */
     int history_interval_s;
     int history_retention_h;
+    /* authentication and limits (issue 5) */
+    char auth_anonymous[BP_SETTING_STR_MAX]; /* none | public | wall | dispatcher */
+    int auth_session_hours;
+    int auth_login_failures_per_min;
+    int auth_writes_per_min;
+    int server_max_body_bytes;
+    char server_allowed_origins[BP_SETTING_STR_MAX];
+    char server_tls_cert[BP_SETTING_STR_MAX];
+    char server_tls_key[BP_SETTING_STR_MAX];
     /* audit trail */
     int audit_retention_days;
     /* registry files */

@@ -414,6 +414,8 @@ class Stack {
       // tests that are not about authentication feed without a token (the
       // collector listens on loopback); the security tests turn this off
       BP_COLLECTOR_ANONYMOUS: '1',
+      // ...and read the server as a dispatcher would, without signing in
+      BP_AUTH_ANONYMOUS: 'dispatcher',
       BP_REDIS_CONNECT_TIMEOUT_MS: '500',
       BP_REDIS_PING_INTERVAL_MS: '200',
       BP_REDIS_RECONNECT_MAX_MS: '500',
