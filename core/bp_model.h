@@ -144,6 +144,7 @@ enum {
     BP_AF_SPEED = 1 << 3,
     BP_AF_DESTINATION = 1 << 4,
     BP_AF_INCIDENT = 1 << 5,
+    BP_AF_ALL = 0x3f,
 };
 
 typedef struct {

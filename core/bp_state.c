@@ -225,9 +225,11 @@ static void write_amb_fields(bp_buf_t *b, const bp_ambulance_state_t *a, unsigne
     }
 }
 
-#define BP_AF_ALL 0x3f
-
 void bp_state_write_ambulance(bp_buf_t *b, const bp_state_t *st, size_t i) {
+    bp_state_write_ambulance_fields(b, st, i, BP_AF_ALL);
+}
+
+void bp_state_write_ambulance_fields(bp_buf_t *b, const bp_state_t *st, size_t i, unsigned fields) {
     const bp_unit_t *u = &st->reg->units[i];
     const bp_ambulance_state_t *a = &st->ambulances[i];
     bp_buf_put(b, "{\"id\":", 6);
@@ -236,8 +238,17 @@ void bp_state_write_ambulance(bp_buf_t *b, const bp_state_t *st, size_t i) {
     bp_json_cstr(b, st->reg->stations[u->station].id);
     bp_buf_putc(b, ',');
     write_stamp(b, a->version, a->at_ms, a->updated_ms, a->source);
-    write_amb_fields(b, a, BP_AF_ALL);
+    write_amb_fields(b, a, fields);
     bp_buf_putc(b, '}');
+}
+
+static void write_ambulances(bp_buf_t *b, const bp_state_t *st, unsigned fields) {
+    bp_buf_putc(b, '[');
+    for (size_t i = 0; fields && i < st->reg->n_units; i++) {
+        if (i) bp_buf_putc(b, ',');
+        bp_state_write_ambulance_fields(b, st, i, fields);
+    }
+    bp_buf_putc(b, ']');
 }
 
 void bp_state_write_hospitals(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
@@ -250,12 +261,7 @@ void bp_state_write_hospitals(bp_buf_t *b, const bp_state_t *st, int64_t now_ms)
 }
 
 void bp_state_write_ambulances(bp_buf_t *b, const bp_state_t *st) {
-    bp_buf_putc(b, '[');
-    for (size_t i = 0; i < st->reg->n_units; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_state_write_ambulance(b, st, i);
-    }
-    bp_buf_putc(b, ']');
+    write_ambulances(b, st, BP_AF_ALL);
 }
 
 void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st) {
@@ -298,7 +304,7 @@ void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st) {
 }
 
 void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
-                             uint64_t offset, int64_t now_ms) {
+                             uint64_t offset, int64_t now_ms, unsigned amb_fields) {
     bp_buf_put(b, "{\"type\":\"snapshot\",\"epoch\":", 27);
     bp_json_cstr(b, epoch);
     bp_buf_put(b, ",\"offset\":", 10);
@@ -310,11 +316,23 @@ void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoc
     bp_buf_put(b, ",\"hospitals\":", 13);
     bp_state_write_hospitals(b, st, now_ms);
     bp_buf_put(b, ",\"ambulances\":", 14);
-    bp_state_write_ambulances(b, st);
+    write_ambulances(b, st, amb_fields);
     bp_buf_putc(b, '}');
 }
 
 void bp_state_write_event(bp_buf_t *b, const bp_change_t *c) {
+    bp_state_write_event_for(b, c, BP_AF_ALL);
+}
+
+void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, unsigned amb_fields) {
+    if (c->kind == BP_KIND_AMBULANCE && !(c->amb_fields & amb_fields)) {
+        /* nothing this audience may see: only the offset, so that offsets
+         * stay contiguous for it too */
+        bp_buf_put(b, "{\"offset\":", 10);
+        bp_json_int(b, (int64_t)c->offset);
+        bp_buf_putc(b, '}');
+        return;
+    }
     bp_buf_put(b, "{\"offset\":", 10);
     bp_json_int(b, (int64_t)c->offset);
     bp_buf_put(b, ",\"kind\":", 8);
@@ -342,7 +360,7 @@ void bp_state_write_event(bp_buf_t *b, const bp_change_t *c) {
             write_ed(b, &c->ed, 0, 0);
         }
     } else {
-        write_amb_fields(b, &c->amb, c->amb_fields);
+        write_amb_fields(b, &c->amb, c->amb_fields & amb_fields);
     }
     bp_buf_put(b, "}}", 2);
 }

@@ -37,6 +37,8 @@ const bp_pressure_cfg_t *bp_state_pressure(const bp_state_t *st);
  * figures at now_ms. */
 void bp_state_write_hospital(bp_buf_t *b, const bp_state_t *st, size_t i, int64_t now_ms);
 void bp_state_write_ambulance(bp_buf_t *b, const bp_state_t *st, size_t i);
+/* Only some of its fields (BP_AF_*): what a wall display may see. */
+void bp_state_write_ambulance_fields(bp_buf_t *b, const bp_state_t *st, size_t i, unsigned fields);
 /* Arrays of all of them. */
 void bp_state_write_hospitals(bp_buf_t *b, const bp_state_t *st, int64_t now_ms);
 void bp_state_write_ambulances(bp_buf_t *b, const bp_state_t *st);
@@ -44,15 +46,20 @@ void bp_state_write_ambulances(bp_buf_t *b, const bp_state_t *st);
 void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st);
 
 /* {"type":"snapshot","epoch":..,"offset":..,"reason":..,"now":..,"meta":{..},
- *  "hospitals":[..],"ambulances":[..]} */
+ *  "hospitals":[..],"ambulances":[..]}. amb_fields: the ambulance fields
+ * (BP_AF_*) the audience may see; 0 leaves the ambulance list empty. */
 void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
-                             uint64_t offset, int64_t now_ms);
+                             uint64_t offset, int64_t now_ms, unsigned amb_fields);
 
 /* One event as it goes inside an "events" frame:
  * {"offset":N,"kind":"hospital"|"ambulance","id":..,"data":{..}} where data
  * holds only what changed (merged bed types, ED, ambulance fields) plus
  * version, at, updated and source. */
 void bp_state_write_event(bp_buf_t *b, const bp_change_t *c);
+/* The event for an audience that may see only amb_fields of ambulances: an
+ * ambulance change with none of them becomes {"offset":N} (clients skip
+ * it; the offsets they see stay contiguous). */
+void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, unsigned amb_fields);
 
 /* City totals: by bed type, by tier, by district, levels, ED, freshness. */
 void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms);

@@ -197,7 +197,7 @@ static void snap_unref(snap_t *s) {
 static snap_t *snap_build(bp_hub_t *h) {
     bp_buf_t b;
     bp_buf_init(&b, 0, 256u << 20);
-    bp_state_write_snapshot(&b, h->state, h->epoch, h->offset, bp_time_now_ms());
+    bp_state_write_snapshot(&b, h->state, h->epoch, h->offset, bp_time_now_ms(), BP_AF_ALL);
     if (b.failed) {
         bp_buf_free(&b);
         return NULL;

@@ -413,6 +413,28 @@ static void test_write_event_ambulance(void **state) {
     assert_null(tu_get(e, "data.beds"));
     assert_string_equal(tu_str(e, "data.at"), "2026-11-22T01:00:05.000Z");
     cJSON_Delete(e);
+
+    /* a wall display sees the status, never where the ambulance is going */
+    bp_buf_reset(&b);
+    bp_state_write_event_for(&b, &c, BP_AF_STATUS);
+    e = tu_parse_buf(&b);
+    assert_string_equal(tu_str(e, "data.status"), "transporting");
+    assert_null(tu_get(e, "data.lat"));
+    assert_null(tu_get(e, "data.lon"));
+    assert_null(tu_get(e, "data.destination"));
+    cJSON_Delete(e);
+    /* a position report alone is nothing to it but an offset; hospitals-only
+     * audiences get that for every ambulance change */
+    c.amb_fields = BP_AF_POSITION | BP_AF_SPEED;
+    bp_buf_reset(&b);
+    bp_state_write_event_for(&b, &c, BP_AF_STATUS);
+    e = tu_parse_buf(&b);
+    assert_int_equal(tu_num(e, "offset"), 1253);
+    assert_int_equal(cJSON_GetArraySize(e), 1);
+    cJSON_Delete(e);
+    bp_buf_reset(&b);
+    bp_state_write_event_for(&b, &c, 0);
+    assert_int_equal(b.len, strlen("{\"offset\":1253}"));
     bp_buf_free(&b);
 }
 
@@ -448,7 +470,7 @@ static void test_write_collections(void **state) {
     cJSON_Delete(j);
 
     bp_buf_reset(&b);
-    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS);
+    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, BP_AF_ALL);
     j = tu_parse_buf(&b);
     assert_string_equal(tu_str(j, "type"), "snapshot");
     assert_string_equal(tu_str(j, "epoch"), "9f2c");
@@ -457,6 +479,20 @@ static void test_write_collections(void **state) {
     assert_int_equal(cJSON_GetArraySize(tu_get(j, "hospitals")), reg.n_hospitals);
     assert_int_equal(cJSON_GetArraySize(tu_get(j, "ambulances")), reg.n_units);
     assert_true(cJSON_IsObject(tu_get(j, "meta")));
+    cJSON_Delete(j);
+    bp_buf_reset(&b);
+    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, BP_AF_STATUS);
+    j = tu_parse_buf(&b);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "ambulances")), reg.n_units);
+    assert_non_null(tu_get(j, "ambulances.0.status"));
+    assert_null(tu_get(j, "ambulances.0.lat"));
+    assert_null(tu_get(j, "ambulances.0.incident"));
+    cJSON_Delete(j);
+    bp_buf_reset(&b);
+    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, 0);
+    j = tu_parse_buf(&b);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "ambulances")), 0);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "hospitals")), reg.n_hospitals);
     cJSON_Delete(j);
     bp_buf_free(&b);
 }
@@ -520,7 +556,7 @@ static void test_writer_cap(void **state) {
     bp_state_t *st = *state;
     bp_buf_t b;
     bp_buf_init(&b, 16, 4096);
-    bp_state_write_snapshot(&b, st, "e", 1, NOW_MS);
+    bp_state_write_snapshot(&b, st, "e", 1, NOW_MS, BP_AF_ALL);
     assert_true(b.failed);
     assert_true(b.len <= 4096);
     bp_buf_free(&b);
