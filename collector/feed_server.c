@@ -298,10 +298,12 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
             if (!p || p->revoked_ms || (p->expires_ms && now >= p->expires_ms))
                 reply_error(fs, sl, ch.seq, "unauthorized", "",
                             "this connection's token was revoked or has expired");
-            else
-                reply_error(fs, sl, ch.seq, "forbidden", fleet ? "id" : "hospital",
-                            fleet ? "this token may not report the 115 fleet"
-                                  : "this token may not report this hospital");
+            else {
+                char msg[128];
+                snprintf(msg, sizeof msg, "this token may not report %s %s",
+                         fleet ? "the 115 fleet: ambulance" : "hospital", ch.id);
+                reply_error(fs, sl, ch.seq, "forbidden", fleet ? "id" : "hospital", msg);
+            }
             return;
         }
         actor.id = p->id;

@@ -19,6 +19,12 @@ int bp_role_parse(const char *s, size_t len) {
     return -1;
 }
 
+int bp_auth_anonymous_role(const char *setting) {
+    if (!setting || strcmp(setting, "none") == 0) return -1;
+    int r = bp_role_parse(setting, strlen(setting));
+    return r == BP_ROLE_PUBLIC || r == BP_ROLE_WALL || r == BP_ROLE_DISPATCHER ? r : -1;
+}
+
 bp_audience_t bp_role_audience(bp_role_t r) {
     switch (r) {
     case BP_ROLE_DISPATCHER:

@@ -63,6 +63,9 @@ typedef struct {
 const char *bp_role_name(bp_role_t r);
 int bp_role_parse(const char *s, size_t len); /* -1 unknown */
 bp_audience_t bp_role_audience(bp_role_t r);
+/* The role of anonymous requests from the auth.anonymous setting: -1 for
+ * "none" (nobody without a token), else public, wall or dispatcher. */
+int bp_auth_anonymous_role(const char *setting);
 
 /* Whether principal p (NULL: anonymous, who acts as anon_role, or nobody
  * when anon_role < 0) may do a, on registry hospital index `hospital` where

@@ -670,12 +670,29 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change
         return -1;
     }
     unsigned present = 0;
-    if (want_object(root, "", &err) || check_keys(root, "", keys, 3, &present, &err)) {
+    if (want_object(root, "", &err)) {
         add_err(errs, &err);
         cJSON_Delete(root);
         return -1;
     }
-    if (!present) {
+    /* unknown and repeated fields are named, one error each, and the rest
+     * is still checked: a person fixes the whole form at once */
+    for (const cJSON *it = root->child; it; it = it->next) {
+        unsigned i = 0;
+        while (i < 3 && strcmp(keys[i], it->string) != 0) i++;
+        char shown[40];
+        snprintf(shown, sizeof shown, "%s", it->string);
+        if (i == 3) {
+            bp_error_set(&err, "unknown_field", shown,
+                         "unknown field \"%s\" (a change has beds, ed and confirm)", shown);
+            add_err(errs, &err);
+        } else if (present & (1u << i)) {
+            bp_error_set(&err, "duplicate_field", shown, "field %s appears more than once", shown);
+            add_err(errs, &err);
+        }
+        present |= i < 3 ? 1u << i : 0;
+    }
+    if (!present && !errs->n) {
         bp_error_set(&err, "missing_field", "", "give beds, ed, or \"confirm\":true");
         add_err(errs, &err);
     }
@@ -833,6 +850,41 @@ int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error
     rc = 0;
 out:
     cJSON_Delete(root);
+    return rc;
+}
+
+/* -- sign-in body --------------------------------------------------------- */
+
+int bp_codec_parse_sign_in(const char *json, size_t len, char token[BP_TOKEN_MAX + 1],
+                           bp_error_t *err) {
+    static const char *const keys[] = {"token"};
+    int rc = -1;
+    token[0] = '\0';
+    cJSON *root = parse_all(json, len, err);
+    if (!root) return -1;
+    unsigned present;
+    if (want_object(root, "", err) || check_keys(root, "", keys, 1, &present, err)) goto out;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "token");
+    if (!t) {
+        bp_error_set(err, "missing_field", "token", "token is required");
+        goto out;
+    }
+    if (!cJSON_IsString(t) || !t->valuestring[0] || strlen(t->valuestring) > BP_TOKEN_MAX) {
+        bp_error_set(err, "bad_value", "token", "token must be a non-empty string of at most %d bytes",
+                     BP_TOKEN_MAX);
+        goto out;
+    }
+    snprintf(token, BP_TOKEN_MAX + 1, "%s", t->valuestring);
+    rc = 0;
+out:
+    if (root) {
+        /* the secret does not linger in freed memory */
+        if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "token"))) {
+            char *v = cJSON_GetObjectItemCaseSensitive(root, "token")->valuestring;
+            explicit_bzero(v, strlen(v));
+        }
+        cJSON_Delete(root);
+    }
     return rc;
 }
 

@@ -75,6 +75,11 @@ typedef struct {
 
 int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err);
 
+/* The body of POST /api/v1/session: {"token":"bp_..."}. The token is
+ * copied out (not checked for form: an unknown token is a 401, not a 422). */
+int bp_codec_parse_sign_in(const char *json, size_t len, char token[BP_TOKEN_MAX + 1],
+                           bp_error_t *err);
+
 /* An entity as stored in its Redis hash (see docs/redis.md): n field/value
  * pairs as HGETALL returns them. Unknown fields are ignored; a missing or
  * malformed version is an error. */

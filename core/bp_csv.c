@@ -172,6 +172,7 @@ int bp_csv_parse_beds(const char *text, size_t len, bp_csv_row_t *rows, bp_error
 }
 
 void bp_csv_to_change(const bp_csv_row_t *rows, int n, bp_change_t *out) {
+    bp_change_init(out, BP_KIND_HOSPITAL);
     for (int i = 0; i < n; i++) {
         int t = rows[i].bed_type;
         out->bed_fields[t] = rows[i].fields;

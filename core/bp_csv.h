@@ -32,7 +32,8 @@ typedef struct {
  * with errs->n == 0, or -1 with the errors (field "row N: column"). */
 int bp_csv_parse_beds(const char *text, size_t len, bp_csv_row_t *rows, bp_errors_t *errs);
 
-/* The rows as one hospital change (bed fields only). */
+/* The rows as one hospital change (bed fields only; out is initialized
+ * here: id, source, seq and time are the caller's to set). */
 void bp_csv_to_change(const bp_csv_row_t *rows, int n, bp_change_t *out);
 
 #endif

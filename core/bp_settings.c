@@ -85,6 +85,8 @@ static const setting_t table[] = {
     S("auth.writes_per_min", T_INT, auth_writes_per_min, 1, 100000, "an integer from 1 to 100000"),
     S("server.max_body_bytes", T_INT, server_max_body_bytes, 1024, 16777216,
       "an integer from 1024 to 16777216"),
+    S("server.api_requests_per_min", T_INT, server_api_requests_per_min, 1, 1000000,
+      "an integer from 1 to 1000000 (REST requests per client address)"),
     S("server.allowed_origins", T_STR, server_allowed_origins, 0, 255,
       "comma-separated origins (scheme://host[:port]) besides the server's own"),
     S("server.tls_cert", T_STR, server_tls_cert, 0, 255, "empty, or a PEM certificate file"),
@@ -140,6 +142,7 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->auth_login_failures_per_min = 10;
     s->auth_writes_per_min = 60;
     s->server_max_body_bytes = 65536;
+    s->server_api_requests_per_min = 1200;
     strcpy(s->config_hospitals, "config/hospitals.json");
     strcpy(s->config_fleet, "config/fleet.json");
     s->pressure = bp_pressure_default;

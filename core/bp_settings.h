@@ -69,6 +69,7 @@ typedef struct {
     int auth_login_failures_per_min;
     int auth_writes_per_min;
     int server_max_body_bytes;
+    int server_api_requests_per_min;
     char server_allowed_origins[BP_SETTING_STR_MAX];
     char server_tls_cert[BP_SETTING_STR_MAX];
     char server_tls_key[BP_SETTING_STR_MAX];

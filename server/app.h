@@ -7,6 +7,7 @@
 
 #include "bp_config.h"
 #include "bp_state.h"
+#include "bp_tokens.h"
 #include "hub.h"
 #include "reader.h"
 
@@ -24,9 +25,17 @@ typedef struct {
     bp_reader_t *reader;
     struct bp_listener *listener;
     struct bp_history *history;
+    bp_tokens_t *tokens;
+    struct bp_apply *apply;       /* manager writes: the feeds' Lua apply */
+    struct bp_rate *rate_api;     /* REST requests per client address */
+    struct bp_rate *rate_login;   /* failed sign-ins per client address */
+    struct bp_rate *rate_writes;  /* writes per token */
+    struct bp_req *waiting;       /* writes waiting for the live state */
+    bool tls;
     int64_t started_ms;
     bool stopping;
-    uint64_t http_requests, http_errors;
+    uint64_t http_requests, http_errors, http_unauthorized, http_forbidden, http_limited;
+    uint64_t writes_ok, writes_conflict, writes_invalid, sessions_created, sign_in_failures;
 } bp_app_t;
 
 #endif

@@ -1,33 +1,159 @@
-/* REST API routing and its lws glue. */
+/* REST API: the lws glue, who is asking, and the reads (see http.h). */
 #include "http.h"
-#include "history.h"
+#include "bp_httputil.h"
 #include "bp_log.h"
+#include "bp_rate.h"
 #include "bp_registry.h"
 #include "bp_time.h"
+#include "history.h"
+#include "request.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HTTP_CHUNK (32u * 1024)
-#define BODY_MAX   (64u << 20)
-#define PATH_MAX_  512
+#define RESP_MAX   (64u << 20)
+/* A body declared this many times over the limit is not even drained: the
+ * connection is dropped (a client that honest does not send such things). */
+#define DRAIN_FACTOR 16
 
 typedef struct {
-    bp_http_resp_t resp;
-    size_t sent;
-    bool active;
+    bp_req_t *req;
 } hss_t;
 
-static void error_body(bp_http_resp_t *r, int status, const char *code, const char *message) {
-    r->status = status;
-    r->content_type = "application/json; charset=utf-8";
-    bp_buf_reset(&r->body);
-    bp_buf_puts(&r->body, "{\"error\":");
-    bp_json_cstr(&r->body, code);
-    bp_buf_puts(&r->body, ",\"message\":");
-    bp_json_cstr(&r->body, message);
-    bp_buf_putc(&r->body, '}');
+/* -- answers ---------------------------------------------------------------------- */
+
+void bp_req_error(bp_req_t *r, int status, const char *code, const char *message) {
+    bp_http_resp_t *o = &r->resp;
+    o->status = status;
+    o->content_type = "application/json; charset=utf-8";
+    bp_buf_reset(&o->body);
+    bp_buf_puts(&o->body, "{\"error\":");
+    bp_json_cstr(&o->body, code);
+    bp_buf_puts(&o->body, ",\"message\":");
+    bp_json_cstr(&o->body, message);
+    bp_buf_putc(&o->body, '}');
+    r->decided = true;
 }
+
+static void req_free(bp_req_t *r) {
+    if (!r) return;
+    bp_buf_free(&r->in);
+    bp_buf_free(&r->resp.body);
+    explicit_bzero(r->set_cookie, sizeof r->set_cookie);
+    free(r);
+}
+
+void bp_req_done(bp_req_t *r) {
+    r->decided = true;
+    r->pending = false;
+    if (!r->wsi) {
+        req_free(r);
+        return;
+    }
+    if (r->resp.body.failed) bp_req_error(r, 500, "internal", "response too large");
+    bp_app_t *app = r->app;
+    if (r->resp.status >= 400) app->http_errors++;
+    if (r->resp.status == 401) app->http_unauthorized++;
+    if (r->resp.status == 403) app->http_forbidden++;
+    if (r->resp.status == 429) app->http_limited++;
+    /* a body still coming in holds WRITEABLE back until it is read */
+    lws_callback_on_writable(r->wsi);
+}
+
+/* -- who is asking ------------------------------------------------------------------ */
+
+/* Reads the credentials of the request: Authorization: Bearer wins over the
+ * bp_session cookie. A presented credential that does not check out is an
+ * error (401), never a silent fall back to anonymous. */
+static void read_credentials(bp_req_t *r, struct lws *wsi) {
+    bp_tokens_t *t = r->app->tokens;
+    char hdr[BP_SESSION_MAX + 1024];
+    const char *v;
+    size_t vl;
+    int n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n > 0) {
+        r->has_cred = true;
+        if (bp_http_bearer(hdr, (size_t)n, &v, &vl)) {
+            r->cred_bad = true;
+        } else if (bp_tokens_ready(t)) {
+            const bp_principal_t *p = bp_tokens_find(t, v, vl);
+            if (p) snprintf(r->token_id, sizeof r->token_id, "%s", p->id);
+            else r->cred_bad = true;
+        }
+        explicit_bzero(hdr, sizeof hdr);
+        return;
+    }
+    n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE);
+    if (n > 0 && bp_http_cookie(hdr, (size_t)n, "bp_session", &v, &vl) == 0) {
+        r->has_cred = true;
+        if (bp_tokens_ready(t)) {
+            const bp_principal_t *p =
+                bp_tokens_session(t, v, vl, bp_time_now_ms(), r->session_id, &r->session_exp);
+            if (p) snprintf(r->token_id, sizeof r->token_id, "%s", p->id);
+            else r->cred_bad = true;
+        }
+    }
+    explicit_bzero(hdr, sizeof hdr);
+}
+
+const bp_principal_t *bp_req_principal(bp_req_t *r) {
+    if (r->decided) return NULL;
+    if (!r->has_cred) return NULL;
+    if (!bp_tokens_ready(r->app->tokens)) {
+        bp_req_error(r, 503, "unavailable", "credentials cannot be checked yet; retry shortly");
+        r->retry_after_s = 1;
+        return NULL;
+    }
+    const bp_principal_t *p = r->token_id[0] ? bp_tokens_by_id(r->app->tokens, r->token_id) : NULL;
+    int64_t now = bp_time_now_ms();
+    const char *why = NULL;
+    if (r->cred_bad || !p)
+        why = r->session_id[0] || !r->token_id[0]
+                  ? (r->session_id[0] ? "the session has ended; sign in again"
+                                      : "the token or session is not valid; sign in again")
+                  : "the token is not valid";
+    else if (p->revoked_ms) why = "the token was revoked";
+    else if (p->expires_ms && p->expires_ms <= now) why = "the token has expired";
+    else if (r->session_id[0] && bp_tokens_session_denied(r->app->tokens, r->session_id))
+        why = "the session has ended; sign in again";
+    if (why) {
+        bp_req_error(r, 401, "unauthorized", why);
+        r->www_authenticate = true;
+        if (r->session_id[0] || !r->token_id[0]) {
+            /* clear a cookie that no longer works */
+            snprintf(r->set_cookie, sizeof r->set_cookie,
+                     "bp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                     r->app->tls ? "; Secure" : "");
+        }
+        return NULL;
+    }
+    return p;
+}
+
+bool bp_req_allow(bp_req_t *r, const bp_principal_t *p, bp_action_t a, int hospital) {
+    if (r->decided) return false;
+    int anon = bp_auth_anonymous_role(r->app->cfg.settings.auth_anonymous);
+    if (bp_auth_allows(p, anon, a, hospital, bp_time_now_ms())) return true;
+    if (!p) {
+        bp_req_error(r, 401, "unauthorized",
+                     "sign in first: send Authorization: Bearer <token> or a session cookie");
+        r->www_authenticate = true;
+    } else if (a == BP_ACT_WRITE_HOSPITAL) {
+        bp_req_error(r, 403, "forbidden",
+                     hospital >= 0 && p->role == BP_ROLE_MANAGER
+                         ? "this token may not change this hospital's figures"
+                         : "this role may not change hospital figures");
+    } else {
+        char msg[160];
+        snprintf(msg, sizeof msg, "a %s token may not read this", bp_role_name(p->role));
+        bp_req_error(r, 403, "forbidden", msg);
+    }
+    return false;
+}
+
+/* -- reads ----------------------------------------------------------------------------- */
 
 static bool starts(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -65,103 +191,159 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   (unsigned long long)rs.reloads, (unsigned long long)rs.redis_reconnects,
                   (unsigned long long)rs.bad_events, bp_reader_ready(app->reader) ? 1 : 0,
                   (unsigned long long)app->http_requests, (unsigned long long)app->http_errors);
+    bp_buf_printf(o,
+                  "# HELP bedpulse_http_denied_total API requests refused by who asked.\n"
+                  "# TYPE bedpulse_http_denied_total counter\n"
+                  "bedpulse_http_denied_total{status=\"401\"} %llu\n"
+                  "bedpulse_http_denied_total{status=\"403\"} %llu\n"
+                  "bedpulse_http_denied_total{status=\"429\"} %llu\n"
+                  "# HELP bedpulse_writes_total Manager writes by outcome.\n"
+                  "# TYPE bedpulse_writes_total counter\n"
+                  "bedpulse_writes_total{outcome=\"ok\"} %llu\n"
+                  "bedpulse_writes_total{outcome=\"conflict\"} %llu\n"
+                  "bedpulse_writes_total{outcome=\"invalid\"} %llu\n"
+                  "# HELP bedpulse_sessions_created_total Browser sessions signed in.\n"
+                  "# TYPE bedpulse_sessions_created_total counter\n"
+                  "bedpulse_sessions_created_total %llu\n"
+                  "# HELP bedpulse_sign_in_failures_total Sign-ins with a token that is not valid.\n"
+                  "# TYPE bedpulse_sign_in_failures_total counter\n"
+                  "bedpulse_sign_in_failures_total %llu\n",
+                  (unsigned long long)app->http_unauthorized,
+                  (unsigned long long)app->http_forbidden, (unsigned long long)app->http_limited,
+                  (unsigned long long)app->writes_ok, (unsigned long long)app->writes_conflict,
+                  (unsigned long long)app->writes_invalid,
+                  (unsigned long long)app->sessions_created,
+                  (unsigned long long)app->sign_in_failures);
 }
 
-/* The value of name in a query string ("a=1&b=2"), copied into out, or
- * NULL when absent. Values we accept are ids and numbers: no decoding. */
-static const char *query_arg(const char *query, const char *name, char *out, size_t len) {
-    size_t nl = strlen(name);
-    for (const char *p = query; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-            snprintf(out, len, "%.*s", (int)(n - nl - 1), p + nl + 1);
-            return out;
-        }
-        p = amp ? amp + 1 : NULL;
+/* The value of a query argument, or NULL when absent or badly encoded (a
+ * bad encoding decides a 400). */
+static const char *arg(bp_req_t *r, const char *name, char *out, size_t len) {
+    int n = bp_http_query(r->query, name, out, len);
+    if (n == -2 && !r->decided) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "query argument %s is badly encoded or too long", name);
+        bp_req_error(r, 400, "bad_request", msg);
     }
-    return NULL;
+    return n >= 0 ? out : NULL;
 }
 
-void bp_http_route(bp_app_t *app, const char *method, const char *path, const char *query,
-                   bp_http_resp_t *r) {
+/* GET routes answered from memory. */
+static void route_read(bp_req_t *r) {
+    bp_app_t *app = r->app;
     int64_t now = bp_time_now_ms();
     const bp_registry_t *reg = &app->cfg.registry;
-    bp_buf_reset(&r->body);
-    r->status = 200;
-    r->content_type = "application/json; charset=utf-8";
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-
-    if (strcmp(path, "/healthz") == 0) {
-        if (!get) goto method;
-        bp_buf_printf(&r->body, "{\"status\":\"ok\",\"uptime_s\":%lld}",
-                      (long long)((now - app->started_ms) / 1000));
-        return;
-    }
-    if (strcmp(path, "/readyz") == 0) {
-        if (!get) goto method;
-        if (!bp_reader_ready(app->reader)) {
-            error_body(r, 503, "not_ready", "not following the Redis event stream yet");
-            return;
-        }
-        bp_buf_puts(&r->body, "{\"ready\":true,\"epoch\":");
-        bp_json_cstr(&r->body, bp_reader_epoch(app->reader));
-        bp_buf_printf(&r->body, ",\"offset\":%llu,\"clients\":%zu}",
-                      (unsigned long long)bp_reader_offset(app->reader), bp_hub_clients(app->hub));
-        return;
-    }
-    if (strcmp(path, "/metrics") == 0) {
-        if (!get) goto method;
-        r->content_type = "text/plain; version=0.0.4; charset=utf-8";
-        metrics(app, &r->body);
-        return;
-    }
-    if (!starts(path, "/api/")) {
-        error_body(r, 404, "not_found", "no such resource");
-        return;
-    }
-    if (!get) goto method;
+    bp_http_resp_t *o = &r->resp;
+    const char *path = r->path;
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided) return;
     /* Data endpoints need a loaded snapshot: baselines alone are not figures. */
     if (bp_reader_offset(app->reader) == 0 && !bp_reader_ready(app->reader)) {
-        error_body(r, 503, "not_ready", "the server has not loaded the current state yet");
+        bp_req_error(r, 503, "not_ready", "the server has not loaded the current state yet");
         return;
     }
     if (strcmp(path, "/api/v1/history") == 0) {
+        if (!bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
         char series[64], hours[16];
-        r->status = bp_history_query(app->history, query_arg(query, "series", series, sizeof series),
-                                     query_arg(query, "hours", hours, sizeof hours), now, &r->body);
-    } else if (strcmp(path, "/api/v1/config") == 0) {
-        const bp_settings_t *st = &app->cfg.settings;
-        bp_buf_puts(&r->body, "{\"tile_url\":");
-        bp_json_cstr(&r->body, st->web_tile_url);
-        bp_buf_puts(&r->body, ",\"tile_attribution\":");
-        bp_json_cstr(&r->body, st->web_tile_attribution);
-        bp_buf_printf(&r->body, ",\"tick_interval_s\":%d,\"history_interval_s\":%d,"
-                                "\"history_retention_h\":%d}",
-                      st->server_tick_interval_s, st->history_interval_s, st->history_retention_h);
+        const char *se = arg(r, "series", series, sizeof series);
+        const char *ho = arg(r, "hours", hours, sizeof hours);
+        if (r->decided) return;
+        o->status = bp_history_query(app->history, se, ho, now, &o->body);
     } else if (strcmp(path, "/api/v1/hospitals") == 0) {
-        bp_state_write_hospitals(&r->body, app->state, now);
+        if (!bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
+        bp_state_write_hospitals(&o->body, app->state, now);
     } else if (starts(path, "/api/v1/hospitals/")) {
         const char *id = path + strlen("/api/v1/hospitals/");
         int i = bp_is_slug(id, strlen(id)) ? bp_registry_hospital(reg, id, strlen(id)) : -1;
+        if (!bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, i)) return;
         if (i < 0) {
-            error_body(r, 404, "unknown_hospital", "no hospital with this id");
+            bp_req_error(r, 404, "unknown_hospital", "no hospital with this id");
             return;
         }
-        bp_state_write_hospital(&r->body, app->state, (size_t)i, now);
+        bp_state_write_hospital(&o->body, app->state, (size_t)i, now);
+        snprintf(r->etag, sizeof r->etag, "\"%llu\"",
+                 (unsigned long long)bp_state_hospital(app->state, (size_t)i)->version);
     } else if (strcmp(path, "/api/v1/ambulances") == 0) {
-        bp_state_write_ambulances(&r->body, app->state);
+        if (!bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return;
+        bp_state_write_ambulances(&o->body, app->state);
     } else if (strcmp(path, "/api/v1/summary") == 0) {
-        bp_state_write_summary(&r->body, app->state, now);
+        if (!bp_req_allow(r, p, BP_ACT_READ_SUMMARY, -1)) return;
+        bp_state_write_summary(&o->body, app->state, now);
     } else {
-        error_body(r, 404, "not_found", "no such resource");
+        bp_req_error(r, 404, "not_found", "no such resource");
     }
-    return;
-method:
-    error_body(r, 405, "method_not_allowed", "this resource answers GET only");
 }
 
-/* -- lws glue ---------------------------------------------------------------------- */
+/* Decides what to answer, now or (pending) later. */
+static void dispatch(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    int64_t now = bp_time_now_ms();
+    bp_http_resp_t *o = &r->resp;
+    const char *path = r->path;
+    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+    o->status = 200;
+    o->content_type = "application/json; charset=utf-8";
+    int64_t retry;
+
+    if (r->too_big) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the request body is larger than %d bytes",
+                 app->cfg.settings.server_max_body_bytes);
+        bp_req_error(r, 413, "too_large", msg);
+    } else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+               strcmp(path, "/metrics") == 0 || strcmp(path, "/api/v1/config") == 0) {
+        if (!get) {
+            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
+        } else if (strcmp(path, "/healthz") == 0) {
+            bp_buf_printf(&o->body, "{\"status\":\"ok\",\"uptime_s\":%lld}",
+                          (long long)((now - app->started_ms) / 1000));
+        } else if (strcmp(path, "/readyz") == 0) {
+            if (!bp_reader_ready(app->reader)) {
+                bp_req_error(r, 503, "not_ready", "not following the Redis event stream yet");
+            } else {
+                bp_buf_puts(&o->body, "{\"ready\":true,\"epoch\":");
+                bp_json_cstr(&o->body, bp_reader_epoch(app->reader));
+                bp_buf_printf(&o->body, ",\"offset\":%llu,\"clients\":%zu}",
+                              (unsigned long long)bp_reader_offset(app->reader),
+                              bp_hub_clients(app->hub));
+            }
+        } else if (strcmp(path, "/metrics") == 0) {
+            o->content_type = "text/plain; version=0.0.4; charset=utf-8";
+            metrics(app, &o->body);
+        } else {
+            const bp_settings_t *st = &app->cfg.settings;
+            bp_buf_puts(&o->body, "{\"tile_url\":");
+            bp_json_cstr(&o->body, st->web_tile_url);
+            bp_buf_puts(&o->body, ",\"tile_attribution\":");
+            bp_json_cstr(&o->body, st->web_tile_attribution);
+            bp_buf_printf(&o->body,
+                          ",\"tick_interval_s\":%d,\"history_interval_s\":%d,"
+                          "\"history_retention_h\":%d,\"anonymous\":",
+                          st->server_tick_interval_s, st->history_interval_s,
+                          st->history_retention_h);
+            bp_json_cstr(&o->body, st->auth_anonymous);
+            bp_buf_putc(&o->body, '}');
+        }
+    } else if (!starts(path, "/api/")) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+    } else if (!bp_rate_take(app->rate_api, r->addr, now, &retry)) {
+        r->retry_after_s = (int)((retry + 999) / 1000);
+        bp_req_error(r, 429, "rate_limited",
+                     "too many requests from this address; wait and retry (see Retry-After)");
+    } else if (r->has_origin && !r->origin_ok && !get) {
+        /* a page elsewhere must not act with the user's cookie */
+        bp_req_error(r, 403, "bad_origin", "requests that change data must come from this site");
+    } else if (bp_api_route(r)) {
+        if (r->pending) return;
+    } else if (!get) {
+        bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
+    } else {
+        route_read(r);
+    }
+    bp_req_done(r);
+}
+
+/* -- lws glue ----------------------------------------------------------------------------- */
 
 static const char *request_method(struct lws *wsi, enum lws_token_indexes *tok) {
     static const struct {
@@ -182,30 +364,145 @@ static const char *request_method(struct lws *wsi, enum lws_token_indexes *tok) 
     return NULL;
 }
 
-static int send_headers(struct lws *wsi, bp_app_t *app, hss_t *s, bool head) {
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
-    size_t len = s->resp.body.failed ? 0 : s->resp.body.len;
-    if (lws_add_http_common_headers(wsi, (unsigned)s->resp.status, s->resp.content_type, len, &p,
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+                      unsigned char *end) {
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                       (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+static int send_headers(struct lws *wsi, bp_req_t *r) {
+    bp_app_t *app = r->app;
+    unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+    size_t len = r->resp.body.len;
+    if (lws_add_http_common_headers(wsi, (unsigned)r->resp.status, r->resp.content_type, len, &p,
                                     end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, &p, end))
+        add_header(wsi, "cache-control:", "no-store", &p, end))
         return -1;
     char off[32];
-    int n = snprintf(off, sizeof off, "%llu", (unsigned long long)bp_reader_offset(app->reader));
+    snprintf(off, sizeof off, "%llu", (unsigned long long)bp_reader_offset(app->reader));
     const char *epoch = bp_reader_epoch(app->reader);
-    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-bedpulse-offset:",
-                                    (const unsigned char *)off, n, &p, end) ||
-        (epoch[0] && lws_add_http_header_by_name(wsi, (const unsigned char *)"x-bedpulse-epoch:",
-                                                 (const unsigned char *)epoch, (int)strlen(epoch),
-                                                 &p, end)))
+    if (add_header(wsi, "x-bedpulse-offset:", off, &p, end) ||
+        (epoch[0] && add_header(wsi, "x-bedpulse-epoch:", epoch, &p, end)))
         return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
-    if (head || len == 0) {
-        s->active = false;
-        bp_buf_free(&s->resp.body);
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    if (r->etag[0] && add_header(wsi, "etag:", r->etag, &p, end)) return -1;
+    if (r->set_cookie[0] && add_header(wsi, "set-cookie:", r->set_cookie, &p, end)) return -1;
+    if (r->www_authenticate &&
+        add_header(wsi, "www-authenticate:", "Bearer realm=\"bedpulse\"", &p, end))
+        return -1;
+    if (r->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", r->retry_after_s);
+        if (add_header(wsi, "retry-after:", ra, &p, end)) return -1;
     }
+    if (r->close_after && add_header(wsi, "connection:", "close", &p, end)) return -1;
+    explicit_bzero(r->set_cookie, sizeof r->set_cookie);
+    return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+/* Ends the transaction; -1 when lws should close the connection. */
+static int finish(struct lws *wsi, hss_t *s) {
+    bp_req_t *r = s->req;
+    bool close = r->close_after;
+    s->req = NULL;
+    req_free(r);
+    if (close) return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int on_writeable(struct lws *wsi, hss_t *s) {
+    bp_req_t *r = s->req;
+    if (!r || !r->decided || r->pending) return 0;
+    bool head = strcmp(r->method, "HEAD") == 0;
+    if (!r->headers_sent) {
+        if (send_headers(wsi, r)) return -1;
+        r->headers_sent = true;
+        if (head || r->resp.body.len == 0) return finish(wsi, s);
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    unsigned char buf[LWS_PRE + HTTP_CHUNK];
+    size_t left = r->resp.body.len - r->sent;
+    size_t n = left < HTTP_CHUNK ? left : HTTP_CHUNK;
+    memcpy(buf + LWS_PRE, bp_buf_data(&r->resp.body) + r->sent, n);
+    bool last = r->sent + n == r->resp.body.len;
+    if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+        return -1;
+    r->sent += n;
+    if (last) return finish(wsi, s);
     lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* A new request: what it is, who sends it, whether a body follows. */
+static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
+    bp_req_t *r = calloc(1, sizeof *r);
+    if (!r) return -1;
+    s->req = r;
+    r->app = app;
+    r->wsi = wsi;
+    r->hospital = -1;
+    app->http_requests++;
+    bp_buf_init(&r->resp.body, LWS_PRE, RESP_MAX);
+    bp_buf_init(&r->in, 0, (size_t)app->cfg.settings.server_max_body_bytes);
+    r->resp.status = 200;
+    r->resp.content_type = "application/json; charset=utf-8";
+    lws_get_peer_simple(wsi, r->addr, sizeof r->addr);
+
+    enum lws_token_indexes tok = WSI_TOKEN_GET_URI;
+    const char *method = request_method(wsi, &tok);
+    int n = method ? lws_hdr_copy(wsi, r->path, sizeof r->path, tok) : -1;
+    if (method) snprintf(r->method, sizeof r->method, "%s", method);
+    if (n <= 0) {
+        snprintf(r->method, sizeof r->method, "GET");
+        r->close_after = true;
+        bp_req_error(r, n == -1 && method ? 414 : 400, "bad_request",
+                     "request line missing or longer than 511 bytes");
+        bp_req_done(r);
+        return 0;
+    }
+    /* lws keeps each argument as a fragment: join them with '&' */
+    char frag[BP_REQ_QUERY_MAX];
+    size_t qlen = 0;
+    for (int i = 0; i < 32; i++) {
+        int f = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (f <= 0) break;
+        if (qlen + (size_t)f + 2 > sizeof r->query) break;
+        if (qlen) r->query[qlen++] = '&';
+        memcpy(r->query + qlen, frag, (size_t)f + 1);
+        qlen += (size_t)f;
+    }
+    read_credentials(r, wsi);
+    if (lws_hdr_copy(wsi, r->content_type, sizeof r->content_type, WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+        r->content_type[0] = '\0';
+    int im = lws_hdr_copy(wsi, r->if_match, sizeof r->if_match, WSI_TOKEN_HTTP_IF_MATCH);
+    r->has_if_match = im != 0;
+    if (im < 0) snprintf(r->if_match, sizeof r->if_match, "?");
+    char origin[256], host[256];
+    int on = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+    r->has_origin = on != 0;
+    r->origin_ok = on > 0 && lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0 &&
+                   bp_http_origin_ok(origin, host, app->cfg.settings.server_allowed_origins);
+
+    char cl[24];
+    long long declared = 0;
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+        char *e;
+        declared = strtoll(cl, &e, 10);
+        if (*e || declared < 0) declared = 0;
+    }
+    long long max = app->cfg.settings.server_max_body_bytes;
+    if (declared > max * DRAIN_FACTOR) {
+        /* not worth reading: drop the connection */
+        bp_info("http %s: %s %s: body of %lld bytes refused", r->addr, r->method, r->path,
+                declared);
+        return -1;
+    }
+    if (declared > max) r->too_big = true;
+    if (declared > 0) {
+        r->expect_body = true; /* dispatched at HTTP_BODY_COMPLETION */
+        return 0;
+    }
+    dispatch(r);
     return 0;
 }
 
@@ -220,75 +517,51 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
          * feed is /ws with bedpulse.v1 only, so refuse it instead of keeping
          * an upgraded connection that nothing will ever serve. */
         return 1;
-    case LWS_CALLBACK_HTTP: {
-        char path[PATH_MAX_];
-        enum lws_token_indexes tok = WSI_TOKEN_GET_URI;
-        const char *method = request_method(wsi, &tok);
-        app->http_requests++;
-        memset(s, 0, sizeof *s);
-        bp_buf_init(&s->resp.body, LWS_PRE, BODY_MAX);
-        s->active = true;
-        int n = method ? lws_hdr_copy(wsi, path, sizeof path, tok) : -1;
-        if (n <= 0) {
-            error_body(&s->resp, n == -1 && method ? 414 : 400, "bad_request",
-                       "request line missing or longer than 511 bytes");
-        } else {
-            /* lws keeps each argument as a fragment: join them with '&' */
-            char query[512], frag[256];
-            size_t qlen = 0;
-            query[0] = '\0';
-            for (int i = 0; i < 16; i++) {
-                int f = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-                if (f <= 0) break;
-                if (qlen + (size_t)f + 2 > sizeof query) break;
-                if (qlen) query[qlen++] = '&';
-                memcpy(query + qlen, frag, (size_t)f + 1);
-                qlen += (size_t)f;
-            }
-            bp_http_route(app, method, path, qlen ? query : NULL, &s->resp);
+    case LWS_CALLBACK_HTTP:
+        if (s->req) {
+            /* a previous request still open on this connection */
+            s->req->wsi = NULL;
+            if (!s->req->pending) req_free(s->req);
+            s->req = NULL;
         }
-        if (s->resp.body.failed) error_body(&s->resp, 500, "internal", "response too large");
-        if (s->resp.status >= 400) app->http_errors++;
-        (void)in;
-        (void)len;
-        return send_headers(wsi, app, s, method && strcmp(method, "HEAD") == 0);
-    }
-    case LWS_CALLBACK_HTTP_WRITEABLE: {
-        if (!s || !s->active) return 0;
-        unsigned char buf[LWS_PRE + HTTP_CHUNK];
-        size_t left = s->resp.body.len - s->sent;
-        size_t n = left < HTTP_CHUNK ? left : HTTP_CHUNK;
-        memcpy(buf + LWS_PRE, bp_buf_data(&s->resp.body) + s->sent, n);
-        bool last = s->sent + n == s->resp.body.len;
-        if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
-            return -1;
-        s->sent += n;
-        if (!last) {
-            lws_callback_on_writable(wsi);
-            return 0;
+        return on_request(wsi, s, app);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!s) return 0;
+        return on_writeable(wsi, s);
+    case LWS_CALLBACK_HTTP_BODY: {
+        bp_req_t *r = s ? s->req : NULL;
+        if (!r) return 0;
+        if (r->too_big || r->in.len + len > (size_t)app->cfg.settings.server_max_body_bytes) {
+            r->too_big = true;
+            r->discarded += len;
+            return r->discarded > (size_t)app->cfg.settings.server_max_body_bytes * DRAIN_FACTOR
+                       ? -1
+                       : 0;
         }
-        s->active = false;
-        bp_buf_free(&s->resp.body);
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
-    }
-    case LWS_CALLBACK_HTTP_BODY:
-        /* No resource takes a body (the answer is already decided from the
-         * request line): read it and drop it. */
+        bp_buf_put(&r->in, in, len);
         return 0;
+    }
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         /* lws holds writeable callbacks back while it reads a request body,
          * and its default handler would end the transaction here, leaving
-         * the client waiting for a body we never sent: send it now. */
-        if (s && s->active) {
-            lws_callback_on_writable(wsi);
+         * the client waiting for an answer: decide it now. */
+        if (s && s->req) {
+            if (s->req->expect_body) {
+                s->req->expect_body = false;
+                dispatch(s->req);
+            } else if (s->req->decided && !s->req->pending) {
+                lws_callback_on_writable(wsi);
+            }
             return 0;
         }
         break;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        if (s && s->active) {
-            s->active = false;
-            bp_buf_free(&s->resp.body);
+        if (s && s->req) {
+            bp_req_t *r = s->req;
+            s->req = NULL;
+            r->wsi = NULL;
+            if (!r->pending) req_free(r); /* a pending one is freed when its answer comes */
         }
         break;
     default: break;

@@ -1,11 +1,14 @@
 /*
- * The REST API and probes (DESIGN §7): GET /api/v1/hospitals,
- * /api/v1/hospitals/{id}, /api/v1/ambulances, /api/v1/summary, /healthz,
- * /readyz, /metrics. Bodies are built from the in-memory state: no Redis
- * round trip per request. Errors are {"error":code,"message":text}.
+ * The REST API and probes (DESIGN §7, docs/api.md): reads of hospitals,
+ * ambulances, summary and history from the in-memory state (no Redis round
+ * trip per request); sessions, manager writes, CSV import and the audit
+ * trail in api.c. Errors are {"error":code,"message":text}.
  *
- * bp_http_route() is the whole decision (status, content type, body) and
- * does no I/O; bp_http_callback() is the lws glue that sends it.
+ * Every /api request is checked: who asks (Bearer token or session cookie,
+ * else anonymous as auth.anonymous says), what the role may do (401 without
+ * valid credentials, 403 when the role may not), the body limit (413), the
+ * rate per client address (429), and for requests that change data, an
+ * Origin header from elsewhere (403).
  */
 #ifndef BP_HTTP_H
 #define BP_HTTP_H
@@ -18,11 +21,6 @@ typedef struct {
     const char *content_type;
     bp_buf_t body; /* LWS_PRE headroom */
 } bp_http_resp_t;
-
-/* method: "GET", "HEAD", ... ; path without the query string; query: the
- * arguments ("a=1&b=2", may be NULL). */
-void bp_http_route(bp_app_t *app, const char *method, const char *path, const char *query,
-                   bp_http_resp_t *resp);
 
 int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len);

@@ -1,9 +1,12 @@
 /* WebSocket fan-out from the shared ring (see hub.h). */
 #include "hub.h"
+#include "bp_auth.h"
 #include "bp_codec.h"
+#include "bp_httputil.h"
 #include "bp_log.h"
 #include "bp_ring.h"
 #include "bp_time.h"
+#include "bp_tokens.h"
 #include "reader.h"
 
 #include <stdarg.h>
@@ -59,6 +62,17 @@ typedef struct ip_node {
     char ip[48];
 } ip_node_t;
 
+/* Who a connection is, as far as its upgrade request said (a session
+ * cookie or an Authorization: Bearer header, read before the upgrade is
+ * accepted); a token in the hello replaces it. Raw secrets are not kept. */
+typedef enum { CRED_NONE, CRED_OK, CRED_BAD, CRED_UNREADY } cred_t;
+typedef struct {
+    uint8_t cred;
+    char token_id[BP_TOKEN_ID_MAX + 1];
+    char session_id[33]; /* empty: not a session */
+    int64_t session_exp;
+} ws_auth_t;
+
 typedef struct client {
     struct lws *wsi;
     bp_hub_t *hub;
@@ -82,6 +96,9 @@ typedef struct client {
     char ip[48];
     size_t rx_len;
     char *rx; /* HELLO_MAX bytes while a message is being received, else NULL */
+    ws_auth_t auth;
+    uint8_t aud;       /* bp_audience_t: what its role may see */
+    uint64_t auth_gen; /* token table generation its rights were checked at */
 } client_t;
 
 typedef struct {
@@ -91,7 +108,18 @@ typedef struct {
     uint64_t resume_window, resume_stream, resume_snapshot_new, resume_snapshot_epoch,
         resume_snapshot_old;
     uint64_t ticks, rejected_full, rejected_ip, closed_silent;
+    uint64_t rejected_origin, closed_unauthorized, closed_forbidden, closed_expired;
 } hub_stats_t;
+
+/* What each audience is sent (DESIGN §8): its own ring and snapshot cache.
+ * A hospital event is serialized once and shared by the three rings; an
+ * ambulance event is written once per audience (for the hospitals-only
+ * audience, an offset marker, so offsets stay contiguous for resume). */
+typedef struct {
+    unsigned amb_fields; /* BP_AF_* visible to it */
+    bp_ring_t ring;
+    struct snap *snap;
+} aud_t;
 
 /* Fan-out time: from a batch's arrival until every client that was live then
  * has it. One measurement at a time (a sample per batch while idle). */
@@ -105,10 +133,11 @@ struct bp_hub {
     struct lws_context *ctx;
     const struct lws_protocols *proto;
     struct bp_reader *reader;
-    bp_ring_t ring;
+    bp_tokens_t *tokens; /* NULL: everyone is anonymous */
+    int anon_role;       /* what a connection without credentials is, -1: nobody */
+    aud_t aud[BP_AUD__COUNT];
     bp_buf_t scratch; /* coalesced frames, LWS_PRE headroom */
     bp_buf_t ev;      /* one event being serialized */
-    snap_t *snap;     /* the current cached snapshot */
     client_t *clients;
     size_t n_clients;
     bool ready;
@@ -194,10 +223,10 @@ static void snap_unref(snap_t *s) {
     free(s);
 }
 
-static snap_t *snap_build(bp_hub_t *h) {
+static snap_t *snap_build(bp_hub_t *h, unsigned amb_fields) {
     bp_buf_t b;
     bp_buf_init(&b, 0, 256u << 20);
-    bp_state_write_snapshot(&b, h->state, h->epoch, h->offset, bp_time_now_ms(), BP_AF_ALL);
+    bp_state_write_snapshot(&b, h->state, h->epoch, h->offset, bp_time_now_ms(), amb_fields);
     if (b.failed) {
         bp_buf_free(&b);
         return NULL;
@@ -238,17 +267,17 @@ static snap_t *snap_build(bp_hub_t *h) {
 
 /* The snapshot to send now: the cached one if it is current, or recent and
  * still followed by the ring; else a new one. Returns a new reference. */
-static snap_t *snap_get(bp_hub_t *h) {
-    snap_t *s = h->snap;
+static snap_t *snap_get(bp_hub_t *h, aud_t *a) {
+    snap_t *s = a->snap;
     bool usable = s && strcmp(s->epoch, h->epoch) == 0 &&
                   (s->offset == h->offset ||
                    (bp_time_mono_ns() - s->built_ns < SNAPSHOT_MIN_INTERVAL &&
-                    bp_ring_get(&h->ring, s->offset + 1)));
+                    bp_ring_get(&a->ring, s->offset + 1)));
     if (!usable) {
-        snap_t *n = snap_build(h);
+        snap_t *n = snap_build(h, a->amb_fields);
         if (!n) return NULL;
-        snap_unref(h->snap);
-        h->snap = s = n;
+        snap_unref(a->snap);
+        a->snap = s = n;
     }
     s->refs++;
     return s;
@@ -266,7 +295,7 @@ static void ctl_set(client_t *c, const char *fmt, ...) {
 }
 
 static void start_snapshot(bp_hub_t *h, client_t *c, const char *reason) {
-    snap_t *s = snap_get(h);
+    snap_t *s = snap_get(h, &h->aud[c->aud]);
     if (!s) {
         bp_error("hub: cannot build a snapshot (out of memory)");
         c->close_code = 1011;
@@ -315,7 +344,7 @@ static void on_range(void *privdata, bool ok, const bp_change_t *changes, size_t
         bp_buf_init(&data, 0, (size_t)h->s->server_ring_bytes);
         if (b) b->ends = malloc(count * sizeof *b->ends);
         for (size_t i = 0; b && b->ends && i < count; i++) {
-            bp_state_write_event(&data, &changes[i]);
+            bp_state_write_event_for(&data, &changes[i], h->aud[c->aud].amb_fields);
             b->ends[i] = data.len;
         }
         if (!b || !b->ends || data.failed) {
@@ -344,7 +373,8 @@ static void on_range(void *privdata, bool ok, const bp_change_t *changes, size_t
  * 0 when asked (the client waits in C_RANGE), -1 when not possible. */
 static int start_range(bp_hub_t *h, client_t *c) {
     uint64_t from = c->resume_offset;
-    uint64_t to = bp_ring_count(&h->ring) ? bp_ring_first(&h->ring) - 1 : h->offset;
+    const bp_ring_t *ring = &h->aud[c->aud].ring;
+    uint64_t to = bp_ring_count(ring) ? bp_ring_first(ring) - 1 : h->offset;
     /* the bound is on everything the client missed: past it a snapshot is
      * cheaper than replaying history to a dashboard */
     if (!h->reader || to <= from || h->offset - from > (uint64_t)h->s->server_resume_max_events ||
@@ -369,7 +399,7 @@ static void start_client(bp_hub_t *h, client_t *c) {
     c->progress_ms = bp_time_now_ms();
     bool same_epoch = c->has_resume && strcmp(c->resume_epoch, h->epoch) == 0;
     if (same_epoch && c->resume_offset <= h->offset &&
-        (c->resume_offset == h->offset || bp_ring_get(&h->ring, c->resume_offset + 1))) {
+        (c->resume_offset == h->offset || bp_ring_get(&h->aud[c->aud].ring, c->resume_offset + 1))) {
         c->tail = c->resume_offset;
         h->st.resume_window++;
         welcome_resume(h, c, "window");
@@ -463,7 +493,8 @@ static int pump(bp_hub_t *h, client_t *c) {
         }
         fanout_check(h, c);
     } else if (c->tail < h->offset) {
-        if (!bp_ring_get(&h->ring, c->tail + 1)) {
+        bp_ring_t *ring = &h->aud[c->aud].ring;
+        if (!bp_ring_get(ring, c->tail + 1)) {
             /* Fell out of the ring: skip to the latest state. A client that
              * keeps taking snapshots is taking what it can (coarser updates
              * under overload); only one that stops taking anything is closed,
@@ -471,14 +502,14 @@ static int pump(bp_hub_t *h, client_t *c) {
             h->st.skips++;
             start_snapshot(h, c, "lagging");
         } else if (c->tail + 1 == h->offset) {
-            const bp_ring_entry_t *e = bp_ring_get(&h->ring, c->tail + 1);
+            const bp_ring_entry_t *e = bp_ring_get(ring, c->tail + 1);
             if (write_frame(h, c, (unsigned char *)e->buf + LWS_PRE, e->frame_len, LWS_WRITE_TEXT))
                 return -1;
             c->tail++;
             h->st.event_deliveries++;
         } else {
             uint64_t last = c->tail;
-            size_t n = bp_ring_coalesce(&h->ring, c->tail, (size_t)h->s->server_max_frame_bytes,
+            size_t n = bp_ring_coalesce(ring, c->tail, (size_t)h->s->server_max_frame_bytes,
                                         &h->scratch, &last);
             if (!n) return -1;
             if (write_frame(h, c, (unsigned char *)bp_buf_data(&h->scratch), h->scratch.len,
@@ -552,6 +583,84 @@ static void close_client(client_t *c) {
     lws_close_free_wsi(c->wsi, (enum lws_close_status)c->close_code, "bedpulse hub");
 }
 
+/* -- who may listen ------------------------------------------------------------------- */
+
+/* Credentials from the upgrade request: an Authorization: Bearer token
+ * wins over a bp_session cookie. Neither: anonymous. */
+static void read_credentials(bp_hub_t *h, struct lws *wsi, ws_auth_t *a) {
+    memset(a, 0, sizeof *a);
+    char hdr[BP_SESSION_MAX + 512];
+    const char *v;
+    size_t vl;
+    int n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
+    bool bearer = n > 0 && bp_http_bearer(hdr, (size_t)n, &v, &vl) == 0;
+    if (!bearer) {
+        n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE);
+        if (n <= 0 || bp_http_cookie(hdr, (size_t)n, "bp_session", &v, &vl)) return;
+    }
+    if (!h->tokens || !bp_tokens_ready(h->tokens)) {
+        a->cred = h->tokens ? CRED_UNREADY : CRED_BAD;
+        return;
+    }
+    const bp_principal_t *p =
+        bearer ? bp_tokens_find(h->tokens, v, vl)
+               : bp_tokens_session(h->tokens, v, vl, bp_time_now_ms(), a->session_id,
+                                   &a->session_exp);
+    if (!p) {
+        memset(a, 0, sizeof *a);
+        a->cred = CRED_BAD;
+        return;
+    }
+    a->cred = CRED_OK;
+    snprintf(a->token_id, sizeof a->token_id, "%s", p->id);
+}
+
+/* Checks (again) whether the client may have the live feed; on a change of
+ * the token table or an expired session the sweep calls it for every
+ * client. 0 when it may, with its audience set; else closes it with 4401
+ * (no valid credentials: sign in again), 4403 (valid, not allowed) or 1013
+ * (tokens not loaded yet: retry). */
+static int authorize(bp_hub_t *h, client_t *c, int64_t now) {
+    const bp_principal_t *p = NULL;
+    const char *why = NULL;
+    uint16_t code = 4401;
+    switch (c->auth.cred) {
+    case CRED_UNREADY: code = 1013, why = "auth loading"; break;
+    case CRED_BAD: why = "unauthorized"; break;
+    case CRED_OK:
+        p = bp_tokens_by_id(h->tokens, c->auth.token_id);
+        if (!p || p->revoked_ms) why = "revoked";
+        else if (p->expires_ms && p->expires_ms <= now) why = "expired";
+        else if (c->auth.session_id[0] &&
+                 (c->auth.session_exp <= now ||
+                  bp_tokens_session_denied(h->tokens, c->auth.session_id)))
+            why = "expired";
+        break;
+    default: break;
+    }
+    if (!why && !bp_auth_allows(p, h->anon_role, BP_ACT_LIVE, -1, now)) {
+        why = p ? "forbidden" : "unauthorized";
+        if (p) code = 4403;
+    }
+    c->auth_gen = h->tokens ? bp_tokens_generation(h->tokens) : 0;
+    if (why) {
+        if (code == 4403) h->st.closed_forbidden++;
+        else if (code == 4401 && c->state != C_HELLO) h->st.closed_expired++;
+        else if (code == 4401) h->st.closed_unauthorized++;
+        close_with(c, code, why);
+        return -1;
+    }
+    bp_audience_t aud =
+        bp_role_audience(p ? p->role : (bp_role_t)(h->anon_role < 0 ? 0 : h->anon_role));
+    if (c->state != C_HELLO && aud != c->aud) {
+        /* its role changed under it: what it holds may be more than it may see */
+        close_with(c, 4401, "role changed");
+        return -1;
+    }
+    c->aud = (uint8_t)aud;
+    return 0;
+}
+
 /* -- receiving ------------------------------------------------------------------------ */
 
 static int on_message(bp_hub_t *h, client_t *c) {
@@ -561,6 +670,28 @@ static int on_message(bp_hub_t *h, client_t *c) {
         h->st.closed_protocol++;
         bp_debug("hub: bad hello: %s", err.message);
         return close_now(c, 4002, "bad hello");
+    }
+    if (c->state != C_HELLO) {
+        h->st.closed_protocol++;
+        return close_now(c, 4002, "one hello only");
+    }
+    if (hello.has_token) {
+        /* a token in the hello (clients that cannot set headers) */
+        memset(&c->auth, 0, sizeof c->auth);
+        const bp_principal_t *p = NULL;
+        if (!h->tokens || !bp_tokens_ready(h->tokens)) c->auth.cred = h->tokens ? CRED_UNREADY : CRED_BAD;
+        else if (!(p = bp_tokens_find(h->tokens, hello.token, strlen(hello.token)))) c->auth.cred = CRED_BAD;
+        else {
+            c->auth.cred = CRED_OK;
+            snprintf(c->auth.token_id, sizeof c->auth.token_id, "%s", p->id);
+        }
+        explicit_bzero(hello.token, sizeof hello.token);
+    }
+    if (authorize(h, c, bp_time_now_ms())) {
+        c->closing = true;
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->reason,
+                         strlen(c->reason));
+        return -1;
     }
     snap_unref(c->snap);
     c->snap = NULL;
@@ -593,10 +724,25 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         if (!h) return 1;
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
             return 1;
+        /* Cross-site WebSocket hijacking: a page elsewhere must not ride
+         * on the user's session cookie. No Origin: not a browser. */
+        char origin[256], host[256];
+        int on = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+        if (on != 0) {
+            if (on < 0 || lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0 ||
+                !bp_http_origin_ok(origin, host, h->s->server_allowed_origins)) {
+                h->st.rejected_origin++;
+                bp_info("hub: upgrade refused: origin %.80s not allowed", on > 0 ? origin : "?");
+                return 1;
+            }
+        }
+        if (c) read_credentials(h, wsi, &c->auth);
         return 0;
     }
-    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_ESTABLISHED: {
+        ws_auth_t auth = c->auth; /* read at the upgrade (FILTER_PROTOCOL_CONNECTION) */
         memset(c, 0, sizeof *c);
+        c->auth = auth;
         c->wsi = wsi;
         c->hub = h;
         c->state = C_HELLO;
@@ -622,6 +768,7 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             close_with(c, 1011, "no memory");
         }
         return 0;
+    }
     case LWS_CALLBACK_CLOSED:
         if (!c || !c->hub) return 0;
         unlink_client(h, c);
@@ -687,9 +834,11 @@ void bp_hub_on_reload(void *hub, const char *epoch, uint64_t offset, const char 
     bool new_epoch = strcmp(h->epoch, epoch) != 0;
     snprintf(h->epoch, sizeof h->epoch, "%s", epoch);
     h->offset = offset;
-    bp_ring_clear(&h->ring, epoch);
-    snap_unref(h->snap);
-    h->snap = NULL;
+    for (int i = 0; i < BP_AUD__COUNT; i++) {
+        bp_ring_clear(&h->aud[i].ring, epoch);
+        snap_unref(h->aud[i].snap);
+        h->aud[i].snap = NULL;
+    }
     bool was_ready = h->ready;
     h->ready = true;
     if (new_epoch && was_ready) {
@@ -704,14 +853,21 @@ void bp_hub_on_reload(void *hub, const char *epoch, uint64_t offset, const char 
 
 void bp_hub_on_event(void *hub, const bp_change_t *c, bool live) {
     bp_hub_t *h = hub;
-    bp_buf_reset(&h->ev);
-    bp_state_write_event(&h->ev, c);
-    if (h->ev.failed || bp_ring_push(&h->ring, c->offset, bp_buf_data(&h->ev), h->ev.len,
-                                     bp_time_mono_ns())) {
-        /* an event we cannot hold: nobody can resume across it */
-        bp_error("hub: event %llu could not be queued; clients will re-snapshot",
-                 (unsigned long long)c->offset);
-        bp_ring_clear(&h->ring, h->epoch);
+    uint64_t now_ns = bp_time_mono_ns();
+    for (int i = 0; i < BP_AUD__COUNT; i++) {
+        aud_t *a = &h->aud[i];
+        /* hospital events are the same for everyone: written once */
+        if (i == 0 || c->kind != BP_KIND_HOSPITAL) {
+            bp_buf_reset(&h->ev);
+            bp_state_write_event_for(&h->ev, c, a->amb_fields);
+        }
+        if (h->ev.failed ||
+            bp_ring_push(&a->ring, c->offset, bp_buf_data(&h->ev), h->ev.len, now_ns)) {
+            /* an event we cannot hold: nobody can resume across it */
+            bp_error("hub: event %llu could not be queued; clients will re-snapshot",
+                     (unsigned long long)c->offset);
+            bp_ring_clear(&a->ring, h->epoch);
+        }
     }
     if (live) {
         h->offset = c->offset;
@@ -744,9 +900,18 @@ bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state) {
     if (!h) return NULL;
     h->s = s;
     h->state = state;
-    if (bp_ring_init(&h->ring, (size_t)s->server_ring_events, (size_t)s->server_ring_bytes, LWS_PRE)) {
-        free(h);
-        return NULL;
+    h->anon_role = bp_auth_anonymous_role(s->auth_anonymous);
+    static const unsigned fields[BP_AUD__COUNT] = {[BP_AUD_FULL] = BP_AF_ALL,
+                                                   [BP_AUD_WALL] = BP_AF_STATUS,
+                                                   [BP_AUD_HOSPITALS] = 0};
+    for (int i = 0; i < BP_AUD__COUNT; i++) {
+        h->aud[i].amb_fields = fields[i];
+        if (bp_ring_init(&h->aud[i].ring, (size_t)s->server_ring_events,
+                         (size_t)s->server_ring_bytes, LWS_PRE)) {
+            while (i--) bp_ring_free(&h->aud[i].ring);
+            free(h);
+            return NULL;
+        }
     }
     bp_buf_init(&h->scratch, LWS_PRE, (size_t)s->server_max_frame_bytes + 4096);
     bp_buf_init(&h->ev, 0, 1u << 20);
@@ -762,18 +927,21 @@ void bp_hub_destroy(bp_hub_t *h) {
             free(n);
         }
     }
-    snap_unref(h->snap);
-    bp_ring_free(&h->ring);
+    for (int i = 0; i < BP_AUD__COUNT; i++) {
+        snap_unref(h->aud[i].snap);
+        bp_ring_free(&h->aud[i].ring);
+    }
     bp_buf_free(&h->scratch);
     bp_buf_free(&h->ev);
     free(h);
 }
 
 void bp_hub_attach(bp_hub_t *h, struct lws_context *ctx, const struct lws_protocols *proto,
-                   struct bp_reader *reader) {
+                   struct bp_reader *reader, bp_tokens_t *tokens) {
     h->ctx = ctx;
     h->proto = proto;
     h->reader = reader;
+    h->tokens = tokens;
 }
 
 void bp_hub_sweep(bp_hub_t *h) {
@@ -797,12 +965,18 @@ void bp_hub_sweep(bp_hub_t *h) {
                          h->epoch, (unsigned long long)h->offset, ts);
         h->tick_len = n > 0 && n < 256 ? (size_t)n : 0;
     }
+    uint64_t gen = h->tokens ? bp_tokens_generation(h->tokens) : 0;
     for (client_t *c = h->clients, *next; c; c = next) {
         next = c->next; /* closing may free c */
         if (c->state == C_HELLO && now - c->connected_ms > hello_ms && !c->close_code) {
             h->st.closed_hello++;
             close_with(c, 4001, "hello expected");
         }
+        /* rights are re-checked when tokens change (revocation, logout) and
+         * when a session runs out */
+        if (c->state != C_HELLO && !c->close_code &&
+            (c->auth_gen != gen || (c->auth.session_id[0] && c->auth.session_exp <= now)))
+            authorize(h, c, now);
         if (c->close_code) {
             if (!c->closing) close_client(c);
             continue;
@@ -887,13 +1061,25 @@ void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
                   (unsigned long long)s->resume_snapshot_new,
                   (unsigned long long)s->resume_snapshot_epoch,
                   (unsigned long long)s->resume_snapshot_old);
-    G("ring_events", "Events held in the ring.", bp_ring_count(&h->ring));
-    G("ring_bytes", "Bytes held in the ring.", h->ring.bytes);
+    G("ring_events", "Events held in the ring (each audience's ring holds the same offsets).",
+      bp_ring_count(&h->aud[BP_AUD_FULL].ring));
+    G("ring_bytes", "Bytes held in the rings of all audiences.",
+      h->aud[BP_AUD_FULL].ring.bytes + h->aud[BP_AUD_WALL].ring.bytes +
+          h->aud[BP_AUD_HOSPITALS].ring.bytes);
     G("offset", "Last offset applied.", h->offset);
     C("ws_rejected_full_total", "Connections closed with 1013: max_clients reached.",
       s->rejected_full);
     C("ws_rejected_address_total", "Connections closed with 4029: max_clients_per_ip reached.",
       s->rejected_ip);
+    C("ws_rejected_origin_total", "Upgrades refused: Origin not this site nor allowed.",
+      s->rejected_origin);
+    C("ws_closed_unauthorized_total", "Clients closed with 4401 at hello: no valid credentials.",
+      s->closed_unauthorized);
+    C("ws_closed_forbidden_total", "Clients closed with 4403: role may not have the live feed.",
+      s->closed_forbidden);
+    C("ws_closed_expired_total",
+      "Clients closed with 4401 later: token revoked or expired, session ended.",
+      s->closed_expired);
     G("resumes_from_stream_pending", "Stream resumes waiting for Redis.", h->ranges_inflight);
     bp_buf_puts(o, "# HELP bedpulse_fanout_seconds Time from a batch of events arriving until "
                    "every live client has it.\n# TYPE bedpulse_fanout_seconds histogram\n");

@@ -26,14 +26,25 @@
 
 typedef struct bp_hub bp_hub_t;
 struct bp_reader;
+struct bp_tokens;
 
 bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state);
 void bp_hub_destroy(bp_hub_t *h);
 
-/* Wiring: the lws context and our ws protocol entry, and the reader (for
- * offsets and ranges). */
+/* Wiring: the lws context and our ws protocol entry, the reader (for
+ * offsets and ranges) and the token table (NULL: everyone is anonymous, and
+ * gets what auth.anonymous allows).
+ *
+ * Who listens: credentials come from the upgrade request (Authorization:
+ * Bearer, or the bp_session cookie) or a token in the hello; the Origin of
+ * a browser must be this site or one of server.allowed_origins, else the
+ * upgrade is refused. At hello a client without the right to the live
+ * feed is closed with 4401 (no valid credentials) or 4403 (its role may
+ * not); one whose token is revoked or session ends later is closed with
+ * 4401 within about a second. Each role's audience has its own ring and
+ * snapshot: ambulance positions never reach wall or hospital-only roles. */
 void bp_hub_attach(bp_hub_t *h, struct lws_context *ctx, const struct lws_protocols *proto,
-                   struct bp_reader *reader);
+                   struct bp_reader *reader, struct bp_tokens *tokens);
 
 /* Reader callbacks (see reader.h). */
 void bp_hub_on_reload(void *hub, const char *epoch, uint64_t offset, const char *reason);

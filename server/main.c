@@ -8,11 +8,14 @@
  * while the loop still runs, run the loop until every handle is released.
  */
 #include "app.h"
+#include "bp_apply.h"
 #include "bp_log.h"
+#include "bp_rate.h"
 #include "bp_time.h"
 #include "history.h"
 #include "http.h"
 #include "listener.h"
+#include "request.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -135,9 +138,31 @@ static void stop(bp_app_t *app, int signum) {
     uv_close((uv_handle_t *)&app->housekeeping, NULL);
     bp_listener_close(app->listener);
     bp_history_close(app->history, NULL, NULL);
+    bp_tokens_close(app->tokens, NULL, NULL);
+    app->tokens = NULL;
+    bp_apply_close(app->apply, NULL, NULL);
+    app->apply = NULL;
     bp_reader_close(app->reader, on_reader_closed, app);
     lws_context_destroy(app->ctx);
     app->ctx = NULL;
+    bp_api_on_state(app); /* writes still waiting: their clients are gone */
+}
+
+/* The reader's callbacks: the hub, then writes waiting to see their result. */
+static void on_reload(void *data, const char *epoch, uint64_t offset, const char *reason) {
+    bp_app_t *app = data;
+    bp_hub_on_reload(app->hub, epoch, offset, reason);
+    bp_api_on_state(app);
+}
+
+static void on_event(void *data, const bp_change_t *c, bool live) {
+    bp_hub_on_event(((bp_app_t *)data)->hub, c, live);
+}
+
+static void on_batch(void *data) {
+    bp_app_t *app = data;
+    bp_hub_on_batch(app->hub);
+    bp_api_on_state(app);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -147,6 +172,7 @@ static void on_signal(uv_signal_t *s, int signum) {
 static void on_housekeeping(uv_timer_t *t) {
     bp_app_t *app = t->data;
     bp_hub_sweep(app->hub);
+    bp_api_on_state(app);
 }
 
 /* lws sizes its fd table from the limit: make it as large as we may. */
@@ -255,14 +281,28 @@ int main(int argc, char **argv) {
     }
     int port = bp_listener_port(app.listener);
 
-    bp_reader_cbs_t cbs = {bp_hub_on_reload, bp_hub_on_event, bp_hub_on_batch};
+    bp_reader_cbs_t cbs = {on_reload, on_event, on_batch};
     app.reader = bp_reader_create(&app.loop, s, app.state, (size_t)s->server_ring_events, &cbs,
-                                  app.hub);
+                                  &app);
     if (!app.reader) {
         bp_error("out of memory");
         return 1;
     }
-    bp_hub_attach(app.hub, app.ctx, &protocols[1], app.reader);
+    app.tokens = bp_tokens_create(&app.loop, s, &app.cfg.registry);
+    if (!app.tokens) {
+        bp_error("out of memory");
+        return 1;
+    }
+    bp_hub_attach(app.hub, app.ctx, &protocols[1], app.reader, app.tokens);
+    /* manager writes: bounded like a feed connection's backlog */
+    app.apply = bp_apply_create(&app.loop, s, &app.cfg.registry, 256, bp_api_on_applied);
+    app.rate_api = bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
+    app.rate_login = bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
+    app.rate_writes = bp_rate_create(4096, s->auth_writes_per_min, s->auth_writes_per_min);
+    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes) {
+        bp_error("out of memory");
+        return 1;
+    }
     app.history = bp_history_create(&app.loop, s, app.state, app.reader);
     if (!app.history) {
         bp_error("out of memory");
@@ -289,6 +329,9 @@ int main(int argc, char **argv) {
     int rc = uv_loop_close(&app.loop);
     if (rc) bp_warn("loop closed with handles still open: %s", uv_strerror(rc));
     bp_hub_destroy(app.hub);
+    bp_rate_destroy(app.rate_api);
+    bp_rate_destroy(app.rate_login);
+    bp_rate_destroy(app.rate_writes);
     bp_state_destroy(app.state);
     bp_config_free(&app.cfg);
     bp_info("stopped");

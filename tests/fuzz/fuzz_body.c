@@ -56,6 +56,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         int64_t exp;
         if (bp_session_verify(key, sizeof key, in, n, 1795309200000LL, tid, sid, &exp) == 0)
             abort(); /* a signature cannot be guessed */
+        char tok[BP_TOKEN_MAX + 1];
+        bp_error_t err;
+        if (bp_codec_parse_sign_in(in, n, tok, &err) == 0 ? !tok[0] : !err.code[0]) abort();
         break;
     }
     case 3: {

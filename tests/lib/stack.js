@@ -318,6 +318,7 @@ class LiveClient {
         if (e.offset !== this.offset + 1) this.gaps++;
         this.offset = e.offset;
         this.events.push(e);
+        if (!e.kind) continue; // an offset marker: a change this role may not see
         const map = e.kind === 'hospital' ? this.hospitals : this.ambulances;
         const cur = map.get(e.id) || { id: e.id };
         const d = e.data;
@@ -348,9 +349,9 @@ function httpGet(port, p) {
 
 // A request that fails (rather than hangs) when the answer does not come
 // whole within 5 s of silence.
-function httpRequest(port, method, p, body) {
+function httpRequest(port, method, p, body, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method, agent: false }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, method, agent: false, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
@@ -477,8 +478,8 @@ class Stack {
     return new FeedClient(this.collectorPort).connect();
   }
 
-  live(hello, port = this.serverPort) {
-    return new LiveClient(`ws://127.0.0.1:${port}/ws`).connect(hello);
+  live(hello, port = this.serverPort, wsOptions = {}) {
+    return new LiveClient(`ws://127.0.0.1:${port}/ws`, wsOptions).connect(hello);
   }
 
   get(p, port = this.serverPort) {
@@ -487,6 +488,44 @@ class Stack {
 
   request(method, p, body, port = this.serverPort) {
     return httpRequest(port, method, p, body);
+  }
+
+  // A request as someone: { token } (Authorization: Bearer), { cookie }
+  // (the bp_session value), { json } (a body sent as application/json),
+  // { body, type } (any body), { headers } (more headers).
+  call(method, p, { token, cookie, json, body, type, headers = {}, port = this.serverPort } = {}) {
+    const h = Object.assign({}, headers);
+    if (token) h.Authorization = `Bearer ${token}`;
+    if (cookie) h.Cookie = `bp_session=${cookie}`;
+    if (json !== undefined) {
+      body = typeof json === 'string' ? json : JSON.stringify(json);
+      type = type || 'application/json';
+    }
+    if (type) h['Content-Type'] = type;
+    return httpRequest(port, method, p, body, h);
+  }
+
+  // bp-admin against this stack's Redis (stdout); throws with its stderr.
+  admin(...args) {
+    return execFileSync(path.join(BUILD, 'tools', 'bp-admin'), args,
+      { env: this.env(), cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  // Creates a token: { id, token, role }. opts: hospitals ("a,b" or "*"),
+  // fleet, name, expiresDays.
+  createToken(role, { hospitals, fleet, name, expiresDays } = {}) {
+    const args = ['token', 'create', '--role', role, '--json'];
+    if (hospitals) args.push('--hospitals', hospitals);
+    if (fleet) args.push('--fleet');
+    if (name) args.push('--name', name);
+    if (expiresDays) args.push('--expires-days', String(expiresDays));
+    return JSON.parse(this.admin(...args));
+  }
+
+  // Waits until the server knows a token (tokens reload within a second).
+  async waitForToken(token, port = this.serverPort) {
+    await waitFor(async () => (await this.call('GET', '/api/v1/session', { token, port })).status === 200,
+      { what: 'the server to load a new token', timeout: 5000, interval: 50 });
   }
 
   rawHttp(text, port = this.serverPort) {
@@ -578,6 +617,13 @@ class Stack {
 
   redis(...args) {
     return redisCli(this.redisPort, ...args);
+  }
+
+  // Everything our processes have logged so far.
+  logText() {
+    if (!fs.existsSync(this.dir)) return '';
+    return fs.readdirSync(this.dir).filter((f) => f.endsWith('.log'))
+      .map((f) => fs.readFileSync(path.join(this.dir, f), 'utf8')).join('\n');
   }
 
   dumpLogs() {

@@ -1,0 +1,645 @@
+/*
+ * The REST routes that go beyond the in-memory state (docs/api.md):
+ *
+ *   POST   /api/v1/session              {"token":..} -> session cookie
+ *   GET    /api/v1/session              who am I
+ *   DELETE /api/v1/session              sign out (the session id is denied)
+ *   PATCH  /api/v1/hospitals/{id}       a manager's update, If-Match: <version>
+ *   POST   /api/v1/hospitals/{id}/import[?dry_run=1]   CSV, all or nothing
+ *   GET    /api/v1/audit?hospital=&actor=&from=&to=&limit=&before=
+ *
+ * Writes go through the same Lua apply as the feeds (source "web:<token
+ * id>", no sequence number: the version check is what keeps two writers
+ * apart). A write is answered once this server's own live state shows it,
+ * so the answer and the live view agree.
+ */
+#include "bp_apply.h"
+#include "bp_codec.h"
+#include "bp_csv.h"
+#include "bp_httputil.h"
+#include "bp_log.h"
+#include "bp_rate.h"
+#include "bp_time.h"
+#include "request.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define WAIT_MAX_MS   3000 /* for the live state to show an accepted write */
+#define AUDIT_SCAN    2000 /* stream entries read per audit request at most */
+#define AUDIT_LIMIT   1000
+
+static bool starts(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool is_json(const bp_req_t *r) {
+    return strncmp(r->content_type, "application/json", 16) == 0 &&
+           (r->content_type[16] == '\0' || r->content_type[16] == ';');
+}
+
+static void errors_body(bp_req_t *r, const char *message, const bp_errors_t *errs) {
+    bp_buf_t *b = &r->resp.body;
+    r->resp.status = 422;
+    bp_buf_reset(b);
+    bp_buf_puts(b, "{\"error\":\"invalid\",\"message\":");
+    bp_json_cstr(b, message);
+    bp_buf_puts(b, ",\"errors\":[");
+    for (size_t i = 0; i < errs->n; i++) {
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"field\":");
+        bp_json_cstr(b, errs->e[i].field);
+        bp_buf_puts(b, ",\"code\":");
+        bp_json_cstr(b, errs->e[i].code);
+        bp_buf_puts(b, ",\"message\":");
+        bp_json_cstr(b, errs->e[i].message);
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_puts(b, "]}");
+    r->decided = true;
+}
+
+static void write_principal(bp_buf_t *b, const bp_app_t *app, const bp_principal_t *p) {
+    const bp_registry_t *reg = &app->cfg.registry;
+    bp_buf_puts(b, "{\"token_id\":");
+    bp_json_cstr(b, p->id);
+    bp_buf_puts(b, ",\"role\":");
+    bp_json_cstr(b, bp_role_name(p->role));
+    bp_buf_puts(b, ",\"name\":");
+    bp_json_cstr(b, p->name);
+    bp_buf_puts(b, ",\"hospitals\":");
+    if (p->all_hospitals) {
+        bp_buf_puts(b, "\"*\"");
+    } else {
+        bp_buf_putc(b, '[');
+        bool first = true;
+        for (size_t i = 0; i < reg->n_hospitals; i++) {
+            if (!bp_principal_in_scope(p, (int)i)) continue;
+            if (!first) bp_buf_putc(b, ',');
+            first = false;
+            bp_json_cstr(b, reg->hospitals[i].id);
+        }
+        bp_buf_putc(b, ']');
+    }
+    bp_buf_printf(b, ",\"fleet\":%s,\"token_expires\":", p->fleet ? "true" : "false");
+    bp_json_time(b, p->expires_ms);
+}
+
+/* -- sessions ---------------------------------------------------------------------- */
+
+static void sign_in(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    int64_t now = bp_time_now_ms(), retry;
+    if (!is_json(r)) {
+        bp_req_error(r, 415, "unsupported_media_type", "send the token as application/json");
+        return;
+    }
+    if (!bp_rate_check(app->rate_login, r->addr, now, &retry)) {
+        r->retry_after_s = (int)((retry + 999) / 1000);
+        bp_req_error(r, 429, "rate_limited",
+                     "too many failed sign-ins from this address; wait and retry");
+        return;
+    }
+    char token[BP_TOKEN_MAX + 1];
+    bp_error_t err;
+    if (bp_codec_parse_sign_in(bp_buf_data(&r->in), r->in.len, token, &err)) {
+        bp_errors_t errs = {.n = 1};
+        errs.e[0] = err;
+        errors_body(r, err.message, &errs);
+        return;
+    }
+    if (!bp_tokens_ready(app->tokens)) {
+        explicit_bzero(token, sizeof token);
+        r->retry_after_s = 1;
+        bp_req_error(r, 503, "unavailable", "credentials cannot be checked yet; retry shortly");
+        return;
+    }
+    const bp_principal_t *p = bp_tokens_find(app->tokens, token, strlen(token));
+    explicit_bzero(token, sizeof token);
+    const char *why = !p                                            ? "this token is not valid"
+                      : p->revoked_ms                               ? "this token was revoked"
+                      : p->expires_ms && p->expires_ms <= now       ? "this token has expired"
+                                                                    : NULL;
+    if (why) {
+        bp_rate_take(app->rate_login, r->addr, now, &retry);
+        app->sign_in_failures++;
+        bp_info("http %s: sign-in refused: %s", r->addr, why);
+        bp_req_error(r, 401, "unauthorized", why);
+        return;
+    }
+    if (p->role == BP_ROLE_FEED) {
+        bp_req_error(r, 403, "forbidden", "a feed token cannot sign in to the web views");
+        return;
+    }
+    size_t klen;
+    const unsigned char *key = bp_tokens_secret(app->tokens, &klen);
+    unsigned char raw[16];
+    char sid[33], cookie[BP_SESSION_MAX + 1];
+    int64_t exp = now + (int64_t)app->cfg.settings.auth_session_hours * 3600 * 1000;
+    if (p->expires_ms && p->expires_ms < exp) exp = p->expires_ms;
+    if (!key || getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        bp_req_error(r, 503, "unavailable", "sessions cannot be created now; retry shortly");
+        return;
+    }
+    for (size_t i = 0; i < sizeof raw; i++) snprintf(sid + 2 * i, 3, "%02x", raw[i]);
+    if (bp_session_sign(key, klen, p->id, now, exp, sid, cookie, sizeof cookie)) {
+        bp_req_error(r, 500, "internal", "session cookie too long");
+        return;
+    }
+    snprintf(r->set_cookie, sizeof r->set_cookie,
+             "bp_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", cookie,
+             (long long)((exp - now) / 1000), app->tls ? "; Secure" : "");
+    explicit_bzero(cookie, sizeof cookie);
+    app->sessions_created++;
+    bp_info("http %s: session for token %s (%s) until %lld", r->addr, p->id, bp_role_name(p->role),
+            (long long)exp);
+    write_principal(&r->resp.body, app, p);
+    bp_buf_puts(&r->resp.body, ",\"session_expires\":");
+    bp_json_time(&r->resp.body, exp);
+    bp_buf_putc(&r->resp.body, '}');
+}
+
+static void session(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    if (strcmp(r->method, "POST") == 0) {
+        sign_in(r);
+        return;
+    }
+    bool del = strcmp(r->method, "DELETE") == 0;
+    if (!del && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        bp_req_error(r, 405, "method_not_allowed", "use POST to sign in, GET, or DELETE to sign out");
+        return;
+    }
+    if (del) {
+        if (r->token_id[0] && !r->session_id[0]) {
+            bp_req_error(r, 400, "no_session",
+                         "a bearer token has no session to end; revoke it with bp-admin");
+            return;
+        }
+        /* sign out; a session that already ended is simply forgotten */
+        if (r->session_id[0]) bp_tokens_deny_session(app->tokens, r->session_id, r->session_exp);
+        snprintf(r->set_cookie, sizeof r->set_cookie,
+                 "bp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                 app->tls ? "; Secure" : "");
+        bp_buf_puts(&r->resp.body, "{\"signed_out\":true}");
+        return;
+    }
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided) return;
+    if (!p) {
+        int anon = bp_auth_anonymous_role(app->cfg.settings.auth_anonymous);
+        bp_buf_puts(&r->resp.body, "{\"role\":");
+        if (anon < 0) bp_buf_puts(&r->resp.body, "null");
+        else bp_json_cstr(&r->resp.body, bp_role_name((bp_role_t)anon));
+        bp_buf_puts(&r->resp.body, ",\"anonymous\":true}");
+        return;
+    }
+    write_principal(&r->resp.body, app, p);
+    bp_buf_puts(&r->resp.body, ",\"session_expires\":");
+    bp_json_time(&r->resp.body, r->session_id[0] ? r->session_exp : 0);
+    bp_buf_putc(&r->resp.body, '}');
+}
+
+/* -- writes -------------------------------------------------------------------------- */
+
+/* The answer to a write, once the live state shows its result (or the wait
+ * gave up: then what Redis said, without the state). */
+static void finish_write(bp_req_t *r, bool caught_up) {
+    bp_app_t *app = r->app;
+    bp_buf_t *b = &r->resp.body;
+    int64_t now = bp_time_now_ms();
+    const bp_hospital_state_t *hs = bp_state_hospital(app->state, (size_t)r->hospital);
+    bp_buf_reset(b);
+    r->resp.status = 200;
+    r->resp.content_type = "application/json; charset=utf-8";
+    if (r->result_status == BP_APPLY_OK) {
+        app->writes_ok++;
+        snprintf(r->etag, sizeof r->etag, "\"%llu\"", (unsigned long long)r->want_version);
+        if (caught_up) {
+            bp_state_write_hospital(b, app->state, (size_t)r->hospital, now);
+        } else {
+            r->resp.status = 202;
+            bp_buf_printf(b,
+                          "{\"accepted\":true,\"version\":%llu,\"offset\":%llu,\"message\":"
+                          "\"accepted; the live view will show it shortly\"}",
+                          (unsigned long long)r->want_version,
+                          (unsigned long long)r->result_offset);
+        }
+    } else {
+        /* CONFLICT: someone else changed it first; here is what they set */
+        app->writes_conflict++;
+        r->resp.status = 409;
+        snprintf(r->etag, sizeof r->etag, "\"%llu\"", (unsigned long long)hs->version);
+        bp_buf_printf(b,
+                      "{\"error\":\"conflict\",\"message\":\"someone else changed these figures "
+                      "first (version %llu); compare and send again with If-Match: %llu\","
+                      "\"current\":",
+                      (unsigned long long)hs->version, (unsigned long long)hs->version);
+        bp_state_write_hospital(b, app->state, (size_t)r->hospital, now);
+        bp_buf_putc(b, '}');
+    }
+    bp_req_done(r);
+}
+
+void bp_api_on_state(bp_app_t *app) {
+    int64_t now = bp_time_now_ms();
+    for (bp_req_t **pp = &app->waiting; *pp;) {
+        bp_req_t *r = *pp;
+        const bp_hospital_state_t *hs = bp_state_hospital(app->state, (size_t)r->hospital);
+        bool caught_up = hs->version >= r->want_version;
+        if (!caught_up && now < r->wait_until_ms && r->wsi) {
+            pp = &r->wait_next;
+            continue;
+        }
+        *pp = r->wait_next;
+        r->wait_next = NULL;
+        finish_write(r, caught_up);
+    }
+}
+
+void bp_api_on_applied(void *privdata, const bp_apply_result_t *res) {
+    bp_req_t *r = privdata;
+    bp_app_t *app = r->app;
+    switch (res->status) {
+    case BP_APPLY_OK:
+    case BP_APPLY_CONFLICT:
+        r->result_status = (int)res->status;
+        r->want_version = res->version;
+        r->result_offset = res->offset;
+        r->wait_until_ms = bp_time_now_ms() + WAIT_MAX_MS;
+        r->wait_next = app->waiting;
+        app->waiting = r;
+        bp_api_on_state(app);
+        return;
+    case BP_APPLY_OUT_OF_ORDER: {
+        char msg[160];
+        snprintf(msg, sizeof msg, "a newer report (%lld) is already stored; reload and retry",
+                 (long long)res->stored_at);
+        bp_req_error(r, 409, "newer_report", msg);
+        break;
+    }
+    case BP_APPLY_UNAVAILABLE:
+        r->retry_after_s = 2;
+        bp_req_error(r, 503, "unavailable",
+                     "storage did not answer; the change may not be saved: reload and retry");
+        break;
+    default:
+        bp_error("http: write for %s failed: %s", app->cfg.registry.hospitals[r->hospital].id,
+                 res->message ? res->message : "?");
+        bp_req_error(r, 500, "internal", "storage refused the change");
+        break;
+    }
+    bp_req_done(r);
+}
+
+/* Submits a hospital change for the request's principal. */
+static void submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t version) {
+    bp_app_t *app = r->app;
+    snprintf(c->id, sizeof c->id, "%s", app->cfg.registry.hospitals[r->hospital].id);
+    snprintf(c->source, sizeof c->source, "web:%s", p->id);
+    c->seq = -1;
+    bp_actor_t actor = {p->id, bp_role_name(p->role), r->addr};
+    int rc = bp_apply_submit(app->apply, c, version, &actor, r);
+    if (rc == 0) {
+        r->pending = true;
+        return;
+    }
+    r->retry_after_s = rc == -2 ? 1 : 2;
+    bp_req_error(r, 503, "unavailable",
+                 rc == -2 ? "too many changes waiting for storage; retry in a moment"
+                          : "storage is unreachable; nothing was changed, retry shortly");
+}
+
+/* What every write needs: rights on the hospital, If-Match, the rate. */
+static const bp_principal_t *write_checks(bp_req_t *r, int64_t *version) {
+    bp_app_t *app = r->app;
+    int64_t now = bp_time_now_ms(), retry;
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided) return NULL;
+    if (!bp_req_allow(r, p, BP_ACT_WRITE_HOSPITAL, r->hospital)) return NULL;
+    if (!p) {
+        /* anonymous may never write (bp_auth_allows says so too) */
+        bp_req_error(r, 401, "unauthorized", "sign in to change figures");
+        return NULL;
+    }
+    if (!r->has_if_match) {
+        bp_req_error(r, 428, "precondition_required",
+                     "send If-Match: <version> (the version you saw) so a newer figure is "
+                     "never overwritten by mistake");
+        return NULL;
+    }
+    if (bp_http_if_match(r->if_match, strlen(r->if_match), version)) {
+        bp_req_error(r, 400, "bad_if_match", "If-Match must be one version number, e.g. \"12\"");
+        return NULL;
+    }
+    if (!bp_rate_take(app->rate_writes, p->id, now, &retry)) {
+        r->retry_after_s = (int)((retry + 999) / 1000);
+        bp_req_error(r, 429, "rate_limited", "too many changes from this token; wait and retry");
+        return NULL;
+    }
+    return p;
+}
+
+static void patch_hospital(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    int64_t version;
+    const bp_principal_t *p = write_checks(r, &version);
+    if (!p) return;
+    if (!is_json(r)) {
+        bp_req_error(r, 415, "unsupported_media_type", "send the change as application/json");
+        return;
+    }
+    bp_change_t c;
+    bp_errors_t errs;
+    if (bp_codec_parse_patch(bp_buf_data(&r->in), r->in.len, bp_time_now_ms(), &c, &errs)) {
+        app->writes_invalid++;
+        errors_body(r, errs.n == 1 ? errs.e[0].message : "some fields are not valid; see errors",
+                    &errs);
+        return;
+    }
+    submit(r, p, &c, version);
+}
+
+static void import_csv(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    char dry[8];
+    int d = bp_http_query(r->query, "dry_run", dry, sizeof dry);
+    bool dry_run = d > 0 && strcmp(dry, "0") != 0 && strcmp(dry, "false") != 0;
+    int64_t version = -1;
+    const bp_principal_t *p;
+    if (dry_run) {
+        p = bp_req_principal(r);
+        if (r->decided || !bp_req_allow(r, p, BP_ACT_WRITE_HOSPITAL, r->hospital)) return;
+    } else if (!(p = write_checks(r, &version))) {
+        return;
+    }
+    if (strncmp(r->content_type, "text/csv", 8) != 0) {
+        bp_req_error(r, 415, "unsupported_media_type", "send the spreadsheet as text/csv");
+        return;
+    }
+    static bp_csv_row_t rows[BP_CSV_MAX_ROWS]; /* one loop thread */
+    bp_errors_t errs;
+    int n = bp_csv_parse_beds(bp_buf_data(&r->in), r->in.len, rows, &errs);
+    if (n < 0) {
+        app->writes_invalid++;
+        errors_body(r, "the file has errors; nothing was changed", &errs);
+        return;
+    }
+    if (n == 0) {
+        errs.n = 1;
+        bp_error_set(&errs.e[0], "empty", "", "the file has no rows after the header");
+        errors_body(r, errs.e[0].message, &errs);
+        return;
+    }
+    if (!dry_run) {
+        bp_change_t c;
+        bp_csv_to_change(rows, n, &c);
+        c.at_ms = bp_time_now_ms();
+        submit(r, p, &c, version);
+        return;
+    }
+    /* the preview: each row's figures now and after */
+    const bp_hospital_state_t *hs = bp_state_hospital(app->state, (size_t)r->hospital);
+    bp_buf_t *b = &r->resp.body;
+    snprintf(r->etag, sizeof r->etag, "\"%llu\"", (unsigned long long)hs->version);
+    bp_buf_printf(b, "{\"dry_run\":true,\"version\":%llu,\"rows\":[",
+                  (unsigned long long)hs->version);
+    static const char *const names[] = {"staffed", "occupied", "surge24"};
+    for (int i = 0; i < n; i++) {
+        const bp_csv_row_t *row = &rows[i];
+        const bp_beds_t *now = &hs->beds[row->bed_type];
+        int32_t cur[3] = {now->staffed, now->occupied, now->surge24};
+        int32_t nxt[3] = {row->beds.staffed, row->beds.occupied, row->beds.surge24};
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_printf(b, "{\"row\":%d,\"bed_type\":", row->row);
+        bp_json_cstr(b, bp_bed_type_name((bp_bed_type_t)row->bed_type));
+        for (int f = 0; f < 3; f++) {
+            if (!(row->fields & (1 << f))) continue;
+            bp_buf_printf(b, ",\"%s\":{\"from\":", names[f]);
+            if (cur[f] < 0) bp_buf_puts(b, "null");
+            else bp_json_int(b, cur[f]);
+            bp_buf_printf(b, ",\"to\":%d}", nxt[f]);
+        }
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_puts(b, "],\"errors\":[]}");
+}
+
+/* -- audit ------------------------------------------------------------------------------ */
+
+typedef struct {
+    char hospital[BP_ID_MAX + 1], actor[BP_TOKEN_ID_MAX + 8];
+    int limit;
+} audit_q_t;
+
+static const char *field(const redisReply *f, const char *name, size_t *len) {
+    for (size_t i = 0; i + 1 < f->elements; i += 2) {
+        const redisReply *k = f->element[i], *v = f->element[i + 1];
+        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
+            strcmp(k->str, name) == 0) {
+            *len = v->len;
+            return v->str;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+static void on_audit(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_req_t *r = privdata;
+    (void)redis;
+    audit_q_t q;
+    memcpy(&q, bp_buf_data(&r->in), sizeof q); /* stashed by audit() */
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        r->retry_after_s = 2;
+        bp_req_error(r, 503, "unavailable", "the audit trail cannot be read now; retry shortly");
+        bp_req_done(r);
+        return;
+    }
+    bp_buf_t *b = &r->resp.body;
+    bp_buf_puts(b, "{\"entries\":[");
+    int n = 0;
+    const char *last_id = NULL;
+    for (size_t i = 0; i < reply->elements && n < q.limit; i++) {
+        const redisReply *e = reply->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+            e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        const redisReply *f = e->element[1];
+        last_id = e->element[0]->str;
+        size_t l;
+        const char *kind = field(f, "kind", &l), *id = field(f, "id", &l);
+        const char *actor = field(f, "actor", &l);
+        if (q.hospital[0] && (!kind || strcmp(kind, "hospital") || !id || strcmp(id, q.hospital)))
+            continue;
+        if (q.actor[0] && (!actor || strcmp(actor, q.actor))) continue;
+        if (n++) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"id\":");
+        bp_json_cstr(b, last_id);
+        const char *t = field(f, "t", &l);
+        bp_buf_puts(b, ",\"time\":");
+        bp_json_time(b, t ? strtoll(t, NULL, 10) : 0);
+        static const char *const text[][2] = {{"actor", "actor"},   {"role", "role"},
+                                              {"addr", "address"},  {"kind", "kind"},
+                                              {"id", "entity"},     {"source", "source"},
+                                              {"action", "action"}};
+        for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
+            const char *v = field(f, text[k][0], &l);
+            if (!v) continue;
+            bp_buf_printf(b, ",\"%s\":", text[k][1]);
+            bp_json_str(b, v, l);
+        }
+        static const char *const nums[] = {"offset", "version"};
+        for (size_t k = 0; k < 2; k++) {
+            const char *v = field(f, nums[k], &l);
+            if (v) bp_buf_printf(b, ",\"%s\":%lld", nums[k], strtoll(v, NULL, 10));
+        }
+        static const char *const raw[] = {"before", "after"};
+        for (size_t k = 0; k < 2; k++) {
+            const char *v = field(f, raw[k], &l);
+            if (!v) continue;
+            bp_buf_printf(b, ",\"%s\":", raw[k]);
+            /* written by our apply script and bp-admin: JSON objects */
+            if (l && v[0] == '{' && v[l - 1] == '}') bp_buf_put(b, v, l);
+            else bp_json_str(b, v, l);
+        }
+        bp_buf_putc(b, '}');
+    }
+    /* more may follow when the page is full or the scan bound was hit */
+    bool more = last_id && (n == q.limit || reply->elements == AUDIT_SCAN);
+    bp_buf_puts(b, "],\"next\":");
+    if (more) bp_json_cstr(b, last_id);
+    else bp_buf_puts(b, "null");
+    bp_buf_printf(b, ",\"scanned\":%zu}", reply->elements);
+    bp_req_done(r);
+}
+
+/* A time argument: ISO 8601 with a zone, or milliseconds since the epoch. */
+static int time_arg(bp_req_t *r, const char *name, int64_t *ms) {
+    char v[48];
+    int n = bp_http_query(r->query, name, v, sizeof v);
+    if (n == -1) return 0;
+    char *e;
+    long long x = n > 0 ? strtoll(v, &e, 10) : 0;
+    if (n > 0 && !*e && x >= 0) {
+        *ms = x;
+        return 0;
+    }
+    if (n > 0 && bp_time_parse(v, (size_t)n, ms) == 0) return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s must be a time with a zone (2026-11-23T08:00:00+07:00) or "
+                              "milliseconds since 1970", name);
+    bp_req_error(r, 400, "bad_request", msg);
+    return -1;
+}
+
+static void audit(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AUDIT, -1)) return;
+    audit_q_t q = {.limit = 100};
+    int n = bp_http_query(r->query, "hospital", q.hospital, sizeof q.hospital);
+    if (n == -2 || (n >= 0 && bp_registry_hospital(&app->cfg.registry, q.hospital, (size_t)n) < 0)) {
+        bp_req_error(r, 400, "bad_request", "hospital must be the id of a known hospital");
+        return;
+    }
+    if (bp_http_query(r->query, "actor", q.actor, sizeof q.actor) == -2) {
+        bp_req_error(r, 400, "bad_request", "actor must be a token id or a feed source");
+        return;
+    }
+    char lim[16], before[48];
+    n = bp_http_query(r->query, "limit", lim, sizeof lim);
+    if (n >= 0) {
+        char *e;
+        long v = strtol(lim, &e, 10);
+        if (n == 0 || *e || v < 1 || v > AUDIT_LIMIT) {
+            bp_req_error(r, 400, "bad_request", "limit must be an integer from 1 to 1000");
+            return;
+        }
+        q.limit = (int)v;
+    } else if (n == -2) {
+        bp_req_error(r, 400, "bad_request", "limit must be an integer from 1 to 1000");
+        return;
+    }
+    int64_t from = -1, to = -1;
+    if (time_arg(r, "from", &from) || time_arg(r, "to", &to)) return;
+    char start[32] = "-", end[64] = "+";
+    if (from >= 0) snprintf(start, sizeof start, "%lld", (long long)from);
+    if (to >= 0) snprintf(end, sizeof end, "%lld", (long long)to);
+    n = bp_http_query(r->query, "before", before, sizeof before);
+    if (n >= 0) {
+        /* a cursor: the "next" of the previous page, "<ms>-<seq>" */
+        unsigned long long ms, seq;
+        char tail;
+        if (sscanf(before, "%llu-%llu%c", &ms, &seq, &tail) != 2) {
+            bp_req_error(r, 400, "bad_request", "before must be the next value of a previous page");
+            return;
+        }
+        if (to < 0 || (long long)ms <= to) snprintf(end, sizeof end, "(%llu-%llu", ms, seq);
+    } else if (n == -2) {
+        bp_req_error(r, 400, "bad_request", "before must be the next value of a previous page");
+        return;
+    }
+    /* the query rides along in the (unused) request body buffer */
+    bp_buf_reset(&r->in);
+    bp_buf_put(&r->in, (const char *)&q, sizeof q);
+    char count[16];
+    snprintf(count, sizeof count, "%d", q.hospital[0] || q.actor[0] ? AUDIT_SCAN : q.limit);
+    bp_keys_t keys;
+    bp_keys_init(&keys, app->cfg.settings.redis_prefix);
+    const char *key = keys.audit;
+    const char *argv[] = {"XREVRANGE", key, end, start, "COUNT", count};
+    if (r->in.failed || bp_redis_command_argv(bp_apply_redis(app->apply), on_audit, r, 6, argv, NULL)) {
+        r->retry_after_s = 2;
+        bp_req_error(r, 503, "unavailable", "the audit trail cannot be read now; retry shortly");
+        return;
+    }
+    r->pending = true;
+}
+
+/* -- routing ------------------------------------------------------------------------------ */
+
+bool bp_api_route(bp_req_t *r) {
+    const char *path = r->path;
+    if (strcmp(path, "/api/v1/session") == 0) {
+        session(r);
+        return true;
+    }
+    if (strcmp(path, "/api/v1/audit") == 0) {
+        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
+        else audit(r);
+        return true;
+    }
+    if (!starts(path, "/api/v1/hospitals/")) return false;
+    const char *id = path + strlen("/api/v1/hospitals/");
+    const char *slash = strchr(id, '/');
+    size_t idl = slash ? (size_t)(slash - id) : strlen(id);
+    bool import = slash && strcmp(slash, "/import") == 0;
+    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+    if (!import && get) return false; /* a read */
+    if (slash && !import) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+        return true;
+    }
+    if (import ? strcmp(r->method, "POST") != 0 : strcmp(r->method, "PATCH") != 0) {
+        bp_req_error(r, 405, "method_not_allowed",
+                     import ? "import answers POST only" : "a hospital answers GET and PATCH");
+        return true;
+    }
+    int i = bp_is_slug(id, idl) ? bp_registry_hospital(&r->app->cfg.registry, id, idl) : -1;
+    if (i < 0) {
+        /* who asks is checked first: an unknown id tells strangers nothing */
+        const bp_principal_t *p = bp_req_principal(r);
+        if (!r->decided && bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1))
+            bp_req_error(r, 404, "unknown_hospital", "no hospital with this id");
+        return true;
+    }
+    r->hospital = i;
+    if (import) import_csv(r);
+    else patch_hospital(r);
+    return true;
+}

@@ -1,0 +1,82 @@
+/*
+ * One HTTP request on its way through the server (http.c: lws glue, who is
+ * asking, reads; api.c: sessions, writes, import, audit).
+ *
+ * A request is decided either at once (reads from the in-memory state) or
+ * later, when Redis has answered (writes, audit queries): then it is
+ * `pending`, and if the client goes away meanwhile its wsi is cleared and
+ * the answer is dropped when it comes. Every answer is sent from WRITEABLE
+ * callbacks: headers first, then the body in chunks.
+ */
+#ifndef BP_REQUEST_H
+#define BP_REQUEST_H
+
+#include "app.h"
+#include "bp_apply.h"
+#include "bp_auth.h"
+#include "bp_buf.h"
+#include "http.h"
+
+#define BP_REQ_PATH_MAX  512
+#define BP_REQ_QUERY_MAX 1024
+
+typedef struct bp_req bp_req_t;
+struct bp_req {
+    bp_app_t *app;
+    struct lws *wsi; /* NULL once the client is gone */
+    bp_req_t *wait_next; /* in app's list of writes waiting for the live state */
+    char method[8];
+    char path[BP_REQ_PATH_MAX];
+    char query[BP_REQ_QUERY_MAX];
+    char addr[48];
+    char content_type[96];
+    char if_match[48];
+    bool has_if_match, has_origin, origin_ok;
+    /* credentials presented; principal resolved at dispatch */
+    bool has_cred, cred_bad;
+    char token_id[BP_TOKEN_ID_MAX + 1];
+    char session_id[33]; /* a session cookie's id, "" for a bearer token */
+    int64_t session_exp;
+    /* the request body, bounded by server.max_body_bytes */
+    bp_buf_t in;
+    bool expect_body, too_big;
+    size_t discarded;
+    /* the answer */
+    bp_http_resp_t resp;
+    bool decided, pending, headers_sent, close_after;
+    size_t sent;
+    char set_cookie[BP_SESSION_MAX + 160];
+    char etag[32];
+    int retry_after_s;
+    bool www_authenticate;
+    /* a write waiting for the live state to reach `want_version` of
+     * hospital `hospital` (then answered by `finish_wait`) */
+    int hospital;
+    uint64_t want_version, result_offset;
+    int result_status; /* bp_apply_status_t */
+    int64_t wait_until_ms;
+};
+
+/* The principal of the request, NULL for anonymous (also after a 401 was
+ * decided: check r->decided). */
+const bp_principal_t *bp_req_principal(bp_req_t *r);
+
+/* Decides the answer: a JSON error {"error":code,"message":text}. */
+void bp_req_error(bp_req_t *r, int status, const char *code, const char *message);
+/* Whether principal p (NULL: anonymous) may do a; if not, decides 401 or
+ * 403 and returns false. */
+bool bp_req_allow(bp_req_t *r, const bp_principal_t *p, bp_action_t a, int hospital);
+/* Marks the answer complete and asks lws to send it (also for answers that
+ * arrive later; a request whose client went away is freed here). */
+void bp_req_done(bp_req_t *r);
+
+/* api.c: the routes that need more than the in-memory state. Each returns
+ * true when it took the request (decided, or pending). */
+bool bp_api_route(bp_req_t *r);
+/* Writes waiting for the state: checked after every batch of events and
+ * once a second (their time limit). */
+void bp_api_on_state(bp_app_t *app);
+/* The apply callback (see bp_apply_create). */
+void bp_api_on_applied(void *privdata, const bp_apply_result_t *result);
+
+#endif
