@@ -14,7 +14,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # sanitizers), node + npm (test clients), chromium (browser tests).
 BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libjs-leaflet
  libuv1-dev libcjson-dev libcmocka-dev redis-server redis-tools curl netcat-openbsd"
-BP_PKGS_TEST="clang libclang-rt-14-dev chromium"
+BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl"
 
 bp_install() {
     missing=""

@@ -91,6 +91,8 @@ static struct lws_protocol_vhost_options headers[] = {
     {&headers[4], NULL, "referrer-policy:", "no-referrer"},
     {&headers[5], NULL, "cross-origin-opener-policy:", "same-origin"},
     {NULL, NULL, "permissions-policy:", "geolocation=(), camera=(), microphone=(), payment=()"},
+    /* linked in with TLS only: browsers then refuse plain HTTP for a year */
+    {NULL, NULL, "strict-transport-security:", "max-age=31536000"},
 };
 
 /* The origin of a tile URL template, {s} (subdomain) as a CSP wildcard:
@@ -122,6 +124,7 @@ static void setup_headers(const bp_settings_t *s) {
              "connect-src 'self'; font-src 'self'; manifest-src 'self'; media-src 'self'; "
              "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
              origin[0] ? " " : "", origin);
+    if (s->server_tls_cert[0]) headers[5].next = &headers[6];
 }
 
 static void on_reader_closed(void *data) {
@@ -253,6 +256,14 @@ int main(int argc, char **argv) {
     info.user = &app;
     info.fd_limit_per_thread = fds;
     if (s->server_deflate) info.extensions = extensions;
+    /* Optional TLS (server.tls_cert / tls_key): the sockets our listener
+     * adopts are then TLS on the same port; session cookies get Secure. */
+    if (s->server_tls_cert[0]) { /* with tls_key: bp_settings_check */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = s->server_tls_cert;
+        info.ssl_private_key_filepath = s->server_tls_key;
+        app.tls = true;
+    }
     info.timeout_secs = 10;
     /* An explicit policy with secs_since_valid_hangup = 0: lws then arms no
      * validity timer per connection. Without it lws applies a default one,
@@ -318,8 +329,8 @@ int main(int argc, char **argv) {
     app.housekeeping.data = &app;
     uv_timer_start(&app.housekeeping, on_housekeeping, 1000, 1000);
 
-    bp_info("listening on http://%s:%d/ (web root %s, %zu hospitals, %zu ambulances, fd limit %u)",
-            s->server_host, port, web_root, app.cfg.registry.n_hospitals, app.cfg.registry.n_units,
+    bp_info("listening on %s://%s:%d/ (web root %s, %zu hospitals, %zu ambulances, fd limit %u)",
+            app.tls ? "https" : "http", s->server_host, port, web_root, app.cfg.registry.n_hospitals, app.cfg.registry.n_units,
             fds);
     /* lws stops the loop when its context goes; run again until all is released */
     while (uv_run(&app.loop, UV_RUN_DEFAULT) && app.stopping) {

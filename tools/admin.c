@@ -5,8 +5,11 @@
  *            [--fleet] [--name TEXT] [--expires-days N] [--json]
  *   bp-admin [--settings FILE] token list [--json]
  *   bp-admin [--settings FILE] token revoke ID
- *   bp-admin [--settings FILE] demo-tokens [--json]
+ *   bp-admin [--settings FILE] demo-tokens [--json] [--base-url URL]
  *
+ * demo-tokens (for the run command's demo) makes one token per role, and
+ * with --base-url prints a sign-in link for each view: the token rides in
+ * the URL fragment, which browsers never send to a server or log.
  * A token is shown once, when it is created; Redis keeps only its SHA-256.
  * Every change bumps <prefix>auth:gen, so servers and collectors reload
  * their token tables within a second, and is written to the audit trail.
@@ -36,7 +39,7 @@ static void usage(void) {
             "                [--fleet] [--name TEXT] [--expires-days N] [--json]\n"
             "       bp-admin [--settings FILE] token list [--json]\n"
             "       bp-admin [--settings FILE] token revoke ID\n"
-            "       bp-admin [--settings FILE] demo-tokens [--json]\n"
+            "       bp-admin [--settings FILE] demo-tokens [--json] [--base-url URL]\n"
             "roles: wall, dispatcher, manager (needs --hospitals), admin, feed (needs --hospitals\n"
             "and/or --fleet), public\n");
 }
@@ -207,7 +210,7 @@ static int list(int json) {
 }
 
 /* One token per role for the demo; the previous demo tokens are revoked. */
-static int demo(const bp_registry_t *reg, int json) {
+static int demo(const bp_registry_t *reg, int json, const char *base) {
     redisReply *ids = cmd("SMEMBERS %stokens", prefix);
     for (size_t i = 0; i < ids->elements; i++) {
         redisReply *h = cmd("HGETALL %stok:%s", prefix, ids->element[i]->str);
@@ -219,11 +222,12 @@ static int demo(const bp_registry_t *reg, int json) {
     static const struct {
         const char *role, *hospitals, *name;
         int fleet;
+        const char *view;
     } demo_tokens[] = {
-        {"wall", NULL, "demo wall display", 0},
-        {"dispatcher", NULL, "demo 115 dispatcher", 0},
-        {"manager", "bach-mai,viet-duc", "demo manager (Bach Mai, Viet Duc)", 0},
-        {"admin", NULL, "demo administrator", 0},
+        {"dispatcher", NULL, "demo 115 dispatcher", 0, "/"},
+        {"wall", NULL, "demo wall display", 0, "/wall"},
+        {"manager", "bach-mai,viet-duc", "demo manager (Bach Mai, Viet Duc)", 0, "/manage"},
+        {"admin", NULL, "demo administrator", 0, "/"},
     };
     if (json) printf("[");
     for (size_t i = 0; i < sizeof demo_tokens / sizeof *demo_tokens; i++) {
@@ -234,6 +238,9 @@ static int demo(const bp_registry_t *reg, int json) {
         if (json)
             printf("%s{\"id\":\"%s\",\"token\":\"%s\",\"role\":\"%s\"}", i ? "," : "", c.id, c.token,
                    demo_tokens[i].role);
+        else if (base)
+            printf("  %-11s %s/signin#token=%s&next=%s\n", demo_tokens[i].role, base, c.token,
+                   demo_tokens[i].view);
         else
             printf("  %-11s %s   (%s)\n", demo_tokens[i].role, c.token, demo_tokens[i].name);
     }
@@ -258,7 +265,7 @@ int main(int argc, char **argv) {
     }
     const char *what = argv[i++];
     const char *sub = strcmp(what, "token") == 0 && i < argc ? argv[i++] : NULL;
-    const char *role = NULL, *hospitals = NULL, *name = "", *id = NULL;
+    const char *role = NULL, *hospitals = NULL, *name = "", *id = NULL, *base = NULL;
     int fleet = 0, json = 0;
     long expires = 0;
     for (; i < argc; i++) {
@@ -267,6 +274,7 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--hospitals") == 0 && v) hospitals = argv[++i];
         else if (strcmp(a, "--name") == 0 && v) name = argv[++i];
         else if (strcmp(a, "--expires-days") == 0 && v) expires = strtol(argv[++i], NULL, 10);
+        else if (strcmp(a, "--base-url") == 0 && v) base = argv[++i];
         else if (strcmp(a, "--fleet") == 0) fleet = 1;
         else if (strcmp(a, "--json") == 0) json = 1;
         else if (a[0] != '-' && !id) id = a;
@@ -305,7 +313,7 @@ int main(int argc, char **argv) {
         rv = revoke(id);
         if (!rv) printf("token %s revoked\n", id);
     } else if (strcmp(what, "demo-tokens") == 0) {
-        rv = demo(&cfg.registry, json);
+        rv = demo(&cfg.registry, json, base);
     } else {
         usage();
     }

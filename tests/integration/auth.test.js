@@ -7,7 +7,7 @@
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { Stack, FeedClient, waitFor, sleep, bedsMsg, ambulanceMsg, isoNow } = require('../lib/stack');
+const { Stack, FeedClient, waitFor, sleep, bedsMsg, ambulanceMsg, isoNow, httpRequest } = require('../lib/stack');
 
 const WAIT = { timeout: 5000, interval: 20 };
 
@@ -397,5 +397,36 @@ describe('limits', () => {
     assert.equal(limited.json.error, 'rate_limited');
     // probes are never limited
     assert.equal((await stack.get('/healthz')).status, 200);
+  }));
+});
+
+describe('TLS and a Redis password', () => {
+  // a self-signed certificate made for this test; Redis asks for a password
+  const stack = new Stack({ tls: true });
+  before(async () => {
+    const { execFileSync } = require('node:child_process');
+    const cert = `${stack.dir}/cert.pem`;
+    const key = `${stack.dir}/key.pem`;
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    stack.opts.env = { BP_SERVER_TLS_CERT: cert, BP_SERVER_TLS_KEY: key, BP_REDIS_PASSWORD: 's3cret-pass', BP_AUTH_ANONYMOUS: 'none' };
+    stack.opts.redisArgs = ['--requirepass', 's3cret-pass'];
+    await stack.start();
+  });
+  after(() => stack.stop());
+
+  test('HTTPS and WSS on the same port, Secure cookies, HSTS; the Redis password is used and never logged', stack.guard(async () => {
+    const admin = stack.createToken('admin');
+    await stack.waitForToken(admin.token);
+    const s = await stack.call('POST', '/api/v1/session', { json: { token: admin.token } });
+    assert.equal(s.status, 200);
+    assert.match(s.headers['set-cookie'][0], /; Secure/);
+    assert.match(s.headers['strict-transport-security'], /max-age=/);
+    const live = await stack.live({ type: 'hello', token: admin.token });
+    await live.waitFor((x) => x.snapshot, WAIT);
+    live.close();
+    // plain HTTP on the TLS port gets nothing useful
+    await assert.rejects(httpRequest(stack.serverPort, 'GET', '/healthz'));
+    assert.ok(!stack.logText().includes('s3cret-pass'));
   }));
 });

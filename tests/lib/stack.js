@@ -13,6 +13,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
+const https = require('node:https');
 const WebSocket = require('ws');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -343,15 +344,17 @@ class LiveClient {
   }
 }
 
-function httpGet(port, p) {
-  return httpRequest(port, 'GET', p);
+function httpGet(port, p, tls = false) {
+  return httpRequest(port, 'GET', p, undefined, {}, tls);
 }
 
 // A request that fails (rather than hangs) when the answer does not come
 // whole within 5 s of silence.
-function httpRequest(port, method, p, body, headers = {}) {
+// tls: HTTPS, accepting the test's self-signed certificate.
+function httpRequest(port, method, p, body, headers = {}, tls = false) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method, agent: false, headers }, (res) => {
+    const mod = tls ? https : http;
+    const req = mod.request({ host: '127.0.0.1', port, path: p, method, agent: false, headers, rejectUnauthorized: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (text += c));
@@ -388,8 +391,13 @@ function rawHttp(port, requestText) {
 }
 
 function redisCli(port, ...args) {
+  return redisCliAuth(port, undefined, ...args);
+}
+
+function redisCliAuth(port, password, ...args) {
+  const env = password ? Object.assign({}, process.env, { REDISCLI_AUTH: password }) : process.env;
   return execFileSync('redis-cli', ['-p', String(port), '--raw', ...args],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trimEnd();
+    { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }).trimEnd();
 }
 
 class Stack {
@@ -428,10 +436,11 @@ class Stack {
     this.procs.redis = new Proc('redis', 'redis-server', [
       '--port', String(this.redisPort), '--bind', '127.0.0.1', '--dir', this.dir,
       '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no',
+      ...(this.opts.redisArgs || []),
     ], { env: process.env, log: path.join(this.dir, 'redis.log') });
     await waitFor(() => {
       try {
-        return redisCli(this.redisPort, 'PING') === 'PONG';
+        return this.redis('PING') === 'PONG';
       } catch (e) {
         return false;
       }
@@ -458,7 +467,7 @@ class Stack {
     this.procs[name].port = port;
     await waitFor(async () => {
       try {
-        const r = await httpGet(port, '/readyz');
+        const r = await httpGet(port, '/readyz', this.opts.tls);
         return ready ? r.status === 200 : r.status > 0;
       } catch (e) {
         return false;
@@ -479,15 +488,16 @@ class Stack {
   }
 
   live(hello, port = this.serverPort, wsOptions = {}) {
-    return new LiveClient(`ws://127.0.0.1:${port}/ws`, wsOptions).connect(hello);
+    const url = `${this.opts.tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`;
+    return new LiveClient(url, Object.assign({ rejectUnauthorized: false }, wsOptions)).connect(hello);
   }
 
   get(p, port = this.serverPort) {
-    return httpGet(port, p);
+    return httpGet(port, p, this.opts.tls);
   }
 
   request(method, p, body, port = this.serverPort) {
-    return httpRequest(port, method, p, body);
+    return httpRequest(port, method, p, body, {}, this.opts.tls);
   }
 
   // A request as someone: { token } (Authorization: Bearer), { cookie }
@@ -502,7 +512,7 @@ class Stack {
       type = type || 'application/json';
     }
     if (type) h['Content-Type'] = type;
-    return httpRequest(port, method, p, body, h);
+    return httpRequest(port, method, p, body, h, this.opts.tls);
   }
 
   // bp-admin against this stack's Redis (stdout); throws with its stderr.
@@ -616,7 +626,7 @@ class Stack {
   }
 
   redis(...args) {
-    return redisCli(this.redisPort, ...args);
+    return redisCliAuth(this.redisPort, this.opts.env && this.opts.env.BP_REDIS_PASSWORD, ...args);
   }
 
   // Everything our processes have logged so far.
