@@ -1,20 +1,32 @@
-// Boot: wires the live feed to the views and renders in animation frames.
+// Boot of the dispatcher view (/): the map, the hospital list and the
+// ambulance list beside it, the detail panel, the city totals, the status
+// bar and the live region, all fed by one live feed.
 //
 // Feed events only record what changed; one requestAnimationFrame applies
 // it all, so a burst of a hundred events a second costs one frame of DOM
-// work, not a hundred. A one-second clock re-renders relative times,
-// freshness and expiring ED statuses without waiting for an event.
+// work, not a hundred (ambulance positions included: markers move once per
+// frame). A one-second clock re-renders relative times, freshness and
+// expiring ED statuses without waiting for an event.
+//
+// Selection is held here: the list, the map and the detail panel are told
+// about it, never talk to each other.
 
 import { LiveFeed } from './live.js';
-import { t, setLang, otherLang } from './i18n.js';
+import { t, setLang, otherLang, onStoredLangChange } from './i18n.js';
+import { fetchConfig, DEFAULT_CONFIG } from './api.js';
 import { StatusBar } from './views/status.js';
 import { TotalsBar } from './views/totals.js';
-import { HospitalTable } from './views/table.js';
+import { HospitalList } from './views/list.js';
 import { AmbulanceList } from './views/ambulances.js';
+import { MapView } from './views/map.js';
+import { DetailPanel } from './views/detail.js';
+import { Announcer } from './views/announcer.js';
+import * as fmt from './format.js';
 
 window.__bpBootCount = (window.__bpBootCount || 0) + 1;
 
 const CLOCK_MS = 1000;
+const CONFIG_RETRY_MS = 15000;
 
 function wsUrl() {
   return `${window.location.protocol === 'https:' ? 'wss:' : 'ws:'}//${window.location.host}/ws`;
@@ -29,29 +41,131 @@ function schedule() {
   if (!frameId) frameId = window.requestAnimationFrame(render);
 }
 
-const status = new StatusBar({
-  header: document.getElementById('topbar'),
-  banner: document.getElementById('stale-banner'),
-  announcer: document.getElementById('announcer'),
-}, feed, () => {
-  setLang(otherLang());
+function relang() {
   pending.lang = true;
   schedule();
+}
+
+const $ = (id) => document.getElementById(id);
+const announcer = new Announcer($('announcer'), feed);
+const status = new StatusBar({ header: $('topbar'), banner: $('stale-banner'), say: (m) => announcer.say(m) }, feed, () => {
+  setLang(otherLang());
+  relang();
 });
-const totals = new TotalsBar(document.getElementById('totals'), feed);
-const table = new HospitalTable(document.getElementById('hospitals'), feed);
-const ambulances = new AmbulanceList(document.getElementById('ambulances'), feed);
-const skip = document.getElementById('skip');
+onStoredLangChange(relang);
+const totals = new TotalsBar($('totals'), feed);
+
+let selected = null;
+let selectedFrom = null; // the row to give focus back to on close
+
+function select(id, { from, keyboard } = {}) {
+  selected = id;
+  list.setSelected(id);
+  map.setSelected(id, { pan: from !== 'map' });
+  detail.open(id);
+  if (from === 'list') selectedFrom = id;
+  if (keyboard) detail.title.focus();
+  showTab('hospitals');
+}
+
+function closeDetail() {
+  if (!selected) return;
+  const back = selectedFrom || selected;
+  selected = null;
+  selectedFrom = null;
+  list.setSelected(null);
+  map.setSelected(null);
+  const hadFocus = detail.root.contains(document.activeElement);
+  detail.close();
+  if (hadFocus || document.activeElement === document.body) list.focusRow(back);
+}
+
+function setPin(latlng) {
+  map.setPin(latlng);
+  list.setPin(latlng);
+}
+
+const map = new MapView($('map'), feed, {
+  onSelect: (id, o) => select(id, o),
+  onHover: (id) => list.setHovered(id),
+  onPin: (latlng) => setPin(latlng),
+});
+const list = new HospitalList($('hospitals'), feed, {
+  onSelect: (id, o) => select(id, o),
+  onHover: (id) => map.setHovered(id),
+  onVisible: (ids) => map.setVisible(ids),
+  onClearPin: () => setPin(null),
+});
+const ambulances = new AmbulanceList($('ambulances'), feed);
+const detail = new DetailPanel($('detail'), feed, {
+  onClose: closeDetail,
+  onSelect: (id) => select(id, { from: 'detail' }),
+  historyIntervalS: DEFAULT_CONFIG.history_interval_s,
+});
+
+// -- tabs: hospitals | ambulances ---------------------------------------------------
+
+const tabs = { hospitals: $('tab-hospitals'), ambulances: $('tab-ambulances') };
+
+function showTab(name) {
+  for (const [k, b] of Object.entries(tabs)) {
+    const on = k === name;
+    b.setAttribute('aria-selected', String(on));
+    b.tabIndex = on ? 0 : -1;
+    $(k).hidden = !on;
+  }
+}
+
+for (const [k, b] of Object.entries(tabs)) {
+  b.addEventListener('click', () => showTab(k));
+  b.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight') return;
+    const other = k === 'hospitals' ? 'ambulances' : 'hospitals';
+    showTab(other);
+    tabs[other].focus();
+  });
+}
+
+// a click on an ambulance row shows it on the map
+$('ambulances').addEventListener('click', (ev) => {
+  const tr = ev.target.closest('tr[data-id]');
+  if (tr) map.panToAmbulance(tr.dataset.id);
+});
+
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && selected) {
+    ev.preventDefault();
+    closeDetail();
+  }
+});
+
+const skip = $('skip');
+
+function renderTabs() {
+  const count = (m) => fmt.int(m.size);
+  tabs.hospitals.textContent = feed.hasState ? t('tabs.hospitals_n', { n: count(feed.hospitals) }) : t('hospitals.heading');
+  tabs.ambulances.textContent = feed.hasState ? t('tabs.ambulances_n', { n: count(feed.ambulances) }) : t('amb.heading');
+  $('side-tabs').setAttribute('aria-label', t('tabs.label'));
+}
 
 function render() {
   frameId = 0;
   const frame = Object.assign({}, pending, { now: feed.serverNow() });
   pending = { full: false, lang: false, clock: false, hospitals: new Set(), ambulances: new Set() };
   if (frame.lang) skip.textContent = t('app.skip');
+  if (frame.lang || frame.full) renderTabs();
   status.render(frame);
-  table.render(frame);
+  list.render(frame);
+  map.render(frame);
+  detail.render(frame);
   ambulances.render(frame);
   totals.render(frame);
+  announcer.observe(frame);
+  if (selected && frame.full) {
+    // a snapshot may have rebuilt rows and markers: mark the selection again
+    list.setSelected(selected);
+    map.setSelected(selected);
+  }
 }
 
 feed.addEventListener('snapshot', () => {
@@ -70,5 +184,16 @@ window.setInterval(() => {
 }, CLOCK_MS);
 window.addEventListener('online', () => feed.reconnectNow());
 
+async function loadConfig() {
+  const r = await fetchConfig();
+  if (!r.ok) {
+    setTimeout(loadConfig, CONFIG_RETRY_MS);
+    return;
+  }
+  map.setTiles(r.data.tile_url, r.data.tile_attribution);
+  detail.setHistoryInterval(r.data.history_interval_s);
+}
+
 feed.start();
+loadConfig();
 render();

@@ -48,18 +48,38 @@ export function flash(e) {
   else e.classList.add('flash-a');
 }
 
-// Drops the highlight class once its animation is over: a row moved in the
-// DOM (re-sorted) would otherwise replay it.
+// Drops the highlight class once its animation is over, or was cancelled
+// because the row was hidden (filtered out, its tab left): a row moved in
+// the DOM (re-sorted) or shown again would otherwise replay it.
 export function endFlashes(container) {
-  container.addEventListener('animationend', (ev) => {
+  const end = (ev) => {
     if (ev.animationName === 'flash-a' || ev.animationName === 'flash-b') {
       ev.target.classList.remove('flash-a', 'flash-b');
     }
-  });
+  };
+  container.addEventListener('animationend', end);
+  container.addEventListener('animationcancel', end);
 }
 
 // Sets e's text only when it differs (no needless DOM mutation).
 export function text(e, s) {
   const v = String(s);
   if (e.textContent !== v) e.textContent = v;
+}
+
+// The one text node of e, created once: views that run for days update its
+// .data in place, so an empty string does not remove a node and a new
+// figure does not add one (a flat DOM node count).
+export function textNode(e) {
+  const first = e.firstChild;
+  if (first && first.nodeType === Node.TEXT_NODE && !first.nextSibling) return first;
+  const n = document.createTextNode('');
+  e.replaceChildren(n);
+  return n;
+}
+
+// Sets a text node's data only when it differs.
+export function data(n, s) {
+  const v = String(s);
+  if (n.data !== v) n.data = v;
 }

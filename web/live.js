@@ -100,6 +100,8 @@ export class LiveFeed extends EventTarget {
       lostSinceMs: this.lostSinceMs === null ? null : this.lostSinceMs + this.skewMs,
       lastHeardMs: this.lastHeardMs === null ? null : this.lastHeardMs + this.skewMs,
       stale: this.isStale(),
+      // why the server last closed us: 4401 sign in, 4403 role may not (docs/protocol.md)
+      closeCode: this.lastClose ? this.lastClose.code : null,
     };
   }
 

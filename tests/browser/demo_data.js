@@ -67,5 +67,51 @@ function demoLines(hospitals, fleet, nextSeq) {
   return lines;
 }
 
+// A day of trend history as a server sampling every `intervalS` would have
+// stored it (docs/redis.md: sorted sets <prefix>hist:city and
+// <prefix>hist:h:<id>, score = time, member "t,occupancy,occupied,staffed,
+// icu_adult_available,diversions,level4,reporting,level"), with the servers
+// down for `gapMin` minutes some hours ago. Write it before the server
+// starts: the server loads it, the API serves it, the pages draw it.
+// Returns {gapFromMs, gapToMs}.
+function seedHistory(stack, hospitals, { hours = 24, intervalS = 300, gapMin = 45, gapHoursAgo = 9 } = {}) {
+  const r = rng(424242);
+  const iv = intervalS * 1000;
+  const now = Date.now();
+  const end = now - (now % iv);
+  const gapTo = end - gapHoursAgo * 3600e3;
+  const gapFrom = gapTo - gapMin * 60e3;
+  const times = [];
+  for (let t = end - hours * 3600e3; t <= end; t += iv) if (t < gapFrom || t >= gapTo) times.push(t);
+  // the city: busy mornings, a quieter night (Hanoi time is UTC+7)
+  const hourOf = (t) => (((t / 3600e3) + 7) % 24);
+  const daily = (t) => Math.sin(((hourOf(t) - 4) / 24) * 2 * Math.PI);
+  const staffedCity = hospitals.reduce((n, h) => n + Object.entries(h.beds)
+    .filter(([k, b]) => k !== 'emergency' && k !== 'operating_room' && b.staffed).reduce((m, [, b]) => m + b.staffed, 0), 0);
+  const city = [];
+  for (const t of times) {
+    const occ = 83 + 7 * daily(t) + (r() - 0.5) * 1.2;
+    const occupied = Math.round((staffedCity * occ) / 100);
+    const icu = Math.max(0, Math.round(120 - 45 * daily(t) + (r() - 0.5) * 8));
+    city.push(t, `${t},${occ.toFixed(1)},${occupied},${staffedCity},${icu},${Math.round(6 + 5 * daily(t))},${Math.round(5 + 3 * daily(t))},${70 + Math.floor(r() * 10)},0`);
+  }
+  stack.redis('ZADD', `${stack.prefix}hist:city`, ...city);
+  for (const h of hospitals) {
+    const staffed = Object.entries(h.beds).filter(([k, b]) => k !== 'emergency' && k !== 'operating_room' && b.staffed)
+      .reduce((m, [, b]) => m + b.staffed, 0);
+    if (!staffed) continue;
+    const base = h.tier === 'central' ? 97 : h.tier === 'private' ? 62 : 80;
+    const phase = r() * 2;
+    const pts = [];
+    for (const t of times) {
+      const occ = Math.max(20, base + 8 * Math.sin(((hourOf(t) - 4 + phase) / 24) * 2 * Math.PI) + (r() - 0.5) * 3);
+      const level = occ >= 110 ? 4 : occ >= 95 ? 3 : occ >= 85 ? 2 : 1;
+      const icu = h.beds.icu_adult && h.beds.icu_adult.staffed ? Math.max(0, Math.round(h.beds.icu_adult.staffed * (1 - occ / 105))) : -1;
+      pts.push(t, `${t},${occ.toFixed(1)},${Math.round((staffed * occ) / 100)},${staffed},${icu},0,0,0,${level}`);
+    }
+    stack.redis('ZADD', `${stack.prefix}hist:h:${h.id}`, ...pts);
+  }
+  return { gapFromMs: gapFrom, gapToMs: gapTo };
+}
 
-module.exports = { demoLines, RESERVED, rng };
+module.exports = { demoLines, RESERVED, rng, seedHistory };

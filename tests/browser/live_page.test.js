@@ -1,349 +1,264 @@
 'use strict';
-// The live page (web/) in real Chromium against the real stack: redis-server,
-// bp-collector and bp-server on random ports (tests/lib/stack.js). Feed
-// lines go in at the collector; we watch them come out on the page.
+// The live feed on the dispatcher view (/) in real Chromium against the real
+// stack (tests/lib/stack.js): feed lines go in at the collector, and we
+// watch them come out in the hospital list, on the map markers, in the open
+// detail panel, in the ambulance list and in the city totals, with the same
+// figures the server computes; old reports marked late or stale; an expired
+// diversion read from the clock; and a server crash shown as a banner, then
+// resumed without a reload. (dispatcher.test.js covers the tools: filters,
+// distance, detail contents, keyboard; wall.test.js the wall display.)
 //
-// The steps share one page and run in order: the last ones kill and restart
-// the server. Screenshots for a reviewer go to $BP_BUILD_DIR/screenshots/.
+// The steps share one page and run in order.
 
-const { describe, it, before, after } = require('node:test');
+const { describe } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { pathToFileURL } = require('node:url');
-const { chromium } = require('playwright-core');
-const { Stack, waitFor, sleep, isoNow, ROOT, BUILD, httpGet } = require('../lib/stack.js');
-const { demoLines, RESERVED } = require('./demo_data.js');
+const { waitFor, sleep, isoNow, httpGet } = require('../lib/stack.js');
+const { RESERVED } = require('./demo_data.js');
+const { Session, screenshot } = require('./pages.js');
 
-const CHROMIUM = process.env.BP_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = path.join(BUILD, 'screenshots');
+const FMS = { available_station: 2, available_radio: 1, dispatched: 3, on_scene: 4, transporting: 7, at_hospital: 8, out_of_service: 6 };
+const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
+const squash = (s) => s.replace(/\s/g, '');
 
-// A WebSocket that cannot connect while we deliberately stopped the server
-// is logged by Chromium as a console error; nothing else may be.
-const WS_DOWN = /WebSocket connection to '.*\/ws' failed/;
+describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
+  const s = new Session();
+  const row = (id) => s.page.locator(`#hospitals-table tr[data-id="${id}"]`);
+  const cellText = (id, sel) => row(id).locator(sel).textContent();
+  const rowAttr = (id, name) => row(id).getAttribute(name);
+  const marker = (id) => s.page.locator(`#map .hm[data-id="${id}"]`);
+  const ambRow = (id) => s.page.locator(`#ambulances-table tr[data-id="${id}"]`);
+  const ambMarker = (id) => s.page.locator(`#map .am[data-id="${id}"]`);
+  const connState = () => s.page.locator('#conn').getAttribute('data-state');
 
-let stack;
-let browser;
-let page;
-let feed;
-let seq = 1;
-let serverDown = false; // set while the server is deliberately stopped
-const consoleErrors = [];
-const expectedErrors = [];
-let navigations = 0;
-let failed = false;
+  async function openDetail(id) {
+    await row(id).click();
+    await waitFor(async () => (await s.page.locator('#detail').getAttribute('data-id')) === id
+      && s.page.locator('#detail').isVisible(), { timeout: 5000, what: `detail of ${id}` });
+  }
 
-function beds(hospital, at, fields) {
-  return Object.assign({ type: 'beds', source: `test-${hospital}`, seq: seq++, at, hospital }, fields);
-}
-
-async function send(line) {
-  const r = await feed.send(line);
-  assert.equal(r.ok, true, `feed line refused: ${JSON.stringify(r)}`);
-  return r;
-}
-
-// Text of a cell of a hospital row.
-function cellText(id, sel) {
-  return page.locator(`#hospitals-table tr[data-id="${id}"] ${sel}`).textContent();
-}
-
-function rowAttr(id, name) {
-  return page.locator(`#hospitals-table tr[data-id="${id}"]`).getAttribute(name);
-}
-
-async function connState() {
-  return page.locator('#conn').getAttribute('data-state');
-}
-
-// A step that, when it fails, has the stack's logs printed.
-function step(name, fn) {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
-}
-
-async function screenshot(name) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const file = path.join(SHOTS, name);
-  await page.screenshot({ path: file });
-  return file;
-}
-
-describe('live page', { timeout: 170000 }, () => {
-  before(async () => {
-    stack = new Stack();
-    try {
-      await stack.start();
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-    feed = await stack.feed();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'en-US', timezoneId: 'Europe/Berlin' });
-    page = await context.newPage();
-    await page.addInitScript(() => {
-      window.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) => {
-        window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
-      });
-    });
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      if (serverDown && WS_DOWN.test(m.text())) expectedErrors.push(m.text());
-      else consoleErrors.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-    page.on('framenavigated', (f) => {
-      if (f === page.mainFrame()) navigations++;
-    });
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (feed) feed.close();
-    if (stack) {
-      if (failed) stack.dumpLogs();
-      await stack.stop();
-    }
-  });
-
-  step('loads with no console errors or CSP violations, 88 hospital rows, live', async () => {
-    const resp = await page.goto(`http://127.0.0.1:${stack.serverPort}/`);
+  s.step('loads with no console errors or CSP violations: 88 rows, 88 markers, 62 ambulances, live', async () => {
+    const { page } = s;
+    const resp = await page.goto(s.url('/'));
     assert.equal(resp.status(), 200);
     assert.match(resp.headers()['content-security-policy'], /script-src 'self'/);
     await waitFor(async () => (await page.locator('#hospitals-table tbody tr[data-id]').count()) === 88,
       { timeout: 5000, what: '88 hospital rows' });
+    await waitFor(async () => (await page.locator('#map .hm[data-id]').count()) === 88, { what: '88 hospital markers' });
     await waitFor(async () => (await connState()) === 'live', { what: 'live indicator' });
     assert.equal(await page.locator('#conn .conn-text').innerText(), 'Trực tuyến');
+    assert.equal(await page.locator('#stale-banner').isVisible(), false);
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'vi');
     assert.equal(await page.locator('#ambulances-table tbody tr[data-id]').count(), 62);
+    // every ambulance with a position is on the map (the fleet starts without)
+    const fleet = (await s.stack.get('/api/v1/ambulances')).json;
+    assert.equal(await page.locator('#map .am[data-id]').count(), fleet.filter((a) => a.lat !== null).length);
     await sleep(300); // let late errors surface
-    assert.deepEqual(consoleErrors, []);
-    assert.deepEqual(await page.evaluate(() => window.__csp), []);
+    await s.noErrors();
     assert.equal(await page.evaluate(() => window.__bpBootCount), 1);
     // no HTML from data: every name is text
     assert.equal(await page.locator('#hospitals-table tbody th.c-name *:not(span)').count(), 0);
   });
 
-  step('applies a burst of events in place, with the same figures as the server', async () => {
-    const hospitals = (await stack.get('/api/v1/hospitals')).json;
-    const fleet = (await stack.get('/api/v1/ambulances')).json;
-    const lines = demoLines(hospitals, fleet, () => seq++);
-    const replies = await feed.sendMany(lines);
-    for (const r of replies) assert.equal(r.ok, true, JSON.stringify(r));
-    const last = replies[replies.length - 1].offset;
-    const summaryOffset = async () => Number((await stack.get('/readyz')).json.offset);
-    await waitFor(async () => (await summaryOffset()) >= last, { what: 'server to follow the burst' });
-    // the page shows what the server computes (derive.js mirrors core/bp_model.c)
+  s.step('applies a burst of events in place: list, markers, totals and ambulances match the server', async () => {
+    const { page } = s;
+    const { lines } = await s.sendDemo();
     let mismatches = [];
     const compare = async () => {
-      const rest = (await stack.get('/api/v1/hospitals')).json;
-      const shown = await page.$$eval('#hospitals-table tbody tr[data-id]', (rows) => rows.map((tr) => ({
-        id: tr.dataset.id, level: Number(tr.dataset.level), fresh: tr.dataset.fresh, ed: tr.dataset.ed,
-        occ: tr.querySelector('td.c-occ').textContent,
-      })));
-      const byId = new Map(shown.map((x) => [x.id, x]));
+      const rest = (await s.stack.get('/api/v1/hospitals')).json;
+      const rows = new Map(await page.$$eval('#hospitals-table tbody tr[data-id]', (trs) => trs.map((tr) => [tr.dataset.id, {
+        level: Number(tr.dataset.level), fresh: tr.dataset.fresh, ed: tr.dataset.ed, occ: tr.querySelector('td.c-occ').textContent,
+      }])));
+      const marks = new Map(await page.$$eval('#map .hm[data-id]', (ms) => ms.map((m) => [m.dataset.id, {
+        level: Number(m.dataset.level), fresh: m.dataset.fresh, ed: m.dataset.ed, num: m.querySelector('.hm-num').textContent,
+      }])));
       mismatches = [];
       for (const h of rest) {
-        const x = byId.get(h.id);
+        const x = rows.get(h.id);
         // the server rounds to 0.1; the page floors (so 94.96 never reads "95%")
         const shownPct = x ? x.occ.replace(/[\s%]/g, '') : null;
         const r = h.occupancy_pct;
         const pctOk = r === null ? shownPct === '–' : [Math.floor(r), Math.floor(r - 0.05)].map(String).includes(shownPct);
-        const want = { level: h.level, fresh: h.freshness, ed: h.ed.effective, occ: true };
-        const got = x && { level: x.level, fresh: x.fresh, ed: x.ed, occ: pctOk };
-        if (JSON.stringify(want) !== JSON.stringify(got)) mismatches.push(`${h.id}: page ${JSON.stringify(got)} ${shownPct} server ${JSON.stringify(want)} ${r}`);
+        const want = { level: h.level, fresh: h.freshness, ed: h.ed.effective };
+        const got = x && { level: x.level, fresh: x.fresh, ed: x.ed };
+        if (JSON.stringify(want) !== JSON.stringify(got) || !pctOk) mismatches.push(`${h.id}: row ${JSON.stringify(got)} ${shownPct} server ${JSON.stringify(want)} ${r}`);
+        const wantM = Object.assign(want, { num: h.freshness === 'never' ? '–' : String(h.level) });
+        if (JSON.stringify(wantM) !== JSON.stringify(marks.get(h.id))) mismatches.push(`${h.id}: marker ${JSON.stringify(marks.get(h.id))} server ${JSON.stringify(wantM)}`);
       }
       return mismatches.length === 0;
     };
-    try {
-      await waitFor(compare, { timeout: 5000, what: 'every row to match the REST figures' });
-    } catch (e) {
-      assert.fail(`rows differ from the server:\n${mismatches.slice(0, 10).join('\n')}`);
-    }
-    // sorted: level never rises going down the table
-    const levels = await page.$$eval('#hospitals-table tbody tr[data-id]', (rows) => rows.map((r) => Number(r.dataset.level)));
+    await waitFor(compare, { timeout: 5000, what: 'every row and marker to match the REST figures' })
+      .catch(() => assert.fail(`page differs from the server:\n${mismatches.slice(0, 10).join('\n')}`));
+    // sorted by pressure level: level never rises going down the list
+    const levels = await page.$$eval('#hospitals-table tbody tr[data-id]', (trs) => trs.map((r) => Number(r.dataset.level)));
     for (let i = 1; i < levels.length; i++) assert.ok(levels[i] <= levels[i - 1], `rows sorted by level: ${levels.join(',')}`);
+    // the ED shape on the map: a diverting hospital's marker is a diamond with a badge
+    const rest = (await s.stack.get('/api/v1/hospitals')).json;
+    const div = rest.find((h) => h.ed.effective === 'diversion');
+    assert.ok(div, 'the demo has a diversion');
+    assert.match(await marker(div.id).getAttribute('class'), /hm-ed-diversion/);
+    assert.equal(await marker(div.id).locator('.hm-badge-ed').isVisible(), true);
     // city totals equal the server's summary
-    const summary = (await stack.get('/api/v1/summary')).json;
+    const summary = (await s.stack.get('/api/v1/summary')).json;
     const icu = summary.bed_types.icu_adult;
-    const kpi = (await page.locator('[data-kpi="bed:icu_adult"] dd').innerText()).replace(/\s/g, '');
-    const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
+    const kpi = squash(await page.locator('[data-kpi="bed:icu_adult"] dd').innerText());
     assert.ok(kpi.startsWith(`${viInt(icu.available)}/${viInt(icu.staffed)}`), `ICU total ${kpi} vs ${icu.available}/${icu.staffed}`);
     assert.equal(await page.locator('[data-kpi="level4"] .kpi-value').innerText(), String(summary.levels['4']));
-    // ambulances: status with FMS digit and the destination's name
-    const moving = lines.find((l) => l.type === 'ambulance' && l.status === 'transporting');
-    if (moving) {
-      const row = page.locator(`#ambulances-table tr[data-id="${moving.id}"]`);
-      assert.match(await row.locator('.a-status').innerText(), /7\s*Đang chở bệnh nhân/);
-      const dest = hospitals.find((h) => h.id === moving.destination).name.vi;
-      assert.ok((await row.locator('.a-dest').textContent()).endsWith(dest));
+    // ambulances: status with its FMS digit in the list, the destination's name, the digit and heading on the map
+    const moved = lines.filter((l) => l.type === 'ambulance');
+    const transporting = moved.find((l) => l.status === 'transporting');
+    assert.ok(transporting, 'the demo has a transport');
+    assert.match(await ambRow(transporting.id).locator('.a-status').innerText(), /7\s*Đang chở bệnh nhân/);
+    const dest = rest.find((h) => h.id === transporting.destination).name.vi;
+    assert.ok((await ambRow(transporting.id).locator('.a-dest').textContent()).endsWith(dest));
+    for (const l of moved.slice(0, 5)) {
+      await waitFor(async () => (await ambMarker(l.id).locator('.am-body').textContent()) === String(FMS[l.status]),
+        { timeout: 5000, what: `FMS digit of ${l.id}` });
+      assert.equal(await ambMarker(l.id).getAttribute('data-status'), l.status);
+      assert.match(await ambMarker(l.id).locator('.am-arrow').getAttribute('style'), new RegExp(`rotate\\(${l.heading}deg\\)`));
     }
-    assert.deepEqual(consoleErrors, []);
+    await s.noErrors();
   });
 
-  step('shows a feed change in its row within 1 s (beds, ED diversion, ambulance)', async () => {
+  s.step('shows a feed line in the list, the marker and the open detail panel within 1 s, and announces it', async () => {
+    const { page } = s;
+    await openDetail('bach-mai');
     const reason = 'Hết giường HSTC <img src=x onerror=alert(1)>';
     const t0 = Date.now();
-    await send(beds('bach-mai', isoNow(), {
+    await s.send(s.beds('bach-mai', isoNow(), {
       beds: { icu_adult: { staffed: 75, occupied: 70 } },
       ed: { status: 'diversion', reason, until: isoNow(2 * 3600e3), waiting: 12 },
     }));
-    await waitFor(async () => (await cellText('bach-mai', 'td[data-bed="icu_adult"]')).replace(/\s/g, '') === '5/75'
-      && (await cellText('bach-mai', 'td.c-ed')).includes(reason), { timeout: 1000, interval: 10, what: 'bach-mai row to update' });
+    await waitFor(async () => squash(await cellText('bach-mai', 'td.c-bed')) === '5/75'
+      && (await cellText('bach-mai', 'td.c-ed')).includes(reason)
+      && (await marker('bach-mai').getAttribute('data-ed')) === 'diversion'
+      && (await page.locator('#detail-ed').textContent()) === 'Chuyển hướng'
+      && squash(await page.locator('#detail-beds tr[data-bed="icu_adult"]').innerText()).startsWith('Hồisứctíchcựcngườilớn57570'),
+    { timeout: 1000, interval: 10, what: 'list, marker and detail to update' });
     const elapsed = Date.now() - t0;
     assert.ok(elapsed < 1000, `took ${elapsed} ms`);
     assert.match(await rowAttr('bach-mai', 'class'), /flash-[ab]/, 'the changed row is highlighted');
-    const ed = await cellText('bach-mai', 'td.c-ed');
-    assert.match(ed, /Chuyển hướng/);
-    assert.match(ed, /12 chờ/);
-    assert.equal(await page.locator('#hospitals-table tr[data-id="bach-mai"] td.c-ed img').count(), 0, 'reason rendered as text');
+    assert.match(await cellText('bach-mai', 'td.c-ed'), /12 chờ/);
+    assert.equal(await page.locator('#hospitals-table tr[data-id="bach-mai"] td.c-ed img, #detail img').count(), 0, 'reason rendered as text');
+    assert.match(await page.locator('#detail').innerText(), /Hết giường HSTC <img src=x onerror=alert\(1\)>/);
     assert.ok(Number(await rowAttr('bach-mai', 'data-level')) >= 3, 'diversion is at least level 3');
-    assert.match(await cellText('bach-mai', 'td.c-level'), /[34]/);
+    assert.match(await marker('bach-mai').locator('.hm-num').textContent(), /[34]/);
+    assert.match(await marker('bach-mai').getAttribute('title'), /Chuyển hướng/);
+    assert.equal(await page.locator('#detail-source').textContent(), 'test-bach-mai');
+    assert.match(await page.locator('#detail').innerText(), /đến \d\d:\d\d/);
 
-    // over capacity shows the overflow
-    await send(beds('bach-mai', isoNow(), { beds: { icu_adult: { occupied: 78 } } }));
-    await waitFor(async () => (await cellText('bach-mai', 'td[data-bed="icu_adult"]')).replace(/\s/g, '') === '0/75+3',
-      { timeout: 1000, interval: 10, what: 'overflow +3' });
+    // over capacity shows the overflow, in the list and the detail
+    await s.send(s.beds('bach-mai', isoNow(), { beds: { icu_adult: { occupied: 78 } } }));
+    await waitFor(async () => squash(await cellText('bach-mai', 'td.c-bed')) === '0/75+3'
+      && (await page.locator('#detail-beds tr[data-bed="icu_adult"] .over').textContent()) === '+3',
+    { timeout: 1000, interval: 10, what: 'overflow +3' });
 
-    const t1 = Date.now();
-    await send({ type: 'ambulance', source: 'avl-115', seq: seq++, at: isoNow(), id: '115-HK-03', status: 'transporting', destination: 'viet-duc' });
-    const row = page.locator('#ambulances-table tr[data-id="115-HK-03"]');
-    await waitFor(async () => (await row.locator('.a-dest').textContent()).endsWith('Bệnh viện Hữu nghị Việt Đức'),
-      { timeout: 1000, interval: 10, what: 'ambulance row to update' });
-    assert.ok(Date.now() - t1 < 1000);
-    assert.match(await row.locator('.a-status').innerText(), /7\s*Đang chở bệnh nhân/);
+    // the live region says it, politely
+    let said = '';
+    await waitFor(async () => /Bạch Mai: cấp cứu chuyển hướng/.test(said = await page.locator('#announcer').textContent()),
+      { timeout: 5000, what: 'diversion announced' }).catch((e) => assert.fail(`${e.message}; the region says: ${said}`));
+    assert.equal(await page.locator('#announcer').getAttribute('aria-live'), 'polite');
+    await page.keyboard.press('Escape');
   });
 
-  step('marks a hospital stale when its report is older than twice its interval', async () => {
-    const hospitals = (await stack.get('/api/v1/hospitals')).json;
+  s.step('moves an ambulance as its position arrives (same marker), its row within 1 s', async () => {
+    const { page } = s;
+    const id = '115-HK-03';
+    await s.send(s.ambulance(id, { status: 'dispatched', lat: 21.02, lon: 105.84, heading: 90, speed: 40 }));
+    const m = ambMarker(id);
+    await waitFor(async () => (await m.count()) === 1, { timeout: 5000, what: 'ambulance marker' });
+    await page.evaluate((i) => {
+      window.__amb = document.querySelector(`#map .am[data-id="${i}"]`);
+    }, id);
+    const x0 = (await m.boundingBox()).x;
+    const t0 = Date.now();
+    await s.send(s.ambulance(id, { status: 'transporting', destination: 'viet-duc', lat: 21.02, lon: 105.86, heading: 180 }));
+    await waitFor(async () => (await m.boundingBox()).x > x0 + 2
+      && (await ambRow(id).locator('.a-dest').textContent()).endsWith('Bệnh viện Hữu nghị Việt Đức'),
+    { timeout: 1000, interval: 10, what: 'marker to move east and the row to update' });
+    assert.ok(Date.now() - t0 < 1000);
+    assert.match(await m.locator('.am-arrow').getAttribute('style'), /rotate\(180deg\)/);
+    assert.equal(await page.evaluate((i) => window.__amb === document.querySelector(`#map .am[data-id="${i}"]`), id), true,
+      'the same marker element moved');
+    assert.equal(await m.locator('.am-body').textContent(), '7');
+    assert.match(await ambRow(id).locator('.a-status').innerText(), /7\s*Đang chở bệnh nhân/);
+  });
+
+  s.step('marks stale and late reports in the list, on the marker and in the detail panel', async () => {
+    const { page } = s;
+    const hospitals = (await s.stack.get('/api/v1/hospitals')).json;
     const h = hospitals.find((x) => x.id === 'nhi-trung-uong');
     assert.equal(h.freshness, 'never');
     assert.equal(await rowAttr(h.id, 'data-fresh'), 'never');
     assert.match(await cellText(h.id, 'td.c-updated'), /Chưa báo cáo/);
-    const old = new Date(Date.now() - (2 * h.report_interval_s + 150) * 1000).toISOString();
-    await send(beds(h.id, old, { beds: { pediatrics: { occupied: 400 } } }));
-    await waitFor(async () => (await rowAttr(h.id, 'data-fresh')) === 'stale', { timeout: 1000, what: 'stale row' });
+    assert.equal(await marker(h.id).locator('.hm-num').textContent(), '–');
+    await s.send(s.beds(h.id, Session.ago(h, 2, 150), { beds: { pediatrics: { occupied: 400 } } }));
+    await waitFor(async () => (await rowAttr(h.id, 'data-fresh')) === 'stale' && (await marker(h.id).getAttribute('data-fresh')) === 'stale',
+      { timeout: 5000, what: 'stale row and marker' });
     assert.match(await cellText(h.id, 'td.c-updated'), /Quá hạn/);
     assert.match(await cellText(h.id, 'td.c-updated'), /32 phút trước/);
+    assert.equal(await marker(h.id).locator('.hm-badge-fresh').isVisible(), true, 'the "!" badge');
+    assert.equal(await marker(h.id).locator('.hm-badge-fresh').textContent(), '!');
+    assert.match(await marker(h.id).getAttribute('title'), /Quá hạn/);
+    // pale and hatched, with a dotted edge (and the digit still readable: dispatcher.test.js checks contrast)
+    const look = await marker(h.id).locator('.hm-body').evaluate((e) => {
+      const st = getComputedStyle(e);
+      return { hatch: st.backgroundImage.startsWith('repeating-linear-gradient'), edge: st.borderTopStyle };
+    });
+    assert.deepEqual(look, { hatch: true, edge: 'dotted' }, 'stale marker looks stale');
+    await openDetail(h.id);
+    assert.match(await page.locator('#detail-fresh').innerText(), /Quá hạn/);
+    assert.equal(await page.locator('#detail-fresh .fresh-icon').textContent(), '!');
 
     // and one between one and two intervals: late
     const k = hospitals.find((x) => x.id === 'benh-vien-k') || hospitals.find((x) => x.freshness === 'never' && !RESERVED.has(x.id));
-    const lateAt = new Date(Date.now() - 1.5 * k.report_interval_s * 1000).toISOString();
-    await send(beds(k.id, lateAt, {}));
-    await waitFor(async () => (await rowAttr(k.id, 'data-fresh')) === 'late', { timeout: 1000, what: 'late row' });
+    await s.send(s.beds(k.id, Session.ago(k, 1.5), {}));
+    await waitFor(async () => (await rowAttr(k.id, 'data-fresh')) === 'late' && (await marker(k.id).getAttribute('data-fresh')) === 'late',
+      { timeout: 5000, what: 'late row and marker' });
     assert.match(await cellText(k.id, 'td.c-updated'), /Trễ/);
+    assert.equal(await marker(k.id).locator('.hm-body').evaluate((e) => getComputedStyle(e).borderTopStyle), 'dashed');
   });
 
-  step('reads an expired diversion as normal without a new event', async () => {
-    const r = await send(beds('viet-duc', isoNow(), {
+  s.step('reads an expired diversion as normal without a new event (list, marker, detail)', async () => {
+    const { page } = s;
+    await openDetail('viet-duc');
+    const r = await s.send(s.beds('viet-duc', isoNow(), {
       ed: { status: 'diversion', reason: 'Sự cố hệ thống oxy', until: isoNow(3000) },
     }));
-    await waitFor(async () => (await rowAttr('viet-duc', 'data-ed')) === 'diversion', { timeout: 1000, what: 'diversion shown' });
-    assert.match(await cellText('viet-duc', 'td.c-ed'), /Chuyển hướng/);
-    await waitFor(async () => (await rowAttr('viet-duc', 'data-ed')) === 'normal', { timeout: 6000, what: 'diversion to expire' });
-    const ed = await cellText('viet-duc', 'td.c-ed');
-    assert.match(ed, /Bình thường/);
-    assert.doesNotMatch(ed, /oxy/);
+    await waitFor(async () => (await rowAttr('viet-duc', 'data-ed')) === 'diversion', { timeout: 5000, what: 'diversion shown' });
+    assert.equal(await page.locator('#detail-ed').textContent(), 'Chuyển hướng');
+    await waitFor(async () => (await rowAttr('viet-duc', 'data-ed')) === 'normal'
+      && (await marker('viet-duc').getAttribute('data-ed')) === 'normal'
+      && (await page.locator('#detail-ed').textContent()) === 'Bình thường', { timeout: 6000, what: 'diversion to expire' });
+    assert.doesNotMatch(await cellText('viet-duc', 'td.c-ed'), /oxy/);
+    assert.doesNotMatch(await page.locator('#detail').innerText(), /oxy/);
     // nothing was sent meanwhile: the page worked it out from the clock
-    assert.equal(Number(stack.redis('GET', `${stack.prefix}offset`)), r.offset);
+    assert.equal(Number(s.stack.redis('GET', `${s.stack.prefix}offset`)), r.offset);
+    await page.keyboard.press('Escape');
   });
 
-  step('switches language to English and back, and remembers it', async () => {
-    const flashing = () => page.locator('tr.flash-a, tr.flash-b').count();
-    await waitFor(async () => (await flashing()) === 0, { what: 'highlights to end' });
-    await page.click('#lang-toggle');
-    await waitFor(async () => (await page.evaluate(() => document.documentElement.lang)) === 'en', { what: 'lang=en' });
-    assert.equal(await flashing(), 0, 're-sorting for the new language highlights nothing');
-    await waitFor(async () => (await page.locator('#conn .conn-text').innerText()) === 'Live', { what: 'English live' });
-    assert.equal(await page.locator('#hospitals-heading').innerText(), 'Hospitals');
-    assert.equal(await page.locator('#hospitals-table thead th[data-bed="icu_adult"]').innerText(), 'Adult ICU');
-    assert.match(await cellText('bach-mai', '.c-name'), /Bach Mai Hospital/);
-    assert.match(await cellText('bach-mai', 'td.c-ed'), /Diversion/);
-    assert.match(await cellText('nhi-trung-uong', 'td.c-updated'), /Stale/);
-    assert.match(await page.locator('#ambulances-table tr[data-id="115-HK-03"] .a-status').innerText(), /Transporting patient/);
-    assert.equal(await page.locator('#lang-toggle').innerText(), 'Tiếng Việt');
-    await screenshot('live-en.png');
-
-    await page.click('#lang-toggle');
-    await waitFor(async () => (await page.evaluate(() => document.documentElement.lang)) === 'vi', { what: 'lang=vi' });
-    assert.equal(await page.locator('#hospitals-heading').innerText(), 'Bệnh viện');
-
-    await page.click('#lang-toggle');
-    await page.reload();
-    await waitFor(async () => (await connState()) === 'live', { what: 'live after reload' });
-    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
-    assert.equal(await page.locator('#hospitals-heading').innerText(), 'Hospitals');
-    await page.click('#lang-toggle');
-    await waitFor(async () => (await page.evaluate(() => localStorage.getItem('bedpulse.lang'))) === 'vi', { what: 'vi stored' });
-    assert.deepEqual(consoleErrors, []);
-  });
-
-  step('has two dictionaries with the same keys and no empty strings', async () => {
-    const vi = (await import(pathToFileURL(path.join(ROOT, 'web/i18n/vi.js')).href)).default;
-    const en = (await import(pathToFileURL(path.join(ROOT, 'web/i18n/en.js')).href)).default;
-    assert.deepEqual(Object.keys(vi).sort(), Object.keys(en).sort());
-    for (const [name, d] of [['vi', vi], ['en', en]]) {
-      for (const [k, v] of Object.entries(d)) {
-        assert.equal(typeof v, 'string', `${name} ${k}`);
-        assert.ok(v.trim() !== '', `${name} ${k} is empty`);
-      }
-    }
-    // the same placeholders on both sides
-    const ph = (s) => (s.match(/\{\w+\}/g) || []).sort().join();
-    for (const k of Object.keys(vi)) assert.equal(ph(vi[k]), ph(en[k]), `placeholders of ${k}`);
-    // every key the code uses exists (t('...') with a literal key)
-    const used = new Set();
-    const walk = (dir) => {
-      for (const f of fs.readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, f.name);
-        if (f.isDirectory()) walk(p);
-        else if (f.name.endsWith('.js')) for (const m of fs.readFileSync(p, 'utf8').matchAll(/\bt\('([\w.]+)'/g)) used.add(m[1]);
-      }
-    };
-    walk(path.join(ROOT, 'web'));
-    for (const k of used) assert.ok(k in vi, `key ${k} used but not defined`);
-  });
-
-  step('resumes after the server restarts, without reloading, and shows what changed meanwhile', async () => {
-    await page.evaluate(() => {
-      window.__sameDocument = true;
+  s.step('a server crash shows the banner and the indicator; the restart resumes without reloading', async () => {
+    const { page } = s;
+    await s.outage({
+      whileDown: async () => {
+        await waitFor(async () => ['reconnecting', 'offline'].includes(await connState()), { timeout: 5000, what: 'indicator to leave live' });
+        assert.match(await page.locator('#conn').innerText(), /Đang kết nối lại…|Mất kết nối/);
+        await waitFor(async () => page.locator('#stale-banner').isVisible(), { timeout: 5000, what: 'the banner' });
+        assert.match(await page.locator('#stale-banner').innerText(), /Mất kết nối với máy chủ: số liệu dừng lúc \d\d:\d\d/);
+        const bw = (await page.locator('#stale-banner').boundingBox()).width;
+        assert.ok(bw >= 1919, `full width (${bw})`);
+        assert.match(await page.locator('#conn .conn-sub').innerText(), /lần thử \d+/);
+        await s.send(s.beds('bach-mai', isoNow(), { beds: { icu_adult: { occupied: 74 } } }));
+        await screenshot(page, 'dispatcher-offline.png');
+      },
+      live: async () => (await connState()) === 'live',
     });
-    const navBefore = navigations;
-    serverDown = true;
-    await stack.procs.server.stop();
-    await waitFor(async () => ['reconnecting', 'offline'].includes(await connState()), { timeout: 5000, what: 'indicator to leave live' });
-    assert.match(await page.locator('#conn').innerText(), /Đang kết nối lại…|Mất kết nối/);
-    await send(beds('bach-mai', isoNow(), { beds: { icu_adult: { occupied: 74 } } }));
-    await sleep(1500); // a few failed attempts
-    assert.match(await page.locator('#conn .conn-sub').innerText(), /lần thử \d+/);
-    await stack.startServer();
-    await waitFor(async () => (await connState()) === 'live', { timeout: 30000, interval: 50, what: 'live again' });
-    serverDown = false;
-    await waitFor(async () => (await cellText('bach-mai', 'td[data-bed="icu_adult"]')).replace(/\s/g, '') === '1/75',
-      { timeout: 2000, what: 'the change made while the server was down' });
-    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
-    assert.equal(await page.evaluate(() => window.__bpBootCount), 1);
-    assert.equal(navigations, navBefore);
+    await waitFor(async () => squash(await cellText('bach-mai', 'td.c-bed')) === '1/75',
+      { timeout: 5000, what: 'the change made while the server was down' });
+    await waitFor(async () => !(await page.locator('#stale-banner').isVisible()), { timeout: 5000, what: 'banner gone' });
     // it resumed from its offset (the missed event replayed), no new snapshot
-    const metrics = (await httpGet(stack.serverPort, '/metrics')).body;
+    const metrics = (await httpGet(s.stack.serverPort, '/metrics')).body;
     assert.match(metrics, /bedpulse_resume_total\{outcome="window"\} 1\b/);
     assert.match(metrics, /bedpulse_snapshots_sent_total 0\b/);
-    assert.deepEqual(consoleErrors, []);
-    assert.deepEqual(await page.evaluate(() => window.__csp), []);
-    await sleep(1700); // let the row highlight fade before the screenshot
-    const file = await screenshot('live.png');
-    assert.ok(fs.statSync(file).size > 10000);
+    await s.noErrors();
   });
 });

@@ -58,7 +58,8 @@ export class AmbulanceList {
       const changed = frame.ambulances.has(id);
       if (!everything && !changed) continue;
       this.updateRow(rec, a, frame.now);
-      if (changed && !rebuild) flash(rec.tr);
+      // a hidden tab runs no animation: its rows would keep the class and flash when shown
+      if (changed && !rebuild && !this.root.hidden) flash(rec.tr);
     }
     if (everything || frame.ambulances.size) this.renderCounts();
   }

@@ -1,16 +1,49 @@
 // The top bar: brand, Hanoi clock (server-corrected), the connection
-// indicator (always visible), the language toggle; the stale-data banner;
-// and a polite live region that announces connection changes once each.
+// indicator (always visible), the language toggle; the full-width banner
+// when the connection is lost or the data is stale (bannerMessage, shared
+// with the wall); and connection changes announced once each (through the
+// announcer).
 
 import { t, lang, otherLang } from '../i18n.js';
 import * as fmt from '../format.js';
 import { el, fill, attr, text } from '../dom.js';
 
+// A reconnect quicker than this does not raise the banner (a server
+// restart, a load balancer moving the socket).
+export const LOST_BANNER_MS = 2000;
+
+// The banner's text, or null when there is nothing to warn about: the
+// connection lost (or, at start, not made) for LOST_BANNER_MS (lostKey
+// names the sentence; "no data yet" before the first snapshot), or
+// nothing heard for longer than a live connection allows. A page that
+// connects at once never flashes it.
+// 'signin' or 'forbidden' while the server refuses the live feed to this
+// browser (close 4401: no valid sign-in; 4403: the role may not), else null.
+export function refusal(c) {
+  if (c.status === 'live') return null;
+  if (c.closeCode === 4401) return 'signin';
+  if (c.closeCode === 4403) return 'forbidden';
+  return null;
+}
+
+export function bannerMessage(feed, now, lostKey) {
+  const c = feed.connection();
+  const refused = refusal(c);
+  if (refused) return t(`banner.${refused}`);
+  const heard = c.lastHeardMs;
+  const lostFor = c.lostSinceMs === null ? 0 : now - c.lostSinceMs;
+  const lost = c.status !== 'live' && lostFor >= LOST_BANNER_MS;
+  if (!lost && !c.stale) return null;
+  if (!feed.hasState) return t('banner.never');
+  const params = { time: fmt.shortDateTime(heard || now, now), ago: fmt.ago(heard || now, now, { seconds: true }) };
+  return t(lost ? lostKey : 'banner.stale', params);
+}
+
 export class StatusBar {
-  constructor({ header, banner, announcer }, feed, onToggleLang) {
+  constructor({ header, banner, say }, feed, onToggleLang) {
     this.header = header;
     this.banner = banner;
-    this.announcer = announcer;
+    this.say = say;
     this.feed = feed;
     this.lastAnnounced = null;
     this.build(onToggleLang);
@@ -33,7 +66,10 @@ export class StatusBar {
       el('div', { class: 'brand' }, el('span', { class: 'brand-mark', 'aria-hidden': 'true' }), this.title, this.subtitle),
       el('div', { class: 'top-right' }, this.clock, this.conn, this.langButton));
     this.bannerText = el('p', { class: 'banner-text' });
-    fill(this.banner, el('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '!'), this.bannerText);
+    // the sign-in page sends the browser back here afterwards
+    this.signinLink = el('a', { class: 'banner-link', id: 'signin-link', hidden: true,
+      href: `/signin#next=${encodeURIComponent(window.location.pathname)}` });
+    fill(this.banner, el('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '!'), this.bannerText, this.signinLink);
   }
 
   render(frame) {
@@ -60,6 +96,8 @@ export class StatusBar {
     else if (c.status === 'reconnecting') main = t('conn.reconnecting');
     else if (c.status === 'offline') main = t('conn.offline', { time: fmt.time(c.lostSinceMs === null ? now : c.lostSinceMs) });
     else main = t('conn.connecting');
+    const refused = refusal(c);
+    if (refused) main = t(`conn.${refused}`);
     if (c.status === 'reconnecting' || c.status === 'offline') sub = t('conn.attempt', { n: fmt.int(c.attempt) });
     if (this.conn.dataset.state !== c.status) this.conn.dataset.state = c.status;
     text(this.connText, main);
@@ -67,18 +105,16 @@ export class StatusBar {
 
     // announce each state once (not every retry count)
     if (c.status !== this.lastAnnounced && (this.lastAnnounced !== null || c.status !== 'connecting')) {
-      text(this.announcer, `${t('conn.label')}: ${main}`);
+      this.say(`${t('conn.label')}: ${main}`);
     }
     this.lastAnnounced = c.status;
 
-    if (c.stale) {
-      const since = c.lastHeardMs;
-      text(this.bannerText, since === null ? t('banner.never')
-        : t('banner.stale', { time: fmt.shortDateTime(since, now), ago: fmt.ago(since, now, { seconds: true }) }));
-      if (this.banner.hidden) this.banner.hidden = false;
-    } else if (!this.banner.hidden) {
-      this.banner.hidden = true;
-    }
-    document.body.classList.toggle('is-stale', c.stale);
+    const msg = bannerMessage(this.feed, now, 'banner.lost');
+    if (msg !== null) text(this.bannerText, msg);
+    const signin = refused === 'signin';
+    if (this.signinLink.hidden === signin) this.signinLink.hidden = !signin;
+    if (signin) text(this.signinLink, t('banner.signin_link'));
+    if (this.banner.hidden !== (msg === null)) this.banner.hidden = msg === null;
+    document.body.classList.toggle('is-stale', msg !== null);
   }
 }

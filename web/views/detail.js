@@ -1,0 +1,304 @@
+// The detail panel of one hospital: pressure level, ED status with reason
+// and expiry (an expired diversion reads normal), occupancy, beds by type
+// (free / staffed / occupied, overflow above 100 %, surge within 24 h),
+// the 24 h occupancy trend (GET /api/v1/history), phone, sister hospital,
+// specialties, and when the figures were reported, by whom, and whether
+// they are late or stale.
+//
+// Sections are rebuilt only when what they show changes (a signature per
+// section); the trend chart is built once and redrawn in place.
+
+import { t, pick, lang } from '../i18n.js';
+import * as fmt from '../format.js';
+import { BED_TYPES, available, overflow, hospitalFigures, timeMs } from '../derive.js';
+import { fetchHistory } from '../api.js';
+import { el, fill, attr, text } from '../dom.js';
+import { TrendChart } from './trend.js';
+
+const HOURS = 24;
+const EMPTY_RETRY_MS = 15000; // an empty or failed answer is asked again this soon
+
+export class DetailPanel {
+  constructor(root, feed, { onClose, onSelect, historyIntervalS }) {
+    this.root = root;
+    this.feed = feed;
+    this.onClose = onClose;
+    this.onSelect = onSelect;
+    this.historyIntervalS = historyIntervalS || 300;
+    this.id = null;
+    this.sig = {};
+    this.history = new Map(); // id -> {ms, result}
+    this.timer = 0;
+    this.build();
+  }
+
+  build() {
+    this.badge = el('span', { class: 'lvl lvl-0 detail-lvl', 'aria-hidden': 'true' });
+    this.title = el('h2', { id: 'detail-title', class: 'detail-title', tabindex: '-1' });
+    this.sub = el('p', { class: 'detail-sub' });
+    this.closeButton = el('button', { type: 'button', id: 'detail-close', class: 'btn-icon' }, '×');
+    this.closeButton.addEventListener('click', () => this.onClose());
+    this.status = el('dl', { class: 'detail-facts' });
+    this.bedsTitle = el('h3', { class: 'detail-h' });
+    this.beds = el('div', { class: 'detail-beds' });
+    this.trendTitle = el('h3', { class: 'detail-h' });
+    this.trendNote = el('p', { class: 'trend-note', role: 'status' });
+    this.chart = new TrendChart({
+      className: 'trend-spark', yTicks: 3, minSpan: 10, floor: 0,
+      thresholds: [{ value: 85 }, { value: 95 }, { value: 110 }],
+      formatY: (v) => fmt.pct(v), formatX: (ms) => fmt.time(ms), pad: { l: 40, r: 8, t: 8, b: 18 },
+    });
+    this.contactTitle = el('h3', { class: 'detail-h' });
+    this.contact = el('dl', { class: 'detail-facts' });
+    this.specTitle = el('h3', { class: 'detail-h' });
+    this.specs = el('ul', { class: 'chips' });
+    this.body = el('div', { class: 'detail-body' },
+      this.status,
+      el('section', null, this.bedsTitle, this.beds),
+      el('section', { class: 'detail-trend' }, this.trendTitle, this.chart.root, this.trendNote),
+      el('section', null, this.contactTitle, this.contact),
+      el('section', null, this.specTitle, this.specs));
+    fill(this.root,
+      el('div', { class: 'detail-head' }, this.badge, el('div', { class: 'detail-names' }, this.title, this.sub), this.closeButton),
+      this.body);
+    this.root.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        ev.stopPropagation();
+        this.onClose();
+      }
+    });
+  }
+
+  get isOpen() {
+    return this.id !== null;
+  }
+
+  open(id) {
+    if (this.id !== id) {
+      this.id = id;
+      this.sig = {};
+      this.showHistory();
+      this.loadHistory(false);
+    }
+    this.root.hidden = false;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.loadHistory(false), Math.min(EMPTY_RETRY_MS, this.historyIntervalS * 1000));
+    this.render({ full: true, lang: false, clock: false, hospitals: new Set(), now: this.feed.serverNow() });
+  }
+
+  close() {
+    this.id = null;
+    this.root.hidden = true;
+    clearInterval(this.timer);
+    this.timer = 0;
+  }
+
+  setHistoryInterval(s) {
+    this.historyIntervalS = s;
+  }
+
+  // -- history ------------------------------------------------------------------
+
+  async loadHistory(force) {
+    const id = this.id;
+    if (!id) return;
+    const cached = this.history.get(id);
+    const good = cached && cached.result.ok && cached.result.data.points.length > 0;
+    const maxAge = good ? this.historyIntervalS * 1000 : Math.min(EMPTY_RETRY_MS, this.historyIntervalS * 1000);
+    if (!force && cached && Date.now() - cached.ms < maxAge) {
+      this.showHistory();
+      return;
+    }
+    if (!cached) this.showHistory();
+    const result = await fetchHistory(id, HOURS);
+    this.history.set(id, { ms: Date.now(), result });
+    // bounded cache: a dispatcher opens many hospitals over a shift
+    if (this.history.size > 40) this.history.delete(this.history.keys().next().value);
+    if (this.id === id) this.showHistory();
+  }
+
+  showHistory() {
+    const entry = this.history.get(this.id);
+    text(this.trendTitle, t('detail.trend', { hours: HOURS }));
+    if (!entry) {
+      this.chart.setData(null);
+      this.chart.setMessage(t('history.loading'));
+      text(this.trendNote, '');
+      return;
+    }
+    const r = entry.result;
+    if (!r.ok) {
+      this.chart.setData(null);
+      this.chart.setMessage(t(r.error === 'unknown_series' ? 'history.unknown' : 'history.error'));
+      text(this.trendNote, '');
+      return;
+    }
+    const points = r.data.points.map((p) => ({ ms: p.ms, v: typeof p.occupancy_pct === 'number' ? p.occupancy_pct : null }));
+    const known = points.filter((p) => p.v !== null);
+    this.chart.setData(Object.assign({}, r.data, { points }));
+    this.chart.setMessage(known.length ? '' : t('history.empty'));
+    const cfg = (this.feed.meta && this.feed.meta.pressure) || { level2_pct: 85, level3_pct: 95, level4_pct: 110 };
+    this.chart.o.thresholds[0].value = cfg.level2_pct;
+    this.chart.o.thresholds[1].value = cfg.level3_pct;
+    this.chart.o.thresholds[2].value = cfg.level4_pct;
+    this.chart.setThresholdLabels([2, 3, 4].map((n) => t('trend.threshold', { n })));
+    if (known.length) {
+      const vs = known.map((p) => p.v);
+      const summary = t('trend.summary', {
+        min: fmt.pct(Math.min(...vs)), max: fmt.pct(Math.max(...vs)), last: fmt.pct(vs[vs.length - 1]),
+        time: fmt.time(known[known.length - 1].ms),
+      });
+      text(this.trendNote, summary);
+      this.chart.setLabel(`${t('detail.trend', { hours: HOURS })}: ${summary}`);
+    } else {
+      text(this.trendNote, '');
+      this.chart.setLabel(t('history.empty'));
+    }
+  }
+
+  // -- rendering ------------------------------------------------------------------
+
+  render(frame) {
+    if (!this.id) return;
+    const h = this.feed.hospitals.get(this.id);
+    if (!h) {
+      this.onClose();
+      return;
+    }
+    if (!(frame.full || frame.lang || frame.clock || frame.hospitals.has(this.id))) return;
+    const now = frame.now;
+    const L = lang();
+    const cfg = this.feed.meta && this.feed.meta.pressure;
+    const f = hospitalFigures(h, cfg, now);
+    const name = pick(h.name) || h.id;
+    const districts = (this.feed.meta && this.feed.meta.districts) || {};
+    const district = districts[h.district] ? pick(districts[h.district]) : h.district || '';
+    const never = f.freshness === 'never';
+    const set = (key, sig, draw) => {
+      if (this.sig[key] === sig) return;
+      this.sig[key] = sig;
+      draw();
+    };
+
+    set('head', [name, district, h.tier, f.level, never, L].join('|'), () => {
+      text(this.title, name);
+      text(this.sub, [h.tier ? t(`tier.${h.tier}`) : '', district].filter(Boolean).join(' · '));
+      this.badge.className = `lvl lvl-${never ? 0 : f.level} detail-lvl`;
+      text(this.badge, never ? '–' : String(f.level));
+      attr(this.closeButton, 'aria-label', t('detail.close'));
+      attr(this.closeButton, 'title', t('detail.close'));
+      attr(this.root, 'aria-label', t('detail.label', { name }));
+      this.root.dataset.id = h.id;
+    });
+    if (frame.lang) this.showHistory();
+
+    // status facts
+    const ed = h.ed || {};
+    const live = f.ed === ed.status;
+    const reason = live && f.ed !== 'normal' && ed.reason ? ed.reason : '';
+    const until = live && f.ed !== 'normal' ? timeMs(ed.until) : 0;
+    const at = timeMs(h.at);
+    const agoText = at ? fmt.ago(at, now) : '';
+    const untilLeft = until ? fmt.until(until, now) : '';
+    const occ = f.occupancyPct;
+    set('status', [f.level, f.ed, reason, until, untilLeft, ed.waiting, occ === null ? '' : Math.floor(occ),
+      f.totals.occupied, f.totals.staffed, f.freshness, agoText, h.source, h.report_interval_s, L].join('|'), () => {
+      const row = (label, ...value) => [el('dt', null, label), el('dd', null, ...value)];
+      const rows = [];
+      rows.push(row(t('col.level'), never
+        ? el('span', { class: 'unknown' }, t('fresh.never'))
+        : el('span', { class: `level-text level-${f.level}` }, t('level.title', { n: f.level, label: t(`level.${f.level}`) }))));
+      const edParts = [el('span', { class: `ed ed-${f.ed}`, id: 'detail-ed' }, t(`ed.${f.ed}`))];
+      if (until) {
+        edParts.push(el('span', { class: 'ed-until' }, t('detail.until', { time: fmt.shortDateTime(until, now), left: untilLeft })));
+      }
+      if (live && typeof ed.waiting === 'number') edParts.push(el('span', { class: 'ed-wait' }, t('ed.waiting_title', { n: fmt.int(ed.waiting) })));
+      if (reason) edParts.push(el('span', { class: 'ed-reason-full', dataset: { freeText: '' } }, reason));
+      rows.push(row(t('col.ed'), ...edParts.flatMap((x, i) => (i ? [' ', x] : [x]))));
+      rows.push(row(t('col.occupancy'), occ === null
+        ? el('span', { class: 'unknown' }, '–')
+        : el('span', null, el('strong', null, fmt.pct(occ)), ' ',
+          el('span', { class: 'muted' }, t('detail.occ_of', { occupied: fmt.int(f.totals.occupied), staffed: fmt.int(f.totals.staffed) })))));
+      const interval = typeof h.report_interval_s === 'number' ? fmt.int(h.report_interval_s / 60) : '?';
+      const upd = [];
+      if (at) {
+        upd.push(el('time', { datetime: new Date(at).toISOString(), id: 'detail-updated' }, fmt.shortDateTime(at, now)), ` (${agoText})`);
+      }
+      if (f.freshness !== 'fresh') {
+        upd.push(' ', el('span', { class: `fresh-tag fresh-${f.freshness}`, id: 'detail-fresh' },
+          f.freshness === 'stale' ? el('span', { class: 'fresh-icon', 'aria-hidden': 'true' }, '!') : null, t(`fresh.${f.freshness}`)));
+      }
+      upd.push(el('span', { class: 'detail-note' }, t('detail.interval', { n: interval })));
+      rows.push(row(t('detail.updated'), ...upd));
+      if (h.source) rows.push(row(t('detail.source'), el('code', { class: 'source', id: 'detail-source' }, h.source)));
+      fill(this.status, rows);
+      this.root.dataset.fresh = f.freshness;
+      this.root.dataset.ed = f.ed;
+      this.root.dataset.level = String(f.level);
+    });
+
+    set('beds', [JSON.stringify(h.beds || {}), f.freshness, L].join('|'), () => {
+      text(this.bedsTitle, t('detail.beds'));
+      const order = (this.feed.meta && this.feed.meta.bed_types) || BED_TYPES;
+      const types = order.filter((k) => h.beds && h.beds[k]);
+      if (!types.length) {
+        fill(this.beds, el('p', { class: 'muted' }, t('detail.no_beds')));
+        return;
+      }
+      const num = (v) => (typeof v === 'number' ? fmt.int(v) : '–');
+      const thead = el('thead', null, el('tr', null,
+        el('th', { scope: 'col' }, t('detail.bed_type')),
+        el('th', { scope: 'col', class: 'num' }, t('detail.free')),
+        el('th', { scope: 'col', class: 'num' }, t('detail.staffed')),
+        el('th', { scope: 'col', class: 'num' }, t('detail.occupied')),
+        el('th', { scope: 'col', class: 'num', title: t('detail.surge_title') }, t('detail.surge'))));
+      const tbody = el('tbody', null, types.map((k) => {
+        const b = h.beds[k];
+        const av = available(b);
+        const ov = overflow(b);
+        return el('tr', { dataset: { bed: k } },
+          el('th', { scope: 'row' }, t(`bed.${k}.long`)),
+          el('td', { class: `num avail${av === 0 ? ' zero' : ''}` }, av === null ? '–' : fmt.int(av)),
+          el('td', { class: 'num' }, num(b.staffed)),
+          el('td', { class: 'num' }, num(b.occupied),
+            ov > 0 ? el('span', { class: 'over', title: t('beds.overflow_title', { n: fmt.int(ov) }) }, `+${fmt.int(ov)}`) : null),
+          el('td', { class: 'num muted' }, typeof b.surge24 === 'number' ? `+${fmt.int(b.surge24)}` : '–'));
+      }));
+      fill(this.beds, el('table', { class: 'grid detail-table', id: 'detail-beds' },
+        el('caption', { class: 'sr-only' }, t('detail.beds')), thead, tbody));
+      this.beds.classList.toggle('is-stale', f.freshness === 'stale' || never);
+    });
+
+    const sisterId = h.sister;
+    const sister = sisterId ? this.feed.hospitals.get(sisterId) : null;
+    const partners = [...this.feed.hospitals.values()].filter((x) => x.sister === h.id);
+    set('contact', [h.phone, sisterId, sister && pick(sister.name), partners.map((x) => x.id).join(','), L].join('|'), () => {
+      text(this.contactTitle, t('detail.contact'));
+      const link = (x) => {
+        const b = el('button', { type: 'button', class: 'link', dataset: { id: x.id } }, pick(x.name) || x.id);
+        b.addEventListener('click', () => this.onSelect(x.id));
+        return b;
+      };
+      const rows = [];
+      rows.push(el('dt', null, t('detail.phone')), el('dd', null, h.phone
+        ? el('a', { href: `tel:${h.phone.replace(/[^0-9+]/g, '')}`, id: 'detail-phone' }, h.phone)
+        : el('span', { class: 'unknown' }, t('detail.none'))));
+      rows.push(el('dt', null, t('detail.sister')), el('dd', { id: 'detail-sister' }, sister
+        ? link(sister) : sisterId ? sisterId : el('span', { class: 'unknown' }, t('detail.none'))));
+      if (partners.length) {
+        rows.push(el('dt', null, t('detail.partners')), el('dd', { class: 'partners' },
+          partners.map((x) => el('span', { class: 'partner' }, link(x)))));
+      }
+      fill(this.contact, rows);
+    });
+
+    set('specs', [(h.specialties || []).join(','), L].join('|'), () => {
+      text(this.specTitle, t('detail.specialties'));
+      const specs = h.specialties || [];
+      fill(this.specs, specs.length
+        ? specs.map((s) => el('li', { class: 'chip' }, t(`spec.${s}`)))
+        : el('li', { class: 'unknown' }, t('detail.none')));
+    });
+  }
+}

@@ -1,0 +1,440 @@
+// The dispatcher's map (Leaflet, loaded as a classic script from Debian's
+// libjs-leaflet at /vendor/leaflet/: window.L).
+//
+// - Every hospital is a marker whose colour AND digit show its pressure
+//   level, whose shape shows its ED status (circle normal, ringed advisory,
+//   diamond diversion, square with a cross closed) and whose look shows a
+//   late (dashed) or stale (faded, hatched, "!") report.
+// - Every ambulance with a position is a small square with its FMS digit,
+//   coloured by status group, and an arrow turned to its heading. Markers
+//   are created once and moved (setLatLng) when positions arrive, in the
+//   frame the app batches them into.
+// - The 115 stations, the district names (placed at the middle of their
+//   hospitals) and a scale give orientation when no tile server is set.
+// - A click on the map sets the patient location pin (draggable); the list
+//   sorts by distance from it.
+//
+// Marker contents are DOM nodes (never HTML strings): names and reasons
+// come from feeds and stay text.
+
+import { t, pick, lang } from '../i18n.js';
+import * as fmt from '../format.js';
+import { hospitalFigures, FMS, AMBULANCE_GROUPS, timeMs } from '../derive.js';
+import { el, fill, text, attr } from '../dom.js';
+
+const HANOI = [21.028, 105.834];
+const LABEL_ZOOM = 14; // hospital and call-sign labels from this zoom on
+const AMB_OLD_MS = 15 * 60 * 1000; // an older position is drawn faded
+const ED_BADGE = { diversion: '↪', closed: '✕' };
+const LEGEND_KEY = 'bedpulse.legend';
+
+export class MapView {
+  constructor(container, feed, { onSelect, onHover, onPin }) {
+    this.container = container;
+    this.feed = feed;
+    this.onSelect = onSelect;
+    this.onHover = onHover;
+    this.onPin = onPin;
+    this.hospitals = new Map();
+    this.ambulances = new Map();
+    this.stations = new Map();
+    this.districts = new Map();
+    this.selected = null;
+    this.hovered = null;
+    this.visible = null; // Set of ids the list shows, null = all
+    this.pin = null;
+    this.fitted = false;
+    this.L = window.L;
+    if (!this.L) {
+      this.unavailable = el('p', { class: 'map-unavailable', role: 'status' });
+      container.append(this.unavailable);
+      return;
+    }
+    const L = this.L;
+    this.map = L.map(container, {
+      center: HANOI, zoom: 12, minZoom: 9, maxZoom: 18, zoomControl: false, attributionControl: false,
+      zoomSnap: 0.5, keyboard: true, worldCopyJump: false,
+    });
+    this.scale = L.control.scale({ imperial: false, position: 'bottomleft', maxWidth: 160 }).addTo(this.map);
+    this.zoomControl = null;
+    // the legend starts open; a dispatcher who closes it keeps it closed
+    let legendOpen = true;
+    try {
+      legendOpen = localStorage.getItem(LEGEND_KEY) !== 'closed';
+    } catch (e) {
+      /* storage disabled */
+    }
+    this.legendBox = el('details', { class: 'map-legend', id: 'map-legend', open: legendOpen });
+    this.legendBox.addEventListener('toggle', () => {
+      try {
+        localStorage.setItem(LEGEND_KEY, this.legendBox.open ? 'open' : 'closed');
+      } catch (e) {
+        /* not remembered */
+      }
+    });
+    const Legend = L.Control.extend({ onAdd: () => this.legendBox });
+    this.legend = new Legend({ position: 'bottomright' }).addTo(this.map);
+    L.DomEvent.disableClickPropagation(this.legendBox);
+    L.DomEvent.disableScrollPropagation(this.legendBox);
+    this.map.on('click', (e) => this.onPin(e.latlng));
+    this.map.on('zoomend', () => this.zoomClass());
+    this.zoomClass();
+    // a panel opening beside the map keeps the map's centre where it was,
+    // and the selected hospital in view
+    new ResizeObserver(() => {
+      this.map.invalidateSize({ pan: true, animate: false });
+      this.keepSelectedInView();
+    }).observe(container);
+  }
+
+  // Adds the configured tile layer (none configured: the plain background).
+  setTiles(url, attribution) {
+    if (!this.map || !url || this.tiles) return;
+    this.tiles = this.L.tileLayer(url, { attribution: attribution || '', maxZoom: 19 }).addTo(this.map);
+    this.L.control.attribution({ position: 'bottomright' }).addTo(this.map);
+    this.container.classList.add('has-tiles');
+  }
+
+  zoomClass() {
+    this.container.classList.toggle('zoom-labels', this.map.getZoom() >= LABEL_ZOOM);
+  }
+
+  // frame: {full, lang, clock, hospitals: Set, ambulances: Set, now}
+  render(frame) {
+    if (!this.map) {
+      if (frame.lang) this.unavailable.textContent = t('map.unavailable');
+      return;
+    }
+    if (frame.lang) this.renderChrome();
+    const feed = this.feed;
+    if (!feed.hasState) return;
+    if (frame.full) this.sync();
+    const all = frame.full || frame.lang || frame.clock;
+    const cfg = feed.meta && feed.meta.pressure;
+    for (const [id, rec] of this.hospitals) {
+      if (!all && !frame.hospitals.has(id)) continue;
+      const h = feed.hospitals.get(id);
+      if (h) this.drawHospital(rec, h, cfg, frame.now);
+    }
+    for (const id of all ? this.ambulances.keys() : frame.ambulances) {
+      const a = feed.ambulances.get(id);
+      if (a) this.drawAmbulance(id, a, frame.now);
+    }
+    if (all || frame.ambulances.size) this.drawStations();
+    if (frame.full && !this.fitted) this.fit();
+  }
+
+  renderChrome() {
+    const L = this.L;
+    attr(this.container, 'aria-label', t('map.label'));
+    if (this.zoomControl) this.zoomControl.remove();
+    if (this.fitControl) this.fitControl.remove();
+    this.zoomControl = L.control.zoom({
+      position: 'topleft', zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out'),
+    }).addTo(this.map);
+    // back to the whole city (after panning to a hospital far out)
+    const fit = el('button', { type: 'button', id: 'map-fit', class: 'map-fit', title: t('map.fit_title') }, t('map.fit'));
+    fit.addEventListener('click', () => this.fit());
+    const bar = el('div', { class: 'leaflet-bar map-fit-bar' }, fit);
+    L.DomEvent.disableClickPropagation(bar);
+    const Fit = L.Control.extend({ onAdd: () => bar });
+    this.fitControl = new Fit({ position: 'topleft' }).addTo(this.map);
+    this.drawLegend();
+    for (const d of this.districts.values()) text(d.span, d.name ? pick(d.name) : '');
+    if (this.pin) attr(this.pin.el, 'title', t('pin.title'));
+  }
+
+  drawLegend() {
+    const item = (icon, label) => el('li', null, icon, el('span', null, label));
+    const hm = (cls, num, badge) => el('span', { class: `hm hm-mini ${cls}`, 'aria-hidden': 'true' },
+      el('span', { class: 'hm-body' }, el('span', { class: 'hm-num' }, num)),
+      badge ? el('span', { class: 'hm-badge' }, badge) : null);
+    const am = (group, n) => el('span', { class: 'am am-mini', dataset: { group }, 'aria-hidden': 'true' },
+      el('span', { class: 'am-body' }, n));
+    fill(this.legendBox,
+      el('summary', null, t('legend.title')),
+      el('div', { class: 'legend-cols' },
+        el('ul', null,
+          el('li', { class: 'legend-head' }, t('legend.hospitals')),
+          item(el('span', { class: 'legend-levels', 'aria-hidden': 'true' },
+            [1, 2, 3, 4].map((n) => hm(`hm-l${n}`, String(n)))), t('legend.levels')),
+          item(hm('hm-l2 hm-ed-advisory', '2'), t('ed.advisory')),
+          item(hm('hm-l3 hm-ed-diversion', '3', ED_BADGE.diversion), t('ed.diversion')),
+          item(hm('hm-l4 hm-ed-closed', '4', ED_BADGE.closed), t('ed.closed')),
+          item(hm('hm-l2 hm-f-late', '2'), t('fresh.late')),
+          item(hm('hm-l2 hm-f-stale', '2', '!'), t('fresh.stale')),
+          item(hm('hm-l0 hm-f-never', '–'), t('fresh.never'))),
+        el('ul', null,
+          el('li', { class: 'legend-head' }, t('legend.ambulances')),
+          item(am('free', '2'), t('legend.amb_free')),
+          item(am('mission', '3'), t('legend.amb_mission')),
+          item(am('patient', '7'), t('legend.amb_patient')),
+          item(am('out', '6'), t('legend.amb_out')),
+          item(el('span', { class: 'am am-mini is-old', dataset: { group: 'free' }, 'aria-hidden': 'true' },
+            el('span', { class: 'am-body' }, '2')), t('legend.amb_old')),
+          item(el('span', { class: 'st st-mini', 'aria-hidden': 'true' }, '115'), t('legend.station')),
+          item(el('span', { class: 'pin pin-mini', 'aria-hidden': 'true' }), t('legend.pin')))));
+  }
+
+  // Creates markers for what the state has and drops the rest (snapshot).
+  sync() {
+    const L = this.L;
+    const feed = this.feed;
+    for (const [id, h] of feed.hospitals) {
+      if (this.hospitals.has(id) || typeof h.lat !== 'number' || typeof h.lon !== 'number') continue;
+      const rec = this.hospitalMarker(id, h);
+      this.hospitals.set(id, rec);
+    }
+    for (const [id, rec] of this.hospitals) {
+      if (!feed.hospitals.has(id)) {
+        rec.marker.remove();
+        this.hospitals.delete(id);
+      }
+    }
+    for (const [id, rec] of this.ambulances) {
+      if (!feed.ambulances.has(id)) {
+        rec.marker.remove();
+        this.ambulances.delete(id);
+      }
+    }
+    const stations = (feed.meta && feed.meta.stations) || [];
+    for (const s of stations) {
+      if (this.stations.has(s.id) || typeof s.lat !== 'number') continue;
+      const count = el('span', { class: 'st-count' });
+      const node = el('div', { class: 'st', dataset: { id: s.id } }, el('span', { class: 'st-body' }, '115'), count);
+      const marker = L.marker([s.lat, s.lon], {
+        icon: L.divIcon({ html: node, className: 'st-icon', iconSize: [30, 18], iconAnchor: [15, 9] }),
+        keyboard: false, interactive: true, zIndexOffset: -500,
+      }).addTo(this.map);
+      this.stations.set(s.id, { marker, node, count, station: s, sig: '' });
+    }
+    this.placeDistricts();
+  }
+
+  // District names at the middle of their hospitals and stations.
+  placeDistricts() {
+    const L = this.L;
+    const names = (this.feed.meta && this.feed.meta.districts) || {};
+    const sums = new Map();
+    const add = (d, lat, lon) => {
+      if (!d || typeof lat !== 'number' || typeof lon !== 'number') return;
+      const s = sums.get(d) || { lat: 0, lon: 0, n: 0 };
+      s.lat += lat;
+      s.lon += lon;
+      s.n++;
+      sums.set(d, s);
+    };
+    for (const h of this.feed.hospitals.values()) add(h.district, h.lat, h.lon);
+    for (const s of (this.feed.meta && this.feed.meta.stations) || []) add(s.district, s.lat, s.lon);
+    for (const [d, s] of sums) {
+      if (this.districts.has(d)) continue;
+      const span = el('span', null, names[d] ? pick(names[d]) : '');
+      const marker = L.marker([s.lat / s.n, s.lon / s.n], {
+        icon: L.divIcon({ html: span, className: 'district-label', iconSize: null }),
+        interactive: false, keyboard: false, zIndexOffset: -1000,
+      }).addTo(this.map);
+      this.districts.set(d, { marker, span, name: names[d] });
+    }
+  }
+
+  fit() {
+    const pts = [];
+    for (const h of this.feed.hospitals.values()) if (typeof h.lat === 'number') pts.push([h.lat, h.lon]);
+    if (pts.length < 2) return;
+    this.fitted = true;
+    this.map.fitBounds(this.L.latLngBounds(pts), { padding: [24, 24], maxZoom: 14 });
+  }
+
+  hospitalMarker(id, h) {
+    const L = this.L;
+    const num = el('span', { class: 'hm-num' });
+    const body = el('span', { class: 'hm-body' }, num);
+    const edBadge = el('span', { class: 'hm-badge hm-badge-ed', hidden: true });
+    const freshBadge = el('span', { class: 'hm-badge hm-badge-fresh', hidden: true }, '!');
+    const label = el('span', { class: 'hm-label' });
+    const node = el('div', { class: 'hm', dataset: { id } }, body, edBadge, freshBadge, label);
+    const marker = L.marker([h.lat, h.lon], {
+      icon: L.divIcon({ html: node, className: 'hm-icon', iconSize: [30, 30], iconAnchor: [15, 15] }),
+      keyboard: false, riseOnHover: true,
+    }).addTo(this.map);
+    marker.on('click', () => this.onSelect(id, { from: 'map' }));
+    marker.on('mouseover', () => this.onHover(id));
+    marker.on('mouseout', () => this.onHover(null));
+    return { id, marker, node, num, body, edBadge, freshBadge, label, sig: '' };
+  }
+
+  drawHospital(rec, h, cfg, now) {
+    const f = hospitalFigures(h, cfg, now);
+    const name = pick(h.name) || h.id;
+    const at = timeMs(h.at);
+    const agoText = at ? fmt.ago(at, now) : '';
+    const sig = [f.level, f.ed, f.freshness, name, agoText, lang(), h.ed && h.ed.reason].join('|');
+    if (rec.sig === sig) return;
+    rec.sig = sig;
+    const n = rec.node;
+    n.dataset.level = String(f.level);
+    n.dataset.ed = f.ed;
+    n.dataset.fresh = f.freshness;
+    n.className = `hm hm-l${f.freshness === 'never' ? 0 : f.level} hm-ed-${f.ed} hm-f-${f.freshness}`
+      + (this.selected === rec.id ? ' is-selected' : '') + (this.hovered === rec.id ? ' is-hover' : '')
+      + (this.visible && !this.visible.has(rec.id) ? ' is-out' : '');
+    text(rec.num, f.freshness === 'never' ? '–' : String(f.level));
+    const badge = ED_BADGE[f.ed] || '';
+    text(rec.edBadge, badge);
+    rec.edBadge.hidden = !badge;
+    rec.freshBadge.hidden = f.freshness !== 'stale';
+    text(rec.label, name);
+    const parts = [name];
+    if (f.freshness === 'never') {
+      parts.push(t('fresh.never'));
+    } else {
+      parts.push(t('level.title', { n: f.level, label: t(`level.${f.level}`) }));
+      const reason = f.ed === (h.ed && h.ed.status) && h.ed.reason ? ` (${h.ed.reason})` : '';
+      parts.push(`${t('col.ed')}: ${t(`ed.${f.ed}`)}${f.ed === 'normal' ? '' : reason}`);
+      parts.push(`${t('detail.updated')}: ${agoText}${f.freshness === 'fresh' ? '' : ` — ${t(`fresh.${f.freshness}`)}`}`);
+    }
+    attr(n, 'title', parts.join('\n'));
+    // the worse the pressure, the higher the marker
+    rec.marker.setZIndexOffset(this.selected === rec.id ? 2000 : f.level * 10);
+  }
+
+  drawAmbulance(id, a, now) {
+    const L = this.L;
+    let rec = this.ambulances.get(id);
+    const hasPos = typeof a.lat === 'number' && typeof a.lon === 'number';
+    if (!rec) {
+      if (!hasPos) return;
+      const arrow = el('span', { class: 'am-arrow' });
+      const body = el('span', { class: 'am-body' });
+      const label = el('span', { class: 'am-label' }, id);
+      const node = el('div', { class: 'am', dataset: { id } }, arrow, body, label);
+      const marker = L.marker([a.lat, a.lon], {
+        icon: L.divIcon({ html: node, className: 'am-icon', iconSize: [22, 22], iconAnchor: [11, 11] }),
+        keyboard: false, zIndexOffset: 500,
+      }).addTo(this.map);
+      marker.on('mouseover', () => node.classList.add('is-hover'));
+      marker.on('mouseout', () => node.classList.remove('is-hover'));
+      rec = { marker, node, arrow, body, lat: a.lat, lon: a.lon, sig: '' };
+      this.ambulances.set(id, rec);
+    }
+    if (!hasPos) {
+      rec.marker.remove();
+      this.ambulances.delete(id);
+      return;
+    }
+    if (rec.lat !== a.lat || rec.lon !== a.lon) {
+      rec.lat = a.lat;
+      rec.lon = a.lon;
+      rec.marker.setLatLng([a.lat, a.lon]);
+    }
+    const status = a.status || 'available_station';
+    const fms = typeof a.fms === 'number' ? a.fms : FMS[status];
+    const heading = typeof a.heading === 'number' ? a.heading : null;
+    const at = timeMs(a.at);
+    const old = !at || now - at > AMB_OLD_MS;
+    const dh = a.destination ? this.feed.hospitals.get(a.destination) : null;
+    const dest = a.destination ? (dh ? pick(dh.name) : a.destination) : '';
+    const agoText = at ? fmt.ago(at, now) : t('time.never');
+    const sig = [status, fms, heading, old, dest, agoText, lang(), a.speed].join('|');
+    if (rec.sig === sig) return;
+    rec.sig = sig;
+    const n = rec.node;
+    n.dataset.status = status;
+    n.dataset.group = AMBULANCE_GROUPS[status] || 'out';
+    n.classList.toggle('is-old', old);
+    text(rec.body, String(fms));
+    rec.arrow.hidden = heading === null;
+    if (heading !== null) rec.arrow.style.transform = `rotate(${heading}deg)`;
+    const lines = [`${id} — ${t(`amb.status.${status}`)} (${t('amb.fms_title', { n: fms })})`];
+    if (dest) lines.push(`${t('amb.col.destination')}: ${dest}`);
+    if (typeof a.speed === 'number' && a.speed > 0) lines.push(t('amb.speed', { n: fmt.int(a.speed) }));
+    lines.push(`${t('amb.position')}: ${agoText}${old ? ` — ${t('amb.position_old')}` : ''}`);
+    attr(n, 'title', lines.join('\n'));
+  }
+
+  // Station markers: how many of its units have no position yet (they are
+  // not drawn, and are not placed anywhere they might not be).
+  drawStations() {
+    const counts = new Map();
+    for (const a of this.feed.ambulances.values()) {
+      if (typeof a.lat === 'number' && typeof a.lon === 'number') continue;
+      counts.set(a.station, (counts.get(a.station) || 0) + 1);
+    }
+    for (const [id, s] of this.stations) {
+      const n = counts.get(id) || 0;
+      const sig = `${n}|${lang()}`;
+      if (s.sig === sig) continue;
+      s.sig = sig;
+      text(s.count, n ? String(n) : '');
+      s.count.hidden = n === 0;
+      attr(s.node, 'title', `${pick(s.station.name)}\n${t('map.station_units', { n: fmt.int(n) })}`);
+    }
+  }
+
+  // -- selection, hover, filter, pin -------------------------------------------
+
+  setSelected(id, { pan = false } = {}) {
+    const prev = this.hospitals.get(this.selected);
+    if (prev) {
+      prev.node.classList.remove('is-selected');
+      prev.marker.setZIndexOffset(Number(prev.node.dataset.level || 1) * 10);
+    }
+    this.selected = id;
+    const rec = this.hospitals.get(id);
+    if (!rec) return;
+    rec.node.classList.add('is-selected');
+    rec.marker.setZIndexOffset(2000);
+    if (pan) this.keepSelectedInView();
+  }
+
+  keepSelectedInView() {
+    const rec = this.hospitals.get(this.selected);
+    if (!rec || !this.map) return;
+    const ll = rec.marker.getLatLng();
+    if (!this.map.getBounds().pad(-0.1).contains(ll)) this.map.panTo(ll);
+  }
+
+  setHovered(id) {
+    const prev = this.hospitals.get(this.hovered);
+    if (prev) prev.node.classList.remove('is-hover');
+    this.hovered = id;
+    const rec = this.hospitals.get(id);
+    if (rec) rec.node.classList.add('is-hover');
+  }
+
+  // ids shown by the list (null: all); the others are dimmed.
+  setVisible(ids) {
+    this.visible = ids;
+    for (const [id, rec] of this.hospitals) rec.node.classList.toggle('is-out', !!ids && !ids.has(id));
+  }
+
+  // Moves (or with null removes) the patient location pin.
+  setPin(latlng) {
+    if (!this.map) return;
+    const L = this.L;
+    if (!latlng) {
+      if (this.pin) this.pin.marker.remove();
+      this.pin = null;
+      return;
+    }
+    if (!this.pin) {
+      const node = el('div', { class: 'pin', id: 'patient-pin', title: t('pin.title') });
+      const marker = L.marker(latlng, {
+        icon: L.divIcon({ html: node, className: 'pin-icon', iconSize: [26, 34], iconAnchor: [13, 34] }),
+        draggable: true, keyboard: false, zIndexOffset: 3000,
+      }).addTo(this.map);
+      marker.on('dragend', () => this.onPin(marker.getLatLng()));
+      this.pin = { marker, el: node };
+    } else {
+      this.pin.marker.setLatLng(latlng);
+    }
+  }
+
+  panToAmbulance(id) {
+    const rec = this.ambulances.get(id);
+    if (!rec || !this.map) return;
+    this.map.panTo(rec.marker.getLatLng());
+    rec.node.classList.add('is-hover');
+    setTimeout(() => rec.node.classList.remove('is-hover'), 1500);
+  }
+}
