@@ -1,0 +1,110 @@
+/*
+ * "Where do I send this patient?" (issue 6): ranks hospitals for a patient
+ * at a point with a need (bed types, specialties) and a priority, from the
+ * live state. Pure: no I/O, no allocation.
+ *
+ * For each hospital that has a bed type the patient needs:
+ *   - travel time: straight-line distance × detour factor at the speed of
+ *     the local time-of-day band;
+ *   - free capacity of the needed bed type: available + surge24 − inbound
+ *     (ambulances already transporting there);
+ *   - ED status: diversion and closed are left out unless no open hospital
+ *     is reachable within diversion_extra_min of the nearest diverted one;
+ *   - specialty: none of the needed specialties costs a penalty;
+ *   - tier fit: priority 2–3 patients pay a penalty for central hospitals
+ *     (they keep room for what only they can do); the sister hospital of the
+ *     nearest district hospital gets a bonus (Hanoi's sister model);
+ *   - data age: a late or stale report costs a penalty.
+ * The score is minutes (travel plus penalties, minus bonuses); lower is
+ * better; ties go to the shorter trip, then registry order (stable).
+ */
+#ifndef BP_RECOMMEND_H
+#define BP_RECOMMEND_H
+
+#include "bp_state.h"
+
+#include <stddef.h>
+
+typedef enum {
+    BP_CAT_TRAUMA,
+    BP_CAT_STROKE,
+    BP_CAT_CARDIAC,
+    BP_CAT_OBSTETRIC,
+    BP_CAT_PEDIATRIC,
+    BP_CAT_BURN,
+    BP_CAT_RESPIRATORY, /* respiratory / infectious */
+    BP_CAT_PSYCHIATRIC,
+    BP_CAT_OTHER,
+    BP_CAT__COUNT
+} bp_category_t;
+
+const char *bp_category_name(bp_category_t c);
+int bp_category_parse(const char *s, size_t len); /* -1 unknown */
+
+#define BP_NEED_BEDS_MAX 4
+typedef struct {
+    int n_beds;
+    int beds[BP_NEED_BEDS_MAX]; /* bp_bed_type_t, in order of preference */
+    uint32_t specialties;       /* bit per bp_specialty_t: any one matches */
+} bp_need_t;
+
+#define BP_SPEED_BANDS_MAX 8
+typedef struct {
+    double detour_factor; /* road km per straight-line km */
+    int n_bands;
+    struct {
+        int from_min; /* local minutes after midnight this band starts */
+        double kmh;
+    } bands[BP_SPEED_BANDS_MAX]; /* ascending from_min, first at 0 */
+    int utc_offset_min;          /* local time (Hanoi: +420) */
+    double diversion_extra_min;
+    double no_capacity_penalty_min;
+    double no_specialty_penalty_min;
+    double central_penalty_min[3]; /* by priority 1, 2, 3 */
+    double sister_bonus_min;
+    double late_penalty_min, stale_penalty_min;
+    bp_need_t needs[BP_CAT__COUNT];
+} bp_dispatch_cfg_t;
+
+/* Hanoi defaults (docs/dispatch.md): detour 1.4; 35 km/h at night, 18 in the
+ * morning and evening rush, 24 by day; diversions within 10 min more; … */
+void bp_dispatch_defaults(bp_dispatch_cfg_t *cfg);
+
+/* Great-circle distance in km. */
+double bp_distance_km(double lat1, double lon1, double lat2, double lon2);
+/* Minutes by road for a straight-line distance at the local time of now_ms. */
+double bp_travel_min(const bp_dispatch_cfg_t *cfg, double km, int64_t now_ms);
+
+typedef struct {
+    double lat, lon;
+    int priority; /* 1 (most urgent) .. 3 */
+    bp_need_t need;
+    int64_t now_ms;
+    const int *inbound; /* per registry hospital: ambulances on their way; NULL: none */
+} bp_rec_query_t;
+
+typedef struct {
+    int hospital; /* registry index */
+    double km, eta_min, score;
+    int bed_type; /* the needed bed type counted */
+    int available, surge24, inbound; /* of that bed type; -1 unknown */
+    int free;        /* available + surge24 − inbound; only if known */
+    bool known;      /* free is known (occupancy reported) */
+    bool specialty;  /* has one of the needed specialties (or none needed) */
+    bool diverted;   /* ED diversion/closed: here only because nothing open is near */
+    bool central_penalty, sister;
+    bp_ed_status_t ed;
+    bp_freshness_t freshness;
+} bp_candidate_t;
+
+/* Ranks; writes at most max candidates, best first; returns how many. */
+size_t bp_recommend(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_rec_query_t *q,
+                    bp_candidate_t *out, size_t max);
+
+/* The reasons in words, "12 min · 3 adult ICU free, 1 inbound · stroke
+ * unit", in "en" or "vi" (the numbers are the candidate's own). Returns the
+ * length it needed (the text is cut to len - 1 bytes). */
+size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, const bp_need_t *need,
+                           const char *lang, char *out, size_t len);
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * Tests for bp_recommend: the destination ranking on a small made-up city
+ * where every distance is known, so each rule can be seen to change the
+ * order: inbound load, diversions, specialties, tier fit, the sister
+ * hospital, data age, travel time bands, and stable ties; and the reasons
+ * say the numbers the ranking used.
+ */
+#include "test_util.h"
+
+#include "bp_recommend.h"
+#include "bp_state.h"
+
+#include <math.h>
+
+/* 2026-11-23T03:00:00Z = 10:00 in Hanoi: the daytime band (24 km/h). */
+#define DAY_MS 1795402800000LL
+
+/* Hospitals on one meridian, 0.01° of latitude (1.11 km) apart, south to
+ * north; the patient is at 21.000. */
+static const char *const CITY =
+    "{\"districts\":{\"d1\":{\"vi\":\"Một\",\"en\":\"One\"}},\"hospitals\":["
+    "{\"id\":\"central-a\",\"name\":{\"vi\":\"A\",\"en\":\"A\"},\"tier\":\"central\",\"district\":\"d1\","
+    " \"lat\":21.010,\"lon\":105.85,\"specialties\":[\"stroke\",\"trauma\"],\"sister\":null,\"phone\":\"\","
+    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":10,\"surge24\":0},\"medical_surgical\":{\"staffed\":100,\"surge24\":0}}},"
+    "{\"id\":\"district-b\",\"name\":{\"vi\":\"B\",\"en\":\"B\"},\"tier\":\"district\",\"district\":\"d1\","
+    " \"lat\":21.020,\"lon\":105.85,\"specialties\":[\"internal_medicine\"],\"sister\":\"city-c\",\"phone\":\"\","
+    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":4,\"surge24\":0},\"medical_surgical\":{\"staffed\":50,\"surge24\":0}}},"
+    "{\"id\":\"city-c\",\"name\":{\"vi\":\"C\",\"en\":\"C\"},\"tier\":\"city\",\"district\":\"d1\","
+    " \"lat\":21.040,\"lon\":105.85,\"specialties\":[\"stroke\"],\"sister\":null,\"phone\":\"\","
+    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":6,\"surge24\":0},\"medical_surgical\":{\"staffed\":80,\"surge24\":0}}},"
+    "{\"id\":\"city-d\",\"name\":{\"vi\":\"D\",\"en\":\"D\"},\"tier\":\"city\",\"district\":\"d1\","
+    " \"lat\":21.040,\"lon\":105.85,\"specialties\":[\"internal_medicine\"],\"sister\":null,\"phone\":\"\","
+    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":6,\"surge24\":0},\"medical_surgical\":{\"staffed\":80,\"surge24\":0}}},"
+    "{\"id\":\"maternity-e\",\"name\":{\"vi\":\"E\",\"en\":\"E\"},\"tier\":\"city\",\"district\":\"d1\","
+    " \"lat\":21.001,\"lon\":105.85,\"specialties\":[\"obstetrics\"],\"sister\":null,\"phone\":\"\","
+    " \"report_interval_s\":900,\"beds\":{\"obstetrics\":{\"staffed\":40,\"surge24\":0}}}"
+    "]}";
+
+enum { A, B, C, D, E };
+
+static bp_registry_t reg;
+static bp_dispatch_cfg_t cfg;
+
+static int setup_group(void **state) {
+    (void)state;
+    bp_error_t err;
+    memset(&reg, 0, sizeof reg);
+    if (bp_codec_parse_hospitals(CITY, strlen(CITY), &reg, &err))
+        fail_msg("%s at %s: %s", err.code, err.field, err.message);
+    const char *fleet = "{\"stations\":[],\"ambulances\":[]}";
+    if (bp_codec_parse_fleet(fleet, strlen(fleet), &reg, &err))
+        fail_msg("%s at %s: %s", err.code, err.field, err.message);
+    assert_int_equal(reg.n_hospitals, 5);
+    assert_int_equal(bp_registry_hospital(&reg, "city-c", 6), C);
+    bp_dispatch_defaults(&cfg);
+    return 0;
+}
+
+static int teardown_group(void **state) {
+    (void)state;
+    bp_registry_free(&reg);
+    return 0;
+}
+
+static int setup(void **state) {
+    *state = bp_state_create(&reg, NULL);
+    assert_non_null(*state);
+    return 0;
+}
+
+static int teardown(void **state) {
+    bp_state_destroy(*state);
+    return 0;
+}
+
+/* A fresh report: adult ICU and ward occupancy of hospital h. */
+static void report(bp_state_t *st, int h, int icu_occupied, int ward_occupied) {
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "%s", reg.hospitals[h].id);
+    snprintf(c.source, sizeof c.source, "test");
+    c.at_ms = DAY_MS - 60000;
+    if (icu_occupied >= 0) {
+        c.bed_fields[BP_BED_ICU_ADULT] = BP_BF_OCCUPIED;
+        c.beds[BP_BED_ICU_ADULT].occupied = icu_occupied;
+    }
+    if (ward_occupied >= 0) {
+        c.bed_fields[BP_BED_MEDICAL_SURGICAL] = BP_BF_OCCUPIED;
+        c.beds[BP_BED_MEDICAL_SURGICAL].occupied = ward_occupied;
+    }
+    assert_int_equal(bp_state_apply(st, &c), h);
+}
+
+static void ed(bp_state_t *st, int h, bp_ed_status_t status) {
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "%s", reg.hospitals[h].id);
+    snprintf(c.source, sizeof c.source, "test");
+    c.at_ms = DAY_MS - 30000;
+    c.has_ed = true;
+    c.ed.status = status;
+    c.ed.waiting = -1;
+    snprintf(c.ed.reason, sizeof c.ed.reason, "test");
+    assert_int_equal(bp_state_apply(st, &c), h);
+}
+
+static bp_rec_query_t query(bp_category_t cat, int priority, const int *inbound) {
+    bp_rec_query_t q = {.lat = 21.000, .lon = 105.85, .priority = priority, .now_ms = DAY_MS,
+                        .inbound = inbound};
+    q.need = cfg.needs[cat];
+    return q;
+}
+
+static size_t rank(bp_state_t *st, const bp_rec_query_t *q, bp_candidate_t *out) {
+    return bp_recommend(st, &cfg, q, out, 10);
+}
+
+static void all_fresh(bp_state_t *st, int icu_free_each) {
+    for (int h = A; h <= D; h++)
+        report(st, h, reg.hospitals[h].staffed[BP_BED_ICU_ADULT] - icu_free_each,
+               reg.hospitals[h].staffed[BP_BED_MEDICAL_SURGICAL] - 10);
+}
+
+static void test_travel_time(void **state) {
+    (void)state;
+    double km = bp_distance_km(21.0, 105.85, 21.01, 105.85);
+    assert_true(km > 1.10 && km < 1.12);
+    /* daytime: 24 km/h; road 1.4 × straight line */
+    assert_true(fabs(bp_travel_min(&cfg, 10, DAY_MS) - 10 * 1.4 / 24 * 60) < 1e-9);
+    /* 02:00 in Hanoi (19:00Z the day before): 35 km/h; 17:00 rush: 16 km/h */
+    assert_true(fabs(bp_travel_min(&cfg, 10, DAY_MS - 8 * 3600000LL) - 10 * 1.4 / 35 * 60) < 1e-9);
+    assert_true(fabs(bp_travel_min(&cfg, 10, DAY_MS + 7 * 3600000LL) - 10 * 1.4 / 16 * 60) < 1e-9);
+}
+
+static void test_nearest_first_and_stable_ties(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    bp_candidate_t c[10];
+    /* priority 1, no specialty needed: travel time decides; C and D are at
+     * the same place with the same figures: registry order (with the sister
+     * bonus off: C is the sister of the nearest district hospital) */
+    bp_rec_query_t q = query(BP_CAT_OTHER, 1, NULL);
+    cfg.sister_bonus_min = 0;
+    size_t n = rank(st, &q, c);
+    cfg.sister_bonus_min = 5;
+    assert_int_equal(n, 4); /* E has no ward: it cannot take this patient */
+    assert_int_equal(c[0].hospital, A);
+    assert_int_equal(c[1].hospital, B);
+    assert_int_equal(c[2].hospital, C);
+    assert_int_equal(c[3].hospital, D);
+    assert_true(c[0].eta_min < c[1].eta_min);
+    assert_true(c[2].score == c[3].score);
+    for (size_t i = 0; i < n; i++) assert_int_equal(c[i].bed_type, BP_BED_MEDICAL_SURGICAL);
+}
+
+static void test_inbound_load_changes_the_order(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 1); /* one adult ICU bed free everywhere; no surge */
+    report(st, A, 9, 100); /* A's ward is full: its one ICU bed is all it has */
+    int inbound[5] = {0};
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_STROKE, 1, inbound);
+    assert_true(rank(st, &q, c) >= 2);
+    assert_int_equal(c[0].hospital, A);
+    assert_int_equal(c[0].free, 1 + reg.hospitals[A].surge24[BP_BED_ICU_ADULT]);
+    /* an ambulance already on its way to A takes its bed (and its surge) */
+    inbound[A] = 1 + reg.hospitals[A].surge24[BP_BED_ICU_ADULT];
+    assert_true(rank(st, &q, c) >= 2);
+    assert_int_not_equal(c[0].hospital, A);
+    assert_int_equal(c[0].hospital, C); /* the next stroke unit */
+    for (size_t i = 0; i < 4; i++) {
+        if (c[i].hospital != A) continue;
+        assert_int_equal(c[i].free, 0);
+        assert_int_equal(c[i].inbound, inbound[A]);
+    }
+}
+
+static void test_diversion_drops_out_unless_nothing_else_is_near(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    ed(st, A, BP_ED_DIVERSION);
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_OTHER, 1, NULL);
+    size_t n = rank(st, &q, c);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) assert_int_not_equal(c[i].hospital, A);
+    /* everything else closed or diverted too: A comes back, marked */
+    ed(st, B, BP_ED_CLOSED);
+    ed(st, C, BP_ED_DIVERSION);
+    ed(st, D, BP_ED_DIVERSION);
+    n = rank(st, &q, c);
+    assert_int_equal(n, 4);
+    assert_int_equal(c[0].hospital, A);
+    assert_true(c[0].diverted);
+    /* one open hospital within diversion_extra_min of A: the diverted stay out */
+    ed(st, B, BP_ED_NORMAL);
+    n = rank(st, &q, c);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].hospital, B);
+    /* ... but one further away than that does not keep them out */
+    cfg.diversion_extra_min = 0.5;
+    n = rank(st, &q, c);
+    cfg.diversion_extra_min = 10;
+    assert_int_equal(n, 4);
+    assert_int_equal(c[0].hospital, A);
+}
+
+static void test_specialty(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    bp_candidate_t c[10];
+    /* a cardiac patient: nobody has cardiology, everyone pays the same */
+    bp_rec_query_t q = query(BP_CAT_STROKE, 1, NULL);
+    rank(st, &q, c);
+    assert_int_equal(c[0].hospital, A);
+    assert_true(c[0].specialty);
+    /* with A on diversion, the stroke unit at C beats the nearer B */
+    ed(st, A, BP_ED_DIVERSION);
+    rank(st, &q, c);
+    assert_int_equal(c[0].hospital, C);
+    assert_true(c[0].specialty);
+    assert_int_equal(c[1].hospital, B);
+    assert_false(c[1].specialty);
+    assert_true(c[1].eta_min < c[0].eta_min);
+    /* obstetrics: only E has the bed type at all */
+    q = query(BP_CAT_OBSTETRIC, 1, NULL);
+    assert_int_equal(rank(st, &q, c), 1);
+    assert_int_equal(c[0].hospital, E);
+    assert_false(c[0].known); /* never reported */
+}
+
+static void test_tier_fit_and_sister(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    bp_candidate_t c[10];
+    /* priority 1: the nearest (central) hospital */
+    bp_rec_query_t q = query(BP_CAT_OTHER, 1, NULL);
+    rank(st, &q, c);
+    assert_int_equal(c[0].hospital, A);
+    assert_false(c[0].central_penalty);
+    /* priority 3: steered away from the central hospital, to the district
+     * hospital; C, the sister of the nearest district hospital B, before D */
+    q = query(BP_CAT_OTHER, 3, NULL);
+    size_t n = rank(st, &q, c);
+    assert_int_equal(n, 4);
+    assert_int_equal(c[0].hospital, B);
+    assert_int_equal(c[1].hospital, C);
+    assert_true(c[1].sister);
+    assert_int_equal(c[2].hospital, D);
+    assert_false(c[2].sister);
+    assert_int_equal(c[3].hospital, A);
+    assert_true(c[3].central_penalty);
+}
+
+static void test_no_capacity_and_stale(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_OTHER, 1, NULL);
+    /* A's ward over 100 %: the nearest hospital with room wins */
+    report(st, A, -1, 150);
+    rank(st, &q, c);
+    assert_int_equal(c[0].hospital, B);
+    for (int i = 0; i < 4; i++)
+        if (c[i].hospital == A) assert_true(c[i].known && c[i].free <= 0);
+    /* B's report goes stale (the others report again): C overtakes it */
+    bp_rec_query_t later = q;
+    later.now_ms = DAY_MS + 3 * 900 * 1000LL;
+    for (int h = A; h <= D; h++) {
+        if (h == B) continue;
+        bp_change_t ch;
+        bp_change_init(&ch, BP_KIND_HOSPITAL);
+        snprintf(ch.id, sizeof ch.id, "%s", reg.hospitals[h].id);
+        snprintf(ch.source, sizeof ch.source, "test");
+        ch.at_ms = later.now_ms - 1000;
+        assert_int_equal(bp_state_apply(st, &ch), h);
+    }
+    rank(st, &later, c);
+    assert_int_equal(c[0].hospital, C);
+    for (int i = 0; i < 4; i++)
+        if (c[i].hospital == B) assert_int_equal(c[i].freshness, BP_STALE);
+}
+
+static void test_reasons_say_the_numbers(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    int inbound[5] = {1, 0, 0, 0, 0};
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_STROKE, 2, inbound);
+    rank(st, &q, c);
+    char en[256], vi[256], want[128];
+    const bp_candidate_t *a = NULL;
+    for (int i = 0; i < 4; i++)
+        if (c[i].hospital == A) a = &c[i];
+    assert_non_null(a);
+    bp_candidate_reason(a, &reg, &q.need, "en", en, sizeof en);
+    bp_candidate_reason(a, &reg, &q.need, "vi", vi, sizeof vi);
+    int free = 3 + reg.hospitals[A].surge24[BP_BED_ICU_ADULT] - 1;
+    snprintf(want, sizeof want, "%.0f min · %d adult ICU free, 1 inbound · stroke unit",
+             ceil(a->eta_min), free);
+    assert_memory_equal(en, want, strlen(want));
+    assert_non_null(strstr(en, "central: kept for severe cases"));
+    snprintf(want, sizeof want, "%.0f phút · %d HSTC người lớn trống, 1 xe đang đến", ceil(a->eta_min), free);
+    assert_memory_equal(vi, want, strlen(want));
+    /* a hospital without the specialty says so; a full one says no beds */
+    for (int i = 0; i < 4; i++) {
+        if (c[i].hospital != B) continue;
+        bp_candidate_reason(&c[i], &reg, &q.need, "en", en, sizeof en);
+        assert_non_null(strstr(en, "no matching specialty"));
+    }
+    report(st, C, 6, 80); /* C full: ICU and ward */
+    inbound[C] = 5;
+    rank(st, &q, c);
+    for (int i = 0; i < 4; i++) {
+        if (c[i].hospital != C) continue;
+        assert_true(c[i].free <= 0);
+        bp_candidate_reason(&c[i], &reg, &q.need, "en", en, sizeof en);
+        assert_non_null(strstr(en, "no adult ICU free, 5 inbound"));
+    }
+    /* the text is cut safely */
+    char tiny[8];
+    size_t need = bp_candidate_reason(&c[0], &reg, &q.need, "en", tiny, sizeof tiny);
+    assert_true(need > sizeof tiny);
+    assert_int_equal(strlen(tiny), sizeof tiny - 1);
+}
+
+static void test_categories(void **state) {
+    (void)state;
+    for (int i = 0; i < BP_CAT__COUNT; i++) {
+        const char *n = bp_category_name((bp_category_t)i);
+        assert_int_equal(bp_category_parse(n, strlen(n)), i);
+        assert_true(cfg.needs[i].n_beds >= 1);
+    }
+    assert_int_equal(bp_category_parse("Stroke", 6), -1);
+    assert_null(bp_category_name(BP_CAT__COUNT));
+    /* the table: a stroke needs a stroke unit or neurosurgery, adult ICU first */
+    assert_int_equal(cfg.needs[BP_CAT_STROKE].beds[0], BP_BED_ICU_ADULT);
+    assert_true(cfg.needs[BP_CAT_STROKE].specialties & (1u << BP_SPEC_STROKE));
+    assert_int_equal(cfg.needs[BP_CAT_OTHER].specialties, 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_travel_time),
+        cmocka_unit_test(test_categories),
+        cmocka_unit_test_setup_teardown(test_nearest_first_and_stable_ties, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inbound_load_changes_the_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diversion_drops_out_unless_nothing_else_is_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_specialty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tier_fit_and_sister, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_capacity_and_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reasons_say_the_numbers, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, setup_group, teardown_group);
+}
