@@ -7,6 +7,7 @@
  *   PATCH  /api/v1/hospitals/{id}       a manager's update, If-Match: <version>
  *   POST   /api/v1/hospitals/{id}/import[?dry_run=1]   CSV, all or nothing
  *   GET    /api/v1/audit?hospital=&actor=&from=&to=&limit=&before=
+ *   GET    /api/v1/recommend?lat=&lon=&category=&priority=&limit=
  *
  * Writes go through the same Lua apply as the feeds (source "web:<token
  * id>", no sequence number: the version check is what keeps two writers
@@ -19,6 +20,7 @@
 #include "bp_httputil.h"
 #include "bp_log.h"
 #include "bp_rate.h"
+#include "bp_recommend.h"
 #include "bp_time.h"
 #include "request.h"
 
@@ -600,12 +602,142 @@ static void audit(bp_req_t *r) {
     r->pending = true;
 }
 
+/* -- where to send a patient ----------------------------------------------------------------- */
+
+static int num_arg(bp_req_t *r, const char *name, double lo, double hi, double *v, bool required,
+                   const char *rule) {
+    char s[40];
+    int n = bp_http_query(r->query, name, s, sizeof s);
+    if (n == -1 && !required) return 0;
+    char *e = NULL;
+    double x = n > 0 ? strtod(s, &e) : 0;
+    if (n <= 0 || *e || !(x >= lo && x <= hi)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s must be %s", name, rule);
+        bp_req_error(r, 400, "bad_request", msg);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+static void recommend(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    const bp_registry_t *reg = &app->cfg.registry;
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return;
+    if (bp_reader_offset(app->reader) == 0 && !bp_reader_ready(app->reader)) {
+        bp_req_error(r, 503, "not_ready", "the server has not loaded the current state yet");
+        return;
+    }
+    double lat, lon, prio = 2, limit = 5;
+    if (num_arg(r, "lat", -90, 90, &lat, true, "a latitude in degrees (-90 to 90)") ||
+        num_arg(r, "lon", -180, 180, &lon, true, "a longitude in degrees (-180 to 180)") ||
+        num_arg(r, "priority", 1, 3, &prio, false, "1 (most urgent), 2 or 3") ||
+        num_arg(r, "limit", 1, 20, &limit, false, "from 1 to 20"))
+        return;
+    if (prio != (int)prio || limit != (int)limit) {
+        bp_req_error(r, 400, "bad_request", "priority and limit must be whole numbers");
+        return;
+    }
+    char cat[24];
+    int n = bp_http_query(r->query, "category", cat, sizeof cat);
+    int c = n >= 0 ? bp_category_parse(cat, (size_t)n) : BP_CAT_OTHER;
+    if (c < 0 || n == -2) {
+        bp_req_error(r, 400, "bad_request",
+                     "category must be one of trauma, stroke, cardiac, obstetric, pediatric, burn, "
+                     "respiratory, psychiatric, other");
+        return;
+    }
+    bp_dispatch_cfg_t cfg;
+    bp_dispatch_defaults(&cfg);
+    /* inbound load: ambulances transporting to each hospital now */
+    int *inbound = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *inbound);
+    bp_candidate_t out[20];
+    if (!inbound) {
+        bp_req_error(r, 503, "unavailable", "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < reg->n_units; i++) {
+        const bp_ambulance_state_t *a = bp_state_ambulance(app->state, i);
+        if (a->status != BP_AMB_TRANSPORTING || !a->destination[0]) continue;
+        int h = bp_registry_hospital(reg, a->destination, strlen(a->destination));
+        if (h >= 0) inbound[h]++;
+    }
+    bp_rec_query_t q = {.lat = lat, .lon = lon, .priority = (int)prio, .need = cfg.needs[c],
+                        .now_ms = bp_time_now_ms(), .inbound = inbound};
+    size_t k = bp_recommend(app->state, &cfg, &q, out, (size_t)limit);
+    bp_buf_t *b = &r->resp.body;
+    bp_buf_puts(b, "{\"query\":{\"lat\":");
+    bp_json_num(b, lat, 5);
+    bp_buf_puts(b, ",\"lon\":");
+    bp_json_num(b, lon, 5);
+    bp_buf_printf(b, ",\"category\":\"%s\",\"priority\":%d,\"bed_types\":[",
+                  bp_category_name((bp_category_t)c), (int)prio);
+    for (int i = 0; i < q.need.n_beds; i++)
+        bp_buf_printf(b, "%s\"%s\"", i ? "," : "", bp_bed_type_name((bp_bed_type_t)q.need.beds[i]));
+    bp_buf_puts(b, "],\"specialties\":[");
+    for (int s = 0, first = 1; s < BP_SPEC__COUNT; s++) {
+        if (!(q.need.specialties >> s & 1)) continue;
+        bp_buf_printf(b, "%s\"%s\"", first ? "" : ",", bp_specialty_name((bp_specialty_t)s));
+        first = 0;
+    }
+    bp_buf_puts(b, "],\"at\":");
+    bp_json_time(b, q.now_ms);
+    bp_buf_puts(b, "},\"candidates\":[");
+    for (size_t i = 0; i < k; i++) {
+        const bp_candidate_t *x = &out[i];
+        const bp_hospital_info_t *h = &reg->hospitals[x->hospital];
+        char en[320], vi[400];
+        bp_candidate_reason(x, reg, &q.need, "en", en, sizeof en);
+        bp_candidate_reason(x, reg, &q.need, "vi", vi, sizeof vi);
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"hospital\":");
+        bp_json_cstr(b, h->id);
+        bp_buf_puts(b, ",\"name\":{\"vi\":");
+        bp_json_cstr(b, h->name.vi);
+        bp_buf_puts(b, ",\"en\":");
+        bp_json_cstr(b, h->name.en);
+        bp_buf_printf(b, "},\"tier\":\"%s\",\"rank\":%zu,\"eta_min\":", bp_tier_name(h->tier), i + 1);
+        bp_json_num(b, x->eta_min, 1);
+        bp_buf_puts(b, ",\"km\":");
+        bp_json_num(b, x->km, 2);
+        bp_buf_printf(b, ",\"bed_type\":\"%s\",\"known\":%s,\"available\":",
+                      bp_bed_type_name((bp_bed_type_t)x->bed_type), x->known ? "true" : "false");
+        if (x->known) bp_json_int(b, x->available);
+        else bp_buf_puts(b, "null");
+        bp_buf_printf(b, ",\"surge24\":%d,\"inbound\":%d,\"free\":", x->surge24, x->inbound);
+        if (x->known) bp_json_int(b, x->free);
+        else bp_buf_puts(b, "null");
+        bp_buf_printf(b,
+                      ",\"specialty\":%s,\"ed\":\"%s\",\"diverted\":%s,\"sister\":%s,"
+                      "\"central_penalty\":%s,\"freshness\":\"%s\",\"score\":",
+                      x->specialty ? "true" : "false", bp_ed_status_name(x->ed),
+                      x->diverted ? "true" : "false", x->sister ? "true" : "false",
+                      x->central_penalty ? "true" : "false", bp_freshness_name(x->freshness));
+        bp_json_num(b, x->score, 1);
+        bp_buf_puts(b, ",\"reason\":{\"en\":");
+        bp_json_cstr(b, en);
+        bp_buf_puts(b, ",\"vi\":");
+        bp_json_cstr(b, vi);
+        bp_buf_puts(b, "}}");
+    }
+    bp_buf_puts(b, "]}");
+    free(inbound);
+}
+
 /* -- routing ------------------------------------------------------------------------------ */
 
 bool bp_api_route(bp_req_t *r) {
     const char *path = r->path;
     if (strcmp(path, "/api/v1/session") == 0) {
         session(r);
+        return true;
+    }
+    if (strcmp(path, "/api/v1/recommend") == 0) {
+        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
+        else recommend(r);
         return true;
     }
     if (strcmp(path, "/api/v1/audit") == 0) {
