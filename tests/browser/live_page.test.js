@@ -261,4 +261,19 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     assert.match(metrics, /bedpulse_snapshots_sent_total 0\b/);
     await s.noErrors();
   });
+
+  s.step('a fresh snapshot draws every ambulance that has a position, not only those that move later', async () => {
+    const { page } = s;
+    // reload: the page starts from a snapshot that already holds the
+    // positions (as after "skip to latest" when a page falls behind)
+    await page.reload();
+    await waitFor(async () => (await connState()) === 'live', { what: 'live after reload' });
+    const fleet = (await s.stack.get('/api/v1/ambulances')).json;
+    const placed = fleet.filter((a) => a.lat !== null);
+    assert.ok(placed.length > 5, 'the burst placed ambulances');
+    await waitFor(async () => (await page.locator('#map .am[data-id]').count()) === placed.length,
+      { timeout: 5000, what: `${placed.length} ambulance markers` });
+    for (const a of placed.slice(0, 5)) assert.equal(await ambMarker(a.id).locator('.am-body').textContent(), String(FMS[a.status]));
+    await s.noErrors();
+  });
 });

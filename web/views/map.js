@@ -116,7 +116,10 @@ export class MapView {
       const h = feed.hospitals.get(id);
       if (h) this.drawHospital(rec, h, cfg, frame.now);
     }
-    for (const id of all ? this.ambulances.keys() : frame.ambulances) {
+    // a snapshot may hold ambulances that have no marker yet (the page
+    // loaded after they last moved): draw every one of them then
+    const ambIds = frame.full ? [...feed.ambulances.keys()] : all ? [...this.ambulances.keys()] : frame.ambulances;
+    for (const id of ambIds) {
       const a = feed.ambulances.get(id);
       if (a) this.drawAmbulance(id, a, frame.now);
     }
