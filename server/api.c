@@ -8,6 +8,7 @@
  *   POST   /api/v1/hospitals/{id}/import[?dry_run=1]   CSV, all or nothing
  *   GET    /api/v1/audit?hospital=&actor=&from=&to=&limit=&before=
  *   GET    /api/v1/recommend?lat=&lon=&category=&priority=&limit=
+ *   GET    /api/v1/handover                 inbound, at the door, offload times
  *
  * Writes go through the same Lua apply as the feeds (source "web:<token
  * id>", no sequence number: the version check is what keeps two writers
@@ -726,12 +727,45 @@ static void recommend(bp_req_t *r) {
     free(inbound);
 }
 
+/* Per hospital: ambulances inbound and at the door, handover times. */
+static void handover(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    const bp_registry_t *reg = &app->cfg.registry;
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return;
+    int64_t now = bp_time_now_ms();
+    bp_buf_t *b = &r->resp.body;
+    bp_buf_puts(b, "{\"at\":");
+    bp_json_time(b, now);
+    bp_buf_puts(b, ",\"hospitals\":[");
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        bp_handover_figures_t f;
+        bp_handover_figures(app->handover, i, now, &f);
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"id\":");
+        bp_json_cstr(b, reg->hospitals[i].id);
+        bp_buf_printf(b, ",\"inbound\":%d,\"waiting\":%d,\"longest_wait_min\":", f.inbound, f.waiting);
+        bp_json_num(b, (double)f.longest_wait_ms / 60000.0, 1);
+        bp_buf_printf(b, ",\"handovers\":%d,\"median_min\":", f.samples);
+        if (f.median_ms >= 0) bp_json_num(b, (double)f.median_ms / 60000.0, 1);
+        else bp_buf_puts(b, "null");
+        bp_buf_printf(b, ",\"offload\":\"%s\"}", f.delayed ? "delayed" : "normal");
+    }
+    bp_buf_puts(b, "]}");
+}
+
 /* -- routing ------------------------------------------------------------------------------ */
 
 bool bp_api_route(bp_req_t *r) {
     const char *path = r->path;
     if (strcmp(path, "/api/v1/session") == 0) {
         session(r);
+        return true;
+    }
+    if (strcmp(path, "/api/v1/handover") == 0) {
+        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
+        else handover(r);
         return true;
     }
     if (strcmp(path, "/api/v1/recommend") == 0) {

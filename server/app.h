@@ -6,6 +6,7 @@
 #define BP_APP_H
 
 #include "bp_config.h"
+#include "bp_handover.h"
 #include "bp_state.h"
 #include "bp_tokens.h"
 #include "hub.h"
@@ -26,6 +27,8 @@ typedef struct {
     struct bp_listener *listener;
     struct bp_history *history;
     bp_tokens_t *tokens;
+    bp_handover_t *handover; /* inbound and offload per hospital, from ambulance events */
+    char handover_epoch[BP_EPOCH_MAX + 1];
     struct bp_apply *apply;       /* manager writes: the feeds' Lua apply */
     struct bp_rate *rate_api;     /* REST requests per client address */
     struct bp_rate *rate_login;   /* failed sign-ins per client address */

@@ -153,14 +153,37 @@ static void stop(bp_app_t *app, int signum) {
 }
 
 /* The reader's callbacks: the hub, then writes waiting to see their result. */
+/* Handover figures start again from the state as loaded: a unit at a
+ * hospital has waited since its report (samples of finished handovers are
+ * kept across reloads of the same stream, dropped with a new epoch). */
+static void seed_handover(bp_app_t *app, bool forget) {
+    const bp_registry_t *reg = &app->cfg.registry;
+    if (forget) bp_handover_reset(app->handover);
+    for (size_t i = 0; i < reg->n_units; i++) {
+        const bp_ambulance_state_t *a = bp_state_ambulance(app->state, i);
+        if (a->version) bp_handover_on_ambulance(app->handover, i, a->status, a->destination, a->at_ms);
+    }
+}
+
 static void on_reload(void *data, const char *epoch, uint64_t offset, const char *reason) {
     bp_app_t *app = data;
+    bool new_epoch = strcmp(app->handover_epoch, epoch) != 0;
+    snprintf(app->handover_epoch, sizeof app->handover_epoch, "%s", epoch);
+    seed_handover(app, new_epoch);
     bp_hub_on_reload(app->hub, epoch, offset, reason);
     bp_api_on_state(app);
 }
 
 static void on_event(void *data, const bp_change_t *c, bool live) {
-    bp_hub_on_event(((bp_app_t *)data)->hub, c, live);
+    bp_app_t *app = data;
+    if (live && c->kind == BP_KIND_AMBULANCE && (c->amb_fields & BP_AF_STATUS)) {
+        int u = bp_registry_unit(&app->cfg.registry, c->id, strlen(c->id));
+        if (u >= 0)
+            bp_handover_on_ambulance(app->handover, (size_t)u, c->amb.status,
+                                     (c->amb_fields & BP_AF_DESTINATION) ? c->amb.destination : NULL,
+                                     c->at_ms);
+    }
+    bp_hub_on_event(app->hub, c, live);
 }
 
 static void on_batch(void *data) {
@@ -219,7 +242,9 @@ int main(int argc, char **argv) {
     uv_loop_init(&app.loop);
     app.state = bp_state_create(&app.cfg.registry, &s->pressure);
     app.hub = app.state ? bp_hub_create(s, app.state) : NULL;
-    if (!app.hub) {
+    bp_handover_cfg_t hcfg = {.window_ms = 3 * 3600 * 1000LL, .delayed_ms = 30 * 60 * 1000LL};
+    app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
+    if (!app.hub || !app.handover) {
         bp_error("out of memory");
         return 1;
     }
@@ -341,6 +366,7 @@ int main(int argc, char **argv) {
     int rc = uv_loop_close(&app.loop);
     if (rc) bp_warn("loop closed with handles still open: %s", uv_strerror(rc));
     bp_hub_destroy(app.hub);
+    bp_handover_destroy(app.handover);
     bp_rate_destroy(app.rate_api);
     bp_rate_destroy(app.rate_login);
     bp_rate_destroy(app.rate_writes);

@@ -65,6 +65,38 @@ describe('where do I send this patient', () => {
     assert.match(lk.reason.en, /no adult ICU free, 2 inbound/);
   }));
 
+  test('handover: inbound, at the door, and the median of finished handovers', stack.guard(async () => {
+    const ago = (min) => new Date(Date.now() - min * 60e3).toISOString();
+    const amb = async (id, status, at, extra = {}) => {
+      const r = await feed.send(ambulanceMsg(Object.assign({ source: 'avl', seq: seq++, id, status, at }, extra)));
+      assert.equal(r.ok, true, JSON.stringify(r));
+    };
+    // HK-05: at Viet Duc's door for 35 min, then free again: one handover
+    await amb('115-HK-05', 'transporting', ago(45), { destination: 'viet-duc', lat: 21.02, lon: 105.84 });
+    await amb('115-HK-05', 'at_hospital', ago(40));
+    await amb('115-HK-05', 'available_radio', ago(5));
+    // HK-06 has waited 10 min so far; HK-07 is on its way
+    await amb('115-HK-06', 'transporting', ago(15), { destination: 'viet-duc', lat: 21.02, lon: 105.84 });
+    await amb('115-HK-06', 'at_hospital', ago(10));
+    await amb('115-HK-07', 'transporting', ago(2), { destination: 'viet-duc', lat: 21.03, lon: 105.84 });
+    const vd = await waitFor(async () => {
+      const r = await stack.get('/api/v1/handover');
+      const h = r.json.hospitals.find((x) => x.id === 'viet-duc');
+      return h.inbound === 1 && h.waiting === 1 && h.handovers === 1 && h;
+    }, { what: 'handover figures of viet-duc' });
+    assert.equal(vd.median_min, 35);
+    assert.ok(vd.longest_wait_min >= 10 && vd.longest_wait_min < 11, JSON.stringify(vd));
+    assert.equal(vd.offload, 'delayed', 'a 35 min median is over the 30 min threshold');
+    const bm = (await stack.get('/api/v1/handover')).json.hospitals.find((x) => x.id === 'bach-mai');
+    assert.deepEqual([bm.waiting, bm.handovers, bm.median_min, bm.offload], [0, 0, null, 'normal']);
+    // a restarted server knows who is waiting (from the state), not the past handovers
+    await stack.stopProc('server');
+    await stack.startServer();
+    const after = (await stack.get('/api/v1/handover')).json.hospitals.find((x) => x.id === 'viet-duc');
+    assert.deepEqual([after.inbound, after.waiting], [1, 1]);
+    assert.ok(after.longest_wait_min >= 10);
+  }));
+
   test('bad questions get 400 naming the argument; only dispatchers may ask', stack.guard(async () => {
     for (const [q, word] of [[{ lon: 105.8 }, 'lat'], [{ lat: 91, lon: 105.8 }, 'lat'], [{ lat: 21, lon: 'x' }, 'lon'],
       [{ lat: 21, lon: 105.8, category: 'flu' }, 'category'], [{ lat: 21, lon: 105.8, priority: 4 }, 'priority'],
@@ -77,5 +109,6 @@ describe('where do I send this patient', () => {
     await stack.waitForToken(wall.token);
     const r = await stack.call('GET', `/api/v1/recommend?lat=21&lon=105.8`, { token: wall.token });
     assert.equal(r.status, 403);
+    assert.equal((await stack.call('GET', '/api/v1/handover', { token: wall.token })).status, 403);
   }));
 });
