@@ -1,5 +1,6 @@
 /* JSON readers (cJSON) and the writers of the stored format. */
 #include "bp_codec.h"
+#include "bp_recommend.h"
 #include "bp_time.h"
 
 #include <cjson/cJSON.h>
@@ -846,6 +847,149 @@ int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error
         }
         snprintf(out->token, sizeof out->token, "%s", tok->valuestring);
         out->has_token = true;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* -- dispatch table (config/dispatch.json) ---------------------------------- */
+
+/* "HH:MM" -> minutes after midnight, or -1. */
+static int hhmm(const char *s) {
+    if (strlen(s) != 5 || s[2] != ':') return -1;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (s[i] < '0' || s[i] > '9')) return -1;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+static int parse_bands(const cJSON *a, bp_dispatch_cfg_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"from", "kmh"};
+    int n = cJSON_GetArraySize(a);
+    if (!cJSON_IsArray(a) || n < 1 || n > BP_SPEED_BANDS_MAX)
+        return bp_error_set(err, "bad_value", "speed_bands",
+                            "speed_bands must be a list of 1 to %d {\"from\":\"HH:MM\",\"kmh\":n}",
+                            BP_SPEED_BANDS_MAX);
+    out->n_bands = 0;
+    int i = 0;
+    for (const cJSON *b = a->child; b; b = b->next, i++) {
+        char path[MAX_PATH];
+        snprintf(path, sizeof path, "speed_bands[%d]", i);
+        unsigned present;
+        if (want_object(b, path, err) || check_keys(b, path, keys, 2, &present, err)) return -1;
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(b, "from");
+        int from = cJSON_IsString(f) ? hhmm(f->valuestring) : -1;
+        int prev = i ? out->bands[i - 1].from_min : -1;
+        if (from < 0 || (i == 0 && from != 0) || from <= prev)
+            return bp_error_set(err, "bad_value", path,
+                                "%s.from must be a time \"HH:MM\", the first \"00:00\", each later "
+                                "than the one before", path);
+        char kp[MAX_PATH];
+        join(kp, path, "kmh");
+        if (get_num(cJSON_GetObjectItemCaseSensitive(b, "kmh"), kp, 1, 150, &out->bands[i].kmh, err))
+            return -1;
+        out->bands[i].from_min = from;
+        out->n_bands = i + 1;
+    }
+    return 0;
+}
+
+static int parse_need(const cJSON *c, const char *path, bp_need_t *need, bp_error_t *err) {
+    static const char *const keys[] = {"beds", "specialties"};
+    unsigned present;
+    if (want_object(c, path, err) || check_keys(c, path, keys, 2, &present, err)) return -1;
+    char p[MAX_PATH];
+    join(p, path, "beds");
+    const cJSON *beds = cJSON_GetObjectItemCaseSensitive(c, "beds");
+    int nb = cJSON_GetArraySize(beds);
+    if (!cJSON_IsArray(beds) || nb < 1 || nb > BP_NEED_BEDS_MAX)
+        return bp_error_set(err, "bad_value", p, "%s must list 1 to %d bed types", p, BP_NEED_BEDS_MAX);
+    need->n_beds = 0;
+    for (const cJSON *b = beds->child; b; b = b->next) {
+        int t = cJSON_IsString(b) ? bp_bed_type_parse(b->valuestring, strlen(b->valuestring)) : -1;
+        if (t < 0) return bp_error_set(err, "bad_value", p, "%s: unknown bed type", p);
+        need->beds[need->n_beds++] = t;
+    }
+    join(p, path, "specialties");
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(c, "specialties");
+    if (!cJSON_IsArray(sp)) return bp_error_set(err, "wrong_type", p, "%s must be a list", p);
+    need->specialties = 0;
+    for (const cJSON *s = sp->child; s; s = s->next) {
+        int x = cJSON_IsString(s) ? bp_specialty_parse(s->valuestring, strlen(s->valuestring)) : -1;
+        if (x < 0) return bp_error_set(err, "bad_value", p, "%s: unknown specialty", p);
+        need->specialties |= 1u << x;
+    }
+    return 0;
+}
+
+int bp_codec_parse_dispatch(const char *json, size_t len, bp_dispatch_cfg_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"note",          "detour_factor",  "utc_offset_min",
+                                       "speed_bands",   "diversion_extra_min", "penalties_min",
+                                       "sister_bonus_min", "categories"};
+    static const char *const pkeys[] = {"no_capacity", "no_specialty", "central_by_priority",
+                                        "late", "stale"};
+    int rc = -1;
+    cJSON *root = parse_all(json, len, err);
+    if (!root) return -1;
+    unsigned present;
+    if (want_object(root, "", err) || check_keys(root, "", keys, 8, &present, err)) goto out;
+    const cJSON *v;
+    int64_t i64;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "detour_factor")) &&
+        get_num(v, "detour_factor", 1, 5, &out->detour_factor, err))
+        goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "utc_offset_min"))) {
+        if (get_int(v, "utc_offset_min", -720, 840, &i64, err)) goto out;
+        out->utc_offset_min = (int)i64;
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "speed_bands")) && parse_bands(v, out, err))
+        goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "diversion_extra_min")) &&
+        get_num(v, "diversion_extra_min", 0, 240, &out->diversion_extra_min, err))
+        goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "sister_bonus_min")) &&
+        get_num(v, "sister_bonus_min", 0, 120, &out->sister_bonus_min, err))
+        goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "penalties_min"))) {
+        if (want_object(v, "penalties_min", err) ||
+            check_keys(v, "penalties_min", pkeys, 5, &present, err))
+            goto out;
+        double *dst[] = {&out->no_capacity_penalty_min, &out->no_specialty_penalty_min, NULL,
+                         &out->late_penalty_min, &out->stale_penalty_min};
+        for (int k = 0; k < 5; k++) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, pkeys[k]);
+            char p[MAX_PATH];
+            join(p, "penalties_min", pkeys[k]);
+            if (!x) continue;
+            if (dst[k]) {
+                if (get_num(x, p, 0, 240, dst[k], err)) goto out;
+                continue;
+            }
+            if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) != 3) {
+                bp_error_set(err, "bad_value", p, "%s must list 3 numbers (priority 1, 2, 3)", p);
+                goto out;
+            }
+            int j = 0;
+            for (const cJSON *e = x->child; e; e = e->next, j++)
+                if (get_num(e, p, 0, 240, &out->central_penalty_min[j], err)) goto out;
+        }
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "categories"))) {
+        if (want_object(v, "categories", err)) goto out;
+        for (const cJSON *c = v->child; c; c = c->next) {
+            char p[MAX_PATH];
+            join(p, "categories", c->string);
+            int cat = bp_category_parse(c->string, strlen(c->string));
+            if (cat < 0) {
+                bp_error_set(err, "unknown_field", p,
+                             "%s: unknown category (trauma, stroke, cardiac, obstetric, pediatric, "
+                             "burn, respiratory, psychiatric, other)", p);
+                goto out;
+            }
+            if (parse_need(c, p, &out->needs[cat], err)) goto out;
+        }
     }
     rc = 0;
 out:

@@ -75,6 +75,13 @@ typedef struct {
 
 int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err);
 
+/* config/dispatch.json (docs/dispatch.md): overrides what it names in out
+ * (which the caller has filled with bp_dispatch_defaults). Unknown keys,
+ * categories, bed types or specialties are errors naming the field. */
+struct bp_dispatch_cfg;
+int bp_codec_parse_dispatch(const char *json, size_t len, struct bp_dispatch_cfg *out,
+                            bp_error_t *err);
+
 /* The body of POST /api/v1/session: {"token":"bp_..."}. The token is
  * copied out (not checked for form: an unknown token is a 401, not a 422). */
 int bp_codec_parse_sign_in(const char *json, size_t len, char token[BP_TOKEN_MAX + 1],

@@ -49,7 +49,7 @@ typedef struct {
 } bp_need_t;
 
 #define BP_SPEED_BANDS_MAX 8
-typedef struct {
+typedef struct bp_dispatch_cfg {
     double detour_factor; /* road km per straight-line km */
     int n_bands;
     struct {

@@ -94,6 +94,7 @@ static const setting_t table[] = {
     S("audit.retention_days", T_INT, audit_retention_days, 1, 3650, "an integer from 1 to 3650"),
     S("config.hospitals", T_STR, config_hospitals, 1, 255, "a file path"),
     S("config.fleet", T_STR, config_fleet, 1, 255, "a file path"),
+    S("config.dispatch", T_STR, config_dispatch, 1, 255, "a file path"),
     S("pressure.level2_pct", T_PCT, pressure.level2_pct, 1, 1000, "a number from 1 to 1000"),
     S("pressure.level3_pct", T_PCT, pressure.level3_pct, 1, 1000, "a number from 1 to 1000"),
     S("pressure.level4_pct", T_PCT, pressure.level4_pct, 1, 1000, "a number from 1 to 1000"),
@@ -145,6 +146,7 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->server_api_requests_per_min = 1200;
     strcpy(s->config_hospitals, "config/hospitals.json");
     strcpy(s->config_fleet, "config/fleet.json");
+    strcpy(s->config_dispatch, "config/dispatch.json");
     s->pressure = bp_pressure_default;
 }
 

@@ -78,6 +78,7 @@ typedef struct {
     /* registry files */
     char config_hospitals[BP_SETTING_STR_MAX];
     char config_fleet[BP_SETTING_STR_MAX];
+    char config_dispatch[BP_SETTING_STR_MAX];
     /* pressure thresholds, percent of staffed inpatient beds occupied */
     bp_pressure_cfg_t pressure;
 } bp_settings_t;

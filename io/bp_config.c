@@ -62,6 +62,9 @@ static int parse_hospitals(const char *t, size_t n, void *r, bp_error_t *e) {
 static int parse_fleet(const char *t, size_t n, void *r, bp_error_t *e) {
     return bp_codec_parse_fleet(t, n, r, e);
 }
+static int parse_dispatch(const char *t, size_t n, void *d, bp_error_t *e) {
+    return bp_codec_parse_dispatch(t, n, d, e);
+}
 
 int bp_config_load(bp_config_t *cfg, int argc, char **argv, char **envp, bp_error_t *err) {
     memset(cfg, 0, sizeof *cfg);
@@ -85,7 +88,10 @@ int bp_config_load(bp_config_t *cfg, int argc, char **argv, char **envp, bp_erro
     if (bp_settings_check(&cfg->settings, err)) return -1;
     if (load_json(cfg->settings.config_hospitals, "hospital registry", err, parse_hospitals,
                   &cfg->registry) ||
-        load_json(cfg->settings.config_fleet, "fleet registry", err, parse_fleet, &cfg->registry)) {
+        load_json(cfg->settings.config_fleet, "fleet registry", err, parse_fleet, &cfg->registry) ||
+        (bp_dispatch_defaults(&cfg->dispatch), 0) ||
+        load_json(cfg->settings.config_dispatch, "dispatch table", err, parse_dispatch,
+                  &cfg->dispatch)) {
         bp_registry_free(&cfg->registry);
         return -1;
     }

@@ -11,12 +11,14 @@
 #define BP_CONFIG_H
 
 #include "bp_error.h"
+#include "bp_recommend.h"
 #include "bp_registry.h"
 #include "bp_settings.h"
 
 typedef struct {
     bp_settings_t settings;
     bp_registry_t registry;
+    bp_dispatch_cfg_t dispatch; /* config/dispatch.json over the defaults */
     char settings_path[512]; /* "" when none was read */
 } bp_config_t;
 

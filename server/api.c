@@ -650,8 +650,7 @@ static void recommend(bp_req_t *r) {
                      "respiratory, psychiatric, other");
         return;
     }
-    bp_dispatch_cfg_t cfg;
-    bp_dispatch_defaults(&cfg);
+    const bp_dispatch_cfg_t cfg = app->cfg.dispatch;
     /* inbound load: ambulances transporting to each hospital now */
     int *inbound = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *inbound);
     bp_candidate_t out[20];

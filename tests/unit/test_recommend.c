@@ -339,10 +339,55 @@ static void test_categories(void **state) {
     assert_int_equal(cfg.needs[BP_CAT_OTHER].specialties, 0);
 }
 
+/* config/dispatch.json says what the defaults say; bad tables are refused
+ * naming the field. */
+static void test_dispatch_file(void **state) {
+    (void)state;
+    size_t len;
+    char *json = tu_read_file("config/dispatch.json", &len);
+    bp_dispatch_cfg_t d, def;
+    bp_dispatch_defaults(&d);
+    bp_dispatch_defaults(&def);
+    bp_error_t err;
+    if (bp_codec_parse_dispatch(json, len, &d, &err)) fail_msg("%s: %s", err.field, err.message);
+    free(json);
+    assert_memory_equal(&d, &def, sizeof d);
+    /* a change takes effect */
+    const char *ok = "{\"detour_factor\":2,\"categories\":{\"burn\":{\"beds\":[\"burn\"],\"specialties\":[]}}}";
+    assert_int_equal(bp_codec_parse_dispatch(ok, strlen(ok), &d, &err), 0);
+    assert_true(d.detour_factor == 2);
+    assert_int_equal(d.needs[BP_CAT_BURN].n_beds, 1);
+    assert_int_equal(d.needs[BP_CAT_BURN].specialties, 0);
+    static const struct {
+        const char *json, *field;
+    } bad[] = {
+        {"{\"detour\":1}", "detour"},
+        {"{\"detour_factor\":0.5}", "detour_factor"},
+        {"{\"speed_bands\":[{\"from\":\"01:00\",\"kmh\":30}]}", "speed_bands[0]"},
+        {"{\"speed_bands\":[{\"from\":\"00:00\",\"kmh\":30},{\"from\":\"00:00\",\"kmh\":20}]}", "speed_bands[1]"},
+        {"{\"speed_bands\":[{\"from\":\"00:00\",\"kmh\":0}]}", "speed_bands[0].kmh"},
+        {"{\"categories\":{\"flu\":{\"beds\":[\"icu_adult\"],\"specialties\":[]}}}", "categories.flu"},
+        {"{\"categories\":{\"stroke\":{\"beds\":[\"spa\"],\"specialties\":[]}}}", "categories.stroke.beds"},
+        {"{\"categories\":{\"stroke\":{\"beds\":[],\"specialties\":[]}}}", "categories.stroke.beds"},
+        {"{\"categories\":{\"stroke\":{\"beds\":[\"icu_adult\"],\"specialties\":[\"magic\"]}}}", "categories.stroke.specialties"},
+        {"{\"penalties_min\":{\"central_by_priority\":[1,2]}}", "penalties_min.central_by_priority"},
+        {"{\"penalties_min\":{\"bribes\":1}}", "penalties_min.bribes"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        bp_dispatch_defaults(&d);
+        memset(&err, 0, sizeof err);
+        if (bp_codec_parse_dispatch(bad[i].json, strlen(bad[i].json), &d, &err) == 0)
+            fail_msg("accepted %s", bad[i].json);
+        assert_string_equal(err.field, bad[i].field);
+        assert_true(strlen(err.message) > 10);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_travel_time),
         cmocka_unit_test(test_categories),
+        cmocka_unit_test(test_dispatch_file),
         cmocka_unit_test_setup_teardown(test_nearest_first_and_stable_ties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inbound_load_changes_the_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diversion_drops_out_unless_nothing_else_is_near, setup, teardown),
