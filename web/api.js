@@ -1,10 +1,12 @@
 // The REST calls the views make besides the live feed (docs/protocol.md §3):
-// the view configuration (map tiles, history interval) and the history
-// series behind the trend lines. No DOM here.
+// the view configuration (map tiles, history interval), the history series
+// behind the trend lines, and the session and write calls of the sign-in
+// and manager pages. No DOM here.
 //
-// Each call resolves (never rejects) with { ok: true, data } or
+// getJSON-based reads resolve (never reject) with { ok: true, data } or
 // { ok: false, error } where error is the server's code ("unknown_series",
 // "bad_request", ...), "network" or "timeout": the views turn it into words.
+// request() gives the whole answer for the pages that act on each status.
 
 const TIMEOUT_MS = 10000;
 
@@ -12,25 +14,54 @@ export const DEFAULT_CONFIG = Object.freeze({
   tile_url: '', tile_attribution: '', tick_interval_s: 10, history_interval_s: 300, history_retention_h: 48,
 });
 
-async function getJSON(path) {
+// One request. opts: json (sent as application/json), text + type (any
+// body), headers. Resolves (never rejects) with { status, ok, data, error,
+// message, retryAfterS, etag }: status 0 and error "network" or "timeout"
+// when no answer came; data is the parsed JSON body or null; error and
+// message are the server's (error "http_<status>" without a body).
+export async function request(method, path, { json, text, type, headers = {} } = {}) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+  const h = Object.assign({ accept: 'application/json' }, headers);
+  let body;
+  if (json !== undefined) {
+    body = JSON.stringify(json);
+    h['content-type'] = 'application/json';
+  } else if (text !== undefined) {
+    body = text;
+    h['content-type'] = type;
+  }
   try {
-    const res = await fetch(path, { signal: ctl.signal, cache: 'no-store', headers: { accept: 'application/json' } });
-    let body = null;
+    const res = await fetch(path, { method, body, headers: h, signal: ctl.signal, cache: 'no-store', credentials: 'same-origin' });
+    let data = null;
     try {
-      body = await res.json();
+      data = await res.json();
     } catch (e) {
-      body = null;
+      data = null;
     }
-    if (!res.ok) return { ok: false, error: (body && typeof body.error === 'string' && body.error) || `http_${res.status}` };
-    if (!body || typeof body !== 'object') return { ok: false, error: 'bad_json' };
-    return { ok: true, data: body };
+    const retry = Number.parseInt(res.headers.get('retry-after') || '', 10);
+    const err = data && typeof data.error === 'string' ? data.error : null;
+    return {
+      status: res.status,
+      ok: res.ok,
+      data,
+      error: res.ok ? null : err || `http_${res.status}`,
+      message: data && typeof data.message === 'string' ? data.message : '',
+      retryAfterS: Number.isFinite(retry) && retry >= 0 ? retry : null,
+      etag: res.headers.get('etag'),
+    };
   } catch (e) {
-    return { ok: false, error: ctl.signal.aborted ? 'timeout' : 'network' };
+    return { status: 0, ok: false, data: null, error: ctl.signal.aborted ? 'timeout' : 'network', message: '', retryAfterS: null, etag: null };
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function getJSON(path) {
+  const r = await request('GET', path);
+  if (!r.ok) return { ok: false, error: r.error };
+  if (!r.data || typeof r.data !== 'object') return { ok: false, error: 'bad_json' };
+  return { ok: true, data: r.data };
 }
 
 // GET /api/v1/config, with the defaults for anything missing.
@@ -65,4 +96,26 @@ export async function fetchHistory(series, hours) {
       points,
     },
   };
+}
+
+// -- sessions and writes (docs/security.md) -------------------------------------
+
+export const whoAmI = () => request('GET', '/api/v1/session');
+export const signIn = (token) => request('POST', '/api/v1/session', { json: { token } });
+export const signOut = () => request('DELETE', '/api/v1/session');
+
+const hospitalPath = (id) => `/api/v1/hospitals/${encodeURIComponent(id)}`;
+const ifMatch = (version) => ({ 'if-match': `"${version}"` });
+
+export const getHospitals = () => request('GET', '/api/v1/hospitals');
+export const getHospital = (id) => request('GET', hospitalPath(id));
+
+// PATCH with the version the person saw: 409 carries `current`.
+export const patchHospital = (id, version, change) => request('PATCH', hospitalPath(id), { json: change, headers: ifMatch(version) });
+
+// CSV import: the preview (dry run, no version needed) or the change.
+export function importCsv(id, csv, { version } = {}) {
+  const dry = version === undefined;
+  return request('POST', `${hospitalPath(id)}/import${dry ? '?dry_run=1' : ''}`,
+    { text: csv, type: 'text/csv', headers: dry ? {} : ifMatch(version) });
 }

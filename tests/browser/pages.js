@@ -233,6 +233,24 @@ function contrastProblems(page, { skip = [] } = {}) {
   }, skip);
 }
 
+// Chromium logs every HTTP error answer to fetch() as a console error. A
+// test that provokes one (a 409 conflict, a 401 for a bad token) moves the
+// entries for those statuses from rec.errors to rec.expected with this;
+// resolves to how many there were. Any other error still fails noErrors().
+function expectHttpErrors(rec, ...statuses) {
+  const re = new RegExp(`^console: Failed to load resource: the server responded with a status of (${statuses.join('|')}) `);
+  const other = rec.errors.filter((e) => !re.test(e));
+  const n = rec.errors.length - other.length;
+  rec.expected.push(...rec.errors.filter((e) => re.test(e)));
+  rec.errors.splice(0, rec.errors.length, ...other);
+  return n;
+}
+
+// The session cookie of a page's context (HttpOnly: not in document.cookie).
+async function sessionCookie(context) {
+  return (await context.cookies()).find((c) => c.name === 'bp_session') || null;
+}
+
 // One test file's world: the real stack on random ports (with a day of
 // seeded trend history when `history` is set, and the settings of `env`
 // on top of the harness's), a feed connection to the collector, Chromium
@@ -358,5 +376,5 @@ class Session {
 
 module.exports = {
   Session, launch, openPage, screenshot, visibleStrings, dictionaries, languageProblems, distanceKm, nodeCount, bareMapPoint,
-  contrastProblems, VI_CHARS, SHOTS, SERVER_DOWN,
+  contrastProblems, expectHttpErrors, sessionCookie, VI_CHARS, SHOTS, SERVER_DOWN,
 };

@@ -64,6 +64,12 @@ function ambulanceMsg(fields = {}) {
   return Object.assign({ type: 'ambulance', source: 'test-avl', seq: 1, at: isoNow(), id: '115-HK-03' }, fields);
 }
 
+// An incident line from the CAD gateway (action create by default: give
+// priority, category, lat and lon too).
+function incidentMsg(fields = {}) {
+  return Object.assign({ type: 'incident', source: 'test-cad', seq: 1, at: isoNow(), id: 'INC-1', action: 'create' }, fields);
+}
+
 // Stored times are integer ms; the wire shows UTC with milliseconds.
 function isoMs(ms) {
   return new Date(ms).toISOString();
@@ -244,6 +250,7 @@ class LiveClient {
     this.events = [];
     this.hospitals = new Map();
     this.ambulances = new Map();
+    this.incidents = new Map(); // open incidents (dispatchers and admins only)
     this.epoch = null;
     this.offset = 0;
     this.gaps = 0;
@@ -307,6 +314,7 @@ class LiveClient {
       this.offset = m.offset;
       this.hospitals = new Map(m.hospitals.map((h) => [h.id, h]));
       this.ambulances = new Map(m.ambulances.map((a) => [a.id, a]));
+      this.incidents = new Map((m.incidents || []).map((i) => [i.id, i]));
     }
     if (m.type === 'welcome' && m.mode === 'resume') this.epoch = m.epoch;
     if (m.type === 'events') {
@@ -320,6 +328,12 @@ class LiveClient {
         this.offset = e.offset;
         this.events.push(e);
         if (!e.kind) continue; // an offset marker: a change this role may not see
+        if (e.kind === 'incident') {
+          const { action, ...d } = e.data;
+          if (action === 'close') this.incidents.delete(e.id);
+          else this.incidents.set(e.id, Object.assign(action === 'create' ? { id: e.id } : this.incidents.get(e.id) || { id: e.id }, d));
+          continue;
+        }
         const map = e.kind === 'hospital' ? this.hospitals : this.ambulances;
         const cur = map.get(e.id) || { id: e.id };
         const d = e.data;
@@ -532,6 +546,18 @@ class Stack {
     return JSON.parse(this.admin(...args));
   }
 
+  // Revokes a token by its id (t-…); servers notice within a second.
+  revokeToken(id) {
+    return this.admin('token', 'revoke', id);
+  }
+
+  // The hospital as a token sees it over REST (its JSON).
+  async hospital(id, token) {
+    const r = await this.call('GET', `/api/v1/hospitals/${id}`, { token });
+    if (r.status !== 200) throw new Error(`GET hospital ${id}: ${r.status} ${r.body}`);
+    return r.json;
+  }
+
   // Waits until the server knows a token (tokens reload within a second).
   async waitForToken(token, port = this.serverPort) {
     await waitFor(async () => (await this.call('GET', '/api/v1/session', { token, port })).status === 200,
@@ -658,5 +684,5 @@ class Stack {
 }
 
 module.exports = {
-  Stack, FeedClient, LiveClient, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+  Stack, FeedClient, LiveClient, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
 };

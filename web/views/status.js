@@ -39,9 +39,20 @@ export function bannerMessage(feed, now, lostKey) {
   return t(lost ? lostKey : 'banner.stale', params);
 }
 
+// The language toggle's words: the other language, in that language.
+export function labelLangToggle(button) {
+  text(button, t('lang.toggle'));
+  attr(button, 'lang', otherLang());
+  attr(button, 'title', t('lang.toggle_label'));
+}
+
 export class StatusBar {
-  constructor({ header, banner, say }, feed, onToggleLang) {
+  // titleKey / subtitleKey: the page's title and the words beside the brand
+  // (the manager view has its own).
+  constructor({ header, banner, say, titleKey = 'app.title', subtitleKey = 'app.subtitle' }, feed, onToggleLang) {
     this.header = header;
+    this.titleKey = titleKey;
+    this.subtitleKey = subtitleKey;
     this.banner = banner;
     this.say = say;
     this.feed = feed;
@@ -75,15 +86,13 @@ export class StatusBar {
   render(frame) {
     if (frame.lang) {
       document.documentElement.lang = lang();
-      document.title = t('app.title');
+      document.title = t(this.titleKey);
       text(this.title, t('app.brand'));
-      text(this.subtitle, t('app.subtitle'));
+      text(this.subtitle, t(this.subtitleKey));
       text(this.clockZone, t('app.clock_zone'));
       attr(this.clock, 'title', t('app.clock_title'));
       text(this.connLabel, `${t('conn.label')}: `);
-      text(this.langButton, t('lang.toggle'));
-      attr(this.langButton, 'lang', otherLang());
-      attr(this.langButton, 'title', t('lang.toggle_label'));
+      labelLangToggle(this.langButton);
     }
     const now = frame.now;
     text(this.clockTime, fmt.clock(now));
