@@ -65,15 +65,16 @@ export function dateTime(ms) {
 
 // "5 min ago"; under a minute (or in the future) "just now", or with
 // { seconds: true } "35 sec ago" (for the stale-data banner).
+// Relative times come from the dictionaries (time.*_ago, time.in_*), the
+// numbers from the language's number format.
 export function ago(ms, nowMs, { seconds = false } = {}) {
   const s = Math.floor((nowMs - ms) / 1000);
-  const rtf = formatter('rtf', (l) => new Intl.RelativeTimeFormat(l, { numeric: 'always', style: 'short' }));
-  if (s < 60) return seconds && s > 0 ? rtf.format(-s, 'second') : t('time.just_now');
+  if (s < 60) return seconds && s > 0 ? t('time.sec_ago', { n: int(s) }) : t('time.just_now');
   const min = Math.floor(s / 60);
-  if (min < 60) return rtf.format(-min, 'minute');
+  if (min < 60) return t('time.min_ago', { n: int(min) });
   const h = Math.floor(min / 60);
-  if (h < 48) return rtf.format(-h, 'hour');
-  return rtf.format(-Math.floor(h / 24), 'day');
+  if (h < 48) return t('time.h_ago', { n: int(h) });
+  return t('time.d_ago', { n: int(Math.floor(h / 24)) });
 }
 
 // Lower case without diacritics, for filtering ("dong da" finds "Đống Đa").
@@ -104,10 +105,9 @@ export function longDate(ms) {
 
 // "in 2 h" / "in 35 min": time left until ms (an ED diversion's expiry).
 export function until(ms, nowMs) {
-  const rtf = formatter('rtf', (l) => new Intl.RelativeTimeFormat(l, { numeric: 'always', style: 'short' }));
   const min = Math.max(Math.ceil((ms - nowMs) / 60000), 0);
-  if (min < 60) return rtf.format(min, 'minute');
+  if (min < 60) return t('time.in_min', { n: int(min) });
   const h = Math.floor(min / 60);
-  if (h < 48) return rtf.format(h, 'hour');
-  return rtf.format(Math.floor(h / 24), 'day');
+  if (h < 48) return t('time.in_h', { n: int(h) });
+  return t('time.in_d', { n: int(Math.floor(h / 24)) });
 }

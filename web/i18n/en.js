@@ -161,6 +161,13 @@ export default {
   'fresh.never_title': 'This hospital has not reported yet; reports every {interval} min',
 
   'time.just_now': 'just now',
+  'time.sec_ago': '{n} sec ago',
+  'time.min_ago': '{n} min ago',
+  'time.h_ago': '{n} hr ago',
+  'time.d_ago': '{n} d ago',
+  'time.in_min': 'in {n} min',
+  'time.in_h': 'in {n} hr',
+  'time.in_d': 'in {n} d',
   'time.never': 'never',
   'unit.km': '{n} km',
 

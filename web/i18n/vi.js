@@ -161,6 +161,13 @@ export default {
   'fresh.never_title': 'Bệnh viện chưa gửi báo cáo nào; chu kỳ báo cáo {interval} phút',
 
   'time.just_now': 'vừa xong',
+  'time.sec_ago': '{n} giây trước',
+  'time.min_ago': '{n} phút trước',
+  'time.h_ago': '{n} giờ trước',
+  'time.d_ago': '{n} ngày trước',
+  'time.in_min': 'sau {n} phút nữa',
+  'time.in_h': 'sau {n} giờ nữa',
+  'time.in_d': 'sau {n} ngày nữa',
   'time.never': 'chưa có',
   'unit.km': '{n} km',
 
