@@ -291,7 +291,8 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     bp_actor_t actor = {ch.source, "anonymous", c->ip};
     if (c->authed) {
         const bp_principal_t *p = principal(c);
-        bool fleet = ch.kind == BP_KIND_AMBULANCE;
+        /* ambulances and incidents are the 115 fleet's: fleet rights */
+        bool fleet = ch.kind != BP_KIND_HOSPITAL;
         int h = fleet ? 0 : bp_registry_hospital(fs->reg, ch.id, strlen(ch.id));
         if (!p || !bp_auth_allows(p, -1, fleet ? BP_ACT_FEED_FLEET : BP_ACT_FEED_HOSPITAL, h, now)) {
             fs->stats.invalid++;
@@ -299,9 +300,10 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
                 reply_error(fs, sl, ch.seq, "unauthorized", "",
                             "this connection's token was revoked or has expired");
             else {
-                char msg[128];
-                snprintf(msg, sizeof msg, "this token may not report %s %s",
-                         fleet ? "the 115 fleet: ambulance" : "hospital", ch.id);
+                static const char *const what[] = {"hospital", "the 115 fleet: ambulance",
+                                                   "the 115 fleet: incident"};
+                char msg[160];
+                snprintf(msg, sizeof msg, "this token may not report %s %s", what[ch.kind], ch.id);
                 reply_error(fs, sl, ch.seq, "forbidden", fleet ? "id" : "hospital", msg);
             }
             return;
@@ -516,6 +518,10 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     }
     case BP_APPLY_CONFLICT:
         reply_error(fs, sl, sl->seq, "conflict", "", "version conflict; not applied");
+        break;
+    case BP_APPLY_REFUSED:
+        fs->stats.invalid++;
+        reply_error(fs, sl, sl->seq, res->code, res->field, res->message);
         break;
     case BP_APPLY_UNAVAILABLE:
         fs->stats.unavailable++;
@@ -744,6 +750,16 @@ void bp_feed_server_close(bp_feed_server_t *fs, void (*on_closed)(void *), void 
     uv_close((uv_handle_t *)&fs->flush, on_part_closed);
     uv_timer_stop(&fs->sweep);
     uv_close((uv_handle_t *)&fs->sweep, on_part_closed);
+    /* answered by Redis this loop turn, not flushed yet: with the flush
+     * handle gone nothing would clear their mark, and a marked connection
+     * is never freed */
+    for (conn_t *c = fs->dirty, *next; c; c = next) {
+        next = c->dirty_next;
+        c->dirty = false;
+        c->dirty_next = NULL;
+        if (c->closed) maybe_free(c); /* open ones: when their handle is released */
+    }
+    fs->dirty = NULL;
     while (fs->conns) conn_close(fs->conns);
     bp_apply_close(fs->apply, on_apply_closed, fs);
 }

@@ -155,6 +155,14 @@ static int get_time(const cJSON *v, const char *path, int64_t *out, bp_error_t *
     return 0;
 }
 
+/* One of a list of names (an enum's wire names): its value from parse. */
+static int get_name(const cJSON *v, const char *path, int (*parse)(const char *, size_t),
+                    const char *names, int *out, bp_error_t *err) {
+    *out = cJSON_IsString(v) ? parse(v->valuestring, strlen(v->valuestring)) : -1;
+    if (*out < 0) return bp_error_set(err, "bad_value", path, "%s must be one of %s", path, names);
+    return 0;
+}
+
 /* -- feed lines ---------------------------------------------------------- */
 
 enum { F_TYPE, F_SOURCE, F_SEQ, F_AT, F_HOSPITAL, F_BEDS, F_ED };
@@ -163,6 +171,13 @@ static const char *const beds_keys[] = {"type", "source", "seq", "at", "hospital
 enum { A_TYPE, A_SOURCE, A_SEQ, A_AT, A_ID, A_STATUS, A_LAT, A_LON, A_HEADING, A_SPEED, A_DEST, A_INCIDENT };
 static const char *const amb_keys[] = {"type", "source", "seq",   "at",          "id",      "status",
                                        "lat",  "lon",    "heading", "speed", "destination", "incident"};
+
+enum { I_TYPE, I_SOURCE, I_SEQ, I_AT, I_ID, I_ACTION, I_PRIORITY, I_CATEGORY, I_LAT, I_LON,
+       I_ADDRESS, I_RECEIVED, I_UNIT, I_DEST };
+static const char *const inc_keys[] = {"type",     "source",   "seq",     "at",      "id",
+                                       "action",   "priority", "category", "lat",    "lon",
+                                       "address",  "received", "unit",    "destination"};
+#define RECEIVED_MAX_AGE_MS (7 * 86400 * 1000LL) /* a call older than the incident retention */
 
 static const char *const bed_field_keys[] = {"staffed", "occupied", "surge24"};
 static const char *const ed_keys[] = {"status", "reason", "until", "waiting"};
@@ -240,6 +255,52 @@ static int parse_ed(const cJSON *ed, int64_t at_ms, bp_ed_t *out, bp_error_t *er
     return 0;
 }
 
+/* "lat" and "lon" of a message, which come together: 1 read, 0 absent,
+ * -1 error. Both must be degrees; with area_reg, also inside the
+ * registry's area (bp_registry_area): plausible for this deployment. */
+static int get_position(const cJSON *root, bool has_lat, bool has_lon,
+                        const bp_registry_t *area_reg, double *lat, double *lon, bp_error_t *err) {
+    if (has_lat != has_lon)
+        return bp_error_set(err, "missing_field", has_lat ? "lon" : "lat",
+                            "lat and lon must be given together");
+    if (!has_lat) return 0;
+    if (get_num(cJSON_GetObjectItemCaseSensitive(root, "lat"), "lat", -90, 90, lat, err) ||
+        get_num(cJSON_GetObjectItemCaseSensitive(root, "lon"), "lon", -180, 180, lon, err))
+        return -1;
+    if (!area_reg) return 1;
+    bp_area_t a;
+    bp_registry_area(area_reg, &a);
+    bool lat_in = *lat >= a.lat_min && *lat <= a.lat_max;
+    if (!lat_in || *lon < a.lon_min || *lon > a.lon_max)
+        return bp_error_set(err, "out_of_range", lat_in ? "lon" : "lat",
+                            "%s %g is outside the service area (lat %.2f to %.2f, lon %.2f to "
+                            "%.2f: around the registry's hospitals and stations)",
+                            lat_in ? "lon" : "lat", lat_in ? *lon : *lat, a.lat_min, a.lat_max,
+                            a.lon_min, a.lon_max);
+    return 1;
+}
+
+/* A reference to a registry entry: a hospital id, or (unit) an ambulance
+ * call sign; null or "" clears it (out becomes ""). */
+static int get_ref(const cJSON *v, const char *path, const bp_registry_t *reg, bool unit, char *out,
+                   size_t out_len, bp_error_t *err) {
+    out[0] = '\0';
+    if (cJSON_IsNull(v) || (cJSON_IsString(v) && v->valuestring[0] == '\0')) return 0;
+    const char *what = unit ? "an ambulance call sign" : "a hospital id";
+    if (!cJSON_IsString(v))
+        return bp_error_set(err, "wrong_type", path, "%s must be %s or null, got %s", path, what,
+                            type_name(v));
+    size_t n = strlen(v->valuestring);
+    int i = !reg ? -1 : unit ? bp_registry_unit(reg, v->valuestring, n)
+                             : bp_registry_hospital(reg, v->valuestring, n);
+    if (i < 0)
+        return bp_error_set(err, unit ? "unknown_ambulance" : "unknown_hospital", path,
+                            "%s: unknown %s \"%.48s\"", path, unit ? "ambulance" : "hospital",
+                            v->valuestring);
+    snprintf(out, out_len, "%s", v->valuestring);
+    return 0;
+}
+
 static int parse_ambulance(const cJSON *root, unsigned present, const bp_registry_t *reg,
                            bp_change_t *out, bp_error_t *err) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "id");
@@ -254,23 +315,20 @@ static int parse_ambulance(const cJSON *root, unsigned present, const bp_registr
 
     bp_ambulance_state_t *a = &out->amb;
     if (present & (1u << A_STATUS)) {
-        v = cJSON_GetObjectItemCaseSensitive(root, "status");
-        int s = cJSON_IsString(v) ? bp_amb_status_parse(v->valuestring, strlen(v->valuestring)) : -1;
-        if (s < 0)
-            return bp_error_set(err, "bad_value", "status",
-                                "status must be one of available_station, available_radio, "
-                                "dispatched, on_scene, transporting, at_hospital, out_of_service");
-        a->status = (bp_amb_status_t)s;
+        int st;
+        if (get_name(cJSON_GetObjectItemCaseSensitive(root, "status"), "status",
+                     bp_amb_status_parse,
+                     "available_station, available_radio, dispatched, on_scene, transporting, "
+                     "at_hospital, out_of_service",
+                     &st, err))
+            return -1;
+        a->status = (bp_amb_status_t)st;
         out->amb_fields |= BP_AF_STATUS;
     }
-    bool has_lat = present & (1u << A_LAT), has_lon = present & (1u << A_LON);
-    if (has_lat != has_lon)
-        return bp_error_set(err, "missing_field", has_lat ? "lon" : "lat",
-                            "lat and lon must be given together");
-    if (has_lat) {
-        if (get_num(cJSON_GetObjectItemCaseSensitive(root, "lat"), "lat", -90, 90, &a->lat, err) ||
-            get_num(cJSON_GetObjectItemCaseSensitive(root, "lon"), "lon", -180, 180, &a->lon, err))
-            return -1;
+    int pos = get_position(root, present & (1u << A_LAT), present & (1u << A_LON), NULL, &a->lat,
+                           &a->lon, err);
+    if (pos < 0) return -1;
+    if (pos) {
         a->has_position = true;
         out->amb_fields |= BP_AF_POSITION;
     }
@@ -286,17 +344,9 @@ static int parse_ambulance(const cJSON *root, unsigned present, const bp_registr
         out->amb_fields |= BP_AF_SPEED;
     }
     if (present & (1u << A_DEST)) {
-        v = cJSON_GetObjectItemCaseSensitive(root, "destination");
-        if (!cJSON_IsNull(v) && !(cJSON_IsString(v) && v->valuestring[0] == '\0')) {
-            if (!cJSON_IsString(v))
-                return bp_error_set(err, "wrong_type", "destination",
-                                    "destination must be a hospital id or null, got %s",
-                                    type_name(v));
-            if (!reg || bp_registry_hospital(reg, v->valuestring, strlen(v->valuestring)) < 0)
-                return bp_error_set(err, "unknown_hospital", "destination",
-                                    "destination: unknown hospital \"%.48s\"", v->valuestring);
-            snprintf(a->destination, sizeof a->destination, "%s", v->valuestring);
-        }
+        if (get_ref(cJSON_GetObjectItemCaseSensitive(root, "destination"), "destination", reg,
+                    false, a->destination, sizeof a->destination, err))
+            return -1;
         out->amb_fields |= BP_AF_DESTINATION;
     }
     if (present & (1u << A_INCIDENT)) {
@@ -305,6 +355,104 @@ static int parse_ambulance(const cJSON *root, unsigned present, const bp_registr
             get_text(v, "incident", BP_INCIDENT_MAX, a->incident, sizeof a->incident, err))
             return -1;
         out->amb_fields |= BP_AF_INCIDENT;
+    }
+    return 0;
+}
+
+/* An incident line from the CAD gateway: create needs priority, category
+ * and the position; update changes what it carries (at least one field);
+ * close may carry the final destination and unit, nothing else. */
+static int parse_incident(const cJSON *root, unsigned present, const bp_registry_t *reg,
+                          bp_change_t *out, bp_error_t *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "id");
+    if (!v)
+        return bp_error_set(err, "missing_field", "id", "id is required: the CAD's incident number");
+    if (!cJSON_IsString(v) || !bp_is_incident_id(v->valuestring, strlen(v->valuestring)))
+        return bp_error_set(err, "bad_value", "id", "id must be 1 to 64 characters [A-Za-z0-9-]");
+    snprintf(out->id, sizeof out->id, "%s", v->valuestring);
+    v = cJSON_GetObjectItemCaseSensitive(root, "action");
+    if (!v)
+        return bp_error_set(err, "missing_field", "action",
+                            "action is required: create, update or close");
+    int act;
+    if (get_name(v, "action", bp_inc_action_parse, "create, update, close", &act, err)) return -1;
+    out->inc_action = (bp_inc_action_t)act;
+    const unsigned fields = (1u << I_PRIORITY) | (1u << I_CATEGORY) | (1u << I_LAT) |
+                            (1u << I_LON) | (1u << I_ADDRESS) | (1u << I_RECEIVED) |
+                            (1u << I_UNIT) | (1u << I_DEST);
+    if (act == BP_INC_CREATE) {
+        static const int required[] = {I_PRIORITY, I_CATEGORY, I_LAT, I_LON};
+        for (size_t k = 0; k < sizeof required / sizeof *required; k++)
+            if (!(present & (1u << required[k])))
+                return bp_error_set(err, "missing_field", inc_keys[required[k]],
+                                    "%s is required to create an incident (priority, category, "
+                                    "lat and lon)",
+                                    inc_keys[required[k]]);
+    } else if (act == BP_INC_CLOSE) {
+        for (int k = I_PRIORITY; k <= I_RECEIVED; k++)
+            if (present & (1u << k))
+                return bp_error_set(err, "bad_value", inc_keys[k],
+                                    "%s cannot come with a close (it takes destination and unit "
+                                    "only); send an update first",
+                                    inc_keys[k]);
+    } else if (!(present & fields)) {
+        return bp_error_set(err, "missing_field", "action",
+                            "action update must change at least one of priority, category, "
+                            "lat/lon, address, received, unit, destination");
+    }
+    bp_incident_state_t *n = &out->inc;
+    int64_t x;
+    if (present & (1u << I_PRIORITY)) {
+        if (get_int(cJSON_GetObjectItemCaseSensitive(root, "priority"), "priority", 1, 3, &x, err))
+            return -1;
+        n->priority = (int)x;
+        out->inc_fields |= BP_IF_PRIORITY;
+    }
+    if (present & (1u << I_CATEGORY)) {
+        int cat;
+        if (get_name(cJSON_GetObjectItemCaseSensitive(root, "category"), "category",
+                     bp_category_parse,
+                     "trauma, stroke, cardiac, obstetric, pediatric, burn, respiratory, "
+                     "psychiatric, other",
+                     &cat, err))
+            return -1;
+        n->category = (bp_category_t)cat;
+        out->inc_fields |= BP_IF_CATEGORY;
+    }
+    int pos = get_position(root, present & (1u << I_LAT), present & (1u << I_LON), reg, &n->lat,
+                           &n->lon, err);
+    if (pos < 0) return -1;
+    if (pos) out->inc_fields |= BP_IF_POSITION;
+    if (present & (1u << I_ADDRESS)) {
+        v = cJSON_GetObjectItemCaseSensitive(root, "address");
+        if (!cJSON_IsNull(v) &&
+            get_text(v, "address", BP_ADDRESS_MAX, n->address, sizeof n->address, err))
+            return -1;
+        out->inc_fields |= BP_IF_ADDRESS;
+    }
+    if (present & (1u << I_RECEIVED)) {
+        if (get_time(cJSON_GetObjectItemCaseSensitive(root, "received"), "received",
+                     &n->received_ms, err))
+            return -1;
+        if (n->received_ms > out->at_ms)
+            return bp_error_set(err, "out_of_range", "received",
+                                "received (when the call came in) must not be later than at");
+        if (out->at_ms - n->received_ms > RECEIVED_MAX_AGE_MS)
+            return bp_error_set(err, "out_of_range", "received",
+                                "received must be within 7 days before at");
+        out->inc_fields |= BP_IF_RECEIVED;
+    }
+    if (present & (1u << I_UNIT)) {
+        if (get_ref(cJSON_GetObjectItemCaseSensitive(root, "unit"), "unit", reg, true, n->unit,
+                    sizeof n->unit, err))
+            return -1;
+        out->inc_fields |= BP_IF_UNIT;
+    }
+    if (present & (1u << I_DEST)) {
+        if (get_ref(cJSON_GetObjectItemCaseSensitive(root, "destination"), "destination", reg,
+                    false, n->destination, sizeof n->destination, err))
+            return -1;
+        out->inc_fields |= BP_IF_DESTINATION;
     }
     return 0;
 }
@@ -349,7 +497,8 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
 
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
     if (!type) {
-        bp_error_set(err, "missing_field", "type", "type is required: \"beds\" or \"ambulance\"");
+        bp_error_set(err, "missing_field", "type",
+                     "type is required: \"beds\", \"ambulance\" or \"incident\"");
         goto out;
     }
     bp_msg_type_t mt;
@@ -357,18 +506,23 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
         mt = BP_MSG_BEDS;
     } else if (cJSON_IsString(type) && strcmp(type->valuestring, "ambulance") == 0) {
         mt = BP_MSG_AMBULANCE;
+    } else if (cJSON_IsString(type) && strcmp(type->valuestring, "incident") == 0) {
+        mt = BP_MSG_INCIDENT;
     } else {
-        bp_error_set(err, "unknown_type", "type", "type must be \"beds\" or \"ambulance\"");
+        bp_error_set(err, "unknown_type", "type",
+                     "type must be \"beds\", \"ambulance\" or \"incident\"");
         goto out;
     }
+    static const struct {
+        const char *const *keys;
+        size_t n;
+    } key_sets[] = {
+        [BP_MSG_BEDS] = {beds_keys, sizeof beds_keys / sizeof *beds_keys},
+        [BP_MSG_AMBULANCE] = {amb_keys, sizeof amb_keys / sizeof *amb_keys},
+        [BP_MSG_INCIDENT] = {inc_keys, sizeof inc_keys / sizeof *inc_keys},
+    };
     unsigned present;
-    if (mt == BP_MSG_BEDS) {
-        if (check_keys(root, "", beds_keys, sizeof beds_keys / sizeof *beds_keys, &present, err))
-            goto out;
-    } else {
-        if (check_keys(root, "", amb_keys, sizeof amb_keys / sizeof *amb_keys, &present, err))
-            goto out;
-    }
+    if (check_keys(root, "", key_sets[mt].keys, key_sets[mt].n, &present, err)) goto out;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "source");
     if (!v) {
         bp_error_set(err, "missing_field", "source", "source is required: the feed's name");
@@ -397,6 +551,12 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
     if (mt == BP_MSG_AMBULANCE) {
         out->kind = BP_KIND_AMBULANCE;
         if (parse_ambulance(root, present, reg, out, err)) goto out;
+        rc = 0;
+        goto out;
+    }
+    if (mt == BP_MSG_INCIDENT) {
+        out->kind = BP_KIND_INCIDENT;
+        if (parse_incident(root, present, reg, out, err)) goto out;
         rc = 0;
         goto out;
     }
@@ -449,6 +609,49 @@ static void str_to(const cJSON *obj, const char *key, char *out, size_t out_len)
     if (cJSON_IsString(v)) snprintf(out, out_len, "%s", v->valuestring);
 }
 
+/* The incident fields of stored data (written by bp_codec_write_inc_fields);
+ * a value that does not read is left out, like any other stored field. */
+static void stored_incident(const cJSON *root, bp_change_t *out) {
+    bp_incident_state_t *n = &out->inc;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "action");
+    int act = cJSON_IsString(v) ? bp_inc_action_parse(v->valuestring, strlen(v->valuestring)) : -1;
+    out->inc_action = act < 0 ? BP_INC_UPDATE : (bp_inc_action_t)act;
+    int64_t x = num_or(root, "priority", 0);
+    if (x >= 1 && x <= 3) {
+        n->priority = (int)x;
+        out->inc_fields |= BP_IF_PRIORITY;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(root, "category");
+    int cat = cJSON_IsString(v) ? bp_category_parse(v->valuestring, strlen(v->valuestring)) : -1;
+    if (cat >= 0) {
+        n->category = (bp_category_t)cat;
+        out->inc_fields |= BP_IF_CATEGORY;
+    }
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(root, "lat");
+    const cJSON *lon = cJSON_GetObjectItemCaseSensitive(root, "lon");
+    if (cJSON_IsNumber(lat) && cJSON_IsNumber(lon)) {
+        n->lat = lat->valuedouble;
+        n->lon = lon->valuedouble;
+        out->inc_fields |= BP_IF_POSITION;
+    }
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(root, "address"))) {
+        snprintf(n->address, sizeof n->address, "%s", v->valuestring);
+        out->inc_fields |= BP_IF_ADDRESS;
+    }
+    if ((x = num_or(root, "received", -1)) >= 0) {
+        n->received_ms = x;
+        out->inc_fields |= BP_IF_RECEIVED;
+    }
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(root, "unit"))) {
+        snprintf(n->unit, sizeof n->unit, "%s", v->valuestring);
+        out->inc_fields |= BP_IF_UNIT;
+    }
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(root, "destination"))) {
+        snprintf(n->destination, sizeof n->destination, "%s", v->valuestring);
+        out->inc_fields |= BP_IF_DESTINATION;
+    }
+}
+
 int bp_codec_parse_stored(bp_kind_t kind, const char *json, size_t len, bp_change_t *out,
                           bp_error_t *err) {
     int rc = -1;
@@ -495,6 +698,8 @@ int bp_codec_parse_stored(bp_kind_t kind, const char *json, size_t len, bp_chang
                 str_to(ed, "reason", out->ed.reason, sizeof out->ed.reason);
             }
         }
+    } else if (kind == BP_KIND_INCIDENT) {
+        stored_incident(root, out);
     } else {
         bp_ambulance_state_t *a = &out->amb;
         v = cJSON_GetObjectItemCaseSensitive(root, "status");
@@ -571,10 +776,52 @@ static void hash_text(const char *v, size_t vl, char *out, size_t out_len) {
     out[vl] = '\0';
 }
 
+/* One field of an incident's hash. The hash holds the whole incident, so it
+ * reads as a create (or a close, if that was its last action). */
+static void hash_incident(const char *k, size_t kl, const char *v, size_t vl, bp_change_t *out) {
+    bp_incident_state_t *n = &out->inc;
+    int64_t x;
+    if (field_is(k, kl, "act")) {
+        out->inc_action = bp_inc_action_parse(v, vl) == BP_INC_CLOSE ? BP_INC_CLOSE : BP_INC_CREATE;
+    } else if (field_is(k, kl, "op")) {
+        if (hash_int(v, vl, 0, INT64_MAX, &x)) n->opened_ms = x;
+    } else if (field_is(k, kl, "priority")) {
+        if (hash_int(v, vl, 1, 3, &x)) {
+            n->priority = (int)x;
+            out->inc_fields |= BP_IF_PRIORITY;
+        }
+    } else if (field_is(k, kl, "category")) {
+        int cat = bp_category_parse(v, vl);
+        if (cat >= 0) {
+            n->category = (bp_category_t)cat;
+            out->inc_fields |= BP_IF_CATEGORY;
+        }
+    } else if (field_is(k, kl, "lat")) {
+        if (hash_num(v, vl, &n->lat)) out->inc_fields |= BP_IF_POSITION;
+    } else if (field_is(k, kl, "lon")) {
+        if (hash_num(v, vl, &n->lon)) out->inc_fields |= BP_IF_POSITION;
+    } else if (field_is(k, kl, "address")) {
+        hash_text(v, vl, n->address, sizeof n->address);
+        out->inc_fields |= BP_IF_ADDRESS;
+    } else if (field_is(k, kl, "received")) {
+        if (hash_int(v, vl, 0, INT64_MAX, &x)) {
+            n->received_ms = x;
+            out->inc_fields |= BP_IF_RECEIVED;
+        }
+    } else if (field_is(k, kl, "unit")) {
+        hash_text(v, vl, n->unit, sizeof n->unit);
+        out->inc_fields |= BP_IF_UNIT;
+    } else if (field_is(k, kl, "dest")) {
+        hash_text(v, vl, n->destination, sizeof n->destination);
+        out->inc_fields |= BP_IF_DESTINATION;
+    }
+}
+
 int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const size_t *klens,
                         const char *const *vals, const size_t *vlens, bp_change_t *out,
                         bp_error_t *err) {
     bp_change_init(out, kind);
+    if (kind == BP_KIND_INCIDENT) out->inc_action = BP_INC_CREATE;
     bool has_version = false;
     for (size_t i = 0; i < n; i++) {
         const char *k = keys[i], *v = vals[i];
@@ -617,6 +864,8 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
                                &out->beds[t].surge24};
             *dst[f] = (int32_t)x;
             out->bed_fields[t] |= (uint8_t)(1u << f);
+        } else if (kind == BP_KIND_INCIDENT) {
+            hash_incident(k, kl, v, vl, out);
         } else {
             bp_ambulance_state_t *a = &out->amb;
             if (field_is(k, kl, "status")) {
@@ -1436,6 +1685,9 @@ void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c) {
             bp_json_key(b, "ed");
             bp_codec_write_ed(b, &c->ed);
         }
+    } else if (c->kind == BP_KIND_INCIDENT) {
+        bp_buf_putc(b, ',');
+        bp_codec_write_inc_fields(b, c);
     } else if (c->amb_fields) {
         bp_buf_putc(b, ',');
         bp_codec_write_amb_fields(b, c);
@@ -1482,3 +1734,47 @@ void bp_codec_write_amb_fields(bp_buf_t *b, const bp_change_t *c) {
 #undef FIELD
 }
 
+void bp_codec_write_inc_fields(bp_buf_t *b, const bp_change_t *c) {
+    const bp_incident_state_t *n = &c->inc;
+    unsigned f = c->inc_fields;
+    bp_json_key(b, "action");
+    bp_json_cstr(b, bp_inc_action_name(c->inc_action));
+    if (f & BP_IF_PRIORITY) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "priority");
+        bp_json_int(b, n->priority);
+    }
+    if (f & BP_IF_CATEGORY) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "category");
+        bp_json_cstr(b, bp_category_name(n->category));
+    }
+    if (f & BP_IF_POSITION) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "lat");
+        bp_json_num(b, n->lat, 6);
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "lon");
+        bp_json_num(b, n->lon, 6);
+    }
+    if (f & BP_IF_ADDRESS) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "address");
+        bp_json_cstr(b, n->address);
+    }
+    if (f & BP_IF_RECEIVED) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "received");
+        bp_json_int(b, n->received_ms);
+    }
+    if (f & BP_IF_UNIT) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "unit");
+        bp_json_cstr(b, n->unit);
+    }
+    if (f & BP_IF_DESTINATION) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, "destination");
+        bp_json_cstr(b, n->destination);
+    }
+}

@@ -22,7 +22,7 @@
 #include "bp_settings.h"
 
 /* Feed message kinds (the "type" field). */
-typedef enum { BP_MSG_BEDS, BP_MSG_AMBULANCE } bp_msg_type_t;
+typedef enum { BP_MSG_BEDS, BP_MSG_AMBULANCE, BP_MSG_INCIDENT } bp_msg_type_t;
 
 /* Parses and validates one feed line (without its newline) against the
  * registry. now_ms and max_skew_ms bound `at` (not further in the future
@@ -89,7 +89,9 @@ int bp_codec_parse_sign_in(const char *json, size_t len, char token[BP_TOKEN_MAX
 
 /* An entity as stored in its Redis hash (see docs/redis.md): n field/value
  * pairs as HGETALL returns them. Unknown fields are ignored; a missing or
- * malformed version is an error. */
+ * malformed version is an error. An incident's hash holds all of it, so it
+ * reads as a create (a close, if that was its last action) with every
+ * stored field flagged and inc.opened_ms set. */
 int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const size_t *klens,
                         const char *const *vals, const size_t *vlens, bp_change_t *out,
                         bp_error_t *err);
@@ -97,12 +99,16 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
 /* -- Writers of the stored format (times in ms) -- */
 
 /* A change as the event stream carries it, without the stamps the apply
- * script adds: {"at":..,"beds":{..},"ed":{..}} or {"at":..,<ambulance fields>}. */
+ * script adds: {"at":..,"beds":{..},"ed":{..}}, {"at":..,<ambulance fields>}
+ * or {"at":..,<incident fields>}. */
 void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c);
 /* An ED status: {"status":..,"reason":..,"until":ms,"waiting":..}. */
 void bp_codec_write_ed(bp_buf_t *b, const bp_ed_t *ed);
 /* The ambulance fields of a change, as members without braces:
  * "status":"..","lat":..,... (nothing when no field is present). */
 void bp_codec_write_amb_fields(bp_buf_t *b, const bp_change_t *c);
+/* The incident action and fields of a change, as members without braces:
+ * "action":"create","priority":1,..,"received":<ms>,"unit":"" ("" cleared). */
+void bp_codec_write_inc_fields(bp_buf_t *b, const bp_change_t *c);
 
 #endif

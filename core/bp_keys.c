@@ -11,8 +11,13 @@ void bp_keys_init(bp_keys_t *k, const char *prefix) {
     snprintf(k->audit, sizeof k->audit, "%.32saudit", prefix);
     snprintf(k->hospital, sizeof k->hospital, "%.32sh:", prefix);
     snprintf(k->ambulance, sizeof k->ambulance, "%.32sa:", prefix);
+    snprintf(k->incident, sizeof k->incident, "%.32sinc:", prefix);
+    snprintf(k->incidents, sizeof k->incidents, "%.32sincidents", prefix);
 }
 
 void bp_keys_entity(const bp_keys_t *k, bp_kind_t kind, const char *id, char *out, size_t len) {
-    snprintf(out, len, "%s%.48s", kind == BP_KIND_HOSPITAL ? k->hospital : k->ambulance, id);
+    const char *head = kind == BP_KIND_HOSPITAL    ? k->hospital
+                       : kind == BP_KIND_AMBULANCE ? k->ambulance
+                                                   : k->incident;
+    snprintf(out, len, "%s%.64s", head, id);
 }

@@ -19,12 +19,15 @@ typedef struct {
     char audit[BP_KEY_MAX];     /* stream: who changed what, before and after */
     char hospital[BP_KEY_MAX];  /* prefix of hospital hashes: + id */
     char ambulance[BP_KEY_MAX]; /* prefix of ambulance hashes: + call sign */
+    char incident[BP_KEY_MAX];  /* prefix of incident hashes: + incident id */
+    char incidents[BP_KEY_MAX]; /* sorted set: open incident ids, score = opened (ms) */
 } bp_keys_t;
 
 /* prefix must be shorter than BP_KEY_MAX - 16 (settings enforce 32). */
 void bp_keys_init(bp_keys_t *k, const char *prefix);
 
-/* The hash of one entity: "<prefix>h:<id>" or "<prefix>a:<call sign>". */
+/* The hash of one entity: "<prefix>h:<id>", "<prefix>a:<call sign>" or
+ * "<prefix>inc:<incident id>". */
 void bp_keys_entity(const bp_keys_t *k, bp_kind_t kind, const char *id, char *out, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /* Domain names, slug rules and derived figures (DESIGN §3). */
 #include "bp_model.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Wire name, EDXL-HAVE 2.0 BedType, NHSN bed capacity category. The wire
@@ -38,6 +39,10 @@ static const struct {
 
 static const char *const tier_names[BP_TIER__COUNT] = {"central", "city", "district", "private"};
 static const char *const fresh_names[] = {"fresh", "late", "stale", "never"};
+static const char *const cat_names[BP_CAT__COUNT] = {
+    "trauma", "stroke", "cardiac", "obstetric", "pediatric", "burn", "respiratory", "psychiatric",
+    "other"};
+static const char *const action_names[BP_INC__COUNT] = {"create", "update", "close"};
 
 const bp_pressure_cfg_t bp_pressure_default = {85.0, 95.0, 110.0};
 
@@ -65,6 +70,12 @@ const char *bp_tier_name(bp_tier_t t) {
 const char *bp_freshness_name(bp_freshness_t f) {
     return (unsigned)f <= BP_NEVER_REPORTED ? fresh_names[f] : NULL;
 }
+const char *bp_category_name(bp_category_t c) {
+    return (unsigned)c < BP_CAT__COUNT ? cat_names[c] : NULL;
+}
+const char *bp_inc_action_name(bp_inc_action_t a) {
+    return (unsigned)a < BP_INC__COUNT ? action_names[a] : NULL;
+}
 
 static int eq(const char *name, const char *s, size_t len) {
     return strlen(name) == len && memcmp(name, s, len) == 0;
@@ -75,10 +86,15 @@ int bp_bed_type_parse(const char *s, size_t len) {
         if (eq(bed_types[i].name, s, len)) return i;
     return -1;
 }
-int bp_ed_status_parse(const char *s, size_t len) {
-    for (int i = 0; i < BP_ED__COUNT; i++)
-        if (eq(ed_names[i], s, len)) return i;
+/* The index of (s, len) in a list of n names, or -1. */
+static int find(const char *const *names, int n, const char *s, size_t len) {
+    for (int i = 0; i < n; i++)
+        if (eq(names[i], s, len)) return i;
     return -1;
+}
+
+int bp_ed_status_parse(const char *s, size_t len) {
+    return find(ed_names, BP_ED__COUNT, s, len);
 }
 int bp_amb_status_parse(const char *s, size_t len) {
     for (int i = 0; i < BP_AMB__COUNT; i++)
@@ -86,9 +102,13 @@ int bp_amb_status_parse(const char *s, size_t len) {
     return -1;
 }
 int bp_tier_parse(const char *s, size_t len) {
-    for (int i = 0; i < BP_TIER__COUNT; i++)
-        if (eq(tier_names[i], s, len)) return i;
-    return -1;
+    return find(tier_names, BP_TIER__COUNT, s, len);
+}
+int bp_category_parse(const char *s, size_t len) {
+    return find(cat_names, BP_CAT__COUNT, s, len);
+}
+int bp_inc_action_parse(const char *s, size_t len) {
+    return find(action_names, BP_INC__COUNT, s, len);
 }
 
 bool bp_is_slug(const char *s, size_t len) {
@@ -100,8 +120,9 @@ bool bp_is_slug(const char *s, size_t len) {
     return true;
 }
 
-bool bp_is_callsign(const char *s, size_t len) {
-    if (!s || len == 0 || len > BP_CALLSIGN_MAX) return false;
+/* [A-Za-z0-9-]{1,max} */
+static bool is_alnum_dash(const char *s, size_t len, size_t max) {
+    if (!s || len == 0 || len > max) return false;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -109,6 +130,14 @@ bool bp_is_callsign(const char *s, size_t len) {
             return false;
     }
     return true;
+}
+
+bool bp_is_callsign(const char *s, size_t len) {
+    return is_alnum_dash(s, len, BP_CALLSIGN_MAX);
+}
+
+bool bp_is_incident_id(const char *s, size_t len) {
+    return is_alnum_dash(s, len, BP_INCIDENT_MAX);
 }
 
 bool bp_is_source(const char *s, size_t len) {
@@ -244,6 +273,13 @@ void bp_ambulance_state_init(bp_ambulance_state_t *a) {
     a->speed = -1;
 }
 
+void bp_incident_state_init(bp_incident_state_t *s, const char *id) {
+    memset(s, 0, sizeof *s);
+    if (id) snprintf(s->id, sizeof s->id, "%s", id);
+    s->priority = 3;
+    s->category = BP_CAT_OTHER;
+}
+
 void bp_change_init(bp_change_t *c, bp_kind_t kind) {
     memset(c, 0, sizeof *c);
     c->kind = kind;
@@ -252,6 +288,8 @@ void bp_change_init(bp_change_t *c, bp_kind_t kind) {
         c->beds[t] = (bp_beds_t){-1, -1, -1};
     c->ed.waiting = -1;
     bp_ambulance_state_init(&c->amb);
+    bp_incident_state_init(&c->inc, NULL);
+    c->inc_action = BP_INC_UPDATE;
 }
 
 static void stamp(uint64_t *version, int64_t *at, int64_t *updated, char *source,
@@ -289,4 +327,26 @@ void bp_ambulance_apply(bp_ambulance_state_t *a, const bp_change_t *c) {
     if (c->amb_fields & BP_AF_DESTINATION) memcpy(a->destination, n->destination, sizeof a->destination);
     if (c->amb_fields & BP_AF_INCIDENT) memcpy(a->incident, n->incident, sizeof a->incident);
     stamp(&a->version, &a->at_ms, &a->updated_ms, a->source, c);
+}
+
+void bp_incident_apply(bp_incident_state_t *s, const bp_change_t *c) {
+    const bp_incident_state_t *n = &c->inc;
+    unsigned f = c->inc_fields;
+    if (c->inc_action == BP_INC_CREATE) {
+        uint64_t version = s->version; /* a reopened id keeps counting */
+        bp_incident_state_init(s, c->id);
+        s->version = version;
+        s->opened_ms = n->opened_ms ? n->opened_ms : c->at_ms;
+    }
+    if (f & BP_IF_PRIORITY) s->priority = n->priority;
+    if (f & BP_IF_CATEGORY) s->category = n->category;
+    if (f & BP_IF_POSITION) {
+        s->lat = n->lat;
+        s->lon = n->lon;
+    }
+    if (f & BP_IF_ADDRESS) memcpy(s->address, n->address, sizeof s->address);
+    if (f & BP_IF_RECEIVED) s->received_ms = n->received_ms;
+    if (f & BP_IF_UNIT) memcpy(s->unit, n->unit, sizeof s->unit);
+    if (f & BP_IF_DESTINATION) memcpy(s->destination, n->destination, sizeof s->destination);
+    stamp(&s->version, &s->at_ms, &s->updated_ms, s->source, c);
 }

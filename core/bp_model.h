@@ -1,6 +1,7 @@
 /*
  * The domain model (DESIGN §3): bed types, emergency-department status,
- * ambulance status, per-entity state, and the figures derived from them.
+ * ambulance status, incidents (115 CAD), per-entity state, and the figures
+ * derived from them.
  *
  * Everything here is plain data and pure functions: no allocation, no I/O.
  * Unknown numbers are -1 (a bed type whose occupancy was never reported is
@@ -18,7 +19,8 @@
 #define BP_CALLSIGN_MAX 32  /* ambulance call sign: [A-Za-z0-9-]{1,32} */
 #define BP_SOURCE_MAX   64  /* feed source name */
 #define BP_REASON_MAX   200 /* ED status reason, bytes of UTF-8 */
-#define BP_INCIDENT_MAX 64
+#define BP_INCIDENT_MAX 64  /* incident id: [A-Za-z0-9-]{1,64} */
+#define BP_ADDRESS_MAX  200 /* incident address, bytes of UTF-8 */
 #define BP_BEDS_MAX     100000 /* per bed type and field: far above any hospital */
 #define BP_WAITING_MAX  10000
 #define BP_EPOCH_MAX    64 /* stream epoch id: [0-9a-zA-Z]{1,64} */
@@ -59,6 +61,24 @@ typedef enum { BP_TIER_CENTRAL, BP_TIER_CITY, BP_TIER_DISTRICT, BP_TIER_PRIVATE,
 
 typedef enum { BP_FRESH, BP_LATE, BP_STALE, BP_NEVER_REPORTED } bp_freshness_t;
 
+/* What a patient needs, as the CAD classifies the call (the dispatch table
+ * maps each to bed types and specialties: docs/dispatch.md). */
+typedef enum {
+    BP_CAT_TRAUMA,
+    BP_CAT_STROKE,
+    BP_CAT_CARDIAC,
+    BP_CAT_OBSTETRIC,
+    BP_CAT_PEDIATRIC,
+    BP_CAT_BURN,
+    BP_CAT_RESPIRATORY, /* respiratory / infectious */
+    BP_CAT_PSYCHIATRIC,
+    BP_CAT_OTHER,
+    BP_CAT__COUNT
+} bp_category_t;
+
+/* What an incident line does: open it, change it, or end it. */
+typedef enum { BP_INC_CREATE, BP_INC_UPDATE, BP_INC_CLOSE, BP_INC__COUNT } bp_inc_action_t;
+
 /* Names on the wire. Each returns NULL for an out-of-range value. */
 const char *bp_bed_type_name(bp_bed_type_t t);
 const char *bp_bed_type_have(bp_bed_type_t t); /* EDXL-HAVE BedType */
@@ -68,16 +88,21 @@ const char *bp_amb_status_name(bp_amb_status_t s);
 int bp_amb_status_fms(bp_amb_status_t s); /* FMS status digit */
 const char *bp_tier_name(bp_tier_t t);
 const char *bp_freshness_name(bp_freshness_t f);
+const char *bp_category_name(bp_category_t c);
+const char *bp_inc_action_name(bp_inc_action_t a);
 
 /* Parsers: the enum value, or -1 when (s, len) is not a known name. */
 int bp_bed_type_parse(const char *s, size_t len);
 int bp_ed_status_parse(const char *s, size_t len);
 int bp_amb_status_parse(const char *s, size_t len);
 int bp_tier_parse(const char *s, size_t len);
+int bp_category_parse(const char *s, size_t len);
+int bp_inc_action_parse(const char *s, size_t len);
 
 /* Slug rules. */
 bool bp_is_slug(const char *s, size_t len);     /* [a-z0-9-]{1,48} */
 bool bp_is_callsign(const char *s, size_t len); /* [A-Za-z0-9-]{1,32} */
+bool bp_is_incident_id(const char *s, size_t len); /* [A-Za-z0-9-]{1,64} */
 bool bp_is_source(const char *s, size_t len);   /* [A-Za-z0-9._:-]{1,64} */
 /* Valid UTF-8, no control characters (U+0000..U+001F, U+007F..U+009F),
  * no bidi overrides, at most max_bytes. Used for every free-text field. */
@@ -125,6 +150,26 @@ typedef struct {
     char incident[BP_INCIDENT_MAX + 1];
 } bp_ambulance_state_t;
 
+/* -- Incident state (115 CAD) ---------------------------------------------
+ * An open incident as the CAD gateway reported it, merged. Closed ones are
+ * not kept in memory. */
+
+typedef struct {
+    char id[BP_INCIDENT_MAX + 1];
+    uint64_t version;
+    int64_t at_ms;
+    int64_t updated_ms;
+    char source[BP_SOURCE_MAX + 1];
+    int64_t opened_ms; /* the `at` of its create */
+    int priority;      /* 1 (most urgent) .. 3 */
+    bp_category_t category;
+    double lat, lon;
+    char address[BP_ADDRESS_MAX + 1]; /* "" unknown */
+    int64_t received_ms;              /* when the call came in; 0 unknown */
+    char unit[BP_CALLSIGN_MAX + 1];   /* assigned ambulance, "" none */
+    char destination[BP_ID_MAX + 1];  /* hospital id, "" none */
+} bp_incident_state_t;
+
 /* -- Changes --------------------------------------------------------------
  * A validated change, as accepted from a feed or read back from the event
  * stream. Only the parts flagged present change; the rest stay. */
@@ -135,7 +180,7 @@ enum {
     BP_BF_SURGE24 = 4,
 };
 
-typedef enum { BP_KIND_HOSPITAL, BP_KIND_AMBULANCE } bp_kind_t;
+typedef enum { BP_KIND_HOSPITAL, BP_KIND_AMBULANCE, BP_KIND_INCIDENT } bp_kind_t;
 
 enum {
     BP_AF_STATUS = 1 << 0,
@@ -147,12 +192,23 @@ enum {
     BP_AF_ALL = 0x3f,
 };
 
+enum {
+    BP_IF_PRIORITY = 1 << 0,
+    BP_IF_CATEGORY = 1 << 1,
+    BP_IF_POSITION = 1 << 2, /* lat and lon together */
+    BP_IF_ADDRESS = 1 << 3,
+    BP_IF_RECEIVED = 1 << 4,
+    BP_IF_UNIT = 1 << 5,
+    BP_IF_DESTINATION = 1 << 6,
+    BP_IF_ALL = 0x7f,
+};
+
 typedef struct {
     bp_kind_t kind;
     char source[BP_SOURCE_MAX + 1];
     int64_t seq;
     int64_t at_ms;
-    char id[BP_ID_MAX + 1]; /* hospital id or ambulance call sign */
+    char id[BP_INCIDENT_MAX + 1]; /* hospital id, ambulance call sign or incident id */
     /* hospital */
     uint8_t bed_fields[BP_BED__COUNT]; /* BP_BF_* present per bed type */
     bp_beds_t beds[BP_BED__COUNT];
@@ -161,6 +217,10 @@ typedef struct {
     /* ambulance */
     unsigned amb_fields; /* BP_AF_* */
     bp_ambulance_state_t amb;
+    /* incident: the action, and the fields present (BP_IF_*) in inc */
+    bp_inc_action_t inc_action;
+    unsigned inc_fields;
+    bp_incident_state_t inc;
     /* set when read back from the stream: the entity's state after the change */
     uint64_t version;
     int64_t updated_ms;
@@ -209,9 +269,15 @@ bp_freshness_t bp_freshness(int64_t at_ms, int64_t interval_s, int64_t now_ms);
  * the change carries a version (read back from the stream), else version+1. */
 void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c);
 void bp_ambulance_apply(bp_ambulance_state_t *a, const bp_change_t *c);
+/* An incident change onto an incident: a create starts it afresh (opened at
+ * inc.opened_ms, or at the change's `at` when that is 0), then the fields
+ * present replace. A close changes what it carries; taking a closed incident
+ * out of a table is the table's business. */
+void bp_incident_apply(bp_incident_state_t *s, const bp_change_t *c);
 
 void bp_hospital_state_init(bp_hospital_state_t *h);
 void bp_ambulance_state_init(bp_ambulance_state_t *a);
+void bp_incident_state_init(bp_incident_state_t *s, const char *id);
 void bp_change_init(bp_change_t *c, bp_kind_t kind);
 
 #endif

@@ -6,20 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const cat_names[BP_CAT__COUNT] = {
-    "trauma", "stroke", "cardiac", "obstetric", "pediatric", "burn", "respiratory", "psychiatric",
-    "other"};
-
-const char *bp_category_name(bp_category_t c) {
-    return (unsigned)c < BP_CAT__COUNT ? cat_names[c] : NULL;
-}
-
-int bp_category_parse(const char *s, size_t len) {
-    for (int i = 0; i < BP_CAT__COUNT; i++)
-        if (strlen(cat_names[i]) == len && memcmp(cat_names[i], s, len) == 0) return i;
-    return -1;
-}
-
 #define SPEC(x) (1u << BP_SPEC_##x)
 
 static void need(bp_need_t *n, uint32_t specialties, int b0, int b1, int b2) {
@@ -142,6 +128,17 @@ static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_r
     return true;
 }
 
+void bp_recommend_inbound(const bp_state_t *st, int *inbound) {
+    const bp_registry_t *reg = bp_state_registry(st);
+    memset(inbound, 0, reg->n_hospitals * sizeof *inbound);
+    for (size_t i = 0; i < reg->n_units; i++) {
+        const bp_ambulance_state_t *a = bp_state_ambulance(st, i);
+        if (a->status != BP_AMB_TRANSPORTING || !a->destination[0]) continue;
+        int h = bp_registry_hospital(reg, a->destination, strlen(a->destination));
+        if (h >= 0) inbound[h]++;
+    }
+}
+
 static bool better(const bp_candidate_t *a, const bp_candidate_t *b) {
     if (a->score != b->score) return a->score < b->score;
     if (a->eta_min != b->eta_min) return a->eta_min < b->eta_min;
@@ -261,4 +258,41 @@ size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, co
     if (c->freshness == BP_LATE) put(&o, vi ? " · báo cáo muộn" : " · report late");
     else if (c->freshness != BP_FRESH) put(&o, vi ? " · số liệu cũ" : " · figures stale");
     return o.len;
+}
+
+void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *x, const bp_registry_t *reg,
+                        const bp_need_t *need, size_t rank) {
+    const bp_hospital_info_t *h = &reg->hospitals[x->hospital];
+    char en[320], vi[400];
+    bp_candidate_reason(x, reg, need, "en", en, sizeof en);
+    bp_candidate_reason(x, reg, need, "vi", vi, sizeof vi);
+    bp_buf_puts(b, "{\"hospital\":");
+    bp_json_cstr(b, h->id);
+    bp_buf_puts(b, ",\"name\":{\"vi\":");
+    bp_json_cstr(b, h->name.vi);
+    bp_buf_puts(b, ",\"en\":");
+    bp_json_cstr(b, h->name.en);
+    bp_buf_printf(b, "},\"tier\":\"%s\",\"rank\":%zu,\"eta_min\":", bp_tier_name(h->tier), rank);
+    bp_json_num(b, x->eta_min, 1);
+    bp_buf_puts(b, ",\"km\":");
+    bp_json_num(b, x->km, 2);
+    bp_buf_printf(b, ",\"bed_type\":\"%s\",\"known\":%s,\"available\":",
+                  bp_bed_type_name((bp_bed_type_t)x->bed_type), x->known ? "true" : "false");
+    if (x->known) bp_json_int(b, x->available);
+    else bp_buf_puts(b, "null");
+    bp_buf_printf(b, ",\"surge24\":%d,\"inbound\":%d,\"free\":", x->surge24, x->inbound);
+    if (x->known) bp_json_int(b, x->free);
+    else bp_buf_puts(b, "null");
+    bp_buf_printf(b,
+                  ",\"specialty\":%s,\"ed\":\"%s\",\"diverted\":%s,\"sister\":%s,"
+                  "\"central_penalty\":%s,\"freshness\":\"%s\",\"score\":",
+                  x->specialty ? "true" : "false", bp_ed_status_name(x->ed),
+                  x->diverted ? "true" : "false", x->sister ? "true" : "false",
+                  x->central_penalty ? "true" : "false", bp_freshness_name(x->freshness));
+    bp_json_num(b, x->score, 1);
+    bp_buf_puts(b, ",\"reason\":{\"en\":");
+    bp_json_cstr(b, en);
+    bp_buf_puts(b, ",\"vi\":");
+    bp_json_cstr(b, vi);
+    bp_buf_puts(b, "}}");
 }

@@ -25,21 +25,7 @@
 
 #include <stddef.h>
 
-typedef enum {
-    BP_CAT_TRAUMA,
-    BP_CAT_STROKE,
-    BP_CAT_CARDIAC,
-    BP_CAT_OBSTETRIC,
-    BP_CAT_PEDIATRIC,
-    BP_CAT_BURN,
-    BP_CAT_RESPIRATORY, /* respiratory / infectious */
-    BP_CAT_PSYCHIATRIC,
-    BP_CAT_OTHER,
-    BP_CAT__COUNT
-} bp_category_t;
-
-const char *bp_category_name(bp_category_t c);
-int bp_category_parse(const char *s, size_t len); /* -1 unknown */
+/* Categories (bp_category_t) and their names live in bp_model.h. */
 
 #define BP_NEED_BEDS_MAX 4
 typedef struct {
@@ -100,6 +86,17 @@ typedef struct {
 /* Ranks; writes at most max candidates, best first; returns how many. */
 size_t bp_recommend(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_rec_query_t *q,
                     bp_candidate_t *out, size_t max);
+
+/* Inbound load now: per registry hospital (inbound has one entry per
+ * hospital), the ambulances transporting there. */
+void bp_recommend_inbound(const bp_state_t *st, int *inbound);
+
+/* One candidate as clients read it: {"hospital","name","tier","rank",
+ * "eta_min","km","bed_type","known","available","surge24","inbound","free",
+ * "specialty","ed","diverted","sister","central_penalty","freshness",
+ * "score","reason":{"en","vi"}} (docs/dispatch.md). */
+void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *c, const bp_registry_t *reg,
+                        const bp_need_t *need, size_t rank);
 
 /* The reasons in words, "12 min · 3 adult ICU free, 1 inbound · stroke
  * unit", in "en" or "vi" (the numbers are the candidate's own). Returns the

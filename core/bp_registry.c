@@ -124,3 +124,28 @@ int64_t bp_registry_staffed_total(const bp_registry_t *r) {
             if (r->hospitals[i].beds_mask & (1u << t)) sum += r->hospitals[i].staffed[t];
     return sum;
 }
+
+static void widen(bp_area_t *a, bool *any, double lat, double lon) {
+    if (!*any) *a = (bp_area_t){lat, lat, lon, lon};
+    *any = true;
+    if (lat < a->lat_min) a->lat_min = lat;
+    if (lat > a->lat_max) a->lat_max = lat;
+    if (lon < a->lon_min) a->lon_min = lon;
+    if (lon > a->lon_max) a->lon_max = lon;
+}
+
+void bp_registry_area(const bp_registry_t *r, bp_area_t *out) {
+    bool any = false;
+    for (size_t i = 0; i < r->n_hospitals; i++)
+        widen(out, &any, r->hospitals[i].lat, r->hospitals[i].lon);
+    for (size_t i = 0; i < r->n_stations; i++)
+        widen(out, &any, r->stations[i].lat, r->stations[i].lon);
+    if (!any) {
+        *out = (bp_area_t){-90, 90, -180, 180};
+        return;
+    }
+    out->lat_min -= BP_AREA_MARGIN_DEG;
+    out->lat_max += BP_AREA_MARGIN_DEG;
+    out->lon_min -= BP_AREA_MARGIN_DEG;
+    out->lon_max += BP_AREA_MARGIN_DEG;
+}

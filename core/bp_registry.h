@@ -112,6 +112,17 @@ int bp_registry_station(const bp_registry_t *r, const char *id, size_t len);
  * occupancy unknown, never reported. */
 void bp_registry_base_state(const bp_hospital_info_t *h, bp_hospital_state_t *out);
 
+/* The area a deployment serves: the box around its hospitals and stations,
+ * widened by BP_AREA_MARGIN_DEG on every side (for Hanoi's registry about
+ * 20.44-21.51 N, 105.20-106.19 E, which holds the whole city). A position
+ * outside it is not plausible (lat/lon swapped, 0/0, another city). With
+ * nothing in the registry: the whole globe. */
+#define BP_AREA_MARGIN_DEG 0.25
+typedef struct {
+    double lat_min, lat_max, lon_min, lon_max;
+} bp_area_t;
+void bp_registry_area(const bp_registry_t *r, bp_area_t *out);
+
 /* Sum of the staffed baselines over all hospitals and bed types. */
 int64_t bp_registry_staffed_total(const bp_registry_t *r);
 

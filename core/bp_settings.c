@@ -32,6 +32,8 @@ static const setting_t table[] = {
     S("redis.reconnect_max_ms", T_INT, redis_reconnect_max_ms, 100, 60000,
       "an integer from 100 to 60000"),
     S("stream.maxlen", T_INT, stream_maxlen, 1000, 100000000, "an integer from 1000 to 100000000"),
+    S("stream.max_open_incidents", T_INT, stream_max_open_incidents, 1, 100000,
+      "an integer from 1 to 100000"),
     S("collector.host", T_HOST, collector_host, 1, 253, "a host name or IP address"),
     S("collector.port", T_INT, collector_port, 0, 65535,
       "an integer from 0 to 65535 (0: any free port)"),
@@ -111,6 +113,7 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->redis_ping_interval_ms = 1000;
     s->redis_reconnect_max_ms = 5000;
     s->stream_maxlen = 100000;
+    s->stream_max_open_incidents = 2000;
     strcpy(s->collector_host, "127.0.0.1");
     s->collector_port = 7070;
     s->collector_max_connections = 256;

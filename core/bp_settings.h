@@ -30,6 +30,7 @@ typedef struct {
     int redis_ping_interval_ms;
     int redis_reconnect_max_ms;
     int stream_maxlen;
+    int stream_max_open_incidents; /* open 115 incidents at once (collector refuses more) */
     /* collector */
     char collector_host[BP_SETTING_STR_MAX];
     int collector_port;

@@ -10,12 +10,20 @@ struct bp_state {
     bp_pressure_cfg_t pressure;
     bp_hospital_state_t *hospitals; /* one per registry hospital */
     bp_ambulance_state_t *ambulances; /* one per fleet unit */
+    /* open incidents, sorted by (opened, id); grown on demand up to the bound */
+    bp_incident_state_t *incidents;
+    size_t n_incidents, cap_incidents, max_incidents;
+    uint64_t incidents_dropped;
 };
 
-bp_state_t *bp_state_create(const bp_registry_t *reg, const bp_pressure_cfg_t *pressure) {
+const bp_view_t bp_view_all = {BP_AF_ALL, true};
+
+bp_state_t *bp_state_create(const bp_registry_t *reg, const bp_pressure_cfg_t *pressure,
+                            size_t max_incidents) {
     bp_state_t *st = calloc(1, sizeof *st);
     if (!st) return NULL;
     st->reg = reg;
+    st->max_incidents = max_incidents;
     st->pressure = pressure ? *pressure : bp_pressure_default;
     st->hospitals = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *st->hospitals);
     st->ambulances = calloc(reg->n_units ? reg->n_units : 1, sizeof *st->ambulances);
@@ -31,6 +39,7 @@ void bp_state_destroy(bp_state_t *st) {
     if (!st) return;
     free(st->hospitals);
     free(st->ambulances);
+    free(st->incidents);
     free(st);
 }
 
@@ -39,10 +48,83 @@ void bp_state_reset(bp_state_t *st) {
         bp_registry_base_state(&st->reg->hospitals[i], &st->hospitals[i]);
     for (size_t i = 0; i < st->reg->n_units; i++)
         bp_ambulance_state_init(&st->ambulances[i]);
+    st->n_incidents = 0;
+}
+
+/* -- incidents ------------------------------------------------------------ */
+
+int bp_state_incident_find(const bp_state_t *st, const char *id) {
+    for (size_t i = 0; i < st->n_incidents; i++)
+        if (strcmp(st->incidents[i].id, id) == 0) return (int)i;
+    return -1;
+}
+
+static void incident_remove(bp_state_t *st, size_t i) {
+    memmove(&st->incidents[i], &st->incidents[i + 1],
+            (st->n_incidents - i - 1) * sizeof *st->incidents);
+    st->n_incidents--;
+}
+
+/* Whether a sorts before b: opened first, then id. */
+static bool incident_before(const bp_incident_state_t *a, const bp_incident_state_t *b) {
+    return a->opened_ms != b->opened_ms ? a->opened_ms < b->opened_ms : strcmp(a->id, b->id) < 0;
+}
+
+/* Puts a new incident in its place; -1 when the table is full. */
+static int incident_insert(bp_state_t *st, const bp_incident_state_t *inc) {
+    if (st->n_incidents == st->cap_incidents) {
+        size_t cap = st->cap_incidents ? st->cap_incidents * 2 : 16;
+        if (cap > st->max_incidents) cap = st->max_incidents;
+        bp_incident_state_t *n =
+            cap > st->cap_incidents ? realloc(st->incidents, cap * sizeof *n) : NULL;
+        if (!n) return -1;
+        st->incidents = n;
+        st->cap_incidents = cap;
+    }
+    size_t i = st->n_incidents; /* new ones are mostly the newest: search from the end */
+    while (i > 0 && incident_before(inc, &st->incidents[i - 1])) i--;
+    memmove(&st->incidents[i + 1], &st->incidents[i],
+            (st->n_incidents - i) * sizeof *st->incidents);
+    st->incidents[i] = *inc;
+    st->n_incidents++;
+    return (int)i;
+}
+
+static int apply_incident(bp_state_t *st, const bp_change_t *c) {
+    int i = bp_state_incident_find(st, c->id);
+    if (c->inc_action == BP_INC_CREATE) {
+        bp_incident_state_t inc;
+        bp_incident_state_init(&inc, c->id);
+        if (i >= 0) {
+            inc.version = st->incidents[i].version;
+            incident_remove(st, (size_t)i);
+        }
+        bp_incident_apply(&inc, c);
+        i = incident_insert(st, &inc);
+        if (i < 0) st->incidents_dropped++;
+        return i;
+    }
+    if (i < 0) return -1;
+    if (c->inc_action == BP_INC_CLOSE) incident_remove(st, (size_t)i);
+    else bp_incident_apply(&st->incidents[i], c);
+    return i;
+}
+
+size_t bp_state_incident_count(const bp_state_t *st) {
+    return st->n_incidents;
+}
+
+const bp_incident_state_t *bp_state_incident(const bp_state_t *st, size_t i) {
+    return i < st->n_incidents ? &st->incidents[i] : NULL;
+}
+
+uint64_t bp_state_incidents_dropped(const bp_state_t *st) {
+    return st->incidents_dropped;
 }
 
 int bp_state_apply(bp_state_t *st, const bp_change_t *c) {
     size_t len = strlen(c->id);
+    if (c->kind == BP_KIND_INCIDENT) return apply_incident(st, c);
     if (c->kind == BP_KIND_HOSPITAL) {
         int i = bp_registry_hospital(st->reg, c->id, len);
         if (i >= 0) bp_hospital_apply(&st->hospitals[i], c);
@@ -225,6 +307,65 @@ static void write_amb_fields(bp_buf_t *b, const bp_ambulance_state_t *a, unsigne
     }
 }
 
+/* An incident's fields (BP_IF_*), each after a comma; cleared ones null. */
+static void write_inc_fields(bp_buf_t *b, const bp_incident_state_t *n, unsigned fields) {
+    if (fields & BP_IF_PRIORITY) {
+        bp_buf_put(b, ",\"priority\":", 12);
+        bp_json_int(b, n->priority);
+    }
+    if (fields & BP_IF_CATEGORY) {
+        bp_buf_put(b, ",\"category\":", 12);
+        bp_json_cstr(b, bp_category_name(n->category));
+    }
+    if (fields & BP_IF_POSITION) {
+        bp_buf_put(b, ",\"lat\":", 7);
+        bp_json_num(b, n->lat, 6);
+        bp_buf_put(b, ",\"lon\":", 7);
+        bp_json_num(b, n->lon, 6);
+    }
+    const struct {
+        unsigned flag;
+        const char *key, *value;
+    } text[] = {{BP_IF_ADDRESS, ",\"address\":", n->address},
+                {BP_IF_UNIT, ",\"unit\":", n->unit},
+                {BP_IF_DESTINATION, ",\"destination\":", n->destination}};
+    for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
+        if (!(fields & text[k].flag)) continue;
+        bp_buf_puts(b, text[k].key);
+        if (text[k].value[0]) bp_json_cstr(b, text[k].value);
+        else bp_buf_put(b, "null", 4);
+    }
+    if (fields & BP_IF_RECEIVED) {
+        bp_buf_put(b, ",\"received\":", 12);
+        bp_json_time(b, n->received_ms);
+    }
+}
+
+void bp_state_write_incident_members(bp_buf_t *b, const bp_incident_state_t *inc) {
+    bp_buf_put(b, "\"id\":", 5);
+    bp_json_cstr(b, inc->id);
+    bp_buf_putc(b, ',');
+    write_stamp(b, inc->version, inc->at_ms, inc->updated_ms, inc->source);
+    bp_buf_put(b, ",\"opened\":", 10);
+    bp_json_time(b, inc->opened_ms);
+    write_inc_fields(b, inc, BP_IF_ALL);
+}
+
+void bp_state_write_incident(bp_buf_t *b, const bp_incident_state_t *inc) {
+    bp_buf_putc(b, '{');
+    bp_state_write_incident_members(b, inc);
+    bp_buf_putc(b, '}');
+}
+
+void bp_state_write_incidents(bp_buf_t *b, const bp_state_t *st) {
+    bp_buf_putc(b, '[');
+    for (size_t i = 0; i < st->n_incidents; i++) {
+        if (i) bp_buf_putc(b, ',');
+        bp_state_write_incident(b, &st->incidents[i]);
+    }
+    bp_buf_putc(b, ']');
+}
+
 void bp_state_write_ambulance(bp_buf_t *b, const bp_state_t *st, size_t i) {
     bp_state_write_ambulance_fields(b, st, i, BP_AF_ALL);
 }
@@ -304,7 +445,7 @@ void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st) {
 }
 
 void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
-                             uint64_t offset, int64_t now_ms, unsigned amb_fields) {
+                             uint64_t offset, int64_t now_ms, bp_view_t view) {
     bp_buf_put(b, "{\"type\":\"snapshot\",\"epoch\":", 27);
     bp_json_cstr(b, epoch);
     bp_buf_put(b, ",\"offset\":", 10);
@@ -316,16 +457,22 @@ void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoc
     bp_buf_put(b, ",\"hospitals\":", 13);
     bp_state_write_hospitals(b, st, now_ms);
     bp_buf_put(b, ",\"ambulances\":", 14);
-    write_ambulances(b, st, amb_fields);
+    write_ambulances(b, st, view.amb_fields);
+    if (view.incidents) {
+        bp_buf_put(b, ",\"incidents\":", 13);
+        bp_state_write_incidents(b, st);
+    }
     bp_buf_putc(b, '}');
 }
 
 void bp_state_write_event(bp_buf_t *b, const bp_change_t *c) {
-    bp_state_write_event_for(b, c, BP_AF_ALL);
+    bp_state_write_event_for(b, c, bp_view_all);
 }
 
-void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, unsigned amb_fields) {
-    if (c->kind == BP_KIND_AMBULANCE && !(c->amb_fields & amb_fields)) {
+void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, bp_view_t view) {
+    static const char *const kinds[] = {"hospital", "ambulance", "incident"};
+    if ((c->kind == BP_KIND_AMBULANCE && !(c->amb_fields & view.amb_fields)) ||
+        (c->kind == BP_KIND_INCIDENT && !view.incidents)) {
         /* nothing this audience may see: only the offset, so that offsets
          * stay contiguous for it too */
         bp_buf_put(b, "{\"offset\":", 10);
@@ -336,7 +483,7 @@ void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, unsigned amb_fi
     bp_buf_put(b, "{\"offset\":", 10);
     bp_json_int(b, (int64_t)c->offset);
     bp_buf_put(b, ",\"kind\":", 8);
-    bp_json_cstr(b, c->kind == BP_KIND_HOSPITAL ? "hospital" : "ambulance");
+    bp_json_cstr(b, kinds[c->kind]);
     bp_buf_put(b, ",\"id\":", 6);
     bp_json_cstr(b, c->id);
     bp_buf_put(b, ",\"data\":{", 9);
@@ -359,8 +506,12 @@ void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, unsigned amb_fi
             bp_buf_put(b, ",\"ed\":", 6);
             write_ed(b, &c->ed, 0, 0);
         }
+    } else if (c->kind == BP_KIND_INCIDENT) {
+        bp_buf_put(b, ",\"action\":", 10);
+        bp_json_cstr(b, bp_inc_action_name(c->inc_action));
+        write_inc_fields(b, &c->inc, c->inc_fields);
     } else {
-        write_amb_fields(b, &c->amb, c->amb_fields & amb_fields);
+        write_amb_fields(b, &c->amb, c->amb_fields & view.amb_fields);
     }
     bp_buf_put(b, "}}", 2);
 }

@@ -1,7 +1,9 @@
 /*
  * The materialized state a server keeps in memory: one bp_hospital_state_t
- * per registry hospital and one bp_ambulance_state_t per fleet unit, plus
- * the writers of everything clients read (snapshot, events, REST bodies).
+ * per registry hospital, one bp_ambulance_state_t per fleet unit, and a
+ * bounded table of the open 115 incidents (ids come from the CAD, not the
+ * registry), plus the writers of everything clients read (snapshot,
+ * events, REST bodies).
  *
  * Client-facing JSON uses RFC 3339 UTC times and adds derived figures
  * (available, overflow, occupancy, pressure level, freshness, effective ED
@@ -16,16 +18,24 @@
 
 typedef struct bp_state bp_state_t;
 
-/* The registry is borrowed and must outlive the state. NULL on no memory. */
-bp_state_t *bp_state_create(const bp_registry_t *reg, const bp_pressure_cfg_t *pressure);
+/* The registry is borrowed and must outlive the state. max_incidents bounds
+ * the open incidents held (stream.max_open_incidents; 0 keeps none). NULL
+ * on no memory. */
+bp_state_t *bp_state_create(const bp_registry_t *reg, const bp_pressure_cfg_t *pressure,
+                            size_t max_incidents);
 void bp_state_destroy(bp_state_t *st);
 
-/* Every entity back to its registry baseline (used when the epoch changes). */
+/* Every entity back to its registry baseline, no incidents (used when the
+ * epoch changes and before a snapshot load). */
 void bp_state_reset(bp_state_t *st);
 
 /* Applies a change read from the stream or the stored state. Returns the
  * entity's index, or -1 when its id is not in the registry (then nothing
- * changes). */
+ * changes). Incidents: a create adds (or replaces) one, an update changes
+ * one held, a close takes it out; the result is the incident's index in
+ * the table (for a close, the one it had), or -1 when nothing changed (an
+ * update or close of an incident not held, or a create with the table
+ * full: counted by bp_state_incidents_dropped). */
 int bp_state_apply(bp_state_t *st, const bp_change_t *c);
 
 const bp_registry_t *bp_state_registry(const bp_state_t *st);
@@ -33,33 +43,57 @@ const bp_hospital_state_t *bp_state_hospital(const bp_state_t *st, size_t i);
 const bp_ambulance_state_t *bp_state_ambulance(const bp_state_t *st, size_t i);
 const bp_pressure_cfg_t *bp_state_pressure(const bp_state_t *st);
 
+/* Open incidents, ordered by when they were opened, then id (every server
+ * lists them alike). Pointers are valid until the next apply or reset. */
+size_t bp_state_incident_count(const bp_state_t *st);
+const bp_incident_state_t *bp_state_incident(const bp_state_t *st, size_t i);
+int bp_state_incident_find(const bp_state_t *st, const char *id); /* index, or -1 */
+uint64_t bp_state_incidents_dropped(const bp_state_t *st);
+
+/* What an audience may see of the live feed (DESIGN §8): the ambulance
+ * fields (BP_AF_*, 0: no ambulances) and whether incidents. */
+typedef struct {
+    unsigned amb_fields;
+    bool incidents;
+} bp_view_t;
+extern const bp_view_t bp_view_all;
+
 /* One hospital as clients see it: registry facts, reported figures, derived
  * figures at now_ms. */
 void bp_state_write_hospital(bp_buf_t *b, const bp_state_t *st, size_t i, int64_t now_ms);
 void bp_state_write_ambulance(bp_buf_t *b, const bp_state_t *st, size_t i);
 /* Only some of its fields (BP_AF_*): what a wall display may see. */
 void bp_state_write_ambulance_fields(bp_buf_t *b, const bp_state_t *st, size_t i, unsigned fields);
+/* One open incident: {"id","version","at","updated","source","opened",
+ * "priority","category","lat","lon","address","received","unit",
+ * "destination"} (unknowns null). _members writes it without the braces,
+ * for callers that add to it. */
+void bp_state_write_incident(bp_buf_t *b, const bp_incident_state_t *inc);
+void bp_state_write_incident_members(bp_buf_t *b, const bp_incident_state_t *inc);
 /* Arrays of all of them. */
 void bp_state_write_hospitals(bp_buf_t *b, const bp_state_t *st, int64_t now_ms);
 void bp_state_write_ambulances(bp_buf_t *b, const bp_state_t *st);
+void bp_state_write_incidents(bp_buf_t *b, const bp_state_t *st);
 /* The static part clients need: bed types, districts, stations, thresholds. */
 void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st);
 
 /* {"type":"snapshot","epoch":..,"offset":..,"reason":..,"now":..,"meta":{..},
- *  "hospitals":[..],"ambulances":[..]}. amb_fields: the ambulance fields
- * (BP_AF_*) the audience may see; 0 leaves the ambulance list empty. */
+ *  "hospitals":[..],"ambulances":[..],"incidents":[..]} for an audience:
+ * ambulances with the fields it may see (an empty list for none),
+ * "incidents" only when it may see them (absent otherwise). */
 void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
-                             uint64_t offset, int64_t now_ms, unsigned amb_fields);
+                             uint64_t offset, int64_t now_ms, bp_view_t view);
 
 /* One event as it goes inside an "events" frame:
- * {"offset":N,"kind":"hospital"|"ambulance","id":..,"data":{..}} where data
- * holds only what changed (merged bed types, ED, ambulance fields) plus
- * version, at, updated and source. */
+ * {"offset":N,"kind":"hospital"|"ambulance"|"incident","id":..,"data":{..}}
+ * where data holds only what changed (merged bed types, ED, ambulance
+ * fields; an incident's action and fields) plus version, at, updated and
+ * source. */
 void bp_state_write_event(bp_buf_t *b, const bp_change_t *c);
-/* The event for an audience that may see only amb_fields of ambulances: an
- * ambulance change with none of them becomes {"offset":N} (clients skip
- * it; the offsets they see stay contiguous). */
-void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, unsigned amb_fields);
+/* The event for an audience: an ambulance change with none of the fields it
+ * may see, or an incident change when it may not see incidents, becomes
+ * {"offset":N} (clients skip it; the offsets they see stay contiguous). */
+void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, bp_view_t view);
 
 /* City totals: by bed type, by tier, by district, levels, ED, freshness. */
 void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms);

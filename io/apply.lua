@@ -10,8 +10,9 @@
 -- KEYS[4] entity   (hash)    this entity: v at up src + its own fields
 -- KEYS[5] sources  (hash)    source -> "<last seq> <offset>"
 -- KEYS[6] audit    (stream)  who changed what, before and after
+-- KEYS[7] incidents (zset)   open incident ids, score = opened (ms)
 --
--- ARGV[1] kind ("hospital" | "ambulance")   ARGV[2] entity id
+-- ARGV[1] kind ("hospital" | "ambulance" | "incident")   ARGV[2] entity id
 -- ARGV[3] source ([A-Za-z0-9._:-], needs no JSON escaping)
 -- ARGV[4] seq (-1: no idempotency check)     ARGV[5] at, ms
 -- ARGV[6] now, ms                            ARGV[7] epoch candidate
@@ -22,15 +23,19 @@
 --   ARGV[14] ED as JSON ("" = unchanged)     ARGV[15] K, bed types changed
 --   then per bed type 6 values: name, staffed, occupied, surge24 ("" = not
 --   in this change), baseline staffed, baseline surge24 ("" = none)
--- ambulance:
+-- ambulance and incident:
 --   ARGV[14] the changed fields as a JSON fragment ('"status":"...",...')
 --   ARGV[15] N, then N field/value pairs for the hash
+-- incident, after the pairs: the action (create | update | close), the most
+--   open incidents allowed, seconds a closed incident's hash is kept
 --
 -- Returns one of
 --   {"ok", offset, epoch, version}
 --   {"dup", offset, epoch, last_seq}   seq already applied for this source
 --   {"conflict", version}              expected version did not match
 --   {"out_of_order", stored at}        the report is older than the stored one
+--   {"refused", code, field, message}  an incident rule: exists,
+--                                      unknown_incident, too_many_incidents
 -- Nothing is written unless the result is "ok".
 
 local kind, source, seq = ARGV[1], ARGV[3], tonumber(ARGV[4])
@@ -62,11 +67,34 @@ end
 
 local P = 16 -- first of the per-kind values
 local audit = ARGV[13] ~= ''
+local k = tonumber(ARGV[15])
+
+-- incidents: what the stored state allows (the CAD cannot know it)
+local action
+if kind == 'incident' then
+  action = ARGV[P + k * 2]
+  local id = ARGV[2]
+  local open = redis.call('ZSCORE', KEYS[7], id)
+  if action == 'create' then
+    if open then
+      return {'refused', 'exists', 'id',
+              'incident ' .. id .. ' is already open; send "action":"update" to change it'}
+    end
+    local n = redis.call('ZCARD', KEYS[7])
+    if n >= tonumber(ARGV[P + k * 2 + 1]) then
+      return {'refused', 'too_many_incidents', 'id',
+              n .. ' incidents are open, the most allowed (stream.max_open_incidents); ' ..
+              'close some first'}
+    end
+  elseif not open then
+    return {'refused', 'unknown_incident', 'id',
+            'no open incident ' .. id .. ' (never created, or closed); send "action":"create"'}
+  end
+end
 
 -- version, at, and what the change will overwrite: the numbers of the bed
--- types changed (and the ED), or the ambulance fields changed
+-- types changed (and the ED), or the ambulance / incident fields changed
 local want = {'v', 'at'}
-local k = tonumber(ARGV[15])
 if kind == 'hospital' then
   for i = 0, k - 1 do
     local t = ARGV[P + i * 6]
@@ -151,13 +179,15 @@ else
   ev = ev .. '}'
   if audit then
     -- the old values, as JSON: numbers bare, text quoted and escaped
-    local names = {dest = 'destination', inc = 'incident'}
+    local names = {dest = 'destination', inc = 'incident', act = 'action', op = 'opened'}
+    local numbers = {lat = true, lon = true, heading = true, speed = true, priority = true,
+                     received = true, op = true}
     local w = {}
     for i = 0, k - 1 do
       local f, v = ARGV[P + i * 2], cur[3 + i]
       local j
       if not v or v == '' then j = 'null'
-      elseif f == 'lat' or f == 'lon' or f == 'heading' or f == 'speed' then j = v
+      elseif numbers[f] then j = v
       else j = '"' .. string.gsub(v, '[%c"\\]', function(c)
         return string.format('\\u%04x', string.byte(c)) end) .. '"' end
       w[#w + 1] = '"' .. (names[f] or f) .. '":' .. j
@@ -166,7 +196,17 @@ else
     after = '{' .. ARGV[14] .. '}'
   end
 end
+if action == 'create' and cur[1] then
+  -- an id reopened after its close: a new incident, nothing of the old one
+  redis.call('DEL', key)
+end
 redis.call(unpack(set))
+if action == 'create' then
+  redis.call('ZADD', KEYS[7], at, ARGV[2])
+elseif action == 'close' then
+  redis.call('ZREM', KEYS[7], ARGV[2])
+  redis.call('EXPIRE', key, ARGV[P + k * 2 + 2])
+end
 
 local offset = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], offset .. '-0',

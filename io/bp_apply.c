@@ -174,6 +174,14 @@ static void on_result(bp_redis_t *r, redisReply *reply, void *privdata) {
     } else if (strcmp(what, "out_of_order") == 0) {
         res.status = BP_APPLY_OUT_OF_ORDER;
         res.stored_at = (int64_t)int_at(reply, 1);
+    } else if (strcmp(what, "refused") == 0 && reply->elements == 4 &&
+               reply->element[1]->type == REDIS_REPLY_STRING &&
+               reply->element[2]->type == REDIS_REPLY_STRING &&
+               reply->element[3]->type == REDIS_REPLY_STRING) {
+        res.status = BP_APPLY_REFUSED;
+        res.code = reply->element[1]->str;
+        res.field = reply->element[2]->str;
+        res.message = reply->element[3]->str;
     } else {
         res.status = BP_APPLY_FAILED;
         res.message = "unknown result from the apply script";
@@ -182,7 +190,7 @@ static void on_result(bp_redis_t *r, redisReply *reply, void *privdata) {
 }
 
 bool bp_apply_audited(const bp_change_t *c) {
-    return c->kind == BP_KIND_HOSPITAL ||
+    return c->kind != BP_KIND_AMBULANCE ||
            (c->amb_fields & ~(unsigned)(BP_AF_POSITION | BP_AF_HEADING | BP_AF_SPEED)) != 0;
 }
 
@@ -201,7 +209,7 @@ int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version,
                         ? now - (int64_t)a->s->audit_retention_days * 86400 * 1000
                         : 0;
     if (bp_apply_args_build(&a->args, &a->keys, a->sha[0] ? a->sha : NULL, c, base,
-                            a->epoch_candidate, a->s->stream_maxlen, expect_version, now, actor,
+                            a->epoch_candidate, a->s, expect_version, now, actor,
                             minid))
         return -1;
     return bp_redis_command_argv(a->redis, on_result, privdata, a->args.argc, a->args.argv,
@@ -259,10 +267,46 @@ static bool arg_num(bp_apply_args_t *a, double v, int places) {
     return argf(a, "%s", tmp);
 }
 
+/* An incident: the event fragment, the hash fields (with "act", and "op"
+ * for a create: when it was opened), then the action, the bound on open
+ * incidents and how long a closed one is kept. */
+static int incident_args(bp_apply_args_t *a, const bp_change_t *c, const bp_settings_t *s) {
+    const bp_incident_state_t *n = &c->inc;
+    unsigned f = c->inc_fields;
+    bool create = c->inc_action == BP_INC_CREATE;
+    const char *act = bp_inc_action_name(c->inc_action);
+    bp_codec_write_inc_fields(&a->json, c);
+    int pairs = 1 + create + !!(f & BP_IF_PRIORITY) + !!(f & BP_IF_CATEGORY) +
+                2 * !!(f & BP_IF_POSITION) + !!(f & BP_IF_ADDRESS) + !!(f & BP_IF_RECEIVED) +
+                !!(f & BP_IF_UNIT) + !!(f & BP_IF_DESTINATION);
+    bool ok = !a->json.failed && arg(a, bp_buf_data(&a->json), a->json.len) &&
+              argf(a, "%d", pairs) && arg(a, "act", 3) && arg(a, act, strlen(act));
+    if (ok && create) ok = arg(a, "op", 2) && argf(a, "%lld", (long long)c->at_ms);
+    if (ok && (f & BP_IF_PRIORITY)) ok = arg(a, "priority", 8) && argf(a, "%d", n->priority);
+    if (ok && (f & BP_IF_CATEGORY)) {
+        const char *cat = bp_category_name(n->category);
+        ok = arg(a, "category", 8) && arg(a, cat, strlen(cat));
+    }
+    if (ok && (f & BP_IF_POSITION))
+        ok = arg(a, "lat", 3) && arg_num(a, n->lat, 6) && arg(a, "lon", 3) && arg_num(a, n->lon, 6);
+    if (ok && (f & BP_IF_ADDRESS))
+        ok = arg(a, "address", 7) && arg(a, n->address, strlen(n->address));
+    if (ok && (f & BP_IF_RECEIVED))
+        ok = arg(a, "received", 8) && argf(a, "%lld", (long long)n->received_ms);
+    if (ok && (f & BP_IF_UNIT)) ok = arg(a, "unit", 4) && arg(a, n->unit, strlen(n->unit));
+    if (ok && (f & BP_IF_DESTINATION))
+        ok = arg(a, "dest", 4) && arg(a, n->destination, strlen(n->destination));
+    ok = ok && arg(a, act, strlen(act)) && argf(a, "%d", s->stream_max_open_incidents) &&
+         argf(a, "%d", BP_INCIDENT_CLOSED_TTL_S);
+    return ok ? 0 : -1;
+}
+
 int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
                         const bp_change_t *c, const bp_hospital_info_t *base,
-                        const char *epoch_candidate, int maxlen, int64_t expect_version,
-                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid) {
+                        const char *epoch_candidate, const bp_settings_t *s,
+                        int64_t expect_version, int64_t now_ms, const bp_actor_t *actor,
+                        int64_t audit_minid) {
+    static const char *const kinds[] = {"hospital", "ambulance", "incident"};
     a->argc = 0;
     a->used = 0;
     bp_buf_reset(&a->json);
@@ -270,16 +314,17 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
                   : arg(a, "EVAL", 4) && arg(a, bp_apply_lua, bp_apply_lua_len);
     char key[BP_KEY_MAX];
     bp_keys_entity(keys, c->kind, c->id, key, sizeof key);
-    ok = ok && arg(a, "6", 1) && arg(a, keys->epoch, strlen(keys->epoch)) &&
+    ok = ok && arg(a, "7", 1) && arg(a, keys->epoch, strlen(keys->epoch)) &&
          arg(a, keys->offset, strlen(keys->offset)) && arg(a, keys->stream, strlen(keys->stream)) &&
          argf(a, "%s", key) && arg(a, keys->sources, strlen(keys->sources)) &&
-         arg(a, keys->audit, strlen(keys->audit));
+         arg(a, keys->audit, strlen(keys->audit)) &&
+         arg(a, keys->incidents, strlen(keys->incidents));
     bool hosp = c->kind == BP_KIND_HOSPITAL;
-    ok = ok && arg(a, hosp ? "hospital" : "ambulance", hosp ? 8 : 9) &&
+    ok = ok && arg(a, kinds[c->kind], strlen(kinds[c->kind])) &&
          arg(a, c->id, strlen(c->id)) && arg(a, c->source, strlen(c->source)) &&
          argf(a, "%lld", (long long)c->seq) && argf(a, "%lld", (long long)c->at_ms) &&
          argf(a, "%lld", (long long)now_ms) &&
-         arg(a, epoch_candidate, strlen(epoch_candidate)) && argf(a, "%d", maxlen);
+         arg(a, epoch_candidate, strlen(epoch_candidate)) && argf(a, "%d", s->stream_maxlen);
     ok = ok && (expect_version >= 0 ? argf(a, "%lld", (long long)expect_version) : arg(a, "", 0));
     const char *aid = actor && actor->id ? actor->id : c->source;
     const char *arole = actor && actor->role ? actor->role : "anonymous";
@@ -308,6 +353,7 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
         }
         return ok ? 0 : -1;
     }
+    if (c->kind == BP_KIND_INCIDENT) return incident_args(a, c, s);
     /* ambulance: the event fragment, then the hash fields */
     const bp_ambulance_state_t *m = &c->amb;
     unsigned f = c->amb_fields;

@@ -1,7 +1,9 @@
 /*
  * Applies validated changes to Redis through the one Lua script
  * (io/apply.lua, embedded): idempotency per (source, seq), merge, version,
- * global offset, XADD to the stream and epoch, atomically.
+ * global offset, XADD to the stream and epoch, atomically; for incidents
+ * also the rules that need the stored state (exists, unknown, the bound on
+ * open incidents) and the set of open ones.
  *
  * Results arrive through the callback given at creation, once per accepted
  * submit, in submit order (one Redis connection, answers in order).
@@ -21,6 +23,7 @@ typedef enum {
     BP_APPLY_DUP,          /* this source's seq was already applied */
     BP_APPLY_CONFLICT,     /* expected version did not match */
     BP_APPLY_OUT_OF_ORDER, /* older than the stored report */
+    BP_APPLY_REFUSED,      /* an incident rule: see code, field, message */
     BP_APPLY_UNAVAILABLE,  /* Redis lost before it answered: retry with the same seq */
     BP_APPLY_FAILED        /* Redis answered with an error */
 } bp_apply_status_t;
@@ -33,7 +36,9 @@ typedef struct {
     const char *stored;  /* CONFLICT: the current stored JSON (valid in the callback) */
     size_t stored_len;
     int64_t stored_at;   /* OUT_OF_ORDER: the stored report's time, ms */
-    const char *message; /* FAILED: Redis' error text */
+    const char *code;    /* REFUSED: exists | unknown_incident | too_many_incidents */
+    const char *field;   /* REFUSED: the field at fault */
+    const char *message; /* FAILED: Redis' error text; REFUSED: why, in words */
 } bp_apply_result_t;
 
 typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
@@ -41,14 +46,14 @@ typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
 /* The script's keys and arguments for one change (see io/apply.lua), built
  * once here for the collector and the benchmark driver alike. Strings point
  * into the struct: valid until the next build or free. */
-#define BP_APPLY_MAX_ARGS (9 + 15 + BP_BED__COUNT * 6 + 16)
+#define BP_APPLY_MAX_ARGS (10 + 15 + BP_BED__COUNT * 6 + 16)
 typedef struct {
     int argc;
     const char *argv[BP_APPLY_MAX_ARGS];
     size_t len[BP_APPLY_MAX_ARGS];
     char arena[4096]; /* numbers and the entity key */
     size_t used;
-    bp_buf_t json; /* the ED or the ambulance fields fragment */
+    bp_buf_t json; /* the ED, or the ambulance or incident fields fragment */
 } bp_apply_args_t;
 
 /* Who makes a change, for the audit trail. */
@@ -60,22 +65,30 @@ typedef struct {
 
 extern const char bp_apply_lua[];
 extern const size_t bp_apply_lua_len;
+/* The read side (io/incidents.lua): the open incidents, for a snapshot. */
+extern const char bp_incidents_lua[];
+extern const size_t bp_incidents_lua_len;
+
+/* How long a closed incident's hash is kept (then Redis expires it). */
+#define BP_INCIDENT_CLOSED_TTL_S (7 * 86400)
 
 void bp_apply_args_init(bp_apply_args_t *a);
 void bp_apply_args_free(bp_apply_args_t *a);
 /* sha: EVALSHA with it, or NULL for EVAL with the script text. base: the
- * registry entry of the hospital (for baselines), NULL for ambulances.
- * expect_version < 0: no version check. audit_minid: the oldest audit entry
- * to keep (ms), or 0 for a change that is not audited (ambulance position
- * reports). 0, or -1 when something does not fit. */
+ * registry entry of the hospital (for baselines), NULL otherwise.
+ * s: stream.maxlen and stream.max_open_incidents. expect_version < 0: no
+ * version check. audit_minid: the oldest audit entry to keep (ms), or 0 for
+ * a change that is not audited (ambulance position reports). 0, or -1 when
+ * something does not fit. */
 int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
                         const bp_change_t *c, const bp_hospital_info_t *base,
-                        const char *epoch_candidate, int maxlen, int64_t expect_version,
-                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid);
+                        const char *epoch_candidate, const bp_settings_t *s,
+                        int64_t expect_version, int64_t now_ms, const bp_actor_t *actor,
+                        int64_t audit_minid);
 
-/* Whether a change goes to the audit trail: every hospital change, and an
- * ambulance change unless it only moves the ambulance (position, heading,
- * speed: telemetry, kept in the event stream only). */
+/* Whether a change goes to the audit trail: every hospital and incident
+ * change, and an ambulance change unless it only moves the ambulance
+ * (position, heading, speed: telemetry, kept in the event stream only). */
 bool bp_apply_audited(const bp_change_t *c);
 
 typedef struct bp_apply bp_apply_t;

@@ -8,6 +8,7 @@
  *   POST   /api/v1/hospitals/{id}/import[?dry_run=1]   CSV, all or nothing
  *   GET    /api/v1/audit?hospital=&actor=&from=&to=&limit=&before=
  *   GET    /api/v1/recommend?lat=&lon=&category=&priority=&limit=
+ *   GET    /api/v1/incidents[/{id}]         open incidents, each with its top destinations
  *   GET    /api/v1/handover                 inbound, at the door, offload times
  *
  * Writes go through the same Lua apply as the feeds (source "web:<token
@@ -622,15 +623,49 @@ static int num_arg(bp_req_t *r, const char *name, double lo, double hi, double *
     return 0;
 }
 
+/* Data answers need a loaded snapshot; false (503 decided) before it. */
+static bool state_ready(bp_req_t *r) {
+    if (bp_reader_offset(r->app->reader) == 0 && !bp_reader_ready(r->app->reader)) {
+        bp_req_error(r, 503, "not_ready", "the server has not loaded the current state yet");
+        return false;
+    }
+    return true;
+}
+
+/* Ambulances transporting to each hospital now, malloc'd (NULL: 503 decided). */
+static int *inbound_now(bp_req_t *r) {
+    const bp_registry_t *reg = &r->app->cfg.registry;
+    int *inbound = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *inbound);
+    if (!inbound) bp_req_error(r, 503, "unavailable", "out of memory");
+    else bp_recommend_inbound(r->app->state, inbound);
+    return inbound;
+}
+
+/* Ranks hospitals for a patient at (lat, lon) with the dispatch table's
+ * need for the category; fills q (the question asked) and out. */
+static size_t rank(bp_app_t *app, double lat, double lon, int priority, bp_category_t cat,
+                   const int *inbound, bp_rec_query_t *q, bp_candidate_t *out, size_t max) {
+    const bp_dispatch_cfg_t *cfg = &app->cfg.dispatch;
+    *q = (bp_rec_query_t){.lat = lat, .lon = lon, .priority = priority, .need = cfg->needs[cat],
+                          .now_ms = bp_time_now_ms(), .inbound = inbound};
+    return bp_recommend(app->state, cfg, q, out, max);
+}
+
+static void write_candidates(bp_buf_t *b, const bp_registry_t *reg, const bp_rec_query_t *q,
+                             const bp_candidate_t *out, size_t k) {
+    bp_buf_putc(b, '[');
+    for (size_t i = 0; i < k; i++) {
+        if (i) bp_buf_putc(b, ',');
+        bp_candidate_write(b, &out[i], reg, &q->need, i + 1);
+    }
+    bp_buf_putc(b, ']');
+}
+
 static void recommend(bp_req_t *r) {
     bp_app_t *app = r->app;
     const bp_registry_t *reg = &app->cfg.registry;
     const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return;
-    if (bp_reader_offset(app->reader) == 0 && !bp_reader_ready(app->reader)) {
-        bp_req_error(r, 503, "not_ready", "the server has not loaded the current state yet");
-        return;
-    }
+    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1) || !state_ready(r)) return;
     double lat, lon, prio = 2, limit = 5;
     if (num_arg(r, "lat", -90, 90, &lat, true, "a latitude in degrees (-90 to 90)") ||
         num_arg(r, "lon", -180, 180, &lon, true, "a longitude in degrees (-180 to 180)") ||
@@ -650,23 +685,11 @@ static void recommend(bp_req_t *r) {
                      "respiratory, psychiatric, other");
         return;
     }
-    const bp_dispatch_cfg_t cfg = app->cfg.dispatch;
-    /* inbound load: ambulances transporting to each hospital now */
-    int *inbound = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *inbound);
+    int *inbound = inbound_now(r);
+    if (!inbound) return;
+    bp_rec_query_t q;
     bp_candidate_t out[20];
-    if (!inbound) {
-        bp_req_error(r, 503, "unavailable", "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < reg->n_units; i++) {
-        const bp_ambulance_state_t *a = bp_state_ambulance(app->state, i);
-        if (a->status != BP_AMB_TRANSPORTING || !a->destination[0]) continue;
-        int h = bp_registry_hospital(reg, a->destination, strlen(a->destination));
-        if (h >= 0) inbound[h]++;
-    }
-    bp_rec_query_t q = {.lat = lat, .lon = lon, .priority = (int)prio, .need = cfg.needs[c],
-                        .now_ms = bp_time_now_ms(), .inbound = inbound};
-    size_t k = bp_recommend(app->state, &cfg, &q, out, (size_t)limit);
+    size_t k = rank(app, lat, lon, (int)prio, (bp_category_t)c, inbound, &q, out, (size_t)limit);
     bp_buf_t *b = &r->resp.body;
     bp_buf_puts(b, "{\"query\":{\"lat\":");
     bp_json_num(b, lat, 5);
@@ -684,45 +707,58 @@ static void recommend(bp_req_t *r) {
     }
     bp_buf_puts(b, "],\"at\":");
     bp_json_time(b, q.now_ms);
-    bp_buf_puts(b, "},\"candidates\":[");
-    for (size_t i = 0; i < k; i++) {
-        const bp_candidate_t *x = &out[i];
-        const bp_hospital_info_t *h = &reg->hospitals[x->hospital];
-        char en[320], vi[400];
-        bp_candidate_reason(x, reg, &q.need, "en", en, sizeof en);
-        bp_candidate_reason(x, reg, &q.need, "vi", vi, sizeof vi);
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"hospital\":");
-        bp_json_cstr(b, h->id);
-        bp_buf_puts(b, ",\"name\":{\"vi\":");
-        bp_json_cstr(b, h->name.vi);
-        bp_buf_puts(b, ",\"en\":");
-        bp_json_cstr(b, h->name.en);
-        bp_buf_printf(b, "},\"tier\":\"%s\",\"rank\":%zu,\"eta_min\":", bp_tier_name(h->tier), i + 1);
-        bp_json_num(b, x->eta_min, 1);
-        bp_buf_puts(b, ",\"km\":");
-        bp_json_num(b, x->km, 2);
-        bp_buf_printf(b, ",\"bed_type\":\"%s\",\"known\":%s,\"available\":",
-                      bp_bed_type_name((bp_bed_type_t)x->bed_type), x->known ? "true" : "false");
-        if (x->known) bp_json_int(b, x->available);
-        else bp_buf_puts(b, "null");
-        bp_buf_printf(b, ",\"surge24\":%d,\"inbound\":%d,\"free\":", x->surge24, x->inbound);
-        if (x->known) bp_json_int(b, x->free);
-        else bp_buf_puts(b, "null");
-        bp_buf_printf(b,
-                      ",\"specialty\":%s,\"ed\":\"%s\",\"diverted\":%s,\"sister\":%s,"
-                      "\"central_penalty\":%s,\"freshness\":\"%s\",\"score\":",
-                      x->specialty ? "true" : "false", bp_ed_status_name(x->ed),
-                      x->diverted ? "true" : "false", x->sister ? "true" : "false",
-                      x->central_penalty ? "true" : "false", bp_freshness_name(x->freshness));
-        bp_json_num(b, x->score, 1);
-        bp_buf_puts(b, ",\"reason\":{\"en\":");
-        bp_json_cstr(b, en);
-        bp_buf_puts(b, ",\"vi\":");
-        bp_json_cstr(b, vi);
-        bp_buf_puts(b, "}}");
+    bp_buf_puts(b, "},\"candidates\":");
+    write_candidates(b, reg, &q, out, k);
+    bp_buf_putc(b, '}');
+    free(inbound);
+}
+
+/* -- open incidents ------------------------------------------------------------------------ */
+
+#define INCIDENT_CANDIDATES 3 /* destinations recommended with each incident */
+
+/* One incident with its recommendation. */
+static void write_incident(bp_app_t *app, bp_buf_t *b, const bp_incident_state_t *inc,
+                           const int *inbound) {
+    bp_rec_query_t q;
+    bp_candidate_t out[INCIDENT_CANDIDATES];
+    size_t k = rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out,
+                    INCIDENT_CANDIDATES);
+    bp_buf_putc(b, '{');
+    bp_state_write_incident_members(b, inc);
+    bp_buf_puts(b, ",\"recommend\":");
+    write_candidates(b, &app->cfg.registry, &q, out, k);
+    bp_buf_putc(b, '}');
+}
+
+/* GET /api/v1/incidents (id NULL) and /api/v1/incidents/{id}. */
+static void incidents(bp_req_t *r, const char *id, size_t idl) {
+    bp_app_t *app = r->app;
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1) || !state_ready(r)) return;
+    int one = -1;
+    if (id) {
+        char key[BP_INCIDENT_MAX + 1];
+        snprintf(key, sizeof key, "%.*s", (int)idl, id);
+        one = bp_is_incident_id(id, idl) ? bp_state_incident_find(app->state, key) : -1;
+        if (one < 0) {
+            bp_req_error(r, 404, "unknown_incident", "no open incident with this id");
+            return;
+        }
     }
-    bp_buf_puts(b, "]}");
+    int *inbound = inbound_now(r);
+    if (!inbound) return;
+    bp_buf_t *b = &r->resp.body;
+    if (one >= 0) {
+        write_incident(app, b, bp_state_incident(app->state, (size_t)one), inbound);
+    } else {
+        bp_buf_putc(b, '[');
+        for (size_t i = 0; i < bp_state_incident_count(app->state); i++) {
+            if (i) bp_buf_putc(b, ',');
+            write_incident(app, b, bp_state_incident(app->state, i), inbound);
+        }
+        bp_buf_putc(b, ']');
+    }
     free(inbound);
 }
 
@@ -765,6 +801,15 @@ bool bp_api_route(bp_req_t *r) {
         if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
             bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
         else handover(r);
+        return true;
+    }
+    if (strcmp(path, "/api/v1/incidents") == 0 || starts(path, "/api/v1/incidents/")) {
+        size_t n = strlen("/api/v1/incidents");
+        const char *id = path[n] ? path + n + 1 : NULL; /* after the "/" */
+        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+            bp_req_error(r, 405, "method_not_allowed",
+                         "incidents answer GET only (they change through the CAD feed)");
+        else incidents(r, id, id ? strlen(id) : 0);
         return true;
     }
     if (strcmp(path, "/api/v1/recommend") == 0) {

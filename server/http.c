@@ -171,6 +171,15 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   "# TYPE bedpulse_history_points_loaded_total counter\n"
                   "bedpulse_history_points_loaded_total %llu\n",
                   (unsigned long long)hs.samples_written, (unsigned long long)hs.samples_loaded);
+    bp_buf_printf(o,
+                  "# HELP bedpulse_incidents_open Open 115 incidents held in memory.\n"
+                  "# TYPE bedpulse_incidents_open gauge\nbedpulse_incidents_open %zu\n"
+                  "# HELP bedpulse_incidents_dropped_total Incident creates not held: the table "
+                  "was full (stream.max_open_incidents differs from the collector's?).\n"
+                  "# TYPE bedpulse_incidents_dropped_total counter\n"
+                  "bedpulse_incidents_dropped_total %llu\n",
+                  bp_state_incident_count(app->state),
+                  (unsigned long long)bp_state_incidents_dropped(app->state));
     bp_reader_stats_t rs;
     bp_reader_stats(app->reader, &rs);
     bp_buf_printf(o,

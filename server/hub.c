@@ -113,10 +113,11 @@ typedef struct {
 
 /* What each audience is sent (DESIGN §8): its own ring and snapshot cache.
  * A hospital event is serialized once and shared by the three rings; an
- * ambulance event is written once per audience (for the hospitals-only
- * audience, an offset marker, so offsets stay contiguous for resume). */
+ * ambulance or incident event is written once per audience (for an
+ * audience that may not see it, an offset marker, so offsets stay
+ * contiguous for resume). */
 typedef struct {
-    unsigned amb_fields; /* BP_AF_* visible to it */
+    bp_view_t view; /* ambulance fields and incidents visible to it */
     bp_ring_t ring;
     struct snap *snap;
 } aud_t;
@@ -223,10 +224,10 @@ static void snap_unref(snap_t *s) {
     free(s);
 }
 
-static snap_t *snap_build(bp_hub_t *h, unsigned amb_fields) {
+static snap_t *snap_build(bp_hub_t *h, bp_view_t view) {
     bp_buf_t b;
     bp_buf_init(&b, 0, 256u << 20);
-    bp_state_write_snapshot(&b, h->state, h->epoch, h->offset, bp_time_now_ms(), amb_fields);
+    bp_state_write_snapshot(&b, h->state, h->epoch, h->offset, bp_time_now_ms(), view);
     if (b.failed) {
         bp_buf_free(&b);
         return NULL;
@@ -274,7 +275,7 @@ static snap_t *snap_get(bp_hub_t *h, aud_t *a) {
                    (bp_time_mono_ns() - s->built_ns < SNAPSHOT_MIN_INTERVAL &&
                     bp_ring_get(&a->ring, s->offset + 1)));
     if (!usable) {
-        snap_t *n = snap_build(h, a->amb_fields);
+        snap_t *n = snap_build(h, a->view);
         if (!n) return NULL;
         snap_unref(a->snap);
         a->snap = s = n;
@@ -344,7 +345,7 @@ static void on_range(void *privdata, bool ok, const bp_change_t *changes, size_t
         bp_buf_init(&data, 0, (size_t)h->s->server_ring_bytes);
         if (b) b->ends = malloc(count * sizeof *b->ends);
         for (size_t i = 0; b && b->ends && i < count; i++) {
-            bp_state_write_event_for(&data, &changes[i], h->aud[c->aud].amb_fields);
+            bp_state_write_event_for(&data, &changes[i], h->aud[c->aud].view);
             b->ends[i] = data.len;
         }
         if (!b || !b->ends || data.failed) {
@@ -859,7 +860,7 @@ void bp_hub_on_event(void *hub, const bp_change_t *c, bool live) {
         /* hospital events are the same for everyone: written once */
         if (i == 0 || c->kind != BP_KIND_HOSPITAL) {
             bp_buf_reset(&h->ev);
-            bp_state_write_event_for(&h->ev, c, a->amb_fields);
+            bp_state_write_event_for(&h->ev, c, a->view);
         }
         if (h->ev.failed ||
             bp_ring_push(&a->ring, c->offset, bp_buf_data(&h->ev), h->ev.len, now_ns)) {
@@ -901,11 +902,12 @@ bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state) {
     h->s = s;
     h->state = state;
     h->anon_role = bp_auth_anonymous_role(s->auth_anonymous);
-    static const unsigned fields[BP_AUD__COUNT] = {[BP_AUD_FULL] = BP_AF_ALL,
-                                                   [BP_AUD_WALL] = BP_AF_STATUS,
-                                                   [BP_AUD_HOSPITALS] = 0};
+    /* incidents (115 CAD) are for dispatchers and admins only */
+    static const bp_view_t views[BP_AUD__COUNT] = {[BP_AUD_FULL] = {BP_AF_ALL, true},
+                                                   [BP_AUD_WALL] = {BP_AF_STATUS, false},
+                                                   [BP_AUD_HOSPITALS] = {0, false}};
     for (int i = 0; i < BP_AUD__COUNT; i++) {
-        h->aud[i].amb_fields = fields[i];
+        h->aud[i].view = views[i];
         if (bp_ring_init(&h->aud[i].ring, (size_t)s->server_ring_events,
                          (size_t)s->server_ring_bytes, LWS_PRE)) {
             while (i--) bp_ring_free(&h->aud[i].ring);

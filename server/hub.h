@@ -42,7 +42,8 @@ void bp_hub_destroy(bp_hub_t *h);
  * feed is closed with 4401 (no valid credentials) or 4403 (its role may
  * not); one whose token is revoked or session ends later is closed with
  * 4401 within about a second. Each role's audience has its own ring and
- * snapshot: ambulance positions never reach wall or hospital-only roles. */
+ * snapshot: ambulance positions and incidents never reach wall or
+ * hospital-only roles. */
 void bp_hub_attach(bp_hub_t *h, struct lws_context *ctx, const struct lws_protocols *proto,
                    struct bp_reader *reader, struct bp_tokens *tokens);
 

@@ -240,7 +240,8 @@ int main(int argc, char **argv) {
     }
     app.started_ms = bp_time_now_ms();
     uv_loop_init(&app.loop);
-    app.state = bp_state_create(&app.cfg.registry, &s->pressure);
+    app.state = bp_state_create(&app.cfg.registry, &s->pressure,
+                                (size_t)s->stream_max_open_incidents);
     app.hub = app.state ? bp_hub_create(s, app.state) : NULL;
     bp_handover_cfg_t hcfg = {.window_ms = 3 * 3600 * 1000LL, .delayed_ms = 30 * 60 * 1000LL};
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);

@@ -1,5 +1,6 @@
 /* Snapshot load and stream following (see reader.h). */
 #include "reader.h"
+#include "bp_apply.h"
 #include "bp_codec.h"
 #include "bp_keys.h"
 #include "bp_log.h"
@@ -74,6 +75,7 @@ static int parse_entry(const redisReply *e, bp_change_t *c) {
     bp_kind_t k;
     if (strcmp(kind, "hospital") == 0) k = BP_KIND_HOSPITAL;
     else if (strcmp(kind, "ambulance") == 0) k = BP_KIND_AMBULANCE;
+    else if (strcmp(kind, "incident") == 0) k = BP_KIND_INCIDENT;
     else return -1;
     bp_error_t err;
     if (bp_codec_parse_stored(k, d, dlen, c, &err)) return -1;
@@ -109,8 +111,8 @@ static void apply_hash(bp_reader_t *r, const redisReply *h, bp_kind_t kind, cons
     bp_error_t err;
     if (bp_codec_parse_hash(kind, n, keys, klens, vals, vlens, &c, &err)) {
         r->stats.bad_events++;
-        bp_warn("reader: stored %s %s unreadable: %s",
-                kind == BP_KIND_HOSPITAL ? "hospital" : "ambulance", id, err.message);
+        static const char *const kinds[] = {"hospital", "ambulance", "incident"};
+        bp_warn("reader: stored %s %s unreadable: %s", kinds[kind], id, err.message);
         return;
     }
     snprintf(c.id, sizeof c.id, "%s", id);
@@ -122,10 +124,10 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     (void)redis;
     r->loading = false;
     /* EXEC: [OK|nil, epoch, offset, one HGETALL per hospital, one per
-     * ambulance, history] */
+     * ambulance, the open incidents, history] */
     const bp_registry_t *reg = bp_state_registry(r->state);
     size_t nh = reg->n_hospitals, nu = reg->n_units;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4 + nh + nu ||
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5 + nh + nu ||
         reply->element[1]->type != REDIS_REPLY_STRING) {
         if (reply) bp_error("reader: snapshot load failed (%s)",
                             reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
@@ -138,6 +140,14 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     r->offset = el[2]->type == REDIS_REPLY_STRING ? strtoull(el[2]->str, NULL, 10) : 0;
     for (size_t i = 0; i < nh; i++) apply_hash(r, el[3 + i], BP_KIND_HOSPITAL, reg->hospitals[i].id);
     for (size_t i = 0; i < nu; i++) apply_hash(r, el[3 + nh + i], BP_KIND_AMBULANCE, reg->units[i].id);
+    /* incidents: [id, [field, value, ...], ...] from incidents.lua */
+    const redisReply *inc = el[3 + nh + nu];
+    for (size_t i = 0; inc->type == REDIS_REPLY_ARRAY && i + 1 < inc->elements; i += 2) {
+        const redisReply *id = inc->element[i];
+        if (id->type == REDIS_REPLY_STRING && bp_is_incident_id(id->str, id->len))
+            apply_hash(r, inc->element[i + 1], BP_KIND_INCIDENT, id->str);
+    }
+    if (inc->type == REDIS_REPLY_ERROR) bp_error("reader: open incidents not read: %s", inc->str);
     r->loaded = true;
     r->need_reload = false;
     r->stats.reloads++;
@@ -146,7 +156,7 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     if (r->cbs.on_reload) r->cbs.on_reload(r->data, r->epoch, r->offset, r->reload_reason);
     /* history: XREVRANGE is newest first; hand it over oldest first, and only
      * a contiguous run ending at offset */
-    const redisReply *hist = el[3 + nh + nu];
+    const redisReply *hist = el[4 + nh + nu];
     if (hist->type == REDIS_REPLY_ARRAY && hist->elements) {
         size_t n = hist->elements, start = n;
         uint64_t expect = r->offset;
@@ -207,6 +217,10 @@ static void load(bp_reader_t *r, const char *reason) {
         bp_keys_entity(&r->keys, BP_KIND_AMBULANCE, reg->units[i].id, key, sizeof key);
         rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", key);
     }
+    const char *argv[] = {"EVAL", bp_incidents_lua, "1", r->keys.incidents, r->keys.incident};
+    const size_t lens[] = {4, bp_incidents_lua_len, 1, strlen(r->keys.incidents),
+                           strlen(r->keys.incident)};
+    rc |= bp_redis_command_argv(r->cmd, on_queued, r, 5, argv, lens);
     rc |= bp_redis_command(r->cmd, on_queued, r, "XREVRANGE %s + - COUNT %s", r->keys.stream, count);
     rc |= bp_redis_command(r->cmd, on_loaded, r, "EXEC");
     if (rc) {

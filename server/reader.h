@@ -1,6 +1,7 @@
 /*
  * The server's view of Redis: loads a consistent snapshot (epoch, offset,
- * every entity, and the last events of the stream) in one MULTI/EXEC, then
+ * every entity, the open incidents, and the last events of the stream) in
+ * one MULTI/EXEC, then
  * follows the stream with XREAD BLOCK on a dedicated connection, applying
  * each event to the in-memory state in offset order.
  *

@@ -100,7 +100,7 @@ static void feed_line(feed_t *f, const char *line, size_t len, const bp_sim_line
         int i = bp_registry_hospital(f->reg, ch.id, strlen(ch.id));
         CHECK(i == meta->index, "hospital index");
         char src[BP_SOURCE_MAX + 1];
-        snprintf(src, sizeof src, "his-%s", ch.id);
+        snprintf(src, sizeof src, "his-%.*s", BP_ID_MAX, ch.id); /* a hospital id */
         CHECK(strcmp(ch.source, src) == 0, "source %s", ch.source);
         if (ch.seq <= f->hosp_seq[i] || ch.at_ms < f->hosp[i].at_ms) f->order_errors++;
         f->hosp_seq[i] = ch.seq;

@@ -1,5 +1,6 @@
 /*
- * libFuzzer harness for the feed line parser and validator: any bytes in,
+ * libFuzzer harness for the feed line parser and validator (beds,
+ * ambulance and incident lines): any bytes in,
  * never a crash, a leak or undefined behaviour; and when a line is accepted,
  * its patch must survive the trip through the stored format unchanged
  * (what the collector writes is what the server reads back).
@@ -65,6 +66,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         if (back.has_ed != c.has_ed) abort();
         if (c.has_ed && (back.ed.status != c.ed.status || strcmp(back.ed.reason, c.ed.reason) != 0 ||
                          back.ed.until_ms != c.ed.until_ms))
+            abort();
+    } else if (c.kind == BP_KIND_INCIDENT) {
+        const bp_incident_state_t *x = &c.inc, *y = &back.inc;
+        unsigned f = c.inc_fields;
+        if (back.inc_action != c.inc_action || back.inc_fields != f) abort();
+        if (((f & BP_IF_PRIORITY) && y->priority != x->priority) ||
+            ((f & BP_IF_CATEGORY) && y->category != x->category) ||
+            ((f & BP_IF_RECEIVED) && y->received_ms != x->received_ms))
+            abort();
+        if (strcmp(y->address, x->address) != 0 || strcmp(y->unit, x->unit) != 0 ||
+            strcmp(y->destination, x->destination) != 0)
             abort();
     } else {
         if (back.amb_fields != c.amb_fields) abort();

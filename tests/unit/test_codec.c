@@ -16,6 +16,9 @@ static bp_registry_t reg;
 #define BEDS_HEAD                                                                              \
     "{\"type\":\"beds\",\"source\":\"his-bach-mai\",\"seq\":41,\"at\":\"2026-11-22T08:00:00+07:00\"," \
     "\"hospital\":\"bach-mai\""
+#define INC_HEAD                                                                               \
+    "{\"type\":\"incident\",\"source\":\"cad-115\",\"seq\":7,"                              \
+    "\"at\":\"2026-11-22T08:00:00+07:00\",\"id\":\"INC-2211-0042\""
 #define AMB_HEAD                                                                               \
     "{\"type\":\"ambulance\",\"source\":\"avl-115\",\"seq\":9001,"                             \
     "\"at\":\"2026-11-22T08:00:05+07:00\",\"id\":\"115-HK-03\""
@@ -909,6 +912,239 @@ static void test_hashes(void **state) {
     assert_string_equal(c.amb.incident, "");
 }
 
+/* -- incidents (115 CAD) -------------------------------------------------- */
+
+/* An incident line for INC-2211-0042 with this action and more members
+ * (",\"priority\":1..." or ""). */
+static const char *inc_line(const char *action, const char *more) {
+    static char line[4096];
+    int n = snprintf(line, sizeof line, "%s,\"action\":\"%s\"%s}", INC_HEAD, action, more);
+    assert_true(n > 0 && (size_t)n < sizeof line);
+    return line;
+}
+
+#define INC_CREATE ",\"priority\":1,\"category\":\"stroke\",\"lat\":21.0,\"lon\":105.84"
+
+static void test_incident_create(void **state) {
+    (void)state;
+    bp_change_t c;
+    expect_ok(inc_line("create", INC_CREATE ",\"address\":\"12 Gi\xe1\xba\xa3ng V\xc3\xb5, "
+                                            "\xc4\x90\xe1\xbb\x91ng \xc4\x90\xc3\xa0\","
+                                            "\"received\":\"2026-11-22T07:58:30+07:00\","
+                                            "\"unit\":\"115-HK-03\",\"destination\":null"),
+              &c);
+    assert_int_equal(c.kind, BP_KIND_INCIDENT);
+    assert_string_equal(c.id, "INC-2211-0042");
+    assert_string_equal(c.source, "cad-115");
+    assert_int_equal(c.seq, 7);
+    assert_int_equal(c.at_ms, NOW_MS);
+    assert_int_equal(c.inc_action, BP_INC_CREATE);
+    assert_int_equal(c.inc_fields, BP_IF_ALL);
+    assert_int_equal(c.inc.priority, 1);
+    assert_int_equal(c.inc.category, BP_CAT_STROKE);
+    assert_float_equal(c.inc.lat, 21.0, 0);
+    assert_float_equal(c.inc.lon, 105.84, 0);
+    assert_string_equal(c.inc.address, "12 Gi\xe1\xba\xa3ng V\xc3\xb5, \xc4\x90\xe1\xbb\x91ng \xc4\x90\xc3\xa0");
+    assert_int_equal(c.inc.received_ms, NOW_MS - 90000);
+    assert_string_equal(c.inc.unit, "115-HK-03");
+    assert_string_equal(c.inc.destination, "");
+    assert_int_equal(c.amb_fields, 0);
+    /* the least a create needs */
+    expect_ok(inc_line("create", INC_CREATE), &c);
+    assert_int_equal(c.inc_fields, BP_IF_PRIORITY | BP_IF_CATEGORY | BP_IF_POSITION);
+    /* every category, every priority, a 64-character id */
+    static const char *const cats[] = {"trauma", "stroke", "cardiac", "obstetric", "pediatric",
+                                       "burn", "respiratory", "psychiatric", "other"};
+    for (int k = 0; k < BP_CAT__COUNT; k++) {
+        char more[160];
+        snprintf(more, sizeof more, ",\"priority\":%d,\"category\":\"%s\",\"lat\":21,\"lon\":105.8",
+                 1 + k % 3, cats[k]);
+        expect_ok(inc_line("create", more), &c);
+        assert_int_equal(c.inc.category, k);
+        assert_int_equal(c.inc.priority, 1 + k % 3);
+    }
+    const char *long_id = "{\"type\":\"incident\",\"source\":\"cad\",\"seq\":1,\"at\":\"2026-11-22T08:00:00+07:00\","
+                          "\"id\":\"A123456789012345678901234567890123456789012345678901234567890123\","
+                          "\"action\":\"close\"}";
+    expect_ok(long_id, &c);
+    assert_int_equal(strlen(c.id), 64);
+    /* the edges of the service area (Hanoi's registry, widened by 0.25 degrees) */
+    bp_area_t a;
+    bp_registry_area(&reg, &a);
+    assert_true(a.lat_min < 20.53 && a.lat_max > 21.39 && a.lon_min < 105.28 && a.lon_max > 106.02);
+    expect_ok(inc_line("update", ",\"lat\":20.5,\"lon\":106.1"), &c);
+    assert_int_equal(c.inc_fields, BP_IF_POSITION);
+}
+
+static void test_incident_update_close(void **state) {
+    (void)state;
+    bp_change_t c;
+    expect_ok(inc_line("update", ",\"priority\":2,\"unit\":\"115-HK-03\""), &c);
+    assert_int_equal(c.inc_action, BP_INC_UPDATE);
+    assert_int_equal(c.inc_fields, BP_IF_PRIORITY | BP_IF_UNIT);
+    assert_int_equal(c.inc.priority, 2);
+    /* null or "" clears address, unit and destination */
+    expect_ok(inc_line("update", ",\"address\":null,\"unit\":\"\",\"destination\":null"), &c);
+    assert_int_equal(c.inc_fields, BP_IF_ADDRESS | BP_IF_UNIT | BP_IF_DESTINATION);
+    assert_string_equal(c.inc.address, "");
+    assert_string_equal(c.inc.unit, "");
+    assert_string_equal(c.inc.destination, "");
+    expect_ok(inc_line("update", ",\"destination\":\"viet-duc\",\"category\":\"trauma\""), &c);
+    assert_string_equal(c.inc.destination, "viet-duc");
+    assert_int_equal(c.inc.category, BP_CAT_TRAUMA);
+    /* close: alone, or with the final destination and unit */
+    expect_ok(inc_line("close", ""), &c);
+    assert_int_equal(c.inc_action, BP_INC_CLOSE);
+    assert_int_equal(c.inc_fields, 0);
+    expect_ok(inc_line("close", ",\"destination\":\"bach-mai\",\"unit\":\"115-HK-03\""), &c);
+    assert_int_equal(c.inc_fields, BP_IF_DESTINATION | BP_IF_UNIT);
+    assert_string_equal(c.inc.destination, "bach-mai");
+}
+
+static void test_incident_rules(void **state) {
+    (void)state;
+    const char *head = "{\"type\":\"incident\",\"source\":\"cad\",\"seq\":9,\"at\":\"2026-11-22T08:00:00+07:00\"";
+    char line[512];
+    static const struct {
+        const char *id;
+        const char *code;
+    } ids[] = {{"", "missing_field"},
+               {",\"id\":\"INC 1\"", "bad_value"},
+               {",\"id\":\"\"", "bad_value"},
+               {",\"id\":42", "bad_value"},
+               {",\"id\":\"INC/1\"", "bad_value"},
+               {",\"id\":\"A1234567890123456789012345678901234567890123456789012345678901234\"", "bad_value"}};
+    for (size_t k = 0; k < sizeof ids / sizeof *ids; k++) {
+        snprintf(line, sizeof line, "%s%s,\"action\":\"close\"}", head, ids[k].id);
+        assert_int_equal(expect_err(line, ids[k].code, "id"), 9);
+    }
+    snprintf(line, sizeof line, "%s,\"id\":\"I-1\"}", head);
+    expect_err(line, "missing_field", "action");
+    expect_err(inc_line("open", INC_CREATE), "bad_value", "action");
+    expect_err(INC_HEAD ",\"action\":1}", "bad_value", "action");
+    /* create needs priority, category, lat and lon */
+    expect_err(inc_line("create", ",\"category\":\"stroke\",\"lat\":21,\"lon\":105.8"), "missing_field", "priority");
+    expect_err(inc_line("create", ",\"priority\":1,\"lat\":21,\"lon\":105.8"), "missing_field", "category");
+    expect_err(inc_line("create", ",\"priority\":1,\"category\":\"stroke\",\"lon\":105.8"), "missing_field", "lat");
+    expect_err(inc_line("create", ",\"priority\":1,\"category\":\"stroke\",\"lat\":21"), "missing_field", "lon");
+    /* an update changes something; a close carries destination and unit only */
+    expect_err(inc_line("update", ""), "missing_field", "action");
+    expect_err(inc_line("close", ",\"priority\":1"), "bad_value", "priority");
+    expect_err(inc_line("close", ",\"lat\":21,\"lon\":105.8"), "bad_value", "lat");
+    expect_err(inc_line("close", ",\"address\":\"x\""), "bad_value", "address");
+    expect_err(inc_line("close", ",\"received\":\"2026-11-22T07:00:00+07:00\""), "bad_value", "received");
+    /* priority 1..3, whole */
+    expect_err(inc_line("update", ",\"priority\":0"), "out_of_range", "priority");
+    expect_err(inc_line("update", ",\"priority\":4"), "out_of_range", "priority");
+    expect_err(inc_line("update", ",\"priority\":1.5"), "wrong_type", "priority");
+    expect_err(inc_line("update", ",\"priority\":\"1\""), "wrong_type", "priority");
+    /* category from the list */
+    expect_err(inc_line("update", ",\"category\":\"flu\""), "bad_value", "category");
+    expect_err(inc_line("update", ",\"category\":\"Stroke\""), "bad_value", "category");
+    expect_err(inc_line("update", ",\"category\":3"), "bad_value", "category");
+    /* positions: together, numbers, degrees, inside the service area */
+    expect_err(inc_line("update", ",\"lat\":21"), "missing_field", "lon");
+    expect_err(inc_line("update", ",\"lon\":105.8"), "missing_field", "lat");
+    expect_err(inc_line("update", ",\"lat\":\"21\",\"lon\":105.8"), "wrong_type", "lat");
+    expect_err(inc_line("update", ",\"lat\":91,\"lon\":105.8"), "out_of_range", "lat");
+    expect_err(inc_line("update", ",\"lat\":105.8,\"lon\":21"), "out_of_range", "lat"); /* swapped */
+    expect_err(inc_line("update", ",\"lat\":0,\"lon\":0"), "out_of_range", "lat");
+    expect_err(inc_line("update", ",\"lat\":10.78,\"lon\":106.7"), "out_of_range", "lat"); /* Saigon */
+    expect_err(inc_line("update", ",\"lat\":21.0,\"lon\":106.7"), "out_of_range", "lon");   /* Hai Phong */
+    expect_err(inc_line("update", ",\"lat\":21.0,\"lon\":104.9"), "out_of_range", "lon");
+    /* address: clean text, at most 200 bytes */
+    char addr[300] = ",\"address\":\"";
+    size_t n = strlen(addr);
+    memset(addr + n, 'x', 201);
+    strcpy(addr + n + 201, "\"");
+    expect_err(inc_line("update", addr), "too_long", "address");
+    addr[n + 200] = '"';
+    addr[n + 201] = '\0';
+    bp_change_t c;
+    expect_ok(inc_line("update", addr), &c);
+    assert_int_equal(strlen(c.inc.address), 200);
+    expect_err(inc_line("update", ",\"address\":\"a\\u0007b\""), "bad_string", "address");
+    expect_err(inc_line("update", ",\"address\":\"a\xe2\x80\xae" "b\""), "bad_string", "address");
+    expect_err(inc_line("update", ",\"address\":5"), "wrong_type", "address");
+    /* received: a time with a zone, not after at, at most 7 days before */
+    expect_err(inc_line("update", ",\"received\":\"yesterday\""), "bad_time", "received");
+    expect_err(inc_line("update", ",\"received\":\"2026-11-22T08:00:00\""), "bad_time", "received");
+    expect_err(inc_line("update", ",\"received\":null"), "bad_time", "received");
+    expect_err(inc_line("update", ",\"received\":\"2026-11-22T08:00:01+07:00\""), "out_of_range", "received");
+    expect_err(inc_line("update", ",\"received\":\"2026-11-15T07:59:59+07:00\""), "out_of_range", "received");
+    expect_ok(inc_line("update", ",\"received\":\"2026-11-22T08:00:00+07:00\""), &c);
+    /* unit: a call sign of the fleet; destination: a hospital */
+    expect_err(inc_line("update", ",\"unit\":\"115-XX-99\""), "unknown_ambulance", "unit");
+    expect_err(inc_line("update", ",\"unit\":7"), "wrong_type", "unit");
+    expect_err(inc_line("update", ",\"destination\":\"nope\""), "unknown_hospital", "destination");
+    expect_err(inc_line("update", ",\"destination\":[]"), "wrong_type", "destination");
+    /* unknown and repeated fields */
+    expect_err(inc_line("update", ",\"patient\":\"x\""), "unknown_field", "patient");
+    expect_err(inc_line("update", ",\"status\":\"transporting\""), "unknown_field", "status");
+    expect_err(inc_line("update", ",\"priority\":1,\"priority\":2"), "duplicate_field", "priority");
+}
+
+static void test_round_trip_incident(void **state) {
+    (void)state;
+    bp_change_t in, out;
+    cJSON *patch;
+    expect_ok(inc_line("create", INC_CREATE ",\"address\":\"S\xe1\xbb\x91 1 \\\"A\\\"\","
+                                            "\"received\":\"2026-11-22T07:59:00+07:00\","
+                                            "\"unit\":\"115-HK-03\",\"destination\":\"viet-duc\""),
+              &in);
+    round_trip(&in, &out, &patch);
+    assert_string_equal(tu_str(patch, "action"), "create");
+    assert_int_equal(tu_num(patch, "received"), (double)(NOW_MS - 60000));
+    assert_string_equal(tu_str(patch, "category"), "stroke");
+    cJSON_Delete(patch);
+    assert_int_equal(out.inc_action, BP_INC_CREATE);
+    assert_int_equal(out.inc_fields, in.inc_fields);
+    assert_int_equal(out.inc.priority, 1);
+    assert_int_equal(out.inc.category, BP_CAT_STROKE);
+    assert_float_equal(out.inc.lat, 21.0, 1e-9);
+    assert_float_equal(out.inc.lon, 105.84, 1e-9);
+    assert_string_equal(out.inc.address, in.inc.address);
+    assert_int_equal(out.inc.received_ms, in.inc.received_ms);
+    assert_string_equal(out.inc.unit, "115-HK-03");
+    assert_string_equal(out.inc.destination, "viet-duc");
+    /* a close with a cleared unit: only the action and what it carries */
+    expect_ok(inc_line("close", ",\"unit\":null"), &in);
+    round_trip(&in, &out, &patch);
+    assert_int_equal(cJSON_GetArraySize(patch), 3); /* at, action, unit */
+    cJSON_Delete(patch);
+    assert_int_equal(out.inc_action, BP_INC_CLOSE);
+    assert_int_equal(out.inc_fields, BP_IF_UNIT);
+    assert_string_equal(out.inc.unit, "");
+}
+
+static void test_hash_incident(void **state) {
+    (void)state;
+    bp_change_t c;
+    bp_error_t err;
+    const char *h[] = {"v", "4", "at", "1795309200000", "up", "1795309200010", "src", "cad-115",
+                       "act", "update", "op", "1795309100000", "priority", "2", "category", "cardiac",
+                       "lat", "21.01", "lon", "105.85", "address", "Ph\xe1\xbb\x91 Hu\xe1\xba\xbf",
+                       "received", "1795309000000", "unit", "115-HK-03", "dest", "", "future", "x"};
+    assert_int_equal(parse_hash(BP_KIND_INCIDENT, h, sizeof h / sizeof *h / 2, &c, &err), 0);
+    /* a hash holds the whole incident: it reads as a create */
+    assert_int_equal(c.inc_action, BP_INC_CREATE);
+    assert_int_equal(c.version, 4);
+    assert_int_equal(c.inc_fields, BP_IF_ALL);
+    assert_int_equal(c.inc.opened_ms, 1795309100000);
+    assert_int_equal(c.inc.priority, 2);
+    assert_int_equal(c.inc.category, BP_CAT_CARDIAC);
+    assert_float_equal(c.inc.lat, 21.01, 1e-9);
+    assert_string_equal(c.inc.address, "Ph\xe1\xbb\x91 Hu\xe1\xba\xbf");
+    assert_int_equal(c.inc.received_ms, 1795309000000);
+    assert_string_equal(c.inc.unit, "115-HK-03");
+    assert_string_equal(c.inc.destination, "");
+    /* a closed one reads as a close; values out of their rules are left out */
+    const char *closed[] = {"v", "5", "act", "close", "priority", "9", "category", "flu", "lat", "x"};
+    assert_int_equal(parse_hash(BP_KIND_INCIDENT, closed, 5, &c, &err), 0);
+    assert_int_equal(c.inc_action, BP_INC_CLOSE);
+    assert_int_equal(c.inc_fields, 0);
+}
+
 /* -- hello ---------------------------------------------------------------- */
 
 static int hello(const char *json, bp_hello_t *h, bp_error_t *err) {
@@ -1086,6 +1322,11 @@ int main(void) {
         cmocka_unit_test(test_round_trip_ambulance),
         cmocka_unit_test(test_parse_stored_lenient),
         cmocka_unit_test(test_hashes),
+        cmocka_unit_test(test_incident_create),
+        cmocka_unit_test(test_incident_update_close),
+        cmocka_unit_test(test_incident_rules),
+        cmocka_unit_test(test_round_trip_incident),
+        cmocka_unit_test(test_hash_incident),
         cmocka_unit_test(test_hello),
         cmocka_unit_test(test_patch_ok),
         cmocka_unit_test(test_patch_collects_every_error),

@@ -82,7 +82,7 @@ static void test_series(void **state) {
 
 static void test_samples(void **state) {
     (void)state;
-    bp_state_t *st = bp_state_create(&reg, NULL);
+    bp_state_t *st = bp_state_create(&reg, NULL, 0);
     bp_history_point_t p;
     const int64_t now = 1795457182000;
     bp_history_sample_city(st, now, now, &p);

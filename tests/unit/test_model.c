@@ -570,6 +570,81 @@ static void test_ambulance_apply_flagged_only(void **state) {
     assert_int_equal(a.version, 10);
 }
 
+static void test_incident_names_and_ids(void **state) {
+    (void)state;
+    assert_string_equal(bp_category_name(BP_CAT_RESPIRATORY), "respiratory");
+    assert_null(bp_category_name(BP_CAT__COUNT));
+    assert_int_equal(bp_category_parse("burn", 4), BP_CAT_BURN);
+    assert_int_equal(bp_category_parse("burns", 5), -1);
+    assert_int_equal(bp_category_parse("bur", 3), -1);
+    assert_string_equal(bp_inc_action_name(BP_INC_CLOSE), "close");
+    assert_null(bp_inc_action_name(BP_INC__COUNT));
+    assert_int_equal(bp_inc_action_parse("create", 6), BP_INC_CREATE);
+    assert_int_equal(bp_inc_action_parse("update", 6), BP_INC_UPDATE);
+    assert_int_equal(bp_inc_action_parse("Close", 5), -1);
+    assert_true(bp_is_incident_id("INC-2211-0042", 13));
+    assert_true(bp_is_incident_id("a", 1));
+    assert_false(bp_is_incident_id("", 0));
+    assert_false(bp_is_incident_id("INC_1", 5));
+    assert_false(bp_is_incident_id("INC 1", 5));
+    char id[66];
+    memset(id, 'x', 65);
+    id[65] = '\0';
+    assert_true(bp_is_incident_id(id, 64));
+    assert_false(bp_is_incident_id(id, 65));
+}
+
+static void test_incident_apply(void **state) {
+    (void)state;
+    bp_incident_state_t s;
+    bp_incident_state_init(&s, "INC-1");
+    assert_string_equal(s.id, "INC-1");
+    assert_int_equal(s.version, 0);
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_INCIDENT);
+    snprintf(c.id, sizeof c.id, "INC-1");
+    c.at_ms = 1000;
+    c.inc_action = BP_INC_CREATE;
+    c.inc_fields = BP_IF_PRIORITY | BP_IF_CATEGORY | BP_IF_POSITION | BP_IF_UNIT;
+    c.inc.priority = 1;
+    c.inc.category = BP_CAT_CARDIAC;
+    c.inc.lat = 21.0;
+    c.inc.lon = 105.8;
+    snprintf(c.inc.unit, sizeof c.inc.unit, "115-HK-03");
+    c.inc.address[0] = 'x'; /* not flagged: ignored */
+    bp_incident_apply(&s, &c);
+    assert_int_equal(s.version, 1);
+    assert_int_equal(s.opened_ms, 1000);
+    assert_int_equal(s.category, BP_CAT_CARDIAC);
+    assert_string_equal(s.unit, "115-HK-03");
+    assert_string_equal(s.address, "");
+    /* an update: flagged fields only; cleared text stays flagged */
+    bp_change_init(&c, BP_KIND_INCIDENT);
+    c.at_ms = 2000;
+    c.inc_fields = BP_IF_UNIT | BP_IF_RECEIVED;
+    c.inc.received_ms = 900;
+    c.inc.priority = 3; /* not flagged */
+    bp_incident_apply(&s, &c);
+    assert_string_equal(s.unit, "");
+    assert_int_equal(s.received_ms, 900);
+    assert_int_equal(s.priority, 1);
+    assert_int_equal(s.opened_ms, 1000);
+    assert_int_equal(s.at_ms, 2000);
+    assert_int_equal(s.version, 2);
+    /* a create again starts afresh, the version keeps counting */
+    bp_change_init(&c, BP_KIND_INCIDENT);
+    snprintf(c.id, sizeof c.id, "INC-1");
+    c.at_ms = 3000;
+    c.inc_action = BP_INC_CREATE;
+    c.inc_fields = BP_IF_PRIORITY;
+    c.inc.priority = 2;
+    bp_incident_apply(&s, &c);
+    assert_int_equal(s.version, 3);
+    assert_int_equal(s.opened_ms, 3000);
+    assert_int_equal(s.received_ms, 0);
+    assert_int_equal(s.category, BP_CAT_OTHER);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bed_type_names),
@@ -591,6 +666,8 @@ int main(void) {
         cmocka_unit_test(test_hospital_apply_ed_replaced_whole),
         cmocka_unit_test(test_hospital_apply_version_from_change),
         cmocka_unit_test(test_ambulance_apply_flagged_only),
+        cmocka_unit_test(test_incident_names_and_ids),
+        cmocka_unit_test(test_incident_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

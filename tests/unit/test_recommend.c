@@ -63,7 +63,7 @@ static int teardown_group(void **state) {
 }
 
 static int setup(void **state) {
-    *state = bp_state_create(&reg, NULL);
+    *state = bp_state_create(&reg, NULL, 0);
     assert_non_null(*state);
     return 0;
 }
@@ -383,6 +383,77 @@ static void test_dispatch_file(void **state) {
     }
 }
 
+/* Inbound load from the live state: ambulances transporting with a
+ * destination, nothing else (the real fleet: the test city has none). */
+static void test_inbound_from_ambulances(void **state) {
+    (void)state;
+    bp_registry_t real;
+    tu_load_registry(&real);
+    bp_state_t *st = bp_state_create(&real, NULL, 0);
+    static const struct {
+        const char *id;
+        bp_amb_status_t status;
+        const char *dest;
+    } units[] = {{"115-HK-01", BP_AMB_TRANSPORTING, "bach-mai"},
+                 {"115-HK-02", BP_AMB_TRANSPORTING, "bach-mai"},
+                 {"115-HK-03", BP_AMB_AT_HOSPITAL, "bach-mai"},
+                 {"115-HK-04", BP_AMB_TRANSPORTING, ""},
+                 {"115-HK-05", BP_AMB_TRANSPORTING, "viet-duc"}};
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++) {
+        bp_change_t c;
+        bp_change_init(&c, BP_KIND_AMBULANCE);
+        snprintf(c.id, sizeof c.id, "%s", units[k].id);
+        c.amb_fields = BP_AF_STATUS | BP_AF_DESTINATION;
+        c.amb.status = units[k].status;
+        snprintf(c.amb.destination, sizeof c.amb.destination, "%s", units[k].dest);
+        assert_true(bp_state_apply(st, &c) >= 0);
+    }
+    int *inbound = malloc(real.n_hospitals * sizeof *inbound);
+    assert_non_null(inbound);
+    memset(inbound, 0x55, real.n_hospitals * sizeof *inbound);
+    bp_recommend_inbound(st, inbound);
+    int total = 0;
+    for (size_t i = 0; i < real.n_hospitals; i++) total += inbound[i];
+    assert_int_equal(inbound[bp_registry_hospital(&real, "bach-mai", 8)], 2);
+    assert_int_equal(inbound[bp_registry_hospital(&real, "viet-duc", 8)], 1);
+    assert_int_equal(total, 3);
+    free(inbound);
+    bp_state_destroy(st);
+    bp_registry_free(&real);
+}
+
+/* A candidate as clients read it: its numbers and its reasons. */
+static void test_candidate_json(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 2);
+    int inbound[5] = {[A] = 1};
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_STROKE, 1, inbound);
+    assert_true(rank(st, &q, c) >= 1);
+    assert_int_equal(c[0].hospital, A);
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 16);
+    bp_candidate_write(&b, &c[0], &reg, &q.need, 1);
+    cJSON *j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "hospital"), "central-a");
+    assert_string_equal(tu_str(j, "name.en"), "A");
+    assert_string_equal(tu_str(j, "tier"), "central");
+    assert_int_equal(tu_num(j, "rank"), 1);
+    assert_string_equal(tu_str(j, "bed_type"), "icu_adult");
+    assert_int_equal(tu_num(j, "available"), 2);
+    assert_int_equal(tu_num(j, "inbound"), 1);
+    assert_int_equal(tu_num(j, "free"), c[0].free);
+    assert_true(cJSON_IsTrue(tu_get(j, "specialty")));
+    assert_string_equal(tu_str(j, "ed"), "normal");
+    assert_string_equal(tu_str(j, "freshness"), "fresh");
+    char en[320];
+    bp_candidate_reason(&c[0], &reg, &q.need, "en", en, sizeof en);
+    assert_string_equal(tu_str(j, "reason.en"), en);
+    assert_non_null(strstr(tu_str(j, "reason.vi"), "HSTC"));
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_travel_time),
@@ -395,6 +466,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_tier_fit_and_sister, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_capacity_and_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reasons_say_the_numbers, setup, teardown),
+        cmocka_unit_test(test_inbound_from_ambulances),
+        cmocka_unit_test_setup_teardown(test_candidate_json, setup, teardown),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

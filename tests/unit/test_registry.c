@@ -5,6 +5,8 @@
  */
 #include "test_util.h"
 
+#include <math.h>
+
 static bp_registry_t real;
 
 static int load_real(void **state) {
@@ -454,6 +456,42 @@ static void test_index_duplicate(void **state) {
     assert_int_equal(bp_registry_staffed_total(&reg), 0);
 }
 
+/* The service area: the box around hospitals and stations, widened. */
+static void test_area(void **state) {
+    (void)state;
+    bp_registry_t reg;
+    tu_load_registry(&reg);
+    bp_area_t a;
+    bp_registry_area(&reg, &a);
+    double lat_min = 90, lat_max = -90, lon_min = 180, lon_max = -180;
+    for (size_t i = 0; i < reg.n_hospitals; i++) {
+        lat_min = fmin(lat_min, reg.hospitals[i].lat);
+        lat_max = fmax(lat_max, reg.hospitals[i].lat);
+        lon_min = fmin(lon_min, reg.hospitals[i].lon);
+        lon_max = fmax(lon_max, reg.hospitals[i].lon);
+    }
+    for (size_t i = 0; i < reg.n_stations; i++) {
+        lat_min = fmin(lat_min, reg.stations[i].lat);
+        lat_max = fmax(lat_max, reg.stations[i].lat);
+        lon_min = fmin(lon_min, reg.stations[i].lon);
+        lon_max = fmax(lon_max, reg.stations[i].lon);
+    }
+    assert_float_equal(a.lat_min, lat_min - BP_AREA_MARGIN_DEG, 1e-9);
+    assert_float_equal(a.lat_max, lat_max + BP_AREA_MARGIN_DEG, 1e-9);
+    assert_float_equal(a.lon_min, lon_min - BP_AREA_MARGIN_DEG, 1e-9);
+    assert_float_equal(a.lon_max, lon_max + BP_AREA_MARGIN_DEG, 1e-9);
+    /* all of Hanoi (20.53-21.39 N, 105.28-106.02 E), not Hai Phong */
+    assert_true(a.lat_min < 20.53 && a.lat_max > 21.39 && a.lon_min < 105.28 && a.lon_max > 106.02);
+    assert_true(a.lon_max < 106.6);
+    bp_registry_free(&reg);
+    /* an empty registry: the globe */
+    bp_registry_t empty;
+    memset(&empty, 0, sizeof empty);
+    bp_registry_area(&empty, &a);
+    assert_float_equal(a.lat_min, -90, 0);
+    assert_float_equal(a.lon_max, 180, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_counts),
@@ -473,6 +511,7 @@ int main(void) {
         cmocka_unit_test(test_inline_bad_values),
         cmocka_unit_test(test_fleet_inline),
         cmocka_unit_test(test_index_duplicate),
+        cmocka_unit_test(test_area),
     };
     return cmocka_run_group_tests(tests, load_real, free_real);
 }

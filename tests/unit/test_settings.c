@@ -36,6 +36,7 @@ static void test_defaults(void **state) {
     assert_string_equal(s.redis_password, "");
     assert_string_equal(s.redis_prefix, "bp:");
     assert_int_equal(s.stream_maxlen, 100000);
+    assert_int_equal(s.stream_max_open_incidents, 2000);
     assert_int_equal(s.collector_port, 7070);
     assert_int_equal(s.collector_max_line_bytes, 65536);
     assert_int_equal(s.collector_max_future_skew_s, 300);
@@ -132,7 +133,7 @@ static void test_get_and_key_table(void **state) {
         if (bp_settings_set(&copy, k, val, &err))
             fail_msg("%s: default \"%s\" does not set back: %s", k, val, err.message);
     }
-    assert_int_equal(n, 54);
+    assert_int_equal(n, 55);
     assert_memory_equal(&s, &copy, sizeof s);
     assert_int_equal(bp_settings_get(&s, "redis.port", val, sizeof val), 0);
     assert_string_equal(val, "6379");

@@ -1,7 +1,8 @@
 /*
  * Tests for bp_state: applying changes to the in-memory state (partial
- * merges, unknown ids), and that everything clients read (hospital,
- * ambulance, event, snapshot, summary) is valid JSON with the right values.
+ * merges, unknown ids, the bounded incident table), and that everything
+ * clients read (hospital, ambulance, incident, event, snapshot, summary) is
+ * valid JSON with the right values, per audience.
  */
 #include "test_util.h"
 
@@ -26,7 +27,7 @@ static int teardown_group(void **state) {
 
 /* Each test gets a fresh state with the default thresholds. */
 static int setup(void **state) {
-    bp_state_t *st = bp_state_create(&reg, NULL);
+    bp_state_t *st = bp_state_create(&reg, NULL, 0);
     assert_non_null(st);
     *state = st;
     return 0;
@@ -104,7 +105,7 @@ static void test_create_baseline(void **state) {
 static void test_custom_pressure(void **state) {
     (void)state;
     const bp_pressure_cfg_t cfg = {50, 60, 70};
-    bp_state_t *st = bp_state_create(&reg, &cfg);
+    bp_state_t *st = bp_state_create(&reg, &cfg, 0);
     assert_non_null(st);
     assert_float_equal(bp_state_pressure(st)->level2_pct, 50, 0);
     int i = hosp("viet-duc");
@@ -416,7 +417,7 @@ static void test_write_event_ambulance(void **state) {
 
     /* a wall display sees the status, never where the ambulance is going */
     bp_buf_reset(&b);
-    bp_state_write_event_for(&b, &c, BP_AF_STATUS);
+    bp_state_write_event_for(&b, &c, (bp_view_t){BP_AF_STATUS, false});
     e = tu_parse_buf(&b);
     assert_string_equal(tu_str(e, "data.status"), "transporting");
     assert_null(tu_get(e, "data.lat"));
@@ -427,13 +428,13 @@ static void test_write_event_ambulance(void **state) {
      * audiences get that for every ambulance change */
     c.amb_fields = BP_AF_POSITION | BP_AF_SPEED;
     bp_buf_reset(&b);
-    bp_state_write_event_for(&b, &c, BP_AF_STATUS);
+    bp_state_write_event_for(&b, &c, (bp_view_t){BP_AF_STATUS, false});
     e = tu_parse_buf(&b);
     assert_int_equal(tu_num(e, "offset"), 1253);
     assert_int_equal(cJSON_GetArraySize(e), 1);
     cJSON_Delete(e);
     bp_buf_reset(&b);
-    bp_state_write_event_for(&b, &c, 0);
+    bp_state_write_event_for(&b, &c, (bp_view_t){0, false});
     assert_int_equal(b.len, strlen("{\"offset\":1253}"));
     bp_buf_free(&b);
 }
@@ -470,7 +471,7 @@ static void test_write_collections(void **state) {
     cJSON_Delete(j);
 
     bp_buf_reset(&b);
-    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, BP_AF_ALL);
+    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, bp_view_all);
     j = tu_parse_buf(&b);
     assert_string_equal(tu_str(j, "type"), "snapshot");
     assert_string_equal(tu_str(j, "epoch"), "9f2c");
@@ -481,7 +482,7 @@ static void test_write_collections(void **state) {
     assert_true(cJSON_IsObject(tu_get(j, "meta")));
     cJSON_Delete(j);
     bp_buf_reset(&b);
-    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, BP_AF_STATUS);
+    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, (bp_view_t){BP_AF_STATUS, false});
     j = tu_parse_buf(&b);
     assert_int_equal(cJSON_GetArraySize(tu_get(j, "ambulances")), reg.n_units);
     assert_non_null(tu_get(j, "ambulances.0.status"));
@@ -489,7 +490,7 @@ static void test_write_collections(void **state) {
     assert_null(tu_get(j, "ambulances.0.incident"));
     cJSON_Delete(j);
     bp_buf_reset(&b);
-    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, 0);
+    bp_state_write_snapshot(&b, st, "9f2c", 1250, NOW_MS, (bp_view_t){0, false});
     j = tu_parse_buf(&b);
     assert_int_equal(cJSON_GetArraySize(tu_get(j, "ambulances")), 0);
     assert_int_equal(cJSON_GetArraySize(tu_get(j, "hospitals")), reg.n_hospitals);
@@ -551,12 +552,199 @@ static void test_reset(void **state) {
     assert_int_equal(h->beds[BP_BED_ICU_ADULT].occupied, -1);
 }
 
+/* -- incidents ------------------------------------------------------------ */
+
+/* A validated incident line for id (at: local time, more: extra members). */
+static bp_change_t incident(const char *id, const char *action, const char *at, const char *more) {
+    char line[1024];
+    snprintf(line, sizeof line,
+             "{\"type\":\"incident\",\"source\":\"cad-115\",\"seq\":1,\"at\":\"2026-11-22T%s+07:00\","
+             "\"id\":\"%s\",\"action\":\"%s\"%s}",
+             at, id, action, more);
+    return feed(line);
+}
+
+#define CREATE_STROKE ",\"priority\":1,\"category\":\"stroke\",\"lat\":21.0,\"lon\":105.84"
+
+static void test_incidents_apply(void **state) {
+    (void)state;
+    bp_state_t *st = bp_state_create(&reg, NULL, 8);
+    assert_non_null(st);
+    assert_int_equal(bp_state_incident_count(st), 0);
+    bp_change_t c = incident("INC-A", "create", "08:00:00", CREATE_STROKE ",\"address\":\"Ph\xe1\xbb\x91 Hu\xe1\xba\xbf\"");
+    assert_int_equal(bp_state_apply(st, &c), 0);
+    const bp_incident_state_t *a = bp_state_incident(st, 0);
+    assert_string_equal(a->id, "INC-A");
+    assert_int_equal(a->version, 1);
+    assert_int_equal(a->opened_ms, NOW_MS);
+    assert_int_equal(a->priority, 1);
+    assert_int_equal(a->category, BP_CAT_STROKE);
+    assert_string_equal(a->source, "cad-115");
+    /* an update changes what it carries, the rest stays */
+    c = incident("INC-A", "update", "08:01:00", ",\"priority\":2,\"unit\":\"115-HK-03\"");
+    assert_int_equal(bp_state_apply(st, &c), 0);
+    a = bp_state_incident(st, 0);
+    assert_int_equal(a->version, 2);
+    assert_int_equal(a->priority, 2);
+    assert_int_equal(a->category, BP_CAT_STROKE);
+    assert_string_equal(a->unit, "115-HK-03");
+    assert_string_equal(a->address, "Ph\xe1\xbb\x91 Hu\xe1\xba\xbf");
+    assert_int_equal(a->at_ms, NOW_MS + 60000);
+    assert_int_equal(a->opened_ms, NOW_MS);
+    /* listed by when they were opened: B (07:59) before A, C after */
+    c = incident("INC-C", "create", "08:02:00", CREATE_STROKE);
+    assert_int_equal(bp_state_apply(st, &c), 1);
+    c = incident("INC-B", "create", "07:59:00", CREATE_STROKE);
+    assert_int_equal(bp_state_apply(st, &c), 0);
+    assert_int_equal(bp_state_incident_count(st), 3);
+    assert_string_equal(bp_state_incident(st, 0)->id, "INC-B");
+    assert_string_equal(bp_state_incident(st, 1)->id, "INC-A");
+    assert_string_equal(bp_state_incident(st, 2)->id, "INC-C");
+    assert_int_equal(bp_state_incident_find(st, "INC-C"), 2);
+    assert_int_equal(bp_state_incident_find(st, "INC-Z"), -1);
+    assert_null(bp_state_incident(st, 3));
+    /* a close takes it out */
+    c = incident("INC-A", "close", "08:03:00", ",\"destination\":\"bach-mai\"");
+    assert_int_equal(bp_state_apply(st, &c), 1);
+    assert_int_equal(bp_state_incident_count(st), 2);
+    assert_int_equal(bp_state_incident_find(st, "INC-A"), -1);
+    /* an update or close of one not held changes nothing */
+    c = incident("INC-A", "update", "08:04:00", ",\"priority\":3");
+    assert_int_equal(bp_state_apply(st, &c), -1);
+    c = incident("INC-Q", "close", "08:04:00", "");
+    assert_int_equal(bp_state_apply(st, &c), -1);
+    assert_int_equal(bp_state_incident_count(st), 2);
+    /* a create over one held (a reload, a reopened id) replaces it whole */
+    c = incident("INC-C", "create", "08:05:00", ",\"priority\":3,\"category\":\"burn\",\"lat\":21.1,\"lon\":105.9");
+    assert_int_equal(bp_state_apply(st, &c), 1);
+    const bp_incident_state_t *x = bp_state_incident(st, 1);
+    assert_string_equal(x->id, "INC-C");
+    assert_int_equal(x->category, BP_CAT_BURN);
+    assert_int_equal(x->version, 2);
+    assert_int_equal(x->opened_ms, NOW_MS + 5 * 60000);
+    /* a change read from the stream carries its version and opened time */
+    c = incident("INC-D", "create", "08:04:30", CREATE_STROKE);
+    c.version = 9;
+    c.inc.opened_ms = NOW_MS - 3600000;
+    assert_int_equal(bp_state_apply(st, &c), 0);
+    assert_int_equal(bp_state_incident(st, 0)->version, 9);
+    assert_int_equal(bp_state_incident(st, 0)->opened_ms, NOW_MS - 3600000);
+    /* a reset forgets them */
+    bp_state_reset(st);
+    assert_int_equal(bp_state_incident_count(st), 0);
+    bp_state_destroy(st);
+}
+
+/* The table holds at most stream.max_open_incidents; creates beyond it are
+ * counted, not kept (the collector refuses them before that). */
+static void test_incidents_bound(void **state) {
+    (void)state;
+    bp_state_t *st = bp_state_create(&reg, NULL, 20);
+    char id[16];
+    for (int i = 0; i < 21; i++) {
+        snprintf(id, sizeof id, "I-%02d", i);
+        bp_change_t c = incident(id, "create", "08:00:00", CREATE_STROKE);
+        assert_int_equal(bp_state_apply(st, &c), i < 20 ? i : -1);
+    }
+    assert_int_equal(bp_state_incident_count(st), 20);
+    assert_int_equal(bp_state_incidents_dropped(st), 1);
+    /* a close makes room again */
+    bp_change_t c = incident("I-00", "close", "08:01:00", "");
+    assert_int_equal(bp_state_apply(st, &c), 0);
+    c = incident("I-20", "create", "08:02:00", CREATE_STROKE);
+    assert_int_equal(bp_state_apply(st, &c), 19);
+    bp_state_destroy(st);
+    /* 0 keeps none */
+    st = bp_state_create(&reg, NULL, 0);
+    c = incident("I-00", "create", "08:00:00", CREATE_STROKE);
+    assert_int_equal(bp_state_apply(st, &c), -1);
+    assert_int_equal(bp_state_incident_count(st), 0);
+    bp_state_destroy(st);
+}
+
+/* Dispatchers (the full view) see incidents; wall and hospital audiences
+ * never do: no list in their snapshot, an offset marker for each event. */
+static void test_incidents_written_per_audience(void **state) {
+    (void)state;
+    bp_state_t *st = bp_state_create(&reg, NULL, 8);
+    bp_change_t c = incident("INC-A", "create", "08:00:00",
+                             CREATE_STROKE ",\"address\":\"\\\"12\\\" L\xc3\xaa Du\xe1\xba\xa9n\","
+                             "\"received\":\"2026-11-22T07:58:00+07:00\"");
+    bp_state_apply(st, &c);
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 24);
+    bp_state_write_snapshot(&b, st, "e", 7, NOW_MS, bp_view_all);
+    cJSON *j = tu_parse_buf(&b);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "incidents")), 1);
+    assert_string_equal(tu_str(j, "incidents.0.id"), "INC-A");
+    assert_int_equal(tu_num(j, "incidents.0.version"), 1);
+    assert_string_equal(tu_str(j, "incidents.0.opened"), "2026-11-22T01:00:00.000Z");
+    assert_string_equal(tu_str(j, "incidents.0.received"), "2026-11-22T00:58:00.000Z");
+    assert_int_equal(tu_num(j, "incidents.0.priority"), 1);
+    assert_string_equal(tu_str(j, "incidents.0.category"), "stroke");
+    assert_float_equal(tu_num(j, "incidents.0.lat"), 21.0, 1e-9);
+    assert_string_equal(tu_str(j, "incidents.0.address"), "\"12\" L\xc3\xaa Du\xe1\xba\xa9n");
+    assert_true(tu_is_null(j, "incidents.0.unit"));
+    assert_true(tu_is_null(j, "incidents.0.destination"));
+    assert_string_equal(tu_str(j, "incidents.0.source"), "cad-115");
+    cJSON_Delete(j);
+    const bp_view_t wall = {BP_AF_STATUS, false}, hospitals = {0, false};
+    const bp_view_t others[] = {wall, hospitals};
+    for (size_t k = 0; k < 2; k++) {
+        bp_buf_reset(&b);
+        bp_state_write_snapshot(&b, st, "e", 7, NOW_MS, others[k]);
+        j = tu_parse_buf(&b);
+        assert_null(tu_get(j, "incidents"));
+        assert_null(strstr(bp_buf_data(&b), "INC-A"));
+        cJSON_Delete(j);
+    }
+    bp_buf_reset(&b);
+    bp_state_write_incidents(&b, st);
+    j = tu_parse_buf(&b);
+    assert_int_equal(cJSON_GetArraySize(j), 1);
+    cJSON_Delete(j);
+
+    /* events: the action and what changed, for the full view only */
+    c = incident("INC-A", "update", "08:01:00", ",\"unit\":\"115-HK-03\",\"address\":null");
+    c.offset = 8;
+    c.version = 2;
+    bp_buf_reset(&b);
+    bp_state_write_event_for(&b, &c, bp_view_all);
+    j = tu_parse_buf(&b);
+    assert_int_equal(tu_num(j, "offset"), 8);
+    assert_string_equal(tu_str(j, "kind"), "incident");
+    assert_string_equal(tu_str(j, "id"), "INC-A");
+    assert_string_equal(tu_str(j, "data.action"), "update");
+    assert_int_equal(tu_num(j, "data.version"), 2);
+    assert_string_equal(tu_str(j, "data.unit"), "115-HK-03");
+    assert_true(tu_is_null(j, "data.address"));
+    assert_null(tu_get(j, "data.priority"));
+    assert_null(tu_get(j, "data.lat"));
+    cJSON_Delete(j);
+    for (size_t k = 0; k < 2; k++) {
+        bp_buf_reset(&b);
+        bp_state_write_event_for(&b, &c, others[k]);
+        assert_int_equal(b.len, strlen("{\"offset\":8}"));
+        assert_memory_equal(bp_buf_data(&b), "{\"offset\":8}", b.len);
+    }
+    c = incident("INC-A", "close", "08:02:00", ",\"destination\":\"bach-mai\"");
+    c.offset = 9;
+    bp_buf_reset(&b);
+    bp_state_write_event(&b, &c);
+    j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "data.action"), "close");
+    assert_string_equal(tu_str(j, "data.destination"), "bach-mai");
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+    bp_state_destroy(st);
+}
+
 /* A writer into a buffer too small for it fails without overrunning. */
 static void test_writer_cap(void **state) {
     bp_state_t *st = *state;
     bp_buf_t b;
     bp_buf_init(&b, 16, 4096);
-    bp_state_write_snapshot(&b, st, "e", 1, NOW_MS, BP_AF_ALL);
+    bp_state_write_snapshot(&b, st, "e", 1, NOW_MS, bp_view_all);
     assert_true(b.failed);
     assert_true(b.len <= 4096);
     bp_buf_free(&b);
@@ -577,6 +765,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_write_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+        cmocka_unit_test(test_incidents_apply),
+        cmocka_unit_test(test_incidents_bound),
+        cmocka_unit_test(test_incidents_written_per_audience),
         cmocka_unit_test_setup_teardown(test_writer_cap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
