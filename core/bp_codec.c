@@ -1021,6 +1021,13 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change
             if ((x = cJSON_GetObjectItemCaseSensitive(ed, "reason")) && !cJSON_IsNull(x) &&
                 get_text(x, "ed.reason", BP_REASON_MAX, out->ed.reason, sizeof out->ed.reason, &err))
                 add_err(errs, &err);
+            else if (sv > BP_ED_NORMAL && !out->ed.reason[0]) {
+                /* a person turning ambulances away says why (feeds may not know) */
+                bp_error_set(&err, "missing_field", "ed.reason",
+                             "ed.reason is required when the ED is on advisory, diversion or "
+                             "closed: say why, e.g. \"CT down\"");
+                add_err(errs, &err);
+            }
             if ((x = cJSON_GetObjectItemCaseSensitive(ed, "until")) && !cJSON_IsNull(x)) {
                 if (get_time(x, "ed.until", &out->ed.until_ms, &err)) add_err(errs, &err);
                 else if (sv == BP_ED_NORMAL) {

@@ -1279,6 +1279,8 @@ static void test_patch_rejects(void **state) {
         {"{\"ed\":{\"status\":\"closed\",\"until\":\"2020-01-01T00:00:00Z\"}}", "bad_value",
          "ed.until"},
         {"{\"ed\":{\"reason\":\"x\"}}", "missing_field", "ed.status"},
+        {"{\"ed\":{\"status\":\"diversion\"}}", "missing_field", "ed.reason"},
+        {"{\"ed\":{\"status\":\"closed\",\"reason\":\"\"}}", "missing_field", "ed.reason"},
         {"{\"beds\":{\"burn\":{\"occupied\":100001}}}", "out_of_range", "beds.burn.occupied"},
         {"{\"ed\":{\"status\":\"advisory\",\"reason\":\"a\\u0000b\"}}", "bad_string", ""},
         {"{\"confirm\":true} x", "bad_json", ""},
