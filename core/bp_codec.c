@@ -1180,19 +1180,48 @@ static int parse_need(const cJSON *c, const char *path, bp_need_t *need, bp_erro
     return 0;
 }
 
+static int parse_alert_cfg(const cJSON *a, bp_alert_cfg_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"level4", "diversion", "stale_feed", "icu_adult_free_below",
+                                       "handover_over_min", "incident_unassigned_min"};
+    unsigned present;
+    if (want_object(a, "alerts", err) || check_keys(a, "alerts", keys, 6, &present, err)) return -1;
+    bool *flags[] = {&out->level4, &out->diversion, &out->stale_feed};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[k]);
+        if (!x) continue;
+        char p[MAX_PATH];
+        join(p, "alerts", keys[k]);
+        if (!cJSON_IsBool(x)) return bp_error_set(err, "wrong_type", p, "%s must be true or false", p);
+        *flags[k] = cJSON_IsTrue(x);
+    }
+    int *nums[] = {&out->icu_adult_free_below, &out->handover_over_min, &out->incident_unassigned_min};
+    for (int k = 0; k < 3; k++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[3 + k]);
+        if (!x) continue;
+        char p[MAX_PATH];
+        join(p, "alerts", keys[3 + k]);
+        int64_t v;
+        if (get_int(x, p, 0, 100000, &v, err)) return -1;
+        *nums[k] = (int)v;
+    }
+    return 0;
+}
+
 int bp_codec_parse_dispatch(const char *json, size_t len, bp_dispatch_cfg_t *out, bp_error_t *err) {
     static const char *const keys[] = {"note",          "detour_factor",  "utc_offset_min",
                                        "speed_bands",   "diversion_extra_min", "penalties_min",
-                                       "sister_bonus_min", "categories"};
+                                       "sister_bonus_min", "categories", "alerts"};
     static const char *const pkeys[] = {"no_capacity", "no_specialty", "central_by_priority",
                                         "late", "stale"};
     int rc = -1;
     cJSON *root = parse_all(json, len, err);
     if (!root) return -1;
     unsigned present;
-    if (want_object(root, "", err) || check_keys(root, "", keys, 8, &present, err)) goto out;
+    if (want_object(root, "", err) || check_keys(root, "", keys, 9, &present, err)) goto out;
     const cJSON *v;
     int64_t i64;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "alerts")) && parse_alert_cfg(v, &out->alerts, err))
+        goto out;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "detour_factor")) &&
         get_num(v, "detour_factor", 1, 5, &out->detour_factor, err))
         goto out;

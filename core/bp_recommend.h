@@ -21,6 +21,7 @@
 #ifndef BP_RECOMMEND_H
 #define BP_RECOMMEND_H
 
+#include "bp_alerts.h"
 #include "bp_state.h"
 
 #include <stddef.h>
@@ -50,6 +51,7 @@ typedef struct bp_dispatch_cfg {
     double sister_bonus_min;
     double late_penalty_min, stale_penalty_min;
     bp_need_t needs[BP_CAT__COUNT];
+    bp_alert_cfg_t alerts; /* the alert rules' thresholds (bp_alerts.h) */
 } bp_dispatch_cfg_t;
 
 /* Hanoi defaults (docs/dispatch.md): detour 1.4; 35 km/h at night, 18 in the

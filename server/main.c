@@ -10,6 +10,7 @@
 #include "app.h"
 #include "bp_apply.h"
 #include "bp_log.h"
+#include "bp_alerts.h"
 #include "bp_rate.h"
 #include "bp_time.h"
 #include "history.h"
@@ -200,6 +201,7 @@ static void on_housekeeping(uv_timer_t *t) {
     bp_app_t *app = t->data;
     bp_hub_sweep(app->hub);
     bp_api_on_state(app);
+    bp_api_alerts_tick(app);
 }
 
 /* lws sizes its fd table from the limit: make it as large as we may. */
@@ -245,7 +247,9 @@ int main(int argc, char **argv) {
     app.hub = app.state ? bp_hub_create(s, app.state) : NULL;
     bp_handover_cfg_t hcfg = {.window_ms = 3 * 3600 * 1000LL, .delayed_ms = 30 * 60 * 1000LL};
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
-    if (!app.hub || !app.handover) {
+    app.alerts = bp_alerts_create();
+    app.acks = bp_acks_create();
+    if (!app.hub || !app.handover || !app.alerts || !app.acks) {
         bp_error("out of memory");
         return 1;
     }
@@ -368,6 +372,8 @@ int main(int argc, char **argv) {
     if (rc) bp_warn("loop closed with handles still open: %s", uv_strerror(rc));
     bp_hub_destroy(app.hub);
     bp_handover_destroy(app.handover);
+    bp_alerts_destroy(app.alerts);
+    bp_acks_destroy(app.acks);
     bp_rate_destroy(app.rate_api);
     bp_rate_destroy(app.rate_login);
     bp_rate_destroy(app.rate_writes);

@@ -76,6 +76,12 @@ bool bp_api_route(bp_req_t *r);
 /* Writes waiting for the state: checked after every batch of events and
  * once a second (their time limit). */
 void bp_api_on_state(bp_app_t *app);
+/* Once a second: evaluate the alert rules, forget acknowledgements of
+ * alerts that cleared, and read the acknowledgements other servers took. */
+void bp_api_alerts_tick(bp_app_t *app);
+struct bp_acks *bp_acks_create(void);
+void bp_acks_destroy(struct bp_acks *a);
+
 /* The apply callback (see bp_apply_create). */
 void bp_api_on_applied(void *privdata, const bp_apply_result_t *result);
 

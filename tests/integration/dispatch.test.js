@@ -97,6 +97,51 @@ describe('where do I send this patient', () => {
     assert.ok(after.longest_wait_min >= 10);
   }));
 
+  test('alerts fire once, are acknowledged by a named dispatcher, and clear', stack.guard(async () => {
+    const disp = stack.createToken('dispatcher', { name: 'Dispatcher Hoa' });
+    const wall = stack.createToken('wall');
+    await stack.waitForToken(wall.token);
+    const alerts = async (token) => (await stack.call('GET', '/api/v1/alerts', { token })).json;
+    const until = new Date(Date.now() + 3600e3).toISOString();
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'xanh-pon', ed: { status: 'diversion', reason: 'CT down', until } }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const a1 = await waitFor(async () => {
+      const a = await alerts(disp.token);
+      return a.alerts.find((x) => x.id === 'diversion:xanh-pon') && a;
+    }, { what: 'the diversion alert' });
+    const al = a1.alerts.find((x) => x.id === 'diversion:xanh-pon');
+    assert.equal(al.rule, 'diversion');
+    assert.equal(al.ack, null);
+    assert.match(al.text.en, /Xanh Pon.*ED on diversion/);
+    assert.match(al.text.vi, /cấp cứu chuyển hướng/);
+    // fires once: a second report of the same diversion raises nothing new
+    const raised = a1.raised_total;
+    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'xanh-pon', beds: { icu_adult: { occupied: 3 } } }));
+    await new Promise((res) => setTimeout(res, 1500));
+    const a2 = await alerts(disp.token);
+    assert.equal(a2.alerts.filter((x) => x.id === 'diversion:xanh-pon').length, 1);
+    assert.equal(a2.alerts.find((x) => x.id === 'diversion:xanh-pon').since, al.since);
+    // the wall sees it too (its ticker); anonymous dispatchers cannot acknowledge
+    assert.ok((await alerts(wall.token)).alerts.some((x) => x.id === 'diversion:xanh-pon'));
+    assert.equal((await stack.call('POST', '/api/v1/alerts/diversion:xanh-pon/ack')).status, 401);
+    assert.equal((await stack.call('POST', '/api/v1/alerts/diversion:xanh-pon/ack', { token: wall.token })).status, 403);
+    assert.equal((await stack.call('POST', '/api/v1/alerts/level4:nowhere/ack', { token: disp.token })).status, 404);
+    const ack = await stack.call('POST', '/api/v1/alerts/diversion:xanh-pon/ack', { token: disp.token });
+    assert.equal(ack.status, 200, ack.body);
+    assert.equal(ack.json.ack.by, disp.id);
+    assert.equal(ack.json.ack.name, 'Dispatcher Hoa');
+    const shown = (await alerts(wall.token)).alerts.find((x) => x.id === 'diversion:xanh-pon');
+    assert.equal(shown.ack.by, disp.id);
+    assert.match(stack.redis('HGET', `${stack.prefix}alert_acks`, 'diversion:xanh-pon'), new RegExp(`^${disp.id}\\|\\d+$`));
+    const audit = stack.redis('XREVRANGE', `${stack.prefix}audit`, '+', '-', 'COUNT', '5');
+    assert.match(audit, /alert[\s\S]*diversion:xanh-pon[\s\S]*ack/);
+    // the diversion ends: the alert clears and its acknowledgement goes
+    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'xanh-pon', ed: { status: 'normal' } }));
+    await waitFor(async () => !(await alerts(disp.token)).alerts.some((x) => x.id === 'diversion:xanh-pon'), { what: 'the alert to clear' });
+    await waitFor(() => stack.redis('HEXISTS', `${stack.prefix}alert_acks`, 'diversion:xanh-pon') === '0', { what: 'the ack to go' });
+    assert.ok((await alerts(disp.token)).raised_total >= raised);
+  }));
+
   test('bad questions get 400 naming the argument; only dispatchers may ask', stack.guard(async () => {
     for (const [q, word] of [[{ lon: 105.8 }, 'lat'], [{ lat: 91, lon: 105.8 }, 'lat'], [{ lat: 21, lon: 'x' }, 'lon'],
       [{ lat: 21, lon: 105.8, category: 'flu' }, 'category'], [{ lat: 21, lon: 105.8, priority: 4 }, 'priority'],

@@ -372,6 +372,9 @@ static void test_dispatch_file(void **state) {
         {"{\"categories\":{\"stroke\":{\"beds\":[\"icu_adult\"],\"specialties\":[\"magic\"]}}}", "categories.stroke.specialties"},
         {"{\"penalties_min\":{\"central_by_priority\":[1,2]}}", "penalties_min.central_by_priority"},
         {"{\"penalties_min\":{\"bribes\":1}}", "penalties_min.bribes"},
+        {"{\"alerts\":{\"level4\":1}}", "alerts.level4"},
+        {"{\"alerts\":{\"handover_over_min\":-1}}", "alerts.handover_over_min"},
+        {"{\"alerts\":{\"sirens\":true}}", "alerts.sirens"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         bp_dispatch_defaults(&d);

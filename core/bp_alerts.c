@@ -1,0 +1,179 @@
+/* Alert rules (see bp_alerts.h). */
+#include "bp_alerts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const rule_names[BP_ALERT__COUNT] = {"level4",   "diversion", "stale_feed",
+                                                        "icu_low",  "handover",  "unassigned"};
+
+const char *bp_alert_rule_name(bp_alert_rule_t r) {
+    return (unsigned)r < BP_ALERT__COUNT ? rule_names[r] : NULL;
+}
+
+void bp_alert_defaults(bp_alert_cfg_t *c) {
+    c->level4 = c->diversion = c->stale_feed = true;
+    c->icu_adult_free_below = 20;
+    c->handover_over_min = 30;
+    c->incident_unassigned_min = 5;
+}
+
+struct bp_alerts {
+    bp_alert_t cur[BP_ALERTS_MAX], next[BP_ALERTS_MAX];
+    size_t n, n_next;
+    uint64_t raised;
+};
+
+bp_alerts_t *bp_alerts_create(void) {
+    return calloc(1, sizeof(bp_alerts_t));
+}
+
+void bp_alerts_destroy(bp_alerts_t *a) {
+    free(a);
+}
+
+static void add(bp_alerts_t *a, bp_alert_rule_t rule, const char *subject, int64_t value) {
+    if (a->n_next >= BP_ALERTS_MAX) return;
+    bp_alert_t *al = &a->next[a->n_next++];
+    memset(al, 0, sizeof *al);
+    al->rule = rule;
+    snprintf(al->subject, sizeof al->subject, "%s", subject);
+    snprintf(al->id, sizeof al->id, "%s:%s", rule_names[rule], subject);
+    al->value = value;
+}
+
+static int cmp_alert(const void *x, const void *y) {
+    const bp_alert_t *a = x, *b = y;
+    if (a->since_ms != b->since_ms) return a->since_ms < b->since_ms ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+size_t bp_alerts_update(bp_alerts_t *a, const bp_state_t *st, const bp_handover_t *ho,
+                        const bp_alert_cfg_t *cfg, int64_t now) {
+    const bp_registry_t *reg = bp_state_registry(st);
+    a->n_next = 0;
+    int64_t icu_free = 0;
+    int icu_known = 0;
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        const bp_hospital_state_t *h = bp_state_hospital(st, i);
+        const char *id = reg->hospitals[i].id;
+        if (cfg->level4 && h->version && bp_pressure_level(h, bp_state_pressure(st), now) == 4)
+            add(a, BP_ALERT_LEVEL4, id, 4);
+        bp_ed_status_t ed = bp_ed_effective(&h->ed, now);
+        if (cfg->diversion && (ed == BP_ED_DIVERSION || ed == BP_ED_CLOSED))
+            add(a, BP_ALERT_DIVERSION, id, ed);
+        if (cfg->stale_feed &&
+            bp_freshness(h->at_ms, reg->hospitals[i].report_interval_s, now) == BP_STALE)
+            add(a, BP_ALERT_STALE, id, (now - h->at_ms) / 60000);
+        const bp_beds_t *icu = &h->beds[BP_BED_ICU_ADULT];
+        if (icu->staffed > 0 && icu->occupied >= 0) {
+            icu_free += icu->staffed > icu->occupied ? icu->staffed - icu->occupied : 0;
+            icu_known++;
+        }
+        if (ho && cfg->handover_over_min > 0) {
+            bp_handover_figures_t f;
+            bp_handover_figures(ho, i, now, &f);
+            int64_t worst = f.median_ms > f.longest_wait_ms ? f.median_ms : f.longest_wait_ms;
+            if (worst > (int64_t)cfg->handover_over_min * 60000)
+                add(a, BP_ALERT_HANDOVER, id, worst / 60000);
+        }
+    }
+    if (cfg->icu_adult_free_below > 0 && icu_known && icu_free < cfg->icu_adult_free_below)
+        add(a, BP_ALERT_ICU_LOW, "city", icu_free);
+    if (cfg->incident_unassigned_min > 0) {
+        for (size_t i = 0; i < bp_state_incident_count(st); i++) {
+            const bp_incident_state_t *inc = bp_state_incident(st, i);
+            int64_t open = now - inc->opened_ms;
+            if (!inc->unit[0] && open >= (int64_t)cfg->incident_unassigned_min * 60000)
+                add(a, BP_ALERT_UNASSIGNED, inc->id, open / 60000);
+        }
+    }
+    /* keep the "since" of alerts still active; count what changed */
+    size_t changed = 0;
+    for (size_t i = 0; i < a->n_next; i++) {
+        bp_alert_t *nx = &a->next[i];
+        const bp_alert_t *old = bp_alerts_find(a, nx->id);
+        nx->since_ms = old ? old->since_ms : now;
+        if (!old) {
+            changed++;
+            a->raised++;
+        }
+    }
+    size_t kept = a->n_next - changed;
+    changed += a->n - kept; /* cleared */
+    qsort(a->next, a->n_next, sizeof *a->next, cmp_alert);
+    memcpy(a->cur, a->next, a->n_next * sizeof *a->cur);
+    a->n = a->n_next;
+    return changed;
+}
+
+size_t bp_alerts_count(const bp_alerts_t *a) {
+    return a->n;
+}
+
+const bp_alert_t *bp_alerts_get(const bp_alerts_t *a, size_t i) {
+    return i < a->n ? &a->cur[i] : NULL;
+}
+
+const bp_alert_t *bp_alerts_find(const bp_alerts_t *a, const char *id) {
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->cur[i].id, id) == 0) return &a->cur[i];
+    return NULL;
+}
+
+uint64_t bp_alerts_raised_total(const bp_alerts_t *a) {
+    return a->raised;
+}
+
+void bp_alert_write(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
+    const bp_registry_t *reg = bp_state_registry(st);
+    int h = al->rule == BP_ALERT_ICU_LOW || al->rule == BP_ALERT_UNASSIGNED
+                ? -1
+                : bp_registry_hospital(reg, al->subject, strlen(al->subject));
+    const char *vi = h >= 0 ? reg->hospitals[h].name.vi : al->subject;
+    const char *en = h >= 0 ? reg->hospitals[h].name.en : al->subject;
+    char tv[400], te[400];
+    long long v = (long long)al->value;
+    switch (al->rule) {
+    case BP_ALERT_LEVEL4:
+        snprintf(tv, sizeof tv, "%s: mức áp lực 4", vi);
+        snprintf(te, sizeof te, "%s: pressure level 4", en);
+        break;
+    case BP_ALERT_DIVERSION:
+        snprintf(tv, sizeof tv, "%s: cấp cứu %s", vi, v == BP_ED_CLOSED ? "tạm đóng" : "chuyển hướng");
+        snprintf(te, sizeof te, "%s: ED %s", en, v == BP_ED_CLOSED ? "closed" : "on diversion");
+        break;
+    case BP_ALERT_STALE:
+        snprintf(tv, sizeof tv, "%s: không có báo cáo %lld phút", vi, v);
+        snprintf(te, sizeof te, "%s: no report for %lld min", en, v);
+        break;
+    case BP_ALERT_ICU_LOW:
+        snprintf(tv, sizeof tv, "Toàn thành phố: chỉ còn %lld giường HSTC người lớn trống", v);
+        snprintf(te, sizeof te, "City: only %lld adult ICU beds free", v);
+        break;
+    case BP_ALERT_HANDOVER:
+        snprintf(tv, sizeof tv, "%s: xe cấp cứu chờ bàn giao %lld phút", vi, v);
+        snprintf(te, sizeof te, "%s: ambulances wait %lld min to hand over", en, v);
+        break;
+    case BP_ALERT_UNASSIGNED:
+    default:
+        snprintf(tv, sizeof tv, "Sự cố %s chưa có xe sau %lld phút", al->subject, v);
+        snprintf(te, sizeof te, "Incident %s has no unit after %lld min", al->subject, v);
+        break;
+    }
+    bp_buf_puts(b, "{\"id\":");
+    bp_json_cstr(b, al->id);
+    bp_buf_puts(b, ",\"rule\":");
+    bp_json_cstr(b, rule_names[al->rule]);
+    bp_buf_puts(b, ",\"subject\":");
+    bp_json_cstr(b, al->subject);
+    bp_buf_puts(b, ",\"since\":");
+    bp_json_time(b, al->since_ms);
+    bp_buf_printf(b, ",\"value\":%lld,\"incident\":%s,\"text\":{\"vi\":", v,
+                  al->rule == BP_ALERT_UNASSIGNED ? "true" : "false");
+    bp_json_cstr(b, tv);
+    bp_buf_puts(b, ",\"en\":");
+    bp_json_cstr(b, te);
+    bp_buf_puts(b, "}}");
+}
