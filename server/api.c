@@ -807,14 +807,53 @@ struct bp_acks {
     ack_t a[BP_ALERTS_MAX];
     size_t n;
     bool polling;
+    bp_buf_t full, other, last; /* the live-feed frames; last: what was sent */
+    int64_t pushed_ms;
 };
 
 struct bp_acks *bp_acks_create(void) {
-    return calloc(1, sizeof(struct bp_acks));
+    struct bp_acks *a = calloc(1, sizeof(struct bp_acks));
+    if (!a) return NULL;
+    bp_buf_init(&a->full, 0, 4u << 20);
+    bp_buf_init(&a->other, 0, 4u << 20);
+    bp_buf_init(&a->last, 0, 4u << 20);
+    return a;
 }
 
 void bp_acks_destroy(struct bp_acks *a) {
+    if (!a) return;
+    bp_buf_free(&a->full);
+    bp_buf_free(&a->other);
+    bp_buf_free(&a->last);
     free(a);
+}
+
+static void write_alerts(bp_buf_t *b, bp_app_t *app, bool incidents);
+
+/* Sends the alert list over the live feed when it (or an ack) changed, at
+ * most every ALERTS_PUSH_MS (an alert flapping at a threshold must not
+ * flood every console); an acknowledgement is sent at once. */
+#define ALERTS_PUSH_MS 2000
+static void push_alerts(bp_app_t *app, bool now) {
+    struct bp_acks *k = app->acks;
+    int64_t t = bp_time_now_ms();
+    if (!now && t - k->pushed_ms < ALERTS_PUSH_MS) return;
+    bp_buf_reset(&k->full);
+    bp_buf_reset(&k->other);
+    bp_buf_puts(&k->full, "{\"type\":\"alerts\",");
+    bp_buf_puts(&k->other, "{\"type\":\"alerts\",");
+    write_alerts(&k->full, app, true);
+    write_alerts(&k->other, app, false);
+    bp_buf_putc(&k->full, '}');
+    bp_buf_putc(&k->other, '}');
+    if (k->full.failed || k->other.failed) return;
+    if (k->last.len == k->full.len && memcmp(bp_buf_data(&k->last), bp_buf_data(&k->full), k->full.len) == 0)
+        return;
+    bp_buf_reset(&k->last);
+    bp_buf_put(&k->last, bp_buf_data(&k->full), k->full.len);
+    k->pushed_ms = t;
+    bp_hub_set_alerts(app->hub, bp_buf_data(&k->full), k->full.len, bp_buf_data(&k->other),
+                      k->other.len);
 }
 
 static const ack_t *ack_find(const struct bp_acks *k, const char *id) {
@@ -879,6 +918,7 @@ void bp_api_alerts_tick(bp_app_t *app) {
         const char *argv[] = {"HGETALL", key};
         if (bp_redis_command_argv(redis, on_acks, app, 2, argv, NULL) == 0) k->polling = true;
     }
+    push_alerts(app, false);
 }
 
 static void alerts_list(bp_req_t *r) {
@@ -888,8 +928,14 @@ static void alerts_list(bp_req_t *r) {
     /* incident alerts only for those who may see incidents */
     bool incidents = bp_auth_allows(p, bp_auth_anonymous_role(app->cfg.settings.auth_anonymous),
                                     BP_ACT_READ_AMBULANCES, -1, bp_time_now_ms());
-    bp_buf_t *b = &r->resp.body;
-    bp_buf_puts(b, "{\"alerts\":[");
+    bp_buf_putc(&r->resp.body, '{');
+    write_alerts(&r->resp.body, app, incidents);
+    bp_buf_putc(&r->resp.body, '}');
+}
+
+/* "alerts":[...],"raised_total":N (the inside of an object). */
+static void write_alerts(bp_buf_t *b, bp_app_t *app, bool incidents) {
+    bp_buf_puts(b, "\"alerts\":[");
     int n = 0;
     for (size_t i = 0; i < bp_alerts_count(app->alerts); i++) {
         const bp_alert_t *al = bp_alerts_get(app->alerts, i);
@@ -913,7 +959,7 @@ static void alerts_list(bp_req_t *r) {
         }
         bp_buf_putc(b, '}');
     }
-    bp_buf_printf(b, "],\"raised_total\":%llu}",
+    bp_buf_printf(b, "],\"raised_total\":%llu",
                   (unsigned long long)bp_alerts_raised_total(app->alerts));
 }
 
@@ -952,6 +998,7 @@ static void alert_ack(bp_req_t *r, const char *id) {
         return;
     }
     ack_put(app->acks, al->id, p->id, now);
+    push_alerts(app, true); /* every console here hears it at once */
     bp_info("http %s: alert %s acknowledged by %s", r->addr, al->id, p->id);
     bp_buf_puts(&r->resp.body, "{\"id\":");
     bp_json_cstr(&r->resp.body, al->id);

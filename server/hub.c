@@ -79,6 +79,7 @@ typedef struct client {
     struct client *prev, *next;
     cstate_t state;
     bool need_snapshot, tick_due, has_resume, closing, counted, in_fanout;
+    uint32_t alerts_seen; /* the alerts generation it has (0: none) */
     uint16_t close_code;
     char reason[16];
     snap_t *snap;
@@ -109,6 +110,7 @@ typedef struct {
         resume_snapshot_old;
     uint64_t ticks, rejected_full, rejected_ip, closed_silent;
     uint64_t rejected_origin, closed_unauthorized, closed_forbidden, closed_expired;
+    uint64_t alert_frames;
 } hub_stats_t;
 
 /* What each audience is sent (DESIGN §8): its own ring and snapshot cache.
@@ -146,6 +148,8 @@ struct bp_hub {
     uint64_t offset;
     unsigned char tick[LWS_PRE + 256];
     size_t tick_len;
+    chunk_t alerts[2]; /* {"type":"alerts"} with incident alerts (FULL), without */
+    uint32_t alerts_gen;
     int64_t last_tick_ms;
     ip_node_t *ips[IP_BUCKETS];
     size_t ranges_inflight;
@@ -434,7 +438,9 @@ static int write_frame(bp_hub_t *h, client_t *c, unsigned char *data, size_t len
 static bool has_more(bp_hub_t *h, client_t *c) {
     if (c->close_code || c->ctl_len || c->snap || c->need_snapshot || c->backlog) return true;
     if (c->state == C_WAIT && h->ready) return true;
-    return c->state == C_ACTIVE && (c->tail < h->offset || c->tick_due);
+    return c->state == C_ACTIVE &&
+           (c->tail < h->offset || c->tick_due ||
+            (h->alerts_gen && c->alerts_seen != h->alerts_gen && c->aud != BP_AUD_HOSPITALS));
 }
 
 /* One write step for a client: at most one lws_write. Called from its
@@ -521,6 +527,11 @@ static int pump(bp_hub_t *h, client_t *c) {
             c->tail = last;
         }
         fanout_check(h, c);
+    } else if (h->alerts_gen && c->alerts_seen != h->alerts_gen && c->aud != BP_AUD_HOSPITALS) {
+        const chunk_t *a = &h->alerts[c->aud == BP_AUD_FULL ? 0 : 1];
+        if (write_frame(h, c, (unsigned char *)a->buf + LWS_PRE, a->len, LWS_WRITE_TEXT)) return -1;
+        c->alerts_seen = h->alerts_gen;
+        h->st.alert_frames++;
     } else if (c->tick_due && h->tick_len) {
         if (write_frame(h, c, h->tick + LWS_PRE, h->tick_len, LWS_WRITE_TEXT)) return -1;
         c->tick_due = false;
@@ -876,6 +887,21 @@ void bp_hub_on_event(void *hub, const bp_change_t *c, bool live) {
     }
 }
 
+void bp_hub_set_alerts(bp_hub_t *h, const char *full, size_t full_len, const char *other,
+                       size_t other_len) {
+    const char *src[2] = {full, other};
+    size_t len[2] = {full_len, other_len};
+    for (int i = 0; i < 2; i++) {
+        char *buf = malloc(LWS_PRE + len[i]);
+        if (!buf) return; /* keep the previous ones */
+        memcpy(buf + LWS_PRE, src[i], len[i]);
+        free(h->alerts[i].buf);
+        h->alerts[i] = (chunk_t){buf, len[i]};
+    }
+    if (++h->alerts_gen == 0) h->alerts_gen = 1;
+    for (client_t *c = h->clients; c; c = c->next) push_now(h, c);
+}
+
 void bp_hub_on_batch(void *hub) {
     bp_hub_t *h = hub;
     if (!h->fanout_active) {
@@ -933,6 +959,8 @@ void bp_hub_destroy(bp_hub_t *h) {
         snap_unref(h->aud[i].snap);
         bp_ring_free(&h->aud[i].ring);
     }
+    free(h->alerts[0].buf);
+    free(h->alerts[1].buf);
     bp_buf_free(&h->scratch);
     bp_buf_free(&h->ev);
     free(h);
@@ -1052,6 +1080,7 @@ void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
     C("ws_closed_protocol_total", "Clients closed for protocol errors.", s->closed_protocol);
     C("ws_closed_silent_total", "Clients closed for not answering pings.", s->closed_silent);
     C("ticks_total", "Heartbeat ticks sent.", s->ticks);
+    C("alert_frames_total", "Alert lists sent to clients.", s->alert_frames);
     bp_buf_printf(o, "# HELP bedpulse_resume_total Client starts by outcome.\n"
                      "# TYPE bedpulse_resume_total counter\n"
                      "bedpulse_resume_total{outcome=\"window\"} %llu\n"

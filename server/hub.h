@@ -52,6 +52,14 @@ void bp_hub_on_reload(void *hub, const char *epoch, uint64_t offset, const char 
 void bp_hub_on_event(void *hub, const bp_change_t *c, bool live);
 void bp_hub_on_batch(void *hub);
 
+/* The active alerts as {"type":"alerts",...} frames: one with incident
+ * alerts (dispatchers, admins), one without (wall displays; managers'
+ * pages do not get them). Every such client gets the new list once, after
+ * the events it is owed, and new clients get it after their snapshot.
+ * Copied. */
+void bp_hub_set_alerts(bp_hub_t *h, const char *full, size_t full_len, const char *other,
+                       size_t other_len);
+
 /* Once a second: hello timeouts, slow clients, ticks. */
 void bp_hub_sweep(bp_hub_t *h);
 

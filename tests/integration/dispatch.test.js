@@ -102,6 +102,9 @@ describe('where do I send this patient', () => {
     const wall = stack.createToken('wall');
     await stack.waitForToken(wall.token);
     const alerts = async (token) => (await stack.call('GET', '/api/v1/alerts', { token })).json;
+    // a console on the live feed gets the list pushed
+    const live = await stack.live({ type: 'hello', token: disp.token });
+    const pushed = (pred) => live.waitFor((x) => x.ofType('alerts').some(pred), { what: 'an alerts frame' });
     const until = new Date(Date.now() + 3600e3).toISOString();
     const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'xanh-pon', ed: { status: 'diversion', reason: 'CT down', until } }));
     assert.equal(r.ok, true, JSON.stringify(r));
@@ -114,6 +117,7 @@ describe('where do I send this patient', () => {
     assert.equal(al.ack, null);
     assert.match(al.text.en, /Xanh Pon.*ED on diversion/);
     assert.match(al.text.vi, /cấp cứu chuyển hướng/);
+    await pushed((m) => m.alerts.some((x) => x.id === 'diversion:xanh-pon' && x.ack === null));
     // fires once: a second report of the same diversion raises nothing new
     const raised = a1.raised_total;
     await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'xanh-pon', beds: { icu_adult: { occupied: 3 } } }));
@@ -132,12 +136,17 @@ describe('where do I send this patient', () => {
     assert.equal(ack.json.ack.name, 'Dispatcher Hoa');
     const shown = (await alerts(wall.token)).alerts.find((x) => x.id === 'diversion:xanh-pon');
     assert.equal(shown.ack.by, disp.id);
+    await pushed((m) => m.alerts.some((x) => x.id === 'diversion:xanh-pon' && x.ack && x.ack.by === disp.id));
     assert.match(stack.redis('HGET', `${stack.prefix}alert_acks`, 'diversion:xanh-pon'), new RegExp(`^${disp.id}\\|\\d+$`));
     const audit = stack.redis('XREVRANGE', `${stack.prefix}audit`, '+', '-', 'COUNT', '5');
     assert.match(audit, /alert[\s\S]*diversion:xanh-pon[\s\S]*ack/);
     // the diversion ends: the alert clears and its acknowledgement goes
     await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'xanh-pon', ed: { status: 'normal' } }));
     await waitFor(async () => !(await alerts(disp.token)).alerts.some((x) => x.id === 'diversion:xanh-pon'), { what: 'the alert to clear' });
+    const last = () => live.ofType('alerts').at(-1);
+    await live.waitFor(() => !last().alerts.some((x) => x.id === 'diversion:xanh-pon'), { what: 'a frame without it' });
+    assert.equal(live.gaps, 0);
+    live.close();
     await waitFor(() => stack.redis('HEXISTS', `${stack.prefix}alert_acks`, 'diversion:xanh-pon') === '0', { what: 'the ack to go' });
     assert.ok((await alerts(disp.token)).raised_total >= raised);
   }));
