@@ -98,6 +98,22 @@ export async function fetchHistory(series, hours) {
   };
 }
 
+// -- 115 dispatch (docs/dispatch.md): dispatchers and admins -------------------
+
+// GET /api/v1/recommend: hospitals ranked for a patient at a point; data is
+// the server's answer ({query, candidates: [{hospital, rank, eta_min, free,
+// inbound, reason: {vi, en}, ...}]}).
+export function fetchRecommend({ lat, lon, category, priority, limit = 5 }) {
+  const q = new URLSearchParams({ lat: String(lat), lon: String(lon), limit: String(limit) });
+  if (category) q.set('category', category);
+  if (priority) q.set('priority', String(priority));
+  return getJSON(`/api/v1/recommend?${q}`);
+}
+
+// GET /api/v1/handover: per hospital inbound, waiting, longest_wait_min,
+// handovers, median_min (null when none), offload ("normal" | "delayed").
+export const fetchHandover = () => getJSON('/api/v1/handover');
+
 // -- sessions and writes (docs/security.md) -------------------------------------
 
 export const whoAmI = () => request('GET', '/api/v1/session');

@@ -1,6 +1,8 @@
-// Boot of the dispatcher view (/): the map, the hospital list and the
-// ambulance list beside it, the detail panel, the city totals, the status
-// bar and the live region, all fed by one live feed.
+// Boot of the dispatcher view (/): the map, the hospital list, the 115
+// incident queue (with the selected incident and its recommended
+// destinations) and the ambulance list beside it, the hospital detail
+// panel, the city totals, the status bar and the live region, all fed by
+// one live feed (and door.js's inbound / handover figures).
 //
 // Feed events only record what changed; one requestAnimationFrame applies
 // it all, so a burst of a hundred events a second costs one frame of DOM
@@ -9,7 +11,8 @@
 // expiring ED statuses without waiting for an event.
 //
 // Selection is held here: the list, the map and the detail panel are told
-// about it, never talk to each other.
+// about it, never talk to each other. A hospital and an incident can be
+// selected at once: the incident's destinations open hospitals beside it.
 
 import { LiveFeed } from './live.js';
 import { t, setLang, otherLang, onStoredLangChange } from './i18n.js';
@@ -18,6 +21,9 @@ import { StatusBar } from './views/status.js';
 import { TotalsBar } from './views/totals.js';
 import { HospitalList } from './views/list.js';
 import { AmbulanceList } from './views/ambulances.js';
+import { IncidentQueue } from './views/incidents.js';
+import { IncidentPanel } from './views/incident_panel.js';
+import { DoorFigures } from './door.js';
 import { MapView } from './views/map.js';
 import { DetailPanel } from './views/detail.js';
 import { Announcer } from './views/announcer.js';
@@ -34,7 +40,10 @@ function wsUrl() {
 
 const feed = new LiveFeed({ url: wsUrl() });
 
-let pending = { full: true, lang: true, clock: true, hospitals: new Set(), ambulances: new Set() };
+const fresh = () => ({
+  full: false, lang: false, clock: false, hospitals: new Set(), ambulances: new Set(), incidents: new Set(), door: new Set(),
+});
+let pending = Object.assign(fresh(), { full: true, lang: true, clock: true });
 let frameId = 0;
 
 function schedule() {
@@ -54,6 +63,12 @@ const status = new StatusBar({ header: $('topbar'), banner: $('stale-banner'), s
 });
 onStoredLangChange(relang);
 const totals = new TotalsBar($('totals'), feed);
+const door = new DoorFigures(feed, {
+  onChange: (ids) => {
+    for (const id of ids) pending.door.add(id);
+    schedule();
+  },
+});
 
 let selected = null;
 let selectedFrom = null; // the row to give focus back to on close
@@ -65,7 +80,35 @@ function select(id, { from, keyboard } = {}) {
   detail.open(id);
   if (from === 'list') selectedFrom = id;
   if (keyboard) detail.title.focus();
-  showTab('hospitals');
+  if (from !== 'incident') showTab('hospitals');
+}
+
+let incident = null;
+
+function selectIncident(id, { from, keyboard } = {}) {
+  incident = id;
+  queue.setSelected(id);
+  map.setIncidentSelected(id, { pan: from !== 'map' });
+  incidentPanel.open(id);
+  showTab('incidents');
+  if (keyboard) incidentPanel.title.focus();
+}
+
+function closeIncident() {
+  if (!incident) return;
+  const back = incident;
+  incident = null;
+  queue.setSelected(null);
+  map.setIncidentSelected(null);
+  closePanel(incidentPanel, queue, back);
+}
+
+// The focus goes back to the row the panel came from when it was in the
+// panel (or nowhere).
+function closePanel(panel, table, back) {
+  const hadFocus = panel.root.contains(document.activeElement);
+  panel.close();
+  if (hadFocus || document.activeElement === document.body) table.focusRow(back);
 }
 
 function closeDetail() {
@@ -75,9 +118,7 @@ function closeDetail() {
   selectedFrom = null;
   list.setSelected(null);
   map.setSelected(null);
-  const hadFocus = detail.root.contains(document.activeElement);
-  detail.close();
-  if (hadFocus || document.activeElement === document.body) list.focusRow(back);
+  closePanel(detail, list, back);
 }
 
 function setPin(latlng) {
@@ -89,6 +130,8 @@ const map = new MapView($('map'), feed, {
   onSelect: (id, o) => select(id, o),
   onHover: (id) => list.setHovered(id),
   onPin: (latlng) => setPin(latlng),
+  onIncident: (id, o) => selectIncident(id, o),
+  door,
 });
 const list = new HospitalList($('hospitals'), feed, {
   onSelect: (id, o) => select(id, o),
@@ -97,15 +140,22 @@ const list = new HospitalList($('hospitals'), feed, {
   onClearPin: () => setPin(null),
 });
 const ambulances = new AmbulanceList($('ambulances'), feed);
+const queue = new IncidentQueue($('incidents'), feed, { onSelect: (id, o) => selectIncident(id, o) });
+const incidentPanel = new IncidentPanel(queue.panelSlot, feed, {
+  onClose: closeIncident,
+  onHospital: (id) => select(id, { from: 'incident' }),
+  onDestinations: (list, { first } = {}) => map.setDestinations(list, { fit: first }),
+});
 const detail = new DetailPanel($('detail'), feed, {
   onClose: closeDetail,
   onSelect: (id) => select(id, { from: 'detail' }),
   historyIntervalS: DEFAULT_CONFIG.history_interval_s,
+  door,
 });
 
-// -- tabs: hospitals | ambulances ---------------------------------------------------
+// -- tabs: hospitals | incidents (dispatchers) | ambulances --------------------------
 
-const tabs = { hospitals: $('tab-hospitals'), ambulances: $('tab-ambulances') };
+const tabs = { hospitals: $('tab-hospitals'), incidents: $('tab-incidents'), ambulances: $('tab-ambulances') };
 
 function showTab(name) {
   for (const [k, b] of Object.entries(tabs)) {
@@ -120,7 +170,9 @@ for (const [k, b] of Object.entries(tabs)) {
   b.addEventListener('click', () => showTab(k));
   b.addEventListener('keydown', (ev) => {
     if (ev.key !== 'ArrowLeft' && ev.key !== 'ArrowRight') return;
-    const other = k === 'hospitals' ? 'ambulances' : 'hospitals';
+    const shown = Object.keys(tabs).filter((x) => !tabs[x].hidden);
+    const i = shown.indexOf(k) + (ev.key === 'ArrowRight' ? 1 : -1);
+    const other = shown[(i + shown.length) % shown.length];
     showTab(other);
     tabs[other].focus();
   });
@@ -133,9 +185,13 @@ $('ambulances').addEventListener('click', (ev) => {
 });
 
 document.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Escape' && selected) {
+  if (ev.key !== 'Escape') return;
+  if (selected) {
     ev.preventDefault();
     closeDetail();
+  } else if (incident) {
+    ev.preventDefault();
+    closeIncident();
   }
 });
 
@@ -145,26 +201,38 @@ function renderTabs() {
   const count = (m) => fmt.int(m.size);
   tabs.hospitals.textContent = feed.hasState ? t('tabs.hospitals_n', { n: count(feed.hospitals) }) : t('hospitals.heading');
   tabs.ambulances.textContent = feed.hasState ? t('tabs.ambulances_n', { n: count(feed.ambulances) }) : t('amb.heading');
+  tabs.incidents.textContent = t('tabs.incidents_n', { n: count(feed.incidents) });
+  // only dispatchers and admins are sent incidents
+  tabs.incidents.hidden = !feed.hasIncidents;
+  if (!feed.hasIncidents && !$('incidents').hidden) showTab('hospitals');
   $('side-tabs').setAttribute('aria-label', t('tabs.label'));
 }
 
 function render() {
   frameId = 0;
   const frame = Object.assign({}, pending, { now: feed.serverNow() });
-  pending = { full: false, lang: false, clock: false, hospitals: new Set(), ambulances: new Set() };
+  pending = fresh();
+  if (frame.full || frame.ambulances.size) for (const id of door.recount()) frame.door.add(id);
+  if (frame.full && feed.hasIncidents) door.start();
   if (frame.lang) skip.textContent = t('app.skip');
-  if (frame.lang || frame.full) renderTabs();
+  if (frame.lang || frame.full || frame.incidents.size) renderTabs();
   status.render(frame);
   list.render(frame);
   map.render(frame);
   detail.render(frame);
   ambulances.render(frame);
+  queue.render(frame);
+  incidentPanel.render(frame);
   totals.render(frame);
   announcer.observe(frame);
   if (selected && frame.full) {
     // a snapshot may have rebuilt rows and markers: mark the selection again
     list.setSelected(selected);
     map.setSelected(selected);
+  }
+  if (incident && frame.full) {
+    queue.setSelected(incident);
+    map.setIncidentSelected(incident);
   }
 }
 
@@ -175,6 +243,7 @@ feed.addEventListener('snapshot', () => {
 feed.addEventListener('changes', (e) => {
   for (const id of e.detail.hospitals) pending.hospitals.add(id);
   for (const id of e.detail.ambulances) pending.ambulances.add(id);
+  for (const id of e.detail.incidents || []) pending.incidents.add(id);
   schedule();
 });
 feed.addEventListener('connection', schedule);

@@ -197,3 +197,37 @@ export function distanceKm(lat1, lon1, lat2, lon2) {
 export function edOpen(effective) {
   return effective === 'normal' || effective === 'advisory';
 }
+
+// -- 115 incidents and the ambulances at each hospital's door ------------------
+
+// Incident categories (docs/dispatch.md), in the order the views list them.
+export const CATEGORIES = Object.freeze([
+  'trauma', 'stroke', 'cardiac', 'obstetric', 'pediatric', 'burn', 'respiratory', 'psychiatric', 'other',
+]);
+
+// When the call began for the dispatcher: received by the CAD, else opened.
+export function incidentStart(inc) {
+  return timeMs(inc.received) || timeMs(inc.opened) || timeMs(inc.at);
+}
+
+// The queue's order: most urgent priority first, then the longest waiting,
+// then id (stable).
+export function compareIncidents(a, b) {
+  const pa = typeof a.priority === 'number' ? a.priority : 9;
+  const pb = typeof b.priority === 'number' ? b.priority : 9;
+  return pa - pb || incidentStart(a) - incidentStart(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+// Per hospital id, the ambulances transporting there (inbound) and waiting
+// at its door (at_hospital), as the server counts them (core/bp_handover.c).
+export function doorCounts(ambulances) {
+  const out = new Map();
+  for (const a of ambulances) {
+    const k = a.status === 'transporting' ? 'inbound' : a.status === 'at_hospital' ? 'waiting' : null;
+    if (!k || !a.destination) continue;
+    let c = out.get(a.destination);
+    if (!c) out.set(a.destination, (c = { inbound: 0, waiting: 0 }));
+    c[k]++;
+  }
+  return out;
+}

@@ -111,3 +111,11 @@ export function until(ms, nowMs) {
   if (h < 48) return t('time.in_h', { n: int(h) });
   return t('time.in_d', { n: int(Math.floor(h / 24)) });
 }
+
+// A duration in whole minutes ("12 min", "1 h 5 min"): how long an
+// incident has been open, how long it waits for a unit.
+export function duration(ms) {
+  const min = Math.max(Math.floor(ms / 60000), 0);
+  if (min < 60) return t('time.dur_min', { n: int(min) });
+  return t('time.dur_h', { h: int(Math.floor(min / 60)), m: int(min % 60) });
+}

@@ -3,7 +3,7 @@
 // later view (map, wall display) can share it.
 //
 // What it guarantees to its listeners:
-// - the store (hospitals, ambulances, meta) always equals the server's state
+// - the store (hospitals, ambulances, incidents, meta) always equals the server's state
 //   at `offset` of `epoch`: events are applied only when offset == last + 1;
 //   older ones are ignored; a gap closes the socket and resumes from the
 //   last applied offset;
@@ -14,7 +14,11 @@
 //
 // Events (EventTarget):
 //   'snapshot'    the store was replaced (detail: {reason})
-//   'changes'     events were applied (detail: {hospitals: Set, ambulances: Set})
+//   'changes'     events were applied (detail: {hospitals, ambulances, incidents: Sets of ids})
+//
+// Incidents (the open 115 calls) come only to dispatchers and admins:
+// `hasIncidents` says whether this audience gets them (the snapshot has an
+// `incidents` key); a closed incident leaves the map.
 //   'connection'  status, attempt or lostSince changed (detail: connection())
 
 const SUBPROTOCOL = 'bedpulse.v1';
@@ -52,6 +56,8 @@ export class LiveFeed extends EventTarget {
     this.meta = null;
     this.hospitals = new Map();
     this.ambulances = new Map();
+    this.incidents = new Map();
+    this.hasIncidents = false;
     this.hasState = false;
     this.skewMs = 0;
 
@@ -297,6 +303,8 @@ export class LiveFeed extends EventTarget {
     this.meta = m.meta || null;
     this.hospitals = new Map((m.hospitals || []).map((h) => [h.id, h]));
     this.ambulances = new Map((m.ambulances || []).map((a) => [a.id, a]));
+    this.hasIncidents = Array.isArray(m.incidents);
+    this.incidents = new Map((m.incidents || []).map((i) => [i.id, i]));
     this.hasState = true;
     this.setSkew(m.now);
     this.emit('snapshot', { reason: m.reason });
@@ -307,7 +315,7 @@ export class LiveFeed extends EventTarget {
       this.restart('epoch');
       return;
     }
-    const changed = { hospitals: new Set(), ambulances: new Set() };
+    const changed = { hospitals: new Set(), ambulances: new Set(), incidents: new Set() };
     let gap = false;
     for (const e of m.events || []) {
       if (e.offset <= this.offset) continue;
@@ -318,7 +326,7 @@ export class LiveFeed extends EventTarget {
       this.applyEvent(e, changed);
       this.offset = e.offset;
     }
-    if (changed.hospitals.size || changed.ambulances.size) this.emit('changes', changed);
+    if (changed.hospitals.size || changed.ambulances.size || changed.incidents.size) this.emit('changes', changed);
     if (gap) this.restart('gap');
   }
 
@@ -345,6 +353,22 @@ export class LiveFeed extends EventTarget {
       }
       Object.assign(a, d);
       changed.ambulances.add(e.id);
+    } else if (e.kind === 'incident') {
+      this.applyIncident(e.id, d);
+      changed.incidents.add(e.id);
     }
+  }
+
+  // create: all its fields (opened = the create's at); update: the fields
+  // present (null clears); close: gone.
+  applyIncident(id, d) {
+    const { action, ...fields } = d;
+    if (action === 'close') {
+      this.incidents.delete(id);
+      return;
+    }
+    const cur = action === 'create' ? null : this.incidents.get(id);
+    const inc = cur ? Object.assign({}, cur, fields) : Object.assign({ id, opened: fields.at }, fields);
+    this.incidents.set(id, inc);
   }
 }

@@ -244,4 +244,29 @@ describe('live.js', () => {
     assert.deepEqual(sockets[2].sent, [{ type: 'hello' }], 'no resume this time');
     feed.stop();
   });
+  it('keeps the open incidents: the snapshot list, then create, update (null clears) and close events', () => {
+    const { feed, sockets, seen } = setup();
+    sockets[0].open();
+    snapshot(sockets[0]);
+    assert.equal(feed.hasIncidents, false, 'a snapshot without the key: this audience gets no incidents');
+    const inc = { id: 'I1', version: 1, at: 'x', opened: 'x', priority: 2, category: 'trauma', lat: 21, lon: 105.8, unit: null };
+    sockets[0].msg({ type: 'welcome', mode: 'snapshot', reason: 'new', epoch: 'e1', offset: 20 });
+    sockets[0].msg({ type: 'snapshot', epoch: 'e1', offset: 20, meta: {}, hospitals: [], ambulances: [], incidents: [inc] });
+    assert.equal(feed.hasIncidents, true);
+    assert.deepEqual([...feed.incidents.keys()], ['I1']);
+    const iev = (offset, id, data) => ({ offset, kind: 'incident', id, data: Object.assign({ version: 1, at: `t${offset}`, updated: 'u', source: 'cad' }, data) });
+    sockets[0].msg({ type: 'events', epoch: 'e1', events: [
+      iev(21, 'I2', { action: 'create', priority: 1, category: 'stroke', lat: 21.1, lon: 105.9, address: 'a', unit: null }),
+      iev(22, 'I2', { action: 'update', unit: '115-HK-03', address: null }),
+      iev(23, 'I1', { action: 'close' }),
+      { offset: 24, kind: 'newer-kind', id: 'x', data: {} },
+    ] });
+    assert.equal(feed.offset, 24, 'an unknown kind keeps the offset');
+    assert.deepEqual([...feed.incidents.keys()], ['I2']);
+    const i2 = feed.incidents.get('I2');
+    assert.deepEqual([i2.priority, i2.category, i2.unit, i2.address, i2.opened, i2.at], [1, 'stroke', '115-HK-03', null, 't21', 't22']);
+    assert.equal('action' in i2, false);
+    assert.deepEqual([...seen.changes[seen.changes.length - 1].incidents].sort(), ['I1', 'I2']);
+    feed.stop();
+  });
 });

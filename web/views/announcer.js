@@ -1,6 +1,7 @@
 // The polite ARIA live region: tells a screen-reader user when an ED starts
 // or ends a diversion (or closes), when a hospital's pressure level changes,
-// and when the connection changes.
+// when a 115 incident is opened (dispatchers), and when the connection
+// changes.
 //
 // Rate-limited: messages queue (at most MAX_QUEUE; the least important
 // are dropped and counted) and the region is rewritten at most once per
@@ -34,6 +35,7 @@ export class Announcer {
     this.region = region;
     this.feed = feed;
     this.known = new Map(); // hospital id -> {level, ed}
+    this.incidents = new Set(); // open incident ids already known
     this.queue = []; // {msg, pri, n}
     this.n = 0;
     this.dropped = 0;
@@ -94,6 +96,7 @@ export class Announcer {
     if (!feed.hasState) return;
     const cfg = feed.meta && feed.meta.pressure;
     const baseline = frame.full;
+    this.observeIncidents(frame);
     // the clock can end a diversion (its `until` passed) without an event
     const ids = baseline || frame.clock ? feed.hospitals.keys() : frame.hospitals;
     for (const id of ids) {
@@ -117,6 +120,25 @@ export class Announcer {
         const up = f.level > before.level;
         this.say(t(up ? 'announce.level_up' : 'announce.level_down', { name, n: f.level, label: t(`level.${f.level}`) }),
           up && f.level >= 3 ? NOTABLE : INFO);
+      }
+    }
+  }
+
+  // A new incident is news (priority 1 urgent); a snapshot is the baseline.
+  observeIncidents(frame) {
+    const feed = this.feed;
+    if (frame.full) {
+      this.incidents = new Set(feed.incidents.keys());
+      return;
+    }
+    for (const id of frame.incidents || []) {
+      const inc = feed.incidents.get(id);
+      if (!inc) {
+        this.incidents.delete(id);
+      } else if (!this.incidents.has(id)) {
+        this.incidents.add(id);
+        this.say(t('announce.incident_new', { n: inc.priority, category: t(`cat.${inc.category}.long`) }),
+          inc.priority === 1 ? URGENT : NOTABLE);
       }
     }
   }

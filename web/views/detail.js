@@ -1,7 +1,9 @@
 // The detail panel of one hospital: pressure level, ED status with reason
 // and expiry (an expired diversion reads normal), occupancy, beds by type
 // (free / staffed / occupied, overflow above 100 %, surge within 24 h),
-// the 24 h occupancy trend (GET /api/v1/history), phone, sister hospital,
+// the 115 ambulances inbound and at the door with the handover median and
+// the offload-delayed mark (door.js), the 24 h occupancy trend
+// (GET /api/v1/history), phone, sister hospital,
 // specialties, and when the figures were reported, by whom, and whether
 // they are late or stale.
 //
@@ -19,9 +21,10 @@ const HOURS = 24;
 const EMPTY_RETRY_MS = 15000; // an empty or failed answer is asked again this soon
 
 export class DetailPanel {
-  constructor(root, feed, { onClose, onSelect, historyIntervalS }) {
+  constructor(root, feed, { onClose, onSelect, historyIntervalS, door }) {
     this.root = root;
     this.feed = feed;
+    this.door = door;
     this.onClose = onClose;
     this.onSelect = onSelect;
     this.historyIntervalS = historyIntervalS || 300;
@@ -39,6 +42,8 @@ export class DetailPanel {
     this.closeButton = el('button', { type: 'button', id: 'detail-close', class: 'btn-icon' }, '×');
     this.closeButton.addEventListener('click', () => this.onClose());
     this.status = el('dl', { class: 'detail-facts' });
+    this.doorTitle = el('h3', { class: 'detail-h' });
+    this.doorFacts = el('dl', { class: 'detail-facts', id: 'detail-door' });
     this.bedsTitle = el('h3', { class: 'detail-h' });
     this.beds = el('div', { class: 'detail-beds' });
     this.trendTitle = el('h3', { class: 'detail-h' });
@@ -54,6 +59,7 @@ export class DetailPanel {
     this.specs = el('ul', { class: 'chips' });
     this.body = el('div', { class: 'detail-body' },
       this.status,
+      el('section', null, this.doorTitle, this.doorFacts),
       el('section', null, this.bedsTitle, this.beds),
       el('section', { class: 'detail-trend' }, this.trendTitle, this.chart.root, this.trendNote),
       el('section', null, this.contactTitle, this.contact),
@@ -166,7 +172,7 @@ export class DetailPanel {
       this.onClose();
       return;
     }
-    if (!(frame.full || frame.lang || frame.clock || frame.hospitals.has(this.id))) return;
+    if (!(frame.full || frame.lang || frame.clock || frame.hospitals.has(this.id) || (frame.door && frame.door.has(this.id)))) return;
     const now = frame.now;
     const L = lang();
     const cfg = this.feed.meta && this.feed.meta.pressure;
@@ -238,6 +244,9 @@ export class DetailPanel {
       this.root.dataset.level = String(f.level);
     });
 
+    const door = this.door.get(h.id);
+    set('door', [JSON.stringify(door), L].join('|'), () => this.drawDoor(door));
+
     set('beds', [JSON.stringify(h.beds || {}), f.freshness, L].join('|'), () => {
       text(this.bedsTitle, t('detail.beds'));
       const order = (this.feed.meta && this.feed.meta.bed_types) || BED_TYPES;
@@ -300,5 +309,25 @@ export class DetailPanel {
         ? specs.map((s) => el('li', { class: 'chip' }, t(`spec.${s}`)))
         : el('li', { class: 'unknown' }, t('detail.none')));
     });
+  }
+
+  // Inbound, at the door (longest wait), handover median, offload.
+  drawDoor(d) {
+    text(this.doorTitle, t('door.heading'));
+    const row = (label, ...value) => [el('dt', null, label), el('dd', null, ...value)];
+    const num = (n, id) => el('strong', { id, class: n ? 'door-n' : 'door-n zero' }, fmt.int(n));
+    const loading = el('span', { class: 'unknown' }, t('door.unknown'));
+    const longest = d.longestWaitMin !== null ? el('span', { class: 'muted' }, ` (${t('door.longest', { n: fmt.int(Math.round(d.longestWaitMin)) })})`) : null;
+    fill(this.doorFacts,
+      row(t('door.inbound'), num(d.inbound, 'detail-inbound')),
+      row(t('door.waiting'), num(d.waiting, 'detail-waiting'), longest),
+      row(t('door.median'), !d.known ? loading : d.medianMin === null
+        ? el('span', { class: 'unknown' }, t('door.median_none'))
+        : t('door.median_value', { n: fmt.int(Math.round(d.medianMin)), count: fmt.int(d.handovers) })),
+      row(t('door.offload'), !d.known ? loading.cloneNode(true) : el('span', {
+        id: 'detail-offload', class: d.delayed ? 'offload offload-delayed' : 'offload', dataset: { offload: d.delayed ? 'delayed' : 'normal' },
+      }, d.delayed ? el('span', { class: 'fresh-icon', 'aria-hidden': 'true' }, '!') : null,
+      t(d.delayed ? 'door.offload_delayed' : 'door.offload_normal'))));
+    this.root.dataset.inbound = String(d.inbound);
   }
 }

@@ -7,8 +7,8 @@
 // Rows are built once and patched cell by cell (each cell keeps a
 // signature of what it shows), so a frame with a hundred events or the
 // once-a-second clock refresh touches only what changed. Rows are
-// focusable with one tab stop (roving tabindex): arrows move, Enter opens
-// the detail panel.
+// focusable with one tab stop (roving tabindex, rows.js): arrows move,
+// Enter opens the detail panel.
 
 import { t, pick, lang, locale } from '../i18n.js';
 import * as fmt from '../format.js';
@@ -16,24 +16,23 @@ import {
   BED_TYPES, TIERS, available, overflow, hospitalFigures, timeMs, distanceKm, edOpen,
 } from '../derive.js';
 import { el, fill, attr, flash, text, endFlashes } from '../dom.js';
+import { RowTable } from './rows.js';
 
 const DEFAULT_BED = 'icu_adult'; // the bed column when no bed type is asked for
 const SORTS = ['level', 'available', 'distance', 'name'];
 
-export class HospitalList {
+export class HospitalList extends RowTable {
   constructor(root, feed, { onSelect, onHover, onVisible, onClearPin }) {
+    super();
     this.root = root;
     this.feed = feed;
     this.onSelect = onSelect;
     this.onHover = onHover;
     this.onVisible = onVisible;
     this.onClearPin = onClearPin;
-    this.rows = new Map();
     this.order = [];
     this.f = { bed: '', spec: '', tier: '', district: '', edOpen: false, q: '', sort: 'level' };
     this.pin = null;
-    this.selected = null;
-    this.active = null; // the row holding the tab stop
     this.collator = null;
     this.build();
   }
@@ -113,15 +112,7 @@ export class HospitalList {
     this.scroller = el('div', { id: 'hospitals-region', class: 'scroller' }, this.table, this.message);
     fill(this.root, el('h2', { class: 'sr-only' }, this.heading), this.filters, this.pinBar, this.scroller);
 
-    this.tbody.addEventListener('click', (ev) => {
-      const tr = ev.target.closest('tr[data-id]');
-      if (tr) this.choose(tr.dataset.id, false);
-    });
-    this.tbody.addEventListener('keydown', (ev) => this.onKey(ev));
-    this.tbody.addEventListener('focusin', (ev) => {
-      const tr = ev.target.closest('tr[data-id]');
-      if (tr) this.setActive(tr.dataset.id);
-    });
+    this.listen();
     this.tbody.addEventListener('mouseover', (ev) => {
       const tr = ev.target.closest('tr[data-id]');
       const id = tr ? tr.dataset.id : null;
@@ -134,82 +125,6 @@ export class HospitalList {
       this.hoverId = null;
       this.onHover(null);
     });
-  }
-
-  choose(id, keyboard) {
-    this.setActive(id);
-    this.onSelect(id, { from: 'list', keyboard });
-  }
-
-  onKey(ev) {
-    const tr = ev.target.closest('tr[data-id]');
-    if (!tr || ev.target !== tr) return;
-    const rows = this.visibleRows();
-    const i = rows.indexOf(tr);
-    let next = null;
-    switch (ev.key) {
-      case 'ArrowDown': next = rows[Math.min(i + 1, rows.length - 1)]; break;
-      case 'ArrowUp': next = rows[Math.max(i - 1, 0)]; break;
-      case 'Home': next = rows[0]; break;
-      case 'End': next = rows[rows.length - 1]; break;
-      case 'PageDown': next = rows[Math.min(i + 10, rows.length - 1)]; break;
-      case 'PageUp': next = rows[Math.max(i - 10, 0)]; break;
-      case 'Enter':
-      case ' ':
-        ev.preventDefault();
-        this.choose(tr.dataset.id, true);
-        return;
-      default: return;
-    }
-    ev.preventDefault();
-    if (next) {
-      next.focus();
-      next.scrollIntoView({ block: 'nearest' });
-      this.onHover(next.dataset.id);
-    }
-  }
-
-  visibleRows() {
-    return [...this.tbody.children].filter((tr) => !tr.hidden && tr.dataset.id);
-  }
-
-  setActive(id) {
-    if (this.active === id) return;
-    const prev = this.rows.get(this.active);
-    if (prev) prev.tr.tabIndex = -1;
-    this.active = id;
-    const rec = this.rows.get(id);
-    if (rec) rec.tr.tabIndex = 0;
-  }
-
-  // Keeps one tab stop on a visible row.
-  fixTabStop() {
-    const rec = this.rows.get(this.active);
-    if (rec && !rec.tr.hidden) return;
-    if (rec) rec.tr.tabIndex = -1;
-    this.active = null;
-    const first = this.visibleRows()[0];
-    if (first) this.setActive(first.dataset.id);
-  }
-
-  focusRow(id) {
-    const rec = this.rows.get(id);
-    if (!rec || rec.tr.hidden) return;
-    this.setActive(id);
-    rec.tr.focus();
-  }
-
-  setSelected(id) {
-    const prev = this.rows.get(this.selected);
-    if (prev) prev.tr.removeAttribute('aria-current');
-    this.selected = id;
-    const rec = this.rows.get(id);
-    if (rec) {
-      rec.tr.setAttribute('aria-current', 'true');
-      const r = rec.tr.getBoundingClientRect();
-      const s = this.scroller.getBoundingClientRect();
-      if (r.top < s.top + 40 || r.bottom > s.bottom) rec.tr.scrollIntoView({ block: 'nearest' });
-    }
   }
 
   setHovered(id) {

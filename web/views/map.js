@@ -9,6 +9,12 @@
 //   coloured by status group, and an arrow turned to its heading. Markers
 //   are created once and moved (setLatLng) when positions arrive, in the
 //   frame the app batches them into.
+// - Every open 115 incident (dispatchers) is a dark mark with its priority
+//   digit in a shape of its own and its category on a tag (incidents.js);
+//   a click selects it. While one is selected, its recommended
+//   destinations carry their rank on their hospital markers.
+// - A hospital with ambulances transporting to it shows how many on a blue
+//   badge (door.js counts them from the feed).
 // - The 115 stations, the district names (placed at the middle of their
 //   hospitals) and a scale give orientation when no tile server is set.
 // - A click on the map sets the patient location pin (draggable); the list
@@ -21,6 +27,7 @@ import { t, pick, lang } from '../i18n.js';
 import * as fmt from '../format.js';
 import { hospitalFigures, FMS, AMBULANCE_GROUPS, timeMs } from '../derive.js';
 import { el, fill, text, attr } from '../dom.js';
+import { incidentIcon, drawIncidentIcon, incidentTitle, incidentAges } from './incidents.js';
 
 const HANOI = [21.028, 105.834];
 const LABEL_ZOOM = 14; // hospital and call-sign labels from this zoom on
@@ -29,10 +36,15 @@ const ED_BADGE = { diversion: '↪', closed: '✕' };
 const LEGEND_KEY = 'bedpulse.legend';
 
 export class MapView {
-  constructor(container, feed, { onSelect, onHover, onPin }) {
+  constructor(container, feed, { onSelect, onHover, onPin, onIncident, door }) {
     this.container = container;
     this.feed = feed;
     this.onSelect = onSelect;
+    this.onIncident = onIncident;
+    this.door = door;
+    this.incidents = new Map();
+    this.incidentSelected = null;
+    this.ranks = new Map(); // hospital id -> rank for the selected incident
     this.onHover = onHover;
     this.onPin = onPin;
     this.hospitals = new Map();
@@ -99,7 +111,7 @@ export class MapView {
     this.container.classList.toggle('zoom-labels', this.map.getZoom() >= LABEL_ZOOM);
   }
 
-  // frame: {full, lang, clock, hospitals: Set, ambulances: Set, now}
+  // frame: {full, lang, clock, hospitals, ambulances, incidents, door: Sets of ids, now}
   render(frame) {
     if (!this.map) {
       if (frame.lang) this.unavailable.textContent = t('map.unavailable');
@@ -112,7 +124,7 @@ export class MapView {
     const all = frame.full || frame.lang || frame.clock;
     const cfg = feed.meta && feed.meta.pressure;
     for (const [id, rec] of this.hospitals) {
-      if (!all && !frame.hospitals.has(id)) continue;
+      if (!all && !frame.hospitals.has(id) && !frame.door.has(id)) continue;
       const h = feed.hospitals.get(id);
       if (h) this.drawHospital(rec, h, cfg, frame.now);
     }
@@ -124,6 +136,7 @@ export class MapView {
       if (a) this.drawAmbulance(id, a, frame.now);
     }
     if (all || frame.ambulances.size) this.drawStations();
+    this.drawIncidents(frame, all);
     if (frame.full && !this.fitted) this.fit();
   }
 
@@ -168,6 +181,13 @@ export class MapView {
           item(hm('hm-l2 hm-f-stale', '2', '!'), t('fresh.stale')),
           item(hm('hm-l0 hm-f-never', '–'), t('fresh.never'))),
         el('ul', null,
+          el('li', { class: 'legend-head' }, t('legend.incidents')),
+          ...[1, 2, 3].map((p) => item(this.legendIncident({ priority: p, category: 'stroke', unit: 'x' }), t(`legend.inc_p${p}`))),
+          item(this.legendIncident({ priority: 2, category: 'trauma' }), t('legend.inc_no_unit')),
+          item(el('span', { class: 'hm hm-mini hm-l1', 'aria-hidden': 'true' },
+            el('span', { class: 'hm-body' }, el('span', { class: 'hm-num' }, '1')),
+            el('span', { class: 'hm-badge hm-badge-in' }, '2')), t('legend.inbound'))),
+        el('ul', null,
           el('li', { class: 'legend-head' }, t('legend.ambulances')),
           item(am('free', '2'), t('legend.amb_free')),
           item(am('mission', '3'), t('legend.amb_mission')),
@@ -177,6 +197,12 @@ export class MapView {
             el('span', { class: 'am-body' }, '2')), t('legend.amb_old')),
           item(el('span', { class: 'st st-mini', 'aria-hidden': 'true' }, '115'), t('legend.station')),
           item(el('span', { class: 'pin pin-mini', 'aria-hidden': 'true' }), t('legend.pin')))));
+  }
+
+  legendIncident(inc) {
+    const icon = incidentIcon();
+    drawIncidentIcon(icon, inc, 'im-mini');
+    return icon.root;
   }
 
   // Creates markers for what the state has and drops the rest (snapshot).
@@ -254,8 +280,10 @@ export class MapView {
     const body = el('span', { class: 'hm-body' }, num);
     const edBadge = el('span', { class: 'hm-badge hm-badge-ed', hidden: true });
     const freshBadge = el('span', { class: 'hm-badge hm-badge-fresh', hidden: true }, '!');
+    const inBadge = el('span', { class: 'hm-badge hm-badge-in', hidden: true });
+    const rankBadge = el('span', { class: 'hm-rank', hidden: true });
     const label = el('span', { class: 'hm-label' });
-    const node = el('div', { class: 'hm', dataset: { id } }, body, edBadge, freshBadge, label);
+    const node = el('div', { class: 'hm', dataset: { id } }, body, edBadge, freshBadge, inBadge, rankBadge, label);
     const marker = L.marker([h.lat, h.lon], {
       icon: L.divIcon({ html: node, className: 'hm-icon', iconSize: [30, 30], iconAnchor: [15, 15] }),
       keyboard: false, riseOnHover: true,
@@ -263,7 +291,7 @@ export class MapView {
     marker.on('click', () => this.onSelect(id, { from: 'map' }));
     marker.on('mouseover', () => this.onHover(id));
     marker.on('mouseout', () => this.onHover(null));
-    return { id, marker, node, num, body, edBadge, freshBadge, label, sig: '' };
+    return { id, marker, node, num, body, edBadge, freshBadge, inBadge, rankBadge, label, sig: '' };
   }
 
   drawHospital(rec, h, cfg, now) {
@@ -271,7 +299,10 @@ export class MapView {
     const name = pick(h.name) || h.id;
     const at = timeMs(h.at);
     const agoText = at ? fmt.ago(at, now) : '';
-    const sig = [f.level, f.ed, f.freshness, name, agoText, lang(), h.ed && h.ed.reason].join('|');
+    const door = this.door.get(rec.id);
+    const rank = this.ranks.get(rec.id) || 0;
+    const sig = [f.level, f.ed, f.freshness, name, agoText, lang(), h.ed && h.ed.reason,
+      door.inbound, door.waiting, door.delayed, rank].join('|');
     if (rec.sig === sig) return;
     rec.sig = sig;
     const n = rec.node;
@@ -286,6 +317,12 @@ export class MapView {
     text(rec.edBadge, badge);
     rec.edBadge.hidden = !badge;
     rec.freshBadge.hidden = f.freshness !== 'stale';
+    text(rec.inBadge, door.inbound ? String(door.inbound) : '');
+    rec.inBadge.hidden = !door.inbound;
+    n.dataset.inbound = String(door.inbound);
+    text(rec.rankBadge, rank ? String(rank) : '');
+    rec.rankBadge.hidden = !rank;
+    n.classList.toggle('has-rank', !!rank);
     text(rec.label, name);
     const parts = [name];
     if (f.freshness === 'never') {
@@ -296,6 +333,10 @@ export class MapView {
       parts.push(`${t('col.ed')}: ${t(`ed.${f.ed}`)}${f.ed === 'normal' ? '' : reason}`);
       parts.push(`${t('detail.updated')}: ${agoText}${f.freshness === 'fresh' ? '' : ` — ${t(`fresh.${f.freshness}`)}`}`);
     }
+    if (door.inbound) parts.push(t('door.inbound_title', { n: fmt.int(door.inbound) }));
+    if (door.waiting) parts.push(t('door.waiting_title', { n: fmt.int(door.waiting) }));
+    if (door.delayed) parts.push(t('door.offload_delayed'));
+    if (rank) parts.push(`${t('inc.dest_heading')}: ${t('inc.rank_title', { n: rank })}`);
     attr(n, 'title', parts.join('\n'));
     // the worse the pressure, the higher the marker
     rec.marker.setZIndexOffset(this.selected === rec.id ? 2000 : f.level * 10);
@@ -355,6 +396,98 @@ export class MapView {
     attr(n, 'title', lines.join('\n'));
   }
 
+  // Incident markers: created on create, redrawn on change and every clock
+  // frame (how long open), removed on close.
+  drawIncidents(frame, all) {
+    const feed = this.feed;
+    for (const [id, rec] of this.incidents) {
+      if (feed.incidents.has(id)) continue;
+      rec.marker.remove();
+      this.incidents.delete(id);
+    }
+    const ids = all ? feed.incidents.keys() : frame.incidents;
+    for (const id of ids) {
+      const inc = feed.incidents.get(id);
+      if (inc) this.drawIncident(id, inc, frame.now);
+    }
+  }
+
+  drawIncident(id, inc, now) {
+    const L = this.L;
+    let rec = this.incidents.get(id);
+    const hasPos = typeof inc.lat === 'number' && typeof inc.lon === 'number';
+    if (!rec) {
+      if (!hasPos) return;
+      const icon = incidentIcon();
+      const label = el('span', { class: 'im-label' }, id);
+      const node = el('div', { class: 'im-marker', dataset: { id } }, icon.root, label);
+      const marker = L.marker([inc.lat, inc.lon], {
+        icon: L.divIcon({ html: node, className: 'im-icon', iconSize: [30, 30], iconAnchor: [15, 15] }),
+        keyboard: false, riseOnHover: true, zIndexOffset: 1000,
+      }).addTo(this.map);
+      marker.on('click', () => this.onIncident(id, { from: 'map' }));
+      rec = { id, marker, node, icon, lat: inc.lat, lon: inc.lon, sig: '' };
+      this.incidents.set(id, rec);
+    }
+    if (!hasPos) return;
+    if (rec.lat !== inc.lat || rec.lon !== inc.lon) {
+      rec.lat = inc.lat;
+      rec.lon = inc.lon;
+      rec.marker.setLatLng([inc.lat, inc.lon]);
+    }
+    const { open } = incidentAges(inc, now);
+    const sig = [inc.version, inc.priority, inc.category, inc.unit, inc.address, open, lang(), this.incidentSelected === id].join('|');
+    if (rec.sig === sig) return;
+    rec.sig = sig;
+    drawIncidentIcon(rec.icon, inc);
+    rec.node.dataset.priority = String(inc.priority);
+    rec.node.classList.toggle('is-selected', this.incidentSelected === id);
+    const lines = [`${incidentTitle(inc)} — ${id}`];
+    if (inc.address) lines.push(inc.address);
+    lines.push(`${t('inc.col.open')}: ${open}`);
+    lines.push(inc.unit ? `${t('inc.unit')}: ${inc.unit}` : `${t('inc.no_unit')} · ${t('inc.waiting_unit', { dur: open })}`);
+    attr(rec.node, 'title', lines.join('\n'));
+  }
+
+  setIncidentSelected(id, { pan = false } = {}) {
+    const prev = this.incidents.get(this.incidentSelected);
+    if (prev) {
+      prev.node.classList.remove('is-selected');
+      prev.marker.setZIndexOffset(1000);
+      prev.sig = '';
+    }
+    this.incidentSelected = id;
+    const rec = this.incidents.get(id);
+    if (!rec) return;
+    rec.node.classList.add('is-selected');
+    rec.marker.setZIndexOffset(3000);
+    if (pan && this.map && !this.map.getBounds().pad(-0.1).contains(rec.marker.getLatLng())) this.map.panTo(rec.marker.getLatLng());
+  }
+
+  // The selected incident's ranked destinations ([{hospital, rank}]), shown
+  // on their hospital markers; with fit, the map shows the incident and its
+  // first three.
+  setDestinations(list, { fit = false } = {}) {
+    const before = this.ranks;
+    this.ranks = new Map(list.map((c) => [c.hospital, c.rank]));
+    if (!this.map) return;
+    const cfg = this.feed.meta && this.feed.meta.pressure;
+    const now = this.feed.serverNow();
+    for (const id of new Set([...before.keys(), ...this.ranks.keys()])) {
+      const rec = this.hospitals.get(id);
+      const h = this.feed.hospitals.get(id);
+      if (rec && h && before.get(id) !== this.ranks.get(id)) this.drawHospital(rec, h, cfg, now);
+    }
+    const inc = this.incidents.get(this.incidentSelected);
+    if (!fit || !inc) return;
+    const pts = [inc.marker.getLatLng()];
+    for (const c of list.slice(0, 3)) {
+      const rec = this.hospitals.get(c.hospital);
+      if (rec) pts.push(rec.marker.getLatLng());
+    }
+    this.map.fitBounds(this.L.latLngBounds(pts), { padding: [60, 60], maxZoom: 13 });
+  }
+
   // Station markers: how many of its units have no position yet (they are
   // not drawn, and are not placed anywhere they might not be).
   drawStations() {
@@ -390,11 +523,18 @@ export class MapView {
     if (pan) this.keepSelectedInView();
   }
 
+  // The selected hospital in view, and with it the selected incident when
+  // the hospital is one of its destinations (zooming out if need be).
   keepSelectedInView() {
     const rec = this.hospitals.get(this.selected);
     if (!rec || !this.map) return;
-    const ll = rec.marker.getLatLng();
-    if (!this.map.getBounds().pad(-0.1).contains(ll)) this.map.panTo(ll);
+    const pts = [rec.marker.getLatLng()];
+    const inc = this.incidents.get(this.incidentSelected);
+    if (inc && this.ranks.has(this.selected)) pts.push(inc.marker.getLatLng());
+    const view = this.map.getBounds().pad(-0.1);
+    if (pts.every((p) => view.contains(p))) return;
+    if (pts.length === 1) this.map.panTo(pts[0]);
+    else this.map.fitBounds(this.L.latLngBounds(pts), { padding: [60, 60], maxZoom: this.map.getZoom() });
   }
 
   setHovered(id) {
