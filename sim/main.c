@@ -3,7 +3,8 @@
  * traffic into the collector over TCP, like any real feed.
  *
  * Usage: bp-sim [--settings FILE] [--rate CHANGES_PER_S] [--speed FACTOR]
- *               [--seed N] [--duration SECONDS]
+ *               [--seed N] [--duration SECONDS] [--incident-scale X]
+ *               [--mci SECONDS] [--mci-at LAT,LON] [--cold-start 1]
  *
  * This file is the libuv adapter around the pure model (sim_model.h): a
  * 100 ms timer steps the model and sends what it emits; every reply line is
@@ -13,8 +14,8 @@
  * bounded resend queue and go out again with the same seq, oldest first,
  * with backoff; meanwhile the model keeps running but sends nothing new.
  * The connection is re-established with jittered exponential backoff.
- * SIGINT/SIGTERM (or --duration) stop the model, wait briefly for the
- * replies still due, and close every handle.
+ * SIGINT/SIGTERM (or --duration) close the open incidents, stop the model,
+ * wait briefly for the replies still due, and close every handle.
  */
 #include "bp_buf.h"
 #include "bp_config.h"
@@ -337,6 +338,18 @@ static void handle_reply(app_t *app, const char *line, size_t len) {
         resend_later(app, &e);
         return;
     }
+    if (bp_sim_rejected(app->sim, &e.meta, r.error)) {
+        /* an incident the collector lost or still holds from an earlier run,
+         * or one past its bound: the model has taken care of it */
+        if (strcmp(r.error, "too_many_incidents") == 0)
+            bp_warn("incident line seq %lld: %s; that call goes unreported",
+                    (long long)e.meta.seq, r.error);
+        else
+            bp_info("incident line seq %lld: %s; reporting it in full", (long long)e.meta.seq,
+                    r.error);
+        free(e.text);
+        return;
+    }
     if (strcmp(r.error, "out_of_order") == 0 && e.meta.backdated) {
         /* a rarely reporting hospital's back-dated first report, and the
          * collector already has a newer one from an earlier run */
@@ -539,12 +552,13 @@ static void print_status(app_t *app, const char *what) {
     int fm = (int)(st.fleet_time_s / 60);
     bp_info("%s: sent %llu (%.1f/s) ok %llu dup %llu errors %llu unavailable %llu resent %llu "
             "dropped %llu | in flight %zu, to resend %zu | fleet +%dh%02dm: %zu moving, %zu busy, "
-            "%llu incidents",
+            "%llu incidents, %zu open (%zu waiting for a unit)",
             what, (unsigned long long)app->sent, rate, (unsigned long long)app->ok,
             (unsigned long long)app->dup, (unsigned long long)app->errors,
             (unsigned long long)app->unavailable, (unsigned long long)app->resent,
             (unsigned long long)app->dropped, app->inflight.n, app->resend.n, fm / 60, fm % 60,
-            st.units_moving, st.units_busy, (unsigned long long)st.incidents);
+            st.units_moving, st.units_busy, (unsigned long long)st.incidents, st.incidents_open,
+            st.incidents_waiting);
 }
 
 static void on_status(uv_timer_t *t) {
@@ -590,6 +604,11 @@ static void begin_stop(app_t *app, const char *why) {
         finish(app); /* asked twice: do not wait */
         return;
     }
+    if (app->link == LINK_UP && app->resend.n == 0 && app->resends_inflight == 0) {
+        /* a stopped demo leaves no incident open behind it */
+        bp_sim_close_incidents(app->sim);
+        pump(app);
+    }
     app->stopping = true;
     bp_info("%s: stopping", why);
     uv_timer_stop(&app->tick);
@@ -616,13 +635,21 @@ static void usage(void) {
     fprintf(
         stderr,
         "usage: bp-sim [--settings FILE] [--rate CHANGES_PER_S] [--speed FACTOR] [--seed N]\n"
-        "              [--duration SECONDS]\n"
-        "Plays demo Hanoi hospital and 115 fleet traffic into the collector\n"
+        "              [--duration SECONDS] [--incident-scale X] [--mci SECONDS]\n"
+        "              [--mci-at LAT,LON] [--cold-start 1]\n"
+        "Plays demo Hanoi hospital, 115 fleet and 115 incident traffic into the collector\n"
         "(collector.host/collector.port from the settings; BP_* variables override).\n"
         "  --rate      changes per second after the initial reports (default 3; 0: only those)\n"
         "  --speed     fleet time acceleration (default 10)\n"
         "  --seed      random seed (default from the clock; logged at start)\n"
         "  --duration  stop after this many seconds (default: run until SIGINT/SIGTERM)\n"
+        "  --incident-scale  115 calls per fleet day = 110 x X (default 1; 0 .. 50, e.g. 5\n"
+        "              for a surge drill)\n"
+        "  --mci       a mass-casualty burst (20-40 trauma calls at one place) this many\n"
+        "              seconds after the start\n"
+        "  --mci-at    where (default: a random busy place)\n"
+        "  --cold-start 1  start with no calls open and every unit at its station (default:\n"
+        "              mid-shift, the last 2 fleet hours already played)\n"
         "Exit status: 0; 1 configuration error; 2 bad arguments; 3 the collector rejected\n"
         "lines (a simulator bug: see the log).\n");
 }
@@ -633,6 +660,20 @@ static int parse_double(const char *s, double lo, double hi, double *out) {
     double v = strtod(s, &end);
     if (errno || end == s || *end || !(v >= lo && v <= hi)) return -1;
     *out = v;
+    return 0;
+}
+
+/* "21.0285,105.8542" */
+static int parse_point(const char *s, double *lat, double *lon) {
+    char *end;
+    errno = 0;
+    double a = strtod(s, &end);
+    if (errno || end == s || *end != ',') return -1;
+    const char *p = end + 1;
+    double b = strtod(p, &end);
+    if (errno || end == p || *end || !(a >= -90 && a <= 90) || !(b >= -180 && b <= 180)) return -1;
+    *lat = a;
+    *lon = b;
     return 0;
 }
 
@@ -657,6 +698,16 @@ int main(int argc, char **argv) {
             bad = parse_double(v, 0.01, BP_SIM_SPEED_MAX, &opt.speed);
         } else if (strcmp(a, "--duration") == 0 && v) {
             bad = parse_double(v, 0.001, 1e9, &duration);
+        } else if (strcmp(a, "--incident-scale") == 0 && v) {
+            bad = parse_double(v, 0, BP_SIM_SCALE_MAX, &opt.incident_scale);
+        } else if (strcmp(a, "--mci") == 0 && v) {
+            bad = parse_double(v, 0, 1e9, &opt.mci_after_s);
+        } else if (strcmp(a, "--mci-at") == 0 && v) {
+            bad = parse_point(v, &opt.mci_lat, &opt.mci_lon);
+        } else if (strcmp(a, "--cold-start") == 0 && v) {
+            double cold = 0;
+            bad = parse_double(v, 0, 1, &cold) || (cold != 0 && cold != 1);
+            opt.warm_start = cold == 0;
         } else if (strcmp(a, "--seed") == 0 && v) {
             char *end;
             errno = 0;
@@ -688,6 +739,19 @@ int main(int argc, char **argv) {
     app.connect_backoff = BACKOFF_MIN_MS;
     app.resend_backoff = RESEND_MIN_MS;
     bp_buf_init(&app.out, 0, OUT_MAX);
+    opt.dispatch = &cfg.dispatch;
+    if (!isnan(opt.mci_lat)) {
+        bp_area_t area;
+        bp_registry_area(&cfg.registry, &area);
+        if (opt.mci_lat < area.lat_min || opt.mci_lat > area.lat_max || opt.mci_lon < area.lon_min ||
+            opt.mci_lon > area.lon_max) {
+            bp_error("--mci-at %.4f,%.4f is outside the service area (%.2f-%.2f N, %.2f-%.2f E)",
+                     opt.mci_lat, opt.mci_lon, area.lat_min, area.lat_max, area.lon_min,
+                     area.lon_max);
+            bp_config_free(&cfg);
+            return 2;
+        }
+    }
     app.sim = bp_sim_create(&cfg.registry, &opt, now);
     if (!app.sim || queue_init(&app.inflight, MAX_INFLIGHT) ||
         queue_init(&app.resend, RESEND_MAX) ||
@@ -707,6 +771,9 @@ int main(int argc, char **argv) {
             "reporting rarely: %s",
             (unsigned long long)opt.seed, opt.rate, opt.speed, cfg.registry.n_hospitals,
             cfg.registry.n_units, rare[0] ? rare : "none");
+    bp_info("115 calls: %.0f per fleet day (x%.2f), %zu open at the start",
+            BP_SIM_INCIDENTS_PER_DAY * opt.incident_scale, opt.incident_scale, st.incidents_open);
+    if (opt.mci_after_s >= 0) bp_info("mass-casualty burst %.0f s after the start", opt.mci_after_s);
 
     uv_loop_init(&app.loop);
     uv_timer_init(&app.loop, &app.tick);

@@ -2,28 +2,23 @@
  * The simulator's model (see sim_model.h). Figures are chosen to look like
  * Hanoi: central hospitals run above 100% (two patients to a bed is normal
  * there), city hospitals near full, district and private ones with room;
- * the 115 centre answers about 110 incidents a day with a 62-unit demo
- * fleet, sped up for the demo so that something visibly moves.
+ * the 115 centre answers about 110 incidents a day (sim_incident.c) with a
+ * 62-unit demo fleet, sped up for the demo so that something visibly moves.
  */
-#include "sim_model.h"
 #include "bp_time.h"
-#include "sim_rng.h"
+#include "sim_internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RARE_MAX          8
-#define HOSPITAL_SHARE    0.6   /* of the rate, scheduled for hospital updates */
-#define FULL_REPORT_P     0.06  /* chance that a due hospital update is a full report */
-#define INCIDENTS_PER_DAY 110.0 /* Hanoi 115 baseline */
-#define DEMO_LOAD         4.0   /* more incidents than real, so a sped-up demo is busy */
-#define POSITION_MS       5000  /* a driving unit reports every 5 s (real time) */
-#define SCENE_RADIUS_KM   8.0
-#define TRANSPORT_MAX_KM  25.0
-#define MINUTE            60.0
-#define DT_MAX_S          60.0 /* a stalled caller does not teleport the fleet */
+#define HOSPITAL_SHARE 0.6  /* of the rate, scheduled for hospital updates */
+#define FULL_REPORT_P  0.06 /* chance that a due hospital update is a full report */
+#define POSITION_MS    5000 /* a driving unit reports every 5 s (real time) */
+#define DT_MAX_S       60.0 /* a stalled caller does not teleport the fleet */
+#define WARM_S         (2 * 3600.0) /* fleet time run before the start: mid-shift */
+#define WARM_STEP_S    10.0
 
 /* -- helpers ------------------------------------------------------------- */
 
@@ -68,19 +63,6 @@ static double occupancy_swing(double h) { /* -1 at 13:00, about +1 at night */
     return 1.0 - 2.0 * bell(h, 13.0, 4.0);
 }
 
-/* Equirectangular distance: plenty for a city. */
-static double km_between(double lat1, double lon1, double lat2, double lon2) {
-    double kx = 111.32 * cos((lat1 + lat2) * 0.5 * M_PI / 180.0);
-    double dx = (lon2 - lon1) * kx, dy = (lat2 - lat1) * 110.57;
-    return sqrt(dx * dx + dy * dy);
-}
-
-static double bearing(double lat1, double lon1, double lat2, double lon2) {
-    double kx = 111.32 * cos((lat1 + lat2) * 0.5 * M_PI / 180.0);
-    double deg = atan2((lon2 - lon1) * kx, (lat2 - lat1) * 110.57) * 180.0 / M_PI;
-    return deg < 0 ? deg + 360.0 : deg;
-}
-
 /* -- ED reasons ------------------------------------------------------------ */
 
 typedef struct {
@@ -120,62 +102,16 @@ static const char *pick_reason(bp_rng_t *r, const reason_t *list, size_t n, bool
 
 /* -- state --------------------------------------------------------------- */
 
-typedef struct {
-    double target[BP_BED__COUNT]; /* occupied / staffed the walk returns to */
-    int32_t staffed[BP_BED__COUNT], occupied[BP_BED__COUNT], surge24[BP_BED__COUNT];
-    bp_ed_status_t ed;
-    int64_t ed_until;
-    const char *ed_reason;
-    int32_t waiting;
-    int64_t ed_checked; /* real ms the ED status was last brought up to date */
-    int64_t seq;
-    int64_t next_due;   /* real ms of the next scheduled update */
-    int64_t pending_at; /* != 0: the `at` of the next report (back-dated first report) */
-    bool full;          /* a full report is wanted */
-    bool reported;      /* the initial report was built */
-    bool rare;
-} hosp_t;
-
-typedef enum { INC_GENERAL, INC_TRAUMA, INC_CARDIAC, INC_OBSTETRIC } incident_kind_t;
-
-typedef struct {
-    bp_amb_status_t status;
-    double lat, lon;       /* where it is now */
-    double to_lat, to_lon; /* where it drives to */
-    double kmh;            /* speed on this leg */
-    double heading;        /* -1 unknown */
-    double phase_end;      /* fleet seconds when on-scene / handover / repair ends */
-    bool driving;
-    int dest; /* hospital index, -1 none */
-    incident_kind_t kind;
-    char incident[BP_INCIDENT_MAX + 1];
-    bool full, charged; /* full report wanted; counts against the rate */
-    int64_t next_pos;   /* real ms of the next position report while driving */
-} unit_t;
-
-struct bp_sim {
-    const bp_registry_t *reg;
-    bp_sim_options_t opt;
-    bp_rng_t rng;
-    hosp_t *hosp;
-    unit_t *units;
-    int *station_units; /* units per station: incidents come where the fleet is */
-    size_t n_units_total;
-    int64_t last_ms;
-    double fleet_s, next_incident_s;
-    double tokens;
-    int64_t amb_seq;
-    uint32_t incident_no;
-    int rare[RARE_MAX];
-    int n_rare;
-    uint64_t incidents, unanswered, hospital_lines, ambulance_lines;
-};
-
 void bp_sim_options_default(bp_sim_options_t *o) {
     o->rate = 3.0;
     o->speed = 10.0;
     o->seed = 1;
     o->rare_hospitals = 3;
+    o->incident_scale = 1.0;
+    o->warm_start = true;
+    o->mci_after_s = -1;
+    o->mci_lat = o->mci_lon = NAN;
+    o->dispatch = NULL;
 }
 
 static bool inpatient(int t) {
@@ -216,7 +152,7 @@ static double effective_target(const hosp_t *h, int t, double hour) {
     return h->target[t] * (1.0 + 0.04 * occupancy_swing(hour));
 }
 
-static double inpatient_occupancy(const bp_sim_t *s, int i) {
+double sim_inpatient_occupancy(const bp_sim_t *s, int i) {
     const bp_hospital_info_t *info = &s->reg->hospitals[i];
     const hosp_t *h = &s->hosp[i];
     double st = 0, oc = 0;
@@ -226,10 +162,6 @@ static double inpatient_occupancy(const bp_sim_t *s, int i) {
         oc += h->occupied[t];
     }
     return st > 0 ? oc / st : 0.0;
-}
-
-static bp_ed_status_t ed_effective(const hosp_t *h, int64_t now) {
-    return h->ed != BP_ED_NORMAL && h->ed_until && now >= h->ed_until ? BP_ED_NORMAL : h->ed;
 }
 
 static double hospital_mean_gap_ms(const bp_sim_t *s) {
@@ -259,6 +191,7 @@ static void schedule_hospital(bp_sim_t *s, int i, int64_t now) {
 
 static void set_waiting(bp_sim_t *s, int i);
 static void start_ed_event(bp_sim_t *s, int i, int64_t now, double max_minutes);
+static void warm_start(bp_sim_t *s, int64_t now);
 
 static void pick_rare(bp_sim_t *s, int64_t now) {
     /* Small hospitals with weak IT are the ones that forget to report: one
@@ -299,7 +232,8 @@ static void pick_rare(bp_sim_t *s, int64_t now) {
 
 bp_sim_t *bp_sim_create(const bp_registry_t *reg, const bp_sim_options_t *opt, int64_t now_ms) {
     if (!reg || !opt || reg->n_hospitals == 0 || !(opt->rate >= 0) || opt->rate > BP_SIM_RATE_MAX ||
-        !(opt->speed > 0) || opt->speed > BP_SIM_SPEED_MAX || opt->rare_hospitals < 0)
+        !(opt->speed > 0) || opt->speed > BP_SIM_SPEED_MAX || opt->rare_hospitals < 0 ||
+        !(opt->incident_scale >= 0) || opt->incident_scale > BP_SIM_SCALE_MAX)
         return NULL;
     bp_sim_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -309,15 +243,16 @@ bp_sim_t *bp_sim_create(const bp_registry_t *reg, const bp_sim_options_t *opt, i
     s->hosp = calloc(reg->n_hospitals, sizeof *s->hosp);
     s->units = calloc(reg->n_units ? reg->n_units : 1, sizeof *s->units);
     s->station_units = calloc(reg->n_stations ? reg->n_stations : 1, sizeof *s->station_units);
-    if (!s->hosp || !s->units || !s->station_units) {
+    if (!s->hosp || !s->units || !s->station_units || sim_incidents_init(s)) {
         bp_sim_destroy(s);
         return NULL;
     }
-    s->last_ms = now_ms;
-    s->amb_seq = now_ms; /* seqs grow far slower than the clock: a restart never reuses one */
+    s->last_ms = s->start_ms = now_ms;
+    /* seqs grow far slower than the clock: a restart never reuses one */
+    s->amb_seq = s->inc_seq = now_ms;
     double hour = bp_sim_hanoi_hour(now_ms);
     /* incident numbers continue "today's" count at the baseline rate */
-    s->incident_no = (uint32_t)(INCIDENTS_PER_DAY * hour / 24.0) + 1;
+    s->inc_no = (uint32_t)(BP_SIM_INCIDENTS_PER_DAY * opt->incident_scale * hour / 24.0) + 1;
 
     for (size_t i = 0; i < reg->n_hospitals; i++) {
         const bp_hospital_info_t *info = &reg->hospitals[i];
@@ -351,17 +286,19 @@ bp_sim_t *bp_sim_create(const bp_registry_t *reg, const bp_sim_options_t *opt, i
         un->lat = un->to_lat = st->lat;
         un->lon = un->to_lon = st->lon;
         un->heading = -1;
-        un->dest = -1;
+        un->dest = un->inc = -1;
         un->full = true;
         s->station_units[reg->units[u].station]++;
     }
     s->n_units_total = reg->n_units;
-    s->next_incident_s = 2.0 * opt->speed; /* the first one 2 s into the demo */
+    sim_view_seed(s, now_ms);
+    if (opt->rate > 0 && opt->warm_start) warm_start(s, now_ms);
     return s;
 }
 
 void bp_sim_destroy(bp_sim_t *s) {
     if (!s) return;
+    if (s->view) sim_incidents_free(s);
     free(s->hosp);
     free(s->units);
     free(s->station_units);
@@ -373,6 +310,8 @@ void bp_sim_request_full(bp_sim_t *s, bp_sim_kind_t kind, int index) {
         s->hosp[index].full = true; /* a rarely reporting one makes it its next report */
     else if (kind == BP_SIM_AMBULANCE && index >= 0 && (size_t)index < s->reg->n_units)
         s->units[index].full = true;
+    else if (kind == BP_SIM_INCIDENT && index >= 0 && (size_t)index < s->inc_cap)
+        sim_incidents_resync(s, index);
 }
 
 void bp_sim_resync(bp_sim_t *s) {
@@ -380,6 +319,7 @@ void bp_sim_resync(bp_sim_t *s) {
         if (!s->hosp[i].rare) s->hosp[i].full = true;
     for (size_t u = 0; u < s->reg->n_units; u++)
         s->units[u].full = true;
+    sim_incidents_resync(s, -1);
 }
 
 /* -- hospitals ----------------------------------------------------------- */
@@ -470,7 +410,7 @@ static bool update_ed(bp_sim_t *s, int i, int64_t now, double hour) {
         h->ed_reason = NULL;
         changed = true;
     } else if (h->ed == BP_ED_NORMAL) {
-        double occ = inpatient_occupancy(s, i);
+        double occ = sim_inpatient_occupancy(s, i);
         double per_h =
             ed_events_per_h[info->tier] * (1.0 + 3.0 * fmax(0.0, occ - 1.0)) * activity(hour) * 1.5;
         if (bp_rng_chance(&s->rng, 1 - exp(-per_h * hours))) {
@@ -585,18 +525,18 @@ static void emit_hospital(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim
 
 /* -- fleet --------------------------------------------------------------- */
 
-static void set_status(unit_t *u, bp_amb_status_t st) {
+void sim_set_status(unit_t *u, bp_amb_status_t st) {
     u->status = st;
     u->full = true;
     u->charged = true;
 }
 
-static void drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo, double kmh_hi,
-                     int64_t now) {
+void sim_drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo, double kmh_hi,
+                  int64_t now) {
     u->to_lat = lat;
     u->to_lon = lon;
     u->kmh = bp_rng_range(&s->rng, kmh_lo, kmh_hi);
-    u->heading = bearing(u->lat, u->lon, lat, lon);
+    u->heading = sim_bearing(u->lat, u->lon, lat, lon);
     u->driving = true;
     u->next_pos = now + POSITION_MS;
 }
@@ -607,98 +547,13 @@ static void stop(unit_t *u) {
     u->lon = u->to_lon;
 }
 
-static void dispatch(bp_sim_t *s, int64_t now) {
-    const bp_registry_t *reg = s->reg;
-    if (reg->n_units == 0 || reg->n_stations == 0) return;
-    /* Incidents come from where the fleet is based, weighted by unit count. */
-    uint32_t pick = bp_rng_below(&s->rng, (uint32_t)s->n_units_total);
-    size_t st = 0;
-    while (st + 1 < reg->n_stations && pick >= (uint32_t)s->station_units[st])
-        pick -= (uint32_t)s->station_units[st++];
-    const bp_station_t *base = &reg->stations[st];
-    double r = SCENE_RADIUS_KM * sqrt(bp_rng_range(&s->rng, 0.002, 1.0));
-    double a = bp_rng_range(&s->rng, 0, 2 * M_PI);
-    double lat = base->lat + r * cos(a) / 110.57;
-    double lon = base->lon + r * sin(a) / (111.32 * cos(base->lat * M_PI / 180.0));
-
-    int best = -1;
-    double best_km = 1e9;
-    for (size_t i = 0; i < reg->n_units; i++) {
-        unit_t *u = &s->units[i];
-        if (u->status != BP_AMB_AVAILABLE_STATION && u->status != BP_AMB_AVAILABLE_RADIO) continue;
-        double km = km_between(u->lat, u->lon, lat, lon);
-        if (km < best_km) best_km = km, best = (int)i;
-    }
-    s->incidents++;
-    char date[32];
-    bp_time_format(now + 7 * 3600000LL, date); /* Hanoi date: YYYY-MM-DD */
-    uint32_t no = s->incident_no++ % 10000;
-    if (best < 0) {
-        s->unanswered++;
-        return;
-    }
-    unit_t *u = &s->units[best];
-    snprintf(u->incident, sizeof u->incident, "INC-%.2s%.2s-%04u", date + 8, date + 5, no);
-    double k = bp_rng_unit(&s->rng);
-    u->kind = k < 0.6 ? INC_GENERAL : k < 0.8 ? INC_TRAUMA : k < 0.95 ? INC_CARDIAC : INC_OBSTETRIC;
-    u->dest = -1;
-    set_status(u, BP_AMB_DISPATCHED);
-    drive_to(s, u, lat, lon, 30, 45, now);
-}
-
-static bool suits(const bp_hospital_info_t *info, incident_kind_t kind) {
-    uint32_t sp = info->specialties;
-    switch (kind) {
-    case INC_TRAUMA:
-        return sp & ((1u << BP_SPEC_TRAUMA) | (1u << BP_SPEC_NEUROSURGERY) |
-                     (1u << BP_SPEC_ORTHOPEDICS));
-    case INC_CARDIAC:
-        return sp & ((1u << BP_SPEC_CARDIOLOGY) | (1u << BP_SPEC_STROKE) |
-                     (1u << BP_SPEC_CARDIAC_SURGERY));
-    case INC_OBSTETRIC:
-        return (info->beds_mask & (1u << BP_BED_OBSTETRICS)) || (sp & (1u << BP_SPEC_OBSTETRICS));
-    default: return info->beds_mask & (1u << BP_BED_MEDICAL_SURGICAL);
-    }
-}
-
-/* A nearby hospital that suits the case, preferring ones with free beds and
- * an open ED; -1 when there is none within reach. */
-static int choose_hospital(bp_sim_t *s, const unit_t *u, int64_t now) {
-    const bp_registry_t *reg = s->reg;
-    int best = -1;
-    double best_score = 1e9;
-    for (size_t i = 0; i < reg->n_hospitals; i++) {
-        const bp_hospital_info_t *info = &reg->hospitals[i];
-        if (!(info->beds_mask & (1u << BP_BED_EMERGENCY))) continue;
-        if (!(info->beds_mask & ((1u << BP_BED_MEDICAL_SURGICAL) | (1u << BP_BED_OBSTETRICS))))
-            continue; /* no acute wards (e.g. psychiatric only) */
-        bp_ed_status_t ed = ed_effective(&s->hosp[i], now);
-        if (ed == BP_ED_CLOSED) continue;
-        double km = km_between(u->lat, u->lon, info->lat, info->lon);
-        if (km > TRANSPORT_MAX_KM) continue;
-        double score = km + bp_rng_range(&s->rng, 0, 2.0);
-        if (!suits(info, u->kind)) score += u->kind == INC_GENERAL ? 8 : 6;
-        double occ = inpatient_occupancy(s, (int)i);
-        if (occ >= 1.0)
-            score += u->kind == INC_GENERAL ? 4 : 1.5; /* severe cases go anyway */
-        else if (occ > 0.95)
-            score += 2;
-        if (ed == BP_ED_DIVERSION)
-            score += 15;
-        else if (ed == BP_ED_ADVISORY)
-            score += 3;
-        if (info->tier == BP_TIER_PRIVATE) score += 3;
-        if (score < best_score) best_score = score, best = (int)i;
-    }
-    return best;
-}
-
-static void return_to_station(bp_sim_t *s, unit_t *u, size_t idx, int64_t now) {
+void sim_return_to_station(bp_sim_t *s, size_t idx, int64_t now) {
+    unit_t *u = &s->units[idx];
     const bp_station_t *st = &s->reg->stations[s->reg->units[idx].station];
-    u->dest = -1;
+    u->dest = u->inc = -1;
     u->incident[0] = '\0';
-    set_status(u, BP_AMB_AVAILABLE_RADIO);
-    drive_to(s, u, st->lat, st->lon, 20, 35, now);
+    sim_set_status(u, BP_AMB_AVAILABLE_RADIO);
+    sim_drive_to(s, u, st->lat, st->lon, 20, 35, now);
 }
 
 /* What happens when a unit reaches the end of its leg or its phase. */
@@ -707,70 +562,51 @@ static void next_phase(bp_sim_t *s, size_t idx, int64_t now) {
     switch (u->status) {
     case BP_AMB_DISPATCHED:
         stop(u);
-        set_status(u, BP_AMB_ON_SCENE);
-        u->phase_end = s->fleet_s + bp_rng_range(&s->rng, 5, 15) * MINUTE;
+        sim_set_status(u, BP_AMB_ON_SCENE);
+        u->phase_end = s->fleet_s + sim_scene_min(s, u) * MINUTE;
         break;
-    case BP_AMB_ON_SCENE: {
-        int h = bp_rng_chance(&s->rng, 0.15) ? -1 : choose_hospital(s, u, now);
-        if (h < 0) { /* treated on scene, or refused transport */
-            return_to_station(s, u, idx, now);
-            break;
-        }
-        u->dest = h;
-        set_status(u, BP_AMB_TRANSPORTING);
-        const bp_hospital_info_t *info = &s->reg->hospitals[h];
-        drive_to(s, u, info->lat, info->lon, 25, 45, now);
-        break;
-    }
+    case BP_AMB_ON_SCENE: sim_incident_scene_done(s, idx, now); break;
     case BP_AMB_TRANSPORTING: {
         stop(u);
-        set_status(u, BP_AMB_AT_HOSPITAL);
+        sim_set_status(u, BP_AMB_AT_HOSPITAL);
         hosp_t *h = &s->hosp[u->dest];
-        const bp_hospital_info_t *info = &s->reg->hospitals[u->dest];
         if (h->occupied[BP_BED_EMERGENCY] < BP_BEDS_MAX) h->occupied[BP_BED_EMERGENCY]++;
         /* handover waits for a trolley: longer at crowded central hospitals */
-        double min = bp_rng_range(&s->rng, 10, 22);
-        if (info->tier == BP_TIER_CENTRAL) min += bp_rng_range(&s->rng, 5, 12);
-        if (inpatient_occupancy(s, u->dest) > 1.1) min += bp_rng_range(&s->rng, 0, 8);
-        u->phase_end = s->fleet_s + clampd(min, 10, 40) * MINUTE;
+        u->phase_end = s->fleet_s + sim_handover_min(s, u->dest) * MINUTE;
         break;
     }
-    case BP_AMB_AT_HOSPITAL: return_to_station(s, u, idx, now); break;
+    case BP_AMB_AT_HOSPITAL:
+        sim_incident_handover_done(s, idx);
+        sim_return_to_station(s, idx, now);
+        break;
     case BP_AMB_AVAILABLE_RADIO:
         stop(u);
         if (bp_rng_chance(&s->rng, 0.03)) { /* restock, cleaning or a flat tyre */
-            set_status(u, BP_AMB_OUT_OF_SERVICE);
+            sim_set_status(u, BP_AMB_OUT_OF_SERVICE);
             u->phase_end = s->fleet_s + bp_rng_range(&s->rng, 20, 60) * MINUTE;
         } else {
-            set_status(u, BP_AMB_AVAILABLE_STATION);
+            sim_set_status(u, BP_AMB_AVAILABLE_STATION);
         }
         break;
-    case BP_AMB_OUT_OF_SERVICE: set_status(u, BP_AMB_AVAILABLE_STATION); break;
+    case BP_AMB_OUT_OF_SERVICE: sim_set_status(u, BP_AMB_AVAILABLE_STATION); break;
     default: break;
     }
 }
 
 static void advance_fleet(bp_sim_t *s, double sim_dt, int64_t now) {
     s->fleet_s += sim_dt;
-    while (s->fleet_s >= s->next_incident_s) {
-        dispatch(s, now);
-        /* Erlang-3 gaps with the Poisson mean: real calls are Poisson, but
-         * a demo should not sit a whole minute without a dispatch */
-        double mean = 86400.0 / (INCIDENTS_PER_DAY * DEMO_LOAD) / 3.0;
-        s->next_incident_s +=
-            bp_rng_exp(&s->rng, mean) + bp_rng_exp(&s->rng, mean) + bp_rng_exp(&s->rng, mean);
-    }
+    sim_incidents_advance(s, sim_dt, now);
     for (size_t i = 0; i < s->reg->n_units; i++) {
         unit_t *u = &s->units[i];
         if (u->driving) {
-            double left = km_between(u->lat, u->lon, u->to_lat, u->to_lon);
+            double left = sim_km(u->lat, u->lon, u->to_lat, u->to_lon);
             double step = u->kmh * sim_dt / 3600.0;
             if (step >= left) {
                 next_phase(s, i, now);
             } else {
                 u->lat += (u->to_lat - u->lat) * step / left;
                 u->lon += (u->to_lon - u->lon) * step / left;
-                u->heading = bearing(u->lat, u->lon, u->to_lat, u->to_lon);
+                u->heading = sim_bearing(u->lat, u->lon, u->to_lat, u->to_lon);
             }
         } else if (u->status == BP_AMB_ON_SCENE || u->status == BP_AMB_AT_HOSPITAL ||
                    u->status == BP_AMB_OUT_OF_SERVICE) {
@@ -779,19 +615,53 @@ static void advance_fleet(bp_sim_t *s, double sim_dt, int64_t now) {
     }
 }
 
-static void emit_unit(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim_line_t *line) {
-    unit_t *u = &s->units[i];
-    bool full = u->full;
-    line->kind = BP_SIM_AMBULANCE;
-    line->index = i;
+/* The demo starts mid-shift: the fleet runs for up to WARM_S of fleet time
+ * (at most a real day) ending at now, before anything is reported, so the
+ * first reports show calls open and units out; and the first new call
+ * comes with the first step. */
+static void warm_start(bp_sim_t *s, int64_t now) {
+    double span = fmin(WARM_S, s->opt.speed * 86400.0);
+    s->warming = true;
+    for (double done = 0; done < span; done += WARM_STEP_S) {
+        int64_t t = now - (int64_t)((span - done) / s->opt.speed * 1000.0);
+        advance_fleet(s, WARM_STEP_S, t);
+    }
+    s->warming = false;
+    s->arrival_acc = s->arrival_next; /* and a new call comes in as the demo starts */
+    s->fleet_s = 0; /* fleet time counts from the start */
+    for (size_t i = 0; i < s->inc_hi; i++)
+        s->inc[i].assign_s -= span;
+    for (size_t i = 0; i < s->reg->n_units; i++) {
+        s->units[i].phase_end -= span;
+        s->units[i].full = true;
+        s->units[i].next_pos = now + POSITION_MS;
+    }
+}
+
+void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int index,
+                    int64_t seq, const char *type, const char *source, int64_t now,
+                    const char *id) {
+    line->kind = kind;
+    line->index = index;
     line->backdated = false;
-    line->seq = ++s->amb_seq;
-    bp_buf_puts(out, "{\"type\":\"ambulance\",\"source\":\"avl-115\",\"seq\":");
-    bp_json_int(out, line->seq);
+    line->seq = seq;
+    bp_buf_puts(out, "{\"type\":");
+    bp_json_cstr(out, type);
+    bp_buf_puts(out, ",\"source\":");
+    bp_json_cstr(out, source);
+    bp_buf_puts(out, ",\"seq\":");
+    bp_json_int(out, seq);
     bp_buf_puts(out, ",\"at\":");
     bp_sim_json_time(out, now);
     bp_buf_puts(out, ",\"id\":");
-    bp_json_cstr(out, s->reg->units[i].id);
+    bp_json_cstr(out, id);
+}
+
+static void emit_unit(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim_line_t *line) {
+    unit_t *u = &s->units[i];
+    bool full = u->full;
+    sim_line_start(out, line, BP_SIM_AMBULANCE, i, ++s->amb_seq, "ambulance", "avl-115", now,
+                   s->reg->units[i].id);
     bp_buf_puts(out, ",\"status\":");
     bp_json_cstr(out, bp_amb_status_name(u->status));
     bp_buf_puts(out, ",\"lat\":");
@@ -832,19 +702,26 @@ static void emit_unit(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim_lin
 static bool emit(bp_sim_t *s, bp_sim_kind_t kind, int i, int64_t now, bp_buf_t *out,
                  bp_sim_line_t *line) {
     size_t off = out->len;
+    incident_t was = kind == BP_SIM_INCIDENT ? s->inc[i] : (incident_t){0};
     if (kind == BP_SIM_HOSPITAL)
         emit_hospital(s, i, now, out, line);
-    else
+    else if (kind == BP_SIM_AMBULANCE)
         emit_unit(s, i, now, out, line);
+    else
+        sim_emit_incident(s, (size_t)i, now, out, line);
     if (out->failed || out->len - off > BP_SIM_LINE_MAX) {
         out->len = off; /* roll back; the entity reports in full next time */
         out->failed = false;
         if (out->base) bp_buf_data(out)[off] = '\0';
-        bp_sim_request_full(s, kind, i);
+        if (kind == BP_SIM_INCIDENT)
+            s->inc[i] = was; /* the same line next time */
+        else
+            bp_sim_request_full(s, kind, i);
         return false;
     }
     line->off = off;
     line->len = out->len - off;
+    if (kind == BP_SIM_HOSPITAL) sim_view_hospital_line(s, bp_buf_data(out) + off, line->len, now);
     return true;
 }
 
@@ -866,6 +743,13 @@ size_t bp_sim_step(bp_sim_t *s, int64_t now, size_t max, bp_buf_t *out, bp_sim_l
         hosp_t *h = &s->hosp[i];
         if (!h->full || (h->rare && !h->pending_at && now < h->next_due)) continue;
         if (!emit(s, BP_SIM_HOSPITAL, (int)i, now, out, &lines[n])) goto done;
+        n++;
+    }
+    /* the CAD's lines before the units', so a unit's call is known first */
+    for (size_t i = 0; i < s->inc_hi && n < max; i++) {
+        if (!sim_incident_due(s, i)) continue;
+        s->tokens = fmax(s->tokens - 1, -burst);
+        if (!emit(s, BP_SIM_INCIDENT, (int)i, now, out, &lines[n])) goto done;
         n++;
     }
     for (size_t i = 0; i < reg->n_units && n < max; i++) {
@@ -918,10 +802,22 @@ void bp_sim_stats(const bp_sim_t *s, bp_sim_stats_t *out) {
         if (u->status != BP_AMB_AVAILABLE_STATION && u->status != BP_AMB_AVAILABLE_RADIO)
             out->units_busy++;
     }
-    out->incidents = s->incidents;
-    out->unanswered = s->unanswered;
+    out->incidents = s->st.incidents;
+    out->warm_incidents = s->st.warm_incidents;
+    out->mci_incidents = s->st.mci_incidents;
+    out->unanswered = s->st.unanswered;
+    out->transports = s->st.transports;
+    out->treated_on_scene = s->st.treated_on_scene;
+    out->dropped = s->st.dropped;
+    for (size_t i = 0; i < s->inc_hi; i++) {
+        const incident_t *x = &s->inc[i];
+        if (!x->used || x->closing) continue;
+        out->incidents_open++;
+        if (x->unit < 0) out->incidents_waiting++;
+    }
     out->hospital_lines = s->hospital_lines;
     out->ambulance_lines = s->ambulance_lines;
+    out->incident_lines = s->incident_lines;
     out->fleet_time_s = s->fleet_s;
     out->n_rare = s->n_rare;
     memcpy(out->rare, s->rare, sizeof out->rare);

@@ -5,14 +5,22 @@
  * source and `at` never going backwards per entity. The figures it reports,
  * merged like the collector merges them, must look like Hanoi: central
  * hospitals above 100%, district and private ones with room, units cycling
- * through every status. Also the reply scanner.
+ * through every status. 115 incidents: about 110 a day at the day's rhythm,
+ * scaled for drills, each created, given a unit, sent to the top
+ * recommendation of what was reported and closed in that order; handovers
+ * longer at crowded central hospitals; a mass-casualty burst of 20-40
+ * trauma calls at one place. Also the reply scanner.
  *
  * Usage: test_sim_model [SOURCE_DIR] (where config/ lives; default ".").
  */
 #include "bp_codec.h"
+#include "bp_recommend.h"
+#include "bp_state.h"
 #include "bp_time.h"
 #include "sim_model.h"
 #include "sim_reply.h"
+
+#include <math.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,17 +77,130 @@ static int load_registry(const char *dir, bp_registry_t *reg) {
     return 0;
 }
 
+#define HANDOVERS_MAX 4096
+
 /* What the collector would hold, merged from the lines. */
 typedef struct {
     bp_registry_t *reg;
     bp_hospital_state_t *hosp;
     bp_ambulance_state_t *amb;
-    int64_t *hosp_seq, amb_seq;
+    int64_t *hosp_seq, amb_seq, inc_seq;
     size_t lines, parse_errors, order_errors;
     size_t status_seen[BP_AMB__COUNT];
     size_t ed_seen[BP_ED__COUNT];
     size_t backdated;
+    /* incidents: a server's state (the open ones), and what the lines did */
+    bp_state_t *st;
+    const bp_dispatch_cfg_t *dispatch;
+    double speed;
+    size_t creates, updates, closes, closed_at_hospital, inc_errors, by_cat[BP_CAT__COUNT];
+    size_t by_hour[24], assigned;
+    int64_t t0; /* calls received before it are the warm start's */
+    size_t transports, top1, top3;
+    int64_t *door_ms;  /* per unit: when it reported at_hospital; 0 none */
+    int *door_h;       /* ... where */
+    bool *door_crowded; /* ... a central hospital over 100 % then */
+    double crowded[HANDOVERS_MAX], other[HANDOVERS_MAX]; /* fleet minutes */
+    size_t n_crowded, n_other;
+    /* the mass-casualty calls */
+    size_t mci, mci_trauma, mci_near, mci_units;
+    int64_t mci_first, mci_last;
+    double mci_lat, mci_lon;
+    bool mci_dest[BP_REGISTRY_MAX];
 } feed_t;
+
+/* Does the transport unit u just reported go to the top recommendation of
+ * what was reported (the state before this line)? */
+static void check_destination(feed_t *f, int u, const bp_change_t *ch) {
+    const bp_ambulance_state_t *a = bp_state_ambulance(f->st, (size_t)u);
+    if (a->status != BP_AMB_ON_SCENE || !(ch->amb_fields & BP_AF_DESTINATION) ||
+        !ch->amb.destination[0])
+        return; /* a warm-start report, or not a departure from the scene */
+    int k = bp_state_incident_find(f->st, a->incident);
+    if (k < 0) return;
+    const bp_incident_state_t *inc = bp_state_incident(f->st, (size_t)k);
+    int *inbound = calloc(f->reg->n_hospitals, sizeof *inbound);
+    bp_recommend_inbound(f->st, inbound);
+    bp_rec_query_t q = {.lat = a->lat, .lon = a->lon, .priority = inc->priority,
+                        .need = f->dispatch->needs[inc->category], .now_ms = ch->at_ms,
+                        .inbound = inbound};
+    bp_candidate_t c[3];
+    size_t n = bp_recommend(f->st, f->dispatch, &q, c, 3);
+    int dest = bp_registry_hospital(f->reg, ch->amb.destination, strlen(ch->amb.destination));
+    f->transports++;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].hospital == dest) {
+            f->top1 += i == 0;
+            f->top3++;
+        }
+    free(inbound);
+}
+
+/* Handover samples: at_hospital until the next status, in fleet minutes. */
+static void track_handover(feed_t *f, int u, const bp_change_t *ch) {
+    if (!(ch->amb_fields & BP_AF_STATUS)) return;
+    if (f->door_ms[u] && ch->amb.status != BP_AMB_AT_HOSPITAL) {
+        double min = (double)(ch->at_ms - f->door_ms[u]) / 60000.0 * f->speed;
+        if (f->door_crowded[u] && f->n_crowded < HANDOVERS_MAX) f->crowded[f->n_crowded++] = min;
+        if (!f->door_crowded[u] && f->n_other < HANDOVERS_MAX &&
+            f->reg->hospitals[f->door_h[u]].tier != BP_TIER_CENTRAL)
+            f->other[f->n_other++] = min;
+        f->door_ms[u] = 0;
+    }
+    const bp_ambulance_state_t *a = bp_state_ambulance(f->st, (size_t)u);
+    if (ch->amb.status == BP_AMB_AT_HOSPITAL && a->status == BP_AMB_TRANSPORTING &&
+        a->destination[0]) {
+        int h = bp_registry_hospital(f->reg, a->destination, strlen(a->destination));
+        bp_totals_t t;
+        bp_hospital_totals(bp_state_hospital(f->st, (size_t)h), &t);
+        f->door_ms[u] = ch->at_ms;
+        f->door_h[u] = h;
+        f->door_crowded[u] = f->reg->hospitals[h].tier == BP_TIER_CENTRAL &&
+                             bp_occupancy_pct(&t) > 102; /* clear of the line */
+    }
+}
+
+static void feed_incident(feed_t *f, const bp_change_t *ch) {
+    if (ch->seq <= f->inc_seq) f->order_errors++;
+    f->inc_seq = ch->seq;
+    CHECK(strcmp(ch->source, "cad-115") == 0, "source %s", ch->source);
+    int open = bp_state_incident_find(f->st, ch->id);
+    switch (ch->inc_action) {
+    case BP_INC_CREATE:
+        f->creates++;
+        CHECK(open < 0, "create of open %s", ch->id);
+        f->by_cat[ch->inc.category]++;
+        if (ch->inc.received_ms >= f->t0) /* not one of the warm start */
+            f->by_hour[(int)bp_sim_hanoi_hour(ch->inc.received_ms)]++;
+        if (ch->inc_fields & BP_IF_UNIT) f->assigned++;
+        if (strncmp(ch->inc.address, "Tai nạn hàng loạt", strlen("Tai nạn hàng loạt")) == 0) {
+            if (f->mci == 0) f->mci_first = ch->at_ms;
+            f->mci_last = ch->at_ms;
+            f->mci++;
+            f->mci_trauma += ch->inc.category == BP_CAT_TRAUMA;
+            f->mci_near += bp_distance_km(ch->inc.lat, ch->inc.lon, f->mci_lat, f->mci_lon) < 0.3;
+        }
+        break;
+    case BP_INC_UPDATE:
+        f->updates++;
+        CHECK(open >= 0, "update of %s, not open", ch->id);
+        if (ch->inc_fields & BP_IF_UNIT) f->assigned++;
+        break;
+    default:
+        f->closes++;
+        CHECK(open >= 0, "close of %s, not open", ch->id);
+        if (open < 0) break;
+        const bp_incident_state_t *inc = bp_state_incident(f->st, (size_t)open);
+        CHECK(ch->inc_fields == 0 || (ch->inc_fields & BP_IF_UNIT), "close without unit");
+        if (ch->inc_fields & BP_IF_DESTINATION) f->closed_at_hospital++;
+        if (strncmp(inc->address, "Tai nạn hàng loạt", strlen("Tai nạn hàng loạt")) == 0) {
+            f->mci_units += inc->unit[0] != 0;
+            int d = bp_registry_hospital(f->reg, ch->inc.destination, strlen(ch->inc.destination));
+            if (d >= 0) f->mci_dest[d] = true;
+        }
+    }
+    if (bp_state_apply(f->st, ch) < 0) f->inc_errors++;
+}
 
 static void feed_line(feed_t *f, const char *line, size_t len, const bp_sim_line_t *meta,
                       int64_t now) {
@@ -106,7 +227,8 @@ static void feed_line(feed_t *f, const char *line, size_t len, const bp_sim_line
         f->hosp_seq[i] = ch.seq;
         if (ch.has_ed) f->ed_seen[ch.ed.status]++;
         bp_hospital_apply(&f->hosp[i], &ch);
-    } else {
+        bp_state_apply(f->st, &ch);
+    } else if (ch.kind == BP_KIND_AMBULANCE) {
         int u = bp_registry_unit(f->reg, ch.id, strlen(ch.id));
         CHECK(u == meta->index, "unit index");
         CHECK(strcmp(ch.source, "avl-115") == 0, "source %s", ch.source);
@@ -114,8 +236,17 @@ static void feed_line(feed_t *f, const char *line, size_t len, const bp_sim_line
         f->amb_seq = ch.seq;
         if (ch.amb_fields & BP_AF_STATUS) f->status_seen[ch.amb.status]++;
         bp_ambulance_apply(&f->amb[u], &ch);
+        if ((ch.amb_fields & BP_AF_STATUS) && ch.amb.status == BP_AMB_TRANSPORTING)
+            check_destination(f, u, &ch);
+        track_handover(f, u, &ch);
+        bp_state_apply(f->st, &ch);
+    } else {
+        CHECK(meta->kind == BP_SIM_INCIDENT, "incident line with kind %d", meta->kind);
+        feed_incident(f, &ch);
     }
 }
+
+static bp_dispatch_cfg_t dispatch; /* config/dispatch.json */
 
 static void feed_init(feed_t *f, bp_registry_t *reg) {
     memset(f, 0, sizeof *f);
@@ -123,6 +254,12 @@ static void feed_init(feed_t *f, bp_registry_t *reg) {
     f->hosp = calloc(reg->n_hospitals, sizeof *f->hosp);
     f->amb = calloc(reg->n_units, sizeof *f->amb);
     f->hosp_seq = calloc(reg->n_hospitals, sizeof *f->hosp_seq);
+    f->st = bp_state_create(reg, &bp_pressure_default, 2000);
+    f->dispatch = &dispatch;
+    f->speed = 10;
+    f->door_ms = calloc(reg->n_units, sizeof *f->door_ms);
+    f->door_h = calloc(reg->n_units, sizeof *f->door_h);
+    f->door_crowded = calloc(reg->n_units, sizeof *f->door_crowded);
     for (size_t i = 0; i < reg->n_hospitals; i++)
         bp_registry_base_state(&reg->hospitals[i], &f->hosp[i]);
     for (size_t u = 0; u < reg->n_units; u++)
@@ -130,9 +267,31 @@ static void feed_init(feed_t *f, bp_registry_t *reg) {
 }
 
 static void feed_free(feed_t *f) {
+    bp_state_destroy(f->st);
+    free(f->door_ms);
+    free(f->door_h);
+    free(f->door_crowded);
     free(f->hosp);
     free(f->amb);
     free(f->hosp_seq);
+}
+
+static bp_sim_options_t options(uint64_t seed) {
+    bp_sim_options_t o;
+    bp_sim_options_default(&o);
+    o.seed = seed;
+    return o;
+}
+
+/* A feed and the model it follows. */
+static bp_sim_t *feed_start(feed_t *f, bp_registry_t *reg, const bp_sim_options_t *o, int64_t t0) {
+    feed_init(f, reg);
+    return bp_sim_create(reg, o, t0);
+}
+
+static void feed_end(feed_t *f, bp_sim_t *sim) {
+    feed_free(f);
+    bp_sim_destroy(sim);
 }
 
 /* Runs the model from t0 for `seconds` in 100 ms ticks with room for
@@ -170,9 +329,8 @@ static void test_rate_zero(bp_registry_t *reg) {
     o.rate = 0;
     o.seed = 7;
     int64_t t0 = 1795000000000; /* 2026-11-18 */
-    bp_sim_t *sim = bp_sim_create(reg, &o, t0);
     feed_t f;
-    feed_init(&f, reg);
+    bp_sim_t *sim = feed_start(&f, reg, &o, t0);
     run(sim, &f, t0, 600, 256);
     CHECK(f.lines == reg->n_hospitals + reg->n_units, "rate 0 sent %zu lines", f.lines);
     CHECK(f.parse_errors == 0, "%zu rejected", f.parse_errors);
@@ -186,19 +344,15 @@ static void test_rate_zero(bp_registry_t *reg) {
         late += fr == BP_LATE;
     }
     CHECK(stale == 2 && late == 1, "stale %zu late %zu", stale, late);
-    feed_free(&f);
-    bp_sim_destroy(sim);
+    feed_end(&f, sim);
 }
 
 static void test_small_room(bp_registry_t *reg) {
     /* one line per tick: the initial reports trickle out, nothing is lost */
-    bp_sim_options_t o;
-    bp_sim_options_default(&o);
-    o.seed = 11;
+    bp_sim_options_t o = options(11);
     int64_t t0 = 1795000000000;
-    bp_sim_t *sim = bp_sim_create(reg, &o, t0);
     feed_t f;
-    feed_init(&f, reg);
+    bp_sim_t *sim = feed_start(&f, reg, &o, t0);
     run(sim, &f, t0, 120, 1);
     for (size_t i = 0; i < reg->n_hospitals; i++)
         CHECK(f.hosp[i].at_ms > 0, "hospital %s never reported", reg->hospitals[i].id);
@@ -206,17 +360,13 @@ static void test_small_room(bp_registry_t *reg) {
         CHECK(f.amb[u].at_ms > 0, "unit %s never reported", reg->units[u].id);
     CHECK(f.parse_errors == 0 && f.order_errors == 0, "errors %zu/%zu", f.parse_errors,
           f.order_errors);
-    feed_free(&f);
-    bp_sim_destroy(sim);
+    feed_end(&f, sim);
 }
 
 static void test_hours(bp_registry_t *reg, int64_t t0, double hours) {
-    bp_sim_options_t o;
-    bp_sim_options_default(&o);
-    o.seed = 42;
-    bp_sim_t *sim = bp_sim_create(reg, &o, t0);
+    bp_sim_options_t o = options(42);
     feed_t f;
-    feed_init(&f, reg);
+    bp_sim_t *sim = feed_start(&f, reg, &o, t0);
     double secs = hours * 3600;
     run(sim, &f, t0, secs, 256);
     double rate = (double)f.lines / secs;
@@ -255,21 +405,35 @@ static void test_hours(bp_registry_t *reg, int64_t t0, double hours) {
         if (s != BP_AMB_OUT_OF_SERVICE || hours >= 4)
             CHECK(f.status_seen[s] > 0, "status %s never sent",
                   bp_amb_status_name((bp_amb_status_t)s));
-    /* dispatches: about one per 20 s at speed 10 */
-    double per = secs / (double)st.incidents;
-    CHECK(per > 12 && per < 30, "one incident per %.1f s", per);
+    /* 110 calls a fleet day at speed 10: 46 an hour on average, fewer at night */
+    double per_h = (double)st.incidents / hours;
+    printf("  incidents: %zu created (%llu of the warm start), %zu updates, %zu closes (%zu at a "
+           "hospital); %zu transports, %zu to the top recommendation, %zu in the top 3\n",
+           f.creates, (unsigned long long)st.warm_incidents, f.updates, f.closes,
+           f.closed_at_hospital, f.transports, f.top1, f.top3);
+    CHECK(per_h > 46 * 0.25 && per_h < 46 * 2.5, "%.1f incidents an hour", per_h);
+    CHECK(f.inc_errors == 0, "%zu incident lines the state refused", f.inc_errors);
+    /* every call since the start was reported, and some of the warm start's */
+    CHECK(f.creates >= st.incidents && f.creates <= st.incidents + st.warm_incidents,
+          "%zu creates for %llu + %llu calls", f.creates, (unsigned long long)st.incidents,
+          (unsigned long long)st.warm_incidents);
+    CHECK(f.closes > 0 && f.updates > 0 && f.closed_at_hospital > 0, "incident lifecycle");
+    CHECK(f.transports > 10 && f.top1 >= f.transports * 9 / 10, "top recommendation %zu of %zu",
+          f.top1, f.transports);
+    /* the end of the run closes every open incident */
+    bp_sim_close_incidents(sim);
+    run(sim, &f, t0 + (int64_t)(secs * 1000) + 100, 1, 256);
+    CHECK(bp_state_incident_count(f.st) == 0, "%zu incidents left open",
+          bp_state_incident_count(f.st));
     CHECK(f.ed_seen[BP_ED_DIVERSION] > 0 && f.ed_seen[BP_ED_ADVISORY] > 0, "ED events");
     CHECK(stale >= 1 && stale <= 6, "%d hospitals not fresh", stale);
-    feed_free(&f);
-    bp_sim_destroy(sim);
+    feed_end(&f, sim);
 }
 
 /* A day of ED events: advisories and diversions every hour, a few brief
  * closures, central EDs far more often off normal than the others. */
 static void test_ed_day(bp_registry_t *reg) {
-    bp_sim_options_t o;
-    bp_sim_options_default(&o);
-    o.seed = 99;
+    bp_sim_options_t o = options(99);
     int64_t t0 = 1794934800000; /* midnight in Hanoi */
     bp_sim_t *sim = bp_sim_create(reg, &o, t0);
     static bp_sim_line_t lines[256];
@@ -352,12 +516,277 @@ static void test_time(void) {
           "hour");
 }
 
+static double median(double *v, size_t n) {
+    for (size_t i = 1; i < n; i++) /* insertion sort: small arrays */
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : NAN;
+}
+
+/* A day of 115 calls in real time (speed 1, no warm start): about 110, few
+ * before dawn, many in the morning and evening; road accidents the biggest
+ * share; most patients taken to the top recommendation and handed over,
+ * with longer handovers at crowded central hospitals. */
+static void test_incident_day(bp_registry_t *reg) {
+    bp_sim_options_t o = options(5);
+    o.speed = 1;
+    o.warm_start = false;
+    int64_t t0 = 1794934800000; /* midnight in Hanoi */
+    feed_t f;
+    bp_sim_t *sim = feed_start(&f, reg, &o, t0);
+    f.speed = 1;
+    f.t0 = t0;
+    static bp_sim_line_t lines[256];
+    bp_buf_t out;
+    bp_buf_init(&out, 0, 256 * BP_SIM_LINE_MAX);
+    for (int64_t t = t0; t < t0 + 24 * 3600000LL; t += 1000) {
+        bp_buf_reset(&out);
+        size_t n = bp_sim_step(sim, t, 256, &out, lines);
+        for (size_t i = 0; i < n; i++)
+            feed_line(&f, bp_buf_data(&out) + lines[i].off, lines[i].len, &lines[i], t);
+    }
+    bp_sim_stats_t st;
+    bp_sim_stats(sim, &st);
+    size_t night = 0, morning = 0, evening = 0;
+    for (int h = 1; h < 5; h++)
+        night += f.by_hour[h];
+    for (int h = 8; h < 12; h++)
+        morning += f.by_hour[h];
+    for (int h = 17; h < 21; h++)
+        evening += f.by_hour[h];
+    double crowded = median(f.crowded, f.n_crowded), other = median(f.other, f.n_other);
+    printf("24 h of 115: %zu calls (01-05h %zu, 08-12h %zu, 17-21h %zu; trauma %zu, stroke %zu, "
+           "cardiac %zu), %zu taken to hospital, %zu/%zu to the top recommendation, %llu waited "
+           "for a unit; handover median %.0f min at crowded central hospitals (%zu), %.0f "
+           "elsewhere (%zu)\n",
+           f.creates, night, morning, evening, f.by_cat[BP_CAT_TRAUMA], f.by_cat[BP_CAT_STROKE],
+           f.by_cat[BP_CAT_CARDIAC], f.closed_at_hospital, f.top1, f.transports,
+           (unsigned long long)st.unanswered, crowded, f.n_crowded, other, f.n_other);
+    CHECK(f.parse_errors == 0 && f.order_errors == 0 && f.inc_errors == 0, "errors %zu/%zu/%zu",
+          f.parse_errors, f.order_errors, f.inc_errors);
+    CHECK(st.incidents == f.creates && f.creates >= 90 && f.creates <= 130,
+          "%zu calls in a day (%llu in the model)", f.creates, (unsigned long long)st.incidents);
+    CHECK(morning > 2 * night && evening > 2 * night, "rhythm: night %zu morning %zu evening %zu",
+          night, morning, evening);
+    for (int c = 0; c < BP_CAT__COUNT; c++)
+        if (c != BP_CAT_TRAUMA)
+            CHECK(f.by_cat[BP_CAT_TRAUMA] > f.by_cat[c], "trauma %zu, %s %zu",
+                  f.by_cat[BP_CAT_TRAUMA], bp_category_name((bp_category_t)c), f.by_cat[c]);
+    CHECK(f.closes + st.incidents_open == f.creates, "closes %zu + open %zu != %zu", f.closes,
+          st.incidents_open, f.creates);
+    CHECK(f.closed_at_hospital > f.closes * 7 / 10 && f.closed_at_hospital < f.closes,
+          "%zu of %zu closed at a hospital", f.closed_at_hospital, f.closes);
+    CHECK(f.assigned >= f.closes, "%zu units assigned, %zu closes", f.assigned, f.closes);
+    CHECK(f.transports > 60 && f.top1 >= f.transports * 9 / 10, "top recommendation %zu of %zu",
+          f.top1, f.transports);
+    CHECK(f.n_crowded >= 5 && f.n_other >= 10, "handovers: %zu crowded, %zu other", f.n_crowded,
+          f.n_other);
+    CHECK(crowded >= 30 && crowded <= 60 && other >= 10 && other <= 30 && crowded > other + 10,
+          "handover medians %.1f crowded, %.1f other", crowded, other);
+    bp_buf_free(&out);
+    feed_end(&f, sim);
+}
+
+static void test_handover_minutes(void) {
+    for (double u = 0; u < 1; u += 0.05) {
+        double central_full = bp_sim_handover_minutes(BP_TIER_CENTRAL, 1.15, u);
+        double central = bp_sim_handover_minutes(BP_TIER_CENTRAL, 0.9, u);
+        double city_full = bp_sim_handover_minutes(BP_TIER_CITY, 1.05, u);
+        double district = bp_sim_handover_minutes(BP_TIER_DISTRICT, 0.8, u);
+        CHECK(central_full >= 30 && central_full < 60, "central over 100%%: %.1f", central_full);
+        CHECK(central >= 15 && central < 30 && city_full >= 15 && city_full < 30, "%.1f %.1f",
+              central, city_full);
+        CHECK(district >= 10 && district < 20, "district: %.1f", district);
+    }
+    double sum = 0;
+    for (int h = 0; h < 24 * 60; h++)
+        sum += bp_sim_call_rhythm(h / 60.0);
+    CHECK(fabs(sum / 1440 - 1) < 1e-9, "rhythm mean %.6f", sum / 1440);
+    CHECK(bp_sim_call_rhythm(3.5) < 0.5 && bp_sim_call_rhythm(10) > 1.3 &&
+              bp_sim_call_rhythm(19) > 1.3,
+          "rhythm %.2f %.2f %.2f", bp_sim_call_rhythm(3.5), bp_sim_call_rhythm(10),
+          bp_sim_call_rhythm(19));
+}
+
+/* A mass-casualty burst: 20-40 trauma calls at one place within minutes,
+ * every one given a unit; spread over several hospitals (inbound load). */
+static void test_mci(bp_registry_t *reg) {
+    bp_sim_options_t o = options(17);
+    o.mci_after_s = 30;
+    o.mci_lat = 20.9950; /* Giai Phong road, south of Bach Mai */
+    o.mci_lon = 105.8412;
+    int64_t t0 = 1794934800000 + 15 * 3600000LL;
+    feed_t f;
+    bp_sim_t *sim = feed_start(&f, reg, &o, t0);
+    f.mci_lat = o.mci_lat;
+    f.mci_lon = o.mci_lon;
+    run(sim, &f, t0, 20 * 60, 256); /* 200 fleet minutes */
+    bp_sim_stats_t st;
+    bp_sim_stats(sim, &st);
+    size_t dests = 0;
+    for (size_t i = 0; i < reg->n_hospitals; i++)
+        dests += f.mci_dest[i];
+    double spread_min = (double)(f.mci_last - f.mci_first) / 60000.0 * o.speed;
+    printf("MCI: %zu calls (%llu in the model) over %.1f fleet min, %zu near the place, %zu closed "
+           "with a unit, taken to %zu hospitals\n",
+           f.mci, (unsigned long long)st.mci_incidents, spread_min, f.mci_near, f.mci_units,
+           dests);
+    CHECK(f.parse_errors == 0 && f.order_errors == 0 && f.inc_errors == 0, "errors %zu/%zu/%zu",
+          f.parse_errors, f.order_errors, f.inc_errors);
+    CHECK(st.mci_incidents >= BP_SIM_MCI_MIN && st.mci_incidents <= BP_SIM_MCI_MAX &&
+              f.mci == st.mci_incidents,
+          "burst of %zu (%llu)", f.mci, (unsigned long long)st.mci_incidents);
+    CHECK(f.mci_trauma == f.mci && f.mci_near == f.mci, "trauma %zu near %zu of %zu",
+          f.mci_trauma, f.mci_near, f.mci);
+    CHECK(f.mci_first >= t0 + 30000 && f.mci_first < t0 + 32000, "burst at +%lld ms",
+          (long long)(f.mci_first - t0));
+    CHECK(spread_min <= 12, "burst over %.1f fleet minutes", spread_min);
+    CHECK(f.mci_units == f.mci, "%zu of %zu burst calls closed with a unit", f.mci_units, f.mci);
+    CHECK(dests >= 3, "burst patients taken to %zu hospitals", dests);
+    feed_end(&f, sim);
+}
+
+/* The demo shows work at once: calls open from the warm start by day, and
+ * a new call within seconds at any hour. */
+static void test_demo_start(bp_registry_t *reg, int64_t t0, size_t want_open) {
+    bp_sim_options_t o = options(31);
+    feed_t f;
+    bp_sim_t *sim = feed_start(&f, reg, &o, t0);
+    f.t0 = t0;
+    run(sim, &f, t0, 0.5, 256);
+    bp_sim_stats_t st;
+    bp_sim_stats(sim, &st);
+    size_t open = bp_state_incident_count(f.st);
+    printf("demo start at %02.0f:00: %zu incidents open after 0.5 s, %llu of them new\n",
+           bp_sim_hanoi_hour(t0), open, (unsigned long long)st.incidents);
+    CHECK(open >= want_open && st.incidents >= 1 && open == st.incidents_open, "%zu open, %llu new",
+          open, (unsigned long long)st.incidents);
+    CHECK(f.parse_errors == 0 && f.inc_errors == 0, "errors");
+    feed_end(&f, sim);
+}
+
+/* One step; the incident lines it emitted (all lines must parse). */
+static size_t step_incidents(bp_sim_t *sim, int64_t t, bp_buf_t *out, bp_registry_t *reg,
+                             bp_change_t *ch, bp_sim_line_t *meta, size_t max) {
+    static bp_sim_line_t all[256];
+    bp_buf_reset(out);
+    size_t n = bp_sim_step(sim, t, 256, out, all), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bp_error_t err;
+        bp_change_t c;
+        const char *line = bp_buf_data(out) + all[i].off;
+        CHECK(bp_codec_parse_feed(line, all[i].len - 1, reg, t, 300000, &c, &err) == 0, "%s: %.*s",
+              err.message, (int)all[i].len, line);
+        if (c.kind != BP_KIND_INCIDENT || k == max) continue;
+        ch[k] = c;
+        meta[k++] = all[i];
+    }
+    return k;
+}
+
+/* Incident lines the collector refuses in ways that happen (a restart, a
+ * Redis that lost its data, the bound) are recovered, and a resync sends
+ * every open incident in full. */
+static void test_incident_recovery(bp_registry_t *reg) {
+    bp_sim_options_t o = options(41);
+    int64_t t0 = 1794934800000 + 11 * 3600000LL, t = t0;
+    bp_sim_t *sim = bp_sim_create(reg, &o, t0);
+    bp_buf_t out;
+    bp_buf_init(&out, 0, 256 * BP_SIM_LINE_MAX);
+    static bp_change_t ch[64];
+    static bp_sim_line_t meta[64];
+    for (; t < t0 + 30000; t += 100)
+        step_incidents(sim, t, &out, reg, ch, meta, 64);
+    bp_sim_stats_t st;
+    bp_sim_stats(sim, &st);
+    bp_sim_resync(sim);
+    size_t n = step_incidents(sim, t += 100, &out, reg, ch, meta, 64);
+    CHECK(n == st.incidents_open && n >= 2, "resync: %zu lines for %zu open", n, st.incidents_open);
+    for (size_t i = 0; i < n; i++)
+        CHECK(ch[i].inc_action == BP_INC_UPDATE &&
+                  (ch[i].inc_fields & (BP_IF_PRIORITY | BP_IF_CATEGORY | BP_IF_POSITION)) ==
+                      (BP_IF_PRIORITY | BP_IF_CATEGORY | BP_IF_POSITION),
+              "resync line %zu: action %d fields %x", i, ch[i].inc_action, ch[i].inc_fields);
+    bp_sim_line_t a = meta[0], b = meta[1], stale = meta[0];
+    char id_a[BP_INCIDENT_MAX + 1], id_b[BP_INCIDENT_MAX + 1];
+    snprintf(id_a, sizeof id_a, "%s", ch[0].id);
+    snprintf(id_b, sizeof id_b, "%s", ch[1].id);
+    stale.gen += 1000;
+    bp_sim_line_t hosp = a;
+    hosp.kind = BP_SIM_HOSPITAL;
+    CHECK(!bp_sim_rejected(sim, &hosp, "unknown_incident"), "a hospital line is not handled");
+    CHECK(!bp_sim_rejected(sim, &a, "bad_value"), "a real error is not handled");
+    CHECK(bp_sim_rejected(sim, &stale, "unknown_incident"), "a call that ended");
+    CHECK(bp_sim_rejected(sim, &a, "unknown_incident"), "unknown_incident");
+    CHECK(bp_sim_rejected(sim, &b, "exists"), "exists");
+    n = step_incidents(sim, t += 100, &out, reg, ch, meta, 64);
+    bool created = false, updated = false;
+    for (size_t i = 0; i < n; i++) {
+        created |= strcmp(ch[i].id, id_a) == 0 && ch[i].inc_action == BP_INC_CREATE &&
+                   (ch[i].inc_fields & BP_IF_RECEIVED);
+        updated |= strcmp(ch[i].id, id_b) == 0 && ch[i].inc_action == BP_INC_UPDATE &&
+                   (ch[i].inc_fields & BP_IF_CATEGORY);
+    }
+    CHECK(created && updated, "lost one created again %d, earlier run's updated %d", created,
+          updated);
+    /* past the collector's bound: that call is not reported any more */
+    CHECK(bp_sim_rejected(sim, &a, "too_many_incidents"), "too_many_incidents");
+    bp_sim_resync(sim);
+    n = step_incidents(sim, t += 100, &out, reg, ch, meta, 64);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(ch[i].id, id_a) != 0, "a refused call reported again");
+    bp_buf_free(&out);
+    bp_sim_destroy(sim);
+}
+
+/* A surge drill: --incident-scale 5 brings about five times the calls. */
+static void test_scale(bp_registry_t *reg) {
+    uint64_t calls[2];
+    double scales[2] = {1, 5};
+    for (int k = 0; k < 2; k++) {
+        bp_sim_options_t o = options(23);
+        o.incident_scale = scales[k];
+        int64_t t0 = 1794934800000 + 9 * 3600000LL;
+        feed_t f;
+        bp_sim_t *sim = feed_start(&f, reg, &o, t0);
+        run(sim, &f, t0, 3600, 256);
+        bp_sim_stats_t st;
+        bp_sim_stats(sim, &st);
+        calls[k] = st.incidents;
+        CHECK(f.parse_errors == 0 && f.order_errors == 0 && f.inc_errors == 0,
+              "scale %.0f: errors %zu/%zu/%zu", scales[k], f.parse_errors, f.order_errors,
+              f.inc_errors);
+        if (k == 1)
+            printf("surge x5: %llu calls in a fleet hour-block (x1: %llu), %llu waited for a "
+                   "unit, %zu open\n",
+                   (unsigned long long)calls[1], (unsigned long long)calls[0],
+                   (unsigned long long)st.unanswered, st.incidents_open);
+        feed_end(&f, sim);
+    }
+    double ratio = (double)calls[1] / (double)calls[0];
+    CHECK(ratio > 3.5 && ratio < 7, "x5 gave %.2f times the calls", ratio);
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : ".";
     static bp_registry_t reg;
     if (load_registry(dir, &reg)) return 2;
+    size_t n;
+    bp_error_t err;
+    char *d = slurp(dir, "config/dispatch.json", &n);
+    bp_dispatch_defaults(&dispatch);
+    if (!d || bp_codec_parse_dispatch(d, n, &dispatch, &err)) {
+        fprintf(stderr, "cannot load config/dispatch.json from %s\n", dir);
+        free(d);
+        return 2;
+    }
+    free(d);
     test_reply();
     test_time();
+    test_handover_minutes();
     test_rate_zero(&reg);
     test_small_room(&reg);
     test_ed_day(&reg);
@@ -365,6 +794,12 @@ int main(int argc, char **argv) {
     test_hours(&reg, midnight_hanoi + 10 * 3600000LL, 1.0);
     test_hours(&reg, midnight_hanoi + 2 * 3600000LL, 1.0);
     test_hours(&reg, midnight_hanoi + 8 * 3600000LL, 6.0);
+    test_demo_start(&reg, midnight_hanoi + 10 * 3600000LL, 3);
+    test_demo_start(&reg, midnight_hanoi + 3 * 3600000LL, 1);
+    test_incident_day(&reg);
+    test_incident_recovery(&reg);
+    test_mci(&reg);
+    test_scale(&reg);
     bp_registry_free(&reg);
     if (failures)
         fprintf(stderr, "%d checks failed\n", failures);

@@ -1,0 +1,72 @@
+'use strict';
+// bp-sim against the real stack: every line it sends (hospitals, ambulances,
+// the CAD's incidents with a mass-casualty burst) is answered ok, the
+// dispatcher sees its open incidents with recommendations while it runs,
+// and a stopped simulator leaves no incident open.
+const { test, describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { Stack, waitFor, BUILD, ROOT } = require('../lib/stack');
+
+const MCI = { lat: 20.995, lon: 105.8412 }; // Giai Phong road, south of Bach Mai
+
+describe('bp-sim against a collector', () => {
+  const stack = new Stack();
+  let sim;
+  let exited;
+  const log = () => fs.readFileSync(path.join(stack.dir, 'sim.log'), 'utf8');
+
+  before(async () => {
+    await stack.start();
+    const out = fs.openSync(path.join(stack.dir, 'sim.log'), 'a');
+    sim = spawn(path.join(BUILD, 'sim', 'bp-sim'),
+      ['--seed', '7', '--speed', '20', '--rate', '20', '--mci', '2',
+        '--mci-at', `${MCI.lat},${MCI.lon}`, '--duration', '12'],
+      { cwd: ROOT, env: stack.env(), stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    exited = new Promise((resolve) => sim.on('exit', (code, signal) => resolve({ code, signal })));
+  });
+  after(async () => {
+    if (sim && sim.exitCode === null) sim.kill('SIGKILL');
+    await stack.stop();
+  });
+
+  test('incidents open with recommendations while it runs, burst included', stack.guard(async () => {
+    const list = await waitFor(async () => {
+      const r = await stack.get('/api/v1/incidents');
+      if (r.status !== 200) return false;
+      const burst = r.json.filter((i) => i.category === 'trauma' && Math.abs(i.lat - MCI.lat) < 0.003 &&
+        Math.abs(i.lon - MCI.lon) < 0.003);
+      return burst.length >= 10 ? r.json : false;
+    }, { timeout: 10000, interval: 200, what: 'the burst among the open incidents' });
+    for (const inc of list) {
+      assert.equal(inc.source, 'cad-115');
+      assert.ok(inc.priority >= 1 && inc.priority <= 3, JSON.stringify(inc));
+      assert.ok(Array.isArray(inc.recommend) && inc.recommend.length > 0, JSON.stringify(inc));
+    }
+    assert.ok(list.some((i) => i.unit), 'some incident has a unit');
+  }));
+
+  test('every line answered ok; stopping closes its incidents', stack.guard(async () => {
+    const { code } = await exited;
+    const text = log();
+    assert.equal(code, 0, text.split('\n').slice(-20).join('\n'));
+    const done = text.match(/done: sent (\d+) .*? ok (\d+) dup (\d+) errors (\d+)/);
+    assert.ok(done, 'a final status line');
+    const [sent, ok, dup, errors] = done.slice(1).map(Number);
+    assert.equal(errors, 0);
+    assert.equal(ok + dup, sent, done[0]);
+    assert.ok(sent > 200, done[0]);
+    const r = await stack.get('/api/v1/incidents');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, [], 'no incident left open');
+    assert.deepEqual(stack.sanitizerReports(), []);
+    // the CAD's lines reached the stream: creates, updates and closes
+    const events = stack.redis('XRANGE', 'bp:stream', '-', '+');
+    for (const action of ['create', 'update', 'close']) {
+      assert.ok(events.includes(`"action":"${action}"`), `an incident ${action} in the stream`);
+    }
+  }));
+});
