@@ -83,7 +83,8 @@ int bp_config_load(bp_config_t *cfg, int argc, char **argv, char **envp, bp_erro
         snprintf(cfg->settings_path, sizeof cfg->settings_path, "%s", path);
         if (load_json(path, "settings file", err, parse_settings, &cfg->settings)) return -1;
     }
-    static const char *const not_settings[] = {"BP_SETTINGS", "BP_LOG_LEVEL", NULL};
+    /* BP_SIM_ARGS: scripts/run's flags for the simulator, seen by every program */
+    static const char *const not_settings[] = {"BP_SETTINGS", "BP_LOG_LEVEL", "BP_SIM_ARGS", NULL};
     if (bp_settings_apply_env(&cfg->settings, envp, not_settings, err)) return -1;
     if (bp_settings_check(&cfg->settings, err)) return -1;
     if (load_json(cfg->settings.config_hospitals, "hospital registry", err, parse_hospitals,
