@@ -1,5 +1,6 @@
 /* JSON readers (cJSON) and the writers of the stored format. */
 #include "bp_codec.h"
+#include "bp_mci.h"
 #include "bp_recommend.h"
 #include "bp_time.h"
 
@@ -1280,6 +1281,119 @@ int bp_codec_parse_dispatch(const char *json, size_t len, bp_dispatch_cfg_t *out
 out:
     cJSON_Delete(root);
     return rc;
+}
+
+/* -- mass-casualty request bodies (bp_mci.h) -------------------------------- */
+
+static void triage_counts(const cJSON *obj, const char *path, bool all, int counts[BP_TRIAGE__COUNT],
+                          bp_errors_t *errs) {
+    static const char *const keys[] = {"immediate", "delayed", "minor"};
+    bp_error_t err;
+    if (want_object(obj, path, &err)) {
+        add_err(errs, &err);
+        return;
+    }
+    unsigned present;
+    if (check_keys(obj, path, keys, 3, &present, &err)) add_err(errs, &err);
+    for (int t = 0; t < BP_TRIAGE__COUNT; t++) {
+        char p[MAX_PATH];
+        join(p, path, keys[t]);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, keys[t]);
+        int64_t n = 0;
+        if (!v) {
+            if (all) {
+                bp_error_set(&err, "missing_field", p, "%s is required (0 if none)", p);
+                add_err(errs, &err);
+            }
+        } else if (get_int(v, p, 0, BP_MCI_COUNT_MAX, &n, &err)) {
+            add_err(errs, &err);
+        }
+        counts[t] = (int)n;
+    }
+}
+
+static cJSON *mci_root(const char *json, size_t len, bp_errors_t *errs) {
+    bp_error_t err;
+    errs->n = 0;
+    cJSON *root = parse_all(json, len, &err);
+    if (!root) add_err(errs, &err);
+    else if (want_object(root, "", &err)) {
+        add_err(errs, &err);
+        cJSON_Delete(root);
+        root = NULL;
+    }
+    return root;
+}
+
+int bp_mci_parse_declare(const char *json, size_t len, bp_mci_declare_t *out, bp_errors_t *errs) {
+    static const char *const keys[] = {"lat", "lon", "radius_km", "address", "expected"};
+    memset(out, 0, sizeof *out);
+    out->radius_km = 10;
+    cJSON *root = mci_root(json, len, errs);
+    if (!root) return -1;
+    bp_error_t err;
+    unsigned present;
+    if (check_keys(root, "", keys, 5, &present, &err)) add_err(errs, &err);
+    if (get_num(cJSON_GetObjectItemCaseSensitive(root, "lat"), "lat", -90, 90, &out->lat, &err))
+        add_err(errs, &err);
+    if (get_num(cJSON_GetObjectItemCaseSensitive(root, "lon"), "lon", -180, 180, &out->lon, &err))
+        add_err(errs, &err);
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "radius_km")) &&
+        get_num(v, "radius_km", 1, 50, &out->radius_km, &err))
+        add_err(errs, &err);
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "address")) &&
+        get_text(v, "address", 200, out->address, sizeof out->address, &err))
+        add_err(errs, &err);
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "expected"))) triage_counts(v, "expected", false, out->expected, errs);
+    cJSON_Delete(root);
+    return errs->n ? -1 : 0;
+}
+
+int bp_mci_parse_answer(const char *json, size_t len, int counts[BP_TRIAGE__COUNT], bp_errors_t *errs) {
+    cJSON *root = mci_root(json, len, errs);
+    if (!root) return -1;
+    triage_counts(root, "", true, counts, errs);
+    cJSON_Delete(root);
+    return errs->n ? -1 : 0;
+}
+
+int bp_mci_parse_patient(const char *json, size_t len, bp_mci_patient_t *out, bp_errors_t *errs) {
+    static const char *const keys[] = {"triage", "destination", "unit"};
+    memset(out, 0, sizeof *out);
+    cJSON *root = mci_root(json, len, errs);
+    if (!root) return -1;
+    bp_error_t err;
+    unsigned present;
+    if (check_keys(root, "", keys, 3, &present, &err)) add_err(errs, &err);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "triage");
+    int tv = cJSON_IsString(t) ? bp_triage_parse(t->valuestring, strlen(t->valuestring)) : -1;
+    if (tv < 0) {
+        bp_error_set(&err, t ? "bad_value" : "missing_field", "triage",
+                     "triage must be one of immediate, delayed, minor");
+        add_err(errs, &err);
+    } else {
+        out->triage = (bp_triage_t)tv;
+    }
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "destination");
+    if (!cJSON_IsString(d) || !bp_is_slug(d->valuestring, strlen(d->valuestring))) {
+        bp_error_set(&err, d ? "bad_value" : "missing_field", "destination",
+                     "destination must be a hospital id");
+        add_err(errs, &err);
+    } else {
+        snprintf(out->destination, sizeof out->destination, "%s", d->valuestring);
+    }
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "unit");
+    if (u && !cJSON_IsNull(u)) {
+        if (!cJSON_IsString(u) || !bp_is_callsign(u->valuestring, strlen(u->valuestring))) {
+            bp_error_set(&err, "bad_value", "unit", "unit must be an ambulance call sign");
+            add_err(errs, &err);
+        } else {
+            snprintf(out->unit, sizeof out->unit, "%s", u->valuestring);
+        }
+    }
+    cJSON_Delete(root);
+    return errs->n ? -1 : 0;
 }
 
 /* -- sign-in body --------------------------------------------------------- */

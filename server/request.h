@@ -55,6 +55,7 @@ struct bp_req {
     uint64_t want_version, result_offset;
     int result_status; /* bp_apply_status_t */
     int64_t wait_until_ms;
+    bool mci_one; /* GET of one MCI (mci.c) */
 };
 
 /* The principal of the request, NULL for anonymous (also after a 401 was
@@ -81,6 +82,9 @@ void bp_api_on_state(bp_app_t *app);
 void bp_api_alerts_tick(bp_app_t *app);
 struct bp_acks *bp_acks_create(void);
 void bp_acks_destroy(struct bp_acks *a);
+
+/* mci.c: /api/v1/mci... (true when it took the request). */
+bool bp_mci_route(bp_req_t *r);
 
 /* The apply callback (see bp_apply_create). */
 void bp_api_on_applied(void *privdata, const bp_apply_result_t *result);

@@ -7,6 +7,7 @@
 #include "bp_codec.h"
 #include "bp_csv.h"
 #include "bp_httputil.h"
+#include "bp_mci.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,18 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         bp_errors_t errs;
         int rc = bp_codec_parse_patch(in, n, 1795309200000LL, &c, &errs);
         check_errors(&errs);
+        /* the mass-casualty bodies take JSON objects too */
+        bp_errors_t e2;
+        bp_mci_declare_t d;
+        if ((bp_mci_parse_declare(in, n, &d, &e2) == 0) != (e2.n == 0)) abort();
+        check_errors(&e2);
+        if (e2.n == 0 && (d.radius_km < 1 || d.radius_km > 50 || d.expected[0] < 0)) abort();
+        int counts[BP_TRIAGE__COUNT];
+        if ((bp_mci_parse_answer(in, n, counts, &e2) == 0) != (e2.n == 0)) abort();
+        check_errors(&e2);
+        bp_mci_patient_t pt;
+        if ((bp_mci_parse_patient(in, n, &pt, &e2) == 0) != (e2.n == 0)) abort();
+        check_errors(&e2);
         if ((rc == 0) != (errs.n == 0)) abort();
         if (rc == 0) {
             for (int t = 0; t < BP_BED__COUNT; t++) {
