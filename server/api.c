@@ -809,6 +809,8 @@ struct bp_acks {
     bool polling;
     bp_buf_t full, other, last; /* the live-feed frames; last: what was sent */
     int64_t pushed_ms;
+    bp_buf_t rec, rec_last; /* the recommendations frame, and what was sent */
+    int64_t rec_ms;
 };
 
 struct bp_acks *bp_acks_create(void) {
@@ -817,6 +819,8 @@ struct bp_acks *bp_acks_create(void) {
     bp_buf_init(&a->full, 0, 4u << 20);
     bp_buf_init(&a->other, 0, 4u << 20);
     bp_buf_init(&a->last, 0, 4u << 20);
+    bp_buf_init(&a->rec, 0, 16u << 20);
+    bp_buf_init(&a->rec_last, 0, 16u << 20);
     return a;
 }
 
@@ -825,6 +829,8 @@ void bp_acks_destroy(struct bp_acks *a) {
     bp_buf_free(&a->full);
     bp_buf_free(&a->other);
     bp_buf_free(&a->last);
+    bp_buf_free(&a->rec);
+    bp_buf_free(&a->rec_last);
     free(a);
 }
 
@@ -852,8 +858,8 @@ static void push_alerts(bp_app_t *app, bool now) {
     bp_buf_reset(&k->last);
     bp_buf_put(&k->last, bp_buf_data(&k->full), k->full.len);
     k->pushed_ms = t;
-    bp_hub_set_alerts(app->hub, bp_buf_data(&k->full), k->full.len, bp_buf_data(&k->other),
-                      k->other.len);
+    bp_hub_broadcast(app->hub, BP_BCAST_ALERTS, bp_buf_data(&k->full), k->full.len,
+                     bp_buf_data(&k->other), k->other.len);
 }
 
 static const ack_t *ack_find(const struct bp_acks *k, const char *id) {
@@ -895,6 +901,45 @@ static void on_acks(bp_redis_t *redis, redisReply *reply, void *privdata) {
     }
 }
 
+/* Every open incident's top destinations, pushed to dispatchers when they
+ * change (capacity, inbound, a new incident), at most every REC_PUSH_MS:
+ * {"type":"recommendations","incidents":[{"id","candidates":[..3..]}]}. */
+#define REC_PUSH_MS 3000
+#define REC_TOP     3
+static void push_recommendations(bp_app_t *app) {
+    struct bp_acks *k = app->acks;
+    int64_t now = bp_time_now_ms();
+    if (now - k->rec_ms < REC_PUSH_MS) return;
+    const bp_registry_t *reg = &app->cfg.registry;
+    int *inbound = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *inbound);
+    if (!inbound) return;
+    bp_recommend_inbound(app->state, inbound);
+    bp_buf_t *b = &k->rec;
+    bp_buf_reset(b);
+    bp_buf_puts(b, "{\"type\":\"recommendations\",\"incidents\":[");
+    for (size_t i = 0; i < bp_state_incident_count(app->state); i++) {
+        const bp_incident_state_t *inc = bp_state_incident(app->state, i);
+        bp_rec_query_t q;
+        bp_candidate_t out[REC_TOP];
+        size_t n = rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out, REC_TOP);
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"id\":");
+        bp_json_cstr(b, inc->id);
+        bp_buf_puts(b, ",\"candidates\":");
+        write_candidates(b, reg, &q, out, n);
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_puts(b, "]}");
+    free(inbound);
+    if (b->failed) return;
+    k->rec_ms = now;
+    if (k->rec_last.len == b->len && memcmp(bp_buf_data(&k->rec_last), bp_buf_data(b), b->len) == 0)
+        return;
+    bp_buf_reset(&k->rec_last);
+    bp_buf_put(&k->rec_last, bp_buf_data(b), b->len);
+    bp_hub_broadcast(app->hub, BP_BCAST_RECOMMEND, bp_buf_data(b), b->len, NULL, 0);
+}
+
 void bp_api_alerts_tick(bp_app_t *app) {
     if (!app->alerts || !app->apply || !bp_reader_ready(app->reader)) return;
     int64_t now = bp_time_now_ms();
@@ -919,6 +964,7 @@ void bp_api_alerts_tick(bp_app_t *app) {
         if (bp_redis_command_argv(redis, on_acks, app, 2, argv, NULL) == 0) k->polling = true;
     }
     push_alerts(app, false);
+    push_recommendations(app);
 }
 
 static void alerts_list(bp_req_t *r) {

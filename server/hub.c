@@ -79,7 +79,7 @@ typedef struct client {
     struct client *prev, *next;
     cstate_t state;
     bool need_snapshot, tick_due, has_resume, closing, counted, in_fanout;
-    uint32_t alerts_seen; /* the alerts generation it has (0: none) */
+    uint32_t seen[BP_BCAST__COUNT]; /* broadcast generations it has (0: none) */
     uint16_t close_code;
     char reason[16];
     snap_t *snap;
@@ -110,7 +110,7 @@ typedef struct {
         resume_snapshot_old;
     uint64_t ticks, rejected_full, rejected_ip, closed_silent;
     uint64_t rejected_origin, closed_unauthorized, closed_forbidden, closed_expired;
-    uint64_t alert_frames;
+    uint64_t bcast_frames[BP_BCAST__COUNT];
 } hub_stats_t;
 
 /* What each audience is sent (DESIGN §8): its own ring and snapshot cache.
@@ -148,8 +148,13 @@ struct bp_hub {
     uint64_t offset;
     unsigned char tick[LWS_PRE + 256];
     size_t tick_len;
-    chunk_t alerts[2]; /* {"type":"alerts"} with incident alerts (FULL), without */
-    uint32_t alerts_gen;
+    /* lists that replace the previous one (alerts, recommendations): the
+     * FULL audience's version and the others' (none: FULL only) */
+    struct {
+        chunk_t v[2];
+        uint32_t gen;
+        bool full_only;
+    } bcast[BP_BCAST__COUNT];
     int64_t last_tick_ms;
     ip_node_t *ips[IP_BUCKETS];
     size_t ranges_inflight;
@@ -435,12 +440,24 @@ static int write_frame(bp_hub_t *h, client_t *c, unsigned char *data, size_t len
     return 0;
 }
 
+/* The broadcast list this client is owed next, or -1. Managers' pages get
+ * none; full-only lists go to dispatchers and admins. */
+static int bcast_due(const bp_hub_t *h, const client_t *c) {
+    if (c->aud == BP_AUD_HOSPITALS) return -1;
+    for (int s = 0; s < BP_BCAST__COUNT; s++) {
+        if (!h->bcast[s].gen || c->seen[s] == h->bcast[s].gen) continue;
+        if (h->bcast[s].full_only && c->aud != BP_AUD_FULL) continue;
+        return s;
+    }
+    return -1;
+}
+
 static bool has_more(bp_hub_t *h, client_t *c) {
     if (c->close_code || c->ctl_len || c->snap || c->need_snapshot || c->backlog) return true;
     if (c->state == C_WAIT && h->ready) return true;
     return c->state == C_ACTIVE &&
            (c->tail < h->offset || c->tick_due ||
-            (h->alerts_gen && c->alerts_seen != h->alerts_gen && c->aud != BP_AUD_HOSPITALS));
+            bcast_due(h, c) >= 0);
 }
 
 /* One write step for a client: at most one lws_write. Called from its
@@ -527,11 +544,12 @@ static int pump(bp_hub_t *h, client_t *c) {
             c->tail = last;
         }
         fanout_check(h, c);
-    } else if (h->alerts_gen && c->alerts_seen != h->alerts_gen && c->aud != BP_AUD_HOSPITALS) {
-        const chunk_t *a = &h->alerts[c->aud == BP_AUD_FULL ? 0 : 1];
+    } else if (bcast_due(h, c) >= 0) {
+        int s = bcast_due(h, c);
+        const chunk_t *a = &h->bcast[s].v[c->aud == BP_AUD_FULL ? 0 : 1];
         if (write_frame(h, c, (unsigned char *)a->buf + LWS_PRE, a->len, LWS_WRITE_TEXT)) return -1;
-        c->alerts_seen = h->alerts_gen;
-        h->st.alert_frames++;
+        c->seen[s] = h->bcast[s].gen;
+        h->st.bcast_frames[s]++;
     } else if (c->tick_due && h->tick_len) {
         if (write_frame(h, c, h->tick + LWS_PRE, h->tick_len, LWS_WRITE_TEXT)) return -1;
         c->tick_due = false;
@@ -887,18 +905,20 @@ void bp_hub_on_event(void *hub, const bp_change_t *c, bool live) {
     }
 }
 
-void bp_hub_set_alerts(bp_hub_t *h, const char *full, size_t full_len, const char *other,
-                       size_t other_len) {
-    const char *src[2] = {full, other};
-    size_t len[2] = {full_len, other_len};
+void bp_hub_broadcast(bp_hub_t *h, bp_bcast_t slot, const char *full, size_t full_len,
+                      const char *other, size_t other_len) {
+    if ((unsigned)slot >= BP_BCAST__COUNT) return;
+    const char *src[2] = {full, other ? other : full};
+    size_t len[2] = {full_len, other ? other_len : full_len};
     for (int i = 0; i < 2; i++) {
         char *buf = malloc(LWS_PRE + len[i]);
         if (!buf) return; /* keep the previous ones */
         memcpy(buf + LWS_PRE, src[i], len[i]);
-        free(h->alerts[i].buf);
-        h->alerts[i] = (chunk_t){buf, len[i]};
+        free(h->bcast[slot].v[i].buf);
+        h->bcast[slot].v[i] = (chunk_t){buf, len[i]};
     }
-    if (++h->alerts_gen == 0) h->alerts_gen = 1;
+    h->bcast[slot].full_only = other == NULL;
+    if (++h->bcast[slot].gen == 0) h->bcast[slot].gen = 1;
     for (client_t *c = h->clients; c; c = c->next) push_now(h, c);
 }
 
@@ -959,8 +979,10 @@ void bp_hub_destroy(bp_hub_t *h) {
         snap_unref(h->aud[i].snap);
         bp_ring_free(&h->aud[i].ring);
     }
-    free(h->alerts[0].buf);
-    free(h->alerts[1].buf);
+    for (int s = 0; s < BP_BCAST__COUNT; s++) {
+        free(h->bcast[s].v[0].buf);
+        free(h->bcast[s].v[1].buf);
+    }
     bp_buf_free(&h->scratch);
     bp_buf_free(&h->ev);
     free(h);
@@ -1080,7 +1102,9 @@ void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
     C("ws_closed_protocol_total", "Clients closed for protocol errors.", s->closed_protocol);
     C("ws_closed_silent_total", "Clients closed for not answering pings.", s->closed_silent);
     C("ticks_total", "Heartbeat ticks sent.", s->ticks);
-    C("alert_frames_total", "Alert lists sent to clients.", s->alert_frames);
+    C("alert_frames_total", "Alert lists sent to clients.", s->bcast_frames[BP_BCAST_ALERTS]);
+    C("recommendation_frames_total", "Incident recommendation lists sent to clients.",
+      s->bcast_frames[BP_BCAST_RECOMMEND]);
     bp_buf_printf(o, "# HELP bedpulse_resume_total Client starts by outcome.\n"
                      "# TYPE bedpulse_resume_total counter\n"
                      "bedpulse_resume_total{outcome=\"window\"} %llu\n"

@@ -52,13 +52,15 @@ void bp_hub_on_reload(void *hub, const char *epoch, uint64_t offset, const char 
 void bp_hub_on_event(void *hub, const bp_change_t *c, bool live);
 void bp_hub_on_batch(void *hub);
 
-/* The active alerts as {"type":"alerts",...} frames: one with incident
- * alerts (dispatchers, admins), one without (wall displays; managers'
- * pages do not get them). Every such client gets the new list once, after
- * the events it is owed, and new clients get it after their snapshot.
- * Copied. */
-void bp_hub_set_alerts(bp_hub_t *h, const char *full, size_t full_len, const char *other,
-                       size_t other_len);
+/* Lists that replace the previous one, outside the event sequence:
+ * {"type":"alerts"} (dispatchers and admins get `full`, wall displays
+ * `other`) and {"type":"recommendations"} (other NULL: dispatchers and
+ * admins only). Managers' pages get none. Every such client gets the
+ * newest list once, after the events it is owed (new clients after their
+ * snapshot). Copied. */
+typedef enum { BP_BCAST_ALERTS, BP_BCAST_RECOMMEND, BP_BCAST__COUNT } bp_bcast_t;
+void bp_hub_broadcast(bp_hub_t *h, bp_bcast_t slot, const char *full, size_t full_len,
+                      const char *other, size_t other_len);
 
 /* Once a second: hello timeouts, slow clients, ticks. */
 void bp_hub_sweep(bp_hub_t *h);

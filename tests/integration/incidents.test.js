@@ -110,6 +110,15 @@ describe('incidents from the CAD gateway', () => {
     assert.match(rec[0].reason.en, /4 adult ICU free · stroke unit/);
     assert.match(rec[0].reason.vi, /4 HSTC người lớn trống/);
     assert.ok(!rec.some((c) => c.hospital === 'bach-mai' && c.free > 0));
+    // pushed to dispatchers over the live feed, never to walls or managers
+    const pushedTop = () => {
+      const m = dispatcher.ofType('recommendations').at(-1);
+      const i = m && m.incidents.find((x) => x.id === 'INC-2211-0042');
+      return i && i.candidates[0] && i.candidates[0].hospital;
+    };
+    await dispatcher.waitFor(() => pushedTop() === 'lao-khoa-trung-uong', { ...WAIT, what: 'a recommendations frame' });
+    assert.deepEqual(dispatcher.ofType('recommendations').at(-1).incidents.find((x) => x.id === 'INC-2211-0042').candidates.map((c) => c.hospital),
+      rec.map((c) => c.hospital));
     const one = await get('/api/v1/incidents/INC-2211-0042');
     assert.equal(one.status, 200);
     assert.equal(one.json.id, 'INC-2211-0042');
@@ -119,6 +128,8 @@ describe('incidents from the CAD gateway', () => {
     assert.equal(full.ok, true);
     await waitFor(async () => (await get('/api/v1/incidents/INC-2211-0042')).json.recommend[0].hospital !== 'lao-khoa-trung-uong',
       { ...WAIT, what: 'the top destination to change' });
+    await dispatcher.waitFor(() => pushedTop() && pushedTop() !== 'lao-khoa-trung-uong', { ...WAIT, what: 'the pushed top to change' });
+    for (const c of [wall, manager]) assert.equal(c.ofType('recommendations').length, 0);
     await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'lao-khoa-trung-uong', beds: { icu_adult: { occupied: 6 } } }));
 
     assert.match((await stack.get('/metrics')).body, /^bedpulse_incidents_open 1$/m);
