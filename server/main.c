@@ -166,11 +166,38 @@ static void seed_handover(bp_app_t *app, bool forget) {
     }
 }
 
+/* The handovers of the last hours, replayed from the stream once per epoch
+ * (a server that starts knows the medians at once, not only who is
+ * waiting): the ambulance status changes in order, then the state again. */
+#define HANDOVER_REPLAY_EVENTS 50000
+
+static void on_handover_history(void *data, bool ok, const bp_change_t *cs, size_t n) {
+    bp_app_t *app = data;
+    if (!ok || !app->handover) return;
+    bp_handover_reset(app->handover);
+    for (size_t i = 0; i < n; i++) {
+        const bp_change_t *c = &cs[i];
+        if (c->kind != BP_KIND_AMBULANCE || !(c->amb_fields & BP_AF_STATUS)) continue;
+        int u = bp_registry_unit(&app->cfg.registry, c->id, strlen(c->id));
+        if (u >= 0)
+            bp_handover_on_ambulance(app->handover, (size_t)u, c->amb.status,
+                                     (c->amb_fields & BP_AF_DESTINATION) ? c->amb.destination : NULL,
+                                     c->at_ms);
+    }
+    seed_handover(app, false);
+    bp_info("handover: %zu events replayed from the stream", n);
+}
+
 static void on_reload(void *data, const char *epoch, uint64_t offset, const char *reason) {
     bp_app_t *app = data;
     bool new_epoch = strcmp(app->handover_epoch, epoch) != 0;
     snprintf(app->handover_epoch, sizeof app->handover_epoch, "%s", epoch);
     seed_handover(app, new_epoch);
+    if (new_epoch && offset > 0) {
+        uint64_t from = offset > HANDOVER_REPLAY_EVENTS ? offset - HANDOVER_REPLAY_EVENTS : 0;
+        if (bp_reader_range(app->reader, from, offset, HANDOVER_REPLAY_EVENTS, on_handover_history, app))
+            bp_warn("handover: cannot replay the stream; medians start empty");
+    }
     bp_hub_on_reload(app->hub, epoch, offset, reason);
     bp_api_on_state(app);
 }

@@ -114,6 +114,11 @@ export function fetchRecommend({ lat, lon, category, priority, limit = 5 }) {
 // handovers, median_min (null when none), offload ("normal" | "delayed").
 export const fetchHandover = () => getJSON('/api/v1/handover');
 
+// POST /api/v1/alerts/{id}/ack (dispatcher/admin): data {id, ack: {by, name,
+// at}}; 401 without credentials, 403 for other roles, 404 unknown_alert
+// when it has cleared. The live feed then pushes the list to every page.
+export const ackAlert = (id) => request('POST', `/api/v1/alerts/${encodeURIComponent(id)}/ack`);
+
 // -- sessions and writes (docs/security.md) -------------------------------------
 
 export const whoAmI = () => request('GET', '/api/v1/session');

@@ -16,7 +16,7 @@
 
 import { LiveFeed } from './live.js';
 import { t, setLang, otherLang, onStoredLangChange } from './i18n.js';
-import { fetchConfig, DEFAULT_CONFIG } from './api.js';
+import { fetchConfig, whoAmI, DEFAULT_CONFIG } from './api.js';
 import { StatusBar } from './views/status.js';
 import { TotalsBar } from './views/totals.js';
 import { HospitalList } from './views/list.js';
@@ -27,6 +27,7 @@ import { DoorFigures } from './door.js';
 import { MapView } from './views/map.js';
 import { DetailPanel } from './views/detail.js';
 import { Announcer } from './views/announcer.js';
+import { AlertBar } from './views/alerts.js';
 import * as fmt from './format.js';
 
 window.__bpBootCount = (window.__bpBootCount || 0) + 1;
@@ -41,9 +42,9 @@ function wsUrl() {
 const feed = new LiveFeed({ url: wsUrl() });
 
 const fresh = () => ({
-  full: false, lang: false, clock: false, hospitals: new Set(), ambulances: new Set(), incidents: new Set(), door: new Set(),
+  full: false, lang: false, clock: false, alerts: false, hospitals: new Set(), ambulances: new Set(), incidents: new Set(), door: new Set(),
 });
-let pending = Object.assign(fresh(), { full: true, lang: true, clock: true });
+let pending = Object.assign(fresh(), { full: true, lang: true, clock: true, alerts: true });
 let frameId = 0;
 
 function schedule() {
@@ -63,6 +64,7 @@ const status = new StatusBar({ header: $('topbar'), banner: $('stale-banner'), s
 });
 onStoredLangChange(relang);
 const totals = new TotalsBar($('totals'), feed);
+const alerts = new AlertBar($('alerts'), feed, { say: (m, importance) => announcer.say(m, importance) });
 const door = new DoorFigures(feed, {
   onChange: (ids) => {
     for (const id of ids) pending.door.add(id);
@@ -224,6 +226,7 @@ function render() {
   queue.render(frame);
   incidentPanel.render(frame);
   totals.render(frame);
+  alerts.render(frame);
   announcer.observe(frame);
   if (selected && frame.full) {
     // a snapshot may have rebuilt rows and markers: mark the selection again
@@ -246,7 +249,23 @@ feed.addEventListener('changes', (e) => {
   for (const id of e.detail.incidents || []) pending.incidents.add(id);
   schedule();
 });
+feed.addEventListener('alerts', () => {
+  pending.alerts = true;
+  schedule();
+});
 feed.addEventListener('connection', schedule);
+
+// Who this page is (may it acknowledge alerts?): asked once the feed is
+// live, so a browser the server refuses gets no 401 noise; again after a
+// reconnect until an answer came.
+let role = null;
+feed.addEventListener('connection', async () => {
+  if (feed.status !== 'live' || role) return;
+  role = 'asking';
+  const r = await whoAmI();
+  role = r.ok && r.data ? r.data : null;
+  alerts.setRole(role);
+});
 window.setInterval(() => {
   pending.clock = true;
   schedule();

@@ -20,6 +20,12 @@
 // `hasIncidents` says whether this audience gets them (the snapshot has an
 // `incidents` key); a closed incident leaves the map.
 //   'connection'  status, attempt or lostSince changed (detail: connection())
+//   'alerts'      the active alerts were replaced (detail: {alerts})
+//
+// Alerts (docs/dispatch.md) come to dispatchers, admins and wall displays:
+// the whole list, after the snapshot and whenever it or an acknowledgement
+// changes. `alerts` is that list as the server sent it (oldest first);
+// `hasAlerts` says whether this audience gets them (one came).
 
 const SUBPROTOCOL = 'bedpulse.v1';
 
@@ -58,6 +64,9 @@ export class LiveFeed extends EventTarget {
     this.ambulances = new Map();
     this.incidents = new Map();
     this.hasIncidents = false;
+    this.alerts = [];
+    this.alertsRaised = 0;
+    this.hasAlerts = false;
     this.hasState = false;
     this.skewMs = 0;
 
@@ -287,6 +296,9 @@ export class LiveFeed extends EventTarget {
         else if (typeof m.offset === 'number' && m.offset > this.offset) this.restart('gap');
         else this.emit('connection', this.connection());
         break;
+      case 'alerts':
+        this.applyAlerts(m);
+        break;
       default:
         break; // unknown messages are for newer clients
     }
@@ -308,6 +320,15 @@ export class LiveFeed extends EventTarget {
     this.hasState = true;
     this.setSkew(m.now);
     this.emit('snapshot', { reason: m.reason });
+  }
+
+  // Not an event: no offset, the next list replaces it.
+  applyAlerts(m) {
+    if (!Array.isArray(m.alerts)) return;
+    this.alerts = m.alerts.filter((a) => a && typeof a.id === 'string');
+    this.alertsRaised = Number.isFinite(m.raised_total) ? m.raised_total : this.alertsRaised;
+    this.hasAlerts = true;
+    this.emit('alerts', { alerts: this.alerts });
   }
 
   applyEvents(m) {

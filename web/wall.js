@@ -44,6 +44,7 @@ feed.addEventListener('changes', (e) => {
   schedule();
 });
 feed.addEventListener('connection', schedule);
+feed.addEventListener('alerts', schedule); // the ticker reads the list each frame
 onStoredLangChange(() => {
   pending.lang = true;
   schedule();

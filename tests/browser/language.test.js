@@ -114,6 +114,7 @@ describe('languages', { timeout: 170000 }, () => {
       ...['diversion', 'closed'].flatMap((x) => [`announce.ed_${x}`, `announce.ed_${x}_reason`]),
       ...['occupancy', 'icu'].map((x) => `wall.trend_${x}`),
       'announce.level_up', 'announce.level_down', 'history.error', 'history.unknown',
+      ...['on', 'muted', 'off'].map((x) => `alerts.sound_${x}`),
       ...['level', 'available', 'distance', 'name'].map((x) => `sort.${x}`),
     ];
     for (const k of families) assert.ok(k in vi, `key ${k} built from data but not defined`);

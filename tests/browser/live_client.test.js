@@ -112,6 +112,26 @@ describe('live.js', () => {
     feed.stop();
   });
 
+  it('keeps the alerts list the server sends (not an event: the offset stays), and emits it', () => {
+    const { feed, sockets } = setup();
+    const got = [];
+    feed.addEventListener('alerts', (e) => got.push(e.detail.alerts.map((a) => a.id)));
+    assert.equal(feed.hasAlerts, false);
+    sockets[0].open();
+    snapshot(sockets[0]);
+    const a = { id: 'diversion:b', rule: 'diversion', subject: 'b', since: 'x', value: 2, incident: false, text: { vi: 'v', en: 'e' }, ack: null };
+    sockets[0].msg({ type: 'alerts', alerts: [a, { rule: 'no id' }], raised_total: 3 });
+    assert.equal(feed.hasAlerts, true);
+    assert.deepEqual(feed.alerts, [a]);
+    assert.equal(feed.alertsRaised, 3);
+    assert.equal(feed.offset, 10);
+    sockets[0].msg({ type: 'alerts', alerts: [], raised_total: 3 });
+    assert.deepEqual(got, [['diversion:b'], []]);
+    sockets[0].msg({ type: 'alerts' }); // malformed: ignored
+    assert.equal(got.length, 2);
+    feed.stop();
+  });
+
   it('on a gap, reconnects and resumes from the last applied offset', async () => {
     const { feed, sockets } = setup();
     sockets[0].open();

@@ -89,11 +89,15 @@ describe('where do I send this patient', () => {
     assert.equal(vd.offload, 'delayed', 'a 35 min median is over the 30 min threshold');
     const bm = (await stack.get('/api/v1/handover')).json.hospitals.find((x) => x.id === 'bach-mai');
     assert.deepEqual([bm.waiting, bm.handovers, bm.median_min, bm.offload], [0, 0, null, 'normal']);
-    // a restarted server knows who is waiting (from the state), not the past handovers
+    // a restarted server knows who is waiting (the state) and, replayed from
+    // the stream, the handovers that ended before it started
     await stack.stopProc('server');
     await stack.startServer();
-    const after = (await stack.get('/api/v1/handover')).json.hospitals.find((x) => x.id === 'viet-duc');
-    assert.deepEqual([after.inbound, after.waiting], [1, 1]);
+    const after = await waitFor(async () => {
+      const h = (await stack.get('/api/v1/handover')).json.hospitals.find((x) => x.id === 'viet-duc');
+      return h.handovers === 1 && h;
+    }, { what: 'the replayed handover' });
+    assert.deepEqual([after.inbound, after.waiting, after.median_min, after.offload], [1, 1, 35, 'delayed']);
     assert.ok(after.longest_wait_min >= 10);
   }));
 

@@ -10,6 +10,11 @@
 // every text is one text node whose .data changes. The DOM node count
 // stays flat however many events arrive (a test counts them), and nothing
 // accumulates in JS either.
+//
+// The alert ticker in the header shows the active alerts (never an
+// incident's: the server leaves them out for walls, and so does the view)
+// one at a time, not acknowledged and newest first, each for TICKER_MS, in
+// the same few nodes; "no active alerts" when there are none.
 
 import { t, pick, lang } from '../i18n.js';
 import * as fmt from '../format.js';
@@ -20,9 +25,11 @@ import {
 import { el, textNode, data, attr } from '../dom.js';
 import { TrendChart } from './trend.js';
 import { bannerMessage, refusal } from './status.js';
+import { alertText, alertSince, orderAlerts } from '../alert_text.js';
 
 const NAME_SLOTS = 8; // names listed per level (4 and 3); the rest as "+N"
 const DIVERSION_SLOTS = 6;
+const TICKER_MS = 8000; // each alert on the ticker this long
 
 // A text element whose text node is kept: el + its node.
 function tx(tag, props) {
@@ -42,6 +49,16 @@ export class WallView {
   }
 
   build() {
+    // alert ticker, in the header's middle (the subtitle gives way to it)
+    const tk = {
+      label: tx('span', { class: 'w-tk-label' }), pos: tx('span', { class: 'w-tk-pos' }), mark: tx('span', { class: 'w-tk-mark', 'aria-hidden': 'true' }),
+      text: tx('div', { class: 'w-tk-text' }), since: tx('span', { class: 'w-tk-since' }), state: tx('span', { class: 'w-tk-state' }),
+    };
+    tk.item = el('div', { class: 'w-tk-item', id: 'w-ticker-item' }, tk.text.el);
+    tk.el = el('section', { class: 'w-ticker', id: 'w-ticker', hidden: true, dataset: { count: '0', state: 'none' } },
+      el('div', { class: 'w-tk-head' }, el('div', { class: 'w-tk-top' }, tk.mark.el, tk.label.el, tk.pos.el), tk.since.el, tk.state.el), tk.item);
+    this.ticker = tk;
+
     // header
     this.h = {
       title: tx('h1', { class: 'w-title' }),
@@ -57,6 +74,7 @@ export class WallView {
       el('span', { class: 'w-conn-dot', 'aria-hidden': 'true' }), this.h.connText.el);
     const head = el('header', { class: 'w-head' },
       el('div', { class: 'w-brand' }, el('span', { class: 'brand-mark', 'aria-hidden': 'true' }), this.h.title.el, this.h.sub.el),
+      this.ticker.el,
       el('div', { class: 'w-status' }, this.conn,
         el('div', { class: 'w-asof' }, this.h.asOfLabel.el, ' ', this.h.asOf.el)),
       el('div', { class: 'w-clockbox' }, this.h.time.el, el('div', { class: 'w-dateline' }, this.h.date.el, ' · ', this.h.zone.el)));
@@ -172,6 +190,7 @@ export class WallView {
     }
     this.history = null; // last answer of /api/v1/history?series=city
 
+
     this.body = el('div', { class: 'w-body' }, kpiRow,
       el('div', { class: 'w-grid' }, beds, levels, diversions),
       el('div', { class: 'w-trends' }, this.trends.map((x) => x.el), amb));
@@ -221,6 +240,7 @@ export class WallView {
     const feed = this.feed;
     if (frame.lang) this.renderChrome();
     this.renderStatus(now);
+    this.renderTicker(now);
     if (!feed.hasState) return;
     this.root.dataset.offset = String(feed.offset);
     const cfg = feed.meta && feed.meta.pressure;
@@ -344,6 +364,32 @@ export class WallView {
     // current values beside the trend titles
     data(this.trends[0].now.node, pct === null ? '–' : t('wall.now', { v: fmt.pct(pct) }));
     data(this.trends[1].now.node, t('wall.now', { v: fmt.int(icu.available) }));
+  }
+
+  // One alert at a time, the next every TICKER_MS (by the clock, so every
+  // wall shows the same one).
+  renderTicker(now) {
+    const tk = this.ticker;
+    const feed = this.feed;
+    show(tk.el, feed.hasAlerts);
+    if (this.root.classList.contains('has-ticker') !== feed.hasAlerts) this.root.classList.toggle('has-ticker', feed.hasAlerts);
+    if (!feed.hasAlerts) return;
+    const alerts = orderAlerts(feed.alerts.filter((a) => !a.incident));
+    const n = alerts.length;
+    tk.el.dataset.count = String(n);
+    data(tk.label.node, t('wall.alerts'));
+    const i = n ? Math.floor(now / TICKER_MS) % n : 0;
+    const a = alerts[i];
+    data(tk.pos.node, n > 1 ? t('wall.alert_pos', { i: fmt.int(i + 1), n: fmt.int(n) }) : '');
+    const state = !a ? 'none' : a.ack ? 'acked' : 'new';
+    if (tk.item.dataset.state !== state) tk.item.dataset.state = state;
+    if (tk.el.dataset.state !== state) tk.el.dataset.state = state;
+    const id = a ? a.id : '';
+    if (tk.item.dataset.id !== id) tk.item.dataset.id = id;
+    data(tk.mark.node, state === 'new' ? '!' : '✓');
+    data(tk.text.node, a ? alertText(a, feed.hospitals) : t('wall.alerts_none'));
+    data(tk.since.node, a ? alertSince(a, now) : '');
+    data(tk.state.node, a && a.ack ? t('wall.alert_acked') : '');
   }
 
   setKpi(k, value, of, sub, band) {
