@@ -246,6 +246,7 @@ int bp_pressure_level(const bp_hospital_state_t *h, const bp_pressure_cfg_t *cfg
     if ((h->beds_mask & (1u << BP_BED_ICU_ADULT)) && icu->staffed > 0 &&
         bp_beds_available(icu) == 0 && level < 3)
         level = 3;
+    if (h->offload_delayed && level < 3) level = 3; /* ambulances queue at its door */
     return level;
 }
 

@@ -132,6 +132,9 @@ typedef struct {
     uint32_t beds_mask; /* bit t set: bed type t is known at this hospital */
     bp_beds_t beds[BP_BED__COUNT];
     bp_ed_t ed;
+    /* ambulances wait too long to hand over (EDXL-HAVE EMSOffloadStatus
+     * "Delayed"): derived by the server from the ambulances, not reported */
+    bool offload_delayed;
 } bp_hospital_state_t;
 
 /* -- Ambulance state ------------------------------------------------------ */

@@ -141,6 +141,12 @@ const bp_registry_t *bp_state_registry(const bp_state_t *st) {
 const bp_hospital_state_t *bp_state_hospital(const bp_state_t *st, size_t i) {
     return i < st->reg->n_hospitals ? &st->hospitals[i] : NULL;
 }
+
+bool bp_state_set_offload(bp_state_t *st, size_t i, bool delayed) {
+    if (i >= st->reg->n_hospitals || st->hospitals[i].offload_delayed == delayed) return false;
+    st->hospitals[i].offload_delayed = delayed;
+    return true;
+}
 const bp_ambulance_state_t *bp_state_ambulance(const bp_state_t *st, size_t i) {
     return i < st->reg->n_units ? &st->ambulances[i] : NULL;
 }
@@ -263,6 +269,8 @@ void bp_state_write_hospital(bp_buf_t *b, const bp_state_t *st, size_t i, int64_
     bp_buf_put(b, ",\"occupancy_pct\":", 17);
     if (pct < 0) bp_buf_put(b, "null", 4);
     else bp_json_num(b, pct_shown(pct), 1);
+    bp_buf_put(b, ",\"offload\":", 11);
+    bp_json_cstr(b, h->offload_delayed ? "delayed" : "normal");
     bp_buf_put(b, ",\"level\":", 9);
     bp_json_int(b, bp_pressure_level(h, &st->pressure, now_ms));
     bp_buf_put(b, ",\"freshness\":", 13);

@@ -40,6 +40,10 @@ int bp_state_apply(bp_state_t *st, const bp_change_t *c);
 
 const bp_registry_t *bp_state_registry(const bp_state_t *st);
 const bp_hospital_state_t *bp_state_hospital(const bp_state_t *st, size_t i);
+/* The offload-delayed flag of hospital i (derived from ambulance handovers
+ * by the server; it raises the pressure level to at least 3). True when it
+ * changed. */
+bool bp_state_set_offload(bp_state_t *st, size_t i, bool delayed);
 const bp_ambulance_state_t *bp_state_ambulance(const bp_state_t *st, size_t i);
 const bp_pressure_cfg_t *bp_state_pressure(const bp_state_t *st);
 

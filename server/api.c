@@ -940,9 +940,37 @@ static void push_recommendations(bp_app_t *app) {
     bp_hub_broadcast(app->hub, BP_BCAST_RECOMMEND, bp_buf_data(b), b->len, NULL, 0);
 }
 
+/* Offload delayed (from the handover figures) feeds each hospital's
+ * pressure level; every client gets the list when it changes:
+ * {"type":"offload","delayed":["viet-duc",...]}. */
+static void update_offload(bp_app_t *app, int64_t now) {
+    const bp_registry_t *reg = &app->cfg.registry;
+    bool changed = false;
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        bp_handover_figures_t f;
+        bp_handover_figures(app->handover, i, now, &f);
+        changed |= bp_state_set_offload(app->state, i, f.delayed);
+    }
+    if (!changed) return;
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 64u << 10);
+    bp_buf_puts(&b, "{\"type\":\"offload\",\"delayed\":[");
+    int n = 0;
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        if (!bp_state_hospital(app->state, i)->offload_delayed) continue;
+        if (n++) bp_buf_putc(&b, ',');
+        bp_json_cstr(&b, reg->hospitals[i].id);
+    }
+    bp_buf_puts(&b, "]}");
+    if (!b.failed)
+        bp_hub_broadcast(app->hub, BP_BCAST_OFFLOAD, bp_buf_data(&b), b.len, bp_buf_data(&b), b.len);
+    bp_buf_free(&b);
+}
+
 void bp_api_alerts_tick(bp_app_t *app) {
     if (!app->alerts || !app->apply || !bp_reader_ready(app->reader)) return;
     int64_t now = bp_time_now_ms();
+    update_offload(app, now);
     bp_alerts_update(app->alerts, app->state, app->handover, &app->cfg.dispatch.alerts, now);
     bp_redis_t *redis = bp_apply_redis(app->apply);
     char key[BP_KEY_MAX + 16];

@@ -441,11 +441,11 @@ static int write_frame(bp_hub_t *h, client_t *c, unsigned char *data, size_t len
 }
 
 /* The broadcast list this client is owed next, or -1. Managers' pages get
- * none; full-only lists go to dispatchers and admins. */
+ * only the offload list; full-only lists go to dispatchers and admins. */
 static int bcast_due(const bp_hub_t *h, const client_t *c) {
-    if (c->aud == BP_AUD_HOSPITALS) return -1;
     for (int s = 0; s < BP_BCAST__COUNT; s++) {
         if (!h->bcast[s].gen || c->seen[s] == h->bcast[s].gen) continue;
+        if (c->aud == BP_AUD_HOSPITALS && s != BP_BCAST_OFFLOAD) continue;
         if (h->bcast[s].full_only && c->aud != BP_AUD_FULL) continue;
         return s;
     }
@@ -1105,6 +1105,8 @@ void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
     C("alert_frames_total", "Alert lists sent to clients.", s->bcast_frames[BP_BCAST_ALERTS]);
     C("recommendation_frames_total", "Incident recommendation lists sent to clients.",
       s->bcast_frames[BP_BCAST_RECOMMEND]);
+    C("offload_frames_total", "Offload-delayed lists sent to clients.",
+      s->bcast_frames[BP_BCAST_OFFLOAD]);
     bp_buf_printf(o, "# HELP bedpulse_resume_total Client starts by outcome.\n"
                      "# TYPE bedpulse_resume_total counter\n"
                      "bedpulse_resume_total{outcome=\"window\"} %llu\n"

@@ -54,11 +54,12 @@ void bp_hub_on_batch(void *hub);
 
 /* Lists that replace the previous one, outside the event sequence:
  * {"type":"alerts"} (dispatchers and admins get `full`, wall displays
- * `other`) and {"type":"recommendations"} (other NULL: dispatchers and
- * admins only). Managers' pages get none. Every such client gets the
+ * `other`), {"type":"recommendations"} (other NULL: dispatchers and
+ * admins only) and {"type":"offload"} (everyone: it changes pressure
+ * levels). Managers' pages get only the last. Every such client gets the
  * newest list once, after the events it is owed (new clients after their
  * snapshot). Copied. */
-typedef enum { BP_BCAST_ALERTS, BP_BCAST_RECOMMEND, BP_BCAST__COUNT } bp_bcast_t;
+typedef enum { BP_BCAST_ALERTS, BP_BCAST_RECOMMEND, BP_BCAST_OFFLOAD, BP_BCAST__COUNT } bp_bcast_t;
 void bp_hub_broadcast(bp_hub_t *h, bp_bcast_t slot, const char *full, size_t full_len,
                       const char *other, size_t other_len);
 

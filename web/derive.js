@@ -110,6 +110,8 @@ export function pressureLevel(h, cfg, nowMs) {
   }
   const icu = h && h.beds ? h.beds.icu_adult : null;
   if (icu && known(icu.staffed) && icu.staffed > 0 && available(icu) === 0 && level < 3) level = 3;
+  // ambulances queue at its door (the server's offload-delayed flag)
+  if (h.offload === 'delayed' && level < 3) level = 3;
   return level;
 }
 

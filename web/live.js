@@ -21,6 +21,8 @@
 // `incidents` key); a closed incident leaves the map.
 //   'connection'  status, attempt or lostSince changed (detail: connection())
 //   'alerts'      the active alerts were replaced (detail: {alerts})
+// An {"type":"offload"} list marks hospitals whose ambulances wait too long
+// at the door (h.offload = 'delayed'), shown as a 'changes' event.
 //
 // Alerts (docs/dispatch.md) come to dispatchers, admins and wall displays:
 // the whole list, after the snapshot and whenever it or an acknowledgement
@@ -299,6 +301,9 @@ export class LiveFeed extends EventTarget {
       case 'alerts':
         this.applyAlerts(m);
         break;
+      case 'offload':
+        if (this.synced) this.applyOffload(m);
+        break;
       default:
         break; // unknown messages are for newer clients
     }
@@ -329,6 +334,21 @@ export class LiveFeed extends EventTarget {
     this.alertsRaised = Number.isFinite(m.raised_total) ? m.raised_total : this.alertsRaised;
     this.hasAlerts = true;
     this.emit('alerts', { alerts: this.alerts });
+  }
+
+  // Which hospitals' ambulances wait too long to hand over (it raises their
+  // pressure level); not an event: the next list replaces it.
+  applyOffload(m) {
+    if (!Array.isArray(m.delayed)) return;
+    const delayed = new Set(m.delayed);
+    const changed = { hospitals: new Set(), ambulances: new Set(), incidents: new Set() };
+    for (const [id, h] of this.hospitals) {
+      const v = delayed.has(id) ? 'delayed' : 'normal';
+      if (h.offload === v) continue;
+      h.offload = v;
+      changed.hospitals.add(id);
+    }
+    if (changed.hospitals.size) this.emit('changes', changed);
   }
 
   applyEvents(m) {

@@ -132,6 +132,27 @@ describe('live.js', () => {
     feed.stop();
   });
 
+  it('marks offload-delayed hospitals from the server\'s list; their level rises to 3', async () => {
+    const { pressureLevel } = await import('../../web/derive.js');
+    const { feed, sockets, seen } = setup();
+    sockets[0].open();
+    snapshot(sockets[0]);
+    const lvl = () => pressureLevel(feed.hospitals.get('a'), null, Date.now());
+    const before = lvl();
+    assert.ok(before < 3, `level ${before}`);
+    sockets[0].msg({ type: 'offload', delayed: ['a', 'unknown'] });
+    assert.equal(feed.hospitals.get('a').offload, 'delayed');
+    assert.equal(feed.hospitals.get('b').offload, 'normal');
+    assert.deepEqual([...seen.changes.at(-1).hospitals].sort(), ['a', 'b']);
+    assert.equal(lvl(), 3);
+    assert.equal(feed.offset, 10); // not an event
+    sockets[0].msg({ type: 'offload', delayed: [] });
+    assert.equal(feed.hospitals.get('a').offload, 'normal');
+    assert.equal(lvl(), before);
+    sockets[0].msg({ type: 'offload' }); // malformed: ignored
+    feed.stop();
+  });
+
   it('on a gap, reconnects and resumes from the last applied offset', async () => {
     const { feed, sockets } = setup();
     sockets[0].open();

@@ -87,6 +87,15 @@ describe('where do I send this patient', () => {
     assert.equal(vd.median_min, 35);
     assert.ok(vd.longest_wait_min >= 10 && vd.longest_wait_min < 11, JSON.stringify(vd));
     assert.equal(vd.offload, 'delayed', 'a 35 min median is over the 30 min threshold');
+    // it raises Viet Duc's pressure level to at least 3, over REST and the live feed
+    const hosp = await waitFor(async () => {
+      const h = (await stack.get('/api/v1/hospitals/viet-duc')).json;
+      return h.offload === 'delayed' && h;
+    }, { what: 'offload on the hospital' });
+    assert.ok(hosp.level >= 3, `level ${hosp.level}`);
+    const watcher = await stack.live({ type: 'hello' });
+    await watcher.waitFor((x) => x.ofType('offload').some((m) => m.delayed.includes('viet-duc')), { what: 'an offload frame' });
+    watcher.close();
     const bm = (await stack.get('/api/v1/handover')).json.hospitals.find((x) => x.id === 'bach-mai');
     assert.deepEqual([bm.waiting, bm.handovers, bm.median_min, bm.offload], [0, 0, null, 'normal']);
     // a restarted server knows who is waiting (the state) and, replayed from

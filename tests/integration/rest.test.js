@@ -10,7 +10,7 @@ const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT } = requ
 const registry = require('../../config/hospitals.json');
 const fleet = require('../../config/fleet.json');
 
-const HOSPITAL_KEYS = ['at', 'beds', 'district', 'ed', 'freshness', 'id', 'lat', 'level', 'lon', 'name', 'occupancy_pct',
+const HOSPITAL_KEYS = ['at', 'beds', 'district', 'ed', 'freshness', 'id', 'lat', 'level', 'lon', 'name', 'occupancy_pct', 'offload',
   'phone', 'report_interval_s', 'sister', 'source', 'specialties', 'tier', 'updated', 'version'];
 const AMBULANCE_KEYS = ['at', 'destination', 'fms', 'heading', 'id', 'incident', 'lat', 'lon', 'source', 'speed', 'station',
   'status', 'updated', 'version'];

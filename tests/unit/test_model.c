@@ -264,6 +264,13 @@ static void test_pressure_boundaries(void **state) {
     assert_int_equal(level(&h), 4);
     h = at_occupancy(5000);
     assert_int_equal(level(&h), 4);
+    /* ambulances waiting too long at the door: at least level 3 */
+    h = at_occupancy(500);
+    h.offload_delayed = true;
+    assert_int_equal(level(&h), 3);
+    h = at_occupancy(1200);
+    h.offload_delayed = true;
+    assert_int_equal(level(&h), 4);
 }
 
 static void test_pressure_custom_thresholds(void **state) {
