@@ -140,3 +140,20 @@ export function importCsv(id, csv, { version } = {}) {
   return request('POST', `${hospitalPath(id)}/import${dry ? '?dry_run=1' : ''}`,
     { text: csv, type: 'text/csv', headers: dry ? {} : ifMatch(version) });
 }
+
+// -- mass-casualty incidents (docs/dispatch.md "Mass-casualty mode") ------------
+// No live-feed push: the pages poll while one is open (web/mci.js).
+
+const mciPath = (id, rest = '') => `/api/v1/mci/${encodeURIComponent(id)}${rest}`;
+
+// {mcis: [...]}: the open ones, totals without hospitals (anyone who reads hospitals).
+export const listMcis = () => request('GET', '/api/v1/mci');
+// One MCI with its hospitals in range (nearest first), totals and patients.
+export const getMci = (id) => request('GET', mciPath(id));
+// Dispatchers: {lat, lon, radius_km, address, expected: {immediate, delayed, minor}} -> 201 the view.
+export const declareMci = (body) => request('POST', '/api/v1/mci', { json: body });
+// Its manager, or a dispatcher recording a phone answer: {immediate, delayed, minor}.
+export const answerMci = (id, hospital, can) => request('PUT', mciPath(id, `/answers/${encodeURIComponent(hospital)}`), { json: can });
+// Dispatchers: {triage, destination, unit?} -> 201.
+export const sendMciPatient = (id, patient) => request('POST', mciPath(id, '/patients'), { json: patient });
+export const closeMci = (id) => request('POST', mciPath(id, '/close'));

@@ -23,6 +23,7 @@ import { HospitalList } from './views/list.js';
 import { AmbulanceList } from './views/ambulances.js';
 import { IncidentQueue } from './views/incidents.js';
 import { IncidentPanel } from './views/incident_panel.js';
+import { MciBoard } from './views/mci_panel.js';
 import { DoorFigures } from './door.js';
 import { MapView } from './views/map.js';
 import { DetailPanel } from './views/detail.js';
@@ -88,6 +89,7 @@ function select(id, { from, keyboard } = {}) {
 let incident = null;
 
 function selectIncident(id, { from, keyboard } = {}) {
+  mci.close(); // the incident panel takes the MCI panel's place
   incident = id;
   queue.setSelected(id);
   map.setIncidentSelected(id, { pan: from !== 'map' });
@@ -103,6 +105,7 @@ function closeIncident() {
   queue.setSelected(null);
   map.setIncidentSelected(null);
   closePanel(incidentPanel, queue, back);
+  mci.refreshWhere();
 }
 
 // The focus goes back to the row the panel came from when it was in the
@@ -123,9 +126,20 @@ function closeDetail() {
   closePanel(detail, list, back);
 }
 
+let pinAt = null;
+
 function setPin(latlng) {
+  pinAt = latlng;
   map.setPin(latlng);
   list.setPin(latlng);
+  mci.refreshWhere();
+}
+
+// Where an MCI would be declared: the selected incident, else the pin.
+function mciWhere() {
+  const inc = incident && feed.incidents.get(incident);
+  if (inc && typeof inc.lat === 'number') return { lat: inc.lat, lon: inc.lon, address: inc.address || '', from: 'incident' };
+  return pinAt ? { lat: pinAt.lat, lon: pinAt.lng, address: '', from: 'pin' } : null;
 }
 
 const map = new MapView($('map'), feed, {
@@ -133,6 +147,11 @@ const map = new MapView($('map'), feed, {
   onHover: (id) => list.setHovered(id),
   onPin: (latlng) => setPin(latlng),
   onIncident: (id, o) => selectIncident(id, o),
+  onMci: (id) => {
+    showTab('incidents');
+    mci.open(id);
+    map.fitMci(id);
+  },
   door,
 });
 const list = new HospitalList($('hospitals'), feed, {
@@ -147,6 +166,16 @@ const incidentPanel = new IncidentPanel(queue.panelSlot, feed, {
   onClose: closeIncident,
   onHospital: (id) => select(id, { from: 'incident' }),
   onDestinations: (list, { first } = {}) => map.setDestinations(list, { fit: first }),
+});
+const mci = new MciBoard($('incidents'), queue.panelSlot, feed, {
+  where: mciWhere,
+  onOpen: () => {
+    closeIncident();
+    showTab('incidents');
+  },
+  onMap: (open, shown) => map.setMcis(open, shown),
+  me: () => (role && role.token_id) || null,
+  say: (m) => announcer.say(m),
 });
 const detail = new DetailPanel($('detail'), feed, {
   onClose: closeDetail,
@@ -194,6 +223,9 @@ document.addEventListener('keydown', (ev) => {
   } else if (incident) {
     ev.preventDefault();
     closeIncident();
+  } else if (mci.isOpen) {
+    ev.preventDefault();
+    mci.close();
   }
 });
 
@@ -225,6 +257,9 @@ function render() {
   ambulances.render(frame);
   queue.render(frame);
   incidentPanel.render(frame);
+  mci.render(frame);
+  // mass-casualty incidents for those who see incidents (dispatchers, admins)
+  if (feed.hasIncidents) mci.start();
   totals.render(frame);
   alerts.render(frame);
   announcer.observe(frame);

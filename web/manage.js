@@ -15,6 +15,7 @@ import { whoAmI, signOut, getHospitals, getHospital } from './api.js';
 import { StatusBar } from './views/status.js';
 import { ManageForm, problem, showNotice } from './views/manage_form.js';
 import { ImportView } from './views/manage_import.js';
+import { MciAsk } from './views/mci_ask.js';
 import * as fmt from './format.js';
 
 window.__bpBootCount = (window.__bpBootCount || 0) + 1;
@@ -51,6 +52,15 @@ const importer = new ImportView($('mg-import-section'), {
   onSignedOut: goSignIn,
 });
 $('mg-import-section').hidden = true;
+
+// 115's mass-casualty question, at the top while one of her hospitals is
+// asked: all of hers, or (an admin) the one open in the form
+const mci = new MciAsk($('mg-mci'), {
+  hospitals: () => (scope.length <= FEW ? scope.map((h) => h.id) : [form.id].filter(Boolean)),
+  me: () => (who && who.token_id) || null,
+  now: () => feed.serverNow(),
+  onSignedOut: goSignIn,
+});
 
 // -- who is signed in ------------------------------------------------------------------
 
@@ -170,6 +180,7 @@ async function open(id) {
   importer.reset();
   $('mg-import-section').hidden = false;
   renderPicker();
+  if (scope.length > FEW) mci.poke(); // an admin's chosen hospital may be asked
 }
 
 // -- boot ---------------------------------------------------------------------------------
@@ -207,6 +218,7 @@ async function boot() {
   scope = who.hospitals === '*' ? hs.data : hs.data.filter((h) => who.hospitals.includes(h.id));
   document.body.classList.remove('no-feed');
   feed.start();
+  mci.start();
   renderPicker();
   const first = chosenFromUrl() || (scope.length <= FEW && scope.length ? scope[0].id : null);
   if (first) await open(first);
@@ -244,6 +256,7 @@ function render() {
     renderPicker();
     form.build();
     importer.build();
+    mci.relang();
   }
 }
 
@@ -257,7 +270,10 @@ feed.addEventListener('changes', (e) => {
 feed.addEventListener('connection', schedule);
 onStoredLangChange(relang);
 window.setInterval(schedule, CLOCK_MS);
-window.setInterval(() => form.refreshClock(), 10 * CLOCK_MS);
+window.setInterval(() => {
+  form.refreshClock();
+  mci.clock();
+}, 10 * CLOCK_MS);
 window.addEventListener('online', () => feed.reconnectNow());
 
 render();

@@ -13,6 +13,9 @@
 //   digit in a shape of its own and its category on a tag (incidents.js);
 //   a click selects it. While one is selected, its recommended
 //   destinations carry their rank on their hospital markers.
+// - Every open mass-casualty incident (dispatchers; mci_panel.js polls
+//   them) is a black "MCI" plate inside its dashed range circle; a click
+//   opens it.
 // - A hospital with ambulances transporting to it shows how many on a blue
 //   badge (door.js counts them from the feed).
 // - The 115 stations, the district names (placed at the middle of their
@@ -36,8 +39,10 @@ const ED_BADGE = { diversion: '↪', closed: '✕' };
 const LEGEND_KEY = 'bedpulse.legend';
 
 export class MapView {
-  constructor(container, feed, { onSelect, onHover, onPin, onIncident, door }) {
+  constructor(container, feed, { onSelect, onHover, onPin, onIncident, onMci, door }) {
     this.container = container;
+    this.onMci = onMci;
+    this.mcis = new Map(); // id -> {marker, circle, node, sig}
     this.feed = feed;
     this.onSelect = onSelect;
     this.onIncident = onIncident;
@@ -196,7 +201,8 @@ export class MapView {
           item(el('span', { class: 'am am-mini is-old', dataset: { group: 'free' }, 'aria-hidden': 'true' },
             el('span', { class: 'am-body' }, '2')), t('legend.amb_old')),
           item(el('span', { class: 'st st-mini', 'aria-hidden': 'true' }, '115'), t('legend.station')),
-          item(el('span', { class: 'pin pin-mini', 'aria-hidden': 'true' }), t('legend.pin')))));
+          item(el('span', { class: 'pin pin-mini', 'aria-hidden': 'true' }), t('legend.pin')),
+          item(el('span', { class: 'mci-mark mci-mark-mini', 'aria-hidden': 'true' }, 'MCI'), t('legend.mci')))));
   }
 
   legendIncident(inc) {
@@ -486,6 +492,49 @@ export class MapView {
       if (rec) pts.push(rec.marker.getLatLng());
     }
     this.map.fitBounds(this.L.latLngBounds(pts), { padding: [60, 60], maxZoom: 13 });
+  }
+
+  // The open mass-casualty incidents ([{id, lat, lon, radius_km, address,
+  // asked, answered}]) as marks in their range circles; shownId's is
+  // marked selected.
+  setMcis(list, shownId) {
+    if (!this.map) return;
+    const L = this.L;
+    const ids = new Set(list.map((m) => m.id));
+    for (const [id, rec] of this.mcis) {
+      if (ids.has(id)) continue;
+      rec.marker.remove();
+      rec.circle.remove();
+      this.mcis.delete(id);
+    }
+    for (const m of list) {
+      if (typeof m.lat !== 'number' || typeof m.lon !== 'number') continue;
+      let rec = this.mcis.get(m.id);
+      if (!rec) {
+        const node = el('div', { class: 'mci-mark mci-mark-map', dataset: { id: m.id } }, 'MCI');
+        const circle = L.circle([m.lat, m.lon], {
+          radius: m.radius_km * 1000, className: 'mci-circle', interactive: false, weight: 2, dashArray: '6 6',
+        }).addTo(this.map);
+        const marker = L.marker([m.lat, m.lon], {
+          icon: L.divIcon({ html: node, className: 'mci-icon', iconSize: [44, 24], iconAnchor: [22, 12] }),
+          keyboard: false, zIndexOffset: 4000,
+        }).addTo(this.map);
+        marker.on('click', () => this.onMci(m.id));
+        rec = { marker, circle, node, sig: '' };
+        this.mcis.set(m.id, rec);
+      }
+      const sig = [m.address, m.answered, m.asked, shownId === m.id, lang()].join('|');
+      if (rec.sig === sig) continue;
+      rec.sig = sig;
+      rec.node.classList.toggle('is-selected', shownId === m.id);
+      attr(rec.node, 'title', `${t('mci.title', { address: m.address || m.id })}\n${t('mci.list_facts', { answered: fmt.int(m.answered), asked: fmt.int(m.asked) })}`);
+    }
+  }
+
+  // Shows an MCI and its range.
+  fitMci(id) {
+    const rec = this.mcis.get(id);
+    if (rec && this.map) this.map.fitBounds(rec.circle.getBounds(), { padding: [30, 30], maxZoom: 14 });
   }
 
   // Station markers: how many of its units have no position yet (they are
