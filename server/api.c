@@ -787,7 +787,25 @@ static void handover(bp_req_t *r) {
         bp_buf_printf(b, ",\"handovers\":%d,\"median_min\":", f.samples);
         if (f.median_ms >= 0) bp_json_num(b, (double)f.median_ms / 60000.0, 1);
         else bp_buf_puts(b, "null");
-        bp_buf_printf(b, ",\"offload\":\"%s\"}", f.delayed ? "delayed" : "normal");
+        bp_buf_printf(b, ",\"offload\":\"%s\",\"inbound_units\":[", f.delayed ? "delayed" : "normal");
+        /* each ambulance on its way, with its ETA from where it last was */
+        const bp_hospital_info_t *hi = &reg->hospitals[i];
+        int k = 0;
+        for (size_t u = 0; u < reg->n_units; u++) {
+            const bp_ambulance_state_t *a = bp_state_ambulance(app->state, u);
+            if (a->status != BP_AMB_TRANSPORTING || strcmp(a->destination, hi->id) != 0) continue;
+            if (k++) bp_buf_putc(b, ',');
+            bp_buf_puts(b, "{\"id\":");
+            bp_json_cstr(b, reg->units[u].id);
+            bp_buf_puts(b, ",\"eta_min\":");
+            if (a->has_position)
+                bp_json_num(b, bp_travel_min(&app->cfg.dispatch,
+                                             bp_distance_km(a->lat, a->lon, hi->lat, hi->lon), now),
+                            1);
+            else bp_buf_puts(b, "null");
+            bp_buf_putc(b, '}');
+        }
+        bp_buf_puts(b, "]}");
     }
     bp_buf_puts(b, "]}");
 }

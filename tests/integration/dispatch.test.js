@@ -85,6 +85,10 @@ describe('where do I send this patient', () => {
       return h.inbound === 1 && h.waiting === 1 && h.handovers === 1 && h;
     }, { what: 'handover figures of viet-duc' });
     assert.equal(vd.median_min, 35);
+    // the one on its way, with its ETA from where it last reported
+    assert.equal(vd.inbound_units.length, 1);
+    assert.equal(vd.inbound_units[0].id, '115-HK-07');
+    assert.ok(vd.inbound_units[0].eta_min > 0 && vd.inbound_units[0].eta_min < 30, JSON.stringify(vd.inbound_units));
     assert.ok(vd.longest_wait_min >= 10 && vd.longest_wait_min < 11, JSON.stringify(vd));
     assert.equal(vd.offload, 'delayed', 'a 35 min median is over the 30 min threshold');
     // it raises Viet Duc's pressure level to at least 3, over REST and the live feed
@@ -162,6 +166,30 @@ describe('where do I send this patient', () => {
     live.close();
     await waitFor(() => stack.redis('HEXISTS', `${stack.prefix}alert_acks`, 'diversion:xanh-pon') === '0', { what: 'the ack to go' });
     assert.ok((await alerts(disp.token)).raised_total >= raised);
+  }));
+
+  test('the level 4, stale feed and handover rules fire once and clear', stack.guard(async () => {
+    const ids = async () => (await stack.get('/api/v1/alerts')).json.alerts.map((a) => a.id);
+    const until = (pred, what) => waitFor(async () => pred(await ids()), { what, timeout: 6000 });
+    // level 4: Thanh Nhan's wards at 120 %
+    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'thanh-nhan', beds: { medical_surgical: { staffed: 100, occupied: 120 } } }));
+    await until((a) => a.includes('level4:thanh-nhan'), 'level4 to fire');
+    const raised = (await stack.get('/api/v1/alerts')).json.raised_total;
+    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'thanh-nhan', beds: { medical_surgical: { occupied: 121 } } }));
+    await new Promise((res) => setTimeout(res, 1500));
+    const again = (await stack.get('/api/v1/alerts')).json;
+    assert.equal(again.alerts.filter((a) => a.id === 'level4:thanh-nhan').length, 1);
+    assert.ok(!again.alerts.some((a) => a.id === 'level4:thanh-nhan' && a.since !== again.alerts.find((b) => b.id === 'level4:thanh-nhan').since));
+    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'thanh-nhan', beds: { medical_surgical: { occupied: 50 } } }));
+    await until((a) => !a.includes('level4:thanh-nhan'), 'level4 to clear');
+    // stale feed: Duc Giang's last report is 40 min old (interval 15 min)
+    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'duc-giang', at: new Date(Date.now() - 40 * 60e3).toISOString(), beds: { icu_adult: { occupied: 5 } } }));
+    await until((a) => a.includes('stale_feed:duc-giang'), 'stale_feed to fire');
+    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'duc-giang', beds: { icu_adult: { occupied: 5 } } }));
+    await until((a) => !a.includes('stale_feed:duc-giang'), 'stale_feed to clear');
+    // handover: Viet Duc's 35 min median (the handover test) is over 30 min
+    assert.ok((await ids()).includes('handover:viet-duc'));
+    assert.ok((await stack.get('/api/v1/alerts')).json.raised_total >= raised + 1);
   }));
 
   test('bad questions get 400 naming the argument; only dispatchers may ask', stack.guard(async () => {
