@@ -56,7 +56,7 @@ export class DoorFigures {
   }
 
   // {inbound, waiting, known (the server answered), longestWaitMin,
-  // medianMin (null: no handover in the window), handovers, delayed}
+  // medianMin (null: no handover in the window), handovers, delayed, units}
   get(id) {
     const c = this.counts.get(id) || NONE;
     const r = this.rest.get(id);
@@ -69,6 +69,8 @@ export class DoorFigures {
       medianMin: r ? num(r.median_min) : null,
       handovers: r && typeof r.handovers === 'number' ? r.handovers : 0,
       delayed: !!r && r.offload === 'delayed',
+      // the ambulances on their way with their ETA (server; null: no position)
+      units: r && Array.isArray(r.inbound_units) ? r.inbound_units : [],
     };
   }
 }

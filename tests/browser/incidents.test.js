@@ -202,6 +202,10 @@ describe('115 incidents on the dispatcher view', { timeout: 170000 }, () => {
       { timeout: 17000, interval: 200, what: 'offload delayed' });
     assert.match(await page.locator('#detail-offload').innerText(), /Chậm bàn giao$/);
     assert.match(await page.locator('#detail-door').innerText(), /lâu nhất (39|40|41) phút/);
+    // the ambulance on its way, with its ETA from the server's figures (same refresh)
+    const eta = (await stack.get('/api/v1/handover')).json.hospitals.find((x) => x.id === h).inbound_units.find((u) => u.id === fleet[4].id);
+    assert.ok(eta && eta.eta_min > 0, JSON.stringify(eta));
+    assert.match(await page.locator('#detail-inbound-units').innerText(), new RegExp(`${fleet[4].id} ~\\d+ phút`));
     await s.noErrors();
   });
 

@@ -482,6 +482,7 @@ export default {
   'door.inbound': 'Inbound',
   'door.waiting': 'At the door',
   'door.longest': 'longest {n} min',
+  'door.unit_eta': '{unit} ~{n} min',
   'door.median': 'Handover (3 h median)',
   'door.median_value': '{n} min ({count} handovers)',
   'door.median_none': 'no handovers yet',

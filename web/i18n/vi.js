@@ -482,6 +482,7 @@ export default {
   'door.inbound': 'Đang đến',
   'door.waiting': 'Chờ tại cửa',
   'door.longest': 'lâu nhất {n} phút',
+  'door.unit_eta': '{unit} ~{n} phút',
   'door.median': 'Bàn giao (trung vị 3 giờ)',
   'door.median_value': '{n} phút ({count} lượt)',
   'door.median_none': 'chưa có lượt bàn giao',

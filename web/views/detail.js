@@ -318,8 +318,11 @@ export class DetailPanel {
     const num = (n, id) => el('strong', { id, class: n ? 'door-n' : 'door-n zero' }, fmt.int(n));
     const loading = el('span', { class: 'unknown' }, t('door.unknown'));
     const longest = d.longestWaitMin !== null ? el('span', { class: 'muted' }, ` (${t('door.longest', { n: fmt.int(Math.round(d.longestWaitMin)) })})`) : null;
+    // each one on its way, with its ETA: "115-HK-07 ~8 min"
+    const etas = d.units.length ? el('span', { class: 'muted', id: 'detail-inbound-units' }, ` (${d.units.map((u) =>
+      (typeof u.eta_min === 'number' ? t('door.unit_eta', { unit: u.id, n: fmt.int(Math.max(1, Math.round(u.eta_min))) }) : u.id)).join(', ')})`) : null;
     fill(this.doorFacts,
-      row(t('door.inbound'), num(d.inbound, 'detail-inbound')),
+      row(t('door.inbound'), num(d.inbound, 'detail-inbound'), etas),
       row(t('door.waiting'), num(d.waiting, 'detail-waiting'), longest),
       row(t('door.median'), !d.known ? loading : d.medianMin === null
         ? el('span', { class: 'unknown' }, t('door.median_none'))
