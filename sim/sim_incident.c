@@ -192,6 +192,7 @@ static bool id_in_use(const bp_sim_t *s, const char *id) {
 static incident_t *open_call(bp_sim_t *s, int64_t now, bp_category_t cat, int prio, double lat,
                              double lon, bool mci) {
     incident_t *x = NULL;
+    if (s->no_new_calls) return NULL; /* a stopping demo leaves none open */
     for (size_t i = 0; i < s->inc_cap && !x; i++)
         if (!s->inc[i].used) x = &s->inc[i];
     if (s->warming)
@@ -473,6 +474,7 @@ void sim_emit_incident(bp_sim_t *s, size_t i, int64_t now, bp_buf_t *out, bp_sim
 }
 
 void bp_sim_close_incidents(bp_sim_t *s) {
+    s->no_new_calls = true;
     for (size_t i = 0; i < s->inc_hi; i++) {
         incident_t *x = &s->inc[i];
         if (!x->used) continue;

@@ -96,6 +96,7 @@ struct bp_sim {
     bool warming; /* the warm start runs: nothing was reported yet */
     /* a mass-casualty burst */
     int mci_left;
+    bool no_new_calls; /* stopping: the open calls are being closed */
     double mci_next_s, mci_lat, mci_lon;
     bool mci_started;
     bp_sim_stats_t st; /* the incident counters */

@@ -59,7 +59,13 @@ describe('bp-sim against a collector', () => {
     assert.equal(errors, 0);
     assert.equal(ok + dup, sent, done[0]);
     assert.ok(sent > 200, done[0]);
-    const r = await stack.get('/api/v1/incidents');
+    // the closes are committed when bp-sim exits; the server applies them
+    // from the stream a moment later
+    let r;
+    await waitFor(async () => {
+      r = await stack.get('/api/v1/incidents');
+      return r.status === 200 && r.json.length === 0;
+    }, { timeout: 5000, interval: 100, what: 'no incident left open' }).catch(() => {});
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, [], 'no incident left open');
     assert.deepEqual(stack.sanitizerReports(), []);
