@@ -19,7 +19,7 @@
 
 #define BP_SETTING_STR_MAX 256
 
-typedef struct {
+typedef struct bp_settings {
     /* redis */
     char redis_host[BP_SETTING_STR_MAX];
     int redis_port;

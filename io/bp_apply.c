@@ -66,20 +66,10 @@ bp_apply_t *bp_apply_create(uv_loop_t *loop, const bp_settings_t *s, const bp_re
     bp_keys_init(&a->keys, s->redis_prefix);
     random_hex(a->epoch_candidate, 16);
     bp_apply_args_init(&a->args);
-    bp_redis_opts_t o = {
-        .name = "apply",
-        .host = s->redis_host,
-        .port = s->redis_port,
-        .user = s->redis_user,
-        .password = s->redis_password,
-        .connect_timeout_ms = s->redis_connect_timeout_ms,
-        .ping_interval_ms = s->redis_ping_interval_ms,
-        .command_timeout_ms = s->redis_connect_timeout_ms * 2,
-        .reconnect_max_ms = s->redis_reconnect_max_ms,
-        .max_pending = max_pending + 1, /* + SCRIPT LOAD */
-        .on_up = on_up,
-        .data = a,
-    };
+    bp_redis_opts_t o = bp_redis_opts(s, "apply");
+    o.max_pending = max_pending + 1; /* + SCRIPT LOAD */
+    o.on_up = on_up;
+    o.data = a;
     a->redis = bp_redis_create(loop, &o);
     if (!a->redis) goto fail;
     return a;

@@ -8,6 +8,7 @@
  */
 #include "bp_redis.h"
 #include "bp_log.h"
+#include "bp_settings.h"
 #include "bp_time.h"
 
 #include <hiredis/async.h>
@@ -416,4 +417,48 @@ void bp_redis_reset(bp_redis_t *r, const char *reason) {
     if (!r || r->state == ST_CLOSING) return;
     r->reset_requested = true;
     snprintf(r->reset_reason, sizeof r->reset_reason, "%s", reason ? reason : "reset");
+}
+
+bp_redis_opts_t bp_redis_opts(const struct bp_settings *s, const char *name) {
+    return (bp_redis_opts_t){
+        .name = name,
+        .host = s->redis_host,
+        .port = s->redis_port,
+        .user = s->redis_user,
+        .password = s->redis_password,
+        .connect_timeout_ms = s->redis_connect_timeout_ms,
+        .ping_interval_ms = s->redis_ping_interval_ms,
+        .command_timeout_ms = s->redis_connect_timeout_ms * 2,
+        .reconnect_max_ms = s->redis_reconnect_max_ms,
+    };
+}
+
+typedef struct {
+    size_t left;
+    void (*done)(void *);
+    void *data;
+} closer_t;
+
+static void closer_part(void *p) {
+    closer_t *c = p;
+    if (--c->left) return;
+    void (*done)(void *) = c->done;
+    void *data = c->data;
+    free(c);
+    if (done) done(data);
+}
+
+static void closer_timer(uv_handle_t *h) {
+    closer_part(h->data);
+}
+
+void bp_redis_close_with(uv_timer_t *timer, bp_redis_t *const *links, size_t n,
+                         void (*done)(void *), void *data) {
+    closer_t *c = malloc(sizeof *c);
+    if (!c) abort(); /* a few bytes at shutdown: nothing sensible is left to do */
+    *c = (closer_t){n + 1, done, data};
+    uv_timer_stop(timer);
+    timer->data = c;
+    uv_close((uv_handle_t *)timer, closer_timer);
+    for (size_t i = 0; i < n; i++) bp_redis_close(links[i], closer_part, c);
 }

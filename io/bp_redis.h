@@ -50,6 +50,17 @@ typedef struct {
     size_t pending;
 } bp_redis_stats_t;
 
+/* Options for a link to the Redis of the settings (address, ACL user and
+ * password, timeouts, backoff); the caller adds max_pending, callbacks and
+ * data. */
+struct bp_settings;
+bp_redis_opts_t bp_redis_opts(const struct bp_settings *s, const char *name);
+
+/* Closes a timer and Redis links together and calls done(data) once every
+ * one is released (to free what owns them). The timer's data is used. */
+void bp_redis_close_with(uv_timer_t *timer, bp_redis_t *const *links, size_t n,
+                         void (*done)(void *), void *data);
+
 /* Creates the link and starts connecting. Strings in opts are copied.
  * NULL on bad options or no memory. */
 bp_redis_t *bp_redis_create(uv_loop_t *loop, const bp_redis_opts_t *opts);

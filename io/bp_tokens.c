@@ -49,7 +49,6 @@ struct bp_tokens {
     deny_t *nd;
     size_t nd_n;
     bool load_failed;
-    int open_parts;
     void (*on_closed)(void *);
     void *closed_data;
 };
@@ -283,20 +282,10 @@ bp_tokens_t *bp_tokens_create(uv_loop_t *loop, const bp_settings_t *s, const bp_
     snprintf(t->k_tokens, BP_KEY_MAX, "%.32stokens", p);
     snprintf(t->k_tok, BP_KEY_MAX, "%.32stok:", p);
     snprintf(t->k_deny, BP_KEY_MAX, "%.32sauth:deny", p);
-    bp_redis_opts_t o = {
-        .name = "tokens",
-        .host = s->redis_host,
-        .port = s->redis_port,
-        .user = s->redis_user,
-        .password = s->redis_password,
-        .connect_timeout_ms = s->redis_connect_timeout_ms,
-        .ping_interval_ms = s->redis_ping_interval_ms,
-        .command_timeout_ms = s->redis_connect_timeout_ms * 2,
-        .reconnect_max_ms = s->redis_reconnect_max_ms,
-        .max_pending = MAX_TOKENS + 64,
-        .on_up = on_up,
-        .data = t,
-    };
+    bp_redis_opts_t o = bp_redis_opts(s, "tokens");
+    o.max_pending = MAX_TOKENS + 64;
+    o.on_up = on_up;
+    o.data = t;
     t->redis = bp_redis_create(loop, &o);
     if (!t->redis) {
         free(t);
@@ -308,8 +297,8 @@ bp_tokens_t *bp_tokens_create(uv_loop_t *loop, const bp_settings_t *s, const bp_
     return t;
 }
 
-static void part_closed(bp_tokens_t *t) {
-    if (--t->open_parts) return;
+static void on_closed_all(void *p) {
+    bp_tokens_t *t = p;
     void (*cb)(void *) = t->on_closed;
     void *data = t->closed_data;
     load_abort(t);
@@ -319,14 +308,6 @@ static void part_closed(bp_tokens_t *t) {
     if (cb) cb(data);
 }
 
-static void on_redis_closed(void *p) {
-    part_closed(p);
-}
-
-static void on_timer_closed(uv_handle_t *h) {
-    part_closed(h->data);
-}
-
 void bp_tokens_close(bp_tokens_t *t, void (*on_closed)(void *), void *data) {
     if (!t) {
         if (on_closed) on_closed(data);
@@ -334,10 +315,7 @@ void bp_tokens_close(bp_tokens_t *t, void (*on_closed)(void *), void *data) {
     }
     t->on_closed = on_closed;
     t->closed_data = data;
-    t->open_parts = 2;
-    uv_timer_stop(&t->timer);
-    uv_close((uv_handle_t *)&t->timer, on_timer_closed);
-    bp_redis_close(t->redis, on_redis_closed, t);
+    bp_redis_close_with(&t->timer, &t->redis, 1, on_closed_all, t);
 }
 
 bool bp_tokens_ready(const bp_tokens_t *t) {

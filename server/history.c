@@ -29,7 +29,6 @@ struct bp_history {
     int64_t last_bucket;
     int64_t refresh_at;
     bool loaded;
-    int open_parts;
     void (*on_closed)(void *);
     void *closed_data;
     bp_history_stats_t st;
@@ -195,20 +194,10 @@ bp_history_t *bp_history_create(uv_loop_t *loop, const bp_settings_t *s, bp_stat
         memcpy(raw, &x, sizeof x);
     }
     for (int i = 0; i < 16; i++) sprintf(h->owner + 2 * i, "%02x", raw[i]);
-    bp_redis_opts_t o = {
-        .name = "history",
-        .host = s->redis_host,
-        .port = s->redis_port,
-        .user = s->redis_user,
-        .password = s->redis_password,
-        .connect_timeout_ms = s->redis_connect_timeout_ms,
-        .ping_interval_ms = s->redis_ping_interval_ms,
-        .command_timeout_ms = s->redis_connect_timeout_ms * 2,
-        .reconnect_max_ms = s->redis_reconnect_max_ms,
-        .max_pending = 64 + 4 * h->n,
-        .on_up = on_up,
-        .data = h,
-    };
+    bp_redis_opts_t o = bp_redis_opts(s, "history");
+    o.max_pending = 64 + 4 * h->n;
+    o.on_up = on_up;
+    o.data = h;
     h->redis = bp_redis_create(loop, &o);
     if (!h->redis) goto fail;
     uv_timer_init(loop, &h->timer);
@@ -223,8 +212,8 @@ fail:
     return NULL;
 }
 
-static void part_closed(bp_history_t *h) {
-    if (--h->open_parts) return;
+static void on_closed_all(void *p) {
+    bp_history_t *h = p;
     void (*cb)(void *) = h->on_closed;
     void *data = h->closed_data;
     for (size_t i = 0; i < h->n; i++) bp_series_free(&h->series[i]);
@@ -234,14 +223,6 @@ static void part_closed(bp_history_t *h) {
     if (cb) cb(data);
 }
 
-static void on_redis_closed(void *p) {
-    part_closed(p);
-}
-
-static void on_timer_closed(uv_handle_t *t) {
-    part_closed(t->data);
-}
-
 void bp_history_close(bp_history_t *h, void (*on_closed)(void *), void *data) {
     if (!h) {
         if (on_closed) on_closed(data);
@@ -249,10 +230,7 @@ void bp_history_close(bp_history_t *h, void (*on_closed)(void *), void *data) {
     }
     h->on_closed = on_closed;
     h->closed_data = data;
-    h->open_parts = 2;
-    uv_timer_stop(&h->timer);
-    uv_close((uv_handle_t *)&h->timer, on_timer_closed);
-    bp_redis_close(h->redis, on_redis_closed, h);
+    bp_redis_close_with(&h->timer, &h->redis, 1, on_closed_all, h);
 }
 
 static void error(bp_buf_t *out, const char *code, const char *msg) {

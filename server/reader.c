@@ -33,7 +33,6 @@ struct bp_reader {
     uint64_t offset;
     char epoch_candidate[33];
     bp_reader_stats_t stats;
-    int open_parts;
     void (*on_closed)(void *);
     void *closed_data;
 };
@@ -341,22 +340,12 @@ bp_reader_t *bp_reader_create(uv_loop_t *loop, const bp_settings_t *s, bp_state_
     r->cbs = *cbs;
     r->data = data;
     bp_keys_init(&r->keys, s->redis_prefix);
-    bp_redis_opts_t o = {
-        .name = "cmd",
-        .host = s->redis_host,
-        .port = s->redis_port,
-        .user = s->redis_user,
-        .password = s->redis_password,
-        .connect_timeout_ms = s->redis_connect_timeout_ms,
-        .ping_interval_ms = s->redis_ping_interval_ms,
-        .command_timeout_ms = s->redis_connect_timeout_ms * 2,
-        .reconnect_max_ms = s->redis_reconnect_max_ms,
-        /* one snapshot load queues an HGETALL per entity */
-        .max_pending = 1024 + bp_state_registry(state)->n_hospitals + bp_state_registry(state)->n_units,
-        .on_up = on_cmd_up,
-        .on_down = on_cmd_down,
-        .data = r,
-    };
+    bp_redis_opts_t o = bp_redis_opts(s, "cmd");
+    /* one snapshot load queues an HGETALL per entity */
+    o.max_pending = 1024 + bp_state_registry(state)->n_hospitals + bp_state_registry(state)->n_units;
+    o.on_up = on_cmd_up;
+    o.on_down = on_cmd_down;
+    o.data = r;
     r->cmd = bp_redis_create(loop, &o);
     o.name = "block";
     o.ping_interval_ms = 0; /* XREAD BLOCK: the block timeout is the heartbeat */
@@ -378,31 +367,20 @@ bp_reader_t *bp_reader_create(uv_loop_t *loop, const bp_settings_t *s, bp_state_
     return r;
 }
 
-static void part_closed(bp_reader_t *r) {
-    if (--r->open_parts) return;
+static void on_closed_all(void *p) {
+    bp_reader_t *r = p;
     void (*cb)(void *) = r->on_closed;
     void *data = r->closed_data;
     free(r);
     if (cb) cb(data);
 }
 
-static void on_part_closed(void *p) {
-    part_closed(p);
-}
-
-static void on_timer_closed(uv_handle_t *h) {
-    part_closed(h->data);
-}
-
 void bp_reader_close(bp_reader_t *r, void (*on_closed)(void *), void *data) {
     r->closing = true;
     r->on_closed = on_closed;
     r->closed_data = data;
-    r->open_parts = 3;
-    uv_timer_stop(&r->timer);
-    uv_close((uv_handle_t *)&r->timer, on_timer_closed);
-    bp_redis_close(r->cmd, on_part_closed, r);
-    bp_redis_close(r->block, on_part_closed, r);
+    bp_redis_t *links[2] = {r->cmd, r->block};
+    bp_redis_close_with(&r->timer, links, 2, on_closed_all, r);
 }
 
 bool bp_reader_ready(const bp_reader_t *r) {
