@@ -127,6 +127,11 @@ uint64_t bp_alerts_raised_total(const bp_alerts_t *a) {
 }
 
 void bp_alert_write(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
+    bp_alert_write_open(b, al, st);
+    bp_buf_putc(b, '}');
+}
+
+void bp_alert_write_open(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
     const bp_registry_t *reg = bp_state_registry(st);
     int h = al->rule == BP_ALERT_ICU_LOW || al->rule == BP_ALERT_UNASSIGNED
                 ? -1
@@ -175,5 +180,5 @@ void bp_alert_write(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
     bp_json_cstr(b, tv);
     bp_buf_puts(b, ",\"en\":");
     bp_json_cstr(b, te);
-    bp_buf_puts(b, "}}");
+    bp_buf_putc(b, '}');
 }

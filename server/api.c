@@ -43,12 +43,12 @@ static bool starts(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static bool is_json(const bp_req_t *r) {
+bool bp_req_is_json(const bp_req_t *r) {
     return strncmp(r->content_type, "application/json", 16) == 0 &&
            (r->content_type[16] == '\0' || r->content_type[16] == ';');
 }
 
-static void errors_body(bp_req_t *r, const char *message, const bp_errors_t *errs) {
+void bp_req_invalid(bp_req_t *r, const char *message, const bp_errors_t *errs) {
     bp_buf_t *b = &r->resp.body;
     r->resp.status = 422;
     bp_buf_reset(b);
@@ -100,7 +100,7 @@ static void write_principal(bp_buf_t *b, const bp_app_t *app, const bp_principal
 static void sign_in(bp_req_t *r) {
     bp_app_t *app = r->app;
     int64_t now = bp_time_now_ms(), retry;
-    if (!is_json(r)) {
+    if (!bp_req_is_json(r)) {
         bp_req_error(r, 415, "unsupported_media_type", "send the token as application/json");
         return;
     }
@@ -115,7 +115,7 @@ static void sign_in(bp_req_t *r) {
     if (bp_codec_parse_sign_in(bp_buf_data(&r->in), r->in.len, token, &err)) {
         bp_errors_t errs = {.n = 1};
         errs.e[0] = err;
-        errors_body(r, err.message, &errs);
+        bp_req_invalid(r, err.message, &errs);
         return;
     }
     if (!bp_tokens_ready(app->tokens)) {
@@ -355,7 +355,7 @@ static void patch_hospital(bp_req_t *r) {
     int64_t version;
     const bp_principal_t *p = write_checks(r, &version);
     if (!p) return;
-    if (!is_json(r)) {
+    if (!bp_req_is_json(r)) {
         bp_req_error(r, 415, "unsupported_media_type", "send the change as application/json");
         return;
     }
@@ -363,7 +363,7 @@ static void patch_hospital(bp_req_t *r) {
     bp_errors_t errs;
     if (bp_codec_parse_patch(bp_buf_data(&r->in), r->in.len, bp_time_now_ms(), &c, &errs)) {
         app->writes_invalid++;
-        errors_body(r, errs.n == 1 ? errs.e[0].message : "some fields are not valid; see errors",
+        bp_req_invalid(r, errs.n == 1 ? errs.e[0].message : "some fields are not valid; see errors",
                     &errs);
         return;
     }
@@ -392,13 +392,13 @@ static void import_csv(bp_req_t *r) {
     int n = bp_csv_parse_beds(bp_buf_data(&r->in), r->in.len, rows, &errs);
     if (n < 0) {
         app->writes_invalid++;
-        errors_body(r, "the file has errors; nothing was changed", &errs);
+        bp_req_invalid(r, "the file has errors; nothing was changed", &errs);
         return;
     }
     if (n == 0) {
         errs.n = 1;
         bp_error_set(&errs.e[0], "empty", "", "the file has no rows after the header");
-        errors_body(r, errs.e[0].message, &errs);
+        bp_req_invalid(r, errs.e[0].message, &errs);
         return;
     }
     if (!dry_run) {
@@ -1033,8 +1033,7 @@ static void write_alerts(bp_buf_t *b, bp_app_t *app, bool incidents) {
         const bp_alert_t *al = bp_alerts_get(app->alerts, i);
         if (al->rule == BP_ALERT_UNASSIGNED && !incidents) continue;
         if (n++) bp_buf_putc(b, ',');
-        bp_alert_write(b, al, app->state);
-        b->len--; /* reopen the object for the acknowledgement */
+        bp_alert_write_open(b, al, app->state);
         const ack_t *k = ack_find(app->acks, al->id);
         bp_buf_puts(b, ",\"ack\":");
         if (k) {

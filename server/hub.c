@@ -470,6 +470,7 @@ static int pump(bp_hub_t *h, client_t *c) {
      * connection without the close frame that tells the client why. */
     if (c->close_code) return 0;
     if (c->state == C_WAIT && h->ready) start_client(h, c);
+    int slot;
     if (c->ctl_len) {
         if (write_frame(h, c, c->ctl + LWS_PRE, c->ctl_len, LWS_WRITE_TEXT)) return -1;
         c->ctl_len = 0;
@@ -544,12 +545,11 @@ static int pump(bp_hub_t *h, client_t *c) {
             c->tail = last;
         }
         fanout_check(h, c);
-    } else if (bcast_due(h, c) >= 0) {
-        int s = bcast_due(h, c);
-        const chunk_t *a = &h->bcast[s].v[c->aud == BP_AUD_FULL ? 0 : 1];
+    } else if ((slot = bcast_due(h, c)) >= 0) {
+        const chunk_t *a = &h->bcast[slot].v[c->aud == BP_AUD_FULL ? 0 : 1];
         if (write_frame(h, c, (unsigned char *)a->buf + LWS_PRE, a->len, LWS_WRITE_TEXT)) return -1;
-        c->seen[s] = h->bcast[s].gen;
-        h->st.bcast_frames[s]++;
+        c->seen[slot] = h->bcast[slot].gen;
+        h->st.bcast_frames[slot]++;
     } else if (c->tick_due && h->tick_len) {
         if (write_frame(h, c, h->tick + LWS_PRE, h->tick_len, LWS_WRITE_TEXT)) return -1;
         c->tick_due = false;

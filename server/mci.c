@@ -28,6 +28,7 @@
 
 #define MCI_KEEP_S  (30 * 86400) /* a closed MCI's keys expire after 30 days */
 #define MCI_PATIENTS_MAX 2000
+#define MCI_OPEN_MAX 20 /* open at once: more is refused (409 too_many_mcis) */
 
 static const char read_lua[] =
     "local ids = ARGV[2] ~= '' and {ARGV[2]} or redis.call('SMEMBERS', KEYS[1])\n"
@@ -42,20 +43,39 @@ static const char read_lua[] =
     "end\n"
     "return out\n";
 
-/* KEYS[1] the MCI hash; ARGV[1] what: answer | patient | close; then args.
- * 1 done, 0 no such open MCI, -1 too many patients. */
+/* Every write, atomically with its audit row (no row for a refused write,
+ * no write without its row).
+ * KEYS[1] the MCI hash, KEYS[2] the open set, KEYS[3] the audit stream;
+ * ARGV[1] declare|answer|patient|close, ARGV[2] id, ARGV[3..8] audit: time,
+ * actor, role, address, what, MINID; then per action:
+ *   declare: ARGV[9] max open MCIs, ARGV[10..] field/value pairs
+ *   answer:  ARGV[9] hospital, ARGV[10] "i,d,m,by,ms"
+ *   patient: ARGV[9] "triage,hospital,unit,by,ms", ARGV[10] max patients
+ *   close:   ARGV[9] ms, ARGV[10] seconds to keep
+ * 1 done; 0 no such open MCI; -1 too many patients; -2 too many open MCIs;
+ * -3 the id (the millisecond) is taken: another declaration came at once. */
 static const char write_lua[] =
-    "if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end\n"
-    "if ARGV[1] == 'answer' then\n"
-    "  redis.call('HSET', KEYS[1] .. ':ans', ARGV[2], ARGV[3])\n"
-    "elseif ARGV[1] == 'patient' then\n"
-    "  if redis.call('LLEN', KEYS[1] .. ':pat') >= tonumber(ARGV[3]) then return -1 end\n"
-    "  redis.call('RPUSH', KEYS[1] .. ':pat', ARGV[2])\n"
+    "local act = ARGV[1]\n"
+    "if act == 'declare' then\n"
+    "  if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[9]) then return -2 end\n"
+    "  if redis.call('EXISTS', KEYS[1]) == 1 then return -3 end\n"
+    "  redis.call('HSET', KEYS[1], unpack(ARGV, 10))\n"
+    "  redis.call('SADD', KEYS[2], ARGV[2])\n"
+    "elseif redis.call('HGET', KEYS[1], 'status') ~= 'open' then\n"
+    "  return 0\n"
+    "elseif act == 'answer' then\n"
+    "  redis.call('HSET', KEYS[1] .. ':ans', ARGV[9], ARGV[10])\n"
+    "elseif act == 'patient' then\n"
+    "  if redis.call('LLEN', KEYS[1] .. ':pat') >= tonumber(ARGV[10]) then return -1 end\n"
+    "  redis.call('RPUSH', KEYS[1] .. ':pat', ARGV[9])\n"
     "else\n"
-    "  redis.call('HSET', KEYS[1], 'status', 'closed', 'closed', ARGV[2])\n"
-    "  redis.call('SREM', KEYS[2], ARGV[3])\n"
-    "  for _, s in ipairs({'', ':ans', ':pat'}) do redis.call('EXPIRE', KEYS[1] .. s, ARGV[4]) end\n"
+    "  redis.call('HSET', KEYS[1], 'status', 'closed', 'closed', ARGV[9])\n"
+    "  redis.call('SREM', KEYS[2], ARGV[2])\n"
+    "  for _, s in ipairs({'', ':ans', ':pat'}) do redis.call('EXPIRE', KEYS[1] .. s, ARGV[10]) end\n"
     "end\n"
+    "redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[8], '*', 't', ARGV[3], 'actor', ARGV[4],\n"
+    "           'role', ARGV[5], 'addr', ARGV[6], 'kind', 'mci', 'id', ARGV[2], 'action', act,\n"
+    "           'after', ARGV[7])\n"
     "return 1\n";
 
 static const char *hget(const redisReply *h, const char *name) {
@@ -72,22 +92,6 @@ static void key_of(const bp_app_t *app, const char *id, char *out, size_t len) {
 
 static void set_key(const bp_app_t *app, char *out, size_t len) {
     snprintf(out, len, "%.64smcis", app->cfg.settings.redis_prefix);
-}
-
-static void audit(bp_app_t *app, const bp_principal_t *p, const char *addr, const char *id,
-                  const char *action, const char *after) {
-    bp_keys_t keys;
-    bp_keys_init(&keys, app->cfg.settings.redis_prefix);
-    int64_t now = bp_time_now_ms();
-    char t[24], retain[24];
-    snprintf(t, sizeof t, "%lld", (long long)now);
-    snprintf(retain, sizeof retain, "%lld",
-             (long long)(now - (int64_t)app->cfg.settings.audit_retention_days * 86400000LL));
-    const char *argv[] = {"XADD", keys.audit, "MINID", "~", retain, "*", "t", t, "actor", p->id,
-                          "role", bp_role_name(p->role), "addr", addr, "kind", "mci", "id", id,
-                          "action", action, "after", after};
-    bp_redis_command_argv(bp_apply_redis(app->apply), NULL, NULL, (int)(sizeof argv / sizeof *argv),
-                          argv, NULL);
 }
 
 /* -- the view ------------------------------------------------------------------------------ */
@@ -297,50 +301,51 @@ static void on_write(bp_redis_t *redis, redisReply *reply, void *privdata) {
         bp_req_error(r, 503, "unavailable", "storage did not answer; the change may not be saved");
     } else if (reply->integer == 0) {
         bp_req_error(r, 404, "unknown_mci", "no open mass-casualty incident with this id");
-    } else if (reply->integer < 0) {
+    } else if (reply->integer == -1) {
         bp_req_error(r, 409, "too_many_patients", "this incident has too many patients recorded");
+    } else if (reply->integer == -3) {
+        r->retry_after_s = 1;
+        bp_req_error(r, 409, "busy", "another incident was declared at the same moment; send again");
+    } else if (reply->integer == -2) {
+        bp_req_error(r, 409, "too_many_mcis",
+                     "too many mass-casualty incidents are open; close one first");
+    } else if (r->mci_id[0]) {
+        /* declared: answer with the view, read back on the same connection */
+        char id[sizeof r->mci_id];
+        memcpy(id, r->mci_id, sizeof id);
+        r->mci_id[0] = '\0';
+        if (r->wsi) {
+            read_mcis(r, id);
+            if (r->pending) return;
+        }
     } /* else: the body was written before sending */
     bp_req_done(r);
 }
 
-static void write_mci_cmd(bp_req_t *r, const char *id, const char *what, const char *a2,
-                          const char *a3, const char *a4) {
+/* Runs one write (write_lua) as p, with its audit row; argv_tail are the
+ * action's own arguments (ARGV[9..]). */
+static void write_mci_cmd(bp_req_t *r, const bp_principal_t *p, const char *id, const char *what,
+                          const char *audit_after, const char *const *tail, size_t n_tail) {
     bp_app_t *app = r->app;
-    char key[BP_KEY_MAX + 80], skey[BP_KEY_MAX + 8];
+    char key[BP_KEY_MAX + 80], skey[BP_KEY_MAX + 8], t[24], retain[24];
     key_of(app, id, key, sizeof key);
     set_key(app, skey, sizeof skey);
-    const char *argv[] = {"EVAL", write_lua, "2", key, skey, what, a2, a3, a4};
-    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_write, r, 9, argv, NULL)) {
+    bp_keys_t keys;
+    bp_keys_init(&keys, app->cfg.settings.redis_prefix);
+    int64_t now = bp_time_now_ms();
+    snprintf(t, sizeof t, "%lld", (long long)now);
+    snprintf(retain, sizeof retain, "%lld",
+             (long long)(now - (int64_t)app->cfg.settings.audit_retention_days * 86400000LL));
+    const char *argv[14 + 24] = {"EVAL", write_lua, "3", key, skey, keys.audit, what, id, t,
+                                 p->id, bp_role_name(p->role), r->addr, audit_after, retain};
+    size_t argc = 14;
+    for (size_t i = 0; i < n_tail && argc < sizeof argv / sizeof *argv; i++) argv[argc++] = tail[i];
+    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_write, r, (int)argc, argv, NULL)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; nothing was changed");
         return;
     }
     r->pending = true;
-}
-
-static bool is_json(const bp_req_t *r) {
-    return strncmp(r->content_type, "application/json", 16) == 0;
-}
-
-static void errors_422(bp_req_t *r, const bp_errors_t *e) {
-    bp_buf_t *b = &r->resp.body;
-    r->resp.status = 422;
-    bp_buf_reset(b);
-    bp_buf_puts(b, "{\"error\":\"invalid\",\"message\":");
-    bp_json_cstr(b, e->n ? e->e[0].message : "invalid");
-    bp_buf_puts(b, ",\"errors\":[");
-    for (size_t i = 0; i < e->n; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"field\":");
-        bp_json_cstr(b, e->e[i].field);
-        bp_buf_puts(b, ",\"code\":");
-        bp_json_cstr(b, e->e[i].code);
-        bp_buf_puts(b, ",\"message\":");
-        bp_json_cstr(b, e->e[i].message);
-        bp_buf_putc(b, '}');
-    }
-    bp_buf_puts(b, "]}");
-    r->decided = true;
 }
 
 /* The principal for a dispatcher's action (declare, patients, close), or NULL (decided). */
@@ -356,45 +361,35 @@ static const bp_principal_t *dispatcher(bp_req_t *r) {
 }
 
 static void declare(bp_req_t *r) {
-    bp_app_t *app = r->app;
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
-    if (!is_json(r)) {
+    if (!bp_req_is_json(r)) {
         bp_req_error(r, 415, "unsupported_media_type", "send the declaration as application/json");
         return;
     }
     bp_mci_declare_t d;
     bp_errors_t e;
     if (bp_mci_parse_declare(bp_buf_data(&r->in), r->in.len, &d, &e)) {
-        errors_422(r, &e);
+        bp_req_invalid(r, e.n ? e.e[0].message : "invalid", &e);
         return;
     }
     int64_t now = bp_time_now_ms();
-    char id[32], key[BP_KEY_MAX + 80], skey[BP_KEY_MAX + 8], f[6][32];
-    snprintf(id, sizeof id, "MCI-%lld", (long long)now);
-    key_of(app, id, key, sizeof key);
-    set_key(app, skey, sizeof skey);
+    char f[6][32], at[24], max[16];
+    snprintf(r->mci_id, sizeof r->mci_id, "MCI-%lld", (long long)now);
     snprintf(f[0], 32, "%.6f", d.lat);
     snprintf(f[1], 32, "%.6f", d.lon);
     snprintf(f[2], 32, "%.1f", d.radius_km);
     for (int t = 0; t < 3; t++) snprintf(f[3 + t], 32, "%d", d.expected[t]);
-    char at[24];
     snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *hset[] = {"HSET", key, "lat", f[0], "lon", f[1], "radius_km", f[2], "ei", f[3],
+    snprintf(max, sizeof max, "%d", MCI_OPEN_MAX);
+    const char *tail[] = {max, "lat", f[0], "lon", f[1], "radius_km", f[2], "ei", f[3],
                           "ed", f[4], "em", f[5], "address", d.address, "by", p->id, "at", at,
                           "status", "open"};
-    const char *sadd[] = {"SADD", skey, id};
-    bp_redis_t *redis = bp_apply_redis(app->apply);
-    if (bp_redis_command_argv(redis, NULL, NULL, (int)(sizeof hset / sizeof *hset), hset, NULL) ||
-        bp_redis_command_argv(redis, NULL, NULL, 3, sadd, NULL)) {
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "storage is unreachable; nothing was declared");
-        return;
-    }
-    audit(app, p, r->addr, id, "declare", bp_buf_data(&r->in));
+    char id[sizeof r->mci_id];
+    memcpy(id, r->mci_id, sizeof id);
     bp_info("http %s: MCI %s declared by %s", r->addr, id, p->id);
     r->resp.status = 201;
-    read_mcis(r, id); /* answer with the view, read back (same connection: after the writes) */
+    write_mci_cmd(r, p, id, "declare", bp_buf_data(&r->in), tail, sizeof tail / sizeof *tail);
 }
 
 static void answer(bp_req_t *r, const char *id, const char *hid) {
@@ -418,14 +413,14 @@ static void answer(bp_req_t *r, const char *id, const char *hid) {
         bp_req_error(r, 404, "unknown_hospital", "no hospital with this id");
         return;
     }
-    if (!is_json(r)) {
+    if (!bp_req_is_json(r)) {
         bp_req_error(r, 415, "unsupported_media_type", "send the answer as application/json");
         return;
     }
     int c[BP_TRIAGE__COUNT];
     bp_errors_t e;
     if (bp_mci_parse_answer(bp_buf_data(&r->in), r->in.len, c, &e)) {
-        errors_422(r, &e);
+        bp_req_invalid(r, e.n ? e.e[0].message : "invalid", &e);
         return;
     }
     char val[96];
@@ -439,15 +434,15 @@ static void answer(bp_req_t *r, const char *id, const char *hid) {
     bp_buf_puts(&r->resp.body, ",\"by\":");
     bp_json_cstr(&r->resp.body, p->id);
     bp_buf_putc(&r->resp.body, '}');
-    audit(app, p, r->addr, id, "answer", val);
-    write_mci_cmd(r, id, "answer", hid, val, "");
+    const char *tail[] = {hid, val};
+    write_mci_cmd(r, p, id, "answer", val, tail, 2);
 }
 
 static void patient(bp_req_t *r, const char *id) {
     bp_app_t *app = r->app;
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
-    if (!is_json(r)) {
+    if (!bp_req_is_json(r)) {
         bp_req_error(r, 415, "unsupported_media_type", "send the patient as application/json");
         return;
     }
@@ -463,7 +458,7 @@ static void patient(bp_req_t *r, const char *id) {
         }
     }
     if (e.n) {
-        errors_422(r, &e);
+        bp_req_invalid(r, e.n ? e.e[0].message : "invalid", &e);
         return;
     }
     char val[160], max[16];
@@ -476,12 +471,11 @@ static void patient(bp_req_t *r, const char *id) {
     bp_buf_printf(&r->resp.body, ",\"triage\":\"%s\",\"destination\":", bp_triage_name(pt.triage));
     bp_json_cstr(&r->resp.body, pt.destination);
     bp_buf_putc(&r->resp.body, '}');
-    audit(app, p, r->addr, id, "patient", val);
-    write_mci_cmd(r, id, "patient", val, max, "");
+    const char *tail[] = {val, max};
+    write_mci_cmd(r, p, id, "patient", val, tail, 2);
 }
 
 static void close_mci(bp_req_t *r, const char *id) {
-    bp_app_t *app = r->app;
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
     char at[24], keep[16];
@@ -490,8 +484,8 @@ static void close_mci(bp_req_t *r, const char *id) {
     bp_buf_puts(&r->resp.body, "{\"closed\":");
     bp_json_cstr(&r->resp.body, id);
     bp_buf_putc(&r->resp.body, '}');
-    audit(app, p, r->addr, id, "close", "{}");
-    write_mci_cmd(r, id, "close", at, id, keep);
+    const char *tail[] = {at, keep};
+    write_mci_cmd(r, p, id, "close", "{}", tail, 2);
 }
 
 /* -- routing -------------------------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "bp_apply.h"
 #include "bp_auth.h"
 #include "bp_buf.h"
+#include "bp_codec.h"
 #include "http.h"
 
 #define BP_REQ_PATH_MAX  512
@@ -55,7 +56,8 @@ struct bp_req {
     uint64_t want_version, result_offset;
     int result_status; /* bp_apply_status_t */
     int64_t wait_until_ms;
-    bool mci_one; /* GET of one MCI (mci.c) */
+    bool mci_one;     /* GET of one MCI (mci.c) */
+    char mci_id[32];  /* an MCI being declared: read back once stored */
 };
 
 /* The principal of the request, NULL for anonymous (also after a 401 was
@@ -67,6 +69,10 @@ void bp_req_error(bp_req_t *r, int status, const char *code, const char *message
 /* Whether principal p (NULL: anonymous) may do a; if not, decides 401 or
  * 403 and returns false. */
 bool bp_req_allow(bp_req_t *r, const bp_principal_t *p, bp_action_t a, int hospital);
+/* The body is application/json (415 otherwise, decided by the caller). */
+bool bp_req_is_json(const bp_req_t *r);
+/* Decides 422 {"error":"invalid","message":..,"errors":[{field,code,message}]}. */
+void bp_req_invalid(bp_req_t *r, const char *message, const bp_errors_t *errs);
 /* Marks the answer complete and asks lws to send it (also for answers that
  * arrive later; a request whose client went away is freed here). */
 void bp_req_done(bp_req_t *r);

@@ -87,7 +87,10 @@ describe('mass-casualty incident: poll round trip', () => {
     assert.equal((await stack.call('POST', `/api/v1/mci/${id}/close`, as('disp'))).status, 200);
     assert.ok(!(await stack.call('GET', '/api/v1/mci', as('disp'))).json.mcis.some((m) => m.id === id));
     assert.equal((await stack.call('GET', `/api/v1/mci/${id}`, as('disp'))).json.status, 'closed');
+    const rows = () => stack.redis('XLEN', `${stack.prefix}audit`);
+    const before = rows();
     assert.equal((await put('manager', 'bach-mai', { immediate: 1, delayed: 1, minor: 1 })).status, 404);
+    assert.equal(rows(), before, 'a refused write leaves no audit row');
     assert.equal((await stack.call('GET', '/api/v1/mci/MCI-1', as('disp'))).status, 404);
     assert.equal((await stack.call('GET', '/api/v1/mci/../tokens', as('disp'))).status, 404);
     // audited
@@ -95,5 +98,18 @@ describe('mass-casualty incident: poll round trip', () => {
     assert.equal(audit, 403); // the audit is for admins; check the stream itself
     const raw = stack.redis('XREVRANGE', `${stack.prefix}audit`, '+', '-', 'COUNT', '20');
     for (const a of ['declare', 'answer', 'patient', 'close']) assert.match(raw, new RegExp(`mci[\\s\\S]*${id}[\\s\\S]*${a}`));
+  }));
+
+  test('at most 20 open at once', stack.guard(async () => {
+    const decl = { lat: 21.03, lon: 105.85, expected: { minor: 1 } };
+    const codes = [];
+    for (let i = 0; i < 21; i++) {
+      const r = await stack.call('POST', '/api/v1/mci', as('disp', { json: decl }));
+      codes.push(r.status);
+      if (r.status === 409) assert.equal(r.json.error, 'too_many_mcis');
+      await new Promise((res) => setTimeout(res, 2)); // ids are per millisecond
+    }
+    assert.deepEqual(codes, [...Array(20).fill(201), 409]);
+    assert.equal(Number(stack.redis('SCARD', `${stack.prefix}mcis`)), 20);
   }));
 });
