@@ -76,38 +76,21 @@ int bp_http_if_match(const char *hdr, size_t len, int64_t *version) {
     return 0;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-int bp_http_query(const char *query, const char *name, char *out, size_t out_len) {
-    if (!query || !out_len) return -1;
+int bp_http_arg(const char *args, size_t args_len, const char *name, char *out, size_t out_len) {
+    if (!args || !out_len) return -1;
     size_t nl = strlen(name);
-    for (const char *p = query; *p;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n >= nl && strncmp(p, name, nl) == 0 && (n == nl || p[nl] == '=')) {
-            size_t o = 0;
-            for (size_t i = nl + 1; i < n; i++) {
-                char c = p[i];
-                if (c == '+') c = ' ';
-                else if (c == '%') {
-                    int hi = i + 2 < n ? hexval(p[i + 1]) : -1;
-                    int lo = i + 2 < n ? hexval(p[i + 2]) : -1;
-                    if (hi < 0 || lo < 0) return -2;
-                    c = (char)(hi << 4 | lo);
-                    i += 2;
-                }
-                if (c == '\0' || o + 1 >= out_len) return -2;
-                out[o++] = c;
-            }
-            out[o] = '\0';
-            return (int)o;
+    for (size_t i = 0; i < args_len;) {
+        const char *p = args + i;
+        const char *nul = memchr(p, '\0', args_len - i);
+        size_t n = nul ? (size_t)(nul - p) : args_len - i;
+        if (n >= nl && memcmp(p, name, nl) == 0 && (n == nl || p[nl] == '=')) {
+            size_t v = n == nl ? 0 : n - nl - 1;
+            if (v + 1 > out_len) return -2;
+            memcpy(out, p + n - v, v);
+            out[v] = '\0';
+            return (int)v;
         }
-        p = amp ? amp + 1 : p + n;
+        i += n + 1;
     }
     return -1;
 }

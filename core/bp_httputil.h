@@ -25,11 +25,15 @@ int bp_http_cookie(const char *hdr, size_t len, const char *name, const char **v
  * must name the version it was based on). */
 int bp_http_if_match(const char *hdr, size_t len, int64_t *version);
 
-/* The percent-decoded value of `name` in a query string ("a=1&b=x%20y",
- * '+' is a space). Returns the decoded length, -1 when absent, -2 when the
- * value is badly encoded, decodes to a NUL byte or does not fit in out
- * (out_len counts the terminating NUL). */
-int bp_http_query(const char *query, const char *name, char *out, size_t out_len);
+/* The value of `name` among a request's query arguments as libwebsockets
+ * hands them over: already percent-decoded ('+' already a space), one
+ * "name=value" fragment per argument, the fragments one after another, each
+ * ended by a NUL (`args_len` bytes in all). The value is copied as is —
+ * never decoded a second time, so "%25" arrives here as "%" and stays "%".
+ * Returns the value's length, -1 when absent, -2 when it does not fit in
+ * out (out_len counts the terminating NUL). The first fragment named
+ * `name` wins; a fragment without '=' is a name with an empty value. */
+int bp_http_arg(const char *args, size_t args_len, const char *name, char *out, size_t out_len);
 
 /* Whether a browser's Origin header is acceptable for this server: the
  * same host and port as the Host header (http or https), or one of the

@@ -373,7 +373,7 @@ static void patch_hospital(bp_req_t *r) {
 static void import_csv(bp_req_t *r) {
     bp_app_t *app = r->app;
     char dry[8];
-    int d = bp_http_query(r->query, "dry_run", dry, sizeof dry);
+    int d = bp_http_arg(r->query, r->query_len, "dry_run", dry, sizeof dry);
     bool dry_run = d > 0 && strcmp(dry, "0") != 0 && strcmp(dry, "false") != 0;
     int64_t version = -1;
     const bp_principal_t *p;
@@ -520,14 +520,18 @@ static void on_audit(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_buf_puts(b, "],\"next\":");
     if (more) bp_json_cstr(b, last_id);
     else bp_buf_puts(b, "null");
-    bp_buf_printf(b, ",\"scanned\":%zu}", reply->elements);
+    bp_buf_printf(b, ",\"scanned\":%zu,\"filter\":{\"hospital\":", reply->elements);
+    bp_json_cstr(b, q.hospital);
+    bp_buf_puts(b, ",\"actor\":");
+    bp_json_cstr(b, q.actor);
+    bp_buf_puts(b, "}}");
     bp_req_done(r);
 }
 
 /* A time argument: ISO 8601 with a zone, or milliseconds since the epoch. */
 static int time_arg(bp_req_t *r, const char *name, int64_t *ms) {
     char v[48];
-    int n = bp_http_query(r->query, name, v, sizeof v);
+    int n = bp_http_arg(r->query, r->query_len, name, v, sizeof v);
     if (n == -1) return 0;
     char *e;
     long long x = n > 0 ? strtoll(v, &e, 10) : 0;
@@ -548,17 +552,17 @@ static void audit(bp_req_t *r) {
     const bp_principal_t *p = bp_req_principal(r);
     if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AUDIT, -1)) return;
     audit_q_t q = {.limit = 100};
-    int n = bp_http_query(r->query, "hospital", q.hospital, sizeof q.hospital);
+    int n = bp_http_arg(r->query, r->query_len, "hospital", q.hospital, sizeof q.hospital);
     if (n == -2 || (n >= 0 && bp_registry_hospital(&app->cfg.registry, q.hospital, (size_t)n) < 0)) {
         bp_req_error(r, 400, "bad_request", "hospital must be the id of a known hospital");
         return;
     }
-    if (bp_http_query(r->query, "actor", q.actor, sizeof q.actor) == -2) {
+    if (bp_http_arg(r->query, r->query_len, "actor", q.actor, sizeof q.actor) == -2) {
         bp_req_error(r, 400, "bad_request", "actor must be a token id or a feed source");
         return;
     }
     char lim[16], before[48];
-    n = bp_http_query(r->query, "limit", lim, sizeof lim);
+    n = bp_http_arg(r->query, r->query_len, "limit", lim, sizeof lim);
     if (n >= 0) {
         char *e;
         long v = strtol(lim, &e, 10);
@@ -576,7 +580,7 @@ static void audit(bp_req_t *r) {
     char start[32] = "-", end[64] = "+";
     if (from >= 0) snprintf(start, sizeof start, "%lld", (long long)from);
     if (to >= 0) snprintf(end, sizeof end, "%lld", (long long)to);
-    n = bp_http_query(r->query, "before", before, sizeof before);
+    n = bp_http_arg(r->query, r->query_len, "before", before, sizeof before);
     if (n >= 0) {
         /* a cursor: the "next" of the previous page, "<ms>-<seq>" */
         unsigned long long ms, seq;
@@ -612,7 +616,7 @@ static void audit(bp_req_t *r) {
 static int num_arg(bp_req_t *r, const char *name, double lo, double hi, double *v, bool required,
                    const char *rule) {
     char s[40];
-    int n = bp_http_query(r->query, name, s, sizeof s);
+    int n = bp_http_arg(r->query, r->query_len, name, s, sizeof s);
     if (n == -1 && !required) return 0;
     char *e = NULL;
     double x = n > 0 ? strtod(s, &e) : 0;
@@ -680,7 +684,7 @@ static void recommend(bp_req_t *r) {
         return;
     }
     char cat[24];
-    int n = bp_http_query(r->query, "category", cat, sizeof cat);
+    int n = bp_http_arg(r->query, r->query_len, "category", cat, sizeof cat);
     int c = n >= 0 ? bp_category_parse(cat, (size_t)n) : BP_CAT_OTHER;
     if (c < 0 || n == -2) {
         bp_req_error(r, 400, "bad_request",

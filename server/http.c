@@ -14,9 +14,11 @@
 
 #define HTTP_CHUNK (32u * 1024)
 #define RESP_MAX   (64u << 20)
-/* A body declared this many times over the limit is not even drained: the
- * connection is dropped (a client that honest does not send such things). */
-#define DRAIN_FACTOR 16
+/* After a 413 was sent, the rest of the body is read and thrown away (so
+ * the client, still sending, reads our answer instead of a reset) for at
+ * most this many bytes and LINGER_S seconds; then the connection closes. */
+#define DRAIN_MAX (8u << 20)
+#define LINGER_S  5
 
 typedef struct {
     bp_req_t *req;
@@ -225,13 +227,13 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   (unsigned long long)app->sign_in_failures);
 }
 
-/* The value of a query argument, or NULL when absent or badly encoded (a
- * bad encoding decides a 400). */
+/* The value of a query argument, or NULL when absent or too long (then a
+ * 400 is decided). */
 static const char *arg(bp_req_t *r, const char *name, char *out, size_t len) {
-    int n = bp_http_query(r->query, name, out, len);
+    int n = bp_http_arg(r->query, r->query_len, name, out, len);
     if (n == -2 && !r->decided) {
         char msg[128];
-        snprintf(msg, sizeof msg, "query argument %s is badly encoded or too long", name);
+        snprintf(msg, sizeof msg, "query argument %s is too long", name);
         bp_req_error(r, 400, "bad_request", msg);
     }
     return n >= 0 ? out : NULL;
@@ -420,7 +422,7 @@ static int finish(struct lws *wsi, hss_t *s) {
 
 static int on_writeable(struct lws *wsi, hss_t *s) {
     bp_req_t *r = s->req;
-    if (!r || !r->decided || r->pending) return 0;
+    if (!r || !r->decided || r->pending || r->answered) return 0;
     bool head = strcmp(r->method, "HEAD") == 0;
     if (!r->headers_sent) {
         if (send_headers(wsi, r)) return -1;
@@ -439,6 +441,23 @@ static int on_writeable(struct lws *wsi, hss_t *s) {
     r->sent += n;
     if (last) return finish(wsi, s);
     lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* Sends a small decided answer at once, from the HTTP callback, instead of
+ * from WRITEABLE (which lws holds back while a body is coming in). Used for
+ * a body over the limit: the client gets its 413 while it is still sending,
+ * the rest of the body is drained (bounded) and the connection then closed. */
+static int answer_now(struct lws *wsi, bp_req_t *r) {
+    unsigned char buf[LWS_PRE + 1024];
+    size_t n = r->resp.body.len;
+    if (n > sizeof buf - LWS_PRE || send_headers(wsi, r)) return -1;
+    r->headers_sent = true;
+    memcpy(buf + LWS_PRE, bp_buf_data(&r->resp.body), n);
+    if (n && lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int)n) return -1;
+    r->sent = n;
+    r->answered = true;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, LINGER_S);
     return 0;
 }
 
@@ -469,17 +488,28 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
         bp_req_done(r);
         return 0;
     }
-    /* lws keeps each argument as a fragment: join them with '&' */
-    char frag[BP_REQ_QUERY_MAX];
+    /* lws hands each query argument over as its own fragment, already
+     * percent-decoded (so a decoded '&' or '=' stays inside its argument):
+     * keep them as they are, one after another, each ended by a NUL, and
+     * never decode them again (bp_http_arg). */
     size_t qlen = 0;
-    for (int i = 0; i < 32; i++) {
-        int f = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (f <= 0) break;
-        if (qlen + (size_t)f + 2 > sizeof r->query) break;
-        if (qlen) r->query[qlen++] = '&';
-        memcpy(r->query + qlen, frag, (size_t)f + 1);
-        qlen += (size_t)f;
+    for (int i = 0;; i++) {
+        char empty[1];
+        int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (fl <= 0 && lws_hdr_copy_fragment(wsi, empty, 1, WSI_TOKEN_HTTP_URI_ARGS, i) < 0)
+            break; /* no fragment i */
+        if (i >= BP_REQ_ARGS_MAX || qlen + (size_t)fl + 1 > sizeof r->query) {
+            bp_req_error(r, 414, "uri_too_long",
+                         "the query has too many arguments or is longer than 1023 bytes");
+            bp_req_done(r);
+            return 0;
+        }
+        int f = lws_hdr_copy_fragment(wsi, r->query + qlen, (int)(sizeof r->query - qlen),
+                                      WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (f < 0) break;
+        qlen += (size_t)f + 1;
     }
+    r->query_len = qlen;
     read_credentials(r, wsi);
     if (lws_hdr_copy(wsi, r->content_type, sizeof r->content_type, WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
         r->content_type[0] = '\0';
@@ -500,13 +530,15 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
         if (*e || declared < 0) declared = 0;
     }
     long long max = app->cfg.settings.server_max_body_bytes;
-    if (declared > max * DRAIN_FACTOR) {
-        /* not worth reading: drop the connection */
-        bp_info("http %s: %s %s: body of %lld bytes refused", r->addr, r->method, r->path,
-                declared);
-        return -1;
+    if (declared > max) {
+        /* Answered now, before the body: 413 and Connection: close. */
+        bp_info("http %s: %s %s: body of %lld bytes refused (limit %lld)", r->addr, r->method,
+                r->path, declared, max);
+        r->too_big = true;
+        r->close_after = true;
+        dispatch(r);
+        return answer_now(wsi, r);
     }
-    if (declared > max) r->too_big = true;
     if (declared > 0) {
         r->expect_body = true; /* dispatched at HTTP_BODY_COMPLETION */
         return 0;
@@ -541,11 +573,10 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         bp_req_t *r = s ? s->req : NULL;
         if (!r) return 0;
         if (r->too_big || r->in.len + len > (size_t)app->cfg.settings.server_max_body_bytes) {
+            /* a body longer than it said (or answered already): drop it */
             r->too_big = true;
             r->discarded += len;
-            return r->discarded > (size_t)app->cfg.settings.server_max_body_bytes * DRAIN_FACTOR
-                       ? -1
-                       : 0;
+            return r->discarded > DRAIN_MAX ? -1 : 0;
         }
         bp_buf_put(&r->in, in, len);
         return 0;
@@ -555,6 +586,7 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
          * and its default handler would end the transaction here, leaving
          * the client waiting for an answer: decide it now. */
         if (s && s->req) {
+            if (s->req->answered) return -1; /* a 413 sent early: close now */
             if (s->req->expect_body) {
                 s->req->expect_body = false;
                 dispatch(s->req);

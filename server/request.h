@@ -20,6 +20,7 @@
 
 #define BP_REQ_PATH_MAX  512
 #define BP_REQ_QUERY_MAX 1024
+#define BP_REQ_ARGS_MAX  32
 
 typedef struct bp_req bp_req_t;
 struct bp_req {
@@ -28,7 +29,8 @@ struct bp_req {
     bp_req_t *wait_next; /* in app's list of writes waiting for the live state */
     char method[8];
     char path[BP_REQ_PATH_MAX];
-    char query[BP_REQ_QUERY_MAX];
+    char query[BP_REQ_QUERY_MAX]; /* decoded arguments, each NUL-ended (bp_http_arg) */
+    size_t query_len;
     char addr[48];
     char content_type[96];
     char if_match[48];
@@ -45,6 +47,7 @@ struct bp_req {
     /* the answer */
     bp_http_resp_t resp;
     bool decided, pending, headers_sent, close_after;
+    bool answered; /* sent whole from the HTTP callback (answer_now) */
     size_t sent;
     char set_cookie[BP_SESSION_MAX + 160];
     char etag[32];

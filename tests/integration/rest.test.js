@@ -5,6 +5,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT } = require('../lib/stack');
 const registry = require('../../config/hospitals.json');
@@ -57,6 +58,47 @@ function sumInto(acc, h) {
   }
 }
 const emptyAgg = () => ({ hospitals: 0, reporting: 0, staffed: 0, occupied: 0, available: 0, overflow: 0, surge24: 0 });
+
+// Sends a request with a body of `size` bytes by hand, the way a client
+// that does not wait for an answer does (headers, then the whole body as
+// fast as the socket takes it), and collects the raw answer. The server may
+// close while the body is still going out: a reset or broken pipe after the
+// answer arrived is expected; before it, it is a failure.
+function sendBody(port, method, p, size, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    let written = 0;
+    let done = false;
+    const finish = (err) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (!text && err) reject(new Error(`${method} ${p} (${size} bytes): no answer (${err.message}) after ${written} bytes sent`));
+      else resolve({ text, written, status: Number(text.split(' ')[1]), head: text.split('\r\n\r\n')[0], body: text.split('\r\n\r\n').slice(1).join('') });
+      sock.destroy();
+    };
+    const timer = setTimeout(() => finish(new Error('timeout (30 s)')), 30000);
+    sock.on('error', (e) => finish(e));
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('end', () => finish(null));
+    sock.on('close', () => finish(new Error('closed')));
+    sock.on('connect', () => {
+      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      sock.write(`${method} ${p} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: ${size}\r\n${extra}\r\n`);
+      const piece = Buffer.alloc(64 * 1024, 'x'.charCodeAt(0));
+      const pump = () => {
+        while (written < size && !done) {
+          const n = Math.min(piece.length, size - written);
+          written += n;
+          if (!sock.write(n === piece.length ? piece : piece.subarray(0, n))) return sock.once('drain', pump);
+        }
+      };
+      pump();
+    });
+  });
+}
 
 describe('REST API', () => {
   const stack = new Stack();
@@ -378,6 +420,58 @@ describe('REST API', () => {
       assert.match(r.headers['content-type'], /^text\/html/);
       assert.equal(r.body, index, p);
     }
+  }));
+
+  test('query arguments are percent-decoded once (%25, %2B, +, %26, Vietnamese)', stack.guard(async () => {
+    const admin = stack.createToken('admin');
+    await stack.waitForToken(admin.token);
+    const cases = [
+      ['a%25b', 'a%b'], ['a%2525b', 'a%25b'], ['%2B1', '+1'], ['a+b', 'a b'], ['x%26y%3Dz', 'x&y=z'],
+      ['Tr%E1%BB%B1c+ban+115', 'Trực ban 115'], ['%C4%90%E1%BB%91ng%20%C4%90a', 'Đống Đa'],
+    ];
+    for (const [enc, want] of cases) {
+      const r = await stack.call('GET', `/api/v1/audit?actor=${enc}&limit=1`, { token: admin.token });
+      assert.equal(r.status, 200, `actor=${enc}: ${r.body}`);
+      assert.equal(r.json.filter.actor, want, `actor=${enc}`);
+    }
+    // a decoded '&' stays inside its argument: hospital is still read as given
+    const r = await stack.call('GET', '/api/v1/audit?actor=x%26hospital%3Dnope&hospital=bach-mai', { token: admin.token });
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(r.json.filter, { hospital: 'bach-mai', actor: 'x&hospital=nope' });
+    // and the filter finds what it names: a feed source with ':' sent as %3A
+    await send(bedsMsg({ source: 'his:q', beds: { icu_adult: { occupied: 71 } } }));
+    await waitFor(async () => (await stack.call('GET', '/api/v1/audit?actor=his%3Aq', { token: admin.token })).json.entries.length === 1,
+      { ...WAIT, what: 'the audit row of source his:q' });
+  }));
+
+  test('every body over its limit is answered 413 with Connection: close (64 KiB + 1 and 2 MiB)', stack.guard(async () => {
+    const admin = stack.createToken('admin');
+    await stack.waitForToken(admin.token);
+    const auth = { Authorization: `Bearer ${admin.token}` };
+    const routes = [
+      ['PATCH', '/api/v1/hospitals/bach-mai', { ...auth, 'Content-Type': 'application/json', 'If-Match': '1' }],
+      ['POST', '/api/v1/hospitals/bach-mai/import', { ...auth, 'Content-Type': 'text/csv' }],
+      ['POST', '/api/v1/session', { 'Content-Type': 'application/json' }],
+      ['POST', '/api/v1/alerts/level4:bach-mai/ack', { ...auth, 'Content-Type': 'application/json' }],
+      ['POST', '/api/v1/mci', { ...auth, 'Content-Type': 'application/json' }],
+      ['GET', '/api/v1/summary', auth],
+    ];
+    const before = (await stack.get('/api/v1/hospitals/bach-mai')).json.version;
+    for (const [method, p, headers] of routes) {
+      for (const size of [64 * 1024 + 1, 2 * 1024 * 1024]) {
+        const r = await sendBody(stack.serverPort, method, p, size, headers);
+        const what = `${method} ${p} with ${size} bytes (${r.written} sent): ${r.head.split('\r\n')[0]}`;
+        assert.equal(r.status, 413, what);
+        assert.match(r.head, /\r\nconnection: close(\r\n|$)/i, what);
+        assert.match(r.head, /\r\ncontent-type: application\/json/i, what);
+        assert.deepEqual(JSON.parse(r.body), { error: 'too_large', message: 'the request body is larger than 65536 bytes' }, what);
+      }
+    }
+    // nothing changed, and the server is fine
+    assert.equal((await stack.get('/api/v1/hospitals/bach-mai')).json.version, before);
+    assert.equal((await stack.get('/healthz')).status, 200);
+    const m = (await stack.get('/metrics')).body;
+    assert.match(m, /^bedpulse_ws_clients \d+$/m);
   }));
 
   test('the server exits 0 on SIGTERM', stack.guard(async () => {

@@ -54,22 +54,44 @@ static void test_if_match(void **state) {
         assert_int_equal(bp_http_if_match(bad[i], strlen(bad[i]), &v), -1);
 }
 
-static void test_query(void **state) {
+/* Arguments as lws hands them over: decoded, one NUL-ended fragment each. */
+#define ARGS(lit) lit, sizeof lit - 1
+
+static void test_arg(void **state) {
     (void)state;
     char out[16];
-    assert_int_equal(bp_http_query("a=1&hospital=bach-mai&b=", "hospital", out, sizeof out), 8);
+    assert_int_equal(bp_http_arg(ARGS("a=1\0hospital=bach-mai\0b=\0"), "hospital", out, sizeof out), 8);
     assert_string_equal(out, "bach-mai");
-    assert_int_equal(bp_http_query("a=1&b=", "b", out, sizeof out), 0);
+    assert_int_equal(bp_http_arg(ARGS("a=1\0b=\0"), "b", out, sizeof out), 0);
     assert_string_equal(out, "");
-    assert_int_equal(bp_http_query("actor=a%20b+c", "actor", out, sizeof out), 5);
-    assert_string_equal(out, "a b c");
-    assert_int_equal(bp_http_query("aa=1", "a", out, sizeof out), -1);
-    assert_int_equal(bp_http_query(NULL, "a", out, sizeof out), -1);
-    assert_int_equal(bp_http_query("a=%zz", "a", out, sizeof out), -2);
-    assert_int_equal(bp_http_query("a=%4", "a", out, sizeof out), -2);
-    assert_int_equal(bp_http_query("a=%00", "a", out, sizeof out), -2);
-    assert_int_equal(bp_http_query("a=0123456789abcdef", "a", out, sizeof out), -2);
-    assert_int_equal(bp_http_query("a=0123456789abcde", "a", out, sizeof out), 15);
+    assert_int_equal(bp_http_arg(ARGS("a=1\0b\0"), "b", out, sizeof out), 0);
+    /* never decoded a second time: "%25" reached us as "%", "%2B" as "+" */
+    assert_int_equal(bp_http_arg(ARGS("actor=50%\0"), "actor", out, sizeof out), 3);
+    assert_string_equal(out, "50%");
+    assert_int_equal(bp_http_arg(ARGS("actor=a+b c\0"), "actor", out, sizeof out), 5);
+    assert_string_equal(out, "a+b c");
+    assert_int_equal(bp_http_arg(ARGS("actor=%41\0"), "actor", out, sizeof out), 3);
+    assert_string_equal(out, "%41");
+    /* a decoded '&' or '=' stays inside its argument */
+    assert_int_equal(bp_http_arg(ARGS("q=a&b=c\0b=2\0"), "b", out, sizeof out), 1);
+    assert_string_equal(out, "2");
+    assert_int_equal(bp_http_arg(ARGS("q=a&b=c\0"), "q", out, sizeof out), 5);
+    assert_string_equal(out, "a&b=c");
+    /* UTF-8 as is */
+    assert_int_equal(bp_http_arg(ARGS("n=Tr\xe1\xbb\xb1\x63\0"), "n", out, sizeof out), 6);
+    assert_string_equal(out, "Tr\xe1\xbb\xb1\x63");
+    /* the first one wins; names match whole */
+    assert_int_equal(bp_http_arg(ARGS("a=1\0a=2\0"), "a", out, sizeof out), 1);
+    assert_string_equal(out, "1");
+    assert_int_equal(bp_http_arg(ARGS("aa=1\0"), "a", out, sizeof out), -1);
+    assert_int_equal(bp_http_arg(NULL, 0, "a", out, sizeof out), -1);
+    assert_int_equal(bp_http_arg(ARGS(""), "a", out, sizeof out), -1);
+    /* a last fragment without its NUL still counts, within args_len */
+    assert_int_equal(bp_http_arg("a=12", 3, "a", out, sizeof out), 1);
+    assert_string_equal(out, "1");
+    /* too long for out (out_len counts the NUL) */
+    assert_int_equal(bp_http_arg(ARGS("a=0123456789abcdef\0"), "a", out, sizeof out), -2);
+    assert_int_equal(bp_http_arg(ARGS("a=0123456789abcde\0"), "a", out, sizeof out), 15);
 }
 
 static void test_origin(void **state) {
@@ -91,7 +113,7 @@ static void test_origin(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bearer), cmocka_unit_test(test_cookie),
-        cmocka_unit_test(test_if_match), cmocka_unit_test(test_query),
+        cmocka_unit_test(test_if_match), cmocka_unit_test(test_arg),
         cmocka_unit_test(test_origin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
