@@ -43,6 +43,7 @@ struct bp_redis {
     pending_t *ring;
     size_t cap, head, count;
     bp_redis_stats_t stats;
+    uint64_t rng; /* xorshift state for the reconnect jitter, seeded per link */
     void (*on_closed)(void *);
     void *closed_data;
 };
@@ -147,10 +148,26 @@ static int push(bp_redis_t *r, bp_redis_reply_cb cb, void *privdata) {
     return 0;
 }
 
+/* xorshift64*: enough to spread reconnects; seeded from the kernel's
+ * randomness per link, so N processes that lost the same Redis do not come
+ * back in lockstep (rand() unseeded gave every process the same jitter). */
+static uint32_t next_random(bp_redis_t *r) {
+    r->rng ^= r->rng >> 12;
+    r->rng ^= r->rng << 25;
+    r->rng ^= r->rng >> 27;
+    return (uint32_t)((r->rng * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static void seed_random(bp_redis_t *r) {
+    if (uv_random(NULL, NULL, &r->rng, sizeof r->rng, 0, NULL) != 0 || r->rng == 0)
+        r->rng = bp_time_mono_ns() ^ ((uint64_t)uv_os_getpid() << 32) ^ (uintptr_t)r;
+    if (r->rng == 0) r->rng = 0x9E3779B97F4A7C15ULL;
+}
+
 static void schedule_reconnect(bp_redis_t *r) {
     /* exponential backoff with full jitter in [backoff/2, backoff] */
     int b = r->backoff_ms;
-    int jitter = b / 2 ? rand() % (b / 2 + 1) : 0;
+    int jitter = b / 2 ? (int)(next_random(r) % (uint32_t)(b / 2 + 1)) : 0;
     r->next_attempt_ms = now_ms() + b / 2 + jitter;
     r->backoff_ms = b * 2 > r->o.reconnect_max_ms ? r->o.reconnect_max_ms : b * 2;
 }
@@ -339,6 +356,7 @@ bp_redis_t *bp_redis_create(uv_loop_t *loop, const bp_redis_opts_t *o) {
     if (r->o.command_timeout_ms <= 0) r->o.command_timeout_ms = 5000;
     if (r->o.reconnect_max_ms <= 0) r->o.reconnect_max_ms = 5000;
     r->backoff_ms = 100;
+    seed_random(r);
     uv_timer_init(loop, &r->tick);
     r->tick.data = r;
     set_state(r, ST_DOWN);
