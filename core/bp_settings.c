@@ -29,6 +29,8 @@ static const setting_t table[] = {
       "an integer from 100 to 60000"),
     S("redis.ping_interval_ms", T_INT, redis_ping_interval_ms, 100, 60000,
       "an integer from 100 to 60000"),
+    S("redis.command_timeout_ms", T_INT, redis_command_timeout_ms, 500, 600000,
+      "an integer from 500 to 600000 (no reply at all for this long: the link is dead)"),
     S("redis.reconnect_max_ms", T_INT, redis_reconnect_max_ms, 100, 60000,
       "an integer from 100 to 60000"),
     S("stream.maxlen", T_INT, stream_maxlen, 1000, 100000000, "an integer from 1000 to 100000000"),
@@ -111,6 +113,7 @@ void bp_settings_defaults(bp_settings_t *s) {
     strcpy(s->redis_prefix, "bp:");
     s->redis_connect_timeout_ms = 2000;
     s->redis_ping_interval_ms = 1000;
+    s->redis_command_timeout_ms = 10000;
     s->redis_reconnect_max_ms = 5000;
     s->stream_maxlen = 100000;
     s->stream_max_open_incidents = 2000;

@@ -28,6 +28,7 @@ typedef struct bp_settings {
     char redis_prefix[BP_SETTING_STR_MAX];
     int redis_connect_timeout_ms;
     int redis_ping_interval_ms;
+    int redis_command_timeout_ms;
     int redis_reconnect_max_ms;
     int stream_maxlen;
     int stream_max_open_incidents; /* open 115 incidents at once (collector refuses more) */

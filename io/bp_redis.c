@@ -37,6 +37,7 @@ struct bp_redis {
     int64_t state_since_ms;
     int64_t next_attempt_ms;
     int64_t last_ping_ms;
+    int64_t last_reply_ms; /* any reply: Redis is making progress */
     int backoff_ms;
     bool reset_requested;
     char reset_reason[96];
@@ -212,6 +213,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
     (void)ac;
     bp_redis_t *r = privdata;
     if (r->count == 0) return; /* cannot happen: every command was pushed */
+    if (reply) r->last_reply_ms = now_ms();
     pending_t p = r->ring[r->head];
     r->head = (r->head + 1) % r->cap;
     r->count--;
@@ -309,14 +311,27 @@ static void on_tick(uv_timer_t *t) {
         if (now >= r->next_attempt_ms) start_connect(r);
         break;
     case ST_CONNECTING:
-    case ST_AUTH:
         if (now - r->state_since_ms > r->o.connect_timeout_ms) {
             r->stats.timeouts++;
             teardown(r, "connect timeout");
         }
         break;
+    case ST_AUTH:
+        /* connected: a Redis busy with a slow fsync answers late, not never */
+        if (now - r->state_since_ms > r->o.command_timeout_ms) {
+            r->stats.timeouts++;
+            teardown(r, "no answer to AUTH/PING within the command timeout");
+        }
+        break;
     case ST_UP:
-        if (r->count && now - r->ring[r->head].sent_ms > r->o.command_timeout_ms) {
+        /* Dead = commands waiting and no reply at all for the command
+         * timeout. Progress counts, not the age of the oldest command: a
+         * long pipeline worked through under load (or a slow fsync with
+         * appendfsync always) is a slow Redis, not a lost one. */
+        if (r->count && now - (r->last_reply_ms > r->ring[r->head].sent_ms
+                                   ? r->last_reply_ms
+                                   : r->ring[r->head].sent_ms) >
+                            r->o.command_timeout_ms) {
             r->stats.timeouts++;
             teardown(r, "no reply within the command timeout");
             break;
@@ -446,7 +461,7 @@ bp_redis_opts_t bp_redis_opts(const struct bp_settings *s, const char *name) {
         .password = s->redis_password,
         .connect_timeout_ms = s->redis_connect_timeout_ms,
         .ping_interval_ms = s->redis_ping_interval_ms,
-        .command_timeout_ms = s->redis_connect_timeout_ms * 2,
+        .command_timeout_ms = s->redis_command_timeout_ms,
         .reconnect_max_ms = s->redis_reconnect_max_ms,
     };
 }

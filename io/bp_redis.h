@@ -34,7 +34,7 @@ typedef struct {
     const char *password; /* "" or NULL: no AUTH */
     int connect_timeout_ms;
     int ping_interval_ms;   /* 0: no heartbeat (for connections that block) */
-    int command_timeout_ms; /* a reply older than this means the link is dead */
+    int command_timeout_ms; /* commands waiting and no reply at all for this long: dead */
     int reconnect_max_ms;
     size_t max_pending;
     bp_redis_event_cb on_up;   /* connected and authenticated */

@@ -349,7 +349,7 @@ bp_reader_t *bp_reader_create(uv_loop_t *loop, const bp_settings_t *s, bp_state_
     r->cmd = bp_redis_create(loop, &o);
     o.name = "block";
     o.ping_interval_ms = 0; /* XREAD BLOCK: the block timeout is the heartbeat */
-    o.command_timeout_ms = BLOCK_MS + s->redis_connect_timeout_ms;
+    o.command_timeout_ms = BLOCK_MS + s->redis_command_timeout_ms;
     o.max_pending = 4;
     o.on_up = on_block_up;
     o.on_down = on_block_down;
