@@ -5,6 +5,15 @@
  * replies in line order whatever order the work completes in. Replies from
  * Redis arrive in submit order (one connection), so the oldest awaiting slot
  * of a connection is always the one a reply belongs to.
+ *
+ * No gaps behind an `unavailable`: idempotency is by the highest seq applied
+ * per source, so if line N were refused `unavailable` (Redis lost) and line
+ * N+1, pipelined behind it, were applied once Redis was back, the resent N
+ * would be acknowledged as a duplicate without ever being applied. So once
+ * a line is answered `unavailable`, the connection takes nothing new: every
+ * later line is answered `unavailable` too, until the sender resends that
+ * line (the same source with a seq no higher) — which senders do anyway:
+ * resend what was not acknowledged, in order.
  */
 #include "feed_server.h"
 #include "bp_apply.h"
@@ -30,6 +39,7 @@ typedef enum { SLOT_AWAITING = 1, SLOT_DONE } slot_state_t;
 typedef struct {
     slot_state_t state;
     int64_t seq;
+    uint64_t source; /* hash of the line's source (for the block below) */
     char *text; /* reply line with its newline, malloc'd */
     size_t len;
 } slot_t;
@@ -55,6 +65,10 @@ typedef struct conn {
     char token_id[BP_TOKEN_ID_MAX + 1];
     const bp_principal_t *who;
     uint64_t who_gen;
+    /* a line answered `unavailable`: nothing new until it is resent */
+    bool blocked;
+    uint64_t block_source; /* its source's hash */
+    int64_t block_seq;
     char ip[48];
     char peer[64];
 } conn_t;
@@ -260,6 +274,21 @@ static void handle_hello(conn_t *c, slot_t *sl, const bp_hello_t *hello) {
 
 /* -- lines ------------------------------------------------------------------ */
 
+static uint64_t source_hash(const char *s) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Remembers the first line answered `unavailable` since the connection was
+ * last clear (see the top of the file). */
+static void block_after(conn_t *c, uint64_t source, int64_t seq) {
+    if (c->blocked) return;
+    c->blocked = true;
+    c->block_source = source;
+    c->block_seq = seq;
+}
+
 static void handle_line(conn_t *c, const char *line, size_t len) {
     bp_feed_server_t *fs = c->fs;
     slot_t *sl = slot_at(c, c->tail++);
@@ -317,13 +346,30 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
                     "takes feeds with a token only");
         return;
     }
+    uint64_t src = source_hash(ch.source);
+    if (c->blocked) {
+        if (src == c->block_source && ch.seq <= c->block_seq) {
+            c->blocked = false; /* the resend has begun */
+        } else {
+            char msg[200];
+            fs->stats.unavailable++;
+            snprintf(msg, sizeof msg,
+                     "an earlier line on this connection (seq %lld) was not applied; resend "
+                     "every line not acknowledged, in order, starting with that one",
+                     (long long)c->block_seq);
+            reply_error(fs, sl, ch.seq, "unavailable", "", msg);
+            return;
+        }
+    }
     int rc = bp_apply_submit(fs->apply, &ch, -1, &actor, c);
     if (rc == 0) {
         sl->state = SLOT_AWAITING;
         sl->seq = ch.seq;
+        sl->source = src;
         c->awaiting++;
         return;
     }
+    block_after(c, src, ch.seq);
     fs->stats.unavailable++;
     reply_error(fs, sl, ch.seq, "unavailable", "",
                 rc == -2 ? "the collector is overloaded; resend this line later"
@@ -524,12 +570,14 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
         reply_error(fs, sl, sl->seq, res->code, res->field, res->message);
         break;
     case BP_APPLY_UNAVAILABLE:
+        block_after(c, sl->source, sl->seq);
         fs->stats.unavailable++;
         reply_error(fs, sl, sl->seq, "unavailable", "",
                     "storage (Redis) was lost before it confirmed this line; resend it with the "
                     "same seq");
         break;
     case BP_APPLY_FAILED:
+        block_after(c, sl->source, sl->seq);
         fs->stats.unavailable++;
         reply_error(fs, sl, sl->seq, "unavailable", "",
                     "storage (Redis) refused the change; resend this line later with the same seq");
