@@ -1,0 +1,100 @@
+'use strict';
+// Fault a: redis-server killed -9 while three feeds send 360 changes a
+// second, then started again on its AOF (appendfsync always). Nothing
+// acknowledged may be lost (every acknowledged line is in the stream, at
+// its offset, with its source and seq, exactly once), every line sent
+// during the outage is answered (never a hang), lines are accepted again
+// soon after Redis is back, and every dashboard ends with what Redis holds.
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { Stack, waitFor } = require('../lib/stack');
+const { Sender, Dashboard, checkStream, converge, readStream, summary } = require('../lib/faults');
+const registry = require('../../config/hospitals.json');
+
+const IDS = registry.hospitals.map((h) => h.id);
+const WAIT = { timeout: 30000, interval: 20 };
+
+describe('fault a: Redis killed -9 mid-feed and restarted on its AOF', () => {
+  const stack = new Stack();
+  const senders = [];
+  const boards = [];
+
+  before(stack.guard(async () => {
+    await stack.start();
+    for (let i = 0; i < 20; i++) boards.push(new Dashboard([stack.serverPort], { index: i }));
+    await Promise.all(boards.map((b) => b.start()));
+    await waitFor(() => boards.every((b) => b.snapshot), { ...WAIT, what: 'every dashboard has a snapshot' });
+  }));
+  after(async () => {
+    for (const s of senders) if (!s.halt) await s.stop(1000);
+    for (const b of boards) b.close();
+    await stack.stop({ keep: true });
+    assert.deepEqual(stack.problems(), []);
+    await stack.stop();
+  });
+
+  test('no acknowledged change lost, every line answered, accepted again, dashboards converge', stack.guard(async () => {
+    for (let i = 0; i < 3; i++) {
+      senders.push(new Sender({ port: () => stack.collectorPort, source: `kill-${i}`, hospitals: IDS.slice(i * 10, i * 10 + 10), rate: 120 }).start());
+    }
+    const acked = () => senders.reduce((n, s) => n + s.st.acked, 0);
+    await waitFor(() => acked() >= 300, { ...WAIT, what: '300 acknowledged lines' });
+    const r0 = acked();
+    const t0 = Date.now();
+    await waitFor(() => Date.now() - t0 >= 1000, { ...WAIT, what: 'a second of traffic' });
+    const rate = ((acked() - r0) * 1000) / (Date.now() - t0);
+
+    const tKill = Date.now();
+    await stack.killRedis();
+    const tDead = Date.now();
+    // every sender is refused, and the server stops following the stream
+    await waitFor(() => senders.every((s) => s.lines.some((b) => b.firstSentMs >= tDead && b.attempts > 0) && s.st.unavailable > 0),
+      { ...WAIT, what: 'every sender refused' });
+    await waitFor(async () => (await stack.get('/readyz')).status === 503, { ...WAIT, what: '/readyz 503' });
+    const unavailableBefore = senders.reduce((n, s) => n + s.st.unavailable, 0);
+    // the outage lasts until the senders have been refused for a while
+    await waitFor(() => Date.now() - tDead >= 2000 && senders.reduce((n, s) => n + s.st.unavailable, 0) >= unavailableBefore + 100,
+      { ...WAIT, what: 'refused lines during the outage' });
+
+    const tStart = Date.now();
+    await stack.startRedis();
+    const tBack = Date.now();
+    await waitFor(() => senders.every((s) => s.firstAckAfter(tBack) !== null), { ...WAIT, what: 'every sender accepted again' });
+    const recover = senders.map((s) => s.firstAckAfter(tBack) - tBack);
+    await waitFor(() => senders.every((s) => s.ackedSince(tBack) >= 200), { ...WAIT, what: '200 more lines per sender' });
+    const ready = await waitFor(async () => (await stack.get('/readyz')).status === 200 && Date.now(), { ...WAIT, what: '/readyz 200' });
+    for (const s of senders) assert.equal(await s.stop(30000), 0, `${s.source}: lines left unacknowledged`);
+
+    // nothing sent after Redis died was acknowledged before it was back
+    const early = senders.flatMap((s) => s.ackedBetween(tDead, tStart));
+    assert.deepEqual(early.map((b) => b.seq), [], 'acknowledged while Redis was down');
+    for (const s of senders) {
+      assert.equal(s.error, null, `${s.source}: ${s.error}`);
+      assert.deepEqual(s.errors, [], `${s.source}: answers other than ok/unavailable`);
+      assert.equal(s.st.okAfterRefusal, 0, `${s.source}: a line applied behind a refused one`);
+      assert.ok(s.st.maxReplyMs < 30000, `${s.source}: an answer took ${s.st.maxReplyMs} ms`);
+    }
+    const worst = Math.max(...recover);
+    assert.ok(worst <= 30000, `accepted again only ${worst} ms after Redis was back`);
+
+    const check = checkStream(readStream(stack.redisPort), senders);
+    assert.deepEqual(check.problems.slice(0, 10), [], `${check.problems.length} problems in the stream`);
+    assert.equal(check.acked, check.lines, 'every line acknowledged in the end');
+
+    const conv = await converge(boards, stack.redisPort, IDS);
+    assert.equal(conv.bad, 0, `dashboards differ from Redis: ${conv.diffs.join('; ')}`);
+    const gaps = boards.reduce((n, b) => n + b.gaps, 0);
+    const dups = boards.reduce((n, b) => n + b.duplicates, 0);
+    assert.equal(gaps, 0, 'gaps on dashboards');
+    assert.equal(dups, 0, 'duplicates on dashboards');
+
+    const sum = (k) => senders.reduce((n, s) => n + s.st[k], 0);
+    summary('a redis kill -9', {
+      rate_per_s: Math.round(rate), lines: check.lines, sent: sum('sent'), acked: sum('acked'), dup_acks: sum('duplicates'),
+      unavailable: sum('unavailable'), outage_ms: tBack - tKill, recover_ms: `${Math.min(...recover)}..${worst}`,
+      ready_ms: ready - tBack, max_reply_ms: Math.max(...senders.map((s) => s.st.maxReplyMs)),
+      stream_entries: check.entries, dashboards: boards.length, converge_ms: conv.ms, dashboard_reconnects: boards.reduce((n, b) => n + b.reconnects, 0),
+    });
+  }));
+});

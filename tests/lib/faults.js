@@ -1,0 +1,431 @@
+'use strict';
+// Fault-injection helpers (tests/faults, issue 10): a feed sender that does
+// what docs/protocol.md asks of senders ("Resending after unavailable": every
+// line not acknowledged is resent, in order, with its seq, before anything
+// new, on the same connection or a new one) and keeps every answer; a
+// dashboard that reconnects and resumes; and the checks a fault ends with:
+// every acknowledged change is in the stream exactly once with its source
+// and seq, each entity's versions follow one another, every dashboard holds
+// what Redis holds.
+//
+// A line says who it is: its ED reason is "<source>#<seq>", so the stream
+// entry of every line can be found (the stream keeps the source, not the
+// seq).
+
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const { FeedClient, LiveClient, waitFor, sleep } = require('./stack');
+
+function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+// Under AddressSanitizer freed memory sits in a quarantine (256 MB by
+// default) and shows as RSS; a small one keeps memory bounds meaningful.
+function asanOptions() {
+  return [process.env.ASAN_OPTIONS, 'quarantine_size_mb=4:thread_local_quarantine_size_kb=64'].filter(Boolean).join(':');
+}
+
+// One line of figures for the test's output: "[faults] name: k=v k=v".
+function summary(name, figures) {
+  const parts = Object.entries(figures).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}`);
+  const line = `[faults] ${name}: ${parts.join(' ')}`;
+  console.log(line);
+  return line;
+}
+
+// redis-cli with room for big answers (the whole stream of a long run).
+function cli(port, ...args) {
+  return execFileSync('redis-cli', ['-p', String(port), '--raw', ...args],
+    { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// Every stream entry, by offset: { kind, id, data }.
+function readStream(port, prefix = 'bp:') {
+  const out = new Map();
+  let from = '-';
+  for (;;) {
+    const raw = cli(port, 'XRANGE', `${prefix}stream`, from, '+', 'COUNT', '20000').split('\n');
+    let n = 0;
+    let last = null;
+    for (let i = 0; i + 6 < raw.length; i += 7) {
+      const offset = Number(raw[i].split('-')[0]);
+      out.set(offset, { kind: raw[i + 2], id: raw[i + 4], data: JSON.parse(raw[i + 6]) });
+      last = offset;
+      n++;
+    }
+    if (n < 20000) return out;
+    from = `${last + 1}-0`;
+  }
+}
+
+// Every hospital hash as the apply script stores it: id -> { version, beds
+// (staffed/occupied per type), ed }.
+function readHospitals(port, ids, prefix = 'bp:') {
+  const out = new Map();
+  for (const id of ids) {
+    const text = cli(port, 'HGETALL', `${prefix}h:${id}`);
+    if (text.trim() === '') continue; // never reported
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const f = {};
+    for (let i = 0; i + 1 < lines.length; i += 2) f[lines[i]] = lines[i + 1];
+    const beds = {};
+    for (const [k, v] of Object.entries(f)) {
+      const m = /^([a-z_]+)\.([so])$/.exec(k);
+      if (m) (beds[m[1]] = beds[m[1]] || {})[m[2] === 's' ? 'staffed' : 'occupied'] = Number(v);
+    }
+    out.set(id, { version: Number(f.v), beds, ed: f.ed === undefined ? undefined : JSON.parse(f.ed) });
+  }
+  return out;
+}
+
+// A feed sender that resends what was not acknowledged. It makes `rate`
+// new lines a second for its own hospitals (each source reports its own:
+// two sources never race on one hospital's report time), sends up to
+// `window` of the lines not yet acknowledged at once, oldest first, and
+// waits for their answers. An `unavailable` answer keeps the line (and all
+// after it) for the next round; a lost connection is replaced by a new one
+// (the collector may be restarting) and everything not acknowledged is
+// resent on it. Nothing is ever given up.
+class Sender {
+  constructor({ port, source, hospitals, rate = 300, window = 64, retryMs = 50 }) {
+    this.port = typeof port === 'function' ? port : () => port;
+    this.source = source;
+    this.hospitals = hospitals;
+    this.rate = rate;
+    this.window = window;
+    this.retryMs = retryMs;
+    this.seq = 0;
+    this.lines = []; // by seq - 1: { seq, line, attempts, offset, duplicate, ackedMs }
+    this.pending = []; // lines not acknowledged, oldest first
+    this.feed = null;
+    this.stopping = false;
+    this.paused = false;
+    this.error = null;
+    this.st = {
+      sent: 0, acked: 0, duplicates: 0, unavailable: 0, otherErrors: 0, connects: 0, lostConnections: 0,
+      maxReplyMs: 0, okAfterRefusal: 0,
+    };
+    this.messages = new Map(); // distinct unavailable messages -> count
+    this.errors = []; // answers other than ok / unavailable (should stay empty)
+    this.acks = []; // ack times (ms), in order
+    this.startedMs = Date.now();
+  }
+
+  start() {
+    this.startedMs = Date.now();
+    this.done = this.run().catch((e) => {
+      this.error = e;
+    });
+    return this;
+  }
+
+  // Stops making new lines; resolves once everything made is acknowledged
+  // (or the timeout passes: then `left` says how many were not).
+  async stop(timeoutMs = 60000) {
+    this.stopping = true;
+    const end = Date.now() + timeoutMs;
+    while (this.pending.length && Date.now() < end && !this.error) await sleep(20);
+    this.left = this.pending.length;
+    this.halt = true;
+    await this.done;
+    if (this.feed) this.feed.destroy();
+    return this.left;
+  }
+
+  // Makes no new lines until resume(); resolves once every line made is
+  // acknowledged (Redis then holds everything this sender will write).
+  async pause(timeoutMs = 30000) {
+    this.paused = true;
+    await waitFor(() => this.pending.length === 0 || this.error, { timeout: timeoutMs, what: `${this.source} to drain` });
+  }
+
+  resume() {
+    // the rate counts from now: no burst for the time paused
+    this.startedMs = Date.now() - (this.seq * 1000) / this.rate;
+    this.paused = false;
+  }
+
+  makeLine() {
+    const seq = ++this.seq;
+    const line = {
+      type: 'beds', source: this.source, seq, at: new Date().toISOString(),
+      hospital: this.hospitals[seq % this.hospitals.length],
+      beds: { medical_surgical: { staffed: 2000, occupied: (seq * 7) % 2500 } },
+      ed: { status: 'advisory', reason: `${this.source}#${seq}` },
+    };
+    const rec = { seq, line, text: JSON.stringify(line), attempts: 0, offset: null, duplicate: false, firstSentMs: null, ackedMs: null };
+    this.lines.push(rec);
+    this.pending.push(rec);
+  }
+
+  // Lines owed by the rate since start, not made yet.
+  due() {
+    if (this.stopping || this.paused) return 0;
+    return Math.max(0, Math.floor(((Date.now() - this.startedMs) * this.rate) / 1000) - this.seq);
+  }
+
+  async connect() {
+    for (let attempt = 0; !this.halt; attempt++) {
+      try {
+        this.feed = await new FeedClient(this.port()).connect();
+        this.st.connects++;
+        return;
+      } catch (e) {
+        await sleep(Math.min(500, 20 * 2 ** attempt));
+      }
+    }
+  }
+
+  async run() {
+    while (!this.halt) {
+      if (!this.feed || this.feed.closed) {
+        if (this.feed) this.st.lostConnections++;
+        this.feed = null;
+        await this.connect();
+        continue;
+      }
+      const owed = this.due();
+      for (let i = 0; i < owed && this.pending.length < this.window * 64; i++) this.makeLine();
+      if (!this.pending.length) {
+        await sleep(Math.max(2, Math.min(50, 1000 / this.rate)));
+        continue;
+      }
+      const batch = this.pending.slice(0, this.window);
+      const refused = await this.round(batch);
+      if (refused) await sleep(this.retryMs);
+    }
+  }
+
+  // Sends a batch in one write; settles every answer. true when a line was
+  // not acknowledged (refused or the connection was lost).
+  async round(batch) {
+    const feed = this.feed;
+    const t0 = Date.now();
+    const answers = batch.map(() => feed.expect().then((r) => ({ r, ms: Date.now() - t0 }), (e) => ({ e })));
+    feed.sock.write(batch.map((b) => b.text + '\n').join(''));
+    for (const b of batch) {
+      b.attempts++;
+      if (b.firstSentMs === null) b.firstSentMs = t0;
+    }
+    this.st.sent += batch.length;
+    const got = await Promise.all(answers);
+    let refused = false;
+    const acked = new Set();
+    for (let i = 0; i < batch.length; i++) {
+      const b = batch[i];
+      const { r, e, ms } = got[i];
+      if (e) {
+        refused = true;
+        continue;
+      }
+      if (ms > this.st.maxReplyMs) this.st.maxReplyMs = ms;
+      if (r.seq !== b.seq) this.errors.push({ seq: b.seq, reply: r, why: 'answer for another seq' });
+      if (r.ok) {
+        if (refused) this.st.okAfterRefusal++; // applied behind a refused line
+        if (b.offset === null) {
+          b.offset = r.offset;
+          b.duplicate = !!r.duplicate;
+          b.ackedMs = Date.now();
+          this.acks.push(b.ackedMs);
+          this.st.acked++;
+          if (r.duplicate) this.st.duplicates++;
+        }
+        acked.add(b);
+      } else if (r.error === 'unavailable') {
+        refused = true;
+        this.st.unavailable++;
+        const m = String(r.message);
+        this.messages.set(m, (this.messages.get(m) || 0) + 1);
+      } else {
+        // a final answer: the line is dropped (and the checks fail)
+        refused = true;
+        this.st.otherErrors++;
+        this.errors.push({ seq: b.seq, reply: r });
+        acked.add(b);
+      }
+    }
+    if (acked.size) this.pending = this.pending.filter((b) => !acked.has(b));
+    return refused;
+  }
+
+  // First acknowledgement at or after time t (ms), or null.
+  firstAckAfter(t) {
+    const a = this.acks.find((x) => x >= t);
+    return a === undefined ? null : a;
+  }
+
+  ackedSince(t) {
+    return this.acks.filter((x) => x >= t).length;
+  }
+
+  // Lines first sent at or after `from` and acknowledged before `to`: what
+  // must not exist when Redis could not commit anything in between.
+  ackedBetween(from, to) {
+    return this.lines.filter((b) => b.firstSentMs !== null && b.firstSentMs >= from && b.ackedMs !== null && b.ackedMs < to);
+  }
+}
+
+// Proves what the stream holds against what the senders were told:
+// - every line acknowledged as new is at its offset, with its source and
+//   seq; every acknowledged line (new or duplicate) is in the stream exactly
+//   once; no line of these senders is in it twice;
+// - offsets run without a hole from the first entry to the last;
+// - each entity's versions go up by one from entry to entry.
+// Returns { entries, lines, acked, problems: [] }.
+function checkStream(stream, senders) {
+  const problems = [];
+  const seen = new Map(); // "source#seq" -> count
+  const offsets = [...stream.keys()].sort((a, b) => a - b);
+  for (let i = 1; i < offsets.length; i++) {
+    if (offsets[i] !== offsets[i - 1] + 1) problems.push(`stream hole between offsets ${offsets[i - 1]} and ${offsets[i]}`);
+  }
+  const versions = new Map();
+  for (const off of offsets) {
+    const e = stream.get(off);
+    const key = `${e.kind}:${e.id}`;
+    const v = e.data.version;
+    const prev = versions.get(key);
+    if (prev !== undefined && v !== prev + 1) problems.push(`${key}: version ${v} at offset ${off} after ${prev}`);
+    versions.set(key, v);
+    const tag = e.data.ed && e.data.ed.reason;
+    if (tag) seen.set(tag, (seen.get(tag) || 0) + 1);
+  }
+  let acked = 0;
+  let lines = 0;
+  for (const s of senders) {
+    for (const b of s.lines) {
+      lines++;
+      const tag = `${s.source}#${b.seq}`;
+      const n = seen.get(tag) || 0;
+      if (n > 1) problems.push(`${tag} is in the stream ${n} times`);
+      if (b.offset === null) continue;
+      acked++;
+      if (n !== 1) problems.push(`${tag} acknowledged (offset ${b.offset}${b.duplicate ? ', duplicate' : ''}) but in the stream ${n} times`);
+      if (!b.duplicate) {
+        const e = stream.get(b.offset);
+        if (!e || e.data.source !== s.source || !e.data.ed || e.data.ed.reason !== tag) {
+          problems.push(`${tag} acknowledged at offset ${b.offset}, which holds ${e ? `${e.data.source} ${e.data.ed && e.data.ed.reason}` : 'nothing'}`);
+        }
+      }
+    }
+  }
+  return { entries: stream.size, lines, acked, problems };
+}
+
+// Whether a dashboard's hospitals equal Redis's: versions, staffed and
+// occupied figures, ED status and reason. Returns the differences.
+function compareDashboard(client, redisHospitals) {
+  const diffs = [];
+  for (const [id, r] of redisHospitals) {
+    const h = client.hospitals.get(id);
+    if (!h) {
+      diffs.push(`${id}: missing`);
+      continue;
+    }
+    if (h.version !== r.version) diffs.push(`${id}: version ${h.version} != ${r.version}`);
+    for (const [t, f] of Object.entries(r.beds)) {
+      const b = (h.beds || {})[t] || {};
+      if (f.occupied !== undefined && b.occupied !== f.occupied) diffs.push(`${id}.${t}.occupied ${b.occupied} != ${f.occupied}`);
+      if (f.staffed !== undefined && b.staffed !== f.staffed) diffs.push(`${id}.${t}.staffed ${b.staffed} != ${f.staffed}`);
+    }
+    if (r.ed && (!h.ed || h.ed.status !== r.ed.status || (h.ed.reason || null) !== (r.ed.reason || null))) {
+      diffs.push(`${id}.ed ${JSON.stringify(h.ed)} != ${JSON.stringify(r.ed)}`);
+    }
+  }
+  return diffs;
+}
+
+// A dashboard that stays: when its socket closes (a server killed, a
+// proxy cut), it reconnects after a jittered pause to one of `ports()` and
+// resumes from the last offset it applied. It keeps gap and duplicate
+// counts across connections (LiveClient's), every welcome, and the last
+// {"type":"status"} the server sent.
+class Dashboard extends LiveClient {
+  constructor(ports, { jitterMs = 500, index = 0 } = {}) {
+    const list = typeof ports === 'function' ? ports : () => ports;
+    super(`ws://127.0.0.1:${list()[index % list().length]}/ws`);
+    this.ports = list;
+    this.index = index;
+    this.jitterMs = jitterMs;
+    this.welcomes = [];
+    this.reconnects = 0;
+    this.closes = [];
+    this.status = null;
+    this.stopped = false;
+  }
+
+  async start() {
+    await this.open({ type: 'hello' });
+    return this;
+  }
+
+  async open(hello) {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const ports = this.ports();
+      this.url = `ws://127.0.0.1:${ports[(this.index + attempt) % ports.length]}/ws`;
+      try {
+        await this.connect(hello);
+        this.ws.on('close', (code) => this.onClose(code));
+        return;
+      } catch (e) {
+        await sleep(Math.floor(Math.random() * this.jitterMs) + 50);
+      }
+    }
+  }
+
+  onClose(code) {
+    this.closes.push(code);
+    if (this.stopped) return;
+    this.reconnects++;
+    this.status = null;
+    this.openedAgain = (async () => {
+      await sleep(Math.floor(Math.random() * this.jitterMs));
+      await this.open(this.epoch ? this.resumeHello() : { type: 'hello' });
+    })();
+  }
+
+  onMessage(m) {
+    super.onMessage(m);
+    if (m.type === 'welcome') this.welcomes.push(m);
+    if (m.type === 'status') this.status = m;
+    this.lastHeard = Date.now();
+  }
+
+  close() {
+    this.stopped = true;
+    super.close();
+  }
+}
+
+// Waits until every dashboard is at Redis's offset, then compares each
+// with Redis. Returns { offset, ms, diffs: [first few], bad }.
+async function converge(clients, redisPort, hospitalIds, { timeout = 30000, prefix = 'bp:' } = {}) {
+  const t0 = Date.now();
+  const offset = () => Number(cli(redisPort, 'GET', `${prefix}offset`).trim() || 0);
+  const target = offset();
+  await waitFor(() => clients.every((c) => c.offset >= target), {
+    timeout, interval: 50,
+    what: `every dashboard at offset ${target} (behind: ${clients.filter((c) => c.offset < target).length})`,
+  });
+  const ms = Date.now() - t0;
+  const stored = readHospitals(redisPort, hospitalIds, prefix);
+  // the comparison holds only for a Redis that did not move meanwhile
+  if (offset() !== target) throw new Error('Redis changed during the comparison: stop the senders first');
+  let bad = 0;
+  const diffs = [];
+  for (const c of clients) {
+    const d = compareDashboard(c, stored);
+    if (d.length) {
+      bad++;
+      if (diffs.length < 5) diffs.push(...d.slice(0, 3));
+    }
+  }
+  return { offset: target, ms, bad, diffs };
+}
+
+module.exports = {
+  Sender, Dashboard, checkStream, compareDashboard, converge, readStream, readHospitals, rssKiB, asanOptions, summary, cli,
+};
