@@ -13,7 +13,11 @@
  * a line is answered `unavailable`, the connection takes nothing new: every
  * later line is answered `unavailable` too, until the sender resends that
  * line (the same source with a seq no higher) — which senders do anyway:
- * resend what was not acknowledged, in order.
+ * resend what was not acknowledged, in order. The resent line then goes to
+ * Redis alone, and nothing after it until Redis has answered it: a Redis
+ * that refuses writes (NOREPLICAS, OOM) can take them again between two
+ * pipelined lines, and the second, applied, would make the first's resend
+ * a false duplicate too.
  */
 #include "feed_server.h"
 #include "bp_apply.h"
@@ -67,6 +71,7 @@ typedef struct conn {
     uint64_t who_gen;
     /* a line answered `unavailable`: nothing new until it is resent */
     bool blocked;
+    bool probing;          /* the resend is with Redis: no more lines until it answers */
     uint64_t block_source; /* its source's hash */
     int64_t block_seq;
     char ip[48];
@@ -349,7 +354,8 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     uint64_t src = source_hash(ch.source);
     if (c->blocked) {
         if (src == c->block_source && ch.seq <= c->block_seq) {
-            c->blocked = false; /* the resend has begun */
+            c->blocked = false; /* the resend has begun: alone (see the top) */
+            c->probing = true;
         } else {
             char msg[200];
             fs->stats.unavailable++;
@@ -369,11 +375,28 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
         c->awaiting++;
         return;
     }
+    c->probing = false;
     block_after(c, src, ch.seq);
     fs->stats.unavailable++;
     reply_error(fs, sl, ch.seq, "unavailable", "",
                 rc == -2 ? "the collector is overloaded; resend this line later"
                          : "storage (Redis) is unavailable; resend this line later with the same seq");
+}
+
+/* "storage (Redis) refused the change (<Redis's reason>); resend ...": the
+ * reason is Redis's error without the script location it appends
+ * ("NOREPLICAS Not enough good replicas to write", "OOM command not allowed
+ * when used memory > 'maxmemory'"), so an operator sees why. */
+static void refused_message(char *out, size_t size, const char *redis_error) {
+    const char *e = redis_error && *redis_error ? redis_error : "an error";
+    size_t n = strcspn(e, "\r\n");
+    const char *at = strstr(e, " script: ");
+    if (at && (size_t)(at - e) < n) n = (size_t)(at - e);
+    while (n && (e[n - 1] == '.' || e[n - 1] == ' ')) n--;
+    if (n > 120) n = 120;
+    snprintf(out, size,
+             "storage (Redis) refused the change (%.*s); resend this line later with the same seq",
+             (int)n, e);
 }
 
 static void update_reading(conn_t *c);
@@ -382,6 +405,7 @@ static void update_reading(conn_t *c);
 static void process(conn_t *c) {
     bp_feed_server_t *fs = c->fs;
     while (!c->closed && c->tail - c->head < c->cap) {
+        if (c->probing && c->awaiting) break; /* until Redis answered the resend */
         if (bp_apply_up(fs->apply) && bp_apply_room(fs->apply) == 0) {
             if (!c->paused) {
                 c->paused = true;
@@ -543,7 +567,7 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     c->awaiting_from = i + 1;
     c->awaiting--;
     slot_t *sl = slot_at(c, i);
-    char msg[160];
+    char msg[256];
     switch (res->status) {
     case BP_APPLY_OK:
         fs->stats.accepted++;
@@ -579,10 +603,11 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     case BP_APPLY_FAILED:
         block_after(c, sl->source, sl->seq);
         fs->stats.unavailable++;
-        reply_error(fs, sl, sl->seq, "unavailable", "",
-                    "storage (Redis) refused the change; resend this line later with the same seq");
+        refused_message(msg, sizeof msg, res->message);
+        reply_error(fs, sl, sl->seq, "unavailable", "", msg);
         break;
     }
+    if (!c->awaiting) c->probing = false; /* the resend (and all before it) answered */
     /* Redis answers in bursts (a read brings many replies): write them all
      * with one write per connection at the end of this loop turn instead of
      * one write per reply line. */
