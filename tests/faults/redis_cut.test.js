@@ -56,6 +56,9 @@ describe('fault g: the server cut off from Redis', () => {
     test(`${how}: not ready, dashboards told stale, reload and live again`, stack.guard(async () => {
       const before = sender.st.acked;
       await waitFor(() => sender.st.acked >= before + 100, { ...WAIT, what: 'changes flowing' });
+      // from a healthy start: following the stream, every dashboard live
+      await waitFor(async () => (await stack.get('/readyz')).status === 200 && boards.every((b) => !b.status || b.status.state === 'live'),
+        { ...WAIT, what: 'a healthy start' });
       const reloads0 = await reloads();
       const t0 = Date.now();
       proxy[how]();

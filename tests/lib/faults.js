@@ -12,7 +12,7 @@
 // entry of every line can be found (the stream keeps the source, not the
 // seq).
 
-const { execFileSync } = require('node:child_process');
+const { execFileSync, execFile } = require('node:child_process');
 const fs = require('node:fs');
 const { FeedClient, LiveClient, waitFor, sleep } = require('./stack');
 
@@ -41,31 +41,57 @@ function cli(port, ...args) {
     { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-// Every stream entry, by offset: { kind, id, data }.
-function readStream(port, prefix = 'bp:') {
+// The same without blocking this thread (a proxy or a worker's messages
+// go on meanwhile).
+function cliAsync(port, ...args) {
+  return new Promise((resolve, reject) => {
+    execFile('redis-cli', ['-p', String(port), '--raw', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 },
+      (e, out) => (e ? reject(e) : resolve(out)));
+  });
+}
+
+// Every stream entry, by offset: { kind, id, data }. With run = cliAsync
+// it returns a promise.
+function readStream(port, prefix = 'bp:', run = cli) {
   const out = new Map();
-  let from = '-';
-  for (;;) {
-    const raw = cli(port, 'XRANGE', `${prefix}stream`, from, '+', 'COUNT', '20000').split('\n');
+  const page = (from, raw) => {
+    const lines = raw.split('\n');
     let n = 0;
     let last = null;
-    for (let i = 0; i + 6 < raw.length; i += 7) {
-      const offset = Number(raw[i].split('-')[0]);
-      out.set(offset, { kind: raw[i + 2], id: raw[i + 4], data: JSON.parse(raw[i + 6]) });
+    for (let i = 0; i + 6 < lines.length; i += 7) {
+      const offset = Number(lines[i].split('-')[0]);
+      out.set(offset, { kind: lines[i + 2], id: lines[i + 4], data: JSON.parse(lines[i + 6]) });
       last = offset;
       n++;
     }
-    if (n < 20000) return out;
-    from = `${last + 1}-0`;
+    return n < 20000 ? null : `${last + 1}-0`;
+  };
+  const args = (from) => ['XRANGE', `${prefix}stream`, from, '+', 'COUNT', '20000'];
+  if (run === cli) {
+    for (let from = '-'; from;) from = page(from, cli(port, ...args(from)));
+    return out;
   }
+  return (async () => {
+    for (let from = '-'; from;) from = page(from, await run(port, ...args(from)));
+    return out;
+  })();
 }
 
 // Every hospital hash as the apply script stores it: id -> { version, beds
-// (staffed/occupied per type), ed }.
-function readHospitals(port, ids, prefix = 'bp:') {
+// (staffed/occupied per type), ed }. With run = cliAsync, a promise.
+function readHospitals(port, ids, prefix = 'bp:', run = cli) {
+  if (run !== cli) {
+    return Promise.all(ids.map((id) => run(port, 'HGETALL', `${prefix}h:${id}`)))
+      .then((texts) => parseHospitals(ids, texts));
+  }
+  return parseHospitals(ids, ids.map((id) => cli(port, 'HGETALL', `${prefix}h:${id}`)));
+}
+
+function parseHospitals(ids, texts) {
   const out = new Map();
-  for (const id of ids) {
-    const text = cli(port, 'HGETALL', `${prefix}h:${id}`);
+  for (let j = 0; j < ids.length; j++) {
+    const id = ids[j];
+    const text = texts[j];
     if (text.trim() === '') continue; // never reported
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
@@ -111,6 +137,8 @@ class Sender {
     this.messages = new Map(); // distinct unavailable messages -> count
     this.errors = []; // answers other than ok / unavailable (should stay empty)
     this.acks = []; // ack times (ms), in order
+    this.refusedAt = []; // times of the first unavailable answer after an ok one
+    this.lastOk = true;
     this.startedMs = Date.now();
   }
 
@@ -224,6 +252,7 @@ class Sender {
       if (ms > this.st.maxReplyMs) this.st.maxReplyMs = ms;
       if (r.seq !== b.seq) this.errors.push({ seq: b.seq, reply: r, why: 'answer for another seq' });
       if (r.ok) {
+        this.lastOk = true;
         if (refused) this.st.okAfterRefusal++; // applied behind a refused line
         if (b.offset === null) {
           b.offset = r.offset;
@@ -237,6 +266,8 @@ class Sender {
       } else if (r.error === 'unavailable') {
         refused = true;
         this.st.unavailable++;
+        if (this.lastOk) this.refusedAt.push(Date.now());
+        this.lastOk = false;
         const m = String(r.message);
         this.messages.set(m, (this.messages.get(m) || 0) + 1);
       } else {
@@ -261,10 +292,20 @@ class Sender {
     return this.acks.filter((x) => x >= t).length;
   }
 
-  // Lines first sent at or after `from` and acknowledged before `to`: what
-  // must not exist when Redis could not commit anything in between.
-  ackedBetween(from, to) {
-    return this.lines.filter((b) => b.firstSentMs !== null && b.firstSentMs >= from && b.ackedMs !== null && b.ackedMs < to);
+  // The first `unavailable` answer at or after time t (ms), or null.
+  firstRefusalAfter(t) {
+    const x = this.refusedAt.find((r) => r >= t);
+    return x === undefined ? null : x;
+  }
+
+  // Lines acknowledged after this sender was first refused at or after
+  // `from` and before `to`: what must not exist while Redis cannot commit
+  // (answers come in order, and once a line is refused the connection
+  // takes nothing until it is resent and Redis is back).
+  ackedWhileRefused(from, to) {
+    const first = this.firstRefusalAfter(from);
+    if (first === null) return [];
+    return this.lines.filter((b) => b.ackedMs !== null && b.ackedMs >= first && b.ackedMs < to);
   }
 }
 
@@ -344,12 +385,16 @@ function compareDashboard(client, redisHospitals) {
 // counts across connections (LiveClient's), every welcome, and the last
 // {"type":"status"} the server sent.
 class Dashboard extends LiveClient {
-  constructor(ports, { jitterMs = 500, index = 0 } = {}) {
+  // keep: false drops the messages and events LiveClient keeps (for long
+  // runs); the state, offset and counts stay.
+  constructor(ports, { jitterMs = 500, index = 0, keep = true } = {}) {
     const list = typeof ports === 'function' ? ports : () => ports;
-    super(`ws://127.0.0.1:${list()[index % list().length]}/ws`);
+    // an upgrade that is never answered is retried, not waited for forever
+    super(`ws://127.0.0.1:${list()[index % list().length]}/ws`, { handshakeTimeout: 10000 });
     this.ports = list;
     this.index = index;
     this.jitterMs = jitterMs;
+    this.keep = keep;
     this.welcomes = [];
     this.reconnects = 0;
     this.closes = [];
@@ -392,6 +437,16 @@ class Dashboard extends LiveClient {
     if (m.type === 'welcome') this.welcomes.push(m);
     if (m.type === 'status') this.status = m;
     this.lastHeard = Date.now();
+    if (!this.keep) {
+      this.messages.length = 0;
+      this.events.length = 0;
+      this.received.length = 0;
+      if (m.type === 'snapshot') this.snapshot = true; // its content is in the maps
+    }
+  }
+
+  get connected() {
+    return !!this.ws && this.ws.readyState === 1;
   }
 
   close() {
@@ -401,19 +456,20 @@ class Dashboard extends LiveClient {
 }
 
 // Waits until every dashboard is at Redis's offset, then compares each
-// with Redis. Returns { offset, ms, diffs: [first few], bad }.
+// with Redis. Returns { offset, ms, diffs: [first few], bad }. Reads Redis
+// without blocking this thread (a proxy in it must keep forwarding).
 async function converge(clients, redisPort, hospitalIds, { timeout = 30000, prefix = 'bp:' } = {}) {
   const t0 = Date.now();
-  const offset = () => Number(cli(redisPort, 'GET', `${prefix}offset`).trim() || 0);
-  const target = offset();
+  const offset = async () => Number((await cliAsync(redisPort, 'GET', `${prefix}offset`)).trim() || 0);
+  const target = await offset();
   await waitFor(() => clients.every((c) => c.offset >= target), {
     timeout, interval: 50,
     what: `every dashboard at offset ${target} (behind: ${clients.filter((c) => c.offset < target).length})`,
   });
   const ms = Date.now() - t0;
-  const stored = readHospitals(redisPort, hospitalIds, prefix);
+  const stored = await readHospitals(redisPort, hospitalIds, prefix, cliAsync);
   // the comparison holds only for a Redis that did not move meanwhile
-  if (offset() !== target) throw new Error('Redis changed during the comparison: stop the senders first');
+  if (await offset() !== target) throw new Error('Redis changed during the comparison: stop the senders first');
   let bad = 0;
   const diffs = [];
   for (const c of clients) {
@@ -427,5 +483,5 @@ async function converge(clients, redisPort, hospitalIds, { timeout = 30000, pref
 }
 
 module.exports = {
-  Sender, Dashboard, checkStream, compareDashboard, converge, readStream, readHospitals, rssKiB, asanOptions, summary, cli,
+  Sender, Dashboard, checkStream, compareDashboard, converge, readStream, readHospitals, rssKiB, asanOptions, summary, cli, cliAsync,
 };
