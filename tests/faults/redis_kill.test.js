@@ -57,7 +57,7 @@ describe('fault a: Redis killed -9 mid-feed and restarted on its AOF', () => {
       { ...WAIT, what: 'refused lines during the outage' });
 
     const tStart = Date.now();
-    await stack.startRedis();
+    await stack.startRedis({ timeout: 30000 });
     const tBack = Date.now();
     await waitFor(() => senders.every((s) => s.firstAckAfter(tBack) !== null), { ...WAIT, what: 'every sender accepted again' });
     const recover = senders.map((s) => s.firstAckAfter(tBack) - tBack);

@@ -408,14 +408,17 @@ class Dashboard extends LiveClient {
   }
 
   async open(hello) {
+    this.attempts = 0;
     for (let attempt = 0; !this.stopped; attempt++) {
       const ports = this.ports();
       this.url = `ws://127.0.0.1:${ports[(this.index + attempt) % ports.length]}/ws`;
+      this.attempts++;
       try {
         await this.connect(hello);
         this.ws.on('close', (code) => this.onClose(code));
         return;
       } catch (e) {
+        this.lastError = e.message;
         await sleep(Math.floor(Math.random() * this.jitterMs) + 50);
       }
     }

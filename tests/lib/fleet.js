@@ -8,9 +8,27 @@
 const { Worker, isMainThread, parentPort } = require('node:worker_threads');
 const { Dashboard, compareDashboard } = require('./faults');
 
+// Dashboards on one server receive the same events frames: each distinct
+// frame is parsed once and its events shared (LiveClient only reads them).
+// Snapshots are parsed by each (LiveClient keeps and changes their objects).
+function sharedParser() {
+  const cache = new Map();
+  return (text) => {
+    if (!text.startsWith('{"type":"events"')) return JSON.parse(text);
+    let m = cache.get(text);
+    if (!m) {
+      m = JSON.parse(text);
+      cache.set(text, m);
+      if (cache.size > 512) cache.delete(cache.keys().next().value);
+    }
+    return m;
+  };
+}
+
 function runWorker() {
   let ports = [];
   const boards = [];
+  const parse = sharedParser();
   const summary = () => {
     const perPort = {};
     const welcomes = {};
@@ -32,13 +50,19 @@ function runWorker() {
       gaps: boards.reduce((x, b) => x + b.gaps, 0), duplicates: boards.reduce((x, b) => x + b.duplicates, 0),
       reconnects: boards.reduce((x, b) => x + b.reconnects, 0),
       closes: boards.flatMap((b) => b.closes).reduce((m, c) => Object.assign(m, { [c]: (m[c] || 0) + 1 }), {}),
+      // those not connected now, and why (their attempts since the close)
+      away: boards.filter((b) => !b.connected).slice(0, 5).map((b) => ({ i: b.index, url: b.url, attempts: b.attempts, error: b.lastError })),
       at: Date.now(),
     };
   };
   parentPort.on('message', async (m) => {
     if (m.cmd === 'start') {
       ports = m.ports;
-      for (let i = 0; i < m.n; i++) boards.push(new Dashboard(() => ports, { index: i, jitterMs: 1000, keep: false }));
+      for (let i = 0; i < m.n; i++) {
+        const b = new Dashboard(() => ports, { index: i, jitterMs: 1000, keep: false });
+        b.parse = parse;
+        boards.push(b);
+      }
       setInterval(() => parentPort.postMessage({ summary: summary() }), 100);
       for (let i = 0; i < boards.length; i += 50) await Promise.all(boards.slice(i, i + 50).map((b) => b.start()));
     } else if (m.cmd === 'ports') {
