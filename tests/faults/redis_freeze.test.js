@@ -47,7 +47,7 @@ describe('fault d: Redis frozen for 10 s', () => {
 
   test('unavailable not silence, memory bounded, dashboards told, everything recovers', stack.guard(async () => {
     for (let i = 0; i < 3; i++) {
-      senders.push(new Sender({ port: () => stack.collectorPort, source: `freeze-${i}`, hospitals: IDS.slice(i * 10, i * 10 + 10), rate: 100 }).start());
+      senders.push(new Sender({ port: () => stack.collectorPort, source: `freeze-${i}`, hospitals: IDS.slice(i * 10, i * 10 + 10), rate: 80 }).start());
     }
     const acked = () => senders.reduce((n, s) => n + s.st.acked, 0);
     const unavailable = () => senders.reduce((n, s) => n + s.st.unavailable, 0);
@@ -90,7 +90,7 @@ describe('fault d: Redis frozen for 10 s', () => {
     await waitFor(() => boards.every((b) => b.status && b.status.state === 'live'), { ...WAIT, what: 'every dashboard told its data is live again' });
     const tLive = Date.now();
     await waitFor(() => senders.every((s) => s.ackedSince(tCont) >= 200), { ...WAIT, what: '200 more lines per sender' });
-    for (const s of senders) assert.equal(await s.stop(30000), 0, `${s.source}: lines left unacknowledged`);
+    for (const s of senders) assert.equal(await s.stop(60000), 0, `${s.source}: lines left unacknowledged`);
     const rss1 = { collector: rssKiB(pids.collector), server: rssKiB(pids.server) };
     for (const s of senders) {
       assert.equal(s.error, null, `${s.source}: ${s.error}`);

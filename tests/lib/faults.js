@@ -137,8 +137,9 @@ class Sender {
     this.messages = new Map(); // distinct unavailable messages -> count
     this.errors = []; // answers other than ok / unavailable (should stay empty)
     this.acks = []; // ack times (ms), in order
-    this.refusedAt = []; // times of the first unavailable answer after an ok one
+    this.refusedAt = []; // { ms, no } of each first unavailable answer after an ok one
     this.lastOk = true;
+    this.replies = 0; // answers received: their order (time has ties)
     this.startedMs = Date.now();
   }
 
@@ -250,6 +251,8 @@ class Sender {
         continue;
       }
       if (ms > this.st.maxReplyMs) this.st.maxReplyMs = ms;
+      const no = ++this.replies;
+      const at = t0 + ms; // when this answer came
       if (r.seq !== b.seq) this.errors.push({ seq: b.seq, reply: r, why: 'answer for another seq' });
       if (r.ok) {
         this.lastOk = true;
@@ -257,7 +260,8 @@ class Sender {
         if (b.offset === null) {
           b.offset = r.offset;
           b.duplicate = !!r.duplicate;
-          b.ackedMs = Date.now();
+          b.ackedMs = at;
+          b.ackedNo = no;
           this.acks.push(b.ackedMs);
           this.st.acked++;
           if (r.duplicate) this.st.duplicates++;
@@ -266,7 +270,7 @@ class Sender {
       } else if (r.error === 'unavailable') {
         refused = true;
         this.st.unavailable++;
-        if (this.lastOk) this.refusedAt.push(Date.now());
+        if (this.lastOk) this.refusedAt.push({ ms: at, no });
         this.lastOk = false;
         const m = String(r.message);
         this.messages.set(m, (this.messages.get(m) || 0) + 1);
@@ -292,20 +296,21 @@ class Sender {
     return this.acks.filter((x) => x >= t).length;
   }
 
-  // The first `unavailable` answer at or after time t (ms), or null.
+  // When the first `unavailable` answer at or after time t (ms) came, or null.
   firstRefusalAfter(t) {
-    const x = this.refusedAt.find((r) => r >= t);
-    return x === undefined ? null : x;
+    const x = this.refusedAt.find((r) => r.ms >= t);
+    return x === undefined ? null : x.ms;
   }
 
-  // Lines acknowledged after this sender was first refused at or after
-  // `from` and before `to`: what must not exist while Redis cannot commit
-  // (answers come in order, and once a line is refused the connection
-  // takes nothing until it is resent and Redis is back).
+  // Lines acknowledged after this sender's first refusal at or after
+  // `from` (by the order of answers: several come in one millisecond) and
+  // before `to`: what must not exist while Redis cannot commit (answers
+  // come in order, and once a line is refused the connection takes nothing
+  // until it is resent and Redis is back).
   ackedWhileRefused(from, to) {
-    const first = this.firstRefusalAfter(from);
-    if (first === null) return [];
-    return this.lines.filter((b) => b.ackedMs !== null && b.ackedMs >= first && b.ackedMs < to);
+    const first = this.refusedAt.find((r) => r.ms >= from);
+    if (!first) return [];
+    return this.lines.filter((b) => b.ackedMs !== null && b.ackedNo > first.no && b.ackedMs < to);
   }
 }
 
