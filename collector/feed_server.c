@@ -40,6 +40,7 @@ typedef struct {
     slot_state_t state;
     int64_t seq;
     uint64_t source; /* hash of the line's source (for the block below) */
+    uint64_t sent_ns; /* when it went to Redis (apply time histogram) */
     char *text; /* reply line with its newline, malloc'd */
     size_t len;
 } slot_t;
@@ -128,8 +129,24 @@ static void put_seq(bp_buf_t *b, int64_t seq) {
     else bp_buf_puts(b, "null");
 }
 
+static void count_error(bp_feed_stats_t *st, const char *code) {
+    size_t i = 0;
+    while (i < st->n_errors && strcmp(st->errors[i].code, code) != 0) i++;
+    if (i == st->n_errors) {
+        if (i == BP_FEED_ERROR_CODES) {
+            i = BP_FEED_ERROR_CODES - 1; /* full: the last row counts the rest */
+            snprintf(st->errors[i].code, sizeof st->errors[i].code, "other");
+        } else {
+            snprintf(st->errors[i].code, sizeof st->errors[i].code, "%s", code);
+            st->n_errors++;
+        }
+    }
+    st->errors[i].n++;
+}
+
 static void reply_error(bp_feed_server_t *fs, slot_t *sl, int64_t seq, const char *code,
                         const char *field, const char *message) {
+    count_error(&fs->stats, code);
     bp_buf_t *b = &fs->reply;
     bp_buf_reset(b);
     bp_buf_puts(b, "{\"ok\":false");
@@ -291,6 +308,7 @@ static void block_after(conn_t *c, uint64_t source, int64_t seq) {
 
 static void handle_line(conn_t *c, const char *line, size_t len) {
     bp_feed_server_t *fs = c->fs;
+    fs->stats.lines_in++;
     slot_t *sl = slot_at(c, c->tail++);
     memset(sl, 0, sizeof *sl);
     size_t i = 0;
@@ -366,6 +384,7 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
         sl->state = SLOT_AWAITING;
         sl->seq = ch.seq;
         sl->source = src;
+        sl->sent_ns = bp_time_mono_ns();
         c->awaiting++;
         return;
     }
@@ -543,6 +562,7 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     c->awaiting_from = i + 1;
     c->awaiting--;
     slot_t *sl = slot_at(c, i);
+    bp_hist_observe(&fs->stats.apply_time, (double)(bp_time_mono_ns() - sl->sent_ns) / 1e9);
     char msg[160];
     switch (res->status) {
     case BP_APPLY_OK:
@@ -773,6 +793,16 @@ int bp_feed_server_port(const bp_feed_server_t *fs) {
 void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out) {
     *out = fs->stats;
     out->open = fs->n_conns;
+    out->in_flight = 0;
+    for (const conn_t *c = fs->conns; c; c = c->next) out->in_flight += c->awaiting;
+}
+
+bool bp_feed_server_ready(const bp_feed_server_t *fs) {
+    return !fs->closing && bp_apply_up(fs->apply);
+}
+
+void bp_feed_server_redis_stats(bp_feed_server_t *fs, bp_redis_stats_t *out) {
+    bp_redis_stats(bp_apply_redis(fs->apply), out);
 }
 
 static void on_part_closed(uv_handle_t *h) {

@@ -17,7 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define BP_SETTING_STR_MAX 256
+#define BP_SETTING_STR_MAX  256
+#define BP_SECRET_FILES_MAX 8
 
 typedef struct bp_settings {
     /* redis */
@@ -35,6 +36,7 @@ typedef struct bp_settings {
     /* collector */
     char collector_host[BP_SETTING_STR_MAX];
     int collector_port;
+    int collector_http_port;
     int collector_max_connections;
     int collector_max_line_bytes;
     int collector_max_inflight;
@@ -81,14 +83,28 @@ typedef struct bp_settings {
     char config_hospitals[BP_SETTING_STR_MAX];
     char config_fleet[BP_SETTING_STR_MAX];
     char config_dispatch[BP_SETTING_STR_MAX];
+    /* log */
+    char log_level[BP_SETTING_STR_MAX];
+    char log_format[BP_SETTING_STR_MAX];
+    int log_access;
     /* pressure thresholds, percent of staffed inpatient beds occupied */
     bp_pressure_cfg_t pressure;
+    /* secrets to read from files (<key>_file / BP_<SECTION>_<KEY>_FILE):
+     * the programs read them after the settings (bp_config.c) */
+    struct {
+        char key[64];
+        char path[BP_SETTING_STR_MAX];
+    } secret_file[BP_SECRET_FILES_MAX];
+    size_t n_secret_files;
 } bp_settings_t;
 
 void bp_settings_defaults(bp_settings_t *s);
 
 /* Sets one key ("redis.port") from its text form. Fails naming the key and
- * its rule on an unknown key or a bad value; s is unchanged then. */
+ * its rule on an unknown key or a bad value; s is unchanged then. Every
+ * secret ("redis.password") may instead be given as "<key>_file": the path
+ * of a file holding it, recorded in s->secret_file for the caller to read
+ * (Docker/Kubernetes secrets, systemd credentials). */
 int bp_settings_set(bp_settings_t *s, const char *key, const char *value, bp_error_t *err);
 
 /* Applies BP_<SECTION>_<KEY> variables from envp (NULL-terminated).

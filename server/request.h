@@ -28,6 +28,8 @@ struct bp_req {
     struct lws *wsi; /* NULL once the client is gone */
     bp_req_t *wait_next; /* in app's list of writes waiting for the live state */
     char method[8];
+    uint64_t start_ns; /* monotonic, when the request line was read */
+    size_t route;      /* bp_route_of(path): for metrics and the access log */
     char path[BP_REQ_PATH_MAX];
     char query[BP_REQ_QUERY_MAX]; /* decoded arguments, each NUL-ended (bp_http_arg) */
     size_t query_len;

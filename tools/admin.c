@@ -254,7 +254,7 @@ int main(int argc, char **argv) {
         usage();
         return 2;
     }
-    bp_log_init("admin", BP_LOG_WARN);
+    bp_log_init("admin", BP_LOG_WARN, BP_LOG_TEXT);
     if (bp_program_start("admin", &cfg, argc, argv)) return 1;
     prefix = cfg.settings.redis_prefix;
     int i = 1;

@@ -430,6 +430,7 @@ class Stack {
     const ports = {};
     if (this.redisPort) ports.BP_REDIS_PORT = String(this.redisPort);
     if (this.collectorPort) ports.BP_COLLECTOR_PORT = String(this.collectorPort);
+    if (this.collectorHttpPort) ports.BP_COLLECTOR_HTTP_PORT = String(this.collectorHttpPort);
     if (this.serverPort) ports.BP_SERVER_PORT = String(this.serverPort);
     // BP_BUILD_DIR is the harness's own variable: the binaries refuse unknown
     // BP_* variables (a typo in a setting must stop start-up), so drop it.
@@ -466,6 +467,7 @@ class Stack {
 
   async startCollector(extraEnv = {}) {
     if (!this.collectorPort) this.collectorPort = await freePort();
+    if (!this.collectorHttpPort) this.collectorHttpPort = await freePort(); // health and metrics
     this.procs.collector = new Proc('collector', path.join(BUILD, 'collector', 'bp-collector'), [],
       { env: this.env(extraEnv), log: path.join(this.dir, 'collector.log') });
     await waitFor(() => new Promise((resolve) => {
@@ -489,7 +491,7 @@ class Stack {
       } catch (e) {
         return false;
       }
-    }, { what: `${name} to be ${ready ? 'ready' : 'listening'}`, timeout: 10000 });
+    }, { what: `${name} to be ${ready ? 'ready' : 'listening'}`, timeout: 30000 });
     return port;
   }
 
@@ -654,8 +656,10 @@ class Stack {
     return e;
   }
 
+  // redis-cli against this stack's Redis (with opts.redisPassword, or the
+  // password the programs are given in BP_REDIS_PASSWORD)
   redis(...args) {
-    return redisCliAuth(this.redisPort, this.opts.env && this.opts.env.BP_REDIS_PASSWORD, ...args);
+    return redisCliAuth(this.redisPort, this.opts.redisPassword || (this.opts.env && this.opts.env.BP_REDIS_PASSWORD), ...args);
   }
 
   // Everything our processes have logged so far.

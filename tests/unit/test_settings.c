@@ -133,7 +133,7 @@ static void test_get_and_key_table(void **state) {
         if (bp_settings_set(&copy, k, val, &err))
             fail_msg("%s: default \"%s\" does not set back: %s", k, val, err.message);
     }
-    assert_int_equal(n, 55);
+    assert_int_equal(n, 60);
     assert_memory_equal(&s, &copy, sizeof s);
     assert_int_equal(bp_settings_get(&s, "redis.port", val, sizeof val), 0);
     assert_string_equal(val, "6379");
@@ -147,6 +147,34 @@ static void test_get_and_key_table(void **state) {
     assert_int_equal(bp_settings_set(&s, "redis.password", "hunter2", &err), 0);
     assert_int_equal(bp_settings_get(&s, "redis.password", val, sizeof val), 0);
     assert_string_equal(val, "***");
+}
+
+/* A secret may be given as a file: <key>_file, or BP_<SECTION>_<KEY>_FILE.
+ * Only secrets: other keys have no _file form. */
+static void test_secret_files(void **state) {
+    (void)state;
+    bp_settings_t s;
+    bp_settings_defaults(&s);
+    bp_error_t err;
+    assert_int_equal(bp_settings_set(&s, "redis.password_file", "/run/secrets/redis", &err), 0);
+    assert_int_equal(s.n_secret_files, 1);
+    assert_string_equal(s.secret_file[0].key, "redis.password");
+    assert_string_equal(s.secret_file[0].path, "/run/secrets/redis");
+    assert_string_equal(s.redis_password, "");
+    /* again: replaces, does not add */
+    char *env[] = {"BP_REDIS_PASSWORD_FILE=/etc/bedpulse/redis.pass", NULL};
+    assert_int_equal(bp_settings_apply_env(&s, env, NULL, &err), 0);
+    assert_int_equal(s.n_secret_files, 1);
+    assert_string_equal(s.secret_file[0].path, "/etc/bedpulse/redis.pass");
+    /* not for settings that are not secrets */
+    expect_set_error("redis.port_file", "/x", "unknown_setting", NULL);
+    expect_set_error("redis.host_file", "/x", "unknown_setting", NULL);
+    char *env2[] = {"BP_REDIS_HOST_FILE=/x", NULL};
+    assert_int_equal(bp_settings_apply_env(&s, env2, NULL, &err), -1);
+    assert_string_equal(err.code, "unknown_setting");
+    /* a path, not a control character */
+    expect_set_error("redis.password_file", "", "bad_setting", "redis.password_file");
+    expect_set_error("redis.password_file", "a\nb", "bad_setting", "redis.password_file");
 }
 
 static void test_env_overrides(void **state) {
@@ -326,6 +354,7 @@ int main(void) {
         cmocka_unit_test(test_set_bad_values),
         cmocka_unit_test(test_set_unknown_key),
         cmocka_unit_test(test_get_and_key_table),
+        cmocka_unit_test(test_secret_files),
         cmocka_unit_test(test_env_overrides),
         cmocka_unit_test(test_env_unknown_and_ignore),
         cmocka_unit_test(test_check_thresholds),
