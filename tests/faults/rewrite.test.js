@@ -174,7 +174,7 @@ describe('a failover that rewrites the history the server read', () => {
     assert.deepEqual(problems, []);
   });
 
-  test('the new master ends before the offset read: new epoch, fresh snapshots', stack.guard(async () => {
+  test('the new master ends before the offset read: new epoch, fresh snapshots', { timeout: 60000 }, stack.guard(async () => {
     const master = stack.master;
     await send(feed, 30);
     const replica = await detachedReplica(master);
@@ -205,7 +205,7 @@ describe('a failover that rewrites the history the server read', () => {
     assert.ok(!values.some((v) => v > seq - 20 && v <= seq - 10), 'a change the replica never had is in its stream');
   }));
 
-  test('other changes at the same offsets: seen by content, new epoch', stack.guard(async () => {
+  test('other changes at the same offsets: seen by content, new epoch', { timeout: 60000 }, stack.guard(async () => {
     const master = stack.master;
     await send(feed, 10);
     const replica = await detachedReplica(master);

@@ -197,6 +197,14 @@ class SentinelSet {
     return port;
   }
 
+  // The master as it stands, once it has `replicas` replicas online.
+  async masterWithReplicas(replicas = 1, timeout = 30000) {
+    return waitFor(async () => {
+      const m = await this.currentMaster(timeout);
+      return (await this.onlineReplicas(m)) >= replicas ? m : false;
+    }, { what: `a master with ${replicas} replicas online`, timeout, interval: 100 });
+  }
+
   // Failovers so far, as the first sentinel logged them (+switch-master).
   switches() {
     const [port] = this.sentinels.keys();
