@@ -14,10 +14,14 @@
 -- KEYS[5 ..] the hash of each registry hospital, then of each ambulance
 -- ARGV[1] prefix of the incident hashes ("<prefix>inc:")
 -- ARGV[2] how many of the newest stream entries to return
+-- ARGV[3] the id of the entry at the offset this server read before
+--         ("<offset>-0"; "0-0" on a first load)
 --
 -- Returns {epoch | nil, offset | nil, {HGETALL of each KEYS[5 ..]},
 --          {id1, {field, value, ...}, id2, ...} (open incidents, oldest
---          first), XREVRANGE stream + - COUNT ARGV[2]}.
+--          first), XREVRANGE stream + - COUNT ARGV[2],
+--          XRANGE stream ARGV[3] ARGV[3]} (the last to see a failover that
+--          rewrote the history read before: server/reader.h).
 -- Incident ids come from the CAD, not the registry, so their keys are
 -- built here from the prefix (which a Redis Cluster would not allow:
 -- BedPulse uses one Redis, with Sentinel). The collector keeps at most
@@ -33,4 +37,5 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
   incidents[#incidents + 1] = redis.call('HGETALL', ARGV[1] .. id)
 end
 return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), hashes, incidents,
-        redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[2])}
+        redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[2]),
+        redis.call('XRANGE', KEYS[3], ARGV[3], ARGV[3])}
