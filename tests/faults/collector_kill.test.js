@@ -10,7 +10,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stack, waitFor } = require('../lib/stack');
-const { Sender, Dashboard, checkStream, converge, readStream, summary } = require('../lib/faults');
+const { Sender, summary, total, startDashboards, checkEnd, endCase } = require('../lib/faults');
 const registry = require('../../config/hospitals.json');
 
 const IDS = registry.hospitals.map((h) => h.id);
@@ -23,23 +23,17 @@ describe('fault f: collector killed -9 with lines in flight', () => {
 
   before(stack.guard(async () => {
     await stack.start();
-    for (let i = 0; i < 10; i++) boards.push(new Dashboard([stack.serverPort], { index: i }));
-    await Promise.all(boards.map((b) => b.start()));
-    await waitFor(() => boards.every((b) => b.snapshot), { ...WAIT, what: 'every dashboard has a snapshot' });
+    await startDashboards(boards, 10, [stack.serverPort]);
   }));
   after(async () => {
-    for (const s of senders) if (!s.halt) await s.stop(1000);
-    for (const b of boards) b.close();
-    await stack.stop({ keep: true });
-    assert.deepEqual(stack.problems(), []);
-    await stack.stop();
+    await endCase(stack, senders, boards);
   });
 
   test('a resending sender ends with every line applied exactly once', stack.guard(async () => {
     for (let i = 0; i < 3; i++) {
       senders.push(new Sender({ port: () => stack.collectorPort, source: `ckill-${i}`, hospitals: IDS.slice(i * 10, i * 10 + 10), rate: 120 }).start());
     }
-    const acked = () => senders.reduce((n, s) => n + s.st.acked, 0);
+    const acked = () => total(senders, 'acked');
     const inFlight = () => senders.reduce((n, s) => n + s.lines.filter((b) => b.attempts > 0 && b.offset === null).length, 0);
     const kills = [];
     // two kills, each while lines wait for their answers
@@ -64,14 +58,9 @@ describe('fault f: collector killed -9 with lines in flight', () => {
       assert.ok(s.st.connects >= 3, `${s.source}: ${s.st.connects} connections`);
     }
 
-    const check = checkStream(readStream(stack.redisPort), senders);
-    assert.deepEqual(check.problems.slice(0, 10), [], `${check.problems.length} problems in the stream`);
-    assert.equal(check.acked, check.lines);
-    const conv = await converge(boards, stack.redisPort, IDS);
-    assert.equal(conv.bad, 0, `dashboards differ from Redis: ${conv.diffs.join('; ')}`);
-    assert.equal(boards.reduce((n, b) => n + b.gaps + b.duplicates, 0), 0, 'gaps or duplicates on dashboards');
+    const { check, conv } = await checkEnd(stack, senders, boards, IDS);
 
-    const sum = (k) => senders.reduce((n, s) => n + s.st[k], 0);
+    const sum = (k) => total(senders, k);
     summary('f collector kill -9', {
       kills: kills.length, in_flight_at_kill: kills.map((k) => k.flying).join('/'), down_ms: kills.map((k) => k.down_ms).join('/'),
       recover_ms: kills.map((k) => k.recover_ms).join('/'), lines: check.lines, sent: sum('sent'), acked: sum('acked'),

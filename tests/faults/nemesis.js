@@ -34,7 +34,7 @@
 const fs = require('node:fs');
 const { Stack, waitFor, httpGet } = require('../lib/stack');
 const { TcpProxy } = require('../lib/proxy');
-const { Sender, checkStream, readStream, readHospitals, rssKiB, asanOptions, cliAsync } = require('../lib/faults');
+const { Sender, checkStream, readStream, readHospitals, rssKiB, asanOptions, cliAsync, total } = require('../lib/faults');
 const { Fleet } = require('../lib/fleet');
 const registry = require('../../config/hospitals.json');
 
@@ -115,7 +115,7 @@ async function main() {
   const rss0 = { collector: rssKiB(stack.procs.collector.child.pid), server: rssKiB(stack.procs.server.child.pid) };
   say(`stack up: redis ${stack.redisPort}, collector ${stack.collectorPort}, servers ${ports().join(', ')} (via proxies ${proxies.server.port}, ${proxies.second.port}), ${o.dashboards} dashboards, ${senders.length} feeds; dir ${stack.dir}`);
 
-  const acked = () => senders.reduce((n, s) => n + s.st.acked, 0);
+  const acked = () => total(senders, 'acked');
   const ready = async (name) => {
     try {
       return (await httpGet(stack.procs[name].port, '/readyz')).status === 200;
@@ -191,13 +191,13 @@ async function main() {
       const pid = stack.procs.redis.child.pid;
       const t = Date.now();
       process.kill(pid, 'SIGSTOP');
-      const u0 = senders.reduce((n, s) => n + s.st.unavailable, 0);
+      const u0 = total(senders, 'unavailable');
       try {
         await waitFor(() => Date.now() - t >= hold, { timeout: hold + 1000, what: 'the freeze' });
       } finally {
         process.kill(pid, 'SIGCONT');
       }
-      const refused = senders.reduce((n, s) => n + s.st.unavailable, 0) - u0;
+      const refused = total(senders, 'unavailable') - u0;
       if (!refused) fail('d: no line answered while Redis was frozen');
       return { detail: `redis frozen ${(hold / 1000).toFixed(1)} s (${refused} lines answered unavailable meanwhile)`, since: Date.now() };
     },
@@ -301,7 +301,7 @@ async function main() {
   const unclean = stack.exits.filter((e) => e.sent === 'none');
   for (const e of unclean) fail(`${e.name} exited by itself (code ${e.code}, signal ${e.signal})`);
 
-  const sum = (k) => senders.reduce((x, s) => x + s.st[k], 0);
+  const sum = (k) => total(senders, k);
   const counts = {};
   for (const e of log) counts[e.kind] = (counts[e.kind] || 0) + 1;
   console.log('');

@@ -13,7 +13,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stack, waitFor } = require('../lib/stack');
 const { TcpProxy } = require('../lib/proxy');
-const { Sender, Dashboard, checkStream, converge, readStream, summary } = require('../lib/faults');
+const { Sender, Dashboard, checkStream, converge, readStream, summary, startDashboards, endCase } = require('../lib/faults');
 const registry = require('../../config/hospitals.json');
 
 const IDS = registry.hospitals.map((h) => h.id);
@@ -36,18 +36,12 @@ describe('fault g: the server cut off from Redis', () => {
     proxy.targetPort = stack.redisPort;
     await proxy.start();
     await stack.startServer({ BP_REDIS_PORT: String(proxy.port) });
-    for (let i = 0; i < 20; i++) boards.push(new Dashboard([stack.serverPort], { index: i }));
-    await Promise.all(boards.map((b) => b.start()));
-    await waitFor(() => boards.every((b) => b.snapshot), { ...WAIT, what: 'every dashboard has a snapshot' });
+    await startDashboards(boards, 20, [stack.serverPort]);
     sender = new Sender({ port: () => stack.collectorPort, source: 'cut', hospitals: IDS.slice(0, 20), rate: 100 }).start();
   }));
   after(async () => {
-    if (sender && !sender.halt) await sender.stop(1000);
-    for (const b of boards) b.close();
     await proxy.close();
-    await stack.stop({ keep: true });
-    assert.deepEqual(stack.problems(), []);
-    await stack.stop();
+    await endCase(stack, [sender], boards);
   });
 
   const reloads = async () => metric((await stack.get('/metrics')).body, 'bedpulse_reloads_total');

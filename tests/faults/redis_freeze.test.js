@@ -12,7 +12,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Stack, waitFor } = require('../lib/stack');
-const { Sender, Dashboard, checkStream, converge, readStream, rssKiB, asanOptions, summary } = require('../lib/faults');
+const { Sender, rssKiB, asanOptions, summary, total, startDashboards, checkEnd, endCase } = require('../lib/faults');
 const registry = require('../../config/hospitals.json');
 
 const IDS = registry.hospitals.map((h) => h.id);
@@ -30,27 +30,21 @@ describe('fault d: Redis frozen for 10 s', () => {
   before(stack.guard(async () => {
     await stack.start();
     redisPid = stack.procs.redis.child.pid;
-    for (let i = 0; i < 20; i++) boards.push(new Dashboard([stack.serverPort], { index: i }));
-    await Promise.all(boards.map((b) => b.start()));
-    await waitFor(() => boards.every((b) => b.snapshot), { ...WAIT, what: 'every dashboard has a snapshot' });
+    await startDashboards(boards, 20, [stack.serverPort]);
   }));
   after(async () => {
     try {
       process.kill(redisPid, 'SIGCONT');
     } catch (e) { /* gone */ }
-    for (const s of senders) if (!s.halt) await s.stop(1000);
-    for (const b of boards) b.close();
-    await stack.stop({ keep: true });
-    assert.deepEqual(stack.problems(), []);
-    await stack.stop();
+    await endCase(stack, senders, boards);
   });
 
   test('unavailable not silence, memory bounded, dashboards told, everything recovers', stack.guard(async () => {
     for (let i = 0; i < 3; i++) {
       senders.push(new Sender({ port: () => stack.collectorPort, source: `freeze-${i}`, hospitals: IDS.slice(i * 10, i * 10 + 10), rate: 80 }).start());
     }
-    const acked = () => senders.reduce((n, s) => n + s.st.acked, 0);
-    const unavailable = () => senders.reduce((n, s) => n + s.st.unavailable, 0);
+    const acked = () => total(senders, 'acked');
+    const unavailable = () => total(senders, 'unavailable');
     await waitFor(() => acked() >= 600, { ...WAIT, what: '600 acknowledged lines' });
     const pids = { collector: stack.procs.collector.child.pid, server: stack.procs.server.child.pid };
     const rss0 = { collector: rssKiB(pids.collector), server: rssKiB(pids.server) };
@@ -102,14 +96,9 @@ describe('fault d: Redis frozen for 10 s', () => {
         assert.ok(r - rss0[p] < GROWTH_BOUND_KIB, `${p} grew from ${rss0[p]} to ${r} KiB`);
       }
     }
-    const check = checkStream(readStream(stack.redisPort), senders);
-    assert.deepEqual(check.problems.slice(0, 10), [], `${check.problems.length} problems in the stream`);
-    assert.equal(check.acked, check.lines);
-    const conv = await converge(boards, stack.redisPort, IDS);
-    assert.equal(conv.bad, 0, `dashboards differ from Redis: ${conv.diffs.join('; ')}`);
-    assert.equal(boards.reduce((n, b) => n + b.gaps + b.duplicates, 0), 0, 'gaps or duplicates on dashboards');
+    const { check, conv } = await checkEnd(stack, senders, boards, IDS);
 
-    const sum = (k) => senders.reduce((n, s) => n + s.st[k], 0);
+    const sum = (k) => total(senders, k);
     summary('d redis frozen 10 s', {
       first_unavailable_ms: during.refused_ms, readyz_503_ms: during.not_ready_ms, stale_told_ms: during.stale_ms,
       unavailable_while_frozen: during.unavailable, max_reply_ms: Math.max(...senders.map((s) => s.st.maxReplyMs)),

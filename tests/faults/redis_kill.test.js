@@ -9,7 +9,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stack, waitFor } = require('../lib/stack');
-const { Sender, Dashboard, checkStream, converge, readStream, summary } = require('../lib/faults');
+const { Sender, summary, total, startDashboards, checkEnd, endCase } = require('../lib/faults');
 const registry = require('../../config/hospitals.json');
 
 const IDS = registry.hospitals.map((h) => h.id);
@@ -22,23 +22,17 @@ describe('fault a: Redis killed -9 mid-feed and restarted on its AOF', () => {
 
   before(stack.guard(async () => {
     await stack.start();
-    for (let i = 0; i < 20; i++) boards.push(new Dashboard([stack.serverPort], { index: i }));
-    await Promise.all(boards.map((b) => b.start()));
-    await waitFor(() => boards.every((b) => b.snapshot), { ...WAIT, what: 'every dashboard has a snapshot' });
+    await startDashboards(boards, 20, [stack.serverPort]);
   }));
   after(async () => {
-    for (const s of senders) if (!s.halt) await s.stop(1000);
-    for (const b of boards) b.close();
-    await stack.stop({ keep: true });
-    assert.deepEqual(stack.problems(), []);
-    await stack.stop();
+    await endCase(stack, senders, boards);
   });
 
   test('no acknowledged change lost, every line answered, accepted again, dashboards converge', stack.guard(async () => {
     for (let i = 0; i < 3; i++) {
       senders.push(new Sender({ port: () => stack.collectorPort, source: `kill-${i}`, hospitals: IDS.slice(i * 10, i * 10 + 10), rate: 120 }).start());
     }
-    const acked = () => senders.reduce((n, s) => n + s.st.acked, 0);
+    const acked = () => total(senders, 'acked');
     await waitFor(() => acked() >= 300, { ...WAIT, what: '300 acknowledged lines' });
     const r0 = acked();
     const t0 = Date.now();
@@ -51,9 +45,9 @@ describe('fault a: Redis killed -9 mid-feed and restarted on its AOF', () => {
     // every sender is refused, and the server stops following the stream
     await waitFor(() => senders.every((s) => s.firstRefusalAfter(tKill) !== null), { ...WAIT, what: 'every sender refused' });
     await waitFor(async () => (await stack.get('/readyz')).status === 503, { ...WAIT, what: '/readyz 503' });
-    const unavailableBefore = senders.reduce((n, s) => n + s.st.unavailable, 0);
+    const unavailableBefore = total(senders, 'unavailable');
     // the outage lasts until the senders have been refused for a while
-    await waitFor(() => Date.now() - tDead >= 2000 && senders.reduce((n, s) => n + s.st.unavailable, 0) >= unavailableBefore + 100,
+    await waitFor(() => Date.now() - tDead >= 2000 && total(senders, 'unavailable') >= unavailableBefore + 100,
       { ...WAIT, what: 'refused lines during the outage' });
 
     const tStart = Date.now();
@@ -77,18 +71,9 @@ describe('fault a: Redis killed -9 mid-feed and restarted on its AOF', () => {
     const worst = Math.max(...recover);
     assert.ok(worst <= 30000, `accepted again only ${worst} ms after Redis was back`);
 
-    const check = checkStream(readStream(stack.redisPort), senders);
-    assert.deepEqual(check.problems.slice(0, 10), [], `${check.problems.length} problems in the stream`);
-    assert.equal(check.acked, check.lines, 'every line acknowledged in the end');
+    const { check, conv } = await checkEnd(stack, senders, boards, IDS);
 
-    const conv = await converge(boards, stack.redisPort, IDS);
-    assert.equal(conv.bad, 0, `dashboards differ from Redis: ${conv.diffs.join('; ')}`);
-    const gaps = boards.reduce((n, b) => n + b.gaps, 0);
-    const dups = boards.reduce((n, b) => n + b.duplicates, 0);
-    assert.equal(gaps, 0, 'gaps on dashboards');
-    assert.equal(dups, 0, 'duplicates on dashboards');
-
-    const sum = (k) => senders.reduce((n, s) => n + s.st[k], 0);
+    const sum = (k) => total(senders, k);
     summary('a redis kill -9', {
       rate_per_s: Math.round(rate), lines: check.lines, sent: sum('sent'), acked: sum('acked'), dup_acks: sum('duplicates'),
       unavailable: sum('unavailable'), outage_ms: tBack - tKill, recover_ms: `${Math.min(...recover)}..${worst}`,

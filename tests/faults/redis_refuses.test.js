@@ -12,7 +12,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stack, waitFor } = require('../lib/stack');
-const { Sender, Dashboard, checkStream, converge, readStream, summary } = require('../lib/faults');
+const { Sender, Dashboard, checkStream, converge, readStream, summary, total, startDashboards, endCase } = require('../lib/faults');
 const registry = require('../../config/hospitals.json');
 
 const IDS = registry.hospitals.map((h) => h.id);
@@ -30,9 +30,7 @@ describe('fault e: Redis refusing writes', () => {
 
   before(stack.guard(async () => {
     await stack.start();
-    for (let i = 0; i < 10; i++) boards.push(new Dashboard([stack.serverPort], { index: i }));
-    await Promise.all(boards.map((b) => b.start()));
-    await waitFor(() => boards.every((b) => b.snapshot), { ...WAIT, what: 'every dashboard has a snapshot' });
+    await startDashboards(boards, 10, [stack.serverPort]);
     // big windows resent at once: a refused window is in Redis's hands
     // while the setting changes back
     for (let i = 0; i < 2; i++) {
@@ -40,17 +38,13 @@ describe('fault e: Redis refusing writes', () => {
     }
   }));
   after(async () => {
-    for (const s of senders) if (!s.halt) await s.stop(1000);
-    for (const b of boards) b.close();
-    await stack.stop({ keep: true });
-    assert.deepEqual(stack.problems(), []);
-    await stack.stop();
+    await endCase(stack, senders, boards);
   });
 
   for (const cause of CAUSES) {
     test(`${cause.code}: answered with the reason, nothing acknowledged, servers keep serving, accepted again`, stack.guard(async () => {
-      const acked = () => senders.reduce((n, s) => n + s.st.acked, 0);
-      const refused = () => senders.reduce((n, s) => n + s.st.unavailable, 0);
+      const acked = () => total(senders, 'acked');
+      const refused = () => total(senders, 'unavailable');
       const a0 = acked();
       await waitFor(() => acked() >= a0 + 200, { ...WAIT, what: 'changes flowing' });
       const messages0 = senders.map((s) => new Map(s.messages));
@@ -102,7 +96,7 @@ describe('fault e: Redis refusing writes', () => {
     assert.deepEqual(check.problems.slice(0, 10), [], `${check.problems.length} problems in the stream`);
     assert.equal(check.acked, check.lines);
     assert.equal(boards.reduce((n, b) => n + b.gaps + b.duplicates, 0), 0);
-    const sum = (k) => senders.reduce((n, s) => n + s.st[k], 0);
+    const sum = (k) => total(senders, k);
     summary('e totals', { lines: check.lines, sent: sum('sent'), acked: sum('acked'), dup_acks: sum('duplicates'), unavailable: sum('unavailable') });
   }));
 });

@@ -12,6 +12,7 @@
 // entry of every line can be found (the stream keeps the source, not the
 // seq).
 
+const assert = require('node:assert/strict');
 const { execFileSync, execFile } = require('node:child_process');
 const fs = require('node:fs');
 const { FeedClient, LiveClient, waitFor, sleep } = require('./stack');
@@ -490,6 +491,50 @@ async function converge(clients, redisPort, hospitalIds, { timeout = 30000, pref
   return { offset: target, ms, bad, diffs };
 }
 
+// The sum of one counter (Sender.st) over senders.
+function total(senders, key) {
+  return senders.reduce((n, s) => n + s.st[key], 0);
+}
+
+// Starts n dashboards on `ports` (pushed into `boards`, so that the case's
+// end closes them whatever happens) and waits until each holds a snapshot.
+async function startDashboards(boards, n, ports, opts = {}) {
+  const mine = [];
+  for (let i = 0; i < n; i++) mine.push(new Dashboard(ports, { ...opts, index: boards.length + i }));
+  boards.push(...mine);
+  await Promise.all(mine.map((b) => b.start()));
+  await waitFor(() => mine.every((b) => b.snapshot), { timeout: 30000, interval: 20, what: 'every dashboard has a snapshot' });
+}
+
+// What a case ends with, its senders stopped: every acknowledged line in
+// the stream exactly once and every line acknowledged, every dashboard
+// equal to Redis, with no gap and no duplicate. Returns the stream check,
+// the convergence and the dashboards' gaps and duplicates (for figures).
+async function checkEnd(stack, senders, boards, ids) {
+  const check = checkStream(readStream(stack.redisPort), senders);
+  assert.deepEqual(check.problems.slice(0, 10), [], `${check.problems.length} problems in the stream`);
+  assert.equal(check.acked, check.lines, 'every line acknowledged in the end');
+  const conv = await converge(boards, stack.redisPort, ids);
+  assert.equal(conv.bad, 0, `dashboards differ from Redis: ${conv.diffs.join('; ')}`);
+  const gaps = boards.reduce((n, b) => n + b.gaps, 0);
+  const dups = boards.reduce((n, b) => n + b.duplicates, 0);
+  assert.equal(gaps, 0, 'gaps on dashboards');
+  assert.equal(dups, 0, 'duplicates on dashboards');
+  return { check, conv, gaps, dups };
+}
+
+// The end of every case: its senders stopped, its dashboards closed, the
+// stack stopped, and nothing wrong seen by it (sanitizer reports,
+// unexpected exits).
+async function endCase(stack, senders, boards) {
+  for (const s of senders) if (s && !s.halt) await s.stop(1000);
+  for (const b of boards) b.close();
+  await stack.stop({ keep: true });
+  assert.deepEqual(stack.problems(), []);
+  await stack.stop();
+}
+
 module.exports = {
   Sender, Dashboard, checkStream, compareDashboard, converge, readStream, readHospitals, rssKiB, asanOptions, summary, cli, cliAsync,
+  total, startDashboards, checkEnd, endCase,
 };
