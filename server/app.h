@@ -41,6 +41,7 @@ typedef struct {
     bool stopping;
     uint64_t http_requests, http_errors, http_unauthorized, http_forbidden, http_limited;
     uint64_t writes_ok, writes_conflict, writes_invalid, sessions_created, sign_in_failures;
+    uint64_t alert_evaluations; /* passes of the alert rules over the state */
 } bp_app_t;
 
 #endif
