@@ -137,8 +137,9 @@ describe('where do I send this patient', () => {
     await pushed((m) => m.alerts.some((x) => x.id === 'diversion:xanh-pon' && x.ack === null));
     // fires once: a second report of the same diversion raises nothing new
     const raised = a1.raised_total;
-    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'xanh-pon', beds: { icu_adult: { occupied: 3 } } }));
-    await new Promise((res) => setTimeout(res, 1500));
+    const repeat = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'xanh-pon', beds: { icu_adult: { occupied: 3 } } }));
+    assert.equal(repeat.ok, true, JSON.stringify(repeat));
+    await stack.alertsPast(repeat.offset);
     const a2 = await alerts(disp.token);
     assert.equal(a2.alerts.filter((x) => x.id === 'diversion:xanh-pon').length, 1);
     assert.equal(a2.alerts.find((x) => x.id === 'diversion:xanh-pon').since, al.since);
@@ -177,8 +178,9 @@ describe('where do I send this patient', () => {
     const first = (await stack.get('/api/v1/alerts')).json;
     const raised = first.raised_total;
     const since = first.alerts.find((a) => a.id === 'level4:thanh-nhan').since;
-    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'thanh-nhan', beds: { medical_surgical: { occupied: 121 } } }));
-    await new Promise((res) => setTimeout(res, 1500));
+    const more = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'thanh-nhan', beds: { medical_surgical: { occupied: 121 } } }));
+    assert.equal(more.ok, true, JSON.stringify(more));
+    await stack.alertsPast(more.offset);
     const again = (await stack.get('/api/v1/alerts')).json;
     assert.equal(again.alerts.filter((a) => a.id === 'level4:thanh-nhan').length, 1);
     assert.equal(again.alerts.find((a) => a.id === 'level4:thanh-nhan').since, since, 'fired once: the same alert');
