@@ -7,7 +7,7 @@
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { Stack, FeedClient, waitFor, sleep, bedsMsg, ambulanceMsg, isoNow, httpRequest } = require('../lib/stack');
+const { Stack, FeedClient, waitFor, pastMs, bedsMsg, ambulanceMsg, isoNow, httpRequest } = require('../lib/stack');
 
 const WAIT = { timeout: 5000, interval: 20 };
 
@@ -226,11 +226,11 @@ describe('who may do what', () => {
       await live.waitFor((x) => x.hospitals.get('bach-mai').version === h0.version + 1, WAIT);
       assert.equal(live.hospitals.get('bach-mai').beds.icu_adult.occupied, 38);
       // "figures confirmed": a new report time, the same figures
-      await sleep(5);
+      await pastMs(Date.parse(ok.json.at));
       const conf = await stack.call('PATCH', path, { ...m, headers: { 'If-Match': `${ok.json.version}` }, json: { confirm: true } });
       assert.equal(conf.status, 200, conf.body);
       assert.equal(conf.json.version, ok.json.version + 1);
-      assert.ok(Date.parse(conf.json.at) > Date.parse(ok.json.at));
+      assert.ok(Date.parse(conf.json.at) > Date.parse(ok.json.at), `${ok.json.at} -> ${conf.json.at}`);
       assert.deepEqual(conf.json.beds, ok.json.beds);
       // an admin may write any hospital
       const adm = await stack.call('PATCH', '/api/v1/hospitals/viet-duc', { ...as('admin'), headers: { 'If-Match': `${vd.version}` }, json: { beds: { icu_adult: { occupied: 31 } } } });

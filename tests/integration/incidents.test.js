@@ -6,7 +6,7 @@
 // the bound), fleet rights for feed tokens, a server restart, two servers.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { Stack, FeedClient, waitFor, sleep, bedsMsg, incidentMsg } = require('../lib/stack');
+const { Stack, FeedClient, waitFor, notYet, bedsMsg, incidentMsg } = require('../lib/stack');
 
 const WAIT = { timeout: 5000, interval: 20 };
 const MAX_OPEN = 6;
@@ -85,11 +85,16 @@ describe('incidents from the CAD gateway', () => {
     assert.equal(dispatcher.gaps, 0);
     assert.equal(dispatcher.incidents.get('INC-2211-0042').priority, 1);
 
-    // a fresh dispatcher snapshot holds it; a fresh wall snapshot does not
-    // (past the hub's 100 ms snapshot reuse, so the snapshot is built anew)
-    await sleep(150);
-    const d2 = await connect('dispatcher');
-    assert.ok(d2.snapshot.offset >= r.offset);
+    // a fresh dispatcher snapshot holds it; a fresh wall snapshot does not.
+    // The hub may hand a new client a snapshot built up to 100 ms earlier
+    // (followed by the events since): connect until one is built at or
+    // after the create.
+    const d2 = await waitFor(async () => {
+      const c = await connect('dispatcher');
+      if (c.snapshot.offset >= r.offset) return c;
+      c.close();
+      return notYet({ snapshotOffset: c.snapshot.offset, created: r.offset });
+    }, { ...WAIT, what: 'a dispatcher snapshot built after the create' });
     const inc = d2.snapshot.incidents.find((i) => i.id === 'INC-2211-0042');
     assert.ok(inc, JSON.stringify(d2.snapshot.incidents));
     assert.deepEqual([inc.version, inc.lat, inc.lon, inc.destination], [1, NEAR_LAO_KHOA.lat, NEAR_LAO_KHOA.lon, null]);

@@ -6,7 +6,7 @@
 // ends it. Who may do what is checked at every step.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { Stack } = require('../lib/stack');
+const { Stack, pastMs } = require('../lib/stack');
 
 describe('mass-casualty incident: poll round trip', () => {
   const stack = new Stack({ env: { BP_AUTH_ANONYMOUS: 'none' } });
@@ -107,7 +107,7 @@ describe('mass-casualty incident: poll round trip', () => {
       const r = await stack.call('POST', '/api/v1/mci', as('disp', { json: decl }));
       codes.push(r.status);
       if (r.status === 409) assert.equal(r.json.error, 'too_many_mcis');
-      await new Promise((res) => setTimeout(res, 2)); // ids are per millisecond
+      await pastMs(); // ids are the server's millisecond: the next one is a later one
     }
     assert.deepEqual(codes, [...Array(20).fill(201), 409]);
     assert.equal(Number(stack.redis('SCARD', `${stack.prefix}mcis`)), 20);
