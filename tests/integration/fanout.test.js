@@ -85,7 +85,13 @@ describe('fan-out under pressure', () => {
     }
     const replies = [];
     for (let i = 0; i < lines.length; i += 1000) replies.push(...await feed.sendBatch(lines.slice(i, i + 1000)));
-    assert.ok(replies.every((r) => r.ok), 'every pumped line accepted');
+    const refused = replies.map((r, i) => ({ line: i, reply: r })).filter((x) => !x.reply.ok);
+    if (refused.length) {
+      const byCode = {};
+      for (const x of refused) byCode[x.reply.error || 'no error code'] = (byCode[x.reply.error || 'no error code'] || 0) + 1;
+      assert.fail(`every pumped line accepted: ${refused.length} of ${replies.length} refused (${tag}), by error: `
+        + `${JSON.stringify(byCode)}; first: ${refused.slice(0, 5).map((x) => `line ${x.line}: ${JSON.stringify(x.reply)}`).join('; ')}`);
+    }
     return replies.map((r) => r.offset);
   };
 
