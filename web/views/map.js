@@ -134,8 +134,11 @@ export class MapView {
       if (h) this.drawHospital(rec, h, cfg, frame.now);
     }
     // a snapshot may hold ambulances that have no marker yet (the page
-    // loaded after they last moved): draw every one of them then
-    const ambIds = frame.full ? [...feed.ambulances.keys()] : all ? [...this.ambulances.keys()] : frame.ambulances;
+    // loaded after they last moved): draw every one of them then; a clock
+    // or language frame redraws every marker, and the ones that moved in
+    // it may be new (their first position)
+    const ambIds = frame.full ? [...feed.ambulances.keys()]
+      : all ? new Set([...this.ambulances.keys(), ...frame.ambulances]) : frame.ambulances;
     for (const id of ambIds) {
       const a = feed.ambulances.get(id);
       if (a) this.drawAmbulance(id, a, frame.now);
