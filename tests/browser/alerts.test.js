@@ -18,7 +18,7 @@
 
 const { describe, before } = require('node:test');
 const assert = require('node:assert/strict');
-const { waitFor, sleep, isoNow } = require('../lib/stack.js');
+const { waitFor, isoNow } = require('../lib/stack.js');
 const { Session, openPage, screenshot, contrastProblems } = require('./pages.js');
 
 const ID = 'diversion:bach-mai';
@@ -120,7 +120,8 @@ describe('alerts on the dispatcher view and the wall', { timeout: 170000 }, () =
     }
     // a wall account on the dispatcher view sees it, without a button
     await waitFor(async () => (await row(wd).count()) === 1, { timeout: 5000, what: 'the alert for a wall account' });
-    await sleep(300);
+    // once the page knows who it is (the bar's data-role), it shows or hides the button
+    await waitFor(async () => (await barAttr(wd, 'role')) === 'wall', { timeout: 5000, what: 'the role applied' });
     assert.equal(await row(wd).locator('button.alert-ack').isVisible(), false);
     assert.equal(await row(wd).locator('.alert-state').innerText(), 'Chưa xác nhận');
     // the wall's ticker

@@ -16,9 +16,9 @@
 const { describe, before } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { waitFor, sleep, isoNow, incidentMsg } = require('../lib/stack.js');
+const { waitFor, isoNow, incidentMsg } = require('../lib/stack.js');
 const {
-  Session, screenshot, visibleStrings, dictionaries, languageProblems, contrastProblems,
+  Session, screenshot, visibleStrings, dictionaries, languageProblems, contrastProblems, mapStill,
 } = require('./pages.js');
 
 const NEAR_LAO_KHOA = { lat: 21.0038, lon: 105.8392 }; // 300 m from Bach Mai
@@ -214,7 +214,7 @@ describe('115 incidents on the dispatcher view', { timeout: 170000 }, () => {
     await waitFor(async () => (await page.locator('tr.flash-a, tr.flash-b').count()) === 0, { what: 'highlights to end' });
     // WCAG AA contrast of the queue, the incident, the marks and the door figures
     assert.deepEqual(await contrastProblems(page, { skip: ['.hm.is-out'] }), []);
-    await sleep(300);
+    await mapStill(page);
     const file = await screenshot(page, 'dispatcher-incident.png');
     assert.ok(fs.statSync(file).size > 20000);
   });

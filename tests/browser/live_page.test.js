@@ -12,9 +12,9 @@
 
 const { describe } = require('node:test');
 const assert = require('node:assert/strict');
-const { waitFor, sleep, isoNow, httpGet } = require('../lib/stack.js');
+const { waitFor, isoNow, httpGet } = require('../lib/stack.js');
 const { RESERVED } = require('./demo_data.js');
-const { Session, screenshot } = require('./pages.js');
+const { Session, screenshot, clockFrames } = require('./pages.js');
 
 const FMS = { available_station: 2, available_radio: 1, dispatched: 3, on_scene: 4, transporting: 7, at_hospital: 8, out_of_service: 6 };
 const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
@@ -52,7 +52,7 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     // every ambulance with a position is on the map (the fleet starts without)
     const fleet = (await s.stack.get('/api/v1/ambulances')).json;
     assert.equal(await page.locator('#map .am[data-id]').count(), fleet.filter((a) => a.lat !== null).length);
-    await sleep(300); // let late errors surface
+    await clockFrames(page, 2); // the page has moved on: late errors have surfaced
     await s.noErrors();
     assert.equal(await page.evaluate(() => window.__bpBootCount), 1);
     // no HTML from data: every name is text

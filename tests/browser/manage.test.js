@@ -18,7 +18,7 @@
 
 const { describe, before } = require('node:test');
 const assert = require('node:assert/strict');
-const { waitFor, isoNow } = require('../lib/stack.js');
+const { waitFor, notYet, pastMs, isoNow } = require('../lib/stack.js');
 const {
   Session, openPage, screenshot, expectHttpErrors, sessionCookie, visibleStrings, dictionaries, languageProblems,
   contrastProblems,
@@ -158,7 +158,7 @@ describe('manager view', { timeout: 170000 }, () => {
 
   s.step('"confirm figures" gives a new report time and changes no figure', async () => {
     const before = await rest();
-    await page.waitForTimeout(20); // a later millisecond
+    await pastMs(Date.parse(before.at)); // the confirmation comes a millisecond later at least
     await page.locator('#mg-confirm').click();
     await waitNotice(/^Đã xác nhận số liệu lúc \d\d:\d\d:\d\d\.$/);
     const after = await rest();
@@ -275,10 +275,11 @@ describe('manager view', { timeout: 170000 }, () => {
   s.step('at desktop width the same page is a centred grid', async () => {
     await page.setViewportSize({ width: 1920, height: 1080 });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.waitForTimeout(200);
-    const a = await card('emergency').boundingBox();
-    const b = await card('icu_adult').boundingBox();
-    assert.equal(Math.round(a.y), Math.round(b.y), 'cards side by side');
+    await waitFor(async () => {
+      const a = await card('emergency').boundingBox();
+      const b = await card('icu_adult').boundingBox();
+      return Math.round(a.y) === Math.round(b.y) || notYet({ emergency: a, icu_adult: b });
+    }, { what: 'cards side by side' });
     assert.deepEqual(await contrastProblems(page), []);
     await screenshot(page, 'manage-desktop.png');
     await page.setViewportSize(PHONE);

@@ -8,9 +8,9 @@
 const { describe, before } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { waitFor, sleep, isoNow } = require('../lib/stack.js');
+const { waitFor, notYet, isoNow } = require('../lib/stack.js');
 const { rng } = require('./demo_data.js');
-const { Session, screenshot, nodeCount, contrastProblems } = require('./pages.js');
+const { Session, screenshot, nodeCount, contrastProblems, clockFrames } = require('./pages.js');
 
 const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
 const squash = (x) => x.replace(/\s/g, '');
@@ -54,7 +54,7 @@ describe('wall display', { timeout: 170000 }, () => {
     const clock = await page.locator('#w-clock').textContent();
     const hanoi = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Asia/Ho_Chi_Minh' }).format(Date.now());
     assert.equal(clock.slice(0, 5), hanoi);
-    await sleep(300);
+    await clockFrames(page, 2); // the page has moved on: late errors have surfaced
     await s.noErrors();
   });
 
@@ -192,13 +192,13 @@ describe('wall display', { timeout: 170000 }, () => {
     // one warm-up burst: lists fill their slots, the heap settles
     let replies = await feed.sendBatch(burst(100));
     await caughtUp(replies[replies.length - 1].offset);
-    await sleep(300);
+    await clockFrames(page, 1); // counted after a clock frame, like the second count
     const nodes0 = await nodeCount(page);
     const heap0 = await heap();
     replies = await feed.sendBatch(burst(500));
     for (const x of replies) assert.equal(x.ok, true, JSON.stringify(x));
     await caughtUp(replies[replies.length - 1].offset);
-    await sleep(1200); // a clock tick or two as well
+    await clockFrames(page, 2); // a clock tick or two as well
     const nodes1 = await nodeCount(page);
     const heap1 = await heap();
     assert.equal(nodes1, nodes0, `DOM nodes before ${nodes0}, after ${nodes1}`);
@@ -207,7 +207,6 @@ describe('wall display', { timeout: 170000 }, () => {
   });
 
   s.step('screenshots: wall-1080.png (1920x1080) and wall-2160.png (3840x2160), text scaled with the screen', async () => {
-    await sleep(200);
     const f1 = await screenshot(page, 'wall-1080.png');
     assert.deepEqual(await contrastProblems(page), [], 'WCAG AA contrast on the dark wall');
     const size1080 = await page.locator('#w-clock').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
@@ -216,9 +215,10 @@ describe('wall display', { timeout: 170000 }, () => {
     const over = await page.evaluate(() => document.documentElement.scrollHeight > window.innerHeight + 1 || document.documentElement.scrollWidth > window.innerWidth + 1);
     assert.equal(over, false, 'the wall fits 1920x1080 without scrolling');
     await page.setViewportSize({ width: 3840, height: 2160 });
-    await sleep(500);
-    const size2160 = await page.locator('#w-clock').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
-    assert.ok(Math.abs(size2160 / size1080 - 2) < 0.05, `clock ${size1080}px at 1080p, ${size2160}px at 2160p`);
+    const size2160 = await waitFor(async () => {
+      const px = await page.locator('#w-clock').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+      return Math.abs(px / size1080 - 2) < 0.05 ? px : notYet(`clock ${size1080}px at 1080p, ${px}px at 2160p`);
+    }, { what: 'text scaled with the screen' });
     const names = await page.locator('.w-names li').first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
     assert.ok(names >= 36, `hospital names ${names}px at 2160p`);
     assert.deepEqual(await clipped(), [], 'no card cut off at 3840x2160');
