@@ -57,7 +57,7 @@ describe('Redis outage while lines flow', () => {
           }
           const replies = await feed.sendMany(lines);
           lines.forEach((line, i) => sent.push({ line, reply: replies[i] }));
-          await sleep(2);
+          await sleep(2); // pacing (the pump leaves the CPU to the others), not synchronisation
         }
       } catch (e) {
         pumpError = e;
