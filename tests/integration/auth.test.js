@@ -25,7 +25,10 @@ describe('who may do what', () => {
     t.dispatcher = stack.createToken('dispatcher');
     t.admin = stack.createToken('admin');
     t.public = stack.createToken('public');
-    await stack.waitForToken(t.admin.token);
+    // the servers reload the whole table at once: the last token created
+    // known means every one is
+    await stack.waitForToken(t.public.token);
+    await stack.waitForFeedToken(t.feed.token);
     feed = await new FeedClient(stack.collectorPort).connect();
     const hello = await feed.send({ type: 'hello', token: t.feed.token });
     assert.equal(hello.ok, true, JSON.stringify(hello));

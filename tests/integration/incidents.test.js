@@ -27,7 +27,10 @@ describe('incidents from the CAD gateway', () => {
     t.manager = stack.createToken('manager', { hospitals: 'bach-mai' });
     t.cad = stack.createToken('feed', { fleet: true, name: 'CAD gateway' });
     t.his = stack.createToken('feed', { hospitals: 'bach-mai', name: 'HIS without fleet rights' });
-    await stack.waitForToken(t.dispatcher.token);
+    // the servers reload the whole table at once: the last token created
+    // known means every one is
+    await stack.waitForToken(t.his.token);
+    await stack.waitForFeedToken(t.his.token);
     feed = await stack.feed(); // anonymous loopback feed, as today
     // the situation: Bach Mai's adult ICU is full, Lao khoa next door has room
     for (const [hospital, beds] of [['bach-mai', { icu_adult: { staffed: 75, occupied: 75, surge24: 0 } }],

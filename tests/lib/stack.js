@@ -608,6 +608,21 @@ class Stack {
       { what: 'the server to load a new token', timeout: 5000, interval: 50 });
   }
 
+  // Waits until the collector knows a feed token (it reloads its own copy of
+  // the tokens within a second, apart from the server's): a hello on a new
+  // connection is answered ok.
+  async waitForFeedToken(token) {
+    await waitFor(async () => {
+      const f = await this.feed();
+      try {
+        const r = await f.send({ type: 'hello', token });
+        return r.ok || notYet(r);
+      } finally {
+        f.destroy();
+      }
+    }, { what: 'the collector to load a new token', timeout: 5000, interval: 50 });
+  }
+
   rawHttp(text, port = this.serverPort) {
     return rawHttp(port, text);
   }
