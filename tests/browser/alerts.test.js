@@ -111,7 +111,8 @@ describe('alerts on the dispatcher view and the wall', { timeout: 170000 }, () =
       await waitFor(() => row(p).locator('button.alert-ack').isVisible(), { timeout: 3000, what: 'the acknowledge button' });
       assert.equal(await row(p).locator('button.alert-ack').innerText(), 'Xác nhận');
       assert.equal(await barAttr(p, 'sound'), 'on');
-      assert.ok(await beeps(p) >= 1);
+      const n = await beeps(p);
+      assert.ok(n >= 1, `${n} beeps`);
       assert.match(await barAttr(p, 'audio'), /^(running|suspended)$/);
       assert.match(await p.page.locator('#alerts-sound').innerText(), /Chuông báo kêu mỗi 10 giây/);
       assert.equal(await p.page.locator('#alerts-count').innerText(), '1 đang có · 1 chưa xác nhận');

@@ -66,7 +66,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
       zooms.push(z);
     }
     const labelled = await page.$$eval('#map .hm-label', (ls) => ls.filter((l) => l.checkVisibility() && l.textContent).length);
-    assert.ok(labelled > 0, 'hospital names on the map');
+    assert.ok(labelled > 0, `${labelled} hospital names on the map`);
     await page.locator('#map-fit').click();
     await s.sendDemo();
     hospitals = (await stack.get('/api/v1/hospitals')).json;
@@ -76,7 +76,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
   s.step('detail panel: beds by type, ED status, contacts, sister hospital, source, 24 h trend', async () => {
     // a diverting hospital of the demo: every bed type as the server has it
     const h = hospitals.find((x) => x.ed.effective === 'diversion' && x.ed.reason && x.freshness === 'fresh');
-    assert.ok(h, 'the demo has a fresh diversion');
+    assert.ok(h, `the demo has a fresh diversion: ${JSON.stringify(hospitals.filter((x) => x.ed.effective === 'diversion').map((x) => [x.id, x.freshness, x.ed.reason]))}`);
     await openDetail(h.id);
     assert.equal(await page.locator('#detail-title').textContent(), h.name.vi);
     const shown = await page.$$eval('#detail-beds tbody tr', (trs) => trs.map((tr) => [tr.dataset.bed,
@@ -88,7 +88,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
     assert.deepEqual(shown, want);
     assert.equal(await page.locator('#detail-ed').textContent(), 'Chuyển hướng');
     const facts = await page.locator('#detail .detail-facts').first().innerText();
-    assert.ok(facts.includes(h.ed.reason), 'the reason');
+    assert.ok(facts.includes(h.ed.reason), `the reason "${h.ed.reason}" in: ${facts}`);
     assert.match(facts, /Chuyển hướng đến \d\d:\d\d \(sau \d+ (giờ|phút) nữa\)/, 'the expiry and time left');
     assert.equal(await page.locator('#detail-source').textContent(), h.source);
     assert.equal(await page.locator('#detail-updated').getAttribute('datetime'), new Date(h.at).toISOString());
@@ -124,7 +124,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
         const gaps = ts.slice(1).filter((t, i) => t - ts[i] > 1.5 * hist.json.interval_s * 1000).length;
         const segments = ((await chart.locator('.trend-line').getAttribute('d')).match(/M/g) || []).length;
         assert.equal(segments, gaps + 1, `${gaps} gaps, ${segments} line segments`);
-        assert.ok(gaps >= 1, 'the seeded history has its gap');
+        assert.ok(gaps >= 1, `the seeded history has its gap: ${gaps} gaps`);
         assert.match(await page.locator('#detail .trend-note').textContent(), /thấp nhất \d+%, cao nhất \d+%/);
       }
     } else {
@@ -146,7 +146,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
     };
     await page.selectOption('#f-bed', 'icu_adult');
     let want = rest.filter((h) => h.beds.icu_adult && h.beds.icu_adult.available > 0);
-    assert.ok(want.length > 0 && want.length < 88);
+    assert.ok(want.length > 0 && want.length < 88, `${want.length} hospitals with adult ICU free`);
     await check(ids(want), 'adult ICU free');
     // the bed column follows the chosen type
     assert.match(await page.locator('#hospitals-table thead th[data-col="bed"]').innerText(), /HSTC NL/);
@@ -209,7 +209,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
       await page.keyboard.press('Tab');
       onRow = await page.evaluate(() => !!document.activeElement.closest('#hospitals-table tbody tr[data-id]'));
     }
-    assert.ok(onRow, 'Tab reaches the list');
+    assert.ok(onRow, `Tab reaches the list (focus on ${await page.evaluate(() => document.activeElement.outerHTML.slice(0, 120))})`);
     const ids = await visibleIds();
     const focused = () => page.evaluate(() => document.activeElement.dataset.id || null);
     // one tab stop in the list: the row last used (the first row at the start)

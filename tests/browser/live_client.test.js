@@ -273,7 +273,7 @@ describe('live.js', () => {
     assert.equal(s.feed.status, 'offline');
     await socketOpened(s.sockets, 3);
     s.sockets[2].open();
-    assert.ok(s.sockets[2].sent[0].resume, 'resumes after an outage');
+    assert.ok(s.sockets[2].sent[0].resume, `resumes after an outage: ${JSON.stringify(s.sockets[2].sent[0])}`);
     s.sockets[2].msg({ type: 'welcome', mode: 'resume', via: 'window', epoch: 'e1', offset: 10 });
     assert.equal(s.feed.status, 'live');
     assert.equal(s.feed.attempt, 0);

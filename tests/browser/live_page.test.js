@@ -94,7 +94,7 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     // the ED shape on the map: a diverting hospital's marker is a diamond with a badge
     const rest = (await s.stack.get('/api/v1/hospitals')).json;
     const div = rest.find((h) => h.ed.effective === 'diversion');
-    assert.ok(div, 'the demo has a diversion');
+    assert.ok(div, `the demo has a diversion: ${JSON.stringify(rest.map((h) => h.ed.effective))}`);
     assert.match(await marker(div.id).getAttribute('class'), /hm-ed-diversion/);
     assert.equal(await marker(div.id).locator('.hm-badge-ed').isVisible(), true);
     // city totals equal the server's summary
@@ -106,10 +106,11 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     // ambulances: status with its FMS digit in the list, the destination's name, the digit and heading on the map
     const moved = lines.filter((l) => l.type === 'ambulance');
     const transporting = moved.find((l) => l.status === 'transporting');
-    assert.ok(transporting, 'the demo has a transport');
+    assert.ok(transporting, `the demo has a transport: ${JSON.stringify(moved.map((l) => l.status))}`);
     assert.match(await ambRow(transporting.id).locator('.a-status').innerText(), /7\s*Đang chở bệnh nhân/);
     const dest = rest.find((h) => h.id === transporting.destination).name.vi;
-    assert.ok((await ambRow(transporting.id).locator('.a-dest').textContent()).endsWith(dest));
+    const shownDest = await ambRow(transporting.id).locator('.a-dest').textContent();
+    assert.ok(shownDest.endsWith(dest), `destination "${shownDest}", want "${dest}"`);
     for (const l of moved.slice(0, 5)) {
       await waitFor(async () => (await ambMarker(l.id).locator('.am-body').textContent()) === String(FMS[l.status]),
         { timeout: 5000, what: `FMS digit of ${l.id}` });
@@ -140,7 +141,8 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     assert.match(await cellText('bach-mai', 'td.c-ed'), /12 chờ/);
     assert.equal(await page.locator('#hospitals-table tr[data-id="bach-mai"] td.c-ed img, #detail img').count(), 0, 'reason rendered as text');
     assert.match(await page.locator('#detail').innerText(), /Hết giường HSTC <img src=x onerror=alert\(1\)>/);
-    assert.ok(Number(await rowAttr('bach-mai', 'data-level')) >= 3, 'diversion is at least level 3');
+    const level = Number(await rowAttr('bach-mai', 'data-level'));
+    assert.ok(level >= 3, `diversion is at least level 3: level ${level}`);
     assert.match(await marker('bach-mai').locator('.hm-num').textContent(), /[34]/);
     assert.match(await marker('bach-mai').getAttribute('title'), /Chuyển hướng/);
     assert.equal(await page.locator('#detail-source').textContent(), 'test-bach-mai');
@@ -270,7 +272,7 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     await waitFor(async () => (await connState()) === 'live', { what: 'live after reload' });
     const fleet = (await s.stack.get('/api/v1/ambulances')).json;
     const placed = fleet.filter((a) => a.lat !== null);
-    assert.ok(placed.length > 5, 'the burst placed ambulances');
+    assert.ok(placed.length > 5, `the burst placed ambulances: ${placed.length}`);
     await waitFor(async () => (await page.locator('#map .am[data-id]').count()) === placed.length,
       { timeout: 5000, what: `${placed.length} ambulance markers` });
     for (const a of placed.slice(0, 5)) assert.equal(await ambMarker(a.id).locator('.am-body').textContent(), String(FMS[a.status]));

@@ -86,7 +86,7 @@ describe('manager view', { timeout: 170000 }, () => {
     await waitFor(() => field('icu_adult').isVisible(), { what: 'the form' });
     assert.doesNotMatch(page.url(), /token|bp_/);
     const cookie = await sessionCookie(context);
-    assert.ok(cookie, 'a session cookie');
+    assert.ok(cookie, `a session cookie: ${JSON.stringify((await context.cookies()).map((c) => c.name))}`);
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, 'Strict');
     assert.doesNotMatch(await page.evaluate(() => document.cookie), /bp_session/);
@@ -178,7 +178,7 @@ describe('manager view', { timeout: 170000 }, () => {
     assert.equal(await page.locator('#mg-conflict tbody tr[data-field]').count(), 1, 'only the figure that differs');
     assert.equal(await page.locator('#mg-conflict tr.diff-what').innerText(), 'HSTC NL · Giường đang có bệnh nhân');
     const table = await page.locator('#mg-conflict table').boundingBox();
-    assert.ok(table.x >= 0 && table.x + table.width <= 390, 'both values fit the phone');
+    assert.ok(table.x >= 0 && table.x + table.width <= 390, `both values fit the phone: ${JSON.stringify(table)}`);
     await screenshot(page, 'manage-conflict-phone.png');
     await page.locator('#mg-keep').click();
     await waitNotice(/^Đã lưu lúc/);

@@ -117,7 +117,7 @@ describe('mass-casualty incident on the dispatcher and manager views', { timeout
     // the card comes first, above the form
     const cardBox = await card().boundingBox();
     const formBox = await m.page.locator('#mg-hospital').boundingBox();
-    assert.ok(cardBox.y < formBox.y);
+    assert.ok(cardBox.y < formBox.y, `card at y ${cardBox.y}, form at y ${formBox.y}`);
     for (const l of [card().locator('button.step').first(), card().locator('input').first(), card().locator('button.mci-ask-send')]) {
       const box = await l.boundingBox();
       assert.ok(box.height >= 44 && box.width >= 44, `${l}: ${box.width}×${box.height}`);
@@ -231,7 +231,7 @@ describe('mass-casualty incident on the dispatcher and manager views', { timeout
     await waitFor(async () => !(await d.page.locator('#mci').isVisible()), { what: 'the panel closed' });
     assert.equal((await rest()).status, 'closed');
     const list = (await stack.call('GET', '/api/v1/mci', { token: hoa.token })).json.mcis;
-    assert.ok(!list.some((x) => x.id === id));
+    assert.ok(!list.some((x) => x.id === id), `${id} among ${list.map((x) => x.id).join()}`);
     assert.equal(await d.page.locator(`#mci-list button[data-id="${id}"]`).count(), 0);
     assert.equal(await d.page.locator('.mci-mark-map').count(), 0);
     assert.equal(await d.page.locator('path.mci-circle').count(), 0);

@@ -132,7 +132,7 @@ describe('wall display', { timeout: 170000 }, () => {
     const hist = (await stack.get('/api/v1/history?series=city&hours=24')).json;
     const ts = hist.points.map((p) => Date.parse(p.t));
     const gaps = ts.slice(1).filter((t, i) => t - ts[i] > 1.5 * hist.interval_s * 1000).length;
-    assert.ok(gaps >= 1, 'the seeded history has its gap');
+    assert.ok(gaps >= 1, `the seeded history has its gap: ${gaps} gaps`);
     for (const key of ['occupancy', 'icu']) {
       const chart = page.locator(`#w-trend-${key} svg.trend`);
       await waitFor(async () => (await chart.locator('.trend-line').getAttribute('visibility')) === 'visible', { what: `${key} line` });
@@ -155,7 +155,7 @@ describe('wall display', { timeout: 170000 }, () => {
     await waitFor(async () => (await li.count()) === 1 && (await li.getAttribute('data-fresh')) === 'stale', { timeout: 5000, what: 'stale diversion' });
     assert.match(await li.innerText(), /! Quá hạn/);
     const names = page.locator('#w-names-4 li[data-fresh="stale"]');
-    assert.ok((await names.count()) >= 1);
+    assert.ok((await names.count()) >= 1, `stale level-4 names: ${await page.locator('#w-names-4').innerText()}`);
     assert.match(await page.locator('#w-names-4').innerText(), /Bệnh viện Nhi Trung ương\s*! Quá hạn/);
     const summary = (await stack.get('/api/v1/summary')).json;
     assert.match(await kpi('reporting').locator('.w-kpi-sub').textContent(), new RegExp(`^${viInt(summary.freshness.stale)} quá hạn`));
@@ -223,7 +223,7 @@ describe('wall display', { timeout: 170000 }, () => {
     assert.ok(names >= 36, `hospital names ${names}px at 2160p`);
     assert.deepEqual(await clipped(), [], 'no card cut off at 3840x2160');
     const f2 = await screenshot(page, 'wall-2160.png');
-    assert.ok(fs.statSync(f1).size > 20000 && fs.statSync(f2).size > 40000);
+    assert.ok(fs.statSync(f1).size > 20000 && fs.statSync(f2).size > 40000, `${fs.statSync(f1).size} and ${fs.statSync(f2).size} bytes`);
     await page.setViewportSize({ width: 1920, height: 1080 });
     await s.noErrors();
   });
