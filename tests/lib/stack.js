@@ -33,8 +33,10 @@ class NotYet {
 const notYet = (saw) => new NotYet(saw);
 
 // Polls fn until it returns a truthy value (or a promise of one) other
-// than notYet(...).
-async function waitFor(fn, { timeout = 5000, interval = 20, what = 'condition' } = {}) {
+// than notYet(...). The default deadline is long: it only bounds how long
+// a broken test hangs, and a loaded machine (a build beside the tests)
+// takes seconds for what takes milliseconds alone.
+async function waitFor(fn, { timeout = 15000, interval = 20, what = 'condition' } = {}) {
   const end = Date.now() + timeout;
   let last;
   for (;;) {
