@@ -17,7 +17,7 @@ const { describe, before } = require('node:test');
 const assert = require('node:assert/strict');
 const { waitFor } = require('../lib/stack.js');
 const {
-  Session, openPage, screenshot, expectHttpErrors, mapSpotNear, pinByClick, contrastProblems, distanceKm, VI_CHARS,
+  Session, openPage, screenshot, expectHttpErrors, mapSpotNear, pinByClick, contrastProblems, distanceKm, VI_CHARS, latency, LATE_MS,
 } = require('./pages.js');
 
 const PHONE = { width: 390, height: 844 };
@@ -145,10 +145,10 @@ describe('mass-casualty incident on the dispatcher and manager views', { timeout
     await s.noErrors(m.page, m.rec);
   });
 
-  s.step('the dispatcher page shows her answer, who gave it, and the totals and suggestion within seconds, as REST does', async () => {
+  s.step('the dispatcher page shows her answer, who gave it, and the totals and suggestion (within seconds: reported), as REST does', async (t) => {
     const t0 = Date.now();
-    await waitFor(async () => (await row('bach-mai').getAttribute('data-answered')) === 'yes', { timeout: 6000, interval: 50, what: 'the answer' });
-    assert.ok(Date.now() - t0 < 6000);
+    await waitFor(async () => (await row('bach-mai').getAttribute('data-answered')) === 'yes', { timeout: LATE_MS, interval: 50, what: 'the answer' });
+    latency(t, 'her answer on the dispatcher page', Date.now() - t0, 6000);
     assert.match(await row('bach-mai').locator('.mci-answer-by').innerText(), new RegExp(`^bởi ${lan.id}, \\d\\d:\\d\\d`));
     assert.equal(await row('bach-mai').locator('.mci-h-answer .tri-counts').getAttribute('data-counts'), '2,3,2');
     const v = await rest();

@@ -155,7 +155,7 @@ describe('heartbeats', () => {
     await stack.stop();
   });
 
-  test('a client that stops answering pings is dropped; one that answers stays', stack.guard(async () => {
+  test('a client that stops answering pings is dropped; one that answers stays', stack.guard(async (t) => {
     const url = `ws://127.0.0.1:${stack.serverPort}/ws`;
     const normal = new LiveClient(url);
     const silent = new LiveClient(url, { autoPong: false });
@@ -164,9 +164,13 @@ describe('heartbeats', () => {
     let pinged = 0;
     silent.ws.on('ping', () => pinged++);
     const t0 = Date.now();
-    await silent.whenClosed;
+    let timer;
+    const closed = await Promise.race([silent.whenClosed, new Promise((r) => (timer = setTimeout(() => r(null), 30000)))]);
+    clearTimeout(timer);
+    assert.ok(closed, 'the silent client dropped (idle timeout 3 s; deadline 30 s)');
+    // how long it took is reported, not asserted: a loaded machine is slow, not wrong
+    t.diagnostic(`silent client dropped after ${Date.now() - t0} ms (idle timeout 3 s)`);
     assert.ok(pinged >= 1, `the server pinged: ${pinged} pings`);
-    assert.ok(Date.now() - t0 < 15000, 'dropped within a few seconds');
     await normal.waitFor((x) => x.snapshot, WAIT);
     assert.equal(normal.closeCode, undefined, 'the one answering pings stays');
   }));
