@@ -304,7 +304,11 @@ describe('incidents from the CAD gateway', () => {
 
     await stack.stopProc('server');
     await stack.startServer();
-    const afterRestart = (await get('/api/v1/incidents')).json;
+    // a new server loads the tokens a moment after it is ready
+    await stack.waitForToken(t.dispatcher.token);
+    const reread = await get('/api/v1/incidents');
+    assert.equal(reread.status, 200, reread.body);
+    const afterRestart = reread.json;
     const strip = (list) => list.map(({ recommend, ...i }) => ({ ...i, top: recommend.map((c) => c.hospital) }));
     assert.deepEqual(strip(afterRestart), strip(beforeRestart));
     assert.deepEqual([afterRestart[0].version, afterRestart[0].destination, afterRestart[0].unit], [2, 'viet-duc', '115-HK-07']);
@@ -314,6 +318,7 @@ describe('incidents from the CAD gateway', () => {
 
     // a second server reads the same Redis and lists the same
     const port2 = await stack.startServer({}, 'server2');
+    await stack.waitForToken(t.dispatcher.token, port2);
     const d2 = await connect('dispatcher', port2);
     assert.deepEqual(d2.snapshot.incidents, d.snapshot.incidents);
     const n = await ok({ id: 'INC-R2', action: 'update', unit: '115-HK-08' });
