@@ -21,9 +21,10 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgrou
 const SHOTS = path.join(BUILD, 'screenshots');
 
 // A WebSocket that cannot connect while a test deliberately stopped the
-// server is logged by Chromium as a console error, and so is a fetch to it;
+// server is logged by Chromium as a console error, and so is a fetch to it
+// (refused; or reset, when it was under way as the server was killed);
 // nothing else may be.
-const SERVER_DOWN = /WebSocket connection to '.*\/ws' failed|Failed to load resource: net::ERR_CONNECTION_REFUSED/;
+const SERVER_DOWN = /WebSocket connection to '.*\/ws' failed|Failed to load resource: net::ERR_CONNECTION_(REFUSED|RESET)/;
 
 // Vietnamese letters with diacritics (and đ): English text has none.
 const VI_CHARS = /[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]/i;
