@@ -20,7 +20,7 @@ const {
   contrastProblems,
 } = require('./pages.js');
 
-describe('sign-in page', { timeout: 170000 }, () => {
+describe('sign-in page', { timeout: 400000 }, () => {
   const s = new Session({ env: { BP_AUTH_ANONYMOUS: 'none' } });
   let stack;
   let page;

@@ -31,7 +31,7 @@ const hanoiTime = (iso) => new Intl.DateTimeFormat('en-GB', {
   hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Asia/Ho_Chi_Minh',
 }).format(new Date(iso));
 
-describe('alerts on the dispatcher view and the wall', { timeout: 170000 }, () => {
+describe('alerts on the dispatcher view and the wall', { timeout: 400000 }, () => {
   const s = new Session({ env: { BP_AUTH_ANONYMOUS: 'none' } });
   let stack;
   let a; // {page, rec, context}: dispatcher Chị Lan

@@ -21,7 +21,7 @@ const {
 
 const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
 
-describe('dispatcher tools', { timeout: 170000 }, () => {
+describe('dispatcher tools', { timeout: 400000 }, () => {
   const s = new Session({ history: true });
   let page;
   let stack;

@@ -26,7 +26,7 @@ const ADDRESS = '1 Phương Mai, Đống Đa';
 const ADDRESS_C = '25 Láng Hạ';
 const minAgo = (n) => isoNow(-n * 60000);
 
-describe('115 incidents on the dispatcher view', { timeout: 170000 }, () => {
+describe('115 incidents on the dispatcher view', { timeout: 400000 }, () => {
   const s = new Session();
   let page;
   let stack;

@@ -20,7 +20,7 @@ const {
 
 const docLang = (p) => p.evaluate(() => document.documentElement.lang);
 
-describe('languages', { timeout: 170000 }, () => {
+describe('languages', { timeout: 400000 }, () => {
   const s = new Session();
   let page;
   let context;

@@ -22,7 +22,7 @@ const FMS = { available_station: 2, available_radio: 1, dispatched: 3, on_scene:
 const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
 const squash = (s) => s.replace(/\s/g, '');
 
-describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
+describe('live feed on the dispatcher view', { timeout: 400000 }, () => {
   const s = new Session();
   const row = (id) => s.page.locator(`#hospitals-table tr[data-id="${id}"]`);
   const cellText = (id, sel) => row(id).locator(sel).textContent();

@@ -26,7 +26,7 @@ const {
 
 const PHONE = { width: 390, height: 844 };
 
-describe('manager view', { timeout: 170000 }, () => {
+describe('manager view', { timeout: 400000 }, () => {
   const s = new Session({ env: { BP_AUTH_ANONYMOUS: 'none' } });
   let stack;
   let page;

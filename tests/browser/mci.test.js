@@ -24,7 +24,7 @@ const PHONE = { width: 390, height: 844 };
 const EXPECTED = { immediate: 6, delayed: 8, minor: 12 };
 const counts = (c) => [c.immediate, c.delayed, c.minor].join(',');
 
-describe('mass-casualty incident on the dispatcher and manager views', { timeout: 170000 }, () => {
+describe('mass-casualty incident on the dispatcher and manager views', { timeout: 400000 }, () => {
   const s = new Session({ env: { BP_AUTH_ANONYMOUS: 'none' } });
   let stack;
   let d; // the dispatcher's {page, rec, context}

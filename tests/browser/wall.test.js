@@ -17,7 +17,7 @@ const {
 const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
 const squash = (x) => x.replace(/\s/g, '');
 
-describe('wall display', { timeout: 170000 }, () => {
+describe('wall display', { timeout: 400000 }, () => {
   const s = new Session({ history: true });
   let page;
   let stack;
