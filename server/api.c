@@ -33,7 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <openssl/rand.h>
 
 #define WAIT_MAX_MS   3000 /* for the live state to show an accepted write */
 #define AUDIT_SCAN    2000 /* stream entries read per audit request at most */
@@ -147,7 +147,7 @@ static void sign_in(bp_req_t *r) {
     char sid[33], cookie[BP_SESSION_MAX + 1];
     int64_t exp = now + (int64_t)app->cfg.settings.auth_session_hours * 3600 * 1000;
     if (p->expires_ms && p->expires_ms < exp) exp = p->expires_ms;
-    if (!key || getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+    if (!key || RAND_bytes(raw, (int)sizeof raw) != 1) {
         bp_req_error(r, 503, "unavailable", "sessions cannot be created now; retry shortly");
         return;
     }

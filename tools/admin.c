@@ -28,7 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <libwebsockets.h>
+#include <openssl/rand.h>
 
 static const char *prefix;
 static redisContext *rc;
@@ -73,10 +74,18 @@ static redisReply *cmd(const char *fmt, ...) {
 }
 
 static void random_bytes(unsigned char *b, size_t n) {
-    if (getrandom(b, n, 0) != (ssize_t)n) {
+    if (RAND_bytes(b, (int)n) != 1) {
         fprintf(stderr, "bp-admin: no random bytes available\n");
         exit(3);
     }
+}
+
+/* "bp_" + base64url of 32 random bytes, without padding (43 characters) */
+static void token_format(const unsigned char raw[32], char out[BP_TOKEN_LEN + 1]) {
+    char b64[64];
+    int n = lws_b64_encode_string_url((const char *)raw, 32, b64, sizeof b64);
+    while (n > 0 && b64[n - 1] == '=') n--;
+    snprintf(out, BP_TOKEN_LEN + 1, "bp_%.*s", n, b64);
 }
 
 static void audit(const char *what, const char *id, const char *detail) {
@@ -124,7 +133,8 @@ static int create(const bp_registry_t *reg, const char *role, const char *hospit
     unsigned char raw[32], idb[4];
     random_bytes(raw, sizeof raw);
     random_bytes(idb, sizeof idb);
-    bp_token_format(raw, out->token);
+    token_format(raw, out->token);
+    if (!bp_token_well_formed(out->token, strlen(out->token))) return fail("bad token form");
     snprintf(out->id, sizeof out->id, "t-%02x%02x%02x%02x", idb[0], idb[1], idb[2], idb[3]);
     char hash[65], now[24], exp[24];
     bp_token_hash(out->token, strlen(out->token), hash);
@@ -154,7 +164,7 @@ static void print_created(const created_t *c, const char *role, const char *name
     }
 }
 
-static int revoke(const char *id) {
+static int revoke_token(const char *id) {
     redisReply *r = cmd("SISMEMBER %stokens %s", prefix, id);
     long long member = r->integer;
     freeReplyObject(r);
@@ -215,7 +225,7 @@ static int demo(const bp_registry_t *reg, int json, const char *base) {
     for (size_t i = 0; i < ids->elements; i++) {
         redisReply *h = cmd("HGETALL %stok:%s", prefix, ids->element[i]->str);
         if (strncmp(hget(h, "name"), "demo ", 5) == 0 && strcmp(hget(h, "revoked"), "0") == 0)
-            revoke(ids->element[i]->str);
+            revoke_token(ids->element[i]->str);
         freeReplyObject(h);
     }
     freeReplyObject(ids);
@@ -310,7 +320,7 @@ int main(int argc, char **argv) {
     } else if (sub && strcmp(sub, "list") == 0) {
         rv = list(json);
     } else if (sub && strcmp(sub, "revoke") == 0 && id) {
-        rv = revoke(id);
+        rv = revoke_token(id);
         if (!rv) printf("token %s revoked\n", id);
     } else if (strcmp(what, "demo-tokens") == 0) {
         rv = demo(&cfg.registry, json, base);
