@@ -61,7 +61,7 @@ static const setting_t table[] = {
       "connect with TLS and verify it)"),
     S("sim.token", T_SECRET, sim_token, 0, 255,
       "empty (no hello: an anonymous feed, loopback only), or a feed token for bp-sim's hello"),
-    S("sim.status_file", T_STR, sim_status_file, 0, 240,
+    S("sim.status_path", T_STR, sim_status_path, 0, 240,
       "empty, or a file bp-sim rewrites every 10 s saying whether it feeds (health checks)"),
     S("server.host", T_HOST, server_host, 1, 253, "a host name or IP address"),
     S("server.port", T_INT, server_port, 0, 65535, "an integer from 0 to 65535 (0: any free port)"),

@@ -48,7 +48,7 @@ typedef struct bp_settings {
     char collector_tls_ca[BP_SETTING_STR_MAX]; /* clients: TLS, verified against this CA */
     /* simulator */
     char sim_token[BP_SETTING_STR_MAX]; /* feed token for its hello; empty: none */
-    char sim_status_file[BP_SETTING_STR_MAX]; /* rewritten every status period; empty: none */
+    char sim_status_path[BP_SETTING_STR_MAX]; /* rewritten every status period; empty: none */
     /* server */
     char server_host[BP_SETTING_STR_MAX];
     int server_port;

@@ -218,7 +218,7 @@ typedef struct {
 
 static void close_link(app_t *app, const char *why);
 static void on_written(uv_write_t *req, int status);
-static void write_status_file(app_t *app);
+static void write_status(app_t *app);
 
 /* Hands w (w->data holds len bytes) to libuv; on failure closes the link. */
 static void send_write(app_t *app, write_t *w, size_t len) {
@@ -364,7 +364,7 @@ static void handle_hello_reply(app_t *app, const char *line, size_t len) {
         app->hello_failures = 0;
         bp_debug("the collector accepted the feed token (sim.token)");
         pump(app);
-        write_status_file(app);
+        write_status(app);
         return;
     }
     if (strcmp(r.error, "unavailable") == 0) { /* tokens cannot be checked now */
@@ -598,7 +598,7 @@ static void close_link(app_t *app, const char *why) {
     app->hello_pending = false;
     uv_timer_stop(&app->reconnect);
     requeue_inflight(app);
-    write_status_file(app);
+    write_status(app);
     uv_close((uv_handle_t *)&app->tcp, on_tcp_closed);
 }
 
@@ -678,7 +678,7 @@ static void link_up(app_t *app) {
         return;
     }
     pump(app);
-    write_status_file(app);
+    write_status(app);
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
@@ -775,12 +775,12 @@ static void print_status(app_t *app, const char *what) {
             st.incidents_waiting);
 }
 
-/* sim.status_file: {"feeding":true|false,...} rewritten (atomically) each
+/* sim.status_path: {"feeding":true|false,...} rewritten (atomically) each
  * status period and when the link changes, for a container's health
  * check: feeding means connected, accepted (token), and nothing waiting to
  * be resent after an `unavailable`. */
-static void write_status_file(app_t *app) {
-    const char *path = app->cfg->settings.sim_status_file;
+static void write_status(app_t *app) {
+    const char *path = app->cfg->settings.sim_status_path;
     if (!path[0]) return;
     bool feeding = app->link == LINK_UP && !app->hello_pending && !app->stopping &&
                    app->resend.n == 0 && !app->unavailable_wave;
@@ -798,13 +798,13 @@ static void write_status_file(app_t *app) {
         if (fclose(f) == 0 && rename(tmp, path) == 0) return;
     }
     static bool warned;
-    if (!warned) bp_warn("cannot write sim.status_file %s: %s", path, strerror(errno));
+    if (!warned) bp_warn("cannot write sim.status_path %s: %s", path, strerror(errno));
     warned = true;
 }
 
 static void on_status(uv_timer_t *t) {
     print_status(t->data, "status");
-    write_status_file(t->data);
+    write_status(t->data);
 }
 
 static void close_handle(uv_handle_t *h) {
