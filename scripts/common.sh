@@ -17,6 +17,11 @@ BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv 
 # tests also check /metrics with promtool (prometheus) and the units with
 # systemd-analyze (systemd)
 BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd"
+# the container images and docker/test (not part of scripts/test): podman
+# with runc, CNI networking with name resolution between containers,
+# podman-compose, and debootstrap for the local base image
+BP_PKGS_CONTAINERS="podman runc debootstrap podman-compose containernetworking-plugins
+ golang-github-containernetworking-plugin-dnsname"
 
 bp_install() {
     missing=""
