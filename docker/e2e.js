@@ -283,6 +283,19 @@ async function main() {
     assert(final.status === 200 && /<html/i.test(final.body), `the sign-in page: ${page.status} ${where || ''} ${final.status}`);
   });
 
+  await check('nginx limits sign-ins per client address (the servers see only nginx)', async () => {
+    const codes = [];
+    for (let i = 0; i < 16 && !codes.includes(429); i++) {
+      const r = await request('POST', '/api/v1/session', { body: JSON.stringify({ token: `bp_${'x'.repeat(43)}` }),
+        headers: { 'Content-Type': 'application/json' } });
+      codes.push(r.status);
+    }
+    // 10 a minute with a burst of 10: after the sign-in above, about the
+    // 11th attempt is refused (one more for each 6 s since)
+    assert(codes.at(-1) === 429 && codes.length >= 10 && codes.length <= 14 &&
+      codes.slice(0, -1).every((c) => c === 401), `answers: ${codes}`);
+  });
+
   // clients on both servers, through nginx (its round robin spreads them;
   // welcome.server says where each landed)
   const clients = [];
