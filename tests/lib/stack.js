@@ -722,5 +722,5 @@ class Stack {
 }
 
 module.exports = {
-  Stack, FeedClient, LiveClient, makeCA, makeCert, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+  Stack, Proc, FeedClient, LiveClient, makeCA, makeCert, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
 };
