@@ -495,7 +495,11 @@ class Stack {
     }, { what: 'redis-server to answer PING' });
   }
 
-  async startCollector(extraEnv = {}) {
+  // Starts bp-collector and waits until its /readyz answers 200: every
+  // Redis connection it applies lines on is up (it listens before that, and
+  // a line sent earlier may be answered unavailable). With { ready: false },
+  // only until it listens (for starts without Redis).
+  async startCollector(extraEnv = {}, { ready = true } = {}) {
     if (!this.collectorPort) this.collectorPort = await freePort();
     if (!this.collectorHttpPort) this.collectorHttpPort = await freePort(); // health and metrics
     this.procs.collector = new Proc('collector', path.join(BUILD, 'collector', 'bp-collector'), [],
@@ -504,6 +508,15 @@ class Stack {
       const s = net.connect(this.collectorPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
       s.on('error', () => resolve(false));
     }), { what: 'the collector to listen' });
+    if (ready) {
+      await waitFor(async () => {
+        try {
+          return (await httpGet(this.collectorHttpPort, '/readyz')).status === 200;
+        } catch (e) {
+          return false;
+        }
+      }, { what: 'the collector to be ready (/readyz)', timeout: 30000 });
+    }
   }
 
   // Starts bp-server and waits until /readyz answers 200 (or, with
