@@ -69,7 +69,21 @@ async function check(name, fn) {
     results.failed++;
     console.log(`FAIL - ${name} (${secs(Date.now() - t0)}): ${e.message}`);
     log(`FAIL ${name}: ${e.stack}`);
+    dumpLogs();
     return false;
+  }
+}
+
+// After a failed check: every container's state and the end of its log,
+// into the log file (the containers are gone after the tear-down).
+function dumpLogs() {
+  if (!upDone) return;
+  const ps = spawnSync('podman', ['ps', '-a', '--filter', `label=io.podman.compose.project=${P}`,
+    '--format', '{{.Names}} {{.Status}}'], { encoding: 'utf8' });
+  log(`----- containers -----\n${ps.stdout}`);
+  for (const name of ps.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean)) {
+    const r = spawnSync('podman', ['logs', '--tail', '60', name], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    log(`----- ${name} (last 60 lines) -----\n${r.stdout}${r.stderr}`);
   }
 }
 
@@ -241,6 +255,24 @@ async function main() {
     assert(user.startsWith('bedpulse ["CMD","bp-healthcheck"]'), `user and health check of the image: ${user}`);
   }))) return;
 
+  await check('the image lays the programs out where the systemd units (config/systemd) run them', () => {
+    // every unit's ExecStart program and WorkingDirectory (with the web/
+    // and config/ the programs read from there) exist in the image
+    const tests = [];
+    for (const f of fs.readdirSync(path.join(ROOT, 'config', 'systemd')).filter((n) => n.endsWith('.service'))) {
+      const unit = fs.readFileSync(path.join(ROOT, 'config', 'systemd', f), 'utf8');
+      const exec = unit.match(/^ExecStart=(\S+)/m);
+      const wd = unit.match(/^WorkingDirectory=(\S+)/m);
+      assert(exec && wd, `${f}: ExecStart and WorkingDirectory`);
+      tests.push(`test -x ${exec[1]}`, `test -f ${wd[1]}/config/settings.json`, `test -f ${wd[1]}/web/index.html`);
+    }
+    const script = `${[...new Set(tests)].map((t) => `${t} || { echo "not in the image: ${t}"; exit 1; }`).join('; ')}; pwd`;
+    const out = run('podman', [...RUNTIME, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024',
+      '--ulimit', 'nproc=4096:4096', '--entrypoint', 'sh', 'localhost/bedpulse', '-c', script]).trim();
+    const wd = fs.readFileSync(path.join(ROOT, 'config', 'systemd', 'bp-collector.service'), 'utf8').match(/^WorkingDirectory=(\S+)/m)[1];
+    assert(out === wd, `the image's working directory ${out}, the units' ${wd}`);
+  });
+
   httpsPort = await freePort();
   feedPort = await freePort();
   env = Object.assign({}, process.env, {
@@ -268,6 +300,23 @@ async function main() {
   if (!up) return;
 
   const token = (role) => new URL(links[role]).hash.match(/token=([^&]+)/)[1];
+
+  await check("collectors and servers are health-checked on /readyz; the collectors' /metrics count the simulator's lines", async () => {
+    for (const s of ['collector1', 'collector2', 'server1', 'server2']) {
+      const t = run('podman', ['inspect', ctr(s), '--format', '{{json .Config.Healthcheck.Test}}']).trim();
+      assert(/bp-healthcheck.*ready/.test(t), `${s}'s health check: ${t}`);
+    }
+    const metric = (text, re) => Number((text.match(re) || [])[1] || 0);
+    for (const s of ['collector1', 'collector2']) {
+      const r = run('podman', ['exec', ctr(s), 'curl', '-fsS', 'http://127.0.0.1:7071/readyz']);
+      assert(/"ready":true/.test(r), `${s} /readyz: ${r}`);
+    }
+    // the simulator feeds through nginx to one collector or the other
+    await waitFor(() => ['collector1', 'collector2'].reduce((n, s) => n + metric(
+      run('podman', ['exec', ctr(s), 'curl', '-fsS', 'http://127.0.0.1:7071/metrics'], { quiet: true }),
+      /^bedpulse_feed_acknowledged_total\{kind="applied"\} (\d+)$/m), 0) > 0,
+    { timeout: 60000, interval: 1000, what: 'lines acknowledged in the collectors\' /metrics' });
+  });
 
   await check('a printed link signs in over HTTPS through nginx, and its cookie works', async () => {
     const r = await request('POST', '/api/v1/session', { body: JSON.stringify({ token: token('dispatcher') }),
@@ -394,7 +443,7 @@ async function main() {
       const promoted = await waitFor(() => {
         const m = master();
         return m && m !== old ? m : false;
-      }, { timeout: 30000, interval: 200, what: 'a Sentinel to promote a replica' });
+      }, { timeout: 60000, interval: 200, what: 'a Sentinel to promote a replica' });
       const promotedIn = Date.now() - killedAt;
       const ackedAtPromotion = feeder.acked.length;
       await waitFor(() => feeder.acked.length >= ackedAtPromotion + 20, { timeout: 60000, what: 'lines acknowledged by the new master' });
