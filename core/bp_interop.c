@@ -300,10 +300,10 @@ bool bp_interop_refine(bp_change_t *c, const bp_hospital_state_t *cur, uint32_t 
 /* -- CSV --------------------------------------------------------------------- */
 
 const char *const bp_interop_csv_columns[] = {
-    "facility_id",     "facility_name",     "district",           "tier",
-    "collection_time", "freshness",         "bed_type",           "have_bed_type",
-    "fhir_role_code",  "nhsn_bed_group",    "num_beds",           "num_beds_occ",
-    "num_beds_avail",  "num_beds_overflow", "num_beds_surge_24h", "ed_status",
-    "ed_reason",       "ed_until",          "pressure_level"};
+    "facility_id",   "facility_name",   "facility_name_en",  "district",
+    "tier",          "collection_time", "freshness",         "bed_type",
+    "have_bed_type", "fhir_role_code",  "nhsn_bed_group",    "num_beds",
+    "num_beds_occ",  "num_beds_avail",  "num_beds_overflow", "num_beds_surge_24h",
+    "ed_status",     "ed_reason",       "ed_until",          "pressure_level"};
 const size_t bp_interop_csv_ncolumns =
     sizeof bp_interop_csv_columns / sizeof *bp_interop_csv_columns;
