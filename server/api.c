@@ -1110,7 +1110,7 @@ static void alert_ack(bp_req_t *r, const char *id) {
 
 bool bp_api_route(bp_req_t *r) {
     const char *path = r->path;
-    if (bp_mci_route(r) || bp_export_route(r)) return true;
+    if (bp_mci_route(r) || bp_export_route(r) || bp_feed_route(r)) return true;
     if (strcmp(path, "/api/v1/session") == 0) {
         session(r);
         return true;

@@ -149,6 +149,7 @@ static void stop(bp_app_t *app, int signum) {
     bp_history_close(app->history, NULL, NULL);
     bp_tokens_close(app->tokens, NULL, NULL);
     app->tokens = NULL;
+    bp_feed_stop(app);
     bp_apply_close(app->apply, NULL, NULL);
     app->apply = NULL;
     bp_reader_close(app->reader, on_reader_closed, app);
@@ -377,7 +378,8 @@ int main(int argc, char **argv) {
     app.rate_api = bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
     app.rate_login = bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
     app.rate_writes = bp_rate_create(4096, s->auth_writes_per_min, s->auth_writes_per_min);
-    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes) {
+    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes ||
+        bp_feed_start(&app)) {
         bp_error("out of memory");
         return 1;
     }

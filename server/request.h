@@ -16,6 +16,7 @@
 #include "bp_auth.h"
 #include "bp_buf.h"
 #include "bp_codec.h"
+#include "bp_feedline.h"
 #include "http.h"
 
 #define BP_REQ_PATH_MAX  512
@@ -62,6 +63,8 @@ struct bp_req {
     int result_status; /* bp_apply_status_t */
     int64_t wait_until_ms;
     bool mci_one;     /* GET of one MCI (mci.c) */
+    /* the connection's feed block (feed.c); NULL once the client is gone */
+    bp_feed_block_t *conn_block;
     char mci_id[32];  /* an MCI being declared: read back once stored */
 };
 
@@ -102,8 +105,13 @@ bool bp_mci_route(bp_req_t *r);
 /* export.c: GET /api/v1/export/{have,fhir,geojson,csv}, /api/v1/history.csv
  * and /api/v1/sources (true when it took the request). */
 bool bp_export_route(bp_req_t *r);
-/* feed.c: POST /api/v1/feed (true when it took the request). */
+/* feed.c: POST /api/v1/feed (true when it took the request); its own
+ * Redis link and loop hook, made and closed with the server; its counters
+ * in /metrics. */
 bool bp_feed_route(bp_req_t *r);
+int bp_feed_start(bp_app_t *app);
+void bp_feed_stop(bp_app_t *app);
+void bp_feed_metrics(bp_app_t *app, bp_buf_t *o);
 
 /* The apply callback (see bp_apply_create). */
 void bp_api_on_applied(void *privdata, const bp_apply_result_t *result);
