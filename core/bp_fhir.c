@@ -191,7 +191,7 @@ static int subject_hospital(reader_t *rd, const cJSON *subject, const char *path
                         "%s needs identifier.value or reference \"Location/<id>\"", p);
         return -1;
     }
-    int h = bp_registry_hospital_external(rd->reg, id, strlen(id));
+    int h = bp_import_hospital(rd->im, rd->reg, id, strlen(id));
     if (h < 0)
         bp_import_error(rd->im, "unknown_hospital", p,
                         "%s: no hospital with id or have_id \"%.64s\"", p, id);

@@ -155,7 +155,7 @@ void bp_have_import(const bp_have_hospital_t *h, const bp_registry_t *reg, const
         bp_import_error(im, "missing_field", p,
                         "%s is required: the hospital's BedPulse id or its registry have_id", p);
     else if (h->id.too_long ||
-             (hi = bp_registry_hospital_external(reg, h->id.text, strlen(h->id.text))) < 0)
+             (hi = bp_import_hospital(im, reg, h->id.text, strlen(h->id.text))) < 0)
         bp_import_error(im, "unknown_hospital", p,
                         "%s: no hospital with id or have_id \"%.64s\"%s%.60s%s", p, h->id.text,
                         h->name.present ? " (" : "", h->name.text, h->name.present ? ")" : "");

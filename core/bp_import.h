@@ -14,6 +14,7 @@
 
 #include "bp_codec.h"
 #include "bp_model.h"
+#include "bp_registry.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,12 @@ typedef struct {
     bp_errors_t errs; /* errs.n > 0: the document is refused */
     char notes[BP_IMPORT_NOTES_MAX][BP_IMPORT_NOTE_MAX];
     size_t n_notes, notes_dropped;
+    /* how the document's hospital ids map to the registry: NULL for ids and
+     * have_ids (bp_registry_hospital_external); a poller sets its source's
+     * map. Returns the registry index, or -1 (unknown, or not this
+     * sender's). */
+    int (*lookup)(const void *ctx, const bp_registry_t *reg, const char *id, size_t len);
+    const void *lookup_ctx;
 } bp_import_t;
 
 /* max_items bounds the hospitals one document may carry. */
@@ -51,6 +58,9 @@ bp_import_item_t *bp_import_add(bp_import_t *im, const char *path);
 void bp_import_error(bp_import_t *im, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void bp_import_note(bp_import_t *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The registry index of a hospital id the document uses, or -1. */
+int bp_import_hospital(const bp_import_t *im, const bp_registry_t *reg, const char *id, size_t len);
 
 /* Orders the items by their report time (stable: document order among
  * equals), the order they are applied in. */
