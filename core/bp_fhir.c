@@ -462,5 +462,6 @@ int bp_fhir_parse(const char *json, size_t len, const bp_registry_t *reg, int64_
                                 reg->hospitals[im->items[i].hospital].id, im->items[j].path);
                 break;
             }
+    if (im->errs.n) im->n = 0; /* refused whole: nothing to apply */
     return im->errs.n ? -1 : 0;
 }

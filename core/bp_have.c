@@ -213,15 +213,14 @@ void bp_have_import(const bp_have_hospital_t *h, const bp_registry_t *reg, const
     if (im->errs.n > errs || hi < 0) return;
 
     const bp_hospital_state_t *now = cur ? bp_state_hospital(cur, (size_t)hi) : NULL;
-    bp_import_item_t *it = bp_import_add(im, h->path);
-    if (!it) return;
-    it->hospital = hi;
-    bp_change_t *c = &it->change;
-    snprintf(c->id, sizeof c->id, "%s", reg->hospitals[hi].id);
-    c->at_ms = at;
+    bp_change_t c;
+    uint32_t at_least_mask = 0;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "%s", reg->hospitals[hi].id);
+    c.at_ms = at;
     if (has_ed) {
-        c->has_ed = true;
-        c->ed = ed;
+        c.has_ed = true;
+        c.ed = ed;
     }
     for (int t = 0; t < BP_BED__COUNT; t++) {
         if (!acc[t].seen) continue;
@@ -229,13 +228,18 @@ void bp_have_import(const bp_have_hospital_t *h, const bp_registry_t *reg, const
         bool at_least;
         bp_error_t e;
         if (bp_interop_beds_from_have(acc[t].v[0], acc[t].v[1], acc[t].v[2], cur_staffed,
-                                      acc[t].first, &c->beds[t], &c->bed_fields[t], &at_least,
-                                      &e)) {
+                                      acc[t].first, &c.beds[t], &c.bed_fields[t], &at_least, &e)) {
             bp_import_error(im, e.code, e.field, "%s", e.message);
             continue;
         }
-        if (at_least) it->at_least |= 1u << t;
+        if (at_least) at_least_mask |= 1u << t;
     }
+    if (im->errs.n > errs) return;
+    bp_import_item_t *it = bp_import_add(im, h->path);
+    if (!it) return;
+    it->hospital = hi;
+    it->at_least = at_least_mask;
+    it->change = c;
 }
 
 bool bp_have_view(const bp_state_t *st, size_t i, int64_t now_ms, int64_t offload_median_ms,

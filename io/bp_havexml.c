@@ -236,6 +236,7 @@ int bp_havexml_parse(const char *xml, size_t len, const bp_registry_t *reg, cons
                     break;
                 }
     }
+    if (im->errs.n) im->n = 0; /* refused whole: nothing to apply */
     return im->errs.n ? -1 : 0;
 }
 
