@@ -12,6 +12,12 @@
  *   application/xml        an EDXL-HAVE 1.0 HospitalStatus;
  *   application/fhir+json  a FHIR MeasureReport or a Bundle of them.
  *
+ * HTTP keeps nothing between requests, so each request is one feed
+ * connection: after a line is answered `unavailable`, the later lines of
+ * that request are too, until the request itself resends that line; the
+ * next request starts clear, as a new connection to the collector does (a
+ * sender resends every line not acknowledged, in order, before new ones).
+ *
  * A document (HAVE, FHIR) is checked whole first: any error, or a hospital
  * the token may not write, refuses all of it. Its hospitals are then
  * applied in the order of their report times, each narrowed to what it
@@ -26,6 +32,7 @@
  * hospital has its result.
  */
 #include "bp_apply.h"
+#include "bp_feedline.h"
 #include "bp_feedreply.h"
 #include "bp_fhir.h"
 #include "bp_havexml.h"
@@ -360,8 +367,6 @@ static void finish(job_t *j) {
     if (j->fmt == FMT_NDJSON) {
         r->resp.status = 200;
         r->resp.content_type = "application/x-ndjson; charset=utf-8";
-        /* the block outlives the request on its connection */
-        if (r->conn_block && r->wsi) *r->conn_block = j->block;
     } else {
         document_answer(j);
     }
@@ -601,7 +606,6 @@ bool bp_feed_route(bp_req_t *r) {
         start_document(j);
         return true;
     }
-    if (r->conn_block) j->block = *r->conn_block;
     j->cap = (size_t)app->cfg.settings.collector_max_inflight;
     j->slots = calloc(j->cap, sizeof *j->slots);
     if (!j->slots) {

@@ -24,9 +24,6 @@
 
 typedef struct {
     bp_req_t *req;
-    /* POST /api/v1/feed on this connection: after an `unavailable`, nothing
-     * new until that line is resent (as on the collector's port) */
-    bp_feed_block_t feed_block;
 } hss_t;
 
 /* The body limit of a path: feeds post batches (docs/protocol.md). */
@@ -539,7 +536,6 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     app->http_requests++;
     r->start_ns = bp_time_mono_ns();
     bp_buf_init(&r->resp.body, LWS_PRE, RESP_MAX);
-    r->conn_block = &s->feed_block;
     r->resp.status = 200;
     r->resp.content_type = "application/json; charset=utf-8";
     lws_get_peer_simple(wsi, r->addr, sizeof r->addr);
@@ -632,7 +628,6 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (s->req) {
             /* a previous request still open on this connection */
             s->req->wsi = NULL;
-            s->req->conn_block = NULL;
             if (!s->req->pending) req_free(s->req);
             s->req = NULL;
         }
@@ -673,7 +668,6 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
             bp_req_t *r = s->req;
             s->req = NULL;
             r->wsi = NULL;
-            r->conn_block = NULL;
             if (!r->pending) req_free(r); /* a pending one is freed when its answer comes */
         }
         break;

@@ -16,7 +16,6 @@
 #include "bp_auth.h"
 #include "bp_buf.h"
 #include "bp_codec.h"
-#include "bp_feedline.h"
 #include "http.h"
 
 #define BP_REQ_PATH_MAX  512
@@ -63,8 +62,6 @@ struct bp_req {
     int result_status; /* bp_apply_status_t */
     int64_t wait_until_ms;
     bool mci_one;     /* GET of one MCI (mci.c) */
-    /* the connection's feed block (feed.c); NULL once the client is gone */
-    bp_feed_block_t *conn_block;
     char mci_id[32];  /* an MCI being declared: read back once stored */
 };
 
