@@ -310,40 +310,109 @@ static int write_hospital(xmlTextWriterPtr w, const bp_have_out_t *h) {
     return rc;
 }
 
-int bp_havexml_write(bp_buf_t *out, const bp_state_t *st, const bp_handover_t *handover, int only,
-                     int64_t now_ms) {
-    const bp_registry_t *r = bp_state_registry(st);
+/* The view of hospital i, or false when it is left out. */
+static bool view_of(const bp_state_t *st, const bp_handover_t *handover, size_t i, int64_t now_ms,
+                    bp_have_out_t *h) {
+    int64_t median = -1;
+    if (handover) {
+        bp_handover_figures_t f;
+        bp_handover_figures(handover, i, now_ms, &f);
+        if (f.samples > 0) median = f.median_ms;
+    }
+    return bp_have_view(st, i, now_ms, median, h);
+}
+
+/* Writes the document of n views; <0 when libxml2 or the buffer failed. */
+static int write_views(bp_buf_t *out, const bp_have_out_t *views, size_t n) {
     xmlBufferPtr buf = xmlBufferCreateSize(64 * 1024);
     xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
     if (!w) {
         if (buf) xmlBufferFree(buf);
         return -1;
     }
-    int rc = xmlTextWriterSetIndent(w, 1);
-    if (rc >= 0) rc = xmlTextWriterSetIndentString(w, X(" "));
-    if (rc >= 0) rc = xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL);
+    /* no encoding named: UTF-8, and libxml2 then runs no encoder over every write */
+    int rc = xmlTextWriterStartDocument(w, NULL, NULL, NULL);
     if (rc >= 0) rc = xmlTextWriterStartElementNS(w, NULL, X("HospitalStatus"), X(BP_HAVE_NS));
     if (rc >= 0) rc = xmlTextWriterWriteAttribute(w, X("xmlns:xnl"), X(BP_XNL_NS));
     if (rc >= 0) rc = xmlTextWriterWriteAttribute(w, X("xmlns:ct"), X(BP_CT_NS));
     if (rc >= 0) rc = xmlTextWriterWriteAttribute(w, X("xmlns:gml"), X(BP_GML_NS));
-    int n = 0;
-    static bp_have_out_t h; /* one loop thread */
-    for (size_t i = 0; i < r->n_hospitals && rc >= 0; i++) {
-        if (only >= 0 && (size_t)only != i) continue;
-        int64_t median = -1;
-        if (handover) {
-            bp_handover_figures_t f;
-            bp_handover_figures(handover, i, now_ms, &f);
-            if (f.samples > 0) median = f.median_ms;
-        }
-        if (!bp_have_view(st, i, now_ms, median, &h)) continue;
-        rc = write_hospital(w, &h);
-        n++;
-    }
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        rc = write_hospital(w, &views[i]);
     if (rc >= 0) rc = xmlTextWriterEndDocument(w);
     xmlFreeTextWriter(w); /* flushes into buf */
-    if (rc >= 0 && n > 0) bp_buf_put(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+    if (rc >= 0) bp_buf_put(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
     xmlBufferFree(buf);
-    if (rc < 0 || out->failed) return -1;
-    return n;
+    return rc < 0 || out->failed ? -1 : 0;
+}
+
+int bp_havexml_write(bp_buf_t *out, const bp_state_t *st, const bp_handover_t *handover, int only,
+                     int64_t now_ms) {
+    const bp_registry_t *r = bp_state_registry(st);
+    bp_have_out_t *views = calloc(r->n_hospitals ? r->n_hospitals : 1, sizeof *views);
+    if (!views) return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_hospitals; i++)
+        if ((only < 0 || (size_t)only == i) && view_of(st, handover, i, now_ms, &views[n])) n++;
+    int rc = n ? write_views(out, views, n) : 0;
+    free(views);
+    return rc < 0 ? -1 : (int)n;
+}
+
+struct bp_havexml_cache {
+    bp_have_out_t *views, *scratch; /* what the document was written from; the views now */
+    size_t n, cap;
+    bp_buf_t doc;
+    bool valid;
+};
+
+bp_havexml_cache_t *bp_havexml_cache_create(void) {
+    bp_havexml_cache_t *c = calloc(1, sizeof *c);
+    if (c) bp_buf_init(&c->doc, 0, 64u << 20);
+    return c;
+}
+
+void bp_havexml_cache_destroy(bp_havexml_cache_t *c) {
+    if (!c) return;
+    free(c->views);
+    free(c->scratch);
+    bp_buf_free(&c->doc);
+    free(c);
+}
+
+int bp_havexml_write_all(bp_havexml_cache_t *c, bp_buf_t *out, const bp_state_t *st,
+                         const bp_handover_t *handover, int64_t now_ms, bool *hit) {
+    const bp_registry_t *r = bp_state_registry(st);
+    *hit = false;
+    if (c->cap < r->n_hospitals) {
+        free(c->views);
+        free(c->scratch);
+        c->cap = r->n_hospitals;
+        c->views = calloc(c->cap, sizeof *c->views);
+        c->scratch = calloc(c->cap, sizeof *c->scratch);
+        c->valid = false;
+        if (!c->views || !c->scratch) {
+            c->cap = 0;
+            return -1;
+        }
+    }
+    size_t n = 0;
+    /* views are zeroed before filling (bp_have_view), so equal views are
+     * equal bytes */
+    for (size_t i = 0; i < r->n_hospitals; i++)
+        if (view_of(st, handover, i, now_ms, &c->scratch[n])) n++;
+    if (n == 0) return 0;
+    if (c->valid && n == c->n && memcmp(c->scratch, c->views, n * sizeof *c->views) == 0) {
+        *hit = true;
+    } else {
+        bp_buf_reset(&c->doc);
+        c->valid = false;
+        if (write_views(&c->doc, c->scratch, n)) return -1;
+        bp_have_out_t *t = c->views;
+        c->views = c->scratch;
+        c->scratch = t;
+        c->n = n;
+        c->valid = true;
+    }
+    bp_buf_put(out, bp_buf_data(&c->doc), c->doc.len);
+    return out->failed ? -1 : (int)n;
 }

@@ -70,7 +70,10 @@ static void export(bp_req_t *r, const char *what) {
     bp_http_resp_t *o = &r->resp;
     if (strcmp(what, "have") == 0) {
         o->content_type = "application/xml; charset=utf-8";
-        int n = bp_havexml_write(&o->body, app->state, app->handover, only, now);
+        bool hit;
+        int n = only < 0 ? bp_havexml_write_all(app->have_cache, &o->body, app->state,
+                                                 app->handover, now, &hit)
+                         : bp_havexml_write(&o->body, app->state, app->handover, only, now);
         if (n < 0)
             bp_req_error(r, 500, "internal", "the HAVE document could not be written");
         else if (n == 0)

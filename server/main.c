@@ -9,6 +9,7 @@
  */
 #include "app.h"
 #include "bp_apply.h"
+#include "bp_havexml.h"
 #include "bp_log.h"
 #include "bp_notify.h"
 #include "bp_alerts.h"
@@ -287,7 +288,8 @@ int main(int argc, char **argv) {
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
     app.alerts = bp_alerts_create();
     app.acks = bp_acks_create();
-    if (!app.hub || !app.handover || !app.alerts || !app.acks) {
+    app.have_cache = bp_havexml_cache_create();
+    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.have_cache) {
         bp_error("out of memory");
         return 1;
     }
@@ -416,6 +418,7 @@ int main(int argc, char **argv) {
     bp_handover_destroy(app.handover);
     bp_alerts_destroy(app.alerts);
     bp_acks_destroy(app.acks);
+    bp_havexml_cache_destroy(app.have_cache);
     bp_rate_destroy(app.rate_api);
     bp_rate_destroy(app.rate_login);
     bp_rate_destroy(app.rate_writes);
