@@ -93,6 +93,7 @@ struct bp_feed {
     bp_apply_t *apply;
     uv_check_t check; /* once per loop turn: continue the jobs Redis answered */
     job_t *dirty, *paused;
+    job_t *starting; /* the job bp_feed_route is starting: dispatch answers it if it ends at once */
     bool closing;
     bp_buf_t reply; /* one reply line being written */
     uint64_t lines, accepted, duplicates, invalid, unavailable;
@@ -370,7 +371,13 @@ static void finish(job_t *j) {
     } else {
         document_answer(j);
     }
+    bool at_once = j->feed->starting == j;
     job_free(j);
+    if (at_once) { /* still inside bp_feed_route: the dispatcher sends it */
+        r->pending = false;
+        r->decided = true;
+        return;
+    }
     bp_req_done(r);
 }
 
@@ -549,7 +556,9 @@ static void start_document(job_t *j) {
         return;
     }
     r->pending = true;
+    f->starting = j;
     pump(j);
+    f->starting = NULL;
 }
 
 bool bp_feed_route(bp_req_t *r) {
@@ -614,7 +623,9 @@ bool bp_feed_route(bp_req_t *r) {
         return true;
     }
     r->pending = true;
+    f->starting = j;
     pump(j);
+    f->starting = NULL;
     return true;
 }
 
