@@ -20,6 +20,7 @@
 #include "bp_time.h"
 
 #include <curl/curl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,7 +593,7 @@ static void schedule(src_t *s, int64_t delay_ms) {
 bp_poller_t *bp_poller_create(uv_loop_t *loop, const bp_settings_t *s, const bp_registry_t *reg,
                               const bp_sources_t *sources) {
     static bool curl_ready;
-    if (!curl_ready) {
+    if (!curl_ready && sources->n > 0) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
             bp_error("poller: libcurl cannot start");
             return NULL;
@@ -605,6 +606,7 @@ bp_poller_t *bp_poller_create(uv_loop_t *loop, const bp_settings_t *s, const bp_
     p->s = s;
     p->reg = reg;
     p->n = sources->n;
+    if (p->n == 0) return p; /* nothing to poll: no libcurl, no Redis link */
     p->src = calloc(p->n ? p->n : 1, sizeof *p->src);
     p->multi = curl_multi_init();
     p->apply =
@@ -651,7 +653,7 @@ bp_poller_t *bp_poller_create(uv_loop_t *loop, const bp_settings_t *s, const bp_
 }
 
 void bp_poller_metrics(const bp_poller_t *p, bp_buf_t *o) {
-    if (!p) return;
+    if (!p || p->n == 0) return;
     bp_buf_puts(o, "# HELP bedpulse_poll_total Polls of each source, by result.\n"
                    "# TYPE bedpulse_poll_total counter\n");
     for (size_t i = 0; i < p->n; i++)
@@ -728,6 +730,10 @@ void bp_poller_close(bp_poller_t *p, void (*on_closed)(void *), void *data) {
     p->closing = true;
     p->on_closed = on_closed;
     p->closed_data = data;
+    if (!p->apply) { /* it never polled */
+        check_closed(p);
+        return;
+    }
     p->open++; /* held until everything below is started */
     for (size_t i = 0; i < p->n; i++) {
         src_t *s = &p->src[i];
