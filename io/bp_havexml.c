@@ -358,11 +358,20 @@ int bp_havexml_write(bp_buf_t *out, const bp_state_t *st, const bp_handover_t *h
     return rc < 0 ? -1 : (int)n;
 }
 
+/* Per hospital: the view its fragment (its Hospital element) was written
+ * from. Per document: which hospitals it holds, and its bytes. */
+typedef struct {
+    bp_have_out_t view;
+    bp_buf_t xml;
+    bool written;
+} frag_t;
+
 struct bp_havexml_cache {
-    bp_have_out_t *views, *scratch; /* what the document was written from; the views now */
-    size_t n, cap;
+    frag_t *frags; /* by registry index */
+    size_t n_frags;
+    bool *in_doc, *in_now; /* by registry index: in the document, reported now */
     bp_buf_t doc;
-    bool valid;
+    bool doc_valid;
 };
 
 bp_havexml_cache_t *bp_havexml_cache_create(void) {
@@ -373,45 +382,104 @@ bp_havexml_cache_t *bp_havexml_cache_create(void) {
 
 void bp_havexml_cache_destroy(bp_havexml_cache_t *c) {
     if (!c) return;
-    free(c->views);
-    free(c->scratch);
+    for (size_t i = 0; i < c->n_frags; i++)
+        bp_buf_free(&c->frags[i].xml);
+    free(c->frags);
+    free(c->in_doc);
+    free(c->in_now);
     bp_buf_free(&c->doc);
     free(c);
+}
+
+/* One Hospital element on its own (the root declares the namespaces it
+ * uses: the fragment is only ever placed inside it). */
+static int write_fragment(bp_buf_t *out, const bp_have_out_t *h) {
+    xmlBufferPtr buf = xmlBufferCreateSize(4096);
+    xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+    if (!w) {
+        if (buf) xmlBufferFree(buf);
+        return -1;
+    }
+    int rc = write_hospital(w, h);
+    if (rc >= 0) rc = xmlTextWriterFlush(w);
+    xmlFreeTextWriter(w);
+    bp_buf_reset(out);
+    if (rc >= 0) bp_buf_put(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+    return rc < 0 || out->failed ? -1 : 0;
+}
+
+/* The document from the fragments of the hospitals in `in`. */
+static int assemble(bp_havexml_cache_t *c, size_t n_hospitals) {
+    xmlBufferPtr buf = xmlBufferCreateSize(256 * 1024);
+    xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+    if (!w) {
+        if (buf) xmlBufferFree(buf);
+        return -1;
+    }
+    int rc = xmlTextWriterStartDocument(w, NULL, NULL, NULL);
+    if (rc >= 0) rc = xmlTextWriterStartElementNS(w, NULL, X("HospitalStatus"), X(BP_HAVE_NS));
+    if (rc >= 0) rc = xmlTextWriterWriteAttribute(w, X("xmlns:xnl"), X(BP_XNL_NS));
+    if (rc >= 0) rc = xmlTextWriterWriteAttribute(w, X("xmlns:ct"), X(BP_CT_NS));
+    if (rc >= 0) rc = xmlTextWriterWriteAttribute(w, X("xmlns:gml"), X(BP_GML_NS));
+    for (size_t i = 0; i < n_hospitals && rc >= 0; i++)
+        if (c->in_doc[i])
+            rc = xmlTextWriterWriteRawLen(w, (const xmlChar *)bp_buf_data(&c->frags[i].xml),
+                                          (int)c->frags[i].xml.len);
+    if (rc >= 0) rc = xmlTextWriterEndDocument(w);
+    xmlFreeTextWriter(w);
+    bp_buf_reset(&c->doc);
+    if (rc >= 0) bp_buf_put(&c->doc, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+    return rc < 0 || c->doc.failed ? -1 : 0;
 }
 
 int bp_havexml_write_all(bp_havexml_cache_t *c, bp_buf_t *out, const bp_state_t *st,
                          const bp_handover_t *handover, int64_t now_ms, bool *hit) {
     const bp_registry_t *r = bp_state_registry(st);
     *hit = false;
-    if (c->cap < r->n_hospitals) {
-        free(c->views);
-        free(c->scratch);
-        c->cap = r->n_hospitals;
-        c->views = calloc(c->cap, sizeof *c->views);
-        c->scratch = calloc(c->cap, sizeof *c->scratch);
-        c->valid = false;
-        if (!c->views || !c->scratch) {
-            c->cap = 0;
-            return -1;
+    if (c->n_frags < r->n_hospitals) {
+        frag_t *f = realloc(c->frags, r->n_hospitals * sizeof *f);
+        bool *a = realloc(c->in_doc, r->n_hospitals * sizeof *a);
+        if (f) c->frags = f;
+        if (a) c->in_doc = a;
+        bool *b = realloc(c->in_now, r->n_hospitals * sizeof *b);
+        if (b) c->in_now = b;
+        if (!f || !a || !b) return -1;
+        for (size_t i = c->n_frags; i < r->n_hospitals; i++) {
+            memset(&c->frags[i], 0, sizeof c->frags[i]);
+            bp_buf_init(&c->frags[i].xml, 0, 1u << 20);
+            c->in_doc[i] = false;
         }
+        c->n_frags = r->n_hospitals;
+        c->doc_valid = false;
     }
+    /* a hospital's fragment is written anew only when its view changed
+     * (views are zeroed before filling: equal views are equal bytes) */
+    static bp_have_out_t v;
     size_t n = 0;
-    /* views are zeroed before filling (bp_have_view), so equal views are
-     * equal bytes */
-    for (size_t i = 0; i < r->n_hospitals; i++)
-        if (view_of(st, handover, i, now_ms, &c->scratch[n])) n++;
+    bool same = c->doc_valid;
+    for (size_t i = 0; i < r->n_hospitals; i++) {
+        frag_t *f = &c->frags[i];
+        c->in_now[i] = view_of(st, handover, i, now_ms, &v);
+        if (c->in_now[i] != c->in_doc[i]) same = false;
+        if (!c->in_now[i]) continue;
+        n++;
+        if (f->written && memcmp(&f->view, &v, sizeof v) == 0) continue;
+        f->written = false;
+        if (write_fragment(&f->xml, &v)) return -1;
+        f->view = v;
+        f->written = true;
+        same = false;
+    }
     if (n == 0) return 0;
-    if (c->valid && n == c->n && memcmp(c->scratch, c->views, n * sizeof *c->views) == 0) {
+    if (same) {
         *hit = true;
     } else {
-        bp_buf_reset(&c->doc);
-        c->valid = false;
-        if (write_views(&c->doc, c->scratch, n)) return -1;
-        bp_have_out_t *t = c->views;
-        c->views = c->scratch;
-        c->scratch = t;
-        c->n = n;
-        c->valid = true;
+        memcpy(c->in_doc, c->in_now, r->n_hospitals * sizeof *c->in_doc);
+        c->doc_valid = false;
+        if (assemble(c, r->n_hospitals)) return -1;
+        c->doc_valid = true;
     }
     bp_buf_put(out, bp_buf_data(&c->doc), c->doc.len);
     return out->failed ? -1 : (int)n;

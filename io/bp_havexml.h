@@ -37,12 +37,13 @@ int bp_havexml_parse(const char *xml, size_t len, const bp_registry_t *reg, cons
 int bp_havexml_write(bp_buf_t *out, const bp_state_t *st, const bp_handover_t *handover, int only,
                      int64_t now_ms);
 
-/* The same for every hospital, remembered: the document is what the
- * hospitals' views (bp_have_view) say, so while they are byte for byte
- * the ones it was written from, its bytes are answered again without
- * writing it anew (a city's document is about 190 KB; writing it costs
- * milliseconds, comparing the views microseconds). Owned by its creator;
- * destroy of NULL is a no-op. */
+/* The same for every hospital, remembered: a hospital's Hospital element
+ * is what its view (bp_have_view) says, so it is written anew only when
+ * that view changed, and the document (libxml2's writer with each
+ * hospital's element written raw into the root) only when one did: a
+ * city's document is about 180 KB and costs milliseconds to write whole,
+ * one changed hospital some tens of microseconds, none a copy. Owned by
+ * its creator; destroy of NULL is a no-op. */
 typedef struct bp_havexml_cache bp_havexml_cache_t;
 bp_havexml_cache_t *bp_havexml_cache_create(void);
 void bp_havexml_cache_destroy(bp_havexml_cache_t *c);

@@ -207,11 +207,57 @@ static void test_round_trip(void **state) {
     bp_buf_free(&b);
 }
 
+/* The remembered document is byte for byte the one written whole, whatever
+ * changed since; unchanged views are a hit. */
+static void test_cache(void **state) {
+    (void)state;
+    bp_havexml_cache_t *c = bp_havexml_cache_create();
+    bp_buf_t a, b;
+    bp_buf_init(&a, 0, 8u << 20);
+    bp_buf_init(&b, 0, 8u << 20);
+    bool hit;
+    assert_int_equal(bp_havexml_write_all(c, &a, st, NULL, NOW, &hit), 1);
+    assert_false(hit);
+    assert_int_equal(bp_havexml_write(&b, st, NULL, -1, NOW), 1);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(bp_buf_data(&a), bp_buf_data(&b), a.len);
+    bp_buf_reset(&a);
+    assert_int_equal(bp_havexml_write_all(c, &a, st, NULL, NOW, &hit), 1);
+    assert_true(hit);
+    /* another hospital reports, then one changes: the same bytes as whole */
+    const char *ids[] = {"viet-duc", "bach-mai"};
+    for (int k = 0; k < 2; k++) {
+        bp_change_t ch;
+        bp_change_init(&ch, BP_KIND_HOSPITAL);
+        snprintf(ch.id, sizeof ch.id, "%s", ids[k]);
+        ch.at_ms = NOW - 1000 + k;
+        ch.bed_fields[BP_BED_BURN] = BP_BF_OCCUPIED;
+        ch.beds[BP_BED_BURN].occupied = 1 + k;
+        bp_state_apply(st, &ch);
+        bp_buf_reset(&a);
+        bp_buf_reset(&b);
+        assert_int_equal(bp_havexml_write_all(c, &a, st, NULL, NOW, &hit), 2);
+        assert_false(hit);
+        assert_int_equal(bp_havexml_write(&b, st, NULL, -1, NOW), 2);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(bp_buf_data(&a), bp_buf_data(&b), a.len);
+    }
+    /* time alone can change a view: the closed ED's end passes */
+    bp_buf_reset(&a);
+    assert_int_equal(bp_havexml_write_all(c, &a, st, NULL, NOW + 7200000, &hit), 2);
+    assert_false(hit);
+    assert_null(strstr(bp_buf_data(&a), "ED closed"));
+    bp_buf_free(&a);
+    bp_buf_free(&b);
+    bp_havexml_cache_destroy(c);
+    bp_havexml_cache_destroy(NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_layout), cmocka_unit_test(test_sahana_layout),
         cmocka_unit_test(test_de_envelope),   cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
