@@ -96,6 +96,7 @@ struct bp_feed {
     job_t *starting; /* the job bp_feed_route is starting: dispatch answers it if it ends at once */
     bool closing;
     bp_buf_t reply; /* one reply line being written */
+    int parts;      /* closing: the check handle and the Redis link still open */
     uint64_t lines, accepted, duplicates, invalid, unavailable;
     uint64_t docs[3][2]; /* by format: applied (some change or none), refused */
 };
@@ -650,15 +651,19 @@ int bp_feed_start(bp_app_t *app) {
     return 0;
 }
 
-static void on_check_closed(uv_handle_t *h) {
-    struct bp_feed *f = h->data;
+/* The module is freed once both its loop hook and its Redis link are. */
+static void release(struct bp_feed *f) {
+    if (--f->parts) return;
     bp_buf_free(&f->reply);
     free(f);
 }
 
+static void on_check_closed(uv_handle_t *h) {
+    release(h->data);
+}
+
 static void on_apply_closed(void *data) {
-    struct bp_feed *f = data;
-    uv_close((uv_handle_t *)&f->check, on_check_closed);
+    release(data);
 }
 
 void bp_feed_stop(bp_app_t *app) {
@@ -682,6 +687,8 @@ void bp_feed_stop(bp_app_t *app) {
     }
     /* what is still with Redis gets its callback (NULL reply: unavailable)
      * while the link closes, and finishes then */
+    f->parts = 2;
+    uv_close((uv_handle_t *)&f->check, on_check_closed);
     bp_apply_close(f->apply, on_apply_closed, f);
     app->feed = NULL;
 }
