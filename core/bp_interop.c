@@ -265,28 +265,36 @@ const char *bp_interop_fhir_opstatus(const bp_hospital_state_t *h, int64_t now_m
 
 bool bp_interop_refine(bp_change_t *c, const bp_hospital_state_t *cur, uint32_t at_least,
                        int64_t now_ms) {
+    /* A newer report is applied whole: the live state may be a few
+     * milliseconds behind Redis, and a figure dropped as "equal" to a stale
+     * one would leave Redis at a value the sender never sent. A report no
+     * newer than the stored one (an export posted back, a corrected copy)
+     * keeps only what differs. */
+    bool newer = c->at_ms > cur->at_ms;
     bool left = false;
     for (int t = 0; t < BP_BED__COUNT; t++) {
         uint8_t f = c->bed_fields[t];
         if (!f) continue;
         const bp_beds_t *was = &cur->beds[t];
         bool known = cur->beds_mask & (1u << t);
-        if ((f & BP_BF_STAFFED) && known && was->staffed == c->beds[t].staffed)
+        if (!newer && (f & BP_BF_STAFFED) && known && was->staffed == c->beds[t].staffed)
             f &= (uint8_t)~BP_BF_STAFFED;
         if ((f & BP_BF_OCCUPIED) && known && was->occupied >= 0) {
             bool lower_bound = at_least & (1u << t);
             int32_t staffed_after = (f & BP_BF_STAFFED) ? c->beds[t].staffed : was->staffed;
-            if (was->occupied == c->beds[t].occupied ||
+            if ((!newer && was->occupied == c->beds[t].occupied) ||
                 (lower_bound && was->occupied >= c->beds[t].occupied &&
                  c->beds[t].occupied == staffed_after))
                 f &= (uint8_t)~BP_BF_OCCUPIED;
         }
-        if ((f & BP_BF_SURGE24) && known && was->surge24 == c->beds[t].surge24)
+        if (!newer && (f & BP_BF_SURGE24) && known && was->surge24 == c->beds[t].surge24)
             f &= (uint8_t)~BP_BF_SURGE24;
         c->bed_fields[t] = f;
         left |= f != 0;
     }
     if (c->has_ed) {
+        /* the same status and reason as in effect: keep the current ED,
+         * with the expiry and waiting count HAVE and FHIR cannot carry */
         bp_ed_t view;
         bp_interop_ed_view(&cur->ed, now_ms, &view);
         if (view.status == c->ed.status && strcmp(view.reason, c->ed.reason) == 0)
@@ -294,7 +302,7 @@ bool bp_interop_refine(bp_change_t *c, const bp_hospital_state_t *cur, uint32_t 
         else
             left = true;
     }
-    return !left && c->at_ms <= cur->at_ms;
+    return !left && !newer;
 }
 
 /* -- CSV --------------------------------------------------------------------- */

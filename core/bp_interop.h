@@ -175,16 +175,17 @@ const char *bp_interop_fhir_opstatus(const bp_hospital_state_t *h, int64_t now_m
 
 /* -- imports against the current state ---------------------------------- */
 
-/* Narrows an imported hospital change (HAVE, FHIR) to what it would really
- * change in `cur` at now_ms, so that posting an export back changes
- * nothing: bed fields equal to the current ones are dropped; an occupied
- * that is only a lower bound (bit t of at_least: HAVE AvailableCount 0)
- * is dropped when the current occupied already reaches it (overflow
- * survives a HAVE round trip); an ED equal to the current view (status,
- * reason) is dropped, which keeps the current expiry and waiting count
- * that HAVE and FHIR cannot carry. Returns true when nothing is left and
- * the report is not newer than the stored one: then nothing need be
- * applied. */
+/* Narrows an imported hospital change (HAVE, FHIR) against `cur` at
+ * now_ms, so that posting an export back changes nothing: when the report
+ * is not newer than the stored one, bed fields equal to the current ones
+ * are dropped (a newer report is applied whole: the live state may lag
+ * Redis by a few milliseconds); always, an occupied that is only a lower
+ * bound (bit t of at_least: HAVE AvailableCount 0) is dropped when the
+ * current occupied already reaches it (overflow survives HAVE), and an ED
+ * equal to the current view (status, reason) is dropped, which keeps the
+ * current expiry and waiting count that HAVE and FHIR cannot carry.
+ * Returns true when nothing is left and the report is not newer: then
+ * nothing need be applied. */
 bool bp_interop_refine(bp_change_t *c, const bp_hospital_state_t *cur, uint32_t at_least,
                        int64_t now_ms);
 

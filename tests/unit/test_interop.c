@@ -334,6 +334,21 @@ static void test_refine_keeps_what_changes(void **state) {
     bp_change_init(&c, BP_KIND_HOSPITAL);
     c.at_ms = 7000;
     assert_false(bp_interop_refine(&c, &h, 0, 8000));
+    /* a newer report is applied whole (the live state may lag Redis), but
+     * an overflow HAVE shows as full and the same ED stay as they are */
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    c.at_ms = 7000;
+    c.bed_fields[BP_BED_BURN] = BP_BF_STAFFED | BP_BF_OCCUPIED;
+    c.beds[BP_BED_BURN] = (bp_beds_t){10, 4, -1};
+    c.bed_fields[BP_BED_ICU_ADULT] = BP_BF_STAFFED | BP_BF_OCCUPIED;
+    c.beds[BP_BED_ICU_ADULT] = (bp_beds_t){60, 60, -1};
+    c.has_ed = true;
+    c.ed.status = BP_ED_DIVERSION;
+    snprintf(c.ed.reason, sizeof c.ed.reason, "no ICU beds");
+    assert_false(bp_interop_refine(&c, &h, 1u << BP_BED_ICU_ADULT, 8000));
+    assert_int_equal(c.bed_fields[BP_BED_BURN], BP_BF_STAFFED | BP_BF_OCCUPIED);
+    assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], BP_BF_STAFFED);
+    assert_false(c.has_ed);
 }
 
 int main(void) {
