@@ -73,6 +73,8 @@ typedef struct job {
     struct bp_feed *feed;
     fmt_t fmt;
     char token_id[BP_TOKEN_ID_MAX + 1]; /* who speaks (a hello in the body may change it) */
+    const bp_principal_t *who;          /* its principal, while the token table is who_gen */
+    uint64_t who_gen;
     bp_feed_block_t block;
     /* NDJSON: lines read from r->in, replies in a ring of slots */
     size_t pos;
@@ -129,8 +131,16 @@ static void line_error(job_t *j, slot_t *sl, int64_t seq, const char *code, cons
     slot_reply(sl, b);
 }
 
+/* The principal of the token speaking, looked up again only when the
+ * token table was replaced (never a pointer kept across a reload). */
 static const bp_principal_t *principal(job_t *j) {
-    return j->token_id[0] ? bp_tokens_by_id(j->r->app->tokens, j->token_id) : NULL;
+    bp_tokens_t *t = j->r->app->tokens;
+    uint64_t gen = bp_tokens_generation(t);
+    if (!j->who || j->who_gen != gen) {
+        j->who = j->token_id[0] ? bp_tokens_by_id(t, j->token_id) : NULL;
+        j->who_gen = gen;
+    }
+    return j->who;
 }
 
 static void handle_line(job_t *j, const char *line, size_t len) {
@@ -165,6 +175,7 @@ static void handle_line(job_t *j, const char *line, size_t len) {
             return;
         }
         snprintf(j->token_id, sizeof j->token_id, "%s", p->id);
+        j->who = NULL; /* looked up afresh */
         bp_buf_t *b = &j->feed->reply;
         bp_buf_reset(b);
         bp_feedline_reply_hello(b, p);
