@@ -624,6 +624,13 @@ bool bp_feed_route(bp_req_t *r) {
     j->fmt = fmt;
     snprintf(j->token_id, sizeof j->token_id, "%s", p->id);
     if (fmt != FMT_NDJSON) {
+        /* documents are narrowed against the live state: it must be loaded */
+        if (bp_reader_offset(app->reader) == 0 && !bp_reader_ready(app->reader)) {
+            free(j);
+            r->retry_after_s = 1;
+            bp_req_error(r, 503, "not_ready", "the server has not loaded the current state yet");
+            return true;
+        }
         start_document(j);
         return true;
     }
