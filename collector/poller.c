@@ -28,7 +28,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define APPLY_MAX_PENDING 4096
+#define APPLY_MAX_PENDING 4096 /* changes waiting for Redis; one lane: documents are few */
 #define LINES_MAX         10000 /* feed lines in one polled document */
 #define START_SPREAD_MS   5000  /* first polls spread over this */
 
@@ -258,9 +258,9 @@ static void submit_more(src_t *s) {
     bp_poller_t *p = s->p;
     bp_actor_t actor = {s->cfg->id, "poller", s->host};
     while (s->next < s->im.n && !p->closing) {
-        if (bp_apply_up(p->apply) && bp_apply_room(p->apply) == 0) return; /* on_applied goes on */
+        if (bp_apply_up(p->apply, 0) && bp_apply_room(p->apply, 0) == 0) return; /* on_applied goes on */
         bp_import_item_t *it = &s->im.items[s->next];
-        if (bp_apply_submit(p->apply, &it->change, -1, &actor, s) != 0) {
+        if (bp_apply_submit(p->apply, 0, &it->change, -1, &actor, s) != 0) {
             s->unavailable += s->im.n - s->next;
             s->apply_failed = true;
             s->next = s->im.n;
@@ -610,7 +610,7 @@ bp_poller_t *bp_poller_create(uv_loop_t *loop, const bp_settings_t *s, const bp_
     p->src = calloc(p->n ? p->n : 1, sizeof *p->src);
     p->multi = curl_multi_init();
     p->apply =
-        p->src && p->multi ? bp_apply_create(loop, s, reg, APPLY_MAX_PENDING, on_applied) : NULL;
+        p->src && p->multi ? bp_apply_create(loop, s, reg, 1, APPLY_MAX_PENDING, on_applied) : NULL;
     if (!p->apply) {
         bp_error("poller: out of memory");
         if (p->multi) curl_multi_cleanup(p->multi);

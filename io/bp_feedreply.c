@@ -31,9 +31,16 @@ bp_feed_outcome_t bp_feedreply_write(bp_buf_t *b, int64_t seq, const bp_apply_re
         return BP_FEED_REFUSED;
     case BP_APPLY_UNAVAILABLE:
         *code = "unavailable";
-        bp_feedline_reply_error(b, seq, *code, "",
-                                "storage (Redis) was lost before it confirmed this line; resend "
-                                "it with the same seq");
+        if (res->message) {
+            /* applied on the master, not confirmed by enough replicas */
+            snprintf(msg, sizeof msg, "storage (Redis): %s; resend this line with the same seq",
+                     res->message);
+            bp_feedline_reply_error(b, seq, *code, "", msg);
+        } else {
+            bp_feedline_reply_error(b, seq, *code, "",
+                                    "storage (Redis) was lost before it confirmed this line; "
+                                    "resend it with the same seq");
+        }
         return BP_FEED_UNAVAILABLE;
     case BP_APPLY_FAILED:
     default:

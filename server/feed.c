@@ -26,10 +26,13 @@
  * id>" and seq = the report time in ms, so a document resent is a
  * duplicate and a correction needs a newer report time.
  *
- * Changes go through the apply script on this module's own Redis link;
- * lines wait for room there as a TCP feed does (bounded per request by
- * collector.max_inflight). The request is answered once every line or
- * hospital has its result.
+ * Changes go through the apply script on this module's own Redis
+ * connections (bp_apply lanes, as the collector's): a request keeps to one
+ * lane, so its changes apply, and are answered, in order, and with
+ * redis.min_replicas_ack its answers wait for their lane's WAIT as a TCP
+ * feed's do. Lines wait for room there as a TCP feed does (bounded per
+ * request by collector.max_inflight). The request is answered once every
+ * line or hospital has its result.
  */
 #include "bp_apply.h"
 #include "bp_feedline.h"
@@ -45,7 +48,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define APPLY_MAX_PENDING 4096 /* changes waiting for Redis, all requests */
+#define APPLY_LANES       4    /* Redis connections; a request keeps to one */
+#define APPLY_MAX_PENDING 4096 /* changes waiting for Redis, per lane */
 
 typedef enum { FMT_NDJSON, FMT_HAVE, FMT_FHIR } fmt_t;
 
@@ -76,6 +80,7 @@ typedef struct job {
     const bp_principal_t *who;          /* its principal, while the token table is who_gen */
     uint64_t who_gen;
     bp_feed_block_t block;
+    size_t lane; /* its Redis connection (bp_apply lane): its changes apply in order */
     /* NDJSON: lines read from r->in, replies in a ring of slots */
     size_t pos;
     bool eof;
@@ -96,6 +101,7 @@ struct bp_feed {
     uv_check_t check; /* once per loop turn: continue the jobs Redis answered */
     job_t *dirty, *paused;
     job_t *starting; /* the job bp_feed_route is starting: dispatch answers it if it ends at once */
+    size_t next_lane;
     bool closing;
     bp_buf_t reply; /* one reply line being written */
     int parts;      /* closing: the check handle and the Redis link still open */
@@ -104,6 +110,12 @@ struct bp_feed {
 };
 
 static void pump(job_t *j);
+
+/* Its lane has no room for another change (a lane that is down takes the
+ * submit and answers it unavailable at once). */
+static bool lane_full(const job_t *j) {
+    return bp_apply_up(j->feed->apply, j->lane) && bp_apply_room(j->feed->apply, j->lane) == 0;
+}
 
 /* -- NDJSON -------------------------------------------------------------------- */
 
@@ -202,7 +214,7 @@ static void handle_line(job_t *j, const char *line, size_t len) {
         return;
     }
     bp_actor_t actor = {p->id, bp_role_name(p->role), j->r->addr};
-    int rc = bp_apply_submit(j->feed->apply, &ch, -1, &actor, j);
+    int rc = bp_apply_submit(j->feed->apply, j->lane, &ch, -1, &actor, j);
     if (rc == 0) {
         sl->state = SLOT_AWAITING;
         sl->seq = ch.seq;
@@ -240,7 +252,7 @@ static void submit_items(job_t *j) {
     bp_app_t *app = j->r->app;
     const bp_principal_t *p = principal(j);
     while (j->next_item < j->im.n && j->r->wsi && !f->closing) {
-        if (bp_apply_up(f->apply) && bp_apply_room(f->apply) == 0) break;
+        if (lane_full(j)) break;
         size_t k = j->next_item++;
         bp_import_item_t *it = &j->im.items[k];
         slot_t *sl = &j->slots[k];
@@ -256,7 +268,7 @@ static void submit_items(job_t *j) {
         }
         bp_actor_t actor = {p ? p->id : j->token_id, p ? bp_role_name(p->role) : "feed",
                             j->r->addr};
-        int rc = bp_apply_submit(f->apply, &it->change, -1, &actor, j);
+        int rc = bp_apply_submit(f->apply, j->lane, &it->change, -1, &actor, j);
         if (rc == 0) {
             sl->state = SLOT_AWAITING;
             j->awaiting++;
@@ -404,7 +416,7 @@ static void pump(job_t *j) {
                 j->eof = true; /* the client left: take nothing new */
                 break;
             }
-            if (bp_apply_up(f->apply) && bp_apply_room(f->apply) == 0) break;
+            if (lane_full(j)) break;
             const char *line;
             size_t len;
             if (!bp_feedline_next(body, in->len, &j->pos, &line, &len)) {
@@ -502,12 +514,20 @@ static void on_check(uv_check_t *h) {
         pump(j);
         j = next;
     }
-    /* room freed: jobs waiting for it go on */
-    while (f->paused && (!bp_apply_up(f->apply) || bp_apply_room(f->apply) > 0)) {
-        job_t *p = f->paused;
-        f->paused = p->next_paused;
+    /* room freed: jobs waiting for it on their lane go on */
+    job_t *p = f->paused;
+    f->paused = NULL;
+    while (p) {
+        job_t *next = p->next_paused;
         p->paused = false;
-        pump(p);
+        if (lane_full(p)) {
+            p->paused = true;
+            p->next_paused = f->paused;
+            f->paused = p;
+        } else {
+            pump(p);
+        }
+        p = next;
     }
 }
 
@@ -622,6 +642,7 @@ bool bp_feed_route(bp_req_t *r) {
     j->r = r;
     j->feed = f;
     j->fmt = fmt;
+    j->lane = f->next_lane++ % APPLY_LANES;
     snprintf(j->token_id, sizeof j->token_id, "%s", p->id);
     if (fmt != FMT_NDJSON) {
         /* documents are narrowed against the live state: it must be loaded */
@@ -655,7 +676,7 @@ int bp_feed_start(bp_app_t *app) {
     if (!f) return -1;
     f->app = app;
     bp_buf_init(&f->reply, 0, 4096);
-    f->apply = bp_apply_create(&app->loop, &app->cfg.settings, &app->cfg.registry,
+    f->apply = bp_apply_create(&app->loop, &app->cfg.settings, &app->cfg.registry, APPLY_LANES,
                                APPLY_MAX_PENDING, on_applied);
     if (!f->apply) {
         bp_buf_free(&f->reply);
