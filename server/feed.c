@@ -735,6 +735,8 @@ void bp_feed_stop(bp_app_t *app) {
 void bp_feed_metrics(bp_app_t *app, bp_buf_t *o) {
     struct bp_feed *f = app->feed;
     if (!f) return;
+    bp_apply_stats_t as;
+    bp_apply_stats(f->apply, &as);
     bp_buf_printf(o,
                   "# HELP bedpulse_http_feed_lines_total Lines posted to /api/v1/feed, by "
                   "outcome.\n"
@@ -743,11 +745,17 @@ void bp_feed_metrics(bp_app_t *app, bp_buf_t *o) {
                   "bedpulse_http_feed_lines_total{outcome=\"duplicate\"} %llu\n"
                   "bedpulse_http_feed_lines_total{outcome=\"invalid\"} %llu\n"
                   "bedpulse_http_feed_lines_total{outcome=\"unavailable\"} %llu\n"
+                  "# HELP bedpulse_http_feed_not_replicated_total Changes posted to "
+                  "/api/v1/feed answered unavailable because replicas did not confirm them in "
+                  "time (redis.min_replicas_ack).\n"
+                  "# TYPE bedpulse_http_feed_not_replicated_total counter\n"
+                  "bedpulse_http_feed_not_replicated_total %llu\n"
                   "# HELP bedpulse_http_feed_documents_total EDXL-HAVE and FHIR documents posted "
                   "to /api/v1/feed, by format and outcome.\n"
                   "# TYPE bedpulse_http_feed_documents_total counter\n",
                   (unsigned long long)f->accepted, (unsigned long long)f->duplicates,
-                  (unsigned long long)f->invalid, (unsigned long long)f->unavailable);
+                  (unsigned long long)f->invalid, (unsigned long long)f->unavailable,
+                  (unsigned long long)as.not_replicated);
     for (int k = FMT_HAVE; k <= FMT_FHIR; k++)
         bp_buf_printf(o,
                       "bedpulse_http_feed_documents_total{format=\"%s\",outcome=\"accepted\"} "

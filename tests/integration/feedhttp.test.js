@@ -101,6 +101,12 @@ describe('POST /api/v1/feed (NDJSON)', () => {
       return h.json.ed.status === 'diversion' && h.json;
     }, { ...WAIT, what: 'the posted change to show' });
     assert.equal(vd.ed.reason, 'CT down');
+    // /metrics: the lines by outcome (this test posts first), the route
+    const m = (await stack.get('/metrics')).body;
+    assert.match(m, /^bedpulse_http_feed_lines_total\{outcome="applied"\} 2$/m);
+    assert.match(m, /^bedpulse_http_feed_lines_total\{outcome="duplicate"\} 1$/m);
+    assert.match(m, /^bedpulse_http_feed_lines_total\{outcome="invalid"\} 8$/m);
+    assert.match(m, /^bedpulse_http_request_duration_seconds_count\{route="\/api\/v1\/feed",status="200"\} 1$/m);
   }));
 
   test('idempotency is the same across transports: a seq applied over TCP is a duplicate over HTTP', stack.guard(async () => {

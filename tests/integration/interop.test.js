@@ -378,5 +378,12 @@ describe('EDXL-HAVE, FHIR, GeoJSON and CSV', () => {
     assert.equal((await post('text/plain', 'x')).status, 415);
     assert.equal((await stack.call('POST', '/api/v1/feed', { type: 'application/xml', body: one('Burn') })).status, 401);
     assert.equal((await post('application/xml', one('Burn'), tokens.wall.token)).status, 403);
+    // /metrics counts the documents by format and outcome, and the routes
+    const m = (await stack.get('/metrics')).body;
+    assert.match(m, /^bedpulse_http_feed_documents_total\{format="have",outcome="accepted"\} [1-9]/m);
+    assert.match(m, /^bedpulse_http_feed_documents_total\{format="have",outcome="refused"\} [1-9]/m);
+    assert.match(m, /^bedpulse_http_feed_documents_total\{format="fhir",outcome="refused"\} [1-9]/m);
+    assert.match(m, /^bedpulse_http_request_duration_seconds_count\{route="\/api\/v1\/feed",status="422"\} [1-9]/m);
+    assert.match(m, /^bedpulse_http_request_duration_seconds_count\{route="\/api\/v1\/export\/have",status="200"\} [1-9]/m);
   }));
 });
