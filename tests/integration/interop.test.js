@@ -336,6 +336,20 @@ describe('EDXL-HAVE, FHIR, GeoJSON and CSV', () => {
     assert.deepEqual(after.ed, before.ed, 'FHIR never changes the ED (its until and waiting stay)');
   }));
 
+  // One Hospital for xanh-pon: a Pediatrics BaselineCount at a report time.
+  const xanhPon = (baseline, time) => `<HospitalStatus xmlns="${HAVE_NS}" xmlns:xnl="${NS.xnl}"><Hospital><Organization><OrganizationInformation><xnl:OrganisationName xnl:ID="xanh-pon"/></OrganizationInformation></Organization>` +
+    `<HospitalBedCapacityStatus><BedCapacity><BedType>Pediatrics</BedType><Capacity><BaselineCount>${baseline}</BaselineCount></Capacity></BedCapacity></HospitalBedCapacityStatus><LastUpdateTime>${time}</LastUpdateTime></Hospital></HospitalStatus>`;
+
+  test('a document older than the stored report is answered 409 out_of_order and changes nothing', stack.guard(async () => {
+    const before = await stack.hospital('xanh-pon'); // reported by the feed a minute ago
+    const r = await post('application/xml', xanhPon(before.beds.pediatrics.staffed + 5, isoNow(-300000)));
+    assert.equal(r.status, 409, r.body);
+    assert.equal(r.json.results[0].ok, false);
+    assert.equal(r.json.results[0].error, 'out_of_order');
+    assert.equal(r.json.results[0].element, 'HospitalStatus/Hospital[1]');
+    assert.equal((await stack.hospital('xanh-pon')).version, before.version);
+  }));
+
   test('imports: Sahana\'s layout is read; bad documents are refused whole, naming the element', stack.guard(async () => {
     const sahana = `<?xml version="1.0"?>
 <have:HospitalStatus xmlns:have="${HAVE_NS}" xmlns:xnl="${NS.xnl}" xmlns:gml="${NS.gml}">
@@ -385,5 +399,31 @@ describe('EDXL-HAVE, FHIR, GeoJSON and CSV', () => {
     assert.match(m, /^bedpulse_http_feed_documents_total\{format="fhir",outcome="refused"\} [1-9]/m);
     assert.match(m, /^bedpulse_http_request_duration_seconds_count\{route="\/api\/v1\/feed",status="422"\} [1-9]/m);
     assert.match(m, /^bedpulse_http_request_duration_seconds_count\{route="\/api\/v1\/export\/have",status="200"\} [1-9]/m);
+  }));
+
+  test('storage down: a document is answered 503 with Retry-After, and applied once sent again', stack.guard(async () => {
+    const before = await stack.hospital('xanh-pon');
+    const doc = xanhPon(before.beds.pediatrics.staffed + 1, isoNow(-500));
+    try {
+      await stack.killRedis();
+      const r = await waitFor(async () => {
+        const x = await post('application/xml', doc);
+        return x.status === 503 && x;
+      }, { what: 'the feed\'s Redis link to notice' });
+      assert.ok(Number(r.headers['retry-after']) > 0, JSON.stringify(r.headers));
+      assert.equal(r.json.results[0].error, 'unavailable', r.body);
+    } finally {
+      await stack.startRedis();
+    }
+    const ok = await waitFor(async () => {
+      const x = await post('application/xml', doc);
+      return x.status === 200 && x;
+    }, { what: 'the document to be applied once Redis is back' });
+    assert.equal(ok.json.results[0].ok, true, ok.body);
+    const after = await waitFor(async () => {
+      const h = await stack.hospital('xanh-pon');
+      return h.version > before.version && h;
+    }, { what: 'the change to show' });
+    assert.equal(after.beds.pediatrics.staffed, before.beds.pediatrics.staffed + 1);
   }));
 });

@@ -1,8 +1,9 @@
 'use strict';
 // Pollers (issue 13, README "Pollers"): the collector polls a local HTTP
 // server (Node http) publishing EDXL-HAVE, FHIR and BedPulse feed lines, and
-// one that answers 500, one that never answers (timeout) and one that
-// serves garbage. What is valid is applied with the source id; ETags come
+// one that answers 500, one that never answers (timeout), one that
+// serves garbage and two that send more than collector.max_poll_bytes (with
+// a Content-Length, and chunked without one). What is valid is applied with the source id; ETags come
 // back as If-None-Match and get 304; failures back off; garbage is counted
 // and applies nothing; every source's status is in the collector's
 // /metrics (promtool-clean) and in GET /api/v1/sources (admin).
@@ -48,6 +49,9 @@ describe('pollers', () => {
   const lines = [1, 2].map((seq) => JSON.stringify({ type: 'beds', source: 'ignored', seq, at, hospital: 'xanh-pon',
     beds: { pediatrics: { staffed: 50, occupied: 10 + seq } } })).join('\n') + '\n';
   const lastModified = new Date(Date.now() - 3600e3).toUTCString();
+  // a valid HAVE document for benh-vien-e, padded past MAX_POLL_BYTES
+  const MAX_POLL_BYTES = 4096;
+  const big = have.replace('BV-01', 'benh-vien-e').replace('<Hospital>', `<Hospital><!-- ${'x'.repeat(MAX_POLL_BYTES)} -->`);
 
   before(stack.guard(async () => {
     port = await freePort();
@@ -66,6 +70,12 @@ describe('pollers', () => {
       if (p === '/down') return res.writeHead(500).end('internal error');
       if (p === '/garbage') return res.writeHead(200, { 'Content-Type': 'application/xml' }).end('<HospitalStatus><Hosp');
       if (p === '/slow') return; // never answers: the poll times out
+      if (p === '/big') return res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(big) }).end(big);
+      if (p === '/big-chunked') { // no length: the collector counts as it reads
+        res.writeHead(200, { 'Content-Type': 'application/xml' });
+        for (let i = 0; i < big.length; i += 1000) res.write(big.slice(i, i + 1000));
+        return res.end();
+      }
       res.writeHead(404).end();
     });
     await new Promise((r) => server.listen(port, '127.0.0.1', r));
@@ -77,11 +87,13 @@ describe('pollers', () => {
       { id: 'down', url: url('/down'), format: 'have', interval_s: 1, hospitals: '*' },
       { id: 'slow', url: url('/slow'), format: 'fhir', interval_s: 1, timeout_s: 1, hospitals: '*' },
       { id: 'junk', url: url('/garbage?token=secret'), format: 'have', interval_s: 1, hospitals: { 'thanh-nhan': 'thanh-nhan' } },
+      { id: 'big', url: url('/big'), format: 'have', interval_s: 1, hospitals: '*' },
+      { id: 'big-chunked', url: url('/big-chunked'), format: 'have', interval_s: 1, hospitals: '*' },
     ] };
     const file = path.join(stack.dir, 'sources.json');
     fs.writeFileSync(file, JSON.stringify(sources));
     await stack.startRedis();
-    await stack.startCollector({ BP_COLLECTOR_SOURCES: file });
+    await stack.startCollector({ BP_COLLECTOR_SOURCES: file, BP_COLLECTOR_MAX_POLL_BYTES: String(MAX_POLL_BYTES) });
     await stack.startServer();
   }));
   after(async () => {
@@ -147,19 +159,25 @@ describe('pollers', () => {
       const t = await metrics();
       return metric(t, 'bedpulse_poll_total', 'source="down",result="http_error"') >= 2 &&
         metric(t, 'bedpulse_poll_total', 'source="slow",result="network_error"') >= 1 &&
-        metric(t, 'bedpulse_poll_total', 'source="junk",result="garbage"') >= 2 && t;
+        metric(t, 'bedpulse_poll_total', 'source="junk",result="garbage"') >= 2 &&
+        metric(t, 'bedpulse_poll_total', 'source="big",result="garbage"') >= 1 &&
+        metric(t, 'bedpulse_poll_total', 'source="big-chunked",result="garbage"') >= 1 && t;
     }, { ...WAIT, what: 'failures of each kind' });
     assert.ok(metric(m, 'bedpulse_poll_failures', 'source="down"') >= 2);
     assert.ok(metric(m, 'bedpulse_poll_last_error_timestamp_seconds', 'source="junk"') > 0);
     assert.equal(metric(m, 'bedpulse_poll_last_success_timestamp_seconds', 'source="junk"'), 0);
     assert.equal(metric(m, 'bedpulse_poll_changes_total', 'source="junk",outcome="applied"'), 0);
-    // garbage changed nothing
+    // garbage changed nothing, nor did the documents that were too large
     assert.equal((await stack.get('/api/v1/hospitals/thanh-nhan')).json.version, 0);
+    assert.equal((await stack.get('/api/v1/hospitals/benh-vien-e')).json.version, 0);
+    for (const id of ['big', 'big-chunked']) assert.equal(metric(m, 'bedpulse_poll_changes_total', `source="${id}",outcome="applied"`), 0);
     // the collector says why, without the URL's query (it may hold a secret)
     const log = stack.logText();
     assert.match(log, /poll junk \(http:\/\/127\.0\.0\.1:\d+\/garbage\): garbage: not a valid have document, nothing applied/);
     assert.match(log, /poll slow .*network_error: Timeout/);
     assert.ok(!log.includes('token=secret'));
+    assert.match(log, /poll big \(.*\): garbage: the response is larger than 4096 bytes \(collector\.max_poll_bytes\); nothing applied/);
+    assert.match(log, /poll big-chunked \(.*\): garbage: the response is larger than 4096 bytes/);
     // the metrics are valid Prometheus text
     const r = spawnSync('promtool', ['check', 'metrics'], { input: m, encoding: 'utf8' });
     assert.equal(r.error, undefined, 'promtool (Debian package prometheus)');
@@ -167,15 +185,15 @@ describe('pollers', () => {
   }));
 
   test('GET /api/v1/sources: every source\'s status, for admins only', stack.guard(async () => {
+    const wall = stack.createToken('wall'); // first: a server that knows admin knows wall
     const admin = stack.createToken('admin');
-    const wall = stack.createToken('wall');
     await stack.waitForToken(admin.token);
     const s = await waitFor(async () => {
       const r = await stack.call('GET', '/api/v1/sources', { token: admin.token });
       const down = r.json && r.json.sources.find((x) => x.id === 'down');
-      return r.status === 200 && r.json.sources.length === 6 && down && down.failures >= 2 && r.json;
-    }, { ...WAIT, what: 'the status of all six sources' });
-    assert.deepEqual(s.sources.map((x) => x.id), ['bm-have', 'down', 'junk', 'slow', 'vd-fhir', 'xp-lines']);
+      return r.status === 200 && r.json.sources.length === 8 && down && down.failures >= 2 && r.json;
+    }, { ...WAIT, what: 'the status of all eight sources' });
+    assert.deepEqual(s.sources.map((x) => x.id), ['big', 'big-chunked', 'bm-have', 'down', 'junk', 'slow', 'vd-fhir', 'xp-lines']);
     const bm = s.sources.find((x) => x.id === 'bm-have');
     assert.equal(bm.state, 'ok');
     assert.equal(bm.format, 'have');

@@ -202,12 +202,56 @@ static void test_reader(void **state) {
     expect_error("{\"resourceType\":", "bad_json", "");
 }
 
+/* The hospital by its registry have_id (subject.identifier or a Location
+ * reference), and the Bundle types docs/interop.md says are read. */
+static void test_reader_have_id_and_bundles(void **state) {
+    (void)state;
+    int xp = bp_registry_hospital(&reg, "xanh-pon", 8);
+    snprintf(reg.hospitals[xp].have_id, sizeof reg.hospitals[xp].have_id, "urn:hn:BV-07");
+    static const char *const docs[] = {
+        "{\"resourceType\":\"MeasureReport\",\"status\":\"complete\",\"date\":"
+        "\"2026-11-18T08:00:00Z\",\"subject\":{\"identifier\":{\"value\":\"urn:hn:BV-07\"}},"
+        "\"group\":[" GROUP("burn", POP("staffed", "3")) "]}",
+        "{\"resourceType\":\"MeasureReport\",\"status\":\"complete\",\"date\":"
+        "\"2026-11-18T08:00:00Z\",\"subject\":{\"reference\":\"Location/urn:hn:BV-07\"},"
+        "\"group\":[" GROUP("burn", POP("staffed", "3")) "]}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        bp_import_t im;
+        bp_import_init(&im, reg.n_hospitals);
+        if (bp_fhir_parse(docs[i], strlen(docs[i]), &reg, NOW, 300000, &im))
+            fail_msg("refused: %s at %s: %s", im.errs.e[0].code, im.errs.e[0].field, docs[i]);
+        assert_int_equal(im.n, 1);
+        assert_int_equal(im.items[0].hospital, xp);
+        assert_string_equal(im.items[0].change.id, "xanh-pon");
+        assert_int_equal(im.items[0].change.beds[BP_BED_BURN].staffed, 3);
+        bp_import_free(&im);
+    }
+    reg.hospitals[xp].have_id[0] = '\0';
+    static const char *const types[] = {"collection", "batch", "transaction", "searchset"};
+    for (size_t i = 0; i < 4; i++) {
+        char doc[1024];
+        snprintf(doc, sizeof doc,
+                 "{\"resourceType\":\"Bundle\",\"type\":\"%s\",\"entry\":[{\"resource\":" MR(
+                     ",\"group\":[" GROUP("burn", POP("staffed", "4")) "]") "}]}",
+                 types[i]);
+        bp_import_t im;
+        bp_import_init(&im, reg.n_hospitals);
+        if (bp_fhir_parse(doc, strlen(doc), &reg, NOW, 300000, &im))
+            fail_msg("Bundle of type %s refused: %s", types[i], im.errs.e[0].message);
+        assert_int_equal(im.n, 1);
+        assert_int_equal(im.items[0].change.beds[BP_BED_BURN].staffed, 4);
+        bp_import_free(&im);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bundle),
         cmocka_unit_test(test_location_and_report),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_reader_have_id_and_bundles),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

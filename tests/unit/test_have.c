@@ -90,6 +90,32 @@ static void test_import_ok(void **state) {
     bp_import_free(&im);
 }
 
+/* A Hospital named by the registry's have_id (a partner's own xnl:ID). */
+static void test_import_by_have_id(void **state) {
+    (void)state;
+    int xp = bp_registry_hospital(&reg, "xanh-pon", 8);
+    snprintf(reg.hospitals[xp].have_id, sizeof reg.hospitals[xp].have_id, "urn:hn:BV-07");
+    bp_have_hospital_t h;
+    hospital(&h);
+    memset(&h.id, 0, sizeof h.id); /* a second value would count as a second element */
+    val(&h.id, "urn:hn:BV-07");
+    bp_import_t im;
+    bp_import_init(&im, 10);
+    bp_have_import(&h, &reg, st, NOW, 300000, &im);
+    assert_int_equal(im.errs.n, 0);
+    assert_int_equal(im.n, 1);
+    assert_int_equal(im.items[0].hospital, xp);
+    assert_string_equal(im.items[0].change.id, "xanh-pon");
+    bp_import_free(&im);
+    /* a have_id that no hospital has is unknown */
+    memset(&h.id, 0, sizeof h.id);
+    val(&h.id, "urn:hn:BV-08");
+    expect_error(&h, "unknown_hospital",
+                 "HospitalStatus/Hospital[1]/Organization/OrganizationInformation/"
+                 "OrganisationName/@xnl:ID");
+    reg.hospitals[xp].have_id[0] = '\0';
+}
+
 static void test_import_layouts_and_sums(void **state) {
     (void)state;
     bp_have_hospital_t h;
@@ -260,6 +286,7 @@ static void test_view(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_ok),
+        cmocka_unit_test(test_import_by_have_id),
         cmocka_unit_test(test_import_layouts_and_sums),
         cmocka_unit_test(test_import_lower_bound_and_current_staffed),
         cmocka_unit_test(test_import_errors),
