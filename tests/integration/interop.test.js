@@ -271,6 +271,9 @@ describe('EDXL-HAVE, FHIR, GeoJSON and CSV', () => {
       assert.equal((await stack.call('GET', `/api/v1/export/${kind}`, { token: tokens.public.token })).status, 403, kind);
     assert.equal((await csv('?step=0')).status, 400);
     assert.equal((await csv('?from=yesterday')).status, 400);
+    assert.equal((await csv(`?from=${Date.now()}&to=${Date.now() - 60000}`)).status, 400, 'from after to');
+    for (const p of ['/api/v1/export/have', '/api/v1/history.csv'])
+      assert.equal((await stack.call('POST', p, { token: tokens.wall.token, json: {} })).status, 405, p);
     // step: at most one sample per step
     const stepped = (await csv('?hospital=bach-mai&step=3600')).body.split('\r\n').filter((l) => l.includes(',icu_adult,'));
     assert.ok(stepped.length >= 1 && stepped.length <= 2, stepped.join('\n'));

@@ -199,6 +199,11 @@ describe('pollers', () => {
     assert.equal(bm.format, 'have');
     assert.ok(bm.last_success);
     assert.equal(bm.changes.applied, 1);
+    // the fields docs/protocol.md lists
+    assert.deepEqual(Object.keys(bm).sort(), ['changes', 'collector', 'error', 'failures', 'format', 'http_status', 'id', 'interval_s',
+      'last_error', 'last_poll', 'last_success', 'next_poll', 'polls', 'state', 'updated', 'url']);
+    assert.deepEqual(Object.keys(bm.polls), ['ok', 'not_modified', 'http_error', 'network_error', 'garbage', 'unavailable']);
+    assert.deepEqual(Object.keys(bm.changes), ['applied', 'duplicate', 'refused', 'unavailable']);
     const down = s.sources.find((x) => x.id === 'down');
     assert.equal(down.state, 'error');
     assert.equal(down.http_status, 500);
