@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -54,8 +53,8 @@ typedef struct src {
     struct curl_slist *hdrs;
     bp_buf_t body;
     bool too_big;
-    char etag[256], last_modified[128]; /* of the last document applied */
-    char new_etag[256], new_lm[128];    /* of the response in flight */
+    bp_validators_t kept;     /* of the last document applied */
+    bp_validators_t incoming; /* of the response in flight */
     long http_status;
     int failures;
     int64_t last_poll_ms, last_success_ms, last_error_ms, next_ms;
@@ -249,8 +248,7 @@ static void finish_apply(src_t *s) {
         fail(s, PR_UNAVAILABLE, "storage (Redis) did not confirm every change; polling again");
         return;
     }
-    snprintf(s->etag, sizeof s->etag, "%s", s->new_etag);
-    snprintf(s->last_modified, sizeof s->last_modified, "%s", s->new_lm);
+    s->kept = s->incoming;
     succeed(s, PR_OK);
 }
 
@@ -368,36 +366,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud) {
     return len;
 }
 
-/* "Name: value" header lines: keep ETag and Last-Modified of the final
- * response (a status line starts a new response: redirects, 100). */
+/* Each header line of the response: its validators (bp_sources_header). */
 static size_t on_header(char *data, size_t size, size_t n, void *ud) {
     src_t *s = ud;
-    size_t len = size * n;
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        s->new_etag[0] = s->new_lm[0] = '\0';
-        return len;
-    }
-    static const struct {
-        const char *name;
-        size_t off, cap;
-    } keep[] = {{"etag:", offsetof(src_t, new_etag), sizeof((src_t *)0)->new_etag},
-                {"last-modified:", offsetof(src_t, new_lm), sizeof((src_t *)0)->new_lm}};
-    for (size_t k = 0; k < 2; k++) {
-        size_t nl = strlen(keep[k].name);
-        if (len <= nl || strncasecmp(data, keep[k].name, nl) != 0) continue;
-        const char *v = data + nl;
-        size_t vl = len - nl;
-        while (vl && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-            vl--;
-        char *dst = (char *)s + keep[k].off;
-        if (vl < keep[k].cap) { /* a longer one is not kept (and not sent back) */
-            memcpy(dst, v, vl);
-            dst[vl] = '\0';
-        }
-    }
-    return len;
+    bp_sources_header(&s->incoming, data, size * n);
+    return size * n;
 }
 
 static void start_poll(src_t *s) {
@@ -406,7 +379,7 @@ static void start_poll(src_t *s) {
     s->last_poll_ms = bp_time_now_ms();
     s->http_status = 0;
     s->too_big = false;
-    s->new_etag[0] = s->new_lm[0] = '\0';
+    memset(&s->incoming, 0, sizeof s->incoming);
     bp_buf_reset(&s->body);
     CURL *e = curl_easy_init();
     if (!e) {
@@ -421,12 +394,12 @@ static void start_poll(src_t *s) {
     for (size_t k = 0; h && k < s->cfg->n_headers; k++)
         h = curl_slist_append(h, s->cfg->headers[k]);
     char v[300];
-    if (h && s->etag[0]) {
-        snprintf(v, sizeof v, "If-None-Match: %s", s->etag);
+    if (h && s->kept.etag[0]) {
+        snprintf(v, sizeof v, "If-None-Match: %s", s->kept.etag);
         h = curl_slist_append(h, v);
     }
-    if (h && s->last_modified[0]) {
-        snprintf(v, sizeof v, "If-Modified-Since: %s", s->last_modified);
+    if (h && s->kept.last_modified[0]) {
+        snprintf(v, sizeof v, "If-Modified-Since: %s", s->kept.last_modified);
         h = curl_slist_append(h, v);
     }
     long timeout = (long)s->cfg->timeout_s * 1000;

@@ -3,9 +3,11 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const format_names[BP_FORMAT__COUNT] = {"have", "fhir", "bedpulse"};
 
@@ -262,4 +264,35 @@ void bp_sources_url_shown(const char *url, char *out, size_t len) {
     const char *path = host + hl;
     size_t pl = *path == '/' ? strcspn(path, "?#") : 0;
     snprintf(out, len, "%.*s%.*s%.*s", (int)(host - url), url, (int)n, h, (int)pl, path);
+}
+
+void bp_sources_header(bp_validators_t *v, const char *line, size_t len) {
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        v->etag[0] = v->last_modified[0] = '\0';
+        return;
+    }
+    static const struct {
+        const char *name;
+        size_t off, cap;
+    } keep[] = {{"etag:", offsetof(bp_validators_t, etag), sizeof v->etag},
+                {"last-modified:", offsetof(bp_validators_t, last_modified),
+                 sizeof v->last_modified}};
+    for (size_t k = 0; k < sizeof keep / sizeof *keep; k++) {
+        size_t nl = strlen(keep[k].name);
+        if (len < nl || strncasecmp(line, keep[k].name, nl) != 0) continue;
+        const char *val = line + nl;
+        size_t vl = len - nl;
+        while (vl && (*val == ' ' || *val == '\t'))
+            val++, vl--;
+        while (vl && (val[vl - 1] == '\r' || val[vl - 1] == '\n' || val[vl - 1] == ' ' ||
+                      val[vl - 1] == '\t'))
+            vl--;
+        if (vl >= keep[k].cap) return;
+        for (size_t i = 0; i < vl; i++)
+            if ((unsigned char)val[i] < 0x20 || val[i] == 0x7f) return;
+        char *dst = (char *)v + keep[k].off;
+        memcpy(dst, val, vl);
+        dst[vl] = '\0';
+        return;
+    }
 }

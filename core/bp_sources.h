@@ -79,4 +79,21 @@ int64_t bp_sources_delay_ms(int interval_s, int failures, uint32_t rnd);
  * user information, query or fragment (they may hold credentials). */
 void bp_sources_url_shown(const char *url, char *out, size_t len);
 
+/* The validators of a response, sent back on the next poll
+ * (If-None-Match, If-Modified-Since). "" when there is none. */
+#define BP_SOURCE_ETAG_MAX 255
+#define BP_SOURCE_LM_MAX   127
+typedef struct {
+    char etag[BP_SOURCE_ETAG_MAX + 1];
+    char last_modified[BP_SOURCE_LM_MAX + 1];
+} bp_validators_t;
+
+/* Reads one response header line as libcurl hands it over (untrusted
+ * bytes, not NUL-terminated, with or without its CRLF): a status line
+ * ("HTTP/...") starts a new response (a redirect, a 100) and clears v;
+ * `ETag:` and `Last-Modified:` (any case) are kept, trimmed. A value that
+ * is longer than its field or holds a control character is not kept: it
+ * would go back out in a request header. Other lines change nothing. */
+void bp_sources_header(bp_validators_t *v, const char *line, size_t len);
+
 #endif

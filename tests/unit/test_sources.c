@@ -131,12 +131,51 @@ static void test_url_shown(void **state) {
     assert_string_equal(out, "http://h");
 }
 
+/* Response header lines as libcurl hands them over. */
+static void header(bp_validators_t *v, const char *line) {
+    bp_sources_header(v, line, strlen(line));
+}
+
+static void test_header(void **state) {
+    (void)state;
+    bp_validators_t v;
+    memset(&v, 0, sizeof v);
+    header(&v, "HTTP/1.1 200 OK\r\n");
+    header(&v, "ETag:   \"v1\" \r\n");
+    header(&v, "last-modified: Wed, 02 Dec 2026 01:00:00 GMT\r\n");
+    header(&v, "Content-Type: application/xml\r\n");
+    header(&v, "X-ETag: \"other\"\r\n");
+    assert_string_equal(v.etag, "\"v1\"");
+    assert_string_equal(v.last_modified, "Wed, 02 Dec 2026 01:00:00 GMT");
+    /* a value with a control character, or too long, would go back out in
+     * a request header: not kept */
+    header(&v, "ETag: \"v2\"\rX-Injected: 1\r\n");
+    assert_string_equal(v.etag, "\"v1\"");
+    char longer[BP_SOURCE_ETAG_MAX + 16];
+    memset(longer, 'a', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    memcpy(longer, "ETag: ", 6);
+    header(&v, longer);
+    assert_string_equal(v.etag, "\"v1\"");
+    /* not NUL-terminated: only len bytes are read */
+    bp_sources_header(&v, "ETag: \"v3\"garbage", 10);
+    assert_string_equal(v.etag, "\"v3\"");
+    /* the next response (after a redirect) starts clear */
+    header(&v, "HTTP/2 304\r\n");
+    assert_string_equal(v.etag, "");
+    assert_string_equal(v.last_modified, "");
+    header(&v, "ETag\r\n");
+    header(&v, "");
+    assert_string_equal(v.etag, "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_delay),
         cmocka_unit_test(test_url_shown),
+        cmocka_unit_test(test_header),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
