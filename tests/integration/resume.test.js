@@ -5,7 +5,7 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { Stack, LiveClient, waitFor, bedsMsg, ambulanceMsg } = require('../lib/stack');
+const { Stack, LiveClient, waitFor, bedsMsg, ambulanceMsg, httpGet } = require('../lib/stack');
 const registry = require('../../config/hospitals.json');
 
 const IDS = registry.hospitals.map((h) => h.id);
@@ -310,9 +310,15 @@ describe('epoch change after the stream is lost', () => {
     await stack.guard(async () => {
       await stack.startRedis();
       await stack.startCollector();
+      // it listens before its Redis connections are up: lines sent then are
+      // answered unavailable
+      await waitFor(async () => (await httpGet(stack.collectorHttpPort, '/readyz')).status === 200, { what: 'the collector ready' });
       const feed = await stack.feed();
       // the collector creates the epoch: the server is not there yet
-      for (let i = 1; i <= 3; i++) assert.equal((await feed.send(bedsMsg({ source: 'his-before', seq: i }))).ok, true);
+      for (let i = 1; i <= 3; i++) {
+        const r = await feed.send(bedsMsg({ source: 'his-before', seq: i }));
+        assert.equal(r.ok, true, JSON.stringify(r));
+      }
       await stack.startServer();
       await flushAndCheck(stack, feed, { waitForReader: false });
       feed.destroy();
