@@ -26,6 +26,12 @@ typedef struct {
     bp_req_t *req;
 } hss_t;
 
+/* The body limit of a path: feeds post batches (docs/protocol.md). */
+static long long body_limit(const bp_app_t *app, const char *path) {
+    return strcmp(path, "/api/v1/feed") == 0 ? app->cfg.settings.server_feed_max_body_bytes
+                                              : app->cfg.settings.server_max_body_bytes;
+}
+
 /* -- answers ---------------------------------------------------------------------- */
 
 void bp_req_error(bp_req_t *r, int status, const char *code, const char *message) {
@@ -194,6 +200,7 @@ static void domain_metrics(bp_app_t *app, bp_buf_t *o) {
 static void metrics(bp_app_t *app, bp_buf_t *o) {
     bp_process_metrics(o, "server", app->started_ms);
     domain_metrics(app, o);
+    bp_feed_metrics(app, o);
     bp_reqstats_write(o, "bedpulse_http_request_duration_seconds",
                       "HTTP requests by route and status, and the time to answer them.",
                       &app->http_stats);
@@ -351,8 +358,8 @@ static void dispatch(bp_req_t *r) {
 
     if (r->too_big) {
         char msg[96];
-        snprintf(msg, sizeof msg, "the request body is larger than %d bytes",
-                 app->cfg.settings.server_max_body_bytes);
+        snprintf(msg, sizeof msg, "the request body is larger than %lld bytes",
+                 body_limit(app, r->path));
         bp_req_error(r, 413, "too_large", msg);
     } else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
                strcmp(path, "/metrics") == 0 || strcmp(path, "/api/v1/config") == 0) {
@@ -547,7 +554,6 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     app->http_requests++;
     r->start_ns = bp_time_mono_ns();
     bp_buf_init(&r->resp.body, LWS_PRE, RESP_MAX);
-    bp_buf_init(&r->in, 0, (size_t)app->cfg.settings.server_max_body_bytes);
     r->resp.status = 200;
     r->resp.content_type = "application/json; charset=utf-8";
     lws_get_peer_simple(wsi, r->addr, sizeof r->addr);
@@ -557,6 +563,7 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     int n = method ? lws_hdr_copy(wsi, r->path, sizeof r->path, tok) : -1;
     if (method) snprintf(r->method, sizeof r->method, "%s", method);
     r->route = bp_route_of(n > 0 ? r->path : "");
+    bp_buf_init(&r->in, 0, (size_t)body_limit(app, n > 0 ? r->path : ""));
     if (n <= 0) {
         snprintf(r->method, sizeof r->method, "GET");
         r->close_after = true;
@@ -606,7 +613,7 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
         declared = strtoll(cl, &e, 10);
         if (*e || declared < 0) declared = 0;
     }
-    long long max = app->cfg.settings.server_max_body_bytes;
+    long long max = body_limit(app, r->path);
     if (declared > max) {
         /* Answered now, before the body: 413 and Connection: close. */
         bp_info("http %s: %s %s: body of %lld bytes refused (limit %lld)", r->addr, r->method,
@@ -649,7 +656,7 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_HTTP_BODY: {
         bp_req_t *r = s ? s->req : NULL;
         if (!r) return 0;
-        if (r->too_big || r->in.len + len > (size_t)app->cfg.settings.server_max_body_bytes) {
+        if (r->too_big || r->in.len + len > r->in.max) {
             /* a body longer than it said (or answered already): drop it */
             r->too_big = true;
             r->discarded += len;

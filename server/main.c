@@ -9,6 +9,7 @@
  */
 #include "app.h"
 #include "bp_apply.h"
+#include "bp_havexml.h"
 #include "bp_log.h"
 #include "bp_notify.h"
 #include "bp_alerts.h"
@@ -149,6 +150,7 @@ static void stop(bp_app_t *app, int signum) {
     bp_history_close(app->history, NULL, NULL);
     bp_tokens_close(app->tokens, NULL, NULL);
     app->tokens = NULL;
+    bp_feed_stop(app);
     bp_apply_close(app->apply, NULL, NULL);
     app->apply = NULL;
     bp_reader_close(app->reader, on_reader_closed, app);
@@ -286,7 +288,8 @@ int main(int argc, char **argv) {
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
     app.alerts = bp_alerts_create();
     app.acks = bp_acks_create();
-    if (!app.hub || !app.handover || !app.alerts || !app.acks) {
+    app.have_cache = bp_havexml_cache_create();
+    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.have_cache) {
         bp_error("out of memory");
         return 1;
     }
@@ -377,7 +380,8 @@ int main(int argc, char **argv) {
     app.rate_api = bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
     app.rate_login = bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
     app.rate_writes = bp_rate_create(4096, s->auth_writes_per_min, s->auth_writes_per_min);
-    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes) {
+    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes ||
+        bp_feed_start(&app)) {
         bp_error("out of memory");
         return 1;
     }
@@ -414,6 +418,7 @@ int main(int argc, char **argv) {
     bp_handover_destroy(app.handover);
     bp_alerts_destroy(app.alerts);
     bp_acks_destroy(app.acks);
+    bp_havexml_cache_destroy(app.have_cache);
     bp_rate_destroy(app.rate_api);
     bp_rate_destroy(app.rate_login);
     bp_rate_destroy(app.rate_writes);

@@ -486,6 +486,7 @@ class Stack {
     // BP_* variables (a typo in a setting must stop start-up), so drop it.
     const base = Object.assign({}, process.env);
     delete base.BP_BUILD_DIR;
+    delete base.BP_SCHEMA_DIR; // the tests' own too (tests/integration/interop.test.js)
     return Object.assign(base, ports, {
       BP_REDIS_PREFIX: this.prefix,
       // tests that are not about authentication feed without a token (the
