@@ -305,7 +305,24 @@ static void route_read(bp_req_t *r) {
         o->status = bp_history_query(app->history, se, ho, now, &o->body);
     } else if (strcmp(path, "/api/v1/hospitals") == 0) {
         if (!bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
-        bp_state_write_hospitals(&o->body, app->state, now);
+        char scope[8];
+        const char *sc = arg(r, "scope", scope, sizeof scope);
+        if (r->decided) return;
+        if (!sc) {
+            bp_state_write_hospitals(&o->body, app->state, now);
+        } else if (strcmp(sc, "mine") == 0) {
+            /* ?scope=mine: the hospitals this token may change (a manager's
+             * page needs hers, not the city) */
+            static uint64_t mine[BP_REGISTRY_MAX / 64];
+            memset(mine, 0, sizeof mine);
+            int anon = bp_auth_anonymous_role(app->cfg.settings.auth_anonymous);
+            for (size_t i = 0; i < reg->n_hospitals; i++)
+                if (bp_auth_allows(p, anon, BP_ACT_WRITE_HOSPITAL, (int)i, now))
+                    mine[i / 64] |= (uint64_t)1 << (i % 64);
+            bp_state_write_hospitals_in(&o->body, app->state, now, mine);
+        } else {
+            bp_req_error(r, 400, "bad_request", "scope must be \"mine\" (or absent: all hospitals)");
+        }
     } else if (starts(path, "/api/v1/hospitals/")) {
         const char *id = path + strlen("/api/v1/hospitals/");
         int i = bp_is_slug(id, strlen(id)) ? bp_registry_hospital(reg, id, strlen(id)) : -1;

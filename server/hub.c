@@ -99,6 +99,7 @@ typedef struct client {
     char *rx; /* HELLO_MAX bytes while a message is being received, else NULL */
     ws_auth_t auth;
     uint8_t aud;       /* bp_audience_t: what its role may see */
+    uint64_t *only;    /* a manager's hospitals: all her snapshots hold (NULL: every one) */
     uint64_t auth_gen; /* token table generation its rights were checked at */
 } client_t;
 
@@ -233,10 +234,10 @@ static void snap_unref(snap_t *s) {
     free(s);
 }
 
-static snap_t *snap_build(bp_hub_t *h, bp_view_t view) {
+static snap_t *snap_build(bp_hub_t *h, bp_view_t view, const uint64_t *only) {
     bp_buf_t b;
     bp_buf_init(&b, 0, 256u << 20);
-    bp_state_write_snapshot(&b, h->state, h->epoch, h->offset, bp_time_now_ms(), view);
+    bp_state_write_snapshot_in(&b, h->state, h->epoch, h->offset, bp_time_now_ms(), view, only);
     if (b.failed) {
         bp_buf_free(&b);
         return NULL;
@@ -284,7 +285,7 @@ static snap_t *snap_get(bp_hub_t *h, aud_t *a) {
                    (bp_time_mono_ns() - s->built_ns < SNAPSHOT_MIN_INTERVAL &&
                     bp_ring_get(&a->ring, s->offset + 1)));
     if (!usable) {
-        snap_t *n = snap_build(h, a->view);
+        snap_t *n = snap_build(h, a->view, NULL);
         if (!n) return NULL;
         snap_unref(a->snap);
         a->snap = s = n;
@@ -305,7 +306,9 @@ static void ctl_set(client_t *c, const char *fmt, ...) {
 }
 
 static void start_snapshot(bp_hub_t *h, client_t *c, const char *reason) {
-    snap_t *s = snap_get(h, &h->aud[c->aud]);
+    /* a manager's holds her hospitals only: built for her (a few KiB
+     * instead of the city's ~100), not cached */
+    snap_t *s = c->only ? snap_build(h, h->aud[c->aud].view, c->only) : snap_get(h, &h->aud[c->aud]);
     if (!s) {
         bp_error("hub: cannot build a snapshot (out of memory)");
         c->close_code = 1011;
@@ -645,6 +648,22 @@ static void read_credentials(bp_hub_t *h, struct lws *wsi, ws_auth_t *a) {
     snprintf(a->token_id, sizeof a->token_id, "%s", p->id);
 }
 
+/* Sets the hospitals a client's snapshots hold (NULL: all). 1 when that
+ * changed, 0 when not, -1 when out of memory. */
+static int set_only(client_t *c, const uint64_t *scope) {
+    size_t size = BP_REGISTRY_MAX / 64 * sizeof(uint64_t);
+    if (!scope || !c->only) {
+        if (!scope && !c->only) return 0;
+        free(c->only);
+        c->only = scope ? malloc(size) : NULL;
+        if (scope && !c->only) return -1;
+    } else if (memcmp(c->only, scope, size) == 0) {
+        return 0;
+    }
+    if (scope) memcpy(c->only, scope, size);
+    return 1;
+}
+
 /* Checks (again) whether the client may have the live feed; on a change of
  * the token table or an expired session the sweep calls it for every
  * client. 0 when it may, with its audience set; else closes it with 4401
@@ -688,6 +707,16 @@ static int authorize(bp_hub_t *h, client_t *c, int64_t now) {
         return -1;
     }
     c->aud = (uint8_t)aud;
+    int changed = set_only(c, aud == BP_AUD_HOSPITALS && p && !p->all_hospitals ? p->scope : NULL);
+    if (changed < 0) {
+        close_with(c, 1011, "no memory");
+        return -1;
+    }
+    if (changed && c->state == C_ACTIVE && !c->need_snapshot) {
+        /* her hospitals changed under her: what she holds is not what she may see */
+        c->need_snapshot = true;
+        snprintf(c->reason, sizeof c->reason, "scope");
+    }
     return 0;
 }
 
@@ -820,6 +849,8 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         c->rx = NULL;
         snap_unref(c->snap);
         c->snap = NULL;
+        free(c->only);
+        c->only = NULL;
         c->hub = NULL;
         return 0;
     case LWS_CALLBACK_RECEIVE_PONG:
