@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT } = require('../lib/stack');
+const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT, WEB_ROOT } = require('../lib/stack');
 const registry = require('../../config/hospitals.json');
 const fleet = require('../../config/fleet.json');
 

@@ -18,6 +18,9 @@ const WebSocket = require('ws');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BUILD = path.resolve(process.env.BP_BUILD_DIR || path.join(ROOT, 'build'));
+// What production serves: the build's web/ (tools/build_web.mjs), or the
+// source itself for a build tree made without it (-DBP_WEB=OFF).
+const WEB_ROOT = fs.existsSync(path.join(BUILD, 'web', 'index.html')) ? path.join(BUILD, 'web') : path.join(ROOT, 'web');
 
 function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
@@ -438,6 +441,7 @@ class Stack {
     delete base.BP_BUILD_DIR;
     return Object.assign(base, ports, {
       BP_REDIS_PREFIX: this.prefix,
+      BP_SERVER_WEB_ROOT: WEB_ROOT,
       // tests that are not about authentication feed without a token (the
       // collector listens on loopback); the security tests turn this off
       BP_COLLECTOR_ANONYMOUS: '1',
@@ -691,5 +695,5 @@ class Stack {
 }
 
 module.exports = {
-  Stack, FeedClient, LiveClient, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+  WEB_ROOT, Stack, FeedClient, LiveClient, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
 };
