@@ -219,6 +219,23 @@ window.setInterval(() => {
   }
 }, 1000);
 
+// The page a sign-in link goes on to, and what that page loads (the build
+// lists them in this page: tools/build_web.mjs), fetched into the cache
+// while the sign-in request is on its way, so the next page opens without
+// waiting for them. Nothing to do for the unbuilt source.
+function prefetchNext() {
+  let pages;
+  try {
+    pages = JSON.parse((document.getElementById('bp-pages') || {}).textContent || '{}');
+  } catch (e) {
+    return;
+  }
+  const u = new URL(next, window.location.origin);
+  const list = pages[u.pathname.replace(/(.)\/$/, '$1')];
+  if (!Array.isArray(list)) return;
+  for (const href of list) document.head.append(el('link', { rel: 'prefetch', href }));
+}
+
 // A sign-in link opened while this page is shown differs from it only in
 // its fragment, and the browser does not load the page again for that:
 // start over, so signin_fragment.js takes the new fragment off the address
@@ -231,6 +248,7 @@ window.addEventListener('hashchange', () => {
 // language is on its way; the page speaks once both are here.
 const token = fragment.get('token');
 const first = token ? signIn(token) : whoAmI();
+if (token) prefetchNext();
 await ready;
 render();
 if (token) exchange(token, first);
