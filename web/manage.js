@@ -185,6 +185,7 @@ async function open(id, known) {
   // the live feed may already know a newer state than this answer
   form.load(r.data);
   form.merge(feed.hospitals.get(id));
+  form.flush(); // an edit kept on the phone from before
   importer.reset();
   $('mg-import-section').hidden = false;
   renderPicker();
@@ -277,14 +278,20 @@ feed.addEventListener('snapshot', () => {
 feed.addEventListener('changes', (e) => {
   if (form.id && e.detail.hospitals.has(form.id)) form.merge(feed.hospitals.get(form.id));
 });
-feed.addEventListener('connection', schedule);
+feed.addEventListener('connection', () => {
+  schedule();
+  if (feed.status === 'live') form.flush(); // an edit kept on the phone goes now
+});
 onStoredLangChange(relang);
 window.setInterval(schedule, CLOCK_MS);
 window.setInterval(() => {
   form.refreshClock();
   mci.clock();
 }, 10 * CLOCK_MS);
-window.addEventListener('online', () => feed.reconnectNow());
+window.addEventListener('online', () => {
+  feed.reconnectNow();
+  form.flush();
+});
 
 render();
 boot(firstWho);
