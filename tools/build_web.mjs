@@ -182,8 +182,10 @@ for (const p of pages) {
 // would only cost a request more.) A JSON data block: never run, so the
 // CSP (script-src 'self') has no say.
 const signin = pages.find((p) => p.name === 'signin.html');
+// (What the sign-in page loads itself is left out: it is on its way.)
+const own = new Set(loads['/signin']);
 const onward = Object.fromEntries(Object.entries(loads).filter(([u]) => u !== '/signin')
-  .map(([u, list]) => [u, list.filter((x) => x.startsWith(`/${ASSETS}/`))]));
+  .map(([u, list]) => [u, list.filter((x) => x.startsWith(`/${ASSETS}/`) && !own.has(x))]));
 signin.out = signin.out.replace('</head>',
   `<script type="application/json" id="bp-pages">${JSON.stringify(onward).replace(/</g, '\\u003c')}</script>\n</head>`);
 for (const p of pages) fs.writeFileSync(path.join(TMP, p.name), p.out);
