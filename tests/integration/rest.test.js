@@ -415,8 +415,8 @@ describe('REST API', () => {
     assert.equal((await stack.get('/healthz')).status, 200);
   }));
 
-  test('GET / serves web/index.html', stack.guard(async () => {
-    const index = fs.readFileSync(path.join(ROOT, 'web', 'index.html'), 'utf8');
+  test('GET / serves the web root\'s index.html', stack.guard(async () => {
+    const index = fs.readFileSync(path.join(WEB_ROOT, 'index.html'), 'utf8');
     for (const p of ['/', '/index.html']) {
       const r = await stack.get(p);
       assert.equal(r.status, 200, p);
