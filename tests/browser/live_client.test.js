@@ -56,14 +56,6 @@ function fakeSockets() {
 const socketOpened = (sockets, n) => waitFor(() => sockets.length >= n || notYet({ sockets: sockets.length }),
   { timeout: 5000, interval: 1, what: `socket ${n}` });
 
-async function waitFor(fn, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out: ${fn}`);
-    await tick();
-  }
-}
-
 // opts: more LiveFeed options (gunzip: null unless given: snapshots as text)
 function setup(opts = {}) {
   const { sockets, FakeWS } = fakeSockets();
