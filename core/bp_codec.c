@@ -1055,14 +1055,14 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change
 /* -- WebSocket hello ----------------------------------------------------- */
 
 int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err) {
-    static const char *const keys[] = {"type", "resume", "token"};
+    static const char *const keys[] = {"type", "resume", "token", "compress"};
     static const char *const rkeys[] = {"epoch", "offset"};
     int rc = -1;
     memset(out, 0, sizeof *out);
     cJSON *root = parse_all(json, len, err);
     if (!root) return -1;
     unsigned present;
-    if (want_object(root, "", err) || check_keys(root, "", keys, 3, &present, err)) goto out;
+    if (want_object(root, "", err) || check_keys(root, "", keys, 4, &present, err)) goto out;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "type");
     if (!cJSON_IsString(t) || strcmp(t->valuestring, "hello") != 0) {
         bp_error_set(err, "unknown_type", "type", "the first message must be {\"type\":\"hello\"}");
@@ -1104,6 +1104,14 @@ int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error
         }
         snprintf(out->token, sizeof out->token, "%s", tok->valuestring);
         out->has_token = true;
+    }
+    const cJSON *cz = cJSON_GetObjectItemCaseSensitive(root, "compress");
+    if (cz && !cJSON_IsNull(cz)) {
+        if (!cJSON_IsString(cz) || strcmp(cz->valuestring, "gzip") != 0) {
+            bp_error_set(err, "bad_value", "compress", "compress must be \"gzip\" (or absent)");
+            goto out;
+        }
+        out->gzip = true;
     }
     rc = 0;
 out:

@@ -37,6 +37,7 @@ struct bp_req {
     char content_type[96];
     char if_match[48];
     bool has_if_match, has_origin, origin_ok;
+    unsigned accept_enc; /* bp_conneg_accept_encoding of Accept-Encoding */
     /* credentials presented; principal resolved at dispatch */
     bool has_cred, cred_bad;
     char token_id[BP_TOKEN_ID_MAX + 1];
@@ -50,6 +51,7 @@ struct bp_req {
     bp_http_resp_t resp;
     bool decided, pending, headers_sent, close_after;
     bool answered; /* sent whole from the HTTP callback (answer_now) */
+    const char *content_encoding; /* the body was compressed: "br" or "gzip" */
     size_t sent;
     char set_cookie[BP_SESSION_MAX + 160];
     char etag[32];
