@@ -1,94 +1,16 @@
 /* RFC 6455 pieces for the benchmark tools (see bp_ws.h). */
 #include "bp_ws.h"
 
+#include <libwebsockets.h>
+#include <openssl/sha.h>
 #include <string.h>
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-/* -- SHA-1 (FIPS 180-4), only ever run on a 60-byte handshake string ------------ */
-
-static uint32_t rol(uint32_t x, int n) {
-    return (x << n) | (x >> (32 - n));
-}
-
-static void sha1_block(uint32_t h[5], const uint8_t *p) {
-    uint32_t w[80];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-    for (int i = 16; i < 80; i++)
-        w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k;
-        if (i < 20) {
-            f = (b & c) | (~b & d);
-            k = 0x5A827999;
-        } else if (i < 40) {
-            f = b ^ c ^ d;
-            k = 0x6ED9EBA1;
-        } else if (i < 60) {
-            f = (b & c) | (b & d) | (c & d);
-            k = 0x8F1BBCDC;
-        } else {
-            f = b ^ c ^ d;
-            k = 0xCA62C1D6;
-        }
-        uint32_t t = rol(a, 5) + f + e + k + w[i];
-        e = d;
-        d = c;
-        c = rol(b, 30);
-        b = a;
-        a = t;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-}
-
-void bp_ws_sha1(const void *data, size_t len, uint8_t out[20]) {
-    uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-    const uint8_t *p = data;
-    size_t left = len;
-    while (left >= 64) {
-        sha1_block(h, p);
-        p += 64;
-        left -= 64;
-    }
-    uint8_t last[128];
-    memset(last, 0, sizeof last);
-    memcpy(last, p, left);
-    last[left] = 0x80;
-    size_t blocks = left + 9 <= 64 ? 1 : 2;
-    uint64_t bits = (uint64_t)len * 8;
-    for (int i = 0; i < 8; i++)
-        last[blocks * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
-    for (size_t i = 0; i < blocks; i++)
-        sha1_block(h, last + 64 * i);
-    for (int i = 0; i < 5; i++) {
-        out[4 * i] = (uint8_t)(h[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-        out[4 * i + 3] = (uint8_t)h[i];
-    }
-}
-
 size_t bp_ws_base64(const uint8_t *in, size_t len, char *out) {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < len) v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < len) v |= in[i + 2];
-        out[o++] = tab[v >> 18 & 63];
-        out[o++] = tab[v >> 12 & 63];
-        out[o++] = i + 1 < len ? tab[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < len ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return o;
+    /* out holds 4 * ceil(len / 3) + 1 bytes, as the header says */
+    int n = lws_b64_encode_string((const char *)in, (int)len, out, (int)(4 * ((len + 2) / 3) + 1));
+    return n < 0 ? 0 : (size_t)n;
 }
 
 int bp_ws_accept(const char *key, size_t key_len, char out[BP_WS_ACCEPT_LEN + 1]) {
@@ -97,7 +19,7 @@ int bp_ws_accept(const char *key, size_t key_len, char out[BP_WS_ACCEPT_LEN + 1]
     memcpy(buf, key, key_len);
     memcpy(buf + key_len, WS_GUID, sizeof WS_GUID - 1);
     uint8_t digest[20];
-    bp_ws_sha1(buf, key_len + sizeof WS_GUID - 1, digest);
+    SHA1((const unsigned char *)buf, key_len + sizeof WS_GUID - 1, digest);
     bp_ws_base64(digest, sizeof digest, out);
     return 0;
 }

@@ -34,15 +34,14 @@ typedef struct {
     uint64_t len; /* payload length */
 } bp_ws_frame_t;
 
-/* SHA-1 of len bytes into out (20 bytes). */
-void bp_ws_sha1(const void *data, size_t len, uint8_t out[20]);
-
-/* Standard base64 (with padding) of len bytes into out, NUL-terminated.
- * out needs 4 * ((len + 2) / 3) + 1 bytes. Returns the length written. */
+/* Standard base64 (with padding, lws' encoder) of len bytes into out,
+ * NUL-terminated. out needs 4 * ((len + 2) / 3) + 1 bytes. Returns the
+ * length written. */
 size_t bp_ws_base64(const uint8_t *in, size_t len, char *out);
 
 /* The Sec-WebSocket-Accept value for a Sec-WebSocket-Key of key_len bytes:
- * base64(SHA-1(key + GUID)), 28 characters plus NUL into out (>= 29 bytes).
+ * base64(SHA-1(key + GUID)) (libcrypto's SHA-1), 28 characters plus NUL
+ * into out (>= 29 bytes).
  * Returns 0, or -1 when the key is longer than a key can be. */
 int bp_ws_accept(const char *key, size_t key_len, char out[BP_WS_ACCEPT_LEN + 1]);
 

@@ -12,6 +12,9 @@
 #ifndef BP_FEED_SERVER_H
 #define BP_FEED_SERVER_H
 
+#include "bp_apply.h"
+#include "bp_metrics.h"
+#include "bp_redis.h"
 #include "bp_registry.h"
 #include "bp_settings.h"
 
@@ -20,7 +23,10 @@
 
 typedef struct bp_feed_server bp_feed_server_t;
 
+#define BP_FEED_ERROR_CODES 32
+
 typedef struct {
+    uint64_t lines_in;      /* lines read */
     uint64_t connections;   /* accepted */
     uint64_t rejected;      /* over the connection limit */
     uint64_t lines;         /* lines answered */
@@ -29,6 +35,14 @@ typedef struct {
     uint64_t invalid;       /* rejected by validation */
     uint64_t unavailable;   /* answered "unavailable" */
     size_t open;            /* connections open now */
+    size_t in_flight;       /* lines waiting for Redis now */
+    /* error replies by code (the last row, "other", takes the overflow) */
+    struct {
+        char code[24];
+        uint64_t n;
+    } errors[BP_FEED_ERROR_CODES];
+    size_t n_errors;
+    bp_hist_t apply_time; /* line submitted -> Redis answered, seconds */
 } bp_feed_stats_t;
 
 /* Borrowed: settings and registry outlive the server. Binds and listens;
@@ -40,6 +54,11 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
 int bp_feed_server_port(const bp_feed_server_t *fs);
 
 void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out);
+/* Whether lines can be applied now: every Redis link (lane) is up. */
+bool bp_feed_server_ready(const bp_feed_server_t *fs);
+/* The counters of its first Redis link, and of the apply over all links. */
+void bp_feed_server_redis_stats(bp_feed_server_t *fs, bp_redis_stats_t *lane0,
+                                bp_apply_stats_t *apply);
 
 /* Stops listening, closes every connection, closes Redis; on_closed fires
  * when every handle is released. */

@@ -1,11 +1,16 @@
 /*
  * bp-collector: accepts bed-status and 115 fleet feeds on TCP and applies
- * them to Redis. Usage: bp-collector [--settings FILE]. Stops cleanly on
- * SIGINT/SIGTERM: stops listening, answers nothing more, closes Redis.
+ * them to Redis; answers health and metrics on its own small HTTP listener
+ * (collector.http_port). Usage: bp-collector [--settings FILE]. Stops
+ * cleanly on SIGINT/SIGTERM: stops listening, answers nothing more, closes
+ * Redis.
  */
 #include "bp_config.h"
 #include "bp_log.h"
+#include "bp_notify.h"
+#include "bp_time.h"
 #include "feed_server.h"
+#include "http.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +22,8 @@ typedef struct {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     bp_feed_server_t *fs;
+    bp_chttp_t *http;
+    bp_notify_t *notify; /* systemd, when under it */
     bool stopping;
 } app_t;
 
@@ -29,8 +36,13 @@ static void on_signal(uv_signal_t *s, int signum) {
     if (app->stopping) return;
     app->stopping = true;
     bp_info("signal %d: shutting down", signum);
+    bp_notify_stopping(app->notify);
+    bp_notify_close(app->notify);
+    app->notify = NULL;
     uv_close((uv_handle_t *)&app->sigint, NULL);
     uv_close((uv_handle_t *)&app->sigterm, NULL);
+    bp_chttp_destroy(app->http); /* while the loop runs: lws lets go on it */
+    app->http = NULL;
     bp_feed_server_close(app->fs, on_closed, app);
 }
 
@@ -63,15 +75,32 @@ int main(int argc, char **argv) {
         bp_config_free(&cfg);
         return 1;
     }
-    bp_info("listening on %s:%d (registry: %zu hospitals, %zu ambulances)",
+    app.http = bp_chttp_create(&app.loop, &cfg.settings, app.fs, bp_time_now_ms());
+    if (!app.http) {
+        bp_feed_server_close(app.fs, on_closed, &app);
+        uv_run(&app.loop, UV_RUN_DEFAULT);
+        uv_loop_close(&app.loop);
+        bp_config_free(&cfg);
+        return 1;
+    }
+    bp_info("listening on %s:%d (registry: %zu hospitals, %zu ambulances); health and metrics "
+            "on http://%s:%d/",
             cfg.settings.collector_host, bp_feed_server_port(app.fs), cfg.registry.n_hospitals,
-            cfg.registry.n_units);
+            cfg.registry.n_units, cfg.settings.collector_host, bp_chttp_port(app.http));
     uv_signal_init(&app.loop, &app.sigint);
     uv_signal_init(&app.loop, &app.sigterm);
     app.sigint.data = app.sigterm.data = &app;
     uv_signal_start(&app.sigint, on_signal, SIGINT);
     uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+    app.notify = bp_notify_create(&app.loop);
+    char status[128];
+    snprintf(status, sizeof status, "feeds on %.64s:%d, health on port %d",
+             cfg.settings.collector_host, bp_feed_server_port(app.fs), bp_chttp_port(app.http));
+    bp_notify_ready(app.notify, status);
 
+    /* lws stops the loop when its context goes; run again until all is released */
+    while (uv_run(&app.loop, UV_RUN_DEFAULT) && app.stopping) {
+    }
     uv_run(&app.loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(&app.loop);
     if (rc) bp_warn("loop closed with handles still open: %s", uv_strerror(rc));

@@ -1,6 +1,10 @@
 /* Roles, permissions, token and session forms (see bp_auth.h). */
 #include "bp_auth.h"
-#include "bp_sha256.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,22 +85,13 @@ bool bp_auth_allows(const bp_principal_t *p, int anon_role, bp_action_t a, int h
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-void bp_token_format(const unsigned char r[32], char out[BP_TOKEN_LEN + 1]) {
-    memcpy(out, "bp_", 3);
-    char *o = out + 3;
-    int i = 0;
-    for (; i + 3 <= 32; i += 3) {
-        uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
-        *o++ = b64url[v >> 18 & 63];
-        *o++ = b64url[v >> 12 & 63];
-        *o++ = b64url[v >> 6 & 63];
-        *o++ = b64url[v & 63];
+void bp_hex(const unsigned char *in, size_t n, char *out) {
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
     }
-    uint32_t v = (uint32_t)r[30] << 16 | (uint32_t)r[31] << 8; /* 2 bytes left: 3 chars */
-    *o++ = b64url[v >> 18 & 63];
-    *o++ = b64url[v >> 12 & 63];
-    *o++ = b64url[v >> 6 & 63];
-    *o = '\0';
+    out[2 * n] = '\0';
 }
 
 bool bp_token_well_formed(const char *s, size_t len) {
@@ -107,8 +102,8 @@ bool bp_token_well_formed(const char *s, size_t len) {
 }
 
 void bp_token_hash(const char *token, size_t len, char out[65]) {
-    unsigned char h[BP_SHA256_LEN];
-    bp_sha256(token, len, h);
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)token, len, h);
     bp_hex(h, sizeof h, out);
 }
 
@@ -117,9 +112,10 @@ int bp_session_sign(const unsigned char *key, size_t key_len, const char *token_
                     size_t out_len) {
     int n = snprintf(out, out_len, "v1|%s|%lld|%lld|%s", token_id, (long long)issued_ms,
                      (long long)expires_ms, session_id);
-    if (n < 0 || (size_t)n + 1 + 2 * BP_SHA256_LEN + 1 > out_len) return -1;
-    unsigned char mac[BP_SHA256_LEN];
-    bp_hmac_sha256(key, key_len, out, (size_t)n, mac);
+    if (n < 0 || (size_t)n + 1 + 2 * SHA256_DIGEST_LENGTH + 1 > out_len) return -1;
+    unsigned char mac[SHA256_DIGEST_LENGTH];
+    if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)out, (size_t)n, mac, NULL))
+        return -1;
     out[n] = '.';
     bp_hex(mac, sizeof mac, out + n + 1);
     return 0;
@@ -138,17 +134,16 @@ static bool id_chars(const char *s, size_t n, size_t max) {
 int bp_session_verify(const unsigned char *key, size_t key_len, const char *cookie, size_t len,
                       int64_t now_ms, char token_id[BP_TOKEN_ID_MAX + 1], char session_id[33],
                       int64_t *expires_ms) {
-    if (len > BP_SESSION_MAX || len < 2 * BP_SHA256_LEN + 2) return -1;
+    if (len > BP_SESSION_MAX || len < 2 * SHA256_DIGEST_LENGTH + 2) return -1;
     const char *dot = memchr(cookie, '.', len);
-    if (!dot || (size_t)(cookie + len - dot - 1) != 2 * BP_SHA256_LEN) return -1;
+    if (!dot || (size_t)(cookie + len - dot - 1) != 2 * SHA256_DIGEST_LENGTH) return -1;
     size_t plen = (size_t)(dot - cookie);
-    unsigned char mac[BP_SHA256_LEN];
-    char hex[2 * BP_SHA256_LEN + 1];
-    bp_hmac_sha256(key, key_len, cookie, plen, mac);
+    unsigned char mac[SHA256_DIGEST_LENGTH];
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+    if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)cookie, plen, mac, NULL))
+        return -1;
     bp_hex(mac, sizeof mac, hex);
-    unsigned diff = 0;
-    for (size_t i = 0; i < 2 * BP_SHA256_LEN; i++) diff |= (unsigned char)(hex[i] ^ dot[1 + i]);
-    if (diff) return -1;
+    if (CRYPTO_memcmp(hex, dot + 1, 2 * SHA256_DIGEST_LENGTH) != 0) return -1;
     /* v1|<token id>|<issued>|<expires>|<session id> */
     char payload[BP_SESSION_MAX + 1];
     memcpy(payload, cookie, plen);

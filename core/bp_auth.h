@@ -76,11 +76,13 @@ bool bp_auth_allows(const bp_principal_t *p, int anon_role, bp_action_t a, int h
 void bp_principal_scope_add(bp_principal_t *p, int hospital);
 bool bp_principal_in_scope(const bp_principal_t *p, int hospital);
 
-/* "bp_" + base64url of 32 random bytes (the caller supplies the bytes). */
-void bp_token_format(const unsigned char random32[32], char out[BP_TOKEN_LEN + 1]);
+/* A token is "bp_" + base64url (no padding) of 32 random bytes; bp-admin
+ * makes them (libcrypto's randomness, lws' base64). */
 bool bp_token_well_formed(const char *s, size_t len);
 /* The stored form of a token: hex SHA-256 (65 bytes with the NUL). */
 void bp_token_hash(const char *token, size_t len, char out[65]);
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+void bp_hex(const unsigned char *in, size_t n, char *out);
 
 /* Session cookies. sign: 0, or -1 if out is too small. verify: 0 with the
  * token id, session id and expiry filled, or -1 (bad form, bad signature,

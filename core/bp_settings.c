@@ -1,5 +1,6 @@
 /* The settings table and its text parsers. */
 #include "bp_settings.h"
+#include "bp_sentinel.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { T_INT, T_STR, T_PCT, T_HOST, T_PREFIX, T_SECRET, T_TILE } type_t;
+typedef enum { T_INT, T_STR, T_PCT, T_HOST, T_PREFIX, T_SECRET, T_TILE, T_SENTINELS, T_NAME } type_t;
 
 typedef struct {
     const char *key;
@@ -33,6 +34,16 @@ static const setting_t table[] = {
       "an integer from 500 to 600000 (no reply at all for this long: the link is dead)"),
     S("redis.reconnect_max_ms", T_INT, redis_reconnect_max_ms, 100, 60000,
       "an integer from 100 to 60000"),
+    S("redis.sentinels", T_SENTINELS, redis_sentinels, 0, 255,
+      "empty, or comma-separated host:port of Redis Sentinels (at most 16; [v6]:port for IPv6)"),
+    S("redis.master_name", T_NAME, redis_master_name, 1, 64,
+      "1 to 64 characters of [A-Za-z0-9._-] (the name the sentinels monitor)"),
+    S("redis.sentinel_password", T_SECRET, redis_sentinel_password, 0, 255,
+      "at most 255 characters"),
+    S("redis.min_replicas_ack", T_INT, redis_min_replicas_ack, 0, 16,
+      "an integer from 0 to 16 (replicas that must confirm a change before it is acknowledged)"),
+    S("redis.replica_ack_timeout_ms", T_INT, redis_replica_ack_timeout_ms, 10, 60000,
+      "an integer from 10 to 60000"),
     S("stream.maxlen", T_INT, stream_maxlen, 1000, 100000000, "an integer from 1000 to 100000000"),
     S("stream.max_open_incidents", T_INT, stream_max_open_incidents, 1, 100000,
       "an integer from 1 to 100000"),
@@ -47,6 +58,8 @@ static const setting_t table[] = {
       "an integer from 1 to 65536"),
     S("collector.idle_timeout_s", T_INT, collector_idle_timeout_s, 1, 86400,
       "an integer from 1 to 86400"),
+    S("collector.http_port", T_INT, collector_http_port, 0, 65535,
+      "an integer from 0 to 65535 (health and metrics; 0: any free port)"),
     S("collector.anonymous", T_INT, collector_anonymous, 0, 1,
       "0 or 1 (1: feeds without a token, only with collector.host on loopback)"),
     S("collector.max_future_skew_s", T_INT, collector_max_future_skew_s, 0, 86400,
@@ -99,6 +112,9 @@ static const setting_t table[] = {
     S("config.hospitals", T_STR, config_hospitals, 1, 255, "a file path"),
     S("config.fleet", T_STR, config_fleet, 1, 255, "a file path"),
     S("config.dispatch", T_STR, config_dispatch, 1, 255, "a file path"),
+    S("log.level", T_STR, log_level, 4, 5, "debug, info, warn or error"),
+    S("log.format", T_STR, log_format, 4, 4, "text or json (one JSON object per line)"),
+    S("log.access", T_INT, log_access, 0, 1, "0 or 1 (1: one line per HTTP request)"),
     S("pressure.level2_pct", T_PCT, pressure.level2_pct, 1, 1000, "a number from 1 to 1000"),
     S("pressure.level3_pct", T_PCT, pressure.level3_pct, 1, 1000, "a number from 1 to 1000"),
     S("pressure.level4_pct", T_PCT, pressure.level4_pct, 1, 1000, "a number from 1 to 1000"),
@@ -114,11 +130,18 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->redis_connect_timeout_ms = 2000;
     s->redis_ping_interval_ms = 1000;
     s->redis_command_timeout_ms = 10000;
+    strcpy(s->log_level, "info");
+    strcpy(s->log_format, "text");
+    s->log_access = 1;
     s->redis_reconnect_max_ms = 5000;
+    strcpy(s->redis_master_name, "bedpulse");
+    s->redis_min_replicas_ack = 0;
+    s->redis_replica_ack_timeout_ms = 1000;
     s->stream_maxlen = 100000;
     s->stream_max_open_incidents = 2000;
     strcpy(s->collector_host, "127.0.0.1");
     s->collector_port = 7070;
+    s->collector_http_port = 7071;
     s->collector_max_connections = 256;
     s->collector_max_line_bytes = 65536;
     s->collector_max_inflight = 1024;
@@ -176,6 +199,11 @@ static int str_ok(const setting_t *t, const char *v) {
                                      c == '-'))
             return 0;
     }
+    if (t->type == T_SENTINELS && n > 0) {
+        bp_sentinel_list_t l;
+        if (bp_sentinel_list_parse(&l, v, NULL)) return 0;
+    }
+    if (t->type == T_NAME && !bp_sentinel_name_ok(v)) return 0;
     if (t->type == T_TILE && n > 0) {
         /* http(s)://host/...{z}...{x}...{y}..., nothing that could break out
          * of a header or a CSP source list */
@@ -186,8 +214,39 @@ static int str_ok(const setting_t *t, const char *v) {
     return 1;
 }
 
+/* "redis.password_file" -> the secret setting it names, or NULL. */
+static const setting_t *secret_of_file_key(const char *key) {
+    size_t n = strlen(key);
+    if (n <= 5 || n >= 64 || strcmp(key + n - 5, "_file") != 0) return NULL;
+    char base[64];
+    snprintf(base, sizeof base, "%.*s", (int)(n - 5), key);
+    const setting_t *t = lookup(base);
+    return t && t->type == T_SECRET ? t : NULL;
+}
+
+static int set_secret_file(bp_settings_t *s, const setting_t *t, const char *path,
+                           bp_error_t *err) {
+    char fk[80];
+    snprintf(fk, sizeof fk, "%s_file", t->key);
+    size_t n = strlen(path);
+    if (n == 0 || n >= BP_SETTING_STR_MAX)
+        return bp_error_set(err, "bad_setting", fk, "setting %s must be a file path", fk);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)path[i] < 0x20)
+            return bp_error_set(err, "bad_setting", fk, "setting %s must be a file path", fk);
+    size_t i = 0;
+    while (i < s->n_secret_files && strcmp(s->secret_file[i].key, t->key) != 0) i++;
+    if (i == BP_SECRET_FILES_MAX)
+        return bp_error_set(err, "bad_setting", fk, "too many secret files");
+    if (i == s->n_secret_files) s->n_secret_files++;
+    snprintf(s->secret_file[i].key, sizeof s->secret_file[i].key, "%s", t->key);
+    snprintf(s->secret_file[i].path, sizeof s->secret_file[i].path, "%s", path);
+    return 0;
+}
+
 int bp_settings_set(bp_settings_t *s, const char *key, const char *value, bp_error_t *err) {
     const setting_t *t = lookup(key);
+    if (!t && (t = secret_of_file_key(key))) return set_secret_file(s, t, value, err);
     if (!t) return bp_error_set(err, "unknown_setting", key, "unknown setting \"%s\"", key);
     char *dst = (char *)s + t->off;
     switch (t->type) {
@@ -212,6 +271,11 @@ int bp_settings_set(bp_settings_t *s, const char *key, const char *value, bp_err
         return 0;
     }
     default:
+        if (t->type == T_SENTINELS && value[0] && strlen(value) <= (size_t)t->max) {
+            /* the list parser says which entry is wrong */
+            bp_sentinel_list_t l;
+            if (bp_sentinel_list_parse(&l, value, err)) return -1;
+        }
         if (!str_ok(t, value))
             return bp_error_set(err, "bad_setting", key, "setting %s must be %s", key, t->rule);
         snprintf(dst, BP_SETTING_STR_MAX, "%s", value);
@@ -231,18 +295,29 @@ int bp_settings_apply_env(bp_settings_t *s, char *const *envp, const char *const
         for (const char *const *ig = ignore; ig && *ig; ig++)
             if (strlen(*ig) == nlen && strncmp(*ig, e, nlen) == 0) skip = 1;
         if (skip) continue;
-        /* Match the variable against each key's env form. */
+        /* Match the variable against each key's env form (and, for a
+         * secret, its _FILE form). */
         const setting_t *t = NULL;
+        bool file = false;
         for (size_t i = 0; i < N_SETTINGS && !t; i++) {
             const char *k = table[i].key;
             size_t kl = strlen(k);
-            if (kl + 3 != nlen) continue;
+            bool as_file = table[i].type == T_SECRET && kl + 8 == nlen &&
+                           strncmp(e + 3 + kl, "_FILE", 5) == 0;
+            if (kl + 3 != nlen && !as_file) continue;
             size_t j = 0;
             for (; j < kl; j++) {
                 char want = k[j] == '.' ? '_' : (char)(k[j] >= 'a' && k[j] <= 'z' ? k[j] - 32 : k[j]);
                 if (e[3 + j] != want) break;
             }
-            if (j == kl) t = &table[i];
+            if (j == kl) {
+                t = &table[i];
+                file = as_file;
+            }
+        }
+        if (t && file) {
+            if (set_secret_file(s, t, eq + 1, err)) return -1;
+            continue;
         }
         if (!t) {
             char name[96];
@@ -269,6 +344,13 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
         return bp_error_set(err, "bad_setting", "auth.anonymous",
                             "auth.anonymous must be none, public, wall or dispatcher, not \"%s\"",
                             s->auth_anonymous);
+    if (strcmp(s->log_level, "debug") && strcmp(s->log_level, "info") &&
+        strcmp(s->log_level, "warn") && strcmp(s->log_level, "error"))
+        return bp_error_set(err, "bad_setting", "log.level",
+                            "log.level must be debug, info, warn or error, not \"%s\"", s->log_level);
+    if (strcmp(s->log_format, "text") && strcmp(s->log_format, "json"))
+        return bp_error_set(err, "bad_setting", "log.format",
+                            "log.format must be text or json, not \"%s\"", s->log_format);
     if (!s->server_tls_cert[0] != !s->server_tls_key[0])
         return bp_error_set(err, "bad_setting", "server.tls_cert",
                             "server.tls_cert and server.tls_key go together");
@@ -278,6 +360,17 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
                             "collector.anonymous = 1 is allowed only with collector.host on "
                             "loopback (127.0.0.1, ::1 or localhost), not \"%s\"",
                             s->collector_host);
+    if (s->redis_min_replicas_ack > 0 &&
+        s->redis_replica_ack_timeout_ms >= s->redis_command_timeout_ms)
+        return bp_error_set(err, "bad_setting", "redis.replica_ack_timeout_ms",
+                            "redis.replica_ack_timeout_ms (%d) must be less than "
+                            "redis.command_timeout_ms (%d): a WAIT for replicas holds the "
+                            "connection that long, and a link silent for the command timeout is "
+                            "taken for dead",
+                            s->redis_replica_ack_timeout_ms, s->redis_command_timeout_ms);
+    if (s->redis_sentinel_password[0] && !s->redis_sentinels[0])
+        return bp_error_set(err, "bad_setting", "redis.sentinel_password",
+                            "redis.sentinel_password is set but redis.sentinels is empty");
     if (s->server_idle_timeout_s <= s->server_ping_interval_s)
         return bp_error_set(err, "bad_setting", "server.idle_timeout_s",
                             "server.idle_timeout_s (%d) must be greater than server.ping_interval_s "

@@ -17,7 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define BP_SETTING_STR_MAX 256
+#define BP_SETTING_STR_MAX  256
+#define BP_SECRET_FILES_MAX 8
 
 typedef struct bp_settings {
     /* redis */
@@ -30,11 +31,17 @@ typedef struct bp_settings {
     int redis_ping_interval_ms;
     int redis_command_timeout_ms;
     int redis_reconnect_max_ms;
+    char redis_sentinels[BP_SETTING_STR_MAX];   /* "host:port,..." or "": redis.host/port */
+    char redis_master_name[BP_SETTING_STR_MAX]; /* the master's name at the sentinels */
+    char redis_sentinel_password[BP_SETTING_STR_MAX];
+    int redis_min_replicas_ack;       /* WAIT for this many replicas before acknowledging */
+    int redis_replica_ack_timeout_ms; /* ...for at most this long, else "unavailable" */
     int stream_maxlen;
     int stream_max_open_incidents; /* open 115 incidents at once (collector refuses more) */
     /* collector */
     char collector_host[BP_SETTING_STR_MAX];
     int collector_port;
+    int collector_http_port;
     int collector_max_connections;
     int collector_max_line_bytes;
     int collector_max_inflight;
@@ -81,14 +88,28 @@ typedef struct bp_settings {
     char config_hospitals[BP_SETTING_STR_MAX];
     char config_fleet[BP_SETTING_STR_MAX];
     char config_dispatch[BP_SETTING_STR_MAX];
+    /* log */
+    char log_level[BP_SETTING_STR_MAX];
+    char log_format[BP_SETTING_STR_MAX];
+    int log_access;
     /* pressure thresholds, percent of staffed inpatient beds occupied */
     bp_pressure_cfg_t pressure;
+    /* secrets to read from files (<key>_file / BP_<SECTION>_<KEY>_FILE):
+     * the programs read them after the settings (bp_config.c) */
+    struct {
+        char key[64];
+        char path[BP_SETTING_STR_MAX];
+    } secret_file[BP_SECRET_FILES_MAX];
+    size_t n_secret_files;
 } bp_settings_t;
 
 void bp_settings_defaults(bp_settings_t *s);
 
 /* Sets one key ("redis.port") from its text form. Fails naming the key and
- * its rule on an unknown key or a bad value; s is unchanged then. */
+ * its rule on an unknown key or a bad value; s is unchanged then. Every
+ * secret ("redis.password") may instead be given as "<key>_file": the path
+ * of a file holding it, recorded in s->secret_file for the caller to read
+ * (Docker/Kubernetes secrets, systemd credentials). */
 int bp_settings_set(bp_settings_t *s, const char *key, const char *value, bp_error_t *err);
 
 /* Applies BP_<SECTION>_<KEY> variables from envp (NULL-terminated).
@@ -98,7 +119,9 @@ int bp_settings_apply_env(bp_settings_t *s, char *const *envp, const char *const
                           bp_error_t *err);
 
 /* Cross-field rules, checked after all sources are applied: the pressure
- * thresholds must increase (level2 < level3 < level4). */
+ * thresholds must increase (level2 < level3 < level4), a replica
+ * acknowledgement must be awaited for less than the command timeout, and
+ * so on (each message names the keys). */
 int bp_settings_check(const bp_settings_t *s, bp_error_t *err);
 
 /* Iterates over the table: returns the key at index i, or NULL past the end. */

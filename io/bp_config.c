@@ -66,6 +66,32 @@ static int parse_dispatch(const char *t, size_t n, void *d, bp_error_t *e) {
     return bp_codec_parse_dispatch(t, n, d, e);
 }
 
+/* Reads each secret given as a file (<key>_file): the file's content
+ * without its final newline. A secret given both ways is an error. */
+static int read_secret_files(bp_settings_t *s, bp_error_t *err) {
+    for (size_t i = 0; i < s->n_secret_files; i++) {
+        const char *key = s->secret_file[i].key, *path = s->secret_file[i].path;
+        char fk[80], cur[8];
+        snprintf(fk, sizeof fk, "%s_file", key);
+        if (bp_settings_get(s, key, cur, sizeof cur) == 0 && cur[0])
+            return bp_error_set(err, "bad_setting", fk, "set %s or %s, not both", key, fk);
+        char *text = NULL;
+        size_t len = 0;
+        if (bp_read_file(path, 4096, &text, &len, err)) {
+            bp_error_set(err, "bad_setting", fk, "%s: cannot read %s (a regular file of at most "
+                                                 "4096 bytes)", fk, path);
+            return -1;
+        }
+        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r')) text[--len] = '\0';
+        int rc = len == 0 ? bp_error_set(err, "bad_setting", fk, "%s: %s is empty", fk, path)
+                          : bp_settings_set(s, key, text, err);
+        explicit_bzero(text, len);
+        free(text);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 int bp_config_load(bp_config_t *cfg, int argc, char **argv, char **envp, bp_error_t *err) {
     memset(cfg, 0, sizeof *cfg);
     bp_settings_defaults(&cfg->settings);
@@ -84,8 +110,9 @@ int bp_config_load(bp_config_t *cfg, int argc, char **argv, char **envp, bp_erro
         if (load_json(path, "settings file", err, parse_settings, &cfg->settings)) return -1;
     }
     /* BP_SIM_ARGS: scripts/run's flags for the simulator, seen by every program */
-    static const char *const not_settings[] = {"BP_SETTINGS", "BP_LOG_LEVEL", "BP_SIM_ARGS", NULL};
+    static const char *const not_settings[] = {"BP_SETTINGS", "BP_SIM_ARGS", NULL};
     if (bp_settings_apply_env(&cfg->settings, envp, not_settings, err)) return -1;
+    if (read_secret_files(&cfg->settings, err)) return -1;
     if (bp_settings_check(&cfg->settings, err)) return -1;
     if (load_json(cfg->settings.config_hospitals, "hospital registry", err, parse_hospitals,
                   &cfg->registry) ||
@@ -106,8 +133,11 @@ void bp_config_free(bp_config_t *cfg) {
 extern char **environ;
 
 int bp_program_start(const char *program, bp_config_t *cfg, int argc, char **argv) {
-    const char *lvl = getenv("BP_LOG_LEVEL");
-    bp_log_init(program, lvl && strcmp(lvl, "debug") == 0 ? BP_LOG_DEBUG : BP_LOG_INFO);
+    /* until the settings are read, the log follows the variables as given */
+    int lvl = bp_log_level_parse(getenv("BP_LOG_LEVEL"));
+    int fmt = bp_log_format_parse(getenv("BP_LOG_FORMAT"));
+    bp_log_init(program, lvl < 0 ? BP_LOG_INFO : (bp_log_level_t)lvl,
+                fmt < 0 ? BP_LOG_TEXT : (bp_log_format_t)fmt);
     signal(SIGPIPE, SIG_IGN);
     bp_error_t err;
     bp_error_clear(&err);
@@ -116,5 +146,7 @@ int bp_program_start(const char *program, bp_config_t *cfg, int argc, char **arg
                  err.message);
         return -1;
     }
+    bp_log_init(program, (bp_log_level_t)bp_log_level_parse(cfg->settings.log_level),
+                (bp_log_format_t)bp_log_format_parse(cfg->settings.log_format));
     return 0;
 }

@@ -3,13 +3,12 @@
 #include "bp_keys.h"
 #include "bp_log.h"
 #include "bp_redis.h"
-#include "bp_sha256.h"
 #include "bp_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <openssl/rand.h>
 
 #define MAX_TOKENS 10000
 #define MAX_DENY   10000
@@ -233,7 +232,7 @@ static void load(bp_tokens_t *t, long long gen) {
     /* the signing key: whoever comes first creates it */
     unsigned char raw[32];
     char hex[65];
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+    if (RAND_bytes(raw, (int)sizeof raw) != 1) {
         bp_error("tokens: no random bytes for the session key");
         load_abort(t);
         return;

@@ -13,8 +13,10 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Build: compiler, cmake, pkg-config. Tests: cmocka, clang (libFuzzer and
 # sanitizers), node + npm (test clients), chromium (browser tests).
 BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libjs-leaflet
- libuv1-dev libcjson-dev libcmocka-dev redis-server redis-tools curl netcat-openbsd"
-BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl"
+ libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev redis-server redis-tools curl netcat-openbsd"
+# tests also check /metrics with promtool (prometheus) and the units with
+# systemd-analyze (systemd)
+BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd"
 
 bp_install() {
     missing=""

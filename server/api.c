@@ -33,7 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <openssl/rand.h>
 
 #define WAIT_MAX_MS   3000 /* for the live state to show an accepted write */
 #define AUDIT_SCAN    2000 /* stream entries read per audit request at most */
@@ -147,7 +147,7 @@ static void sign_in(bp_req_t *r) {
     char sid[33], cookie[BP_SESSION_MAX + 1];
     int64_t exp = now + (int64_t)app->cfg.settings.auth_session_hours * 3600 * 1000;
     if (p->expires_ms && p->expires_ms < exp) exp = p->expires_ms;
-    if (!key || getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+    if (!key || RAND_bytes(raw, (int)sizeof raw) != 1) {
         bp_req_error(r, 503, "unavailable", "sessions cannot be created now; retry shortly");
         return;
     }
@@ -291,7 +291,11 @@ void bp_api_on_applied(void *privdata, const bp_apply_result_t *res) {
     case BP_APPLY_UNAVAILABLE:
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable",
-                     "storage did not answer; the change may not be saved: reload and retry");
+                     res->message ? "storage saved the change but fewer replicas than required "
+                                    "confirmed it in time; it may be lost in a failover: reload "
+                                    "and retry"
+                                  : "storage did not answer; the change may not be saved: reload "
+                                    "and retry");
         break;
     default:
         bp_error("http: write for %s failed: %s", app->cfg.registry.hospitals[r->hospital].id,
@@ -309,7 +313,7 @@ static void submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t
     snprintf(c->source, sizeof c->source, "web:%s", p->id);
     c->seq = -1;
     bp_actor_t actor = {p->id, bp_role_name(p->role), r->addr};
-    int rc = bp_apply_submit(app->apply, c, version, &actor, r);
+    int rc = bp_apply_submit(app->apply, 0, c, version, &actor, r);
     if (rc == 0) {
         r->pending = true;
         return;

@@ -7,6 +7,7 @@
 
 #include "bp_config.h"
 #include "bp_handover.h"
+#include "bp_metrics.h"
 #include "bp_state.h"
 #include "bp_tokens.h"
 #include "hub.h"
@@ -36,11 +37,13 @@ typedef struct {
     struct bp_rate *rate_login;   /* failed sign-ins per client address */
     struct bp_rate *rate_writes;  /* writes per token */
     struct bp_req *waiting;       /* writes waiting for the live state */
+    struct bp_notify *notify; /* systemd, when under it */
     bool tls;
     int64_t started_ms;
     bool stopping;
     uint64_t http_requests, http_errors, http_unauthorized, http_forbidden, http_limited;
     uint64_t writes_ok, writes_conflict, writes_invalid, sessions_created, sign_in_failures;
+    bp_reqstats_t http_stats; /* requests by route and status, with their time */
 } bp_app_t;
 
 #endif

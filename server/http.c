@@ -1,6 +1,8 @@
 /* REST API: the lws glue, who is asking, and the reads (see http.h). */
 #include "http.h"
 #include "bp_httputil.h"
+#include "bp_procstat.h"
+#include "bp_route.h"
 #include "bp_log.h"
 #include "bp_rate.h"
 #include "bp_registry.h"
@@ -161,7 +163,40 @@ static bool starts(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* What a health department's monitoring wants to page on: hospitals whose
+ * reports are late or stale, the oldest report's age, open alerts. */
+static void domain_metrics(bp_app_t *app, bp_buf_t *o) {
+    const bp_registry_t *reg = &app->cfg.registry;
+    int64_t now = bp_time_now_ms();
+    size_t count[4] = {0, 0, 0, 0};
+    int64_t oldest = 0;
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        const bp_hospital_state_t *hs = bp_state_hospital(app->state, i);
+        bp_freshness_t f = bp_freshness(hs->at_ms, reg->hospitals[i].report_interval_s, now);
+        count[f]++;
+        if (hs->at_ms && (oldest == 0 || hs->at_ms < oldest)) oldest = hs->at_ms;
+    }
+    bp_buf_puts(o, "# HELP bedpulse_hospitals Hospitals by the freshness of their last report.\n"
+                   "# TYPE bedpulse_hospitals gauge\n");
+    for (int f = 0; f < 4; f++)
+        bp_buf_printf(o, "bedpulse_hospitals{freshness=\"%s\"} %zu\n",
+                      bp_freshness_name((bp_freshness_t)f), count[f]);
+    bp_buf_printf(o,
+                  "# HELP bedpulse_oldest_report_age_seconds Age of the oldest hospital report "
+                  "held (0: none yet).\n"
+                  "# TYPE bedpulse_oldest_report_age_seconds gauge\n"
+                  "bedpulse_oldest_report_age_seconds %.3f\n"
+                  "# HELP bedpulse_alerts_open Alerts raised and not cleared.\n"
+                  "# TYPE bedpulse_alerts_open gauge\nbedpulse_alerts_open %zu\n",
+                  oldest ? (double)(now - oldest) / 1000.0 : 0.0, bp_alerts_count(app->alerts));
+}
+
 static void metrics(bp_app_t *app, bp_buf_t *o) {
+    bp_process_metrics(o, "server", app->started_ms);
+    domain_metrics(app, o);
+    bp_reqstats_write(o, "bedpulse_http_request_duration_seconds",
+                      "HTTP requests by route and status, and the time to answer them.",
+                      &app->http_stats);
     bp_hub_metrics(app->hub, o);
     bp_history_stats_t hs;
     bp_history_stats(app->history, &hs);
@@ -184,6 +219,8 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   (unsigned long long)bp_state_incidents_dropped(app->state));
     bp_reader_stats_t rs;
     bp_reader_stats(app->reader, &rs);
+    bp_apply_stats_t as;
+    bp_apply_stats(app->apply, &as);
     bp_buf_printf(o,
                   "# HELP bedpulse_reloads_total Snapshot loads from Redis.\n"
                   "# TYPE bedpulse_reloads_total counter\nbedpulse_reloads_total %llu\n"
@@ -192,6 +229,14 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   "bedpulse_redis_reconnects_total %llu\n"
                   "# HELP bedpulse_bad_events_total Stream entries that could not be read.\n"
                   "# TYPE bedpulse_bad_events_total counter\nbedpulse_bad_events_total %llu\n"
+                  "# HELP bedpulse_history_rewrites_total Failovers that lost stream entries this "
+                  "server had read (a new epoch followed).\n"
+                  "# TYPE bedpulse_history_rewrites_total counter\n"
+                  "bedpulse_history_rewrites_total %llu\n"
+                  "# HELP bedpulse_writes_not_replicated_total Manager writes answered 503 because "
+                  "fewer than redis.min_replicas_ack replicas confirmed them in time.\n"
+                  "# TYPE bedpulse_writes_not_replicated_total counter\n"
+                  "bedpulse_writes_not_replicated_total %llu\n"
                   "# HELP bedpulse_ready Whether the server follows the stream (1) or not (0).\n"
                   "# TYPE bedpulse_ready gauge\nbedpulse_ready %d\n"
                   "# HELP bedpulse_http_requests_total HTTP API requests.\n"
@@ -200,7 +245,8 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   "# HELP bedpulse_http_errors_total HTTP API requests answered with 4xx/5xx.\n"
                   "# TYPE bedpulse_http_errors_total counter\nbedpulse_http_errors_total %llu\n",
                   (unsigned long long)rs.reloads, (unsigned long long)rs.redis_reconnects,
-                  (unsigned long long)rs.bad_events, bp_reader_ready(app->reader) ? 1 : 0,
+                  (unsigned long long)rs.bad_events, (unsigned long long)rs.rewrites,
+                  (unsigned long long)as.not_replicated, bp_reader_ready(app->reader) ? 1 : 0,
                   (unsigned long long)app->http_requests, (unsigned long long)app->http_errors);
     bp_buf_printf(o,
                   "# HELP bedpulse_http_denied_total API requests refused by who asked.\n"
@@ -410,9 +456,30 @@ static int send_headers(struct lws *wsi, bp_req_t *r) {
     return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
 }
 
+/* One line per request (never a token or cookie: the role stands for who
+ * asked), and its time in the histogram by route and status. */
+static void account(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    uint64_t ns = bp_time_mono_ns() - r->start_ns;
+    bp_reqstats_observe(&app->http_stats, r->route, r->resp.status, (double)ns / 1e9);
+    if (!app->cfg.settings.log_access || !bp_log_enabled(BP_LOG_INFO)) return;
+    const bp_principal_t *p = r->token_id[0] ? bp_tokens_by_id(app->tokens, r->token_id) : NULL;
+    bp_log_field_t f[] = {
+        {"method", r->method, 0},
+        {"route", bp_route_name(r->route), 0},
+        {"status", NULL, r->resp.status},
+        {"ms", NULL, (int64_t)(ns / 1000000u)},
+        {"role", p ? bp_role_name(p->role) : r->has_cred ? "invalid" : "anonymous", 0},
+        {"addr", r->addr, 0},
+        {"bytes", NULL, (int64_t)r->resp.body.len},
+    };
+    bp_log_fields(BP_LOG_INFO, f, sizeof f / sizeof *f, "http");
+}
+
 /* Ends the transaction; -1 when lws should close the connection. */
 static int finish(struct lws *wsi, hss_t *s) {
     bp_req_t *r = s->req;
+    account(r);
     bool close = r->close_after;
     s->req = NULL;
     req_free(r);
@@ -457,6 +524,7 @@ static int answer_now(struct lws *wsi, bp_req_t *r) {
     if (n && lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int)n) return -1;
     r->sent = n;
     r->answered = true;
+    account(r);
     lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, LINGER_S);
     return 0;
 }
@@ -470,6 +538,7 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     r->wsi = wsi;
     r->hospital = -1;
     app->http_requests++;
+    r->start_ns = bp_time_mono_ns();
     bp_buf_init(&r->resp.body, LWS_PRE, RESP_MAX);
     bp_buf_init(&r->in, 0, (size_t)app->cfg.settings.server_max_body_bytes);
     r->resp.status = 200;
@@ -480,6 +549,7 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     const char *method = request_method(wsi, &tok);
     int n = method ? lws_hdr_copy(wsi, r->path, sizeof r->path, tok) : -1;
     if (method) snprintf(r->method, sizeof r->method, "%s", method);
+    r->route = bp_route_of(n > 0 ? r->path : "");
     if (n <= 0) {
         snprintf(r->method, sizeof r->method, "GET");
         r->close_after = true;

@@ -780,6 +780,12 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         h->clients = c;
         h->st.connections++;
         lws_get_peer_simple(wsi, c->ip, sizeof c->ip);
+        if (h->s->log_access && bp_log_enabled(BP_LOG_INFO)) {
+            /* the access line of the upgrade; who it is shows at hello */
+            bp_log_field_t f[] = {{"method", "GET", 0}, {"route", "/ws", 0},
+                                  {"status", NULL, 101}, {"addr", c->ip, 0}};
+            bp_log_fields(BP_LOG_INFO, f, sizeof f / sizeof *f, "http");
+        }
         /* Over a limit: accept, then close with a status the client can act
          * on (1013 try again later / 4029 too many from this address),
          * which a refused upgrade could not tell it. */

@@ -10,6 +10,7 @@
 #include "app.h"
 #include "bp_apply.h"
 #include "bp_log.h"
+#include "bp_notify.h"
 #include "bp_alerts.h"
 #include "bp_rate.h"
 #include "bp_time.h"
@@ -137,6 +138,9 @@ static void stop(bp_app_t *app, int signum) {
     if (app->stopping) return;
     app->stopping = true;
     bp_info("signal %d: shutting down", signum);
+    bp_notify_stopping(app->notify);
+    bp_notify_close(app->notify);
+    app->notify = NULL;
     uv_close((uv_handle_t *)&app->sigint, NULL);
     uv_close((uv_handle_t *)&app->sigterm, NULL);
     uv_timer_stop(&app->housekeeping);
@@ -229,6 +233,12 @@ static void on_housekeeping(uv_timer_t *t) {
     bp_hub_sweep(app->hub);
     bp_api_on_state(app);
     bp_api_alerts_tick(app);
+}
+
+/* lws' own log lines go through ours (same format: text or JSON lines). */
+static void lws_log_line(int level, const char *line) {
+    bp_log_foreign(level & LLL_ERR ? BP_LOG_ERROR : level & LLL_WARN ? BP_LOG_WARN : BP_LOG_DEBUG,
+                   "lws", line);
 }
 
 /* lws sizes its fd table from the limit: make it as large as we may. */
@@ -331,10 +341,9 @@ int main(int argc, char **argv) {
     static const lws_retry_bo_t no_validity_timers = {0};
     info.retry_and_idle_policy = &no_validity_timers;
     info.server_string = "bedpulse";
-    const char *lvl = getenv("BP_LOG_LEVEL");
-    lws_set_log_level(lvl && strcmp(lvl, "debug") == 0 ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO
-                                                       : LLL_ERR | LLL_WARN,
-                      NULL);
+    lws_set_log_level(bp_log_enabled(BP_LOG_DEBUG) ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO
+                                                   : LLL_ERR | LLL_WARN,
+                      lws_log_line);
     app.ctx = lws_create_context(&info);
     if (!app.ctx) {
         bp_error("cannot start the HTTP/WebSocket server on %s:%d", s->server_host, s->server_port);
@@ -364,7 +373,7 @@ int main(int argc, char **argv) {
     }
     bp_hub_attach(app.hub, app.ctx, &protocols[1], app.reader, app.tokens);
     /* manager writes: bounded like a feed connection's backlog */
-    app.apply = bp_apply_create(&app.loop, s, &app.cfg.registry, 256, bp_api_on_applied);
+    app.apply = bp_apply_create(&app.loop, s, &app.cfg.registry, 1, 256, bp_api_on_applied);
     app.rate_api = bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
     app.rate_login = bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
     app.rate_writes = bp_rate_create(4096, s->auth_writes_per_min, s->auth_writes_per_min);
@@ -387,6 +396,10 @@ int main(int argc, char **argv) {
     app.housekeeping.data = &app;
     uv_timer_start(&app.housekeeping, on_housekeeping, 1000, 1000);
 
+    app.notify = bp_notify_create(&app.loop);
+    char status[128];
+    snprintf(status, sizeof status, "serving on %.64s:%d", s->server_host, port);
+    bp_notify_ready(app.notify, status);
     bp_info("listening on %s://%s:%d/ (web root %s, %zu hospitals, %zu ambulances, fd limit %u)",
             app.tls ? "https" : "http", s->server_host, port, web_root, app.cfg.registry.n_hospitals, app.cfg.registry.n_units,
             fds);

@@ -28,6 +28,8 @@ struct bp_req {
     struct lws *wsi; /* NULL once the client is gone */
     bp_req_t *wait_next; /* in app's list of writes waiting for the live state */
     char method[8];
+    uint64_t start_ns; /* monotonic, when the request line was read */
+    size_t route;      /* bp_route_of(path): for metrics and the access log */
     char path[BP_REQ_PATH_MAX];
     char query[BP_REQ_QUERY_MAX]; /* decoded arguments, each NUL-ended (bp_http_arg) */
     size_t query_len;
@@ -61,6 +63,9 @@ struct bp_req {
     int64_t wait_until_ms;
     bool mci_one;     /* GET of one MCI (mci.c) */
     char mci_id[32];  /* an MCI being declared: read back once stored */
+    /* an MCI write's result, held until its WAIT answers (redis.min_replicas_ack) */
+    long long mci_result;
+    bool mci_answered, mci_wait_sent;
 };
 
 /* The principal of the request, NULL for anonymous (also after a 401 was

@@ -21,6 +21,7 @@
 #include "bp_config.h"
 #include "bp_lines.h"
 #include "bp_log.h"
+#include "bp_notify.h"
 #include "bp_time.h"
 #include "sim_model.h"
 #include "sim_reply.h"
@@ -67,6 +68,7 @@ typedef enum { LINK_IDLE, LINK_RESOLVING, LINK_CONNECTING, LINK_UP, LINK_CLOSING
 typedef struct {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
+    bp_notify_t *notify; /* systemd, when under it */
     uv_timer_t tick, status, reconnect, stop_timer;
     uv_tcp_t tcp;
     uv_connect_t connect_req;
@@ -584,6 +586,8 @@ static void finish(app_t *app) {
         return;
     }
     app->finished = true;
+    bp_notify_close(app->notify);
+    app->notify = NULL;
     close_handle((uv_handle_t *)&app->tick);
     close_handle((uv_handle_t *)&app->status);
     close_handle((uv_handle_t *)&app->reconnect);
@@ -611,6 +615,9 @@ static void begin_stop(app_t *app, const char *why) {
     }
     app->stopping = true;
     bp_info("%s: stopping", why);
+    bp_notify_stopping(app->notify);
+    bp_notify_close(app->notify);
+    app->notify = NULL;
     uv_timer_stop(&app->tick);
     uv_timer_stop(&app->status);
     uv_timer_stop(&app->reconnect);
@@ -790,6 +797,8 @@ int main(int argc, char **argv) {
     uv_timer_start(&app.status, on_status, STATUS_MS, STATUS_MS);
     if (duration > 0) uv_timer_start(&app.stop_timer, on_duration, (uint64_t)(duration * 1000), 0);
     connect_start(&app);
+    app.notify = bp_notify_create(&app.loop);
+    bp_notify_ready(app.notify, "playing the demo feed");
 
     uv_run(&app.loop, UV_RUN_DEFAULT);
     print_status(&app, "done");

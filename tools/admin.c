@@ -21,6 +21,7 @@
 #include "bp_config.h"
 #include "bp_keys.h"
 #include "bp_log.h"
+#include "bp_redis.h"
 #include "bp_time.h"
 
 #include <hiredis/hiredis.h>
@@ -28,10 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <libwebsockets.h>
+#include <openssl/rand.h>
 
 static const char *prefix;
 static redisContext *rc;
+static int writes; /* commands that changed something */
 
 static void usage(void) {
     fprintf(stderr,
@@ -73,10 +76,18 @@ static redisReply *cmd(const char *fmt, ...) {
 }
 
 static void random_bytes(unsigned char *b, size_t n) {
-    if (getrandom(b, n, 0) != (ssize_t)n) {
+    if (RAND_bytes(b, (int)n) != 1) {
         fprintf(stderr, "bp-admin: no random bytes available\n");
         exit(3);
     }
+}
+
+/* "bp_" + base64url of 32 random bytes, without padding (43 characters) */
+static void token_format(const unsigned char raw[32], char out[BP_TOKEN_LEN + 1]) {
+    char b64[64];
+    int n = lws_b64_encode_string_url((const char *)raw, 32, b64, sizeof b64);
+    while (n > 0 && b64[n - 1] == '=') n--;
+    snprintf(out, BP_TOKEN_LEN + 1, "bp_%.*s", n, b64);
 }
 
 static void audit(const char *what, const char *id, const char *detail) {
@@ -85,6 +96,21 @@ static void audit(const char *what, const char *id, const char *detail) {
     freeReplyObject(cmd("XADD %saudit * t %s actor %s role admin addr local kind token id %s "
                         "action %s after %s",
                         prefix, now, "bp-admin", id, what, detail));
+}
+
+/* With redis.min_replicas_ack, a change is confirmed on that many replicas
+ * (WAIT) before bp-admin says it is done; if they do not confirm in time
+ * the change is made on the master, but a failover could lose it: say so. */
+static void confirm_replicated(const bp_settings_t *s) {
+    if (s->redis_min_replicas_ack <= 0) return;
+    redisReply *r = cmd("WAIT %d %d", s->redis_min_replicas_ack, s->redis_replica_ack_timeout_ms);
+    long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    freeReplyObject(r);
+    if (n < s->redis_min_replicas_ack)
+        fprintf(stderr,
+                "bp-admin: warning: only %lld of %d replicas confirmed the change within %d ms "
+                "(redis.min_replicas_ack): it is on the master, a failover now could lose it\n",
+                n, s->redis_min_replicas_ack, s->redis_replica_ack_timeout_ms);
 }
 
 /* Checks "id,id,..." against the registry; "*" is every hospital. */
@@ -124,7 +150,8 @@ static int create(const bp_registry_t *reg, const char *role, const char *hospit
     unsigned char raw[32], idb[4];
     random_bytes(raw, sizeof raw);
     random_bytes(idb, sizeof idb);
-    bp_token_format(raw, out->token);
+    token_format(raw, out->token);
+    if (!bp_token_well_formed(out->token, strlen(out->token))) return fail("bad token form");
     snprintf(out->id, sizeof out->id, "t-%02x%02x%02x%02x", idb[0], idb[1], idb[2], idb[3]);
     char hash[65], now[24], exp[24];
     bp_token_hash(out->token, strlen(out->token), hash);
@@ -138,6 +165,7 @@ static int create(const bp_registry_t *reg, const char *role, const char *hospit
                         now, exp));
     freeReplyObject(cmd("SADD %stokens %s", prefix, out->id));
     freeReplyObject(cmd("INCR %sauth:gen", prefix));
+    writes++;
     char detail[512];
     snprintf(detail, sizeof detail, "{\"role\":\"%s\",\"hospitals\":\"%.300s\",\"fleet\":%s}", role,
              hospitals ? hospitals : "", fleet ? "true" : "false");
@@ -154,7 +182,7 @@ static void print_created(const created_t *c, const char *role, const char *name
     }
 }
 
-static int revoke(const char *id) {
+static int revoke_token(const char *id) {
     redisReply *r = cmd("SISMEMBER %stokens %s", prefix, id);
     long long member = r->integer;
     freeReplyObject(r);
@@ -163,6 +191,7 @@ static int revoke(const char *id) {
     snprintf(now, sizeof now, "%lld", (long long)bp_time_now_ms());
     freeReplyObject(cmd("HSET %stok:%s revoked %s", prefix, id, now));
     freeReplyObject(cmd("INCR %sauth:gen", prefix));
+    writes++;
     audit("revoke", id, "{}");
     return 0;
 }
@@ -215,7 +244,7 @@ static int demo(const bp_registry_t *reg, int json, const char *base) {
     for (size_t i = 0; i < ids->elements; i++) {
         redisReply *h = cmd("HGETALL %stok:%s", prefix, ids->element[i]->str);
         if (strncmp(hget(h, "name"), "demo ", 5) == 0 && strcmp(hget(h, "revoked"), "0") == 0)
-            revoke(ids->element[i]->str);
+            revoke_token(ids->element[i]->str);
         freeReplyObject(h);
     }
     freeReplyObject(ids);
@@ -254,7 +283,7 @@ int main(int argc, char **argv) {
         usage();
         return 2;
     }
-    bp_log_init("admin", BP_LOG_WARN);
+    bp_log_init("admin", BP_LOG_WARN, BP_LOG_TEXT);
     if (bp_program_start("admin", &cfg, argc, argv)) return 1;
     prefix = cfg.settings.redis_prefix;
     int i = 1;
@@ -283,24 +312,11 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    struct timeval tv = {cfg.settings.redis_connect_timeout_ms / 1000,
-                         (cfg.settings.redis_connect_timeout_ms % 1000) * 1000};
-    rc = redisConnectWithTimeout(cfg.settings.redis_host, cfg.settings.redis_port, tv);
-    if (!rc || rc->err) {
-        fprintf(stderr, "bp-admin: cannot reach Redis at %s:%d: %s\n", cfg.settings.redis_host,
-                cfg.settings.redis_port, rc ? rc->errstr : "no memory");
+    char why[600];
+    rc = bp_redis_connect_sync(&cfg.settings, why, sizeof why);
+    if (!rc) {
+        fprintf(stderr, "bp-admin: Redis: %s\n", why);
         return 3;
-    }
-    if (cfg.settings.redis_password[0]) {
-        redisReply *r = cfg.settings.redis_user[0]
-                            ? redisCommand(rc, "AUTH %s %s", cfg.settings.redis_user,
-                                           cfg.settings.redis_password)
-                            : redisCommand(rc, "AUTH %s", cfg.settings.redis_password);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            fprintf(stderr, "bp-admin: Redis refused the password\n");
-            return 3;
-        }
-        freeReplyObject(r);
     }
     int rv = 2;
     if (sub && strcmp(sub, "create") == 0 && role) {
@@ -310,13 +326,14 @@ int main(int argc, char **argv) {
     } else if (sub && strcmp(sub, "list") == 0) {
         rv = list(json);
     } else if (sub && strcmp(sub, "revoke") == 0 && id) {
-        rv = revoke(id);
+        rv = revoke_token(id);
         if (!rv) printf("token %s revoked\n", id);
     } else if (strcmp(what, "demo-tokens") == 0) {
         rv = demo(&cfg.registry, json, base);
     } else {
         usage();
     }
+    if (rv == 0 && writes) confirm_replicated(&cfg.settings);
     redisFree(rc);
     bp_config_free(&cfg);
     return rv;

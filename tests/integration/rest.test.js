@@ -357,8 +357,11 @@ describe('REST API', () => {
       const events = Number(/^bedpulse_events_in_total (\d+)$/m.exec(m.body)[1]);
       assert.equal(events, Number(stack.redis('GET', 'bp:offset')));
       for (const line of m.body.trimEnd().split('\n')) {
-        assert.match(line, /^(# (HELP|TYPE) bedpulse_[a-z_]+ .+|bedpulse_[a-z_]+(\{[a-z_]+="[^"]+"\})? \d+(\.\d+)?)$/, line);
+        assert.match(line, /^(# (HELP|TYPE) (bedpulse|process)_[a-z_]+ .+|(bedpulse|process)_[a-z_]+(\{[a-z_]+="[^"\\\n]*"(,[a-z_]+="[^"\\\n]*")*\})? \d+(\.\d+)?)$/, line);
       }
+      // and Prometheus' own checker agrees (tests/integration/ops.test.js checks more)
+      const check = require('node:child_process').spawnSync('promtool', ['check', 'metrics'], { input: m.body, encoding: 'utf8' });
+      assert.deepEqual({ status: check.status, out: `${check.stdout}${check.stderr}`.trim() }, { status: 0, out: '' });
     } finally {
       c.close();
     }

@@ -43,12 +43,13 @@ function alive(pid) {
 class Run {
   async start(simArgs = '--incident-scale 50') {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-run-'));
-    this.ports = { redis: await freePort(), collector: await freePort(), server: await freePort() };
+    this.ports = { redis: await freePort(), collector: await freePort(), collectorHttp: await freePort(), server: await freePort() };
     this.out = '';
     this.err = '';
     const env = {
       ...process.env, BP_BUILD_DIR: BUILD, BP_RUN_DIR: this.dir, BP_SIM_ARGS: simArgs,
       BP_REDIS_PORT: String(this.ports.redis), BP_COLLECTOR_PORT: String(this.ports.collector),
+      BP_COLLECTOR_HTTP_PORT: String(this.ports.collectorHttp),
       BP_SERVER_PORT: String(this.ports.server),
     };
     this.child = spawn('sh', [path.join(ROOT, 'scripts', 'run')], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,7 @@
 'use strict';
 // Clean shutdown: SIGTERM (or SIGINT) to the collector and the server while
 // clients are connected and work is in flight; both must exit 0 within the
-// harness' 5 s grace (after which it SIGKILLs, which the checks see).
+// harness' 15 s grace (after which it SIGKILLs, which the checks see).
 
 const { describe, test, after } = require('node:test');
 const assert = require('node:assert/strict');

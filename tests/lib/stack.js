@@ -23,8 +23,10 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-// Polls fn until it returns a truthy value (or a promise of one).
-async function waitFor(fn, { timeout = 5000, interval = 20, what = 'condition' } = {}) {
+// Polls fn until it returns a truthy value (or a promise of one). The
+// deadline only matters when something is wrong, so it is generous: a
+// loaded 2-core CI machine must not fail a healthy test.
+async function waitFor(fn, { timeout = 15000, interval = 20, what = 'condition' } = {}) {
   const end = Date.now() + timeout;
   let last;
   for (;;) {
@@ -107,7 +109,7 @@ class Proc {
     return this.code === undefined && this.signal === undefined;
   }
 
-  async stop(signal = 'SIGTERM', timeout = 5000) {
+  async stop(signal = 'SIGTERM', timeout = 15000) {
     if (!this.running) return this.exited;
     this.child.kill(signal);
     const t = setTimeout(() => this.child.kill('SIGKILL'), timeout);
@@ -386,7 +388,8 @@ function httpRequest(port, method, p, body, headers = {}, tls = false) {
       });
     });
     req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${p}: no complete answer within 5 s`)));
+    // generous: a loaded CI machine may take seconds; a hang still fails
+    req.setTimeout(30000, () => req.destroy(new Error(`${method} ${p}: no complete answer within 30 s`)));
     req.end(body);
   });
 }
@@ -400,7 +403,7 @@ function rawHttp(port, requestText) {
     s.on('data', (d) => chunks.push(d));
     s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     s.on('error', reject);
-    s.setTimeout(5000, () => s.destroy(new Error('raw http timeout')));
+    s.setTimeout(30000, () => s.destroy(new Error('raw http timeout (30 s)')));
   });
 }
 
@@ -427,6 +430,7 @@ class Stack {
     const ports = {};
     if (this.redisPort) ports.BP_REDIS_PORT = String(this.redisPort);
     if (this.collectorPort) ports.BP_COLLECTOR_PORT = String(this.collectorPort);
+    if (this.collectorHttpPort) ports.BP_COLLECTOR_HTTP_PORT = String(this.collectorHttpPort);
     if (this.serverPort) ports.BP_SERVER_PORT = String(this.serverPort);
     // BP_BUILD_DIR is the harness's own variable: the binaries refuse unknown
     // BP_* variables (a typo in a setting must stop start-up), so drop it.
@@ -463,6 +467,7 @@ class Stack {
 
   async startCollector(extraEnv = {}) {
     if (!this.collectorPort) this.collectorPort = await freePort();
+    if (!this.collectorHttpPort) this.collectorHttpPort = await freePort(); // health and metrics
     this.procs.collector = new Proc('collector', path.join(BUILD, 'collector', 'bp-collector'), [],
       { env: this.env(extraEnv), log: path.join(this.dir, 'collector.log') });
     await waitFor(() => new Promise((resolve) => {
@@ -486,7 +491,7 @@ class Stack {
       } catch (e) {
         return false;
       }
-    }, { what: `${name} to be ${ready ? 'ready' : 'listening'}`, timeout: 10000 });
+    }, { what: `${name} to be ${ready ? 'ready' : 'listening'}`, timeout: 30000 });
     return port;
   }
 
@@ -561,7 +566,7 @@ class Stack {
   // Waits until the server knows a token (tokens reload within a second).
   async waitForToken(token, port = this.serverPort) {
     await waitFor(async () => (await this.call('GET', '/api/v1/session', { token, port })).status === 200,
-      { what: 'the server to load a new token', timeout: 5000, interval: 50 });
+      { what: 'the server to load a new token', timeout: 15000, interval: 50 });
   }
 
   rawHttp(text, port = this.serverPort) {
@@ -586,7 +591,7 @@ class Stack {
   }
 
   // Exits of processes asked to stop (SIGTERM, SIGINT) that did not end
-  // with code 0 (a SIGKILL after the 5 s grace shows up here too), and of
+  // with code 0 (a SIGKILL after the 15 s grace shows up here too), and of
   // processes that ended before they were asked to.
   uncleanExits() {
     return this.exits.filter((e) => e.sent === 'none' || (e.sent !== 'SIGKILL' && !(e.code === 0 && e.signal === null)));
@@ -651,8 +656,10 @@ class Stack {
     return e;
   }
 
+  // redis-cli against this stack's Redis (with opts.redisPassword, or the
+  // password the programs are given in BP_REDIS_PASSWORD)
   redis(...args) {
-    return redisCliAuth(this.redisPort, this.opts.env && this.opts.env.BP_REDIS_PASSWORD, ...args);
+    return redisCliAuth(this.redisPort, this.opts.redisPassword || (this.opts.env && this.opts.env.BP_REDIS_PASSWORD), ...args);
   }
 
   // Everything our processes have logged so far.
@@ -684,5 +691,5 @@ class Stack {
 }
 
 module.exports = {
-  Stack, FeedClient, LiveClient, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+  Stack, Proc, FeedClient, LiveClient, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
 };

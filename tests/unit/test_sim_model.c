@@ -11,8 +11,10 @@
  * longer at crowded central hospitals; a mass-casualty burst of 20-40
  * trauma calls at one place. Also the reply scanner.
  *
- * Usage: test_sim_model [SOURCE_DIR] (where config/ lives; default ".").
+ * cmocka: CHECK(cond, fmt, ...) fails the test with the values it names.
  */
+#include "test_util.h"
+
 #include "bp_codec.h"
 #include "bp_recommend.h"
 #include "bp_state.h"
@@ -26,15 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);               \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
+            print_error("CHECK(%s) failed: ", #cond);                                              \
+            print_error(__VA_ARGS__);                                                              \
+            print_error("\n");                                                                     \
+            fail_msg("%s:%d", __FILE__, __LINE__);                                                 \
         }                                                                                          \
     } while (0)
 
@@ -770,40 +770,87 @@ static void test_scale(bp_registry_t *reg) {
     CHECK(ratio > 3.5 && ratio < 7, "x5 gave %.2f times the calls", ratio);
 }
 
-int main(int argc, char **argv) {
-    const char *dir = argc > 1 ? argv[1] : ".";
-    static bp_registry_t reg;
-    if (load_registry(dir, &reg)) return 2;
+static bp_registry_t reg;
+static const int64_t midnight_hanoi = 1794934800000; /* 2026-11-18T00:00+07:00 */
+
+static int setup(void **state) {
+    (void)state;
+    if (load_registry(BP_SOURCE_DIR, &reg)) return -1;
     size_t n;
     bp_error_t err;
-    char *d = slurp(dir, "config/dispatch.json", &n);
+    char *d = slurp(BP_SOURCE_DIR, "config/dispatch.json", &n);
     bp_dispatch_defaults(&dispatch);
-    if (!d || bp_codec_parse_dispatch(d, n, &dispatch, &err)) {
-        fprintf(stderr, "cannot load config/dispatch.json from %s\n", dir);
-        free(d);
-        return 2;
-    }
+    int rc = !d || bp_codec_parse_dispatch(d, n, &dispatch, &err) ? -1 : 0;
     free(d);
+    return rc;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    bp_registry_free(&reg);
+    return 0;
+}
+
+static void t_reply(void **s) {
+    (void)s;
     test_reply();
+}
+static void t_time(void **s) {
+    (void)s;
     test_time();
+}
+static void t_handover_minutes(void **s) {
+    (void)s;
     test_handover_minutes();
+}
+static void t_rate_zero(void **s) {
+    (void)s;
     test_rate_zero(&reg);
+}
+static void t_small_room(void **s) {
+    (void)s;
     test_small_room(&reg);
+}
+static void t_ed_day(void **s) {
+    (void)s;
     test_ed_day(&reg);
-    int64_t midnight_hanoi = 1794934800000; /* 2026-11-18T00:00+07:00 */
+}
+static void t_hours(void **s) {
+    (void)s;
     test_hours(&reg, midnight_hanoi + 10 * 3600000LL, 1.0);
     test_hours(&reg, midnight_hanoi + 2 * 3600000LL, 1.0);
     test_hours(&reg, midnight_hanoi + 8 * 3600000LL, 6.0);
+}
+static void t_demo_start(void **s) {
+    (void)s;
     test_demo_start(&reg, midnight_hanoi + 10 * 3600000LL, 3);
     test_demo_start(&reg, midnight_hanoi + 3 * 3600000LL, 1);
+}
+static void t_incident_day(void **s) {
+    (void)s;
     test_incident_day(&reg);
+}
+static void t_incident_recovery(void **s) {
+    (void)s;
     test_incident_recovery(&reg);
+}
+static void t_mci(void **s) {
+    (void)s;
     test_mci(&reg);
+}
+static void t_scale(void **s) {
+    (void)s;
     test_scale(&reg);
-    bp_registry_free(&reg);
-    if (failures)
-        fprintf(stderr, "%d checks failed\n", failures);
-    else
-        printf("all checks passed\n");
-    return failures ? 1 : 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_reply),         cmocka_unit_test(t_time),
+        cmocka_unit_test(t_handover_minutes), cmocka_unit_test(t_rate_zero),
+        cmocka_unit_test(t_small_room),    cmocka_unit_test(t_ed_day),
+        cmocka_unit_test(t_hours),         cmocka_unit_test(t_demo_start),
+        cmocka_unit_test(t_incident_day),  cmocka_unit_test(t_incident_recovery),
+        cmocka_unit_test(t_mci),           cmocka_unit_test(t_scale),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

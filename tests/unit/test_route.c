@@ -1,0 +1,45 @@
+/* Unit tests for core/bp_route.c: paths to their route template. */
+#include "test_util.h"
+
+#include "bp_route.h"
+
+static const char *route(const char *path) {
+    return bp_route_name(bp_route_of(path));
+}
+
+static void test_templates(void **state) {
+    (void)state;
+    assert_string_equal(route("/healthz"), "/healthz");
+    assert_string_equal(route("/api/v1/hospitals"), "/api/v1/hospitals");
+    assert_string_equal(route("/api/v1/hospitals/bach-mai"), "/api/v1/hospitals/{id}");
+    assert_string_equal(route("/api/v1/hospitals/bach-mai/import"), "/api/v1/hospitals/{id}/import");
+    assert_string_equal(route("/api/v1/alerts/level4:bach-mai/ack"), "/api/v1/alerts/{id}/ack");
+    assert_string_equal(route("/api/v1/mci/MCI-1/answers/viet-duc"),
+                        "/api/v1/mci/{id}/answers/{hospital}");
+    assert_string_equal(route("/api/v1/mci/MCI-1/close"), "/api/v1/mci/{id}/close");
+    assert_string_equal(route("/ws"), "/ws");
+}
+
+static void test_bounded(void **state) {
+    (void)state;
+    /* unknown API paths share one name, everything else is static */
+    assert_string_equal(route("/api/v1/nope"), "/api/other");
+    assert_string_equal(route("/api/v1/hospitals/"), "/api/other"); /* empty {id} */
+    assert_string_equal(route("/api/v1/hospitals/a/b/c"), "/api/other");
+    assert_string_equal(route("/api"), "/api/other");
+    assert_string_equal(route("/"), "static");
+    assert_string_equal(route("/wall/"), "static");
+    assert_string_equal(route("/apix"), "static");
+    assert_string_equal(route(""), "static");
+    /* every index has a name, and no name past the end */
+    for (size_t i = 0; i < bp_route_count(); i++) assert_non_null(bp_route_name(i));
+    assert_null(bp_route_name(bp_route_count()));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
