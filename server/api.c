@@ -998,6 +998,7 @@ void bp_api_alerts_tick(bp_app_t *app) {
     int64_t now = bp_time_now_ms();
     update_offload(app, now);
     bp_alerts_update(app->alerts, app->state, app->handover, &app->cfg.dispatch.alerts, now);
+    app->alert_evaluations++;
     bp_redis_t *redis = bp_apply_redis(app->apply);
     char key[BP_KEY_MAX + 16];
     acks_key(app, key, sizeof key);

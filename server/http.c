@@ -271,6 +271,13 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   (unsigned long long)app->writes_invalid,
                   (unsigned long long)app->sessions_created,
                   (unsigned long long)app->sign_in_failures);
+    /* tests wait for it to advance to know the rules have seen a change */
+    bp_buf_printf(o,
+                  "# HELP bedpulse_alert_evaluations_total Passes of the alert rules over the "
+                  "state (once a second while the server follows the stream).\n"
+                  "# TYPE bedpulse_alert_evaluations_total counter\n"
+                  "bedpulse_alert_evaluations_total %llu\n",
+                  (unsigned long long)app->alert_evaluations);
 }
 
 /* The value of a query argument, or NULL when absent or too long (then a

@@ -144,6 +144,7 @@ export class AlertBar {
   setRole(who) {
     this.canAck = !!who && (who.role === 'dispatcher' || who.role === 'admin');
     this.renderList(this.feed.serverNow());
+    this.root.dataset.role = who ? who.role : 'none'; // applied: the buttons follow it
   }
 
   // frame: {alerts, lang, clock, now}

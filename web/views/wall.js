@@ -201,6 +201,7 @@ export class WallView {
   setHistory(result) {
     this.history = result;
     this.drawTrends();
+    this.root.dataset.history = result.ok ? 'shown' : 'error';
   }
 
   drawTrends() {
