@@ -559,9 +559,17 @@ static int http_line(client_t *c, int idx) {
     if (c->hs_first) {
         c->hs_first = false;
         c->hs_status = n >= 12 && memcmp(s, "HTTP/1.1 101", 12) == 0;
+        if (!c->hs_status && G.handshake_errors < 10)
+            fprintf(stderr, "bp-loadgen: client %d: handshake answered \"%.*s\"\n", idx,
+                    (int)(n > 80 ? 80 : n), s);
         return c->hs_status ? 0 : -1;
     }
-    if (n == 0) return c->hs_accept && c->hs_proto ? 1 : -1;
+    if (n == 0) {
+        if (!(c->hs_accept && c->hs_proto) && G.handshake_errors < 10)
+            fprintf(stderr, "bp-loadgen: client %d: 101 without the %s\n", idx,
+                    c->hs_accept ? "bedpulse.v1 protocol" : "right Sec-WebSocket-Accept");
+        return c->hs_accept && c->hs_proto ? 1 : -1;
+    }
     const char *colon = memchr(s, ':', n);
     if (!colon) return 0;
     size_t nlen = (size_t)(colon - s);
