@@ -3,28 +3,24 @@
 
 #include <libwebsockets.h>
 #include <openssl/sha.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 size_t bp_ws_base64(const uint8_t *in, size_t len, char *out) {
-    /* lws wants one byte more than the encoding and its NUL: given exactly
-     * 4 * ceil(len / 3) + 1 (what out holds, as the header says) it refuses
-     * and leaves out without its NUL, so a handshake key ran on into
-     * whatever followed it. Encode into room of our own, then copy. */
-    size_t n = 4 * ((len + 2) / 3);
-    char *tmp = malloc(n + 2);
-    if (!tmp) {
+    /* out holds 4 * ceil(len / 3) + 1 bytes, as the header says; lws 4.1
+     * wants one byte more than that (it refuses an exact fit after writing
+     * every character but the NUL), so it encodes into room of its own */
+    char buf[BP_WS_B64_MAX + 2];
+    size_t want = 4 * ((len + 2) / 3);
+    if (want > BP_WS_B64_MAX) return 0;
+    int n = lws_b64_encode_string((const char *)in, (int)len, buf, (int)sizeof buf);
+    if (n < 0 || (size_t)n != want) {
         out[0] = '\0';
         return 0;
     }
-    int rc = lws_b64_encode_string((const char *)in, (int)len, tmp, (int)(n + 2));
-    size_t got = rc < 0 ? 0 : (size_t)rc;
-    memcpy(out, tmp, got);
-    out[got] = '\0';
-    free(tmp);
-    return got;
+    memcpy(out, buf, want + 1);
+    return want;
 }
 
 int bp_ws_accept(const char *key, size_t key_len, char out[BP_WS_ACCEPT_LEN + 1]) {

@@ -14,14 +14,25 @@
  * later line is answered `unavailable` too, until the sender resends that
  * line (the same source with a seq no higher) — which senders do anyway:
  * resend what was not acknowledged, in order.
+ *
+ * TLS (collector.tls_cert): each connection has a bp_tls engine between
+ * the socket and the line splitter. Ciphertext read from the socket goes
+ * into OpenSSL; plaintext is pulled out only when the splitter has no
+ * complete line left, as much as one plain read would bring, so the same
+ * bounds hold (and reading from the socket waits for that too, which
+ * bounds what OpenSSL holds). Replies are encrypted as one batch per flush.
+ * A handshake must finish within TLS_HANDSHAKE_MS.
  */
 #include "feed_server.h"
 #include "bp_apply.h"
 #include "bp_buf.h"
 #include "bp_codec.h"
+#include "bp_feedline.h"
+#include "bp_feedreply.h"
 #include "bp_lines.h"
 #include "bp_log.h"
 #include "bp_time.h"
+#include "bp_tls.h"
 #include "bp_tokens.h"
 
 #include <stdbool.h>
@@ -34,6 +45,7 @@
 #define APPLY_MAX_PENDING 16384      /* changes waiting for Redis, per lane */
 #define REPLY_MAX         2048
 #define MAX_FAILED_HELLOS 3 /* then the connection is closed */
+#define TLS_HANDSHAKE_MS  10000
 
 typedef enum { SLOT_AWAITING = 1, SLOT_DONE } slot_state_t;
 
@@ -69,11 +81,13 @@ typedef struct conn {
     uint64_t who_gen;
     size_t lane; /* its Redis connection (bp_apply lane): its lines apply in order */
     /* a line answered `unavailable`: nothing new until it is resent */
-    bool blocked;
-    uint64_t block_source; /* its source's hash */
-    int64_t block_seq;
+    bp_feed_block_t block;
     char ip[48];
     char peer[64];
+    bp_tls_t *tls;        /* NULL: plain TCP */
+    bool tls_eof;         /* close_notify received: no more plaintext */
+    bool tls_closing;     /* our close_notify is on its way */
+    int64_t accepted_ms;  /* for the handshake's time limit */
 } conn_t;
 
 struct bp_feed_server {
@@ -99,6 +113,8 @@ struct bp_feed_server {
     bp_feed_stats_t stats;
     char read_buf[READ_CHUNK];
     bool read_buf_busy;
+    char plain[READ_CHUNK]; /* decrypted bytes on their way to a line buffer */
+    bp_tls_ctx_t *tls_ctx;  /* NULL: plain TCP */
     bp_buf_t reply;
 };
 
@@ -126,12 +142,6 @@ static void slot_fill(bp_feed_server_t *fs, slot_t *sl, bp_buf_t *b) {
     fs->stats.lines++;
 }
 
-static void put_seq(bp_buf_t *b, int64_t seq) {
-    bp_buf_puts(b, ",\"seq\":");
-    if (seq >= 0) bp_json_int(b, seq);
-    else bp_buf_puts(b, "null");
-}
-
 static void count_error(bp_feed_stats_t *st, const char *code) {
     size_t i = 0;
     while (i < st->n_errors && strcmp(st->errors[i].code, code) != 0) i++;
@@ -152,29 +162,7 @@ static void reply_error(bp_feed_server_t *fs, slot_t *sl, int64_t seq, const cha
     count_error(&fs->stats, code);
     bp_buf_t *b = &fs->reply;
     bp_buf_reset(b);
-    bp_buf_puts(b, "{\"ok\":false");
-    put_seq(b, seq);
-    bp_buf_puts(b, ",\"error\":");
-    bp_json_cstr(b, code);
-    if (field && *field) {
-        bp_buf_puts(b, ",\"field\":");
-        bp_json_cstr(b, field);
-    }
-    bp_buf_puts(b, ",\"message\":");
-    bp_json_cstr(b, message);
-    bp_buf_putc(b, '}');
-    slot_fill(fs, sl, b);
-}
-
-static void reply_ok(bp_feed_server_t *fs, slot_t *sl, int64_t seq, uint64_t offset, bool dup) {
-    bp_buf_t *b = &fs->reply;
-    bp_buf_reset(b);
-    bp_buf_puts(b, "{\"ok\":true");
-    put_seq(b, seq);
-    bp_buf_puts(b, ",\"offset\":");
-    bp_json_int(b, (int64_t)offset);
-    if (dup) bp_buf_puts(b, ",\"duplicate\":true");
-    bp_buf_putc(b, '}');
+    bp_feedline_reply_error(b, seq, code, field, message);
     slot_fill(fs, sl, b);
 }
 
@@ -201,12 +189,40 @@ static void on_written(uv_write_t *req, int status) {
     maybe_free(c);
 }
 
-/* Writes every done slot at the head, as one buffer. */
+static void send_bytes(conn_t *c, write_t *w) {
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
+    c->unsent += w->len;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
+        c->unsent -= w->len;
+        free(w);
+        conn_close(c);
+    }
+}
+
+/* Sends what OpenSSL has for the network (handshake, records, alerts). */
+static void tls_send(conn_t *c) {
+    size_t n = c->closed ? 0 : bp_tls_pending(c->tls);
+    if (n == 0) return;
+    write_t *w = malloc(sizeof *w + n);
+    if (!w) {
+        conn_close(c);
+        return;
+    }
+    w->c = c;
+    w->len = bp_tls_take(c->tls, w->data, n);
+    send_bytes(c, w);
+}
+
+/* Writes every done slot at the head, as one buffer (over TLS: encrypted
+ * as one batch). */
 static void flush(conn_t *c) {
     size_t total = 0;
     uint64_t i = c->head;
     while (i < c->tail && slot_at(c, i)->state == SLOT_DONE) total += slot_at(c, i++)->len;
-    if (i == c->head) return;
+    if (i == c->head) {
+        if (c->tls) tls_send(c);
+        return;
+    }
     write_t *w = c->closed ? NULL : malloc(sizeof *w + total);
     size_t off = 0;
     for (; c->head < i; c->head++) {
@@ -220,15 +236,20 @@ static void flush(conn_t *c) {
         if (!c->closed) conn_close(c); /* out of memory: drop the client */
         return;
     }
+    if (c->tls) {
+        int rc = bp_tls_write(c->tls, w->data, total);
+        free(w);
+        if (rc) {
+            bp_info("feed %s: TLS: %s; closing", c->peer, bp_tls_why(c->tls));
+            conn_close(c);
+            return;
+        }
+        tls_send(c);
+        return;
+    }
     w->c = c;
     w->len = total;
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned)total);
-    c->unsent += total;
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
-        c->unsent -= total;
-        free(w);
-        conn_close(c);
-    }
+    send_bytes(c, w);
 }
 
 /* -- who is speaking ------------------------------------------------------------ */
@@ -255,23 +276,14 @@ static void handle_hello(conn_t *c, slot_t *sl, const bp_hello_t *hello) {
     }
     const bp_principal_t *p =
         hello->has_token ? bp_tokens_find(fs->tokens, hello->token, strlen(hello->token)) : NULL;
-    const char *why = NULL;
-    if (!hello->has_token) why = "hello needs \"token\": a feed token from bp-admin";
-    else if (!p) why = "unknown token";
-    else if (p->revoked_ms) why = "this token was revoked";
-    else if (p->expires_ms && now >= p->expires_ms) why = "this token has expired";
-    if (why) {
-        fs->stats.invalid++;
-        c->authed = false;
-        reply_error(fs, sl, -1, "unauthorized", "token", why);
-        if (++c->failed_hellos >= MAX_FAILED_HELLOS) c->eof = true; /* answer, then close */
-        return;
-    }
-    if (p->role != BP_ROLE_FEED && p->role != BP_ROLE_ADMIN) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "a %s token may not feed data (feed or admin tokens only)",
-                 bp_role_name(p->role));
-        reply_error(fs, sl, -1, "forbidden", "token", msg);
+    bp_error_t err;
+    if (bp_feedline_hello_check(p, hello->has_token, now, &err)) {
+        if (strcmp(err.code, "unauthorized") == 0) {
+            fs->stats.invalid++;
+            c->authed = false;
+            if (++c->failed_hellos >= MAX_FAILED_HELLOS) c->eof = true; /* answer, then close */
+        }
+        reply_error(fs, sl, -1, err.code, err.field, err.message);
         return;
     }
     c->authed = true;
@@ -281,32 +293,17 @@ static void handle_hello(conn_t *c, slot_t *sl, const bp_hello_t *hello) {
     c->who_gen = bp_tokens_generation(fs->tokens);
     bp_buf_t *b = &fs->reply;
     bp_buf_reset(b);
-    bp_buf_puts(b, "{\"ok\":true,\"seq\":null,\"hello\":true,\"token\":");
-    bp_json_cstr(b, p->id);
-    bp_buf_puts(b, ",\"role\":");
-    bp_json_cstr(b, bp_role_name(p->role));
-    bp_buf_printf(b, ",\"all_hospitals\":%s,\"fleet\":%s}",
-                  p->all_hospitals || p->role == BP_ROLE_ADMIN ? "true" : "false",
-                  p->fleet || p->role == BP_ROLE_ADMIN ? "true" : "false");
+    bp_feedline_reply_hello(b, p);
     slot_fill(fs, sl, b);
     bp_info("feed %s: authenticated as %s (%s)", c->peer, p->id, p->name);
 }
 
 /* -- lines ------------------------------------------------------------------ */
 
-static uint64_t source_hash(const char *s) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Remembers the first line answered `unavailable` since the connection was
  * last clear (see the top of the file). */
 static void block_after(conn_t *c, uint64_t source, int64_t seq) {
-    if (c->blocked) return;
-    c->blocked = true;
-    c->block_source = source;
-    c->block_seq = seq;
+    bp_feed_block_set(&c->block, source, seq);
 }
 
 static void handle_line(conn_t *c, const char *line, size_t len) {
@@ -327,7 +324,7 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     int64_t now = bp_time_now_ms();
     /* a hello has no seq: recognise it before the feed rules apply */
     bp_hello_t hello;
-    if (memmem(line, len, "\"hello\"", 7) && bp_codec_parse_hello(line, len, &hello, &err) == 0) {
+    if (bp_feedline_is_hello(line, len) && bp_codec_parse_hello(line, len, &hello, &err) == 0) {
         handle_hello(c, sl, &hello);
         return;
     }
@@ -341,21 +338,9 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     bp_actor_t actor = {ch.source, "anonymous", c->ip};
     if (c->authed) {
         const bp_principal_t *p = principal(c);
-        /* ambulances and incidents are the 115 fleet's: fleet rights */
-        bool fleet = ch.kind != BP_KIND_HOSPITAL;
-        int h = fleet ? 0 : bp_registry_hospital(fs->reg, ch.id, strlen(ch.id));
-        if (!p || !bp_auth_allows(p, -1, fleet ? BP_ACT_FEED_FLEET : BP_ACT_FEED_HOSPITAL, h, now)) {
+        if (bp_feedline_authorize(p, &ch, fs->reg, now, &err)) {
             fs->stats.invalid++;
-            if (!p || p->revoked_ms || (p->expires_ms && now >= p->expires_ms))
-                reply_error(fs, sl, ch.seq, "unauthorized", "",
-                            "this connection's token was revoked or has expired");
-            else {
-                static const char *const what[] = {"hospital", "the 115 fleet: ambulance",
-                                                   "the 115 fleet: incident"};
-                char msg[160];
-                snprintf(msg, sizeof msg, "this token may not report %s %s", what[ch.kind], ch.id);
-                reply_error(fs, sl, ch.seq, "forbidden", fleet ? "id" : "hospital", msg);
-            }
+            reply_error(fs, sl, ch.seq, err.code, err.field, err.message);
             return;
         }
         actor.id = p->id;
@@ -367,20 +352,13 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
                     "takes feeds with a token only");
         return;
     }
-    uint64_t src = source_hash(ch.source);
-    if (c->blocked) {
-        if (src == c->block_source && ch.seq <= c->block_seq) {
-            c->blocked = false; /* the resend has begun */
-        } else {
-            char msg[200];
-            fs->stats.unavailable++;
-            snprintf(msg, sizeof msg,
-                     "an earlier line on this connection (seq %lld) was not applied; resend "
-                     "every line not acknowledged, in order, starting with that one",
-                     (long long)c->block_seq);
-            reply_error(fs, sl, ch.seq, "unavailable", "", msg);
-            return;
-        }
+    uint64_t src = bp_feed_source_hash(ch.source);
+    if (!bp_feed_block_admit(&c->block, src, ch.seq)) {
+        char msg[200];
+        fs->stats.unavailable++;
+        bp_feed_block_message(&c->block, msg, sizeof msg);
+        reply_error(fs, sl, ch.seq, "unavailable", "", msg);
+        return;
     }
     int rc = bp_apply_submit(fs->apply, c->lane, &ch, -1, &actor, c);
     if (rc == 0) {
@@ -400,6 +378,35 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
 
 static void update_reading(conn_t *c);
 
+/* Moves plaintext out of OpenSSL into the line buffer, at most one read's
+ * worth (the line buffer has room for that once it holds no complete
+ * line). 1: bytes came, 0: none for now (or the peer's close_notify),
+ * -1: the connection failed and is closed. Runs the handshake too. */
+static int tls_pull(conn_t *c) {
+    long n = bp_tls_read(c->tls, c->fs->plain, sizeof c->fs->plain);
+    if (n > 0) {
+        if (bp_lines_push(&c->lines, c->fs->plain, (size_t)n) == 0) return 1;
+        bp_warn("feed %s: line buffer overrun, closing", c->peer);
+    } else if (n == BP_TLS_WANT) {
+        return 0;
+    } else if (n == BP_TLS_CLOSED) {
+        c->tls_eof = true; /* like EOF: answer what came, then close */
+        c->eof = true;
+        return 0;
+    } else if (bp_tls_done(c->tls)) {
+        bp_info("feed %s: TLS: %s; closing", c->peer, bp_tls_why(c->tls));
+    } else {
+        bp_info("feed %s: TLS handshake failed: %s%s; closing", c->peer, bp_tls_why(c->tls),
+                strstr(bp_tls_why(c->tls), "wrong version") ||
+                        strstr(bp_tls_why(c->tls), "http request")
+                    ? " (a client without TLS?)"
+                    : "");
+    }
+    tls_send(c); /* an alert, if OpenSSL made one */
+    conn_close(c);
+    return -1;
+}
+
 /* Takes lines while there is room for their replies, then flushes. */
 static void process(conn_t *c) {
     bp_feed_server_t *fs = c->fs;
@@ -414,6 +421,11 @@ static void process(conn_t *c) {
         const char *line;
         size_t len;
         bp_lines_result_t r = bp_lines_next(&c->lines, &line, &len);
+        if (r == BP_LINES_NONE && c->tls && !c->tls_eof) {
+            int more = tls_pull(c);
+            if (more < 0) return;
+            if (more > 0) continue;
+        }
         if (r == BP_LINES_NONE) {
             c->drained = true;
             if (c->eof && bp_lines_pending(&c->lines) > 0) {
@@ -469,6 +481,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         return;
     }
     c->last_active_ms = bp_time_now_ms();
+    if (c->tls) {
+        /* all of it into OpenSSL now; process() pulls the plaintext */
+        if (bp_tls_feed(c->tls, buf->base, (size_t)nread)) {
+            bp_warn("feed %s: TLS: %s, closing", c->peer, bp_tls_why(c->tls));
+            conn_close(c);
+            maybe_free(c);
+            return;
+        }
+        process(c);
+        return;
+    }
     if (bp_lines_push(&c->lines, buf->base, (size_t)nread)) {
         /* cannot happen while reading only when drained; be safe anyway */
         bp_warn("feed %s: line buffer overrun, closing", c->peer);
@@ -487,8 +510,17 @@ static void update_reading(conn_t *c) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = false;
     }
-    /* a peer that sent EOF and has all its answers is done */
-    if (c->eof && !c->closed && c->head == c->tail && c->unsent == 0 && c->drained) conn_close(c);
+    /* a peer that sent EOF and has all its answers is done (over TLS: once
+     * our close_notify went out) */
+    if (c->eof && !c->closed && c->head == c->tail && c->unsent == 0 && c->drained) {
+        if (c->tls && !c->tls_closing) {
+            c->tls_closing = true;
+            bp_tls_close_notify(c->tls);
+            tls_send(c);
+            if (c->unsent) return; /* on_written comes back here */
+        }
+        if (!c->closed) conn_close(c);
+    }
 }
 
 static void check_closed(bp_feed_server_t *fs) {
@@ -496,6 +528,7 @@ static void check_closed(bp_feed_server_t *fs) {
     void (*cb)(void *) = fs->on_closed;
     void *data = fs->closed_data;
     bp_buf_free(&fs->reply);
+    bp_tls_ctx_destroy(fs->tls_ctx); /* connections not yet freed hold a reference */
     free(fs);
     if (cb) cb(data);
 }
@@ -538,6 +571,7 @@ static void maybe_free(conn_t *c) {
     if (!c->closed || c->tcp.data || c->awaiting || c->unsent || c->dirty) return;
     for (uint64_t i = c->head; i < c->tail; i++) free(slot_at(c, i)->text);
     bp_lines_free(&c->lines);
+    bp_tls_destroy(c->tls);
     free(c->slots);
     free(c);
 }
@@ -566,53 +600,21 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     c->awaiting--;
     slot_t *sl = slot_at(c, i);
     bp_hist_observe(&fs->stats.apply_time, (double)(bp_time_mono_ns() - sl->sent_ns) / 1e9);
-    char msg[160];
-    switch (res->status) {
-    case BP_APPLY_OK:
-        fs->stats.accepted++;
-        reply_ok(fs, sl, sl->seq, res->offset, false);
-        break;
-    case BP_APPLY_DUP:
-        fs->stats.duplicates++;
-        reply_ok(fs, sl, sl->seq, res->offset, true);
-        break;
-    case BP_APPLY_OUT_OF_ORDER: {
-        char when[32];
-        bp_time_format(res->stored_at, when);
-        snprintf(msg, sizeof msg, "at is older than the last accepted report (%s); not applied",
-                 when);
-        fs->stats.invalid++;
-        reply_error(fs, sl, sl->seq, "out_of_order", "at", msg);
-        break;
-    }
-    case BP_APPLY_CONFLICT:
-        reply_error(fs, sl, sl->seq, "conflict", "", "version conflict; not applied");
-        break;
-    case BP_APPLY_REFUSED:
-        fs->stats.invalid++;
-        reply_error(fs, sl, sl->seq, res->code, res->field, res->message);
-        break;
-    case BP_APPLY_UNAVAILABLE:
+    bp_buf_t *b = &fs->reply;
+    bp_buf_reset(b);
+    const char *code;
+    switch (bp_feedreply_write(b, sl->seq, res, &code)) {
+    case BP_FEED_ACCEPTED: fs->stats.accepted++; break;
+    case BP_FEED_DUPLICATE: fs->stats.duplicates++; break;
+    case BP_FEED_REFUSED: fs->stats.invalid++; break;
+    case BP_FEED_CONFLICT: break;
+    case BP_FEED_UNAVAILABLE:
         block_after(c, sl->source, sl->seq);
         fs->stats.unavailable++;
-        if (res->message) {
-            /* applied on the master, not confirmed by enough replicas */
-            snprintf(msg, sizeof msg, "storage (Redis): %s; resend this line with the same seq",
-                     res->message);
-            reply_error(fs, sl, sl->seq, "unavailable", "", msg);
-        } else {
-            reply_error(fs, sl, sl->seq, "unavailable", "",
-                        "storage (Redis) was lost before it confirmed this line; resend it with "
-                        "the same seq");
-        }
-        break;
-    case BP_APPLY_FAILED:
-        block_after(c, sl->source, sl->seq);
-        fs->stats.unavailable++;
-        reply_error(fs, sl, sl->seq, "unavailable", "",
-                    "storage (Redis) refused the change; resend this line later with the same seq");
         break;
     }
+    if (code) count_error(&fs->stats, code);
+    slot_fill(fs, sl, b);
     /* Redis answers in bursts (a read brings many replies): write them all
      * with one write per connection at the end of this loop turn instead of
      * one write per reply line. */
@@ -670,6 +672,12 @@ static void reject(bp_feed_server_t *fs) {
         return;
     }
     fs->stats.rejected++;
+    if (fs->tls_ctx) {
+        /* a plain line would be noise to a TLS client, and a handshake per
+         * refused connection is what the limit is there to avoid */
+        uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
+        return;
+    }
     int n = snprintf(msg, sizeof msg,
                      "{\"ok\":false,\"seq\":null,\"error\":\"too_many_connections\",\"message\":"
                      "\"the collector serves at most %d connections; retry later\"}\n",
@@ -692,6 +700,12 @@ static void on_connection(uv_stream_t *server, int status) {
     c->cap = (size_t)fs->s->collector_max_inflight;
     c->slots = calloc(c->cap, sizeof *c->slots);
     if (!c->slots || bp_lines_init(&c->lines, (size_t)fs->s->collector_max_line_bytes, READ_CHUNK)) {
+        free(c->slots);
+        bp_lines_free(&c->lines);
+        free(c);
+        return;
+    }
+    if (fs->tls_ctx && !(c->tls = bp_tls_create(fs->tls_ctx, NULL))) {
         free(c->slots);
         bp_lines_free(&c->lines);
         free(c);
@@ -722,7 +736,7 @@ static void on_connection(uv_stream_t *server, int status) {
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
         snprintf(c->ip, sizeof c->ip, "%s", ip);
     }
-    c->last_active_ms = bp_time_now_ms();
+    c->last_active_ms = c->accepted_ms = bp_time_now_ms();
     c->drained = true;
     c->lane = fs->next_lane++ % APPLY_LANES;
     c->next = fs->conns;
@@ -745,6 +759,11 @@ static void on_sweep(uv_timer_t *t) {
             bp_info("feed %s: idle for %d s, closing", c->peer, fs->s->collector_idle_timeout_s);
             conn_close(c);
             maybe_free(c);
+        } else if (c->tls && !bp_tls_done(c->tls) && now - c->accepted_ms > TLS_HANDSHAKE_MS) {
+            bp_info("feed %s: no TLS handshake within %d s, closing", c->peer,
+                    TLS_HANDSHAKE_MS / 1000);
+            conn_close(c);
+            maybe_free(c);
         }
     }
     resume_paused(fs);
@@ -758,10 +777,22 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
     fs->s = s;
     fs->reg = reg;
     bp_buf_init(&fs->reply, 0, REPLY_MAX);
+    if (s->collector_tls_cert[0]) {
+        char why[300];
+        fs->tls_ctx = bp_tls_server_ctx(s->collector_tls_cert, s->collector_tls_key, why, sizeof why);
+        if (!fs->tls_ctx) {
+            bp_error("collector: TLS: %s (collector.tls_cert, collector.tls_key)", why);
+            bp_buf_free(&fs->reply);
+            free(fs);
+            return NULL;
+        }
+    }
     fs->apply = bp_apply_create(loop, s, reg, APPLY_LANES, APPLY_MAX_PENDING, on_applied);
     fs->tokens = fs->apply ? bp_tokens_create(loop, s, reg) : NULL;
     if (!fs->tokens) {
         bp_apply_close(fs->apply, NULL, NULL);
+        bp_tls_ctx_destroy(fs->tls_ctx);
+        bp_buf_free(&fs->reply);
         free(fs);
         return NULL;
     }
@@ -780,6 +811,7 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
         bp_apply_close(fs->apply, NULL, NULL);
         bp_tokens_close(fs->tokens, NULL, NULL);
         bp_buf_free(&fs->reply);
+        bp_tls_ctx_destroy(fs->tls_ctx);
         free(fs);
         return NULL;
     }
@@ -799,6 +831,10 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
 
 int bp_feed_server_port(const bp_feed_server_t *fs) {
     return fs->port;
+}
+
+bool bp_feed_server_tls(const bp_feed_server_t *fs) {
+    return fs->tls_ctx != NULL;
 }
 
 void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out) {

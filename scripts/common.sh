@@ -10,13 +10,20 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages the project needs. Runtime: the libraries and redis.
-# Build: compiler, cmake, pkg-config. Tests: cmocka, clang (libFuzzer and
-# sanitizers), node + npm (test clients), chromium (browser tests).
+# zlib and brotli compress what the server sends. Build: compiler, cmake,
+# pkg-config, node + npm (added by bp_install when missing: the web build
+# and the tests). Tests: cmocka, clang (libFuzzer and sanitizers), chromium
+# (browser tests).
 BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libjs-leaflet
- libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev redis-server redis-tools curl netcat-openbsd"
-# tests also check /metrics with promtool (prometheus) and the units with
-# systemd-analyze (systemd)
-BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd"
+ libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev zlib1g-dev libbrotli-dev libssl-dev libxml2-dev libcurl4-openssl-dev redis-server redis-tools curl netcat-openbsd"
+# tests also check /metrics with promtool (prometheus), the units with
+# systemd-analyze (systemd) and the EDXL-HAVE export with xmllint (libxml2-utils)
+BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd libxml2-utils"
+# the container images and docker/test (not part of scripts/test): podman
+# with runc, CNI networking with name resolution between containers,
+# podman-compose, and debootstrap for the local base image
+BP_PKGS_CONTAINERS="podman runc debootstrap podman-compose containernetworking-plugins
+ golang-github-containernetworking-plugin-dnsname"
 
 bp_install() {
     missing=""

@@ -32,6 +32,11 @@ void bp_history_close(bp_history_t *h, void (*on_closed)(void *), void *data);
 int bp_history_query(const bp_history_t *h, const char *series, const char *hours, int64_t now_ms,
                      bp_buf_t *out);
 
+/* The series held in memory (borrowed: valid until the next loop turn):
+ * hospital -1 for the city, else a registry index; NULL out of range. */
+struct bp_series;
+const struct bp_series *bp_history_series(const bp_history_t *h, int hospital);
+
 typedef struct {
     uint64_t samples_written, samples_loaded, lock_lost;
 } bp_history_stats_t;

@@ -4,10 +4,11 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const os = require('node:os');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT } = require('../lib/stack');
+const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT, WEB_ROOT } = require('../lib/stack');
 const registry = require('../../config/hospitals.json');
 const fleet = require('../../config/fleet.json');
 
@@ -346,7 +347,7 @@ describe('REST API', () => {
         return x.json.clients === 1 && x;
       }, { ...WAIT, what: 'one client in /readyz' });
       assert.equal(r.status, 200);
-      assert.deepEqual(r.json, { ready: true, epoch: stack.redis('GET', 'bp:epoch'), offset: Number(stack.redis('GET', 'bp:offset')), clients: 1 });
+      assert.deepEqual(r.json, { ready: true, epoch: stack.redis('GET', 'bp:epoch'), offset: Number(stack.redis('GET', 'bp:offset')), clients: 1, server: os.hostname() });
       assert.equal(r.headers['x-bedpulse-epoch'], r.json.epoch);
       const m = await stack.get('/metrics');
       assert.equal(m.status, 200);
@@ -415,8 +416,8 @@ describe('REST API', () => {
     assert.equal((await stack.get('/healthz')).status, 200);
   }));
 
-  test('GET / serves web/index.html', stack.guard(async () => {
-    const index = fs.readFileSync(path.join(ROOT, 'web', 'index.html'), 'utf8');
+  test('GET / serves the web root\'s index.html', stack.guard(async () => {
+    const index = fs.readFileSync(path.join(WEB_ROOT, 'index.html'), 'utf8');
     for (const p of ['/', '/index.html']) {
       const r = await stack.get(p);
       assert.equal(r.status, 200, p);
