@@ -16,6 +16,18 @@
  * offset of a welcome or snapshot), and a streaming scanner that picks
  * "offset" and "at" out of events messages with memmem as bytes arrive.
  * Snapshots are never buffered; their bodies are skipped.
+ *
+ * For soak runs (bench/soak) the steady phase can churn and hold slow
+ * readers: with --churn S every client leaves after a lifetime drawn from
+ * an exponential distribution of mean S seconds (half with a close frame,
+ * half by dropping the socket) and comes back 0.2-2 s later, two times in
+ * three resuming where it was, else as a new page; a client the server
+ * closes comes back the same way. With --slow P, P % of the clients read at
+ * most --slow-rate bytes a second (each its own rate within 0.5-1.5 times
+ * that; a quarter of it every 250 ms, the socket out of epoll in between,
+ * with a small receive buffer), so the server has to bound what it holds
+ * for them (they churn like the others). Loss and duplicates are still
+ * checked across every resume.
  */
 #include "bp_hist.h"
 #include "bp_time.h"
@@ -24,6 +36,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -50,6 +63,9 @@
 #define DRAIN_TIMEOUT_S 5  /* at the end: time for clients to reach the last offset seen */
 #define DRAIN_MIN_NS    1000000000ull /* after a storm: watch resumed clients for at least 1 s */
 #define ISO_LEN         24            /* "2026-11-23T18:10:30.123Z" */
+#define SLOW_PERIOD_NS  250000000ull  /* a slow reader reads a quarter of its rate this often */
+#define SLOW_RCVBUF     16384         /* its socket's receive buffer (no autotuning) */
+#define TEND_NS         10000000ull   /* churn and slow readers are looked after this often */
 
 /* -- types ----------------------------------------------------------------------------- */
 
@@ -81,10 +97,15 @@ typedef struct {
     bool has_last; /* last is meaningful (a snapshot or resume was taken) */
     bool ready;    /* snapshot finished or resume welcomed in this connection */
     bool was_open; /* the handshake succeeded at least once */
+    bool slow;     /* reads at most G.slow_rate x (0.5 .. 1.5) bytes a second (--slow) */
+    bool paused;   /* slow: out of epoll until next_ns */
     uint16_t head_len;
     uint64_t remaining; /* payload bytes left in the frame */
     uint64_t last;      /* last offset applied */
     uint64_t num;       /* offset digits scanned so far */
+    uint64_t leave_ns;  /* churn: when it leaves (0: not drawn yet) */
+    uint64_t rejoin_ns; /* churn: when a client that left comes back (0: it does not) */
+    uint64_t next_ns;   /* slow: when it reads again */
     uint8_t hdr[BP_WS_HEADER_MAX];
     char tail[TAIL_MAX];
     char at[ISO_LEN];
@@ -106,6 +127,9 @@ typedef struct {
     bool storm, json, quiet;
     struct in_addr bind[BIND_MAX];
     int n_bind;
+    double churn;     /* mean lifetime of a connection in the steady phase, s (0: off) */
+    double slow_pct;  /* share of slow readers, % */
+    double slow_rate; /* their read rate, bytes/s */
 
     /* state */
     int ep;
@@ -128,6 +152,8 @@ typedef struct {
     uint64_t handshake_errors, snapshots, skips, ticks, unknown_msgs, no_at, negative_lat;
     uint64_t resume_mismatch, snapshot_behind, events_before_snapshot, stalled;
     uint64_t close_codes[6]; /* 1000-1999 | 1006 EOF | 4001 | 4008 | 4029 | other */
+    uint64_t leaves_clean, leaves_abrupt, rejoins, rejoins_fresh; /* churn */
+    int slow_clients;
     int last_errno;
     double connect_s;
 
@@ -401,6 +427,9 @@ static void client_fail(client_t *c, int idx) {
         c->ready = false;
         G.ready--;
     }
+    /* churning: whatever ended it, it comes back */
+    if (G.churn > 0 && G.phase == P_STEADY)
+        c->rejoin_ns = mono_ns() + 1000000000ull + rnd() % 1000000000ull;
 }
 
 static uint32_t storm_elapsed_ms(void) {
@@ -457,6 +486,11 @@ static void start_client(int idx) {
     if (fd < 0) goto fail;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (c->slow) {
+        int rcv = SLOW_RCVBUF;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    }
+    c->paused = false;
     if (G.n_bind) {
         /* pick the port at connect() time, per destination, not at bind() */
         setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
@@ -525,9 +559,17 @@ static int http_line(client_t *c, int idx) {
     if (c->hs_first) {
         c->hs_first = false;
         c->hs_status = n >= 12 && memcmp(s, "HTTP/1.1 101", 12) == 0;
+        if (!c->hs_status && G.handshake_errors < 10)
+            fprintf(stderr, "bp-loadgen: client %d: handshake answered \"%.*s\"\n", idx,
+                    (int)(n > 80 ? 80 : n), s);
         return c->hs_status ? 0 : -1;
     }
-    if (n == 0) return c->hs_accept && c->hs_proto ? 1 : -1;
+    if (n == 0) {
+        if (!(c->hs_accept && c->hs_proto) && G.handshake_errors < 10)
+            fprintf(stderr, "bp-loadgen: client %d: 101 without the %s\n", idx,
+                    c->hs_accept ? "bedpulse.v1 protocol" : "right Sec-WebSocket-Accept");
+        return c->hs_accept && c->hs_proto ? 1 : -1;
+    }
     const char *colon = memchr(s, ':', n);
     if (!colon) return 0;
     size_t nlen = (size_t)(colon - s);
@@ -768,8 +810,26 @@ bad:
     return -1;
 }
 
+/* A slow reader has read its share: out of epoll until its next turn. */
+static void slow_pause(client_t *c) {
+    struct epoll_event ev = {.events = 0, .data.u64 = 0};
+    epoll_ctl(G.ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->paused = true;
+    c->next_ns = mono_ns() + SLOW_PERIOD_NS;
+}
+
 static void on_readable(client_t *c, int idx) {
-    ssize_t n = read(c->fd, rbuf, sizeof rbuf);
+    bool slow = c->slow && c->state == C_OPEN;
+    size_t want = sizeof rbuf;
+    if (slow) {
+        /* rates spread over 0.5-1.5 x --slow-rate, so that slow readers do
+         * not all fall behind, and get dropped, in step */
+        double rate = G.slow_rate * (0.5 + (double)(idx * 37 % 101) / 100.0);
+        want = (size_t)(rate * (double)SLOW_PERIOD_NS / 1e9);
+        if (want < 1) want = 1;
+        if (want > sizeof rbuf) want = sizeof rbuf;
+    }
+    ssize_t n = read(c->fd, rbuf, want);
     G.now_us = real_us(); /* the receive time of every event in these bytes */
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -804,7 +864,7 @@ static void on_readable(client_t *c, int idx) {
         len -= used;
         if (!len) return;
     }
-    ws_feed(c, idx, p, len);
+    if (ws_feed(c, idx, p, len) == 0 && slow && c->fd >= 0) slow_pause(c);
 }
 
 /* -- phases
@@ -843,10 +903,70 @@ static uint64_t behind(void) {
     uint64_t n = 0;
     for (int i = 0; i < G.clients; i++) {
         const client_t *c = &G.c[i];
+        if (c->slow) continue; /* they lag by design; the server skips them ahead */
         if (c->state != C_CLOSED && c->state != C_IDLE && (!c->ready || c->last < G.drain_target))
             n++;
     }
     return n;
+}
+
+/* A connection's lifetime: exponential with mean G.churn seconds. */
+static uint64_t lifetime_ns(void) {
+    double u = (double)(rnd() >> 11) / 9007199254740992.0; /* [0, 1) */
+    return (uint64_t)(-log(1.0 - u) * G.churn * 1e9);
+}
+
+/* A client leaves: half with a close frame, half by dropping the socket
+ * (a closed laptop); it comes back 0.2-2 s later, resuming two times in
+ * three, else as a new page (no resume: a snapshot). */
+static void client_leave(client_t *c, uint64_t now) {
+    if (rnd() & 1) {
+        static const uint8_t bye[2] = {1000 >> 8, 1000 & 0xff};
+        send_frame(c, BP_WS_CLOSE, bye, sizeof bye);
+        G.leaves_clean++;
+    } else {
+        G.leaves_abrupt++;
+    }
+    bool was_ready = c->ready;
+    client_reset(c);
+    if (was_ready) {
+        c->ready = false;
+        G.ready--;
+    }
+    c->leave_ns = 0;
+    if (rnd() % 3 == 0) {
+        c->has_last = false;
+        c->epoch[0] = '\0';
+    }
+    c->rejoin_ns = now + 200000000ull + rnd() % 1800000000ull;
+}
+
+/* Slow readers get their next turn; in the steady phase with --churn,
+ * clients leave when their time is up and come back when theirs is. */
+static void tend(uint64_t now) {
+    static uint64_t last;
+    if ((!G.churn && !G.slow_clients) || now - last < TEND_NS) return;
+    last = now;
+    bool churning = G.churn > 0 && G.phase == P_STEADY;
+    for (int i = 0; i < G.clients; i++) {
+        client_t *c = &G.c[i];
+        if (c->paused && c->fd >= 0 && now >= c->next_ns) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+            epoll_ctl(G.ep, EPOLL_CTL_MOD, c->fd, &ev);
+            c->paused = false;
+        }
+        if (!churning) continue;
+        if (c->state == C_OPEN && c->ready) {
+            if (!c->leave_ns) c->leave_ns = now + lifetime_ns();
+            else if (now >= c->leave_ns) client_leave(c, now);
+        } else if (c->state == C_CLOSED && c->rejoin_ns && now >= c->rejoin_ns) {
+            c->rejoin_ns = 0;
+            c->leave_ns = 0;
+            G.rejoins++;
+            if (!c->has_last) G.rejoins_fresh++;
+            start_client(i);
+        }
+    }
 }
 
 /* Moves the run along; returns false when it is over. */
@@ -1012,10 +1132,14 @@ static int report(void) {
     long s99 = sorted ? storm_pct(sorted, done, 99) : -1;
     long s100 = sorted ? storm_pct(sorted, done, 100) : -1;
 
+    /* churn and slow readers: the server may drop a slow reader (which may
+     * still be answering a ping into the closed socket), and a client coming
+     * back may find its port busy; what must hold is the data */
+    bool soak = G.churn > 0 || G.slow_clients > 0;
     bool ok = lost == 0 && dups == 0 && G.connected == (uint64_t)G.clients &&
-              G.connect_errors == 0 && G.closed_by_server == 0 && G.protocol_errors == 0 &&
-              G.handshake_errors == 0 && G.events_before_snapshot == 0 && G.resume_mismatch == 0 &&
-              G.stalled == 0 && G.write_errors == 0 && (!G.storm || done == G.clients);
+              (soak || (G.connect_errors == 0 && G.closed_by_server == 0 && G.write_errors == 0)) &&
+              G.protocol_errors == 0 && G.handshake_errors == 0 && G.events_before_snapshot == 0 &&
+              G.resume_mismatch == 0 && G.stalled == 0 && (!G.storm || done == G.clients);
 
     if (G.json) {
         FILE *o = stdout;
@@ -1054,6 +1178,11 @@ static int report(void) {
         } else {
             fputs("null", o);
         }
+        fprintf(o,
+                ",\"churn\":{\"mean_s\":%.1f,\"leaves_clean\":%llu,\"leaves_abrupt\":%llu,"
+                "\"rejoins\":%llu,\"rejoins_fresh\":%llu},\"slow_clients\":%d",
+                G.churn, (unsigned long long)G.leaves_clean, (unsigned long long)G.leaves_abrupt,
+                (unsigned long long)G.rejoins, (unsigned long long)G.rejoins_fresh, G.slow_clients);
         fprintf(o, ",\"events_total\":%llu,\"lat_ramp_us\":", (unsigned long long)ev_total);
         json_hist(o, G.lat[P_RAMP]);
         fprintf(o,
@@ -1105,6 +1234,14 @@ static int report(void) {
                 "negative latency %llu\n",
                 (unsigned long long)G.events_before_snapshot, (unsigned long long)G.snapshot_behind,
                 (unsigned long long)G.no_at, (unsigned long long)G.negative_lat);
+        if (soak)
+            fprintf(o,
+                    "  churn: mean life %.0f s, left %llu (%llu with a close frame, %llu dropped), "
+                    "came back %llu (%llu as new pages); %d slow readers at %.0f B/s\n",
+                    G.churn, (unsigned long long)(G.leaves_clean + G.leaves_abrupt),
+                    (unsigned long long)G.leaves_clean, (unsigned long long)G.leaves_abrupt,
+                    (unsigned long long)G.rejoins, (unsigned long long)G.rejoins_fresh,
+                    G.slow_clients, G.slow_rate);
         if (sorted) {
             fprintf(o,
                     "  storm: %d reconnects, %d done (%d resumed, %d snapshots), %d not done "
@@ -1141,6 +1278,9 @@ static void usage(FILE *o) {
           "                  report how long until all are resumed or re-snapshotted\n"
           "  --bind-ips      source addresses, round robin (127.0.0.0/8 gives more ports and\n"
           "                  passes per-address limits); A-B is an inclusive range\n"
+          "  --churn S       in the steady phase, clients leave after a random lifetime of\n"
+          "                  mean S seconds and come back (resuming, or as new pages)\n"
+          "  --slow P        P %% of the clients read slowly (--slow-rate bytes/s, default 4096)\n"
           "  --json          one JSON line on stdout instead of the summary\n"
           "  --quiet         no progress lines on stderr\n"
           "exit status: 0 when every client connected, stayed connected and saw every offset\n"
@@ -1194,11 +1334,14 @@ static int parse_args(int argc, char **argv) {
         {"ramp", required_argument, NULL, 'r'},     {"duration", required_argument, NULL, 'd'},
         {"storm", no_argument, NULL, 's'},          {"json", no_argument, NULL, 'j'},
         {"bind-ips", required_argument, NULL, 'b'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"churn", required_argument, NULL, 'C'},    {"slow", required_argument, NULL, 'S'},
+        {"slow-rate", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *url = NULL;
     G.clients = 0;
     G.ramp = 2000;
     G.duration = 10;
+    G.slow_rate = 4096;
     int o;
     while ((o = getopt_long(argc, argv, "u:c:r:d:sjb:qh", opts, NULL)) != -1) {
         switch (o) {
@@ -1209,6 +1352,9 @@ static int parse_args(int argc, char **argv) {
         case 's': G.storm = true; break;
         case 'j': G.json = true; break;
         case 'q': G.quiet = true; break;
+        case 'C': G.churn = atof(optarg); break;
+        case 'S': G.slow_pct = atof(optarg); break;
+        case 'R': G.slow_rate = atof(optarg); break;
         case 'b':
             if (parse_bind(optarg)) {
                 fprintf(stderr, "bp-loadgen: bad --bind-ips %s\n", optarg);
@@ -1219,7 +1365,9 @@ static int parse_args(int argc, char **argv) {
         default: return -1;
         }
     }
-    if (!url || G.clients <= 0 || G.ramp <= 0 || G.duration < 0 || optind != argc) return -1;
+    if (!url || G.clients <= 0 || G.ramp <= 0 || G.duration < 0 || G.churn < 0 ||
+        G.slow_pct < 0 || G.slow_pct > 100 || G.slow_rate < 4 || optind != argc)
+        return -1;
     if (parse_url(url)) {
         fprintf(stderr, "bp-loadgen: cannot use --url %s (ws://IPv4-or-name:port/path)\n", url);
         return -1;
@@ -1262,6 +1410,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < G.clients; i++) {
         G.c[i].fd = -1;
         G.c[i].state = C_IDLE;
+        /* spread evenly: client i is slow when i % 100 falls in the first P */
+        G.c[i].slow = (double)(i % 100) < G.slow_pct;
+        G.slow_clients += G.c[i].slow;
         G.storm_ms[i] = G.storm_tcp[i] = G.storm_101[i] = UINT32_MAX;
     }
 
@@ -1271,6 +1422,7 @@ int main(int argc, char **argv) {
     for (;;) {
         uint64_t now = mono_ns();
         if (interrupted || !advance(now)) break;
+        tend(now);
         progress(now);
         int timeout = G.phase == P_RAMP ? 1 : 10;
         int n = epoll_wait(G.ep, evs, EPOLL_BATCH, timeout);

@@ -1793,13 +1793,15 @@ int bp_codec_parse_settings(const char *json, size_t len, bp_settings_t *s, bp_e
             goto out;
         }
         for (const cJSON *k = sec->child; k; k = k->next) {
-            char key[MAX_PATH], val[BP_SETTING_STR_MAX];
+            char key[MAX_PATH], num[32];
             join(key, sec->string, k->string);
-            if (cJSON_IsString(k)) {
-                snprintf(val, sizeof val, "%s", k->valuestring);
-            } else if (cJSON_IsNumber(k) && isfinite(k->valuedouble)) {
-                snprintf(val, sizeof val, "%.17g", k->valuedouble);
-            } else {
+            /* a string goes to its rule whole: a copy cut to the setting's
+             * size would pass an over-long value silently shortened */
+            const char *val = k->valuestring;
+            if (cJSON_IsNumber(k) && isfinite(k->valuedouble)) {
+                snprintf(num, sizeof num, "%.17g", k->valuedouble);
+                val = num;
+            } else if (!cJSON_IsString(k)) {
                 bp_error_set(err, "wrong_type", key, "setting %s must be a string or a number", key);
                 goto out;
             }

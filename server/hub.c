@@ -8,6 +8,7 @@
 #include "bp_ring.h"
 #include "bp_time.h"
 #include "bp_tokens.h"
+#include "bp_wsclient.h"
 #include "reader.h"
 
 #include <stdarg.h>
@@ -23,7 +24,6 @@
  * compress it, and every event, once per client). */
 #define SNAP_GZIP_LEVEL 6
 #define SNAPSHOT_MIN_INTERVAL 100000000ull /* ns between rebuilds while the ring covers the gap */
-#define HELLO_MAX             1024
 #define CTL_MAX               320
 #define IP_BUCKETS            4096
 #define RANGE_MAX_CONCURRENT  32   /* stream resumes waiting for Redis at once */
@@ -107,7 +107,7 @@ typedef struct client {
     range_req_t *req;
     char ip[48];
     size_t rx_len;
-    char *rx; /* HELLO_MAX bytes while a message is being received, else NULL */
+    char *rx; /* BP_WSCLIENT_MSG_MAX bytes while a message is being received, else NULL */
     ws_auth_t auth;
     uint8_t aud;       /* bp_audience_t: what its role may see */
     uint64_t *only;    /* a manager's hospitals: all her snapshots hold (NULL: every one) */
@@ -779,14 +779,12 @@ static int authorize(bp_hub_t *h, client_t *c, int64_t now) {
 static int on_message(bp_hub_t *h, client_t *c) {
     bp_hello_t hello;
     bp_error_t err;
-    if (bp_codec_parse_hello(c->rx, c->rx_len, &hello, &err)) {
+    bp_wsclient_verdict_t v =
+        bp_wsclient_message(c->rx, c->rx_len, c->state != C_HELLO, &hello, &err);
+    if (v != BP_WSC_OK) {
         h->st.closed_protocol++;
-        bp_debug("hub: bad hello: %s", err.message);
-        return close_now(c, 4002, "bad hello");
-    }
-    if (c->state != C_HELLO) {
-        h->st.closed_protocol++;
-        return close_now(c, 4002, "one hello only");
+        if (v == BP_WSC_BAD_HELLO) bp_debug("hub: bad hello: %s", err.message);
+        return close_now(c, bp_wsclient_close_code(v), bp_wsclient_reason(v));
     }
     if (hello.has_token) {
         /* a token in the hello (clients that cannot set headers) */
@@ -915,18 +913,18 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         if (!c || !c->hub) return -1;
         c->heard_ms = bp_time_now_ms();
         if (c->close_code) return 0; /* closing: its input no longer matters */
-        if (lws_frame_is_binary(wsi)) {
-            h->st.closed_protocol++;
-            return close_now(c, 1003, "text only");
-        }
-        if (c->rx_len + len > HELLO_MAX) {
-            h->st.closed_protocol++;
-            c->rx_len = 0;
-            return close_now(c, 4009, "message too big");
+        {
+            bp_wsclient_verdict_t v = bp_wsclient_frame(lws_frame_is_binary(wsi), c->rx_len, len);
+            if (v != BP_WSC_OK) {
+                h->st.closed_protocol++;
+                c->rx_len = 0;
+                return close_now(c, bp_wsclient_close_code(v), bp_wsclient_reason(v));
+            }
         }
         /* the buffer lives only while a message comes in: idle clients
          * (nearly all of them) do not carry it */
-        if (!c->rx && !(c->rx = malloc(HELLO_MAX))) return close_now(c, 1011, "no memory");
+        if (!c->rx && !(c->rx = malloc(BP_WSCLIENT_MSG_MAX)))
+            return close_now(c, 1011, "no memory");
         memcpy(c->rx + c->rx_len, in, len);
         c->rx_len += len;
         if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;

@@ -10,16 +10,13 @@
 #include "bp_csv.h"
 #include "bp_httputil.h"
 #include "bp_mci.h"
+#include "fuzz_util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static void check_errors(const bp_errors_t *errs) {
-    if (errs->n > BP_ERRORS_MAX) abort();
-    for (size_t i = 0; i < errs->n; i++) {
-        const bp_error_t *e = &errs->e[i];
-        if (!e->code[0] || strnlen(e->message, sizeof e->message) == sizeof e->message) abort();
-    }
+    fz_check_errors(errs); /* code, field and message readable and ended */
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -73,7 +70,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             abort(); /* a signature cannot be guessed */
         char tok[BP_TOKEN_MAX + 1];
         bp_error_t err;
-        if (bp_codec_parse_sign_in(in, n, tok, &err) == 0 ? !tok[0] : !err.code[0]) abort();
+        memset(&err, 0xa5, sizeof err);
+        if (bp_codec_parse_sign_in(in, n, tok, &err) == 0) {
+            if (!tok[0] || !fz_terminated(tok, sizeof tok)) abort();
+        } else {
+            fz_check_error(&err);
+        }
         break;
     }
     case 3: {

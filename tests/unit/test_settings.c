@@ -422,6 +422,31 @@ static void test_settings_file_errors(void **state) {
     expect_file_error("{} {}", "bad_json", "");
 }
 
+/* A string longer than its setting allows is refused whole, never cut to
+ * fit: an origins list cut at 255 bytes would allow a different origin
+ * (found by fuzz_config). */
+static void test_settings_file_long_values(void **state) {
+    (void)state;
+    char json[1024], origins[300];
+    memset(origins, 'a', sizeof origins);
+    memcpy(origins, "https://", 8);
+    origins[sizeof origins - 1] = '\0';
+    snprintf(json, sizeof json, "{\"server\":{\"allowed_origins\":\"%s\"}}", origins);
+    expect_file_error(json, "bad_setting", "server.allowed_origins");
+    origins[255] = '\0'; /* 255 bytes: the most it may hold */
+    snprintf(json, sizeof json, "{\"server\":{\"allowed_origins\":\"%s\"}}", origins);
+    bp_settings_t s;
+    bp_error_t err;
+    assert_int_equal(parse_settings(json, &s, &err), 0);
+    assert_string_equal(s.server_allowed_origins, origins);
+    /* numbers longer than any setting: refused by their rule as before */
+    char digits[400];
+    memset(digits, '1', sizeof digits);
+    digits[sizeof digits - 1] = '\0';
+    snprintf(json, sizeof json, "{\"redis\":{\"port\":\"%s\"}}", digits);
+    expect_file_error(json, "bad_setting", "redis.port");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
@@ -436,6 +461,7 @@ int main(void) {
         cmocka_unit_test(test_settings_file),
         cmocka_unit_test(test_settings_file_values),
         cmocka_unit_test(test_settings_file_errors),
+        cmocka_unit_test(test_settings_file_long_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
