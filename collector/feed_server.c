@@ -13,7 +13,11 @@
  * a line is answered `unavailable`, the connection takes nothing new: every
  * later line is answered `unavailable` too, until the sender resends that
  * line (the same source with a seq no higher) — which senders do anyway:
- * resend what was not acknowledged, in order.
+ * resend what was not acknowledged, in order. The resent line then goes to
+ * Redis alone, and nothing after it until Redis has answered it: a Redis
+ * that refuses writes (NOREPLICAS, OOM) can take them again between two
+ * pipelined lines, and the second, applied, would make the first's resend
+ * a false duplicate too.
  *
  * TLS (collector.tls_cert): each connection has a bp_tls engine between
  * the socket and the line splitter. Ciphertext read from the socket goes
@@ -82,6 +86,7 @@ typedef struct conn {
     size_t lane; /* its Redis connection (bp_apply lane): its lines apply in order */
     /* a line answered `unavailable`: nothing new until it is resent */
     bp_feed_block_t block;
+    bool probing; /* the resend is with Redis: no more lines until it answers */
     char ip[48];
     char peer[64];
     bp_tls_t *tls;        /* NULL: plain TCP */
@@ -353,6 +358,7 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
         return;
     }
     uint64_t src = bp_feed_source_hash(ch.source);
+    bool was_blocked = c->block.blocked;
     if (!bp_feed_block_admit(&c->block, src, ch.seq)) {
         char msg[200];
         fs->stats.unavailable++;
@@ -360,6 +366,7 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
         reply_error(fs, sl, ch.seq, "unavailable", "", msg);
         return;
     }
+    if (was_blocked) c->probing = true; /* the resend: alone (see the top) */
     int rc = bp_apply_submit(fs->apply, c->lane, &ch, -1, &actor, c);
     if (rc == 0) {
         sl->state = SLOT_AWAITING;
@@ -369,6 +376,7 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
         c->awaiting++;
         return;
     }
+    c->probing = false;
     block_after(c, src, ch.seq);
     fs->stats.unavailable++;
     reply_error(fs, sl, ch.seq, "unavailable", "",
@@ -411,6 +419,7 @@ static int tls_pull(conn_t *c) {
 static void process(conn_t *c) {
     bp_feed_server_t *fs = c->fs;
     while (!c->closed && c->tail - c->head < c->cap) {
+        if (c->probing && c->awaiting) break; /* until Redis answered the resend */
         if (bp_apply_up(fs->apply, c->lane) && bp_apply_room(fs->apply, c->lane) == 0) {
             if (!c->paused) {
                 c->paused = true;
@@ -615,6 +624,7 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     }
     if (code) count_error(&fs->stats, code);
     slot_fill(fs, sl, b);
+    if (!c->awaiting) c->probing = false; /* the resend (and all before it) answered */
     /* Redis answers in bursts (a read brings many replies): write them all
      * with one write per connection at the end of this loop turn instead of
      * one write per reply line. */

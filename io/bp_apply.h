@@ -80,9 +80,9 @@ typedef struct {
 
 extern const char bp_apply_lua[];
 extern const size_t bp_apply_lua_len;
-/* The read side (io/incidents.lua): the open incidents, for a snapshot. */
-extern const char bp_incidents_lua[];
-extern const size_t bp_incidents_lua_len;
+/* The read side (io/snapshot.lua): a server's snapshot, read only. */
+extern const char bp_snapshot_lua[];
+extern const size_t bp_snapshot_lua_len;
 
 /* How long a closed incident's hash is kept (then Redis expires it). */
 #define BP_INCIDENT_CLOSED_TTL_S (7 * 86400)

@@ -4,10 +4,28 @@
 #include "bp_time.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* "storage (Redis) refused the change (<Redis's reason>); resend ...": the
+ * reason is Redis's error without the script location it appends
+ * ("NOREPLICAS Not enough good replicas to write", "OOM command not allowed
+ * when used memory > 'maxmemory'"), so whoever reads the sender's log sees
+ * why. */
+static void refused_message(char *out, size_t size, const char *redis_error) {
+    const char *e = redis_error && *redis_error ? redis_error : "an error";
+    size_t n = strcspn(e, "\r\n");
+    const char *at = strstr(e, " script: ");
+    if (at && (size_t)(at - e) < n) n = (size_t)(at - e);
+    while (n && (e[n - 1] == '.' || e[n - 1] == ' ')) n--;
+    if (n > 120) n = 120;
+    snprintf(out, size,
+             "storage (Redis) refused the change (%.*s); resend this line later with the same seq",
+             (int)n, e);
+}
 
 bp_feed_outcome_t bp_feedreply_write(bp_buf_t *b, int64_t seq, const bp_apply_result_t *res,
                                      const char **code) {
-    char msg[160];
+    char msg[256];
     *code = NULL;
     switch (res->status) {
     case BP_APPLY_OK: bp_feedline_reply_ok(b, seq, res->offset, false); return BP_FEED_ACCEPTED;
@@ -45,9 +63,8 @@ bp_feed_outcome_t bp_feedreply_write(bp_buf_t *b, int64_t seq, const bp_apply_re
     case BP_APPLY_FAILED:
     default:
         *code = "unavailable";
-        bp_feedline_reply_error(b, seq, *code, "",
-                                "storage (Redis) refused the change; resend this line later with "
-                                "the same seq");
+        refused_message(msg, sizeof msg, res->status == BP_APPLY_FAILED ? res->message : NULL);
+        bp_feedline_reply_error(b, seq, *code, "", msg);
         return BP_FEED_UNAVAILABLE;
     }
 }

@@ -28,6 +28,7 @@
 #define IP_BUCKETS            4096
 #define RANGE_MAX_CONCURRENT  32   /* stream resumes waiting for Redis at once */
 #define FANOUT_GIVE_UP_NS     10000000000ull
+#define STALE_AFTER_MS        1000 /* not following the stream this long: clients are told */
 
 typedef struct {
     char *buf; /* LWS_PRE + data */
@@ -156,6 +157,9 @@ struct bp_hub {
     client_t *clients;
     size_t n_clients;
     bool ready;
+    bool stale;           /* clients were told the data is not followed from Redis */
+    int64_t following_ms; /* last sweep that found the reader following the stream */
+    int64_t unready_ms;   /* first sweep that found it not following since, 0: none */
     char epoch[BP_EPOCH_MAX + 1];
     uint64_t offset;
     unsigned char tick[LWS_PRE + 256];
@@ -498,7 +502,7 @@ static int write_frame(bp_hub_t *h, client_t *c, unsigned char *data, size_t len
 static int bcast_due(const bp_hub_t *h, const client_t *c) {
     for (int s = 0; s < BP_BCAST__COUNT; s++) {
         if (!h->bcast[s].gen || c->seen[s] == h->bcast[s].gen) continue;
-        if (c->aud == BP_AUD_HOSPITALS && s != BP_BCAST_OFFLOAD) continue;
+        if (c->aud == BP_AUD_HOSPITALS && s != BP_BCAST_OFFLOAD && s != BP_BCAST_STATUS) continue;
         if (h->bcast[s].full_only && c->aud != BP_AUD_FULL) continue;
         return s;
     }
@@ -957,6 +961,7 @@ void bp_hub_on_reload(void *hub, const char *epoch, uint64_t offset, const char 
     }
     bool was_ready = h->ready;
     h->ready = true;
+    h->following_ms = bp_time_now_ms();
     if (new_epoch && was_ready) {
         for (client_t *c = h->clients; c; c = c->next) {
             if (c->state != C_ACTIVE) continue;
@@ -1092,6 +1097,32 @@ void bp_hub_attach(bp_hub_t *h, struct lws_context *ctx, const struct lws_protoc
     h->tokens = tokens;
 }
 
+/* Tells every client whether what it has is still followed from Redis
+ * (docs/protocol.md §2, status): "stale" once the reader has not followed
+ * the stream for STALE_AFTER_MS (Redis lost, unreachable, frozen past the
+ * command timeout; short reloads do not count), "live" when it does again
+ * (after the reload: the events missed come first). Before the first
+ * snapshot clients wait for it, so there is nothing to say. */
+static void check_source(bp_hub_t *h, int64_t now) {
+    if (!h->ready || !h->reader) return;
+    bool following = bp_reader_ready(h->reader);
+    if (following) h->following_ms = now;
+    h->unready_ms = following ? 0 : h->unready_ms ? h->unready_ms : now;
+    bool stale = !following && now - h->unready_ms >= STALE_AFTER_MS;
+    if (stale == h->stale) return;
+    h->stale = stale;
+    char since[32], msg[128];
+    bp_time_format(stale ? h->following_ms : now, since);
+    int n = snprintf(msg, sizeof msg, "{\"type\":\"status\",\"state\":\"%s\",\"since\":\"%s\"%s}",
+                     stale ? "stale" : "live", since, stale ? ",\"reason\":\"redis\"" : "");
+    if (stale)
+        bp_warn("hub: not following the Redis stream since %s: clients are told", since);
+    else
+        bp_info("hub: following the Redis stream again: clients are told");
+    if (n > 0 && (size_t)n < sizeof msg)
+        bp_hub_broadcast(h, BP_BCAST_STATUS, msg, (size_t)n, msg, (size_t)n);
+}
+
 void bp_hub_sweep(bp_hub_t *h) {
     int64_t now = bp_time_now_ms();
     int64_t hello_ms = (int64_t)h->s->server_hello_timeout_s * 1000;
@@ -1113,6 +1144,7 @@ void bp_hub_sweep(bp_hub_t *h) {
                          h->epoch, (unsigned long long)h->offset, ts);
         h->tick_len = n > 0 && n < 256 ? (size_t)n : 0;
     }
+    check_source(h, now);
     uint64_t gen = h->tokens ? bp_tokens_generation(h->tokens) : 0;
     for (client_t *c = h->clients, *next; c; c = next) {
         next = c->next; /* closing may free c */
@@ -1209,6 +1241,10 @@ void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
       s->bcast_frames[BP_BCAST_RECOMMEND]);
     C("offload_frames_total", "Offload-delayed lists sent to clients.",
       s->bcast_frames[BP_BCAST_OFFLOAD]);
+    C("status_frames_total", "Status messages (stale / live) sent to clients.",
+      s->bcast_frames[BP_BCAST_STATUS]);
+    G("stale", "Whether clients were told their data is not followed from Redis (1) or not (0).",
+      h->stale);
     bp_buf_printf(o, "# HELP bedpulse_resume_total Client starts by outcome.\n"
                      "# TYPE bedpulse_resume_total counter\n"
                      "bedpulse_resume_total{outcome=\"window\"} %llu\n"

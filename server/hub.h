@@ -55,15 +55,23 @@ void bp_hub_on_batch(void *hub);
 /* Lists that replace the previous one, outside the event sequence:
  * {"type":"alerts"} (dispatchers and admins get `full`, wall displays
  * `other`), {"type":"recommendations"} (other NULL: dispatchers and
- * admins only) and {"type":"offload"} (everyone: it changes pressure
- * levels). Managers' pages get only the last. Every such client gets the
- * newest list once, after the events it is owed (new clients after their
- * snapshot). Copied. */
-typedef enum { BP_BCAST_ALERTS, BP_BCAST_RECOMMEND, BP_BCAST_OFFLOAD, BP_BCAST__COUNT } bp_bcast_t;
+ * admins only), {"type":"offload"} (everyone: it changes pressure levels)
+ * and {"type":"status"} (everyone: whether this server still follows
+ * Redis; the hub sends it itself, from the sweep). Managers' pages get
+ * only the last two. Every such client gets the newest list once, after
+ * the events it is owed (new clients after their snapshot). Copied. */
+typedef enum {
+    BP_BCAST_ALERTS,
+    BP_BCAST_RECOMMEND,
+    BP_BCAST_OFFLOAD,
+    BP_BCAST_STATUS,
+    BP_BCAST__COUNT
+} bp_bcast_t;
 void bp_hub_broadcast(bp_hub_t *h, bp_bcast_t slot, const char *full, size_t full_len,
                       const char *other, size_t other_len);
 
-/* Once a second: hello timeouts, slow clients, ticks. */
+/* Once a second: hello timeouts, slow clients, ticks, and the status message
+ * when the server stops (or starts again) following the Redis stream. */
 void bp_hub_sweep(bp_hub_t *h);
 
 /* The lws protocol callback for "bedpulse.v1"; protocol user = the hub. */

@@ -186,35 +186,44 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_reader_t *r = privdata;
     (void)redis;
     r->loading = false;
-    /* EXEC: [OK|nil, epoch, offset, one HGETALL per hospital, one per
-     * ambulance, the open incidents, history, the entry at the offset read
+    /* io/snapshot.lua: [epoch, offset, [one HGETALL per hospital, one per
+     * ambulance], the open incidents, history, the entry at the offset read
      * before] */
     const bp_registry_t *reg = bp_state_registry(r->state);
     size_t nh = reg->n_hospitals, nu = reg->n_units;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6 + nh + nu ||
-        reply->element[1]->type != REDIS_REPLY_STRING) {
-        if (reply) bp_error("reader: snapshot load failed (%s)",
-                            reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6 ||
+        reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[2]->type != REDIS_REPLY_ARRAY || reply->element[2]->elements != nh + nu ||
+        reply->element[3]->type != REDIS_REPLY_ARRAY) {
+        if (reply)
+            bp_error("reader: snapshot load failed (%s)",
+                     reply->type == REDIS_REPLY_ERROR ? reply->str
+                     : reply->type == REDIS_REPLY_ARRAY && reply->elements == 6 &&
+                             reply->element[0]->type == REDIS_REPLY_NIL
+                         ? "no epoch yet, and Redis refuses to create one"
+                         : "unexpected reply");
         r->need_reload = true; /* retried by the timer */
         return;
     }
     redisReply **el = reply->element;
-    uint64_t offset = el[2]->type == REDIS_REPLY_STRING ? strtoull(el[2]->str, NULL, 10) : 0;
-    if (rewritten(r, el[1]->str, offset, el[5 + nh + nu])) return;
+    uint64_t offset = el[1]->type == REDIS_REPLY_STRING ? strtoull(el[1]->str, NULL, 10) : 0;
+    if (rewritten(r, el[0]->str, offset, el[5])) return;
     r->have_prev = false;
     bp_state_reset(r->state);
-    snprintf(r->epoch, sizeof r->epoch, "%s", el[1]->str);
+    snprintf(r->epoch, sizeof r->epoch, "%s", el[0]->str);
     r->offset = offset;
-    for (size_t i = 0; i < nh; i++) apply_hash(r, el[3 + i], BP_KIND_HOSPITAL, reg->hospitals[i].id);
-    for (size_t i = 0; i < nu; i++) apply_hash(r, el[3 + nh + i], BP_KIND_AMBULANCE, reg->units[i].id);
-    /* incidents: [id, [field, value, ...], ...] from incidents.lua */
-    const redisReply *inc = el[3 + nh + nu];
+    redisReply **hashes = el[2]->element;
+    for (size_t i = 0; i < nh; i++)
+        apply_hash(r, hashes[i], BP_KIND_HOSPITAL, reg->hospitals[i].id);
+    for (size_t i = 0; i < nu; i++)
+        apply_hash(r, hashes[nh + i], BP_KIND_AMBULANCE, reg->units[i].id);
+    /* incidents: [id, [field, value, ...], ...] */
+    const redisReply *inc = el[3];
     for (size_t i = 0; inc->type == REDIS_REPLY_ARRAY && i + 1 < inc->elements; i += 2) {
         const redisReply *id = inc->element[i];
         if (id->type == REDIS_REPLY_STRING && bp_is_incident_id(id->str, id->len))
             apply_hash(r, inc->element[i + 1], BP_KIND_INCIDENT, id->str);
     }
-    if (inc->type == REDIS_REPLY_ERROR) bp_error("reader: open incidents not read: %s", inc->str);
     r->loaded = true;
     r->need_reload = false;
     r->stats.reloads++;
@@ -223,7 +232,7 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     if (r->cbs.on_reload) r->cbs.on_reload(r->data, r->epoch, r->offset, r->reload_reason);
     /* history: XREVRANGE is newest first; hand it over oldest first, and only
      * a contiguous run ending at offset */
-    const redisReply *hist = el[4 + nh + nu];
+    const redisReply *hist = el[4];
     r->last_hash = 0;
     if (hist->type == REDIS_REPLY_ARRAY && hist->elements) {
         const redisReply *newest = hist->element[0];
@@ -281,32 +290,52 @@ static void load(bp_reader_t *r, const char *reason) {
     /* A new candidate for every load: when Redis lost the epoch, the SET NX
      * below starts a new stream, and reusing a candidate that became an
      * epoch before would give it the old stream's epoch, so clients would
-     * take its offsets for the old ones. */
+     * take its offsets for the old ones. Its answer does not matter: a
+     * Redis that refuses writes refuses it, and the load says whether
+     * there is an epoch. */
     new_epoch_candidate(r);
-    /* one atomic read: nothing can commit between the entities and the offset */
-    int rc = bp_redis_command(r->cmd, on_queued, r, "MULTI");
-    rc |= bp_redis_command(r->cmd, on_queued, r, "SET %s %s NX", r->keys.epoch, r->epoch_candidate);
-    rc |= bp_redis_command(r->cmd, on_queued, r, "GET %s", r->keys.epoch);
-    rc |= bp_redis_command(r->cmd, on_queued, r, "GET %s", r->keys.offset);
+    int rc =
+        bp_redis_command(r->cmd, on_queued, r, "SET %s %s NX", r->keys.epoch, r->epoch_candidate);
+    /* one atomic read: nothing can commit between the entities and the
+     * offset. argv: EVAL, script, numkeys, 4 keys + one per entity, 3 args;
+     * the entity keys live in one buffer of BP_KEY_MAX each. */
     const bp_registry_t *reg = bp_state_registry(r->state);
-    char key[BP_KEY_MAX];
-    for (size_t i = 0; i < reg->n_hospitals; i++) {
-        bp_keys_entity(&r->keys, BP_KIND_HOSPITAL, reg->hospitals[i].id, key, sizeof key);
-        rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", key);
+    size_t n = reg->n_hospitals + reg->n_units, argc = 3 + 4 + n + 3;
+    const char **argv = malloc(argc * sizeof *argv);
+    char *keys = malloc(n ? n * BP_KEY_MAX : 1);
+    char numkeys[24];
+    if (!argv || !keys) {
+        free(argv);
+        free(keys);
+        r->need_reload = true;
+        return;
     }
-    for (size_t i = 0; i < reg->n_units; i++) {
-        bp_keys_entity(&r->keys, BP_KIND_AMBULANCE, reg->units[i].id, key, sizeof key);
-        rc |= bp_redis_command(r->cmd, on_queued, r, "HGETALL %s", key);
+    snprintf(numkeys, sizeof numkeys, "%zu", 4 + n);
+    size_t a = 0;
+    argv[a++] = "EVAL";
+    argv[a++] = bp_snapshot_lua;
+    argv[a++] = numkeys;
+    argv[a++] = r->keys.epoch;
+    argv[a++] = r->keys.offset;
+    argv[a++] = r->keys.stream;
+    argv[a++] = r->keys.incidents;
+    for (size_t i = 0; i < n; i++) {
+        char *key = keys + i * BP_KEY_MAX;
+        bool hosp = i < reg->n_hospitals;
+        bp_keys_entity(&r->keys, hosp ? BP_KIND_HOSPITAL : BP_KIND_AMBULANCE,
+                       hosp ? reg->hospitals[i].id : reg->units[i - reg->n_hospitals].id, key,
+                       BP_KEY_MAX);
+        argv[a++] = key;
     }
-    const char *argv[] = {"EVAL", bp_incidents_lua, "1", r->keys.incidents, r->keys.incident};
-    const size_t lens[] = {4, bp_incidents_lua_len, 1, strlen(r->keys.incidents),
-                           strlen(r->keys.incident)};
-    rc |= bp_redis_command_argv(r->cmd, on_queued, r, 5, argv, lens);
-    rc |= bp_redis_command(r->cmd, on_queued, r, "XREVRANGE %s + - COUNT %s", r->keys.stream, count);
+    argv[a++] = r->keys.incident;
+    argv[a++] = count;
     char prev[32];
     snprintf(prev, sizeof prev, "%llu-0", (unsigned long long)(r->have_prev ? r->prev_offset : 0));
-    rc |= bp_redis_command(r->cmd, on_queued, r, "XRANGE %s %s %s", r->keys.stream, prev, prev);
-    rc |= bp_redis_command(r->cmd, on_loaded, r, "EXEC");
+    argv[a++] = prev;
+    /* hiredis copies the arguments into its output buffer */
+    rc |= bp_redis_command_argv(r->cmd, on_loaded, r, (int)argc, argv, NULL);
+    free(argv);
+    free(keys);
     if (rc) {
         bp_redis_reset(r->cmd, "snapshot commands not sent");
         r->need_reload = true;

@@ -1,8 +1,8 @@
 /*
  * The server's view of Redis: loads a consistent snapshot (epoch, offset,
  * every entity, the open incidents, and the last events of the stream) in
- * one MULTI/EXEC, then
- * follows the stream with XREAD BLOCK on a dedicated connection, applying
+ * one read-only script (io/snapshot.lua: it runs while Redis refuses
+ * writes too), then follows the stream with XREAD BLOCK on a dedicated connection, applying
  * each event to the in-memory state in offset order.
  *
  * It reloads (and says why) when the epoch changes, when the stream skips

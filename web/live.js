@@ -27,6 +27,10 @@
 //   'alerts'      the active alerts were replaced (detail: {alerts})
 // An {"type":"offload"} list marks hospitals whose ambulances wait too long
 // at the door (h.offload = 'delayed'), shown as a 'changes' event.
+// A {"type":"status","state":"stale"} says the server itself no longer
+// follows its data source (Redis): the connection is live but the figures
+// are frozen since `since`; connection().sourceStaleSinceMs says so until
+// {"state":"live"} (or a new connection, whose server says again).
 //
 // Alerts (docs/dispatch.md) come to dispatchers, admins and wall displays:
 // the whole list, after the snapshot and whenever it or an acknowledgement
@@ -83,6 +87,7 @@ export class LiveFeed extends EventTarget {
     this.hasAlerts = false;
     this.hasState = false;
     this.skewMs = 0;
+    this.sourceStaleSinceMs = null; // client ms: the server lost its data source then
 
     // connection
     this.status = 'connecting'; // connecting | live | reconnecting | offline
@@ -130,6 +135,8 @@ export class LiveFeed extends EventTarget {
       lostSinceMs: this.lostSinceMs === null ? null : this.lostSinceMs + this.skewMs,
       lastHeardMs: this.lastHeardMs === null ? null : this.lastHeardMs + this.skewMs,
       stale: this.isStale(),
+      // the server is connected but no longer follows Redis (server ms)
+      sourceStaleSinceMs: this.sourceStaleSinceMs === null ? null : this.sourceStaleSinceMs + this.skewMs,
       // why the server last closed us: 4401 sign in, 4403 role may not (docs/protocol.md)
       closeCode: this.lastClose ? this.lastClose.code : null,
     };
@@ -309,6 +316,8 @@ export class LiveFeed extends EventTarget {
     if (!m || typeof m !== 'object') return;
     switch (m.type) {
       case 'welcome':
+        // a new connection: its server says again if it is stale
+        this.sourceStaleSinceMs = null;
         // the server says how often it ticks; silence for deadTicks of them is death
         if (Number.isFinite(m.tick_interval_s) && m.tick_interval_s > 0) {
           this.tickIntervalMs = m.tick_interval_s * 1000;
@@ -345,6 +354,9 @@ export class LiveFeed extends EventTarget {
       case 'offload':
         if (this.synced) this.applyOffload(m);
         break;
+      case 'status':
+        this.applyStatus(m);
+        break;
       default:
         break; // unknown messages are for newer clients
     }
@@ -375,6 +387,19 @@ export class LiveFeed extends EventTarget {
     this.alertsRaised = Number.isFinite(m.raised_total) ? m.raised_total : this.alertsRaised;
     this.hasAlerts = true;
     this.emit('alerts', { alerts: this.alerts });
+  }
+
+  // Whether the server still follows its data source; not an event.
+  applyStatus(m) {
+    if (m.state === 'stale') {
+      const since = typeof m.since === 'string' ? Date.parse(m.since) : NaN;
+      this.sourceStaleSinceMs = Number.isFinite(since) ? since - this.skewMs : this.clock();
+    } else if (m.state === 'live') {
+      this.sourceStaleSinceMs = null;
+    } else {
+      return; // a state for newer clients
+    }
+    this.emit('connection', this.connection());
   }
 
   // Which hospitals' ambulances wait too long to hand over (it raises their

@@ -354,4 +354,33 @@ describe('live.js', () => {
     assert.deepEqual([...seen.changes[seen.changes.length - 1].incidents].sort(), ['I1', 'I2']);
     feed.stop();
   });
+
+  it('marks the data stale while the server says it lost Redis, until it says live or a new connection starts', () => {
+    const { feed, sockets, clock } = setup();
+    const conns = [];
+    feed.addEventListener('connection', (e) => conns.push(e.detail));
+    sockets[0].open();
+    snapshot(sockets[0]); // the server's clock is 5 s ahead
+    assert.equal(feed.connection().sourceStaleSinceMs, null);
+    const since = new Date(1_000_000 + 5000 - 2000).toISOString();
+    sockets[0].msg({ type: 'status', state: 'stale', since, reason: 'redis' });
+    assert.equal(feed.status, 'live', 'the connection itself is fine');
+    assert.equal(feed.connection().sourceStaleSinceMs, Date.parse(since), 'in server time');
+    assert.equal(conns.at(-1).sourceStaleSinceMs, Date.parse(since), 'announced');
+    clock.now += 30_000;
+    sockets[0].msg({ type: 'tick', epoch: 'e1', offset: 10, now: new Date(clock.now + 5000).toISOString() });
+    assert.equal(feed.connection().sourceStaleSinceMs, Date.parse(since), 'ticks do not clear it');
+    sockets[0].msg({ type: 'status', state: 'live', since: new Date(clock.now + 5000).toISOString() });
+    assert.equal(feed.connection().sourceStaleSinceMs, null);
+    sockets[0].msg({ type: 'status', state: 'stale', since });
+    sockets[0].msg({ type: 'status', state: 'newer-state' });
+    assert.notEqual(feed.connection().sourceStaleSinceMs, null, 'an unknown state changes nothing');
+    sockets[0].drop();
+    return tick().then(() => {
+      sockets[1].open();
+      sockets[1].msg({ type: 'welcome', mode: 'resume', via: 'window', epoch: 'e1', offset: 10 });
+      assert.equal(feed.connection().sourceStaleSinceMs, null, 'another server says again if it is stale');
+      feed.stop();
+    });
+  });
 });

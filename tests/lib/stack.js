@@ -312,6 +312,7 @@ class LiveClient {
     this.duplicates = 0;
     this.received = []; // every event offset as received, before any dedup
     this.badFrames = [];
+    this.parse = JSON.parse; // text -> message (a fleet of clients may share work here)
     this.whenClosed = new Promise((resolve) => (this.onClosed = resolve));
   }
 
@@ -337,7 +338,7 @@ class LiveClient {
         let m;
         try {
           if (isBinary) throw new Error('binary frame from the server');
-          m = JSON.parse(data.toString('utf8'));
+          m = this.parse(data.toString('utf8'));
         } catch (e) {
           this.badFrames.push(String(data).slice(0, 200));
           return;
@@ -504,7 +505,8 @@ class Stack {
     }, this.opts.env || {}, extra);
   }
 
-  async startRedis() {
+  // timeout: how long Redis may take to answer (loading a big AOF).
+  async startRedis({ timeout = 5000 } = {}) {
     if (!this.redisPort) this.redisPort = await freePort();
     this.procs.redis = new Proc('redis', 'redis-server', [
       '--port', String(this.redisPort), '--bind', '127.0.0.1', '--dir', this.dir,
@@ -517,7 +519,7 @@ class Stack {
       } catch (e) {
         return false;
       }
-    }, { what: 'redis-server to answer PING' });
+    }, { timeout, what: 'redis-server to answer PING' });
   }
 
   // Starts bp-collector and waits until its /readyz answers 200: every

@@ -21,6 +21,7 @@ export default {
   'conn.attempt': 'attempt {n}',
 
   'banner.stale': 'Data may be out of date: nothing received from the server since {time} ({ago}). The figures shown are the last ones received.',
+  'banner.source': 'Data may be out of date: the server lost its data source (the database) at {time} ({ago}). The figures shown are the last ones it had.',
   'banner.lost': 'Connection to the server lost: figures frozen at {time} ({ago}). Reconnecting automatically…',
   'banner.signin': 'The server does not give this browser the live data: sign-in needed (or the session has ended).',
   'banner.signin_link': 'Sign in',

@@ -21,6 +21,7 @@ export default {
   'conn.attempt': 'lần thử {n}',
 
   'banner.stale': 'Dữ liệu có thể đã cũ: không nhận được gì từ máy chủ từ {time} ({ago}). Số liệu hiển thị là lần cập nhật cuối cùng.',
+  'banner.source': 'Dữ liệu có thể đã cũ: máy chủ mất kết nối tới nguồn dữ liệu (cơ sở dữ liệu) lúc {time} ({ago}). Số liệu hiển thị là lần cập nhật cuối cùng máy chủ có.',
   'banner.lost': 'Mất kết nối với máy chủ: số liệu dừng lúc {time} ({ago}). Đang tự kết nối lại…',
   'banner.signin': 'Máy chủ không cấp dữ liệu trực tiếp cho trình duyệt này: cần đăng nhập (hoặc phiên đăng nhập đã hết hạn).',
   'banner.signin_link': 'Đăng nhập',

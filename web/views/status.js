@@ -14,9 +14,10 @@ export const LOST_BANNER_MS = 2000;
 
 // The banner's text, or null when there is nothing to warn about: the
 // connection lost (or, at start, not made) for LOST_BANNER_MS (lostKey
-// names the sentence; "no data yet" before the first snapshot), or
-// nothing heard for longer than a live connection allows. A page that
-// connects at once never flashes it.
+// names the sentence; "no data yet" before the first snapshot), nothing
+// heard for longer than a live connection allows, or the server saying it
+// lost its data source (Redis). A page that connects at once never
+// flashes it.
 // 'signin' or 'forbidden' while the server refuses the live feed to this
 // browser (close 4401: no valid sign-in; 4403: the role may not), else null.
 export function refusal(c) {
@@ -33,6 +34,11 @@ export function bannerMessage(feed, now, lostKey) {
   const heard = c.lastHeardMs;
   const lostFor = c.lostSinceMs === null ? 0 : now - c.lostSinceMs;
   const lost = c.status !== 'live' && lostFor >= LOST_BANNER_MS;
+  const source = !lost && !c.stale && c.sourceStaleSinceMs !== null && feed.hasState;
+  if (source) {
+    const since = c.sourceStaleSinceMs;
+    return t('banner.source', { time: fmt.shortDateTime(since, now), ago: fmt.ago(since, now, { seconds: true }) });
+  }
   if (!lost && !c.stale) return null;
   if (!feed.hasState) return t('banner.never');
   const params = { time: fmt.shortDateTime(heard || now, now), ago: fmt.ago(heard || now, now, { seconds: true }) };

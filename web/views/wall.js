@@ -432,7 +432,8 @@ export class WallView {
     if (this.conn.dataset.state !== state) this.conn.dataset.state = state;
     const refused = refusal(c);
     data(h.connText.node, refused ? t(`conn.${refused}`) : t(`wall.conn_${state}`));
-    const heard = c.lastHeardMs;
+    // figures are as of the last word from the server, or from its data source
+    const heard = c.sourceStaleSinceMs ?? c.lastHeardMs;
     data(h.asOf.node, heard ? fmt.clock(heard) : t('time.never'));
     const msg = bannerMessage(this.feed, now, 'wall.banner_lost');
     const on = msg !== null;
