@@ -392,3 +392,44 @@ void bp_arec_write_open(bp_buf_t *b, const bp_arec_t *r, const bp_alerts_t *cond
     bp_json_cstr(b, te);
     bp_buf_putc(b, '}');
 }
+
+/* -- mutes --------------------------------------------------------------------------------------
+ */
+
+static void mute_err(bp_errors_t *errs, const char *code, const char *field, const char *msg) {
+    if (errs->n < BP_ERRORS_MAX) bp_error_set(&errs->e[errs->n++], code, field, "%s", msg);
+}
+
+int bp_alert_mute_parse(const char *json, size_t len, bp_alert_rule_t *rule, int *minutes,
+                        bp_errors_t *errs) {
+    errs->n = 0;
+    *rule = BP_ALERT_LEVEL4;
+    *minutes = 0;
+    cJSON *root =
+        len && len <= 4096 && !memchr(json, '\0', len) ? cJSON_ParseWithLength(json, len) : NULL;
+    if (!cJSON_IsObject(root)) {
+        mute_err(errs, "bad_json", "", "send one JSON object {\"rule\":..,\"minutes\":..}");
+        cJSON_Delete(root);
+        return -1;
+    }
+    for (const cJSON *it = root->child; it; it = it->next)
+        if (strcmp(it->string, "rule") && strcmp(it->string, "minutes"))
+            mute_err(errs, "unknown_field", it->string, "only rule and minutes may be sent");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "rule");
+    int k = cJSON_IsString(r) ? rule_parse(r->valuestring) : -1;
+    if (k < 0)
+        mute_err(
+            errs, r ? "bad_value" : "missing_field", "rule",
+            "rule must be one of level4, diversion, stale_feed, icu_low, handover, unassigned");
+    else
+        *rule = (bp_alert_rule_t)k;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "minutes");
+    if (!cJSON_IsNumber(m) || m->valuedouble != (double)(int)m->valuedouble || m->valuedouble < 1 ||
+        m->valuedouble > BP_MUTE_MAX_MIN)
+        mute_err(errs, m ? "out_of_range" : "missing_field", "minutes",
+                 "minutes must be a whole number from 1 to 720 (12 hours)");
+    else
+        *minutes = (int)m->valuedouble;
+    cJSON_Delete(root);
+    return errs->n ? -1 : 0;
+}

@@ -28,6 +28,7 @@
 #define BP_ALERT_GROUPS_H
 
 #include "bp_alerts.h"
+#include "bp_codec.h"
 
 typedef struct {
     char subject[BP_INCIDENT_MAX + 1];
@@ -106,5 +107,12 @@ void bp_arec_text(const bp_arec_t *r, const bp_alerts_t *conds, const bp_state_t
  * "severity","members":[{"subject","value","since"}],"text":{"vi","en"}}. */
 void bp_arec_write_open(bp_buf_t *b, const bp_arec_t *r, const bp_alerts_t *conds,
                         const bp_state_t *st);
+
+/* The body of POST /api/v1/alerts/mutes: {"rule":"<rule>","minutes":1..720}
+ * (a dispatcher silences one rule's alarm on every console for a while).
+ * 0, or -1 with every error named. */
+#define BP_MUTE_MAX_MIN 720
+int bp_alert_mute_parse(const char *json, size_t len, bp_alert_rule_t *rule, int *minutes,
+                        bp_errors_t *errs);
 
 #endif
