@@ -30,7 +30,9 @@ typedef struct {
     bp_tokens_t *tokens;
     bp_handover_t *handover; /* inbound and offload per hospital, from ambulance events */
     struct bp_alerts *alerts;  /* active alerts, evaluated every second */
-    struct bp_acks *acks;      /* who acknowledged which alert (Redis, polled) */
+    struct bp_acks *acks;      /* the recommendations pushed to dispatchers */
+    struct bp_alerting *alerting; /* alert records, acknowledgements, mutes (alerting.c) */
+    bool handover_ready;       /* the handover medians are replayed: alerts may be planned */
     char handover_epoch[BP_EPOCH_MAX + 1];
     struct bp_apply *apply;       /* manager writes: the feeds' Lua apply */
     struct bp_rate *rate_api;     /* REST requests per client address */

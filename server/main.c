@@ -11,6 +11,7 @@
 #include "bp_apply.h"
 #include "bp_log.h"
 #include "bp_notify.h"
+#include "alerting.h"
 #include "bp_alerts.h"
 #include "bp_rate.h"
 #include "bp_time.h"
@@ -177,6 +178,7 @@ static void seed_handover(bp_app_t *app, bool forget) {
 
 static void on_handover_history(void *data, bool ok, const bp_change_t *cs, size_t n) {
     bp_app_t *app = data;
+    if (!ok) app->handover_ready = true; /* medians start empty, as logged */
     if (!ok || !app->handover) return;
     bp_handover_reset(app->handover);
     for (size_t i = 0; i < n; i++) {
@@ -189,6 +191,7 @@ static void on_handover_history(void *data, bool ok, const bp_change_t *cs, size
                                      c->at_ms);
     }
     seed_handover(app, false);
+    app->handover_ready = true;
     bp_info("handover: %zu events replayed from the stream", n);
 }
 
@@ -198,9 +201,16 @@ static void on_reload(void *data, const char *epoch, uint64_t offset, const char
     snprintf(app->handover_epoch, sizeof app->handover_epoch, "%s", epoch);
     seed_handover(app, new_epoch);
     if (new_epoch && offset > 0) {
+        /* alert rules wait for the medians (a handover alert must not clear
+         * and fire again because a restarted server forgot them) */
+        app->handover_ready = false;
         uint64_t from = offset > HANDOVER_REPLAY_EVENTS ? offset - HANDOVER_REPLAY_EVENTS : 0;
-        if (bp_reader_range(app->reader, from, offset, HANDOVER_REPLAY_EVENTS, on_handover_history, app))
+        if (bp_reader_range(app->reader, from, offset, HANDOVER_REPLAY_EVENTS, on_handover_history, app)) {
             bp_warn("handover: cannot replay the stream; medians start empty");
+            app->handover_ready = true;
+        }
+    } else if (new_epoch) {
+        app->handover_ready = true;
     }
     bp_hub_on_reload(app->hub, epoch, offset, reason);
     bp_api_on_state(app);
@@ -286,7 +296,8 @@ int main(int argc, char **argv) {
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
     app.alerts = bp_alerts_create();
     app.acks = bp_acks_create();
-    if (!app.hub || !app.handover || !app.alerts || !app.acks) {
+    app.alerting = bp_alerting_create(&app);
+    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.alerting) {
         bp_error("out of memory");
         return 1;
     }
@@ -414,6 +425,7 @@ int main(int argc, char **argv) {
     bp_handover_destroy(app.handover);
     bp_alerts_destroy(app.alerts);
     bp_acks_destroy(app.acks);
+    bp_alerting_destroy(app.alerting);
     bp_rate_destroy(app.rate_api);
     bp_rate_destroy(app.rate_login);
     bp_rate_destroy(app.rate_writes);
