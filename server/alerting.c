@@ -737,9 +737,10 @@ static void audit_args(args_t *g, bp_req_t *r, const bp_principal_t *p, int64_t 
 /* What a pending acknowledgement or mute needs when Redis answers. */
 typedef struct {
     bp_req_t *r;
-    char id[BP_ALERT_ID_MAX + 1]; /* the alert acknowledged */
-    int rule;                     /* the rule muted or unmuted */
-    mute_t mute;                  /* set: the mute; until 0: ended */
+    char id[BP_ALERT_ID_MAX + 1];           /* the alert acknowledged */
+    char by[BP_TOKEN_ID_MAX + 1], role[16]; /* who acknowledges */
+    int rule;                               /* the rule muted or unmuted */
+    mute_t mute;                            /* set: the mute; until 0: ended */
 } pending_t;
 
 static void on_ack(bp_redis_t *redis, redisReply *reply, void *privdata) {
@@ -788,22 +789,34 @@ static void on_ack(bp_redis_t *redis, redisReply *reply, void *privdata) {
     free(pd);
 }
 
-static void alert_ack(bp_req_t *r, const char *id) {
+/* Acknowledges the record as stored (read back first: another server may
+ * have raised it a moment ago, before this one's next read). */
+static void on_ack_record(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    pending_t *pd = privdata;
+    bp_req_t *r = pd->r;
     bp_app_t *app = r->app;
     struct bp_alerting *a = app->alerting;
-    const bp_principal_t *p = actor(r, "acknowledge alerts");
-    if (!p) return;
-    const bp_arec_t *rec = bp_arecs_find(&a->recs, id);
-    if (!rec) {
-        bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
-        return;
+    (void)redis;
+    if (!reply || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)) {
+        unavailable(r, "storage did not answer; the alert is not acknowledged: retry");
+        goto done;
     }
+    bp_arecs_t one;
+    bp_arecs_init(&one);
+    if (reply->type == REDIS_REPLY_NIL || !app->apply ||
+        bp_arecs_add_stored(&one, pd->id, reply->str, reply->len)) {
+        bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
+        bp_arecs_free(&one);
+        goto done;
+    }
+    const bp_principal_t *p = bp_tokens_by_id(app->tokens, pd->by);
     int64_t now = bp_time_now_ms();
     bp_keys_t keys;
     bp_keys_init(&keys, app->cfg.settings.redis_prefix);
     bp_event_out_t ev;
     bp_event_out_init(&ev);
-    bp_event_of_ack(&ev, rec, app->alerts, app->state, p->id, p->name, now);
+    bp_event_of_ack(&ev, &one.r[0], app->alerts, app->state, pd->by, p ? p->name : "", now);
+    bp_arecs_free(&one);
     args_t g = {0};
     arg(&g, "EVAL");
     arg(&g, ack_lua);
@@ -812,9 +825,14 @@ static void alert_ack(bp_req_t *r, const char *id) {
     arg(&g, a->keys[K_ACKS]);
     arg(&g, keys.audit);
     arg(&g, a->keys[K_EVENTS]);
-    arg(&g, rec->id);
-    argf(&g, "%s|%lld", p->id, (long long)now);
-    audit_args(&g, r, p, now);
+    arg(&g, pd->id);
+    argf(&g, "%s|%lld", pd->by, (long long)now);
+    argf(&g, "%lld",
+         (long long)(now - (int64_t)app->cfg.settings.audit_retention_days * 86400000LL));
+    argf(&g, "%lld", (long long)now);
+    arg(&g, pd->by);
+    arg(&g, pd->role);
+    arg(&g, r->addr);
     arg(&g, bp_event_type_name(ev.type));
     argf(&g, "%d", ev.level);
     argf(&g, "%lld", (long long)now);
@@ -823,21 +841,39 @@ static void alert_ack(bp_req_t *r, const char *id) {
     arg(&g, ev.en);
     arg_put(&g, bp_buf_data(&ev.data) ? bp_buf_data(&ev.data) : "{}",
             ev.data.len ? ev.data.len : 2);
-    pending_t *pd = calloc(1, sizeof *pd);
-    if (pd) {
-        pd->r = r;
-        snprintf(pd->id, sizeof pd->id, "%s", rec->id);
-    }
-    if (!pd || g.failed || ev.data.failed ||
-        bp_redis_command_argv(bp_apply_redis(app->apply), on_ack, pd, g.n, (const char **)g.v,
-                              g.len)) {
-        free(pd);
-        unavailable(r, "storage is unreachable; the alert is not acknowledged");
-    } else {
-        r->pending = true;
-    }
+    bool failed = g.failed || ev.data.failed ||
+                  bp_redis_command_argv(bp_apply_redis(app->apply), on_ack, pd, g.n,
+                                        (const char **)g.v, g.len);
     args_free(&g);
     bp_event_out_free(&ev);
+    if (!failed) return; /* on_ack answers */
+    unavailable(r, "storage is unreachable; the alert is not acknowledged");
+done:
+    bp_req_done(r);
+    free(pd);
+}
+
+static void alert_ack(bp_req_t *r, const char *id) {
+    bp_app_t *app = r->app;
+    struct bp_alerting *a = app->alerting;
+    const bp_principal_t *p = actor(r, "acknowledge alerts");
+    if (!p) return;
+    pending_t *pd = calloc(1, sizeof *pd);
+    if (!pd) {
+        unavailable(r, "out of memory");
+        return;
+    }
+    pd->r = r;
+    snprintf(pd->id, sizeof pd->id, "%s", id);
+    snprintf(pd->by, sizeof pd->by, "%s", p->id);
+    snprintf(pd->role, sizeof pd->role, "%s", bp_role_name(p->role));
+    const char *argv[] = {"HGET", a->keys[K_ALERTS], id};
+    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_ack_record, pd, 3, argv, NULL)) {
+        free(pd);
+        unavailable(r, "storage is unreachable; the alert is not acknowledged");
+        return;
+    }
+    r->pending = true;
 }
 
 static void on_mute(bp_redis_t *redis, redisReply *reply, void *privdata) {
