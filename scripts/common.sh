@@ -13,10 +13,13 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Build: compiler, cmake, pkg-config. Tests: cmocka, clang (libFuzzer and
 # sanitizers), node + npm (test clients), chromium (browser tests).
 BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libjs-leaflet
- libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev redis-server redis-tools curl netcat-openbsd"
+ libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev libcurl4-openssl-dev redis-server redis-tools curl
+ netcat-openbsd"
 # tests also check /metrics with promtool (prometheus) and the units with
-# systemd-analyze (systemd)
-BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd"
+# systemd-analyze (systemd); e-mail notifications go to a real SMTP server
+# (python3-aiosmtpd, run with Debian's /usr/bin/python3); bench/run puts
+# the public page next to nginx serving the same bytes, both under wrk
+BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd python3-aiosmtpd nginx wrk"
 
 bp_install() {
     missing=""

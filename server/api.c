@@ -11,6 +11,7 @@
  *   GET    /api/v1/incidents[/{id}]         open incidents, each with its top destinations
  *   GET    /api/v1/handover                 inbound, at the door, offload times
  *   /api/v1/alerts...                       alerting.c (records, acknowledgements, mutes)
+ *   /api/v1/subscriptions..., /api/v1/notify/dead-letters   notifier.c
  *
  * Writes go through the same Lua apply as the feeds (source "web:<token
  * id>", no sequence number: the version check is what keeps two writers
@@ -18,6 +19,7 @@
  * so the answer and the live view agree.
  */
 #include "alerting.h"
+#include "notifier.h"
 #include "bp_alerts.h"
 #include "bp_apply.h"
 #include "bp_codec.h"
@@ -923,6 +925,7 @@ bool bp_api_route(bp_req_t *r) {
         return true;
     }
     if (bp_alerting_route(r)) return true;
+    if (bp_notifier_route(r)) return true;
     if (strcmp(path, "/api/v1/handover") == 0) {
         if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
             bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");

@@ -40,6 +40,7 @@ typedef struct {
     struct bp_rate *rate_writes;  /* writes per token */
     struct bp_req *waiting;       /* writes waiting for the live state */
     struct bp_notify *notify; /* systemd, when under it */
+    struct bp_notifier *notifier; /* subscriptions and their deliveries (notifier.c) */
     bool tls;
     int64_t started_ms;
     bool stopping;

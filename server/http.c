@@ -7,7 +7,9 @@
 #include "bp_rate.h"
 #include "bp_registry.h"
 #include "bp_time.h"
+#include "alerting.h"
 #include "history.h"
+#include "notifier.h"
 #include "request.h"
 
 #include <stdio.h>
@@ -198,6 +200,17 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                       "HTTP requests by route and status, and the time to answer them.",
                       &app->http_stats);
     bp_hub_metrics(app->hub, o);
+    bp_notifier_metrics(app->notifier, o);
+    bp_alerting_stats_t as;
+    bp_alerting_stats(app, &as);
+    bp_buf_printf(o,
+                  "# HELP bedpulse_alert_records Alerts open, as grouped and shown (all servers).\n"
+                  "# TYPE bedpulse_alert_records gauge\nbedpulse_alert_records %zu\n"
+                  "# HELP bedpulse_alert_events_total Notification events this server appended.\n"
+                  "# TYPE bedpulse_alert_events_total counter\nbedpulse_alert_events_total %llu\n"
+                  "# HELP bedpulse_alert_conflicts_total Alert changes another server made first.\n"
+                  "# TYPE bedpulse_alert_conflicts_total counter\nbedpulse_alert_conflicts_total %llu\n",
+                  as.open, (unsigned long long)as.events, (unsigned long long)as.conflicts);
     bp_history_stats_t hs;
     bp_history_stats(app->history, &hs);
     bp_buf_printf(o,

@@ -18,8 +18,10 @@
 #include "history.h"
 #include "http.h"
 #include "listener.h"
+#include "notifier.h"
 #include "request.h"
 
+#include <curl/curl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -152,6 +154,8 @@ static void stop(bp_app_t *app, int signum) {
     app->tokens = NULL;
     bp_apply_close(app->apply, NULL, NULL);
     app->apply = NULL;
+    bp_notifier_close(app->notifier, NULL, NULL);
+    app->notifier = NULL;
     bp_reader_close(app->reader, on_reader_closed, app);
     lws_context_destroy(app->ctx);
     app->ctx = NULL;
@@ -279,6 +283,10 @@ int main(int argc, char **argv) {
 
     static bp_app_t app;
     if (bp_program_start("server", &app.cfg, argc, argv)) return 1;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        bp_error("cannot initialise libcurl");
+        return 1;
+    }
     const bp_settings_t *s = &app.cfg.settings;
     static char web_root[PATH_MAX];
     if (!realpath(s->server_web_root, web_root)) {
@@ -393,7 +401,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     app.history = bp_history_create(&app.loop, s, app.state, app.reader);
-    if (!app.history) {
+    app.notifier = bp_notifier_create(&app);
+    if (!app.history || !app.notifier) {
         bp_error("out of memory");
         return 1;
     }
@@ -431,6 +440,7 @@ int main(int argc, char **argv) {
     bp_rate_destroy(app.rate_writes);
     bp_state_destroy(app.state);
     bp_config_free(&app.cfg);
+    curl_global_cleanup();
     bp_info("stopped");
     return 0;
 }
