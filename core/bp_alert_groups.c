@@ -107,13 +107,14 @@ static int rule_parse(const char *s) {
 }
 
 int bp_arecs_add_stored(bp_arecs_t *s, const char *id, const char *json, size_t len) {
-    if (strlen(id) > BP_ALERT_ID_MAX) return -1;
+    if (strlen(id) > BP_ALERT_ID_MAX || !len || memchr(json, '\0', len)) return -1;
     cJSON *root = cJSON_ParseWithLength(json, len);
     const cJSON *rule = cJSON_GetObjectItemCaseSensitive(root, "rule");
     const cJSON *since = cJSON_GetObjectItemCaseSensitive(root, "since");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "m");
     int r = cJSON_IsString(rule) ? rule_parse(rule->valuestring) : -1;
-    if (r < 0 || !cJSON_IsNumber(since) || !cJSON_IsArray(m) || !cJSON_GetArraySize(m)) {
+    if (r < 0 || !cJSON_IsNumber(since) || !(since->valuedouble >= 0 && since->valuedouble < 9e15) ||
+        !cJSON_IsArray(m) || !cJSON_GetArraySize(m)) {
         cJSON_Delete(root);
         return -1;
     }
@@ -122,8 +123,10 @@ int bp_arecs_add_stored(bp_arecs_t *s, const char *id, const char *json, size_t 
     int rc = rec ? 0 : -1;
     for (const cJSON *it = m->child; rec && it && rc == 0; it = it->next) {
         const cJSON *subj = cJSON_GetArrayItem(it, 0), *t = cJSON_GetArrayItem(it, 1);
+        /* subjects are hospital ids, incident ids or "city" */
         if (!cJSON_IsString(subj) || !cJSON_IsNumber(t) ||
-            strlen(subj->valuestring) > BP_INCIDENT_MAX || !subj->valuestring[0])
+            !(t->valuedouble >= 0 && t->valuedouble < 9e15) ||
+            !bp_is_incident_id(subj->valuestring, strlen(subj->valuestring)))
             rc = -1;
         else
             rc = member_add(rec, subj->valuestring, (int64_t)t->valuedouble);
@@ -424,8 +427,8 @@ int bp_alert_mute_parse(const char *json, size_t len, bp_alert_rule_t *rule, int
     else
         *rule = (bp_alert_rule_t)k;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "minutes");
-    if (!cJSON_IsNumber(m) || m->valuedouble != (double)(int)m->valuedouble || m->valuedouble < 1 ||
-        m->valuedouble > BP_MUTE_MAX_MIN)
+    if (!cJSON_IsNumber(m) || !(m->valuedouble >= 1 && m->valuedouble <= BP_MUTE_MAX_MIN) ||
+        m->valuedouble != (double)(int)m->valuedouble)
         mute_err(errs, m ? "out_of_range" : "missing_field", "minutes",
                  "minutes must be a whole number from 1 to 720 (12 hours)");
     else

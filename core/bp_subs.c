@@ -343,7 +343,8 @@ int bp_sub_parse(const char *json, size_t len, const bp_registry_t *reg, bool st
             add(errs, "bad_value", "id", "id must be a subscription id");
         else
             snprintf(out->id, sizeof out->id, "%s", v->valuestring);
-        if ((v = item(root, "created")) && cJSON_IsNumber(v))
+        if ((v = item(root, "created")) && cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+            v->valuedouble < 9e15)
             out->created_ms = (int64_t)v->valuedouble;
         if (!out->owner[0])
             add(errs, "missing_field", "owner", "a stored subscription has an owner");
