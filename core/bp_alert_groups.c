@@ -227,20 +227,24 @@ int bp_agroups_plan(const bp_arecs_t *cur, const bp_alerts_t *conds,
             if (!n_new++) first = a->subject;
         }
         if (!n_new) continue;
-        /* the newest young group of this rule not yet acknowledged */
+        /* the newest young alert of this rule not yet acknowledged (a single
+         * one becomes a group, keeping its id) */
         bp_arec_t *target = NULL;
         for (size_t i = 0; i < next->n; i++) {
             bp_arec_t *r = &next->r[i];
-            if ((int)r->rule != rule || !r->group || r->since_ms < now - join_ms) continue;
+            if ((int)r->rule != rule || r->since_ms < now - join_ms) continue;
             if (acked && acked(r->id, ctx)) continue;
             if (!target || r->since_ms > target->since_ms) target = r;
         }
         bp_achange_kind_t kind = target ? BP_ACH_JOINED : BP_ACH_RAISED;
         if (!target) {
             char id[BP_ALERT_ID_MAX + 1];
-            if (n_new == 1) {
+            if (n_new == 1)
                 snprintf(id, sizeof id, "%s:%s", bp_alert_rule_name((bp_alert_rule_t)rule), first);
-            } else {
+            /* a group that began as this subject's single alert keeps that
+             * id after the subject left it: the subject back alone then
+             * gets an id of the group form (still a single alert) */
+            if (n_new > 1 || bp_arecs_find(next, id) || bp_arecs_find(cur, id)) {
                 snprintf(id, sizeof id, "%s:group.%lld", bp_alert_rule_name((bp_alert_rule_t)rule),
                          (long long)now);
                 for (int k = 2; bp_arecs_find(next, id) || bp_arecs_find(cur, id); k++)
@@ -251,6 +255,8 @@ int bp_agroups_plan(const bp_arecs_t *cur, const bp_alerts_t *conds,
             if (!target) return -1;
         }
         size_t ti = (size_t)(target - next->r);
+        target->group = true;
+        if (kind == BP_ACH_RAISED) target->group = n_new > 1;
         bp_achange_t *ch = change_add(changes, kind, target);
         if (!ch) return -1;
         for (size_t i = 0; i < bp_alerts_count(conds); i++) {

@@ -13,10 +13,13 @@
  *  - a member whose condition ended leaves its record; a record with no
  *    member left is cleared (its acknowledgement goes with it);
  *  - conditions not in any record are new. Per rule: they join the newest
- *    group of that rule raised less than join_ms ago and not acknowledged
- *    (a burst that spans two evaluations is still one alert); else one new
- *    condition is a single alert and several are a new group
- *    "<rule>:group.<ms>" (a '.' never appears in a subject).
+ *    alert of that rule raised less than join_ms ago and not acknowledged
+ *    (a burst that spans several evaluations is still one alert; a single
+ *    alert that takes others becomes a group and keeps its id); else one
+ *    new condition is a single alert and several are a new group
+ *    "<rule>:group.<ms>" (a '.' never appears in a subject; a single
+    alert whose "<rule>:<subject>" is still the id of the group it grew
+    into gets an id of this form too).
  * Every step is reported as a change (raised, joined, left, cleared) with
  * the members it is about, for the notifications.
  *

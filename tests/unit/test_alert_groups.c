@@ -1,9 +1,9 @@
 /*
  * Tests for bp_alert_groups: conditions of one rule that start together
  * are one grouped alert with the list inside; one that starts alone is an
- * alert of its own with the "<rule>:<subject>" id; a burst spread over two
- * evaluations still joins the young group, but not an acknowledged or an
- * older one; members leave as their condition ends and the alert clears
+ * alert of its own with the "<rule>:<subject>" id; a burst spread over
+ * several evaluations still joins the young alert (a single one becoming a
+ * group under its id), but not an acknowledged or an older one; members leave as their condition ends and the alert clears
  * with the last; the stored form round-trips; the words count the group
  * and name its first members; severity follows the rule.
  */
@@ -150,7 +150,7 @@ static void test_together_is_one_group(void **state) {
     bp_buf_free(&b);
 }
 
-static void test_alone_is_single_and_joins(void **state) {
+static void test_alone_is_single_and_takes_the_burst(void **state) {
     fx_t *f = *state;
     full(f, "bach-mai", T0);
     plan(f, T0 + 1000);
@@ -160,25 +160,58 @@ static void test_alone_is_single_and_joins(void **state) {
     char vi[600], en[600];
     bp_arec_text(&f->cur.r[0], f->conds, f->st, true, vi, sizeof vi, en, sizeof en);
     assert_string_equal(en, "Bach Mai Hospital: pressure level 4");
-    /* a single alert never absorbs others: two more together are a group */
+    /* more of the burst, an evaluation later: the young single alert takes
+     * them and becomes a group, keeping its id */
     full(f, "viet-duc", T0 + 2000);
     full(f, "benh-vien-e", T0 + 2000);
     plan(f, T0 + 3000);
-    assert_int_equal(f->cur.n, 2);
+    assert_int_equal(f->cur.n, 1);
     assert_int_equal(f->ch.n, 1);
-    assert_int_equal(f->ch.c[0].kind, BP_ACH_RAISED);
+    assert_int_equal(f->ch.c[0].kind, BP_ACH_JOINED);
+    assert_string_equal(f->ch.c[0].delta.id, "level4:bach-mai");
+    assert_int_equal(f->ch.c[0].delta.n, 2);
+    assert_int_equal(f->ch.c[0].total, 3);
     const bp_arec_t *g = bp_arecs_holding(&f->cur, BP_ALERT_LEVEL4, "viet-duc");
+    assert_string_equal(g->id, "level4:bach-mai");
     assert_true(g->group);
-    /* the rest of the burst, an evaluation later, joins the young group */
+    bp_arec_text(g, f->conds, f->st, false, vi, sizeof vi, en, sizeof en);
+    assert_string_equal(en, "3 hospitals at pressure level 4");
+    /* and again */
     full(f, "benh-vien-108", T0 + 4000);
     plan(f, T0 + 5000);
     assert_int_equal(f->ch.n, 1);
     assert_int_equal(f->ch.c[0].kind, BP_ACH_JOINED);
-    assert_string_equal(f->ch.c[0].delta.id, g->id);
-    assert_int_equal(f->ch.c[0].delta.n, 1);
     assert_string_equal(f->ch.c[0].delta.m[0].subject, "benh-vien-108");
-    assert_int_equal(f->ch.c[0].total, 3);
+    assert_int_equal(f->ch.c[0].total, 4);
+    assert_int_equal(f->cur.n, 1);
+    /* past the join window two new ones together are a new group */
+    full(f, "nhiet-doi-trung-uong", T0 + 20000);
+    full(f, "phu-san-trung-uong", T0 + 20000);
+    plan(f, T0 + 20000);
     assert_int_equal(f->cur.n, 2);
+    assert_int_equal(f->ch.c[0].kind, BP_ACH_RAISED);
+    char gid[BP_ALERT_ID_MAX + 1];
+    snprintf(gid, sizeof gid, "level4:group.%lld", T0 + 20000);
+    assert_non_null(bp_arecs_find(&f->cur, gid));
+    /* Bach Mai leaves the group that kept its id, and comes back alone
+     * later: a single alert of its own, under another id */
+    relieved(f, "bach-mai", T0 + 21000);
+    plan(f, T0 + 21000);
+    assert_int_equal(f->ch.c[0].kind, BP_ACH_LEFT);
+    assert_non_null(bp_arecs_find(&f->cur, "level4:bach-mai"));
+    full(f, "bach-mai", T0 + 40000);
+    plan(f, T0 + 40000);
+    assert_int_equal(f->cur.n, 3);
+    assert_int_equal(f->ch.n, 1);
+    assert_int_equal(f->ch.c[0].kind, BP_ACH_RAISED);
+    snprintf(gid, sizeof gid, "level4:group.%lld", T0 + 40000);
+    const bp_arec_t *back = bp_arecs_find(&f->cur, gid);
+    assert_non_null(back);
+    assert_false(back->group);
+    assert_int_equal(back->n, 1);
+    assert_ptr_equal(bp_arecs_holding(&f->cur, BP_ALERT_LEVEL4, "bach-mai"), back);
+    bp_arec_text(back, f->conds, f->st, false, vi, sizeof vi, en, sizeof en);
+    assert_string_equal(en, "Bach Mai Hospital: pressure level 4");
 }
 
 static void test_no_join_when_acked_or_old(void **state) {
@@ -282,7 +315,7 @@ static void test_severity(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        T(test_together_is_one_group),     T(test_alone_is_single_and_joins),
+        T(test_together_is_one_group),     T(test_alone_is_single_and_takes_the_burst),
         T(test_no_join_when_acked_or_old), T(test_leave_and_clear),
         T(test_stored_round_trip),         cmocka_unit_test(test_severity),
     };
