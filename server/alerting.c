@@ -13,6 +13,7 @@
 
 #define JOIN_MS       10000   /* a young group takes the rest of a burst this long */
 #define PUSH_MS       2000    /* value changes reach the live feed at most this often */
+#define KICK_MS       250     /* new events make the rules run early, at most this often */
 #define EVENTS_MAXLEN "10000" /* notification events kept (approximate trim) */
 #define N_KEYS        11
 
@@ -181,6 +182,7 @@ struct bp_alerting {
     bp_buf_t full, other, last;
     int64_t pushed_ms;
     bool ids_changed; /* push at once */
+    int64_t kicked_ms;
     uint64_t events, conflicts;
 };
 
@@ -666,6 +668,15 @@ static void on_read(bp_redis_t *redis, redisReply *reply, void *privdata) {
     if (bp_reader_ready(app->reader) && app->handover_ready && app->apply)
         plan_and_apply(app, e[7], e[8]);
     push(app, false);
+}
+
+void bp_alerting_kick(bp_app_t *app) {
+    struct bp_alerting *a = app->alerting;
+    int64_t now = bp_time_now_ms();
+    if (!a || !app->apply || !bp_reader_ready(app->reader) || now - a->kicked_ms < KICK_MS) return;
+    a->kicked_ms = now;
+    bp_alerts_update(app->alerts, app->state, app->handover, &app->cfg.dispatch.alerts, now);
+    bp_alerting_tick(app);
 }
 
 void bp_alerting_tick(bp_app_t *app) {

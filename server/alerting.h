@@ -32,6 +32,10 @@ void bp_alerting_destroy(struct bp_alerting *a);
 /* Once a second (bp_api_alerts_tick): evaluate, sync with Redis, push. */
 void bp_alerting_tick(bp_app_t *app);
 
+/* After a batch of events: the rules run at once (at most every 250 ms),
+ * so an alert does not wait for the next second. */
+void bp_alerting_kick(bp_app_t *app);
+
 /* The routes above; true when it took the request. */
 bool bp_alerting_route(bp_req_t *r);
 

@@ -236,6 +236,7 @@ static void on_batch(void *data) {
     bp_app_t *app = data;
     bp_hub_on_batch(app->hub);
     bp_api_on_state(app);
+    bp_alerting_kick(app);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
