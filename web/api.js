@@ -119,6 +119,11 @@ export const fetchHandover = () => getJSON('/api/v1/handover');
 // when it has cleared. The live feed then pushes the list to every page.
 export const ackAlert = (id) => request('POST', `/api/v1/alerts/${encodeURIComponent(id)}/ack`);
 
+// POST /api/v1/alerts/mutes (dispatcher/admin): silence one rule's alarm on
+// every console for `minutes` (1-720), recorded and audited; DELETE ends it.
+export const muteRule = (rule, minutes) => request('POST', '/api/v1/alerts/mutes', { json: { rule, minutes } });
+export const unmuteRule = (rule) => request('DELETE', `/api/v1/alerts/mutes/${encodeURIComponent(rule)}`);
+
 // -- sessions and writes (docs/security.md) -------------------------------------
 
 export const whoAmI = () => request('GET', '/api/v1/session');
