@@ -9,6 +9,10 @@
  *    sends, built with the same core writers (patch, registry baseline), so
  *    the two figures are the collector's rate and the rate of the Redis work
  *    underneath it (DESIGN §9: ingest >= 50% of Redis's own rate).
+ *    With --wait N, as the collector does with redis.min_replicas_ack = N:
+ *    after each write of pipelined EVALSHAs, `WAIT N timeout`, and a change
+ *    counts (and leaves the in-flight window) only when its WAIT confirmed
+ *    it; not confirmed counts as unavailable.
  *
  * Two pacings: --rate R sends evenly spaced changes (a timerfd tick of
  * 1/R, at most 1 ms, sends whatever fell due) with at most N lines in flight
@@ -126,7 +130,11 @@ static uint64_t hist_pct(const hist_t *h, double p) {
 typedef struct {
     int64_t seq;
     uint64_t sent_ns;
+    bool wait;      /* a WAIT (--wait), not a change */
+    uint8_t status; /* a change's reply, held for its WAIT: ST_* */
 } flight_t;
+
+enum { ST_PENDING, ST_OK, ST_DUP, ST_ERROR };
 
 typedef struct {
     int idx;
@@ -136,8 +144,11 @@ typedef struct {
     int64_t next_seq;
     size_t *hosp; /* this connection's share of the registry's hospitals */
     size_t n_hosp, next_h;
-    flight_t *fl; /* in flight, oldest first (ring of `inflight`) */
+    flight_t *fl; /* in flight, oldest first (ring of fl_cap) */
     size_t fl_head, fl_count;
+    size_t changes;  /* changes in flight (fl_count without the WAITs) */
+    size_t replied;  /* flights at the head whose reply came (held for a WAIT) */
+    size_t unwaited; /* changes written since the last WAIT */
     char *out; /* feed mode: bytes not yet written */
     size_t out_len, out_off;
     char *in; /* feed mode: bytes of incomplete reply lines */
@@ -154,7 +165,8 @@ typedef struct {
     int redis_port;
     double rate, duration;
     int conns;
-    size_t inflight;
+    size_t inflight, fl_cap;
+    int wait_n, wait_ms; /* --wait N (0: no WAIT), --wait-timeout MS */
     /* configuration */
     bp_config_t cfg;
     bp_keys_t keys;
@@ -221,11 +233,27 @@ static const char *at_now(app_t *a, int64_t *ms) {
 }
 
 static void flight_push(app_t *a, conn_t *c, int64_t seq) {
-    flight_t *f = &c->fl[(c->fl_head + c->fl_count) % a->inflight];
+    flight_t *f = &c->fl[(c->fl_head + c->fl_count) % a->fl_cap];
     f->seq = seq;
     f->sent_ns = bp_time_mono_ns();
+    f->wait = false;
+    f->status = ST_PENDING;
     c->fl_count++;
+    c->changes++;
+    c->unwaited++;
     a->sent++;
+}
+
+/* --wait: a WAIT behind the changes written since the last one. */
+static void wait_push(app_t *a, conn_t *c) {
+    if (!a->wait_n || !c->unwaited || c->dead) return;
+    if (redisAppendCommand(c->rc, "WAIT %d %d", a->wait_n, a->wait_ms) != REDIS_OK) abort();
+    flight_t *f = &c->fl[(c->fl_head + c->fl_count) % a->fl_cap];
+    f->seq = -1;
+    f->sent_ns = bp_time_mono_ns();
+    f->wait = true;
+    c->fl_count++;
+    c->unwaited = 0;
 }
 
 /* Appends one feed line to c's output. */
@@ -280,14 +308,14 @@ static int direct_send(app_t *a, conn_t *c) {
 static void conn_dead(app_t *a, conn_t *c, const char *why) {
     if (c->dead) return;
     c->dead = true;
-    if (c->fl_count) {
-        a->lost += c->fl_count;
+    if (c->changes) {
+        a->lost += c->changes;
         char msg[160];
         int n = snprintf(msg, sizeof msg, "connection %d: %s with %zu lines unanswered", c->idx,
-                         why, c->fl_count);
+                         why, c->changes);
         note_error(a, "lost", msg, n > 0 ? (size_t)n : 0);
-        c->fl_count = 0;
     }
+    c->fl_count = c->changes = c->replied = 0;
     epoll_ctl(a->ep, EPOLL_CTL_DEL, c->fd, NULL);
     fprintf(stderr, "bp-driver: connection %d: %s\n", c->idx, why);
 }
@@ -342,8 +370,9 @@ static void send_one(app_t *a, conn_t *c) {
 /* --max: fills every connection up to N in flight. */
 static void top_up(app_t *a, conn_t *c) {
     if (c->dead || !sending(a)) return;
-    while (c->fl_count < a->inflight && !c->dead)
+    while (c->changes < a->inflight && !c->dead)
         send_one(a, c);
+    wait_push(a, c);
     conn_flush(a, c);
 }
 
@@ -361,7 +390,7 @@ static void pace(app_t *a, uint64_t now) {
         conn_t *c = NULL;
         for (int k = 0; k < a->conns; k++) {
             conn_t *x = &a->c[(a->rr + (size_t)k) % (size_t)a->conns];
-            if (!x->dead && x->fl_count < a->inflight) {
+            if (!x->dead && x->changes < a->inflight) {
                 c = x;
                 break;
             }
@@ -371,17 +400,23 @@ static void pace(app_t *a, uint64_t now) {
         send_one(a, c);
         dirty[c->idx] = true;
     }
-    for (int k = 0; k < a->conns; k++)
-        if (dirty[k]) conn_flush(a, &a->c[k]);
+    for (int k = 0; k < a->conns; k++) {
+        if (!dirty[k]) continue;
+        wait_push(a, &a->c[k]);
+        conn_flush(a, &a->c[k]);
+    }
 }
 
 /* The oldest line in flight on c got its reply: latency and seq check. */
 static flight_t *flight_pop(app_t *a, conn_t *c, uint64_t now) {
     if (!c->fl_count) return NULL;
     flight_t *f = &c->fl[c->fl_head];
-    c->fl_head = (c->fl_head + 1) % a->inflight;
+    c->fl_head = (c->fl_head + 1) % a->fl_cap;
     c->fl_count--;
-    hist_add(&a->hist, (now - f->sent_ns) / 1000);
+    if (!f->wait) {
+        c->changes--;
+        hist_add(&a->hist, (now - f->sent_ns) / 1000);
+    }
     return f;
 }
 
@@ -449,32 +484,62 @@ static void feed_readable(app_t *a, conn_t *c) {
     if (a->max) top_up(a, c);
 }
 
-static void direct_reply(app_t *a, conn_t *c, redisReply *r, uint64_t now) {
-    if (!flight_pop(a, c, now)) {
-        a->errors++;
-        note_error(a, "redis", "a reply with no command waiting for it", 38);
-        return;
-    }
+/* What the apply script answered, as a status (errors noted). */
+static uint8_t classify(app_t *a, const redisReply *r) {
     if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
         r->element[0]->type == REDIS_REPLY_STRING) {
         const char *what = r->element[0]->str;
-        if (strcmp(what, "ok") == 0) {
-            count_ok(a, now);
-            return;
-        }
-        if (strcmp(what, "dup") == 0) {
-            a->dup++;
-            return;
-        }
-        a->errors++;
+        if (strcmp(what, "ok") == 0) return ST_OK;
+        if (strcmp(what, "dup") == 0) return ST_DUP;
         note_error(a, "apply script answered", what, strlen(what));
-        return;
+        return ST_ERROR;
     }
-    a->errors++;
     if (r->type == REDIS_REPLY_ERROR)
         note_error(a, "redis error", r->str, r->len);
     else
         note_error(a, "redis", "unexpected reply to EVALSHA", 27);
+    return ST_ERROR;
+}
+
+static void count(app_t *a, uint8_t st, uint64_t now) {
+    if (st == ST_OK) count_ok(a, now);
+    else if (st == ST_DUP) a->dup++;
+    else a->errors++;
+}
+
+static void direct_reply(app_t *a, conn_t *c, redisReply *r, uint64_t now) {
+    if (!a->wait_n) {
+        flight_t *f = flight_pop(a, c, now);
+        if (!f) {
+            a->errors++;
+            note_error(a, "redis", "a reply with no command waiting for it", 38);
+            return;
+        }
+        count(a, classify(a, r), now);
+        return;
+    }
+    /* --wait: a change's reply is held until its WAIT answers */
+    if (c->replied >= c->fl_count) {
+        a->errors++;
+        note_error(a, "redis", "a reply with no command waiting for it", 38);
+        return;
+    }
+    flight_t *f = &c->fl[(c->fl_head + c->replied) % a->fl_cap];
+    if (!f->wait) {
+        f->status = classify(a, r);
+        c->replied++;
+        return;
+    }
+    bool confirmed = r->type == REDIS_REPLY_INTEGER && r->integer >= a->wait_n;
+    if (r->type == REDIS_REPLY_ERROR) note_error(a, "WAIT", r->str, r->len);
+    size_t n = c->replied + 1;
+    c->replied = 0;
+    while (n--) {
+        flight_t *g = flight_pop(a, c, now);
+        if (g->wait) continue;
+        if (confirmed || g->status == ST_ERROR) count(a, g->status, now);
+        else a->unavailable++;
+    }
 }
 
 static void direct_readable(app_t *a, conn_t *c) {
@@ -615,7 +680,7 @@ static int open_conns(app_t *a) {
         c->next_seq = seq0;
         c->n_hosp = (reg->n_hospitals - (size_t)k + (size_t)a->conns - 1) / (size_t)a->conns;
         c->hosp = calloc(c->n_hosp, sizeof *c->hosp);
-        c->fl = calloc(a->inflight, sizeof *c->fl);
+        c->fl = calloc(a->fl_cap, sizeof *c->fl);
         if (!c->hosp || !c->fl) return -1;
         for (size_t j = 0; j < c->n_hosp; j++)
             c->hosp[j] = (size_t)k + j * (size_t)a->conns;
@@ -764,7 +829,7 @@ static void report(app_t *a) {
              p99 = hist_pct(&a->hist, 99), p999 = hist_pct(&a->hist, 99.9);
     FILE *human = a->json ? stderr : stdout;
     fprintf(human,
-            "bp-driver %s%s -> %s: %d conns x %zu in flight, %.2f s\n"
+            "bp-driver %s%s -> %s: %d conns x %zu in flight%s, %.2f s\n"
             "  sent %" PRIu64 ", ok %" PRIu64 ", duplicate %" PRIu64 ", errors %" PRIu64
             ", unavailable %" PRIu64 ", lost %" PRIu64 ", seq mismatches %" PRIu64 "\n"
             "  accepted %.0f changes/s\n"
@@ -772,7 +837,8 @@ static void report(app_t *a) {
             "  max %" PRIu64 "\n"
             "  driver CPU %.2f s (%.0f%% of one core)\n",
             mode, a->direct ? (a->max ? " (max)" : " (paced)") : "",
-            a->direct ? "redis" : "collector", a->conns, a->inflight, dur, a->sent, a->ok, a->dup,
+            a->direct ? "redis" : "collector", a->conns, a->inflight,
+            a->wait_n ? ", WAIT after each write" : "", dur, a->sent, a->ok, a->dup,
             a->errors, a->unavailable, a->lost, a->mismatched, rate, p50, p90, p99, p999,
             a->hist.max, cpu, dur > 0 ? 100 * cpu / dur : 0);
     if (!a->max && a->rate > 0)
@@ -791,8 +857,8 @@ static void report(app_t *a) {
         else
             printf("%.1f", a->rate);
         printf(",\"behind\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"seq_mismatches\":%" PRIu64
-               ",\"conns\":%d,\"inflight\":%zu,\"driver_cpu_s\":%.3f}\n",
-               behind, a->lost, a->mismatched, a->conns, a->inflight, cpu);
+               ",\"conns\":%d,\"inflight\":%zu,\"wait\":%d,\"driver_cpu_s\":%.3f}\n",
+               behind, a->lost, a->mismatched, a->conns, a->inflight, a->wait_n, cpu);
     }
     fflush(stdout);
 }
@@ -803,7 +869,7 @@ static void usage(void) {
     fprintf(
         stderr,
         "usage: bp-driver (--rate R | --max) [--duration S] [--conns K] [--inflight N] [--json]\n"
-        "                 [--host H] [--port P | --direct-redis HOST:PORT] [--progress]\n"
+        "                 [--host H] [--port P | --direct-redis HOST:PORT [--wait N]] [--progress]\n"
         "                 [--settings FILE]\n"
         "Pushes `beds` changes (one bed type's occupied each, round-robin over the registry's\n"
         "hospitals) into the collector, or with --direct-redis into Redis with the collector's\n"
@@ -815,6 +881,8 @@ static void usage(void) {
         "  --inflight N    lines in flight per connection (default %d paced, %d max)\n"
         "  --host/--port   the collector (default collector.host/collector.port settings)\n"
         "  --direct-redis  drive Redis at HOST:PORT directly (keys under redis.prefix)\n"
+        "  --wait N        with --direct-redis: WAIT N after each write of changes, as the\n"
+        "                  collector does with redis.min_replicas_ack N (--wait-timeout MS, 1000)\n"
         "  --json          one JSON line on stdout (the summary goes to stderr)\n"
         "  --progress      a line per second on stderr\n"
         "Registry and prefix come from the settings (config/settings.json from the\n"
@@ -871,6 +939,14 @@ static int parse_args(app_t *a, int argc, char **argv) {
             bad = parse_num(v, 1, MAX_CONNS, &conns);
         } else if (strcmp(o, "--inflight") == 0) {
             bad = parse_num(v, 1, MAX_INFLIGHT, &inflight);
+        } else if (strcmp(o, "--wait") == 0) {
+            double w;
+            bad = parse_num(v, 1, 16, &w);
+            a->wait_n = (int)w;
+        } else if (strcmp(o, "--wait-timeout") == 0) {
+            double w;
+            bad = parse_num(v, 1, 60000, &w);
+            a->wait_ms = (int)w;
         } else if (strcmp(o, "--direct-redis") == 0) {
             const char *colon = strrchr(v, ':');
             double rp;
@@ -896,10 +972,18 @@ static int parse_args(app_t *a, int argc, char **argv) {
         fprintf(stderr, "bp-driver: give exactly one of --rate R and --max\n");
         return -1;
     }
+    if (a->wait_n && !a->direct) {
+        fprintf(stderr, "bp-driver: --wait needs --direct-redis (the collector waits by itself: "
+                        "BP_REDIS_MIN_REPLICAS_ACK)\n");
+        return -1;
+    }
+    if (!a->wait_ms) a->wait_ms = 1000;
     a->conns = (int)conns;
     a->inflight = inflight > 0 ? (size_t)inflight
                   : a->max     ? DEFAULT_INFLIGHT_MAX
                                : DEFAULT_INFLIGHT_PACED;
+    /* room for a WAIT behind every change at worst */
+    a->fl_cap = a->wait_n ? 2 * a->inflight + 2 : a->inflight;
     a->port = (int)port;
     return 0;
 }

@@ -30,7 +30,8 @@
 
 #define READ_CHUNK        65536
 #define MAX_UNSENT_BYTES  (1u << 20) /* pause reading while more replies than this wait */
-#define APPLY_MAX_PENDING 65536      /* changes waiting for Redis, all connections */
+#define APPLY_LANES       4          /* Redis connections; a feed connection keeps to one */
+#define APPLY_MAX_PENDING 16384      /* changes waiting for Redis, per lane */
 #define REPLY_MAX         2048
 #define MAX_FAILED_HELLOS 3 /* then the connection is closed */
 
@@ -66,6 +67,7 @@ typedef struct conn {
     char token_id[BP_TOKEN_ID_MAX + 1];
     const bp_principal_t *who;
     uint64_t who_gen;
+    size_t lane; /* its Redis connection (bp_apply lane): its lines apply in order */
     /* a line answered `unavailable`: nothing new until it is resent */
     bool blocked;
     uint64_t block_source; /* its source's hash */
@@ -87,6 +89,7 @@ struct bp_feed_server {
     conn_t *conns; /* open connections */
     size_t n_conns;
     size_t paused; /* connections waiting for room in the apply queue */
+    size_t next_lane;
     int port;
     bool closing;
     int parts_open; /* listener, sweep timer, apply: closed on shutdown */
@@ -379,7 +382,7 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
             return;
         }
     }
-    int rc = bp_apply_submit(fs->apply, &ch, -1, &actor, c);
+    int rc = bp_apply_submit(fs->apply, c->lane, &ch, -1, &actor, c);
     if (rc == 0) {
         sl->state = SLOT_AWAITING;
         sl->seq = ch.seq;
@@ -401,7 +404,7 @@ static void update_reading(conn_t *c);
 static void process(conn_t *c) {
     bp_feed_server_t *fs = c->fs;
     while (!c->closed && c->tail - c->head < c->cap) {
-        if (bp_apply_up(fs->apply) && bp_apply_room(fs->apply) == 0) {
+        if (bp_apply_up(fs->apply, c->lane) && bp_apply_room(fs->apply, c->lane) == 0) {
             if (!c->paused) {
                 c->paused = true;
                 fs->paused++;
@@ -540,10 +543,10 @@ static void maybe_free(conn_t *c) {
 }
 
 static void resume_paused(bp_feed_server_t *fs) {
-    if (!fs->paused || bp_apply_room(fs->apply) < APPLY_MAX_PENDING / 2) return;
+    if (!fs->paused) return;
     for (conn_t *c = fs->conns, *next; c; c = next) {
         next = c->next;
-        if (!c->paused) continue;
+        if (!c->paused || bp_apply_room(fs->apply, c->lane) < APPLY_MAX_PENDING / 2) continue;
         c->paused = false;
         fs->paused--;
         process(c);
@@ -592,9 +595,16 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     case BP_APPLY_UNAVAILABLE:
         block_after(c, sl->source, sl->seq);
         fs->stats.unavailable++;
-        reply_error(fs, sl, sl->seq, "unavailable", "",
-                    "storage (Redis) was lost before it confirmed this line; resend it with the "
-                    "same seq");
+        if (res->message) {
+            /* applied on the master, not confirmed by enough replicas */
+            snprintf(msg, sizeof msg, "storage (Redis): %s; resend this line with the same seq",
+                     res->message);
+            reply_error(fs, sl, sl->seq, "unavailable", "", msg);
+        } else {
+            reply_error(fs, sl, sl->seq, "unavailable", "",
+                        "storage (Redis) was lost before it confirmed this line; resend it with "
+                        "the same seq");
+        }
         break;
     case BP_APPLY_FAILED:
         block_after(c, sl->source, sl->seq);
@@ -714,6 +724,7 @@ static void on_connection(uv_stream_t *server, int status) {
     }
     c->last_active_ms = bp_time_now_ms();
     c->drained = true;
+    c->lane = fs->next_lane++ % APPLY_LANES;
     c->next = fs->conns;
     if (fs->conns) fs->conns->prev = c;
     fs->conns = c;
@@ -747,7 +758,7 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
     fs->s = s;
     fs->reg = reg;
     bp_buf_init(&fs->reply, 0, REPLY_MAX);
-    fs->apply = bp_apply_create(loop, s, reg, APPLY_MAX_PENDING, on_applied);
+    fs->apply = bp_apply_create(loop, s, reg, APPLY_LANES, APPLY_MAX_PENDING, on_applied);
     fs->tokens = fs->apply ? bp_tokens_create(loop, s, reg) : NULL;
     if (!fs->tokens) {
         bp_apply_close(fs->apply, NULL, NULL);
@@ -798,11 +809,16 @@ void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out) {
 }
 
 bool bp_feed_server_ready(const bp_feed_server_t *fs) {
-    return !fs->closing && bp_apply_up(fs->apply);
+    if (fs->closing) return false;
+    for (size_t i = 0; i < bp_apply_lanes(fs->apply); i++)
+        if (!bp_apply_up(fs->apply, i)) return false;
+    return true;
 }
 
-void bp_feed_server_redis_stats(bp_feed_server_t *fs, bp_redis_stats_t *out) {
-    bp_redis_stats(bp_apply_redis(fs->apply), out);
+void bp_feed_server_redis_stats(bp_feed_server_t *fs, bp_redis_stats_t *lane0,
+                                bp_apply_stats_t *apply) {
+    bp_redis_stats(bp_apply_redis(fs->apply), lane0);
+    bp_apply_stats(fs->apply, apply);
 }
 
 static void on_part_closed(uv_handle_t *h) {

@@ -12,6 +12,7 @@
 #ifndef BP_FEED_SERVER_H
 #define BP_FEED_SERVER_H
 
+#include "bp_apply.h"
 #include "bp_metrics.h"
 #include "bp_redis.h"
 #include "bp_registry.h"
@@ -53,10 +54,11 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
 int bp_feed_server_port(const bp_feed_server_t *fs);
 
 void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out);
-/* Whether lines can be applied now (the Redis link is up). */
+/* Whether lines can be applied now: every Redis link (lane) is up. */
 bool bp_feed_server_ready(const bp_feed_server_t *fs);
-/* The counters of its Redis link for applying lines. */
-void bp_feed_server_redis_stats(bp_feed_server_t *fs, bp_redis_stats_t *out);
+/* The counters of its first Redis link, and of the apply over all links. */
+void bp_feed_server_redis_stats(bp_feed_server_t *fs, bp_redis_stats_t *lane0,
+                                bp_apply_stats_t *apply);
 
 /* Stops listening, closes every connection, closes Redis; on_closed fires
  * when every handle is released. */

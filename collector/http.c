@@ -34,7 +34,8 @@ static void metrics(bp_chttp_t *h, bp_buf_t *o) {
     bp_feed_stats_t st;
     bp_feed_server_stats(h->fs, &st);
     bp_redis_stats_t rs;
-    bp_feed_server_redis_stats(h->fs, &rs);
+    bp_apply_stats_t as;
+    bp_feed_server_redis_stats(h->fs, &rs, &as);
     bp_buf_printf(o,
                   "# HELP bedpulse_feed_lines_total Feed lines read.\n"
                   "# TYPE bedpulse_feed_lines_total counter\nbedpulse_feed_lines_total %llu\n"
@@ -56,17 +57,26 @@ static void metrics(bp_chttp_t *h, bp_buf_t *o) {
                   "# TYPE bedpulse_feed_in_flight gauge\nbedpulse_feed_in_flight %zu\n"
                   "# HELP bedpulse_ready Whether lines can be applied (Redis link up).\n"
                   "# TYPE bedpulse_ready gauge\nbedpulse_ready %d\n"
-                  "# HELP bedpulse_redis_reconnects_total Redis connections lost.\n"
+                  "# HELP bedpulse_redis_reconnects_total Redis connections for lines lost.\n"
                   "# TYPE bedpulse_redis_reconnects_total counter\n"
                   "bedpulse_redis_reconnects_total %llu\n"
-                  "# HELP bedpulse_redis_timeouts_total Redis connect or command timeouts.\n"
+                  "# HELP bedpulse_redis_timeouts_total Redis connect or command timeouts (first "
+                  "link).\n"
                   "# TYPE bedpulse_redis_timeouts_total counter\n"
-                  "bedpulse_redis_timeouts_total %llu\n",
+                  "bedpulse_redis_timeouts_total %llu\n"
+                  "# HELP bedpulse_feed_replica_waits_total WAITs sent for replicas to confirm.\n"
+                  "# TYPE bedpulse_feed_replica_waits_total counter\n"
+                  "bedpulse_feed_replica_waits_total %llu\n"
+                  "# HELP bedpulse_feed_not_replicated_total Lines answered unavailable because "
+                  "replicas did not confirm them in time.\n"
+                  "# TYPE bedpulse_feed_not_replicated_total counter\n"
+                  "bedpulse_feed_not_replicated_total %llu\n",
                   (unsigned long long)st.lines_in, (unsigned long long)st.accepted,
                   (unsigned long long)st.duplicates, (unsigned long long)st.connections,
                   (unsigned long long)st.rejected, st.open, st.in_flight,
-                  bp_feed_server_ready(h->fs) ? 1 : 0, (unsigned long long)rs.disconnects,
-                  (unsigned long long)rs.timeouts);
+                  bp_feed_server_ready(h->fs) ? 1 : 0, (unsigned long long)as.reconnects,
+                  (unsigned long long)rs.timeouts, (unsigned long long)as.waits,
+                  (unsigned long long)as.not_replicated);
     bp_buf_puts(o, "# HELP bedpulse_feed_errors_total Error replies by code.\n"
                    "# TYPE bedpulse_feed_errors_total counter\n");
     for (size_t i = 0; i < st.n_errors; i++)

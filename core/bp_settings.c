@@ -1,5 +1,6 @@
 /* The settings table and its text parsers. */
 #include "bp_settings.h"
+#include "bp_sentinel.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { T_INT, T_STR, T_PCT, T_HOST, T_PREFIX, T_SECRET, T_TILE } type_t;
+typedef enum { T_INT, T_STR, T_PCT, T_HOST, T_PREFIX, T_SECRET, T_TILE, T_SENTINELS, T_NAME } type_t;
 
 typedef struct {
     const char *key;
@@ -33,6 +34,16 @@ static const setting_t table[] = {
       "an integer from 500 to 600000 (no reply at all for this long: the link is dead)"),
     S("redis.reconnect_max_ms", T_INT, redis_reconnect_max_ms, 100, 60000,
       "an integer from 100 to 60000"),
+    S("redis.sentinels", T_SENTINELS, redis_sentinels, 0, 255,
+      "empty, or comma-separated host:port of Redis Sentinels (at most 16; [v6]:port for IPv6)"),
+    S("redis.master_name", T_NAME, redis_master_name, 1, 64,
+      "1 to 64 characters of [A-Za-z0-9._-] (the name the sentinels monitor)"),
+    S("redis.sentinel_password", T_SECRET, redis_sentinel_password, 0, 255,
+      "at most 255 characters"),
+    S("redis.min_replicas_ack", T_INT, redis_min_replicas_ack, 0, 16,
+      "an integer from 0 to 16 (replicas that must confirm a change before it is acknowledged)"),
+    S("redis.replica_ack_timeout_ms", T_INT, redis_replica_ack_timeout_ms, 10, 60000,
+      "an integer from 10 to 60000"),
     S("stream.maxlen", T_INT, stream_maxlen, 1000, 100000000, "an integer from 1000 to 100000000"),
     S("stream.max_open_incidents", T_INT, stream_max_open_incidents, 1, 100000,
       "an integer from 1 to 100000"),
@@ -150,6 +161,9 @@ void bp_settings_defaults(bp_settings_t *s) {
     strcpy(s->log_format, "text");
     s->log_access = 1;
     s->redis_reconnect_max_ms = 5000;
+    strcpy(s->redis_master_name, "bedpulse");
+    s->redis_min_replicas_ack = 0;
+    s->redis_replica_ack_timeout_ms = 1000;
     s->stream_maxlen = 100000;
     s->stream_max_open_incidents = 2000;
     strcpy(s->collector_host, "127.0.0.1");
@@ -223,6 +237,11 @@ static int str_ok(const setting_t *t, const char *v) {
                                      c == '-'))
             return 0;
     }
+    if (t->type == T_SENTINELS && n > 0) {
+        bp_sentinel_list_t l;
+        if (bp_sentinel_list_parse(&l, v, NULL)) return 0;
+    }
+    if (t->type == T_NAME && !bp_sentinel_name_ok(v)) return 0;
     if (t->type == T_TILE && n > 0) {
         /* http(s)://host/...{z}...{x}...{y}..., nothing that could break out
          * of a header or a CSP source list */
@@ -290,6 +309,11 @@ int bp_settings_set(bp_settings_t *s, const char *key, const char *value, bp_err
         return 0;
     }
     default:
+        if (t->type == T_SENTINELS && value[0] && strlen(value) <= (size_t)t->max) {
+            /* the list parser says which entry is wrong */
+            bp_sentinel_list_t l;
+            if (bp_sentinel_list_parse(&l, value, err)) return -1;
+        }
         if (!str_ok(t, value))
             return bp_error_set(err, "bad_setting", key, "setting %s must be %s", key, t->rule);
         snprintf(dst, BP_SETTING_STR_MAX, "%s", value);
@@ -374,6 +398,17 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
                             "collector.anonymous = 1 is allowed only with collector.host on "
                             "loopback (127.0.0.1, ::1 or localhost), not \"%s\"",
                             s->collector_host);
+    if (s->redis_min_replicas_ack > 0 &&
+        s->redis_replica_ack_timeout_ms >= s->redis_command_timeout_ms)
+        return bp_error_set(err, "bad_setting", "redis.replica_ack_timeout_ms",
+                            "redis.replica_ack_timeout_ms (%d) must be less than "
+                            "redis.command_timeout_ms (%d): a WAIT for replicas holds the "
+                            "connection that long, and a link silent for the command timeout is "
+                            "taken for dead",
+                            s->redis_replica_ack_timeout_ms, s->redis_command_timeout_ms);
+    if (s->redis_sentinel_password[0] && !s->redis_sentinels[0])
+        return bp_error_set(err, "bad_setting", "redis.sentinel_password",
+                            "redis.sentinel_password is set but redis.sentinels is empty");
     if (s->smtp_url[0] && strncmp(s->smtp_url, "smtp://", 7) != 0 &&
         strncmp(s->smtp_url, "smtps://", 8) != 0)
         return bp_error_set(err, "bad_setting", "smtp.url",

@@ -31,6 +31,11 @@ typedef struct bp_settings {
     int redis_ping_interval_ms;
     int redis_command_timeout_ms;
     int redis_reconnect_max_ms;
+    char redis_sentinels[BP_SETTING_STR_MAX];   /* "host:port,..." or "": redis.host/port */
+    char redis_master_name[BP_SETTING_STR_MAX]; /* the master's name at the sentinels */
+    char redis_sentinel_password[BP_SETTING_STR_MAX];
+    int redis_min_replicas_ack;       /* WAIT for this many replicas before acknowledging */
+    int redis_replica_ack_timeout_ms; /* ...for at most this long, else "unavailable" */
     int stream_maxlen;
     int stream_max_open_incidents; /* open 115 incidents at once (collector refuses more) */
     /* collector */
@@ -132,7 +137,9 @@ int bp_settings_apply_env(bp_settings_t *s, char *const *envp, const char *const
                           bp_error_t *err);
 
 /* Cross-field rules, checked after all sources are applied: the pressure
- * thresholds must increase (level2 < level3 < level4). */
+ * thresholds must increase (level2 < level3 < level4), a replica
+ * acknowledgement must be awaited for less than the command timeout, and
+ * so on (each message names the keys). */
 int bp_settings_check(const bp_settings_t *s, bp_error_t *err);
 
 /* Iterates over the table: returns the key at index i, or NULL past the end. */

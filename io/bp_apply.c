@@ -13,16 +13,58 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-struct bp_apply {
+/* A result waiting for its batch's WAIT: a copy (the reply is gone). */
+typedef struct {
+    bp_apply_status_t status;
+    uint64_t offset, version;
+    int64_t stored_at;
+    char epoch[BP_EPOCH_MAX + 1];
+    char *text;            /* stored, code, field, message, one after another (NULL: none) */
+    size_t stored_len;
+    unsigned has;          /* which of the four are in text */
+    void *privdata;
+} held_t;
+
+enum { HAS_STORED = 1, HAS_CODE = 2, HAS_FIELD = 4, HAS_MESSAGE = 8 };
+
+/* The changes sent in one loop turn on one lane, and their WAIT. */
+typedef struct {
+    size_t n;
+    bool decided;    /* the WAIT answered, failed or could not be sent */
+    bool replicated; /* ...and enough replicas confirmed */
+} batch_t;
+
+typedef struct {
+    bp_apply_t *a;
     bp_redis_t *redis;
+    char sha[41];    /* "" until SCRIPT LOAD answered: use EVAL meanwhile */
+    size_t inflight; /* submits whose callback has not fired */
+    size_t unwaited; /* sent since the last WAIT */
+    held_t *held;    /* ring: results in submit order, waiting for their batch */
+    size_t held_cap, held_head, held_count;
+    batch_t *batch; /* ring of cap max_pending + 1: batches in send order */
+    size_t batch_head, batch_count;
+} lane_t;
+
+struct bp_apply {
+    lane_t lanes[BP_APPLY_MAX_LANES];
+    size_t n_lanes;
     const bp_settings_t *s;
     const bp_registry_t *reg;
     bp_keys_t keys;
     bp_apply_cb cb;
-    size_t max_pending;
-    char sha[41];   /* "" until SCRIPT LOAD answered: use EVAL meanwhile */
+    size_t max_pending; /* per lane */
+    int min_acks;       /* redis.min_replicas_ack: 0 = no WAIT */
+    uv_prepare_t prepare; /* sends each lane's WAIT before the loop writes */
+    bool prepare_open;
     char epoch_candidate[33];
+    char not_confirmed[160]; /* the UNAVAILABLE message when replicas did not confirm */
+    int64_t last_warn_ms;
+    bp_apply_stats_t stats;
     bp_apply_args_t args;
+    size_t closing_parts;
+    void (*on_closed)(void *);
+    void *closed_data;
 };
 
 static void random_hex(char *out, size_t nbytes) {
@@ -37,61 +79,243 @@ static void random_hex(char *out, size_t nbytes) {
 }
 
 static void on_loaded(bp_redis_t *r, redisReply *reply, void *privdata) {
-    bp_apply_t *a = privdata;
+    lane_t *l = privdata;
     (void)r;
     if (reply && reply->type == REDIS_REPLY_STRING && reply->len == 40) {
-        memcpy(a->sha, reply->str, 40);
-        a->sha[40] = '\0';
+        memcpy(l->sha, reply->str, 40);
+        l->sha[40] = '\0';
     } else if (reply && reply->type == REDIS_REPLY_ERROR) {
         bp_error("redis apply: SCRIPT LOAD failed: %s", reply->str);
     }
 }
 
 static void on_up(bp_redis_t *r, void *data) {
-    bp_apply_t *a = data;
-    a->sha[0] = '\0';
+    lane_t *l = data;
+    l->sha[0] = '\0'; /* maybe another server (a failover): load it there */
     const char *argv[3] = {"SCRIPT", "LOAD", bp_apply_lua};
     size_t lens[3] = {6, 4, bp_apply_lua_len};
-    bp_redis_command_argv(r, on_loaded, a, 3, argv, lens);
+    bp_redis_command_argv(r, on_loaded, l, 3, argv, lens);
+}
+
+static void on_down(bp_redis_t *r, void *data) {
+    lane_t *l = data;
+    (void)r;
+    l->a->stats.reconnects++;
+}
+
+/* -- holding results for their WAIT ------------------------------------------------ */
+
+static char *put_text(char *p, const char *src, size_t len) {
+    memcpy(p, src, len);
+    p[len] = '\0';
+    return p + len + 1;
+}
+
+/* Copies a result to the end of the held ring. 0, or -1 without memory. */
+static int hold(lane_t *l, const bp_apply_result_t *res, void *privdata) {
+    if (l->held_count == l->held_cap) {
+        size_t cap = l->held_cap ? l->held_cap * 2 : 256;
+        held_t *h = malloc(cap * sizeof *h);
+        if (!h) return -1;
+        for (size_t i = 0; i < l->held_count; i++)
+            h[i] = l->held[(l->held_head + i) % l->held_cap];
+        free(l->held);
+        l->held = h;
+        l->held_cap = cap;
+        l->held_head = 0;
+    }
+    held_t *h = &l->held[(l->held_head + l->held_count) % l->held_cap];
+    memset(h, 0, sizeof *h);
+    h->status = res->status;
+    h->offset = res->offset;
+    h->version = res->version;
+    h->stored_at = res->stored_at;
+    h->privdata = privdata;
+    snprintf(h->epoch, sizeof h->epoch, "%s", res->epoch ? res->epoch : "");
+    size_t need = 0;
+    if (res->stored) need += res->stored_len + 1;
+    if (res->code) need += strlen(res->code) + 1;
+    if (res->field) need += strlen(res->field) + 1;
+    if (res->message) need += strlen(res->message) + 1;
+    if (need) {
+        char *p = h->text = malloc(need);
+        if (!p) return -1;
+        if (res->stored) {
+            p = put_text(p, res->stored, res->stored_len);
+            h->stored_len = res->stored_len;
+            h->has |= HAS_STORED;
+        }
+        if (res->code) p = put_text(p, res->code, strlen(res->code)), h->has |= HAS_CODE;
+        if (res->field) p = put_text(p, res->field, strlen(res->field)), h->has |= HAS_FIELD;
+        if (res->message) put_text(p, res->message, strlen(res->message)), h->has |= HAS_MESSAGE;
+    }
+    l->held_count++;
+    return 0;
+}
+
+/* Hands the oldest held result to the caller. */
+static void deliver_held(lane_t *l, bool replicated) {
+    bp_apply_t *a = l->a;
+    held_t h = l->held[l->held_head];
+    l->held_head = (l->held_head + 1) % l->held_cap;
+    l->held_count--;
+    bp_apply_result_t res = {.status = h.status,
+                             .offset = h.offset,
+                             .version = h.version,
+                             .epoch = h.epoch,
+                             .stored_at = h.stored_at};
+    const char *p = h.text;
+    if (h.has & HAS_STORED) res.stored = p, res.stored_len = h.stored_len, p += h.stored_len + 1;
+    if (h.has & HAS_CODE) res.code = p, p += strlen(p) + 1;
+    if (h.has & HAS_FIELD) res.field = p, p += strlen(p) + 1;
+    if (h.has & HAS_MESSAGE) res.message = p;
+    a->stats.waited++;
+    if (!replicated && (res.status == BP_APPLY_OK || res.status == BP_APPLY_DUP)) {
+        res.status = BP_APPLY_UNAVAILABLE;
+        res.message = a->not_confirmed;
+        a->stats.not_replicated++;
+    }
+    l->inflight--;
+    a->cb(h.privdata, &res);
+    free(h.text);
+}
+
+/* Delivers every held result whose batch is decided, in order. */
+static void release(lane_t *l) {
+    while (l->batch_count) {
+        size_t cap = l->a->max_pending + 1;
+        batch_t *b = &l->batch[l->batch_head];
+        if (!b->decided || l->held_count < b->n) return;
+        size_t n = b->n;
+        bool replicated = b->replicated;
+        l->batch_head = (l->batch_head + 1) % cap;
+        l->batch_count--;
+        while (n--) deliver_held(l, replicated);
+    }
+}
+
+static void on_wait(bp_redis_t *r, redisReply *reply, void *privdata) {
+    lane_t *l = privdata;
+    bp_apply_t *a = l->a;
+    (void)r;
+    if (!l->batch_count) return; /* cannot happen: every WAIT has its batch */
+    /* Redis answers in order: this WAIT is the oldest one still waiting */
+    size_t cap = a->max_pending + 1, i = 0;
+    while (i < l->batch_count && l->batch[(l->batch_head + i) % cap].decided) i++;
+    if (i == l->batch_count) return;
+    batch_t *b = &l->batch[(l->batch_head + i) % cap];
+    b->decided = true;
+    b->replicated = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= a->min_acks;
+    if (!b->replicated && reply) {
+        int64_t now = bp_time_now_ms();
+        if (now - a->last_warn_ms >= 10000) { /* at most one line per 10 s */
+            a->last_warn_ms = now;
+            bp_warn("redis apply: %s of %d replicas confirmed within %d ms; %zu changes answered "
+                    "unavailable (redis.min_replicas_ack)",
+                    reply->type == REDIS_REPLY_INTEGER ? (reply->integer ? "only some" : "none")
+                                                       : "no answer:",
+                    a->min_acks, a->s->redis_replica_ack_timeout_ms, b->n);
+        }
+    }
+    release(l);
+}
+
+/* Once per loop turn, before libuv polls (and hiredis writes): a WAIT
+ * behind what each lane sent since its last one. */
+static void on_prepare(uv_prepare_t *h) {
+    bp_apply_t *a = h->data;
+    for (size_t k = 0; k < a->n_lanes; k++) {
+        lane_t *l = &a->lanes[k];
+        if (!l->unwaited) continue;
+        size_t cap = a->max_pending + 1;
+        batch_t *b = &l->batch[(l->batch_head + l->batch_count) % cap];
+        *b = (batch_t){.n = l->unwaited};
+        l->batch_count++;
+        l->unwaited = 0;
+        if (bp_redis_command(l->redis, on_wait, l, "WAIT %d %d", a->min_acks,
+                             a->s->redis_replica_ack_timeout_ms) == 0) {
+            a->stats.waits++;
+        } else {
+            b->decided = true; /* not sent: nothing confirms these */
+            b->replicated = false;
+        }
+        release(l);
+    }
 }
 
 bp_apply_t *bp_apply_create(uv_loop_t *loop, const bp_settings_t *s, const bp_registry_t *reg,
-                            size_t max_pending, bp_apply_cb cb) {
+                            size_t lanes, size_t max_pending, bp_apply_cb cb) {
+    if (lanes == 0 || lanes > BP_APPLY_MAX_LANES || max_pending == 0) return NULL;
     bp_apply_t *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->s = s;
     a->reg = reg;
     a->cb = cb;
     a->max_pending = max_pending;
+    a->min_acks = s->redis_min_replicas_ack;
+    snprintf(a->not_confirmed, sizeof a->not_confirmed,
+             "fewer than %d replicas confirmed this change within %d ms", a->min_acks,
+             s->redis_replica_ack_timeout_ms);
     bp_keys_init(&a->keys, s->redis_prefix);
     random_hex(a->epoch_candidate, 16);
     bp_apply_args_init(&a->args);
-    bp_redis_opts_t o = bp_redis_opts(s, "apply");
-    o.max_pending = max_pending + 1; /* + SCRIPT LOAD */
-    o.on_up = on_up;
-    o.data = a;
-    a->redis = bp_redis_create(loop, &o);
-    if (!a->redis) goto fail;
+    for (size_t k = 0; k < lanes; k++) {
+        lane_t *l = &a->lanes[k];
+        l->a = a;
+        if (a->min_acks > 0 && !(l->batch = calloc(max_pending + 1, sizeof *l->batch))) goto fail;
+        bp_redis_opts_t o = bp_redis_opts(s, "apply");
+        /* + SCRIPT LOAD, + one WAIT per change at worst */
+        o.max_pending = 2 * max_pending + 1;
+        o.on_up = on_up;
+        o.on_down = on_down;
+        o.data = l;
+        l->redis = bp_redis_create(loop, &o);
+        if (!l->redis) goto fail;
+        a->n_lanes++;
+    }
+    if (a->min_acks > 0) {
+        uv_prepare_init(loop, &a->prepare);
+        a->prepare.data = a;
+        uv_prepare_start(&a->prepare, on_prepare);
+        a->prepare_open = true;
+    }
     return a;
 fail:
+    /* nothing was sent yet: the links close without callbacks */
+    for (size_t k = 0; k < BP_APPLY_MAX_LANES; k++) {
+        bp_redis_close(a->lanes[k].redis, NULL, NULL);
+        free(a->lanes[k].batch);
+    }
     bp_apply_args_free(&a->args);
     free(a);
     return NULL;
 }
 
-typedef struct {
-    void (*cb)(void *);
-    void *data;
-    bp_apply_t *a;
-} close_ctx_t;
-
-static void on_redis_closed(void *p) {
-    close_ctx_t *c = p;
-    bp_apply_t *a = c->a;
+static void close_part(bp_apply_t *a) {
+    if (--a->closing_parts) return;
+    void (*cb)(void *) = a->on_closed;
+    void *data = a->closed_data;
+    for (size_t k = 0; k < a->n_lanes; k++) {
+        lane_t *l = &a->lanes[k];
+        while (l->held_count) { /* cannot happen: every batch was decided */
+            free(l->held[l->held_head].text);
+            l->held_head = (l->held_head + 1) % l->held_cap;
+            l->held_count--;
+        }
+        free(l->held);
+        free(l->batch);
+    }
     bp_apply_args_free(&a->args);
     free(a);
-    if (c->cb) c->cb(c->data);
-    free(c);
+    if (cb) cb(data);
+}
+
+static void on_lane_closed(void *p) {
+    close_part(p);
+}
+
+static void on_prepare_closed(uv_handle_t *h) {
+    close_part(h->data);
 }
 
 void bp_apply_close(bp_apply_t *a, void (*on_closed)(void *), void *data) {
@@ -99,10 +323,30 @@ void bp_apply_close(bp_apply_t *a, void (*on_closed)(void *), void *data) {
         if (on_closed) on_closed(data);
         return;
     }
-    close_ctx_t *c = malloc(sizeof *c);
-    if (!c) abort(); /* shutting down without memory: nothing sensible left to do */
-    *c = (close_ctx_t){on_closed, data, a};
-    bp_redis_close(a->redis, on_redis_closed, c);
+    a->on_closed = on_closed;
+    a->closed_data = data;
+    a->closing_parts = a->n_lanes + (a->prepare_open ? 1 : 0);
+    if (a->prepare_open) {
+        uv_prepare_stop(&a->prepare);
+        uv_close((uv_handle_t *)&a->prepare, on_prepare_closed);
+    }
+    for (size_t k = 0; k < a->n_lanes; k++) {
+        lane_t *l = &a->lanes[k];
+        if (a->min_acks > 0 && l->unwaited) {
+            /* sent, no WAIT yet: nothing will confirm these */
+            size_t cap = a->max_pending + 1;
+            l->batch[(l->batch_head + l->batch_count) % cap] =
+                (batch_t){.n = l->unwaited, .decided = true, .replicated = false};
+            l->batch_count++;
+            l->unwaited = 0;
+        }
+        /* fails what is pending (callbacks with NULL, now), then releases */
+        bp_redis_close(l->redis, on_lane_closed, a);
+    }
+}
+
+size_t bp_apply_lanes(const bp_apply_t *a) {
+    return a->n_lanes;
 }
 
 static uint64_t int_at(const redisReply *r, size_t i) {
@@ -113,70 +357,87 @@ static uint64_t int_at(const redisReply *r, size_t i) {
     return 0;
 }
 
-static void on_result(bp_redis_t *r, redisReply *reply, void *privdata) {
-    bp_apply_t *a = bp_redis_data(r);
-    bp_apply_result_t res = {.status = BP_APPLY_UNAVAILABLE};
-    if (!reply) {
-        a->cb(privdata, &res);
-        return;
-    }
+/* The apply script's answer into a result. */
+static void read_result(lane_t *l, redisReply *reply, bp_apply_result_t *res) {
+    bp_apply_t *a = l->a;
+    *res = (bp_apply_result_t){.status = BP_APPLY_UNAVAILABLE};
+    if (!reply) return;
     if (reply->type == REDIS_REPLY_ERROR) {
         if (strncmp(reply->str, "NOSCRIPT", 8) == 0) {
             /* the script cache was flushed: load again, this one is retried by its sender */
-            a->sha[0] = '\0';
-            on_up(r, a);
+            l->sha[0] = '\0';
+            on_up(l->redis, l);
         } else {
-            res.status = BP_APPLY_FAILED;
-            res.message = reply->str;
             bp_error("redis apply: %s", reply->str);
         }
-        a->cb(privdata, &res);
+        res->status = BP_APPLY_FAILED;
+        res->message = reply->str;
         return;
     }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
         reply->element[0]->type != REDIS_REPLY_STRING) {
-        res.status = BP_APPLY_FAILED;
-        res.message = "unexpected reply from the apply script";
-        a->cb(privdata, &res);
+        res->status = BP_APPLY_FAILED;
+        res->message = "unexpected reply from the apply script";
         return;
     }
     const char *what = reply->element[0]->str;
     if (strcmp(what, "ok") == 0 || strcmp(what, "dup") == 0) {
-        res.status = what[0] == 'o' ? BP_APPLY_OK : BP_APPLY_DUP;
-        res.offset = int_at(reply, 1);
-        res.epoch = reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING
-                        ? reply->element[2]->str
-                        : "";
-        if (res.status == BP_APPLY_OK) res.version = int_at(reply, 3);
+        res->status = what[0] == 'o' ? BP_APPLY_OK : BP_APPLY_DUP;
+        res->offset = int_at(reply, 1);
+        res->epoch = reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING
+                         ? reply->element[2]->str
+                         : "";
+        if (res->status == BP_APPLY_OK) res->version = int_at(reply, 3);
         /* Our candidate became the stream's epoch: a stream recreated later
          * (Redis flushed or lost it) needs another one, or clients would take
          * the new stream's offsets for the old one's. (Commands already sent
          * carry this candidate; they only use it if the epoch is lost again
          * before they run.) */
-        if (strcmp(res.epoch, a->epoch_candidate) == 0) random_hex(a->epoch_candidate, 16);
+        if (strcmp(res->epoch, a->epoch_candidate) == 0) random_hex(a->epoch_candidate, 16);
     } else if (strcmp(what, "conflict") == 0) {
-        res.status = BP_APPLY_CONFLICT;
-        res.version = int_at(reply, 1);
+        res->status = BP_APPLY_CONFLICT;
+        res->version = int_at(reply, 1);
         if (reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING) {
-            res.stored = reply->element[2]->str;
-            res.stored_len = reply->element[2]->len;
+            res->stored = reply->element[2]->str;
+            res->stored_len = reply->element[2]->len;
         }
     } else if (strcmp(what, "out_of_order") == 0) {
-        res.status = BP_APPLY_OUT_OF_ORDER;
-        res.stored_at = (int64_t)int_at(reply, 1);
+        res->status = BP_APPLY_OUT_OF_ORDER;
+        res->stored_at = (int64_t)int_at(reply, 1);
     } else if (strcmp(what, "refused") == 0 && reply->elements == 4 &&
                reply->element[1]->type == REDIS_REPLY_STRING &&
                reply->element[2]->type == REDIS_REPLY_STRING &&
                reply->element[3]->type == REDIS_REPLY_STRING) {
-        res.status = BP_APPLY_REFUSED;
-        res.code = reply->element[1]->str;
-        res.field = reply->element[2]->str;
-        res.message = reply->element[3]->str;
+        res->status = BP_APPLY_REFUSED;
+        res->code = reply->element[1]->str;
+        res->field = reply->element[2]->str;
+        res->message = reply->element[3]->str;
     } else {
-        res.status = BP_APPLY_FAILED;
-        res.message = "unknown result from the apply script";
+        res->status = BP_APPLY_FAILED;
+        res->message = "unknown result from the apply script";
     }
-    a->cb(privdata, &res);
+}
+
+static void on_result(bp_redis_t *r, redisReply *reply, void *privdata) {
+    lane_t *l = bp_redis_data(r);
+    bp_apply_t *a = l->a;
+    bp_apply_result_t res;
+    read_result(l, reply, &res);
+    if (a->min_acks == 0) {
+        l->inflight--;
+        a->cb(privdata, &res);
+        return;
+    }
+    if (hold(l, &res, privdata) != 0) {
+        /* no memory to keep it: answer now, as not confirmed */
+        bp_apply_result_t u = {.status = BP_APPLY_UNAVAILABLE, .message = "out of memory"};
+        /* order: everything held before it must go first */
+        while (l->held_count) deliver_held(l, false);
+        l->inflight--;
+        a->cb(privdata, &u);
+        return;
+    }
+    release(l);
 }
 
 bool bp_apply_audited(const bp_change_t *c) {
@@ -184,10 +445,11 @@ bool bp_apply_audited(const bp_change_t *c) {
            (c->amb_fields & ~(unsigned)(BP_AF_POSITION | BP_AF_HEADING | BP_AF_SPEED)) != 0;
 }
 
-int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version,
+int bp_apply_submit(bp_apply_t *a, size_t lane, const bp_change_t *c, int64_t expect_version,
                     const bp_actor_t *actor, void *privdata) {
-    if (!bp_redis_up(a->redis)) return -1;
-    if (bp_apply_room(a) == 0) return -2;
+    lane_t *l = &a->lanes[lane % a->n_lanes];
+    if (!bp_redis_up(l->redis)) return -1;
+    if (l->inflight >= a->max_pending) return -2;
     const bp_hospital_info_t *base = NULL;
     if (c->kind == BP_KIND_HOSPITAL) {
         int i = bp_registry_hospital(a->reg, c->id, strlen(c->id));
@@ -198,14 +460,15 @@ int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version,
     int64_t minid = bp_apply_audited(c)
                         ? now - (int64_t)a->s->audit_retention_days * 86400 * 1000
                         : 0;
-    if (bp_apply_args_build(&a->args, &a->keys, a->sha[0] ? a->sha : NULL, c, base,
-                            a->epoch_candidate, a->s, expect_version, now, actor,
-                            minid))
+    if (bp_apply_args_build(&a->args, &a->keys, l->sha[0] ? l->sha : NULL, c, base,
+                            a->epoch_candidate, a->s, expect_version, now, actor, minid))
         return -1;
-    return bp_redis_command_argv(a->redis, on_result, privdata, a->args.argc, a->args.argv,
-                                 a->args.len)
-               ? -1
-               : 0;
+    if (bp_redis_command_argv(l->redis, on_result, privdata, a->args.argc, a->args.argv,
+                              a->args.len))
+        return -1;
+    l->inflight++;
+    if (a->min_acks > 0) l->unwaited++;
+    return 0;
 }
 
 /* -- the script's arguments ----------------------------------------------- */
@@ -366,16 +629,19 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
     return ok ? 0 : -1;
 }
 
-bool bp_apply_up(const bp_apply_t *a) {
-    return bp_redis_up(a->redis);
+bool bp_apply_up(const bp_apply_t *a, size_t lane) {
+    return bp_redis_up(a->lanes[lane % a->n_lanes].redis);
 }
 
-size_t bp_apply_room(const bp_apply_t *a) {
-    bp_redis_stats_t st;
-    bp_redis_stats(a->redis, &st);
-    return st.pending >= a->max_pending ? 0 : a->max_pending - st.pending;
+size_t bp_apply_room(const bp_apply_t *a, size_t lane) {
+    const lane_t *l = &a->lanes[lane % a->n_lanes];
+    return l->inflight >= a->max_pending ? 0 : a->max_pending - l->inflight;
 }
 
 bp_redis_t *bp_apply_redis(bp_apply_t *a) {
-    return a->redis;
+    return a->lanes[0].redis;
+}
+
+void bp_apply_stats(const bp_apply_t *a, bp_apply_stats_t *out) {
+    *out = a->stats;
 }

@@ -5,8 +5,21 @@
  * also the rules that need the stored state (exists, unknown, the bound on
  * open incidents) and the set of open ones.
  *
- * Results arrive through the callback given at creation, once per accepted
- * submit, in submit order (one Redis connection, answers in order).
+ * Lanes: the apply holds one or more Redis connections ("lanes"); a submit
+ * names its lane. Results arrive through the callback given at creation,
+ * once per accepted submit, in submit order within a lane (one connection
+ * answers in order; different lanes overlap). A sender whose changes must
+ * apply in order (one feed connection) keeps to one lane.
+ *
+ * Acknowledged means replicated (redis.min_replicas_ack = n > 0): after
+ * the changes sent in one loop turn, the lane sends `WAIT n timeout`, and
+ * every result of those changes is held until that WAIT answers. One WAIT
+ * covers everything sent before it on its connection, so a busy lane pays
+ * one replica round trip per batch, not per change. If fewer than n
+ * replicas confirm in redis.replica_ack_timeout_ms (or the connection is
+ * lost first), OK and DUP results become UNAVAILABLE: the change is on the
+ * master, maybe not on a replica, and the sender resends it (its resend is
+ * a DUP, acknowledged only once a WAIT confirms it in turn).
  */
 #ifndef BP_APPLY_H
 #define BP_APPLY_H
@@ -24,7 +37,8 @@ typedef enum {
     BP_APPLY_CONFLICT,     /* expected version did not match */
     BP_APPLY_OUT_OF_ORDER, /* older than the stored report */
     BP_APPLY_REFUSED,      /* an incident rule: see code, field, message */
-    BP_APPLY_UNAVAILABLE,  /* Redis lost before it answered: retry with the same seq */
+    BP_APPLY_UNAVAILABLE,  /* Redis lost before it answered, or replicas did not confirm:
+                              retry with the same seq (message: which) */
     BP_APPLY_FAILED        /* Redis answered with an error */
 } bp_apply_status_t;
 
@@ -38,7 +52,8 @@ typedef struct {
     int64_t stored_at;   /* OUT_OF_ORDER: the stored report's time, ms */
     const char *code;    /* REFUSED: exists | unknown_incident | too_many_incidents */
     const char *field;   /* REFUSED: the field at fault */
-    const char *message; /* FAILED: Redis' error text; REFUSED: why, in words */
+    const char *message; /* FAILED: Redis' error text; REFUSED: why, in words;
+                            UNAVAILABLE: NULL (Redis lost) or why (replicas) */
 } bp_apply_result_t;
 
 typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
@@ -93,22 +108,39 @@ bool bp_apply_audited(const bp_change_t *c);
 
 typedef struct bp_apply bp_apply_t;
 
-/* Borrowed: settings and registry must outlive the apply. max_pending bounds
- * the commands waiting for Redis. NULL on no memory. */
+/* Borrowed: settings and registry must outlive the apply. lanes: Redis
+ * connections (1 to BP_APPLY_MAX_LANES); max_pending bounds the changes
+ * waiting for Redis per lane (sent, or answered and held for their WAIT).
+ * NULL on no memory or bad arguments. */
+#define BP_APPLY_MAX_LANES 16
 bp_apply_t *bp_apply_create(uv_loop_t *loop, const bp_settings_t *s, const bp_registry_t *reg,
-                            size_t max_pending, bp_apply_cb cb);
+                            size_t lanes, size_t max_pending, bp_apply_cb cb);
+/* Every pending callback fires (UNAVAILABLE for what Redis did not
+ * confirm) before on_closed. */
 void bp_apply_close(bp_apply_t *a, void (*on_closed)(void *), void *data);
 
-/* Submits a change on behalf of actor. expect_version < 0: no version check.
+size_t bp_apply_lanes(const bp_apply_t *a);
+
+/* Submits a change on behalf of actor, on lane (taken modulo the number of
+ * lanes). expect_version < 0: no version check.
  *  0: queued, the callback will fire once;
  * -1: Redis unavailable now (no callback);
  * -2: too many changes waiting for Redis: pause the sender (no callback). */
-int bp_apply_submit(bp_apply_t *a, const bp_change_t *c, int64_t expect_version,
+int bp_apply_submit(bp_apply_t *a, size_t lane, const bp_change_t *c, int64_t expect_version,
                     const bp_actor_t *actor, void *privdata);
 
-bool bp_apply_up(const bp_apply_t *a);
-/* How many more submits fit before -2. */
-size_t bp_apply_room(const bp_apply_t *a);
+bool bp_apply_up(const bp_apply_t *a, size_t lane);
+/* How many more submits fit on lane before -2. */
+size_t bp_apply_room(const bp_apply_t *a, size_t lane);
+/* Lane 0's link, for the few other commands that go to the same Redis. */
 bp_redis_t *bp_apply_redis(bp_apply_t *a);
+
+typedef struct {
+    uint64_t waits;           /* WAITs sent */
+    uint64_t waited;          /* changes whose result waited for a WAIT */
+    uint64_t not_replicated;  /* results turned UNAVAILABLE: replicas did not confirm */
+    uint64_t reconnects;      /* lane connections lost */
+} bp_apply_stats_t;
+void bp_apply_stats(const bp_apply_t *a, bp_apply_stats_t *out);
 
 #endif

@@ -1,9 +1,19 @@
 /*
  * A Redis connection that stays usable: hiredis' async context on our libuv
  * loop, with what hiredis 0.14 does not do for us — a connect timeout, a
- * PING heartbeat, a per-command timeout, AUTH, and reconnection with
- * jittered exponential backoff. (Its libuv adapter ignores poll errors, so a
- * dead peer is only noticed by a reply that does not come.)
+ * PING heartbeat, a per-command timeout, AUTH, reconnection with jittered
+ * exponential backoff, and Redis Sentinel. (Its libuv adapter ignores poll
+ * errors, so a dead peer is only noticed by a reply that does not come.)
+ *
+ * With sentinels (opts.sentinels), the link never connects to a fixed
+ * address: before every connection it asks the sentinels in turn for the
+ * master (SENTINEL get-master-addr-by-name), confirms with ROLE that the
+ * address is a master, and keeps that sentinel connection subscribed to
+ * +switch-master: a failover moves the link at once. It asks again after
+ * any disconnect and after a READONLY, LOADING or MASTERDOWN error reply
+ * (the server it talks to is not the master now). So the link never writes
+ * to a replica: it is up only while connected to a server that said it is
+ * the master.
  *
  * Every command's callback fires exactly once: with the reply, or with NULL
  * when the connection is lost or the link is closed. A command is refused
@@ -37,7 +47,12 @@ typedef struct {
     int command_timeout_ms; /* commands waiting and no reply at all for this long: dead */
     int reconnect_max_ms;
     size_t max_pending;
-    bp_redis_event_cb on_up;   /* connected and authenticated */
+    /* Sentinel: "host:port,..." (then host and port are not used), the
+     * master's name there, and the sentinels' own password ("" or NULL: none) */
+    const char *sentinels;
+    const char *master_name;
+    const char *sentinel_password;
+    bp_redis_event_cb on_up;   /* connected and authenticated (and a master, with sentinels) */
     bp_redis_event_cb on_down; /* lost (after on_up); pending callbacks already got NULL */
     void *data;
 } bp_redis_opts_t;
@@ -47,12 +62,13 @@ typedef struct {
     uint64_t disconnects; /* connections lost after being up */
     uint64_t timeouts;    /* connect or command timeouts */
     uint64_t commands;
+    uint64_t master_changes; /* connected to another master than before (failovers) */
     size_t pending;
 } bp_redis_stats_t;
 
-/* Options for a link to the Redis of the settings (address, ACL user and
- * password, timeouts, backoff); the caller adds max_pending, callbacks and
- * data. */
+/* Options for a link to the Redis of the settings (address or sentinels,
+ * ACL user and password, timeouts, backoff); the caller adds max_pending,
+ * callbacks and data. Strings point into s. */
 struct bp_settings;
 bp_redis_opts_t bp_redis_opts(const struct bp_settings *s, const char *name);
 
@@ -71,6 +87,9 @@ bp_redis_t *bp_redis_create(uv_loop_t *loop, const bp_redis_opts_t *opts);
 void bp_redis_close(bp_redis_t *r, void (*on_closed)(void *), void *data);
 
 bool bp_redis_up(const bp_redis_t *r);
+/* The address of the server the link is connected to ("host:port"), "" when
+ * it is not connected. Two links with the same address talk to one server. */
+const char *bp_redis_addr(const bp_redis_t *r);
 void *bp_redis_data(const bp_redis_t *r);
 void bp_redis_stats(const bp_redis_t *r, bp_redis_stats_t *out);
 
@@ -82,5 +101,11 @@ int bp_redis_command_argv(bp_redis_t *r, bp_redis_reply_cb cb, void *privdata, i
 /* Drops the connection now (as if it had died) and reconnects with backoff.
  * Used when a reply shows the link cannot be trusted. Safe inside callbacks. */
 void bp_redis_reset(bp_redis_t *r, const char *reason);
+
+/* A blocking connection to the master of the settings, for command-line
+ * tools (bp-admin): the sentinels are asked in turn when redis.sentinels is
+ * set, and the answer is confirmed with ROLE; then AUTH. Commands time out
+ * after redis.command_timeout_ms. NULL with a sentence in err on failure. */
+redisContext *bp_redis_connect_sync(const struct bp_settings *s, char *err, size_t err_len);
 
 #endif

@@ -676,6 +676,7 @@ void bp_alerting_kick(bp_app_t *app) {
     if (!a || !app->apply || !bp_reader_ready(app->reader) || now - a->kicked_ms < KICK_MS) return;
     a->kicked_ms = now;
     bp_alerts_update(app->alerts, app->state, app->handover, &app->cfg.dispatch.alerts, now);
+    app->alert_evaluations++;
     bp_alerting_tick(app);
 }
 

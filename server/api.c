@@ -293,7 +293,11 @@ void bp_api_on_applied(void *privdata, const bp_apply_result_t *res) {
     case BP_APPLY_UNAVAILABLE:
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable",
-                     "storage did not answer; the change may not be saved: reload and retry");
+                     res->message ? "storage saved the change but fewer replicas than required "
+                                    "confirmed it in time; it may be lost in a failover: reload "
+                                    "and retry"
+                                  : "storage did not answer; the change may not be saved: reload "
+                                    "and retry");
         break;
     default:
         bp_error("http: write for %s failed: %s", app->cfg.registry.hospitals[r->hospital].id,
@@ -311,7 +315,7 @@ static void submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t
     snprintf(c->source, sizeof c->source, "web:%s", p->id);
     c->seq = -1;
     bp_actor_t actor = {p->id, bp_role_name(p->role), r->addr};
-    int rc = bp_apply_submit(app->apply, c, version, &actor, r);
+    int rc = bp_apply_submit(app->apply, 0, c, version, &actor, r);
     if (rc == 0) {
         r->pending = true;
         return;
@@ -911,6 +915,7 @@ void bp_api_alerts_tick(bp_app_t *app) {
     int64_t now = bp_time_now_ms();
     update_offload(app, now);
     bp_alerts_update(app->alerts, app->state, app->handover, &app->cfg.dispatch.alerts, now);
+    app->alert_evaluations++;
     bp_alerting_tick(app); /* records, acknowledgements, mutes, events (alerting.c) */
     push_recommendations(app);
 }

@@ -47,6 +47,7 @@ typedef struct {
     uint64_t http_requests, http_errors, http_unauthorized, http_forbidden, http_limited;
     uint64_t writes_ok, writes_conflict, writes_invalid, sessions_created, sign_in_failures;
     bp_reqstats_t http_stats; /* requests by route and status, with their time */
+    uint64_t alert_evaluations; /* passes of the alert rules over the state */
 } bp_app_t;
 
 #endif

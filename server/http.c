@@ -201,8 +201,8 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                       &app->http_stats);
     bp_hub_metrics(app->hub, o);
     bp_notifier_metrics(app->notifier, o);
-    bp_alerting_stats_t as;
-    bp_alerting_stats(app, &as);
+    bp_alerting_stats_t als;
+    bp_alerting_stats(app, &als);
     bp_buf_printf(o,
                   "# HELP bedpulse_alert_records Alerts open, as grouped and shown (all servers).\n"
                   "# TYPE bedpulse_alert_records gauge\nbedpulse_alert_records %zu\n"
@@ -210,7 +210,7 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   "# TYPE bedpulse_alert_events_total counter\nbedpulse_alert_events_total %llu\n"
                   "# HELP bedpulse_alert_conflicts_total Alert changes another server made first.\n"
                   "# TYPE bedpulse_alert_conflicts_total counter\nbedpulse_alert_conflicts_total %llu\n",
-                  as.open, (unsigned long long)as.events, (unsigned long long)as.conflicts);
+                  als.open, (unsigned long long)als.events, (unsigned long long)als.conflicts);
     bp_history_stats_t hs;
     bp_history_stats(app->history, &hs);
     bp_buf_printf(o,
@@ -232,6 +232,8 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   (unsigned long long)bp_state_incidents_dropped(app->state));
     bp_reader_stats_t rs;
     bp_reader_stats(app->reader, &rs);
+    bp_apply_stats_t as;
+    bp_apply_stats(app->apply, &as);
     bp_buf_printf(o,
                   "# HELP bedpulse_reloads_total Snapshot loads from Redis.\n"
                   "# TYPE bedpulse_reloads_total counter\nbedpulse_reloads_total %llu\n"
@@ -240,6 +242,14 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   "bedpulse_redis_reconnects_total %llu\n"
                   "# HELP bedpulse_bad_events_total Stream entries that could not be read.\n"
                   "# TYPE bedpulse_bad_events_total counter\nbedpulse_bad_events_total %llu\n"
+                  "# HELP bedpulse_history_rewrites_total Failovers that lost stream entries this "
+                  "server had read (a new epoch followed).\n"
+                  "# TYPE bedpulse_history_rewrites_total counter\n"
+                  "bedpulse_history_rewrites_total %llu\n"
+                  "# HELP bedpulse_writes_not_replicated_total Manager writes answered 503 because "
+                  "fewer than redis.min_replicas_ack replicas confirmed them in time.\n"
+                  "# TYPE bedpulse_writes_not_replicated_total counter\n"
+                  "bedpulse_writes_not_replicated_total %llu\n"
                   "# HELP bedpulse_ready Whether the server follows the stream (1) or not (0).\n"
                   "# TYPE bedpulse_ready gauge\nbedpulse_ready %d\n"
                   "# HELP bedpulse_http_requests_total HTTP API requests.\n"
@@ -248,7 +258,8 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   "# HELP bedpulse_http_errors_total HTTP API requests answered with 4xx/5xx.\n"
                   "# TYPE bedpulse_http_errors_total counter\nbedpulse_http_errors_total %llu\n",
                   (unsigned long long)rs.reloads, (unsigned long long)rs.redis_reconnects,
-                  (unsigned long long)rs.bad_events, bp_reader_ready(app->reader) ? 1 : 0,
+                  (unsigned long long)rs.bad_events, (unsigned long long)rs.rewrites,
+                  (unsigned long long)as.not_replicated, bp_reader_ready(app->reader) ? 1 : 0,
                   (unsigned long long)app->http_requests, (unsigned long long)app->http_errors);
     bp_buf_printf(o,
                   "# HELP bedpulse_http_denied_total API requests refused by who asked.\n"
@@ -273,6 +284,14 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   (unsigned long long)app->writes_invalid,
                   (unsigned long long)app->sessions_created,
                   (unsigned long long)app->sign_in_failures);
+    /* tests wait for it to advance to know the rules have seen a change */
+    bp_buf_printf(o,
+                  "# HELP bedpulse_alert_evaluations_total Passes of the alert rules over the "
+                  "state (once a second while the server follows the stream, and right after a "
+                  "batch of events).\n"
+                  "# TYPE bedpulse_alert_evaluations_total counter\n"
+                  "bedpulse_alert_evaluations_total %llu\n",
+                  (unsigned long long)app->alert_evaluations);
 }
 
 /* The value of a query argument, or NULL when absent or too long (then a

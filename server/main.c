@@ -393,7 +393,7 @@ int main(int argc, char **argv) {
     }
     bp_hub_attach(app.hub, app.ctx, &protocols[1], app.reader, app.tokens);
     /* manager writes: bounded like a feed connection's backlog */
-    app.apply = bp_apply_create(&app.loop, s, &app.cfg.registry, 256, bp_api_on_applied);
+    app.apply = bp_apply_create(&app.loop, s, &app.cfg.registry, 1, 256, bp_api_on_applied);
     app.rate_api = bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
     app.rate_login = bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
     app.rate_writes = bp_rate_create(4096, s->auth_writes_per_min, s->auth_writes_per_min);

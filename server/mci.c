@@ -293,22 +293,28 @@ static void read_mcis(bp_req_t *r, const char *id) {
 
 /* -- writes --------------------------------------------------------------------------------- */
 
-static void on_write(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_req_t *r = privdata;
-    (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
+/* The answer to a write, once Redis answered it (and, with
+ * redis.min_replicas_ack, the replicas confirmed it: replicated false when
+ * they did not). */
+static void finish_write(bp_req_t *r, bool answered, long long v, bool replicated) {
+    if (!answered) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage did not answer; the change may not be saved");
-    } else if (reply->integer == 0) {
+    } else if (v == 0) {
         bp_req_error(r, 404, "unknown_mci", "no open mass-casualty incident with this id");
-    } else if (reply->integer == -1) {
+    } else if (v == -1) {
         bp_req_error(r, 409, "too_many_patients", "this incident has too many patients recorded");
-    } else if (reply->integer == -3) {
+    } else if (v == -3) {
         r->retry_after_s = 1;
         bp_req_error(r, 409, "busy", "another incident was declared at the same moment; send again");
-    } else if (reply->integer == -2) {
+    } else if (v == -2) {
         bp_req_error(r, 409, "too_many_mcis",
                      "too many mass-casualty incidents are open; close one first");
+    } else if (!replicated) {
+        r->retry_after_s = 2;
+        bp_req_error(r, 503, "unavailable",
+                     "storage saved the change but fewer replicas than required confirmed it in "
+                     "time; it may be lost in a failover: reload and retry");
     } else if (r->mci_id[0]) {
         /* declared: answer with the view, read back on the same connection */
         char id[sizeof r->mci_id];
@@ -320,6 +326,25 @@ static void on_write(bp_redis_t *redis, redisReply *reply, void *privdata) {
         }
     } /* else: the body was written before sending */
     bp_req_done(r);
+}
+
+static void on_write(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_req_t *r = privdata;
+    (void)redis;
+    r->mci_answered = reply && reply->type == REDIS_REPLY_INTEGER;
+    r->mci_result = r->mci_answered ? reply->integer : 0;
+    if (r->mci_wait_sent) return; /* on_waited answers */
+    finish_write(r, r->mci_answered, r->mci_result,
+                 r->app->cfg.settings.redis_min_replicas_ack == 0);
+}
+
+static void on_waited(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_req_t *r = privdata;
+    (void)redis;
+    r->mci_wait_sent = false;
+    bool replicated = reply && reply->type == REDIS_REPLY_INTEGER &&
+                      reply->integer >= r->app->cfg.settings.redis_min_replicas_ack;
+    finish_write(r, r->mci_answered, r->mci_result, replicated);
 }
 
 /* Runs one write (write_lua) as p, with its audit row; argv_tail are the
@@ -340,12 +365,18 @@ static void write_mci_cmd(bp_req_t *r, const bp_principal_t *p, const char *id, 
                                  p->id, bp_role_name(p->role), r->addr, audit_after, retain};
     size_t argc = 14;
     for (size_t i = 0; i < n_tail && argc < sizeof argv / sizeof *argv; i++) argv[argc++] = tail[i];
-    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_write, r, (int)argc, argv, NULL)) {
+    bp_redis_t *redis = bp_apply_redis(app->apply);
+    if (bp_redis_command_argv(redis, on_write, r, (int)argc, argv, NULL)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; nothing was changed");
         return;
     }
     r->pending = true;
+    /* acknowledged means replicated: the WAIT right behind the write */
+    const bp_settings_t *s = &app->cfg.settings;
+    r->mci_wait_sent = s->redis_min_replicas_ack > 0 &&
+                       bp_redis_command(redis, on_waited, r, "WAIT %d %d", s->redis_min_replicas_ack,
+                                        s->redis_replica_ack_timeout_ms) == 0;
 }
 
 /* The principal for a dispatcher's action (declare, patients, close), or NULL (decided). */

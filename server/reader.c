@@ -31,6 +31,12 @@ struct bp_reader {
     char reload_reason[16];
     char epoch[BP_EPOCH_MAX + 1];
     uint64_t offset;
+    uint64_t last_hash;  /* of the entry at offset (its data), 0 = unknown */
+    char loaded_addr[300]; /* the server the state was loaded from */
+    /* what was read before the load in flight: to see a rewritten history */
+    bool have_prev;
+    char prev_epoch[BP_EPOCH_MAX + 1];
+    uint64_t prev_offset, prev_hash;
     char epoch_candidate[33];
     bp_reader_stats_t stats;
     void (*on_closed)(void *);
@@ -53,6 +59,23 @@ static void new_epoch_candidate(bp_reader_t *r) {
 
 static uint64_t parse_offset(const char *id) {
     return strtoull(id, NULL, 10); /* "<offset>-0" */
+}
+
+/* FNV-1a of a stream entry's data ("d"): two entries at one offset with
+ * different data are different changes. 0 when it has none. */
+static uint64_t entry_hash(const redisReply *e) {
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
+        return 0;
+    const redisReply *f = e->element[1];
+    for (size_t i = 0; i + 1 < f->elements; i += 2) {
+        const redisReply *k = f->element[i], *v = f->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || strcmp(k->str, "d"))
+            continue;
+        uint64_t h = 1469598103934665603ULL;
+        for (size_t j = 0; j < v->len; j++) h = (h ^ (unsigned char)v->str[j]) * 1099511628211ULL;
+        return h ? h : 1;
+    }
+    return 0;
 }
 
 /* One stream entry [id, [k, kind, i, id, d, data]] into a change. */
@@ -118,15 +141,57 @@ static void apply_hash(bp_reader_t *r, const redisReply *h, bp_kind_t kind, cons
     bp_state_apply(r->state, &c);
 }
 
+static void on_epoch_replaced(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_reader_t *r = privdata;
+    (void)redis;
+    r->loading = false;
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
+        if (reply) bp_error("reader: cannot replace the epoch: %s", reply->str);
+        r->need_reload = true; /* the next load sees the rewrite again */
+        return;
+    }
+    load(r, "failover");
+}
+
+/* The snapshot's history differs from what this server read before it
+ * (see reader.h): a new epoch, unless another server set one already. */
+static bool rewritten(bp_reader_t *r, const char *epoch, uint64_t offset, const redisReply *at_prev) {
+    if (!r->have_prev || strcmp(epoch, r->prev_epoch) != 0) return false;
+    const char *what = NULL;
+    if (offset < r->prev_offset) {
+        what = "the stream ends before";
+    } else if (r->prev_hash && at_prev->type == REDIS_REPLY_ARRAY && at_prev->elements == 1 &&
+               entry_hash(at_prev->element[0]) != r->prev_hash) {
+        what = "another change is at";
+    }
+    if (!what) return false;
+    r->stats.rewrites++;
+    bp_warn("reader: history rewritten (a failover to a replica that lacked entries): %s offset "
+            "%llu, read before; the stream is now at %llu. Starting a new epoch so that every "
+            "client takes a fresh snapshot",
+            what, (unsigned long long)r->prev_offset, (unsigned long long)offset);
+    static const char lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+                              "redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0";
+    new_epoch_candidate(r);
+    if (bp_redis_command(r->cmd, on_epoch_replaced, r, "EVAL %s 1 %s %s %s", lua, r->keys.epoch,
+                         r->prev_epoch, r->epoch_candidate) == 0) {
+        r->loading = true;
+    } else {
+        r->need_reload = true;
+    }
+    return true;
+}
+
 static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_reader_t *r = privdata;
     (void)redis;
     r->loading = false;
     /* EXEC: [OK|nil, epoch, offset, one HGETALL per hospital, one per
-     * ambulance, the open incidents, history] */
+     * ambulance, the open incidents, history, the entry at the offset read
+     * before] */
     const bp_registry_t *reg = bp_state_registry(r->state);
     size_t nh = reg->n_hospitals, nu = reg->n_units;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5 + nh + nu ||
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6 + nh + nu ||
         reply->element[1]->type != REDIS_REPLY_STRING) {
         if (reply) bp_error("reader: snapshot load failed (%s)",
                             reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
@@ -134,9 +199,12 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
         return;
     }
     redisReply **el = reply->element;
+    uint64_t offset = el[2]->type == REDIS_REPLY_STRING ? strtoull(el[2]->str, NULL, 10) : 0;
+    if (rewritten(r, el[1]->str, offset, el[5 + nh + nu])) return;
+    r->have_prev = false;
     bp_state_reset(r->state);
     snprintf(r->epoch, sizeof r->epoch, "%s", el[1]->str);
-    r->offset = el[2]->type == REDIS_REPLY_STRING ? strtoull(el[2]->str, NULL, 10) : 0;
+    r->offset = offset;
     for (size_t i = 0; i < nh; i++) apply_hash(r, el[3 + i], BP_KIND_HOSPITAL, reg->hospitals[i].id);
     for (size_t i = 0; i < nu; i++) apply_hash(r, el[3 + nh + i], BP_KIND_AMBULANCE, reg->units[i].id);
     /* incidents: [id, [field, value, ...], ...] from incidents.lua */
@@ -156,7 +224,13 @@ static void on_loaded(bp_redis_t *redis, redisReply *reply, void *privdata) {
     /* history: XREVRANGE is newest first; hand it over oldest first, and only
      * a contiguous run ending at offset */
     const redisReply *hist = el[4 + nh + nu];
+    r->last_hash = 0;
     if (hist->type == REDIS_REPLY_ARRAY && hist->elements) {
+        const redisReply *newest = hist->element[0];
+        if (newest->type == REDIS_REPLY_ARRAY && newest->elements == 2 &&
+            newest->element[0]->type == REDIS_REPLY_STRING &&
+            parse_offset(newest->element[0]->str) == r->offset)
+            r->last_hash = entry_hash(newest);
         size_t n = hist->elements, start = n;
         uint64_t expect = r->offset;
         for (size_t i = 0; i < n; i++) {
@@ -194,6 +268,14 @@ static void load(bp_reader_t *r, const char *reason) {
         r->need_reload = true;
         return;
     }
+    /* what this server read so far, to compare the new snapshot with */
+    if (r->loaded) {
+        r->have_prev = true;
+        snprintf(r->prev_epoch, sizeof r->prev_epoch, "%s", r->epoch);
+        r->prev_offset = r->offset;
+        r->prev_hash = r->last_hash;
+    }
+    snprintf(r->loaded_addr, sizeof r->loaded_addr, "%s", bp_redis_addr(r->cmd));
     char count[24];
     snprintf(count, sizeof count, "%zu", r->history ? r->history : 1);
     /* A new candidate for every load: when Redis lost the epoch, the SET NX
@@ -221,6 +303,9 @@ static void load(bp_reader_t *r, const char *reason) {
                            strlen(r->keys.incident)};
     rc |= bp_redis_command_argv(r->cmd, on_queued, r, 5, argv, lens);
     rc |= bp_redis_command(r->cmd, on_queued, r, "XREVRANGE %s + - COUNT %s", r->keys.stream, count);
+    char prev[32];
+    snprintf(prev, sizeof prev, "%llu-0", (unsigned long long)(r->have_prev ? r->prev_offset : 0));
+    rc |= bp_redis_command(r->cmd, on_queued, r, "XRANGE %s %s %s", r->keys.stream, prev, prev);
     rc |= bp_redis_command(r->cmd, on_loaded, r, "EXEC");
     if (rc) {
         bp_redis_reset(r->cmd, "snapshot commands not sent");
@@ -264,6 +349,7 @@ static void on_xread(bp_redis_t *redis, redisReply *reply, void *privdata) {
             }
             bp_state_apply(r->state, &c);
             r->offset = c.offset;
+            r->last_hash = entry_hash(entries->element[i]);
             r->stats.events++;
             if (r->cbs.on_event) r->cbs.on_event(r->data, &c, true);
         }
@@ -275,6 +361,13 @@ static void on_xread(bp_redis_t *redis, redisReply *reply, void *privdata) {
 static void xread(bp_reader_t *r) {
     if (r->closing || !r->loaded || r->loading || r->xread_inflight || !bp_redis_up(r->block))
         return;
+    /* The stream is read from the server the state came from. After a
+     * failover one link may reach the new master before the other: wait
+     * for both (each follows the sentinels), then reload or read. */
+    if (strcmp(bp_redis_addr(r->block), r->loaded_addr) != 0) {
+        if (strcmp(bp_redis_addr(r->cmd), bp_redis_addr(r->block)) == 0) load(r, "reconnect");
+        return;
+    }
     char id[32];
     snprintf(id, sizeof id, "%llu-0", (unsigned long long)r->offset);
     if (bp_redis_command(r->block, on_xread, r, "XREAD COUNT %s BLOCK %d STREAMS %s %s",
@@ -316,6 +409,7 @@ static void on_cmd_down(bp_redis_t *redis, void *data) {
     (void)redis;
     r->stats.redis_reconnects++;
     r->loading = false;
+    r->loaded_addr[0] = '\0'; /* read nothing more until reloaded */
 }
 
 static void on_block_up(bp_redis_t *redis, void *data) {

@@ -8,7 +8,19 @@
  * It reloads (and says why) when the epoch changes, when the stream skips
  * an offset (trimmed while we were away), or when the command connection
  * comes back after an outage. Two Redis links: "cmd" (snapshot, epoch
- * checks, ranges) with a heartbeat, and "block" (XREAD only).
+ * checks, ranges) with a heartbeat, and "block" (XREAD only). Both follow
+ * the master (Sentinel): the stream is read from the server the snapshot
+ * came from, never from a replica, so offsets are the acknowledged ones.
+ *
+ * A failover can rewrite history: a promoted replica may lack the last
+ * entries this server already read (never acknowledged ones with
+ * redis.min_replicas_ack >= 1; acknowledged ones too with 0), and new
+ * changes then take those offsets under the same epoch. On each reload
+ * after an outage the reader compares the stream with what it had read:
+ * an offset that went back, or another entry at its last offset, means
+ * the history it served is gone, so it replaces the epoch (if nobody did
+ * yet) and reloads ("failover"): every server and client takes a fresh
+ * snapshot instead of resuming across the rewritten offsets.
  */
 #ifndef BP_READER_H
 #define BP_READER_H
@@ -46,6 +58,7 @@ uint64_t bp_reader_offset(const bp_reader_t *r);
 
 typedef struct {
     uint64_t reloads, events, redis_reconnects, bad_events;
+    uint64_t rewrites; /* failovers that lost entries this server had read: new epoch */
 } bp_reader_stats_t;
 void bp_reader_stats(const bp_reader_t *r, bp_reader_stats_t *out);
 

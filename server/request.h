@@ -63,6 +63,9 @@ struct bp_req {
     int64_t wait_until_ms;
     bool mci_one;     /* GET of one MCI (mci.c) */
     char mci_id[32];  /* an MCI being declared: read back once stored */
+    /* an MCI write's result, held until its WAIT answers (redis.min_replicas_ack) */
+    long long mci_result;
+    bool mci_answered, mci_wait_sent;
 };
 
 /* The principal of the request, NULL for anonymous (also after a 401 was

@@ -21,6 +21,7 @@
 #include "bp_config.h"
 #include "bp_keys.h"
 #include "bp_log.h"
+#include "bp_redis.h"
 #include "bp_time.h"
 
 #include <hiredis/hiredis.h>
@@ -33,6 +34,7 @@
 
 static const char *prefix;
 static redisContext *rc;
+static int writes; /* commands that changed something */
 
 static void usage(void) {
     fprintf(stderr,
@@ -96,6 +98,21 @@ static void audit(const char *what, const char *id, const char *detail) {
                         prefix, now, "bp-admin", id, what, detail));
 }
 
+/* With redis.min_replicas_ack, a change is confirmed on that many replicas
+ * (WAIT) before bp-admin says it is done; if they do not confirm in time
+ * the change is made on the master, but a failover could lose it: say so. */
+static void confirm_replicated(const bp_settings_t *s) {
+    if (s->redis_min_replicas_ack <= 0) return;
+    redisReply *r = cmd("WAIT %d %d", s->redis_min_replicas_ack, s->redis_replica_ack_timeout_ms);
+    long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    freeReplyObject(r);
+    if (n < s->redis_min_replicas_ack)
+        fprintf(stderr,
+                "bp-admin: warning: only %lld of %d replicas confirmed the change within %d ms "
+                "(redis.min_replicas_ack): it is on the master, a failover now could lose it\n",
+                n, s->redis_min_replicas_ack, s->redis_replica_ack_timeout_ms);
+}
+
 /* Checks "id,id,..." against the registry; "*" is every hospital. */
 static int check_hospitals(const bp_registry_t *reg, const char *list) {
     if (strcmp(list, "*") == 0) return 0;
@@ -148,6 +165,7 @@ static int create(const bp_registry_t *reg, const char *role, const char *hospit
                         now, exp));
     freeReplyObject(cmd("SADD %stokens %s", prefix, out->id));
     freeReplyObject(cmd("INCR %sauth:gen", prefix));
+    writes++;
     char detail[512];
     snprintf(detail, sizeof detail, "{\"role\":\"%s\",\"hospitals\":\"%.300s\",\"fleet\":%s}", role,
              hospitals ? hospitals : "", fleet ? "true" : "false");
@@ -173,6 +191,7 @@ static int revoke_token(const char *id) {
     snprintf(now, sizeof now, "%lld", (long long)bp_time_now_ms());
     freeReplyObject(cmd("HSET %stok:%s revoked %s", prefix, id, now));
     freeReplyObject(cmd("INCR %sauth:gen", prefix));
+    writes++;
     audit("revoke", id, "{}");
     return 0;
 }
@@ -293,24 +312,11 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    struct timeval tv = {cfg.settings.redis_connect_timeout_ms / 1000,
-                         (cfg.settings.redis_connect_timeout_ms % 1000) * 1000};
-    rc = redisConnectWithTimeout(cfg.settings.redis_host, cfg.settings.redis_port, tv);
-    if (!rc || rc->err) {
-        fprintf(stderr, "bp-admin: cannot reach Redis at %s:%d: %s\n", cfg.settings.redis_host,
-                cfg.settings.redis_port, rc ? rc->errstr : "no memory");
+    char why[600];
+    rc = bp_redis_connect_sync(&cfg.settings, why, sizeof why);
+    if (!rc) {
+        fprintf(stderr, "bp-admin: Redis: %s\n", why);
         return 3;
-    }
-    if (cfg.settings.redis_password[0]) {
-        redisReply *r = cfg.settings.redis_user[0]
-                            ? redisCommand(rc, "AUTH %s %s", cfg.settings.redis_user,
-                                           cfg.settings.redis_password)
-                            : redisCommand(rc, "AUTH %s", cfg.settings.redis_password);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            fprintf(stderr, "bp-admin: Redis refused the password\n");
-            return 3;
-        }
-        freeReplyObject(r);
     }
     int rv = 2;
     if (sub && strcmp(sub, "create") == 0 && role) {
@@ -327,6 +333,7 @@ int main(int argc, char **argv) {
     } else {
         usage();
     }
+    if (rv == 0 && writes) confirm_replicated(&cfg.settings);
     redisFree(rc);
     bp_config_free(&cfg);
     return rv;

@@ -47,6 +47,7 @@ const fresh = () => ({
 });
 let pending = Object.assign(fresh(), { full: true, lang: true, clock: true, alerts: true });
 let frameId = 0;
+let clockFrames = 0; // shown as data-clock-frames: a test sees the page move on
 
 function schedule() {
   if (!frameId) frameId = window.requestAnimationFrame(render);
@@ -263,6 +264,7 @@ function render() {
   totals.render(frame);
   alerts.render(frame);
   announcer.observe(frame);
+  if (frame.clock) document.documentElement.dataset.clockFrames = String(++clockFrames);
   if (selected && frame.full) {
     // a snapshot may have rebuilt rows and markers: mark the selection again
     list.setSelected(selected);

@@ -21,6 +21,7 @@ const view = new WallView(document.getElementById('wall'), feed);
 
 let pending = { full: true, lang: true, clock: true, hospitals: new Set(), ambulances: new Set() };
 let frameId = 0;
+let clockFrames = 0; // shown as data-clock-frames: a test sees the page move on
 
 function schedule() {
   if (!frameId) frameId = window.requestAnimationFrame(render);
@@ -31,6 +32,7 @@ function render() {
   const frame = Object.assign({}, pending, { now: feed.serverNow() });
   pending = { full: false, lang: false, clock: false, hospitals: new Set(), ambulances: new Set() };
   view.render(frame);
+  if (frame.clock) document.documentElement.dataset.clockFrames = String(++clockFrames);
 }
 
 feed.addEventListener('snapshot', () => {

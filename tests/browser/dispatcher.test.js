@@ -14,14 +14,14 @@
 const { describe, before } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { waitFor, sleep } = require('../lib/stack.js');
+const { waitFor, notYet } = require('../lib/stack.js');
 const {
-  Session, screenshot, distanceKm, contrastProblems, bareMapPoint,
+  Session, screenshot, distanceKm, contrastProblems, bareMapPoint, mapStill, mapSpotNear, pinByClick,
 } = require('./pages.js');
 
 const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
 
-describe('dispatcher tools', { timeout: 170000 }, () => {
+describe('dispatcher tools', { timeout: 400000 }, () => {
   const s = new Session({ history: true });
   let page;
   let stack;
@@ -53,15 +53,20 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
     assert.equal(await page.locator('#map .st[data-id]').count(), 8, 'the eight 115 stations');
     const districts = await page.$$eval('#map .district-label span', (ss) => ss.map((x) => x.textContent));
     assert.ok(districts.includes('Đống Đa') && districts.includes('Hoàn Kiếm'), districts.join(','));
-    // the markers' labels are text, readable at street zoom
-    await waitFor(async () => {
-      if (await page.locator('#map.zoom-labels').count()) return true;
+    // the markers' labels are text, readable at street zoom: zoom in with
+    // the control, a level at a time, each zoom seen to the end
+    const zooms = [await mapStill(page)];
+    while (!(await page.locator('#map.zoom-labels').count())) {
+      assert.ok(zooms.length <= 8, `no labels after zooming in: zooms ${zooms.join(' → ')}`);
       await page.locator('#map .leaflet-control-zoom-in').click();
-      await sleep(300);
-      return false;
-    }, { timeout: 10000, what: 'labels shown at street zoom' });
+      const z = await waitFor(async () => {
+        const now = await mapStill(page);
+        return now > zooms.at(-1) ? now : notYet({ zoom: now, before: zooms.at(-1) });
+      }, { timeout: 10000, what: 'the map to zoom in' });
+      zooms.push(z);
+    }
     const labelled = await page.$$eval('#map .hm-label', (ls) => ls.filter((l) => l.checkVisibility() && l.textContent).length);
-    assert.ok(labelled > 0, 'hospital names on the map');
+    assert.ok(labelled > 0, `${labelled} hospital names on the map`);
     await page.locator('#map-fit').click();
     await s.sendDemo();
     hospitals = (await stack.get('/api/v1/hospitals')).json;
@@ -71,7 +76,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
   s.step('detail panel: beds by type, ED status, contacts, sister hospital, source, 24 h trend', async () => {
     // a diverting hospital of the demo: every bed type as the server has it
     const h = hospitals.find((x) => x.ed.effective === 'diversion' && x.ed.reason && x.freshness === 'fresh');
-    assert.ok(h, 'the demo has a fresh diversion');
+    assert.ok(h, `the demo has a fresh diversion: ${JSON.stringify(hospitals.filter((x) => x.ed.effective === 'diversion').map((x) => [x.id, x.freshness, x.ed.reason]))}`);
     await openDetail(h.id);
     assert.equal(await page.locator('#detail-title').textContent(), h.name.vi);
     const shown = await page.$$eval('#detail-beds tbody tr', (trs) => trs.map((tr) => [tr.dataset.bed,
@@ -83,7 +88,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
     assert.deepEqual(shown, want);
     assert.equal(await page.locator('#detail-ed').textContent(), 'Chuyển hướng');
     const facts = await page.locator('#detail .detail-facts').first().innerText();
-    assert.ok(facts.includes(h.ed.reason), 'the reason');
+    assert.ok(facts.includes(h.ed.reason), `the reason "${h.ed.reason}" in: ${facts}`);
     assert.match(facts, /Chuyển hướng đến \d\d:\d\d \(sau \d+ (giờ|phút) nữa\)/, 'the expiry and time left');
     assert.equal(await page.locator('#detail-source').textContent(), h.source);
     assert.equal(await page.locator('#detail-updated').getAttribute('datetime'), new Date(h.at).toISOString());
@@ -119,7 +124,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
         const gaps = ts.slice(1).filter((t, i) => t - ts[i] > 1.5 * hist.json.interval_s * 1000).length;
         const segments = ((await chart.locator('.trend-line').getAttribute('d')).match(/M/g) || []).length;
         assert.equal(segments, gaps + 1, `${gaps} gaps, ${segments} line segments`);
-        assert.ok(gaps >= 1, 'the seeded history has its gap');
+        assert.ok(gaps >= 1, `the seeded history has its gap: ${gaps} gaps`);
         assert.match(await page.locator('#detail .trend-note').textContent(), /thấp nhất \d+%, cao nhất \d+%/);
       }
     } else {
@@ -141,7 +146,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
     };
     await page.selectOption('#f-bed', 'icu_adult');
     let want = rest.filter((h) => h.beds.icu_adult && h.beds.icu_adult.available > 0);
-    assert.ok(want.length > 0 && want.length < 88);
+    assert.ok(want.length > 0 && want.length < 88, `${want.length} hospitals with adult ICU free`);
     await check(ids(want), 'adult ICU free');
     // the bed column follows the chosen type
     assert.match(await page.locator('#hospitals-table thead th[data-col="bed"]').innerText(), /HSTC NL/);
@@ -204,7 +209,7 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
       await page.keyboard.press('Tab');
       onRow = await page.evaluate(() => !!document.activeElement.closest('#hospitals-table tbody tr[data-id]'));
     }
-    assert.ok(onRow, 'Tab reaches the list');
+    assert.ok(onRow, `Tab reaches the list (focus on ${await page.evaluate(() => document.activeElement.outerHTML.slice(0, 120))})`);
     const ids = await visibleIds();
     const focused = () => page.evaluate(() => document.activeElement.dataset.id || null);
     // one tab stop in the list: the row last used (the first row at the start)
@@ -257,29 +262,22 @@ describe('dispatcher tools', { timeout: 170000 }, () => {
   });
 
   s.step('screenshot: dispatcher.png (1920x1080, a patient pin, the nearest hospital open)', async () => {
-    // the detail open first (the map keeps its size), the whole city, then
-    // a double click beside Bach Mai twice (zoom in around the centre; the
-    // clicks set the patient pin there), the nearest hospital open
+    // the detail open first (the map keeps its size), the map at street
+    // zoom around Bach Mai and a click on bare map beside it (the patient
+    // pin), the nearest hospital open
     await openDetail((await visibleIds())[0]);
-    await page.locator('#map-fit').click();
-    await sleep(300);
-    for (let i = 0; i < 2; i++) {
-      const box = await marker('bach-mai').boundingBox();
-      const map = await page.locator('#map').boundingBox();
-      const spot = await bareMapPoint(page, (box.x + box.width / 2 - map.x) / map.width, (box.y + box.height / 2 - map.y) / map.height);
-      assert.ok(spot, 'bare map near Bach Mai');
-      await page.mouse.dblclick(spot.px, spot.py);
-      await sleep(500);
-    }
+    const bm = hospitals.find((h) => h.id === 'bach-mai');
+    await pinByClick(page, await mapSpotNear(page, bm.lat, bm.lon, 14));
     await waitFor(async () => (await page.locator('#f-sort').inputValue()) === 'distance', { what: 'sorted by distance' });
     const first = (await visibleIds())[0];
     await openDetail(first);
     await page.mouse.move(5, 5);
     const flashing = () => page.locator('#hospitals-table tr.flash-a, #hospitals-table tr.flash-b').count();
     await waitFor(async () => (await flashing()) === 0, { what: 'highlights to end' });
-    await sleep(500);
+    // opening the detail may pan the map to the hospital
+    await mapStill(page);
     const file = await screenshot(page, 'dispatcher.png');
-    assert.ok(fs.statSync(file).size > 20000);
+    assert.ok(fs.statSync(file).size > 20000, `${file}: ${fs.statSync(file).size} bytes`);
     await page.locator('#pin-clear').click();
     await s.noErrors();
   });

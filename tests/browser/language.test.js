@@ -13,14 +13,14 @@ const { describe, before } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { waitFor, ROOT } = require('../lib/stack.js');
+const { waitFor, notYet, ROOT } = require('../lib/stack.js');
 const {
   Session, openPage, visibleStrings, dictionaries, languageProblems, screenshot, bareMapPoint,
 } = require('./pages.js');
 
 const docLang = (p) => p.evaluate(() => document.documentElement.lang);
 
-describe('languages', { timeout: 170000 }, () => {
+describe('languages', { timeout: 400000 }, () => {
   const s = new Session();
   let page;
   let context;
@@ -51,10 +51,19 @@ describe('languages', { timeout: 170000 }, () => {
     await waitFor(async () => page.locator('#detail').isVisible(), { what: 'detail open' });
     if (!(await page.locator('#patient-pin').count())) {
       const spot = await bareMapPoint(page, 0.5, 0.6);
+      assert.ok(spot, 'a bare point on the map');
       await page.mouse.click(spot.px, spot.py);
     }
     await page.selectOption('#f-bed', 'icu_adult');
-    await page.waitForTimeout(300);
+    // the list filters at once; the pin and the detail's trend (fetched) are awaited
+    await waitFor(async () => {
+      const v = {
+        pin: await page.locator('#patient-pin').count(),
+        history: await page.locator('#detail').getAttribute('data-history'),
+        bed: await page.locator('#f-bed').inputValue(),
+      };
+      return (v.pin === 1 && v.history && v.history !== 'loading' && v.bed === 'icu_adult') || notYet(v);
+    }, { what: 'the pin, the trend and the bed filter' });
   }
 
   async function problemsOnDispatcher(lang) {
@@ -62,7 +71,8 @@ describe('languages', { timeout: 170000 }, () => {
     await showEverything();
     out.push(...languageProblems(await visibleStrings(page), lang, dicts, names));
     await page.locator('#tab-ambulances').click();
-    await page.waitForTimeout(200);
+    await waitFor(async () => (await page.locator('#ambulances').isVisible())
+      && (await page.locator('#ambulances-table tbody tr[data-id]').count()) > 0, { what: 'the ambulance tab' });
     out.push(...languageProblems(await visibleStrings(page), lang, dicts, names));
     await page.locator('#tab-hospitals').click();
     await page.selectOption('#f-bed', '');
@@ -152,7 +162,11 @@ describe('languages', { timeout: 170000 }, () => {
     await waitFor(async () => (await wall.locator('#w-conn').getAttribute('data-state')) === 'live', { what: 'wall live' });
     assert.equal(await docLang(wall), 'en');
     assert.equal(await wall.locator('#w-conn').innerText(), 'Live');
-    await wall.waitForTimeout(300);
+    // its figures and its trends (fetched once live) drawn
+    await waitFor(async () => {
+      const v = await wall.locator('#wall').evaluate((e) => ({ offset: e.dataset.offset, history: e.dataset.history }));
+      return (v.offset !== undefined && v.history !== undefined) || notYet(v);
+    }, { what: 'the wall drawn with its trends' });
     assert.deepEqual(languageProblems(await visibleStrings(wall), 'en', dicts, names), []);
     // switching back on the dispatcher view switches the wall
     await page.click('#lang-toggle');

@@ -12,15 +12,17 @@
 
 const { describe } = require('node:test');
 const assert = require('node:assert/strict');
-const { waitFor, sleep, isoNow, httpGet } = require('../lib/stack.js');
+const { waitFor, notYet, isoNow, httpGet } = require('../lib/stack.js');
 const { RESERVED } = require('./demo_data.js');
-const { Session, screenshot } = require('./pages.js');
+const {
+  Session, screenshot, clockFrames, mapStill, latency, LATE_MS,
+} = require('./pages.js');
 
 const FMS = { available_station: 2, available_radio: 1, dispatched: 3, on_scene: 4, transporting: 7, at_hospital: 8, out_of_service: 6 };
 const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
 const squash = (s) => s.replace(/\s/g, '');
 
-describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
+describe('live feed on the dispatcher view', { timeout: 400000 }, () => {
   const s = new Session();
   const row = (id) => s.page.locator(`#hospitals-table tr[data-id="${id}"]`);
   const cellText = (id, sel) => row(id).locator(sel).textContent();
@@ -52,7 +54,7 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     // every ambulance with a position is on the map (the fleet starts without)
     const fleet = (await s.stack.get('/api/v1/ambulances')).json;
     assert.equal(await page.locator('#map .am[data-id]').count(), fleet.filter((a) => a.lat !== null).length);
-    await sleep(300); // let late errors surface
+    await clockFrames(page, 2); // the page has moved on: late errors have surfaced
     await s.noErrors();
     assert.equal(await page.evaluate(() => window.__bpBootCount), 1);
     // no HTML from data: every name is text
@@ -94,7 +96,7 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     // the ED shape on the map: a diverting hospital's marker is a diamond with a badge
     const rest = (await s.stack.get('/api/v1/hospitals')).json;
     const div = rest.find((h) => h.ed.effective === 'diversion');
-    assert.ok(div, 'the demo has a diversion');
+    assert.ok(div, `the demo has a diversion: ${JSON.stringify(rest.map((h) => h.ed.effective))}`);
     assert.match(await marker(div.id).getAttribute('class'), /hm-ed-diversion/);
     assert.equal(await marker(div.id).locator('.hm-badge-ed').isVisible(), true);
     // city totals equal the server's summary
@@ -106,10 +108,11 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     // ambulances: status with its FMS digit in the list, the destination's name, the digit and heading on the map
     const moved = lines.filter((l) => l.type === 'ambulance');
     const transporting = moved.find((l) => l.status === 'transporting');
-    assert.ok(transporting, 'the demo has a transport');
+    assert.ok(transporting, `the demo has a transport: ${JSON.stringify(moved.map((l) => l.status))}`);
     assert.match(await ambRow(transporting.id).locator('.a-status').innerText(), /7\s*Đang chở bệnh nhân/);
     const dest = rest.find((h) => h.id === transporting.destination).name.vi;
-    assert.ok((await ambRow(transporting.id).locator('.a-dest').textContent()).endsWith(dest));
+    const shownDest = await ambRow(transporting.id).locator('.a-dest').textContent();
+    assert.ok(shownDest.endsWith(dest), `destination "${shownDest}", want "${dest}"`);
     for (const l of moved.slice(0, 5)) {
       await waitFor(async () => (await ambMarker(l.id).locator('.am-body').textContent()) === String(FMS[l.status]),
         { timeout: 5000, what: `FMS digit of ${l.id}` });
@@ -119,10 +122,18 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     await s.noErrors();
   });
 
-  s.step('shows a feed line in the list, the marker and the open detail panel within 1 s, and announces it', async () => {
+  s.step('shows a feed line in the list, the marker and the open detail panel (within 1 s: reported), and announces it', async (t) => {
     const { page } = s;
     await openDetail('bach-mai');
     const reason = 'Hết giường HSTC <img src=x onerror=alert(1)>';
+    // the row's highlight lasts 1.6 s: noted when it comes, looked at later
+    await page.evaluate(() => {
+      const tr = document.querySelector('#hospitals-table tr[data-id="bach-mai"]');
+      window.__flashed = false;
+      new MutationObserver(() => {
+        if (/flash-[ab]/.test(tr.className)) window.__flashed = true;
+      }).observe(tr, { attributes: true, attributeFilter: ['class'] });
+    });
     const t0 = Date.now();
     await s.send(s.beds('bach-mai', isoNow(), {
       beds: { icu_adult: { staffed: 75, occupied: 70 } },
@@ -133,14 +144,14 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
       && (await marker('bach-mai').getAttribute('data-ed')) === 'diversion'
       && (await page.locator('#detail-ed').textContent()) === 'Chuyển hướng'
       && squash(await page.locator('#detail-beds tr[data-bed="icu_adult"]').innerText()).startsWith('Hồisứctíchcựcngườilớn57570'),
-    { timeout: 1000, interval: 10, what: 'list, marker and detail to update' });
-    const elapsed = Date.now() - t0;
-    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
-    assert.match(await rowAttr('bach-mai', 'class'), /flash-[ab]/, 'the changed row is highlighted');
+    { timeout: LATE_MS, interval: 10, what: 'list, marker and detail to update' });
+    latency(t, 'feed line to list, marker and detail', Date.now() - t0, 1000);
+    assert.equal(await page.evaluate(() => window.__flashed), true, 'the changed row is highlighted');
     assert.match(await cellText('bach-mai', 'td.c-ed'), /12 chờ/);
     assert.equal(await page.locator('#hospitals-table tr[data-id="bach-mai"] td.c-ed img, #detail img').count(), 0, 'reason rendered as text');
     assert.match(await page.locator('#detail').innerText(), /Hết giường HSTC <img src=x onerror=alert\(1\)>/);
-    assert.ok(Number(await rowAttr('bach-mai', 'data-level')) >= 3, 'diversion is at least level 3');
+    const level = Number(await rowAttr('bach-mai', 'data-level'));
+    assert.ok(level >= 3, `diversion is at least level 3: level ${level}`);
     assert.match(await marker('bach-mai').locator('.hm-num').textContent(), /[34]/);
     assert.match(await marker('bach-mai').getAttribute('title'), /Chuyển hướng/);
     assert.equal(await page.locator('#detail-source').textContent(), 'test-bach-mai');
@@ -150,7 +161,7 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     await s.send(s.beds('bach-mai', isoNow(), { beds: { icu_adult: { occupied: 78 } } }));
     await waitFor(async () => squash(await cellText('bach-mai', 'td.c-bed')) === '0/75+3'
       && (await page.locator('#detail-beds tr[data-bed="icu_adult"] .over').textContent()) === '+3',
-    { timeout: 1000, interval: 10, what: 'overflow +3' });
+    { timeout: LATE_MS, interval: 10, what: 'overflow +3' });
 
     // the live region says it, politely
     let said = '';
@@ -160,22 +171,34 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     await page.keyboard.press('Escape');
   });
 
-  s.step('moves an ambulance as its position arrives (same marker), its row within 1 s', async () => {
+  s.step('moves an ambulance as its position arrives (same marker), its row (within 1 s: reported)', async (t) => {
     const { page } = s;
     const id = '115-HK-03';
+    // how far (px) the marker's anchor is from where the map puts lat/lon now
+    const offBy = (lat, lon) => page.evaluate(({ i, lat, lon }) => {
+      const e = document.querySelector(`#map .am[data-id="${i}"]`);
+      if (!e) return null;
+      const r = e.closest('.leaflet-marker-icon').getBoundingClientRect();
+      const b = document.getElementById('map').getBoundingClientRect();
+      const p = window.__bpMap.point(lat, lon);
+      return Math.hypot(r.left + r.width / 2 - (b.left + p.x), r.top + r.height / 2 - (b.top + p.y));
+    }, { i: id, lat, lon });
     await s.send(s.ambulance(id, { status: 'dispatched', lat: 21.02, lon: 105.84, heading: 90, speed: 40 }));
     const m = ambMarker(id);
-    await waitFor(async () => (await m.count()) === 1, { timeout: 5000, what: 'ambulance marker' });
+    await waitFor(async () => (await m.count()) === 1, { timeout: LATE_MS, what: 'ambulance marker' });
+    await mapStill(page);
+    assert.ok((await offBy(21.02, 105.84)) < 2, `marker ${await offBy(21.02, 105.84)} px from its position`);
     await page.evaluate((i) => {
       window.__amb = document.querySelector(`#map .am[data-id="${i}"]`);
     }, id);
-    const x0 = (await m.boundingBox()).x;
     const t0 = Date.now();
     await s.send(s.ambulance(id, { status: 'transporting', destination: 'viet-duc', lat: 21.02, lon: 105.86, heading: 180 }));
-    await waitFor(async () => (await m.boundingBox()).x > x0 + 2
-      && (await ambRow(id).locator('.a-dest').textContent()).endsWith('Bệnh viện Hữu nghị Việt Đức'),
-    { timeout: 1000, interval: 10, what: 'marker to move east and the row to update' });
-    assert.ok(Date.now() - t0 < 1000);
+    await waitFor(async () => {
+      const off = await offBy(21.02, 105.86);
+      const dest = await ambRow(id).locator('.a-dest').textContent();
+      return (off < 2 && dest.endsWith('Bệnh viện Hữu nghị Việt Đức')) || notYet({ px: off, dest });
+    }, { timeout: LATE_MS, interval: 10, what: 'the marker at its new position and the row updated' });
+    latency(t, 'position to marker and row', Date.now() - t0, 1000);
     assert.match(await m.locator('.am-arrow').getAttribute('style'), /rotate\(180deg\)/);
     assert.equal(await page.evaluate((i) => window.__amb === document.querySelector(`#map .am[data-id="${i}"]`), id), true,
       'the same marker element moved');
@@ -270,7 +293,7 @@ describe('live feed on the dispatcher view', { timeout: 170000 }, () => {
     await waitFor(async () => (await connState()) === 'live', { what: 'live after reload' });
     const fleet = (await s.stack.get('/api/v1/ambulances')).json;
     const placed = fleet.filter((a) => a.lat !== null);
-    assert.ok(placed.length > 5, 'the burst placed ambulances');
+    assert.ok(placed.length > 5, `the burst placed ambulances: ${placed.length}`);
     await waitFor(async () => (await page.locator('#map .am[data-id]').count()) === placed.length,
       { timeout: 5000, what: `${placed.length} ambulance markers` });
     for (const a of placed.slice(0, 5)) assert.equal(await ambMarker(a.id).locator('.am-body').textContent(), String(FMS[a.status]));

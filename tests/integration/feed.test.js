@@ -450,7 +450,7 @@ describe('feed replies', () => {
       assert.equal(tooLong.error, 'line_too_long');
       assert.equal(ok.ok, true, JSON.stringify(ok));
       assert.equal(c.unexpected, 0);
-      assert.ok(stack.procs.collector.running, 'the collector exited');
+      assert.ok(stack.procs.collector.running, `the collector exited (code ${stack.procs.collector.code}, signal ${stack.procs.collector.signal})`);
     } finally {
       c.destroy();
     }
@@ -465,7 +465,7 @@ describe('feed replies', () => {
     const r = await d.send(bedsMsg({ source: 'hostile', seq: 2 }));
     d.destroy();
     assert.equal(r.ok, true, JSON.stringify(r));
-    assert.ok(stack.procs.collector.running);
+    assert.ok(stack.procs.collector.running, `the collector exited (code ${stack.procs.collector.code}, signal ${stack.procs.collector.signal})`);
   }));
 
   test('collector and server exit 0 on SIGTERM', stack.guard(async () => {

@@ -176,7 +176,7 @@ describe('live feed', () => {
     assert.deepEqual(Object.keys(e2.data).sort(), ['at', 'fms', 'source', 'status', 'updated', 'version']);
     assert.equal(e2.data.status, 'at_hospital');
     assert.equal(e2.data.version, 2);
-    assert.ok(Number.isInteger(e2.data.fms));
+    assert.ok(Number.isInteger(e2.data.fms), JSON.stringify(e2.data));
     const r3 = await send(ambulanceMsg({ source: 'avl-115', destination: null, incident: '' }));
     const e3 = await eventAt(live, r3.offset);
     assert.equal(e3.data.destination, null);

@@ -239,14 +239,14 @@ describe('REST API', () => {
     assert.equal(one.status, 200);
     assert.deepEqual(one.json, list.find((h) => h.id === 'bach-mai'));
     assert.equal(one.headers['cache-control'], 'no-store');
-    assert.ok(one.headers['x-bedpulse-offset']);
+    assert.ok(one.headers['x-bedpulse-offset'], JSON.stringify(one.headers));
     for (const id of ['no-such-hospital', 'BACH-MAI', 'bach_mai', '%20', 'bach-mai/', '', 'bach-mai%2f']) {
       const r = await stack.get(`/api/v1/hospitals/${id}`);
       assert.equal(r.status, 404, id);
       assert.deepEqual(Object.keys(r.json).sort(), ['error', 'message']);
       assert.equal(r.json.error, 'unknown_hospital', id);
       assert.equal(r.headers['cache-control'], 'no-store');
-      assert.ok(r.headers['x-bedpulse-offset'] !== undefined);
+      assert.ok(r.headers['x-bedpulse-offset'] !== undefined, JSON.stringify(r.headers));
     }
     // lws refuses a NUL in the path outright; it never reaches a hospital
     const nul = await stack.get('/api/v1/hospitals/bach-mai%00').catch((e) => ({ status: e.message }));
@@ -303,7 +303,7 @@ describe('REST API', () => {
     assert.deepEqual(strip(s.city), city);
     assert.equal(city.hospitals, 88);
     assert.equal(city.reporting, 4);
-    assert.ok(Math.abs(s.city.occupancy_pct - (100 * city.occupied) / city.staffed) < 0.1);
+    assert.ok(Math.abs(s.city.occupancy_pct - (100 * city.occupied) / city.staffed) < 0.1, `${s.city.occupancy_pct} vs ${(100 * city.occupied) / city.staffed}`);
     for (const [t, a] of Object.entries(tiers)) assert.deepEqual(strip(s.tiers[t]), a, `tier ${t}`);
     assert.equal(Object.values(s.tiers).reduce((n, a) => n + a.hospitals, 0), 88);
     for (const [d, a] of Object.entries(districts)) assert.deepEqual(strip(s.districts[d]), a, `district ${d}`);
@@ -336,7 +336,7 @@ describe('REST API', () => {
     const h = await stack.get('/healthz');
     assert.equal(h.status, 200);
     assert.equal(h.json.status, 'ok');
-    assert.ok(Number.isInteger(h.json.uptime_s));
+    assert.ok(Number.isInteger(h.json.uptime_s), h.body);
     const c = new LiveClient(`ws://127.0.0.1:${stack.serverPort}/ws`);
     await c.connect();
     try {

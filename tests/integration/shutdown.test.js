@@ -59,7 +59,8 @@ describe('clean shutdown', () => {
       // without an answer: a sender resends them with the same seq)
       const acked = busy.replies.filter((r) => r.ok);
       acked.forEach((r, i) => assert.equal(r.seq, i + 1));
-      assert.ok(busy.replies.every((r) => r.ok || r.error === 'unavailable'), 'only acks or unavailable');
+      const other = busy.replies.filter((r) => !r.ok && r.error !== 'unavailable');
+      assert.deepEqual(other.slice(0, 5), [], `only acks or unavailable (${other.length} others)`);
       const applied = Number((stack.redis('HGET', 'bp:sources', 'busy') || '0').split(' ')[0]);
       assert.ok(applied >= acked.length, `${acked.length} acknowledged, ${applied} applied`);
       deaf.destroy();

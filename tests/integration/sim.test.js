@@ -46,7 +46,7 @@ describe('bp-sim against a collector', () => {
       assert.ok(inc.priority >= 1 && inc.priority <= 3, JSON.stringify(inc));
       assert.ok(Array.isArray(inc.recommend) && inc.recommend.length > 0, JSON.stringify(inc));
     }
-    assert.ok(list.some((i) => i.unit), 'some incident has a unit');
+    assert.ok(list.some((i) => i.unit), `some incident has a unit: ${JSON.stringify(list.map((i) => [i.id, i.unit]))}`);
   }));
 
   test('every line answered ok; stopping closes its incidents', stack.guard(async () => {

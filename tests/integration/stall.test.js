@@ -13,7 +13,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Stack, waitFor, bedsMsg } = require('../lib/stack');
+const { Stack, waitFor, bedsMsg, httpRequest } = require('../lib/stack');
 
 const TIMEOUT_MS = 3000;
 
@@ -105,6 +105,9 @@ describe('a slow or frozen Redis', () => {
       return r;
     }, { timeout: 20000, what: 'the collector to reach Redis again' });
     other.destroy();
+    // (and every link of the collector is up: it applies lines on several)
+    await waitFor(async () => (await httpRequest(stack.collectorHttpPort, 'GET', '/readyz')).status === 200,
+      { timeout: 20000, what: 'the collector ready again' });
     // ...but this connection takes nothing new before the refused line
     const rb = await feed.send(b);
     assert.equal(rb.ok, false, JSON.stringify(rb));

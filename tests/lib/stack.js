@@ -23,22 +23,42 @@ function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-// Polls fn until it returns a truthy value (or a promise of one). The
-// deadline only matters when something is wrong, so it is generous: a
-// loaded 2-core CI machine must not fail a healthy test.
+// What a waitFor condition returns to say "not yet, and this is what I
+// saw": the timeout message shows `saw`.
+class NotYet {
+  constructor(saw) {
+    this.saw = saw;
+  }
+}
+const notYet = (saw) => new NotYet(saw);
+
+// Polls fn until it returns a truthy value (or a promise of one) other
+// than notYet(...). The default deadline is long: it only bounds how long
+// a broken test hangs, and a loaded machine (a build beside the tests)
+// takes seconds for what takes milliseconds alone.
 async function waitFor(fn, { timeout = 15000, interval = 20, what = 'condition' } = {}) {
   const end = Date.now() + timeout;
   let last;
   for (;;) {
     try {
       last = await fn();
-      if (last) return last;
+      if (last && !(last instanceof NotYet)) return last;
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    if (Date.now() > end) {
+      const saw = last instanceof Error ? last.message : JSON.stringify(last instanceof NotYet ? last.saw : last);
+      throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${saw})`);
+    }
     await sleep(interval);
   }
+}
+
+// Resolves once the clock (the one the servers read too) is past the
+// millisecond `ms`: a request sent then is stamped later than anything
+// stamped by ms.
+function pastMs(ms = Date.now()) {
+  return waitFor(() => Date.now() > ms, { interval: 1, what: `the clock to pass ${ms}` });
 }
 
 function freePort() {
@@ -519,6 +539,30 @@ class Stack {
     return httpRequest(port, method, p, body, {}, this.opts.tls);
   }
 
+  // The value of a sample in the server's /metrics (the first with that
+  // name, whatever its labels), or NaN when there is none.
+  async metric(name, port = this.serverPort) {
+    const body = (await this.get('/metrics', port)).body;
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(body);
+    return m ? Number(m[1]) : NaN;
+  }
+
+  // Resolves once the server has read the stream up to `offset` and then
+  // evaluated its alert rules `passes` more times: whatever that change
+  // could raise or clear has been raised or cleared by then.
+  async alertsPast(offset, passes = 2, port = this.serverPort) {
+    await waitFor(async () => {
+      const at = Number((await this.get('/readyz', port)).json.offset);
+      return at >= offset || notYet({ offset: at });
+    }, { what: `the server to read offset ${offset}`, timeout: 10000 });
+    const n0 = await this.metric('bedpulse_alert_evaluations_total', port);
+    if (!Number.isFinite(n0)) throw new Error('no bedpulse_alert_evaluations_total in /metrics');
+    await waitFor(async () => {
+      const n = await this.metric('bedpulse_alert_evaluations_total', port);
+      return n >= n0 + passes || notYet({ evaluations: n, want: n0 + passes });
+    }, { what: `${passes} more passes of the alert rules`, timeout: 15000, interval: 50 });
+  }
+
   // A request as someone: { token } (Authorization: Bearer), { cookie }
   // (the bp_session value), { json } (a body sent as application/json),
   // { body, type } (any body), { headers } (more headers).
@@ -567,6 +611,21 @@ class Stack {
   async waitForToken(token, port = this.serverPort) {
     await waitFor(async () => (await this.call('GET', '/api/v1/session', { token, port })).status === 200,
       { what: 'the server to load a new token', timeout: 15000, interval: 50 });
+  }
+
+  // Waits until the collector knows a feed token (it reloads its own copy of
+  // the tokens within a second, apart from the server's): a hello on a new
+  // connection is answered ok.
+  async waitForFeedToken(token) {
+    await waitFor(async () => {
+      const f = await this.feed();
+      try {
+        const r = await f.send({ type: 'hello', token });
+        return r.ok || notYet(r);
+      } finally {
+        f.destroy();
+      }
+    }, { what: 'the collector to load a new token', interval: 50 });
   }
 
   rawHttp(text, port = this.serverPort) {
@@ -691,5 +750,5 @@ class Stack {
 }
 
 module.exports = {
-  Stack, FeedClient, LiveClient, waitFor, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+  Stack, Proc, FeedClient, LiveClient, waitFor, notYet, pastMs, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
 };

@@ -35,6 +35,11 @@ static void test_defaults(void **state) {
     assert_string_equal(s.redis_user, "");
     assert_string_equal(s.redis_password, "");
     assert_string_equal(s.redis_prefix, "bp:");
+    assert_string_equal(s.redis_sentinels, "");
+    assert_string_equal(s.redis_master_name, "bedpulse");
+    assert_string_equal(s.redis_sentinel_password, "");
+    assert_int_equal(s.redis_min_replicas_ack, 0);
+    assert_int_equal(s.redis_replica_ack_timeout_ms, 1000);
     assert_int_equal(s.stream_maxlen, 100000);
     assert_int_equal(s.stream_max_open_incidents, 2000);
     assert_int_equal(s.collector_port, 7070);
@@ -81,6 +86,20 @@ static void test_set_good_values(void **state) {
     assert_string_equal(s.server_web_root, "/srv/bedpulse/web");
     assert_int_equal(bp_settings_set(&s, "collector.max_line_bytes", "1024", &err), 0);
     assert_int_equal(s.collector_max_line_bytes, 1024);
+    assert_int_equal(
+        bp_settings_set(&s, "redis.sentinels", "10.0.0.1:26379, 10.0.0.2:26379,[::1]:26379", &err),
+        0);
+    assert_string_equal(s.redis_sentinels, "10.0.0.1:26379, 10.0.0.2:26379,[::1]:26379");
+    assert_int_equal(bp_settings_set(&s, "redis.sentinels", "", &err), 0);
+    assert_string_equal(s.redis_sentinels, "");
+    assert_int_equal(bp_settings_set(&s, "redis.master_name", "hanoi-prod_1.bp", &err), 0);
+    assert_string_equal(s.redis_master_name, "hanoi-prod_1.bp");
+    assert_int_equal(bp_settings_set(&s, "redis.sentinel_password", "s pass", &err), 0);
+    assert_string_equal(s.redis_sentinel_password, "s pass");
+    assert_int_equal(bp_settings_set(&s, "redis.min_replicas_ack", "2", &err), 0);
+    assert_int_equal(s.redis_min_replicas_ack, 2);
+    assert_int_equal(bp_settings_set(&s, "redis.replica_ack_timeout_ms", "250", &err), 0);
+    assert_int_equal(s.redis_replica_ack_timeout_ms, 250);
 }
 
 static void test_set_bad_values(void **state) {
@@ -109,6 +128,16 @@ static void test_set_bad_values(void **state) {
     expect_set_error("pressure.level2_pct", "inf", "bad_setting", NULL);
     expect_set_error("pressure.level2_pct", "1e999", "bad_setting", NULL);
     expect_set_error("pressure.level2_pct", "85%", "bad_setting", NULL);
+    /* the list parser names the entry at fault */
+    expect_set_error("redis.sentinels", "10.0.0.1", "bad_setting", "entry 1");
+    expect_set_error("redis.sentinels", "10.0.0.1:26379,10.0.0.2", "bad_setting", "entry 2");
+    expect_set_error("redis.sentinels", "a:1,a:1", "bad_setting", "twice");
+    expect_set_error("redis.sentinels", "::1:26379", "bad_setting", NULL);
+    expect_set_error("redis.master_name", "", "bad_setting", "1 to 64");
+    expect_set_error("redis.master_name", "two words", "bad_setting", "[A-Za-z0-9._-]");
+    expect_set_error("redis.min_replicas_ack", "-1", "bad_setting", "0 to 16");
+    expect_set_error("redis.min_replicas_ack", "17", "bad_setting", "0 to 16");
+    expect_set_error("redis.replica_ack_timeout_ms", "9", "bad_setting", "10 to 60000");
 }
 
 static void test_set_unknown_key(void **state) {
@@ -133,7 +162,7 @@ static void test_get_and_key_table(void **state) {
         if (bp_settings_set(&copy, k, val, &err))
             fail_msg("%s: default \"%s\" does not set back: %s", k, val, err.message);
     }
-    assert_int_equal(n, 76);
+    assert_int_equal(n, 81);
     assert_memory_equal(&s, &copy, sizeof s);
     assert_int_equal(bp_settings_get(&s, "redis.port", val, sizeof val), 0);
     assert_string_equal(val, "6379");
@@ -184,6 +213,9 @@ static void test_env_overrides(void **state) {
     bp_error_t err;
     char *env[] = {"PATH=/usr/bin",
                    "BP_REDIS_PORT=6390",
+                   "BP_REDIS_SENTINELS=127.0.0.1:26379,127.0.0.1:26380",
+                   "BP_REDIS_MASTER_NAME=bp-test",
+                   "BP_REDIS_MIN_REPLICAS_ACK=1",
                    "BP_PRESSURE_LEVEL2_PCT=80",
                    "BP_COLLECTOR_MAX_LINE_BYTES=2048",
                    "BP_SERVER_WEB_ROOT=/srv/web",
@@ -194,6 +226,9 @@ static void test_env_overrides(void **state) {
     int rc = bp_settings_apply_env(&s, env, NULL, &err);
     if (rc) fail_msg("%s: %s", err.field, err.message);
     assert_int_equal(s.redis_port, 6390);
+    assert_string_equal(s.redis_sentinels, "127.0.0.1:26379,127.0.0.1:26380");
+    assert_string_equal(s.redis_master_name, "bp-test");
+    assert_int_equal(s.redis_min_replicas_ack, 1);
     assert_float_equal(s.pressure.level2_pct, 80, 0);
     assert_int_equal(s.collector_max_line_bytes, 2048);
     assert_string_equal(s.server_web_root, "/srv/web");
@@ -273,6 +308,25 @@ static void test_check_thresholds(void **state) {
     assert_string_equal(err.field, "server.idle_timeout_s");
     assert_non_null(strstr(err.message, "server.ping_interval_s"));
     s.server_idle_timeout_s = 31;
+    assert_int_equal(bp_settings_check(&s, &err), 0);
+    /* a WAIT for replicas must end before the link is taken for dead */
+    bp_settings_defaults(&s);
+    s.redis_min_replicas_ack = 1;
+    s.redis_replica_ack_timeout_ms = 10000;
+    assert_int_equal(bp_settings_check(&s, &err), -1);
+    assert_string_equal(err.field, "redis.replica_ack_timeout_ms");
+    assert_non_null(strstr(err.message, "redis.command_timeout_ms"));
+    s.redis_replica_ack_timeout_ms = 9999;
+    assert_int_equal(bp_settings_check(&s, &err), 0);
+    s.redis_min_replicas_ack = 0; /* no WAIT: the timeout is not used */
+    s.redis_replica_ack_timeout_ms = 60000;
+    assert_int_equal(bp_settings_check(&s, &err), 0);
+    /* a sentinel password without sentinels is a mistake */
+    bp_settings_defaults(&s);
+    snprintf(s.redis_sentinel_password, sizeof s.redis_sentinel_password, "x");
+    assert_int_equal(bp_settings_check(&s, &err), -1);
+    assert_string_equal(err.field, "redis.sentinel_password");
+    snprintf(s.redis_sentinels, sizeof s.redis_sentinels, "127.0.0.1:26379");
     assert_int_equal(bp_settings_check(&s, &err), 0);
 }
 

@@ -187,6 +187,7 @@ export class AlertBar {
     this.canAck = !!who && (who.role === 'dispatcher' || who.role === 'admin');
     this.renderList(this.feed.serverNow());
     this.renderMutes(this.feed.serverNow());
+    this.root.dataset.role = who ? who.role : 'none'; // applied: the buttons follow it
   }
 
   // frame: {alerts, lang, clock, now}

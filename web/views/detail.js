@@ -131,9 +131,11 @@ export class DetailPanel {
       this.chart.setData(null);
       this.chart.setMessage(t('history.loading'));
       text(this.trendNote, '');
+      this.root.dataset.history = 'loading';
       return;
     }
     const r = entry.result;
+    this.root.dataset.history = r.ok ? 'shown' : 'error';
     if (!r.ok) {
       this.chart.setData(null);
       this.chart.setMessage(t(r.error === 'unknown_series' ? 'history.unknown' : 'history.error'));

@@ -96,6 +96,31 @@ export class MapView {
     this.map.on('click', (e) => this.onPin(e.latlng));
     this.map.on('zoomend', () => this.zoomClass());
     this.zoomClass();
+    // The view is observable: data-moving while a pan or zoom is under way,
+    // data-zoom once it has ended (tests wait on these, not on time).
+    this.map.on('movestart zoomstart', () => {
+      container.dataset.moving = 'true';
+    });
+    this.map.on('moveend', () => {
+      delete container.dataset.moving;
+      container.dataset.zoom = String(this.map.getZoom());
+    });
+    container.dataset.zoom = String(this.map.getZoom());
+    // For the browser tests: the view set and read by latitude and
+    // longitude (pixels move while Leaflet animates).
+    window.__bpMap = {
+      setView: (lat, lon, zoom) => {
+        this.map.setView([lat, lon], zoom, { animate: false });
+      },
+      point: (lat, lon) => {
+        const p = this.map.latLngToContainerPoint([lat, lon]);
+        return { x: p.x, y: p.y };
+      },
+      latLng: (x, y) => {
+        const ll = this.map.containerPointToLatLng([x, y]);
+        return { lat: ll.lat, lon: ll.lng };
+      },
+    };
     // a panel opening beside the map keeps the map's centre where it was,
     // and the selected hospital in view
     new ResizeObserver(() => {
@@ -134,8 +159,11 @@ export class MapView {
       if (h) this.drawHospital(rec, h, cfg, frame.now);
     }
     // a snapshot may hold ambulances that have no marker yet (the page
-    // loaded after they last moved): draw every one of them then
-    const ambIds = frame.full ? [...feed.ambulances.keys()] : all ? [...this.ambulances.keys()] : frame.ambulances;
+    // loaded after they last moved): draw every one of them then; a clock
+    // or language frame redraws every marker, and the ones that moved in
+    // it may be new (their first position)
+    const ambIds = frame.full ? [...feed.ambulances.keys()]
+      : all ? new Set([...this.ambulances.keys(), ...frame.ambulances]) : frame.ambulances;
     for (const id of ambIds) {
       const a = feed.ambulances.get(id);
       if (a) this.drawAmbulance(id, a, frame.now);

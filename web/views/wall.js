@@ -203,6 +203,7 @@ export class WallView {
   setHistory(result) {
     this.history = result;
     this.drawTrends();
+    this.root.dataset.history = result.ok ? 'shown' : 'error';
   }
 
   drawTrends() {
