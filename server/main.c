@@ -50,7 +50,7 @@ static const struct lws_extension extensions[] = {
     {NULL, NULL, NULL},
 };
 
-#define N_MOUNTS 10
+#define N_MOUNTS 12
 static struct lws_http_mount mounts[N_MOUNTS];
 
 static void file_mount(struct lws_http_mount *m, const char *point, const char *origin,
@@ -82,6 +82,7 @@ static void setup_mounts(const char *web_root, const char *leaflet_root) {
     file_mount(&mounts[n++], "/wall", web_root, "wall.html");
     file_mount(&mounts[n++], "/manage", web_root, "manage.html");
     file_mount(&mounts[n++], "/signin", web_root, "signin.html");
+    file_mount(&mounts[n++], "/account", web_root, "account.html");
     if (leaflet_root) file_mount(&mounts[n++], "/vendor/leaflet", leaflet_root, "leaflet.js");
     file_mount(&mounts[n++], "/", web_root, "index.html");
     for (int i = 0; i + 1 < n; i++) mounts[i].mount_next = &mounts[i + 1];
