@@ -41,6 +41,7 @@ typedef struct {
     struct bp_req *waiting;       /* writes waiting for the live state */
     struct bp_notify *notify; /* systemd, when under it */
     struct bp_notifier *notifier; /* subscriptions and their deliveries (notifier.c) */
+    struct bp_pubcache *pub;      /* the public document and open data, serialised (public.c) */
     bool tls;
     int64_t started_ms;
     bool stopping;

@@ -275,3 +275,7 @@ int bp_history_query(const bp_history_t *h, const char *series, const char *hour
 void bp_history_stats(const bp_history_t *h, bp_history_stats_t *out) {
     *out = h->st;
 }
+
+const bp_series_t *bp_history_series(const bp_history_t *h, size_t hospital) {
+    return h && hospital + 1 < h->n ? &h->series[hospital + 1] : NULL;
+}

@@ -13,6 +13,7 @@
 #define BP_HISTORY_SRV_H
 
 #include "bp_buf.h"
+#include "bp_history.h"
 #include "bp_settings.h"
 #include "bp_state.h"
 #include "reader.h"
@@ -31,6 +32,10 @@ void bp_history_close(bp_history_t *h, void (*on_closed)(void *), void *data);
  * Returns the HTTP status. */
 int bp_history_query(const bp_history_t *h, const char *series, const char *hours, int64_t now_ms,
                      bp_buf_t *out);
+
+/* The trend samples of hospital i (registry order) held in memory; NULL
+ * past the end. */
+const bp_series_t *bp_history_series(const bp_history_t *h, size_t hospital);
 
 typedef struct {
     uint64_t samples_written, samples_loaded, lock_lost;

@@ -10,6 +10,7 @@
 #include "alerting.h"
 #include "history.h"
 #include "notifier.h"
+#include "public.h"
 #include "request.h"
 
 #include <stdio.h>
@@ -201,6 +202,7 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                       &app->http_stats);
     bp_hub_metrics(app->hub, o);
     bp_notifier_metrics(app->notifier, o);
+    bp_public_metrics(app->pub, o);
     bp_alerting_stats_t als;
     bp_alerting_stats(app, &als);
     bp_buf_printf(o,
@@ -404,6 +406,8 @@ static void dispatch(bp_req_t *r) {
         }
     } else if (!starts(path, "/api/")) {
         bp_req_error(r, 404, "not_found", "no such resource");
+    } else if (bp_public_route(r)) {
+        /* open to all and served from bytes made once: before the rate limit */
     } else if (!bp_rate_take(app->rate_api, r->addr, now, &retry)) {
         r->retry_after_s = (int)((retry + 999) / 1000);
         bp_req_error(r, 429, "rate_limited",
@@ -454,7 +458,8 @@ static int send_headers(struct lws *wsi, bp_req_t *r) {
     size_t len = r->resp.body.len;
     if (lws_add_http_common_headers(wsi, (unsigned)r->resp.status, r->resp.content_type, len, &p,
                                     end) ||
-        add_header(wsi, "cache-control:", "no-store", &p, end))
+        add_header(wsi, "cache-control:", r->cache_control ? r->cache_control : "no-store", &p,
+                   end))
         return -1;
     char off[32];
     snprintf(off, sizeof off, "%llu", (unsigned long long)bp_reader_offset(app->reader));
@@ -607,6 +612,9 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     int im = lws_hdr_copy(wsi, r->if_match, sizeof r->if_match, WSI_TOKEN_HTTP_IF_MATCH);
     r->has_if_match = im != 0;
     if (im < 0) snprintf(r->if_match, sizeof r->if_match, "?");
+    if (lws_hdr_copy(wsi, r->if_none_match, sizeof r->if_none_match,
+                     WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
+        r->if_none_match[0] = '\0';
     char origin[256], host[256];
     int on = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
     r->has_origin = on != 0;

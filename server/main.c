@@ -12,6 +12,7 @@
 #include "bp_log.h"
 #include "bp_notify.h"
 #include "alerting.h"
+#include "public.h"
 #include "bp_alerts.h"
 #include "bp_rate.h"
 #include "bp_time.h"
@@ -83,6 +84,7 @@ static void setup_mounts(const char *web_root, const char *leaflet_root) {
     file_mount(&mounts[n++], "/manage", web_root, "manage.html");
     file_mount(&mounts[n++], "/signin", web_root, "signin.html");
     file_mount(&mounts[n++], "/account", web_root, "account.html");
+    file_mount(&mounts[n++], "/public", web_root, "public.html");
     if (leaflet_root) file_mount(&mounts[n++], "/vendor/leaflet", leaflet_root, "leaflet.js");
     file_mount(&mounts[n++], "/", web_root, "index.html");
     for (int i = 0; i + 1 < n; i++) mounts[i].mount_next = &mounts[i + 1];
@@ -307,7 +309,8 @@ int main(int argc, char **argv) {
     app.alerts = bp_alerts_create();
     app.acks = bp_acks_create();
     app.alerting = bp_alerting_create(&app);
-    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.alerting) {
+    app.pub = bp_pubcache_create();
+    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.alerting || !app.pub) {
         bp_error("out of memory");
         return 1;
     }
@@ -437,6 +440,7 @@ int main(int argc, char **argv) {
     bp_alerts_destroy(app.alerts);
     bp_acks_destroy(app.acks);
     bp_alerting_destroy(app.alerting);
+    bp_pubcache_destroy(app.pub);
     bp_rate_destroy(app.rate_api);
     bp_rate_destroy(app.rate_login);
     bp_rate_destroy(app.rate_writes);

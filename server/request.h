@@ -36,6 +36,7 @@ struct bp_req {
     char addr[48];
     char content_type[96];
     char if_match[48];
+    char if_none_match[96]; /* "" when absent or too long */
     bool has_if_match, has_origin, origin_ok;
     /* credentials presented; principal resolved at dispatch */
     bool has_cred, cred_bad;
@@ -53,6 +54,7 @@ struct bp_req {
     size_t sent;
     char set_cookie[BP_SESSION_MAX + 160];
     char etag[32];
+    const char *cache_control; /* NULL: no-store */
     int retry_after_s;
     bool www_authenticate;
     /* a write waiting for the live state to reach `want_version` of
