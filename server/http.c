@@ -44,8 +44,29 @@ void bp_req_error(bp_req_t *r, int status, const char *code, const char *message
     r->decided = true;
 }
 
+_Static_assert(BP_BLOB_PRE >= LWS_PRE, "a blob's headroom must hold lws' LWS_PRE");
+
+bp_blob_t *bp_blob_make(const void *p, size_t len) {
+    bp_blob_t *b = malloc(sizeof *b + BP_BLOB_PRE + len);
+    if (!b) return NULL;
+    b->refs = 1;
+    b->len = len;
+    memcpy(b->data + BP_BLOB_PRE, p, len);
+    return b;
+}
+
+void bp_blob_unref(bp_blob_t *b) {
+    if (b && --b->refs == 0) free(b);
+}
+
+/* The body to send: a shared blob's bytes, or the request's own. */
+static size_t body_len(const bp_req_t *r) {
+    return r->blob ? r->blob->len : r->resp.body.len;
+}
+
 static void req_free(bp_req_t *r) {
     if (!r) return;
+    bp_blob_unref(r->blob);
     bp_buf_free(&r->in);
     bp_buf_free(&r->resp.body);
     explicit_bzero(r->set_cookie, sizeof r->set_cookie);
@@ -455,7 +476,7 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
 static int send_headers(struct lws *wsi, bp_req_t *r) {
     bp_app_t *app = r->app;
     unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
-    size_t len = r->resp.body.len;
+    size_t len = body_len(r);
     if (lws_add_http_common_headers(wsi, (unsigned)r->resp.status, r->resp.content_type, len, &p,
                                     end) ||
         add_header(wsi, "cache-control:", r->cache_control ? r->cache_control : "no-store", &p,
@@ -497,7 +518,7 @@ static void account(bp_req_t *r) {
         {"ms", NULL, (int64_t)(ns / 1000000u)},
         {"role", p ? bp_role_name(p->role) : r->has_cred ? "invalid" : "anonymous", 0},
         {"addr", r->addr, 0},
-        {"bytes", NULL, (int64_t)r->resp.body.len},
+        {"bytes", NULL, (int64_t)body_len(r)},
     };
     bp_log_fields(BP_LOG_INFO, f, sizeof f / sizeof *f, "http");
 }
@@ -520,9 +541,17 @@ static int on_writeable(struct lws *wsi, hss_t *s) {
     if (!r->headers_sent) {
         if (send_headers(wsi, r)) return -1;
         r->headers_sent = true;
-        if (head || r->resp.body.len == 0) return finish(wsi, s);
+        if (head || body_len(r) == 0) return finish(wsi, s);
         lws_callback_on_writable(wsi);
         return 0;
+    }
+    if (r->blob) {
+        /* shared bytes with headroom: one write, no copy (lws keeps what the
+         * socket does not take yet and sends it before the next answer) */
+        unsigned char *p = r->blob->data + BP_BLOB_PRE;
+        if (lws_write(wsi, p, r->blob->len, LWS_WRITE_HTTP_FINAL) != (int)r->blob->len) return -1;
+        r->sent = r->blob->len;
+        return finish(wsi, s);
     }
     unsigned char buf[LWS_PRE + HTTP_CHUNK];
     size_t left = r->resp.body.len - r->sent;

@@ -18,7 +18,8 @@
 enum { DOC_PUBLIC, DOC_CSV, DOC_JSON, N_DOCS };
 
 typedef struct {
-    bp_buf_t body;
+    bp_buf_t body;    /* where it is serialised */
+    bp_blob_t *blob;  /* what is answered: the bytes, shared by the answers in flight */
     int64_t built_ms;
     char etag[32];
     uint64_t rebuilds, answers, not_modified;
@@ -48,8 +49,10 @@ struct bp_pubcache *bp_pubcache_create(void) {
 
 void bp_pubcache_destroy(struct bp_pubcache *c) {
     if (!c) return;
-    for (int i = 0; i < N_DOCS; i++)
+    for (int i = 0; i < N_DOCS; i++) {
         bp_buf_free(&c->d[i].body);
+        bp_blob_unref(c->d[i].blob);
+    }
     free(c);
 }
 
@@ -88,6 +91,13 @@ static void build(bp_app_t *app, int which, doc_t *d, int64_t now) {
         else
             bp_opendata_json(&d->body, &q, now);
     }
+    bp_blob_t *blob = d->body.failed ? NULL : bp_blob_make(bp_buf_data(&d->body), d->body.len);
+    if (!blob) {
+        bp_warn("public: %s not rebuilt (out of memory or too large)", docs[which].path);
+        return; /* the last one is still answered */
+    }
+    bp_blob_unref(d->blob);
+    d->blob = blob;
     snprintf(d->etag, sizeof d->etag, "\"%016llx\"",
              (unsigned long long)fnv(bp_buf_data(&d->body), d->body.len));
     d->built_ms = now;
@@ -124,6 +134,10 @@ bool bp_public_route(bp_req_t *r) {
     int64_t now = bp_time_now_ms();
     if (!d->built_ms || now - d->built_ms >= docs[which].max_age_s * 1000LL)
         build(app, which, d, now);
+    if (!d->blob) {
+        bp_req_error(r, 503, "unavailable", "the document could not be made; try again");
+        return true;
+    }
     d->answers++;
     r->resp.status = 200;
     r->resp.content_type = docs[which].type;
@@ -133,7 +147,8 @@ bool bp_public_route(bp_req_t *r) {
         d->not_modified++;
         r->resp.status = 304;
     } else {
-        bp_buf_put(&r->resp.body, bp_buf_data(&d->body), d->body.len);
+        d->blob->refs++;
+        r->blob = d->blob; /* sent as is: no copy per answer */
     }
     r->decided = true;
     return true;

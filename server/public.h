@@ -10,7 +10,8 @@
  * older than PUBLIC_MAX_AGE_S (5 s; the daily files every 60 s), with a
  * strong ETag (a hash of the bytes, so servers and rebuilds that produce
  * the same bytes agree), If-None-Match (304) and Cache-Control: public,
- * max-age. A request costs a copy of the bytes, never a serialisation.
+ * max-age. An answer shares those bytes (counted, sent in one write):
+ * never a copy, never a serialisation.
  */
 #ifndef BP_PUBLIC_SRV_H
 #define BP_PUBLIC_SRV_H

@@ -22,6 +22,18 @@
 #define BP_REQ_QUERY_MAX 1024
 #define BP_REQ_ARGS_MAX  32
 
+/* Bytes answered to many requests as they are (public.c): made once,
+ * counted, released by the last request holding them. `data` has
+ * BP_BLOB_PRE bytes of headroom (lws' LWS_PRE) before the `len` bytes. */
+#define BP_BLOB_PRE 16
+typedef struct bp_blob {
+    unsigned refs;
+    size_t len;
+    unsigned char data[];
+} bp_blob_t;
+bp_blob_t *bp_blob_make(const void *p, size_t len); /* refs 1; NULL out of memory */
+void bp_blob_unref(bp_blob_t *b);
+
 typedef struct bp_req bp_req_t;
 struct bp_req {
     bp_app_t *app;
@@ -55,6 +67,7 @@ struct bp_req {
     char set_cookie[BP_SESSION_MAX + 160];
     char etag[32];
     const char *cache_control; /* NULL: no-store */
+    bp_blob_t *blob; /* the body, shared (one reference held); resp.body is then empty */
     int retry_after_s;
     bool www_authenticate;
     /* a write waiting for the live state to reach `want_version` of
