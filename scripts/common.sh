@@ -13,7 +13,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Build: compiler, cmake, pkg-config. Tests: cmocka, clang (libFuzzer and
 # sanitizers), node + npm (test clients), chromium (browser tests).
 BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libjs-leaflet
- libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev libcurl4-openssl-dev redis-server redis-tools curl
+ libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev libcurl4-openssl-dev zlib1g-dev redis-server redis-tools curl
  netcat-openbsd"
 # tests also check /metrics with promtool (prometheus) and the units with
 # systemd-analyze (systemd); e-mail notifications go to a real SMTP server

@@ -489,6 +489,10 @@ static int send_headers(struct lws *wsi, bp_req_t *r) {
         (epoch[0] && add_header(wsi, "x-bedpulse-epoch:", epoch, &p, end)))
         return -1;
     if (r->etag[0] && add_header(wsi, "etag:", r->etag, &p, end)) return -1;
+    if (r->content_encoding &&
+        add_header(wsi, "content-encoding:", r->content_encoding, &p, end))
+        return -1;
+    if (r->vary_encoding && add_header(wsi, "vary:", "accept-encoding", &p, end)) return -1;
     if (r->set_cookie[0] && add_header(wsi, "set-cookie:", r->set_cookie, &p, end)) return -1;
     if (r->www_authenticate &&
         add_header(wsi, "www-authenticate:", "Bearer realm=\"bedpulse\"", &p, end))
@@ -644,6 +648,12 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     if (lws_hdr_copy(wsi, r->if_none_match, sizeof r->if_none_match,
                      WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
         r->if_none_match[0] = '\0';
+    char ae[128];
+    if (lws_hdr_copy(wsi, ae, sizeof ae, WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0) {
+        const char *g = strstr(ae, "gzip");
+        r->accepts_gzip = g && strncmp(g + 4, ";q=0", 4) != 0 ? true : false;
+        if (g && strncmp(g + 4, ";q=0.", 5) == 0) r->accepts_gzip = true;
+    }
     char origin[256], host[256];
     int on = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
     r->has_origin = on != 0;

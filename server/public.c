@@ -8,6 +8,7 @@
 #include "history.h"
 
 #include <stdlib.h>
+#include <zlib.h>
 #include <string.h>
 
 #define PUBLIC_MAX_AGE_S 5
@@ -20,8 +21,9 @@ enum { DOC_PUBLIC, DOC_CSV, DOC_JSON, N_DOCS };
 typedef struct {
     bp_buf_t body;    /* where it is serialised */
     bp_blob_t *blob;  /* what is answered: the bytes, shared by the answers in flight */
+    bp_blob_t *gz;    /* the same, gzip-compressed once (NULL: could not) */
     int64_t built_ms;
-    char etag[32];
+    char etag[32], etag_gz[32];
     uint64_t rebuilds, answers, not_modified;
 } doc_t;
 
@@ -52,6 +54,7 @@ void bp_pubcache_destroy(struct bp_pubcache *c) {
     for (int i = 0; i < N_DOCS; i++) {
         bp_buf_free(&c->d[i].body);
         bp_blob_unref(c->d[i].blob);
+        bp_blob_unref(c->d[i].gz);
     }
     free(c);
 }
@@ -64,6 +67,26 @@ static uint64_t fnv(const char *p, size_t n) {
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+/* The bytes gzip-compressed into a blob, or NULL. */
+static bp_blob_t *gzip_blob(const char *p, size_t n) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
+    uLong cap = deflateBound(&z, (uLong)n) + 32;
+    unsigned char *out = malloc(cap);
+    bp_blob_t *b = NULL;
+    if (out) {
+        z.next_in = (Bytef *)p;
+        z.avail_in = (uInt)n;
+        z.next_out = out;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END) b = bp_blob_make(out, z.total_out);
+        free(out);
+    }
+    deflateEnd(&z);
+    return b;
 }
 
 static const bp_series_t *series_of(void *ctx, size_t hospital) {
@@ -98,8 +121,11 @@ static void build(bp_app_t *app, int which, doc_t *d, int64_t now) {
     }
     bp_blob_unref(d->blob);
     d->blob = blob;
-    snprintf(d->etag, sizeof d->etag, "\"%016llx\"",
-             (unsigned long long)fnv(bp_buf_data(&d->body), d->body.len));
+    bp_blob_unref(d->gz);
+    d->gz = gzip_blob(bp_buf_data(&d->body), d->body.len);
+    uint64_t h = fnv(bp_buf_data(&d->body), d->body.len);
+    snprintf(d->etag, sizeof d->etag, "\"%016llx\"", (unsigned long long)h);
+    snprintf(d->etag_gz, sizeof d->etag_gz, "\"%016llx-gz\"", (unsigned long long)h);
     d->built_ms = now;
     d->rebuilds++;
 }
@@ -142,13 +168,19 @@ bool bp_public_route(bp_req_t *r) {
     r->resp.status = 200;
     r->resp.content_type = docs[which].type;
     r->cache_control = docs[which].cache;
-    snprintf(r->etag, sizeof r->etag, "%s", d->etag);
-    if (none_match(r->if_none_match, d->etag)) {
+    r->vary_encoding = true;
+    bool gz = r->accepts_gzip && d->gz;
+    const char *etag = gz ? d->etag_gz : d->etag;
+    snprintf(r->etag, sizeof r->etag, "%s", etag);
+    if (gz) r->content_encoding = "gzip";
+    if (none_match(r->if_none_match, etag)) {
         d->not_modified++;
         r->resp.status = 304;
+        r->content_encoding = NULL;
     } else {
-        d->blob->refs++;
-        r->blob = d->blob; /* sent as is: no copy per answer */
+        bp_blob_t *b = gz ? d->gz : d->blob;
+        b->refs++;
+        r->blob = b; /* sent as is: no copy per answer */
     }
     r->decided = true;
     return true;

@@ -10,7 +10,8 @@
  * older than PUBLIC_MAX_AGE_S (5 s; the daily files every 60 s), with a
  * strong ETag (a hash of the bytes, so servers and rebuilds that produce
  * the same bytes agree), If-None-Match (304) and Cache-Control: public,
- * max-age. An answer shares those bytes (counted, sent in one write):
+ * max-age, and a gzip copy made with them (Vary: Accept-Encoding, its own
+ * ETag) for who asks. An answer shares those bytes (counted, sent in one write):
  * never a copy, never a serialisation.
  */
 #ifndef BP_PUBLIC_SRV_H

@@ -49,6 +49,7 @@ struct bp_req {
     char content_type[96];
     char if_match[48];
     char if_none_match[96]; /* "" when absent or too long */
+    bool accepts_gzip;      /* Accept-Encoding names gzip (not with q=0) */
     bool has_if_match, has_origin, origin_ok;
     /* credentials presented; principal resolved at dispatch */
     bool has_cred, cred_bad;
@@ -67,6 +68,8 @@ struct bp_req {
     char set_cookie[BP_SESSION_MAX + 160];
     char etag[32];
     const char *cache_control; /* NULL: no-store */
+    const char *content_encoding; /* NULL: none */
+    bool vary_encoding;           /* Vary: Accept-Encoding (the answer has variants) */
     bp_blob_t *blob; /* the body, shared (one reference held); resp.body is then empty */
     int retry_after_s;
     bool www_authenticate;

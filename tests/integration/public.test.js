@@ -1,7 +1,8 @@
 'use strict';
 // The public capacity document and the open data (issue 14) against the
 // real stack with anonymous access off: GET /api/v1/public answers anyone,
-// with an ETag, Cache-Control: public, max-age=5 and 304 for If-None-Match;
+// with an ETag, Cache-Control: public, max-age=5, 304 for If-None-Match and
+// a gzip copy (its own tag) for who asks;
 // it holds each hospital's ED state with a reason category but never the
 // hospital's free text, never an ambulance or an incident; a change shows
 // within the 5 s the document may be old, and the bytes stay the same in
@@ -9,6 +10,8 @@
 // licence, and a row per day x hospital x bed type from the history.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const http = require('node:http');
+const zlib = require('node:zlib');
 const { Stack, waitFor, bedsMsg, ambulanceMsg } = require('../lib/stack');
 
 // 30 hours of trend samples every 30 min for three hospitals, in the form
@@ -43,7 +46,16 @@ describe('the public page\'s document and the open data', () => {
     await stack.stop();
   });
 
-  test('open to anyone, cached and revalidated; nothing private in it', stack.guard(async () => {
+  // A GET whose body is kept as bytes (a gzip answer is not text).
+  const rawGet = (p, headers) => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: stack.serverPort, path: p, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+
+  test('open to anyone, cached and revalidated, gzip when asked; nothing private in it', stack.guard(async () => {
     assert.equal((await stack.get('/api/v1/hospitals')).status, 401, 'the rest is closed');
     const r = await stack.get('/api/v1/public');
     assert.equal(r.status, 200, r.body);
@@ -60,6 +72,19 @@ describe('the public page\'s document and the open data', () => {
     assert.equal(again.body, '');
     assert.equal((await stack.call('GET', '/api/v1/public', { headers: { 'If-None-Match': '"0000000000000000"' } })).status, 200);
     assert.equal((await stack.call('POST', '/api/v1/public', { json: {} })).status, 405);
+    assert.equal(r.headers.vary, 'accept-encoding');
+    // gzip when asked: made once with the document, its own tag
+    const z = await rawGet('/api/v1/public', { 'Accept-Encoding': 'gzip, deflate' });
+    assert.equal(z.status, 200);
+    assert.equal(z.headers['content-encoding'], 'gzip');
+    assert.match(z.headers.etag, /^"[0-9a-f]{16}-gz"$/);
+    assert.ok(z.body.length < Buffer.byteLength(r.body) / 3, `${z.body.length} bytes compressed of ${Buffer.byteLength(r.body)}`);
+    const unzipped = JSON.parse(zlib.gunzipSync(z.body).toString('utf8'));
+    assert.equal(unzipped.licence.name, 'CC BY 4.0');
+    assert.equal(unzipped.hospitals.length, doc.hospitals.length);
+    const z304 = await rawGet('/api/v1/public', { 'Accept-Encoding': 'gzip', 'If-None-Match': z.headers.etag });
+    assert.equal(z304.status, 304);
+    assert.equal((await rawGet('/api/v1/public', { 'Accept-Encoding': 'gzip;q=0' })).headers['content-encoding'], undefined);
   }));
 
   test('a diversion shows within 5 s as "diverting" with a category, never the free text', stack.guard(async () => {
