@@ -8,9 +8,19 @@
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 size_t bp_ws_base64(const uint8_t *in, size_t len, char *out) {
-    /* out holds 4 * ceil(len / 3) + 1 bytes, as the header says */
-    int n = lws_b64_encode_string((const char *)in, (int)len, out, (int)(4 * ((len + 2) / 3) + 1));
-    return n < 0 ? 0 : (size_t)n;
+    /* out holds 4 * ceil(len / 3) + 1 bytes, as the header says; lws 4.1
+     * wants one byte more than that (it refuses an exact fit after writing
+     * every character but the NUL), so it encodes into room of its own */
+    char buf[BP_WS_B64_MAX + 2];
+    size_t want = 4 * ((len + 2) / 3);
+    if (want > BP_WS_B64_MAX) return 0;
+    int n = lws_b64_encode_string((const char *)in, (int)len, buf, (int)sizeof buf);
+    if (n < 0 || (size_t)n != want) {
+        out[0] = '\0';
+        return 0;
+    }
+    memcpy(out, buf, want + 1);
+    return want;
 }
 
 int bp_ws_accept(const char *key, size_t key_len, char out[BP_WS_ACCEPT_LEN + 1]) {

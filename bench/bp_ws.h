@@ -36,7 +36,9 @@ typedef struct {
 
 /* Standard base64 (with padding, lws' encoder) of len bytes into out,
  * NUL-terminated. out needs 4 * ((len + 2) / 3) + 1 bytes. Returns the
- * length written. */
+ * length written, 0 for an input longer than BP_WS_B64_MAX characters of
+ * base64 can hold (the handshake needs 24 and 28). */
+#define BP_WS_B64_MAX 64
 size_t bp_ws_base64(const uint8_t *in, size_t len, char *out);
 
 /* The Sec-WebSocket-Accept value for a Sec-WebSocket-Key of key_len bytes:

@@ -14,6 +14,14 @@
  * later line is answered `unavailable` too, until the sender resends that
  * line (the same source with a seq no higher) — which senders do anyway:
  * resend what was not acknowledged, in order.
+ *
+ * TLS (collector.tls_cert): each connection has a bp_tls engine between
+ * the socket and the line splitter. Ciphertext read from the socket goes
+ * into OpenSSL; plaintext is pulled out only when the splitter has no
+ * complete line left, as much as one plain read would bring, so the same
+ * bounds hold (and reading from the socket waits for that too, which
+ * bounds what OpenSSL holds). Replies are encrypted as one batch per flush.
+ * A handshake must finish within TLS_HANDSHAKE_MS.
  */
 #include "feed_server.h"
 #include "bp_apply.h"
@@ -22,6 +30,7 @@
 #include "bp_lines.h"
 #include "bp_log.h"
 #include "bp_time.h"
+#include "bp_tls.h"
 #include "bp_tokens.h"
 
 #include <stdbool.h>
@@ -34,6 +43,7 @@
 #define APPLY_MAX_PENDING 16384      /* changes waiting for Redis, per lane */
 #define REPLY_MAX         2048
 #define MAX_FAILED_HELLOS 3 /* then the connection is closed */
+#define TLS_HANDSHAKE_MS  10000
 
 typedef enum { SLOT_AWAITING = 1, SLOT_DONE } slot_state_t;
 
@@ -74,6 +84,10 @@ typedef struct conn {
     int64_t block_seq;
     char ip[48];
     char peer[64];
+    bp_tls_t *tls;        /* NULL: plain TCP */
+    bool tls_eof;         /* close_notify received: no more plaintext */
+    bool tls_closing;     /* our close_notify is on its way */
+    int64_t accepted_ms;  /* for the handshake's time limit */
 } conn_t;
 
 struct bp_feed_server {
@@ -99,6 +113,8 @@ struct bp_feed_server {
     bp_feed_stats_t stats;
     char read_buf[READ_CHUNK];
     bool read_buf_busy;
+    char plain[READ_CHUNK]; /* decrypted bytes on their way to a line buffer */
+    bp_tls_ctx_t *tls_ctx;  /* NULL: plain TCP */
     bp_buf_t reply;
 };
 
@@ -201,12 +217,40 @@ static void on_written(uv_write_t *req, int status) {
     maybe_free(c);
 }
 
-/* Writes every done slot at the head, as one buffer. */
+static void send_bytes(conn_t *c, write_t *w) {
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
+    c->unsent += w->len;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
+        c->unsent -= w->len;
+        free(w);
+        conn_close(c);
+    }
+}
+
+/* Sends what OpenSSL has for the network (handshake, records, alerts). */
+static void tls_send(conn_t *c) {
+    size_t n = c->closed ? 0 : bp_tls_pending(c->tls);
+    if (n == 0) return;
+    write_t *w = malloc(sizeof *w + n);
+    if (!w) {
+        conn_close(c);
+        return;
+    }
+    w->c = c;
+    w->len = bp_tls_take(c->tls, w->data, n);
+    send_bytes(c, w);
+}
+
+/* Writes every done slot at the head, as one buffer (over TLS: encrypted
+ * as one batch). */
 static void flush(conn_t *c) {
     size_t total = 0;
     uint64_t i = c->head;
     while (i < c->tail && slot_at(c, i)->state == SLOT_DONE) total += slot_at(c, i++)->len;
-    if (i == c->head) return;
+    if (i == c->head) {
+        if (c->tls) tls_send(c);
+        return;
+    }
     write_t *w = c->closed ? NULL : malloc(sizeof *w + total);
     size_t off = 0;
     for (; c->head < i; c->head++) {
@@ -220,15 +264,20 @@ static void flush(conn_t *c) {
         if (!c->closed) conn_close(c); /* out of memory: drop the client */
         return;
     }
+    if (c->tls) {
+        int rc = bp_tls_write(c->tls, w->data, total);
+        free(w);
+        if (rc) {
+            bp_info("feed %s: TLS: %s; closing", c->peer, bp_tls_why(c->tls));
+            conn_close(c);
+            return;
+        }
+        tls_send(c);
+        return;
+    }
     w->c = c;
     w->len = total;
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned)total);
-    c->unsent += total;
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
-        c->unsent -= total;
-        free(w);
-        conn_close(c);
-    }
+    send_bytes(c, w);
 }
 
 /* -- who is speaking ------------------------------------------------------------ */
@@ -400,6 +449,35 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
 
 static void update_reading(conn_t *c);
 
+/* Moves plaintext out of OpenSSL into the line buffer, at most one read's
+ * worth (the line buffer has room for that once it holds no complete
+ * line). 1: bytes came, 0: none for now (or the peer's close_notify),
+ * -1: the connection failed and is closed. Runs the handshake too. */
+static int tls_pull(conn_t *c) {
+    long n = bp_tls_read(c->tls, c->fs->plain, sizeof c->fs->plain);
+    if (n > 0) {
+        if (bp_lines_push(&c->lines, c->fs->plain, (size_t)n) == 0) return 1;
+        bp_warn("feed %s: line buffer overrun, closing", c->peer);
+    } else if (n == BP_TLS_WANT) {
+        return 0;
+    } else if (n == BP_TLS_CLOSED) {
+        c->tls_eof = true; /* like EOF: answer what came, then close */
+        c->eof = true;
+        return 0;
+    } else if (bp_tls_done(c->tls)) {
+        bp_info("feed %s: TLS: %s; closing", c->peer, bp_tls_why(c->tls));
+    } else {
+        bp_info("feed %s: TLS handshake failed: %s%s; closing", c->peer, bp_tls_why(c->tls),
+                strstr(bp_tls_why(c->tls), "wrong version") ||
+                        strstr(bp_tls_why(c->tls), "http request")
+                    ? " (a client without TLS?)"
+                    : "");
+    }
+    tls_send(c); /* an alert, if OpenSSL made one */
+    conn_close(c);
+    return -1;
+}
+
 /* Takes lines while there is room for their replies, then flushes. */
 static void process(conn_t *c) {
     bp_feed_server_t *fs = c->fs;
@@ -414,6 +492,11 @@ static void process(conn_t *c) {
         const char *line;
         size_t len;
         bp_lines_result_t r = bp_lines_next(&c->lines, &line, &len);
+        if (r == BP_LINES_NONE && c->tls && !c->tls_eof) {
+            int more = tls_pull(c);
+            if (more < 0) return;
+            if (more > 0) continue;
+        }
         if (r == BP_LINES_NONE) {
             c->drained = true;
             if (c->eof && bp_lines_pending(&c->lines) > 0) {
@@ -469,6 +552,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         return;
     }
     c->last_active_ms = bp_time_now_ms();
+    if (c->tls) {
+        /* all of it into OpenSSL now; process() pulls the plaintext */
+        if (bp_tls_feed(c->tls, buf->base, (size_t)nread)) {
+            bp_warn("feed %s: TLS: %s, closing", c->peer, bp_tls_why(c->tls));
+            conn_close(c);
+            maybe_free(c);
+            return;
+        }
+        process(c);
+        return;
+    }
     if (bp_lines_push(&c->lines, buf->base, (size_t)nread)) {
         /* cannot happen while reading only when drained; be safe anyway */
         bp_warn("feed %s: line buffer overrun, closing", c->peer);
@@ -487,8 +581,17 @@ static void update_reading(conn_t *c) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = false;
     }
-    /* a peer that sent EOF and has all its answers is done */
-    if (c->eof && !c->closed && c->head == c->tail && c->unsent == 0 && c->drained) conn_close(c);
+    /* a peer that sent EOF and has all its answers is done (over TLS: once
+     * our close_notify went out) */
+    if (c->eof && !c->closed && c->head == c->tail && c->unsent == 0 && c->drained) {
+        if (c->tls && !c->tls_closing) {
+            c->tls_closing = true;
+            bp_tls_close_notify(c->tls);
+            tls_send(c);
+            if (c->unsent) return; /* on_written comes back here */
+        }
+        if (!c->closed) conn_close(c);
+    }
 }
 
 static void check_closed(bp_feed_server_t *fs) {
@@ -496,6 +599,7 @@ static void check_closed(bp_feed_server_t *fs) {
     void (*cb)(void *) = fs->on_closed;
     void *data = fs->closed_data;
     bp_buf_free(&fs->reply);
+    bp_tls_ctx_destroy(fs->tls_ctx); /* connections not yet freed hold a reference */
     free(fs);
     if (cb) cb(data);
 }
@@ -538,6 +642,7 @@ static void maybe_free(conn_t *c) {
     if (!c->closed || c->tcp.data || c->awaiting || c->unsent || c->dirty) return;
     for (uint64_t i = c->head; i < c->tail; i++) free(slot_at(c, i)->text);
     bp_lines_free(&c->lines);
+    bp_tls_destroy(c->tls);
     free(c->slots);
     free(c);
 }
@@ -670,6 +775,12 @@ static void reject(bp_feed_server_t *fs) {
         return;
     }
     fs->stats.rejected++;
+    if (fs->tls_ctx) {
+        /* a plain line would be noise to a TLS client, and a handshake per
+         * refused connection is what the limit is there to avoid */
+        uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
+        return;
+    }
     int n = snprintf(msg, sizeof msg,
                      "{\"ok\":false,\"seq\":null,\"error\":\"too_many_connections\",\"message\":"
                      "\"the collector serves at most %d connections; retry later\"}\n",
@@ -692,6 +803,12 @@ static void on_connection(uv_stream_t *server, int status) {
     c->cap = (size_t)fs->s->collector_max_inflight;
     c->slots = calloc(c->cap, sizeof *c->slots);
     if (!c->slots || bp_lines_init(&c->lines, (size_t)fs->s->collector_max_line_bytes, READ_CHUNK)) {
+        free(c->slots);
+        bp_lines_free(&c->lines);
+        free(c);
+        return;
+    }
+    if (fs->tls_ctx && !(c->tls = bp_tls_create(fs->tls_ctx, NULL))) {
         free(c->slots);
         bp_lines_free(&c->lines);
         free(c);
@@ -722,7 +839,7 @@ static void on_connection(uv_stream_t *server, int status) {
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
         snprintf(c->ip, sizeof c->ip, "%s", ip);
     }
-    c->last_active_ms = bp_time_now_ms();
+    c->last_active_ms = c->accepted_ms = bp_time_now_ms();
     c->drained = true;
     c->lane = fs->next_lane++ % APPLY_LANES;
     c->next = fs->conns;
@@ -745,6 +862,11 @@ static void on_sweep(uv_timer_t *t) {
             bp_info("feed %s: idle for %d s, closing", c->peer, fs->s->collector_idle_timeout_s);
             conn_close(c);
             maybe_free(c);
+        } else if (c->tls && !bp_tls_done(c->tls) && now - c->accepted_ms > TLS_HANDSHAKE_MS) {
+            bp_info("feed %s: no TLS handshake within %d s, closing", c->peer,
+                    TLS_HANDSHAKE_MS / 1000);
+            conn_close(c);
+            maybe_free(c);
         }
     }
     resume_paused(fs);
@@ -758,10 +880,22 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
     fs->s = s;
     fs->reg = reg;
     bp_buf_init(&fs->reply, 0, REPLY_MAX);
+    if (s->collector_tls_cert[0]) {
+        char why[300];
+        fs->tls_ctx = bp_tls_server_ctx(s->collector_tls_cert, s->collector_tls_key, why, sizeof why);
+        if (!fs->tls_ctx) {
+            bp_error("collector: TLS: %s (collector.tls_cert, collector.tls_key)", why);
+            bp_buf_free(&fs->reply);
+            free(fs);
+            return NULL;
+        }
+    }
     fs->apply = bp_apply_create(loop, s, reg, APPLY_LANES, APPLY_MAX_PENDING, on_applied);
     fs->tokens = fs->apply ? bp_tokens_create(loop, s, reg) : NULL;
     if (!fs->tokens) {
         bp_apply_close(fs->apply, NULL, NULL);
+        bp_tls_ctx_destroy(fs->tls_ctx);
+        bp_buf_free(&fs->reply);
         free(fs);
         return NULL;
     }
@@ -780,6 +914,7 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
         bp_apply_close(fs->apply, NULL, NULL);
         bp_tokens_close(fs->tokens, NULL, NULL);
         bp_buf_free(&fs->reply);
+        bp_tls_ctx_destroy(fs->tls_ctx);
         free(fs);
         return NULL;
     }
@@ -799,6 +934,10 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
 
 int bp_feed_server_port(const bp_feed_server_t *fs) {
     return fs->port;
+}
+
+bool bp_feed_server_tls(const bp_feed_server_t *fs) {
+    return fs->tls_ctx != NULL;
 }
 
 void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out) {

@@ -7,7 +7,8 @@
  * Bounds: connections (extra ones get one error line and are closed), line
  * length (an overlong line gets one error and is skipped), lines in flight
  * per connection and bytes of unsent replies (reading pauses at either),
- * idle time.
+ * idle time; over TLS (collector.tls_cert / tls_key) also the handshake's
+ * time and what OpenSSL holds per connection (see feed_server.c).
  */
 #ifndef BP_FEED_SERVER_H
 #define BP_FEED_SERVER_H
@@ -52,6 +53,8 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
 
 /* The port actually bound (useful with port 0). */
 int bp_feed_server_port(const bp_feed_server_t *fs);
+/* Whether feeds are spoken over TLS. */
+bool bp_feed_server_tls(const bp_feed_server_t *fs);
 
 void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out);
 /* Whether lines can be applied now: every Redis link (lane) is up. */

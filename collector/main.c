@@ -83,10 +83,16 @@ int main(int argc, char **argv) {
         bp_config_free(&cfg);
         return 1;
     }
-    bp_info("listening on %s:%d (registry: %zu hospitals, %zu ambulances); health and metrics "
+    bool tls = bp_feed_server_tls(app.fs);
+    bp_info("listening on %s:%d%s (registry: %zu hospitals, %zu ambulances); health and metrics "
             "on http://%s:%d/",
-            cfg.settings.collector_host, bp_feed_server_port(app.fs), cfg.registry.n_hospitals,
-            cfg.registry.n_units, cfg.settings.collector_host, bp_chttp_port(app.http));
+            cfg.settings.collector_host, bp_feed_server_port(app.fs), tls ? " with TLS" : "",
+            cfg.registry.n_hospitals, cfg.registry.n_units, cfg.settings.collector_host,
+            bp_chttp_port(app.http));
+    if (!tls && !bp_settings_loopback(cfg.settings.collector_host))
+        bp_warn("feeds on %s without TLS: their tokens cross the network in clear; set "
+                "collector.tls_cert and collector.tls_key",
+                cfg.settings.collector_host);
     uv_signal_init(&app.loop, &app.sigint);
     uv_signal_init(&app.loop, &app.sigterm);
     app.sigint.data = app.sigterm.data = &app;

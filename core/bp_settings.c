@@ -64,6 +64,16 @@ static const setting_t table[] = {
       "0 or 1 (1: feeds without a token, only with collector.host on loopback)"),
     S("collector.max_future_skew_s", T_INT, collector_max_future_skew_s, 0, 86400,
       "an integer from 0 to 86400"),
+    S("collector.tls_cert", T_STR, collector_tls_cert, 0, 255,
+      "empty, or a PEM certificate (chain) file: the feed listener speaks TLS"),
+    S("collector.tls_key", T_STR, collector_tls_key, 0, 255, "empty, or a PEM private key file"),
+    S("collector.tls_ca", T_STR, collector_tls_ca, 0, 255,
+      "empty, or a PEM file of the CAs that sign the collector's certificate (its clients then "
+      "connect with TLS and verify it)"),
+    S("sim.token", T_SECRET, sim_token, 0, 255,
+      "empty (no hello: an anonymous feed, loopback only), or a feed token for bp-sim's hello"),
+    S("sim.status_path", T_STR, sim_status_path, 0, 240,
+      "empty, or a file bp-sim rewrites every 10 s saying whether it feeds (health checks)"),
     S("server.host", T_HOST, server_host, 1, 253, "a host name or IP address"),
     S("server.port", T_INT, server_port, 0, 65535, "an integer from 0 to 65535 (0: any free port)"),
     S("server.web_root", T_STR, server_web_root, 1, 255, "a directory path"),
@@ -392,8 +402,10 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
     if (!s->server_tls_cert[0] != !s->server_tls_key[0])
         return bp_error_set(err, "bad_setting", "server.tls_cert",
                             "server.tls_cert and server.tls_key go together");
-    if (s->collector_anonymous && strcmp(s->collector_host, "127.0.0.1") != 0 &&
-        strcmp(s->collector_host, "::1") != 0 && strcmp(s->collector_host, "localhost") != 0)
+    if (!s->collector_tls_cert[0] != !s->collector_tls_key[0])
+        return bp_error_set(err, "bad_setting", "collector.tls_cert",
+                            "collector.tls_cert and collector.tls_key go together");
+    if (s->collector_anonymous && !bp_settings_loopback(s->collector_host))
         return bp_error_set(err, "bad_setting", "collector.anonymous",
                             "collector.anonymous = 1 is allowed only with collector.host on "
                             "loopback (127.0.0.1, ::1 or localhost), not \"%s\"",
@@ -424,6 +436,11 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
                             "(%d): a client gets a ping before it can be dropped for silence",
                             s->server_idle_timeout_s, s->server_ping_interval_s);
     return 0;
+}
+
+bool bp_settings_loopback(const char *host) {
+    return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "localhost") == 0;
 }
 
 const char *bp_settings_key(size_t i) {

@@ -48,6 +48,12 @@ typedef struct bp_settings {
     int collector_idle_timeout_s;
     int collector_max_future_skew_s;
     int collector_anonymous;
+    char collector_tls_cert[BP_SETTING_STR_MAX]; /* the listener speaks TLS (with tls_key) */
+    char collector_tls_key[BP_SETTING_STR_MAX];
+    char collector_tls_ca[BP_SETTING_STR_MAX]; /* clients: TLS, verified against this CA */
+    /* simulator */
+    char sim_token[BP_SETTING_STR_MAX]; /* feed token for its hello; empty: none */
+    char sim_status_path[BP_SETTING_STR_MAX]; /* rewritten every status period; empty: none */
     /* server */
     char server_host[BP_SETTING_STR_MAX];
     int server_port;
@@ -141,6 +147,10 @@ int bp_settings_apply_env(bp_settings_t *s, char *const *envp, const char *const
  * acknowledgement must be awaited for less than the command timeout, and
  * so on (each message names the keys). */
 int bp_settings_check(const bp_settings_t *s, bp_error_t *err);
+
+/* Whether host names the loopback interface (127.0.0.1, ::1, localhost):
+ * the one place a feed may go without a token, or a token without TLS. */
+bool bp_settings_loopback(const char *host);
 
 /* Iterates over the table: returns the key at index i, or NULL past the end. */
 const char *bp_settings_key(size_t i);

@@ -404,9 +404,9 @@ static void dispatch(bp_req_t *r) {
             } else {
                 bp_buf_puts(&o->body, "{\"ready\":true,\"epoch\":");
                 bp_json_cstr(&o->body, bp_reader_epoch(app->reader));
-                bp_buf_printf(&o->body, ",\"offset\":%llu,\"clients\":%zu}",
+                bp_buf_printf(&o->body, ",\"offset\":%llu,\"clients\":%zu,\"server\":\"%s\"}",
                               (unsigned long long)bp_reader_offset(app->reader),
-                              bp_hub_clients(app->hub));
+                              bp_hub_clients(app->hub), bp_hub_node(app->hub));
             }
         } else if (strcmp(path, "/metrics") == 0) {
             o->content_type = "text/plain; version=0.0.4; charset=utf-8";

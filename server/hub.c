@@ -13,11 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SNAP_CHUNK            16384
 #define SNAPSHOT_MIN_INTERVAL 100000000ull /* ns between rebuilds while the ring covers the gap */
 #define HELLO_MAX             1024
-#define CTL_MAX               256
+#define CTL_MAX               320
 #define IP_BUCKETS            4096
 #define RANGE_MAX_CONCURRENT  32   /* stream resumes waiting for Redis at once */
 #define FANOUT_GIVE_UP_NS     10000000000ull
@@ -132,6 +133,7 @@ static const double fanout_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 
 
 struct bp_hub {
     const bp_settings_t *s;
+    char node[64]; /* this server's name (host name): in welcome and /readyz */
     bp_state_t *state;
     struct lws_context *ctx;
     const struct lws_protocols *proto;
@@ -317,16 +319,16 @@ static void start_snapshot(bp_hub_t *h, client_t *c, const char *reason) {
     c->need_snapshot = false;
     ctl_set(c,
             "{\"type\":\"welcome\",\"mode\":\"snapshot\",\"reason\":\"%s\",\"epoch\":\"%s\","
-            "\"offset\":%llu,\"tick_interval_s\":%d}",
-            reason, s->epoch, (unsigned long long)s->offset, h->s->server_tick_interval_s);
+            "\"offset\":%llu,\"tick_interval_s\":%d,\"server\":\"%s\"}",
+            reason, s->epoch, (unsigned long long)s->offset, h->s->server_tick_interval_s, h->node);
     h->st.snapshots_sent++;
 }
 
 static void welcome_resume(bp_hub_t *h, client_t *c, const char *via) {
     ctl_set(c,
             "{\"type\":\"welcome\",\"mode\":\"resume\",\"via\":\"%s\",\"epoch\":\"%s\","
-            "\"offset\":%llu,\"tick_interval_s\":%d}",
-            via, h->epoch, (unsigned long long)c->tail, h->s->server_tick_interval_s);
+            "\"offset\":%llu,\"tick_interval_s\":%d,\"server\":\"%s\"}",
+            via, h->epoch, (unsigned long long)c->tail, h->s->server_tick_interval_s, h->node);
 }
 
 static void backlog_free(backlog_t *b) {
@@ -953,6 +955,16 @@ bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state) {
     if (!h) return NULL;
     h->s = s;
     h->state = state;
+    /* the host name (a container's is its name in the compose file), kept
+     * to what may stand in JSON unescaped */
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    size_t n = 0;
+    for (const char *p = host; *p && n < sizeof h->node - 1; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '.' || *p == '-' || *p == '_')
+            h->node[n++] = *p;
+    if (n == 0) strcpy(h->node, "bp-server");
     h->anon_role = bp_auth_anonymous_role(s->auth_anonymous);
     /* incidents (115 CAD) are for dispatchers and admins only */
     static const bp_view_t views[BP_AUD__COUNT] = {[BP_AUD_FULL] = {BP_AF_ALL, true},
@@ -1075,6 +1087,10 @@ void bp_hub_sweep(bp_hub_t *h) {
             push_now(h, c);
         }
     }
+}
+
+const char *bp_hub_node(const bp_hub_t *h) {
+    return h->node;
 }
 
 size_t bp_hub_clients(const bp_hub_t *h) {

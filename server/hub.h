@@ -74,5 +74,8 @@ size_t bp_hub_session_size(void);
 /* Prometheus text for the hub's counters. */
 void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *out);
 size_t bp_hub_clients(const bp_hub_t *h);
+/* This server's name (its host name): in welcome messages and /readyz, so
+ * a client or a load balancer's operator can tell servers apart. */
+const char *bp_hub_node(const bp_hub_t *h);
 
 #endif

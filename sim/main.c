@@ -16,6 +16,14 @@
  * The connection is re-established with jittered exponential backoff.
  * SIGINT/SIGTERM (or --duration) close the open incidents, stop the model,
  * wait briefly for the replies still due, and close every handle.
+ *
+ * With collector.tls_ca set the link is TLS (bp_tls on the libuv stream):
+ * the collector's certificate must verify against that CA and be valid
+ * for collector.host, else the sim does not send a byte of feed (it logs
+ * why and retries with backoff). With sim.token set it says hello with
+ * that feed token first and sends lines only once the collector accepted
+ * it; it refuses to start if the token would go to a non-loopback
+ * collector without TLS.
  */
 #include "bp_buf.h"
 #include "bp_config.h"
@@ -23,6 +31,7 @@
 #include "bp_log.h"
 #include "bp_notify.h"
 #include "bp_time.h"
+#include "bp_tls.h"
 #include "sim_model.h"
 #include "sim_reply.h"
 
@@ -46,6 +55,7 @@
 #define RESEND_MIN_MS   500
 #define RESEND_MAX_MS   10000
 #define DRAIN_MS        3000 /* how long a stop waits for outstanding replies */
+#define HELLO_REFUSALS  5    /* the token refused this often in a row: exit 4 */
 #define OUT_MAX         ((size_t)MAX_INFLIGHT * BP_SIM_LINE_MAX)
 
 /* One line we sent and must hear about. */
@@ -63,7 +73,14 @@ typedef struct {
     size_t cap, head, n;
 } queue_t;
 
-typedef enum { LINK_IDLE, LINK_RESOLVING, LINK_CONNECTING, LINK_UP, LINK_CLOSING } link_state_t;
+typedef enum {
+    LINK_IDLE,
+    LINK_RESOLVING,
+    LINK_CONNECTING,
+    LINK_HANDSHAKE, /* TLS: connected, certificate not yet verified */
+    LINK_UP,
+    LINK_CLOSING
+} link_state_t;
 
 typedef struct {
     uv_loop_t loop;
@@ -82,6 +99,12 @@ typedef struct {
     bp_sim_line_t lines[MAX_INFLIGHT];
     bp_lines_t replies;
     char read_buf[READ_CHUNK];
+    char plain[READ_CHUNK];  /* decrypted replies on their way to the line buffer */
+    bp_tls_ctx_t *tls_ctx;   /* NULL: plain TCP */
+    bp_tls_t *tls;           /* this connection's TLS, over tcp */
+    bool hello_pending;      /* sim.token sent, its answer not yet in */
+    unsigned hello_failures; /* refusals of the token in a row */
+    int exit_status;         /* 4: gave up on a refused token */
     queue_t inflight, resend;
     size_t resends_inflight; /* in-flight entries that are resends */
     int64_t resend_at;       /* real ms before which the resend queue waits */
@@ -194,6 +217,48 @@ typedef struct {
 } write_t;
 
 static void close_link(app_t *app, const char *why);
+static void on_written(uv_write_t *req, int status);
+static void write_status(app_t *app);
+
+/* Hands w (w->data holds len bytes) to libuv; on failure closes the link. */
+static void send_write(app_t *app, write_t *w, size_t len) {
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&app->tcp, &buf, 1, on_written);
+    if (rc < 0) {
+        free(w);
+        bp_warn("write to collector failed: %s", uv_strerror(rc));
+        close_link(app, NULL);
+    }
+}
+
+/* Sends what OpenSSL has for the network. */
+static void tls_send(app_t *app) {
+    size_t n = app->tls ? bp_tls_pending(app->tls) : 0;
+    if (n == 0 || !app->tcp_open || app->link == LINK_CLOSING) return;
+    write_t *w = malloc(sizeof *w + n);
+    if (!w) {
+        close_link(app, "out of memory");
+        return;
+    }
+    w->app = app;
+    send_write(app, w, bp_tls_take(app->tls, w->data, n));
+}
+
+/* Sends w's len plaintext bytes: as they are, or encrypted. Takes w. */
+static void send_plain(app_t *app, write_t *w, size_t len) {
+    if (!app->tls) {
+        send_write(app, w, len);
+        return;
+    }
+    int rc = bp_tls_write(app->tls, w->data, len);
+    free(w);
+    if (rc) {
+        bp_warn("TLS to the collector: %s", bp_tls_why(app->tls));
+        close_link(app, NULL);
+        return;
+    }
+    tls_send(app);
+}
 
 static void on_written(uv_write_t *req, int status) {
     write_t *w = (write_t *)req;
@@ -223,13 +288,7 @@ static void write_from(app_t *app, size_t from) {
         memcpy(w->data + off, e->text, e->len);
         off += e->len;
     }
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned)total);
-    int rc = uv_write(&w->req, (uv_stream_t *)&app->tcp, &buf, 1, on_written);
-    if (rc < 0) {
-        free(w);
-        bp_warn("write to collector failed: %s", uv_strerror(rc));
-        close_link(app, NULL);
-    }
+    send_plain(app, w, total);
 }
 
 /* Steps the model and sends what is due: first the resend queue (when its
@@ -237,7 +296,7 @@ static void write_from(app_t *app, size_t from) {
  * answered, so that a source's lines are applied in seq order. */
 static void pump(app_t *app) {
     int64_t now = bp_time_now_ms();
-    bool up = app->link == LINK_UP && !app->stopping;
+    bool up = app->link == LINK_UP && !app->stopping && !app->hello_pending;
     size_t room = up ? MAX_INFLIGHT - app->inflight.n : 0;
     size_t from = app->inflight.n;
     if (app->resend.n > 0 || app->resends_inflight > 0) {
@@ -290,7 +349,48 @@ static void log_rejected(const entry_t *e, const bp_sim_reply_t *r) {
              e->text);
 }
 
+/* The answer to the hello with sim.token: lines go out once it is ok. */
+static void begin_stop(app_t *app, const char *why);
+
+static void handle_hello_reply(app_t *app, const char *line, size_t len) {
+    app->hello_pending = false;
+    bp_sim_reply_t r;
+    if (bp_sim_reply_parse(line, len, &r)) {
+        close_link(app, "unreadable answer to the hello; reconnecting");
+        return;
+    }
+    if (r.ok) {
+        if (app->hello_failures) bp_info("the collector accepts the feed token again");
+        app->hello_failures = 0;
+        bp_debug("the collector accepted the feed token (sim.token)");
+        pump(app);
+        write_status(app);
+        return;
+    }
+    if (strcmp(r.error, "unavailable") == 0) { /* tokens cannot be checked now */
+        bp_warn("the collector cannot check the feed token now (%s); retrying", r.message);
+        close_link(app, NULL);
+        return;
+    }
+    /* Refused: a token that was just created reaches the collector within a
+     * second, so retry a few times (with the reconnect backoff), then give
+     * up: the token itself is wrong, and a supervisor that restarts the
+     * simulator makes it read the current one. */
+    bool give_up = ++app->hello_failures >= HELLO_REFUSALS;
+    bp_error("the collector refused the feed token (sim.token): %s: %s; %s", r.error, r.message,
+             give_up ? "giving up (exit status 4)" : "retrying");
+    close_link(app, NULL);
+    if (give_up) {
+        app->exit_status = 4;
+        begin_stop(app, "feed token refused");
+    }
+}
+
 static void handle_reply(app_t *app, const char *line, size_t len) {
+    if (app->hello_pending) {
+        handle_hello_reply(app, line, len);
+        return;
+    }
     entry_t e;
     if (!queue_pop(&app->inflight, &e)) {
         app->errors++;
@@ -372,34 +472,92 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     *buf = uv_buf_init(app->read_buf, sizeof app->read_buf);
 }
 
+/* Reply bytes (plaintext): every complete line is handled. -1 when the
+ * link was closed meanwhile. */
+static int take_replies(app_t *app, const char *data, size_t n) {
+    if (bp_lines_push(&app->replies, data, n)) {
+        close_link(app, "reply buffer full");
+        return -1;
+    }
+    for (;;) {
+        const char *line;
+        size_t len;
+        bp_lines_result_t r = bp_lines_next(&app->replies, &line, &len);
+        if (r == BP_LINES_NONE) return 0;
+        if (r == BP_LINES_TOO_LONG) {
+            app->errors++;
+            close_link(app, "reply line too long");
+            return -1;
+        }
+        handle_reply(app, line, len);
+        if (app->link != LINK_UP) return -1;
+    }
+}
+
+static void link_up(app_t *app);
+
+/* Ciphertext from the collector: the handshake first, then replies. */
+static void tls_read(app_t *app, const char *data, size_t n) {
+    if (bp_tls_feed(app->tls, data, n)) {
+        bp_warn("TLS from the collector: %s", bp_tls_why(app->tls));
+        close_link(app, NULL);
+        return;
+    }
+    if (app->link == LINK_HANDSHAKE) {
+        int h = bp_tls_handshake(app->tls);
+        tls_send(app);
+        if (h == BP_TLS_WANT) return;
+        if (h == BP_TLS_ERROR) {
+            if (app->connect_failures++ == 0)
+                bp_error("TLS handshake with the collector at %s:%d failed: %s (collector.tls_ca: "
+                         "%s); not sending anything, retrying",
+                         app->cfg->settings.collector_host, app->cfg->settings.collector_port,
+                         bp_tls_why(app->tls), app->cfg->settings.collector_tls_ca);
+            close_link(app, NULL);
+            return;
+        }
+        uv_timer_stop(&app->reconnect); /* the handshake watchdog */
+        link_up(app);
+        if (app->link != LINK_UP) return;
+    }
+    /* one read's worth at a time: the line buffer has room for that once
+     * it holds no complete line, which take_replies leaves it with */
+    for (;;) {
+        long got = bp_tls_read(app->tls, app->plain, sizeof app->plain);
+        if (got == BP_TLS_WANT) break;
+        if (got == BP_TLS_CLOSED) {
+            close_link(app, "the collector closed the connection");
+            return;
+        }
+        if (got < 0) {
+            bp_warn("TLS from the collector: %s", bp_tls_why(app->tls));
+            close_link(app, NULL);
+            return;
+        }
+        if (take_replies(app, app->plain, (size_t)got)) return;
+    }
+    tls_send(app); /* what reading made OpenSSL say, if anything */
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     app_t *app = stream->data;
     if (nread == 0) return;
     if (nread < 0) {
         if (nread == UV_EOF)
-            close_link(app, "the collector closed the connection");
+            close_link(app, app->link == LINK_HANDSHAKE
+                                ? "the collector closed the connection during the TLS handshake"
+                                : "the collector closed the connection");
         else {
             bp_warn("read from collector failed: %s", uv_strerror((int)nread));
             close_link(app, NULL);
         }
         return;
     }
-    if (bp_lines_push(&app->replies, buf->base, (size_t)nread)) {
-        close_link(app, "reply buffer full");
-        return;
-    }
-    for (;;) {
-        const char *line;
-        size_t len;
-        bp_lines_result_t r = bp_lines_next(&app->replies, &line, &len);
-        if (r == BP_LINES_NONE) break;
-        if (r == BP_LINES_TOO_LONG) {
-            app->errors++;
-            close_link(app, "reply line too long");
-            return;
-        }
-        handle_reply(app, line, len);
+    if (app->tls) {
+        tls_read(app, buf->base, (size_t)nread);
         if (app->link != LINK_UP) return;
+    } else if (take_replies(app, buf->base, (size_t)nread)) {
+        return;
     }
     if (app->stopping && app->inflight.n == 0) finish(app);
 }
@@ -424,6 +582,8 @@ static void on_tcp_closed(uv_handle_t *h) {
     app_t *app = h->data;
     app->tcp_open = false;
     app->link = LINK_IDLE;
+    bp_tls_destroy(app->tls);
+    app->tls = NULL;
     if (app->stopping)
         finish(app);
     else
@@ -433,10 +593,12 @@ static void on_tcp_closed(uv_handle_t *h) {
 static void close_link(app_t *app, const char *why) {
     if (!app->tcp_open || app->link == LINK_CLOSING) return;
     if (why) bp_warn("%s", why);
-    if (app->link == LINK_UP) uv_read_stop((uv_stream_t *)&app->tcp);
+    if (app->link == LINK_UP || app->link == LINK_HANDSHAKE) uv_read_stop((uv_stream_t *)&app->tcp);
     app->link = LINK_CLOSING;
+    app->hello_pending = false;
     uv_timer_stop(&app->reconnect);
     requeue_inflight(app);
+    write_status(app);
     uv_close((uv_handle_t *)&app->tcp, on_tcp_closed);
 }
 
@@ -457,21 +619,66 @@ static void on_connect(uv_connect_t *req, int status) {
         close_link(app, "out of memory");
         return;
     }
-    app->link = LINK_UP;
-    app->connect_backoff = BACKOFF_MIN_MS;
-    bp_info("connected to the collector at %s:%d%s", app->cfg->settings.collector_host,
-            app->cfg->settings.collector_port,
-            app->ever_connected ? "; sending full reports again" : "");
-    if (app->ever_connected) bp_sim_resync(app->sim);
-    app->ever_connected = true;
-    app->connect_failures = 0;
     int rc = uv_read_start((uv_stream_t *)&app->tcp, on_alloc, on_read);
     if (rc < 0) {
         bp_warn("cannot read from the collector: %s", uv_strerror(rc));
         close_link(app, NULL);
         return;
     }
+    if (!app->tls_ctx) {
+        link_up(app);
+        return;
+    }
+    app->tls = bp_tls_create(app->tls_ctx, app->cfg->settings.collector_host);
+    if (!app->tls) {
+        close_link(app, "out of memory");
+        return;
+    }
+    app->link = LINK_HANDSHAKE;
+    uv_timer_start(&app->reconnect, on_reconnect_timer, CONNECT_TIMEOUT, 0); /* watchdog */
+    if (bp_tls_handshake(app->tls) == BP_TLS_ERROR) { /* the ClientHello could not be made */
+        close_link(app, bp_tls_why(app->tls));
+        return;
+    }
+    tls_send(app);
+}
+
+/* Connected (and the certificate verified): say hello with the token, or
+ * send at once. */
+static void link_up(app_t *app) {
+    app->link = LINK_UP;
+    app->connect_backoff = BACKOFF_MIN_MS;
+    bp_info("connected to the collector at %s:%d%s%s", app->cfg->settings.collector_host,
+            app->cfg->settings.collector_port, app->tls ? " (TLS, certificate verified)" : "",
+            app->ever_connected ? "; sending full reports again" : "");
+    if (app->ever_connected) bp_sim_resync(app->sim);
+    app->ever_connected = true;
+    app->connect_failures = 0;
+    const char *token = app->cfg->settings.sim_token;
+    if (token[0]) {
+        /* the token is plain text from the settings: JSON-quote it */
+        bp_buf_t b;
+        bp_buf_init(&b, 0, 1024);
+        bp_buf_puts(&b, "{\"type\":\"hello\",\"token\":");
+        bp_json_cstr(&b, token);
+        bp_buf_puts(&b, "}\n");
+        write_t *w = b.failed ? NULL : malloc(sizeof *w + b.len);
+        if (w) {
+            w->app = app;
+            memcpy(w->data, bp_buf_data(&b), b.len);
+        }
+        size_t n = b.len;
+        bp_buf_free(&b);
+        if (!w) {
+            close_link(app, "out of memory");
+            return;
+        }
+        app->hello_pending = true;
+        send_plain(app, w, n);
+        return;
+    }
     pump(app);
+    write_status(app);
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
@@ -534,6 +741,11 @@ static void on_reconnect_timer(uv_timer_t *t) {
         if (app->connect_failures++ == 0)
             bp_warn("connecting to the collector timed out; retrying");
         close_link(app, NULL);
+    } else if (app->link == LINK_HANDSHAKE) {
+        if (app->connect_failures++ == 0)
+            bp_warn("no TLS handshake with the collector within %d s; retrying",
+                    CONNECT_TIMEOUT / 1000);
+        close_link(app, NULL);
     }
 }
 
@@ -563,8 +775,36 @@ static void print_status(app_t *app, const char *what) {
             st.incidents_waiting);
 }
 
+/* sim.status_path: {"feeding":true|false,...} rewritten (atomically) each
+ * status period and when the link changes, for a container's health
+ * check: feeding means connected, accepted (token), and nothing waiting to
+ * be resent after an `unavailable`. */
+static void write_status(app_t *app) {
+    const char *path = app->cfg->settings.sim_status_path;
+    if (!path[0]) return;
+    bool feeding = app->link == LINK_UP && !app->hello_pending && !app->stopping &&
+                   app->resend.n == 0 && !app->unavailable_wave;
+    char tmp[BP_SETTING_STR_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f) {
+        fprintf(f,
+                "{\"feeding\":%s,\"at\":%lld,\"sent\":%llu,\"ok\":%llu,\"dup\":%llu,"
+                "\"errors\":%llu,\"unavailable\":%llu,\"in_flight\":%zu,\"to_resend\":%zu}\n",
+                feeding ? "true" : "false", (long long)bp_time_now_ms(),
+                (unsigned long long)app->sent, (unsigned long long)app->ok,
+                (unsigned long long)app->dup, (unsigned long long)app->errors,
+                (unsigned long long)app->unavailable, app->inflight.n, app->resend.n);
+        if (fclose(f) == 0 && rename(tmp, path) == 0) return;
+    }
+    static bool warned;
+    if (!warned) bp_warn("cannot write sim.status_path %s: %s", path, strerror(errno));
+    warned = true;
+}
+
 static void on_status(uv_timer_t *t) {
     print_status(t->data, "status");
+    write_status(t->data);
 }
 
 static void close_handle(uv_handle_t *h) {
@@ -658,7 +898,9 @@ static void usage(void) {
         "  --cold-start 1  start with no calls open and every unit at its station (default:\n"
         "              mid-shift, the last 2 fleet hours already played)\n"
         "Exit status: 0; 1 configuration error; 2 bad arguments; 3 the collector rejected\n"
-        "lines (a simulator bug: see the log).\n");
+        "lines (a simulator bug: see the log); 4 the collector refused sim.token %d times\n"
+        "in a row.\n",
+        HELLO_REFUSALS);
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out) {
@@ -759,6 +1001,21 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    const bp_settings_t *set = &cfg.settings;
+    if (set->sim_token[0] && !set->collector_tls_ca[0] && !bp_settings_loopback(set->collector_host)) {
+        bp_error("sim.token would cross the network in clear to %s: set collector.tls_ca (TLS to "
+                 "the collector) or use a collector on loopback",
+                 set->collector_host);
+        goto out;
+    }
+    if (set->collector_tls_ca[0]) {
+        char why[300];
+        app.tls_ctx = bp_tls_client_ctx(set->collector_tls_ca, why, sizeof why);
+        if (!app.tls_ctx) {
+            bp_error("TLS: %s (collector.tls_ca)", why);
+            goto out;
+        }
+    }
     app.sim = bp_sim_create(&cfg.registry, &opt, now);
     if (!app.sim || queue_init(&app.inflight, MAX_INFLIGHT) ||
         queue_init(&app.resend, RESEND_MAX) ||
@@ -807,13 +1064,14 @@ int main(int argc, char **argv) {
                 (unsigned long long)app.stale_skips);
     int lc = uv_loop_close(&app.loop);
     if (lc) bp_warn("loop closed with handles still open: %s", uv_strerror(lc));
-    rc = app.errors ? 3 : 0;
+    rc = app.errors ? 3 : app.exit_status;
 out:
     queue_free(&app.inflight);
     queue_free(&app.resend);
     bp_lines_free(&app.replies);
     bp_buf_free(&app.out);
     bp_sim_destroy(app.sim);
+    bp_tls_ctx_destroy(app.tls_ctx);
     bp_config_free(&cfg);
     return rc;
 }

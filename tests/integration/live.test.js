@@ -4,6 +4,7 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const os = require('node:os');
 const WebSocket = require('ws');
 const { Stack, LiveClient, waitFor, isoNow, isoMs, bedsMsg, ambulanceMsg } = require('../lib/stack');
 const registry = require('../../config/hospitals.json');
@@ -87,7 +88,9 @@ describe('live feed', () => {
     await live.waitFor((c) => c.snapshot, { ...WAIT, what: 'snapshot' });
     const [welcome, snap] = live.messages;
     const ready = (await stack.get('/readyz')).json;
-    assert.deepEqual(welcome, { type: 'welcome', mode: 'snapshot', reason: 'new', epoch: ready.epoch, offset: ready.offset, tick_interval_s: 1 });
+    // server: its host name, the same in /readyz (which server am I on, behind a balancer)
+    assert.deepEqual(welcome, { type: 'welcome', mode: 'snapshot', reason: 'new', epoch: ready.epoch, offset: ready.offset, tick_interval_s: 1, server: os.hostname() });
+    assert.equal(ready.server, os.hostname());
     assert.equal(welcome.epoch, stack.redis('GET', 'bp:epoch'));
     assert.equal(snap.type, 'snapshot');
     assert.equal(snap.epoch, welcome.epoch);

@@ -102,6 +102,46 @@ describe('collector health and metrics, server metrics', () => {
     assert.equal(metric(m, 'bedpulse_incidents_open'), 0);
     assert.deepEqual(promtool(m), { status: 0, out: '' }, 'promtool check metrics (server)');
   }));
+
+  test('the Grafana dashboard (docker/grafana) asks only for metrics the programs export, in queries promtool accepts', stack.guard(async () => {
+    const dash = JSON.parse(fs.readFileSync(path.join(ROOT, 'docker', 'grafana', 'bedpulse.json'), 'utf8'));
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    assert.ok(exprs.length >= 15, `${exprs.length} queries`);
+    // every series the programs export, with the labels each carries
+    const exported = new Map();
+    for (const text of [(await stack.get('/metrics')).body, (await chttp('/metrics')).body]) {
+      for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+        const names = type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name];
+        for (const n of names) if (!exported.has(n)) exported.set(n, new Set(['job', 'instance']));
+      }
+      for (const [, name, labels] of text.matchAll(/^([a-z_]+)\{([^}]*)\}/gm)) {
+        for (const [, l] of labels.matchAll(/([a-z_]+)="/g)) if (exported.has(name)) exported.get(name).add(l);
+      }
+    }
+    const unknown = [];
+    for (const e of exprs) {
+      for (const [name] of e.matchAll(/\b(?:bedpulse|process)_[a-z_]+/g)) {
+        if (!exported.has(name)) { unknown.push(`${name} in ${e}`); continue; }
+        // labels the query groups by must be on the series
+        for (const [, by] of e.matchAll(/by \(([^)]*)\)/g)) {
+          for (const l of by.split(',').map((x) => x.trim())) {
+            if (!exported.get(name).has(l)) unknown.push(`label ${l} of ${name} in ${e}`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(unknown, [], 'queries on series or labels nobody exports');
+    // promtool parses each query (as a recording rule) and the scrape config
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'bp-grafana-'));
+    const rules = ['groups:', '  - name: dashboard', '    rules:',
+      ...exprs.flatMap((e, i) => [`      - record: bedpulse:dashboard_${i}`, `        expr: ${JSON.stringify(e)}`])];
+    fs.writeFileSync(path.join(dir, 'rules.yml'), `${rules.join('\n')}\n`);
+    const r = spawnSync('promtool', ['check', 'rules', path.join(dir, 'rules.yml')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `promtool check rules: ${r.stdout}${r.stderr}`);
+    const c = spawnSync('promtool', ['check', 'config', '--syntax-only', path.join(ROOT, 'docker', 'grafana', 'prometheus.yml')], { encoding: 'utf8' });
+    assert.equal(c.status, 0, `promtool check config: ${c.stdout}${c.stderr}`);
+    fs.rmSync(dir, { recursive: true });
+  }));
 });
 
 describe('JSON logs, access lines, secrets from files', () => {

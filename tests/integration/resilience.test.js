@@ -197,7 +197,7 @@ describe('start before Redis', () => {
 
   test('collector and server wait for Redis, then serve', stack.guard(async () => {
     stack.redisPort = await freePort(); // nobody listens there yet
-    await stack.startCollector();
+    await stack.startCollector({}, { ready: false });
     await stack.startServer({}, 'server', { ready: false });
     assert.equal((await stack.get('/healthz')).status, 200);
     const ready = await stack.get('/readyz');

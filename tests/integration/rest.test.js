@@ -4,6 +4,7 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const os = require('node:os');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
@@ -346,7 +347,7 @@ describe('REST API', () => {
         return x.json.clients === 1 && x;
       }, { ...WAIT, what: 'one client in /readyz' });
       assert.equal(r.status, 200);
-      assert.deepEqual(r.json, { ready: true, epoch: stack.redis('GET', 'bp:epoch'), offset: Number(stack.redis('GET', 'bp:offset')), clients: 1 });
+      assert.deepEqual(r.json, { ready: true, epoch: stack.redis('GET', 'bp:epoch'), offset: Number(stack.redis('GET', 'bp:offset')), clients: 1, server: os.hostname() });
       assert.equal(r.headers['x-bedpulse-epoch'], r.json.epoch);
       const m = await stack.get('/metrics');
       assert.equal(m.status, 200);

@@ -5,6 +5,7 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const os = require('node:os');
 const { Stack, LiveClient, waitFor, bedsMsg, ambulanceMsg } = require('../lib/stack');
 const registry = require('../../config/hospitals.json');
 
@@ -71,7 +72,7 @@ describe('resume and restart', () => {
 
     const b = await connect({ type: 'hello', resume: { epoch, offset } });
     await b.waitFor((c) => c.received.length >= 20, { ...WAIT, what: '20 events' });
-    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'resume', via: 'window', epoch, offset, tick_interval_s: 1 });
+    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'resume', via: 'window', epoch, offset, tick_interval_s: 1, server: os.hostname() });
     assert.equal(b.ofType('snapshot').length, 0, 'no snapshot on a resume');
     assert.deepEqual(b.received, missed, 'exactly the missed events, in order, once');
     // the events carry the values that were sent
@@ -86,7 +87,7 @@ describe('resume and restart', () => {
     // a resume at the latest offset: welcome, then only what comes next
     const c = await connect({ type: 'hello', resume: { epoch, offset: next.offset } });
     await c.waitFor((x) => x.welcome, WAIT);
-    assert.deepEqual(c.welcome, { type: 'welcome', mode: 'resume', via: 'window', epoch, offset: next.offset, tick_interval_s: 1 });
+    assert.deepEqual(c.welcome, { type: 'welcome', mode: 'resume', via: 'window', epoch, offset: next.offset, tick_interval_s: 1, server: os.hostname() });
     const after = await send(bedsMsg({ source: 'his-a', beds: { icu_adult: { occupied: 3 } } }));
     await c.waitFor((x) => x.received.length === 1, WAIT);
     assert.deepEqual(c.received, [after.offset]);
@@ -106,7 +107,7 @@ describe('resume and restart', () => {
     await stack.startServer();
     const b = await connect({ type: 'hello', resume: { epoch, offset } });
     await b.waitFor((c) => c.received.length >= 30, { ...WAIT, what: '30 events after the restart' });
-    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'resume', via: 'window', epoch, offset, tick_interval_s: 1 });
+    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'resume', via: 'window', epoch, offset, tick_interval_s: 1, server: os.hostname() });
     assert.equal(b.ofType('snapshot').length, 0);
     assert.deepEqual(b.received, missed);
     // and its view is the server's
@@ -155,14 +156,14 @@ describe('resume and restart', () => {
     // 50 missed, 16 in the ring: the other 34 come from the stream (XRANGE)
     const s = await connect({ type: 'hello', resume: { epoch, offset } }, smallPort);
     await s.waitFor((x) => x.received.length >= 50, WAIT);
-    assert.deepEqual(s.messages[0], { type: 'welcome', mode: 'resume', via: 'stream', epoch, offset, tick_interval_s: 1 });
+    assert.deepEqual(s.messages[0], { type: 'welcome', mode: 'resume', via: 'stream', epoch, offset, tick_interval_s: 1, server: os.hostname() });
     assert.deepEqual(s.received, missed);
     assert.equal(s.duplicates, 0);
     s.close();
     // more missed than server.resume_max_events (40): a snapshot says too_old
     const b = await connect({ type: 'hello', resume: { epoch, offset } }, tinyPort);
     await b.waitFor((x) => x.snapshot, WAIT);
-    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'snapshot', reason: 'too_old', epoch, offset: missed.at(-1), tick_interval_s: 1 });
+    assert.deepEqual(b.messages[0], { type: 'welcome', mode: 'snapshot', reason: 'too_old', epoch, offset: missed.at(-1), tick_interval_s: 1, server: os.hostname() });
     assert.equal(b.snapshot.offset, missed.at(-1));
     assert.equal(b.received.length, 0);
     const m = (await stack.get('/metrics', smallPort)).body;

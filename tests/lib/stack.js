@@ -14,6 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
 const https = require('node:https');
+const tls = require('node:tls');
 const WebSocket = require('ws');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -139,13 +140,40 @@ class Proc {
   }
 }
 
+// Test certificates made with the openssl CLI in dir: makeCA(dir, 'ca')
+// gives { cert, key } of a new CA; makeCert(dir, 'feed', ca, ['DNS:localhost',
+// 'IP:127.0.0.1']) a leaf it signs for those names (EC P-256, 2 days).
+function makeCA(dir, name) {
+  const cert = path.join(dir, `${name}.pem`);
+  const key = path.join(dir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+    '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=BedPulse test CA ${name}`],
+  { stdio: 'ignore' });
+  return { cert, key };
+}
+
+function makeCert(dir, name, ca, names) {
+  const cert = path.join(dir, `${name}.pem`);
+  const key = path.join(dir, `${name}.key`);
+  const csr = path.join(dir, `${name}.csr`);
+  const ext = path.join(dir, `${name}.ext`);
+  fs.writeFileSync(ext, `subjectAltName=${names.join(',')}\n`);
+  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key,
+    '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext], { stdio: 'ignore' });
+  return { cert, key };
+}
+
 // One request/reply feed connection to the collector. Replies are split on
 // bytes (a reply may arrive in pieces, even inside a UTF-8 sequence) and
 // matched to requests in order; `replies` keeps every reply received and
 // `unexpected` counts replies that arrived with no request waiting for them.
+// opts.tls: speak TLS, with these options for tls.connect (e.g. { ca }).
 class FeedClient {
-  constructor(port) {
+  constructor(port, opts = {}) {
     this.port = port;
+    this.tls = opts.tls;
     this.pending = [];
     this.buf = Buffer.alloc(0);
     this.replies = [];
@@ -156,7 +184,9 @@ class FeedClient {
 
   connect() {
     return new Promise((resolve, reject) => {
-      this.sock = net.connect(this.port, '127.0.0.1', () => resolve(this));
+      this.sock = this.tls
+        ? tls.connect(Object.assign({ port: this.port, host: '127.0.0.1' }, this.tls), () => resolve(this))
+        : net.connect(this.port, '127.0.0.1', () => resolve(this));
       this.sock.setNoDelay(true);
       this.sock.on('error', (e) => {
         this.error = e;
@@ -485,7 +515,11 @@ class Stack {
     }, { what: 'redis-server to answer PING' });
   }
 
-  async startCollector(extraEnv = {}) {
+  // Starts bp-collector and waits until its /readyz answers 200: every
+  // Redis connection it applies lines on is up (it listens before that, and
+  // a line sent earlier may be answered unavailable). With { ready: false },
+  // only until it listens (for starts without Redis).
+  async startCollector(extraEnv = {}, { ready = true } = {}) {
     if (!this.collectorPort) this.collectorPort = await freePort();
     if (!this.collectorHttpPort) this.collectorHttpPort = await freePort(); // health and metrics
     this.procs.collector = new Proc('collector', path.join(BUILD, 'collector', 'bp-collector'), [],
@@ -494,6 +528,15 @@ class Stack {
       const s = net.connect(this.collectorPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
       s.on('error', () => resolve(false));
     }), { what: 'the collector to listen' });
+    if (ready) {
+      await waitFor(async () => {
+        try {
+          return (await httpGet(this.collectorHttpPort, '/readyz')).status === 200;
+        } catch (e) {
+          return false;
+        }
+      }, { what: 'the collector to be ready (/readyz)', timeout: 30000 });
+    }
   }
 
   // Starts bp-server and waits until /readyz answers 200 (or, with
@@ -522,8 +565,9 @@ class Stack {
     return this;
   }
 
-  feed() {
-    return new FeedClient(this.collectorPort).connect();
+  // opts: as for FeedClient (opts.tls: over TLS)
+  feed(opts = {}) {
+    return new FeedClient(this.collectorPort, opts).connect();
   }
 
   live(hello, port = this.serverPort, wsOptions = {}) {
@@ -750,5 +794,5 @@ class Stack {
 }
 
 module.exports = {
-  Stack, Proc, FeedClient, LiveClient, waitFor, notYet, pastMs, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+  Stack, Proc, FeedClient, LiveClient, makeCA, makeCert, waitFor, notYet, pastMs, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
 };

@@ -162,7 +162,7 @@ static void test_get_and_key_table(void **state) {
         if (bp_settings_set(&copy, k, val, &err))
             fail_msg("%s: default \"%s\" does not set back: %s", k, val, err.message);
     }
-    assert_int_equal(n, 81);
+    assert_int_equal(n, 86);
     assert_memory_equal(&s, &copy, sizeof s);
     assert_int_equal(bp_settings_get(&s, "redis.port", val, sizeof val), 0);
     assert_string_equal(val, "6379");
@@ -204,6 +204,15 @@ static void test_secret_files(void **state) {
     /* a path, not a control character */
     expect_set_error("redis.password_file", "", "bad_setting", "redis.password_file");
     expect_set_error("redis.password_file", "a\nb", "bad_setting", "redis.password_file");
+    /* the simulator's feed token is a secret too (BP_SIM_TOKEN_FILE) */
+    char *env3[] = {"BP_SIM_TOKEN_FILE=/run/bedpulse/sim.token", NULL};
+    assert_int_equal(bp_settings_apply_env(&s, env3, NULL, &err), 0);
+    assert_int_equal(s.n_secret_files, 2);
+    assert_string_equal(s.secret_file[1].key, "sim.token");
+    char shown[16];
+    assert_int_equal(bp_settings_set(&s, "sim.token", "bp_secret", &err), 0);
+    assert_int_equal(bp_settings_get(&s, "sim.token", shown, sizeof shown), 0);
+    assert_string_equal(shown, "***");
 }
 
 static void test_env_overrides(void **state) {
@@ -309,6 +318,18 @@ static void test_check_thresholds(void **state) {
     assert_non_null(strstr(err.message, "server.ping_interval_s"));
     s.server_idle_timeout_s = 31;
     assert_int_equal(bp_settings_check(&s, &err), 0);
+    /* the feed listener's certificate and key go together */
+    bp_settings_defaults(&s);
+    strcpy(s.collector_tls_cert, "/etc/bedpulse/feed.pem");
+    assert_int_equal(bp_settings_check(&s, &err), -1);
+    assert_string_equal(err.field, "collector.tls_cert");
+    strcpy(s.collector_tls_key, "/etc/bedpulse/feed.key");
+    assert_int_equal(bp_settings_check(&s, &err), 0);
+    /* TLS does not make anonymous feeds acceptable off loopback */
+    strcpy(s.collector_host, "0.0.0.0");
+    s.collector_anonymous = 1;
+    assert_int_equal(bp_settings_check(&s, &err), -1);
+    assert_string_equal(err.field, "collector.anonymous");
     /* a WAIT for replicas must end before the link is taken for dead */
     bp_settings_defaults(&s);
     s.redis_min_replicas_ack = 1;
