@@ -190,6 +190,9 @@ function renderWho() {
     el('div', { class: 'actions' },
       el('a', { id: 'continue', class: 'btn btn-primary btn-big', href: next }, t('signin.continue')),
       signOutButton),
+    // notifications by e-mail or webhook (/account) for those who may have them
+    w.role !== 'feed' && w.role !== 'public'
+      ? el('p', { class: 'hint' }, el('a', { id: 'to-account', href: '/account' }, t('signin.notifications'))) : null,
   ];
 }
 

@@ -737,4 +737,5 @@ export default {
   'public.reason_other': 'other reason',
   'public.licence': 'Published by {publisher} under',
   'public.open_data': 'Open data, day by day:',
+  'signin.notifications': 'Notifications by e-mail or webhook',
 };

@@ -737,4 +737,5 @@ export default {
   'public.reason_other': 'lý do khác',
   'public.licence': 'Do {publisher} công bố theo giấy phép',
   'public.open_data': 'Dữ liệu mở theo ngày:',
+  'signin.notifications': 'Thông báo qua e-mail hoặc webhook',
 };
