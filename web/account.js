@@ -1,7 +1,7 @@
 // The notifications page (/account, issue 14): a signed-in person sees the
 // notifications she asked for (GET /api/v1/subscriptions: her own), makes
 // one (POST: a webhook with its secret, or an e-mail address; the events;
-// filters by hospital, tier and lowest pressure level; the language of the
+// filters by hospital, district, tier and lowest pressure level; the language of the
 // messages; quiet hours, which level 4 and mass-casualty events ignore)
 // and ends one (DELETE). The server checks everything: a refused body
 // (422) comes back with every field named, and each is shown beside its
@@ -33,7 +33,8 @@ const announcer = $('announcer');
 const say = (m) => text(announcer, m);
 
 // who: GET /api/v1/session; subs: the list (null: not read); names: hospital id -> {vi, en}
-const state = { who: null, subs: null, listError: null, names: new Map(), notice: null };
+// districts: id -> {vi, en} (from the public document)
+const state = { who: null, subs: null, listError: null, names: new Map(), districts: new Map(), notice: null };
 
 // -- the top bar --------------------------------------------------------------------
 
@@ -54,6 +55,7 @@ const f = {
   secret: ctl('input', { id: 'ac-secret', type: 'password', autocomplete: 'new-password', spellcheck: 'false' }),
   events: EVENTS.map((ev) => el('input', { type: 'checkbox', id: `ac-ev-${ev.replace('.', '-')}`, value: ev, checked: ev === EVENTS[0] || ev === EVENTS[5] })),
   hospitals: ctl('select', { id: 'ac-hospitals', multiple: true }),
+  districts: ctl('select', { id: 'ac-districts', multiple: true }),
   tiers: TIERS.map((tier) => el('input', { type: 'checkbox', id: `ac-tier-${tier}`, value: tier })),
   minLevel: ctl('select', { id: 'ac-min-level' }),
   lang: ctl('select', { id: 'ac-lang' }),
@@ -64,11 +66,11 @@ const f = {
   general: el('p', { id: 'ac-form-error', class: 'notice notice-bad', role: 'alert', hidden: true }),
 };
 // the place of each field's error, by the server's field name (its first part)
-const ERR_SLOTS = ['channel', 'address', 'url', 'secret', 'events', 'hospitals', 'tiers', 'min_level', 'lang', 'quiet_hours'];
+const ERR_SLOTS = ['channel', 'address', 'url', 'secret', 'events', 'hospitals', 'districts', 'tiers', 'min_level', 'lang', 'quiet_hours'];
 const errs = Object.fromEntries(ERR_SLOTS.map((k) => [k, el('p', { class: 'ac-err', id: `ac-err-${k}`, hidden: true })]));
 // controls marked invalid with each slot
 const invalidOf = {
-  address: [f.address], url: [f.url], secret: [f.secret], hospitals: [f.hospitals], min_level: [f.minLevel],
+  address: [f.address], url: [f.url], secret: [f.secret], hospitals: [f.hospitals], districts: [f.districts], min_level: [f.minLevel],
   lang: [f.lang], quiet_hours: [f.quietFrom, f.quietTo],
 };
 const labels = {};
@@ -96,6 +98,7 @@ const form = el('form', { id: 'ac-form', class: 'ac-form', novalidate: true, dat
     el('div', { class: 'ac-checks' }, ...f.events.map((x) => check(x, `ev_${x.value}`))), errs.events),
   el('fieldset', null, legend('filters'), el('p', { class: 'hint', id: 'ac-filters-hint' }),
     label('hospitals', 'ac-hospitals'), f.hospitals, errs.hospitals,
+    label('districts', 'ac-districts'), f.districts, errs.districts,
     el('div', { class: 'ac-checks', role: 'group', 'aria-labelledby': 'ac-tiers-label' },
       (labels.tiers = el('span', { id: 'ac-tiers-label', class: 'field-label' })), ...f.tiers.map((x) => check(x, `tier_${x.value}`))), errs.tiers,
     label('min_level', 'ac-min-level'), f.minLevel, errs.min_level),
@@ -117,9 +120,11 @@ function body() {
     : { channel: 'email', address: f.address.value.trim() };
   b.events = f.events.filter((x) => x.checked).map((x) => x.value);
   const hospitals = [...f.hospitals.selectedOptions].map((o) => o.value);
+  const districts = [...f.districts.selectedOptions].map((o) => o.value);
   const tiers = f.tiers.filter((x) => x.checked).map((x) => x.value);
   b.filters = { min_level: Number(f.minLevel.value) };
   if (hospitals.length) b.filters.hospitals = hospitals;
+  if (districts.length) b.filters.districts = districts;
   if (tiers.length) b.filters.tiers = tiers;
   b.lang = f.lang.value;
   b.quiet_hours = f.quiet.checked ? { from: f.quietFrom.value, to: f.quietTo.value } : null;
@@ -220,10 +225,16 @@ function relabelForm() {
   text($('ac-filters-hint'), t('account.filters_hint'));
   text($('ac-quiet-hint'), t('account.quiet_hint'));
   [...f.minLevel.options].forEach((o) => text(o, t('account.level_at_least', { n: o.value, label: t(`level.${o.value}`) })));
-  const chosen = new Set([...f.hospitals.selectedOptions].map((o) => o.value));
-  const hs = [...state.names].map(([id, name]) => [id, pick(name)]).sort((a, b) => a[1].localeCompare(b[1], lang()));
-  fill(f.hospitals, ...hs.map(([id, name]) => el('option', { value: id, selected: chosen.has(id) }, name)));
+  options(f.hospitals, state.names);
+  options(f.districts, state.districts);
   updateForm();
+}
+
+// A multiple select's options from id -> {vi, en}, by name, the choice kept.
+function options(select, names) {
+  const chosen = new Set([...select.selectedOptions].map((o) => o.value));
+  const list = [...names].map(([id, name]) => [id, pick(name)]).sort((a, b) => a[1].localeCompare(b[1], lang()));
+  fill(select, ...list.map(([id, name]) => el('option', { value: id, selected: chosen.has(id) }, name)));
 }
 
 // The words of a label: a tier's own, else account.f_<name> ("ev_alert.raised": account.f_ev_alert_raised).
@@ -241,7 +252,9 @@ function facts(s) {
   if (fl.hospitals && fl.hospitals.length) {
     out.push(t('account.only_hospitals', { list: fl.hospitals.map((id) => (state.names.has(id) ? pick(state.names.get(id)) : id)).join(', ') }));
   }
-  if (fl.districts && fl.districts.length) out.push(t('account.only_districts', { list: fl.districts.join(', ') }));
+  if (fl.districts && fl.districts.length) {
+    out.push(t('account.only_districts', { list: fl.districts.map((id) => (state.districts.has(id) ? pick(state.districts.get(id)) : id)).join(', ') }));
+  }
   if (fl.tiers && fl.tiers.length) out.push(t('account.only_tiers', { list: fl.tiers.map((x) => t(`tier.${x}`)).join(', ') }));
   if (fl.min_level > 1) out.push(t('account.level_at_least', { n: fl.min_level, label: t(`level.${fl.min_level}`) }));
   out.push(t('account.in_lang', { lang: t(s.lang === 'en' ? 'account.lang_en' : 'account.lang_vi') }));
@@ -340,6 +353,9 @@ async function start() {
   if (!MAY.has(r.data.role)) return;
   const hs = await getHospitals();
   if (hs.ok && Array.isArray(hs.data)) state.names = new Map(hs.data.map((h) => [h.id, h.name]));
+  // the districts' names: the public document has them (open to all)
+  const pub = await request('GET', '/api/v1/public');
+  if (pub.ok && pub.data && Array.isArray(pub.data.districts)) state.districts = new Map(pub.data.districts.map((d) => [d.id, d.name]));
   await load();
 }
 

@@ -4,8 +4,8 @@
 // dispatcher sees her (empty) list; a webhook to a loopback address is
 // refused beside the URL field with the reason in words (the SSRF rule,
 // docs/security.md), a short secret and no event beside theirs, and
-// nothing is kept; an e-mail notification about one hospital from level
-// 3, in English, with quiet hours is saved and listed in words, and the
+// nothing is kept; an e-mail notification about one hospital and two
+// districts from level 3, in English, with quiet hours is saved and listed in words, and the
 // server holds exactly that; the page in English has no Vietnamese left;
 // "Stop" ends it. Screenshot notifications.png (390×844, a phone).
 //
@@ -64,6 +64,8 @@ describe('notifications page', { timeout: 170000 }, () => {
     assert.equal(await p.page.locator('#ac-address').isVisible(), true);
     assert.equal(await p.page.locator('#ac-url').isVisible(), false);
     assert.equal(await p.page.locator('#ac-hospitals option').count() > 20, true, 'the hospitals to choose from');
+    assert.equal(await p.page.locator('#ac-districts option').count(), 30, 'the districts to choose from, by name');
+    assert.equal(await p.page.locator('#ac-districts option[value="dong-da"]').innerText(), 'Đống Đa');
     const dicts = await dictionaries();
     assert.deepEqual(languageProblems(await visibleStrings(p.page), 'vi', dicts), []);
     await s.noErrors(p.page, p.rec);
@@ -102,6 +104,7 @@ describe('notifications page', { timeout: 170000 }, () => {
     await p.page.locator('#ac-address').fill('lan@so-y-te.example.org');
     for (const ev of ['alert-raised', 'ed-status', 'mci-declared']) await p.page.locator(`#ac-ev-${ev}`).check();
     await p.page.locator('#ac-hospitals').selectOption(['bach-mai']);
+    await p.page.locator('#ac-districts').selectOption(['dong-da', 'hoan-kiem']);
     await p.page.locator('#ac-min-level').selectOption('3');
     await p.page.locator('#ac-lang').selectOption('en');
     await p.page.locator('label[for="ac-quiet"]').click();
@@ -115,7 +118,7 @@ describe('notifications page', { timeout: 170000 }, () => {
     const item = items().first();
     assert.equal(await item.locator('.ac-sub-target').innerText(), 'E-mail tới lan@so-y-te.example.org');
     const facts = await item.locator('.ac-sub-facts').innerText();
-    for (const words of ['có cảnh báo mới', 'khoa cấp cứu đổi trạng thái', 'chỉ Bệnh viện Bạch Mai', 'mức áp lực 3', 'bằng tiếng Anh', 'im lặng 22:00–06:30']) {
+    for (const words of ['có cảnh báo mới', 'khoa cấp cứu đổi trạng thái', 'chỉ Bệnh viện Bạch Mai', 'chỉ các quận/huyện Hoàn Kiếm, Đống Đa', 'mức áp lực 3', 'bằng tiếng Anh', 'im lặng 22:00–06:30']) {
       assert.ok(facts.includes(words), `"${words}" in: ${facts}`);
     }
     const held = await mine();
@@ -126,6 +129,7 @@ describe('notifications page', { timeout: 170000 }, () => {
     assert.equal(x.address, 'lan@so-y-te.example.org');
     assert.deepEqual(x.events.slice().sort(), ['alert.raised', 'ed.status', 'mci.declared']);
     assert.deepEqual(x.filters.hospitals, ['bach-mai']);
+    assert.deepEqual(x.filters.districts.slice().sort(), ['dong-da', 'hoan-kiem']);
     assert.equal(x.filters.min_level, 3);
     assert.equal(x.lang, 'en');
     assert.deepEqual(x.quiet_hours, { from: '22:00', to: '06:30' });
@@ -136,7 +140,7 @@ describe('notifications page', { timeout: 170000 }, () => {
     await p.page.locator('#lang-toggle').click();
     await waitFor(async () => (await p.page.locator('#ac-list-title').innerText()) === 'Your notifications', { what: 'English' });
     const facts = await items().first().locator('.ac-sub-facts').innerText();
-    assert.match(facts, /^When: an alert starts, an emergency department changes status, a mass-casualty incident is declared · only Bach Mai Hospital · pressure level 3 \(Severe\) or higher · in English · quiet 22:00–06:30/, facts);
+    assert.match(facts, /^When: an alert starts, an emergency department changes status, a mass-casualty incident is declared · only Bach Mai Hospital · only the districts (Dong Da, Hoan Kiem|Hoan Kiem, Dong Da) · pressure level 3 \(Severe\) or higher · in English · quiet 22:00–06:30/, facts);
     const dicts = await dictionaries();
     assert.deepEqual(languageProblems(await visibleStrings(p.page), 'en', dicts, ['Chị Lan', 'Tiếng Việt', 'Hôpital Français de Hanoï']), []);
     await screenshot(p.page, 'notifications.png');

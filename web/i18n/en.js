@@ -738,4 +738,5 @@ export default {
   'public.licence': 'Published by {publisher} under',
   'public.open_data': 'Open data, day by day:',
   'signin.notifications': 'Notifications by e-mail or webhook',
+  'account.f_districts': 'Only these districts',
 };

@@ -738,4 +738,5 @@ export default {
   'public.licence': 'Do {publisher} công bố theo giấy phép',
   'public.open_data': 'Dữ liệu mở theo ngày:',
   'signin.notifications': 'Thông báo qua e-mail hoặc webhook',
+  'account.f_districts': 'Chỉ các quận/huyện này',
 };
