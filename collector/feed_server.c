@@ -27,6 +27,8 @@
 #include "bp_apply.h"
 #include "bp_buf.h"
 #include "bp_codec.h"
+#include "bp_feedline.h"
+#include "bp_feedreply.h"
 #include "bp_lines.h"
 #include "bp_log.h"
 #include "bp_time.h"
@@ -79,9 +81,7 @@ typedef struct conn {
     uint64_t who_gen;
     size_t lane; /* its Redis connection (bp_apply lane): its lines apply in order */
     /* a line answered `unavailable`: nothing new until it is resent */
-    bool blocked;
-    uint64_t block_source; /* its source's hash */
-    int64_t block_seq;
+    bp_feed_block_t block;
     char ip[48];
     char peer[64];
     bp_tls_t *tls;        /* NULL: plain TCP */
@@ -142,12 +142,6 @@ static void slot_fill(bp_feed_server_t *fs, slot_t *sl, bp_buf_t *b) {
     fs->stats.lines++;
 }
 
-static void put_seq(bp_buf_t *b, int64_t seq) {
-    bp_buf_puts(b, ",\"seq\":");
-    if (seq >= 0) bp_json_int(b, seq);
-    else bp_buf_puts(b, "null");
-}
-
 static void count_error(bp_feed_stats_t *st, const char *code) {
     size_t i = 0;
     while (i < st->n_errors && strcmp(st->errors[i].code, code) != 0) i++;
@@ -168,29 +162,7 @@ static void reply_error(bp_feed_server_t *fs, slot_t *sl, int64_t seq, const cha
     count_error(&fs->stats, code);
     bp_buf_t *b = &fs->reply;
     bp_buf_reset(b);
-    bp_buf_puts(b, "{\"ok\":false");
-    put_seq(b, seq);
-    bp_buf_puts(b, ",\"error\":");
-    bp_json_cstr(b, code);
-    if (field && *field) {
-        bp_buf_puts(b, ",\"field\":");
-        bp_json_cstr(b, field);
-    }
-    bp_buf_puts(b, ",\"message\":");
-    bp_json_cstr(b, message);
-    bp_buf_putc(b, '}');
-    slot_fill(fs, sl, b);
-}
-
-static void reply_ok(bp_feed_server_t *fs, slot_t *sl, int64_t seq, uint64_t offset, bool dup) {
-    bp_buf_t *b = &fs->reply;
-    bp_buf_reset(b);
-    bp_buf_puts(b, "{\"ok\":true");
-    put_seq(b, seq);
-    bp_buf_puts(b, ",\"offset\":");
-    bp_json_int(b, (int64_t)offset);
-    if (dup) bp_buf_puts(b, ",\"duplicate\":true");
-    bp_buf_putc(b, '}');
+    bp_feedline_reply_error(b, seq, code, field, message);
     slot_fill(fs, sl, b);
 }
 
@@ -304,23 +276,14 @@ static void handle_hello(conn_t *c, slot_t *sl, const bp_hello_t *hello) {
     }
     const bp_principal_t *p =
         hello->has_token ? bp_tokens_find(fs->tokens, hello->token, strlen(hello->token)) : NULL;
-    const char *why = NULL;
-    if (!hello->has_token) why = "hello needs \"token\": a feed token from bp-admin";
-    else if (!p) why = "unknown token";
-    else if (p->revoked_ms) why = "this token was revoked";
-    else if (p->expires_ms && now >= p->expires_ms) why = "this token has expired";
-    if (why) {
-        fs->stats.invalid++;
-        c->authed = false;
-        reply_error(fs, sl, -1, "unauthorized", "token", why);
-        if (++c->failed_hellos >= MAX_FAILED_HELLOS) c->eof = true; /* answer, then close */
-        return;
-    }
-    if (p->role != BP_ROLE_FEED && p->role != BP_ROLE_ADMIN) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "a %s token may not feed data (feed or admin tokens only)",
-                 bp_role_name(p->role));
-        reply_error(fs, sl, -1, "forbidden", "token", msg);
+    bp_error_t err;
+    if (bp_feedline_hello_check(p, hello->has_token, now, &err)) {
+        if (strcmp(err.code, "unauthorized") == 0) {
+            fs->stats.invalid++;
+            c->authed = false;
+            if (++c->failed_hellos >= MAX_FAILED_HELLOS) c->eof = true; /* answer, then close */
+        }
+        reply_error(fs, sl, -1, err.code, err.field, err.message);
         return;
     }
     c->authed = true;
@@ -330,32 +293,17 @@ static void handle_hello(conn_t *c, slot_t *sl, const bp_hello_t *hello) {
     c->who_gen = bp_tokens_generation(fs->tokens);
     bp_buf_t *b = &fs->reply;
     bp_buf_reset(b);
-    bp_buf_puts(b, "{\"ok\":true,\"seq\":null,\"hello\":true,\"token\":");
-    bp_json_cstr(b, p->id);
-    bp_buf_puts(b, ",\"role\":");
-    bp_json_cstr(b, bp_role_name(p->role));
-    bp_buf_printf(b, ",\"all_hospitals\":%s,\"fleet\":%s}",
-                  p->all_hospitals || p->role == BP_ROLE_ADMIN ? "true" : "false",
-                  p->fleet || p->role == BP_ROLE_ADMIN ? "true" : "false");
+    bp_feedline_reply_hello(b, p);
     slot_fill(fs, sl, b);
     bp_info("feed %s: authenticated as %s (%s)", c->peer, p->id, p->name);
 }
 
 /* -- lines ------------------------------------------------------------------ */
 
-static uint64_t source_hash(const char *s) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Remembers the first line answered `unavailable` since the connection was
  * last clear (see the top of the file). */
 static void block_after(conn_t *c, uint64_t source, int64_t seq) {
-    if (c->blocked) return;
-    c->blocked = true;
-    c->block_source = source;
-    c->block_seq = seq;
+    bp_feed_block_set(&c->block, source, seq);
 }
 
 static void handle_line(conn_t *c, const char *line, size_t len) {
@@ -376,7 +324,7 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     int64_t now = bp_time_now_ms();
     /* a hello has no seq: recognise it before the feed rules apply */
     bp_hello_t hello;
-    if (memmem(line, len, "\"hello\"", 7) && bp_codec_parse_hello(line, len, &hello, &err) == 0) {
+    if (bp_feedline_is_hello(line, len) && bp_codec_parse_hello(line, len, &hello, &err) == 0) {
         handle_hello(c, sl, &hello);
         return;
     }
@@ -390,21 +338,9 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     bp_actor_t actor = {ch.source, "anonymous", c->ip};
     if (c->authed) {
         const bp_principal_t *p = principal(c);
-        /* ambulances and incidents are the 115 fleet's: fleet rights */
-        bool fleet = ch.kind != BP_KIND_HOSPITAL;
-        int h = fleet ? 0 : bp_registry_hospital(fs->reg, ch.id, strlen(ch.id));
-        if (!p || !bp_auth_allows(p, -1, fleet ? BP_ACT_FEED_FLEET : BP_ACT_FEED_HOSPITAL, h, now)) {
+        if (bp_feedline_authorize(p, &ch, fs->reg, now, &err)) {
             fs->stats.invalid++;
-            if (!p || p->revoked_ms || (p->expires_ms && now >= p->expires_ms))
-                reply_error(fs, sl, ch.seq, "unauthorized", "",
-                            "this connection's token was revoked or has expired");
-            else {
-                static const char *const what[] = {"hospital", "the 115 fleet: ambulance",
-                                                   "the 115 fleet: incident"};
-                char msg[160];
-                snprintf(msg, sizeof msg, "this token may not report %s %s", what[ch.kind], ch.id);
-                reply_error(fs, sl, ch.seq, "forbidden", fleet ? "id" : "hospital", msg);
-            }
+            reply_error(fs, sl, ch.seq, err.code, err.field, err.message);
             return;
         }
         actor.id = p->id;
@@ -416,20 +352,13 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
                     "takes feeds with a token only");
         return;
     }
-    uint64_t src = source_hash(ch.source);
-    if (c->blocked) {
-        if (src == c->block_source && ch.seq <= c->block_seq) {
-            c->blocked = false; /* the resend has begun */
-        } else {
-            char msg[200];
-            fs->stats.unavailable++;
-            snprintf(msg, sizeof msg,
-                     "an earlier line on this connection (seq %lld) was not applied; resend "
-                     "every line not acknowledged, in order, starting with that one",
-                     (long long)c->block_seq);
-            reply_error(fs, sl, ch.seq, "unavailable", "", msg);
-            return;
-        }
+    uint64_t src = bp_feed_source_hash(ch.source);
+    if (!bp_feed_block_admit(&c->block, src, ch.seq)) {
+        char msg[200];
+        fs->stats.unavailable++;
+        bp_feed_block_message(&c->block, msg, sizeof msg);
+        reply_error(fs, sl, ch.seq, "unavailable", "", msg);
+        return;
     }
     int rc = bp_apply_submit(fs->apply, c->lane, &ch, -1, &actor, c);
     if (rc == 0) {
@@ -671,53 +600,21 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     c->awaiting--;
     slot_t *sl = slot_at(c, i);
     bp_hist_observe(&fs->stats.apply_time, (double)(bp_time_mono_ns() - sl->sent_ns) / 1e9);
-    char msg[160];
-    switch (res->status) {
-    case BP_APPLY_OK:
-        fs->stats.accepted++;
-        reply_ok(fs, sl, sl->seq, res->offset, false);
-        break;
-    case BP_APPLY_DUP:
-        fs->stats.duplicates++;
-        reply_ok(fs, sl, sl->seq, res->offset, true);
-        break;
-    case BP_APPLY_OUT_OF_ORDER: {
-        char when[32];
-        bp_time_format(res->stored_at, when);
-        snprintf(msg, sizeof msg, "at is older than the last accepted report (%s); not applied",
-                 when);
-        fs->stats.invalid++;
-        reply_error(fs, sl, sl->seq, "out_of_order", "at", msg);
-        break;
-    }
-    case BP_APPLY_CONFLICT:
-        reply_error(fs, sl, sl->seq, "conflict", "", "version conflict; not applied");
-        break;
-    case BP_APPLY_REFUSED:
-        fs->stats.invalid++;
-        reply_error(fs, sl, sl->seq, res->code, res->field, res->message);
-        break;
-    case BP_APPLY_UNAVAILABLE:
+    bp_buf_t *b = &fs->reply;
+    bp_buf_reset(b);
+    const char *code;
+    switch (bp_feedreply_write(b, sl->seq, res, &code)) {
+    case BP_FEED_ACCEPTED: fs->stats.accepted++; break;
+    case BP_FEED_DUPLICATE: fs->stats.duplicates++; break;
+    case BP_FEED_REFUSED: fs->stats.invalid++; break;
+    case BP_FEED_CONFLICT: break;
+    case BP_FEED_UNAVAILABLE:
         block_after(c, sl->source, sl->seq);
         fs->stats.unavailable++;
-        if (res->message) {
-            /* applied on the master, not confirmed by enough replicas */
-            snprintf(msg, sizeof msg, "storage (Redis): %s; resend this line with the same seq",
-                     res->message);
-            reply_error(fs, sl, sl->seq, "unavailable", "", msg);
-        } else {
-            reply_error(fs, sl, sl->seq, "unavailable", "",
-                        "storage (Redis) was lost before it confirmed this line; resend it with "
-                        "the same seq");
-        }
-        break;
-    case BP_APPLY_FAILED:
-        block_after(c, sl->source, sl->seq);
-        fs->stats.unavailable++;
-        reply_error(fs, sl, sl->seq, "unavailable", "",
-                    "storage (Redis) refused the change; resend this line later with the same seq");
         break;
     }
+    if (code) count_error(&fs->stats, code);
+    slot_fill(fs, sl, b);
     /* Redis answers in bursts (a read brings many replies): write them all
      * with one write per connection at the end of this loop turn instead of
      * one write per reply line. */

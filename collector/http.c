@@ -4,6 +4,7 @@
 #include "bp_log.h"
 #include "bp_procstat.h"
 #include "bp_time.h"
+#include "poller.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ struct bp_chttp {
     struct lws_context *ctx;
     const bp_settings_t *s;
     bp_feed_server_t *fs;
+    const bp_poller_t *poller;
     int64_t started_ms;
     int port;
 };
@@ -85,6 +87,7 @@ static void metrics(bp_chttp_t *h, bp_buf_t *o) {
     bp_hist_header(o, "bedpulse_feed_apply_seconds",
                    "Time from a line sent to Redis to Redis's answer.");
     bp_hist_write(o, "bedpulse_feed_apply_seconds", "", &st.apply_time);
+    bp_poller_metrics(h->poller, o);
 }
 
 static void decide(bp_chttp_t *h, req_t *r, struct lws *wsi) {
@@ -225,6 +228,10 @@ bp_chttp_t *bp_chttp_create(uv_loop_t *loop, const bp_settings_t *s, bp_feed_ser
     }
     h->port = lws_get_vhost_listen_port(vh);
     return h;
+}
+
+void bp_chttp_set_poller(bp_chttp_t *h, const struct bp_poller *p) {
+    h->poller = p;
 }
 
 int bp_chttp_port(const bp_chttp_t *h) {

@@ -11,11 +11,13 @@
 #include "bp_time.h"
 #include "feed_server.h"
 #include "http.h"
+#include "poller.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 typedef struct {
@@ -23,6 +25,7 @@ typedef struct {
     uv_signal_t sigint, sigterm;
     bp_feed_server_t *fs;
     bp_chttp_t *http;
+    bp_poller_t *poller;
     bp_notify_t *notify; /* systemd, when under it */
     bool stopping;
 } app_t;
@@ -43,7 +46,30 @@ static void on_signal(uv_signal_t *s, int signum) {
     uv_close((uv_handle_t *)&app->sigterm, NULL);
     bp_chttp_destroy(app->http); /* while the loop runs: lws lets go on it */
     app->http = NULL;
+    bp_poller_close(app->poller, on_closed, app);
+    app->poller = NULL;
     bp_feed_server_close(app->fs, on_closed, app);
+}
+
+/* The pollers' sources (collector.sources): none when the default file is
+ * absent; any other problem stops start-up naming the field. */
+static int load_sources(const bp_config_t *cfg, bp_sources_t *out) {
+    const char *path = cfg->settings.collector_sources;
+    memset(out, 0, sizeof *out);
+    if (strcmp(path, "config/sources.json") == 0 && access(path, F_OK) != 0) return 0;
+    char *text = NULL;
+    size_t len = 0;
+    bp_error_t err;
+    bp_error_clear(&err);
+    if (bp_read_file(path, 16u << 20, &text, &len, &err) ||
+        bp_sources_parse(text, len, &cfg->registry, out, &err)) {
+        bp_error("configuration error [%s%s%s]: sources file %s: %s", err.code,
+                 err.field[0] ? " " : "", err.field, path, err.message);
+        free(text);
+        return -1;
+    }
+    free(text);
+    return 0;
 }
 
 static void usage(void) {
@@ -68,6 +94,11 @@ int main(int argc, char **argv) {
 
     static bp_config_t cfg;
     if (bp_program_start("collector", &cfg, argc, argv)) return 1;
+    static bp_sources_t sources;
+    if (load_sources(&cfg, &sources)) {
+        bp_config_free(&cfg);
+        return 1;
+    }
     static app_t app;
     uv_loop_init(&app.loop);
     app.fs = bp_feed_server_create(&app.loop, &cfg.settings, &cfg.registry);
@@ -76,6 +107,13 @@ int main(int argc, char **argv) {
         return 1;
     }
     app.http = bp_chttp_create(&app.loop, &cfg.settings, app.fs, bp_time_now_ms());
+    app.poller = app.http ? bp_poller_create(&app.loop, &cfg.settings, &cfg.registry, &sources)
+                          : NULL;
+    if (app.http && !app.poller) {
+        bp_chttp_destroy(app.http);
+        app.http = NULL;
+    }
+    if (app.http) bp_chttp_set_poller(app.http, app.poller);
     if (!app.http) {
         bp_feed_server_close(app.fs, on_closed, &app);
         uv_run(&app.loop, UV_RUN_DEFAULT);
@@ -110,6 +148,7 @@ int main(int argc, char **argv) {
     uv_run(&app.loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(&app.loop);
     if (rc) bp_warn("loop closed with handles still open: %s", uv_strerror(rc));
+    bp_sources_free(&sources);
     bp_config_free(&cfg);
     bp_info("stopped");
     return 0;

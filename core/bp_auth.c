@@ -59,7 +59,8 @@ static bool role_allows(bp_role_t r, bp_action_t a) {
                r == BP_ROLE_ADMIN;
     case BP_ACT_READ_AMBULANCES: return r == BP_ROLE_DISPATCHER || r == BP_ROLE_ADMIN;
     case BP_ACT_WRITE_HOSPITAL: return r == BP_ROLE_MANAGER || r == BP_ROLE_ADMIN;
-    case BP_ACT_READ_AUDIT: return r == BP_ROLE_ADMIN;
+    case BP_ACT_READ_AUDIT:
+    case BP_ACT_READ_SOURCES: return r == BP_ROLE_ADMIN;
     case BP_ACT_FEED_HOSPITAL:
     case BP_ACT_FEED_FLEET: return r == BP_ROLE_FEED || r == BP_ROLE_ADMIN;
     }
@@ -71,6 +72,7 @@ bool bp_auth_allows(const bp_principal_t *p, int anon_role, bp_action_t a, int h
     if (!p) {
         /* anonymous: never writes, never feeds, never the audit */
         if (anon_role < 0 || a == BP_ACT_WRITE_HOSPITAL || a == BP_ACT_READ_AUDIT ||
+            a == BP_ACT_READ_SOURCES ||
             a == BP_ACT_FEED_HOSPITAL || a == BP_ACT_FEED_FLEET)
             return false;
         return role_allows((bp_role_t)anon_role, a);

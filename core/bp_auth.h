@@ -42,6 +42,7 @@ typedef enum {
     BP_ACT_READ_AUDIT,
     BP_ACT_FEED_HOSPITAL,  /* a feed line for a hospital: in scope */
     BP_ACT_FEED_FLEET,     /* a feed line for an ambulance */
+    BP_ACT_READ_SOURCES,   /* the collectors' pollers and their status */
 } bp_action_t;
 
 #define BP_TOKEN_ID_MAX  24

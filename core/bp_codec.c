@@ -1055,14 +1055,14 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change
 /* -- WebSocket hello ----------------------------------------------------- */
 
 int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err) {
-    static const char *const keys[] = {"type", "resume", "token"};
+    static const char *const keys[] = {"type", "resume", "token", "compress"};
     static const char *const rkeys[] = {"epoch", "offset"};
     int rc = -1;
     memset(out, 0, sizeof *out);
     cJSON *root = parse_all(json, len, err);
     if (!root) return -1;
     unsigned present;
-    if (want_object(root, "", err) || check_keys(root, "", keys, 3, &present, err)) goto out;
+    if (want_object(root, "", err) || check_keys(root, "", keys, 4, &present, err)) goto out;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "type");
     if (!cJSON_IsString(t) || strcmp(t->valuestring, "hello") != 0) {
         bp_error_set(err, "unknown_type", "type", "the first message must be {\"type\":\"hello\"}");
@@ -1104,6 +1104,14 @@ int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error
         }
         snprintf(out->token, sizeof out->token, "%s", tok->valuestring);
         out->has_token = true;
+    }
+    const cJSON *cz = cJSON_GetObjectItemCaseSensitive(root, "compress");
+    if (cz && !cJSON_IsNull(cz)) {
+        if (!cJSON_IsString(cz) || strcmp(cz->valuestring, "gzip") != 0) {
+            bp_error_set(err, "bad_value", "compress", "compress must be \"gzip\" (or absent)");
+            goto out;
+        }
+        out->gzip = true;
     }
     rc = 0;
 out:
@@ -1470,10 +1478,12 @@ static const cJSON *need(const cJSON *obj, const char *path, const char *key, bp
     return v;
 }
 
+/* The required keys, then the optional ones. */
 static const char *const hosp_keys[] = {"id",         "name",  "tier",  "district",
                                         "lat",        "lon",   "specialties", "sister",
-                                        "phone",      "report_interval_s", "beds"};
-#define N_HOSP_KEYS (sizeof hosp_keys / sizeof *hosp_keys)
+                                        "phone",      "report_interval_s", "beds", "have_id"};
+#define N_HOSP_KEYS     (sizeof hosp_keys / sizeof *hosp_keys)
+#define N_HOSP_REQUIRED 11
 
 static int read_hospital(const cJSON *h, const char *path, bp_registry_t *reg,
                          bp_hospital_info_t *out, char *sister, bp_error_t *err) {
@@ -1481,7 +1491,7 @@ static int read_hospital(const cJSON *h, const char *path, bp_registry_t *reg,
     char p[MAX_PATH];
     if (want_object(h, path, err) || check_keys(h, path, hosp_keys, N_HOSP_KEYS, &present, err))
         return -1;
-    for (size_t i = 0; i < N_HOSP_KEYS; i++)
+    for (size_t i = 0; i < N_HOSP_REQUIRED; i++)
         if (!need(h, path, hosp_keys[i], err)) return -1;
     memset(out, 0, sizeof *out);
     join(p, path, "id");
@@ -1533,6 +1543,15 @@ static int read_hospital(const cJSON *h, const char *path, bp_registry_t *reg,
                 BP_INTERVAL_MAX_S, &iv, err))
         return -1;
     out->report_interval_s = (int32_t)iv;
+    /* the id partner systems use in EDXL-HAVE (xnl:ID), when not ours */
+    v = cJSON_GetObjectItemCaseSensitive(h, "have_id");
+    join(p, path, "have_id");
+    if (v && (!cJSON_IsString(v) || !bp_registry_is_have_id(v->valuestring, strlen(v->valuestring))))
+        return bp_error_set(err, "bad_value", p,
+                            "%s must be 1 to %d characters of [A-Za-z0-9._:/-] (the hospital's "
+                            "EDXL-HAVE xnl:ID)",
+                            p, BP_HAVE_ID_MAX);
+    if (v) snprintf(out->have_id, sizeof out->have_id, "%s", v->valuestring);
     v = cJSON_GetObjectItemCaseSensitive(h, "beds");
     join(p, path, "beds");
     if (want_object(v, p, err)) return -1;
@@ -1637,6 +1656,21 @@ int bp_codec_parse_hospitals(const char *json, size_t len, bp_registry_t *reg, b
             goto out;
         }
         reg->hospitals[i].sister = s;
+    }
+    /* a have_id names one hospital: not another's have_id, nor another's id */
+    for (i = 0; i < reg->n_hospitals; i++) {
+        const char *hid = reg->hospitals[i].have_id;
+        if (!hid[0]) continue;
+        int other = bp_registry_hospital(reg, hid, strlen(hid));
+        size_t j = 0;
+        while (j < i && strcmp(reg->hospitals[j].have_id, hid) != 0) j++;
+        if ((other >= 0 && (size_t)other != i) || j < i) {
+            char p[MAX_PATH];
+            snprintf(p, sizeof p, "hospitals[%zu].have_id", i);
+            bp_error_set(err, "duplicate_id", p, "%s: \"%s\" already names another hospital", p,
+                         hid);
+            goto out;
+        }
     }
     rc = 0;
 out:

@@ -63,14 +63,16 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change
                          bp_errors_t *errs);
 
 /* The WebSocket client's first message:
- * {"type":"hello","resume":{"epoch":E,"offset":N},"token":T}, resume and
- * token optional. */
+ * {"type":"hello","resume":{"epoch":E,"offset":N},"token":T,
+ *  "compress":"gzip"}, resume, token and compress optional (compress:
+ * the client takes its snapshot as one binary message, gzipped). */
 typedef struct {
     bool has_resume;
     char epoch[BP_EPOCH_MAX + 1];
     uint64_t offset;
     bool has_token;
     char token[BP_TOKEN_MAX + 1];
+    bool gzip;
 } bp_hello_t;
 
 int bp_codec_parse_hello(const char *json, size_t len, bp_hello_t *out, bp_error_t *err);

@@ -13,6 +13,7 @@ static void clear(bp_history_point_t *p, int64_t t_ms) {
     p->occupancy_pct = -1;
     p->icu_adult_available = -1;
     p->level = 0;
+    for (int t = 0; t < BP_BED__COUNT; t++) p->beds[t] = (bp_beds_t){-1, -1, -1};
 }
 
 void bp_history_sample_city(const bp_state_t *st, int64_t now_ms, int64_t t_ms,
@@ -20,6 +21,7 @@ void bp_history_sample_city(const bp_state_t *st, int64_t now_ms, int64_t t_ms,
     const bp_registry_t *r = bp_state_registry(st);
     clear(out, t_ms);
     int64_t staffed = 0, occupied = 0, icu = 0;
+    int64_t sums[BP_BED__COUNT][3] = {{0}};
     int icu_known = 0;
     for (size_t i = 0; i < r->n_hospitals; i++) {
         const bp_hospital_state_t *h = bp_state_hospital(st, i);
@@ -36,6 +38,14 @@ void bp_history_sample_city(const bp_state_t *st, int64_t now_ms, int64_t t_ms,
             icu += a;
             icu_known = 1;
         }
+        for (int k = 0; k < BP_BED__COUNT; k++) {
+            const bp_beds_t *b = &h->beds[k];
+            if (!(h->beds_mask & (1u << k)) || b->staffed < 0 || b->occupied < 0) continue;
+            out->beds_mask |= 1u << k;
+            sums[k][0] += b->staffed;
+            sums[k][1] += b->occupied;
+            if (b->surge24 > 0) sums[k][2] += b->surge24;
+        }
         bp_ed_status_t ed = bp_ed_effective(&h->ed, now_ms);
         if (ed == BP_ED_DIVERSION || ed == BP_ED_CLOSED) out->diversions++;
         if (bp_pressure_level(h, bp_state_pressure(st), now_ms) == 4) out->level4++;
@@ -44,6 +54,9 @@ void bp_history_sample_city(const bp_state_t *st, int64_t now_ms, int64_t t_ms,
     out->occupied = (int32_t)occupied;
     if (staffed > 0) out->occupancy_pct = 100.0 * (double)occupied / (double)staffed;
     if (icu_known) out->icu_adult_available = (int32_t)icu;
+    for (int k = 0; k < BP_BED__COUNT; k++)
+        if (out->beds_mask & (1u << k))
+            out->beds[k] = (bp_beds_t){(int32_t)sums[k][0], (int32_t)sums[k][1], (int32_t)sums[k][2]};
 }
 
 void bp_history_sample_hospital(const bp_state_t *st, size_t i, int64_t now_ms, int64_t t_ms,
@@ -60,16 +73,58 @@ void bp_history_sample_hospital(const bp_state_t *st, size_t i, int64_t now_ms, 
         out->icu_adult_available = bp_beds_available(&h->beds[BP_BED_ICU_ADULT]);
     out->level = bp_pressure_level(h, bp_state_pressure(st), now_ms);
     out->reporting = 1;
+    out->beds_mask = h->beds_mask;
+    for (int k = 0; k < BP_BED__COUNT; k++)
+        if (h->beds_mask & (1u << k)) out->beds[k] = h->beds[k];
 }
 
 void bp_history_encode(bp_buf_t *b, const bp_history_point_t *p) {
     bp_buf_printf(b, "%lld,%.1f,%d,%d,%d,%d,%d,%d,%d", (long long)p->t_ms,
                   p->occupancy_pct < 0 ? -1.0 : p->occupancy_pct, p->occupied, p->staffed,
                   p->icu_adult_available, p->diversions, p->level4, p->reporting, p->level);
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        if (p->beds_mask & (1u << t))
+            bp_buf_printf(b, "|%s:%d:%d:%d", bp_bed_type_name((bp_bed_type_t)t), p->beds[t].staffed,
+                          p->beds[t].occupied, p->beds[t].surge24);
+}
+
+/* The bed type groups after the head: "|name:s:o:g..." (len bytes). */
+static int decode_beds(const char *s, size_t len, bp_history_point_t *out) {
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] != '|') return -1;
+        i++;
+        size_t name = i;
+        while (i < len && s[i] != ':') i++;
+        if (i == len) return -1;
+        int t = bp_bed_type_parse(s + name, i - name);
+        long long v[3];
+        for (int k = 0; k < 3; k++) {
+            i++; /* the ':' */
+            size_t start = i;
+            bool neg = i < len && s[i] == '-';
+            if (neg) i++;
+            long long x = 0;
+            size_t digits = i;
+            while (i < len && s[i] >= '0' && s[i] <= '9' && i - digits < 9) x = x * 10 + (s[i++] - '0');
+            if (i == digits || i - start > 10) return -1;
+            v[k] = neg ? -x : x;
+            if (v[k] < -1 || v[k] > BP_BEDS_MAX) return -1;
+            if (k < 2 && (i == len || s[i] != ':')) return -1;
+        }
+        if (i < len && s[i] != '|') return -1;
+        if (t < 0) continue; /* a bed type this version does not know */
+        out->beds_mask |= 1u << t;
+        out->beds[t] = (bp_beds_t){(int32_t)v[0], (int32_t)v[1], (int32_t)v[2]};
+    }
+    return 0;
 }
 
 int bp_history_decode(const char *s, size_t len, bp_history_point_t *out) {
     char tmp[160];
+    const char *bar = memchr(s, '|', len);
+    size_t full = len;
+    if (bar) len = (size_t)(bar - s);
     if (len == 0 || len >= sizeof tmp) return -1;
     memcpy(tmp, s, len);
     tmp[len] = '\0';
@@ -92,7 +147,8 @@ int bp_history_decode(const char *s, size_t len, bp_history_point_t *out) {
     if (v[0] <= 0) return -1;
     for (int i = 2; i < 9; i++)
         if (v[i] < -1 || v[i] > 100000000) return -1;
-    out->t_ms = v[0];
+    clear(out, v[0]);
+    if (decode_beds(s + len, full - len, out)) return -1;
     out->occupancy_pct = occ < 0 ? -1 : occ;
     out->occupied = (int32_t)v[2];
     out->staffed = (int32_t)v[3];
@@ -120,6 +176,10 @@ void bp_series_free(bp_series_t *s) {
 
 static const bp_history_point_t *at(const bp_series_t *s, size_t i) {
     return &s->p[(s->first + i) % s->cap];
+}
+
+const bp_history_point_t *bp_series_at(const bp_series_t *s, size_t i) {
+    return i < s->count ? at(s, i) : NULL;
 }
 
 int64_t bp_series_last_t(const bp_series_t *s) {

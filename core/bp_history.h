@@ -27,6 +27,12 @@ typedef struct {
     int32_t diversions, level4, reporting;
     /* hospital only */
     int32_t level;
+    /* per bed type (bit t of beds_mask: known): a hospital's figures as
+     * reported; the city's sums over reporting hospitals with both staffed
+     * and occupied known (as the summary). Points stored before bed types
+     * were kept have none. */
+    uint32_t beds_mask;
+    bp_beds_t beds[BP_BED__COUNT];
 } bp_history_point_t;
 
 /* Samples of the state at now_ms, stamped t_ms. */
@@ -35,13 +41,16 @@ void bp_history_sample_city(const bp_state_t *st, int64_t now_ms, int64_t t_ms,
 void bp_history_sample_hospital(const bp_state_t *st, size_t i, int64_t now_ms, int64_t t_ms,
                                 bp_history_point_t *out);
 
-/* "t,occupancy,occupied,staffed,icu,diversions,level4,reporting,level" —
- * the sorted-set member (score = t). decode: 0, or -1 if malformed. */
+/* "t,occupancy,occupied,staffed,icu,diversions,level4,reporting,level"
+ * then "|<bed type>:<staffed>:<occupied>:<surge24>" per known bed type
+ * (-1 unknown) — the sorted-set member (score = t). decode: 0, or -1 if
+ * malformed; a member without bed types (written before they were kept)
+ * decodes with none, an unknown bed type name is skipped. */
 void bp_history_encode(bp_buf_t *b, const bp_history_point_t *p);
 int bp_history_decode(const char *s, size_t len, bp_history_point_t *out);
 
 /* A series: points ordered by time, at most cap of them (oldest dropped). */
-typedef struct {
+typedef struct bp_series {
     bp_history_point_t *p;
     size_t cap, first, count;
 } bp_series_t;
@@ -52,6 +61,8 @@ void bp_series_free(bp_series_t *s);
  * ignored: samples arrive from Redis in order, and reloads overlap). */
 void bp_series_add(bp_series_t *s, const bp_history_point_t *p);
 int64_t bp_series_last_t(const bp_series_t *s); /* 0 when empty */
+/* The i-th point, oldest first (i < count), or NULL. */
+const bp_history_point_t *bp_series_at(const bp_series_t *s, size_t i);
 
 /* {"series":..,"interval_s":..,"from":..,"to":..,"points":[...]} with the
  * points in [from_ms, to_ms]; city fields or hospital fields by `city`. */

@@ -4,23 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Wire name, EDXL-HAVE 2.0 BedType, NHSN bed capacity category. The wire
- * names were chosen so this mapping is 1:1; keep it here, in one place. */
-static const struct {
-    const char *name, *have, *nhsn;
-} bed_types[BP_BED__COUNT] = {
-    [BP_BED_EMERGENCY] = {"emergency", "EmergencyDepartment", "ED"},
-    [BP_BED_ICU_ADULT] = {"icu_adult", "AdultICU", "Adult ICU"},
-    [BP_BED_ICU_PEDIATRIC] = {"icu_pediatric", "PediatricICU", "Pediatric ICU"},
-    [BP_BED_ICU_NEONATAL] = {"icu_neonatal", "NeonatalICU", "NICU"},
-    [BP_BED_MEDICAL_SURGICAL] = {"medical_surgical", "MedicalSurgical", "Adult Med/Surg"},
-    [BP_BED_PEDIATRICS] = {"pediatrics", "Pediatrics", "Pediatric Med/Surg"},
-    [BP_BED_OBSTETRICS] = {"obstetrics", "Obstetrics", "Obstetrics"},
-    [BP_BED_BURN] = {"burn", "Burn", "Burn"},
-    [BP_BED_PSYCHIATRIC] = {"psychiatric", "Psychiatric", "Psychiatric"},
-    [BP_BED_ISOLATION] = {"isolation", "NegativeFlowIsolation", "AIIR"},
-    [BP_BED_OPERATING_ROOM] = {"operating_room", "OperatingRooms", "OR"},
-};
+/* Wire names, in display order. How each maps onto EDXL-HAVE, FHIR and
+ * NHSN (not 1:1: HAVE has no obstetrics, FHIR's RoleCode no burn or
+ * isolation, ...) is bp_interop's business, kept there in one place. */
+static const char *const bed_names[BP_BED__COUNT] = {
+    "emergency",        "icu_adult",  "icu_pediatric", "icu_neonatal",
+    "medical_surgical", "pediatrics", "obstetrics",    "burn",
+    "psychiatric",      "isolation",  "operating_room"};
 
 static const char *const ed_names[BP_ED__COUNT] = {"normal", "advisory", "diversion", "closed"};
 
@@ -47,13 +37,7 @@ static const char *const action_names[BP_INC__COUNT] = {"create", "update", "clo
 const bp_pressure_cfg_t bp_pressure_default = {85.0, 95.0, 110.0};
 
 const char *bp_bed_type_name(bp_bed_type_t t) {
-    return (unsigned)t < BP_BED__COUNT ? bed_types[t].name : NULL;
-}
-const char *bp_bed_type_have(bp_bed_type_t t) {
-    return (unsigned)t < BP_BED__COUNT ? bed_types[t].have : NULL;
-}
-const char *bp_bed_type_nhsn(bp_bed_type_t t) {
-    return (unsigned)t < BP_BED__COUNT ? bed_types[t].nhsn : NULL;
+    return (unsigned)t < BP_BED__COUNT ? bed_names[t] : NULL;
 }
 const char *bp_ed_status_name(bp_ed_status_t s) {
     return (unsigned)s < BP_ED__COUNT ? ed_names[s] : NULL;
@@ -83,7 +67,7 @@ static int eq(const char *name, const char *s, size_t len) {
 
 int bp_bed_type_parse(const char *s, size_t len) {
     for (int i = 0; i < BP_BED__COUNT; i++)
-        if (eq(bed_types[i].name, s, len)) return i;
+        if (eq(bed_names[i], s, len)) return i;
     return -1;
 }
 /* The index of (s, len) in a list of n names, or -1. */

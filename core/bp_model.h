@@ -26,7 +26,8 @@
 #define BP_EPOCH_MAX    64 /* stream epoch id: [0-9a-zA-Z]{1,64} */
 #define BP_TOKEN_MAX    256
 
-/* The eleven bed types. Order is the display order; names are the wire names. */
+/* The eleven bed types. Order is the display order; names are the wire
+ * names. They do not map 1:1 onto EDXL-HAVE, FHIR or NHSN (bp_interop.h). */
 typedef enum {
     BP_BED_EMERGENCY,
     BP_BED_ICU_ADULT,
@@ -81,8 +82,6 @@ typedef enum { BP_INC_CREATE, BP_INC_UPDATE, BP_INC_CLOSE, BP_INC__COUNT } bp_in
 
 /* Names on the wire. Each returns NULL for an out-of-range value. */
 const char *bp_bed_type_name(bp_bed_type_t t);
-const char *bp_bed_type_have(bp_bed_type_t t); /* EDXL-HAVE BedType */
-const char *bp_bed_type_nhsn(bp_bed_type_t t); /* NHSN bed capacity category */
 const char *bp_ed_status_name(bp_ed_status_t s);
 const char *bp_amb_status_name(bp_amb_status_t s);
 int bp_amb_status_fms(bp_amb_status_t s); /* FMS status digit */

@@ -107,6 +107,27 @@ int bp_registry_station(const bp_registry_t *r, const char *id, size_t len) {
     return find(r->station_order, r->stations, sizeof *r->stations, r->n_stations, BP_ID_MAX, id, len);
 }
 
+int bp_registry_hospital_external(const bp_registry_t *r, const char *id, size_t len) {
+    int i = bp_registry_hospital(r, id, len);
+    if (i >= 0 || len == 0 || len > BP_HAVE_ID_MAX || memchr(id, '\0', len)) return i;
+    for (size_t k = 0; k < r->n_hospitals; k++) {
+        const char *h = r->hospitals[k].have_id;
+        if (h[0] && strlen(h) == len && memcmp(h, id, len) == 0) return (int)k;
+    }
+    return -1;
+}
+
+bool bp_registry_is_have_id(const char *s, size_t len) {
+    if (!s || len == 0 || len > BP_HAVE_ID_MAX) return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("._:/-", c)) || c == '\0')
+            return false;
+    }
+    return true;
+}
+
 void bp_registry_base_state(const bp_hospital_info_t *h, bp_hospital_state_t *out) {
     bp_hospital_state_init(out);
     out->beds_mask = h->beds_mask;

@@ -16,6 +16,7 @@
 #define BP_REGISTRY_MAX    4096 /* hospitals, stations, districts or units */
 #define BP_INTERVAL_MIN_S  60
 #define BP_INTERVAL_MAX_S  86400
+#define BP_HAVE_ID_MAX     64 /* a partner system's id of a hospital (EDXL-HAVE xnl:ID) */
 
 typedef enum {
     BP_SPEC_CARDIOLOGY,
@@ -69,6 +70,7 @@ typedef struct {
     uint32_t beds_mask; /* bed types the hospital has */
     int32_t staffed[BP_BED__COUNT];
     int32_t surge24[BP_BED__COUNT];
+    char have_id[BP_HAVE_ID_MAX + 1]; /* "" none: HAVE documents use our id */
 } bp_hospital_info_t;
 
 typedef struct {
@@ -107,6 +109,12 @@ int bp_registry_hospital(const bp_registry_t *r, const char *id, size_t len);
 int bp_registry_unit(const bp_registry_t *r, const char *id, size_t len);
 int bp_registry_district(const bp_registry_t *r, const char *id, size_t len);
 int bp_registry_station(const bp_registry_t *r, const char *id, size_t len);
+
+/* A hospital as a partner system names it (EDXL-HAVE xnl:ID, FHIR
+ * identifier): our id, else a registry have_id. Index, or -1. */
+int bp_registry_hospital_external(const bp_registry_t *r, const char *id, size_t len);
+/* [A-Za-z0-9._:/-]{1,64} */
+bool bp_registry_is_have_id(const char *s, size_t len);
 
 /* A hospital's initial state: its staffed baseline and surge per bed type,
  * occupancy unknown, never reported. */

@@ -36,6 +36,13 @@ static const char *const routes[] = {
     "/api/v1/mci/{id}/answers/{hospital}",
     "/api/v1/mci/{id}/patients",
     "/api/v1/mci/{id}/close",
+    "/api/v1/export/have",
+    "/api/v1/export/fhir",
+    "/api/v1/export/geojson",
+    "/api/v1/export/csv",
+    "/api/v1/history.csv",
+    "/api/v1/feed",
+    "/api/v1/sources",
     "/api/other", /* must stay second to last */
     "static",     /* must stay last */
 };

@@ -64,6 +64,10 @@ static const setting_t table[] = {
       "0 or 1 (1: feeds without a token, only with collector.host on loopback)"),
     S("collector.max_future_skew_s", T_INT, collector_max_future_skew_s, 0, 86400,
       "an integer from 0 to 86400"),
+    S("collector.sources", T_STR, collector_sources, 1, 255,
+      "a file path (the pollers' sources; a missing default file means none)"),
+    S("collector.max_poll_bytes", T_INT, collector_max_poll_bytes, 4096, 268435456,
+      "an integer from 4096 to 268435456 (bytes of one poll response)"),
     S("collector.tls_cert", T_STR, collector_tls_cert, 0, 255,
       "empty, or a PEM certificate (chain) file: the feed listener speaks TLS"),
     S("collector.tls_key", T_STR, collector_tls_key, 0, 255, "empty, or a PEM private key file"),
@@ -112,6 +116,8 @@ static const setting_t table[] = {
     S("auth.writes_per_min", T_INT, auth_writes_per_min, 1, 100000, "an integer from 1 to 100000"),
     S("server.max_body_bytes", T_INT, server_max_body_bytes, 1024, 16777216,
       "an integer from 1024 to 16777216"),
+    S("server.feed_max_body_bytes", T_INT, server_feed_max_body_bytes, 65536, 268435456,
+      "an integer from 65536 to 268435456 (bytes of one POST /api/v1/feed)"),
     S("server.api_requests_per_min", T_INT, server_api_requests_per_min, 1, 1000000,
       "an integer from 1 to 1000000 (REST requests per client address)"),
     S("server.allowed_origins", T_STR, server_allowed_origins, 0, 255,
@@ -184,6 +190,8 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->collector_max_inflight = 1024;
     s->collector_idle_timeout_s = 600;
     s->collector_max_future_skew_s = 300;
+    strcpy(s->collector_sources, "config/sources.json");
+    s->collector_max_poll_bytes = 4 * 1024 * 1024;
     strcpy(s->server_host, "127.0.0.1");
     s->server_port = 8080;
     strcpy(s->server_web_root, "web");
@@ -209,6 +217,7 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->auth_login_failures_per_min = 10;
     s->auth_writes_per_min = 60;
     s->server_max_body_bytes = 65536;
+    s->server_feed_max_body_bytes = 8 * 1024 * 1024;
     s->server_api_requests_per_min = 1200;
     strcpy(s->config_hospitals, "config/hospitals.json");
     strcpy(s->config_fleet, "config/fleet.json");

@@ -48,6 +48,8 @@ typedef struct bp_settings {
     int collector_idle_timeout_s;
     int collector_max_future_skew_s;
     int collector_anonymous;
+    char collector_sources[BP_SETTING_STR_MAX]; /* the pollers' sources (config/sources.json) */
+    int collector_max_poll_bytes;               /* largest poll response */
     char collector_tls_cert[BP_SETTING_STR_MAX]; /* the listener speaks TLS (with tls_key) */
     char collector_tls_key[BP_SETTING_STR_MAX];
     char collector_tls_ca[BP_SETTING_STR_MAX]; /* clients: TLS, verified against this CA */
@@ -84,6 +86,7 @@ typedef struct bp_settings {
     int auth_login_failures_per_min;
     int auth_writes_per_min;
     int server_max_body_bytes;
+    int server_feed_max_body_bytes; /* POST /api/v1/feed: NDJSON, HAVE or FHIR */
     int server_api_requests_per_min;
     char server_allowed_origins[BP_SETTING_STR_MAX];
     char server_tls_cert[BP_SETTING_STR_MAX];

@@ -401,9 +401,17 @@ static void write_ambulances(bp_buf_t *b, const bp_state_t *st, unsigned fields)
 }
 
 void bp_state_write_hospitals(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
+    bp_state_write_hospitals_in(b, st, now_ms, NULL);
+}
+
+void bp_state_write_hospitals_in(bp_buf_t *b, const bp_state_t *st, int64_t now_ms,
+                                 const uint64_t *only) {
     bp_buf_putc(b, '[');
+    bool first = true;
     for (size_t i = 0; i < st->reg->n_hospitals; i++) {
-        if (i) bp_buf_putc(b, ',');
+        if (only && !(only[i / 64] >> (i % 64) & 1)) continue;
+        if (!first) bp_buf_putc(b, ',');
+        first = false;
         bp_state_write_hospital(b, st, i, now_ms);
     }
     bp_buf_putc(b, ']');
@@ -454,6 +462,12 @@ void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st) {
 
 void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
                              uint64_t offset, int64_t now_ms, bp_view_t view) {
+    bp_state_write_snapshot_in(b, st, epoch, offset, now_ms, view, NULL);
+}
+
+void bp_state_write_snapshot_in(bp_buf_t *b, const bp_state_t *st, const char *epoch,
+                                uint64_t offset, int64_t now_ms, bp_view_t view,
+                                const uint64_t *only) {
     bp_buf_put(b, "{\"type\":\"snapshot\",\"epoch\":", 27);
     bp_json_cstr(b, epoch);
     bp_buf_put(b, ",\"offset\":", 10);
@@ -463,7 +477,7 @@ void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoc
     bp_buf_put(b, ",\"meta\":", 8);
     bp_state_write_meta(b, st);
     bp_buf_put(b, ",\"hospitals\":", 13);
-    bp_state_write_hospitals(b, st, now_ms);
+    bp_state_write_hospitals_in(b, st, now_ms, only);
     bp_buf_put(b, ",\"ambulances\":", 14);
     write_ambulances(b, st, view.amb_fields);
     if (view.incidents) {

@@ -76,6 +76,10 @@ void bp_state_write_incident(bp_buf_t *b, const bp_incident_state_t *inc);
 void bp_state_write_incident_members(bp_buf_t *b, const bp_incident_state_t *inc);
 /* Arrays of all of them. */
 void bp_state_write_hospitals(bp_buf_t *b, const bp_state_t *st, int64_t now_ms);
+/* Only the hospitals whose bit is set in `only` (one bit per registry
+ * index, as bp_principal_t.scope; NULL: all of them), in registry order. */
+void bp_state_write_hospitals_in(bp_buf_t *b, const bp_state_t *st, int64_t now_ms,
+                                 const uint64_t *only);
 void bp_state_write_ambulances(bp_buf_t *b, const bp_state_t *st);
 void bp_state_write_incidents(bp_buf_t *b, const bp_state_t *st);
 /* The static part clients need: bed types, districts, stations, thresholds. */
@@ -87,6 +91,11 @@ void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st);
  * "incidents" only when it may see them (absent otherwise). */
 void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
                              uint64_t offset, int64_t now_ms, bp_view_t view);
+/* The same with only the hospitals set in `only` (see
+ * bp_state_write_hospitals_in): a manager's page, which shows hers. */
+void bp_state_write_snapshot_in(bp_buf_t *b, const bp_state_t *st, const char *epoch,
+                                uint64_t offset, int64_t now_ms, bp_view_t view,
+                                const uint64_t *only);
 
 /* One event as it goes inside an "events" frame:
  * {"offset":N,"kind":"hospital"|"ambulance"|"incident","id":..,"data":{..}}

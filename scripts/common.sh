@@ -10,16 +10,18 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages the project needs. Runtime: the libraries and redis.
-# Build: compiler, cmake, pkg-config. Tests: cmocka, clang (libFuzzer and
-# sanitizers), node + npm (test clients), chromium (browser tests).
+# zlib and brotli compress what the server sends. Build: compiler, cmake,
+# pkg-config, node + npm (added by bp_install when missing: the web build
+# and the tests). Tests: cmocka, clang (libFuzzer and sanitizers), chromium
+# (browser tests).
 BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libjs-leaflet
- libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev libssl-dev libcurl4-openssl-dev zlib1g-dev redis-server
- redis-tools curl netcat-openbsd"
-# tests also check /metrics with promtool (prometheus) and the units with
-# systemd-analyze (systemd); e-mail notifications go to a real SMTP server
+ libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev zlib1g-dev libbrotli-dev libssl-dev libxml2-dev libcurl4-openssl-dev redis-server redis-tools curl netcat-openbsd"
+# tests also check /metrics with promtool (prometheus), the units with
+# systemd-analyze (systemd) and the EDXL-HAVE export with xmllint
+# (libxml2-utils); e-mail notifications go to a real SMTP server
 # (python3-aiosmtpd, run with Debian's /usr/bin/python3); bench/run puts
 # the public page next to nginx serving the same bytes, both under wrk
-BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd python3-aiosmtpd nginx wrk"
+BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd libxml2-utils python3-aiosmtpd nginx wrk"
 # the container images and docker/test (not part of scripts/test): podman
 # with runc, CNI networking with name resolution between containers,
 # podman-compose, and debootstrap for the local base image

@@ -535,7 +535,7 @@ static void on_audit(bp_redis_t *redis, redisReply *reply, void *privdata) {
 }
 
 /* A time argument: ISO 8601 with a zone, or milliseconds since the epoch. */
-static int time_arg(bp_req_t *r, const char *name, int64_t *ms) {
+int bp_req_time_arg(bp_req_t *r, const char *name, int64_t *ms) {
     char v[48];
     int n = bp_http_arg(r->query, r->query_len, name, v, sizeof v);
     if (n == -1) return 0;
@@ -582,7 +582,7 @@ static void audit(bp_req_t *r) {
         return;
     }
     int64_t from = -1, to = -1;
-    if (time_arg(r, "from", &from) || time_arg(r, "to", &to)) return;
+    if (bp_req_time_arg(r, "from", &from) || bp_req_time_arg(r, "to", &to)) return;
     char start[32] = "-", end[64] = "+";
     if (from >= 0) snprintf(start, sizeof start, "%lld", (long long)from);
     if (to >= 0) snprintf(end, sizeof end, "%lld", (long long)to);
@@ -924,7 +924,7 @@ void bp_api_alerts_tick(bp_app_t *app) {
 
 bool bp_api_route(bp_req_t *r) {
     const char *path = r->path;
-    if (bp_mci_route(r)) return true;
+    if (bp_mci_route(r) || bp_export_route(r) || bp_feed_route(r)) return true;
     if (strcmp(path, "/api/v1/session") == 0) {
         session(r);
         return true;

@@ -35,6 +35,8 @@ typedef struct {
     bool handover_ready;       /* the handover medians are replayed: alerts may be planned */
     char handover_epoch[BP_EPOCH_MAX + 1];
     struct bp_apply *apply;       /* manager writes: the feeds' Lua apply */
+    struct bp_feed *feed;         /* POST /api/v1/feed (feed.c) */
+    struct bp_havexml_cache *have_cache; /* the city's HAVE document, while it holds */
     struct bp_rate *rate_api;     /* REST requests per client address */
     struct bp_rate *rate_login;   /* failed sign-ins per client address */
     struct bp_rate *rate_writes;  /* writes per token */

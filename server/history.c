@@ -95,7 +95,7 @@ static void on_written(bp_redis_t *r, redisReply *reply, void *privdata) {
 static void write_samples(bp_history_t *h, int64_t t) {
     int64_t now = bp_time_now_ms();
     bp_buf_t b;
-    bp_buf_init(&b, 0, 256);
+    bp_buf_init(&b, 0, 1024); /* a point with every bed type: about 500 bytes */
     char score[24], cutoff[24];
     snprintf(score, sizeof score, "%lld", (long long)t);
     snprintf(cutoff, sizeof cutoff, "(%lld", (long long)(t - retention_ms(h)));
@@ -272,10 +272,11 @@ int bp_history_query(const bp_history_t *h, const char *series, const char *hour
     return 200;
 }
 
-void bp_history_stats(const bp_history_t *h, bp_history_stats_t *out) {
-    *out = h->st;
+const struct bp_series *bp_history_series(const bp_history_t *h, int hospital) {
+    if (!h || hospital < -1 || (size_t)(hospital + 1) >= h->n) return NULL;
+    return &h->series[hospital + 1];
 }
 
-const bp_series_t *bp_history_series(const bp_history_t *h, size_t hospital) {
-    return h && hospital + 1 < h->n ? &h->series[hospital + 1] : NULL;
+void bp_history_stats(const bp_history_t *h, bp_history_stats_t *out) {
+    *out = h->st;
 }

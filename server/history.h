@@ -33,9 +33,10 @@ void bp_history_close(bp_history_t *h, void (*on_closed)(void *), void *data);
 int bp_history_query(const bp_history_t *h, const char *series, const char *hours, int64_t now_ms,
                      bp_buf_t *out);
 
-/* The trend samples of hospital i (registry order) held in memory; NULL
- * past the end. */
-const bp_series_t *bp_history_series(const bp_history_t *h, size_t hospital);
+/* The series held in memory (borrowed: valid until the next loop turn):
+ * hospital -1 for the city, else a registry index; NULL out of range. */
+struct bp_series;
+const struct bp_series *bp_history_series(const bp_history_t *h, int hospital);
 
 typedef struct {
     uint64_t samples_written, samples_loaded, lock_lost;

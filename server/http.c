@@ -1,5 +1,7 @@
 /* REST API: the lws glue, who is asking, and the reads (see http.h). */
 #include "http.h"
+#include "bp_compress.h"
+#include "bp_conneg.h"
 #include "bp_httputil.h"
 #include "bp_procstat.h"
 #include "bp_route.h"
@@ -24,10 +26,22 @@
  * most this many bytes and LINGER_S seconds; then the connection closes. */
 #define DRAIN_MAX (8u << 20)
 #define LINGER_S  5
+/* Answers from this size on are compressed when the client takes it
+ * (brotli, else gzip): the list of all hospitals, 91 KiB, goes as 6 KiB for a
+ * millisecond or two of CPU. Below it the headers cost more. */
+#define COMPRESS_MIN   1024
+#define BROTLI_QUALITY 5
+#define GZIP_LEVEL     6
 
 typedef struct {
     bp_req_t *req;
 } hss_t;
+
+/* The body limit of a path: feeds post batches (docs/protocol.md). */
+static long long body_limit(const bp_app_t *app, const char *path) {
+    return strcmp(path, "/api/v1/feed") == 0 ? app->cfg.settings.server_feed_max_body_bytes
+                                              : app->cfg.settings.server_max_body_bytes;
+}
 
 /* -- answers ---------------------------------------------------------------------- */
 
@@ -218,6 +232,7 @@ static void domain_metrics(bp_app_t *app, bp_buf_t *o) {
 static void metrics(bp_app_t *app, bp_buf_t *o) {
     bp_process_metrics(o, "server", app->started_ms);
     domain_metrics(app, o);
+    bp_feed_metrics(app, o);
     bp_reqstats_write(o, "bedpulse_http_request_duration_seconds",
                       "HTTP requests by route and status, and the time to answer them.",
                       &app->http_stats);
@@ -352,7 +367,24 @@ static void route_read(bp_req_t *r) {
         o->status = bp_history_query(app->history, se, ho, now, &o->body);
     } else if (strcmp(path, "/api/v1/hospitals") == 0) {
         if (!bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
-        bp_state_write_hospitals(&o->body, app->state, now);
+        char scope[8];
+        const char *sc = arg(r, "scope", scope, sizeof scope);
+        if (r->decided) return;
+        if (!sc) {
+            bp_state_write_hospitals(&o->body, app->state, now);
+        } else if (strcmp(sc, "mine") == 0) {
+            /* ?scope=mine: the hospitals this token may change (a manager's
+             * page needs hers, not the city) */
+            static uint64_t mine[BP_REGISTRY_MAX / 64];
+            memset(mine, 0, sizeof mine);
+            int anon = bp_auth_anonymous_role(app->cfg.settings.auth_anonymous);
+            for (size_t i = 0; i < reg->n_hospitals; i++)
+                if (bp_auth_allows(p, anon, BP_ACT_WRITE_HOSPITAL, (int)i, now))
+                    mine[i / 64] |= (uint64_t)1 << (i % 64);
+            bp_state_write_hospitals_in(&o->body, app->state, now, mine);
+        } else {
+            bp_req_error(r, 400, "bad_request", "scope must be \"mine\" (or absent: all hospitals)");
+        }
     } else if (starts(path, "/api/v1/hospitals/")) {
         const char *id = path + strlen("/api/v1/hospitals/");
         int i = bp_is_slug(id, strlen(id)) ? bp_registry_hospital(reg, id, strlen(id)) : -1;
@@ -388,8 +420,8 @@ static void dispatch(bp_req_t *r) {
 
     if (r->too_big) {
         char msg[96];
-        snprintf(msg, sizeof msg, "the request body is larger than %d bytes",
-                 app->cfg.settings.server_max_body_bytes);
+        snprintf(msg, sizeof msg, "the request body is larger than %lld bytes",
+                 body_limit(app, r->path));
         bp_req_error(r, 413, "too_large", msg);
     } else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
                strcmp(path, "/metrics") == 0 || strcmp(path, "/api/v1/config") == 0) {
@@ -473,6 +505,26 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
                                        (const unsigned char *)value, (int)strlen(value), p, end);
 }
 
+/* Compresses the body in place when it is large and the client takes a
+ * coding; left as it is when compressing fails or does not pay. */
+static void compress_body(bp_req_t *r) {
+    bp_buf_t *b = &r->resp.body;
+    /* a shared blob (the public document) comes in its coding already */
+    if (r->blob || r->content_encoding) return;
+    bp_encoding_t e = bp_conneg_pick(r->accept_enc, BP_ENC_BIT(BP_ENC_GZIP) | BP_ENC_BIT(BP_ENC_BR));
+    if (b->len < COMPRESS_MIN || b->failed || e == BP_ENC_IDENTITY) return;
+    unsigned char *out;
+    size_t n;
+    if (bp_compress(e, e == BP_ENC_BR ? BROTLI_QUALITY : GZIP_LEVEL, bp_buf_data(b), b->len, &out, &n))
+        return;
+    if (n < b->len) {
+        bp_buf_reset(b);
+        bp_buf_put(b, out, n);
+        r->content_encoding = bp_conneg_name(e);
+    }
+    free(out);
+}
+
 static int send_headers(struct lws *wsi, bp_req_t *r) {
     bp_app_t *app = r->app;
     unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
@@ -492,7 +544,11 @@ static int send_headers(struct lws *wsi, bp_req_t *r) {
     if (r->content_encoding &&
         add_header(wsi, "content-encoding:", r->content_encoding, &p, end))
         return -1;
-    if (r->vary_encoding && add_header(wsi, "vary:", "accept-encoding", &p, end)) return -1;
+    /* the answer has variants: compressed here (compress_body) or made
+     * in several codings ahead (the public document) */
+    if ((r->content_encoding || r->vary_encoding) &&
+        add_header(wsi, "vary:", "Accept-Encoding", &p, end))
+        return -1;
     if (r->set_cookie[0] && add_header(wsi, "set-cookie:", r->set_cookie, &p, end)) return -1;
     if (r->www_authenticate &&
         add_header(wsi, "www-authenticate:", "Bearer realm=\"bedpulse\"", &p, end))
@@ -543,6 +599,7 @@ static int on_writeable(struct lws *wsi, hss_t *s) {
     if (!r || !r->decided || r->pending || r->answered) return 0;
     bool head = strcmp(r->method, "HEAD") == 0;
     if (!r->headers_sent) {
+        compress_body(r);
         if (send_headers(wsi, r)) return -1;
         r->headers_sent = true;
         if (head || body_len(r) == 0) return finish(wsi, s);
@@ -599,7 +656,6 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     app->http_requests++;
     r->start_ns = bp_time_mono_ns();
     bp_buf_init(&r->resp.body, LWS_PRE, RESP_MAX);
-    bp_buf_init(&r->in, 0, (size_t)app->cfg.settings.server_max_body_bytes);
     r->resp.status = 200;
     r->resp.content_type = "application/json; charset=utf-8";
     lws_get_peer_simple(wsi, r->addr, sizeof r->addr);
@@ -609,6 +665,7 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     int n = method ? lws_hdr_copy(wsi, r->path, sizeof r->path, tok) : -1;
     if (method) snprintf(r->method, sizeof r->method, "%s", method);
     r->route = bp_route_of(n > 0 ? r->path : "");
+    bp_buf_init(&r->in, 0, (size_t)body_limit(app, n > 0 ? r->path : ""));
     if (n <= 0) {
         snprintf(r->method, sizeof r->method, "GET");
         r->close_after = true;
@@ -642,18 +699,15 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     read_credentials(r, wsi);
     if (lws_hdr_copy(wsi, r->content_type, sizeof r->content_type, WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
         r->content_type[0] = '\0';
+    char ae[256];
+    int an = lws_hdr_copy(wsi, ae, sizeof ae, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
+    r->accept_enc = bp_conneg_accept_encoding(ae, an > 0 ? (size_t)an : 0);
     int im = lws_hdr_copy(wsi, r->if_match, sizeof r->if_match, WSI_TOKEN_HTTP_IF_MATCH);
     r->has_if_match = im != 0;
     if (im < 0) snprintf(r->if_match, sizeof r->if_match, "?");
     if (lws_hdr_copy(wsi, r->if_none_match, sizeof r->if_none_match,
                      WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
         r->if_none_match[0] = '\0';
-    char ae[128];
-    if (lws_hdr_copy(wsi, ae, sizeof ae, WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0) {
-        const char *g = strstr(ae, "gzip");
-        r->accepts_gzip = g && strncmp(g + 4, ";q=0", 4) != 0 ? true : false;
-        if (g && strncmp(g + 4, ";q=0.", 5) == 0) r->accepts_gzip = true;
-    }
     char origin[256], host[256];
     int on = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
     r->has_origin = on != 0;
@@ -667,7 +721,7 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
         declared = strtoll(cl, &e, 10);
         if (*e || declared < 0) declared = 0;
     }
-    long long max = app->cfg.settings.server_max_body_bytes;
+    long long max = body_limit(app, r->path);
     if (declared > max) {
         /* Answered now, before the body: 413 and Connection: close. */
         bp_info("http %s: %s %s: body of %lld bytes refused (limit %lld)", r->addr, r->method,
@@ -710,7 +764,7 @@ int bp_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_HTTP_BODY: {
         bp_req_t *r = s ? s->req : NULL;
         if (!r) return 0;
-        if (r->too_big || r->in.len + len > (size_t)app->cfg.settings.server_max_body_bytes) {
+        if (r->too_big || r->in.len + len > r->in.max) {
             /* a body longer than it said (or answered already): drop it */
             r->too_big = true;
             r->discarded += len;

@@ -9,6 +9,7 @@
  */
 #include "app.h"
 #include "bp_apply.h"
+#include "bp_havexml.h"
 #include "bp_log.h"
 #include "bp_notify.h"
 #include "alerting.h"
@@ -21,6 +22,7 @@
 #include "listener.h"
 #include "notifier.h"
 #include "request.h"
+#include "static.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -30,17 +32,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
+/* "http" first: lws binds a WebSocket upgrade that asked for no protocol
+ * we serve to protocols[0], whose filter refuses it (http.c). */
 static struct lws_protocols protocols[] = {
     {"http", bp_http_callback, 0, 0, 0, NULL, 0},
     {"bedpulse.v1", bp_hub_ws_callback, 0, 4096, 0, NULL, 0},
+    {"static", bp_static_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
-
-static const struct lws_protocol_vhost_options mime_json = {NULL, NULL, ".json", "application/json"};
-static const struct lws_protocol_vhost_options mime_svg = {&mime_json, NULL, ".svg", "image/svg+xml"};
-static const struct lws_protocol_vhost_options mime_mjs = {&mime_svg, NULL, ".mjs", "text/javascript"};
-static const struct lws_protocol_vhost_options mime_js = {&mime_mjs, NULL, ".js", "text/javascript"};
-static const struct lws_protocol_vhost_options mime_woff2 = {&mime_js, NULL, ".woff2", "font/woff2"};
 
 /* Offered only with server.deflate = 1: compression runs per client (each
  * has its own window), which undoes serialize-once; worth it only for
@@ -51,43 +50,37 @@ static const struct lws_extension extensions[] = {
     {NULL, NULL, NULL},
 };
 
-#define N_MOUNTS 12
+#define N_MOUNTS 5
 static struct lws_http_mount mounts[N_MOUNTS];
 
-static void file_mount(struct lws_http_mount *m, const char *point, const char *origin,
-                       const char *def) {
-    m->mountpoint = point;
-    m->mountpoint_len = (unsigned char)strlen(point);
-    m->origin = origin;
-    m->def = def;
-    m->origin_protocol = LWSMPRO_FILE;
-    m->extra_mimetypes = &mime_woff2;
-    m->cache_max_age = 0;
-    m->cache_reusable = 0;
-    m->cache_revalidate = 1;
+/* Callback mounts: "/" for everything from the static file table
+ * ("static", static.c: web/ and Leaflet, from memory), the API and probes
+ * for "http" (http.c). Order matters: lws 4.1 picks the last matching
+ * callback mount of the list, not the longest, so "/" goes first. */
+static void setup_mounts(void) {
+    static const char *const paths[] = {"/", "/api", "/healthz", "/readyz", "/metrics"};
+    memset(mounts, 0, sizeof mounts);
+    for (int i = 0; i < N_MOUNTS; i++) {
+        mounts[i].mountpoint = paths[i];
+        mounts[i].mountpoint_len = (unsigned char)strlen(paths[i]);
+        mounts[i].origin = i == 0 ? "static" : "http";
+        mounts[i].origin_protocol = LWSMPRO_CALLBACK;
+        if (i + 1 < N_MOUNTS) mounts[i].mount_next = &mounts[i + 1];
+    }
 }
 
-/* Callback mounts for the API and probes; file mounts for the views (each
- * view a page of web/), Leaflet from Debian's libjs-leaflet, and web/ at /.
- * Longest prefix wins, so order does not matter to lws. */
-static void setup_mounts(const char *web_root, const char *leaflet_root) {
-    static const char *const callback_paths[] = {"/api", "/healthz", "/readyz", "/metrics"};
-    memset(mounts, 0, sizeof mounts);
-    int n = 0;
-    for (int i = 0; i < 4; i++, n++) {
-        mounts[n].mountpoint = callback_paths[i];
-        mounts[n].mountpoint_len = (unsigned char)strlen(callback_paths[i]);
-        mounts[n].origin = "http";
-        mounts[n].origin_protocol = LWSMPRO_CALLBACK;
+/* The static file table: web_root at /, Leaflet at /vendor/leaflet. NULL
+ * (logged) when a directory cannot be read whole. */
+static bp_static_t *load_static(const char *web_root, const char *leaflet_root) {
+    bp_static_t *st = bp_static_create();
+    if (!st || bp_static_add(st, web_root, "") ||
+        (leaflet_root && bp_static_add(st, leaflet_root, "/vendor/leaflet"))) {
+        bp_static_destroy(st);
+        return NULL;
     }
-    file_mount(&mounts[n++], "/wall", web_root, "wall.html");
-    file_mount(&mounts[n++], "/manage", web_root, "manage.html");
-    file_mount(&mounts[n++], "/signin", web_root, "signin.html");
-    file_mount(&mounts[n++], "/account", web_root, "account.html");
-    file_mount(&mounts[n++], "/public", web_root, "public.html");
-    if (leaflet_root) file_mount(&mounts[n++], "/vendor/leaflet", leaflet_root, "leaflet.js");
-    file_mount(&mounts[n++], "/", web_root, "index.html");
-    for (int i = 0; i + 1 < n; i++) mounts[i].mount_next = &mounts[i + 1];
+    bp_static_finish(st);
+    bp_info("static: %zu files, %zu KiB in memory", bp_static_files(st), bp_static_bytes(st) / 1024);
+    return st;
 }
 
 /* Security headers on every response (ours, not lws' fixed best-practice
@@ -155,6 +148,7 @@ static void stop(bp_app_t *app, int signum) {
     bp_history_close(app->history, NULL, NULL);
     bp_tokens_close(app->tokens, NULL, NULL);
     app->tokens = NULL;
+    bp_feed_stop(app);
     bp_apply_close(app->apply, NULL, NULL);
     app->apply = NULL;
     bp_notifier_close(app->notifier, NULL, NULL);
@@ -310,7 +304,9 @@ int main(int argc, char **argv) {
     app.acks = bp_acks_create();
     app.alerting = bp_alerting_create(&app);
     app.pub = bp_pubcache_create();
-    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.alerting || !app.pub) {
+    app.have_cache = bp_havexml_cache_create();
+    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.alerting || !app.pub ||
+        !app.have_cache) {
         bp_error("out of memory");
         return 1;
     }
@@ -328,7 +324,16 @@ int main(int argc, char **argv) {
     if (!leaflet)
         bp_warn("web.leaflet_root %s not found (install libjs-leaflet): the map view has no map",
                 s->web_leaflet_root);
-    setup_mounts(web_root, leaflet ? leaflet_root : NULL);
+    static bp_static_t *statics;
+    statics = load_static(web_root, leaflet ? leaflet_root : NULL);
+    if (!statics) {
+        bp_error("configuration error [bad_setting server.web_root]: cannot serve %s", web_root);
+        return 1;
+    }
+    protocols[2].per_session_data_size = bp_static_session_size();
+    protocols[2].user = statics;
+    protocols[2].tx_packet_size = 64 * 1024;
+    setup_mounts();
     setup_headers(s);
 
     /* twice the clients: in a reconnect storm the old connections are still
@@ -401,7 +406,8 @@ int main(int argc, char **argv) {
     app.rate_api = bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
     app.rate_login = bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
     app.rate_writes = bp_rate_create(4096, s->auth_writes_per_min, s->auth_writes_per_min);
-    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes) {
+    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes ||
+        bp_feed_start(&app)) {
         bp_error("out of memory");
         return 1;
     }
@@ -441,10 +447,12 @@ int main(int argc, char **argv) {
     bp_acks_destroy(app.acks);
     bp_alerting_destroy(app.alerting);
     bp_pubcache_destroy(app.pub);
+    bp_havexml_cache_destroy(app.have_cache);
     bp_rate_destroy(app.rate_api);
     bp_rate_destroy(app.rate_login);
     bp_rate_destroy(app.rate_writes);
     bp_state_destroy(app.state);
+    bp_static_destroy(statics);
     bp_config_free(&app.cfg);
     curl_global_cleanup();
     bp_info("stopped");

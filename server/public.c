@@ -2,11 +2,13 @@
 #include "public.h"
 
 #include "app.h"
+#include "bp_conneg.h"
 #include "bp_log.h"
 #include "bp_public.h"
 #include "bp_time.h"
 #include "history.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <zlib.h>
 #include <string.h>
@@ -90,7 +92,7 @@ static bp_blob_t *gzip_blob(const char *p, size_t n) {
 }
 
 static const bp_series_t *series_of(void *ctx, size_t hospital) {
-    return bp_history_series(ctx, hospital);
+    return hospital < (size_t)INT_MAX ? bp_history_series(ctx, (int)hospital) : NULL;
 }
 
 static void build(bp_app_t *app, int which, doc_t *d, int64_t now) {
@@ -169,7 +171,7 @@ bool bp_public_route(bp_req_t *r) {
     r->resp.content_type = docs[which].type;
     r->cache_control = docs[which].cache;
     r->vary_encoding = true;
-    bool gz = r->accepts_gzip && d->gz;
+    bool gz = d->gz && bp_conneg_pick(r->accept_enc, BP_ENC_BIT(BP_ENC_GZIP)) == BP_ENC_GZIP;
     const char *etag = gz ? d->etag_gz : d->etag;
     snprintf(r->etag, sizeof r->etag, "%s", etag);
     if (gz) r->content_encoding = "gzip";

@@ -49,8 +49,8 @@ struct bp_req {
     char content_type[96];
     char if_match[48];
     char if_none_match[96]; /* "" when absent or too long */
-    bool accepts_gzip;      /* Accept-Encoding names gzip (not with q=0) */
     bool has_if_match, has_origin, origin_ok;
+    unsigned accept_enc; /* bp_conneg_accept_encoding of Accept-Encoding */
     /* credentials presented; principal resolved at dispatch */
     bool has_cred, cred_bad;
     char token_id[BP_TOKEN_ID_MAX + 1];
@@ -68,7 +68,7 @@ struct bp_req {
     char set_cookie[BP_SESSION_MAX + 160];
     char etag[32];
     const char *cache_control; /* NULL: no-store */
-    const char *content_encoding; /* NULL: none */
+    const char *content_encoding; /* the body (or blob) is compressed: "br" or "gzip"; NULL: none */
     bool vary_encoding;           /* Vary: Accept-Encoding (the answer has variants) */
     bp_blob_t *blob; /* the body, shared (one reference held); resp.body is then empty */
     int retry_after_s;
@@ -97,6 +97,9 @@ void bp_req_error(bp_req_t *r, int status, const char *code, const char *message
 bool bp_req_allow(bp_req_t *r, const bp_principal_t *p, bp_action_t a, int hospital);
 /* The body is application/json (415 otherwise, decided by the caller). */
 bool bp_req_is_json(const bp_req_t *r);
+/* A time argument of the query (ISO 8601 with a zone, or milliseconds since
+ * 1970) into *ms: 0 (absent leaves *ms as it is), or -1 with a 400 decided. */
+int bp_req_time_arg(bp_req_t *r, const char *name, int64_t *ms);
 /* Decides 422 {"error":"invalid","message":..,"errors":[{field,code,message}]}. */
 void bp_req_invalid(bp_req_t *r, const char *message, const bp_errors_t *errs);
 /* Marks the answer complete and asks lws to send it (also for answers that
@@ -117,6 +120,16 @@ void bp_acks_destroy(struct bp_acks *a);
 
 /* mci.c: /api/v1/mci... (true when it took the request). */
 bool bp_mci_route(bp_req_t *r);
+/* export.c: GET /api/v1/export/{have,fhir,geojson,csv}, /api/v1/history.csv
+ * and /api/v1/sources (true when it took the request). */
+bool bp_export_route(bp_req_t *r);
+/* feed.c: POST /api/v1/feed (true when it took the request); its own
+ * Redis link and loop hook, made and closed with the server; its counters
+ * in /metrics. */
+bool bp_feed_route(bp_req_t *r);
+int bp_feed_start(bp_app_t *app);
+void bp_feed_stop(bp_app_t *app);
+void bp_feed_metrics(bp_app_t *app, bp_buf_t *o);
 
 /* The apply callback (see bp_apply_create). */
 void bp_api_on_applied(void *privdata, const bp_apply_result_t *result);

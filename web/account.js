@@ -16,7 +16,7 @@
 // and data-count; each item data-id; the form data-state ("idle" |
 // "sending" | "refused" | "made").
 
-import { t, lang, onStoredLangChange, pick } from './i18n.js';
+import { t, ready, lang, onStoredLangChange, pick } from './i18n.js';
 import { el, fill, text, attr } from './dom.js';
 import { request, whoAmI, signOut, getHospitals } from './api.js';
 import { labelLangToggle, plainTopBar } from './views/status.js';
@@ -342,8 +342,10 @@ async function load() {
 }
 
 async function start() {
+  const asked = whoAmI(); // sent while the page's words load
+  await ready;
   render();
-  const r = await whoAmI();
+  const r = await asked;
   if (!r.ok || !r.data || !r.data.role || r.data.anonymous) {
     window.location.replace(SIGNIN);
     return;

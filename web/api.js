@@ -133,7 +133,8 @@ export const signOut = () => request('DELETE', '/api/v1/session');
 const hospitalPath = (id) => `/api/v1/hospitals/${encodeURIComponent(id)}`;
 const ifMatch = (version) => ({ 'if-match': `"${version}"` });
 
-export const getHospitals = () => request('GET', '/api/v1/hospitals');
+// All hospitals, or ({ mine: true }) only those this token may change.
+export const getHospitals = ({ mine = false } = {}) => request('GET', `/api/v1/hospitals${mine ? '?scope=mine' : ''}`);
 export const getHospital = (id) => request('GET', hospitalPath(id));
 
 // PATCH with the version the person saw: 409 carries `current`.

@@ -15,7 +15,7 @@
 // selected at once: the incident's destinations open hospitals beside it.
 
 import { LiveFeed } from './live.js';
-import { t, setLang, otherLang, onStoredLangChange } from './i18n.js';
+import { t, ready, setLang, otherLang, onStoredLangChange } from './i18n.js';
 import { fetchConfig, whoAmI, DEFAULT_CONFIG } from './api.js';
 import { StatusBar } from './views/status.js';
 import { TotalsBar } from './views/totals.js';
@@ -40,7 +40,14 @@ function wsUrl() {
   return `${window.location.protocol === 'https:' ? 'wss:' : 'ws:'}//${window.location.host}/ws`;
 }
 
+// The live feed and the view configuration are asked for at once, while
+// the dictionary of the page's language is on its way (the views read the
+// feed's store when they first render, so nothing it says meanwhile is
+// lost).
 const feed = new LiveFeed({ url: wsUrl() });
+feed.start();
+let configAsked = fetchConfig();
+await ready;
 
 const fresh = () => ({
   full: false, lang: false, clock: false, alerts: false, hospitals: new Set(), ambulances: new Set(), incidents: new Set(), door: new Set(),
@@ -60,10 +67,8 @@ function relang() {
 
 const $ = (id) => document.getElementById(id);
 const announcer = new Announcer($('announcer'), feed);
-const status = new StatusBar({ header: $('topbar'), banner: $('stale-banner'), say: (m) => announcer.say(m) }, feed, () => {
-  setLang(otherLang());
-  relang();
-});
+const status = new StatusBar({ header: $('topbar'), banner: $('stale-banner'), say: (m) => announcer.say(m) }, feed,
+  () => setLang(otherLang()).then(relang));
 onStoredLangChange(relang);
 const totals = new TotalsBar($('totals'), feed);
 const alerts = new AlertBar($('alerts'), feed, { say: (m, importance) => announcer.say(m, importance) });
@@ -296,13 +301,15 @@ feed.addEventListener('connection', schedule);
 // live, so a browser the server refuses gets no 401 noise; again after a
 // reconnect until an answer came.
 let role = null;
-feed.addEventListener('connection', async () => {
+async function askRole() {
   if (feed.status !== 'live' || role) return;
   role = 'asking';
   const r = await whoAmI();
   role = r.ok && r.data ? r.data : null;
   alerts.setRole(role);
-});
+}
+feed.addEventListener('connection', askRole);
+askRole(); // live already, while the dictionary came
 window.setInterval(() => {
   pending.clock = true;
   schedule();
@@ -310,7 +317,8 @@ window.setInterval(() => {
 window.addEventListener('online', () => feed.reconnectNow());
 
 async function loadConfig() {
-  const r = await fetchConfig();
+  const r = await (configAsked || fetchConfig());
+  configAsked = null;
   if (!r.ok) {
     setTimeout(loadConfig, CONFIG_RETRY_MS);
     return;

@@ -4,15 +4,22 @@
 // page URL wins for that page without being remembered: a wall display can
 // be pinned to a language by its URL. Every visible string comes from
 // web/i18n/<lang>.js through t().
+//
+// Only the dictionary of the language shown is loaded (each is a module of
+// its own, imported when needed: the other one comes only if the person
+// switches). Loading the current one starts as soon as this module is
+// evaluated; a page awaits `ready` before it renders words, and sends its
+// first requests before that, so the dictionary travels alongside them.
 
-import vi from './i18n/vi.js';
-import en from './i18n/en.js';
-
-const DICTS = { vi, en };
+const LOADERS = {
+  vi: () => import('./i18n/vi.js'),
+  en: () => import('./i18n/en.js'),
+};
+const DICTS = {};
 const LOCALES = { vi: 'vi-VN', en: 'en-GB' };
 const STORAGE_KEY = 'bedpulse.lang';
 
-export const LANGS = Object.freeze(Object.keys(DICTS));
+export const LANGS = Object.freeze(Object.keys(LOADERS));
 
 function stored() {
   try {
@@ -25,14 +32,23 @@ function stored() {
 function fromUrl() {
   try {
     const l = new URLSearchParams(globalThis.location ? globalThis.location.search : '').get('lang');
-    return DICTS[l] ? l : null;
+    return LOADERS[l] ? l : null;
   } catch (e) {
     return null;
   }
 }
 
 const pinned = fromUrl();
-let current = pinned || (DICTS[stored()] ? stored() : 'vi');
+let current = pinned || (LOADERS[stored()] ? stored() : 'vi');
+
+// Loads the dictionary of language l (once); resolves with it.
+export async function loadLang(l = current) {
+  if (!DICTS[l]) DICTS[l] = (await LOADERS[l]()).default;
+  return DICTS[l];
+}
+
+// Resolves once the dictionary of the language shown is loaded.
+export const ready = loadLang(current);
 
 export function lang() {
   return current;
@@ -43,8 +59,11 @@ export function locale() {
   return LOCALES[current];
 }
 
-export function setLang(l) {
-  if (!DICTS[l]) return;
+// Switches to l once its dictionary is here (resolves then) and remembers
+// the choice. Until then the page keeps the language it shows.
+export async function setLang(l) {
+  if (!LOADERS[l]) return;
+  await loadLang(l);
   current = l;
   try {
     if (globalThis.localStorage) globalThis.localStorage.setItem(STORAGE_KEY, l);
@@ -54,12 +73,16 @@ export function setLang(l) {
 }
 
 // Calls fn(lang) when another page of this origin changes the remembered
-// language (a page pinned by ?lang= keeps its own).
+// language (a page pinned by ?lang= keeps its own), once its dictionary is
+// loaded.
 export function onStoredLangChange(fn) {
   if (pinned || !globalThis.addEventListener) return;
-  globalThis.addEventListener('storage', (ev) => {
-    if (ev.key !== STORAGE_KEY || !DICTS[ev.newValue] || ev.newValue === current) return;
-    current = ev.newValue;
+  globalThis.addEventListener('storage', async (ev) => {
+    const l = ev.newValue;
+    if (ev.key !== STORAGE_KEY || !LOADERS[l] || l === current) return;
+    await loadLang(l);
+    if (l === current) return;
+    current = l;
     fn(current);
   });
 }
@@ -72,7 +95,8 @@ export function otherLang() {
 // The string for key with {placeholders} filled in. A missing key shows
 // itself, which a test would catch.
 export function t(key, params) {
-  const s = DICTS[current][key];
+  const dict = DICTS[current];
+  const s = dict ? dict[key] : undefined;
   if (s === undefined) return key;
   if (!params) return s;
   return s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));

@@ -9,7 +9,7 @@
 // a bookmark opens it again.
 
 import { LiveFeed } from './live.js';
-import { t, setLang, otherLang, onStoredLangChange, pick } from './i18n.js';
+import { t, ready, setLang, otherLang, onStoredLangChange, pick } from './i18n.js';
 import { el, fill, text } from './dom.js';
 import { whoAmI, signOut, getHospitals, getHospital } from './api.js';
 import { StatusBar } from './views/status.js';
@@ -20,21 +20,27 @@ import * as fmt from './format.js';
 
 window.__bpBootCount = (window.__bpBootCount || 0) + 1;
 
+// Who is signed in, and the live feed (a manager's holds her hospitals
+// only): asked at once, while the dictionary of the page's language is on
+// its way; on a slow link each round trip counts. The feed is stopped again
+// if she may not write; a browser not signed in is refused it (4401) and
+// sent to sign in.
+const feed = new LiveFeed({ url: `${window.location.protocol === 'https:' ? 'wss:' : 'ws:'}//${window.location.host}/ws` });
+const firstWho = whoAmI();
+feed.start();
+await ready;
+
 const SIGNIN = '/signin#next=%2Fmanage';
 const CLOCK_MS = 1000;
 const FEW = 6; // up to this many hospitals are buttons; more get a search
 const SHOWN = 8; // search results shown at once
 
 const $ = (id) => document.getElementById(id);
-const feed = new LiveFeed({ url: `${window.location.protocol === 'https:' ? 'wss:' : 'ws:'}//${window.location.host}/ws` });
 const announcer = $('announcer');
 const status = new StatusBar({
   header: $('topbar'), banner: $('stale-banner'), say: (m) => text(announcer, m),
   titleKey: 'manage.page_title', subtitleKey: 'manage.subtitle',
-}, feed, () => {
-  setLang(otherLang());
-  relang();
-});
+}, feed, () => setLang(otherLang()).then(relang));
 
 let who = null;
 let scope = []; // the hospitals this token may write, from GET /api/v1/hospitals
@@ -160,8 +166,10 @@ async function choose(id) {
   await open(id);
 }
 
-async function open(id) {
-  const r = await getHospital(id);
+// Opens hospital id in the form: `known` is its state when the caller has
+// it already (the list she was given at boot), else it is asked for.
+async function open(id, known) {
+  const r = known ? { ok: true, status: 200, data: known } : await getHospital(id);
   if (r.status === 401) {
     goSignIn();
     return;
@@ -177,6 +185,7 @@ async function open(id) {
   // the live feed may already know a newer state than this answer
   form.load(r.data);
   form.merge(feed.hospitals.get(id));
+  form.flush(); // an edit kept on the phone from before
   importer.reset();
   $('mg-import-section').hidden = false;
   renderPicker();
@@ -185,15 +194,15 @@ async function open(id) {
 
 // -- boot ---------------------------------------------------------------------------------
 
-async function boot() {
+async function boot(asked) {
   problemShown = null;
-  const r = await whoAmI();
+  const r = await (asked || whoAmI());
   if (r.status === 401 || (r.ok && (!r.data || !r.data.role || r.data.anonymous))) {
     goSignIn();
     return;
   }
   if (!r.ok) {
-    problemShown = Object.assign(problem(r), { retry: boot });
+    problemShown = Object.assign(problem(r), { retry: () => boot() });
     renderProblem();
     return;
   }
@@ -201,27 +210,29 @@ async function boot() {
   form.me = who.token_id;
   renderAccount();
   if (!writer(who)) {
+    feed.stop();
     problemShown = { key: 'manage.cannot_write', params: { role: t(`role.${who.role}`) }, kind: 'warn', signOut: true };
     renderProblem();
     return;
   }
-  const hs = await getHospitals();
+  // her hospitals (only hers: not the city), beside the live feed
+  feed.start();
+  const hs = await getHospitals({ mine: true });
   if (hs.status === 401) {
     goSignIn();
     return;
   }
   if (!hs.ok || !Array.isArray(hs.data)) {
-    problemShown = Object.assign(problem(hs), { retry: boot });
+    problemShown = Object.assign(problem(hs), { retry: () => boot() });
     renderProblem();
     return;
   }
   scope = who.hospitals === '*' ? hs.data : hs.data.filter((h) => who.hospitals.includes(h.id));
   document.body.classList.remove('no-feed');
-  feed.start();
   mci.start();
   renderPicker();
   const first = chosenFromUrl() || (scope.length <= FEW && scope.length ? scope[0].id : null);
-  if (first) await open(first);
+  if (first) await open(first, scope.find((h) => h.id === first));
   else if (!scope.length) {
     problemShown = { key: 'manage.no_hospitals', kind: 'warn', signOut: true };
     renderProblem();
@@ -267,14 +278,20 @@ feed.addEventListener('snapshot', () => {
 feed.addEventListener('changes', (e) => {
   if (form.id && e.detail.hospitals.has(form.id)) form.merge(feed.hospitals.get(form.id));
 });
-feed.addEventListener('connection', schedule);
+feed.addEventListener('connection', () => {
+  schedule();
+  if (feed.status === 'live') form.flush(); // an edit kept on the phone goes now
+});
 onStoredLangChange(relang);
 window.setInterval(schedule, CLOCK_MS);
 window.setInterval(() => {
   form.refreshClock();
   mci.clock();
 }, 10 * CLOCK_MS);
-window.addEventListener('online', () => feed.reconnectNow());
+window.addEventListener('online', () => {
+  feed.reconnectNow();
+  form.flush();
+});
 
 render();
-boot();
+boot(firstWho);

@@ -11,7 +11,7 @@
 // and data-generated (the document's time); each hospital data-id and its
 // ED chip data-state.
 
-import { t, lang, onStoredLangChange, pick } from './i18n.js';
+import { t, ready, lang, onStoredLangChange, pick } from './i18n.js';
 import { el, fill, text } from './dom.js';
 import { labelLangToggle, plainTopBar } from './views/status.js';
 import * as fmt from './format.js';
@@ -114,17 +114,22 @@ async function load() {
   try {
     const res = await fetch('/api/v1/public', { cache: 'no-cache', headers: { accept: 'application/json' } });
     if (!res.ok) throw new Error(`http_${res.status}`);
-    state.doc = await res.json();
+    const doc = await res.json();
+    await ready; // the words, before the page says ready
+    state.doc = doc;
     state.error = null;
     main.dataset.generated = state.doc.generated;
     main.dataset.state = 'ready';
   } catch (e) {
+    await ready;
     state.error = e;
     if (!state.doc) main.dataset.state = 'error';
   }
   render();
 }
 
-render();
+// the document is asked for at once; the page's words travel alongside it
 load();
+await ready;
+render();
 setInterval(load, REFRESH_MS);

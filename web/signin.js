@@ -8,7 +8,7 @@
 // `next` is followed only when it is a path of this site, so a crafted link
 // cannot send a freshly signed-in browser elsewhere.
 
-import { t, lang, onStoredLangChange, pick } from './i18n.js';
+import { t, ready, lang, onStoredLangChange, pick } from './i18n.js';
 import { el, fill } from './dom.js';
 import { whoAmI, signIn, signOut, getHospitals } from './api.js';
 import { labelLangToggle, plainTopBar } from './views/status.js';
@@ -77,12 +77,13 @@ function errorOf(r) {
   return { kind: 'server', message: r.message };
 }
 
-async function exchange(token) {
+// asked: the request already sent (at start), else it is sent now
+async function exchange(token, asked) {
   state.mode = 'signing';
   state.error = null;
   state.notice = null;
   render();
-  const r = await signIn(token);
+  const r = await (asked || signIn(token));
   tokenInput.value = '';
   if (r.ok) {
     state.mode = 'going';
@@ -96,14 +97,14 @@ async function exchange(token) {
   tokenInput.focus();
 }
 
-async function check() {
-  const r = await whoAmI();
+async function check(asked) {
+  const r = await (asked || whoAmI());
   if (r.ok && r.data && r.data.role && !r.data.anonymous) {
     state.who = r.data;
     state.mode = 'who';
     render();
     if (writes(r.data) && Array.isArray(r.data.hospitals) && r.data.hospitals.length) {
-      const hs = await getHospitals();
+      const hs = await getHospitals({ mine: true });
       if (hs.ok && Array.isArray(hs.data)) state.names = new Map(hs.data.map((h) => [h.id, h.name]));
       render();
     }
@@ -215,7 +216,37 @@ window.setInterval(() => {
   }
 }, 1000);
 
-render();
+// The page a sign-in link goes on to, and what that page loads (the build
+// lists them in this page: tools/build_web.mjs), fetched into the cache
+// while the sign-in request is on its way, so the next page opens without
+// waiting for them. Nothing to do for the unbuilt source.
+function prefetchNext() {
+  let pages;
+  try {
+    pages = JSON.parse((document.getElementById('bp-pages') || {}).textContent || '{}');
+  } catch (e) {
+    return;
+  }
+  const u = new URL(next, window.location.origin);
+  const list = pages[u.pathname.replace(/(.)\/$/, '$1')];
+  if (!Array.isArray(list)) return;
+  for (const href of list) document.head.append(el('link', { rel: 'prefetch', href }));
+}
+
+// A sign-in link opened while this page is shown differs from it only in
+// its fragment, and the browser does not load the page again for that:
+// start over, so signin_fragment.js takes the new fragment off the address
+// bar and hands it here.
+window.addEventListener('hashchange', () => {
+  if (window.location.hash) window.location.reload();
+});
+
+// The first request goes out at once, while the dictionary of the page's
+// language is on its way; the page speaks once both are here.
 const token = fragment.get('token');
-if (token) exchange(token);
-else check();
+const first = token ? signIn(token) : whoAmI();
+if (token) prefetchNext();
+await ready;
+render();
+if (token) exchange(token, first);
+else check(first);

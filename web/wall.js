@@ -5,7 +5,7 @@
 // change made there.
 
 import { LiveFeed } from './live.js';
-import { onStoredLangChange } from './i18n.js';
+import { ready, onStoredLangChange } from './i18n.js';
 import { fetchConfig, fetchHistory, DEFAULT_CONFIG } from './api.js';
 import { WallView } from './views/wall.js';
 
@@ -16,7 +16,11 @@ const HOURS = 24;
 const RETRY_MS = 30000; // history or config failed: try again this soon
 const EMPTY_RETRY_MS = 15000; // no history yet (a new install, or a server still loading it)
 
+// The live feed starts at once, while the dictionary of the language shown
+// is on its way (the view reads the feed's store when it first renders).
 const feed = new LiveFeed({ url: `${window.location.protocol === 'https:' ? 'wss:' : 'ws:'}//${window.location.host}/ws` });
+feed.start();
+await ready;
 const view = new WallView(document.getElementById('wall'), feed);
 
 let pending = { full: true, lang: true, clock: true, hospitals: new Set(), ambulances: new Set() };
@@ -83,11 +87,12 @@ async function loadConfig() {
 // than a whole interval later.
 let wasLive = false;
 let configured = loadConfig();
-feed.addEventListener('connection', () => {
+function onConnection() {
   const live = feed.status === 'live';
   if (live && !wasLive) configured = configured.then(loadHistory);
   wasLive = live;
-});
+}
+feed.addEventListener('connection', onConnection);
+onConnection(); // live already, while the dictionary came
 
-feed.start();
 render();

@@ -1,7 +1,8 @@
 'use strict';
 // web/live.js (the page's WebSocket client and store) in Node with a fake
 // WebSocket and a fake clock: the paths a real server rarely takes — a gap
-// in the offsets, a silent connection, a refused resume, backoff bounds.
+// in the offsets, a silent connection, a refused resume, backoff bounds, a
+// gzipped snapshot and the messages behind it.
 
 const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
@@ -40,6 +41,9 @@ function fakeSockets() {
     msg(m) {
       this.onmessage({ data: JSON.stringify(m) });
     }
+    binary(buf) {
+      this.onmessage({ data: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) });
+    }
     drop(code = 1006) {
       this.onclose({ code, reason: '' });
     }
@@ -52,13 +56,14 @@ function fakeSockets() {
 const socketOpened = (sockets, n) => waitFor(() => sockets.length >= n || notYet({ sockets: sockets.length }),
   { timeout: 5000, interval: 1, what: `socket ${n}` });
 
-function setup() {
+// opts: more LiveFeed options (gunzip: null unless given: snapshots as text)
+function setup(opts = {}) {
   const { sockets, FakeWS } = fakeSockets();
   const clock = { now: 1_000_000 };
-  const feed = new LiveFeed({
+  const feed = new LiveFeed(Object.assign({
     url: 'ws://x/ws', WebSocket: FakeWS, now: () => clock.now, random: () => 0.5,
-    backoffBaseMs: 2, backoffCapMs: 4, watchIntervalMs: 3_600_000,
-  });
+    backoffBaseMs: 2, backoffCapMs: 4, watchIntervalMs: 3_600_000, gunzip: null,
+  }, opts));
   const seen = { snapshot: 0, changes: [], connection: [] };
   feed.addEventListener('snapshot', () => seen.snapshot++);
   feed.addEventListener('changes', (e) => seen.changes.push(e.detail));
@@ -82,6 +87,34 @@ function snapshot(ws, offset = 10, epoch = 'e1') {
 const ev = (offset, id, data) => ({ offset, kind: 'hospital', id, data: Object.assign({ version: offset, at: 'x', updated: 'x', source: 's' }, data) });
 
 describe('live.js', () => {
+  it('asks for a gzipped snapshot, inflates it, and applies what came behind it in order', async () => {
+    const zlib = require('node:zlib');
+    const { feed, sockets, seen } = setup({ gunzip: undefined }); // the runtime's own (DecompressionStream)
+    sockets[0].open();
+    assert.deepEqual(sockets[0].sent, [{ type: 'hello', compress: 'gzip' }]);
+    sockets[0].msg({ type: 'welcome', mode: 'snapshot', reason: 'new', epoch: 'e1', offset: 10 });
+    const snap = { type: 'snapshot', epoch: 'e1', offset: 10, meta: {}, hospitals: [hosp('a'), hosp('bạch-mai')], ambulances: [] };
+    sockets[0].binary(zlib.gzipSync(JSON.stringify(snap)));
+    // an event right behind it waits for the snapshot, not applied before it
+    sockets[0].msg({ type: 'events', epoch: 'e1', events: [ev(11, 'a', { ed: { status: 'diversion' } })] });
+    assert.equal(feed.hasState, false, 'still inflating');
+    await waitFor(() => feed.offset === 11);
+    assert.equal(seen.snapshot, 1);
+    assert.equal(feed.hospitals.get('a').ed.status, 'diversion');
+    assert.ok(feed.hospitals.has('bạch-mai'));
+    assert.equal(feed.status, 'live');
+    // then text again goes straight through
+    sockets[0].msg({ type: 'events', epoch: 'e1', events: [ev(12, 'a', {})] });
+    assert.equal(feed.offset, 12);
+    // bytes that do not inflate: start over, and ask for text next time
+    sockets[0].binary(Buffer.from('not gzip'));
+    await waitFor(() => sockets[0].closed !== null);
+    await waitFor(() => sockets.length === 2);
+    sockets[1].open();
+    assert.deepEqual(sockets[1].sent, [{ type: 'hello', resume: { epoch: 'e1', offset: 12 } }]);
+    feed.stop();
+  });
+
   it('says hello without resume first, goes live on the snapshot, corrects the clock', () => {
     const { feed, sockets, seen } = setup();
     assert.equal(sockets[0].protocol, 'bedpulse.v1');

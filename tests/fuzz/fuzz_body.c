@@ -1,10 +1,12 @@
 /*
  * libFuzzer harness for what the REST API reads from a request: the first
  * byte picks the parser, the rest is its input. PATCH bodies, CSV imports,
- * session cookies, and the header/query parsers.
+ * session cookies, and the header/query parsers (Accept-Encoding and
+ * If-None-Match among them).
  */
 #include "bp_auth.h"
 #include "bp_codec.h"
+#include "bp_conneg.h"
 #include "bp_csv.h"
 #include "bp_httputil.h"
 #include "bp_mci.h"
@@ -82,6 +84,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             abort();
         int64_t ver;
         if (bp_http_if_match(in, n, &ver) == 0 && ver < 0) abort();
+        /* Accept-Encoding and If-None-Match (static files, JSON answers) */
+        unsigned acc = bp_conneg_accept_encoding(in, n);
+        if (!(acc & BP_ENC_BIT(BP_ENC_IDENTITY)) || acc >> BP_ENC__COUNT) abort();
+        if ((unsigned)bp_conneg_pick(acc, acc) >= BP_ENC__COUNT) abort();
+        (void)bp_conneg_none_match(in, n, "0123456789abcdef");
         break;
     }
     default: {

@@ -72,7 +72,7 @@ describe('the public page\'s document and the open data', () => {
     assert.equal(again.body, '');
     assert.equal((await stack.call('GET', '/api/v1/public', { headers: { 'If-None-Match': '"0000000000000000"' } })).status, 200);
     assert.equal((await stack.call('POST', '/api/v1/public', { json: {} })).status, 405);
-    assert.equal(r.headers.vary, 'accept-encoding');
+    assert.equal(r.headers.vary, 'Accept-Encoding');
     // gzip when asked: made once with the document, its own tag
     const z = await rawGet('/api/v1/public', { 'Accept-Encoding': 'gzip, deflate' });
     assert.equal(z.status, 200);

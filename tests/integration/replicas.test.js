@@ -7,7 +7,9 @@
 // replica follows the master, the resend is acknowledged as a duplicate,
 // new lines as new, each line is in the stream once, writes get 200/201;
 // and many pipelined lines on several connections are all acknowledged
-// (one WAIT covers a batch).
+// (one WAIT covers a batch). POST /api/v1/feed answers as a feed connection
+// does (issue 13): lines applied on the master and answered unavailable,
+// their resend acknowledged as a duplicate once a replica follows.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -23,12 +25,15 @@ describe('acknowledged means replicated (redis.min_replicas_ack 1)', () => {
   let replica;
   let feed;
   let manager;
+  let feeder;
 
   before(stack.guard(async () => {
     await stack.start();
     feed = await stack.feed();
     manager = stack.createToken('manager', { hospitals: 'bach-mai' }); // bp-admin warns: no replica yet
+    feeder = stack.createToken('feed', { hospitals: '*' });
     await stack.waitForToken(manager.token);
+    await waitFor(async () => (await post('')).status === 200, { ...WAIT, what: 'the server to know the feed token' });
   }));
 
   after(async () => {
@@ -47,6 +52,11 @@ describe('acknowledged means replicated (redis.min_replicas_ack 1)', () => {
     return out;
   };
   const line = (seq) => bedsMsg({ source: 'wait-test', seq, hospital: IDS[seq % IDS.length], beds: { medical_surgical: { occupied: seq } } });
+  // POST /api/v1/feed: the reply lines
+  const post = (lines) => stack.call('POST', '/api/v1/feed', { token: feeder.token, type: 'application/x-ndjson',
+    body: typeof lines === 'string' ? lines : lines.map((l) => JSON.stringify(l)).join('\n') + '\n' });
+  const replies = (r) => r.body.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const httpLine = (seq) => bedsMsg({ source: 'wait-http', seq, hospital: IDS[seq % IDS.length], beds: { pediatrics: { occupied: seq } } });
   const patch = async (occupied) => {
     const h = await stack.hospital('bach-mai', manager.token);
     return stack.call('PATCH', '/api/v1/hospitals/bach-mai', { token: manager.token, headers: { 'If-Match': `${h.version}` }, json: { beds: { icu_adult: { occupied } } } });
@@ -76,8 +86,19 @@ describe('acknowledged means replicated (redis.min_replicas_ack 1)', () => {
     await stack.waitForToken(d.token);
     const mci = await stack.call('POST', '/api/v1/mci', { token: d.token, json: { lat: 21.001, lon: 105.8407, radius_km: 3.5, address: 'Phương Mai', expected: { immediate: 1, delayed: 1, minor: 1 } } });
     assert.equal(mci.status, 503, mci.body);
+    // POST /api/v1/feed: as on a feed connection, lines sent before the
+    // WAIT answered (one request's, like a pipelined batch) are applied on
+    // the master and each answered unavailable
+    const r = await post([httpLine(1), httpLine(2)]);
+    assert.equal(r.status, 200, r.body);
+    for (const h of replies(r)) {
+      assert.equal(h.error, 'unavailable', JSON.stringify(h));
+      assert.match(h.message, /fewer than 1 replicas confirmed this change within 500 ms/);
+    }
+    assert.deepEqual(stream().filter((d) => d.source === 'wait-http').map((d) => d.beds.pediatrics.occupied), [1, 2]);
     const m = await stack.get('/metrics');
     assert.match(m.body, /^bedpulse_writes_not_replicated_total [1-9]/m);
+    assert.match(m.body, /^bedpulse_http_feed_not_replicated_total [1-9]/m);
   }));
 
   test('with a replica: the resend is acknowledged as a duplicate, new lines as new', stack.guard(async () => {
@@ -106,6 +127,14 @@ describe('acknowledged means replicated (redis.min_replicas_ack 1)', () => {
     assert.equal(Number((await new Promise((resolve) => {
       require('node:child_process').execFile('redis-cli', ['-p', String(port), 'XLEN', 'bp:stream'], (e, out) => resolve(out));
     })).trim()), Number(stack.redis('XLEN', 'bp:stream')));
+    // the sender over HTTP resends too: both were applied before, both
+    // are acknowledged as duplicates; each line once in the stream
+    const resent = await waitFor(async () => {
+      const r = replies(await post([httpLine(1), httpLine(2)]));
+      return r.every((x) => x.ok) && r;
+    }, { ...WAIT, what: 'the posted lines to be acknowledged once a replica follows' });
+    for (const h of resent) assert.equal(h.duplicate, true, JSON.stringify(h));
+    assert.deepEqual(stream().filter((d) => d.source === 'wait-http').map((d) => d.beds.pediatrics.occupied), [1, 2]);
     const w = await patch(12);
     assert.equal(w.status, 200, w.body);
     assert.equal(w.json.beds.icu_adult.occupied, 12);

@@ -8,7 +8,7 @@ const os = require('node:os');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT } = require('../lib/stack');
+const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT, WEB_ROOT } = require('../lib/stack');
 const registry = require('../../config/hospitals.json');
 const fleet = require('../../config/fleet.json');
 
@@ -416,8 +416,8 @@ describe('REST API', () => {
     assert.equal((await stack.get('/healthz')).status, 200);
   }));
 
-  test('GET / serves web/index.html', stack.guard(async () => {
-    const index = fs.readFileSync(path.join(ROOT, 'web', 'index.html'), 'utf8');
+  test('GET / serves the web root\'s index.html', stack.guard(async () => {
+    const index = fs.readFileSync(path.join(WEB_ROOT, 'index.html'), 'utf8');
     for (const p of ['/', '/index.html']) {
       const r = await stack.get(p);
       assert.equal(r.status, 200, p);

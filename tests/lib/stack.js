@@ -19,6 +19,9 @@ const WebSocket = require('ws');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BUILD = path.resolve(process.env.BP_BUILD_DIR || path.join(ROOT, 'build'));
+// What production serves: the build's web/ (tools/build_web.mjs), or the
+// source itself for a build tree made without it (-DBP_WEB=OFF).
+const WEB_ROOT = fs.existsSync(path.join(BUILD, 'web', 'index.html')) ? path.join(BUILD, 'web') : path.join(ROOT, 'web');
 
 function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
@@ -486,8 +489,10 @@ class Stack {
     // BP_* variables (a typo in a setting must stop start-up), so drop it.
     const base = Object.assign({}, process.env);
     delete base.BP_BUILD_DIR;
+    delete base.BP_SCHEMA_DIR; // the tests' own too (tests/integration/interop.test.js)
     return Object.assign(base, ports, {
       BP_REDIS_PREFIX: this.prefix,
+      BP_SERVER_WEB_ROOT: WEB_ROOT,
       // tests that are not about authentication feed without a token (the
       // collector listens on loopback); the security tests turn this off
       BP_COLLECTOR_ANONYMOUS: '1',
@@ -794,5 +799,5 @@ class Stack {
 }
 
 module.exports = {
-  Stack, Proc, FeedClient, LiveClient, makeCA, makeCert, waitFor, notYet, pastMs, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+  WEB_ROOT, Stack, Proc, FeedClient, LiveClient, makeCA, makeCert, waitFor, notYet, pastMs, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
 };

@@ -104,6 +104,10 @@ static void test_permissions(void **state) {
     bp_principal_t a = {.role = BP_ROLE_ADMIN};
     assert_true(bp_auth_allows(&a, -1, BP_ACT_WRITE_HOSPITAL, 77, now));
     assert_true(bp_auth_allows(&a, -1, BP_ACT_READ_AUDIT, 0, now));
+    /* the pollers' status: admins only */
+    assert_true(bp_auth_allows(&a, -1, BP_ACT_READ_SOURCES, 0, now));
+    assert_false(bp_auth_allows(&d, -1, BP_ACT_READ_SOURCES, 0, now));
+    assert_false(bp_auth_allows(NULL, BP_ROLE_DISPATCHER, BP_ACT_READ_SOURCES, 0, now));
 
     bp_principal_t f = {.role = BP_ROLE_FEED};
     bp_principal_scope_add(&f, 5);

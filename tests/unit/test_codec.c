@@ -1169,6 +1169,15 @@ static void test_hello(void **state) {
     assert_true(h.has_token);
     assert_string_equal(h.token, "t0k");
     assert_int_equal(hello("{\"type\":\"hello\",\"resume\":null}", &h, &err), 0);
+    assert_false(h.gzip);
+    /* a snapshot gzipped, as a binary message */
+    assert_int_equal(hello("{\"type\":\"hello\",\"compress\":\"gzip\"}", &h, &err), 0);
+    assert_true(h.gzip);
+    assert_int_equal(hello("{\"type\":\"hello\",\"compress\":null}", &h, &err), 0);
+    assert_false(h.gzip);
+    assert_int_equal(hello("{\"type\":\"hello\",\"compress\":\"br\"}", &h, &err), -1);
+    assert_string_equal(err.field, "compress");
+    assert_int_equal(hello("{\"type\":\"hello\",\"compress\":true}", &h, &err), -1);
     assert_false(h.has_resume);
 
     assert_int_equal(hello("{\"type\":\"helo\"}", &h, &err), -1);

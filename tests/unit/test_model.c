@@ -42,14 +42,9 @@ static void test_bed_type_names(void **state) {
     for (int t = 0; t < BP_BED__COUNT; t++) {
         assert_string_equal(bp_bed_type_name((bp_bed_type_t)t), want[t]);
         assert_int_equal(bp_bed_type_parse(want[t], strlen(want[t])), t);
-        assert_non_null(bp_bed_type_have((bp_bed_type_t)t));
-        assert_non_null(bp_bed_type_nhsn((bp_bed_type_t)t));
     }
-    assert_string_equal(bp_bed_type_have(BP_BED_ICU_ADULT), "AdultICU");
-    assert_string_equal(bp_bed_type_nhsn(BP_BED_ISOLATION), "AIIR");
     assert_null(bp_bed_type_name(BP_BED__COUNT));
     assert_null(bp_bed_type_name((bp_bed_type_t)-1));
-    assert_null(bp_bed_type_have(BP_BED__COUNT));
     assert_int_equal(bp_bed_type_parse("icu", 3), -1);
     assert_int_equal(bp_bed_type_parse("icu_adultx", 10), -1);
     assert_int_equal(bp_bed_type_parse("ICU_ADULT", 9), -1);

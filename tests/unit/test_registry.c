@@ -244,6 +244,42 @@ static void test_inline_ok(void **state) {
     bp_registry_free(NULL);
 }
 
+/* have_id: how partner systems name a hospital in EDXL-HAVE (xnl:ID) */
+static void test_inline_have_id(void **state) {
+    (void)state;
+    const char *json = "{" DISTRICTS ",\"hospitals\":["
+        HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"urn:hn:BV-01\",") ","
+        HOSP("b-two", "hoan-kiem", "", "null", "") "]}";
+    bp_registry_t reg;
+    bp_error_t err;
+    int rc = load_hospitals(json, &reg, &err);
+    if (rc) fail_msg("%s at %s: %s", err.code, err.field, err.message);
+    assert_string_equal(reg.hospitals[0].have_id, "urn:hn:BV-01");
+    assert_string_equal(reg.hospitals[1].have_id, "");
+    assert_int_equal(bp_registry_hospital_external(&reg, "urn:hn:BV-01", 12), 0);
+    assert_int_equal(bp_registry_hospital_external(&reg, "a-one", 5), 0); /* our id works too */
+    assert_int_equal(bp_registry_hospital_external(&reg, "b-two", 5), 1);
+    assert_int_equal(bp_registry_hospital_external(&reg, "urn:hn:BV-0", 11), -1);
+    assert_int_equal(bp_registry_hospital_external(&reg, "urn:hn:BV-01\0", 13), -1);
+    assert_int_equal(bp_registry_hospital_external(&reg, "", 0), -1);
+    bp_registry_free(&reg);
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
+                           HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"has space\",") "]}",
+                           "bad_value", "hospitals[0].have_id");
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
+                           HOSP("a-one", "dong-da", "", "null", "\"have_id\":7,") "]}",
+                           "bad_value", "hospitals[0].have_id");
+    /* one hospital per name: not another's have_id, nor another's id */
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
+                           HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"X1\",") ","
+                           HOSP("b-two", "dong-da", "", "null", "\"have_id\":\"X1\",") "]}",
+                           "duplicate_id", "hospitals[1].have_id");
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
+                           HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"b-two\",") ","
+                           HOSP("b-two", "dong-da", "", "null", "") "]}",
+                           "duplicate_id", "hospitals[0].have_id");
+}
+
 static void test_inline_duplicate_id(void **state) {
     (void)state;
     expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
@@ -509,6 +545,7 @@ int main(void) {
         cmocka_unit_test(test_inline_bad_sister),
         cmocka_unit_test(test_inline_missing_field),
         cmocka_unit_test(test_inline_bad_values),
+        cmocka_unit_test(test_inline_have_id),
         cmocka_unit_test(test_fleet_inline),
         cmocka_unit_test(test_index_duplicate),
         cmocka_unit_test(test_area),

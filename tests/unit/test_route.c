@@ -21,6 +21,10 @@ static void test_templates(void **state) {
                         "/api/v1/mci/{id}/answers/{hospital}");
     assert_string_equal(route("/api/v1/mci/MCI-1/close"), "/api/v1/mci/{id}/close");
     assert_string_equal(route("/ws"), "/ws");
+    assert_string_equal(route("/api/v1/export/have"), "/api/v1/export/have");
+    assert_string_equal(route("/api/v1/history.csv"), "/api/v1/history.csv");
+    assert_string_equal(route("/api/v1/feed"), "/api/v1/feed");
+    assert_string_equal(route("/api/v1/export/xml"), "/api/other");
 }
 
 static void test_bounded(void **state) {

@@ -495,6 +495,25 @@ static void test_write_collections(void **state) {
     assert_int_equal(cJSON_GetArraySize(tu_get(j, "ambulances")), 0);
     assert_int_equal(cJSON_GetArraySize(tu_get(j, "hospitals")), reg.n_hospitals);
     cJSON_Delete(j);
+
+    /* a manager's: her hospitals only, in registry order */
+    uint64_t only[BP_REGISTRY_MAX / 64] = {0};
+    size_t last = reg.n_hospitals - 1;
+    only[last / 64] |= (uint64_t)1 << (last % 64);
+    only[0] |= 1u << 1;
+    bp_buf_reset(&b);
+    bp_state_write_snapshot_in(&b, st, "9f2c", 1250, NOW_MS, (bp_view_t){0, false}, only);
+    j = tu_parse_buf(&b);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "hospitals")), 2);
+    assert_string_equal(tu_str(j, "hospitals.0.id"), reg.hospitals[1].id);
+    assert_string_equal(tu_str(j, "hospitals.1.id"), reg.hospitals[last].id);
+    assert_true(cJSON_IsObject(tu_get(j, "meta")));
+    cJSON_Delete(j);
+    uint64_t none[BP_REGISTRY_MAX / 64] = {0};
+    bp_buf_reset(&b);
+    bp_state_write_hospitals_in(&b, st, NOW_MS, none);
+    assert_int_equal(b.len, 2);
+    assert_memory_equal(bp_buf_data(&b), "[]", 2);
     bp_buf_free(&b);
 }
 

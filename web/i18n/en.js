@@ -343,6 +343,8 @@ export default {
   'manage.no_hits': 'No hospital matches.',
   'manage.discard': 'Your changes are not saved. Leave them?',
   'manage.err_network': 'No connection to the server: nothing was saved. Check the network and try again.',
+  'manage.unsent': 'Not sent yet: no connection. Kept on this phone (saved at {time}); it goes by itself when the connection is back.',
+  'manage.unsent_field': 'Not sent yet',
   'manage.err_forbidden': 'This sign-in may not change this hospital.',
   'manage.err_too_large': 'Too much at once for the server.',
   'manage.err_precondition': 'The server needs the version you saw: reload the page.',

@@ -343,6 +343,8 @@ export default {
   'manage.no_hits': 'Không có bệnh viện phù hợp.',
   'manage.discard': 'Các thay đổi chưa được lưu. Bỏ các thay đổi này?',
   'manage.err_network': 'Không kết nối được máy chủ: chưa lưu gì. Kiểm tra mạng rồi thử lại.',
+  'manage.unsent': 'Chưa gửi được vì mất kết nối. Đã giữ trên điện thoại này (lưu lúc {time}) và sẽ tự gửi khi có kết nối lại.',
+  'manage.unsent_field': 'Chưa gửi',
   'manage.err_forbidden': 'Tài khoản này không được thay đổi bệnh viện này.',
   'manage.err_too_large': 'Dữ liệu quá lớn so với giới hạn của máy chủ.',
   'manage.err_precondition': 'Máy chủ cần phiên bản số liệu bạn đã xem: hãy tải lại trang.',

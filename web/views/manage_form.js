@@ -13,11 +13,19 @@
 // meanwhile" — and her save then goes out with the version she started
 // from, so the server answers 409 and she chooses between both figures:
 // a newer figure is never overwritten without her seeing it.
+//
+// A save that finds no connection is kept on the phone (outbox.js) and
+// shown as "not yet sent", field by field; it goes out by itself when the
+// link is back (flush(), called by the page), with the version it was
+// based on, so a colleague's change meanwhile is still a conflict with
+// both values. It survives a reload: opening the hospital again restores
+// it.
 
 import { t, pick } from '../i18n.js';
 import { el, fill, text, flash, endFlashes } from '../dom.js';
 import { BED_TYPES, ED_STATUSES, edEffective, freshness, timeMs } from '../derive.js';
 import { patchHospital } from '../api.js';
+import { pendingEdit, keepEdit, dropEdit } from '../outbox.js';
 import * as fmt from '../format.js';
 
 const BED_KEYS = ['occupied', 'staffed', 'surge24'];
@@ -86,6 +94,7 @@ export class ManageForm {
     this.busy = false;
     this.conflict = null; // {current, version}
     this.notice = null; // {kind, key, params, detail, list}
+    this.pending = null; // the edit kept on the phone, not yet sent (outbox.js)
     endFlashes(root);
     root.addEventListener('input', (ev) => this.onInput(ev));
     root.addEventListener('click', (ev) => this.onClick(ev));
@@ -119,7 +128,21 @@ export class ManageForm {
     };
     for (const bed of BED_TYPES) if (h.beds && h.beds[bed]) for (const key of BED_KEYS) add(bed, key);
     for (const key of ED_KEYS) add('ed', key);
+    this.pending = null;
+    const kept = this.me ? pendingEdit(this.me, h.id) : null;
+    if (kept) this.restore(kept);
     this.build();
+  }
+
+  // Puts an edit kept on the phone back into the fields (it is sent by
+  // flush()).
+  restore(kept) {
+    for (const [path, v] of Object.entries(kept.values)) {
+      const f = this.fields.get(path);
+      if (f && typeof v === 'string') f.value = v;
+    }
+    this.pending = kept;
+    this.setNotice('warn', 'manage.unsent', { time: fmt.clock(kept.at) });
   }
 
   // The ED field named k (status, reason, until).
@@ -138,6 +161,7 @@ export class ManageForm {
   // The version Save sends: the one her edits started from while a live
   // change touched one of them (so the server shows her the conflict).
   ifMatch() {
+    if (this.pending) return this.pending.version; // what the kept edit was based on
     return [...this.fields.values()].some((f) => f.meanwhile !== null && this.dirty(f)) ? this.editVersion : this.version;
   }
 
@@ -186,6 +210,7 @@ export class ManageForm {
     this.version = h.version;
     this.editVersion = null;
     this.conflict = null;
+    this.pending = null; // she has seen this version: a save goes against it (and is kept again if it cannot go)
     this.refresh();
   }
 
@@ -252,9 +277,13 @@ export class ManageForm {
       return;
     }
     const sent = new Map([...this.fields.values()].map((f) => [f.path, f.value]));
-    const r = await this.send(this.change());
+    const change = this.change();
+    const r = await this.send(change);
     if (!r) return;
-    if (r.status === 200 || r.status === 202) {
+    if (r.status === 0) {
+      this.keepUnsent(change);
+    } else if (r.status === 200 || r.status === 202) {
+      this.forget();
       const typedSince = (f) => f.value !== sent.get(f.path);
       if (r.status === 200) {
         this.adopt(r.data, typedSince);
@@ -272,6 +301,37 @@ export class ManageForm {
       await this.failed(r);
     }
     this.refresh();
+  }
+
+  // No connection: the edit is kept on the phone until it can be sent.
+  keepUnsent(change) {
+    const values = {};
+    for (const f of this.changed()) values[f.path] = f.value;
+    const edit = { owner: this.me || '', hospital: this.h.id, version: this.ifMatch(), values, change, at: Date.now() };
+    if (keepEdit(edit)) {
+      this.pending = edit;
+      this.setNotice('warn', 'manage.unsent', { time: fmt.clock(edit.at) });
+    } else {
+      this.setNotice('bad', 'manage.err_network'); // the phone cannot keep it either
+    }
+  }
+
+  // The kept edit is sent, or she gave it up: off the phone.
+  forget() {
+    if (this.h && this.me) dropEdit(this.me, this.h.id);
+    this.pending = null;
+  }
+
+  // Sends the edit kept on the phone, if there is one and nothing else is
+  // going on (the page calls it when the connection is back).
+  flush() {
+    if (!this.pending || this.busy || this.conflict) return;
+    if (!this.changed().length) {
+      this.forget(); // the figures on screen are hers already
+      this.refresh();
+      return;
+    }
+    this.save();
   }
 
   // "Figures confirmed, no change": a new report time.
@@ -305,7 +365,9 @@ export class ManageForm {
   }
 
   // Any other answer: words in the dock, each field's error at the field.
+  // A kept edit is given up unless the server only asks to wait.
   async failed(r) {
+    if (r.status !== 429 && r.status !== 503) this.forget();
     if (r.status === 422 && r.data && Array.isArray(r.data.errors)) {
       const rest = [];
       for (const e of r.data.errors) {
@@ -339,6 +401,7 @@ export class ManageForm {
   }
 
   useCurrent() {
+    this.forget();
     this.adopt(this.conflict.current);
     this.setNotice('ok', 'manage.used_current');
     this.refresh();
@@ -397,6 +460,7 @@ export class ManageForm {
       this.refresh();
     } else if (b.id === 'mg-confirm') this.confirm();
     else if (b.id === 'mg-undo') {
+      this.forget();
       for (const f of this.fields.values()) {
         f.value = f.base;
         f.error = null;
@@ -554,6 +618,7 @@ export class ManageForm {
       f.flash = false;
     }
     const notes = [];
+    if (this.pending && this.dirty(f)) notes.push(el('span', { class: 'mg-unsent' }, t('manage.unsent_field')));
     if (f.meanwhile !== null) {
       notes.push(el('span', { class: 'mg-meanwhile' }, t('manage.meanwhile', { value: this.shown(f, f.meanwhile) })));
     }

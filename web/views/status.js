@@ -52,10 +52,7 @@ export function plainTopBar(header, onToggle) {
   fill(header,
     el('div', { class: 'brand' }, el('span', { class: 'brand-mark', 'aria-hidden': 'true' }), bar.brandName, bar.brandSub),
     el('div', { class: 'top-right' }, bar.langButton));
-  bar.langButton.addEventListener('click', () => {
-    setLang(otherLang());
-    onToggle();
-  });
+  bar.langButton.addEventListener('click', () => setLang(otherLang()).then(onToggle));
   return bar;
 }
 

@@ -1,0 +1,149 @@
+/* GeoJSON and CSV exports of the state and the history (bp_export.h). */
+#include "bp_export.h"
+#include "bp_interop.h"
+#include "bp_time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void bp_export_geojson(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms) {
+    const bp_registry_t *r = bp_state_registry(st);
+    bp_buf_puts(b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    bool first = true;
+    for (size_t i = 0; i < r->n_hospitals; i++) {
+        if (only >= 0 && (size_t)only != i) continue;
+        const bp_hospital_info_t *h = &r->hospitals[i];
+        if (!first) bp_buf_putc(b, ',');
+        first = false;
+        bp_buf_puts(b, "{\"type\":\"Feature\",\"id\":");
+        bp_json_cstr(b, h->id);
+        bp_buf_puts(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+        bp_json_num(b, h->lon, 6);
+        bp_buf_putc(b, ',');
+        bp_json_num(b, h->lat, 6);
+        bp_buf_puts(b, "]},\"properties\":");
+        bp_state_write_hospital(b, st, i, now_ms);
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_puts(b, "]}");
+}
+
+void bp_csv_cell(bp_buf_t *b, const char *s) {
+    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t';
+    bool quote = formula || strpbrk(s, ",\";\r\n") != NULL;
+    if (!quote) {
+        bp_buf_puts(b, s);
+        return;
+    }
+    bp_buf_putc(b, '"');
+    if (formula) bp_buf_putc(b, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') bp_buf_putc(b, '"');
+        bp_buf_putc(b, *p);
+    }
+    bp_buf_putc(b, '"');
+}
+
+static void num_cell(bp_buf_t *b, int64_t v) {
+    if (v >= 0) bp_json_int(b, v);
+}
+
+static void time_cell(bp_buf_t *b, int64_t ms) {
+    char t[32];
+    if (ms <= 0) return;
+    bp_time_format(ms, t);
+    bp_buf_puts(b, t);
+}
+
+void bp_export_csv(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms) {
+    const bp_registry_t *r = bp_state_registry(st);
+    bp_buf_puts(b, "\xEF\xBB\xBF");
+    for (size_t c = 0; c < bp_interop_csv_ncolumns; c++) {
+        if (c) bp_buf_putc(b, ',');
+        bp_buf_puts(b, bp_interop_csv_columns[c]);
+    }
+    bp_buf_puts(b, "\r\n");
+    for (size_t i = 0; i < r->n_hospitals; i++) {
+        if (only >= 0 && (size_t)only != i) continue;
+        const bp_hospital_info_t *info = &r->hospitals[i];
+        const bp_hospital_state_t *h = bp_state_hospital(st, i);
+        bp_ed_t ed;
+        bp_interop_ed_view(&h->ed, now_ms, &ed);
+        int level = bp_pressure_level(h, bp_state_pressure(st), now_ms);
+        const char *fresh =
+            bp_freshness_name(bp_freshness(h->at_ms, info->report_interval_s, now_ms));
+        for (int t = 0; t < BP_BED__COUNT; t++) {
+            if (!(h->beds_mask & (1u << t))) continue;
+            const bp_bed_interop_t *m = bp_interop_bed((bp_bed_type_t)t);
+            const bp_beds_t *x = &h->beds[t];
+            bp_csv_cell(b, info->id);
+            bp_buf_putc(b, ',');
+            bp_csv_cell(b, info->name.vi);
+            bp_buf_putc(b, ',');
+            bp_csv_cell(b, info->name.en);
+            bp_buf_putc(b, ',');
+            bp_csv_cell(b, r->districts[info->district].id);
+            bp_buf_putc(b, ',');
+            bp_buf_puts(b, bp_tier_name(info->tier));
+            bp_buf_putc(b, ',');
+            time_cell(b, h->at_ms);
+            bp_buf_putc(b, ',');
+            bp_buf_puts(b, fresh);
+            bp_buf_putc(b, ',');
+            bp_buf_puts(b, bp_bed_type_name((bp_bed_type_t)t));
+            bp_buf_putc(b, ',');
+            bp_buf_puts(b, m->have ? m->have : "");
+            bp_buf_putc(b, ',');
+            bp_buf_puts(b, m->role_code ? m->role_code : "");
+            bp_buf_putc(b, ',');
+            bp_buf_puts(b, m->safr ? m->safr : "");
+            for (int c = 0; c < BP_COUNT__COUNT; c++) {
+                bp_buf_putc(b, ',');
+                num_cell(b, bp_interop_count_value(x, (bp_count_t)c));
+            }
+            bp_buf_putc(b, ',');
+            bp_buf_puts(b, bp_ed_status_name(ed.status));
+            bp_buf_putc(b, ',');
+            bp_csv_cell(b, ed.reason);
+            bp_buf_putc(b, ',');
+            time_cell(b, ed.until_ms);
+            bp_buf_putc(b, ',');
+            bp_json_int(b, level);
+            bp_buf_puts(b, "\r\n");
+        }
+    }
+}
+
+size_t bp_export_history_csv(bp_buf_t *b, const bp_series_t *s, const char *name, int64_t from_ms,
+                             int64_t to_ms, int64_t step_ms) {
+    bp_buf_puts(b, "\xEF\xBB\xBF"
+                   "time,series,bed_type,staffed,occupied,available,overflow,surge24\r\n");
+    size_t rows = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        const bp_history_point_t *p = bp_series_at(s, i);
+        if (p->t_ms < from_ms || p->t_ms > to_ms) continue;
+        if (step_ms > 0) {
+            /* the last sample of its step: skip it when the next one in
+             * range falls in the same step */
+            const bp_history_point_t *n = bp_series_at(s, i + 1);
+            if (n && n->t_ms <= to_ms &&
+                (n->t_ms - from_ms) / step_ms == (p->t_ms - from_ms) / step_ms)
+                continue;
+        }
+        for (int t = 0; t < BP_BED__COUNT; t++) {
+            if (!(p->beds_mask & (1u << t))) continue;
+            time_cell(b, p->t_ms);
+            bp_buf_putc(b, ',');
+            bp_csv_cell(b, name);
+            bp_buf_putc(b, ',');
+            bp_buf_puts(b, bp_bed_type_name((bp_bed_type_t)t));
+            for (int c = 0; c < BP_COUNT__COUNT; c++) {
+                bp_buf_putc(b, ',');
+                num_cell(b, bp_interop_count_value(&p->beds[t], (bp_count_t)c));
+            }
+            bp_buf_puts(b, "\r\n");
+            rows++;
+        }
+    }
+    return rows;
+}

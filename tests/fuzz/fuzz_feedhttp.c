@@ -1,0 +1,74 @@
+/*
+ * libFuzzer harness for POST /api/v1/feed with an NDJSON body, without the
+ * network: the body split into lines (core/bp_feedline) and each line taken
+ * as server/feed.c takes it — hello or feed line, its checks, the token's
+ * scope, the block after an `unavailable` (simulated for some lines) — and
+ * answered with a reply line that must be one valid JSON object.
+ */
+#include "bp_feedline.h"
+#include "interop_fixture.h"
+
+#include <cjson/cJSON.h>
+
+#define MAX_LINE 65536
+
+static void reply_ok(bp_buf_t *b) {
+    cJSON *j = b->failed ? NULL : cJSON_ParseWithLength(bp_buf_data(b), b->len);
+    if (!j || !cJSON_IsObject(j) || !cJSON_GetObjectItem(j, "ok")) abort();
+    cJSON_Delete(j);
+    bp_buf_reset(b);
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+    fuzz_fixture();
+    bp_principal_t feed = {.id = "t-fuzz", .role = BP_ROLE_FEED, .fleet = true};
+    bp_principal_scope_add(&feed, bp_registry_hospital(&fuzz_reg, "bach-mai", 8));
+    bp_principal_t admin = {.id = "t-admin", .role = BP_ROLE_ADMIN};
+    const bp_principal_t *who = &feed;
+    bp_feed_block_t block = {0};
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 4096);
+    size_t pos = 0, len, lines = 0;
+    const char *line;
+    while (bp_feedline_next((const char *)data, size, &pos, &line, &len)) {
+        if (pos > size) abort();
+        lines++;
+        bp_error_t err;
+        bp_hello_t hello;
+        bp_change_t ch;
+        if (len > MAX_LINE) {
+            bp_feedline_reply_error(&b, -1, "line_too_long", "", "too long");
+        } else if (bp_feedline_is_hello(line, len) &&
+                   bp_codec_parse_hello(line, len, &hello, &err) == 0) {
+            /* a token that is "bp_admin..." stands for a known admin token */
+            const bp_principal_t *p =
+                hello.has_token && strncmp(hello.token, "bp_admin", 8) == 0 ? &admin : NULL;
+            if (bp_feedline_hello_check(p, hello.has_token, FUZZ_NOW, &err) == 0) {
+                who = p;
+                bp_feedline_reply_hello(&b, p);
+            } else {
+                bp_feedline_reply_error(&b, -1, err.code, err.field, err.message);
+            }
+        } else if (bp_codec_parse_feed(line, len, &fuzz_reg, FUZZ_NOW, FUZZ_SKEW, &ch, &err)) {
+            bp_feedline_reply_error(&b, ch.seq, err.code, err.field, err.message);
+        } else if (bp_feedline_authorize(who, &ch, &fuzz_reg, FUZZ_NOW, &err)) {
+            bp_feedline_reply_error(&b, ch.seq, err.code, err.field, err.message);
+        } else {
+            uint64_t src = bp_feed_source_hash(ch.source);
+            if (!bp_feed_block_admit(&block, src, ch.seq)) {
+                char msg[200];
+                bp_feed_block_message(&block, msg, sizeof msg);
+                bp_feedline_reply_error(&b, ch.seq, "unavailable", "", msg);
+            } else if (ch.seq % 5 == 3) { /* Redis lost before it answered */
+                bp_feed_block_set(&block, src, ch.seq);
+                bp_feedline_reply_error(&b, ch.seq, "unavailable", "", "lost");
+            } else {
+                bp_feedline_reply_ok(&b, ch.seq, lines, ch.seq % 2);
+            }
+        }
+        reply_ok(&b);
+    }
+    bp_buf_free(&b);
+    return 0;
+}

@@ -1,0 +1,257 @@
+/* FHIR R4 out and in: the Bundle an export writes (Location, SANER-style
+ * MeasureReport), read back to the same figures, and what the reader
+ * refuses (naming the JSON path). */
+#include "bp_fhir.h"
+#include "bp_interop.h"
+#include "test_util.h"
+
+static bp_registry_t reg;
+static bp_state_t *st;
+static int bm;
+static const int64_t NOW = 1795000000000;
+
+static int setup(void **state) {
+    (void)state;
+    tu_load_registry(&reg);
+    st = bp_state_create(&reg, NULL, 0);
+    bm = bp_registry_hospital(&reg, "bach-mai", 8);
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "bach-mai");
+    c.at_ms = NOW - 60123;
+    c.bed_fields[BP_BED_ICU_ADULT] = BP_BF_STAFFED | BP_BF_OCCUPIED;
+    c.beds[BP_BED_ICU_ADULT] = (bp_beds_t){60, 63, -1};
+    c.bed_fields[BP_BED_BURN] = BP_BF_OCCUPIED;
+    c.beds[BP_BED_BURN].occupied = 2;
+    c.bed_fields[BP_BED_OBSTETRICS] = BP_BF_STAFFED | BP_BF_OCCUPIED;
+    c.beds[BP_BED_OBSTETRICS] = (bp_beds_t){40, 30, -1};
+    bp_state_apply(st, &c);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    bp_state_destroy(st);
+    bp_registry_free(&reg);
+    return 0;
+}
+
+static void test_bundle(void **state) {
+    (void)state;
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 8u << 20);
+    bp_fhir_write_bundle(&b, st, -1, NOW);
+    cJSON *j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "resourceType"), "Bundle");
+    assert_string_equal(tu_str(j, "type"), "collection");
+    /* a Location per hospital, a MeasureReport for the one that reported */
+    int locations = 0, reports = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, tu_get(j, "entry")) {
+        const char *t = tu_str(e, "resource.resourceType");
+        locations += strcmp(t, "Location") == 0;
+        reports += strcmp(t, "MeasureReport") == 0;
+    }
+    assert_int_equal(locations, (int)reg.n_hospitals);
+    assert_int_equal(reports, 1);
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
+static void test_location_and_report(void **state) {
+    (void)state;
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1u << 20);
+    bp_fhir_write_location(&b, st, (size_t)bm, NOW);
+    cJSON *j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "id"), "bach-mai");
+    assert_float_equal(tu_num(j, "position.longitude"), reg.hospitals[bm].lon, 1e-6);
+    assert_float_equal(tu_num(j, "position.latitude"), reg.hospitals[bm].lat, 1e-6);
+    assert_string_equal(tu_str(j, "operationalStatus.system"), BP_FHIR_OPSTATUS);
+    assert_string_equal(tu_str(j, "identifier.0.value"), "bach-mai");
+    cJSON_Delete(j);
+    bp_buf_reset(&b);
+    bp_fhir_write_report(&b, st, (size_t)bm);
+    j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "status"), "complete");
+    assert_string_equal(tu_str(j, "type"), "summary");
+    assert_string_equal(tu_str(j, "subject.reference"), "Location/bach-mai");
+    assert_string_equal(tu_str(j, "date"), tu_str(j, "period.start"));
+    /* the SANER Beds group first, then one group per bed type */
+    assert_string_equal(tu_str(j, "group.0.code.coding.0.code"), "Beds");
+    assert_string_equal(tu_str(j, "group.0.population.0.code.coding.0.system"), BP_SANER_VALUES);
+    assert_string_equal(tu_str(j, "group.0.population.0.code.coding.1.code"), "initial-population");
+    bool icu = false, obstetrics = false;
+    const cJSON *g;
+    cJSON_ArrayForEach(g, tu_get(j, "group")) {
+        const char *code = tu_str(g, "code.coding.0.code");
+        if (strcmp(code, "icu_adult") == 0) {
+            icu = true;
+            assert_string_equal(tu_str(g, "code.coding.1.code"), "ICU"); /* v3-RoleCode */
+            const cJSON *p;
+            cJSON_ArrayForEach(p, tu_get(g, "population")) {
+                const char *what = tu_str(p, "code.coding.0.code");
+                if (!strcmp(what, "occupied")) assert_int_equal((int)tu_num(p, "count"), 63);
+                if (!strcmp(what, "overflow")) assert_int_equal((int)tu_num(p, "count"), 3);
+            }
+        }
+        if (strcmp(code, "obstetrics") == 0) {
+            obstetrics = true;
+            assert_null(tu_get(g, "code.coding.1")); /* no RoleCode for it */
+        }
+    }
+    assert_true(icu && obstetrics);
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
+/* An export read back is the state: refine finds nothing to change. */
+static void test_round_trip(void **state) {
+    (void)state;
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 8u << 20);
+    bp_fhir_write_bundle(&b, st, bm, NOW);
+    bp_import_t im;
+    bp_import_init(&im, reg.n_hospitals);
+    assert_int_equal(bp_fhir_parse(bp_buf_data(&b), b.len, &reg, NOW, 300000, &im), 0);
+    assert_int_equal(im.n, 1);
+    assert_int_equal(im.n_notes, 2); /* Location skipped, SANER totals skipped */
+    bp_import_item_t *it = &im.items[0];
+    assert_int_equal(it->hospital, bm);
+    assert_int_equal(it->change.at_ms, NOW - 60123); /* milliseconds survive */
+    assert_int_equal(it->change.beds[BP_BED_ICU_ADULT].occupied, 63);
+    assert_int_equal(it->change.beds[BP_BED_OBSTETRICS].staffed,
+                     40); /* FHIR keeps it; HAVE cannot */
+    assert_true(
+        bp_interop_refine(&it->change, bp_state_hospital(st, (size_t)bm), it->at_least, NOW));
+    bp_import_free(&im);
+    bp_buf_free(&b);
+}
+
+static void expect_error(const char *json, const char *code, const char *field) {
+    bp_import_t im;
+    bp_import_init(&im, reg.n_hospitals);
+    if (bp_fhir_parse(json, strlen(json), &reg, NOW, 300000, &im) == 0)
+        fail_msg("accepted, expected %s at %s: %s", code, field, json);
+    assert_string_equal(im.errs.e[0].code, code);
+    assert_string_equal(im.errs.e[0].field, field);
+    bp_import_free(&im);
+}
+
+#define MR(body)                                                                                   \
+    "{\"resourceType\":\"MeasureReport\",\"status\":\"complete\",\"date\":\"2026-11-18T08:00:"     \
+    "00Z\","                                                                                       \
+    "\"subject\":{\"reference\":\"Location/bach-mai\"}" body "}"
+#define GROUP(type, pops)                                                                          \
+    "{\"code\":{\"coding\":[{\"system\":\"" BP_FHIR_BEDTYPES "\",\"code\":\"" type "\"}]},"        \
+    "\"population\":[" pops "]}"
+#define POP(what, n)                                                                               \
+    "{\"code\":{\"coding\":[{\"system\":\"" BP_FHIR_COUNTS "\",\"code\":\"" what                   \
+    "\"}]},\"count\":" n "}"
+
+static void test_reader(void **state) {
+    (void)state;
+    bp_import_t im;
+    bp_import_init(&im, reg.n_hospitals);
+    /* a RoleCode group; available stands in for occupied */
+    const char *ok = MR(",\"group\":[{\"code\":{\"coding\":[{\"system\":\"" BP_FHIR_ROLECODE
+                        "\",\"code\":\"PEDICU\"}]},\"population\":[" POP("staffed", "10") "," POP(
+                            "available", "0") "]}]");
+    assert_int_equal(bp_fhir_parse(ok, strlen(ok), &reg, NOW, 300000, &im), 0);
+    assert_int_equal(im.items[0].change.beds[BP_BED_ICU_PEDIATRIC].occupied, 10);
+    assert_int_equal(im.items[0].at_least, 1u << BP_BED_ICU_PEDIATRIC);
+    bp_import_free(&im);
+    expect_error("[]", "missing_field", "resourceType");
+    expect_error("{\"resourceType\":\"Patient\"}", "bad_value", "resourceType");
+    expect_error("{\"resourceType\":\"Bundle\",\"type\":\"document\"}", "bad_value", "type");
+    expect_error("{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{}]}",
+                 "missing_field", "entry[0].resource");
+    expect_error("{\"resourceType\":\"MeasureReport\",\"status\":\"pending\"}", "bad_value",
+                 "MeasureReport.status");
+    expect_error("{\"resourceType\":\"MeasureReport\",\"status\":\"complete\",\"date\":\"x\","
+                 "\"subject\":{\"reference\":\"Location/bach-mai\"}}",
+                 "bad_time", "MeasureReport.date");
+    expect_error("{\"resourceType\":\"MeasureReport\",\"status\":\"complete\",\"date\":"
+                 "\"2027-01-01T00:00:00Z\",\"subject\":{\"reference\":\"Location/bach-mai\"}}",
+                 "out_of_range", "MeasureReport.date");
+    expect_error("{\"resourceType\":\"MeasureReport\",\"status\":\"complete\",\"date\":"
+                 "\"2026-11-18T08:00:00Z\",\"subject\":{\"identifier\":{\"value\":\"nope\"}}}",
+                 "unknown_hospital", "MeasureReport.subject");
+    expect_error(MR(",\"group\":[{\"code\":{\"coding\":[{\"system\":\"x\",\"code\":\"y\"}]}}]"),
+                 "unknown_bed_type", "MeasureReport.group[0].code");
+    expect_error(MR(",\"group\":[" GROUP("burn", POP("staffed", "1")) "," GROUP("burn", "") "]"),
+                 "duplicate_field", "MeasureReport.group[1]");
+    expect_error(MR(",\"group\":[" GROUP("burn", POP("beds", "1")) "]"), "unknown_field",
+                 "MeasureReport.group[0].population[0]");
+    expect_error(MR(",\"group\":[" GROUP("burn", POP("staffed", "-1")) "]"), "out_of_range",
+                 "MeasureReport.group[0].population[0]");
+    expect_error(MR(",\"group\":[" GROUP("burn", POP("staffed", "1.5")) "]"), "out_of_range",
+                 "MeasureReport.group[0].population[0]");
+    expect_error(
+        MR(",\"group\":[" GROUP(
+            "burn", POP("staffed", "10") "," POP("occupied", "4") "," POP("available", "5")) "]"),
+        "bad_value", "MeasureReport.group[0]");
+    expect_error(MR(",\"group\":[" GROUP("burn", POP("available", "5")) "]"), "missing_field",
+                 "MeasureReport.group[0]");
+    /* one hospital twice in a Bundle */
+    expect_error(
+        "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":" MR(
+            "") "},{\"resource\":" MR("") "}]}",
+        "duplicate_field", "entry[1].resource");
+    expect_error("{\"resourceType\":\"MeasureReport\"} x", "bad_json", "");
+    expect_error("{\"resourceType\":", "bad_json", "");
+}
+
+/* The hospital by its registry have_id (subject.identifier or a Location
+ * reference), and the Bundle types docs/interop.md says are read. */
+static void test_reader_have_id_and_bundles(void **state) {
+    (void)state;
+    int xp = bp_registry_hospital(&reg, "xanh-pon", 8);
+    snprintf(reg.hospitals[xp].have_id, sizeof reg.hospitals[xp].have_id, "urn:hn:BV-07");
+    static const char *const docs[] = {
+        "{\"resourceType\":\"MeasureReport\",\"status\":\"complete\",\"date\":"
+        "\"2026-11-18T08:00:00Z\",\"subject\":{\"identifier\":{\"value\":\"urn:hn:BV-07\"}},"
+        "\"group\":[" GROUP("burn", POP("staffed", "3")) "]}",
+        "{\"resourceType\":\"MeasureReport\",\"status\":\"complete\",\"date\":"
+        "\"2026-11-18T08:00:00Z\",\"subject\":{\"reference\":\"Location/urn:hn:BV-07\"},"
+        "\"group\":[" GROUP("burn", POP("staffed", "3")) "]}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        bp_import_t im;
+        bp_import_init(&im, reg.n_hospitals);
+        if (bp_fhir_parse(docs[i], strlen(docs[i]), &reg, NOW, 300000, &im))
+            fail_msg("refused: %s at %s: %s", im.errs.e[0].code, im.errs.e[0].field, docs[i]);
+        assert_int_equal(im.n, 1);
+        assert_int_equal(im.items[0].hospital, xp);
+        assert_string_equal(im.items[0].change.id, "xanh-pon");
+        assert_int_equal(im.items[0].change.beds[BP_BED_BURN].staffed, 3);
+        bp_import_free(&im);
+    }
+    reg.hospitals[xp].have_id[0] = '\0';
+    static const char *const types[] = {"collection", "batch", "transaction", "searchset"};
+    for (size_t i = 0; i < 4; i++) {
+        char doc[1024];
+        snprintf(doc, sizeof doc,
+                 "{\"resourceType\":\"Bundle\",\"type\":\"%s\",\"entry\":[{\"resource\":" MR(
+                     ",\"group\":[" GROUP("burn", POP("staffed", "4")) "]") "}]}",
+                 types[i]);
+        bp_import_t im;
+        bp_import_init(&im, reg.n_hospitals);
+        if (bp_fhir_parse(doc, strlen(doc), &reg, NOW, 300000, &im))
+            fail_msg("Bundle of type %s refused: %s", types[i], im.errs.e[0].message);
+        assert_int_equal(im.n, 1);
+        assert_int_equal(im.items[0].change.beds[BP_BED_BURN].staffed, 4);
+        bp_import_free(&im);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bundle),
+        cmocka_unit_test(test_location_and_report),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_reader_have_id_and_bundles),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
