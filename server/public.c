@@ -2,6 +2,7 @@
 #include "public.h"
 
 #include "app.h"
+#include "bp_compress.h"
 #include "bp_conneg.h"
 #include "bp_log.h"
 #include "bp_public.h"
@@ -10,7 +11,6 @@
 
 #include <limits.h>
 #include <stdlib.h>
-#include <zlib.h>
 #include <string.h>
 
 #define PUBLIC_MAX_AGE_S 5
@@ -71,23 +71,14 @@ static uint64_t fnv(const char *p, size_t n) {
     return h;
 }
 
-/* The bytes gzip-compressed into a blob, or NULL. */
+/* The bytes gzip-compressed (level 6, core/bp_compress) into a blob, or
+ * NULL. */
 static bp_blob_t *gzip_blob(const char *p, size_t n) {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
-    uLong cap = deflateBound(&z, (uLong)n) + 32;
-    unsigned char *out = malloc(cap);
-    bp_blob_t *b = NULL;
-    if (out) {
-        z.next_in = (Bytef *)p;
-        z.avail_in = (uInt)n;
-        z.next_out = out;
-        z.avail_out = (uInt)cap;
-        if (deflate(&z, Z_FINISH) == Z_STREAM_END) b = bp_blob_make(out, z.total_out);
-        free(out);
-    }
-    deflateEnd(&z);
+    unsigned char *out;
+    size_t len;
+    if (bp_compress(BP_ENC_GZIP, 6, p, n, &out, &len)) return NULL;
+    bp_blob_t *b = bp_blob_make(out, len);
+    free(out);
     return b;
 }
 
