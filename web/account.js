@@ -18,7 +18,7 @@
 
 import { t, ready, lang, onStoredLangChange, pick } from './i18n.js';
 import { el, fill, text, attr } from './dom.js';
-import { request, whoAmI, signOut, getHospitals } from './api.js';
+import { request, whoAmI, signOut, getHospitals, getPublic } from './api.js';
 import { labelLangToggle, plainTopBar } from './views/status.js';
 import * as fmt from './format.js';
 
@@ -356,7 +356,7 @@ async function start() {
   const hs = await getHospitals();
   if (hs.ok && Array.isArray(hs.data)) state.names = new Map(hs.data.map((h) => [h.id, h.name]));
   // the districts' names: the public document has them (open to all)
-  const pub = await request('GET', '/api/v1/public');
+  const pub = await getPublic();
   if (pub.ok && pub.data && Array.isArray(pub.data.districts)) state.districts = new Map(pub.data.districts.map((d) => [d.id, d.name]));
   await load();
 }

@@ -13,6 +13,7 @@
 
 import { t, ready, lang, onStoredLangChange, pick } from './i18n.js';
 import { el, fill, text } from './dom.js';
+import { getPublic } from './api.js';
 import { labelLangToggle, plainTopBar } from './views/status.js';
 import * as fmt from './format.js';
 
@@ -112,9 +113,10 @@ function render() {
 
 async function load() {
   try {
-    const res = await fetch('/api/v1/public', { cache: 'no-cache', headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`http_${res.status}`);
-    const doc = await res.json();
+    const r = await getPublic();
+    if (!r.ok) throw new Error(r.error);
+    const doc = r.data;
+    if (!doc || !Array.isArray(doc.hospitals)) throw new Error('bad_json');
     await ready; // the words, before the page says ready
     state.doc = doc;
     state.error = null;
