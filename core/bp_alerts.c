@@ -131,42 +131,48 @@ void bp_alert_write(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
     bp_buf_putc(b, '}');
 }
 
-void bp_alert_write_open(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
+void bp_alert_text(const bp_alert_t *al, const bp_state_t *st, char *tv, size_t tvl, char *te,
+                   size_t tel) {
     const bp_registry_t *reg = bp_state_registry(st);
     int h = al->rule == BP_ALERT_ICU_LOW || al->rule == BP_ALERT_UNASSIGNED
                 ? -1
                 : bp_registry_hospital(reg, al->subject, strlen(al->subject));
     const char *vi = h >= 0 ? reg->hospitals[h].name.vi : al->subject;
     const char *en = h >= 0 ? reg->hospitals[h].name.en : al->subject;
-    char tv[400], te[400];
     long long v = (long long)al->value;
     switch (al->rule) {
     case BP_ALERT_LEVEL4:
-        snprintf(tv, sizeof tv, "%s: mức áp lực 4", vi);
-        snprintf(te, sizeof te, "%s: pressure level 4", en);
+        snprintf(tv, tvl, "%s: mức áp lực 4", vi);
+        snprintf(te, tel, "%s: pressure level 4", en);
         break;
     case BP_ALERT_DIVERSION:
-        snprintf(tv, sizeof tv, "%s: cấp cứu %s", vi, v == BP_ED_CLOSED ? "tạm đóng" : "chuyển hướng");
-        snprintf(te, sizeof te, "%s: ED %s", en, v == BP_ED_CLOSED ? "closed" : "on diversion");
+        snprintf(tv, tvl, "%s: cấp cứu %s", vi, v == BP_ED_CLOSED ? "tạm đóng" : "chuyển hướng");
+        snprintf(te, tel, "%s: ED %s", en, v == BP_ED_CLOSED ? "closed" : "on diversion");
         break;
     case BP_ALERT_STALE:
-        snprintf(tv, sizeof tv, "%s: không có báo cáo %lld phút", vi, v);
-        snprintf(te, sizeof te, "%s: no report for %lld min", en, v);
+        snprintf(tv, tvl, "%s: không có báo cáo %lld phút", vi, v);
+        snprintf(te, tel, "%s: no report for %lld min", en, v);
         break;
     case BP_ALERT_ICU_LOW:
-        snprintf(tv, sizeof tv, "Toàn thành phố: chỉ còn %lld giường HSTC người lớn trống", v);
-        snprintf(te, sizeof te, "City: only %lld adult ICU beds free", v);
+        snprintf(tv, tvl, "Toàn thành phố: chỉ còn %lld giường HSTC người lớn trống", v);
+        snprintf(te, tel, "City: only %lld adult ICU beds free", v);
         break;
     case BP_ALERT_HANDOVER:
-        snprintf(tv, sizeof tv, "%s: xe cấp cứu chờ bàn giao %lld phút", vi, v);
-        snprintf(te, sizeof te, "%s: ambulances wait %lld min to hand over", en, v);
+        snprintf(tv, tvl, "%s: xe cấp cứu chờ bàn giao %lld phút", vi, v);
+        snprintf(te, tel, "%s: ambulances wait %lld min to hand over", en, v);
         break;
     case BP_ALERT_UNASSIGNED:
     default:
-        snprintf(tv, sizeof tv, "Sự cố %s chưa có xe sau %lld phút", al->subject, v);
-        snprintf(te, sizeof te, "Incident %s has no unit after %lld min", al->subject, v);
+        snprintf(tv, tvl, "Sự cố %s chưa có xe sau %lld phút", al->subject, v);
+        snprintf(te, tel, "Incident %s has no unit after %lld min", al->subject, v);
         break;
     }
+}
+
+void bp_alert_write_open(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
+    char tv[400], te[400];
+    long long v = (long long)al->value;
+    bp_alert_text(al, st, tv, sizeof tv, te, sizeof te);
     bp_buf_puts(b, "{\"id\":");
     bp_json_cstr(b, al->id);
     bp_buf_puts(b, ",\"rule\":");

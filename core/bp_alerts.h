@@ -73,6 +73,9 @@ uint64_t bp_alerts_raised_total(const bp_alerts_t *a);
 /* One alert as JSON: {"id","rule","subject","since","value","incident":bool,
  * "text":{"vi","en"}} (the text names the hospital or incident). */
 void bp_alert_write(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st);
+/* Its sentence in Vietnamese and English (names the hospital or incident). */
+void bp_alert_text(const bp_alert_t *al, const bp_state_t *st, char *vi, size_t vi_len, char *en,
+                   size_t en_len);
 /* The same without the closing brace, for callers that add members. */
 void bp_alert_write_open(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st);
 

@@ -131,6 +131,33 @@ static const setting_t table[] = {
     S("log.level", T_STR, log_level, 4, 5, "debug, info, warn or error"),
     S("log.format", T_STR, log_format, 4, 4, "text or json (one JSON object per line)"),
     S("log.access", T_INT, log_access, 0, 1, "0 or 1 (1: one line per HTTP request)"),
+    S("notify.allow_private_targets", T_INT, notify_allow_private_targets, 0, 1,
+      "0 or 1 (1: webhooks may reach loopback and private addresses; tests and closed networks)"),
+    S("notify.max_subscriptions_per_person", T_INT, notify_max_subscriptions_per_person, 1, 1000,
+      "an integer from 1 to 1000"),
+    S("notify.max_subscriptions", T_INT, notify_max_subscriptions, 1, 100000,
+      "an integer from 1 to 100000"),
+    S("notify.rate_per_min", T_INT, notify_rate_per_min, 1, 100000,
+      "an integer from 1 to 100000 (deliveries per subscription and minute; more wait)"),
+    S("notify.retry_base_ms", T_INT, notify_retry_base_ms, 100, 600000,
+      "an integer from 100 to 600000 (the first wait before a retry; it doubles)"),
+    S("notify.retry_max_s", T_INT, notify_retry_max_s, 1, 86400,
+      "an integer from 1 to 86400 (after this long a delivery goes to the dead letters)"),
+    S("notify.queue_max", T_INT, notify_queue_max, 10, 1000000,
+      "an integer from 10 to 1000000 (deliveries waiting; past it new ones are dead letters)"),
+    S("notify.timeout_s", T_INT, notify_timeout_s, 1, 300, "an integer from 1 to 300"),
+    S("notify.max_inflight", T_INT, notify_max_inflight, 1, 1000,
+      "an integer from 1 to 1000 (deliveries in progress per server)"),
+    S("smtp.url", T_STR, smtp_url, 0, 255,
+      "empty (no e-mail) or smtp://host[:port] or smtps://host[:port]"),
+    S("smtp.from", T_STR, smtp_from, 0, 254, "empty, or the sender address (name@example.org)"),
+    S("smtp.user", T_STR, smtp_user, 0, 128, "at most 128 characters (empty: no login)"),
+    S("smtp.password", T_SECRET, smtp_password, 0, 255, "at most 255 characters"),
+    S("public.licence", T_STR, public_licence, 1, 128,
+      "1 to 128 characters: the licence of the public data (e.g. CC BY 4.0)"),
+    S("public.licence_url", T_STR, public_licence_url, 0, 255, "a URL (the licence text)"),
+    S("public.publisher", T_STR, public_publisher, 1, 160,
+      "1 to 160 characters: who publishes the public data"),
     S("pressure.level2_pct", T_PCT, pressure.level2_pct, 1, 1000, "a number from 1 to 1000"),
     S("pressure.level3_pct", T_PCT, pressure.level3_pct, 1, 1000, "a number from 1 to 1000"),
     S("pressure.level4_pct", T_PCT, pressure.level4_pct, 1, 1000, "a number from 1 to 1000"),
@@ -195,6 +222,17 @@ void bp_settings_defaults(bp_settings_t *s) {
     strcpy(s->config_hospitals, "config/hospitals.json");
     strcpy(s->config_fleet, "config/fleet.json");
     strcpy(s->config_dispatch, "config/dispatch.json");
+    s->notify_max_subscriptions_per_person = 20;
+    s->notify_max_subscriptions = 1000;
+    s->notify_rate_per_min = 30;
+    s->notify_retry_base_ms = 5000;
+    s->notify_retry_max_s = 3600;
+    s->notify_queue_max = 10000;
+    s->notify_timeout_s = 10;
+    s->notify_max_inflight = 16;
+    strcpy(s->public_licence, "CC BY 4.0");
+    strcpy(s->public_licence_url, "https://creativecommons.org/licenses/by/4.0/");
+    strcpy(s->public_publisher, "BedPulse demo (Hanoi)");
     s->pressure = bp_pressure_default;
 }
 
@@ -392,6 +430,15 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
     if (s->redis_sentinel_password[0] && !s->redis_sentinels[0])
         return bp_error_set(err, "bad_setting", "redis.sentinel_password",
                             "redis.sentinel_password is set but redis.sentinels is empty");
+    if (s->smtp_url[0] && strncmp(s->smtp_url, "smtp://", 7) != 0 &&
+        strncmp(s->smtp_url, "smtps://", 8) != 0)
+        return bp_error_set(err, "bad_setting", "smtp.url",
+                            "smtp.url must be empty or smtp://host[:port] or smtps://host[:port]");
+    if (s->smtp_url[0] && (!s->smtp_from[0] || !strchr(s->smtp_from, '@') ||
+                           strpbrk(s->smtp_from, " <>\r\n,;")))
+        return bp_error_set(err, "bad_setting", "smtp.from",
+                            "smtp.from must be the sender address (name@example.org) when smtp.url "
+                            "is set");
     if (s->server_idle_timeout_s <= s->server_ping_interval_s)
         return bp_error_set(err, "bad_setting", "server.idle_timeout_s",
                             "server.idle_timeout_s (%d) must be greater than server.ping_interval_s "

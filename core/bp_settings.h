@@ -101,6 +101,24 @@ typedef struct bp_settings {
     char log_level[BP_SETTING_STR_MAX];
     char log_format[BP_SETTING_STR_MAX];
     int log_access;
+    /* notifications (issue 14): subscriptions, delivery, e-mail */
+    int notify_allow_private_targets;
+    int notify_max_subscriptions_per_person;
+    int notify_max_subscriptions;
+    int notify_rate_per_min;
+    int notify_retry_base_ms;
+    int notify_retry_max_s;
+    int notify_queue_max;
+    int notify_timeout_s;
+    int notify_max_inflight;
+    char smtp_url[BP_SETTING_STR_MAX];
+    char smtp_from[BP_SETTING_STR_MAX];
+    char smtp_user[BP_SETTING_STR_MAX];
+    char smtp_password[BP_SETTING_STR_MAX];
+    /* the public page and open data */
+    char public_licence[BP_SETTING_STR_MAX];
+    char public_licence_url[BP_SETTING_STR_MAX];
+    char public_publisher[BP_SETTING_STR_MAX];
     /* pressure thresholds, percent of staffed inpatient beds occupied */
     bp_pressure_cfg_t pressure;
     /* secrets to read from files (<key>_file / BP_<SECTION>_<KEY>_FILE):

@@ -17,8 +17,11 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libhiredis-dev libjs-leaflet
  libuv1-dev libcjson-dev libcmocka-dev libsystemd-dev zlib1g-dev libbrotli-dev libssl-dev libxml2-dev libcurl4-openssl-dev redis-server redis-tools curl netcat-openbsd"
 # tests also check /metrics with promtool (prometheus), the units with
-# systemd-analyze (systemd) and the EDXL-HAVE export with xmllint (libxml2-utils)
-BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd libxml2-utils"
+# systemd-analyze (systemd) and the EDXL-HAVE export with xmllint
+# (libxml2-utils); e-mail notifications go to a real SMTP server
+# (python3-aiosmtpd, run with Debian's /usr/bin/python3); bench/run puts
+# the public page next to nginx serving the same bytes, both under wrk
+BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd libxml2-utils python3-aiosmtpd nginx wrk"
 # the container images and docker/test (not part of scripts/test): podman
 # with runc, CNI networking with name resolution between containers,
 # podman-compose, and debootstrap for the local base image

@@ -10,14 +10,16 @@
  *   GET    /api/v1/recommend?lat=&lon=&category=&priority=&limit=
  *   GET    /api/v1/incidents[/{id}]         open incidents, each with its top destinations
  *   GET    /api/v1/handover                 inbound, at the door, offload times
- *   GET    /api/v1/alerts                   active alerts with their acknowledgement
- *   POST   /api/v1/alerts/{id}/ack          a dispatcher acknowledges one
+ *   /api/v1/alerts...                       alerting.c (records, acknowledgements, mutes)
+ *   /api/v1/subscriptions..., /api/v1/notify/dead-letters   notifier.c
  *
  * Writes go through the same Lua apply as the feeds (source "web:<token
  * id>", no sequence number: the version check is what keeps two writers
  * apart). A write is answered once this server's own live state shows it,
  * so the answer and the live view agree.
  */
+#include "alerting.h"
+#include "notifier.h"
 #include "bp_alerts.h"
 #include "bp_apply.h"
 #include "bp_codec.h"
@@ -818,33 +820,18 @@ static void handover(bp_req_t *r) {
     bp_buf_puts(b, "]}");
 }
 
-/* -- alerts ---------------------------------------------------------------------------------- */
+/* -- alerts (the lists pushed besides them) ------------------------------------------------------- */
 
-/* Acknowledgements: <prefix>alert_acks, alert id -> "<token id>|<ms>",
- * shared by every server (each polls it every second); an alert that
- * clears loses its acknowledgement, so the next time it fires it sounds. */
-typedef struct {
-    char id[BP_ALERT_ID_MAX + 1];
-    char by[BP_TOKEN_ID_MAX + 1];
-    int64_t at_ms;
-} ack_t;
-
+/* The recommendations frame, and what was sent (the alerts themselves:
+ * alerting.c). */
 struct bp_acks {
-    ack_t a[BP_ALERTS_MAX];
-    size_t n;
-    bool polling;
-    bp_buf_t full, other, last; /* the live-feed frames; last: what was sent */
-    int64_t pushed_ms;
-    bp_buf_t rec, rec_last; /* the recommendations frame, and what was sent */
+    bp_buf_t rec, rec_last;
     int64_t rec_ms;
 };
 
 struct bp_acks *bp_acks_create(void) {
     struct bp_acks *a = calloc(1, sizeof(struct bp_acks));
     if (!a) return NULL;
-    bp_buf_init(&a->full, 0, 4u << 20);
-    bp_buf_init(&a->other, 0, 4u << 20);
-    bp_buf_init(&a->last, 0, 4u << 20);
     bp_buf_init(&a->rec, 0, 16u << 20);
     bp_buf_init(&a->rec_last, 0, 16u << 20);
     return a;
@@ -852,79 +839,9 @@ struct bp_acks *bp_acks_create(void) {
 
 void bp_acks_destroy(struct bp_acks *a) {
     if (!a) return;
-    bp_buf_free(&a->full);
-    bp_buf_free(&a->other);
-    bp_buf_free(&a->last);
     bp_buf_free(&a->rec);
     bp_buf_free(&a->rec_last);
     free(a);
-}
-
-static void write_alerts(bp_buf_t *b, bp_app_t *app, bool incidents);
-
-/* Sends the alert list over the live feed when it (or an ack) changed, at
- * most every ALERTS_PUSH_MS (an alert flapping at a threshold must not
- * flood every console); an acknowledgement is sent at once. */
-#define ALERTS_PUSH_MS 2000
-static void push_alerts(bp_app_t *app, bool now) {
-    struct bp_acks *k = app->acks;
-    int64_t t = bp_time_now_ms();
-    if (!now && t - k->pushed_ms < ALERTS_PUSH_MS) return;
-    bp_buf_reset(&k->full);
-    bp_buf_reset(&k->other);
-    bp_buf_puts(&k->full, "{\"type\":\"alerts\",");
-    bp_buf_puts(&k->other, "{\"type\":\"alerts\",");
-    write_alerts(&k->full, app, true);
-    write_alerts(&k->other, app, false);
-    bp_buf_putc(&k->full, '}');
-    bp_buf_putc(&k->other, '}');
-    if (k->full.failed || k->other.failed) return;
-    if (k->last.len == k->full.len && memcmp(bp_buf_data(&k->last), bp_buf_data(&k->full), k->full.len) == 0)
-        return;
-    bp_buf_reset(&k->last);
-    bp_buf_put(&k->last, bp_buf_data(&k->full), k->full.len);
-    k->pushed_ms = t;
-    bp_hub_broadcast(app->hub, BP_BCAST_ALERTS, bp_buf_data(&k->full), k->full.len,
-                     bp_buf_data(&k->other), k->other.len);
-}
-
-static const ack_t *ack_find(const struct bp_acks *k, const char *id) {
-    for (size_t i = 0; i < k->n; i++)
-        if (strcmp(k->a[i].id, id) == 0) return &k->a[i];
-    return NULL;
-}
-
-static void ack_put(struct bp_acks *k, const char *id, const char *by, int64_t at) {
-    ack_t *x = (ack_t *)ack_find(k, id);
-    if (!x) {
-        if (k->n >= BP_ALERTS_MAX) return;
-        x = &k->a[k->n++];
-    }
-    snprintf(x->id, sizeof x->id, "%s", id);
-    snprintf(x->by, sizeof x->by, "%s", by);
-    x->at_ms = at;
-}
-
-static void acks_key(const bp_app_t *app, char *out, size_t len) {
-    snprintf(out, len, "%.64salert_acks", app->cfg.settings.redis_prefix);
-}
-
-static void on_acks(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_app_t *app = privdata;
-    (void)redis;
-    if (!app->acks) return;
-    app->acks->polling = false;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) return;
-    app->acks->n = 0;
-    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-        const redisReply *k = reply->element[i], *v = reply->element[i + 1];
-        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
-        const char *bar = strchr(v->str, '|');
-        if (!bar || (size_t)(bar - v->str) > BP_TOKEN_ID_MAX) continue;
-        char by[BP_TOKEN_ID_MAX + 1];
-        snprintf(by, sizeof by, "%.*s", (int)(bar - v->str), v->str);
-        ack_put(app->acks, k->str, by, strtoll(bar + 1, NULL, 10));
-    }
 }
 
 /* Every open incident's top destinations, pushed to dispatchers when they
@@ -999,116 +916,8 @@ void bp_api_alerts_tick(bp_app_t *app) {
     update_offload(app, now);
     bp_alerts_update(app->alerts, app->state, app->handover, &app->cfg.dispatch.alerts, now);
     app->alert_evaluations++;
-    bp_redis_t *redis = bp_apply_redis(app->apply);
-    char key[BP_KEY_MAX + 16];
-    acks_key(app, key, sizeof key);
-    /* acknowledgements of alerts no longer active are dropped (by every
-     * server: HDEL is idempotent) */
-    struct bp_acks *k = app->acks;
-    for (size_t i = 0; i < k->n;) {
-        if (bp_alerts_find(app->alerts, k->a[i].id)) {
-            i++;
-            continue;
-        }
-        const char *argv[] = {"HDEL", key, k->a[i].id};
-        bp_redis_command_argv(redis, NULL, NULL, 3, argv, NULL);
-        k->a[i] = k->a[--k->n];
-    }
-    if (!k->polling && bp_redis_up(redis)) {
-        const char *argv[] = {"HGETALL", key};
-        if (bp_redis_command_argv(redis, on_acks, app, 2, argv, NULL) == 0) k->polling = true;
-    }
-    push_alerts(app, false);
+    bp_alerting_tick(app); /* records, acknowledgements, mutes, events (alerting.c) */
     push_recommendations(app);
-}
-
-static void alerts_list(bp_req_t *r) {
-    bp_app_t *app = r->app;
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
-    /* incident alerts only for those who may see incidents */
-    bool incidents = bp_auth_allows(p, bp_auth_anonymous_role(app->cfg.settings.auth_anonymous),
-                                    BP_ACT_READ_AMBULANCES, -1, bp_time_now_ms());
-    bp_buf_putc(&r->resp.body, '{');
-    write_alerts(&r->resp.body, app, incidents);
-    bp_buf_putc(&r->resp.body, '}');
-}
-
-/* "alerts":[...],"raised_total":N (the inside of an object). */
-static void write_alerts(bp_buf_t *b, bp_app_t *app, bool incidents) {
-    bp_buf_puts(b, "\"alerts\":[");
-    int n = 0;
-    for (size_t i = 0; i < bp_alerts_count(app->alerts); i++) {
-        const bp_alert_t *al = bp_alerts_get(app->alerts, i);
-        if (al->rule == BP_ALERT_UNASSIGNED && !incidents) continue;
-        if (n++) bp_buf_putc(b, ',');
-        bp_alert_write_open(b, al, app->state);
-        const ack_t *k = ack_find(app->acks, al->id);
-        bp_buf_puts(b, ",\"ack\":");
-        if (k) {
-            const bp_principal_t *who = bp_tokens_by_id(app->tokens, k->by);
-            bp_buf_puts(b, "{\"by\":");
-            bp_json_cstr(b, k->by);
-            bp_buf_puts(b, ",\"name\":");
-            bp_json_cstr(b, who ? who->name : "");
-            bp_buf_puts(b, ",\"at\":");
-            bp_json_time(b, k->at_ms);
-            bp_buf_putc(b, '}');
-        } else {
-            bp_buf_puts(b, "null");
-        }
-        bp_buf_putc(b, '}');
-    }
-    bp_buf_printf(b, "],\"raised_total\":%llu",
-                  (unsigned long long)bp_alerts_raised_total(app->alerts));
-}
-
-static void alert_ack(bp_req_t *r, const char *id) {
-    bp_app_t *app = r->app;
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return;
-    if (!p) {
-        bp_req_error(r, 401, "unauthorized", "sign in to acknowledge alerts");
-        r->www_authenticate = true;
-        return;
-    }
-    const bp_alert_t *al = bp_alerts_find(app->alerts, id);
-    if (!al) {
-        bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
-        return;
-    }
-    int64_t now = bp_time_now_ms();
-    char key[BP_KEY_MAX + 16], val[64], t[24], retain[24];
-    acks_key(app, key, sizeof key);
-    snprintf(val, sizeof val, "%s|%lld", p->id, (long long)now);
-    snprintf(t, sizeof t, "%lld", (long long)now);
-    snprintf(retain, sizeof retain, "%lld",
-             (long long)(now - (int64_t)app->cfg.settings.audit_retention_days * 86400000LL));
-    bp_keys_t keys;
-    bp_keys_init(&keys, app->cfg.settings.redis_prefix);
-    bp_redis_t *redis = bp_apply_redis(app->apply);
-    const char *hset[] = {"HSET", key, al->id, val};
-    const char *xadd[] = {"XADD", keys.audit, "MINID", "~", retain, "*", "t", t, "actor", p->id,
-                          "role", bp_role_name(p->role), "addr", r->addr, "kind", "alert",
-                          "id", al->id, "action", "ack"};
-    if (bp_redis_command_argv(redis, NULL, NULL, 4, hset, NULL) ||
-        bp_redis_command_argv(redis, NULL, NULL, (int)(sizeof xadd / sizeof *xadd), xadd, NULL)) {
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "storage is unreachable; the alert is not acknowledged");
-        return;
-    }
-    ack_put(app->acks, al->id, p->id, now);
-    push_alerts(app, true); /* every console here hears it at once */
-    bp_info("http %s: alert %s acknowledged by %s", r->addr, al->id, p->id);
-    bp_buf_puts(&r->resp.body, "{\"id\":");
-    bp_json_cstr(&r->resp.body, al->id);
-    bp_buf_puts(&r->resp.body, ",\"ack\":{\"by\":");
-    bp_json_cstr(&r->resp.body, p->id);
-    bp_buf_puts(&r->resp.body, ",\"name\":");
-    bp_json_cstr(&r->resp.body, p->name);
-    bp_buf_puts(&r->resp.body, ",\"at\":");
-    bp_json_time(&r->resp.body, now);
-    bp_buf_puts(&r->resp.body, "}}");
 }
 
 /* -- routing ------------------------------------------------------------------------------ */
@@ -1120,26 +929,8 @@ bool bp_api_route(bp_req_t *r) {
         session(r);
         return true;
     }
-    if (strcmp(path, "/api/v1/alerts") == 0) {
-        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
-            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-        else alerts_list(r);
-        return true;
-    }
-    if (starts(path, "/api/v1/alerts/")) {
-        const char *id = path + strlen("/api/v1/alerts/");
-        size_t n = strlen(id);
-        if (n < 5 || strcmp(id + n - 4, "/ack") != 0 || n - 4 > BP_ALERT_ID_MAX) {
-            bp_req_error(r, 404, "not_found", "no such resource");
-        } else if (strcmp(r->method, "POST")) {
-            bp_req_error(r, 405, "method_not_allowed", "acknowledge with POST");
-        } else {
-            char aid[BP_ALERT_ID_MAX + 1];
-            snprintf(aid, sizeof aid, "%.*s", (int)(n - 4), id);
-            alert_ack(r, aid);
-        }
-        return true;
-    }
+    if (bp_alerting_route(r)) return true;
+    if (bp_notifier_route(r)) return true;
     if (strcmp(path, "/api/v1/handover") == 0) {
         if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
             bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");

@@ -30,7 +30,9 @@ typedef struct {
     bp_tokens_t *tokens;
     bp_handover_t *handover; /* inbound and offload per hospital, from ambulance events */
     struct bp_alerts *alerts;  /* active alerts, evaluated every second */
-    struct bp_acks *acks;      /* who acknowledged which alert (Redis, polled) */
+    struct bp_acks *acks;      /* the recommendations pushed to dispatchers */
+    struct bp_alerting *alerting; /* alert records, acknowledgements, mutes (alerting.c) */
+    bool handover_ready;       /* the handover medians are replayed: alerts may be planned */
     char handover_epoch[BP_EPOCH_MAX + 1];
     struct bp_apply *apply;       /* manager writes: the feeds' Lua apply */
     struct bp_feed *feed;         /* POST /api/v1/feed (feed.c) */
@@ -40,6 +42,8 @@ typedef struct {
     struct bp_rate *rate_writes;  /* writes per token */
     struct bp_req *waiting;       /* writes waiting for the live state */
     struct bp_notify *notify; /* systemd, when under it */
+    struct bp_notifier *notifier; /* subscriptions and their deliveries (notifier.c) */
+    struct bp_pubcache *pub;      /* the public document and open data, serialised (public.c) */
     bool tls;
     int64_t started_ms;
     bool stopping;

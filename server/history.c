@@ -273,7 +273,7 @@ int bp_history_query(const bp_history_t *h, const char *series, const char *hour
 }
 
 const struct bp_series *bp_history_series(const bp_history_t *h, int hospital) {
-    if (hospital < -1 || (size_t)(hospital + 1) >= h->n) return NULL;
+    if (!h || hospital < -1 || (size_t)(hospital + 1) >= h->n) return NULL;
     return &h->series[hospital + 1];
 }
 

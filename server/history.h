@@ -13,6 +13,7 @@
 #define BP_HISTORY_SRV_H
 
 #include "bp_buf.h"
+#include "bp_history.h"
 #include "bp_settings.h"
 #include "bp_state.h"
 #include "reader.h"

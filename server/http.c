@@ -9,7 +9,10 @@
 #include "bp_rate.h"
 #include "bp_registry.h"
 #include "bp_time.h"
+#include "alerting.h"
 #include "history.h"
+#include "notifier.h"
+#include "public.h"
 #include "request.h"
 
 #include <stdio.h>
@@ -55,8 +58,29 @@ void bp_req_error(bp_req_t *r, int status, const char *code, const char *message
     r->decided = true;
 }
 
+_Static_assert(BP_BLOB_PRE >= LWS_PRE, "a blob's headroom must hold lws' LWS_PRE");
+
+bp_blob_t *bp_blob_make(const void *p, size_t len) {
+    bp_blob_t *b = malloc(sizeof *b + BP_BLOB_PRE + len);
+    if (!b) return NULL;
+    b->refs = 1;
+    b->len = len;
+    memcpy(b->data + BP_BLOB_PRE, p, len);
+    return b;
+}
+
+void bp_blob_unref(bp_blob_t *b) {
+    if (b && --b->refs == 0) free(b);
+}
+
+/* The body to send: a shared blob's bytes, or the request's own. */
+static size_t body_len(const bp_req_t *r) {
+    return r->blob ? r->blob->len : r->resp.body.len;
+}
+
 static void req_free(bp_req_t *r) {
     if (!r) return;
+    bp_blob_unref(r->blob);
     bp_buf_free(&r->in);
     bp_buf_free(&r->resp.body);
     explicit_bzero(r->set_cookie, sizeof r->set_cookie);
@@ -213,6 +237,18 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                       "HTTP requests by route and status, and the time to answer them.",
                       &app->http_stats);
     bp_hub_metrics(app->hub, o);
+    bp_notifier_metrics(app->notifier, o);
+    bp_public_metrics(app->pub, o);
+    bp_alerting_stats_t als;
+    bp_alerting_stats(app, &als);
+    bp_buf_printf(o,
+                  "# HELP bedpulse_alert_records Alerts open, as grouped and shown (all servers).\n"
+                  "# TYPE bedpulse_alert_records gauge\nbedpulse_alert_records %zu\n"
+                  "# HELP bedpulse_alert_events_total Notification events this server appended.\n"
+                  "# TYPE bedpulse_alert_events_total counter\nbedpulse_alert_events_total %llu\n"
+                  "# HELP bedpulse_alert_conflicts_total Alert changes another server made first.\n"
+                  "# TYPE bedpulse_alert_conflicts_total counter\nbedpulse_alert_conflicts_total %llu\n",
+                  als.open, (unsigned long long)als.events, (unsigned long long)als.conflicts);
     bp_history_stats_t hs;
     bp_history_stats(app->history, &hs);
     bp_buf_printf(o,
@@ -289,7 +325,8 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
     /* tests wait for it to advance to know the rules have seen a change */
     bp_buf_printf(o,
                   "# HELP bedpulse_alert_evaluations_total Passes of the alert rules over the "
-                  "state (once a second while the server follows the stream).\n"
+                  "state (once a second while the server follows the stream, and right after a "
+                  "batch of events).\n"
                   "# TYPE bedpulse_alert_evaluations_total counter\n"
                   "bedpulse_alert_evaluations_total %llu\n",
                   (unsigned long long)app->alert_evaluations);
@@ -422,6 +459,8 @@ static void dispatch(bp_req_t *r) {
         }
     } else if (!starts(path, "/api/")) {
         bp_req_error(r, 404, "not_found", "no such resource");
+    } else if (bp_public_route(r)) {
+        /* open to all and served from bytes made once: before the rate limit */
     } else if (!bp_rate_take(app->rate_api, r->addr, now, &retry)) {
         r->retry_after_s = (int)((retry + 999) / 1000);
         bp_req_error(r, 429, "rate_limited",
@@ -470,6 +509,8 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
  * coding; left as it is when compressing fails or does not pay. */
 static void compress_body(bp_req_t *r) {
     bp_buf_t *b = &r->resp.body;
+    /* a shared blob (the public document) comes in its coding already */
+    if (r->blob || r->content_encoding) return;
     bp_encoding_t e = bp_conneg_pick(r->accept_enc, BP_ENC_BIT(BP_ENC_GZIP) | BP_ENC_BIT(BP_ENC_BR));
     if (b->len < COMPRESS_MIN || b->failed || e == BP_ENC_IDENTITY) return;
     unsigned char *out;
@@ -487,10 +528,11 @@ static void compress_body(bp_req_t *r) {
 static int send_headers(struct lws *wsi, bp_req_t *r) {
     bp_app_t *app = r->app;
     unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
-    size_t len = r->resp.body.len;
+    size_t len = body_len(r);
     if (lws_add_http_common_headers(wsi, (unsigned)r->resp.status, r->resp.content_type, len, &p,
                                     end) ||
-        add_header(wsi, "cache-control:", "no-store", &p, end))
+        add_header(wsi, "cache-control:", r->cache_control ? r->cache_control : "no-store", &p,
+                   end))
         return -1;
     char off[32];
     snprintf(off, sizeof off, "%llu", (unsigned long long)bp_reader_offset(app->reader));
@@ -499,8 +541,13 @@ static int send_headers(struct lws *wsi, bp_req_t *r) {
         (epoch[0] && add_header(wsi, "x-bedpulse-epoch:", epoch, &p, end)))
         return -1;
     if (r->etag[0] && add_header(wsi, "etag:", r->etag, &p, end)) return -1;
-    if (r->content_encoding && (add_header(wsi, "content-encoding:", r->content_encoding, &p, end) ||
-                                add_header(wsi, "vary:", "Accept-Encoding", &p, end)))
+    if (r->content_encoding &&
+        add_header(wsi, "content-encoding:", r->content_encoding, &p, end))
+        return -1;
+    /* the answer has variants: compressed here (compress_body) or made
+     * in several codings ahead (the public document) */
+    if ((r->content_encoding || r->vary_encoding) &&
+        add_header(wsi, "vary:", "Accept-Encoding", &p, end))
         return -1;
     if (r->set_cookie[0] && add_header(wsi, "set-cookie:", r->set_cookie, &p, end)) return -1;
     if (r->www_authenticate &&
@@ -531,7 +578,7 @@ static void account(bp_req_t *r) {
         {"ms", NULL, (int64_t)(ns / 1000000u)},
         {"role", p ? bp_role_name(p->role) : r->has_cred ? "invalid" : "anonymous", 0},
         {"addr", r->addr, 0},
-        {"bytes", NULL, (int64_t)r->resp.body.len},
+        {"bytes", NULL, (int64_t)body_len(r)},
     };
     bp_log_fields(BP_LOG_INFO, f, sizeof f / sizeof *f, "http");
 }
@@ -555,9 +602,17 @@ static int on_writeable(struct lws *wsi, hss_t *s) {
         compress_body(r);
         if (send_headers(wsi, r)) return -1;
         r->headers_sent = true;
-        if (head || r->resp.body.len == 0) return finish(wsi, s);
+        if (head || body_len(r) == 0) return finish(wsi, s);
         lws_callback_on_writable(wsi);
         return 0;
+    }
+    if (r->blob) {
+        /* shared bytes with headroom: one write, no copy (lws keeps what the
+         * socket does not take yet and sends it before the next answer) */
+        unsigned char *p = r->blob->data + BP_BLOB_PRE;
+        if (lws_write(wsi, p, r->blob->len, LWS_WRITE_HTTP_FINAL) != (int)r->blob->len) return -1;
+        r->sent = r->blob->len;
+        return finish(wsi, s);
     }
     unsigned char buf[LWS_PRE + HTTP_CHUNK];
     size_t left = r->resp.body.len - r->sent;
@@ -650,6 +705,9 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     int im = lws_hdr_copy(wsi, r->if_match, sizeof r->if_match, WSI_TOKEN_HTTP_IF_MATCH);
     r->has_if_match = im != 0;
     if (im < 0) snprintf(r->if_match, sizeof r->if_match, "?");
+    if (lws_hdr_copy(wsi, r->if_none_match, sizeof r->if_none_match,
+                     WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
+        r->if_none_match[0] = '\0';
     char origin[256], host[256];
     int on = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
     r->has_origin = on != 0;

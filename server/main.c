@@ -12,15 +12,19 @@
 #include "bp_havexml.h"
 #include "bp_log.h"
 #include "bp_notify.h"
+#include "alerting.h"
+#include "public.h"
 #include "bp_alerts.h"
 #include "bp_rate.h"
 #include "bp_time.h"
 #include "history.h"
 #include "http.h"
 #include "listener.h"
+#include "notifier.h"
 #include "request.h"
 #include "static.h"
 
+#include <curl/curl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,6 +151,8 @@ static void stop(bp_app_t *app, int signum) {
     bp_feed_stop(app);
     bp_apply_close(app->apply, NULL, NULL);
     app->apply = NULL;
+    bp_notifier_close(app->notifier, NULL, NULL);
+    app->notifier = NULL;
     bp_reader_close(app->reader, on_reader_closed, app);
     lws_context_destroy(app->ctx);
     app->ctx = NULL;
@@ -173,6 +179,7 @@ static void seed_handover(bp_app_t *app, bool forget) {
 
 static void on_handover_history(void *data, bool ok, const bp_change_t *cs, size_t n) {
     bp_app_t *app = data;
+    if (!ok) app->handover_ready = true; /* medians start empty, as logged */
     if (!ok || !app->handover) return;
     bp_handover_reset(app->handover);
     for (size_t i = 0; i < n; i++) {
@@ -185,6 +192,7 @@ static void on_handover_history(void *data, bool ok, const bp_change_t *cs, size
                                      c->at_ms);
     }
     seed_handover(app, false);
+    app->handover_ready = true;
     bp_info("handover: %zu events replayed from the stream", n);
 }
 
@@ -194,9 +202,16 @@ static void on_reload(void *data, const char *epoch, uint64_t offset, const char
     snprintf(app->handover_epoch, sizeof app->handover_epoch, "%s", epoch);
     seed_handover(app, new_epoch);
     if (new_epoch && offset > 0) {
+        /* alert rules wait for the medians (a handover alert must not clear
+         * and fire again because a restarted server forgot them) */
+        app->handover_ready = false;
         uint64_t from = offset > HANDOVER_REPLAY_EVENTS ? offset - HANDOVER_REPLAY_EVENTS : 0;
-        if (bp_reader_range(app->reader, from, offset, HANDOVER_REPLAY_EVENTS, on_handover_history, app))
+        if (bp_reader_range(app->reader, from, offset, HANDOVER_REPLAY_EVENTS, on_handover_history, app)) {
             bp_warn("handover: cannot replay the stream; medians start empty");
+            app->handover_ready = true;
+        }
+    } else if (new_epoch) {
+        app->handover_ready = true;
     }
     bp_hub_on_reload(app->hub, epoch, offset, reason);
     bp_api_on_state(app);
@@ -218,6 +233,7 @@ static void on_batch(void *data) {
     bp_app_t *app = data;
     bp_hub_on_batch(app->hub);
     bp_api_on_state(app);
+    bp_alerting_kick(app);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -265,6 +281,10 @@ int main(int argc, char **argv) {
 
     static bp_app_t app;
     if (bp_program_start("server", &app.cfg, argc, argv)) return 1;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        bp_error("cannot initialise libcurl");
+        return 1;
+    }
     const bp_settings_t *s = &app.cfg.settings;
     static char web_root[PATH_MAX];
     if (!realpath(s->server_web_root, web_root)) {
@@ -282,8 +302,11 @@ int main(int argc, char **argv) {
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
     app.alerts = bp_alerts_create();
     app.acks = bp_acks_create();
+    app.alerting = bp_alerting_create(&app);
+    app.pub = bp_pubcache_create();
     app.have_cache = bp_havexml_cache_create();
-    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.have_cache) {
+    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.alerting || !app.pub ||
+        !app.have_cache) {
         bp_error("out of memory");
         return 1;
     }
@@ -389,7 +412,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     app.history = bp_history_create(&app.loop, s, app.state, app.reader);
-    if (!app.history) {
+    app.notifier = bp_notifier_create(&app);
+    if (!app.history || !app.notifier) {
         bp_error("out of memory");
         return 1;
     }
@@ -421,6 +445,8 @@ int main(int argc, char **argv) {
     bp_handover_destroy(app.handover);
     bp_alerts_destroy(app.alerts);
     bp_acks_destroy(app.acks);
+    bp_alerting_destroy(app.alerting);
+    bp_pubcache_destroy(app.pub);
     bp_havexml_cache_destroy(app.have_cache);
     bp_rate_destroy(app.rate_api);
     bp_rate_destroy(app.rate_login);
@@ -428,6 +454,7 @@ int main(int argc, char **argv) {
     bp_state_destroy(app.state);
     bp_static_destroy(statics);
     bp_config_free(&app.cfg);
+    curl_global_cleanup();
     bp_info("stopped");
     return 0;
 }

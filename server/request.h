@@ -22,6 +22,18 @@
 #define BP_REQ_QUERY_MAX 1024
 #define BP_REQ_ARGS_MAX  32
 
+/* Bytes answered to many requests as they are (public.c): made once,
+ * counted, released by the last request holding them. `data` has
+ * BP_BLOB_PRE bytes of headroom (lws' LWS_PRE) before the `len` bytes. */
+#define BP_BLOB_PRE 16
+typedef struct bp_blob {
+    unsigned refs;
+    size_t len;
+    unsigned char data[];
+} bp_blob_t;
+bp_blob_t *bp_blob_make(const void *p, size_t len); /* refs 1; NULL out of memory */
+void bp_blob_unref(bp_blob_t *b);
+
 typedef struct bp_req bp_req_t;
 struct bp_req {
     bp_app_t *app;
@@ -36,6 +48,7 @@ struct bp_req {
     char addr[48];
     char content_type[96];
     char if_match[48];
+    char if_none_match[96]; /* "" when absent or too long */
     bool has_if_match, has_origin, origin_ok;
     unsigned accept_enc; /* bp_conneg_accept_encoding of Accept-Encoding */
     /* credentials presented; principal resolved at dispatch */
@@ -51,10 +64,13 @@ struct bp_req {
     bp_http_resp_t resp;
     bool decided, pending, headers_sent, close_after;
     bool answered; /* sent whole from the HTTP callback (answer_now) */
-    const char *content_encoding; /* the body was compressed: "br" or "gzip" */
     size_t sent;
     char set_cookie[BP_SESSION_MAX + 160];
     char etag[32];
+    const char *cache_control; /* NULL: no-store */
+    const char *content_encoding; /* the body (or blob) is compressed: "br" or "gzip"; NULL: none */
+    bool vary_encoding;           /* Vary: Accept-Encoding (the answer has variants) */
+    bp_blob_t *blob; /* the body, shared (one reference held); resp.body is then empty */
     int retry_after_s;
     bool www_authenticate;
     /* a write waiting for the live state to reach `want_version` of

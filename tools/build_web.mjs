@@ -32,7 +32,7 @@ const SRC = path.join(ROOT, 'web');
 const OUT = path.resolve(process.argv[2] || path.join(ROOT, 'build', 'web'));
 const TMP = `${OUT}.tmp-${process.pid}`;
 const ASSETS = 'assets';
-const PAGES = ['index.html', 'manage.html', 'wall.html', 'signin.html'];
+const PAGES = ['index.html', 'manage.html', 'wall.html', 'signin.html', 'account.html', 'public.html'];
 const TARGET = ['es2022', 'chrome100', 'firefox100', 'safari15.4'];
 const TEXT = /\.(html|js|css|svg|json)$/;
 
@@ -153,7 +153,7 @@ for (const [u, o] of sheetOut) replaced.set(u, url(o));
 
 // The pages, pointing at the built files. Each page's URL and what it
 // loads are noted for the sign-in page (below).
-const PAGE_URL = { 'index.html': '/', 'manage.html': '/manage', 'wall.html': '/wall', 'signin.html': '/signin' };
+const PAGE_URL = { 'index.html': '/', 'manage.html': '/manage', 'wall.html': '/wall', 'signin.html': '/signin', 'account.html': '/account', 'public.html': '/public' };
 const loads = {}; // page URL -> the URLs of web/ it loads, itself first
 for (const p of pages) {
   let html = p.html;

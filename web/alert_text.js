@@ -19,14 +19,46 @@ const KEYS = {
 };
 const ED_CLOSED = 3; // the server's value of a closed ED
 
+// Alerts of one rule that started together come as one group ({group:
+// true, count, members: [{subject, value, since}]}); its words count them.
+const GROUP_KEYS = {
+  level4: 'alert.level4_group',
+  diversion: 'alert.diversion_group',
+  stale_feed: 'alert.stale_feed_group',
+  handover: 'alert.handover_group',
+  unassigned: 'alert.unassigned_group',
+};
+
+// The sentence for one subject of a rule with its value.
+function sentence(rule0, subject, value, hospitals, fallback) {
+  const rule = rule0 === 'diversion' && value === ED_CLOSED ? 'closed' : rule0;
+  const key = KEYS[rule];
+  if (!key) return fallback;
+  const h = hospitals.get(subject);
+  const name = (h && pick(h.name)) || subject;
+  return t(key, { name, n: fmt.int(Number(value) || 0) });
+}
+
 // The sentence for alert a; hospitals: the feed's Map of hospitals.
 export function alertText(a, hospitals) {
-  const rule = a.rule === 'diversion' && a.value === ED_CLOSED ? 'closed' : a.rule;
-  const key = KEYS[rule];
-  if (!key) return pick(a.text) || a.id;
-  const h = hospitals.get(a.subject);
-  const name = (h && pick(h.name)) || a.subject;
-  return t(key, { name, n: fmt.int(Number(a.value) || 0) });
+  const members = Array.isArray(a.members) ? a.members : [];
+  if (a.group && members.length > 1) {
+    if (!KEYS[a.rule]) return pick(a.text) || a.id;
+    return t(GROUP_KEYS[a.rule] || 'alert.group_other', { n: fmt.int(members.length) });
+  }
+  const one = a.group && members.length === 1 ? members[0] : a;
+  return sentence(a.rule, one.subject, one.value, hospitals, pick(a.text) || a.id);
+}
+
+// The sentence of each member of a group (in the order the server sent them).
+export function memberTexts(a, hospitals) {
+  const members = Array.isArray(a.members) ? a.members : [];
+  return members.map((m) => ({ subject: m.subject, text: sentence(a.rule, m.subject, m.value, hospitals, m.subject) }));
+}
+
+// The words of a rule ("Pressure level 4"), for mutes.
+export function ruleName(rule) {
+  return t(`alerts.rule_${rule}`);
 }
 
 // When it was raised: "since 14:05 (12 min ago)", Hanoi time.

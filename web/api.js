@@ -15,11 +15,12 @@ export const DEFAULT_CONFIG = Object.freeze({
 });
 
 // One request. opts: json (sent as application/json), text + type (any
-// body), headers. Resolves (never rejects) with { status, ok, data, error,
+// body), headers, cache (the fetch cache mode: no-store unless the answer
+// may be kept and revalidated). Resolves (never rejects) with { status, ok, data, error,
 // message, retryAfterS, etag }: status 0 and error "network" or "timeout"
 // when no answer came; data is the parsed JSON body or null; error and
 // message are the server's (error "http_<status>" without a body).
-export async function request(method, path, { json, text, type, headers = {} } = {}) {
+export async function request(method, path, { json, text, type, headers = {}, cache = 'no-store' } = {}) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
   const h = Object.assign({ accept: 'application/json' }, headers);
@@ -32,7 +33,7 @@ export async function request(method, path, { json, text, type, headers = {} } =
     h['content-type'] = type;
   }
   try {
-    const res = await fetch(path, { method, body, headers: h, signal: ctl.signal, cache: 'no-store', credentials: 'same-origin' });
+    const res = await fetch(path, { method, body, headers: h, signal: ctl.signal, cache, credentials: 'same-origin' });
     let data = null;
     try {
       data = await res.json();
@@ -55,6 +56,12 @@ export async function request(method, path, { json, text, type, headers = {} } =
   } finally {
     clearTimeout(timer);
   }
+}
+
+// GET /api/v1/public (open to anyone): the server lets it be kept 5 s
+// with an ETag, so it is revalidated rather than fetched whole each time.
+export function getPublic() {
+  return request('GET', '/api/v1/public', { cache: 'no-cache' });
 }
 
 async function getJSON(path) {
@@ -118,6 +125,11 @@ export const fetchHandover = () => getJSON('/api/v1/handover');
 // at}}; 401 without credentials, 403 for other roles, 404 unknown_alert
 // when it has cleared. The live feed then pushes the list to every page.
 export const ackAlert = (id) => request('POST', `/api/v1/alerts/${encodeURIComponent(id)}/ack`);
+
+// POST /api/v1/alerts/mutes (dispatcher/admin): silence one rule's alarm on
+// every console for `minutes` (1-720), recorded and audited; DELETE ends it.
+export const muteRule = (rule, minutes) => request('POST', '/api/v1/alerts/mutes', { json: { rule, minutes } });
+export const unmuteRule = (rule) => request('DELETE', `/api/v1/alerts/mutes/${encodeURIComponent(rule)}`);
 
 // -- sessions and writes (docs/security.md) -------------------------------------
 

@@ -83,6 +83,7 @@ export class LiveFeed extends EventTarget {
     this.incidents = new Map();
     this.hasIncidents = false;
     this.alerts = [];
+    this.alertMutes = [];
     this.alertsRaised = 0;
     this.hasAlerts = false;
     this.hasState = false;
@@ -384,6 +385,8 @@ export class LiveFeed extends EventTarget {
   applyAlerts(m) {
     if (!Array.isArray(m.alerts)) return;
     this.alerts = m.alerts.filter((a) => a && typeof a.id === 'string');
+    // rules whose alarm a dispatcher muted for a while (shown to everyone)
+    this.alertMutes = Array.isArray(m.mutes) ? m.mutes.filter((x) => x && typeof x.rule === 'string') : [];
     this.alertsRaised = Number.isFinite(m.raised_total) ? m.raised_total : this.alertsRaised;
     this.hasAlerts = true;
     this.emit('alerts', { alerts: this.alerts });

@@ -8,10 +8,10 @@
 // `next` is followed only when it is a path of this site, so a crafted link
 // cannot send a freshly signed-in browser elsewhere.
 
-import { t, ready, lang, setLang, otherLang, onStoredLangChange, pick } from './i18n.js';
+import { t, ready, lang, onStoredLangChange, pick } from './i18n.js';
 import { el, fill } from './dom.js';
 import { whoAmI, signIn, signOut, getHospitals } from './api.js';
-import { labelLangToggle } from './views/status.js';
+import { labelLangToggle, plainTopBar } from './views/status.js';
 import * as fmt from './format.js';
 
 const fragment = new URLSearchParams(String(window.__bpFragment || '').replace(/^#/, ''));
@@ -33,13 +33,7 @@ const state = { mode: 'checking', error: null, who: null, names: new Map(), noti
 
 // -- the top bar --------------------------------------------------------------------
 
-const brandName = el('h1', { class: 'brand-name' });
-const brandSub = el('span', { class: 'brand-sub' });
-const langButton = el('button', { type: 'button', id: 'lang-toggle', class: 'lang-toggle' });
-fill($('topbar'),
-  el('div', { class: 'brand' }, el('span', { class: 'brand-mark', 'aria-hidden': 'true' }), brandName, brandSub),
-  el('div', { class: 'top-right' }, langButton));
-langButton.addEventListener('click', () => setLang(otherLang()).then(render));
+const { brandName, brandSub, langButton } = plainTopBar($('topbar'), () => render());
 onStoredLangChange(render);
 
 // -- the form (built once: what is typed survives a language switch and the
@@ -197,6 +191,9 @@ function renderWho() {
     el('div', { class: 'actions' },
       el('a', { id: 'continue', class: 'btn btn-primary btn-big', href: next }, t('signin.continue')),
       signOutButton),
+    // notifications by e-mail or webhook (/account) for those who may have them
+    w.role !== 'feed' && w.role !== 'public'
+      ? el('p', { class: 'hint' }, el('a', { id: 'to-account', href: '/account' }, t('signin.notifications'))) : null,
   ];
 }
 

@@ -439,9 +439,48 @@ wss.on('connection', (ws) => {
   ws.on('error', () => {});
 });
 
+// GET /api/v1/public (issue 14), written to be fast as bp-server's is: the
+// document serialised at most every 5 s into one Buffer with its ETag,
+// If-None-Match answered 304, Cache-Control public, max-age=5. The same
+// fields per hospital (registry facts, ED state with a category, free beds
+// by type, last report), without the city and district totals.
+const REG_FULL = require(path.join(__dirname, '..', '..', 'config', 'hospitals.json')).hospitals;
+const ED_STATE = { normal: 'accepting', advisory: 'busy', diversion: 'diverting', closed: 'closed' };
+let pub = null; // {at, buf, etag}
+function publicDoc() {
+  const now = Date.now();
+  if (pub && now - pub.at < 5000) return pub;
+  const hospitals = REG_FULL.map((r) => {
+    const h = st.hospitals.get(r.id);
+    const beds = {};
+    for (const t in r.beds) {
+      const b = h && h.beds[t];
+      const staffed = b && b.staffed !== undefined ? b.staffed : r.beds[t].staffed;
+      beds[t] = { free: b && b.occupied !== undefined ? Math.max(staffed - b.occupied, 0) : null, staffed };
+    }
+    const state = h && h.updated ? ED_STATE[h.ed.status] || null : null;
+    return { id: r.id, name: r.name, tier: r.tier, district: r.district, lat: r.lat, lon: r.lon, phone: r.phone || '',
+      ed: { state, reason: state && state !== 'accepting' ? 'other' : null }, beds, updated: iso(h ? h.updated : 0) };
+  });
+  const buf = Buffer.from(JSON.stringify({ generated: new Date(now).toISOString(), hospitals }));
+  pub = { at: now, buf, etag: `"${crypto.createHash('sha1').update(buf).digest('hex').slice(0, 16)}"` };
+  return pub;
+}
+
 const server = http.createServer((req, res) => {
   const path = req.url.split('?')[0];
-  if (req.method === 'GET' && path === '/healthz') {
+  if (req.method === 'GET' && path === '/api/v1/public') {
+    const d = publicDoc();
+    const headers = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=5', etag: d.etag };
+    if (req.headers['if-none-match'] === d.etag) {
+      res.writeHead(304, headers);
+      res.end();
+    } else {
+      headers['content-length'] = d.buf.length;
+      res.writeHead(200, headers);
+      res.end(d.buf);
+    }
+  } else if (req.method === 'GET' && path === '/healthz') {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end('{"ok":true}');
   } else if (req.method === 'GET' && path === '/readyz') {

@@ -4,7 +4,8 @@
 // the errors of a bad, a revoked and a feed token in words (with the
 // server's own message), a sign-in link that lands on its `next` page with
 // the fragment gone and an HttpOnly cookie, `next` kept to this site, the
-// "signed in as" card with continue and sign out (after which the cookie
+// "signed in as" card with continue, a link to one's notifications
+// (/account) and sign out (after which the cookie
 // no longer works), the language toggle, and the wait after too many
 // failures (429, Retry-After). Screenshot: signin.png (390×844).
 //
@@ -115,6 +116,8 @@ describe('sign-in page', { timeout: 400000 }, () => {
     await waitFor(() => page.locator('#who').isVisible(), { what: 'who' });
     assert.match(await page.locator('#who').innerText(), /Vai trò\s+Điều phối 115\s+Tên\s+Trực ban 115\s+Phiên kết thúc\s+\d\d:\d\d/);
     assert.equal(await page.locator('#continue').getAttribute('href'), '/wall');
+    assert.equal(await page.locator('#to-account').getAttribute('href'), '/account');
+    assert.equal(await page.locator('#to-account').innerText(), 'Thông báo qua e-mail hoặc webhook');
     const cookie = await sessionCookie(context);
     await page.locator('#signout').click();
     await waitFor(() => page.locator('#token').isVisible(), { what: 'the form again' });

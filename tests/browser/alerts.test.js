@@ -11,8 +11,14 @@
 // shows "acknowledged by <name>" with the Hanoi time on page B too and
 // stops the alarm on both; the wall shows the alert in its ticker, then
 // that it was acknowledged; the language toggle changes the alert's words;
-// ending the diversion clears it everywhere. Screenshots dispatcher-alert.png
-// and wall-alert.png (1920×1080).
+// ending the diversion clears it everywhere. Then (issue 14): two
+// diversions that start together are ONE alert on every page, "2
+// emergency departments…", whose list opens on demand, critical (three
+// tones, every 10 s); a dispatcher mutes the rule for 30 minutes from the
+// row: every console shows who and until when, the alarm stops there, the
+// wall says so, and Unmute brings it back; a level 4 hospital is a
+// warning (its alarm every 30 s). Screenshots dispatcher-alert.png,
+// wall-alert.png and dispatcher-alert-group.png (1920×1080).
 //
 // The steps share the pages and run in order.
 
@@ -206,5 +212,90 @@ describe('alerts on the dispatcher view and the wall', { timeout: 400000 }, () =
     assert.deepEqual([await beeps(a), await beeps(b)], beepsAfterAck, 'no beep after the acknowledgement');
     for (const p of [a, b, w]) await s.noErrors(p.page, p.rec);
     assert.deepEqual(wd.rec.errors, []);
+  });
+
+  const rows = (p) => p.page.locator('#alerts-list > li.alert');
+  const beds = (hospital, pct, edStatus) => s.beds(hospital, isoNow(), Object.assign(
+    { beds: { medical_surgical: { staffed: 100, occupied: pct } } },
+    edStatus ? { ed: edStatus === 'normal' ? { status: 'normal' } : { status: edStatus, reason: 'Quá tải', until: isoNow(3600e3) } } : {},
+  ));
+
+  s.step('two diversions together are one alert with the list inside, critical, on every page', async () => {
+    await s.sendAll([beds('bach-mai', 50, 'diversion'), beds('viet-duc', 50, 'diversion')]);
+    for (const p of [a, b]) {
+      await waitFor(async () => (await rows(p).count()) === 1 && (await rows(p).first().locator('.alert-text').innerText()) === '2 khoa cấp cứu chuyển hướng hoặc tạm đóng',
+        { what: 'one grouped alert' });
+      const row = rows(p).first();
+      assert.equal(await row.getAttribute('data-rule'), 'diversion');
+      assert.equal(await row.getAttribute('data-severity'), 'critical');
+      assert.equal((await row.locator('.alert-sev').innerText()).toLowerCase(), 'khẩn');
+      assert.equal(await barAttr(p, 'count'), '1');
+      assert.equal(await barAttr(p, 'tone'), 'critical');
+      assert.equal(await barAttr(p, 'sound'), 'on');
+      assert.match(await p.page.locator('#alerts-sound').innerText(), /mỗi 10 giây/);
+      // the list, on demand
+      const more = row.locator('button.alert-more');
+      assert.equal(await more.innerText(), 'Xem danh sách (2)');
+      assert.equal(await row.locator('.alert-members').isVisible(), false);
+      await more.click();
+      await waitFor(() => row.locator('.alert-members').isVisible(), { what: 'the list' });
+      assert.equal(await more.getAttribute('aria-expanded'), 'true');
+      const members = await row.locator('.alert-member').allInnerTexts();
+      assert.deepEqual(members.sort(), ['Bệnh viện Bạch Mai: cấp cứu đang chuyển hướng', 'Bệnh viện Hữu nghị Việt Đức: cấp cứu đang chuyển hướng'].sort());
+    }
+    await waitFor(async () => (await w.page.locator('#w-ticker-item .w-tk-text').innerText()) === '2 khoa cấp cứu chuyển hướng hoặc tạm đóng',
+      { what: 'the group on the wall' });
+    await screenshot(a.page, 'dispatcher-alert-group.png');
+    assert.deepEqual(await contrastProblems(a.page, { skip: ['.hm.is-out'] }), []);
+    // in English too, the list included
+    await a.page.locator('#lang-toggle').click();
+    await waitFor(async () => (await rows(a).first().locator('.alert-text').innerText()) === '2 emergency departments on diversion or closed', { what: 'English' });
+    assert.match((await rows(a).first().locator('.alert-member').allInnerTexts()).join('|'), /Bach Mai Hospital: emergency department on diversion/);
+    await a.page.locator('#lang-toggle').click();
+    for (const p of [a, b, w]) await s.noErrors(p.page, p.rec);
+  });
+
+  s.step('a dispatcher mutes the rule for 30 minutes: every console shows who and until when, the alarm stops; Unmute', async () => {
+    const before = Number(await barAttr(b, 'beeps'));
+    await rows(a).first().locator('select.alert-mute-rule').selectOption('30');
+    for (const p of [a, b]) {
+      await waitFor(() => p.page.locator('#alerts-mutes li[data-rule="diversion"]').isVisible(), { what: 'the mute shown' });
+      assert.match(await p.page.locator('#alerts-mutes li[data-rule="diversion"]').innerText(), /^Chuông “Cấp cứu chuyển hướng” đã tắt đến \d\d:\d\d \(Chị Lan\)/);
+      await waitFor(async () => (await barAttr(p, 'sound')) === 'off', { what: 'the alarm off' });
+      assert.equal(await rows(p).first().getAttribute('data-muted'), 'yes');
+      assert.equal(await rows(p).first().locator('.alert-state').innerText(), 'Đã tắt chuông');
+      assert.equal(await rows(p).first().getAttribute('data-ack'), 'no', 'still not acknowledged');
+    }
+    await waitFor(async () => (await ticker().getAttribute('data-state')) === 'muted', { what: 'the wall says so' });
+    assert.match(await ticker().innerText(), /đã tắt chuông/);
+    const list = (await stack.call('GET', '/api/v1/alerts', { token: lan.token })).json;
+    assert.equal(list.mutes[0].name, 'Chị Lan');
+    assert.match(stack.redis('XREVRANGE', `${stack.prefix}audit`, '+', '-', 'COUNT', '3'), /alert_rule[\s\S]*diversion[\s\S]*mute/);
+    const muted = Number(await barAttr(b, 'beeps'));
+    assert.ok(muted >= before);
+    // Unmute from the other console: sounding again everywhere
+    await b.page.locator('#alerts-mutes button.alerts-unmute-rule').click();
+    for (const p of [a, b]) {
+      await waitFor(async () => (await p.page.locator('#alerts-mutes').isVisible()) === false, { what: 'the mute gone' });
+      await waitFor(async () => (await barAttr(p, 'sound')) === 'on', { what: 'sounding again' });
+    }
+    await waitFor(async () => (await ticker().getAttribute('data-state')) === 'new', { what: 'the wall too' });
+    for (const p of [a, b, w]) await s.noErrors(p.page, p.rec);
+  });
+
+  s.step('acknowledged, then a level 4 hospital is a warning: its alarm repeats every 30 s', async () => {
+    await rows(a).first().locator('button.alert-ack').click();
+    await waitFor(async () => (await barAttr(b, 'sound')) === 'off', { what: 'quiet after the acknowledgement' });
+    await s.send(beds('thanh-nhan', 130));
+    for (const p of [a, b]) {
+      await waitFor(async () => (await barAttr(p, 'tone')) === 'warning', { what: 'a warning' });
+      const row = p.page.locator('#alerts-list > li.alert[data-rule="level4"]');
+      assert.equal(await row.getAttribute('data-severity'), 'warning');
+      assert.equal((await row.locator('.alert-sev').innerText()).toLowerCase(), 'cảnh báo');
+      assert.match(await p.page.locator('#alerts-sound').innerText(), /mỗi 30 giây/);
+    }
+    await s.sendAll([beds('thanh-nhan', 50), beds('bach-mai', 50, 'normal'), beds('viet-duc', 50, 'normal')]);
+    for (const p of [a, b]) await waitFor(async () => (await rows(p).count()) === 0, { what: 'all clear' });
+    for (const p of [a, b, w]) await s.noErrors(p.page, p.rec);
   });
 });

@@ -1,7 +1,9 @@
 'use strict';
 // 115 dispatch against the real stack: GET /api/v1/recommend ranks hospitals
 // from the live figures, and ambulances transporting to a hospital (inbound
-// load) change the order.
+// load) change the order. Alerts fire once and clear; alerts that start
+// together are one group; a restart (and a second server) raises nothing
+// again and keeps acknowledgements; a rule can be muted for a while.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stack, waitFor, bedsMsg, ambulanceMsg } = require('../lib/stack');
@@ -198,6 +200,98 @@ describe('where do I send this patient', () => {
     assert.ok(active.includes('handover:viet-duc'), `active alerts: ${active.join()}`);
     const raisedNow = (await stack.get('/api/v1/alerts')).json.raised_total;
     assert.ok(raisedNow >= raised + 1, `raised_total ${raisedNow}, was ${raised}`);
+  }));
+
+  test('alerts that start together are one group; a restart raises nothing again and keeps the acknowledgement', stack.guard(async () => {
+    const disp = stack.createToken('dispatcher', { name: 'Dispatcher Hoa' });
+    await stack.waitForToken(disp.token);
+    const list = async (port) => (await stack.call('GET', '/api/v1/alerts', { token: disp.token, port })).json;
+    const three = ['benh-vien-e', 'benh-vien-108', 'huu-nghi'];
+    // three hospitals' wards at 130 %, in one write to the collector
+    const replies = await feed.sendBatch(three.map((hospital) => bedsMsg({ source: 'his', seq: seq++, hospital, beds: { medical_surgical: { staffed: 100, occupied: 130 } } })));
+    for (const r of replies) assert.equal(r.ok, true, JSON.stringify(r));
+    const group = await waitFor(async () => {
+      const a = (await list()).alerts.find((x) => x.rule === 'level4' && three.every((h) => (x.members || []).some((m) => m.subject === h)));
+      return a || false;
+    }, { what: 'one level 4 alert holding the three' });
+    assert.equal(group.group, true);
+    assert.equal(group.count, 3);
+    assert.equal(group.subject, 'group');
+    assert.equal(group.severity, 'warning');
+    assert.equal(group.text.en, '3 hospitals at pressure level 4');
+    assert.equal(group.text.vi, '3 bệnh viện ở mức áp lực 4');
+    assert.deepEqual(group.members.map((m) => m.value), [4, 4, 4]);
+    assert.equal((await list()).alerts.filter((x) => x.rule === 'level4' && (x.members || []).some((m) => three.includes(m.subject))).length, 1,
+      'not three alerts');
+    const ack = await stack.call('POST', `/api/v1/alerts/${encodeURIComponent(group.id)}/ack`, { token: disp.token });
+    assert.equal(ack.status, 200, ack.body);
+    const before = await list();
+    // a second server shows the same alert, raised at the same moment
+    const port2 = await stack.startServer({}, 'server2');
+    await stack.waitForToken(disp.token, port2);
+    const seen2 = await waitFor(async () => (await list(port2)).alerts.find((x) => x.id === group.id) || false, { what: 'the second server to show it' });
+    assert.equal(seen2.since, group.since);
+    assert.equal(seen2.ack.by, disp.id);
+    // restart: not raised again, still acknowledged, no new raise counted
+    await stack.stopProc('server');
+    await stack.stopProc('server2');
+    await stack.startServer();
+    await stack.waitForToken(disp.token);
+    const again = await waitFor(async () => (await list()).alerts.find((x) => x.id === group.id) || false, { what: 'the alert after the restart' });
+    assert.equal(again.since, group.since);
+    assert.equal(again.ack.by, disp.id);
+    assert.equal(again.ack.name, 'Dispatcher Hoa');
+    // the rules run again after the restart and change nothing
+    await waitFor(async () => Number(stack.redis('GET', `${stack.prefix}alerts:ver`)) > 0, { what: 'records' });
+    const ver = stack.redis('GET', `${stack.prefix}alerts:ver`);
+    await waitFor(async () => (await stack.get('/metrics')).body.includes('bedpulse_alert_records'), { what: 'metrics' });
+    const after = await list();
+    assert.equal(after.raised_total, before.raised_total, 'nothing raised again');
+    assert.equal(stack.redis('GET', `${stack.prefix}alerts:ver`), ver);
+    for (const hospital of three) {
+      await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital, beds: { medical_surgical: { occupied: 40 } } }));
+    }
+    await waitFor(async () => !(await list()).alerts.some((x) => x.id === group.id), { what: 'the group to clear' });
+    await waitFor(() => stack.redis('HEXISTS', `${stack.prefix}alert_acks`, group.id) === '0', { what: 'its acknowledgement to go' });
+  }));
+
+  test('a dispatcher mutes one rule for a chosen time: recorded, shown to all, audited', stack.guard(async () => {
+    const disp = stack.createToken('dispatcher', { name: 'Dispatcher Lan' });
+    const wall = stack.createToken('wall');
+    await stack.waitForToken(wall.token);
+    const mute = (json, token) => stack.call('POST', '/api/v1/alerts/mutes', { token, json });
+    assert.equal((await mute({ rule: 'diversion', minutes: 30 })).status, 401);
+    assert.equal((await mute({ rule: 'diversion', minutes: 30 }, wall.token)).status, 403);
+    const bad = await mute({ rule: 'flood', minutes: 721, why: 'x' }, disp.token);
+    assert.equal(bad.status, 422);
+    assert.deepEqual(bad.json.errors.map((e) => e.field).sort(), ['minutes', 'rule', 'why']);
+    assert.equal(stack.redis('HLEN', `${stack.prefix}alert_mutes`), '0');
+    const live = await stack.live({ type: 'hello', token: wall.token });
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'thanh-nhan', ed: { status: 'diversion', until: new Date(Date.now() + 3600e3).toISOString() } }));
+    assert.equal(r.ok, true);
+    await waitFor(async () => (await stack.get('/api/v1/alerts')).json.alerts.some((a) => a.id === 'diversion:thanh-nhan'), { what: 'the alert' });
+    const m = await mute({ rule: 'diversion', minutes: 30 }, disp.token);
+    assert.equal(m.status, 201, m.body);
+    assert.equal(m.json.name, 'Dispatcher Lan');
+    const until = Date.parse(m.json.until);
+    assert.ok(until > Date.now() + 29 * 60e3 && until <= Date.now() + 30 * 60e3 + 1000);
+    // shown to everyone, the wall included, over REST and the live feed
+    const seen = (await stack.call('GET', '/api/v1/alerts', { token: wall.token })).json;
+    assert.deepEqual(seen.mutes.map((x) => [x.rule, x.by, x.name]), [['diversion', disp.id, 'Dispatcher Lan']]);
+    assert.equal(seen.alerts.find((a) => a.id === 'diversion:thanh-nhan').muted.by, disp.id);
+    await live.waitFor((x) => x.ofType('alerts').some((f) => f.mutes && f.mutes.some((y) => y.rule === 'diversion')), { what: 'the mute pushed' });
+    const audit = stack.redis('XREVRANGE', `${stack.prefix}audit`, '+', '-', 'COUNT', '5');
+    assert.match(audit, /alert_rule[\s\S]*diversion[\s\S]*mute/);
+    // ended early
+    const end = await stack.call('DELETE', '/api/v1/alerts/mutes/diversion', { token: disp.token });
+    assert.equal(end.status, 200, end.body);
+    assert.equal((await stack.call('DELETE', '/api/v1/alerts/mutes/diversion', { token: disp.token })).status, 404);
+    assert.equal((await stack.call('DELETE', '/api/v1/alerts/mutes/flood', { token: disp.token })).status, 404);
+    await waitFor(async () => (await stack.get('/api/v1/alerts')).json.mutes.length === 0, { what: 'no mute' });
+    assert.equal((await stack.get('/api/v1/alerts')).json.alerts.find((a) => a.id === 'diversion:thanh-nhan').muted, null);
+    assert.match(stack.redis('XREVRANGE', `${stack.prefix}audit`, '+', '-', 'COUNT', '3'), /unmute/);
+    live.close();
+    await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'thanh-nhan', ed: { status: 'normal' } }));
   }));
 
   test('bad questions get 400 naming the argument; only dispatchers may ask', stack.guard(async () => {

@@ -2,7 +2,8 @@
 // bp-sim against the real stack: every line it sends (hospitals, ambulances,
 // the CAD's incidents with a mass-casualty burst) is answered ok, the
 // dispatcher sees its open incidents with recommendations while it runs,
-// and a stopped simulator leaves no incident open.
+// its alerts open as a handful of groups, and a stopped simulator leaves
+// no incident open.
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -47,6 +48,21 @@ describe('bp-sim against a collector', () => {
       assert.ok(Array.isArray(inc.recommend) && inc.recommend.length > 0, JSON.stringify(inc));
     }
     assert.ok(list.some((i) => i.unit), `some incident has a unit: ${JSON.stringify(list.map((i) => [i.id, i.unit]))}`);
+  }));
+
+  test('the alerts of the demo open as a handful of groups, not one per hospital (issue 14)', stack.guard(async () => {
+    // the first reports of every hospital come together: level 4 and the
+    // diversions are each one alert with the list inside
+    const seen = await waitFor(async () => {
+      const r = await stack.get('/api/v1/alerts');
+      const level4 = r.status === 200 && r.json.alerts.filter((a) => a.rule === 'level4');
+      return level4 && level4.length && level4.reduce((n, a) => n + a.count, 0) >= 3 ? r.json.alerts : false;
+    }, { timeout: 10000, interval: 200, what: 'level 4 alerts' });
+    const shape = seen.map((a) => `${a.id}(${a.count})`).join(' ');
+    const members = seen.reduce((n, a) => n + a.count, 0);
+    assert.ok(seen.length <= 8, `a handful of alerts, not ${seen.length}: ${shape}`);
+    assert.ok(members > seen.length, `some alert holds several: ${shape}`);
+    assert.ok(seen.some((a) => a.rule === 'level4' && a.group && a.count >= 3), `a level 4 group: ${shape}`);
   }));
 
   test('every line answered ok; stopping closes its incidents', stack.guard(async () => {

@@ -14,6 +14,9 @@ static void test_templates(void **state) {
     assert_string_equal(route("/api/v1/hospitals/bach-mai"), "/api/v1/hospitals/{id}");
     assert_string_equal(route("/api/v1/hospitals/bach-mai/import"), "/api/v1/hospitals/{id}/import");
     assert_string_equal(route("/api/v1/alerts/level4:bach-mai/ack"), "/api/v1/alerts/{id}/ack");
+    assert_string_equal(route("/api/v1/alerts/mutes/level4"), "/api/v1/alerts/mutes/{rule}");
+    assert_string_equal(route("/api/v1/subscriptions/s-01"), "/api/v1/subscriptions/{id}");
+    assert_string_equal(route("/api/v1/public/daily.csv"), "/api/v1/public/daily.csv");
     assert_string_equal(route("/api/v1/mci/MCI-1/answers/viet-duc"),
                         "/api/v1/mci/{id}/answers/{hospital}");
     assert_string_equal(route("/api/v1/mci/MCI-1/close"), "/api/v1/mci/{id}/close");

@@ -4,7 +4,7 @@
 // with the wall); and connection changes announced once each (through the
 // announcer).
 
-import { t, lang, otherLang } from '../i18n.js';
+import { t, lang, otherLang, setLang } from '../i18n.js';
 import * as fmt from '../format.js';
 import { el, fill, attr, text } from '../dom.js';
 
@@ -46,6 +46,22 @@ export function bannerMessage(feed, now, lostKey) {
 }
 
 // The language toggle's words: the other language, in that language.
+// The top bar of a page without the live feed (sign-in, notifications):
+// the brand, the words beside it and the language toggle, which calls
+// onToggle after switching. {brandName, brandSub, langButton}.
+export function plainTopBar(header, onToggle) {
+  const bar = {
+    brandName: el('h1', { class: 'brand-name' }),
+    brandSub: el('span', { class: 'brand-sub' }),
+    langButton: el('button', { type: 'button', id: 'lang-toggle', class: 'lang-toggle' }),
+  };
+  fill(header,
+    el('div', { class: 'brand' }, el('span', { class: 'brand-mark', 'aria-hidden': 'true' }), bar.brandName, bar.brandSub),
+    el('div', { class: 'top-right' }, bar.langButton));
+  bar.langButton.addEventListener('click', () => setLang(otherLang()).then(onToggle));
+  return bar;
+}
+
 export function labelLangToggle(button) {
   text(button, t('lang.toggle'));
   attr(button, 'lang', otherLang());

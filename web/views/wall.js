@@ -14,7 +14,9 @@
 // The alert ticker in the header shows the active alerts (never an
 // incident's: the server leaves them out for walls, and so does the view)
 // one at a time, not acknowledged and newest first, each for TICKER_MS, in
-// the same few nodes; "no active alerts" when there are none.
+// the same few nodes; "no active alerts" when there are none. A group of
+// alerts that started together is one item ("21 hospitals at pressure
+// level 4"); a rule muted by a dispatcher says so.
 
 import { t, pick, lang } from '../i18n.js';
 import * as fmt from '../format.js';
@@ -382,15 +384,15 @@ export class WallView {
     const i = n ? Math.floor(now / TICKER_MS) % n : 0;
     const a = alerts[i];
     data(tk.pos.node, n > 1 ? t('wall.alert_pos', { i: fmt.int(i + 1), n: fmt.int(n) }) : '');
-    const state = !a ? 'none' : a.ack ? 'acked' : 'new';
+    const state = !a ? 'none' : a.ack ? 'acked' : a.muted ? 'muted' : 'new';
     if (tk.item.dataset.state !== state) tk.item.dataset.state = state;
     if (tk.el.dataset.state !== state) tk.el.dataset.state = state;
     const id = a ? a.id : '';
     if (tk.item.dataset.id !== id) tk.item.dataset.id = id;
-    data(tk.mark.node, state === 'new' ? '!' : '✓');
+    data(tk.mark.node, state === 'acked' ? '✓' : '!');
     data(tk.text.node, a ? alertText(a, feed.hospitals) : t('wall.alerts_none'));
     data(tk.since.node, a ? alertSince(a, now) : '');
-    data(tk.state.node, a && a.ack ? t('wall.alert_acked') : '');
+    data(tk.state.node, a && a.ack ? t('wall.alert_acked') : a && a.muted ? t('wall.alert_muted') : '');
   }
 
   setKpi(k, value, of, sub, band) {

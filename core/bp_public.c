@@ -1,0 +1,382 @@
+/* The public capacity document and the open-data files (see bp_public.h). */
+#include "bp_public.h"
+#include "bp_time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *bp_public_ed_state(bp_ed_status_t s) {
+    switch (s) {
+    case BP_ED_ADVISORY: return "busy";
+    case BP_ED_DIVERSION: return "diverting";
+    case BP_ED_CLOSED: return "closed";
+    default: return "accepting";
+    }
+}
+
+const char *bp_public_ed_reason(const bp_hospital_state_t *h, const bp_pressure_cfg_t *p,
+                                int64_t now_ms) {
+    if (bp_ed_effective(&h->ed, now_ms) == BP_ED_NORMAL) return NULL;
+    const bp_beds_t *icu = &h->beds[BP_BED_ICU_ADULT];
+    if (icu->staffed > 0 && icu->occupied >= 0 && bp_beds_available(icu) == 0) return "icu_full";
+    bp_totals_t t;
+    bp_hospital_totals(h, &t);
+    double occ = bp_occupancy_pct(&t);
+    if (occ >= 0 && p && occ >= p->level3_pct) return "beds_full";
+    if (h->offload_delayed) return "ambulance_delays";
+    return "other";
+}
+
+typedef struct {
+    int64_t free[BP_BED__COUNT], staffed[BP_BED__COUNT];
+    int hospitals[BP_BED__COUNT];
+    int64_t updated;
+} agg_t;
+
+static void agg_add(agg_t *a, const bp_hospital_state_t *h) {
+    bool any = false;
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        const bp_beds_t *b = &h->beds[t];
+        if (b->staffed < 0 || b->occupied < 0) continue;
+        a->free[t] += bp_beds_available(b);
+        a->staffed[t] += b->staffed;
+        a->hospitals[t]++;
+        any = true;
+    }
+    if (any && h->at_ms > a->updated) a->updated = h->at_ms;
+}
+
+static void agg_write(bp_buf_t *b, const agg_t *a) {
+    bp_buf_puts(b, "\"beds\":{");
+    int n = 0;
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (!a->hospitals[t]) continue;
+        if (n++) bp_buf_putc(b, ',');
+        bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
+        bp_buf_printf(b, "{\"free\":%lld,\"staffed\":%lld,\"hospitals\":%d}", (long long)a->free[t],
+                      (long long)a->staffed[t], a->hospitals[t]);
+    }
+    bp_buf_puts(b, "},\"updated\":");
+    bp_json_time(b, a->updated);
+}
+
+static void name_write(bp_buf_t *b, const bp_name_t *n) {
+    bp_buf_puts(b, "{\"vi\":");
+    bp_json_cstr(b, n->vi);
+    bp_buf_puts(b, ",\"en\":");
+    bp_json_cstr(b, n->en);
+    bp_buf_putc(b, '}');
+}
+
+void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *meta, int64_t now) {
+    const bp_registry_t *reg = bp_state_registry(st);
+    const bp_pressure_cfg_t *pc = bp_state_pressure(st);
+    agg_t city;
+    memset(&city, 0, sizeof city);
+    int reporting = 0;
+    bp_buf_puts(b, "{\"generated\":");
+    bp_json_time(b, now);
+    bp_buf_puts(b, ",\"licence\":{\"name\":");
+    bp_json_cstr(b, meta->licence);
+    bp_buf_puts(b, ",\"url\":");
+    bp_json_cstr(b, meta->licence_url);
+    bp_buf_puts(b, "},\"publisher\":");
+    bp_json_cstr(b, meta->publisher);
+    bp_buf_puts(b, ",\"hospitals\":[");
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        const bp_hospital_info_t *hi = &reg->hospitals[i];
+        const bp_hospital_state_t *h = bp_state_hospital(st, i);
+        agg_add(&city, h);
+        if (h->at_ms > 0) reporting++;
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"id\":");
+        bp_json_cstr(b, hi->id);
+        bp_buf_puts(b, ",\"name\":");
+        name_write(b, &hi->name);
+        bp_buf_puts(b, ",\"tier\":");
+        bp_json_cstr(b, bp_tier_name(hi->tier));
+        bp_buf_puts(b, ",\"district\":");
+        bp_json_cstr(b, hi->district >= 0 ? reg->districts[hi->district].id : "");
+        bp_buf_puts(b, ",\"lat\":");
+        bp_json_num(b, hi->lat, 5);
+        bp_buf_puts(b, ",\"lon\":");
+        bp_json_num(b, hi->lon, 5);
+        bp_buf_puts(b, ",\"phone\":");
+        bp_json_cstr(b, hi->phone);
+        bp_ed_status_t ed = h->at_ms > 0 ? bp_ed_effective(&h->ed, now) : BP_ED_NORMAL;
+        const char *why = h->at_ms > 0 ? bp_public_ed_reason(h, pc, now) : NULL;
+        bp_buf_puts(b, ",\"ed\":{\"state\":");
+        if (h->at_ms > 0)
+            bp_json_cstr(b, bp_public_ed_state(ed));
+        else
+            bp_buf_puts(b, "null");
+        bp_buf_puts(b, ",\"reason\":");
+        if (why)
+            bp_json_cstr(b, why);
+        else
+            bp_buf_puts(b, "null");
+        bp_buf_puts(b, "},\"beds\":{");
+        int n = 0;
+        for (int t = 0; t < BP_BED__COUNT; t++) {
+            if (!(hi->beds_mask & (1u << t))) continue;
+            const bp_beds_t *bd = &h->beds[t];
+            if (n++) bp_buf_putc(b, ',');
+            bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
+            bp_buf_puts(b, "{\"free\":");
+            if (bd->staffed >= 0 && bd->occupied >= 0)
+                bp_json_int(b, bp_beds_available(bd));
+            else
+                bp_buf_puts(b, "null");
+            bp_buf_puts(b, ",\"staffed\":");
+            if (bd->staffed >= 0)
+                bp_json_int(b, bd->staffed);
+            else
+                bp_buf_puts(b, "null");
+            bp_buf_putc(b, '}');
+        }
+        bp_buf_puts(b, "},\"updated\":");
+        bp_json_time(b, h->at_ms);
+        bp_buf_puts(b, ",\"freshness\":");
+        bp_json_cstr(b, bp_freshness_name(bp_freshness(h->at_ms, hi->report_interval_s, now)));
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_puts(b, "],\"districts\":[");
+    for (size_t d = 0; d < reg->n_districts; d++) {
+        agg_t a;
+        memset(&a, 0, sizeof a);
+        int count = 0;
+        for (size_t i = 0; i < reg->n_hospitals; i++) {
+            if (reg->hospitals[i].district != (int)d) continue;
+            agg_add(&a, bp_state_hospital(st, i));
+            count++;
+        }
+        if (d) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"id\":");
+        bp_json_cstr(b, reg->districts[d].id);
+        bp_buf_puts(b, ",\"name\":");
+        name_write(b, &reg->districts[d].name);
+        bp_buf_printf(b, ",\"hospitals\":%d,", count);
+        agg_write(b, &a);
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_puts(b, "],\"city\":{");
+    agg_write(b, &city);
+    bp_buf_printf(b, ",\"hospitals\":%zu,\"reporting\":%d}}", reg->n_hospitals, reporting);
+}
+
+/* -- open data -------------------------------------------------------------------------------- */
+
+const int bp_opendata_hours[BP_OPENDATA_HOURS] = {8 * 60, 20 * 60};
+
+static void civil(int64_t z, int *y, int *m, int *d) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int64_t floor_div(int64_t a, int64_t b) {
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* The latest sample at or before t and after t - tolerance, or NULL. */
+static const bp_history_point_t *sample_at(const bp_series_t *s, int64_t t, int64_t tol) {
+    if (!s || !s->count || !s->cap) return NULL;
+    size_t lo = 0, hi = s->count; /* first index with t_ms > t */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->p[(s->first + mid) % s->cap].t_ms <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0) return NULL;
+    const bp_history_point_t *p = &s->p[(s->first + lo - 1) % s->cap];
+    return p->t_ms > t - tol && p->reporting ? p : NULL;
+}
+
+typedef struct {
+    bool known;
+    int32_t staffed, occupied, free;
+    double pct;
+} cell_t;
+
+/* Fills one bed type's cell from a sample (type 0: inpatient, 1: adult ICU). */
+static void cell_of(const bp_history_point_t *p, int type, cell_t *c) {
+    memset(c, 0, sizeof *c);
+    c->staffed = c->occupied = c->free = -1;
+    c->pct = -1;
+    if (!p) return;
+    if (type == 0 && p->staffed > 0 && p->occupied >= 0) {
+        c->known = true;
+        c->staffed = p->staffed;
+        c->occupied = p->occupied;
+        c->free = p->staffed > p->occupied ? p->staffed - p->occupied : 0;
+        c->pct = p->occupancy_pct;
+    } else if (type == 1 && p->icu_adult_available >= 0) {
+        c->known = true;
+        c->free = p->icu_adult_available;
+    }
+}
+
+static const char *const od_types[2] = {"inpatient", "icu_adult"};
+
+typedef void (*row_fn)(bp_buf_t *b, const bp_opendata_q_t *q, const char *date, size_t h, int type,
+                       const cell_t cells[BP_OPENDATA_HOURS], int *n);
+
+static void each_row(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now, row_fn fn) {
+    int64_t off_ms = (int64_t)q->utc_offset_min * 60000;
+    int64_t today = floor_div(now + off_ms, 86400000);
+    int days = q->days < 1 ? 1 : q->days;
+    int n = 0;
+    for (int64_t d = today - days + 1; d <= today; d++) {
+        int y, m, dd;
+        civil(d, &y, &m, &dd);
+        char date[40];
+        snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, dd);
+        for (size_t h = 0; h < q->reg->n_hospitals; h++) {
+            const bp_series_t *s = q->series(q->ctx, h);
+            const bp_history_point_t *at[BP_OPENDATA_HOURS];
+            bool any = false;
+            for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
+                int64_t t = d * 86400000 + (int64_t)bp_opendata_hours[k] * 60000 - off_ms;
+                at[k] = t <= now ? sample_at(s, t, q->tolerance_ms) : NULL;
+                any |= at[k] != NULL;
+            }
+            if (!any) continue;
+            for (int type = 0; type < 2; type++) {
+                cell_t cells[BP_OPENDATA_HOURS];
+                for (int k = 0; k < BP_OPENDATA_HOURS; k++)
+                    cell_of(at[k], type, &cells[k]);
+                fn(b, q, date, h, type, cells, &n);
+            }
+        }
+    }
+}
+
+static void csv_field(bp_buf_t *b, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        bp_buf_puts(b, s);
+        return;
+    }
+    bp_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"') bp_buf_putc(b, '"');
+        bp_buf_putc(b, *s);
+    }
+    bp_buf_putc(b, '"');
+}
+
+static void csv_int(bp_buf_t *b, int32_t v) {
+    bp_buf_putc(b, ',');
+    if (v >= 0) bp_buf_printf(b, "%d", v);
+}
+
+static void csv_row(bp_buf_t *b, const bp_opendata_q_t *q, const char *date, size_t h, int type,
+                    const cell_t cells[BP_OPENDATA_HOURS], int *n) {
+    const bp_hospital_info_t *hi = &q->reg->hospitals[h];
+    (*n)++;
+    bp_buf_printf(b, "%s,%s,", date, hi->id);
+    csv_field(b, hi->name.vi);
+    bp_buf_putc(b, ',');
+    csv_field(b, hi->name.en);
+    bp_buf_printf(b, ",%s,%s,%s", hi->district >= 0 ? q->reg->districts[hi->district].id : "",
+                  bp_tier_name(hi->tier), od_types[type]);
+    for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
+        csv_int(b, cells[k].staffed);
+        csv_int(b, cells[k].occupied);
+        csv_int(b, cells[k].free);
+        bp_buf_putc(b, ',');
+        if (cells[k].pct >= 0) bp_buf_printf(b, "%.1f", cells[k].pct);
+    }
+    bp_buf_puts(b, "\r\n");
+}
+
+static void offset_text(int off, char *out, size_t len) {
+    int a = off < 0 ? -off : off;
+    snprintf(out, len, "%c%02d:%02d", off < 0 ? '-' : '+', a / 60, a % 60);
+}
+
+void bp_opendata_csv(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now) {
+    char off[24], gen[32];
+    offset_text(q->utc_offset_min, off, sizeof off);
+    bp_time_format(now, gen);
+    bp_buf_printf(b,
+                  "# BedPulse open data: hospital beds at fixed hours, one row per day, hospital "
+                  "and bed type. Publisher: %s. Licence: %s (%s). Generated %s. Times are local "
+                  "(UTC%s); each figure is the last report held at that hour. Bed types: "
+                  "inpatient (all inpatient beds, without emergency and operating room places) "
+                  "and icu_adult (free beds only).\r\n",
+                  q->meta->publisher, q->meta->licence, q->meta->licence_url, gen, off);
+    bp_buf_puts(b, "date,hospital,name_vi,name_en,district,tier,bed_type");
+    for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
+        int hh = bp_opendata_hours[k] / 60;
+        bp_buf_printf(b, ",staffed_%02d,occupied_%02d,free_%02d,occupancy_pct_%02d", hh, hh, hh,
+                      hh);
+    }
+    bp_buf_puts(b, "\r\n");
+    each_row(b, q, now, csv_row);
+}
+
+static void json_int(bp_buf_t *b, const char *key, int32_t v) {
+    bp_buf_printf(b, "\"%s\":", key);
+    if (v >= 0)
+        bp_buf_printf(b, "%d", v);
+    else
+        bp_buf_puts(b, "null");
+}
+
+static void json_row(bp_buf_t *b, const bp_opendata_q_t *q, const char *date, size_t h, int type,
+                     const cell_t cells[BP_OPENDATA_HOURS], int *n) {
+    const bp_hospital_info_t *hi = &q->reg->hospitals[h];
+    if ((*n)++) bp_buf_putc(b, ',');
+    bp_buf_printf(b, "{\"date\":\"%s\",\"hospital\":", date);
+    bp_json_cstr(b, hi->id);
+    bp_buf_puts(b, ",\"district\":");
+    bp_json_cstr(b, hi->district >= 0 ? q->reg->districts[hi->district].id : "");
+    bp_buf_printf(b, ",\"tier\":\"%s\",\"bed_type\":\"%s\",\"at\":{", bp_tier_name(hi->tier),
+                  od_types[type]);
+    for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
+        bp_buf_printf(b, "%s\"%02d:%02d\":{", k ? "," : "", bp_opendata_hours[k] / 60,
+                      bp_opendata_hours[k] % 60);
+        json_int(b, "staffed", cells[k].staffed);
+        bp_buf_putc(b, ',');
+        json_int(b, "occupied", cells[k].occupied);
+        bp_buf_putc(b, ',');
+        json_int(b, "free", cells[k].free);
+        bp_buf_puts(b, ",\"occupancy_pct\":");
+        if (cells[k].pct >= 0)
+            bp_json_num(b, cells[k].pct, 1);
+        else
+            bp_buf_puts(b, "null");
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_puts(b, "}}");
+}
+
+void bp_opendata_json(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now) {
+    char off[24];
+    offset_text(q->utc_offset_min, off, sizeof off);
+    bp_buf_puts(b, "{\"licence\":{\"name\":");
+    bp_json_cstr(b, q->meta->licence);
+    bp_buf_puts(b, ",\"url\":");
+    bp_json_cstr(b, q->meta->licence_url);
+    bp_buf_puts(b, "},\"publisher\":");
+    bp_json_cstr(b, q->meta->publisher);
+    bp_buf_puts(b, ",\"generated\":");
+    bp_json_time(b, now);
+    bp_buf_printf(b, ",\"utc_offset\":\"%s\",\"hours\":[", off);
+    for (int k = 0; k < BP_OPENDATA_HOURS; k++)
+        bp_buf_printf(b, "%s\"%02d:%02d\"", k ? "," : "", bp_opendata_hours[k] / 60,
+                      bp_opendata_hours[k] % 60);
+    bp_buf_puts(b,
+                "],\"bed_types\":{\"inpatient\":\"all inpatient beds (without emergency and "
+                "operating room places)\",\"icu_adult\":\"adult ICU: free beds only\"},\"rows\":[");
+    each_row(b, q, now, json_row);
+    bp_buf_puts(b, "]}");
+}

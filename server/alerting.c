@@ -1,0 +1,1040 @@
+/* Alerts shared by every server, and the events of what changed (see alerting.h). */
+#include "alerting.h"
+#include "bp_alert_groups.h"
+#include "bp_events.h"
+#include "bp_keys.h"
+#include "bp_log.h"
+#include "bp_time.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JOIN_MS       10000   /* a young group takes the rest of a burst this long */
+#define PUSH_MS       2000    /* value changes reach the live feed at most this often */
+#define KICK_MS       250     /* new events make the rules run early, at most this often */
+#define EVENTS_MAXLEN "10000" /* notification events kept (approximate trim) */
+#define N_KEYS        11
+
+enum {
+    K_ALERTS,
+    K_VER,
+    K_CLOCK,
+    K_ACKS,
+    K_MUTES,
+    K_RAISED,
+    K_OBS,
+    K_MCIS,
+    K_SEEN,
+    K_INIT,
+    K_EVENTS
+};
+
+/* Reads everything a plan needs, and the MCIs opened or closed since the
+ * notification side last saw them:
+ * {ver, clock, alerts, acks, mutes, raised, obs, {{id, hash}..}, {{id, hash}..}, init} */
+static const char read_lua[] =
+    "local function mci(id) return {id, redis.call('HGETALL', ARGV[1] .. 'mci:' .. id)} end\n"
+    "local opened, closed = {}, {}\n"
+    "for _, id in ipairs(redis.call('SDIFF', KEYS[8], KEYS[9])) do opened[#opened + 1] = mci(id) "
+    "end\n"
+    "for _, id in ipairs(redis.call('SDIFF', KEYS[9], KEYS[8])) do closed[#closed + 1] = mci(id) "
+    "end\n"
+    "return {redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3]) or '',\n"
+    "        redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[4]),\n"
+    "        redis.call('HGETALL', KEYS[5]), redis.call('GET', KEYS[6]) or '0',\n"
+    "        redis.call('HGETALL', KEYS[7]), opened, closed, redis.call('EXISTS', KEYS[10])}\n";
+
+/* Applies a plan. ARGV[1] the version it was planned from ('' when it has
+ * no alert change), ARGV[2] "<epoch> <offset>" of the planner's state,
+ * ARGV[3] its time, then operations:
+ *   A id json | D id | R n           alert records, acknowledgements, the
+ *                                    raised counter: only when the version
+ *                                    still matches (then it is bumped)
+ *   O field old new                  an observation, compare-and-set
+ *   M id | G id                      an MCI seen open / seen closed
+ *   I                                observations initialised
+ *   E gate type level at hospitals vi en data
+ *                                    an event, appended when operation
+ *                                    number `gate` took effect
+ * A, D, R and O need the planner not to be behind the last one: its
+ * offset (same epoch) not lower, or the same offset and not an earlier
+ * time. Returns {alerts applied 0/1, new version, clock ok 0/1, events}. */
+static const char apply_lua[] =
+    "local clock_ok = true\n"
+    "local cur = redis.call('GET', KEYS[3])\n"
+    "if cur then\n"
+    "  local e, o, t = string.match(cur, '^(%S+) (%d+) (%d+)$')\n"
+    "  local me, mo = string.match(ARGV[2], '^(%S+) (%d+)$')\n"
+    "  if e == me and (tonumber(mo) < tonumber(o) or\n"
+    "      (tonumber(mo) == tonumber(o) and tonumber(ARGV[3]) < tonumber(t))) then\n"
+    "    clock_ok = false\n"
+    "  end\n"
+    "end\n"
+    "local ver_ok = false\n"
+    "local ver = redis.call('GET', KEYS[2]) or '0'\n"
+    "if clock_ok then\n"
+    "  redis.call('SET', KEYS[3], ARGV[2] .. ' ' .. ARGV[3])\n"
+    "  if ARGV[1] ~= '' and ver == ARGV[1] then\n"
+    "    ver_ok = true\n"
+    "    ver = tostring(redis.call('INCR', KEYS[2]))\n"
+    "  end\n"
+    "end\n"
+    "local ok, n, i, events = {}, 0, 4, 0\n"
+    "while i <= #ARGV do\n"
+    "  local op = ARGV[i]\n"
+    "  n = n + 1\n"
+    "  if op == 'A' then\n"
+    "    if ver_ok then redis.call('HSET', KEYS[1], ARGV[i + 1], ARGV[i + 2]) end\n"
+    "    ok[n] = ver_ok; i = i + 3\n"
+    "  elseif op == 'D' then\n"
+    "    if ver_ok then\n"
+    "      redis.call('HDEL', KEYS[1], ARGV[i + 1]); redis.call('HDEL', KEYS[4], ARGV[i + 1])\n"
+    "    end\n"
+    "    ok[n] = ver_ok; i = i + 2\n"
+    "  elseif op == 'R' then\n"
+    "    if ver_ok then redis.call('INCRBY', KEYS[6], ARGV[i + 1]) end\n"
+    "    ok[n] = ver_ok; i = i + 2\n"
+    "  elseif op == 'O' then\n"
+    "    local done = false\n"
+    "    if clock_ok and (redis.call('HGET', KEYS[7], ARGV[i + 1]) or '') == ARGV[i + 2] then\n"
+    "      redis.call('HSET', KEYS[7], ARGV[i + 1], ARGV[i + 3]); done = true\n"
+    "    end\n"
+    "    ok[n] = done; i = i + 4\n"
+    "  elseif op == 'M' then ok[n] = redis.call('SADD', KEYS[9], ARGV[i + 1]) == 1; i = i + 2\n"
+    "  elseif op == 'G' then ok[n] = redis.call('SREM', KEYS[9], ARGV[i + 1]) == 1; i = i + 2\n"
+    "  elseif op == 'I' then redis.call('SET', KEYS[10], '1'); ok[n] = true; i = i + 1\n"
+    "  elseif op == 'E' then\n"
+    "    local g = tonumber(ARGV[i + 1])\n"
+    "    if ok[g] then\n"
+    "      redis.call('XADD', KEYS[11], 'MAXLEN', '~', '" EVENTS_MAXLEN
+    "', '*', 'type', ARGV[i + 2],\n"
+    "                 'level', ARGV[i + 3], 'at', ARGV[i + 4], 'hospitals', ARGV[i + 5],\n"
+    "                 'vi', ARGV[i + 6], 'en', ARGV[i + 7], 'data', ARGV[i + 8])\n"
+    "      events = events + 1\n"
+    "    end\n"
+    "    ok[n] = ok[g]; i = i + 9\n"
+    "  else\n"
+    "    return redis.error_reply('unknown operation ' .. tostring(op))\n"
+    "  end\n"
+    "end\n"
+    "return {ver_ok and 1 or 0, ver, clock_ok and 1 or 0, events}\n";
+
+/* An acknowledgement with its audit row and event, once:
+ * KEYS alerts, acks, audit, events; ARGV id, "by|ms", audit MINID, t,
+ * actor, role, addr, then the event (type level at hospitals vi en data).
+ * {1, value} done; {2, value} already acknowledged; {0} no such alert. */
+static const char ack_lua[] =
+    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {0, ''} end\n"
+    "if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then\n"
+    "  return {2, redis.call('HGET', KEYS[2], ARGV[1])}\n"
+    "end\n"
+    "redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[3], '*', 't', ARGV[4], 'actor', ARGV[5],\n"
+    "           'role', ARGV[6], 'addr', ARGV[7], 'kind', 'alert', 'id', ARGV[1], 'action', "
+    "'ack')\n"
+    "redis.call('XADD', KEYS[4], 'MAXLEN', '~', '" EVENTS_MAXLEN "', '*', 'type', ARGV[8],\n"
+    "           'level', ARGV[9], 'at', ARGV[10], 'hospitals', ARGV[11], 'vi', ARGV[12],\n"
+    "           'en', ARGV[13], 'data', ARGV[14])\n"
+    "return {1, ARGV[2]}\n";
+
+/* A mute set (ARGV[2] = "by|until|at") or ended (ARGV[2] = ''), audited:
+ * KEYS mutes, audit; ARGV rule, value, MINID, t, actor, role, addr,
+ * minutes. 1 done, 0 nothing to end. */
+static const char mute_lua[] =
+    "local action = 'mute'\n"
+    "if ARGV[2] == '' then\n"
+    "  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
+    "  action = 'unmute'\n"
+    "else\n"
+    "  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+    "end\n"
+    "redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', 't', ARGV[4], 'actor', ARGV[5],\n"
+    "           'role', ARGV[6], 'addr', ARGV[7], 'kind', 'alert_rule', 'id', ARGV[1],\n"
+    "           'action', action, 'after', ARGV[8])\n"
+    "return 1\n";
+
+typedef struct {
+    char id[BP_ALERT_ID_MAX + 1];
+    char by[BP_TOKEN_ID_MAX + 1];
+    int64_t at_ms;
+} ack_t;
+
+typedef struct {
+    char by[BP_TOKEN_ID_MAX + 1];
+    int64_t until_ms, at_ms;
+} mute_t;
+
+struct bp_alerting {
+    bp_app_t *app;
+    char keys[N_KEYS][BP_KEY_MAX + 32];
+    char prefix[BP_KEY_MAX];
+    bp_arecs_t recs; /* as last read or applied */
+    uint64_t ver, raised;
+    bool loaded, reading, applying;
+    ack_t *acks;
+    size_t n_acks, cap_acks;
+    mute_t mutes[BP_ALERT__COUNT];
+    char (*obs)[16]; /* per hospital, the stored "<ed>|<stale>", "" unknown */
+    bool obs_init;
+    bp_arecs_t next; /* the plan in flight */
+    bool next_changes_alerts;
+    bp_buf_t full, other, last;
+    int64_t pushed_ms;
+    bool ids_changed; /* push at once */
+    int64_t kicked_ms;
+    uint64_t events, conflicts;
+};
+
+struct bp_alerting *bp_alerting_create(bp_app_t *app) {
+    struct bp_alerting *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->app = app;
+    const char *p = app->cfg.settings.redis_prefix;
+    static const char *const names[N_KEYS] = {"alerts:active", "alerts:ver",   "alerts:clock",
+                                              "alert_acks",    "alert_mutes",  "alerts:raised",
+                                              "notify:obs",    "mcis",         "notify:mcis",
+                                              "notify:init",   "notify:events"};
+    for (int i = 0; i < N_KEYS; i++)
+        snprintf(a->keys[i], sizeof a->keys[i], "%.64s%s", p, names[i]);
+    snprintf(a->prefix, sizeof a->prefix, "%.64s", p);
+    a->obs = calloc(app->cfg.registry.n_hospitals + 1, sizeof *a->obs);
+    bp_arecs_init(&a->recs);
+    bp_arecs_init(&a->next);
+    bp_buf_init(&a->full, 0, 8u << 20);
+    bp_buf_init(&a->other, 0, 8u << 20);
+    bp_buf_init(&a->last, 0, 8u << 20);
+    if (!a->obs) {
+        bp_alerting_destroy(a);
+        return NULL;
+    }
+    return a;
+}
+
+void bp_alerting_destroy(struct bp_alerting *a) {
+    if (!a) return;
+    bp_arecs_free(&a->recs);
+    bp_arecs_free(&a->next);
+    bp_buf_free(&a->full);
+    bp_buf_free(&a->other);
+    bp_buf_free(&a->last);
+    free(a->acks);
+    free(a->obs);
+    free(a);
+}
+
+/* -- what clients see ------------------------------------------------------------------------- */
+
+static const ack_t *ack_find(const struct bp_alerting *a, const char *id) {
+    for (size_t i = 0; i < a->n_acks; i++)
+        if (strcmp(a->acks[i].id, id) == 0) return &a->acks[i];
+    return NULL;
+}
+
+static void ack_put(struct bp_alerting *a, const char *id, const char *by, int64_t at) {
+    ack_t *x = (ack_t *)ack_find(a, id);
+    if (!x) {
+        if (a->n_acks == a->cap_acks) {
+            size_t cap = a->cap_acks ? 2 * a->cap_acks : 16;
+            ack_t *n = realloc(a->acks, cap * sizeof *n);
+            if (!n) return;
+            a->acks = n;
+            a->cap_acks = cap;
+        }
+        x = &a->acks[a->n_acks++];
+    }
+    snprintf(x->id, sizeof x->id, "%s", id);
+    snprintf(x->by, sizeof x->by, "%s", by);
+    x->at_ms = at;
+}
+
+static bool is_acked(const char *id, void *ctx) {
+    return ack_find(ctx, id) != NULL;
+}
+
+static const mute_t *mute_of(const struct bp_alerting *a, bp_alert_rule_t r, int64_t now) {
+    const mute_t *m = &a->mutes[r];
+    return m->until_ms > now ? m : NULL;
+}
+
+static void who(bp_buf_t *b, const bp_app_t *app, const char *by) {
+    const bp_principal_t *p = bp_tokens_by_id(app->tokens, by);
+    bp_buf_puts(b, "\"by\":");
+    bp_json_cstr(b, by);
+    bp_buf_puts(b, ",\"name\":");
+    bp_json_cstr(b, p ? p->name : "");
+}
+
+/* "alerts":[...],"mutes":[...],"raised_total":N (the inside of an object). */
+static void write_alerts(bp_buf_t *b, bp_app_t *app, bool incidents) {
+    struct bp_alerting *a = app->alerting;
+    int64_t now = bp_time_now_ms();
+    bp_buf_puts(b, "\"alerts\":[");
+    int n = 0;
+    for (size_t i = 0; i < a->recs.n; i++) {
+        const bp_arec_t *r = &a->recs.r[i];
+        if (r->rule == BP_ALERT_UNASSIGNED && !incidents) continue;
+        if (n++) bp_buf_putc(b, ',');
+        bp_arec_write_open(b, r, app->alerts, app->state);
+        const ack_t *k = ack_find(a, r->id);
+        bp_buf_puts(b, ",\"ack\":");
+        if (k) {
+            bp_buf_putc(b, '{');
+            who(b, app, k->by);
+            bp_buf_puts(b, ",\"at\":");
+            bp_json_time(b, k->at_ms);
+            bp_buf_putc(b, '}');
+        } else {
+            bp_buf_puts(b, "null");
+        }
+        const mute_t *m = mute_of(a, r->rule, now);
+        bp_buf_puts(b, ",\"muted\":");
+        if (m) {
+            bp_buf_putc(b, '{');
+            who(b, app, m->by);
+            bp_buf_puts(b, ",\"until\":");
+            bp_json_time(b, m->until_ms);
+            bp_buf_putc(b, '}');
+        } else {
+            bp_buf_puts(b, "null");
+        }
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_puts(b, "],\"mutes\":[");
+    n = 0;
+    for (int r = 0; r < BP_ALERT__COUNT; r++) {
+        const mute_t *m = mute_of(a, (bp_alert_rule_t)r, now);
+        if (!m || (r == BP_ALERT_UNASSIGNED && !incidents)) continue;
+        if (n++) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"rule\":");
+        bp_json_cstr(b, bp_alert_rule_name((bp_alert_rule_t)r));
+        bp_buf_putc(b, ',');
+        who(b, app, m->by);
+        bp_buf_puts(b, ",\"until\":");
+        bp_json_time(b, m->until_ms);
+        bp_buf_puts(b, ",\"at\":");
+        bp_json_time(b, m->at_ms);
+        bp_buf_putc(b, '}');
+    }
+    bp_buf_printf(b, "],\"raised_total\":%llu", (unsigned long long)a->raised);
+}
+
+/* Sends the list over the live feed when it changed: at once when alerts
+ * came or went or an acknowledgement or mute changed (`now`), else at
+ * most every PUSH_MS (values that flap at a threshold must not flood
+ * every console). */
+static void push(bp_app_t *app, bool now) {
+    struct bp_alerting *a = app->alerting;
+    int64_t t = bp_time_now_ms();
+    if (!a->loaded) return;
+    if (!now && !a->ids_changed && t - a->pushed_ms < PUSH_MS) return;
+    bp_buf_reset(&a->full);
+    bp_buf_reset(&a->other);
+    bp_buf_puts(&a->full, "{\"type\":\"alerts\",");
+    bp_buf_puts(&a->other, "{\"type\":\"alerts\",");
+    write_alerts(&a->full, app, true);
+    write_alerts(&a->other, app, false);
+    bp_buf_putc(&a->full, '}');
+    bp_buf_putc(&a->other, '}');
+    if (a->full.failed || a->other.failed) return;
+    a->ids_changed = false;
+    if (a->last.len == a->full.len &&
+        memcmp(bp_buf_data(&a->last), bp_buf_data(&a->full), a->full.len) == 0)
+        return;
+    bp_buf_reset(&a->last);
+    bp_buf_put(&a->last, bp_buf_data(&a->full), a->full.len);
+    a->pushed_ms = t;
+    bp_hub_broadcast(app->hub, BP_BCAST_ALERTS, bp_buf_data(&a->full), a->full.len,
+                     bp_buf_data(&a->other), a->other.len);
+}
+
+/* -- arguments of one Lua call -------------------------------------------------------------------
+ */
+
+typedef struct {
+    char **v;
+    size_t *len;
+    int n, cap, ops;
+    bool failed;
+} args_t;
+
+static void arg_put(args_t *a, const char *s, size_t len) {
+    if (a->failed) return;
+    if (a->n == a->cap) {
+        int cap = a->cap ? 2 * a->cap : 64;
+        char **v = realloc(a->v, (size_t)cap * sizeof *v);
+        size_t *l = v ? realloc(a->len, (size_t)cap * sizeof *l) : NULL;
+        if (v) a->v = v;
+        if (!v || !l) {
+            a->failed = true;
+            return;
+        }
+        a->len = l;
+        a->cap = cap;
+    }
+    char *c = malloc(len + 1);
+    if (!c) {
+        a->failed = true;
+        return;
+    }
+    memcpy(c, s, len);
+    c[len] = '\0';
+    a->v[a->n] = c;
+    a->len[a->n++] = len;
+}
+
+static void arg(args_t *a, const char *s) {
+    arg_put(a, s, strlen(s));
+}
+
+static void argf(args_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void argf(args_t *a, const char *fmt, ...) {
+    char buf[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    arg(a, buf);
+}
+
+static void args_free(args_t *a) {
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    free(a->len);
+    memset(a, 0, sizeof *a);
+}
+
+/* The keys after EVAL script numkeys. */
+static void args_script(args_t *g, const struct bp_alerting *a, const char *script, int nkeys) {
+    arg(g, "EVAL");
+    arg(g, script);
+    argf(g, "%d", nkeys);
+    for (int i = 0; i < nkeys; i++)
+        arg(g, a->keys[i]);
+}
+
+/* Operation number (1-based) of the next op: what an event's gate names. */
+static int op(args_t *g, const char *name) {
+    arg(g, name);
+    return ++g->ops;
+}
+
+static void op_event(args_t *g, int gate, const bp_event_out_t *e) {
+    op(g, "E");
+    argf(g, "%d", gate);
+    arg(g, bp_event_type_name(e->type));
+    argf(g, "%d", e->level);
+    argf(g, "%lld", (long long)e->at_ms);
+    arg_put(g, e->hospitals.len ? bp_buf_data(&e->hospitals) : "", e->hospitals.len);
+    arg(g, e->vi);
+    arg(g, e->en);
+    arg_put(g, bp_buf_data(&e->data) ? bp_buf_data(&e->data) : "{}", e->data.len ? e->data.len : 2);
+    if (e->hospitals.failed || e->data.failed) g->failed = true;
+}
+
+/* -- the tick: read, plan, apply -----------------------------------------------------------------
+ */
+
+static const char *hget(const redisReply *h, const char *name) {
+    for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
+        if (h->element[i]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, name) == 0 &&
+            h->element[i + 1]->type == REDIS_REPLY_STRING)
+            return h->element[i + 1]->str;
+    return "";
+}
+
+static void mci_brief(const redisReply *m, bp_mci_brief_t *out) {
+    memset(out, 0, sizeof *out);
+    const redisReply *h = m->elements > 1 ? m->element[1] : NULL;
+    snprintf(out->id, sizeof out->id, "%s",
+             m->element[0]->type == REDIS_REPLY_STRING ? m->element[0]->str : "");
+    out->lat = strtod(hget(h, "lat"), NULL);
+    out->lon = strtod(hget(h, "lon"), NULL);
+    out->radius_km = strtod(hget(h, "radius_km"), NULL);
+    snprintf(out->address, sizeof out->address, "%s", hget(h, "address"));
+    out->expected[0] = atoi(hget(h, "ei"));
+    out->expected[1] = atoi(hget(h, "ed"));
+    out->expected[2] = atoi(hget(h, "em"));
+    snprintf(out->by, sizeof out->by, "%s", hget(h, "by"));
+}
+
+static void on_applied(bp_redis_t *redis, redisReply *reply, void *privdata);
+
+/* The observation of hospital i now: "<effective ED status>|<stale 0/1>". */
+static void observe(const bp_app_t *app, size_t i, int64_t now, char out[16]) {
+    const bp_hospital_state_t *h = bp_state_hospital(app->state, i);
+    int ed = h->version ? (int)bp_ed_effective(&h->ed, now) : BP_ED_NORMAL;
+    bool stale =
+        bp_freshness(h->at_ms, app->cfg.registry.hospitals[i].report_interval_s, now) == BP_STALE;
+    snprintf(out, 16, "%d|%d", ed, stale ? 1 : 0);
+}
+
+/* Plans from what was just read and sends the apply when anything changed. */
+static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisReply *closed) {
+    struct bp_alerting *a = app->alerting;
+    const bp_registry_t *reg = &app->cfg.registry;
+    int64_t now = bp_time_now_ms();
+    bp_achanges_t ch = {0};
+    args_t g = {0};
+    bp_event_out_t ev;
+    bp_event_out_init(&ev);
+    if (bp_agroups_plan(&a->recs, app->alerts, is_acked, a, JOIN_MS, now, &a->next, &ch)) goto out;
+    args_script(&g, a, apply_lua, N_KEYS);
+    if (ch.n)
+        argf(&g, "%llu", (unsigned long long)a->ver);
+    else
+        arg(&g, "");
+    char clock[BP_EPOCH_MAX + 32];
+    snprintf(clock, sizeof clock, "%s %llu",
+             bp_reader_epoch(app->reader)[0] ? bp_reader_epoch(app->reader) : "-",
+             (unsigned long long)bp_reader_offset(app->reader));
+    arg(&g, clock);
+    argf(&g, "%lld", (long long)now);
+    int header = g.n;
+    /* alert records */
+    int raised = 0;
+    bp_buf_t json;
+    bp_buf_init(&json, 0, 1u << 20);
+    for (size_t i = 0; i < ch.n; i++) {
+        const bp_achange_t *c = &ch.c[i];
+        int gate;
+        if (c->kind == BP_ACH_CLEARED) {
+            gate = op(&g, "D");
+            arg(&g, c->delta.id);
+        } else {
+            const bp_arec_t *r = bp_arecs_find(&a->next, c->delta.id);
+            if (!r) continue;
+            bp_buf_reset(&json);
+            bp_arec_write_stored(&json, r);
+            gate = op(&g, "A");
+            arg(&g, r->id);
+            arg_put(&g, bp_buf_data(&json), json.len);
+        }
+        if (c->kind == BP_ACH_RAISED) raised++;
+        bp_event_of_alert(&ev, c, app->alerts, app->state, now);
+        op_event(&g, gate, &ev);
+    }
+    bp_buf_free(&json);
+    if (raised) {
+        op(&g, "R");
+        argf(&g, "%d", raised);
+    }
+    a->next_changes_alerts = ch.n > 0;
+    /* ED status and stale reports: compare-and-set per hospital */
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        char now_obs[16];
+        observe(app, i, now, now_obs);
+        if (a->obs_init && strcmp(now_obs, a->obs[i]) == 0) continue;
+        int gate = op(&g, "O");
+        arg(&g, reg->hospitals[i].id);
+        arg(&g, a->obs[i]);
+        arg(&g, now_obs);
+        if (!a->obs_init || !a->obs[i][0]) continue; /* first sight: nothing to tell */
+        int ed0 = atoi(a->obs[i]), ed1 = atoi(now_obs);
+        bool st0 = strchr(a->obs[i], '|') && strchr(a->obs[i], '|')[1] == '1';
+        bool st1 = now_obs[strlen(now_obs) - 1] == '1';
+        if (ed0 != ed1 && ed0 >= 0 && ed0 < BP_ED__COUNT) {
+            bp_event_of_ed(&ev, app->state, i, (bp_ed_status_t)ed0, (bp_ed_status_t)ed1, now);
+            op_event(&g, gate, &ev);
+        }
+        if (st1 && !st0) {
+            bp_event_of_stale(&ev, app->state, i, now);
+            op_event(&g, gate, &ev);
+        }
+    }
+    /* MCIs opened and closed since last seen */
+    for (int pass = 0; pass < 2; pass++) {
+        const redisReply *list = pass ? closed : opened;
+        for (size_t k = 0; list && list->type == REDIS_REPLY_ARRAY && k < list->elements; k++) {
+            const redisReply *m = list->element[k];
+            if (m->type != REDIS_REPLY_ARRAY || m->elements < 2 ||
+                m->element[0]->type != REDIS_REPLY_STRING)
+                continue;
+            int gate = op(&g, pass ? "G" : "M");
+            arg(&g, m->element[0]->str);
+            if (!a->obs_init) continue;
+            bp_mci_brief_t brief;
+            mci_brief(m, &brief);
+            bp_event_of_mci(&ev, reg, &brief, pass == 1, now);
+            op_event(&g, gate, &ev);
+        }
+    }
+    if (!a->obs_init) op(&g, "I");
+    if (g.n == header || g.failed) goto out;
+    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_applied, app, g.n, (const char **)g.v,
+                              g.len) == 0)
+        a->applying = true;
+out:
+    if (g.failed) bp_warn("alerts: a plan did not fit in memory; trying again next second");
+    args_free(&g);
+    bp_achanges_free(&ch);
+    bp_event_out_free(&ev);
+}
+
+static void on_applied(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_app_t *app = privdata;
+    (void)redis;
+    struct bp_alerting *a = app->alerting;
+    if (!a) return;
+    a->applying = false;
+    if (!reply) return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        bp_error("alerts: apply refused: %s", reply->str);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 4) return;
+    bool applied = reply->element[0]->integer == 1;
+    a->events += (uint64_t)reply->element[3]->integer;
+    if (a->next_changes_alerts && applied) {
+        /* ours is the new state: no need to wait for the next read */
+        a->ver = strtoull(reply->element[1]->str, NULL, 10);
+        bp_arecs_copy(&a->recs, &a->next);
+        a->ids_changed = true;
+        push(app, true);
+    } else if (a->next_changes_alerts) {
+        a->conflicts++; /* another server was first, or ahead: read again */
+    }
+}
+
+static void on_read(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    bp_app_t *app = privdata;
+    (void)redis;
+    struct bp_alerting *a = app->alerting;
+    if (!a) return;
+    a->reading = false;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 10) {
+        if (reply && reply->type == REDIS_REPLY_ERROR)
+            bp_error("alerts: read failed: %s", reply->str);
+        return;
+    }
+    const redisReply *const *e = (const redisReply *const *)reply->element;
+    a->ver = e[0]->type == REDIS_REPLY_STRING ? strtoull(e[0]->str, NULL, 10) : 0;
+    /* records */
+    size_t before = a->recs.n;
+    char first_before[BP_ALERT_ID_MAX + 1] = "";
+    if (before) snprintf(first_before, sizeof first_before, "%s", a->recs.r[0].id);
+    bp_arecs_clear(&a->recs);
+    for (size_t i = 0; e[2]->type == REDIS_REPLY_ARRAY && i + 1 < e[2]->elements; i += 2) {
+        const redisReply *k = e[2]->element[i], *v = e[2]->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        if (bp_arecs_add_stored(&a->recs, k->str, v->str, v->len))
+            bp_warn("alerts: record %s in Redis is malformed; ignored", k->str);
+    }
+    bp_arecs_sort(&a->recs);
+    if (a->recs.n != before || (before && strcmp(first_before, a->recs.r[0].id)))
+        a->ids_changed = true;
+    /* acknowledgements: "<token id>|<ms>" */
+    a->n_acks = 0;
+    for (size_t i = 0; e[3]->type == REDIS_REPLY_ARRAY && i + 1 < e[3]->elements; i += 2) {
+        const redisReply *k = e[3]->element[i], *v = e[3]->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        const char *bar = strchr(v->str, '|');
+        if (!bar || (size_t)(bar - v->str) > BP_TOKEN_ID_MAX) continue;
+        char by[BP_TOKEN_ID_MAX + 1];
+        snprintf(by, sizeof by, "%.*s", (int)(bar - v->str), v->str);
+        ack_put(a, k->str, by, strtoll(bar + 1, NULL, 10));
+    }
+    /* mutes: rule -> "<token id>|<until>|<at>" */
+    memset(a->mutes, 0, sizeof a->mutes);
+    for (size_t i = 0; e[4]->type == REDIS_REPLY_ARRAY && i + 1 < e[4]->elements; i += 2) {
+        const redisReply *k = e[4]->element[i], *v = e[4]->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        for (int r = 0; r < BP_ALERT__COUNT; r++) {
+            if (strcmp(k->str, bp_alert_rule_name((bp_alert_rule_t)r))) continue;
+            char by[BP_TOKEN_ID_MAX + 1];
+            long long until, at;
+            if (sscanf(v->str, "%24[^|]|%lld|%lld", by, &until, &at) == 3) {
+                snprintf(a->mutes[r].by, sizeof a->mutes[r].by, "%s", by);
+                a->mutes[r].until_ms = until;
+                a->mutes[r].at_ms = at;
+            }
+        }
+    }
+    a->raised = e[5]->type == REDIS_REPLY_STRING ? strtoull(e[5]->str, NULL, 10) : 0;
+    /* observations */
+    const bp_registry_t *reg = &app->cfg.registry;
+    for (size_t i = 0; i < reg->n_hospitals; i++)
+        a->obs[i][0] = '\0';
+    for (size_t i = 0; e[6]->type == REDIS_REPLY_ARRAY && i + 1 < e[6]->elements; i += 2) {
+        const redisReply *k = e[6]->element[i], *v = e[6]->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        int h = bp_registry_hospital(reg, k->str, k->len);
+        if (h >= 0) snprintf(a->obs[h], sizeof a->obs[h], "%.15s", v->str);
+    }
+    a->obs_init = e[9]->type == REDIS_REPLY_INTEGER && e[9]->integer == 1;
+    a->loaded = true;
+    /* plan only from figures followed live, with the handover medians replayed */
+    if (bp_reader_ready(app->reader) && app->handover_ready && app->apply)
+        plan_and_apply(app, e[7], e[8]);
+    push(app, false);
+}
+
+void bp_alerting_kick(bp_app_t *app) {
+    struct bp_alerting *a = app->alerting;
+    int64_t now = bp_time_now_ms();
+    if (!a || !app->apply || !bp_reader_ready(app->reader) || now - a->kicked_ms < KICK_MS) return;
+    a->kicked_ms = now;
+    bp_alerts_update(app->alerts, app->state, app->handover, &app->cfg.dispatch.alerts, now);
+    app->alert_evaluations++;
+    bp_alerting_tick(app);
+}
+
+void bp_alerting_tick(bp_app_t *app) {
+    struct bp_alerting *a = app->alerting;
+    if (!a || !app->apply) return;
+    bp_redis_t *redis = bp_apply_redis(app->apply);
+    if (!a->reading && !a->applying && bp_redis_up(redis)) {
+        args_t g = {0};
+        args_script(&g, a, read_lua, N_KEYS);
+        arg(&g, a->prefix);
+        if (!g.failed &&
+            bp_redis_command_argv(redis, on_read, app, g.n, (const char **)g.v, g.len) == 0)
+            a->reading = true;
+        args_free(&g);
+    }
+    push(app, false);
+}
+
+void bp_alerting_stats(const bp_app_t *app, bp_alerting_stats_t *out) {
+    const struct bp_alerting *a = app->alerting;
+    out->open = a ? a->recs.n : 0;
+    out->events = a ? a->events : 0;
+    out->conflicts = a ? a->conflicts : 0;
+}
+
+/* -- the routes -----------------------------------------------------------------------------------
+ */
+
+static void alerts_list(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
+    /* incident alerts only for those who may see incidents */
+    bool incidents = bp_auth_allows(p, bp_auth_anonymous_role(app->cfg.settings.auth_anonymous),
+                                    BP_ACT_READ_AMBULANCES, -1, bp_time_now_ms());
+    bp_buf_putc(&r->resp.body, '{');
+    write_alerts(&r->resp.body, app, incidents);
+    bp_buf_putc(&r->resp.body, '}');
+}
+
+/* Who may act on alerts: dispatchers and admins, signed in. */
+static const bp_principal_t *actor(bp_req_t *r, const char *what) {
+    const bp_principal_t *p = bp_req_principal(r);
+    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return NULL;
+    if (!p) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "sign in to %s", what);
+        bp_req_error(r, 401, "unauthorized", msg);
+        r->www_authenticate = true;
+        return NULL;
+    }
+    return p;
+}
+
+static void unavailable(bp_req_t *r, const char *msg) {
+    r->retry_after_s = 2;
+    bp_req_error(r, 503, "unavailable", msg);
+}
+
+static void audit_args(args_t *g, bp_req_t *r, const bp_principal_t *p, int64_t now) {
+    argf(g, "%lld",
+         (long long)(now - (int64_t)r->app->cfg.settings.audit_retention_days * 86400000LL));
+    argf(g, "%lld", (long long)now);
+    arg(g, p->id);
+    arg(g, bp_role_name(p->role));
+    arg(g, r->addr);
+}
+
+/* What a pending acknowledgement or mute needs when Redis answers. */
+typedef struct {
+    bp_req_t *r;
+    char id[BP_ALERT_ID_MAX + 1];           /* the alert acknowledged */
+    char by[BP_TOKEN_ID_MAX + 1], role[16]; /* who acknowledges */
+    int rule;                               /* the rule muted or unmuted */
+    mute_t mute;                            /* set: the mute; until 0: ended */
+} pending_t;
+
+static void on_ack(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    pending_t *pd = privdata;
+    bp_req_t *r = pd->r;
+    (void)redis;
+    bp_app_t *app = r->app;
+    bp_buf_t *b = &r->resp.body;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+        reply->element[1]->type != REDIS_REPLY_STRING) {
+        unavailable(r, "storage did not answer; the alert may not be acknowledged: retry");
+        bp_req_done(r);
+        free(pd);
+        return;
+    }
+    long long code = reply->element[0]->integer;
+    const char *v = reply->element[1]->str;
+    if (code == 0) {
+        bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
+        bp_req_done(r);
+        free(pd);
+        return;
+    }
+    const char *bar = strchr(v, '|');
+    char by[BP_TOKEN_ID_MAX + 1] = "";
+    if (bar)
+        snprintf(by, sizeof by, "%.*s",
+                 (int)(bar - v) < BP_TOKEN_ID_MAX ? (int)(bar - v) : BP_TOKEN_ID_MAX, v);
+    int64_t at = bar ? strtoll(bar + 1, NULL, 10) : 0;
+    if (app->alerting) {
+        ack_put(app->alerting, pd->id, by, at);
+        push(app, true); /* every console here hears it at once */
+    }
+    if (code == 1) {
+        app->alerting->events++;
+        bp_info("http %s: alert %s acknowledged by %s", r->addr, pd->id, by);
+    }
+    bp_buf_puts(b, "{\"id\":");
+    bp_json_cstr(b, pd->id);
+    bp_buf_puts(b, ",\"ack\":{");
+    who(b, app, by);
+    bp_buf_puts(b, ",\"at\":");
+    bp_json_time(b, at);
+    bp_buf_printf(b, "},\"already\":%s}", code == 2 ? "true" : "false");
+    bp_req_done(r);
+    free(pd);
+}
+
+/* Acknowledges the record as stored (read back first: another server may
+ * have raised it a moment ago, before this one's next read). */
+static void on_ack_record(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    pending_t *pd = privdata;
+    bp_req_t *r = pd->r;
+    bp_app_t *app = r->app;
+    struct bp_alerting *a = app->alerting;
+    (void)redis;
+    if (!reply || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)) {
+        unavailable(r, "storage did not answer; the alert is not acknowledged: retry");
+        goto done;
+    }
+    bp_arecs_t one;
+    bp_arecs_init(&one);
+    if (reply->type == REDIS_REPLY_NIL || !app->apply ||
+        bp_arecs_add_stored(&one, pd->id, reply->str, reply->len)) {
+        bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
+        bp_arecs_free(&one);
+        goto done;
+    }
+    const bp_principal_t *p = bp_tokens_by_id(app->tokens, pd->by);
+    int64_t now = bp_time_now_ms();
+    bp_keys_t keys;
+    bp_keys_init(&keys, app->cfg.settings.redis_prefix);
+    bp_event_out_t ev;
+    bp_event_out_init(&ev);
+    bp_event_of_ack(&ev, &one.r[0], app->alerts, app->state, pd->by, p ? p->name : "", now);
+    bp_arecs_free(&one);
+    args_t g = {0};
+    arg(&g, "EVAL");
+    arg(&g, ack_lua);
+    arg(&g, "4");
+    arg(&g, a->keys[K_ALERTS]);
+    arg(&g, a->keys[K_ACKS]);
+    arg(&g, keys.audit);
+    arg(&g, a->keys[K_EVENTS]);
+    arg(&g, pd->id);
+    argf(&g, "%s|%lld", pd->by, (long long)now);
+    argf(&g, "%lld",
+         (long long)(now - (int64_t)app->cfg.settings.audit_retention_days * 86400000LL));
+    argf(&g, "%lld", (long long)now);
+    arg(&g, pd->by);
+    arg(&g, pd->role);
+    arg(&g, r->addr);
+    arg(&g, bp_event_type_name(ev.type));
+    argf(&g, "%d", ev.level);
+    argf(&g, "%lld", (long long)now);
+    arg_put(&g, ev.hospitals.len ? bp_buf_data(&ev.hospitals) : "", ev.hospitals.len);
+    arg(&g, ev.vi);
+    arg(&g, ev.en);
+    arg_put(&g, bp_buf_data(&ev.data) ? bp_buf_data(&ev.data) : "{}",
+            ev.data.len ? ev.data.len : 2);
+    bool failed = g.failed || ev.data.failed ||
+                  bp_redis_command_argv(bp_apply_redis(app->apply), on_ack, pd, g.n,
+                                        (const char **)g.v, g.len);
+    args_free(&g);
+    bp_event_out_free(&ev);
+    if (!failed) return; /* on_ack answers */
+    unavailable(r, "storage is unreachable; the alert is not acknowledged");
+done:
+    bp_req_done(r);
+    free(pd);
+}
+
+static void alert_ack(bp_req_t *r, const char *id) {
+    bp_app_t *app = r->app;
+    struct bp_alerting *a = app->alerting;
+    const bp_principal_t *p = actor(r, "acknowledge alerts");
+    if (!p) return;
+    pending_t *pd = calloc(1, sizeof *pd);
+    if (!pd) {
+        unavailable(r, "out of memory");
+        return;
+    }
+    pd->r = r;
+    snprintf(pd->id, sizeof pd->id, "%s", id);
+    snprintf(pd->by, sizeof pd->by, "%s", p->id);
+    snprintf(pd->role, sizeof pd->role, "%s", bp_role_name(p->role));
+    const char *argv[] = {"HGET", a->keys[K_ALERTS], id};
+    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_ack_record, pd, 3, argv, NULL)) {
+        free(pd);
+        unavailable(r, "storage is unreachable; the alert is not acknowledged");
+        return;
+    }
+    r->pending = true;
+}
+
+static void on_mute(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    pending_t *pd = privdata;
+    bp_req_t *r = pd->r;
+    (void)redis;
+    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
+        unavailable(r, "storage did not answer; retry");
+    } else if (reply->integer == 0) {
+        bp_req_error(r, 404, "not_muted", "this rule is not muted");
+    } else if (r->app->alerting) {
+        /* the next read brings it to every server; this one shows it now */
+        r->app->alerting->mutes[pd->rule] = pd->mute;
+        push(r->app, true);
+    }
+    bp_req_done(r);
+    free(pd);
+}
+
+static int rule_of(const char *s) {
+    for (int k = 0; k < BP_ALERT__COUNT; k++)
+        if (strcmp(bp_alert_rule_name((bp_alert_rule_t)k), s) == 0) return k;
+    return -1;
+}
+
+/* POST /api/v1/alerts/mutes (rule_name NULL) and DELETE /api/v1/alerts/mutes/{rule}. */
+static void mute(bp_req_t *r, const char *rule_name) {
+    bp_app_t *app = r->app;
+    struct bp_alerting *a = app->alerting;
+    const bp_principal_t *p = actor(r, "mute alerts");
+    if (!p) return;
+    int64_t now = bp_time_now_ms();
+    bp_alert_rule_t rule;
+    int minutes = 0;
+    if (!rule_name) {
+        if (!bp_req_is_json(r)) {
+            bp_req_error(r, 415, "unsupported_media_type", "send the mute as application/json");
+            return;
+        }
+        bp_errors_t errs;
+        if (bp_alert_mute_parse(bp_buf_data(&r->in), r->in.len, &rule, &minutes, &errs)) {
+            bp_req_invalid(
+                r, errs.n == 1 ? errs.e[0].message : "some fields are not valid; see errors",
+                &errs);
+            return;
+        }
+    } else {
+        int k = rule_of(rule_name);
+        if (k < 0) {
+            bp_req_error(r, 404, "unknown_rule", "no alert rule with this name");
+            return;
+        }
+        rule = (bp_alert_rule_t)k;
+    }
+    bp_keys_t keys;
+    bp_keys_init(&keys, app->cfg.settings.redis_prefix);
+    int64_t until = now + (int64_t)minutes * 60000;
+    args_t g = {0};
+    arg(&g, "EVAL");
+    arg(&g, mute_lua);
+    arg(&g, "2");
+    arg(&g, a->keys[K_MUTES]);
+    arg(&g, keys.audit);
+    arg(&g, bp_alert_rule_name(rule));
+    if (minutes)
+        argf(&g, "%s|%lld|%lld", p->id, (long long)until, (long long)now);
+    else
+        arg(&g, "");
+    audit_args(&g, r, p, now);
+    argf(&g, "{\"minutes\":%d}", minutes);
+    pending_t *pd = calloc(1, sizeof *pd);
+    if (pd) {
+        pd->r = r;
+        pd->rule = (int)rule;
+        if (minutes) {
+            snprintf(pd->mute.by, sizeof pd->mute.by, "%s", p->id);
+            pd->mute.until_ms = until;
+            pd->mute.at_ms = now;
+        }
+    }
+    if (!pd || g.failed ||
+        bp_redis_command_argv(bp_apply_redis(app->apply), on_mute, pd, g.n, (const char **)g.v,
+                              g.len)) {
+        free(pd);
+        unavailable(r, "storage is unreachable; nothing was changed");
+    } else {
+        r->pending = true;
+        bp_info("http %s: alert rule %s %s by %s%s", r->addr, bp_alert_rule_name(rule),
+                minutes ? "muted" : "unmuted", p->id, minutes ? " (minutes in the audit)" : "");
+        bp_buf_t *b = &r->resp.body;
+        bp_buf_puts(b, "{\"rule\":");
+        bp_json_cstr(b, bp_alert_rule_name(rule));
+        bp_buf_putc(b, ',');
+        who(b, app, p->id);
+        if (minutes) {
+            r->resp.status = 201;
+            bp_buf_puts(b, ",\"until\":");
+            bp_json_time(b, until);
+            bp_buf_puts(b, ",\"at\":");
+            bp_json_time(b, now);
+        } else {
+            bp_buf_puts(b, ",\"unmuted\":true");
+        }
+        bp_buf_putc(b, '}');
+    }
+    args_free(&g);
+}
+
+bool bp_alerting_route(bp_req_t *r) {
+    const char *path = r->path;
+    const char *base = "/api/v1/alerts";
+    size_t bl = strlen(base);
+    if (strncmp(path, base, bl) != 0 || (path[bl] && path[bl] != '/')) return false;
+    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+    const char *rest = path[bl] ? path + bl + 1 : "";
+    if (!*rest) {
+        if (!get)
+            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
+        else
+            alerts_list(r);
+        return true;
+    }
+    if (!r->app->alerting || !r->app->apply) {
+        unavailable(r, "alerts are not available yet");
+        return true;
+    }
+    if (strcmp(rest, "mutes") == 0) {
+        if (strcmp(r->method, "POST"))
+            bp_req_error(r, 405, "method_not_allowed", "mute with POST");
+        else
+            mute(r, NULL);
+        return true;
+    }
+    if (strncmp(rest, "mutes/", 6) == 0) {
+        if (strcmp(r->method, "DELETE"))
+            bp_req_error(r, 405, "method_not_allowed", "end a mute with DELETE");
+        else
+            mute(r, rest + 6);
+        return true;
+    }
+    size_t n = strlen(rest);
+    if (n < 5 || strcmp(rest + n - 4, "/ack") != 0 || n - 4 > BP_ALERT_ID_MAX) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+    } else if (strcmp(r->method, "POST")) {
+        bp_req_error(r, 405, "method_not_allowed", "acknowledge with POST");
+    } else {
+        char id[BP_ALERT_ID_MAX + 1];
+        snprintf(id, sizeof id, "%.*s", (int)(n - 4), rest);
+        alert_ack(r, id);
+    }
+    return true;
+}
