@@ -108,9 +108,15 @@ function compose(args, opts = {}) {
   return run('podman-compose', [`--podman-args=${RUNTIME.join(' ')}`, '-p', P, '-f', 'docker/compose.yaml', ...args], { env, ...opts });
 }
 
+// The web build's `npm ci` may reach the npm registry through a proxy with
+// its own CA (as here): the CA bundle Node.js is told to trust goes in as
+// the build secret npm_ca (docker/Dockerfile), never into a layer.
+const NPM_CA = process.env.NODE_EXTRA_CA_CERTS || process.env.npm_config_cafile || '';
+
 function build(dockerfile, tag) {
+  const secret = NPM_CA && fs.existsSync(NPM_CA) ? ['--secret', `id=npm_ca,src=${NPM_CA}`] : [];
   run('podman', [...RUNTIME, 'build', '--network', 'host', '--format', 'docker', '--build-arg', `BASE=${BASE}`,
-    '-f', dockerfile, '-t', tag, '.']);
+    ...secret, '-f', dockerfile, '-t', tag, '.']);
 }
 
 // Is the container healthy now (its image's HEALTHCHECK, run on demand:
