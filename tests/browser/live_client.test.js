@@ -355,7 +355,7 @@ describe('live.js', () => {
     feed.stop();
   });
 
-  it('marks the data stale while the server says it lost Redis, until it says live or a new connection starts', () => {
+  it('marks the data stale while the server says it lost Redis, until it says live or a new connection starts', async () => {
     const { feed, sockets, clock } = setup();
     const conns = [];
     feed.addEventListener('connection', (e) => conns.push(e.detail));
@@ -376,11 +376,13 @@ describe('live.js', () => {
     sockets[0].msg({ type: 'status', state: 'newer-state' });
     assert.notEqual(feed.connection().sourceStaleSinceMs, null, 'an unknown state changes nothing');
     sockets[0].drop();
-    return tick().then(() => {
+    try {
+      await socketOpened(sockets, 2);
       sockets[1].open();
       sockets[1].msg({ type: 'welcome', mode: 'resume', via: 'window', epoch: 'e1', offset: 10 });
       assert.equal(feed.connection().sourceStaleSinceMs, null, 'another server says again if it is stale');
+    } finally {
       feed.stop();
-    });
+    }
   });
 });
