@@ -9,6 +9,7 @@
 #include "bp_time.h"
 #include "bp_tokens.h"
 #include "bp_wsclient.h"
+#include "credential.h"
 #include "reader.h"
 
 #include <stdarg.h>
@@ -72,17 +73,6 @@ typedef struct ip_node {
     char ip[48];
 } ip_node_t;
 
-/* Who a connection is, as far as its upgrade request said (a session
- * cookie or an Authorization: Bearer header, read before the upgrade is
- * accepted); a token in the hello replaces it. Raw secrets are not kept. */
-typedef enum { CRED_NONE, CRED_OK, CRED_BAD, CRED_UNREADY } cred_t;
-typedef struct {
-    uint8_t cred;
-    char token_id[BP_TOKEN_ID_MAX + 1];
-    char session_id[33]; /* empty: not a session */
-    int64_t session_exp;
-} ws_auth_t;
-
 typedef struct client {
     struct lws *wsi;
     bp_hub_t *hub;
@@ -108,7 +98,7 @@ typedef struct client {
     char ip[48];
     size_t rx_len;
     char *rx; /* BP_WSCLIENT_MSG_MAX bytes while a message is being received, else NULL */
-    ws_auth_t auth;
+    bp_cred_t auth;    /* who it is: from the upgrade request, or a token in the hello */
     uint8_t aud;       /* bp_audience_t: what its role may see */
     uint64_t *only;    /* a manager's hospitals: all her snapshots hold (NULL: every one) */
     uint64_t auth_gen; /* token table generation its rights were checked at */
@@ -672,36 +662,6 @@ static void close_client(client_t *c) {
 
 /* -- who may listen ------------------------------------------------------------------- */
 
-/* Credentials from the upgrade request: an Authorization: Bearer token
- * wins over a bp_session cookie. Neither: anonymous. */
-static void read_credentials(bp_hub_t *h, struct lws *wsi, ws_auth_t *a) {
-    memset(a, 0, sizeof *a);
-    char hdr[BP_SESSION_MAX + 512];
-    const char *v;
-    size_t vl;
-    int n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
-    bool bearer = n > 0 && bp_http_bearer(hdr, (size_t)n, &v, &vl) == 0;
-    if (!bearer) {
-        n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE);
-        if (n <= 0 || bp_http_cookie(hdr, (size_t)n, "bp_session", &v, &vl)) return;
-    }
-    if (!h->tokens || !bp_tokens_ready(h->tokens)) {
-        a->cred = h->tokens ? CRED_UNREADY : CRED_BAD;
-        return;
-    }
-    const bp_principal_t *p =
-        bearer ? bp_tokens_find(h->tokens, v, vl)
-               : bp_tokens_session(h->tokens, v, vl, bp_time_now_ms(), a->session_id,
-                                   &a->session_exp);
-    if (!p) {
-        memset(a, 0, sizeof *a);
-        a->cred = CRED_BAD;
-        return;
-    }
-    a->cred = CRED_OK;
-    snprintf(a->token_id, sizeof a->token_id, "%s", p->id);
-}
-
 /* Sets the hospitals a client's snapshots hold (NULL: all). 1 when that
  * changed, 0 when not, -1 when out of memory. */
 static int set_only(client_t *c, const uint64_t *scope) {
@@ -724,22 +684,19 @@ static int set_only(client_t *c, const uint64_t *scope) {
  * (no valid credentials: sign in again), 4403 (valid, not allowed) or 1013
  * (tokens not loaded yet: retry). */
 static int authorize(bp_hub_t *h, client_t *c, int64_t now) {
-    const bp_principal_t *p = NULL;
+    const bp_principal_t *p;
     const char *why = NULL;
     uint16_t code = 4401;
-    switch (c->auth.cred) {
-    case CRED_UNREADY: code = 1013, why = "auth loading"; break;
-    case CRED_BAD: why = "unauthorized"; break;
-    case CRED_OK:
-        p = bp_tokens_by_id(h->tokens, c->auth.token_id);
-        if (!p || p->revoked_ms) why = "revoked";
-        else if (p->expires_ms && p->expires_ms <= now) why = "expired";
-        else if (c->auth.session_id[0] &&
-                 (c->auth.session_exp <= now ||
-                  bp_tokens_session_denied(h->tokens, c->auth.session_id)))
-            why = "expired";
-        break;
-    default: break;
+    switch (bp_tokens_check(h->tokens, &c->auth, now, &p)) {
+    case BP_CRED_LOADING: code = 1013, why = "auth loading"; break;
+    case BP_CRED_NOT_VALID:
+    case BP_CRED_ENDED: why = "unauthorized"; break;
+    case BP_CRED_GONE:
+    case BP_CRED_REVOKED: why = "revoked"; break;
+    case BP_CRED_EXPIRED:
+    case BP_CRED_SESSION_ENDED: why = "expired"; break;
+    case BP_CRED_ANONYMOUS:
+    case BP_CRED_VALID: break;
     }
     if (!why && !bp_auth_allows(p, h->anon_role, BP_ACT_LIVE, -1, now)) {
         why = p ? "forbidden" : "unauthorized";
@@ -788,14 +745,8 @@ static int on_message(bp_hub_t *h, client_t *c) {
     }
     if (hello.has_token) {
         /* a token in the hello (clients that cannot set headers) */
-        memset(&c->auth, 0, sizeof c->auth);
-        const bp_principal_t *p = NULL;
-        if (!h->tokens || !bp_tokens_ready(h->tokens)) c->auth.cred = h->tokens ? CRED_UNREADY : CRED_BAD;
-        else if (!(p = bp_tokens_find(h->tokens, hello.token, strlen(hello.token)))) c->auth.cred = CRED_BAD;
-        else {
-            c->auth.cred = CRED_OK;
-            snprintf(c->auth.token_id, sizeof c->auth.token_id, "%s", p->id);
-        }
+        bp_tokens_resolve(h->tokens, BP_SECRET_BEARER, hello.token, strlen(hello.token),
+                          bp_time_now_ms(), &c->auth);
         explicit_bzero(hello.token, sizeof hello.token);
     }
     if (authorize(h, c, bp_time_now_ms())) {
@@ -848,11 +799,12 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
                 return 1;
             }
         }
-        if (c) read_credentials(h, wsi, &c->auth);
+        /* an Authorization header without a bearer token is ignored here */
+        if (c) bp_credential_read(wsi, h->tokens, true, bp_time_now_ms(), &c->auth);
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
-        ws_auth_t auth = c->auth; /* read at the upgrade (FILTER_PROTOCOL_CONNECTION) */
+        bp_cred_t auth = c->auth; /* read at the upgrade (FILTER_PROTOCOL_CONNECTION) */
         memset(c, 0, sizeof *c);
         c->auth = auth;
         c->wsi = wsi;
