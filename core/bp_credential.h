@@ -1,9 +1,9 @@
 /*
- * One credential check, the pure part (docs/design.md, 15):
- * which secret a request presents, and the verdict on what it presented.
- * REST (server/http.c), the WebSocket upgrade and hello (server/hub.c) and
- * the feed hello (collector/feed_server.c, server/feed.c) all come through
- * here; io/bp_tokens resolves a secret against the token table
+ * One credential check, the pure part (docs/design.md, 15): which secret
+ * a request presents, and the verdict on what it presented. REST
+ * (server/http.c), the WebSocket upgrade and hello (server/hub.c,
+ * server/hub_auth.c) and the feed hello (collector/feed_server.c,
+ * server/feed.c) all come through here; io/bp_tokens resolves a secret against the token table
  * (bp_tokens_resolve) and asks for the verdict (bp_tokens_check). Each
  * caller only turns the verdict into its own answer: a 401 or 503 body, a
  * WebSocket close code, a feed line's error.
