@@ -388,8 +388,8 @@ void bp_tokens_resolve(const bp_tokens_t *t, bp_secret_t kind, const char *secre
         size_t klen;
         const unsigned char *key = bp_tokens_secret(t, &klen);
         char tid[BP_TOKEN_ID_MAX + 1];
-        if (!key || bp_session_verify(key, klen, secret, len, now_ms, tid, c->session_id,
-                                      &c->session_exp))
+        if (!key ||
+            bp_session_verify(key, klen, secret, len, now_ms, tid, c->session_id, &c->session_exp))
             return;
         if (!bp_tokens_session_denied(t, c->session_id)) p = bp_tokens_by_id(t, tid);
         if (!p) {
@@ -405,8 +405,8 @@ void bp_tokens_resolve(const bp_tokens_t *t, bp_secret_t kind, const char *secre
 bp_cred_verdict_t bp_tokens_check(const bp_tokens_t *t, const bp_cred_t *c, int64_t now_ms,
                                   const bp_principal_t **p) {
     const bp_principal_t *who = c->state == BP_CRED_OK ? bp_tokens_by_id(t, c->token_id) : NULL;
-    bool denied = c->state == BP_CRED_OK && c->session_id[0] &&
-                  bp_tokens_session_denied(t, c->session_id);
+    bool denied =
+        c->state == BP_CRED_OK && c->session_id[0] && bp_tokens_session_denied(t, c->session_id);
     bp_cred_verdict_t v = bp_cred_verdict(c, who, denied, now_ms);
     *p = v == BP_CRED_VALID ? who : NULL;
     return v;

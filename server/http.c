@@ -550,9 +550,10 @@ static void account(bp_req_t *r) {
         {"route", bp_route_name(r->route), 0},
         {"status", NULL, r->resp.status},
         {"ms", NULL, (int64_t)(ns / 1000000u)},
-        {"role", p                                 ? bp_role_name(p->role)
-                 : r->cred.state != BP_CRED_NONE ? "invalid"
-                                                 : "anonymous",
+        {"role",
+         p                               ? bp_role_name(p->role)
+         : r->cred.state != BP_CRED_NONE ? "invalid"
+                                         : "anonymous",
          0},
         {"addr", r->addr, 0},
         {"bytes", NULL, (int64_t)body_len(r)},

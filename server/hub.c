@@ -54,10 +54,10 @@ static void start_snapshot(bp_hub_t *h, client_t *c, const char *reason) {
     /* a manager's holds her hospitals only: built for her (a few KiB
      * instead of the city's ~100), not cached */
     aud_t *a = &h->aud[c->aud];
-    bp_snap_t *s = c->only ? bp_snap_build(h->state, h->epoch, h->offset, a->view, c->only,
-                                           &h->st.snaps)
-                           : bp_snap_cached(&a->snap, h->state, h->epoch, h->offset, a->view,
-                                            &a->ring, &h->st.snaps);
+    bp_snap_t *s =
+        c->only ? bp_snap_build(h->state, h->epoch, h->offset, a->view, c->only, &h->st.snaps)
+                : bp_snap_cached(&a->snap, h->state, h->epoch, h->offset, a->view, &a->ring,
+                                 &h->st.snaps);
     if (!s) {
         bp_error("hub: cannot build a snapshot (out of memory)");
         c->close_code = 1011;
@@ -791,8 +791,8 @@ void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
         .clients = h->n_clients,
         .stale = h->stale,
         .ring_events = bp_ring_count(full),
-        .ring_bytes = full->bytes + h->aud[BP_AUD_WALL].ring.bytes +
-                      h->aud[BP_AUD_HOSPITALS].ring.bytes,
+        .ring_bytes =
+            full->bytes + h->aud[BP_AUD_WALL].ring.bytes + h->aud[BP_AUD_HOSPITALS].ring.bytes,
         .offset = h->offset,
         .ranges_pending = h->ranges_inflight,
     };
