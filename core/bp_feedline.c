@@ -1,5 +1,6 @@
 /* The feed protocol's shared rules (bp_feedline.h). */
 #include "bp_feedline.h"
+#include "bp_credential.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,14 +8,16 @@
 int bp_feedline_hello_check(const bp_principal_t *p, bool has_token, int64_t now_ms,
                             bp_error_t *err) {
     const char *why = NULL;
-    if (!has_token)
+    if (!has_token) {
         why = "hello needs \"token\": a feed token from bp-admin";
-    else if (!p)
-        why = "unknown token";
-    else if (p->revoked_ms)
-        why = "this token was revoked";
-    else if (p->expires_ms && now_ms >= p->expires_ms)
-        why = "this token has expired";
+    } else {
+        switch (bp_cred_principal(p, now_ms)) {
+        case BP_CRED_GONE: why = "unknown token"; break;
+        case BP_CRED_REVOKED: why = "this token was revoked"; break;
+        case BP_CRED_EXPIRED: why = "this token has expired"; break;
+        default: break;
+        }
+    }
     if (why) return bp_error_set(err, "unauthorized", "token", "%s", why);
     if (p->role != BP_ROLE_FEED && p->role != BP_ROLE_ADMIN)
         return bp_error_set(err, "forbidden", "token",
@@ -30,7 +33,7 @@ int bp_feedline_authorize(const bp_principal_t *p, const bp_change_t *c, const b
     int h = fleet ? 0 : bp_registry_hospital(reg, c->id, strlen(c->id));
     if (p && bp_auth_allows(p, -1, fleet ? BP_ACT_FEED_FLEET : BP_ACT_FEED_HOSPITAL, h, now_ms))
         return 0;
-    if (!p || p->revoked_ms || (p->expires_ms && now_ms >= p->expires_ms))
+    if (bp_cred_principal(p, now_ms) != BP_CRED_VALID)
         return bp_error_set(err, "unauthorized", "",
                             "this connection's token was revoked or has expired");
     static const char *const what[] = {"hospital", "the 115 fleet: ambulance",

@@ -24,7 +24,7 @@
 /* Whether a hello's token lets its connection feed: 0, or -1 with err
  * (code unauthorized: no token, unknown, revoked, expired; forbidden: a
  * role that may not feed; field "token"). p: the token's principal, NULL
- * when unknown. */
+ * when unknown; judged by the credential check (bp_cred_principal). */
 int bp_feedline_hello_check(const bp_principal_t *p, bool has_token, int64_t now_ms,
                             bp_error_t *err);
 

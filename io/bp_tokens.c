@@ -371,13 +371,43 @@ void bp_tokens_deny_session(bp_tokens_t *t, const char *sid, int64_t expires_ms)
     bp_redis_command(t->redis, on_ignore, NULL, "INCR %s", t->k_gen);
 }
 
-const bp_principal_t *bp_tokens_session(const bp_tokens_t *t, const char *cookie, size_t len,
-                                        int64_t now_ms, char session_id[33], int64_t *expires_ms) {
-    size_t klen;
-    const unsigned char *key = bp_tokens_secret(t, &klen);
-    char tid[BP_TOKEN_ID_MAX + 1];
-    if (!key || bp_session_verify(key, klen, cookie, len, now_ms, tid, session_id, expires_ms))
-        return NULL;
-    if (bp_tokens_session_denied(t, session_id)) return NULL;
-    return bp_tokens_by_id(t, tid);
+void bp_tokens_resolve(const bp_tokens_t *t, bp_secret_t kind, const char *secret, size_t len,
+                       int64_t now_ms, bp_cred_t *c) {
+    memset(c, 0, sizeof *c);
+    if (kind == BP_SECRET_NONE) return;
+    if (t && !t->loaded) {
+        c->state = BP_CRED_UNREADY;
+        return;
+    }
+    const bp_principal_t *p = NULL;
+    c->state = BP_CRED_INVALID;
+    if (!t || kind == BP_SECRET_MALFORMED) return;
+    if (kind == BP_SECRET_BEARER) {
+        p = bp_tokens_find(t, secret, len);
+    } else {
+        size_t klen;
+        const unsigned char *key = bp_tokens_secret(t, &klen);
+        char tid[BP_TOKEN_ID_MAX + 1];
+        if (!key ||
+            bp_session_verify(key, klen, secret, len, now_ms, tid, c->session_id, &c->session_exp))
+            return;
+        if (!bp_tokens_session_denied(t, c->session_id)) p = bp_tokens_by_id(t, tid);
+        if (!p) {
+            c->state = BP_CRED_SIGNED_OUT; /* its ids kept: a sign-out forgets it again */
+            return;
+        }
+    }
+    if (!p) return;
+    c->state = BP_CRED_OK;
+    snprintf(c->token_id, sizeof c->token_id, "%s", p->id);
+}
+
+bp_cred_verdict_t bp_tokens_check(const bp_tokens_t *t, const bp_cred_t *c, int64_t now_ms,
+                                  const bp_principal_t **p) {
+    const bp_principal_t *who = c->state == BP_CRED_OK ? bp_tokens_by_id(t, c->token_id) : NULL;
+    bool denied =
+        c->state == BP_CRED_OK && c->session_id[0] && bp_tokens_session_denied(t, c->session_id);
+    bp_cred_verdict_t v = bp_cred_verdict(c, who, denied, now_ms);
+    *p = v == BP_CRED_VALID ? who : NULL;
+    return v;
 }

@@ -18,6 +18,7 @@
 #define BP_TOKENS_H
 
 #include "bp_auth.h"
+#include "bp_credential.h"
 #include "bp_settings.h"
 
 #include <stdbool.h>
@@ -49,8 +50,14 @@ bool bp_tokens_session_denied(const bp_tokens_t *t, const char *session_id);
 /* Adds a logged-out session to the denylist in Redis (and locally at once). */
 void bp_tokens_deny_session(bp_tokens_t *t, const char *session_id, int64_t expires_ms);
 
-/* The principal behind a session cookie (verified, not denied), or NULL. */
-const bp_principal_t *bp_tokens_session(const bp_tokens_t *t, const char *cookie, size_t len,
-                                        int64_t now_ms, char session_id[33], int64_t *expires_ms);
+/* The credential check's lookups (see bp_credential.h). resolve: what the
+ * secret presented (kind, secret[0..len)) is at now_ms, into c; with t
+ * NULL (nobody is recognised) every secret is BP_CRED_INVALID. check: the
+ * verdict on c at now_ms; *p is its principal when BP_CRED_VALID, else
+ * NULL (valid while bp_tokens_generation() stays the same). */
+void bp_tokens_resolve(const bp_tokens_t *t, bp_secret_t kind, const char *secret, size_t len,
+                       int64_t now_ms, bp_cred_t *c);
+bp_cred_verdict_t bp_tokens_check(const bp_tokens_t *t, const bp_cred_t *c, int64_t now_ms,
+                                  const bp_principal_t **p);
 
 #endif

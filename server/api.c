@@ -183,13 +183,14 @@ static void session(bp_req_t *r) {
         return;
     }
     if (del) {
-        if (r->token_id[0] && !r->session_id[0]) {
+        if (r->cred.token_id[0] && !r->cred.session_id[0]) {
             bp_req_error(r, 400, "no_session",
                          "a bearer token has no session to end; revoke it with bp-admin");
             return;
         }
         /* sign out; a session that already ended is simply forgotten */
-        if (r->session_id[0]) bp_tokens_deny_session(app->tokens, r->session_id, r->session_exp);
+        if (r->cred.session_id[0])
+            bp_tokens_deny_session(app->tokens, r->cred.session_id, r->cred.session_exp);
         snprintf(r->set_cookie, sizeof r->set_cookie,
                  "bp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
                  app->tls ? "; Secure" : "");
@@ -208,7 +209,7 @@ static void session(bp_req_t *r) {
     }
     write_principal(&r->resp.body, app, p);
     bp_buf_puts(&r->resp.body, ",\"session_expires\":");
-    bp_json_time(&r->resp.body, r->session_id[0] ? r->session_exp : 0);
+    bp_json_time(&r->resp.body, r->cred.session_id[0] ? r->cred.session_exp : 0);
     bp_buf_putc(&r->resp.body, '}');
 }
 

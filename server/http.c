@@ -10,6 +10,7 @@
 #include "bp_registry.h"
 #include "bp_time.h"
 #include "alerting.h"
+#include "credential.h"
 #include "history.h"
 #include "notifier.h"
 #include "public.h"
@@ -110,68 +111,40 @@ void bp_req_done(bp_req_t *r) {
  * bp_session cookie. A presented credential that does not check out is an
  * error (401), never a silent fall back to anonymous. */
 static void read_credentials(bp_req_t *r, struct lws *wsi) {
-    bp_tokens_t *t = r->app->tokens;
-    char hdr[BP_SESSION_MAX + 1024];
-    const char *v;
-    size_t vl;
-    int n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (n > 0) {
-        r->has_cred = true;
-        if (bp_http_bearer(hdr, (size_t)n, &v, &vl)) {
-            r->cred_bad = true;
-        } else if (bp_tokens_ready(t)) {
-            const bp_principal_t *p = bp_tokens_find(t, v, vl);
-            if (p) snprintf(r->token_id, sizeof r->token_id, "%s", p->id);
-            else r->cred_bad = true;
-        }
-        explicit_bzero(hdr, sizeof hdr);
-        return;
+    bp_credential_read(wsi, r->app->tokens, false, bp_time_now_ms(), &r->cred);
+}
+
+/* The 401 message for a credential that does not check out. */
+static const char *why_unauthorized(bp_cred_verdict_t v, bool session) {
+    switch (v) {
+    case BP_CRED_NOT_VALID: return "the token or session is not valid; sign in again";
+    case BP_CRED_GONE:
+        return session ? "the session has ended; sign in again" : "the token is not valid";
+    case BP_CRED_REVOKED: return "the token was revoked";
+    case BP_CRED_EXPIRED: return "the token has expired";
+    default: return "the session has ended; sign in again"; /* ENDED, SESSION_ENDED */
     }
-    n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE);
-    if (n > 0 && bp_http_cookie(hdr, (size_t)n, "bp_session", &v, &vl) == 0) {
-        r->has_cred = true;
-        if (bp_tokens_ready(t)) {
-            const bp_principal_t *p =
-                bp_tokens_session(t, v, vl, bp_time_now_ms(), r->session_id, &r->session_exp);
-            if (p) snprintf(r->token_id, sizeof r->token_id, "%s", p->id);
-            else r->cred_bad = true;
-        }
-    }
-    explicit_bzero(hdr, sizeof hdr);
 }
 
 const bp_principal_t *bp_req_principal(bp_req_t *r) {
     if (r->decided) return NULL;
-    if (!r->has_cred) return NULL;
-    if (!bp_tokens_ready(r->app->tokens)) {
+    const bp_principal_t *p;
+    bp_cred_verdict_t v = bp_tokens_check(r->app->tokens, &r->cred, bp_time_now_ms(), &p);
+    if (v == BP_CRED_ANONYMOUS || v == BP_CRED_VALID) return p;
+    if (v == BP_CRED_LOADING) {
         bp_req_error(r, 503, "unavailable", "credentials cannot be checked yet; retry shortly");
         r->retry_after_s = 1;
         return NULL;
     }
-    const bp_principal_t *p = r->token_id[0] ? bp_tokens_by_id(r->app->tokens, r->token_id) : NULL;
-    int64_t now = bp_time_now_ms();
-    const char *why = NULL;
-    if (r->cred_bad || !p)
-        why = r->session_id[0] || !r->token_id[0]
-                  ? (r->session_id[0] ? "the session has ended; sign in again"
-                                      : "the token or session is not valid; sign in again")
-                  : "the token is not valid";
-    else if (p->revoked_ms) why = "the token was revoked";
-    else if (p->expires_ms && p->expires_ms <= now) why = "the token has expired";
-    else if (r->session_id[0] && bp_tokens_session_denied(r->app->tokens, r->session_id))
-        why = "the session has ended; sign in again";
-    if (why) {
-        bp_req_error(r, 401, "unauthorized", why);
-        r->www_authenticate = true;
-        if (r->session_id[0] || !r->token_id[0]) {
-            /* clear a cookie that no longer works */
-            snprintf(r->set_cookie, sizeof r->set_cookie,
-                     "bp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
-                     r->app->tls ? "; Secure" : "");
-        }
-        return NULL;
+    bp_req_error(r, 401, "unauthorized", why_unauthorized(v, r->cred.session_id[0] != 0));
+    r->www_authenticate = true;
+    if (r->cred.session_id[0] || !r->cred.token_id[0]) {
+        /* clear a cookie that no longer works */
+        snprintf(r->set_cookie, sizeof r->set_cookie,
+                 "bp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                 r->app->tls ? "; Secure" : "");
     }
-    return p;
+    return NULL;
 }
 
 bool bp_req_allow(bp_req_t *r, const bp_principal_t *p, bp_action_t a, int hospital) {
@@ -570,13 +543,18 @@ static void account(bp_req_t *r) {
     uint64_t ns = bp_time_mono_ns() - r->start_ns;
     bp_reqstats_observe(&app->http_stats, r->route, r->resp.status, (double)ns / 1e9);
     if (!app->cfg.settings.log_access || !bp_log_enabled(BP_LOG_INFO)) return;
-    const bp_principal_t *p = r->token_id[0] ? bp_tokens_by_id(app->tokens, r->token_id) : NULL;
+    const bp_principal_t *p =
+        r->cred.token_id[0] ? bp_tokens_by_id(app->tokens, r->cred.token_id) : NULL;
     bp_log_field_t f[] = {
         {"method", r->method, 0},
         {"route", bp_route_name(r->route), 0},
         {"status", NULL, r->resp.status},
         {"ms", NULL, (int64_t)(ns / 1000000u)},
-        {"role", p ? bp_role_name(p->role) : r->has_cred ? "invalid" : "anonymous", 0},
+        {"role",
+         p                               ? bp_role_name(p->role)
+         : r->cred.state != BP_CRED_NONE ? "invalid"
+                                         : "anonymous",
+         0},
         {"addr", r->addr, 0},
         {"bytes", NULL, (int64_t)body_len(r)},
     };

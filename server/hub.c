@@ -1,14 +1,14 @@
-/* WebSocket fan-out from the shared ring (see hub.h). */
+/* The WebSocket protocol and the fan-out from the shared ring (see hub.h).
+ * Who may listen is hub_auth.c, snapshots snapshot_cache.c, the metrics
+ * hub_metrics.c; their shared types are in hub_parts.h. */
 #include "hub.h"
-#include "bp_auth.h"
 #include "bp_codec.h"
-#include "bp_compress.h"
 #include "bp_httputil.h"
 #include "bp_log.h"
-#include "bp_ring.h"
 #include "bp_time.h"
-#include "bp_tokens.h"
 #include "bp_wsclient.h"
+#include "credential.h"
+#include "hub_parts.h"
 #include "reader.h"
 
 #include <stdarg.h>
@@ -17,216 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SNAP_CHUNK            16384
-/* A snapshot gzipped once for every client that asked (hello "compress"):
- * ~116 KiB of a dispatcher's becomes ~12 KiB for a millisecond or two of
- * CPU per snapshot built, not per client (permessage-deflate would
- * compress it, and every event, once per client). */
-#define SNAP_GZIP_LEVEL 6
-#define SNAPSHOT_MIN_INTERVAL 100000000ull /* ns between rebuilds while the ring covers the gap */
-#define CTL_MAX               320
-#define IP_BUCKETS            4096
 #define RANGE_MAX_CONCURRENT  32   /* stream resumes waiting for Redis at once */
 #define FANOUT_GIVE_UP_NS     10000000000ull
 #define STALE_AFTER_MS        1000 /* not following the stream this long: clients are told */
 
-typedef struct {
-    char *buf; /* LWS_PRE + data */
-    size_t len;
-} chunk_t;
-
-typedef struct snap {
-    int refs;
-    uint64_t offset;
-    char epoch[BP_EPOCH_MAX + 1];
-    uint64_t built_ns;
-    size_t bytes;
-    bool binary;      /* gzip of a snapshot: one binary message */
-    struct snap *gz;  /* this one gzipped, made at first use (a reference) */
-    size_t n;
-    chunk_t chunks[];
-} snap_t;
-
-typedef enum { C_HELLO, C_WAIT, C_RANGE, C_ACTIVE } cstate_t;
-
-/* Events fetched from the stream for one resuming client, sent before it
- * joins the ring: serialized events back to back, ends[i] = end of event i. */
-typedef struct {
-    char *data;
-    size_t *ends;
-    size_t n, next;
-    uint64_t first; /* offset of event 0 */
-} backlog_t;
-
-struct client;
-typedef struct range_req {
-    struct client *c; /* NULL once the client is gone */
-    bp_hub_t *h;
-    uint64_t from, to;
-} range_req_t;
-
-/* Connected clients per source address (lws_get_peer_simple text). */
-typedef struct ip_node {
-    struct ip_node *next;
-    uint32_t count;
-    char ip[48];
-} ip_node_t;
-
-/* Who a connection is, as far as its upgrade request said (a session
- * cookie or an Authorization: Bearer header, read before the upgrade is
- * accepted); a token in the hello replaces it. Raw secrets are not kept. */
-typedef enum { CRED_NONE, CRED_OK, CRED_BAD, CRED_UNREADY } cred_t;
-typedef struct {
-    uint8_t cred;
-    char token_id[BP_TOKEN_ID_MAX + 1];
-    char session_id[33]; /* empty: not a session */
-    int64_t session_exp;
-} ws_auth_t;
-
-typedef struct client {
-    struct lws *wsi;
-    bp_hub_t *hub;
-    struct client *prev, *next;
-    cstate_t state;
-    bool need_snapshot, tick_due, has_resume, closing, counted, in_fanout;
-    bool gzip; /* takes its snapshots gzipped (hello "compress") */
-    uint32_t seen[BP_BCAST__COUNT]; /* broadcast generations it has (0: none) */
-    uint16_t close_code;
-    char reason[16];
-    snap_t *snap;
-    size_t snap_chunk;
-    uint64_t tail;
-    uint64_t resume_offset;
-    char resume_epoch[BP_EPOCH_MAX + 1];
-    int64_t connected_ms, progress_ms;
-    int64_t heard_ms; /* last time anything (a pong included) came from it */
-    int64_t pinged_ms;
-    size_t ctl_len;
-    unsigned char ctl[LWS_PRE + CTL_MAX];
-    backlog_t *backlog;
-    range_req_t *req;
-    char ip[48];
-    size_t rx_len;
-    char *rx; /* BP_WSCLIENT_MSG_MAX bytes while a message is being received, else NULL */
-    ws_auth_t auth;
-    uint8_t aud;       /* bp_audience_t: what its role may see */
-    uint64_t *only;    /* a manager's hospitals: all her snapshots hold (NULL: every one) */
-    uint64_t auth_gen; /* token table generation its rights were checked at */
-} client_t;
-
-typedef struct {
-    uint64_t connections, closed_slow, closed_hello, closed_protocol;
-    uint64_t events_in, frames, bytes, coalesced, event_deliveries;
-    uint64_t snapshots_built, snapshots_gzipped, snapshots_sent, skips;
-    uint64_t resume_window, resume_stream, resume_snapshot_new, resume_snapshot_epoch,
-        resume_snapshot_old;
-    uint64_t ticks, rejected_full, rejected_ip, closed_silent;
-    uint64_t rejected_origin, closed_unauthorized, closed_forbidden, closed_expired;
-    uint64_t bcast_frames[BP_BCAST__COUNT];
-} hub_stats_t;
-
-/* What each audience is sent (DESIGN §8): its own ring and snapshot cache.
- * A hospital event is serialized once and shared by the three rings; an
- * ambulance or incident event is written once per audience (for an
- * audience that may not see it, an offset marker, so offsets stay
- * contiguous for resume). */
-typedef struct {
-    bp_view_t view; /* ambulance fields and incidents visible to it */
-    bp_ring_t ring;
-    struct snap *snap;
-} aud_t;
-
-/* Fan-out time: from a batch's arrival until every client that was live then
- * has it. One measurement at a time (a sample per batch while idle). */
-static const double fanout_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
-                                       0.1,    0.2,   0.5,   1,     2,    5};
-#define FANOUT_BUCKETS (sizeof fanout_bounds / sizeof *fanout_bounds)
-
-struct bp_hub {
-    const bp_settings_t *s;
-    char node[64]; /* this server's name (host name): in welcome and /readyz */
-    bp_state_t *state;
-    struct lws_context *ctx;
-    const struct lws_protocols *proto;
-    struct bp_reader *reader;
-    bp_tokens_t *tokens; /* NULL: everyone is anonymous */
-    int anon_role;       /* what a connection without credentials is, -1: nobody */
-    aud_t aud[BP_AUD__COUNT];
-    bp_buf_t scratch; /* coalesced frames, LWS_PRE headroom */
-    bp_buf_t ev;      /* one event being serialized */
-    client_t *clients;
-    size_t n_clients;
-    bool ready;
-    bool stale;           /* clients were told the data is not followed from Redis */
-    int64_t following_ms; /* last sweep that found the reader following the stream */
-    int64_t unready_ms;   /* first sweep that found it not following since, 0: none */
-    char epoch[BP_EPOCH_MAX + 1];
-    uint64_t offset;
-    unsigned char tick[LWS_PRE + 256];
-    size_t tick_len;
-    /* lists that replace the previous one (alerts, recommendations): the
-     * FULL audience's version and the others' (none: FULL only) */
-    struct {
-        chunk_t v[2];
-        uint32_t gen;
-        bool full_only;
-    } bcast[BP_BCAST__COUNT];
-    int64_t last_tick_ms;
-    ip_node_t *ips[IP_BUCKETS];
-    size_t ranges_inflight;
-    bool fanout_active;
-    uint64_t fanout_target, fanout_start_ns;
-    size_t fanout_remaining;
-    uint64_t fanout_counts[FANOUT_BUCKETS + 1];
-    double fanout_sum;
-    uint64_t fanout_n;
-    hub_stats_t st;
-};
-
-/* -- per-address counts ------------------------------------------------------ */
-
-static ip_node_t **ip_slot(bp_hub_t *h, const char *ip) {
-    uint32_t x = 2166136261u; /* FNV-1a */
-    for (const char *p = ip; *p; p++) x = (x ^ (unsigned char)*p) * 16777619u;
-    ip_node_t **n = &h->ips[x % IP_BUCKETS];
-    while (*n && strcmp((*n)->ip, ip) != 0) n = &(*n)->next;
-    return n;
-}
-
-static uint32_t ip_count(bp_hub_t *h, const char *ip) {
-    ip_node_t *n = *ip_slot(h, ip);
-    return n ? n->count : 0;
-}
-
-static int ip_add(bp_hub_t *h, const char *ip) {
-    ip_node_t **slot = ip_slot(h, ip);
-    if (!*slot) {
-        ip_node_t *n = calloc(1, sizeof *n);
-        if (!n) return -1;
-        snprintf(n->ip, sizeof n->ip, "%s", ip);
-        *slot = n;
-    }
-    (*slot)->count++;
-    return 0;
-}
-
-static void ip_remove(bp_hub_t *h, const char *ip) {
-    ip_node_t **slot = ip_slot(h, ip);
-    ip_node_t *n = *slot;
-    if (!n || --n->count) return;
-    *slot = n->next;
-    free(n);
-}
-
 /* -- fan-out timing ------------------------------------------------------------ */
 
 static void fanout_record(bp_hub_t *h, uint64_t ns) {
-    double sec = (double)ns / 1e9;
-    size_t i = 0;
-    while (i < FANOUT_BUCKETS && sec > fanout_bounds[i]) i++;
-    h->fanout_counts[i]++;
-    h->fanout_sum += sec;
-    h->fanout_n++;
+    bp_hub_stats_fanout(&h->st, ns);
     h->fanout_active = false;
 }
 
@@ -239,108 +37,6 @@ static void fanout_done_one(bp_hub_t *h, client_t *c) {
 
 static void fanout_check(bp_hub_t *h, client_t *c) {
     if (c->in_fanout && c->tail >= h->fanout_target) fanout_done_one(h, c);
-}
-
-/* -- snapshots -------------------------------------------------------------- */
-
-static void snap_unref(snap_t *s) {
-    if (!s || --s->refs > 0) return;
-    snap_unref(s->gz);
-    for (size_t i = 0; i < s->n; i++) free(s->chunks[i].buf);
-    free(s);
-}
-
-/* A snapshot of data[0..len) in chunks (fragments of one message), each
- * with its LWS_PRE headroom; NULL when out of memory. */
-static snap_t *snap_of(const char *data, size_t len, bool binary, uint64_t offset,
-                       const char *epoch) {
-    size_t n = len / SNAP_CHUNK + 2;
-    snap_t *s = calloc(1, sizeof *s + n * sizeof(chunk_t));
-    if (!s) return NULL;
-    s->refs = 1;
-    s->offset = offset;
-    snprintf(s->epoch, sizeof s->epoch, "%s", epoch);
-    s->built_ns = bp_time_mono_ns();
-    s->bytes = len;
-    s->binary = binary;
-    size_t off = 0;
-    while (off < len) {
-        size_t l = len - off < SNAP_CHUNK ? len - off : SNAP_CHUNK;
-        /* never split a UTF-8 sequence between fragments of a text message */
-        while (!binary && off + l < len && l > 1 && ((unsigned char)data[off + l] & 0xC0) == 0x80) l--;
-        chunk_t *c = &s->chunks[s->n];
-        c->buf = malloc(LWS_PRE + l);
-        if (!c->buf) {
-            snap_unref(s);
-            return NULL;
-        }
-        memcpy(c->buf + LWS_PRE, data + off, l);
-        c->len = l;
-        s->n++;
-        off += l;
-    }
-    return s;
-}
-
-static snap_t *snap_build(bp_hub_t *h, bp_view_t view, const uint64_t *only) {
-    bp_buf_t b;
-    bp_buf_init(&b, 0, 256u << 20);
-    bp_state_write_snapshot_in(&b, h->state, h->epoch, h->offset, bp_time_now_ms(), view, only);
-    snap_t *s = b.failed ? NULL : snap_of(bp_buf_data(&b), b.len, false, h->offset, h->epoch);
-    bp_buf_free(&b);
-    if (s) h->st.snapshots_built++;
-    return s;
-}
-
-/* The gzipped form of text snapshot s, made once and kept with it; s
- * itself when compressing fails (the client reads text as well). Returns
- * a new reference. */
-static snap_t *snap_gzip(bp_hub_t *h, snap_t *s) {
-    if (!s->gz) {
-        size_t len = 0;
-        for (size_t i = 0; i < s->n; i++) len += s->chunks[i].len;
-        char *all = malloc(len ? len : 1);
-        unsigned char *z = NULL;
-        size_t zn = 0;
-        if (all) {
-            size_t off = 0;
-            for (size_t i = 0; i < s->n; i++) {
-                memcpy(all + off, s->chunks[i].buf + LWS_PRE, s->chunks[i].len);
-                off += s->chunks[i].len;
-            }
-            if (bp_compress(BP_ENC_GZIP, SNAP_GZIP_LEVEL, all, len, &z, &zn)) z = NULL;
-        }
-        free(all);
-        if (z) {
-            s->gz = snap_of((const char *)z, zn, true, s->offset, s->epoch);
-            if (s->gz) h->st.snapshots_gzipped++;
-        }
-        free(z);
-        if (!s->gz) {
-            s->refs++;
-            return s;
-        }
-    }
-    s->gz->refs++;
-    return s->gz;
-}
-
-/* The snapshot to send now: the cached one if it is current, or recent and
- * still followed by the ring; else a new one. Returns a new reference. */
-static snap_t *snap_get(bp_hub_t *h, aud_t *a) {
-    snap_t *s = a->snap;
-    bool usable = s && strcmp(s->epoch, h->epoch) == 0 &&
-                  (s->offset == h->offset ||
-                   (bp_time_mono_ns() - s->built_ns < SNAPSHOT_MIN_INTERVAL &&
-                    bp_ring_get(&a->ring, s->offset + 1)));
-    if (!usable) {
-        snap_t *n = snap_build(h, a->view, NULL);
-        if (!n) return NULL;
-        snap_unref(a->snap);
-        a->snap = s = n;
-    }
-    s->refs++;
-    return s;
 }
 
 /* -- control messages ---------------------------------------------------------- */
@@ -357,18 +53,22 @@ static void ctl_set(client_t *c, const char *fmt, ...) {
 static void start_snapshot(bp_hub_t *h, client_t *c, const char *reason) {
     /* a manager's holds her hospitals only: built for her (a few KiB
      * instead of the city's ~100), not cached */
-    snap_t *s = c->only ? snap_build(h, h->aud[c->aud].view, c->only) : snap_get(h, &h->aud[c->aud]);
+    aud_t *a = &h->aud[c->aud];
+    bp_snap_t *s =
+        c->only ? bp_snap_build(h->state, h->epoch, h->offset, a->view, c->only, &h->st.snaps)
+                : bp_snap_cached(&a->snap, h->state, h->epoch, h->offset, a->view, &a->ring,
+                                 &h->st.snaps);
     if (!s) {
         bp_error("hub: cannot build a snapshot (out of memory)");
         c->close_code = 1011;
         return;
     }
     if (c->gzip) {
-        snap_t *z = snap_gzip(h, s);
-        snap_unref(s);
+        bp_snap_t *z = bp_snap_gzip(s, &h->st.snaps);
+        bp_snap_unref(s);
         s = z;
     }
-    snap_unref(c->snap);
+    bp_snap_unref(c->snap);
     c->snap = s;
     c->snap_chunk = 0;
     c->need_snapshot = false;
@@ -534,7 +234,7 @@ static int pump(bp_hub_t *h, client_t *c) {
     } else if (c->state != C_ACTIVE || !h->ready) {
         return 0;
     } else if (c->snap) {
-        snap_t *s = c->snap;
+        bp_snap_t *s = c->snap;
         size_t i = c->snap_chunk;
         int wp = i > 0 ? LWS_WRITE_CONTINUATION : s->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
         if (i + 1 < s->n) wp |= LWS_WRITE_NO_FIN;
@@ -544,7 +244,7 @@ static int pump(bp_hub_t *h, client_t *c) {
         if (++c->snap_chunk == s->n) {
             c->tail = s->offset;
             c->snap = NULL;
-            snap_unref(s);
+            bp_snap_unref(s);
             fanout_check(h, c);
         }
     } else if (c->need_snapshot) {
@@ -603,7 +303,7 @@ static int pump(bp_hub_t *h, client_t *c) {
         }
         fanout_check(h, c);
     } else if ((slot = bcast_due(h, c)) >= 0) {
-        const chunk_t *a = &h->bcast[slot].v[c->aud == BP_AUD_FULL ? 0 : 1];
+        const bp_chunk_t *a = &h->bcast[slot].v[c->aud == BP_AUD_FULL ? 0 : 1];
         if (write_frame(h, c, (unsigned char *)a->buf + LWS_PRE, a->len, LWS_WRITE_TEXT)) return -1;
         c->seen[slot] = h->bcast[slot].gen;
         h->st.bcast_frames[slot]++;
@@ -640,17 +340,10 @@ static void push_now(bp_hub_t *h, client_t *c) {
 
 /* -- closing ------------------------------------------------------------------------ */
 
-/* Marks a client to be closed with a status; nothing more is written to it,
- * and the next sweep closes it (close_client). */
-static void close_with(client_t *c, uint16_t code, const char *reason) {
-    c->close_code = code;
-    snprintf(c->reason, sizeof c->reason, "%s", reason);
-}
-
 /* Closes now, from RECEIVE: lws sends the close frame with this status when
  * the receive callback returns -1 after lws_close_reason(). */
 static int close_now(client_t *c, uint16_t code, const char *reason) {
-    close_with(c, code, reason);
+    hub_close_with(c, code, reason);
     c->closing = true;
     lws_close_reason(c->wsi, (enum lws_close_status)code, (unsigned char *)c->reason,
                      strlen(c->reason));
@@ -670,110 +363,6 @@ static void close_client(client_t *c) {
     lws_close_free_wsi(c->wsi, (enum lws_close_status)c->close_code, "bedpulse hub");
 }
 
-/* -- who may listen ------------------------------------------------------------------- */
-
-/* Credentials from the upgrade request: an Authorization: Bearer token
- * wins over a bp_session cookie. Neither: anonymous. */
-static void read_credentials(bp_hub_t *h, struct lws *wsi, ws_auth_t *a) {
-    memset(a, 0, sizeof *a);
-    char hdr[BP_SESSION_MAX + 512];
-    const char *v;
-    size_t vl;
-    int n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION);
-    bool bearer = n > 0 && bp_http_bearer(hdr, (size_t)n, &v, &vl) == 0;
-    if (!bearer) {
-        n = lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE);
-        if (n <= 0 || bp_http_cookie(hdr, (size_t)n, "bp_session", &v, &vl)) return;
-    }
-    if (!h->tokens || !bp_tokens_ready(h->tokens)) {
-        a->cred = h->tokens ? CRED_UNREADY : CRED_BAD;
-        return;
-    }
-    const bp_principal_t *p =
-        bearer ? bp_tokens_find(h->tokens, v, vl)
-               : bp_tokens_session(h->tokens, v, vl, bp_time_now_ms(), a->session_id,
-                                   &a->session_exp);
-    if (!p) {
-        memset(a, 0, sizeof *a);
-        a->cred = CRED_BAD;
-        return;
-    }
-    a->cred = CRED_OK;
-    snprintf(a->token_id, sizeof a->token_id, "%s", p->id);
-}
-
-/* Sets the hospitals a client's snapshots hold (NULL: all). 1 when that
- * changed, 0 when not, -1 when out of memory. */
-static int set_only(client_t *c, const uint64_t *scope) {
-    size_t size = BP_REGISTRY_MAX / 64 * sizeof(uint64_t);
-    if (!scope || !c->only) {
-        if (!scope && !c->only) return 0;
-        free(c->only);
-        c->only = scope ? malloc(size) : NULL;
-        if (scope && !c->only) return -1;
-    } else if (memcmp(c->only, scope, size) == 0) {
-        return 0;
-    }
-    if (scope) memcpy(c->only, scope, size);
-    return 1;
-}
-
-/* Checks (again) whether the client may have the live feed; on a change of
- * the token table or an expired session the sweep calls it for every
- * client. 0 when it may, with its audience set; else closes it with 4401
- * (no valid credentials: sign in again), 4403 (valid, not allowed) or 1013
- * (tokens not loaded yet: retry). */
-static int authorize(bp_hub_t *h, client_t *c, int64_t now) {
-    const bp_principal_t *p = NULL;
-    const char *why = NULL;
-    uint16_t code = 4401;
-    switch (c->auth.cred) {
-    case CRED_UNREADY: code = 1013, why = "auth loading"; break;
-    case CRED_BAD: why = "unauthorized"; break;
-    case CRED_OK:
-        p = bp_tokens_by_id(h->tokens, c->auth.token_id);
-        if (!p || p->revoked_ms) why = "revoked";
-        else if (p->expires_ms && p->expires_ms <= now) why = "expired";
-        else if (c->auth.session_id[0] &&
-                 (c->auth.session_exp <= now ||
-                  bp_tokens_session_denied(h->tokens, c->auth.session_id)))
-            why = "expired";
-        break;
-    default: break;
-    }
-    if (!why && !bp_auth_allows(p, h->anon_role, BP_ACT_LIVE, -1, now)) {
-        why = p ? "forbidden" : "unauthorized";
-        if (p) code = 4403;
-    }
-    c->auth_gen = h->tokens ? bp_tokens_generation(h->tokens) : 0;
-    if (why) {
-        if (code == 4403) h->st.closed_forbidden++;
-        else if (code == 4401 && c->state != C_HELLO) h->st.closed_expired++;
-        else if (code == 4401) h->st.closed_unauthorized++;
-        close_with(c, code, why);
-        return -1;
-    }
-    bp_audience_t aud =
-        bp_role_audience(p ? p->role : (bp_role_t)(h->anon_role < 0 ? 0 : h->anon_role));
-    if (c->state != C_HELLO && aud != c->aud) {
-        /* its role changed under it: what it holds may be more than it may see */
-        close_with(c, 4401, "role changed");
-        return -1;
-    }
-    c->aud = (uint8_t)aud;
-    int changed = set_only(c, aud == BP_AUD_HOSPITALS && p && !p->all_hospitals ? p->scope : NULL);
-    if (changed < 0) {
-        close_with(c, 1011, "no memory");
-        return -1;
-    }
-    if (changed && c->state == C_ACTIVE && !c->need_snapshot) {
-        /* her hospitals changed under her: what she holds is not what she may see */
-        c->need_snapshot = true;
-        snprintf(c->reason, sizeof c->reason, "scope");
-    }
-    return 0;
-}
-
 /* -- receiving ------------------------------------------------------------------------ */
 
 static int on_message(bp_hub_t *h, client_t *c) {
@@ -788,23 +377,17 @@ static int on_message(bp_hub_t *h, client_t *c) {
     }
     if (hello.has_token) {
         /* a token in the hello (clients that cannot set headers) */
-        memset(&c->auth, 0, sizeof c->auth);
-        const bp_principal_t *p = NULL;
-        if (!h->tokens || !bp_tokens_ready(h->tokens)) c->auth.cred = h->tokens ? CRED_UNREADY : CRED_BAD;
-        else if (!(p = bp_tokens_find(h->tokens, hello.token, strlen(hello.token)))) c->auth.cred = CRED_BAD;
-        else {
-            c->auth.cred = CRED_OK;
-            snprintf(c->auth.token_id, sizeof c->auth.token_id, "%s", p->id);
-        }
+        bp_tokens_resolve(h->tokens, BP_SECRET_BEARER, hello.token, strlen(hello.token),
+                          bp_time_now_ms(), &c->auth);
         explicit_bzero(hello.token, sizeof hello.token);
     }
-    if (authorize(h, c, bp_time_now_ms())) {
+    if (bp_hub_authorize(h, c, bp_time_now_ms())) {
         c->closing = true;
         lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->reason,
                          strlen(c->reason));
         return -1;
     }
-    snap_unref(c->snap);
+    bp_snap_unref(c->snap);
     c->snap = NULL;
     c->need_snapshot = false;
     c->has_resume = hello.has_resume;
@@ -848,11 +431,12 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
                 return 1;
             }
         }
-        if (c) read_credentials(h, wsi, &c->auth);
+        /* an Authorization header without a bearer token is ignored here */
+        if (c) bp_credential_read(wsi, h->tokens, true, bp_time_now_ms(), &c->auth);
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
-        ws_auth_t auth = c->auth; /* read at the upgrade (FILTER_PROTOCOL_CONNECTION) */
+        bp_cred_t auth = c->auth; /* read at the upgrade (FILTER_PROTOCOL_CONNECTION) */
         memset(c, 0, sizeof *c);
         c->auth = auth;
         c->wsi = wsi;
@@ -875,15 +459,15 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
          * which a refused upgrade could not tell it. */
         if (h->n_clients >= (size_t)h->s->server_max_clients) {
             h->st.rejected_full++;
-            close_with(c, 1013, "server full");
-        } else if (ip_count(h, c->ip) >= (uint32_t)h->s->server_max_clients_per_ip) {
+            hub_close_with(c, 1013, "server full");
+        } else if (bp_hub_ip_count(h, c->ip) >= (uint32_t)h->s->server_max_clients_per_ip) {
             h->st.rejected_ip++;
-            close_with(c, 4029, "address limit");
-        } else if (ip_add(h, c->ip) == 0) {
+            hub_close_with(c, 4029, "address limit");
+        } else if (bp_hub_ip_add(h, c->ip) == 0) {
             c->counted = true;
             h->n_clients++;
         } else {
-            close_with(c, 1011, "no memory");
+            hub_close_with(c, 1011, "no memory");
         }
         return 0;
     }
@@ -892,7 +476,7 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         unlink_client(h, c);
         if (c->counted) {
             h->n_clients--;
-            ip_remove(h, c->ip);
+            bp_hub_ip_remove(h, c->ip);
         }
         if (c->in_fanout) fanout_done_one(h, c);
         if (c->req) c->req->c = NULL;
@@ -900,7 +484,7 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         c->backlog = NULL;
         free(c->rx);
         c->rx = NULL;
-        snap_unref(c->snap);
+        bp_snap_unref(c->snap);
         c->snap = NULL;
         free(c->only);
         c->only = NULL;
@@ -956,7 +540,7 @@ void bp_hub_on_reload(void *hub, const char *epoch, uint64_t offset, const char 
     h->offset = offset;
     for (int i = 0; i < BP_AUD__COUNT; i++) {
         bp_ring_clear(&h->aud[i].ring, epoch);
-        snap_unref(h->aud[i].snap);
+        bp_snap_unref(h->aud[i].snap);
         h->aud[i].snap = NULL;
     }
     bool was_ready = h->ready;
@@ -1006,7 +590,7 @@ void bp_hub_broadcast(bp_hub_t *h, bp_bcast_t slot, const char *full, size_t ful
         if (!buf) return; /* keep the previous ones */
         memcpy(buf + LWS_PRE, src[i], len[i]);
         free(h->bcast[slot].v[i].buf);
-        h->bcast[slot].v[i] = (chunk_t){buf, len[i]};
+        h->bcast[slot].v[i] = (bp_chunk_t){buf, len[i]};
     }
     h->bcast[slot].full_only = other == NULL;
     if (++h->bcast[slot].gen == 0) h->bcast[slot].gen = 1;
@@ -1069,15 +653,9 @@ bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state) {
 
 void bp_hub_destroy(bp_hub_t *h) {
     if (!h) return;
-    for (size_t i = 0; i < IP_BUCKETS; i++) {
-        while (h->ips[i]) {
-            ip_node_t *n = h->ips[i];
-            h->ips[i] = n->next;
-            free(n);
-        }
-    }
+    bp_hub_ips_free(h);
     for (int i = 0; i < BP_AUD__COUNT; i++) {
-        snap_unref(h->aud[i].snap);
+        bp_snap_unref(h->aud[i].snap);
         bp_ring_free(&h->aud[i].ring);
     }
     for (int s = 0; s < BP_BCAST__COUNT; s++) {
@@ -1150,13 +728,13 @@ void bp_hub_sweep(bp_hub_t *h) {
         next = c->next; /* closing may free c */
         if (c->state == C_HELLO && now - c->connected_ms > hello_ms && !c->close_code) {
             h->st.closed_hello++;
-            close_with(c, 4001, "hello expected");
+            hub_close_with(c, 4001, "hello expected");
         }
         /* rights are re-checked when tokens change (revocation, logout) and
          * when a session runs out */
         if (c->state != C_HELLO && !c->close_code &&
             (c->auth_gen != gen || (c->auth.session_id[0] && c->auth.session_exp <= now)))
-            authorize(h, c, now);
+            bp_hub_authorize(h, c, now);
         if (c->close_code) {
             if (!c->closing) close_client(c);
             continue;
@@ -1168,7 +746,7 @@ void bp_hub_sweep(bp_hub_t *h) {
              * close frame waits behind what it did not read; lws gives up on
              * the close handshake after its own timeout. */
             h->st.closed_slow++;
-            close_with(c, 4008, "too slow");
+            hub_close_with(c, 4008, "too slow");
             close_client(c);
             continue;
         }
@@ -1177,7 +755,7 @@ void bp_hub_sweep(bp_hub_t *h) {
          * every accept and every pong O(clients). */
         if (now - c->heard_ms > dead_ms) {
             h->st.closed_silent++;
-            close_with(c, 1001, "no pong");
+            hub_close_with(c, 1001, "no pong");
             close_client(c);
             continue;
         }
@@ -1208,87 +786,15 @@ size_t bp_hub_clients(const bp_hub_t *h) {
 }
 
 void bp_hub_metrics(const bp_hub_t *h, bp_buf_t *o) {
-    const hub_stats_t *s = &h->st;
-#define C(name, help, v)                                                                           \
-    bp_buf_printf(o, "# HELP bedpulse_" name " " help "\n# TYPE bedpulse_" name " counter\n"      \
-                     "bedpulse_" name " %llu\n",                                                    \
-                  (unsigned long long)(v))
-#define G(name, help, v)                                                                           \
-    bp_buf_printf(o, "# HELP bedpulse_" name " " help "\n# TYPE bedpulse_" name " gauge\n"        \
-                     "bedpulse_" name " %llu\n",                                                    \
-                  (unsigned long long)(v))
-    G("ws_clients", "WebSocket clients connected now.", h->n_clients);
-    C("ws_connections_total", "WebSocket connections accepted.", s->connections);
-    C("events_in_total", "Events read from the Redis stream.", s->events_in);
-    C("event_deliveries_total", "Events delivered to clients (one per client per event).",
-      s->event_deliveries);
-    C("ws_frames_total", "WebSocket frames written.", s->frames);
-    C("ws_bytes_total", "WebSocket payload bytes written.", s->bytes);
-    C("ws_coalesced_frames_total", "Frames that carried several events.", s->coalesced);
-    C("snapshots_built_total", "Snapshots serialized.", s->snapshots_built);
-    C("snapshots_sent_total", "Snapshots sent to clients.", s->snapshots_sent);
-    C("snapshots_gzipped_total", "Snapshots gzipped (once each, for the clients that take them so).",
-      s->snapshots_gzipped);
-    C("skip_to_latest_total", "Clients that fell out of the ring and got a fresh snapshot.",
-      s->skips);
-    C("ws_closed_slow_total", "Clients closed for not keeping up.", s->closed_slow);
-    C("ws_closed_hello_total", "Clients closed for not saying hello in time.", s->closed_hello);
-    C("ws_closed_protocol_total", "Clients closed for protocol errors.", s->closed_protocol);
-    C("ws_closed_silent_total", "Clients closed for not answering pings.", s->closed_silent);
-    C("ticks_total", "Heartbeat ticks sent.", s->ticks);
-    C("alert_frames_total", "Alert lists sent to clients.", s->bcast_frames[BP_BCAST_ALERTS]);
-    C("recommendation_frames_total", "Incident recommendation lists sent to clients.",
-      s->bcast_frames[BP_BCAST_RECOMMEND]);
-    C("offload_frames_total", "Offload-delayed lists sent to clients.",
-      s->bcast_frames[BP_BCAST_OFFLOAD]);
-    C("status_frames_total", "Status messages (stale / live) sent to clients.",
-      s->bcast_frames[BP_BCAST_STATUS]);
-    G("stale", "Whether clients were told their data is not followed from Redis (1) or not (0).",
-      h->stale);
-    bp_buf_printf(o, "# HELP bedpulse_resume_total Client starts by outcome.\n"
-                     "# TYPE bedpulse_resume_total counter\n"
-                     "bedpulse_resume_total{outcome=\"window\"} %llu\n"
-                     "bedpulse_resume_total{outcome=\"stream\"} %llu\n"
-                     "bedpulse_resume_total{outcome=\"snapshot_new\"} %llu\n"
-                     "bedpulse_resume_total{outcome=\"snapshot_epoch\"} %llu\n"
-                     "bedpulse_resume_total{outcome=\"snapshot_too_old\"} %llu\n",
-                  (unsigned long long)s->resume_window, (unsigned long long)s->resume_stream,
-                  (unsigned long long)s->resume_snapshot_new,
-                  (unsigned long long)s->resume_snapshot_epoch,
-                  (unsigned long long)s->resume_snapshot_old);
-    G("ring_events", "Events held in the ring (each audience's ring holds the same offsets).",
-      bp_ring_count(&h->aud[BP_AUD_FULL].ring));
-    G("ring_bytes", "Bytes held in the rings of all audiences.",
-      h->aud[BP_AUD_FULL].ring.bytes + h->aud[BP_AUD_WALL].ring.bytes +
-          h->aud[BP_AUD_HOSPITALS].ring.bytes);
-    G("offset", "Last offset applied.", h->offset);
-    C("ws_rejected_full_total", "Connections closed with 1013: max_clients reached.",
-      s->rejected_full);
-    C("ws_rejected_address_total", "Connections closed with 4029: max_clients_per_ip reached.",
-      s->rejected_ip);
-    C("ws_rejected_origin_total", "Upgrades refused: Origin not this site nor allowed.",
-      s->rejected_origin);
-    C("ws_closed_unauthorized_total", "Clients closed with 4401 at hello: no valid credentials.",
-      s->closed_unauthorized);
-    C("ws_closed_forbidden_total", "Clients closed with 4403: role may not have the live feed.",
-      s->closed_forbidden);
-    C("ws_closed_expired_total",
-      "Clients closed with 4401 later: token revoked or expired, session ended.",
-      s->closed_expired);
-    G("resumes_from_stream_pending", "Stream resumes waiting for Redis.", h->ranges_inflight);
-    bp_buf_puts(o, "# HELP bedpulse_fanout_seconds Time from a batch of events arriving until "
-                   "every live client has it.\n# TYPE bedpulse_fanout_seconds histogram\n");
-    uint64_t cum = 0;
-    for (size_t i = 0; i < FANOUT_BUCKETS; i++) {
-        cum += h->fanout_counts[i];
-        bp_buf_printf(o, "bedpulse_fanout_seconds_bucket{le=\"%g\"} %llu\n", fanout_bounds[i],
-                      (unsigned long long)cum);
-    }
-    cum += h->fanout_counts[FANOUT_BUCKETS];
-    bp_buf_printf(o,
-                  "bedpulse_fanout_seconds_bucket{le=\"+Inf\"} %llu\n"
-                  "bedpulse_fanout_seconds_sum %.6f\nbedpulse_fanout_seconds_count %llu\n",
-                  (unsigned long long)cum, h->fanout_sum, (unsigned long long)h->fanout_n);
-#undef C
-#undef G
+    const bp_ring_t *full = &h->aud[BP_AUD_FULL].ring;
+    bp_hub_gauges_t g = {
+        .clients = h->n_clients,
+        .stale = h->stale,
+        .ring_events = bp_ring_count(full),
+        .ring_bytes =
+            full->bytes + h->aud[BP_AUD_WALL].ring.bytes + h->aud[BP_AUD_HOSPITALS].ring.bytes,
+        .offset = h->offset,
+        .ranges_pending = h->ranges_inflight,
+    };
+    bp_hub_stats_write(&h->st, &g, o);
 }

@@ -16,6 +16,7 @@
 #include "bp_auth.h"
 #include "bp_buf.h"
 #include "bp_codec.h"
+#include "bp_credential.h"
 #include "http.h"
 
 #define BP_REQ_PATH_MAX  512
@@ -51,11 +52,9 @@ struct bp_req {
     char if_none_match[96]; /* "" when absent or too long */
     bool has_if_match, has_origin, origin_ok;
     unsigned accept_enc; /* bp_conneg_accept_encoding of Accept-Encoding */
-    /* credentials presented; principal resolved at dispatch */
-    bool has_cred, cred_bad;
-    char token_id[BP_TOKEN_ID_MAX + 1];
-    char session_id[33]; /* a session cookie's id, "" for a bearer token */
-    int64_t session_exp;
+    /* credentials presented (resolved when read); checked again by
+     * bp_req_principal at dispatch */
+    bp_cred_t cred;
     /* the request body, bounded by server.max_body_bytes */
     bp_buf_t in;
     bool expect_body, too_big;

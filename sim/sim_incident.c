@@ -1,5 +1,5 @@
 /*
- * 115 calls in the simulator (see sim_model.h): when and where they come,
+ * 115 calls in the simulator (see sim_model.h, sim_incident.h): when and where they come,
  * what they are, which unit goes, where the patient goes, how long the
  * handover takes, and the CAD gateway's `incident` lines about them.
  *
@@ -8,6 +8,7 @@
  * biggest share, then heart attacks and strokes; calls are fewest before
  * dawn and peak in the morning and the evening rush.
  */
+#include "sim_incident.h"
 #include "bp_codec.h"
 #include "bp_time.h"
 #include "sim_internal.h"

@@ -1,20 +1,22 @@
 /*
  * The simulator model's private parts, shared by sim_model.c (hospitals,
- * fleet, the step) and sim_incident.c (115 calls: their rhythm, the CAD's
- * incident lines, destinations, handover). Not for the adapter or tests.
+ * fleet, the step), sim_incident.c (115 calls: their rhythm, the CAD's
+ * incident lines, destinations, handover) and sim_base.c (what both use).
+ * Not for the adapter or tests.
  */
 #ifndef BP_SIM_INTERNAL_H
 #define BP_SIM_INTERNAL_H
 
 #include "bp_recommend.h"
 #include "bp_state.h"
-#include "sim_model.h"
+#include "sim_base.h"
 #include "sim_rng.h"
 
 #include <math.h>
 
 #define RARE_MAX 8
 #define MINUTE   60.0
+#define POSITION_MS 5000 /* a driving unit reports every 5 s (real time) */
 
 typedef struct {
     double target[BP_BED__COUNT]; /* occupied / staffed the walk returns to */
@@ -102,7 +104,7 @@ struct bp_sim {
     bp_sim_stats_t st; /* the incident counters */
 };
 
-/* -- sim_model.c ----------------------------------------------------------- */
+/* -- sim_base.c ------------------------------------------------------------ */
 double sim_inpatient_occupancy(const bp_sim_t *s, int i);
 void sim_set_status(unit_t *u, bp_amb_status_t st);
 void sim_drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo, double kmh_hi,

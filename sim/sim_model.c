@@ -5,6 +5,7 @@
  * the 115 centre answers about 110 incidents a day (sim_incident.c) with a
  * 62-unit demo fleet, sped up for the demo so that something visibly moves.
  */
+#include "sim_model.h"
 #include "bp_time.h"
 #include "sim_internal.h"
 
@@ -15,7 +16,6 @@
 
 #define HOSPITAL_SHARE 0.6  /* of the rate, scheduled for hospital updates */
 #define FULL_REPORT_P  0.06 /* chance that a due hospital update is a full report */
-#define POSITION_MS    5000 /* a driving unit reports every 5 s (real time) */
 #define DT_MAX_S       60.0 /* a stalled caller does not teleport the fleet */
 #define WARM_S         (2 * 3600.0) /* fleet time run before the start: mid-shift */
 #define WARM_STEP_S    10.0
@@ -29,21 +29,6 @@ static double clampd(double v, double lo, double hi) {
 static double bell(double h, double centre, double width) {
     double d = (h - centre) / width;
     return exp(-d * d);
-}
-
-double bp_sim_hanoi_hour(int64_t ms) {
-    int64_t day = 86400000, t = (ms + 7 * 3600000LL) % day;
-    if (t < 0) t += day;
-    return (double)t / 3600000.0;
-}
-
-void bp_sim_json_time(bp_buf_t *b, int64_t ms) {
-    char tmp[40];
-    bp_time_format(ms + 7 * 3600000LL, tmp); /* "....T..:..:..mmmZ" in Hanoi wall time */
-    tmp[BP_TIME_ISO_LEN - 1] = '\0';         /* drop the Z */
-    bp_buf_putc(b, '"');
-    bp_buf_puts(b, tmp);
-    bp_buf_puts(b, "+07:00\"");
 }
 
 /* The day in Hanoi. Admissions peak late morning to afternoon, discharges
@@ -114,10 +99,6 @@ void bp_sim_options_default(bp_sim_options_t *o) {
     o->dispatch = NULL;
 }
 
-static bool inpatient(int t) {
-    return t != BP_BED_EMERGENCY && t != BP_BED_OPERATING_ROOM;
-}
-
 static bool is_icu(int t) {
     return t == BP_BED_ICU_ADULT || t == BP_BED_ICU_PEDIATRIC || t == BP_BED_ICU_NEONATAL;
 }
@@ -150,18 +131,6 @@ static double effective_target(const hosp_t *h, int t, double hour) {
     if (t == BP_BED_EMERGENCY) return h->target[t] * (0.65 + 0.5 * admissions(hour));
     if (t == BP_BED_OPERATING_ROOM) return h->target[t] * (0.3 + 0.8 * bell(hour, 12.0, 4.0));
     return h->target[t] * (1.0 + 0.04 * occupancy_swing(hour));
-}
-
-double sim_inpatient_occupancy(const bp_sim_t *s, int i) {
-    const bp_hospital_info_t *info = &s->reg->hospitals[i];
-    const hosp_t *h = &s->hosp[i];
-    double st = 0, oc = 0;
-    for (int t = 0; t < BP_BED__COUNT; t++) {
-        if (!(info->beds_mask & (1u << t)) || !inpatient(t)) continue;
-        st += h->staffed[t];
-        oc += h->occupied[t];
-    }
-    return st > 0 ? oc / st : 0.0;
 }
 
 static double hospital_mean_gap_ms(const bp_sim_t *s) {
@@ -525,35 +494,10 @@ static void emit_hospital(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim
 
 /* -- fleet --------------------------------------------------------------- */
 
-void sim_set_status(unit_t *u, bp_amb_status_t st) {
-    u->status = st;
-    u->full = true;
-    u->charged = true;
-}
-
-void sim_drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo, double kmh_hi,
-                  int64_t now) {
-    u->to_lat = lat;
-    u->to_lon = lon;
-    u->kmh = bp_rng_range(&s->rng, kmh_lo, kmh_hi);
-    u->heading = sim_bearing(u->lat, u->lon, lat, lon);
-    u->driving = true;
-    u->next_pos = now + POSITION_MS;
-}
-
 static void stop(unit_t *u) {
     u->driving = false;
     u->lat = u->to_lat;
     u->lon = u->to_lon;
-}
-
-void sim_return_to_station(bp_sim_t *s, size_t idx, int64_t now) {
-    unit_t *u = &s->units[idx];
-    const bp_station_t *st = &s->reg->stations[s->reg->units[idx].station];
-    u->dest = u->inc = -1;
-    u->incident[0] = '\0';
-    sim_set_status(u, BP_AMB_AVAILABLE_RADIO);
-    sim_drive_to(s, u, st->lat, st->lon, 20, 35, now);
 }
 
 /* What happens when a unit reaches the end of its leg or its phase. */
@@ -636,25 +580,6 @@ static void warm_start(bp_sim_t *s, int64_t now) {
         s->units[i].full = true;
         s->units[i].next_pos = now + POSITION_MS;
     }
-}
-
-void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int index,
-                    int64_t seq, const char *type, const char *source, int64_t now,
-                    const char *id) {
-    line->kind = kind;
-    line->index = index;
-    line->backdated = false;
-    line->seq = seq;
-    bp_buf_puts(out, "{\"type\":");
-    bp_json_cstr(out, type);
-    bp_buf_puts(out, ",\"source\":");
-    bp_json_cstr(out, source);
-    bp_buf_puts(out, ",\"seq\":");
-    bp_json_int(out, seq);
-    bp_buf_puts(out, ",\"at\":");
-    bp_sim_json_time(out, now);
-    bp_buf_puts(out, ",\"id\":");
-    bp_json_cstr(out, id);
 }
 
 static void emit_unit(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim_line_t *line) {

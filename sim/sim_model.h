@@ -31,57 +31,10 @@
 #ifndef BP_SIM_MODEL_H
 #define BP_SIM_MODEL_H
 
-#include "bp_buf.h"
-#include "bp_registry.h"
-
-#include <math.h>
-
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#define BP_SIM_RATE_MAX  1000.0 /* changes per second */
-#define BP_SIM_SPEED_MAX 1000.0 /* fleet time acceleration */
-#define BP_SIM_LINE_MAX  4096   /* bytes of one generated line, far above the real ~600 */
-#define BP_SIM_SCALE_MAX 50.0   /* incident_scale */
-#define BP_SIM_INCIDENTS_PER_DAY 110.0 /* Hanoi 115 baseline, per fleet day */
-#define BP_SIM_MCI_MIN   20     /* calls in a mass-casualty burst */
-#define BP_SIM_MCI_MAX   40
-
-struct bp_dispatch_cfg;
-
-typedef struct {
-    double rate;  /* messages per second overall after the start; 0: initial reports only */
-    double speed; /* fleet time runs this much faster than real time (> 0) */
-    uint64_t seed;
-    int rare_hospitals;    /* hospitals that report only every 2-3 intervals */
-    double incident_scale; /* calls per fleet day = 110 x this (0 .. 50; 0: none) */
-    bool warm_start;       /* start mid-shift: calls open, units out (with rate > 0) */
-    double mci_after_s;    /* real seconds after the start of a mass-casualty burst; < 0 none */
-    double mci_lat, mci_lon; /* where; NAN: a random busy place */
-    /* needs per category and ranking (config/dispatch.json, borrowed); NULL:
-     * bp_dispatch_defaults */
-    const struct bp_dispatch_cfg *dispatch;
-} bp_sim_options_t;
+#include "sim_base.h"
+#include "sim_incident.h"
 
 void bp_sim_options_default(bp_sim_options_t *o);
-
-typedef enum { BP_SIM_HOSPITAL, BP_SIM_AMBULANCE, BP_SIM_INCIDENT } bp_sim_kind_t;
-
-/* One emitted line: bytes [off, off+len) of the output buffer, '\n' included. */
-typedef struct {
-    size_t off, len;
-    bp_sim_kind_t kind;
-    int index;    /* hospital or unit index in the registry, or incident slot */
-    uint32_t gen; /* incident: which call held the slot */
-    int64_t seq;
-    /* The line's `at` lies in the past on purpose (a rarely reporting
-     * hospital's last report). A collector that already holds a newer report
-     * for it (a restarted simulator) answers out_of_order: expected, not a bug. */
-    bool backdated;
-} bp_sim_line_t;
-
-typedef struct bp_sim bp_sim_t;
 
 /* Creates the model at real time now_ms with every hospital and unit due for
  * a full report. reg is borrowed and must outlive the model. NULL on bad
@@ -104,49 +57,6 @@ size_t bp_sim_step(bp_sim_t *s, int64_t now_ms, size_t max, bp_buf_t *out, bp_si
 void bp_sim_request_full(bp_sim_t *s, bp_sim_kind_t kind, int index);
 void bp_sim_resync(bp_sim_t *s);
 
-/* The collector refused a line with `error`. Returns true when that is
- * expected and taken care of: an incident the collector does not hold
- * (unknown_incident: it is created again with everything) or already holds
- * (exists, after a restart: it is updated with everything), or one past
- * its bound (too_many_incidents: that call goes unreported). */
-bool bp_sim_rejected(bp_sim_t *s, const bp_sim_line_t *line, const char *error);
-
-/* End of the run: every open incident is closed on the next steps (so a
- * stopped demo leaves none open behind it). */
-void bp_sim_close_incidents(bp_sim_t *s);
-
-typedef struct {
-    size_t units_moving; /* driving: dispatched, transporting, returning */
-    size_t units_busy;   /* not available (station or radio) */
-    uint64_t incidents;  /* calls since the start (not those of the warm start) */
-    uint64_t warm_incidents; /* calls of the warm start, before the start */
-    uint64_t mci_incidents;  /* calls of the mass-casualty burst */
-    uint64_t unanswered; /* calls that found no free unit when due (they wait) */
-    uint64_t transports, treated_on_scene, dropped; /* dropped: no slot free */
-    size_t incidents_open, incidents_waiting; /* in the model; waiting: no unit yet */
-    uint64_t hospital_lines, ambulance_lines, incident_lines;
-    double fleet_time_s; /* simulated fleet seconds since the start */
-    int rare[8];         /* indexes of the rarely reporting hospitals */
-    int n_rare;
-} bp_sim_stats_t;
-
 void bp_sim_stats(const bp_sim_t *s, bp_sim_stats_t *out);
-
-/* Hour of day in Hanoi (UTC+7, no daylight saving), 0 <= h < 24. */
-double bp_sim_hanoi_hour(int64_t ms);
-
-/* Calls at Hanoi hour h relative to the day's mean (the mean over 24 h is 1):
- * low before dawn, peaks in the morning and in the evening rush. */
-double bp_sim_call_rhythm(double h);
-
-/* Minutes a handover (offload) takes at a hospital of this tier and
- * inpatient occupancy (1.0 = full), for a uniform draw u in [0, 1):
- * 10-20 normally, 15-30 when central or over 100 %, 30-60 at a central
- * hospital over 100 %. */
-double bp_sim_handover_minutes(bp_tier_t tier, double occupancy, double u);
-
-/* Writes an RFC 3339 time in Hanoi's zone, "2026-11-22T08:00:00.000+07:00",
- * as a JSON string. */
-void bp_sim_json_time(bp_buf_t *b, int64_t ms);
 
 #endif

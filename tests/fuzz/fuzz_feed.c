@@ -8,40 +8,20 @@
 #include "bp_codec.h"
 #include "bp_config.h"
 #include "fuzz_util.h"
+#include "interop_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bp_registry_t reg;
-
-static void load_registry(void) {
-    static int done;
-    if (done) return;
-    done = 1;
-    const char *files[2] = {BP_SOURCE_DIR "/config/hospitals.json", BP_SOURCE_DIR "/config/fleet.json"};
-    for (int i = 0; i < 2; i++) {
-        char *text;
-        size_t len;
-        bp_error_t err;
-        if (bp_read_file(files[i], 1u << 24, &text, &len, &err) ||
-            (i == 0 ? bp_codec_parse_hospitals(text, len, &reg, &err)
-                    : bp_codec_parse_fleet(text, len, &reg, &err))) {
-            fprintf(stderr, "fuzz_feed: cannot load %s: %s\n", files[i], err.message);
-            abort();
-        }
-        free(text);
-    }
-}
-
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
-    load_registry();
+    const bp_registry_t *reg = fuzz_registry();
     const int64_t now = 1795000000000; /* fixed: runs must be reproducible */
     bp_change_t c;
     bp_error_t err;
     memset(&err, 0xa5, sizeof err); /* unterminated unless the parser fills it */
-    if (bp_codec_parse_feed((const char *)data, size, &reg, now, 300000, &c, &err) != 0) {
+    if (bp_codec_parse_feed((const char *)data, size, reg, now, 300000, &c, &err) != 0) {
         /* errors must name a code and carry a NUL-terminated message */
         fz_check_error(&err);
         return 0;

@@ -11,54 +11,25 @@
 #include "bp_config.h"
 #include "bp_netaddr.h"
 #include "bp_subs.h"
+#include "interop_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bp_registry_t reg;
-
-static void load_registry(void) {
-    static int done;
-    if (done) return;
-    done = 1;
-    const char *files[2] = {BP_SOURCE_DIR "/config/hospitals.json",
-                            BP_SOURCE_DIR "/config/fleet.json"};
-    for (int i = 0; i < 2; i++) {
-        char *text;
-        size_t len;
-        bp_error_t err;
-        if (bp_read_file(files[i], 1u << 24, &text, &len, &err) ||
-            (i == 0 ? bp_codec_parse_hospitals(text, len, &reg, &err)
-                    : bp_codec_parse_fleet(text, len, &reg, &err))) {
-            fprintf(stderr, "fuzz_notify: cannot load %s: %s\n", files[i], err.message);
-            abort();
-        }
-        free(text);
-    }
-}
-
-static void check_errors(const bp_errors_t *errs) {
-    if (errs->n > BP_ERRORS_MAX) abort();
-    for (size_t i = 0; i < errs->n; i++) {
-        const bp_error_t *e = &errs->e[i];
-        if (!e->code[0] || strnlen(e->message, sizeof e->message) == sizeof e->message) abort();
-    }
-}
 
 static bp_sub_t sub, back; /* large: not on the stack */
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     if (size < 1) return 0;
-    load_registry();
+    const bp_registry_t *reg = fuzz_registry();
     const char *in = (const char *)data + 1;
     size_t n = size - 1;
     switch (data[0] % 5) {
     case 0: {
         bp_errors_t errs;
-        int rc = bp_sub_parse(in, n, &reg, false, &sub, &errs);
-        check_errors(&errs);
+        int rc = bp_sub_parse(in, n, reg, false, &sub, &errs);
+        fuzz_check_errors(&errs);
         if ((rc == 0) != (errs.n == 0)) abort();
         if (rc) break;
         if (!sub.events || sub.min_level < 1 || sub.min_level > 4) abort();
@@ -70,16 +41,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         if (!sub.owner[0]) snprintf(sub.owner, sizeof sub.owner, "t-01020304");
         bp_buf_t b;
         bp_buf_init(&b, 0, 1u << 20);
-        bp_sub_write(&b, &sub, &reg, true);
-        if (b.failed || bp_sub_parse(bp_buf_data(&b), b.len, &reg, true, &back, &errs)) abort();
+        bp_sub_write(&b, &sub, reg, true);
+        if (b.failed || bp_sub_parse(bp_buf_data(&b), b.len, reg, true, &back, &errs)) abort();
         if (memcmp(&sub, &back, sizeof sub) != 0) abort();
         bp_buf_free(&b);
         break;
     }
     case 1: {
         bp_errors_t errs;
-        int rc = bp_sub_parse(in, n, &reg, true, &sub, &errs);
-        check_errors(&errs);
+        int rc = bp_sub_parse(in, n, reg, true, &sub, &errs);
+        fuzz_check_errors(&errs);
         if ((rc == 0) != (errs.n == 0)) abort();
         break;
     }
@@ -88,7 +59,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         bp_alert_rule_t rule;
         int min;
         int rc = bp_alert_mute_parse(in, n, &rule, &min, &errs);
-        check_errors(&errs);
+        fuzz_check_errors(&errs);
         if (rc == 0 && (min < 1 || min > BP_MUTE_MAX_MIN || (unsigned)rule >= BP_ALERT__COUNT))
             abort();
         break;

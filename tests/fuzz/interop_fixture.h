@@ -1,7 +1,9 @@
 /*
- * What the interop harnesses (fuzz_have, fuzz_fhir, fuzz_feedhttp) share:
- * the real registry and a state where a few hospitals have reported, built
- * once per process; a fixed "now" so runs are reproducible.
+ * What the harnesses that need the real registry share: the registry
+ * (fuzz_registry: fuzz_feed, fuzz_notify) and, for the interop harnesses
+ * (fuzz_have, fuzz_fhir, fuzz_feedhttp), a state where a few hospitals have
+ * reported (fuzz_fixture), each built once per process; a fixed "now" so
+ * runs are reproducible; and the check every error list must pass.
  */
 #ifndef BP_FUZZ_INTEROP_FIXTURE_H
 #define BP_FUZZ_INTEROP_FIXTURE_H
@@ -10,6 +12,7 @@
 #include "bp_config.h"
 #include "bp_state.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +23,12 @@
 static bp_registry_t fuzz_reg;
 static bp_state_t *fuzz_state;
 
-static inline void fuzz_fixture(void) {
-    if (fuzz_state) return;
+/* The registry of config/hospitals.json and config/fleet.json; aborts if
+ * they cannot be read. */
+static inline const bp_registry_t *fuzz_registry(void) {
+    static bool loaded;
+    if (loaded) return &fuzz_reg;
+    loaded = true;
     const char *files[2] = {BP_SOURCE_DIR "/config/hospitals.json",
                             BP_SOURCE_DIR "/config/fleet.json"};
     for (int i = 0; i < 2; i++) {
@@ -36,6 +43,12 @@ static inline void fuzz_fixture(void) {
         }
         free(text);
     }
+    return &fuzz_reg;
+}
+
+static inline void fuzz_fixture(void) {
+    if (fuzz_state) return;
+    fuzz_registry();
     fuzz_state = bp_state_create(&fuzz_reg, NULL, 16);
     if (!fuzz_state) abort();
     /* bach-mai over capacity and on diversion, viet-duc with spare beds */

@@ -1,0 +1,93 @@
+/*
+ * What both halves of the simulator's model use (see sim_base.h): Hanoi's
+ * clock, the start of every feed line, a unit's moves, a hospital's
+ * inpatient occupancy.
+ */
+#include "sim_base.h"
+#include "bp_codec.h"
+#include "bp_time.h"
+#include "sim_internal.h"
+
+#include <math.h>
+
+/* -- Hanoi's clock ---------------------------------------------------------- */
+
+double bp_sim_hanoi_hour(int64_t ms) {
+    int64_t day = 86400000, t = (ms + 7 * 3600000LL) % day;
+    if (t < 0) t += day;
+    return (double)t / 3600000.0;
+}
+
+void bp_sim_json_time(bp_buf_t *b, int64_t ms) {
+    char tmp[40];
+    bp_time_format(ms + 7 * 3600000LL, tmp); /* "....T..:..:..mmmZ" in Hanoi wall time */
+    tmp[BP_TIME_ISO_LEN - 1] = '\0';         /* drop the Z */
+    bp_buf_putc(b, '"');
+    bp_buf_puts(b, tmp);
+    bp_buf_puts(b, "+07:00\"");
+}
+
+/* -- feed lines ------------------------------------------------------------- */
+
+void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int index, int64_t seq,
+                    const char *type, const char *source, int64_t now, const char *id) {
+    line->kind = kind;
+    line->index = index;
+    line->backdated = false;
+    line->seq = seq;
+    bp_buf_puts(out, "{\"type\":");
+    bp_json_cstr(out, type);
+    bp_buf_puts(out, ",\"source\":");
+    bp_json_cstr(out, source);
+    bp_buf_puts(out, ",\"seq\":");
+    bp_json_int(out, seq);
+    bp_buf_puts(out, ",\"at\":");
+    bp_sim_json_time(out, now);
+    bp_buf_puts(out, ",\"id\":");
+    bp_json_cstr(out, id);
+}
+
+/* -- hospitals -------------------------------------------------------------- */
+
+static bool inpatient(int t) {
+    return t != BP_BED_EMERGENCY && t != BP_BED_OPERATING_ROOM;
+}
+
+double sim_inpatient_occupancy(const bp_sim_t *s, int i) {
+    const bp_hospital_info_t *info = &s->reg->hospitals[i];
+    const hosp_t *h = &s->hosp[i];
+    double st = 0, oc = 0;
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (!(info->beds_mask & (1u << t)) || !inpatient(t)) continue;
+        st += h->staffed[t];
+        oc += h->occupied[t];
+    }
+    return st > 0 ? oc / st : 0.0;
+}
+
+/* -- units ------------------------------------------------------------------ */
+
+void sim_set_status(unit_t *u, bp_amb_status_t st) {
+    u->status = st;
+    u->full = true;
+    u->charged = true;
+}
+
+void sim_drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo, double kmh_hi,
+                  int64_t now) {
+    u->to_lat = lat;
+    u->to_lon = lon;
+    u->kmh = bp_rng_range(&s->rng, kmh_lo, kmh_hi);
+    u->heading = sim_bearing(u->lat, u->lon, lat, lon);
+    u->driving = true;
+    u->next_pos = now + POSITION_MS;
+}
+
+void sim_return_to_station(bp_sim_t *s, size_t idx, int64_t now) {
+    unit_t *u = &s->units[idx];
+    const bp_station_t *st = &s->reg->stations[s->reg->units[idx].station];
+    u->dest = u->inc = -1;
+    u->incident[0] = '\0';
+    sim_set_status(u, BP_AMB_AVAILABLE_RADIO);
+    sim_drive_to(s, u, st->lat, st->lon, 20, 35, now);
+}
