@@ -1,5 +1,6 @@
 /* Alerts shared by every server, and the events of what changed (see alerting.h). */
 #include "alerting.h"
+#include "handlers.h"
 #include "bp_alert_groups.h"
 #include "bp_events.h"
 #include "bp_keys.h"
@@ -706,10 +707,9 @@ void bp_alerting_stats(const bp_app_t *app, bp_alerting_stats_t *out) {
 /* -- the routes -----------------------------------------------------------------------------------
  */
 
-static void alerts_list(bp_req_t *r) {
+void bp_api_alerts_get(bp_req_t *r) {
     bp_app_t *app = r->app;
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
+    const bp_principal_t *p = r->principal;
     /* incident alerts only for those who may see incidents */
     bool incidents = bp_auth_allows(p, bp_auth_anonymous_role(app->cfg.settings.auth_anonymous),
                                     BP_ACT_READ_AMBULANCES, -1, bp_time_now_ms());
@@ -718,10 +718,10 @@ static void alerts_list(bp_req_t *r) {
     bp_buf_putc(&r->resp.body, '}');
 }
 
-/* Who may act on alerts: dispatchers and admins, signed in. */
+/* Who may act on alerts: dispatchers and admins (the route checked
+ * BP_ACT_READ_AMBULANCES), signed in. */
 static const bp_principal_t *actor(bp_req_t *r, const char *what) {
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return NULL;
+    const bp_principal_t *p = r->principal;
     if (!p) {
         char msg[96];
         snprintf(msg, sizeof msg, "sign in to %s", what);
@@ -865,8 +865,12 @@ done:
     free(pd);
 }
 
-static void alert_ack(bp_req_t *r, const char *id) {
+/* POST /api/v1/alerts/{id}/ack */
+void bp_api_alert_ack(bp_req_t *r) {
     bp_app_t *app = r->app;
+    const char *rest = r->path + strlen("/api/v1/alerts/");
+    char id[BP_ALERT_ID_MAX + 1];
+    snprintf(id, sizeof id, "%.*s", (int)(strlen(rest) - 4), rest);
     struct bp_alerting *a = app->alerting;
     const bp_principal_t *p = actor(r, "acknowledge alerts");
     if (!p) return;
@@ -912,7 +916,7 @@ static int rule_of(const char *s) {
 }
 
 /* POST /api/v1/alerts/mutes (rule_name NULL) and DELETE /api/v1/alerts/mutes/{rule}. */
-static void mute(bp_req_t *r, const char *rule_name) {
+static void set_mute(bp_req_t *r, const char *rule_name) {
     bp_app_t *app = r->app;
     struct bp_alerting *a = app->alerting;
     const bp_principal_t *p = actor(r, "mute alerts");
@@ -994,47 +998,47 @@ static void mute(bp_req_t *r, const char *rule_name) {
     args_free(&g);
 }
 
-bool bp_alerting_route(bp_req_t *r) {
-    const char *path = r->path;
-    const char *base = "/api/v1/alerts";
-    size_t bl = strlen(base);
-    if (strncmp(path, base, bl) != 0 || (path[bl] && path[bl] != '/')) return false;
-    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-    const char *rest = path[bl] ? path + bl + 1 : "";
-    if (!*rest) {
-        if (!get)
-            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-        else
-            alerts_list(r);
-        return true;
-    }
+/* The alert records and mutes need this server's alerting and its Redis
+ * link: 503 before them. */
+bool bp_api_alerts_ready(bp_req_t *r) {
     if (!r->app->alerting || !r->app->apply) {
         unavailable(r, "alerts are not available yet");
-        return true;
-    }
-    if (strcmp(rest, "mutes") == 0) {
-        if (strcmp(r->method, "POST"))
-            bp_req_error(r, 405, "method_not_allowed", "mute with POST");
-        else
-            mute(r, NULL);
-        return true;
-    }
-    if (strncmp(rest, "mutes/", 6) == 0) {
-        if (strcmp(r->method, "DELETE"))
-            bp_req_error(r, 405, "method_not_allowed", "end a mute with DELETE");
-        else
-            mute(r, rest + 6);
-        return true;
-    }
-    size_t n = strlen(rest);
-    if (n < 5 || strcmp(rest + n - 4, "/ack") != 0 || n - 4 > BP_ALERT_ID_MAX) {
-        bp_req_error(r, 404, "not_found", "no such resource");
-    } else if (strcmp(r->method, "POST")) {
-        bp_req_error(r, 405, "method_not_allowed", "acknowledge with POST");
-    } else {
-        char id[BP_ALERT_ID_MAX + 1];
-        snprintf(id, sizeof id, "%.*s", (int)(n - 4), rest);
-        alert_ack(r, id);
+        return false;
     }
     return true;
+}
+
+/* .../{id}/ack: ready, and an id of an alert's length (404 otherwise). */
+bool bp_api_alert_ack_ok(bp_req_t *r) {
+    if (!bp_api_alerts_ready(r)) return false;
+    size_t n = strlen(r->path + strlen("/api/v1/alerts/"));
+    if (n < 5 || n - 4 > BP_ALERT_ID_MAX) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+        return false;
+    }
+    return true;
+}
+
+void bp_api_mute_post(bp_req_t *r) {
+    set_mute(r, NULL);
+}
+
+void bp_api_mute_delete(bp_req_t *r) {
+    set_mute(r, r->path + strlen("/api/v1/alerts/mutes/"));
+}
+
+/* Any other path under /api/v1/alerts/: "/api/v1/alerts/" is the list. */
+void bp_api_alerts_other(bp_req_t *r) {
+    if (!r->path[strlen("/api/v1/alerts/")]) {
+        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
+            return;
+        }
+        const bp_principal_t *p = bp_req_principal(r);
+        if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
+        r->principal = p;
+        bp_api_alerts_get(r);
+    } else if (bp_api_alerts_ready(r)) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+    }
 }

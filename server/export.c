@@ -21,16 +21,12 @@
 #include "bp_httputil.h"
 #include "bp_time.h"
 #include "history.h"
-#include "request.h"
+#include "handlers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define STEP_MAX_S (30 * 86400)
-
-static bool is_get(const bp_req_t *r) {
-    return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-}
 
 /* The state is loaded (baselines alone are not figures); else 503. */
 static bool loaded(bp_req_t *r) {
@@ -59,8 +55,9 @@ static bool hospital_arg(bp_req_t *r, int *out) {
     return true;
 }
 
-static void export(bp_req_t *r, const char *what) {
+void bp_api_export_get(bp_req_t *r) {
     bp_app_t *app = r->app;
+    const char *what = r->path + strlen("/api/v1/export/");
     const bp_principal_t *p = bp_req_principal(r);
     int only;
     if (r->decided || !hospital_arg(r, &only) || !bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, only) ||
@@ -92,7 +89,7 @@ static void export(bp_req_t *r, const char *what) {
     }
 }
 
-static void history_csv(bp_req_t *r) {
+void bp_api_history_csv_get(bp_req_t *r) {
     bp_app_t *app = r->app;
     const bp_principal_t *p = bp_req_principal(r);
     int only;
@@ -169,10 +166,8 @@ static void on_sources(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_req_done(r);
 }
 
-static void sources(bp_req_t *r) {
+void bp_api_sources_get(bp_req_t *r) {
     bp_app_t *app = r->app;
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_SOURCES, -1)) return;
     char key[BP_KEY_MAX];
     snprintf(key, sizeof key, "%.64spoll:status", app->cfg.settings.redis_prefix);
     const char *argv[] = {"HGETALL", key};
@@ -182,25 +177,4 @@ static void sources(bp_req_t *r) {
         return;
     }
     r->pending = true;
-}
-
-bool bp_export_route(bp_req_t *r) {
-    static const char *const kinds[] = {"have", "fhir", "geojson", "csv"};
-    const char *path = r->path;
-    bool history = strcmp(path, "/api/v1/history.csv") == 0;
-    bool src = strcmp(path, "/api/v1/sources") == 0;
-    const char *what = NULL;
-    if (strncmp(path, "/api/v1/export/", 15) == 0)
-        for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-            if (strcmp(path + 15, kinds[i]) == 0) what = kinds[i];
-    if (!what && !history && !src) return false;
-    if (!is_get(r))
-        bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-    else if (history)
-        history_csv(r);
-    else if (src)
-        sources(r);
-    else
-        export(r, what);
-    return true;
 }

@@ -19,7 +19,7 @@
 #include "bp_mci.h"
 #include "bp_recommend.h"
 #include "bp_time.h"
-#include "request.h"
+#include "handlers.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -255,7 +255,7 @@ out:
 static void on_read(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_req_t *r = privdata;
     (void)redis;
-    bool one = r->mci_one;
+    bool one = r->ctx.mci.one;
     if (!reply || reply->type != REDIS_REPLY_ARRAY) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage did not answer; retry shortly");
@@ -282,7 +282,7 @@ static void read_mcis(bp_req_t *r, const char *id) {
     char skey[BP_KEY_MAX + 8];
     set_key(app, skey, sizeof skey);
     const char *argv[] = {"EVAL", read_lua, "1", skey, app->cfg.settings.redis_prefix, id ? id : ""};
-    r->mci_one = id != NULL;
+    r->ctx.mci.one = id != NULL;
     if (bp_redis_command_argv(bp_apply_redis(app->apply), on_read, r, 6, argv, NULL)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; retry shortly");
@@ -315,11 +315,11 @@ static void finish_write(bp_req_t *r, bool answered, long long v, bool replicate
         bp_req_error(r, 503, "unavailable",
                      "storage saved the change but fewer replicas than required confirmed it in "
                      "time; it may be lost in a failover: reload and retry");
-    } else if (r->mci_id[0]) {
+    } else if (r->ctx.mci.id[0]) {
         /* declared: answer with the view, read back on the same connection */
-        char id[sizeof r->mci_id];
-        memcpy(id, r->mci_id, sizeof id);
-        r->mci_id[0] = '\0';
+        char id[sizeof r->ctx.mci.id];
+        memcpy(id, r->ctx.mci.id, sizeof id);
+        r->ctx.mci.id[0] = '\0';
         if (r->wsi) {
             read_mcis(r, id);
             if (r->pending) return;
@@ -331,20 +331,20 @@ static void finish_write(bp_req_t *r, bool answered, long long v, bool replicate
 static void on_write(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_req_t *r = privdata;
     (void)redis;
-    r->mci_answered = reply && reply->type == REDIS_REPLY_INTEGER;
-    r->mci_result = r->mci_answered ? reply->integer : 0;
-    if (r->mci_wait_sent) return; /* on_waited answers */
-    finish_write(r, r->mci_answered, r->mci_result,
+    r->ctx.mci.answered = reply && reply->type == REDIS_REPLY_INTEGER;
+    r->ctx.mci.result = r->ctx.mci.answered ? reply->integer : 0;
+    if (r->ctx.mci.wait_sent) return; /* on_waited answers */
+    finish_write(r, r->ctx.mci.answered, r->ctx.mci.result,
                  r->app->cfg.settings.redis_min_replicas_ack == 0);
 }
 
 static void on_waited(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_req_t *r = privdata;
     (void)redis;
-    r->mci_wait_sent = false;
+    r->ctx.mci.wait_sent = false;
     bool replicated = reply && reply->type == REDIS_REPLY_INTEGER &&
                       reply->integer >= r->app->cfg.settings.redis_min_replicas_ack;
-    finish_write(r, r->mci_answered, r->mci_result, replicated);
+    finish_write(r, r->ctx.mci.answered, r->ctx.mci.result, replicated);
 }
 
 /* Runs one write (write_lua) as p, with its audit row; argv_tail are the
@@ -374,15 +374,30 @@ static void write_mci_cmd(bp_req_t *r, const bp_principal_t *p, const char *id, 
     r->pending = true;
     /* acknowledged means replicated: the WAIT right behind the write */
     const bp_settings_t *s = &app->cfg.settings;
-    r->mci_wait_sent = s->redis_min_replicas_ack > 0 &&
+    r->ctx.mci.wait_sent = s->redis_min_replicas_ack > 0 &&
                        bp_redis_command(redis, on_waited, r, "WAIT %d %d", s->redis_min_replicas_ack,
                                         s->redis_replica_ack_timeout_ms) == 0;
 }
 
-/* The principal for a dispatcher's action (declare, patients, close), or NULL (decided). */
+static bool mci_id_ok(const char *s, size_t n) {
+    if (n < 5 || n > 24 || strncmp(s, "MCI-", 4) != 0) return false;
+    for (size_t i = 4; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+/* The MCI id of /api/v1/mci/{id}[/...] into id (32 bytes); what follows it. */
+static const char *mci_of(const bp_req_t *r, char *id) {
+    const char *s = r->path + strlen("/api/v1/mci/"), *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    snprintf(id, 32, "%.*s", (int)n, s);
+    return s + n;
+}
+
+/* The principal for a dispatcher's action (declare, patients, close; the
+ * route checked BP_ACT_READ_AMBULANCES), or NULL (decided). */
 static const bp_principal_t *dispatcher(bp_req_t *r) {
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return NULL;
+    const bp_principal_t *p = r->principal;
     if (!p) {
         bp_req_error(r, 401, "unauthorized", "sign in as a dispatcher to do this");
         r->www_authenticate = true;
@@ -391,7 +406,7 @@ static const bp_principal_t *dispatcher(bp_req_t *r) {
     return p;
 }
 
-static void declare(bp_req_t *r) {
+void bp_api_mci_declare(bp_req_t *r) {
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
     if (!bp_req_is_json(r)) {
@@ -406,7 +421,7 @@ static void declare(bp_req_t *r) {
     }
     int64_t now = bp_time_now_ms();
     char f[6][32], at[24], max[16];
-    snprintf(r->mci_id, sizeof r->mci_id, "MCI-%lld", (long long)now);
+    snprintf(r->ctx.mci.id, sizeof r->ctx.mci.id, "MCI-%lld", (long long)now);
     snprintf(f[0], 32, "%.6f", d.lat);
     snprintf(f[1], 32, "%.6f", d.lon);
     snprintf(f[2], 32, "%.1f", d.radius_km);
@@ -416,15 +431,18 @@ static void declare(bp_req_t *r) {
     const char *tail[] = {max, "lat", f[0], "lon", f[1], "radius_km", f[2], "ei", f[3],
                           "ed", f[4], "em", f[5], "address", d.address, "by", p->id, "at", at,
                           "status", "open"};
-    char id[sizeof r->mci_id];
-    memcpy(id, r->mci_id, sizeof id);
+    char id[sizeof r->ctx.mci.id];
+    memcpy(id, r->ctx.mci.id, sizeof id);
     bp_info("http %s: MCI %s declared by %s", r->addr, id, p->id);
     r->resp.status = 201;
     write_mci_cmd(r, p, id, "declare", bp_buf_data(&r->in), tail, sizeof tail / sizeof *tail);
 }
 
-static void answer(bp_req_t *r, const char *id, const char *hid) {
+/* PUT /api/v1/mci/{id}/answers/{hospital} */
+void bp_api_mci_answer(bp_req_t *r) {
     bp_app_t *app = r->app;
+    char id[32];
+    const char *hid = mci_of(r, id) + strlen("/answers/");
     int h = bp_is_slug(hid, strlen(hid)) ? bp_registry_hospital(&app->cfg.registry, hid, strlen(hid)) : -1;
     const bp_principal_t *p = bp_req_principal(r);
     if (r->decided) return;
@@ -469,8 +487,10 @@ static void answer(bp_req_t *r, const char *id, const char *hid) {
     write_mci_cmd(r, p, id, "answer", val, tail, 2);
 }
 
-static void patient(bp_req_t *r, const char *id) {
+void bp_api_mci_patient(bp_req_t *r) {
     bp_app_t *app = r->app;
+    char id[32];
+    mci_of(r, id);
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
     if (!bp_req_is_json(r)) {
@@ -506,7 +526,9 @@ static void patient(bp_req_t *r, const char *id) {
     write_mci_cmd(r, p, id, "patient", val, tail, 2);
 }
 
-static void close_mci(bp_req_t *r, const char *id) {
+void bp_api_mci_close(bp_req_t *r) {
+    char id[32];
+    mci_of(r, id);
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
     char at[24], keep[16];
@@ -519,54 +541,34 @@ static void close_mci(bp_req_t *r, const char *id) {
     write_mci_cmd(r, p, id, "close", "{}", tail, 2);
 }
 
-/* -- routing -------------------------------------------------------------------------------- */
+/* -- what the route table calls ------------------------------------------------------------ */
 
-static bool mci_id_ok(const char *s, size_t n) {
-    if (n < 5 || n > 24 || strncmp(s, "MCI-", 4) != 0) return false;
-    for (size_t i = 4; i < n; i++)
-        if (s[i] < '0' || s[i] > '9') return false;
+/* Every path under /api/v1/mci/ names an MCI first (404 unknown_mci when it
+ * cannot be one); an answer names a hospital after it. */
+bool bp_api_mci_id_ok(bp_req_t *r) {
+    const char *id = r->path + strlen("/api/v1/mci/"), *slash = strchr(id, '/');
+    if (!mci_id_ok(id, slash ? (size_t)(slash - id) : strlen(id))) {
+        bp_req_error(r, 404, "unknown_mci", "no mass-casualty incident with this id");
+        return false;
+    }
+    if (slash && strncmp(slash, "/answers/", 9) == 0 && !slash[9]) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+        return false;
+    }
     return true;
 }
 
-bool bp_mci_route(bp_req_t *r) {
-    const char *path = r->path;
-    if (strncmp(path, "/api/v1/mci", 11) != 0 || (path[11] != '\0' && path[11] != '/')) return false;
-    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-    bool post = strcmp(r->method, "POST") == 0;
-    if (path[11] == '\0') {
-        if (post) declare(r);
-        else if (get) {
-            const bp_principal_t *p = bp_req_principal(r);
-            if (!r->decided && bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) read_mcis(r, NULL);
-        } else bp_req_error(r, 405, "method_not_allowed", "GET the list, POST to declare");
-        return true;
-    }
-    const char *id = path + 12, *slash = strchr(id, '/');
-    size_t idl = slash ? (size_t)(slash - id) : strlen(id);
-    char mid[32];
-    if (!mci_id_ok(id, idl)) {
-        bp_req_error(r, 404, "unknown_mci", "no mass-casualty incident with this id");
-        return true;
-    }
-    snprintf(mid, sizeof mid, "%.*s", (int)idl, id);
-    const char *rest = slash ? slash : "";
-    if (!*rest) {
-        if (!get) bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-        else {
-            const bp_principal_t *p = bp_req_principal(r);
-            if (!r->decided && bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) read_mcis(r, mid);
-        }
-    } else if (strncmp(rest, "/answers/", 9) == 0 && rest[9]) {
-        if (strcmp(r->method, "PUT")) bp_req_error(r, 405, "method_not_allowed", "answer with PUT");
-        else answer(r, mid, rest + 9);
-    } else if (strcmp(rest, "/patients") == 0) {
-        if (!post) bp_req_error(r, 405, "method_not_allowed", "record a patient with POST");
-        else patient(r, mid);
-    } else if (strcmp(rest, "/close") == 0) {
-        if (!post) bp_req_error(r, 405, "method_not_allowed", "close with POST");
-        else close_mci(r, mid);
-    } else {
-        bp_req_error(r, 404, "not_found", "no such resource");
-    }
-    return true;
+void bp_api_mci_list(bp_req_t *r) {
+    read_mcis(r, NULL);
+}
+
+void bp_api_mci_get(bp_req_t *r) {
+    char id[32];
+    mci_of(r, id);
+    read_mcis(r, id);
+}
+
+/* Any other path under an MCI. */
+void bp_api_mci_other(bp_req_t *r) {
+    bp_req_error(r, 404, "not_found", "no such resource");
 }

@@ -1,5 +1,6 @@
 /* Subscriptions, fan-out and delivery of notifications (see notifier.h). */
 #include "notifier.h"
+#include "handlers.h"
 #include "bp_httputil.h"
 #include "bp_keys.h"
 #include "bp_log.h"
@@ -1453,9 +1454,8 @@ static void on_dead(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_req_done(r);
 }
 
-static void dead_letters(bp_req_t *r, struct bp_notifier *n) {
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AUDIT, -1)) return;
+void bp_api_dead_letters_get(bp_req_t *r) {
+    struct bp_notifier *n = r->app->notifier;
     char lim[16];
     long limit = 100;
     int k = bp_http_arg(r->query, r->query_len, "limit", lim, sizeof lim);
@@ -1483,43 +1483,30 @@ static void dead_letters(bp_req_t *r, struct bp_notifier *n) {
     r->pending = true;
 }
 
-bool bp_notifier_route(bp_req_t *r) {
-    const char *path = r->path;
-    struct bp_notifier *n = r->app->notifier;
-    bool subs = strcmp(path, "/api/v1/subscriptions") == 0;
-    bool one = strncmp(path, "/api/v1/subscriptions/", 22) == 0;
-    bool dead = strcmp(path, "/api/v1/notify/dead-letters") == 0;
-    if (!subs && !one && !dead) return false;
-    if (!n) {
+/* Notifications must be running: 503 before them. */
+bool bp_api_notifier_ready(bp_req_t *r) {
+    if (!r->app->notifier) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "notifications are not running");
-        return true;
+        return false;
     }
-    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-    if (dead) {
-        if (!get)
-            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-        else
-            dead_letters(r, n);
-        return true;
-    }
-    const bp_principal_t *p = NULL;
-    if (subs && !get && strcmp(r->method, "POST")) {
-        bp_req_error(r, 405, "method_not_allowed", "list with GET, make one with POST");
-        return true;
-    }
-    if (one && strcmp(r->method, "DELETE")) {
-        bp_req_error(r, 405, "method_not_allowed", "end a subscription with DELETE");
-        return true;
-    }
-    if (!may_subscribe(r, &p)) return true;
-    if (one)
-        delete_sub(r, n, p, path + 22);
-    else if (get)
-        list_subs(r, n, p);
-    else
-        create_sub(r, n, p);
     return true;
+}
+
+void bp_api_subscriptions_get(bp_req_t *r) {
+    const bp_principal_t *p = NULL;
+    if (may_subscribe(r, &p)) list_subs(r, r->app->notifier, p);
+}
+
+void bp_api_subscriptions_post(bp_req_t *r) {
+    const bp_principal_t *p = NULL;
+    if (may_subscribe(r, &p)) create_sub(r, r->app->notifier, p);
+}
+
+void bp_api_subscription_delete(bp_req_t *r) {
+    const bp_principal_t *p = NULL;
+    if (may_subscribe(r, &p))
+        delete_sub(r, r->app->notifier, p, r->path + strlen("/api/v1/subscriptions/"));
 }
 
 void bp_notifier_metrics(const struct bp_notifier *n, bp_buf_t *o) {
