@@ -2,22 +2,24 @@
  * The derived engine (derived.h): once a second, what the server works out
  * from the state rather than reads from it — offload delays, the alert
  * rules, the alert records (alerting.c) and the recommendations pushed to
- * dispatchers.
+ * dispatchers. What to send next is decided by core/bp_derive.c (pure,
+ * under unit test).
  */
 #include "derived.h"
 #include "alerting.h"
 #include "bp_alerts.h"
+#include "bp_derive.h"
 #include "bp_time.h"
 #include "ranking.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* The recommendations frame, and what was sent (the alerts themselves:
- * alerting.c). */
+/* The recommendations frame, the last one sent, and what the engine
+ * remembers to decide what to send next (core/bp_derive.c). */
 struct bp_derived {
     bp_buf_t rec, rec_last;
-    int64_t rec_ms;
+    bp_derive_t plan;
 };
 
 struct bp_derived *bp_derived_create(void) {
@@ -36,17 +38,15 @@ void bp_derived_destroy(struct bp_derived *a) {
 }
 
 /* Every open incident's top destinations, pushed to dispatchers when they
- * change (capacity, inbound, a new incident), at most every REC_PUSH_MS:
- * {"type":"recommendations","incidents":[{"id","candidates":[..3..]}]}. */
-#define REC_PUSH_MS 3000
-#define REC_TOP     3
-static void push_recommendations(bp_app_t *app) {
-    struct bp_derived *k = app->derived;
-    int64_t now = bp_time_now_ms();
-    if (now - k->rec_ms < REC_PUSH_MS) return;
+ * change (capacity, inbound, a new incident), at most every
+ * BP_DERIVE_REC_PUSH_MS:
+ * {"type":"recommendations","incidents":[{"id","candidates":[..3..]}]}.
+ * Into k->rec; false when it could not be made. */
+#define REC_TOP 3
+static bool build_recommendations(bp_app_t *app, struct bp_derived *k) {
     const bp_registry_t *reg = &app->cfg.registry;
     int *inbound = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *inbound);
-    if (!inbound) return;
+    if (!inbound) return false;
     bp_recommend_inbound(app->state, inbound);
     bp_buf_t *b = &k->rec;
     bp_buf_reset(b);
@@ -55,7 +55,8 @@ static void push_recommendations(bp_app_t *app) {
         const bp_incident_state_t *inc = bp_state_incident(app->state, i);
         bp_rec_query_t q;
         bp_candidate_t out[REC_TOP];
-        size_t n = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out, REC_TOP);
+        size_t n =
+            bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out, REC_TOP);
         if (i) bp_buf_putc(b, ',');
         bp_buf_puts(b, "{\"id\":");
         bp_json_cstr(b, inc->id);
@@ -65,10 +66,17 @@ static void push_recommendations(bp_app_t *app) {
     }
     bp_buf_puts(b, "]}");
     free(inbound);
-    if (b->failed) return;
-    k->rec_ms = now;
-    if (k->rec_last.len == b->len && memcmp(bp_buf_data(&k->rec_last), bp_buf_data(b), b->len) == 0)
-        return;
+    return !b->failed;
+}
+
+static void push_recommendations(bp_app_t *app) {
+    struct bp_derived *k = app->derived;
+    int64_t now = bp_time_now_ms();
+    if (!bp_derive_rec_due(&k->plan, now) || !build_recommendations(app, k)) return;
+    bp_buf_t *b = &k->rec;
+    unsigned send = bp_derive_next(&k->plan, now, false, bp_buf_data(b), b->len,
+                                   bp_buf_data(&k->rec_last), k->rec_last.len);
+    if (!(send & BP_DERIVE_RECOMMEND)) return;
     bp_buf_reset(&k->rec_last);
     bp_buf_put(&k->rec_last, bp_buf_data(b), b->len);
     bp_hub_broadcast(app->hub, BP_BCAST_RECOMMEND, bp_buf_data(b), b->len, NULL, 0);
@@ -85,7 +93,8 @@ static void update_offload(bp_app_t *app, int64_t now) {
         bp_handover_figures(app->handover, i, now, &f);
         changed |= bp_state_set_offload(app->state, i, f.delayed);
     }
-    if (!changed) return;
+    if (!(bp_derive_next(&app->derived->plan, now, changed, NULL, 0, NULL, 0) & BP_DERIVE_OFFLOAD))
+        return;
     bp_buf_t b;
     bp_buf_init(&b, 0, 64u << 10);
     bp_buf_puts(&b, "{\"type\":\"offload\",\"delayed\":[");
