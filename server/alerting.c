@@ -5,6 +5,8 @@
 #include "bp_events.h"
 #include "bp_keys.h"
 #include "bp_log.h"
+#include "bp_alertstore.h"
+#include "bp_rargs.h"
 #include "bp_time.h"
 
 #include <hiredis/hiredis.h>
@@ -15,7 +17,6 @@
 #define JOIN_MS       10000   /* a young group takes the rest of a burst this long */
 #define PUSH_MS       2000    /* value changes reach the live feed at most this often */
 #define KICK_MS       250     /* new events make the rules run early, at most this often */
-#define EVENTS_MAXLEN "10000" /* notification events kept (approximate trim) */
 #define N_KEYS        11
 
 enum {
@@ -31,129 +32,6 @@ enum {
     K_INIT,
     K_EVENTS
 };
-
-/* Reads everything a plan needs, and the MCIs opened or closed since the
- * notification side last saw them:
- * {ver, clock, alerts, acks, mutes, raised, obs, {{id, hash}..}, {{id, hash}..}, init} */
-static const char read_lua[] =
-    "local function mci(id) return {id, redis.call('HGETALL', ARGV[1] .. 'mci:' .. id)} end\n"
-    "local opened, closed = {}, {}\n"
-    "for _, id in ipairs(redis.call('SDIFF', KEYS[8], KEYS[9])) do opened[#opened + 1] = mci(id) "
-    "end\n"
-    "for _, id in ipairs(redis.call('SDIFF', KEYS[9], KEYS[8])) do closed[#closed + 1] = mci(id) "
-    "end\n"
-    "return {redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3]) or '',\n"
-    "        redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[4]),\n"
-    "        redis.call('HGETALL', KEYS[5]), redis.call('GET', KEYS[6]) or '0',\n"
-    "        redis.call('HGETALL', KEYS[7]), opened, closed, redis.call('EXISTS', KEYS[10])}\n";
-
-/* Applies a plan. ARGV[1] the version it was planned from ('' when it has
- * no alert change), ARGV[2] "<epoch> <offset>" of the planner's state,
- * ARGV[3] its time, then operations:
- *   A id json | D id | R n           alert records, acknowledgements, the
- *                                    raised counter: only when the version
- *                                    still matches (then it is bumped)
- *   O field old new                  an observation, compare-and-set
- *   M id | G id                      an MCI seen open / seen closed
- *   I                                observations initialised
- *   E gate type level at hospitals vi en data
- *                                    an event, appended when operation
- *                                    number `gate` took effect
- * A, D, R and O need the planner not to be behind the last one: its
- * offset (same epoch) not lower, or the same offset and not an earlier
- * time. Returns {alerts applied 0/1, new version, clock ok 0/1, events}. */
-static const char apply_lua[] =
-    "local clock_ok = true\n"
-    "local cur = redis.call('GET', KEYS[3])\n"
-    "if cur then\n"
-    "  local e, o, t = string.match(cur, '^(%S+) (%d+) (%d+)$')\n"
-    "  local me, mo = string.match(ARGV[2], '^(%S+) (%d+)$')\n"
-    "  if e == me and (tonumber(mo) < tonumber(o) or\n"
-    "      (tonumber(mo) == tonumber(o) and tonumber(ARGV[3]) < tonumber(t))) then\n"
-    "    clock_ok = false\n"
-    "  end\n"
-    "end\n"
-    "local ver_ok = false\n"
-    "local ver = redis.call('GET', KEYS[2]) or '0'\n"
-    "if clock_ok then\n"
-    "  redis.call('SET', KEYS[3], ARGV[2] .. ' ' .. ARGV[3])\n"
-    "  if ARGV[1] ~= '' and ver == ARGV[1] then\n"
-    "    ver_ok = true\n"
-    "    ver = tostring(redis.call('INCR', KEYS[2]))\n"
-    "  end\n"
-    "end\n"
-    "local ok, n, i, events = {}, 0, 4, 0\n"
-    "while i <= #ARGV do\n"
-    "  local op = ARGV[i]\n"
-    "  n = n + 1\n"
-    "  if op == 'A' then\n"
-    "    if ver_ok then redis.call('HSET', KEYS[1], ARGV[i + 1], ARGV[i + 2]) end\n"
-    "    ok[n] = ver_ok; i = i + 3\n"
-    "  elseif op == 'D' then\n"
-    "    if ver_ok then\n"
-    "      redis.call('HDEL', KEYS[1], ARGV[i + 1]); redis.call('HDEL', KEYS[4], ARGV[i + 1])\n"
-    "    end\n"
-    "    ok[n] = ver_ok; i = i + 2\n"
-    "  elseif op == 'R' then\n"
-    "    if ver_ok then redis.call('INCRBY', KEYS[6], ARGV[i + 1]) end\n"
-    "    ok[n] = ver_ok; i = i + 2\n"
-    "  elseif op == 'O' then\n"
-    "    local done = false\n"
-    "    if clock_ok and (redis.call('HGET', KEYS[7], ARGV[i + 1]) or '') == ARGV[i + 2] then\n"
-    "      redis.call('HSET', KEYS[7], ARGV[i + 1], ARGV[i + 3]); done = true\n"
-    "    end\n"
-    "    ok[n] = done; i = i + 4\n"
-    "  elseif op == 'M' then ok[n] = redis.call('SADD', KEYS[9], ARGV[i + 1]) == 1; i = i + 2\n"
-    "  elseif op == 'G' then ok[n] = redis.call('SREM', KEYS[9], ARGV[i + 1]) == 1; i = i + 2\n"
-    "  elseif op == 'I' then redis.call('SET', KEYS[10], '1'); ok[n] = true; i = i + 1\n"
-    "  elseif op == 'E' then\n"
-    "    local g = tonumber(ARGV[i + 1])\n"
-    "    if ok[g] then\n"
-    "      redis.call('XADD', KEYS[11], 'MAXLEN', '~', '" EVENTS_MAXLEN
-    "', '*', 'type', ARGV[i + 2],\n"
-    "                 'level', ARGV[i + 3], 'at', ARGV[i + 4], 'hospitals', ARGV[i + 5],\n"
-    "                 'vi', ARGV[i + 6], 'en', ARGV[i + 7], 'data', ARGV[i + 8])\n"
-    "      events = events + 1\n"
-    "    end\n"
-    "    ok[n] = ok[g]; i = i + 9\n"
-    "  else\n"
-    "    return redis.error_reply('unknown operation ' .. tostring(op))\n"
-    "  end\n"
-    "end\n"
-    "return {ver_ok and 1 or 0, ver, clock_ok and 1 or 0, events}\n";
-
-/* An acknowledgement with its audit row and event, once:
- * KEYS alerts, acks, audit, events; ARGV id, "by|ms", audit MINID, t,
- * actor, role, addr, then the event (type level at hospitals vi en data).
- * {1, value} done; {2, value} already acknowledged; {0} no such alert. */
-static const char ack_lua[] =
-    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {0, ''} end\n"
-    "if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then\n"
-    "  return {2, redis.call('HGET', KEYS[2], ARGV[1])}\n"
-    "end\n"
-    "redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[3], '*', 't', ARGV[4], 'actor', ARGV[5],\n"
-    "           'role', ARGV[6], 'addr', ARGV[7], 'kind', 'alert', 'id', ARGV[1], 'action', "
-    "'ack')\n"
-    "redis.call('XADD', KEYS[4], 'MAXLEN', '~', '" EVENTS_MAXLEN "', '*', 'type', ARGV[8],\n"
-    "           'level', ARGV[9], 'at', ARGV[10], 'hospitals', ARGV[11], 'vi', ARGV[12],\n"
-    "           'en', ARGV[13], 'data', ARGV[14])\n"
-    "return {1, ARGV[2]}\n";
-
-/* A mute set (ARGV[2] = "by|until|at") or ended (ARGV[2] = ''), audited:
- * KEYS mutes, audit; ARGV rule, value, MINID, t, actor, role, addr,
- * minutes. 1 done, 0 nothing to end. */
-static const char mute_lua[] =
-    "local action = 'mute'\n"
-    "if ARGV[2] == '' then\n"
-    "  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "  action = 'unmute'\n"
-    "else\n"
-    "  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
-    "end\n"
-    "redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', 't', ARGV[4], 'actor', ARGV[5],\n"
-    "           'role', ARGV[6], 'addr', ARGV[7], 'kind', 'alert_rule', 'id', ARGV[1],\n"
-    "           'action', action, 'after', ARGV[8])\n"
-    "return 1\n";
 
 typedef struct {
     char id[BP_ALERT_ID_MAX + 1];
@@ -352,85 +230,25 @@ static void push(bp_app_t *app, bool now) {
 /* -- arguments of one Lua call -------------------------------------------------------------------
  */
 
-typedef struct {
-    char **v;
-    size_t *len;
-    int n, cap, ops;
-    bool failed;
-} args_t;
-
-static void arg_put(args_t *a, const char *s, size_t len) {
-    if (a->failed) return;
-    if (a->n == a->cap) {
-        int cap = a->cap ? 2 * a->cap : 64;
-        char **v = realloc(a->v, (size_t)cap * sizeof *v);
-        size_t *l = v ? realloc(a->len, (size_t)cap * sizeof *l) : NULL;
-        if (v) a->v = v;
-        if (!v || !l) {
-            a->failed = true;
-            return;
-        }
-        a->len = l;
-        a->cap = cap;
-    }
-    char *c = malloc(len + 1);
-    if (!c) {
-        a->failed = true;
-        return;
-    }
-    memcpy(c, s, len);
-    c[len] = '\0';
-    a->v[a->n] = c;
-    a->len[a->n++] = len;
-}
-
-static void arg(args_t *a, const char *s) {
-    arg_put(a, s, strlen(s));
-}
-
-static void argf(args_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argf(args_t *a, const char *fmt, ...) {
-    char buf[64];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    arg(a, buf);
-}
-
-static void args_free(args_t *a) {
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    free(a->len);
-    memset(a, 0, sizeof *a);
-}
-
 /* The keys after EVAL script numkeys. */
-static void args_script(args_t *g, const struct bp_alerting *a, const char *script, int nkeys) {
-    arg(g, "EVAL");
-    arg(g, script);
-    argf(g, "%d", nkeys);
+static void args_script(bp_rargs_t *g, const struct bp_alerting *a, const char *script, int nkeys) {
+    bp_rargs_add(g, "EVAL");
+    bp_rargs_add(g, script);
+    bp_rargs_addf(g, "%d", nkeys);
     for (int i = 0; i < nkeys; i++)
-        arg(g, a->keys[i]);
+        bp_rargs_add(g, a->keys[i]);
 }
 
-/* Operation number (1-based) of the next op: what an event's gate names. */
-static int op(args_t *g, const char *name) {
-    arg(g, name);
-    return ++g->ops;
-}
-
-static void op_event(args_t *g, int gate, const bp_event_out_t *e) {
-    op(g, "E");
-    argf(g, "%d", gate);
-    arg(g, bp_event_type_name(e->type));
-    argf(g, "%d", e->level);
-    argf(g, "%lld", (long long)e->at_ms);
-    arg_put(g, e->hospitals.len ? bp_buf_data(&e->hospitals) : "", e->hospitals.len);
-    arg(g, e->vi);
-    arg(g, e->en);
-    arg_put(g, bp_buf_data(&e->data) ? bp_buf_data(&e->data) : "{}", e->data.len ? e->data.len : 2);
+static void op_event(bp_rargs_t *g, int gate, const bp_event_out_t *e) {
+    bp_rargs_op(g, "E");
+    bp_rargs_addf(g, "%d", gate);
+    bp_rargs_add(g, bp_event_type_name(e->type));
+    bp_rargs_addf(g, "%d", e->level);
+    bp_rargs_addf(g, "%lld", (long long)e->at_ms);
+    bp_rargs_put(g, e->hospitals.len ? bp_buf_data(&e->hospitals) : "", e->hospitals.len);
+    bp_rargs_add(g, e->vi);
+    bp_rargs_add(g, e->en);
+    bp_rargs_put(g, bp_buf_data(&e->data) ? bp_buf_data(&e->data) : "{}", e->data.len ? e->data.len : 2);
     if (e->hospitals.failed || e->data.failed) g->failed = true;
 }
 
@@ -477,21 +295,21 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
     const bp_registry_t *reg = &app->cfg.registry;
     int64_t now = bp_time_now_ms();
     bp_achanges_t ch = {0};
-    args_t g = {0};
+    bp_rargs_t g = {0};
     bp_event_out_t ev;
     bp_event_out_init(&ev);
     if (bp_agroups_plan(&a->recs, app->alerts, is_acked, a, JOIN_MS, now, &a->next, &ch)) goto out;
-    args_script(&g, a, apply_lua, N_KEYS);
+    args_script(&g, a, bp_alerts_apply_lua, N_KEYS);
     if (ch.n)
-        argf(&g, "%llu", (unsigned long long)a->ver);
+        bp_rargs_addf(&g, "%llu", (unsigned long long)a->ver);
     else
-        arg(&g, "");
+        bp_rargs_add(&g, "");
     char clock[BP_EPOCH_MAX + 32];
     snprintf(clock, sizeof clock, "%s %llu",
              bp_reader_epoch(app->reader)[0] ? bp_reader_epoch(app->reader) : "-",
              (unsigned long long)bp_reader_offset(app->reader));
-    arg(&g, clock);
-    argf(&g, "%lld", (long long)now);
+    bp_rargs_add(&g, clock);
+    bp_rargs_addf(&g, "%lld", (long long)now);
     int header = g.n;
     /* alert records */
     int raised = 0;
@@ -501,16 +319,16 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
         const bp_achange_t *c = &ch.c[i];
         int gate;
         if (c->kind == BP_ACH_CLEARED) {
-            gate = op(&g, "D");
-            arg(&g, c->delta.id);
+            gate = bp_rargs_op(&g, "D");
+            bp_rargs_add(&g, c->delta.id);
         } else {
             const bp_arec_t *r = bp_arecs_find(&a->next, c->delta.id);
             if (!r) continue;
             bp_buf_reset(&json);
             bp_arec_write_stored(&json, r);
-            gate = op(&g, "A");
-            arg(&g, r->id);
-            arg_put(&g, bp_buf_data(&json), json.len);
+            gate = bp_rargs_op(&g, "A");
+            bp_rargs_add(&g, r->id);
+            bp_rargs_put(&g, bp_buf_data(&json), json.len);
         }
         if (c->kind == BP_ACH_RAISED) raised++;
         bp_event_of_alert(&ev, c, app->alerts, app->state, now);
@@ -518,8 +336,8 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
     }
     bp_buf_free(&json);
     if (raised) {
-        op(&g, "R");
-        argf(&g, "%d", raised);
+        bp_rargs_op(&g, "R");
+        bp_rargs_addf(&g, "%d", raised);
     }
     a->next_changes_alerts = ch.n > 0;
     /* ED status and stale reports: compare-and-set per hospital */
@@ -527,10 +345,10 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
         char now_obs[16];
         observe(app, i, now, now_obs);
         if (a->obs_init && strcmp(now_obs, a->obs[i]) == 0) continue;
-        int gate = op(&g, "O");
-        arg(&g, reg->hospitals[i].id);
-        arg(&g, a->obs[i]);
-        arg(&g, now_obs);
+        int gate = bp_rargs_op(&g, "O");
+        bp_rargs_add(&g, reg->hospitals[i].id);
+        bp_rargs_add(&g, a->obs[i]);
+        bp_rargs_add(&g, now_obs);
         if (!a->obs_init || !a->obs[i][0]) continue; /* first sight: nothing to tell */
         int ed0 = atoi(a->obs[i]), ed1 = atoi(now_obs);
         bool st0 = strchr(a->obs[i], '|') && strchr(a->obs[i], '|')[1] == '1';
@@ -552,8 +370,8 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
             if (m->type != REDIS_REPLY_ARRAY || m->elements < 2 ||
                 m->element[0]->type != REDIS_REPLY_STRING)
                 continue;
-            int gate = op(&g, pass ? "G" : "M");
-            arg(&g, m->element[0]->str);
+            int gate = bp_rargs_op(&g, pass ? "G" : "M");
+            bp_rargs_add(&g, m->element[0]->str);
             if (!a->obs_init) continue;
             bp_mci_brief_t brief;
             mci_brief(m, &brief);
@@ -561,14 +379,14 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
             op_event(&g, gate, &ev);
         }
     }
-    if (!a->obs_init) op(&g, "I");
+    if (!a->obs_init) bp_rargs_op(&g, "I");
     if (g.n == header || g.failed) goto out;
     if (bp_redis_command_argv(bp_apply_redis(app->apply), on_applied, app, g.n, (const char **)g.v,
                               g.len) == 0)
         a->applying = true;
 out:
     if (g.failed) bp_warn("alerts: a plan did not fit in memory; trying again next second");
-    args_free(&g);
+    bp_rargs_free(&g);
     bp_achanges_free(&ch);
     bp_event_out_free(&ev);
 }
@@ -686,13 +504,13 @@ void bp_alerting_tick(bp_app_t *app) {
     if (!a || !app->apply) return;
     bp_redis_t *redis = bp_apply_redis(app->apply);
     if (!a->reading && !a->applying && bp_redis_up(redis)) {
-        args_t g = {0};
-        args_script(&g, a, read_lua, N_KEYS);
-        arg(&g, a->prefix);
+        bp_rargs_t g = {0};
+        args_script(&g, a, bp_alerts_read_lua, N_KEYS);
+        bp_rargs_add(&g, a->prefix);
         if (!g.failed &&
             bp_redis_command_argv(redis, on_read, app, g.n, (const char **)g.v, g.len) == 0)
             a->reading = true;
-        args_free(&g);
+        bp_rargs_free(&g);
     }
     push(app, false);
 }
@@ -737,13 +555,14 @@ static void unavailable(bp_req_t *r, const char *msg) {
     bp_req_error(r, 503, "unavailable", msg);
 }
 
-static void audit_args(args_t *g, bp_req_t *r, const bp_principal_t *p, int64_t now) {
-    argf(g, "%lld",
-         (long long)(now - (int64_t)r->app->cfg.settings.audit_retention_days * 86400000LL));
-    argf(g, "%lld", (long long)now);
-    arg(g, p->id);
-    arg(g, bp_role_name(p->role));
-    arg(g, r->addr);
+/* Who does it, for the audit row. */
+static bp_alert_actor_t actor_of(const bp_req_t *r, const char *id, const char *role, int64_t now) {
+    return (bp_alert_actor_t){
+        .actor = id,
+        .role = role,
+        .addr = r->addr,
+        .now_ms = now,
+        .retain_from_ms = now - (int64_t)r->app->cfg.settings.audit_retention_days * 86400000LL};
 }
 
 /* What a pending acknowledgement or mute needs when Redis answers. */
@@ -755,33 +574,23 @@ typedef struct {
     mute_t mute;                            /* set: the mute; until 0: ended */
 } pending_t;
 
-static void on_ack(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    pending_t *pd = privdata;
+static void on_ack(void *data, bool ok, int code, const char *by, int64_t at) {
+    pending_t *pd = data;
     bp_req_t *r = pd->r;
-    (void)redis;
     bp_app_t *app = r->app;
     bp_buf_t *b = &r->resp.body;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
-        reply->element[1]->type != REDIS_REPLY_STRING) {
+    if (!ok) {
         unavailable(r, "storage did not answer; the alert may not be acknowledged: retry");
         bp_req_done(r);
         free(pd);
         return;
     }
-    long long code = reply->element[0]->integer;
-    const char *v = reply->element[1]->str;
     if (code == 0) {
         bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
         bp_req_done(r);
         free(pd);
         return;
     }
-    const char *bar = strchr(v, '|');
-    char by[BP_TOKEN_ID_MAX + 1] = "";
-    if (bar)
-        snprintf(by, sizeof by, "%.*s",
-                 (int)(bar - v) < BP_TOKEN_ID_MAX ? (int)(bar - v) : BP_TOKEN_ID_MAX, v);
-    int64_t at = bar ? strtoll(bar + 1, NULL, 10) : 0;
     if (app->alerting) {
         ack_put(app->alerting, pd->id, by, at);
         push(app, true); /* every console here hears it at once */
@@ -803,20 +612,18 @@ static void on_ack(bp_redis_t *redis, redisReply *reply, void *privdata) {
 
 /* Acknowledges the record as stored (read back first: another server may
  * have raised it a moment ago, before this one's next read). */
-static void on_ack_record(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    pending_t *pd = privdata;
+static void on_ack_record(void *data, bool ok, const char *record, size_t len) {
+    pending_t *pd = data;
     bp_req_t *r = pd->r;
     bp_app_t *app = r->app;
     struct bp_alerting *a = app->alerting;
-    (void)redis;
-    if (!reply || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)) {
+    if (!ok) {
         unavailable(r, "storage did not answer; the alert is not acknowledged: retry");
         goto done;
     }
     bp_arecs_t one;
     bp_arecs_init(&one);
-    if (reply->type == REDIS_REPLY_NIL || !app->apply ||
-        bp_arecs_add_stored(&one, pd->id, reply->str, reply->len)) {
+    if (!record || !app->apply || bp_arecs_add_stored(&one, pd->id, record, len)) {
         bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
         bp_arecs_free(&one);
         goto done;
@@ -829,34 +636,9 @@ static void on_ack_record(bp_redis_t *redis, redisReply *reply, void *privdata) 
     bp_event_out_init(&ev);
     bp_event_of_ack(&ev, &one.r[0], app->alerts, app->state, pd->by, p ? p->name : "", now);
     bp_arecs_free(&one);
-    args_t g = {0};
-    arg(&g, "EVAL");
-    arg(&g, ack_lua);
-    arg(&g, "4");
-    arg(&g, a->keys[K_ALERTS]);
-    arg(&g, a->keys[K_ACKS]);
-    arg(&g, keys.audit);
-    arg(&g, a->keys[K_EVENTS]);
-    arg(&g, pd->id);
-    argf(&g, "%s|%lld", pd->by, (long long)now);
-    argf(&g, "%lld",
-         (long long)(now - (int64_t)app->cfg.settings.audit_retention_days * 86400000LL));
-    argf(&g, "%lld", (long long)now);
-    arg(&g, pd->by);
-    arg(&g, pd->role);
-    arg(&g, r->addr);
-    arg(&g, bp_event_type_name(ev.type));
-    argf(&g, "%d", ev.level);
-    argf(&g, "%lld", (long long)now);
-    arg_put(&g, ev.hospitals.len ? bp_buf_data(&ev.hospitals) : "", ev.hospitals.len);
-    arg(&g, ev.vi);
-    arg(&g, ev.en);
-    arg_put(&g, bp_buf_data(&ev.data) ? bp_buf_data(&ev.data) : "{}",
-            ev.data.len ? ev.data.len : 2);
-    bool failed = g.failed || ev.data.failed ||
-                  bp_redis_command_argv(bp_apply_redis(app->apply), on_ack, pd, g.n,
-                                        (const char **)g.v, g.len);
-    args_free(&g);
+    bp_alert_actor_t w = actor_of(r, pd->by, pd->role, now);
+    bool failed = bp_alertstore_ack(bp_apply_redis(app->apply), a->keys[K_ALERTS], a->keys[K_ACKS],
+                                    keys.audit, a->keys[K_EVENTS], pd->id, &w, &ev, on_ack, pd);
     bp_event_out_free(&ev);
     if (!failed) return; /* on_ack answers */
     unavailable(r, "storage is unreachable; the alert is not acknowledged");
@@ -883,8 +665,8 @@ void bp_api_alert_ack(bp_req_t *r) {
     snprintf(pd->id, sizeof pd->id, "%s", id);
     snprintf(pd->by, sizeof pd->by, "%s", p->id);
     snprintf(pd->role, sizeof pd->role, "%s", bp_role_name(p->role));
-    const char *argv[] = {"HGET", a->keys[K_ALERTS], id};
-    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_ack_record, pd, 3, argv, NULL)) {
+    if (bp_alertstore_record(bp_apply_redis(app->apply), a->keys[K_ALERTS], id, on_ack_record,
+                             pd)) {
         free(pd);
         unavailable(r, "storage is unreachable; the alert is not acknowledged");
         return;
@@ -892,13 +674,12 @@ void bp_api_alert_ack(bp_req_t *r) {
     r->pending = true;
 }
 
-static void on_mute(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    pending_t *pd = privdata;
+static void on_mute(void *data, bool ok, bool done) {
+    pending_t *pd = data;
     bp_req_t *r = pd->r;
-    (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
+    if (!ok) {
         unavailable(r, "storage did not answer; retry");
-    } else if (reply->integer == 0) {
+    } else if (!done) {
         bp_req_error(r, 404, "not_muted", "this rule is not muted");
     } else if (r->app->alerting) {
         /* the next read brings it to every server; this one shows it now */
@@ -908,7 +689,6 @@ static void on_mute(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_req_done(r);
     free(pd);
 }
-
 static int rule_of(const char *s) {
     for (int k = 0; k < BP_ALERT__COUNT; k++)
         if (strcmp(bp_alert_rule_name((bp_alert_rule_t)k), s) == 0) return k;
@@ -947,19 +727,6 @@ static void set_mute(bp_req_t *r, const char *rule_name) {
     bp_keys_t keys;
     bp_keys_init(&keys, app->cfg.settings.redis_prefix);
     int64_t until = now + (int64_t)minutes * 60000;
-    args_t g = {0};
-    arg(&g, "EVAL");
-    arg(&g, mute_lua);
-    arg(&g, "2");
-    arg(&g, a->keys[K_MUTES]);
-    arg(&g, keys.audit);
-    arg(&g, bp_alert_rule_name(rule));
-    if (minutes)
-        argf(&g, "%s|%lld|%lld", p->id, (long long)until, (long long)now);
-    else
-        arg(&g, "");
-    audit_args(&g, r, p, now);
-    argf(&g, "{\"minutes\":%d}", minutes);
     pending_t *pd = calloc(1, sizeof *pd);
     if (pd) {
         pd->r = r;
@@ -970,9 +737,9 @@ static void set_mute(bp_req_t *r, const char *rule_name) {
             pd->mute.at_ms = now;
         }
     }
-    if (!pd || g.failed ||
-        bp_redis_command_argv(bp_apply_redis(app->apply), on_mute, pd, g.n, (const char **)g.v,
-                              g.len)) {
+    bp_alert_actor_t w = actor_of(r, p->id, bp_role_name(p->role), now);
+    if (!pd || bp_alertstore_mute(bp_apply_redis(app->apply), a->keys[K_MUTES], keys.audit,
+                                  bp_alert_rule_name(rule), minutes, until, &w, on_mute, pd)) {
         free(pd);
         unavailable(r, "storage is unreachable; nothing was changed");
     } else {
@@ -995,7 +762,6 @@ static void set_mute(bp_req_t *r, const char *rule_name) {
         }
         bp_buf_putc(b, '}');
     }
-    args_free(&g);
 }
 
 /* The alert records and mutes need this server's alerting and its Redis

@@ -1,13 +1,12 @@
 /*
  * The audit trail (routes.c): GET /api/v1/audit?hospital=&actor=&from=&to=
- * &limit=&before=, newest first, from the audit stream in Redis. The query
- * waits in r->ctx.audit for Redis' answer.
+ * &limit=&before=, newest first, from the audit stream in Redis
+ * (io/bp_auditstore.c). The query waits in r->ctx.audit for Redis' answer.
  */
 #include "bp_httputil.h"
-#include "bp_keys.h"
+#include "bp_auditstore.h"
 #include "handlers.h"
 
-#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +14,11 @@
 #define AUDIT_SCAN    2000 /* stream entries read per audit request at most */
 #define AUDIT_LIMIT   1000
 
-static const char *field(const redisReply *f, const char *name, size_t *len) {
-    for (size_t i = 0; i + 1 < f->elements; i += 2) {
-        const redisReply *k = f->element[i], *v = f->element[i + 1];
-        if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
-            strcmp(k->str, name) == 0) {
-            *len = v->len;
-            return v->str;
-        }
-    }
-    *len = 0;
-    return NULL;
-}
-
-static void on_audit(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_req_t *r = privdata;
-    (void)redis;
+static void on_audit(void *data, bool ok, const bp_audit_entry_t *entries, size_t n_entries,
+                     size_t scanned) {
+    bp_req_t *r = data;
     const bp_audit_q_t q = r->ctx.audit;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+    if (!ok) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "the audit trail cannot be read now; retry shortly");
         bp_req_done(r);
@@ -42,23 +28,19 @@ static void on_audit(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_buf_puts(b, "{\"entries\":[");
     int n = 0;
     const char *last_id = NULL;
-    for (size_t i = 0; i < reply->elements && n < q.limit; i++) {
-        const redisReply *e = reply->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-            e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY)
-            continue;
-        const redisReply *f = e->element[1];
-        last_id = e->element[0]->str;
+    for (size_t i = 0; i < n_entries && n < q.limit; i++) {
+        const bp_audit_entry_t *f = &entries[i];
+        last_id = f->id;
         size_t l;
-        const char *kind = field(f, "kind", &l), *id = field(f, "id", &l);
-        const char *actor = field(f, "actor", &l);
+        const char *kind = bp_audit_field(f, "kind", &l), *id = bp_audit_field(f, "id", &l);
+        const char *actor = bp_audit_field(f, "actor", &l);
         if (q.hospital[0] && (!kind || strcmp(kind, "hospital") || !id || strcmp(id, q.hospital)))
             continue;
         if (q.actor[0] && (!actor || strcmp(actor, q.actor))) continue;
         if (n++) bp_buf_putc(b, ',');
         bp_buf_puts(b, "{\"id\":");
         bp_json_cstr(b, last_id);
-        const char *t = field(f, "t", &l);
+        const char *t = bp_audit_field(f, "t", &l);
         bp_buf_puts(b, ",\"time\":");
         bp_json_time(b, t ? strtoll(t, NULL, 10) : 0);
         static const char *const text[][2] = {{"actor", "actor"},   {"role", "role"},
@@ -66,19 +48,19 @@ static void on_audit(bp_redis_t *redis, redisReply *reply, void *privdata) {
                                               {"id", "entity"},     {"source", "source"},
                                               {"action", "action"}};
         for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
-            const char *v = field(f, text[k][0], &l);
+            const char *v = bp_audit_field(f, text[k][0], &l);
             if (!v) continue;
             bp_buf_printf(b, ",\"%s\":", text[k][1]);
             bp_json_str(b, v, l);
         }
         static const char *const nums[] = {"offset", "version"};
         for (size_t k = 0; k < 2; k++) {
-            const char *v = field(f, nums[k], &l);
+            const char *v = bp_audit_field(f, nums[k], &l);
             if (v) bp_buf_printf(b, ",\"%s\":%lld", nums[k], strtoll(v, NULL, 10));
         }
         static const char *const raw[] = {"before", "after"};
         for (size_t k = 0; k < 2; k++) {
-            const char *v = field(f, raw[k], &l);
+            const char *v = bp_audit_field(f, raw[k], &l);
             if (!v) continue;
             bp_buf_printf(b, ",\"%s\":", raw[k]);
             /* written by our apply script and bp-admin: JSON objects */
@@ -88,11 +70,11 @@ static void on_audit(bp_redis_t *redis, redisReply *reply, void *privdata) {
         bp_buf_putc(b, '}');
     }
     /* more may follow when the page is full or the scan bound was hit */
-    bool more = last_id && (n == q.limit || reply->elements == AUDIT_SCAN);
+    bool more = last_id && (n == q.limit || scanned == AUDIT_SCAN);
     bp_buf_puts(b, "],\"next\":");
     if (more) bp_json_cstr(b, last_id);
     else bp_buf_puts(b, "null");
-    bp_buf_printf(b, ",\"scanned\":%zu,\"filter\":{\"hospital\":", reply->elements);
+    bp_buf_printf(b, ",\"scanned\":%zu,\"filter\":{\"hospital\":", scanned);
     bp_json_cstr(b, q.hospital);
     bp_buf_puts(b, ",\"actor\":");
     bp_json_cstr(b, q.actor);
@@ -146,13 +128,9 @@ void bp_api_audit_get(bp_req_t *r) {
         return;
     }
     r->ctx.audit = q;
-    char count[16];
-    snprintf(count, sizeof count, "%d", q.hospital[0] || q.actor[0] ? AUDIT_SCAN : q.limit);
-    bp_keys_t keys;
-    bp_keys_init(&keys, app->cfg.settings.redis_prefix);
-    const char *key = keys.audit;
-    const char *argv[] = {"XREVRANGE", key, end, start, "COUNT", count};
-    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_audit, r, 6, argv, NULL)) {
+    int count = q.hospital[0] || q.actor[0] ? AUDIT_SCAN : q.limit;
+    if (bp_auditstore_page(bp_apply_redis(app->apply), app->cfg.settings.redis_prefix, end, start,
+                           count, on_audit, r)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "the audit trail cannot be read now; retry shortly");
         return;

@@ -5,6 +5,7 @@
 #include "bp_keys.h"
 #include "bp_log.h"
 #include "bp_notify_rules.h"
+#include "bp_rargs.h"
 #include "bp_redis.h"
 #include "bp_subs.h"
 #include "bp_time.h"
@@ -223,76 +224,6 @@ struct delivery {
 /* -- small helpers -------------------------------------------------------------------------------
  */
 
-typedef struct {
-    char **v;
-    size_t *len;
-    int n, cap;
-    bool failed;
-} args_t;
-
-static void arg_put(args_t *a, const char *s, size_t len) {
-    if (a->failed) return;
-    if (a->n == a->cap) {
-        int cap = a->cap ? 2 * a->cap : 64;
-        char **v = realloc(a->v, (size_t)cap * sizeof *v);
-        if (v) a->v = v;
-        size_t *l = v ? realloc(a->len, (size_t)cap * sizeof *l) : NULL;
-        if (!v || !l) {
-            a->failed = true;
-            return;
-        }
-        a->len = l;
-        a->cap = cap;
-    }
-    char *c = malloc(len + 1);
-    if (!c) {
-        a->failed = true;
-        return;
-    }
-    memcpy(c, s, len);
-    c[len] = '\0';
-    a->v[a->n] = c;
-    a->len[a->n++] = len;
-}
-
-static void arg(args_t *a, const char *s) {
-    arg_put(a, s ? s : "", s ? strlen(s) : 0);
-}
-
-static void argf(args_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argf(args_t *a, const char *fmt, ...) {
-    char buf[96];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    arg(a, buf);
-}
-
-static void args_free(args_t *a) {
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    free(a->len);
-    memset(a, 0, sizeof *a);
-}
-
-static void eval(args_t *g, const char *script, int nkeys, const char *const *keys) {
-    arg(g, "EVAL");
-    arg(g, script);
-    argf(g, "%d", nkeys);
-    for (int i = 0; i < nkeys; i++)
-        arg(g, keys[i]);
-}
-
-static int send_args(struct bp_notifier *n, args_t *g, bp_redis_reply_cb cb, void *data) {
-    int rc = g->failed
-                 ? -1
-                 : bp_redis_command_argv(n->redis, cb, data, g->n, (const char **)g->v, g->len);
-    args_free(g);
-    return rc;
-}
-
 static const char *field(const redisReply *h, const char *name, size_t *len) {
     for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
         if (h->element[i]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, name) == 0 &&
@@ -350,10 +281,10 @@ static void on_subs_ver(bp_redis_t *redis, redisReply *reply, void *privdata) {
         return;
     }
     /* the version and the table in one step, so they agree */
-    args_t g = {0};
+    bp_rargs_t g = {0};
     const char *keys[] = {n->keys[K_VER], n->keys[K_SUBS]};
-    eval(&g, "return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}", 2, keys);
-    if (send_args(n, &g, on_subs, n) == 0) n->subs_busy = true;
+    bp_rargs_eval(&g, "return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}", 2, keys);
+    if (bp_rargs_send(&g, n->redis, on_subs, n) == 0) n->subs_busy = true;
 }
 
 /* -- fan-out
@@ -391,19 +322,19 @@ static void on_enqueued(bp_redis_t *redis, redisReply *reply, void *privdata) {
 static void fan_out(struct bp_notifier *n, const redisReply *entries) {
     const bp_registry_t *reg = &n->app->cfg.registry;
     int64_t now = bp_time_now_ms();
-    args_t g = {0};
+    bp_rargs_t g = {0};
     const char *keys[] = {n->keys[K_EVENTS], n->keys[K_DUE], n->keys[K_DEAD], n->keys[K_VER]};
-    eval(&g, enqueue_lua, 4, keys);
-    arg(&g, n->prefix);
-    arg(&g, GROUP);
-    argf(&g, "%lld", (long long)now);
-    argf(&g, "%d", n->s->notify_queue_max);
-    argf(&g, "%d", DEAD_MAX);
-    argf(&g, "%llu", (unsigned long long)n->subs_ver);
+    bp_rargs_eval(&g, enqueue_lua, 4, keys);
+    bp_rargs_add(&g, n->prefix);
+    bp_rargs_add(&g, GROUP);
+    bp_rargs_addf(&g, "%lld", (long long)now);
+    bp_rargs_addf(&g, "%d", n->s->notify_queue_max);
+    bp_rargs_addf(&g, "%d", DEAD_MAX);
+    bp_rargs_addf(&g, "%llu", (unsigned long long)n->subs_ver);
     int header = g.n;
     int *hosp = calloc(reg->n_hospitals + 1, sizeof *hosp);
     if (!hosp) {
-        args_free(&g);
+        bp_rargs_free(&g);
         n->reading = false;
         return;
     }
@@ -427,14 +358,14 @@ static void fan_out(struct bp_notifier *n, const redisReply *entries) {
             p += l + (comma ? 1 : 0);
         }
         /* the event, then the subscriptions it goes to */
-        arg(&g, e->element[0]->str);
+        bp_rargs_add(&g, e->element[0]->str);
         int count_at = g.n;
-        arg(&g, "0");
+        bp_rargs_add(&g, "0");
         static const char *const copy[] = {"type", "level", "at", "hospitals", "vi", "en", "data"};
         for (int c = 0; c < 7; c++) {
             size_t l;
             const char *v = field(f, copy[c], &l);
-            arg_put(&g, v, l);
+            bp_rargs_put(&g, v, l);
         }
         int count = 0;
         for (size_t s = 0; t >= 0 && s < n->n_subs; s++) {
@@ -443,7 +374,7 @@ static void fan_out(struct bp_notifier *n, const redisReply *entries) {
                 bp_sub_match(sub, reg, &m, now, n->app->cfg.dispatch.utc_offset_min);
             if (v == BP_SUB_QUIET) n->quiet++;
             if (v != BP_SUB_DELIVER || !may_see(n, sub, type, data, now)) continue;
-            arg(&g, sub->id);
+            bp_rargs_add(&g, sub->id);
             count++;
         }
         if (!g.failed) {
@@ -458,11 +389,11 @@ static void fan_out(struct bp_notifier *n, const redisReply *entries) {
     }
     free(hosp);
     if (g.n == header) {
-        args_free(&g);
+        bp_rargs_free(&g);
         n->reading = false;
         return;
     }
-    if (send_args(n, &g, on_enqueued, n)) n->reading = false;
+    if (bp_rargs_send(&g, n->redis, on_enqueued, n)) n->reading = false;
 }
 
 static void on_events(bp_redis_t *redis, redisReply *reply, void *privdata) {
@@ -600,17 +531,17 @@ static void finish(delivery_t *d, bp_outcome_t outcome, const char *error) {
                 d->sub.id, d->attempts,
                 outcome == BP_OUTCOME_RETRY ? error : "given up, kept as a dead letter");
     if (!n->closing) {
-        args_t g = {0};
+        bp_rargs_t g = {0};
         const char *keys[] = {n->keys[K_DUE], n->keys[K_DEAD]};
-        eval(&g, finish_lua, 2, keys);
-        arg(&g, n->prefix);
-        arg(&g, d->job);
-        arg(&g, how);
-        argf(&g, "%lld", (long long)next);
-        arg_put(&g, dead.len ? bp_buf_data(&dead) : "", dead.len);
-        argf(&g, "%d", DEAD_MAX);
-        arg(&g, error ? error : "");
-        if (send_args(n, &g, on_finished, NULL))
+        bp_rargs_eval(&g, finish_lua, 2, keys);
+        bp_rargs_add(&g, n->prefix);
+        bp_rargs_add(&g, d->job);
+        bp_rargs_add(&g, how);
+        bp_rargs_addf(&g, "%lld", (long long)next);
+        bp_rargs_put(&g, dead.len ? bp_buf_data(&dead) : "", dead.len);
+        bp_rargs_addf(&g, "%d", DEAD_MAX);
+        bp_rargs_add(&g, error ? error : "");
+        if (bp_rargs_send(&g, n->redis, on_finished, NULL))
             bp_warn(
                 "notify: the end of job %s could not be recorded; it is retried after its lease",
                 d->job);
@@ -956,16 +887,16 @@ static void on_tick(uv_timer_t *t) {
                       ? (size_t)n->s->notify_max_inflight - n->inflight
                       : 0;
     if (!n->claiming && room) {
-        args_t g = {0};
+        bp_rargs_t g = {0};
         const char *keys[] = {n->keys[K_DUE], n->keys[K_SUBS]};
-        eval(&g, claim_lua, 2, keys);
-        arg(&g, n->prefix);
-        argf(&g, "%lld", (long long)now);
-        argf(&g, "%zu", room);
+        bp_rargs_eval(&g, claim_lua, 2, keys);
+        bp_rargs_add(&g, n->prefix);
+        bp_rargs_addf(&g, "%lld", (long long)now);
+        bp_rargs_addf(&g, "%zu", room);
         /* a lease past the longest attempt (resolve + connect + transfer) */
-        argf(&g, "%lld", (long long)(3 * n->s->notify_timeout_s + 30) * 1000LL);
-        argf(&g, "%d", n->s->notify_rate_per_min);
-        if (send_args(n, &g, on_claimed, n) == 0) n->claiming = true;
+        bp_rargs_addf(&g, "%lld", (long long)(3 * n->s->notify_timeout_s + 30) * 1000LL);
+        bp_rargs_addf(&g, "%d", n->s->notify_rate_per_min);
+        if (bp_rargs_send(&g, n->redis, on_claimed, n) == 0) n->claiming = true;
     }
     if (now - n->queue_checked >= 5000) {
         n->queue_checked = now;
@@ -1174,25 +1105,25 @@ static void store(create_t *c) {
     bp_sub_write(&shown, &c->sub, &n->app->cfg.registry, false);
     bp_keys_t keys;
     bp_keys_init(&keys, n->s->redis_prefix);
-    args_t g = {0};
+    bp_rargs_t g = {0};
     const char *k[] = {n->keys[K_SUBS], n->keys[K_COUNT], n->keys[K_VER], keys.audit};
-    eval(&g, create_lua, 4, k);
-    arg(&g, c->sub.id);
-    arg(&g, c->sub.owner);
-    arg_put(&g, bp_buf_data(&stored), stored.len);
-    argf(&g, "%d", n->s->notify_max_subscriptions_per_person);
-    argf(&g, "%d", n->s->notify_max_subscriptions);
-    argf(&g, "%lld", (long long)(now - (int64_t)n->s->audit_retention_days * 86400000LL));
-    argf(&g, "%lld", (long long)now);
-    arg(&g, c->actor);
-    arg(&g, c->role);
-    arg(&g, r->addr);
-    arg_put(&g, bp_buf_data(&shown), shown.len);
+    bp_rargs_eval(&g, create_lua, 4, k);
+    bp_rargs_add(&g, c->sub.id);
+    bp_rargs_add(&g, c->sub.owner);
+    bp_rargs_put(&g, bp_buf_data(&stored), stored.len);
+    bp_rargs_addf(&g, "%d", n->s->notify_max_subscriptions_per_person);
+    bp_rargs_addf(&g, "%d", n->s->notify_max_subscriptions);
+    bp_rargs_addf(&g, "%lld", (long long)(now - (int64_t)n->s->audit_retention_days * 86400000LL));
+    bp_rargs_addf(&g, "%lld", (long long)now);
+    bp_rargs_add(&g, c->actor);
+    bp_rargs_add(&g, c->role);
+    bp_rargs_add(&g, r->addr);
+    bp_rargs_put(&g, bp_buf_data(&shown), shown.len);
     if (stored.failed || shown.failed) g.failed = true;
     if (stored.base) explicit_bzero(stored.base, stored.cap + stored.headroom);
     bp_buf_free(&stored);
     bp_buf_free(&shown);
-    if (send_args(n, &g, on_created, c)) {
+    if (bp_rargs_send(&g, n->redis, on_created, c)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; nothing was made");
         bp_req_done(r);
@@ -1409,18 +1340,18 @@ static void delete_sub(bp_req_t *r, struct bp_notifier *n, const bp_principal_t 
     int64_t now = bp_time_now_ms();
     bp_keys_t keys;
     bp_keys_init(&keys, n->s->redis_prefix);
-    args_t g = {0};
+    bp_rargs_t g = {0};
     const char *k[] = {n->keys[K_SUBS], n->keys[K_COUNT], n->keys[K_VER], keys.audit};
-    eval(&g, delete_lua, 4, k);
-    arg(&g, id);
-    arg(&g, p->id);
-    arg(&g, p->role == BP_ROLE_ADMIN ? "1" : "0");
-    argf(&g, "%lld", (long long)(now - (int64_t)n->s->audit_retention_days * 86400000LL));
-    argf(&g, "%lld", (long long)now);
-    arg(&g, p->id);
-    arg(&g, bp_role_name(p->role));
-    arg(&g, r->addr);
-    if (send_args(n, &g, on_deleted, x)) {
+    bp_rargs_eval(&g, delete_lua, 4, k);
+    bp_rargs_add(&g, id);
+    bp_rargs_add(&g, p->id);
+    bp_rargs_add(&g, p->role == BP_ROLE_ADMIN ? "1" : "0");
+    bp_rargs_addf(&g, "%lld", (long long)(now - (int64_t)n->s->audit_retention_days * 86400000LL));
+    bp_rargs_addf(&g, "%lld", (long long)now);
+    bp_rargs_add(&g, p->id);
+    bp_rargs_add(&g, bp_role_name(p->role));
+    bp_rargs_add(&g, r->addr);
+    if (bp_rargs_send(&g, n->redis, on_deleted, x)) {
         free(x);
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; nothing was changed");
@@ -1470,12 +1401,12 @@ void bp_api_dead_letters_get(bp_req_t *r) {
         bp_req_error(r, 400, "bad_request", "limit must be an integer from 1 to 1000");
         return;
     }
-    args_t g = {0};
+    bp_rargs_t g = {0};
     const char *keys[] = {n->keys[K_DEAD]};
-    eval(&g, "return {redis.call('LLEN', KEYS[1]), redis.call('LRANGE', KEYS[1], 0, ARGV[1] - 1)}",
+    bp_rargs_eval(&g, "return {redis.call('LLEN', KEYS[1]), redis.call('LRANGE', KEYS[1], 0, ARGV[1] - 1)}",
          1, keys);
-    argf(&g, "%ld", limit);
-    if (send_args(n, &g, on_dead, r)) {
+    bp_rargs_addf(&g, "%ld", limit);
+    if (bp_rargs_send(&g, n->redis, on_dead, r)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "the dead letters cannot be read now; retry");
         return;

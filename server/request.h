@@ -114,9 +114,6 @@ struct bp_req {
         struct {
             bool one;     /* GET of one MCI */
             char id[32];  /* an MCI being declared: read back once stored */
-            /* a write's result, held until its WAIT answers (redis.min_replicas_ack) */
-            long long result;
-            bool answered, wait_sent;
         } mci;
         bp_audit_q_t audit;
     } ctx;
