@@ -19,6 +19,7 @@
 #include "bp_fhir.h"
 #include "bp_havexml.h"
 #include "bp_httputil.h"
+#include "bp_pollstatus.h"
 #include "bp_time.h"
 #include "history.h"
 #include "handlers.h"
@@ -123,55 +124,29 @@ void bp_api_history_csv_get(bp_req_t *r) {
 
 /* -- the pollers' status (Redis) ------------------------------------------------ */
 
-static void on_sources(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_req_t *r = privdata;
-    (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+static void on_sources(void *data, bool ok, const bp_poll_status_t *items, size_t n) {
+    bp_req_t *r = data;
+    if (!ok) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable",
                      "the pollers' status cannot be read now; retry shortly");
         bp_req_done(r);
         return;
     }
-    /* id -> the JSON the collector stored; sorted by id for a stable answer */
-    size_t n = reply->elements / 2;
-    size_t *order = calloc(n ? n : 1, sizeof *order);
-    if (!order) {
-        bp_req_error(r, 500, "internal", "out of memory");
-        bp_req_done(r);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        while (j > 0 &&
-               strcmp(reply->element[2 * order[j - 1]]->str, reply->element[2 * i]->str) > 0) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
-    }
     bp_buf_t *b = &r->resp.body;
     bp_buf_puts(b, "{\"sources\":[");
-    int k = 0;
     for (size_t i = 0; i < n; i++) {
-        const redisReply *v = reply->element[2 * order[i] + 1];
-        if (v->type != REDIS_REPLY_STRING || v->len < 2 || v->str[0] != '{' ||
-            v->str[v->len - 1] != '}')
-            continue;
-        if (k++) bp_buf_putc(b, ',');
-        bp_buf_put(b, v->str, v->len); /* written by our collector: a JSON object */
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_put(b, items[i].json, items[i].len); /* written by our collector: a JSON object */
     }
     bp_buf_puts(b, "]}");
-    free(order);
     bp_req_done(r);
 }
 
 void bp_api_sources_get(bp_req_t *r) {
     bp_app_t *app = r->app;
-    char key[BP_KEY_MAX];
-    snprintf(key, sizeof key, "%.64spoll:status", app->cfg.settings.redis_prefix);
-    const char *argv[] = {"HGETALL", key};
-    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_sources, r, 2, argv, NULL)) {
+    if (bp_pollstatus_read(bp_apply_redis(app->apply), app->cfg.settings.redis_prefix, on_sources,
+                           r)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; retry shortly");
         return;
