@@ -20,6 +20,10 @@ extern const char bp_sub_delete_lua[];
 extern const size_t bp_sub_delete_lua_len;
 extern const char bp_dead_letters_lua[];
 extern const size_t bp_dead_letters_lua_len;
+/* The delivery side's scripts (server/notifier.c): fan-out of events into
+ * jobs, claiming due jobs, finishing one (io/notify_enqueue.lua,
+ * io/notify_claim.lua, io/notify_finish.lua). */
+extern const char bp_notify_enqueue_lua[], bp_notify_claim_lua[], bp_notify_finish_lua[];
 
 /* The keys: the subscriptions hash, the count per person, the version, the
  * audit stream. */

@@ -57,7 +57,7 @@ void bp_api_mute_delete(bp_req_t *r);
 void bp_api_alert_ack(bp_req_t *r);
 void bp_api_alerts_other(bp_req_t *r);
 
-/* notifier.c: subscriptions and dead letters */
+/* subscriptions.c: subscriptions and dead letters */
 bool bp_api_notifier_ready(bp_req_t *r);
 void bp_api_subscriptions_get(bp_req_t *r);
 void bp_api_subscriptions_post(bp_req_t *r);

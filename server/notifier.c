@@ -7,6 +7,7 @@
 #include "bp_notify_rules.h"
 #include "bp_rargs.h"
 #include "bp_redis.h"
+#include "bp_substore.h"
 #include "bp_subs.h"
 #include "bp_time.h"
 #include "curl_uv.h"
@@ -28,104 +29,6 @@
 #define RESPONSE_MAX   (64u << 10) /* a receiver's answer is read and dropped, up to this */
 #define GROUP          "fanout"
 #define USER_AGENT     "BedPulse-Notifications/1"
-
-/* -- Lua ------------------------------------------------------------------------------------- */
-
-/* Fan-out of a batch of events, each acknowledged first: an event someone
- * else acknowledged already (a server that took it over) makes no jobs.
- * Matched against subscriptions of version ARGV[6]: when the table has
- * changed since, nothing is done ({-1}) and the server reads it again
- * first. KEYS events, due, dead, subscriptions' version; ARGV prefix,
- * group, now, queue_max, dead_max, version, then per event: id, n, type,
- * level, at, hospitals, vi, en, data, n subscription ids.
- * {jobs made, jobs refused (queue full)}. */
-static const char enqueue_lua[] =
-    "local prefix, group, now = ARGV[1], ARGV[2], ARGV[3]\n"
-    "local qmax, dmax = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "if (redis.call('GET', KEYS[4]) or '0') ~= ARGV[6] then return {-1, 0} end\n"
-    "local i, jobs, refused = 7, 0, 0\n"
-    "while i <= #ARGV do\n"
-    "  local ev, ns = ARGV[i], tonumber(ARGV[i + 1])\n"
-    "  local fresh = redis.call('XACK', KEYS[1], group, ev) == 1\n"
-    "  for k = 1, ns do\n"
-    "    local sub = ARGV[i + 8 + k]\n"
-    "    local job = ev .. '|' .. sub\n"
-    "    local key = prefix .. 'notify:job:' .. job\n"
-    "    if fresh and redis.call('EXISTS', key) == 0 then\n"
-    "      if redis.call('ZCARD', KEYS[2]) >= qmax then\n"
-    "        redis.call('LPUSH', KEYS[3], cjson.encode({job = job, event = ev, type = ARGV[i + "
-    "2],\n"
-    "          subscription = sub, attempts = 0, first = tonumber(now), last = tonumber(now),\n"
-    "          error = 'the delivery queue is full (notify.queue_max)'}))\n"
-    "        redis.call('LTRIM', KEYS[3], 0, dmax - 1)\n"
-    "        refused = refused + 1\n"
-    "      else\n"
-    "        redis.call('HSET', key, 'ev', ev, 'sub', sub, 'type', ARGV[i + 2], 'level', ARGV[i + "
-    "3],\n"
-    "          'at', ARGV[i + 4], 'hospitals', ARGV[i + 5], 'vi', ARGV[i + 6], 'en', ARGV[i + 7],\n"
-    "          'data', ARGV[i + 8], 'attempts', '0', 'first', now)\n"
-    "        redis.call('ZADD', KEYS[2], now, job)\n"
-    "        jobs = jobs + 1\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "  i = i + 9 + ns\n"
-    "end\n"
-    "return {jobs, refused}\n";
-
-/* Claims up to n due jobs for lease_ms, within rate deliveries per
- * subscription and minute (the rest wait for the next minute); jobs of a
- * subscription that is gone are dropped. KEYS due, subs; ARGV prefix, now,
- * n, lease_ms, rate. {{job, fields, subscription json}..}. */
-static const char claim_lua[] =
-    "local prefix, now, want = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
-    "local lease, rate = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "local out = {}\n"
-    "for _, job in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, want * 4)) "
-    "do\n"
-    "  if #out >= want then break end\n"
-    "  local key = prefix .. 'notify:job:' .. job\n"
-    "  local sub = redis.call('HGET', key, 'sub')\n"
-    "  local sj = sub and redis.call('HGET', KEYS[2], sub)\n"
-    "  if not sub then\n"
-    "    redis.call('ZREM', KEYS[1], job)\n"
-    "  elseif not sj then\n"
-    "    redis.call('ZREM', KEYS[1], job)\n"
-    "    redis.call('DEL', key)\n"
-    "  else\n"
-    "    local minute = math.floor(now / 60000)\n"
-    "    local rk = prefix .. 'notify:rate:' .. sub .. ':' .. minute\n"
-    "    local c = redis.call('INCR', rk)\n"
-    "    if c == 1 then redis.call('PEXPIRE', rk, 120000) end\n"
-    "    if c > rate then\n"
-    "      redis.call('ZADD', KEYS[1], (minute + 1) * 60000, job)\n"
-    "    else\n"
-    "      redis.call('ZADD', KEYS[1], now + lease, job)\n"
-    "      redis.call('HINCRBY', key, 'attempts', 1)\n"
-    "      out[#out + 1] = {job, redis.call('HGETALL', key), sj}\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return out\n";
-
-/* The end of one attempt. KEYS due, dead; ARGV prefix, job, ok|retry|dead,
- * next due, dead letter json, dead_max, error. */
-static const char finish_lua[] =
-    "local key = ARGV[1] .. 'notify:job:' .. ARGV[2]\n"
-    "if ARGV[3] == 'ok' then\n"
-    "  redis.call('ZREM', KEYS[1], ARGV[2]); redis.call('DEL', key)\n"
-    "elseif ARGV[3] == 'retry' then\n"
-    "  if redis.call('EXISTS', key) == 1 then\n"
-    "    redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2]); redis.call('HSET', key, 'error', ARGV[7])\n"
-    "  end\n"
-    "else\n"
-    "  redis.call('ZREM', KEYS[1], ARGV[2]); redis.call('DEL', key)\n"
-    "  redis.call('LPUSH', KEYS[2], ARGV[5]); redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - "
-    "1)\n"
-    "end\n"
-    "return 1\n";
-
-
 
 /* -- state ------------------------------------------------------------------------------------- */
 
@@ -256,7 +159,7 @@ static void fan_out(struct bp_notifier *n, const redisReply *entries) {
     int64_t now = bp_time_now_ms();
     bp_rargs_t g = {0};
     const char *keys[] = {n->keys[K_EVENTS], n->keys[K_DUE], n->keys[K_DEAD], n->keys[K_VER]};
-    bp_rargs_eval(&g, enqueue_lua, 4, keys);
+    bp_rargs_eval(&g, bp_notify_enqueue_lua, 4, keys);
     bp_rargs_add(&g, n->prefix);
     bp_rargs_add(&g, GROUP);
     bp_rargs_addf(&g, "%lld", (long long)now);
@@ -465,7 +368,7 @@ static void finish(delivery_t *d, bp_outcome_t outcome, const char *error) {
     if (!n->closing) {
         bp_rargs_t g = {0};
         const char *keys[] = {n->keys[K_DUE], n->keys[K_DEAD]};
-        bp_rargs_eval(&g, finish_lua, 2, keys);
+        bp_rargs_eval(&g, bp_notify_finish_lua, 2, keys);
         bp_rargs_add(&g, n->prefix);
         bp_rargs_add(&g, d->job);
         bp_rargs_add(&g, how);
@@ -821,7 +724,7 @@ static void on_tick(uv_timer_t *t) {
     if (!n->claiming && room) {
         bp_rargs_t g = {0};
         const char *keys[] = {n->keys[K_DUE], n->keys[K_SUBS]};
-        bp_rargs_eval(&g, claim_lua, 2, keys);
+        bp_rargs_eval(&g, bp_notify_claim_lua, 2, keys);
         bp_rargs_add(&g, n->prefix);
         bp_rargs_addf(&g, "%lld", (long long)now);
         bp_rargs_addf(&g, "%zu", room);

@@ -41,20 +41,20 @@ typedef struct {
 } route_t;
 
 #define GET_ONLY "this resource answers GET only"
+/* The most common row: a read, GET only, no body, no guard. */
+#define GET_ROW(path, action, flags, handler)                                                      \
+    { "GET", path, action, flags, BODY_NONE, NULL, GET_ONLY, handler }
 
 static const route_t table[] = {
     /* probes and the config every page reads first */
-    {"GET", "/healthz", AUTH_HANDLER, BP_RT_OPEN, BODY_NONE, NULL, GET_ONLY, bp_api_healthz},
-    {"GET", "/readyz", AUTH_HANDLER, BP_RT_OPEN, BODY_NONE, NULL, GET_ONLY, bp_api_readyz},
-    {"GET", "/metrics", AUTH_HANDLER, BP_RT_OPEN, BODY_NONE, NULL, GET_ONLY, bp_api_metrics},
-    {"GET", "/api/v1/config", AUTH_HANDLER, BP_RT_OPEN, BODY_NONE, NULL, GET_ONLY, bp_api_config},
+    GET_ROW("/healthz", AUTH_HANDLER, BP_RT_OPEN, bp_api_healthz),
+    GET_ROW("/readyz", AUTH_HANDLER, BP_RT_OPEN, bp_api_readyz),
+    GET_ROW("/metrics", AUTH_HANDLER, BP_RT_OPEN, bp_api_metrics),
+    GET_ROW("/api/v1/config", AUTH_HANDLER, BP_RT_OPEN, bp_api_config),
     /* open to all and served from bytes made once: before the rate limit */
-    {"GET", "/api/v1/public", AUTH_HANDLER, BP_RT_OPEN, BODY_NONE, NULL, GET_ONLY,
-     bp_api_public_get},
-    {"GET", "/api/v1/public/daily.csv", AUTH_HANDLER, BP_RT_OPEN, BODY_NONE, NULL, GET_ONLY,
-     bp_api_public_get},
-    {"GET", "/api/v1/public/daily.json", AUTH_HANDLER, BP_RT_OPEN, BODY_NONE, NULL, GET_ONLY,
-     bp_api_public_get},
+    GET_ROW("/api/v1/public", AUTH_HANDLER, BP_RT_OPEN, bp_api_public_get),
+    GET_ROW("/api/v1/public/daily.csv", AUTH_HANDLER, BP_RT_OPEN, bp_api_public_get),
+    GET_ROW("/api/v1/public/daily.json", AUTH_HANDLER, BP_RT_OPEN, bp_api_public_get),
 
     /* mass-casualty incidents (mci.c) */
     {"GET", "/api/v1/mci", BP_ACT_READ_HOSPITALS, 0, BODY_NONE, NULL,
@@ -71,15 +71,12 @@ static const route_t table[] = {
     {"*", "/api/v1/mci/{*}", AUTH_HANDLER, 0, BODY_NONE, bp_api_mci_id_ok, NULL, bp_api_mci_other},
 
     /* exports for other systems, the collectors' sources (export.c) */
-    {"GET", "/api/v1/export/have", AUTH_HANDLER, 0, BODY_NONE, NULL, GET_ONLY, bp_api_export_get},
-    {"GET", "/api/v1/export/fhir", AUTH_HANDLER, 0, BODY_NONE, NULL, GET_ONLY, bp_api_export_get},
-    {"GET", "/api/v1/export/geojson", AUTH_HANDLER, 0, BODY_NONE, NULL, GET_ONLY,
-     bp_api_export_get},
-    {"GET", "/api/v1/export/csv", AUTH_HANDLER, 0, BODY_NONE, NULL, GET_ONLY, bp_api_export_get},
-    {"GET", "/api/v1/history.csv", AUTH_HANDLER, 0, BODY_NONE, NULL, GET_ONLY,
-     bp_api_history_csv_get},
-    {"GET", "/api/v1/sources", BP_ACT_READ_SOURCES, 0, BODY_NONE, NULL, GET_ONLY,
-     bp_api_sources_get},
+    GET_ROW("/api/v1/export/have", AUTH_HANDLER, 0, bp_api_export_get),
+    GET_ROW("/api/v1/export/fhir", AUTH_HANDLER, 0, bp_api_export_get),
+    GET_ROW("/api/v1/export/geojson", AUTH_HANDLER, 0, bp_api_export_get),
+    GET_ROW("/api/v1/export/csv", AUTH_HANDLER, 0, bp_api_export_get),
+    GET_ROW("/api/v1/history.csv", AUTH_HANDLER, 0, bp_api_history_csv_get),
+    GET_ROW("/api/v1/sources", BP_ACT_READ_SOURCES, 0, bp_api_sources_get),
 
     /* feed lines over HTTP (feed.c): a feed token */
     {"POST", "/api/v1/feed", AUTH_HANDLER, 0, BODY_FEED, NULL, "the feed takes POST",
@@ -92,8 +89,7 @@ static const route_t table[] = {
     {"DELETE", "/api/v1/session", AUTH_HANDLER, 0, BODY_NONE, NULL, NULL, bp_api_session_delete},
 
     /* alerts, acknowledgements and mutes (alerting.c) */
-    {"GET", "/api/v1/alerts", BP_ACT_READ_HOSPITALS, 0, BODY_NONE, NULL, GET_ONLY,
-     bp_api_alerts_get},
+    GET_ROW("/api/v1/alerts", BP_ACT_READ_HOSPITALS, 0, bp_api_alerts_get),
     {"POST", "/api/v1/alerts/mutes", BP_ACT_READ_AMBULANCES, 0, BODY_JSON, bp_api_alerts_ready,
      "mute with POST", bp_api_mute_post},
     {"DELETE", "/api/v1/alerts/mutes/{*}", BP_ACT_READ_AMBULANCES, 0, BODY_NONE,
@@ -102,7 +98,7 @@ static const route_t table[] = {
      "acknowledge with POST", bp_api_alert_ack},
     {"*", "/api/v1/alerts/{*}", AUTH_HANDLER, 0, BODY_NONE, NULL, NULL, bp_api_alerts_other},
 
-    /* subscriptions and dead letters (notifier.c) */
+    /* subscriptions and dead letters (subscriptions.c) */
     {"GET", "/api/v1/subscriptions", AUTH_HANDLER, 0, BODY_NONE, bp_api_notifier_ready,
      "list with GET, make one with POST", bp_api_subscriptions_get},
     {"POST", "/api/v1/subscriptions", AUTH_HANDLER, 0, BODY_JSON, bp_api_notifier_ready, NULL,
@@ -113,21 +109,18 @@ static const route_t table[] = {
      GET_ONLY, bp_api_dead_letters_get},
 
     /* what a dispatcher reads (dispatch_reads.c) */
-    {"GET", "/api/v1/handover", BP_ACT_READ_AMBULANCES, 0, BODY_NONE, NULL, GET_ONLY,
-     bp_api_handover_get},
+    GET_ROW("/api/v1/handover", BP_ACT_READ_AMBULANCES, 0, bp_api_handover_get),
     {"GET", "/api/v1/incidents", BP_ACT_READ_AMBULANCES, 0, BODY_NONE, NULL,
      "incidents answer GET only (they change through the CAD feed)", bp_api_incidents_get},
     {"GET", "/api/v1/incidents/{*}", BP_ACT_READ_AMBULANCES, 0, BODY_NONE, NULL,
      "incidents answer GET only (they change through the CAD feed)", bp_api_incident_get},
-    {"GET", "/api/v1/recommend", BP_ACT_READ_AMBULANCES, 0, BODY_NONE, NULL, GET_ONLY,
-     bp_api_recommend_get},
+    GET_ROW("/api/v1/recommend", BP_ACT_READ_AMBULANCES, 0, bp_api_recommend_get),
 
     /* the audit trail (audit.c) */
-    {"GET", "/api/v1/audit", BP_ACT_READ_AUDIT, 0, BODY_NONE, NULL, GET_ONLY, bp_api_audit_get},
+    GET_ROW("/api/v1/audit", BP_ACT_READ_AUDIT, 0, bp_api_audit_get),
 
     /* hospitals: reads (reads.c), a manager's writes (writes.c, import.c) */
-    {"GET", "/api/v1/hospitals", BP_ACT_READ_HOSPITALS, BP_RT_LOADED, BODY_NONE, NULL, GET_ONLY,
-     bp_api_hospitals_get},
+    GET_ROW("/api/v1/hospitals", BP_ACT_READ_HOSPITALS, BP_RT_LOADED, bp_api_hospitals_get),
     {"POST", "/api/v1/hospitals/{id}/import", AUTH_HANDLER, BP_RT_IF_MATCH, BODY_CSV, NULL,
      "import answers POST only", bp_api_import_post},
     {"GET", "/api/v1/hospitals/{id}", AUTH_HANDLER, 0, BODY_NONE, NULL,
@@ -136,12 +129,9 @@ static const route_t table[] = {
      bp_api_hospital_patch},
     {"*", "/api/v1/hospitals/{*}", AUTH_HANDLER, BP_RT_IF_MATCH, BODY_JSON, NULL, NULL,
      bp_api_hospital_other},
-    {"GET", "/api/v1/ambulances", BP_ACT_READ_AMBULANCES, BP_RT_LOADED, BODY_NONE, NULL, GET_ONLY,
-     bp_api_ambulances_get},
-    {"GET", "/api/v1/summary", BP_ACT_READ_SUMMARY, BP_RT_LOADED, BODY_NONE, NULL, GET_ONLY,
-     bp_api_summary_get},
-    {"GET", "/api/v1/history", BP_ACT_READ_HOSPITALS, BP_RT_LOADED, BODY_NONE, NULL, GET_ONLY,
-     bp_api_history_get},
+    GET_ROW("/api/v1/ambulances", BP_ACT_READ_AMBULANCES, BP_RT_LOADED, bp_api_ambulances_get),
+    GET_ROW("/api/v1/summary", BP_ACT_READ_SUMMARY, BP_RT_LOADED, bp_api_summary_get),
+    GET_ROW("/api/v1/history", BP_ACT_READ_HOSPITALS, BP_RT_LOADED, bp_api_history_get),
 
     /* anything else under /api */
     {"*", "/api/{*}", AUTH_HANDLER, 0, BODY_NONE, NULL, NULL, bp_api_other},
