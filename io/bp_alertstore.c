@@ -112,13 +112,15 @@ static void on_mute(bp_redis_t *redis, redisReply *reply, void *privdata) {
     op_t op = take(privdata);
     bp_alertstore_mute_cb cb = (bp_alertstore_mute_cb)op.cb;
     (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) cb(op.data, false, false);
-    else cb(op.data, true, reply->integer != 0);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER)
+        cb(op.data, false, false);
+    else
+        cb(op.data, true, reply->integer != 0);
 }
 
 int bp_alertstore_mute(bp_redis_t *redis, const char *mutes_key, const char *audit_key,
-                       const char *rule, int minutes, int64_t until_ms,
-                       const bp_alert_actor_t *who, bp_alertstore_mute_cb cb, void *data) {
+                       const char *rule, int minutes, int64_t until_ms, const bp_alert_actor_t *who,
+                       bp_alertstore_mute_cb cb, void *data) {
     const char *keys[] = {mutes_key, audit_key};
     bp_rargs_t g = {0};
     bp_rargs_eval(&g, bp_alert_mute_lua, 2, keys);

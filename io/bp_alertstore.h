@@ -59,7 +59,7 @@ typedef void (*bp_alertstore_mute_cb)(void *data, bool ok, bool done);
  * in hash mutes_key, with its audit row (audit_key). 0: cb will be called
  * once; -1: not sent. */
 int bp_alertstore_mute(bp_redis_t *redis, const char *mutes_key, const char *audit_key,
-                       const char *rule, int minutes, int64_t until_ms,
-                       const bp_alert_actor_t *who, bp_alertstore_mute_cb cb, void *data);
+                       const char *rule, int minutes, int64_t until_ms, const bp_alert_actor_t *who,
+                       bp_alertstore_mute_cb cb, void *data);
 
 #endif

@@ -82,8 +82,10 @@ static void on_read(bp_redis_t *redis, redisReply *reply, void *privdata) {
     for (size_t i = 0; ok && i < reply->elements; i++) {
         const redisReply *m = reply->element[i];
         if (m->type != REDIS_REPLY_ARRAY || m->elements != 4) continue;
-        if (row_of(m, &rows[n])) n++;
-        else ok = false;
+        if (row_of(m, &rows[n]))
+            n++;
+        else
+            ok = false;
     }
     op.cb(op.data, ok, rows, n);
     for (size_t i = 0; i < n; i++) {
@@ -131,7 +133,8 @@ static void on_write(bp_redis_t *redis, redisReply *reply, void *privdata) {
 static void on_waited(bp_redis_t *redis, redisReply *reply, void *privdata) {
     write_op_t *op = privdata;
     (void)redis;
-    bool replicated = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= op->min_replicas;
+    bool replicated =
+        reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= op->min_replicas;
     op->cb(op->data, op->answered, op->result, replicated);
     free(op);
 }
@@ -146,11 +149,12 @@ int bp_mcistore_write(bp_redis_t *redis, const char *prefix, const bp_mci_write_
     bp_keys_init(&keys, prefix);
     snprintf(t, sizeof t, "%lld", (long long)w->now_ms);
     snprintf(retain, sizeof retain, "%lld", (long long)w->retain_from_ms);
-    const char *argv[MCI_ARGS_MAX] = {"EVAL",  bp_mci_write_lua, "3",     key,     skey,
-                                      keys.audit, w->action,    w->id, t,       w->actor,
-                                      w->role,    w->addr,      w->audit_after, retain};
+    const char *argv[MCI_ARGS_MAX] = {
+        "EVAL", bp_mci_write_lua, "3",     key,     skey,           keys.audit, w->action, w->id,
+        t,      w->actor,         w->role, w->addr, w->audit_after, retain};
     size_t argc = 14;
-    for (size_t i = 0; i < w->n_tail && argc < MCI_ARGS_MAX; i++) argv[argc++] = w->tail[i];
+    for (size_t i = 0; i < w->n_tail && argc < MCI_ARGS_MAX; i++)
+        argv[argc++] = w->tail[i];
     write_op_t *op = calloc(1, sizeof *op);
     if (!op) return -1;
     *op = (write_op_t){.cb = cb, .data = data, .min_replicas = min_replicas_ack};
@@ -159,8 +163,8 @@ int bp_mcistore_write(bp_redis_t *redis, const char *prefix, const bp_mci_write_
         return -1;
     }
     /* acknowledged means replicated: the WAIT right behind the write */
-    op->wait_sent = min_replicas_ack > 0 &&
-                    bp_redis_command(redis, on_waited, op, "WAIT %d %d", min_replicas_ack,
-                                     replica_ack_timeout_ms) == 0;
+    op->wait_sent =
+        min_replicas_ack > 0 && bp_redis_command(redis, on_waited, op, "WAIT %d %d",
+                                                 min_replicas_ack, replica_ack_timeout_ms) == 0;
     return 0;
 }

@@ -58,8 +58,8 @@ int bp_rargs_op(bp_rargs_t *a, const char *name) {
 }
 
 int bp_rargs_send(bp_rargs_t *a, bp_redis_t *redis, bp_redis_reply_cb cb, void *data) {
-    int rc = a->failed ? -1
-                       : bp_redis_command_argv(redis, cb, data, a->n, (const char **)a->v, a->len);
+    int rc =
+        a->failed ? -1 : bp_redis_command_argv(redis, cb, data, a->n, (const char **)a->v, a->len);
     bp_rargs_free(a);
     return rc;
 }

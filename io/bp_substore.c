@@ -14,8 +14,10 @@ typedef struct {
 static int send_op(bp_rargs_t *g, bp_redis_t *redis, bp_redis_reply_cb on, void (*cb)(void),
                    void *data) {
     op_t *op = malloc(sizeof *op);
-    if (op) *op = (op_t){cb, data};
-    else g->failed = true;
+    if (op)
+        *op = (op_t){cb, data};
+    else
+        g->failed = true;
     if (bp_rargs_send(g, redis, on, op)) {
         free(op);
         return -1;

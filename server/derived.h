@@ -12,7 +12,7 @@
 
 struct bp_derived;
 
-struct bp_derived *bp_derived_create(void); /* NULL out of memory */
+struct bp_derived *bp_derived_create(void);    /* NULL out of memory */
 void bp_derived_destroy(struct bp_derived *d); /* NULL: no-op */
 
 /* Once a second (main.c's housekeeping). */

@@ -111,8 +111,10 @@ int bp_req_time_arg(bp_req_t *r, const char *name, int64_t *ms) {
     }
     if (n > 0 && bp_time_parse(v, (size_t)n, ms) == 0) return 0;
     char msg[160];
-    snprintf(msg, sizeof msg, "%s must be a time with a zone (2026-11-23T08:00:00+07:00) or "
-                              "milliseconds since 1970", name);
+    snprintf(msg, sizeof msg,
+             "%s must be a time with a zone (2026-11-23T08:00:00+07:00) or "
+             "milliseconds since 1970",
+             name);
     bp_req_error(r, 400, "bad_request", msg);
     return -1;
 }

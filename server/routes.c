@@ -30,13 +30,13 @@
 typedef enum { BODY_NONE, BODY_JSON, BODY_CSV, BODY_FEED } body_t;
 
 typedef struct {
-    const char *method;  /* "GET" also takes HEAD; "*": any (the handler checks) */
-    const char *path;    /* template: {x} one segment, {*} the rest */
-    int action;          /* bp_action_t checked before the handler, or AUTH_HANDLER */
-    unsigned flags;      /* BP_RT_* */
-    body_t body;         /* what the body holds; BODY_FEED: the feed's larger limit */
+    const char *method;         /* "GET" also takes HEAD; "*": any (the handler checks) */
+    const char *path;           /* template: {x} one segment, {*} the rest */
+    int action;                 /* bp_action_t checked before the handler, or AUTH_HANDLER */
+    unsigned flags;             /* BP_RT_* */
+    body_t body;                /* what the body holds; BODY_FEED: the feed's larger limit */
     bool (*guard)(bp_req_t *r); /* before the method check; false: decided */
-    const char *not_allowed; /* the 405 text (the first row of a template) */
+    const char *not_allowed;    /* the 405 text (the first row of a template) */
     void (*handler)(bp_req_t *r);
 } route_t;
 

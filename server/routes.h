@@ -9,7 +9,6 @@
 
 #include "request.h"
 
-
 /* Decides what to answer to a whole request, now or (pending) later. */
 void bp_routes_dispatch(bp_req_t *r);
 /* The body limit of a path: feeds post batches (docs/protocol.md). */
