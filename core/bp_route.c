@@ -1,4 +1,5 @@
-/* Route templates (bp_route.h): '{x}' stands for one non-empty segment. */
+/* Route templates (bp_route.h): '{x}' stands for one non-empty segment, '{*}'
+ * for the rest of a path. */
 #include "bp_route.h"
 
 #include <string.h>
@@ -49,12 +50,17 @@ static const char *const routes[] = {
 
 #define N_ROUTES (sizeof routes / sizeof *routes)
 
-/* Whether path matches template t segment by segment. */
+/* Whether path matches template t segment by segment (bp_route_match). */
 static int matches(const char *t, const char *p) {
     while (*t && *p) {
         if (*t != '/' || *p != '/') return 0;
         t++;
         p++;
+        if (strncmp(t, "{*}", 3) == 0) {
+            /* the rest of the path, whatever it holds, then t's tail */
+            size_t tl = strlen(t + 3), pl = strlen(p);
+            return pl >= tl && strcmp(p + pl - tl, t + 3) == 0;
+        }
         const char *te = strchr(t, '/'), *pe = strchr(p, '/');
         size_t tl = te ? (size_t)(te - t) : strlen(t), pl = pe ? (size_t)(pe - p) : strlen(p);
         if (tl && t[0] == '{') {
@@ -66,6 +72,10 @@ static int matches(const char *t, const char *p) {
         p += pl;
     }
     return !*t && !*p;
+}
+
+bool bp_route_match(const char *tmpl, const char *path) {
+    return matches(tmpl, path) != 0;
 }
 
 size_t bp_route_of(const char *path) {

@@ -6,7 +6,15 @@
 #ifndef BP_ROUTE_H
 #define BP_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* Whether path matches template tmpl, segment by segment: "{name}" stands
+ * for one non-empty segment; "{*}" for the rest of the path, whatever it
+ * holds (slashes too, or nothing), up to what follows it in tmpl
+ * ("/api/v1/alerts/{*}/ack"). Pure; the server's route table (routes.c)
+ * matches its paths with it. */
+bool bp_route_match(const char *tmpl, const char *path);
 
 /* The index of the route a path belongs to: 0 .. bp_route_count() - 1.
  * Paths under /api that match no route are "/api/other"; anything else

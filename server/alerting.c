@@ -1,9 +1,12 @@
 /* Alerts shared by every server, and the events of what changed (see alerting.h). */
 #include "alerting.h"
+#include "handlers.h"
 #include "bp_alert_groups.h"
 #include "bp_events.h"
 #include "bp_keys.h"
 #include "bp_log.h"
+#include "bp_alertstore.h"
+#include "bp_rargs.h"
 #include "bp_time.h"
 
 #include <hiredis/hiredis.h>
@@ -14,7 +17,6 @@
 #define JOIN_MS       10000   /* a young group takes the rest of a burst this long */
 #define PUSH_MS       2000    /* value changes reach the live feed at most this often */
 #define KICK_MS       250     /* new events make the rules run early, at most this often */
-#define EVENTS_MAXLEN "10000" /* notification events kept (approximate trim) */
 #define N_KEYS        11
 
 enum {
@@ -30,129 +32,6 @@ enum {
     K_INIT,
     K_EVENTS
 };
-
-/* Reads everything a plan needs, and the MCIs opened or closed since the
- * notification side last saw them:
- * {ver, clock, alerts, acks, mutes, raised, obs, {{id, hash}..}, {{id, hash}..}, init} */
-static const char read_lua[] =
-    "local function mci(id) return {id, redis.call('HGETALL', ARGV[1] .. 'mci:' .. id)} end\n"
-    "local opened, closed = {}, {}\n"
-    "for _, id in ipairs(redis.call('SDIFF', KEYS[8], KEYS[9])) do opened[#opened + 1] = mci(id) "
-    "end\n"
-    "for _, id in ipairs(redis.call('SDIFF', KEYS[9], KEYS[8])) do closed[#closed + 1] = mci(id) "
-    "end\n"
-    "return {redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3]) or '',\n"
-    "        redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[4]),\n"
-    "        redis.call('HGETALL', KEYS[5]), redis.call('GET', KEYS[6]) or '0',\n"
-    "        redis.call('HGETALL', KEYS[7]), opened, closed, redis.call('EXISTS', KEYS[10])}\n";
-
-/* Applies a plan. ARGV[1] the version it was planned from ('' when it has
- * no alert change), ARGV[2] "<epoch> <offset>" of the planner's state,
- * ARGV[3] its time, then operations:
- *   A id json | D id | R n           alert records, acknowledgements, the
- *                                    raised counter: only when the version
- *                                    still matches (then it is bumped)
- *   O field old new                  an observation, compare-and-set
- *   M id | G id                      an MCI seen open / seen closed
- *   I                                observations initialised
- *   E gate type level at hospitals vi en data
- *                                    an event, appended when operation
- *                                    number `gate` took effect
- * A, D, R and O need the planner not to be behind the last one: its
- * offset (same epoch) not lower, or the same offset and not an earlier
- * time. Returns {alerts applied 0/1, new version, clock ok 0/1, events}. */
-static const char apply_lua[] =
-    "local clock_ok = true\n"
-    "local cur = redis.call('GET', KEYS[3])\n"
-    "if cur then\n"
-    "  local e, o, t = string.match(cur, '^(%S+) (%d+) (%d+)$')\n"
-    "  local me, mo = string.match(ARGV[2], '^(%S+) (%d+)$')\n"
-    "  if e == me and (tonumber(mo) < tonumber(o) or\n"
-    "      (tonumber(mo) == tonumber(o) and tonumber(ARGV[3]) < tonumber(t))) then\n"
-    "    clock_ok = false\n"
-    "  end\n"
-    "end\n"
-    "local ver_ok = false\n"
-    "local ver = redis.call('GET', KEYS[2]) or '0'\n"
-    "if clock_ok then\n"
-    "  redis.call('SET', KEYS[3], ARGV[2] .. ' ' .. ARGV[3])\n"
-    "  if ARGV[1] ~= '' and ver == ARGV[1] then\n"
-    "    ver_ok = true\n"
-    "    ver = tostring(redis.call('INCR', KEYS[2]))\n"
-    "  end\n"
-    "end\n"
-    "local ok, n, i, events = {}, 0, 4, 0\n"
-    "while i <= #ARGV do\n"
-    "  local op = ARGV[i]\n"
-    "  n = n + 1\n"
-    "  if op == 'A' then\n"
-    "    if ver_ok then redis.call('HSET', KEYS[1], ARGV[i + 1], ARGV[i + 2]) end\n"
-    "    ok[n] = ver_ok; i = i + 3\n"
-    "  elseif op == 'D' then\n"
-    "    if ver_ok then\n"
-    "      redis.call('HDEL', KEYS[1], ARGV[i + 1]); redis.call('HDEL', KEYS[4], ARGV[i + 1])\n"
-    "    end\n"
-    "    ok[n] = ver_ok; i = i + 2\n"
-    "  elseif op == 'R' then\n"
-    "    if ver_ok then redis.call('INCRBY', KEYS[6], ARGV[i + 1]) end\n"
-    "    ok[n] = ver_ok; i = i + 2\n"
-    "  elseif op == 'O' then\n"
-    "    local done = false\n"
-    "    if clock_ok and (redis.call('HGET', KEYS[7], ARGV[i + 1]) or '') == ARGV[i + 2] then\n"
-    "      redis.call('HSET', KEYS[7], ARGV[i + 1], ARGV[i + 3]); done = true\n"
-    "    end\n"
-    "    ok[n] = done; i = i + 4\n"
-    "  elseif op == 'M' then ok[n] = redis.call('SADD', KEYS[9], ARGV[i + 1]) == 1; i = i + 2\n"
-    "  elseif op == 'G' then ok[n] = redis.call('SREM', KEYS[9], ARGV[i + 1]) == 1; i = i + 2\n"
-    "  elseif op == 'I' then redis.call('SET', KEYS[10], '1'); ok[n] = true; i = i + 1\n"
-    "  elseif op == 'E' then\n"
-    "    local g = tonumber(ARGV[i + 1])\n"
-    "    if ok[g] then\n"
-    "      redis.call('XADD', KEYS[11], 'MAXLEN', '~', '" EVENTS_MAXLEN
-    "', '*', 'type', ARGV[i + 2],\n"
-    "                 'level', ARGV[i + 3], 'at', ARGV[i + 4], 'hospitals', ARGV[i + 5],\n"
-    "                 'vi', ARGV[i + 6], 'en', ARGV[i + 7], 'data', ARGV[i + 8])\n"
-    "      events = events + 1\n"
-    "    end\n"
-    "    ok[n] = ok[g]; i = i + 9\n"
-    "  else\n"
-    "    return redis.error_reply('unknown operation ' .. tostring(op))\n"
-    "  end\n"
-    "end\n"
-    "return {ver_ok and 1 or 0, ver, clock_ok and 1 or 0, events}\n";
-
-/* An acknowledgement with its audit row and event, once:
- * KEYS alerts, acks, audit, events; ARGV id, "by|ms", audit MINID, t,
- * actor, role, addr, then the event (type level at hospitals vi en data).
- * {1, value} done; {2, value} already acknowledged; {0} no such alert. */
-static const char ack_lua[] =
-    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {0, ''} end\n"
-    "if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then\n"
-    "  return {2, redis.call('HGET', KEYS[2], ARGV[1])}\n"
-    "end\n"
-    "redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[3], '*', 't', ARGV[4], 'actor', ARGV[5],\n"
-    "           'role', ARGV[6], 'addr', ARGV[7], 'kind', 'alert', 'id', ARGV[1], 'action', "
-    "'ack')\n"
-    "redis.call('XADD', KEYS[4], 'MAXLEN', '~', '" EVENTS_MAXLEN "', '*', 'type', ARGV[8],\n"
-    "           'level', ARGV[9], 'at', ARGV[10], 'hospitals', ARGV[11], 'vi', ARGV[12],\n"
-    "           'en', ARGV[13], 'data', ARGV[14])\n"
-    "return {1, ARGV[2]}\n";
-
-/* A mute set (ARGV[2] = "by|until|at") or ended (ARGV[2] = ''), audited:
- * KEYS mutes, audit; ARGV rule, value, MINID, t, actor, role, addr,
- * minutes. 1 done, 0 nothing to end. */
-static const char mute_lua[] =
-    "local action = 'mute'\n"
-    "if ARGV[2] == '' then\n"
-    "  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "  action = 'unmute'\n"
-    "else\n"
-    "  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
-    "end\n"
-    "redis.call('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', 't', ARGV[4], 'actor', ARGV[5],\n"
-    "           'role', ARGV[6], 'addr', ARGV[7], 'kind', 'alert_rule', 'id', ARGV[1],\n"
-    "           'action', action, 'after', ARGV[8])\n"
-    "return 1\n";
 
 typedef struct {
     char id[BP_ALERT_ID_MAX + 1];
@@ -351,85 +230,25 @@ static void push(bp_app_t *app, bool now) {
 /* -- arguments of one Lua call -------------------------------------------------------------------
  */
 
-typedef struct {
-    char **v;
-    size_t *len;
-    int n, cap, ops;
-    bool failed;
-} args_t;
-
-static void arg_put(args_t *a, const char *s, size_t len) {
-    if (a->failed) return;
-    if (a->n == a->cap) {
-        int cap = a->cap ? 2 * a->cap : 64;
-        char **v = realloc(a->v, (size_t)cap * sizeof *v);
-        size_t *l = v ? realloc(a->len, (size_t)cap * sizeof *l) : NULL;
-        if (v) a->v = v;
-        if (!v || !l) {
-            a->failed = true;
-            return;
-        }
-        a->len = l;
-        a->cap = cap;
-    }
-    char *c = malloc(len + 1);
-    if (!c) {
-        a->failed = true;
-        return;
-    }
-    memcpy(c, s, len);
-    c[len] = '\0';
-    a->v[a->n] = c;
-    a->len[a->n++] = len;
-}
-
-static void arg(args_t *a, const char *s) {
-    arg_put(a, s, strlen(s));
-}
-
-static void argf(args_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argf(args_t *a, const char *fmt, ...) {
-    char buf[64];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    arg(a, buf);
-}
-
-static void args_free(args_t *a) {
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    free(a->len);
-    memset(a, 0, sizeof *a);
-}
-
 /* The keys after EVAL script numkeys. */
-static void args_script(args_t *g, const struct bp_alerting *a, const char *script, int nkeys) {
-    arg(g, "EVAL");
-    arg(g, script);
-    argf(g, "%d", nkeys);
+static void args_script(bp_rargs_t *g, const struct bp_alerting *a, const char *script, int nkeys) {
+    bp_rargs_add(g, "EVAL");
+    bp_rargs_add(g, script);
+    bp_rargs_addf(g, "%d", nkeys);
     for (int i = 0; i < nkeys; i++)
-        arg(g, a->keys[i]);
+        bp_rargs_add(g, a->keys[i]);
 }
 
-/* Operation number (1-based) of the next op: what an event's gate names. */
-static int op(args_t *g, const char *name) {
-    arg(g, name);
-    return ++g->ops;
-}
-
-static void op_event(args_t *g, int gate, const bp_event_out_t *e) {
-    op(g, "E");
-    argf(g, "%d", gate);
-    arg(g, bp_event_type_name(e->type));
-    argf(g, "%d", e->level);
-    argf(g, "%lld", (long long)e->at_ms);
-    arg_put(g, e->hospitals.len ? bp_buf_data(&e->hospitals) : "", e->hospitals.len);
-    arg(g, e->vi);
-    arg(g, e->en);
-    arg_put(g, bp_buf_data(&e->data) ? bp_buf_data(&e->data) : "{}", e->data.len ? e->data.len : 2);
+static void op_event(bp_rargs_t *g, int gate, const bp_event_out_t *e) {
+    bp_rargs_op(g, "E");
+    bp_rargs_addf(g, "%d", gate);
+    bp_rargs_add(g, bp_event_type_name(e->type));
+    bp_rargs_addf(g, "%d", e->level);
+    bp_rargs_addf(g, "%lld", (long long)e->at_ms);
+    bp_rargs_put(g, e->hospitals.len ? bp_buf_data(&e->hospitals) : "", e->hospitals.len);
+    bp_rargs_add(g, e->vi);
+    bp_rargs_add(g, e->en);
+    bp_rargs_put(g, bp_buf_data(&e->data) ? bp_buf_data(&e->data) : "{}", e->data.len ? e->data.len : 2);
     if (e->hospitals.failed || e->data.failed) g->failed = true;
 }
 
@@ -476,21 +295,21 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
     const bp_registry_t *reg = &app->cfg.registry;
     int64_t now = bp_time_now_ms();
     bp_achanges_t ch = {0};
-    args_t g = {0};
+    bp_rargs_t g = {0};
     bp_event_out_t ev;
     bp_event_out_init(&ev);
     if (bp_agroups_plan(&a->recs, app->alerts, is_acked, a, JOIN_MS, now, &a->next, &ch)) goto out;
-    args_script(&g, a, apply_lua, N_KEYS);
+    args_script(&g, a, bp_alerts_apply_lua, N_KEYS);
     if (ch.n)
-        argf(&g, "%llu", (unsigned long long)a->ver);
+        bp_rargs_addf(&g, "%llu", (unsigned long long)a->ver);
     else
-        arg(&g, "");
+        bp_rargs_add(&g, "");
     char clock[BP_EPOCH_MAX + 32];
     snprintf(clock, sizeof clock, "%s %llu",
              bp_reader_epoch(app->reader)[0] ? bp_reader_epoch(app->reader) : "-",
              (unsigned long long)bp_reader_offset(app->reader));
-    arg(&g, clock);
-    argf(&g, "%lld", (long long)now);
+    bp_rargs_add(&g, clock);
+    bp_rargs_addf(&g, "%lld", (long long)now);
     int header = g.n;
     /* alert records */
     int raised = 0;
@@ -500,16 +319,16 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
         const bp_achange_t *c = &ch.c[i];
         int gate;
         if (c->kind == BP_ACH_CLEARED) {
-            gate = op(&g, "D");
-            arg(&g, c->delta.id);
+            gate = bp_rargs_op(&g, "D");
+            bp_rargs_add(&g, c->delta.id);
         } else {
             const bp_arec_t *r = bp_arecs_find(&a->next, c->delta.id);
             if (!r) continue;
             bp_buf_reset(&json);
             bp_arec_write_stored(&json, r);
-            gate = op(&g, "A");
-            arg(&g, r->id);
-            arg_put(&g, bp_buf_data(&json), json.len);
+            gate = bp_rargs_op(&g, "A");
+            bp_rargs_add(&g, r->id);
+            bp_rargs_put(&g, bp_buf_data(&json), json.len);
         }
         if (c->kind == BP_ACH_RAISED) raised++;
         bp_event_of_alert(&ev, c, app->alerts, app->state, now);
@@ -517,8 +336,8 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
     }
     bp_buf_free(&json);
     if (raised) {
-        op(&g, "R");
-        argf(&g, "%d", raised);
+        bp_rargs_op(&g, "R");
+        bp_rargs_addf(&g, "%d", raised);
     }
     a->next_changes_alerts = ch.n > 0;
     /* ED status and stale reports: compare-and-set per hospital */
@@ -526,10 +345,10 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
         char now_obs[16];
         observe(app, i, now, now_obs);
         if (a->obs_init && strcmp(now_obs, a->obs[i]) == 0) continue;
-        int gate = op(&g, "O");
-        arg(&g, reg->hospitals[i].id);
-        arg(&g, a->obs[i]);
-        arg(&g, now_obs);
+        int gate = bp_rargs_op(&g, "O");
+        bp_rargs_add(&g, reg->hospitals[i].id);
+        bp_rargs_add(&g, a->obs[i]);
+        bp_rargs_add(&g, now_obs);
         if (!a->obs_init || !a->obs[i][0]) continue; /* first sight: nothing to tell */
         int ed0 = atoi(a->obs[i]), ed1 = atoi(now_obs);
         bool st0 = strchr(a->obs[i], '|') && strchr(a->obs[i], '|')[1] == '1';
@@ -551,8 +370,8 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
             if (m->type != REDIS_REPLY_ARRAY || m->elements < 2 ||
                 m->element[0]->type != REDIS_REPLY_STRING)
                 continue;
-            int gate = op(&g, pass ? "G" : "M");
-            arg(&g, m->element[0]->str);
+            int gate = bp_rargs_op(&g, pass ? "G" : "M");
+            bp_rargs_add(&g, m->element[0]->str);
             if (!a->obs_init) continue;
             bp_mci_brief_t brief;
             mci_brief(m, &brief);
@@ -560,14 +379,14 @@ static void plan_and_apply(bp_app_t *app, const redisReply *opened, const redisR
             op_event(&g, gate, &ev);
         }
     }
-    if (!a->obs_init) op(&g, "I");
+    if (!a->obs_init) bp_rargs_op(&g, "I");
     if (g.n == header || g.failed) goto out;
     if (bp_redis_command_argv(bp_apply_redis(app->apply), on_applied, app, g.n, (const char **)g.v,
                               g.len) == 0)
         a->applying = true;
 out:
     if (g.failed) bp_warn("alerts: a plan did not fit in memory; trying again next second");
-    args_free(&g);
+    bp_rargs_free(&g);
     bp_achanges_free(&ch);
     bp_event_out_free(&ev);
 }
@@ -685,13 +504,13 @@ void bp_alerting_tick(bp_app_t *app) {
     if (!a || !app->apply) return;
     bp_redis_t *redis = bp_apply_redis(app->apply);
     if (!a->reading && !a->applying && bp_redis_up(redis)) {
-        args_t g = {0};
-        args_script(&g, a, read_lua, N_KEYS);
-        arg(&g, a->prefix);
+        bp_rargs_t g = {0};
+        args_script(&g, a, bp_alerts_read_lua, N_KEYS);
+        bp_rargs_add(&g, a->prefix);
         if (!g.failed &&
             bp_redis_command_argv(redis, on_read, app, g.n, (const char **)g.v, g.len) == 0)
             a->reading = true;
-        args_free(&g);
+        bp_rargs_free(&g);
     }
     push(app, false);
 }
@@ -706,10 +525,9 @@ void bp_alerting_stats(const bp_app_t *app, bp_alerting_stats_t *out) {
 /* -- the routes -----------------------------------------------------------------------------------
  */
 
-static void alerts_list(bp_req_t *r) {
+void bp_api_alerts_get(bp_req_t *r) {
     bp_app_t *app = r->app;
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
+    const bp_principal_t *p = r->principal;
     /* incident alerts only for those who may see incidents */
     bool incidents = bp_auth_allows(p, bp_auth_anonymous_role(app->cfg.settings.auth_anonymous),
                                     BP_ACT_READ_AMBULANCES, -1, bp_time_now_ms());
@@ -718,10 +536,10 @@ static void alerts_list(bp_req_t *r) {
     bp_buf_putc(&r->resp.body, '}');
 }
 
-/* Who may act on alerts: dispatchers and admins, signed in. */
+/* Who may act on alerts: dispatchers and admins (the route checked
+ * BP_ACT_READ_AMBULANCES), signed in. */
 static const bp_principal_t *actor(bp_req_t *r, const char *what) {
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return NULL;
+    const bp_principal_t *p = r->principal;
     if (!p) {
         char msg[96];
         snprintf(msg, sizeof msg, "sign in to %s", what);
@@ -737,13 +555,14 @@ static void unavailable(bp_req_t *r, const char *msg) {
     bp_req_error(r, 503, "unavailable", msg);
 }
 
-static void audit_args(args_t *g, bp_req_t *r, const bp_principal_t *p, int64_t now) {
-    argf(g, "%lld",
-         (long long)(now - (int64_t)r->app->cfg.settings.audit_retention_days * 86400000LL));
-    argf(g, "%lld", (long long)now);
-    arg(g, p->id);
-    arg(g, bp_role_name(p->role));
-    arg(g, r->addr);
+/* Who does it, for the audit row. */
+static bp_alert_actor_t actor_of(const bp_req_t *r, const char *id, const char *role, int64_t now) {
+    return (bp_alert_actor_t){
+        .actor = id,
+        .role = role,
+        .addr = r->addr,
+        .now_ms = now,
+        .retain_from_ms = now - (int64_t)r->app->cfg.settings.audit_retention_days * 86400000LL};
 }
 
 /* What a pending acknowledgement or mute needs when Redis answers. */
@@ -755,33 +574,23 @@ typedef struct {
     mute_t mute;                            /* set: the mute; until 0: ended */
 } pending_t;
 
-static void on_ack(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    pending_t *pd = privdata;
+static void on_ack(void *data, bool ok, int code, const char *by, int64_t at) {
+    pending_t *pd = data;
     bp_req_t *r = pd->r;
-    (void)redis;
     bp_app_t *app = r->app;
     bp_buf_t *b = &r->resp.body;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
-        reply->element[1]->type != REDIS_REPLY_STRING) {
+    if (!ok) {
         unavailable(r, "storage did not answer; the alert may not be acknowledged: retry");
         bp_req_done(r);
         free(pd);
         return;
     }
-    long long code = reply->element[0]->integer;
-    const char *v = reply->element[1]->str;
     if (code == 0) {
         bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
         bp_req_done(r);
         free(pd);
         return;
     }
-    const char *bar = strchr(v, '|');
-    char by[BP_TOKEN_ID_MAX + 1] = "";
-    if (bar)
-        snprintf(by, sizeof by, "%.*s",
-                 (int)(bar - v) < BP_TOKEN_ID_MAX ? (int)(bar - v) : BP_TOKEN_ID_MAX, v);
-    int64_t at = bar ? strtoll(bar + 1, NULL, 10) : 0;
     if (app->alerting) {
         ack_put(app->alerting, pd->id, by, at);
         push(app, true); /* every console here hears it at once */
@@ -803,20 +612,18 @@ static void on_ack(bp_redis_t *redis, redisReply *reply, void *privdata) {
 
 /* Acknowledges the record as stored (read back first: another server may
  * have raised it a moment ago, before this one's next read). */
-static void on_ack_record(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    pending_t *pd = privdata;
+static void on_ack_record(void *data, bool ok, const char *record, size_t len) {
+    pending_t *pd = data;
     bp_req_t *r = pd->r;
     bp_app_t *app = r->app;
     struct bp_alerting *a = app->alerting;
-    (void)redis;
-    if (!reply || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)) {
+    if (!ok) {
         unavailable(r, "storage did not answer; the alert is not acknowledged: retry");
         goto done;
     }
     bp_arecs_t one;
     bp_arecs_init(&one);
-    if (reply->type == REDIS_REPLY_NIL || !app->apply ||
-        bp_arecs_add_stored(&one, pd->id, reply->str, reply->len)) {
+    if (!record || !app->apply || bp_arecs_add_stored(&one, pd->id, record, len)) {
         bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
         bp_arecs_free(&one);
         goto done;
@@ -829,34 +636,9 @@ static void on_ack_record(bp_redis_t *redis, redisReply *reply, void *privdata) 
     bp_event_out_init(&ev);
     bp_event_of_ack(&ev, &one.r[0], app->alerts, app->state, pd->by, p ? p->name : "", now);
     bp_arecs_free(&one);
-    args_t g = {0};
-    arg(&g, "EVAL");
-    arg(&g, ack_lua);
-    arg(&g, "4");
-    arg(&g, a->keys[K_ALERTS]);
-    arg(&g, a->keys[K_ACKS]);
-    arg(&g, keys.audit);
-    arg(&g, a->keys[K_EVENTS]);
-    arg(&g, pd->id);
-    argf(&g, "%s|%lld", pd->by, (long long)now);
-    argf(&g, "%lld",
-         (long long)(now - (int64_t)app->cfg.settings.audit_retention_days * 86400000LL));
-    argf(&g, "%lld", (long long)now);
-    arg(&g, pd->by);
-    arg(&g, pd->role);
-    arg(&g, r->addr);
-    arg(&g, bp_event_type_name(ev.type));
-    argf(&g, "%d", ev.level);
-    argf(&g, "%lld", (long long)now);
-    arg_put(&g, ev.hospitals.len ? bp_buf_data(&ev.hospitals) : "", ev.hospitals.len);
-    arg(&g, ev.vi);
-    arg(&g, ev.en);
-    arg_put(&g, bp_buf_data(&ev.data) ? bp_buf_data(&ev.data) : "{}",
-            ev.data.len ? ev.data.len : 2);
-    bool failed = g.failed || ev.data.failed ||
-                  bp_redis_command_argv(bp_apply_redis(app->apply), on_ack, pd, g.n,
-                                        (const char **)g.v, g.len);
-    args_free(&g);
+    bp_alert_actor_t w = actor_of(r, pd->by, pd->role, now);
+    bool failed = bp_alertstore_ack(bp_apply_redis(app->apply), a->keys[K_ALERTS], a->keys[K_ACKS],
+                                    keys.audit, a->keys[K_EVENTS], pd->id, &w, &ev, on_ack, pd);
     bp_event_out_free(&ev);
     if (!failed) return; /* on_ack answers */
     unavailable(r, "storage is unreachable; the alert is not acknowledged");
@@ -865,8 +647,12 @@ done:
     free(pd);
 }
 
-static void alert_ack(bp_req_t *r, const char *id) {
+/* POST /api/v1/alerts/{id}/ack */
+void bp_api_alert_ack(bp_req_t *r) {
     bp_app_t *app = r->app;
+    const char *rest = r->path + strlen("/api/v1/alerts/");
+    char id[BP_ALERT_ID_MAX + 1];
+    snprintf(id, sizeof id, "%.*s", (int)(strlen(rest) - 4), rest);
     struct bp_alerting *a = app->alerting;
     const bp_principal_t *p = actor(r, "acknowledge alerts");
     if (!p) return;
@@ -879,8 +665,8 @@ static void alert_ack(bp_req_t *r, const char *id) {
     snprintf(pd->id, sizeof pd->id, "%s", id);
     snprintf(pd->by, sizeof pd->by, "%s", p->id);
     snprintf(pd->role, sizeof pd->role, "%s", bp_role_name(p->role));
-    const char *argv[] = {"HGET", a->keys[K_ALERTS], id};
-    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_ack_record, pd, 3, argv, NULL)) {
+    if (bp_alertstore_record(bp_apply_redis(app->apply), a->keys[K_ALERTS], id, on_ack_record,
+                             pd)) {
         free(pd);
         unavailable(r, "storage is unreachable; the alert is not acknowledged");
         return;
@@ -888,13 +674,12 @@ static void alert_ack(bp_req_t *r, const char *id) {
     r->pending = true;
 }
 
-static void on_mute(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    pending_t *pd = privdata;
+static void on_mute(void *data, bool ok, bool done) {
+    pending_t *pd = data;
     bp_req_t *r = pd->r;
-    (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
+    if (!ok) {
         unavailable(r, "storage did not answer; retry");
-    } else if (reply->integer == 0) {
+    } else if (!done) {
         bp_req_error(r, 404, "not_muted", "this rule is not muted");
     } else if (r->app->alerting) {
         /* the next read brings it to every server; this one shows it now */
@@ -904,7 +689,6 @@ static void on_mute(bp_redis_t *redis, redisReply *reply, void *privdata) {
     bp_req_done(r);
     free(pd);
 }
-
 static int rule_of(const char *s) {
     for (int k = 0; k < BP_ALERT__COUNT; k++)
         if (strcmp(bp_alert_rule_name((bp_alert_rule_t)k), s) == 0) return k;
@@ -912,7 +696,7 @@ static int rule_of(const char *s) {
 }
 
 /* POST /api/v1/alerts/mutes (rule_name NULL) and DELETE /api/v1/alerts/mutes/{rule}. */
-static void mute(bp_req_t *r, const char *rule_name) {
+static void set_mute(bp_req_t *r, const char *rule_name) {
     bp_app_t *app = r->app;
     struct bp_alerting *a = app->alerting;
     const bp_principal_t *p = actor(r, "mute alerts");
@@ -943,19 +727,6 @@ static void mute(bp_req_t *r, const char *rule_name) {
     bp_keys_t keys;
     bp_keys_init(&keys, app->cfg.settings.redis_prefix);
     int64_t until = now + (int64_t)minutes * 60000;
-    args_t g = {0};
-    arg(&g, "EVAL");
-    arg(&g, mute_lua);
-    arg(&g, "2");
-    arg(&g, a->keys[K_MUTES]);
-    arg(&g, keys.audit);
-    arg(&g, bp_alert_rule_name(rule));
-    if (minutes)
-        argf(&g, "%s|%lld|%lld", p->id, (long long)until, (long long)now);
-    else
-        arg(&g, "");
-    audit_args(&g, r, p, now);
-    argf(&g, "{\"minutes\":%d}", minutes);
     pending_t *pd = calloc(1, sizeof *pd);
     if (pd) {
         pd->r = r;
@@ -966,9 +737,9 @@ static void mute(bp_req_t *r, const char *rule_name) {
             pd->mute.at_ms = now;
         }
     }
-    if (!pd || g.failed ||
-        bp_redis_command_argv(bp_apply_redis(app->apply), on_mute, pd, g.n, (const char **)g.v,
-                              g.len)) {
+    bp_alert_actor_t w = actor_of(r, p->id, bp_role_name(p->role), now);
+    if (!pd || bp_alertstore_mute(bp_apply_redis(app->apply), a->keys[K_MUTES], keys.audit,
+                                  bp_alert_rule_name(rule), minutes, until, &w, on_mute, pd)) {
         free(pd);
         unavailable(r, "storage is unreachable; nothing was changed");
     } else {
@@ -991,50 +762,49 @@ static void mute(bp_req_t *r, const char *rule_name) {
         }
         bp_buf_putc(b, '}');
     }
-    args_free(&g);
 }
 
-bool bp_alerting_route(bp_req_t *r) {
-    const char *path = r->path;
-    const char *base = "/api/v1/alerts";
-    size_t bl = strlen(base);
-    if (strncmp(path, base, bl) != 0 || (path[bl] && path[bl] != '/')) return false;
-    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-    const char *rest = path[bl] ? path + bl + 1 : "";
-    if (!*rest) {
-        if (!get)
-            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-        else
-            alerts_list(r);
-        return true;
-    }
+/* The alert records and mutes need this server's alerting and its Redis
+ * link: 503 before them. */
+bool bp_api_alerts_ready(bp_req_t *r) {
     if (!r->app->alerting || !r->app->apply) {
         unavailable(r, "alerts are not available yet");
-        return true;
-    }
-    if (strcmp(rest, "mutes") == 0) {
-        if (strcmp(r->method, "POST"))
-            bp_req_error(r, 405, "method_not_allowed", "mute with POST");
-        else
-            mute(r, NULL);
-        return true;
-    }
-    if (strncmp(rest, "mutes/", 6) == 0) {
-        if (strcmp(r->method, "DELETE"))
-            bp_req_error(r, 405, "method_not_allowed", "end a mute with DELETE");
-        else
-            mute(r, rest + 6);
-        return true;
-    }
-    size_t n = strlen(rest);
-    if (n < 5 || strcmp(rest + n - 4, "/ack") != 0 || n - 4 > BP_ALERT_ID_MAX) {
-        bp_req_error(r, 404, "not_found", "no such resource");
-    } else if (strcmp(r->method, "POST")) {
-        bp_req_error(r, 405, "method_not_allowed", "acknowledge with POST");
-    } else {
-        char id[BP_ALERT_ID_MAX + 1];
-        snprintf(id, sizeof id, "%.*s", (int)(n - 4), rest);
-        alert_ack(r, id);
+        return false;
     }
     return true;
+}
+
+/* .../{id}/ack: ready, and an id of an alert's length (404 otherwise). */
+bool bp_api_alert_ack_ok(bp_req_t *r) {
+    if (!bp_api_alerts_ready(r)) return false;
+    size_t n = strlen(r->path + strlen("/api/v1/alerts/"));
+    if (n < 5 || n - 4 > BP_ALERT_ID_MAX) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+        return false;
+    }
+    return true;
+}
+
+void bp_api_mute_post(bp_req_t *r) {
+    set_mute(r, NULL);
+}
+
+void bp_api_mute_delete(bp_req_t *r) {
+    set_mute(r, r->path + strlen("/api/v1/alerts/mutes/"));
+}
+
+/* Any other path under /api/v1/alerts/: "/api/v1/alerts/" is the list. */
+void bp_api_alerts_other(bp_req_t *r) {
+    if (!r->path[strlen("/api/v1/alerts/")]) {
+        if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
+            return;
+        }
+        const bp_principal_t *p = bp_req_principal(r);
+        if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) return;
+        r->principal = p;
+        bp_api_alerts_get(r);
+    } else if (bp_api_alerts_ready(r)) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+    }
 }

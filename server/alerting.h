@@ -4,6 +4,8 @@
  * mutes per rule, the live-feed list, and the notification events of what
  * changed (alerts, ED status, stale reports, MCIs).
  *
+ * Its routes (handlers.h, routes.c):
+ *
  *   GET    /api/v1/alerts                  the records with ack and mute, the mutes
  *   POST   /api/v1/alerts/{id}/ack         a dispatcher acknowledges one
  *   POST   /api/v1/alerts/mutes            {"rule","minutes"}: silence a rule's alarm
@@ -29,15 +31,12 @@ struct bp_alerting;
 struct bp_alerting *bp_alerting_create(bp_app_t *app);
 void bp_alerting_destroy(struct bp_alerting *a);
 
-/* Once a second (bp_api_alerts_tick): evaluate, sync with Redis, push. */
+/* Once a second (the derived engine, derived.c): evaluate, sync with Redis, push. */
 void bp_alerting_tick(bp_app_t *app);
 
 /* After a batch of events: the rules run at once (at most every 250 ms),
  * so an alert does not wait for the next second. */
 void bp_alerting_kick(bp_app_t *app);
-
-/* The routes above; true when it took the request. */
-bool bp_alerting_route(bp_req_t *r);
 
 /* For /metrics: alert records open now, events appended by this server,
  * applies refused because another server changed the records first. */

@@ -30,7 +30,7 @@ typedef struct {
     bp_tokens_t *tokens;
     bp_handover_t *handover; /* inbound and offload per hospital, from ambulance events */
     struct bp_alerts *alerts;  /* active alerts, evaluated every second */
-    struct bp_acks *acks;      /* the recommendations pushed to dispatchers */
+    struct bp_derived *derived; /* the per-second derived engine (derived.c) */
     struct bp_alerting *alerting; /* alert records, acknowledgements, mutes (alerting.c) */
     bool handover_ready;       /* the handover medians are replayed: alerts may be planned */
     char handover_epoch[BP_EPOCH_MAX + 1];

@@ -19,18 +19,15 @@
 #include "bp_fhir.h"
 #include "bp_havexml.h"
 #include "bp_httputil.h"
+#include "bp_pollstatus.h"
 #include "bp_time.h"
 #include "history.h"
-#include "request.h"
+#include "handlers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define STEP_MAX_S (30 * 86400)
-
-static bool is_get(const bp_req_t *r) {
-    return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-}
 
 /* The state is loaded (baselines alone are not figures); else 503. */
 static bool loaded(bp_req_t *r) {
@@ -59,8 +56,9 @@ static bool hospital_arg(bp_req_t *r, int *out) {
     return true;
 }
 
-static void export(bp_req_t *r, const char *what) {
+void bp_api_export_get(bp_req_t *r) {
     bp_app_t *app = r->app;
+    const char *what = r->path + strlen("/api/v1/export/");
     const bp_principal_t *p = bp_req_principal(r);
     int only;
     if (r->decided || !hospital_arg(r, &only) || !bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, only) ||
@@ -92,7 +90,7 @@ static void export(bp_req_t *r, const char *what) {
     }
 }
 
-static void history_csv(bp_req_t *r) {
+void bp_api_history_csv_get(bp_req_t *r) {
     bp_app_t *app = r->app;
     const bp_principal_t *p = bp_req_principal(r);
     int only;
@@ -126,81 +124,32 @@ static void history_csv(bp_req_t *r) {
 
 /* -- the pollers' status (Redis) ------------------------------------------------ */
 
-static void on_sources(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_req_t *r = privdata;
-    (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+static void on_sources(void *data, bool ok, const bp_poll_status_t *items, size_t n) {
+    bp_req_t *r = data;
+    if (!ok) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable",
                      "the pollers' status cannot be read now; retry shortly");
         bp_req_done(r);
         return;
     }
-    /* id -> the JSON the collector stored; sorted by id for a stable answer */
-    size_t n = reply->elements / 2;
-    size_t *order = calloc(n ? n : 1, sizeof *order);
-    if (!order) {
-        bp_req_error(r, 500, "internal", "out of memory");
-        bp_req_done(r);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        while (j > 0 &&
-               strcmp(reply->element[2 * order[j - 1]]->str, reply->element[2 * i]->str) > 0) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
-    }
     bp_buf_t *b = &r->resp.body;
     bp_buf_puts(b, "{\"sources\":[");
-    int k = 0;
     for (size_t i = 0; i < n; i++) {
-        const redisReply *v = reply->element[2 * order[i] + 1];
-        if (v->type != REDIS_REPLY_STRING || v->len < 2 || v->str[0] != '{' ||
-            v->str[v->len - 1] != '}')
-            continue;
-        if (k++) bp_buf_putc(b, ',');
-        bp_buf_put(b, v->str, v->len); /* written by our collector: a JSON object */
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_put(b, items[i].json, items[i].len); /* written by our collector: a JSON object */
     }
     bp_buf_puts(b, "]}");
-    free(order);
     bp_req_done(r);
 }
 
-static void sources(bp_req_t *r) {
+void bp_api_sources_get(bp_req_t *r) {
     bp_app_t *app = r->app;
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_SOURCES, -1)) return;
-    char key[BP_KEY_MAX];
-    snprintf(key, sizeof key, "%.64spoll:status", app->cfg.settings.redis_prefix);
-    const char *argv[] = {"HGETALL", key};
-    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_sources, r, 2, argv, NULL)) {
+    if (bp_pollstatus_read(bp_apply_redis(app->apply), app->cfg.settings.redis_prefix, on_sources,
+                           r)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; retry shortly");
         return;
     }
     r->pending = true;
-}
-
-bool bp_export_route(bp_req_t *r) {
-    static const char *const kinds[] = {"have", "fhir", "geojson", "csv"};
-    const char *path = r->path;
-    bool history = strcmp(path, "/api/v1/history.csv") == 0;
-    bool src = strcmp(path, "/api/v1/sources") == 0;
-    const char *what = NULL;
-    if (strncmp(path, "/api/v1/export/", 15) == 0)
-        for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-            if (strcmp(path + 15, kinds[i]) == 0) what = kinds[i];
-    if (!what && !history && !src) return false;
-    if (!is_get(r))
-        bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-    else if (history)
-        history_csv(r);
-    else if (src)
-        sources(r);
-    else
-        export(r, what);
-    return true;
 }

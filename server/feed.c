@@ -42,7 +42,8 @@
 #include "bp_interop.h"
 #include "bp_log.h"
 #include "bp_time.h"
-#include "request.h"
+#include "feed.h"
+#include "handlers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,7 @@ struct bp_feed {
     bp_apply_t *apply;
     uv_check_t check; /* once per loop turn: continue the jobs Redis answered */
     job_t *dirty, *paused;
-    job_t *starting; /* the job bp_feed_route is starting: dispatch answers it if it ends at once */
+    job_t *starting; /* the job bp_api_feed_post is starting: dispatch answers it if it ends at once */
     size_t next_lane;
     bool closing;
     bp_buf_t reply; /* one reply line being written */
@@ -397,7 +398,7 @@ static void finish(job_t *j) {
     }
     bool at_once = j->feed->starting == j;
     job_free(j);
-    if (at_once) { /* still inside bp_feed_route: the dispatcher sends it */
+    if (at_once) { /* still inside bp_api_feed_post: the dispatcher sends it */
         r->pending = false;
         r->decided = true;
         return;
@@ -593,27 +594,22 @@ static void start_document(job_t *j) {
     f->starting = NULL;
 }
 
-bool bp_feed_route(bp_req_t *r) {
-    if (strcmp(r->path, "/api/v1/feed") != 0) return false;
+void bp_api_feed_post(bp_req_t *r) {
     bp_app_t *app = r->app;
     struct bp_feed *f = app->feed;
-    if (strcmp(r->method, "POST") != 0) {
-        bp_req_error(r, 405, "method_not_allowed", "the feed takes POST");
-        return true;
-    }
     const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided) return true;
+    if (r->decided) return;
     int64_t now = bp_time_now_ms();
     bp_error_t err;
     if (!p) {
         bp_req_error(r, 401, "unauthorized",
                      "send a feed token: Authorization: Bearer <token from bp-admin>");
         r->www_authenticate = true;
-        return true;
+        return;
     }
     if (bp_feedline_hello_check(p, true, now, &err)) {
         bp_req_error(r, strcmp(err.code, "forbidden") == 0 ? 403 : 401, err.code, err.message);
-        return true;
+        return;
     }
     fmt_t fmt;
     const char *ct = r->content_type;
@@ -628,16 +624,16 @@ bool bp_feed_route(bp_req_t *r) {
         bp_req_error(r, 415, "unsupported_media_type",
                      "send application/x-ndjson (feed lines), application/xml (EDXL-HAVE 1.0) or "
                      "application/fhir+json (MeasureReport or Bundle)");
-        return true;
+        return;
     }
     if (!f || f->closing) {
         bp_req_error(r, 503, "unavailable", "the server is stopping");
-        return true;
+        return;
     }
     job_t *j = calloc(1, sizeof *j);
     if (!j) {
         bp_req_error(r, 500, "internal", "out of memory");
-        return true;
+        return;
     }
     j->r = r;
     j->feed = f;
@@ -650,23 +646,22 @@ bool bp_feed_route(bp_req_t *r) {
             free(j);
             r->retry_after_s = 1;
             bp_req_error(r, 503, "not_ready", "the server has not loaded the current state yet");
-            return true;
+            return;
         }
         start_document(j);
-        return true;
+        return;
     }
     j->cap = (size_t)app->cfg.settings.collector_max_inflight;
     j->slots = calloc(j->cap, sizeof *j->slots);
     if (!j->slots) {
         free(j);
         bp_req_error(r, 500, "internal", "out of memory");
-        return true;
+        return;
     }
     r->pending = true;
     f->starting = j;
     pump(j);
     f->starting = NULL;
-    return true;
 }
 
 /* -- lifecycle and metrics -------------------------------------------------------- */

@@ -18,11 +18,14 @@
 #include "bp_rate.h"
 #include "bp_time.h"
 #include "history.h"
-#include "http.h"
+#include "conn.h"
+#include "derived.h"
+#include "feed.h"
 #include "listener.h"
 #include "notifier.h"
 #include "request.h"
 #include "static.h"
+#include "writes.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -33,9 +36,9 @@
 #include <sys/resource.h>
 
 /* "http" first: lws binds a WebSocket upgrade that asked for no protocol
- * we serve to protocols[0], whose filter refuses it (http.c). */
+ * we serve to protocols[0], whose filter refuses it (conn.c). */
 static struct lws_protocols protocols[] = {
-    {"http", bp_http_callback, 0, 0, 0, NULL, 0},
+    {"http", bp_conn_callback, 0, 0, 0, NULL, 0},
     {"bedpulse.v1", bp_hub_ws_callback, 0, 4096, 0, NULL, 0},
     {"static", bp_static_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
@@ -55,7 +58,7 @@ static struct lws_http_mount mounts[N_MOUNTS];
 
 /* Callback mounts: "/" for everything from the static file table
  * ("static", static.c: web/ and Leaflet, from memory), the API and probes
- * for "http" (http.c). Order matters: lws 4.1 picks the last matching
+ * for "http" (conn.c). Order matters: lws 4.1 picks the last matching
  * callback mount of the list, not the longest, so "/" goes first. */
 static void setup_mounts(void) {
     static const char *const paths[] = {"/", "/api", "/healthz", "/readyz", "/metrics"};
@@ -156,7 +159,7 @@ static void stop(bp_app_t *app, int signum) {
     bp_reader_close(app->reader, on_reader_closed, app);
     lws_context_destroy(app->ctx);
     app->ctx = NULL;
-    bp_api_on_state(app); /* writes still waiting: their clients are gone */
+    bp_writes_on_state(app); /* writes still waiting: their clients are gone */
 }
 
 /* The reader's callbacks: the hub, then writes waiting to see their result. */
@@ -214,7 +217,7 @@ static void on_reload(void *data, const char *epoch, uint64_t offset, const char
         app->handover_ready = true;
     }
     bp_hub_on_reload(app->hub, epoch, offset, reason);
-    bp_api_on_state(app);
+    bp_writes_on_state(app);
 }
 
 static void on_event(void *data, const bp_change_t *c, bool live) {
@@ -232,7 +235,7 @@ static void on_event(void *data, const bp_change_t *c, bool live) {
 static void on_batch(void *data) {
     bp_app_t *app = data;
     bp_hub_on_batch(app->hub);
-    bp_api_on_state(app);
+    bp_writes_on_state(app);
     bp_alerting_kick(app);
 }
 
@@ -243,8 +246,8 @@ static void on_signal(uv_signal_t *s, int signum) {
 static void on_housekeeping(uv_timer_t *t) {
     bp_app_t *app = t->data;
     bp_hub_sweep(app->hub);
-    bp_api_on_state(app);
-    bp_api_alerts_tick(app);
+    bp_writes_on_state(app);
+    bp_derived_tick(app);
 }
 
 /* lws' own log lines go through ours (same format: text or JSON lines). */
@@ -301,17 +304,17 @@ int main(int argc, char **argv) {
     bp_handover_cfg_t hcfg = {.window_ms = 3 * 3600 * 1000LL, .delayed_ms = 30 * 60 * 1000LL};
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
     app.alerts = bp_alerts_create();
-    app.acks = bp_acks_create();
+    app.derived = bp_derived_create();
     app.alerting = bp_alerting_create(&app);
     app.pub = bp_pubcache_create();
     app.have_cache = bp_havexml_cache_create();
-    if (!app.hub || !app.handover || !app.alerts || !app.acks || !app.alerting || !app.pub ||
+    if (!app.hub || !app.handover || !app.alerts || !app.derived || !app.alerting || !app.pub ||
         !app.have_cache) {
         bp_error("out of memory");
         return 1;
     }
 
-    protocols[0].per_session_data_size = bp_http_session_size();
+    protocols[0].per_session_data_size = bp_conn_session_size();
     protocols[1].per_session_data_size = bp_hub_session_size();
     protocols[1].user = app.hub;
     /* Without tx_packet_size lws sends at most rx_buffer_size per lws_write
@@ -402,7 +405,7 @@ int main(int argc, char **argv) {
     }
     bp_hub_attach(app.hub, app.ctx, &protocols[1], app.reader, app.tokens);
     /* manager writes: bounded like a feed connection's backlog */
-    app.apply = bp_apply_create(&app.loop, s, &app.cfg.registry, 1, 256, bp_api_on_applied);
+    app.apply = bp_apply_create(&app.loop, s, &app.cfg.registry, 1, 256, bp_writes_on_applied);
     app.rate_api = bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
     app.rate_login = bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
     app.rate_writes = bp_rate_create(4096, s->auth_writes_per_min, s->auth_writes_per_min);
@@ -444,7 +447,7 @@ int main(int argc, char **argv) {
     bp_hub_destroy(app.hub);
     bp_handover_destroy(app.handover);
     bp_alerts_destroy(app.alerts);
-    bp_acks_destroy(app.acks);
+    bp_derived_destroy(app.derived);
     bp_alerting_destroy(app.alerting);
     bp_pubcache_destroy(app.pub);
     bp_havexml_cache_destroy(app.have_cache);

@@ -13,15 +13,16 @@
  * open ids), <prefix>mci:<id> (hash), <prefix>mci:<id>:ans (hash: hospital
  * -> "i,d,m,by,ms"), <prefix>mci:<id>:pat (list: "triage,hospital,unit,by,ms").
  * Reads are one EVAL of a read-only script; writes check the MCI is open in
- * the same script. Every write is audited.
+ * the same script. Every write is audited. The store is io/bp_mcistore.c
+ * (its Lua in io/mci_read.lua and io/mci_write.lua): here, no redisReply.
  */
 #include "bp_log.h"
 #include "bp_mci.h"
+#include "bp_mcistore.h"
 #include "bp_recommend.h"
 #include "bp_time.h"
-#include "request.h"
+#include "handlers.h"
 
-#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,85 +31,19 @@
 #define MCI_PATIENTS_MAX 2000
 #define MCI_OPEN_MAX 20 /* open at once: more is refused (409 too_many_mcis) */
 
-static const char read_lua[] =
-    "local ids = ARGV[2] ~= '' and {ARGV[2]} or redis.call('SMEMBERS', KEYS[1])\n"
-    "local out = {}\n"
-    "for _, id in ipairs(ids) do\n"
-    "  local k = ARGV[1] .. 'mci:' .. id\n"
-    "  local h = redis.call('HGETALL', k)\n"
-    "  if #h > 0 then\n"
-    "    out[#out + 1] = {id, h, redis.call('HGETALL', k .. ':ans'),\n"
-    "                     redis.call('LRANGE', k .. ':pat', 0, " "1999" ")}\n"
-    "  end\n"
-    "end\n"
-    "return out\n";
-
-/* Every write, atomically with its audit row (no row for a refused write,
- * no write without its row).
- * KEYS[1] the MCI hash, KEYS[2] the open set, KEYS[3] the audit stream;
- * ARGV[1] declare|answer|patient|close, ARGV[2] id, ARGV[3..8] audit: time,
- * actor, role, address, what, MINID; then per action:
- *   declare: ARGV[9] max open MCIs, ARGV[10..] field/value pairs
- *   answer:  ARGV[9] hospital, ARGV[10] "i,d,m,by,ms"
- *   patient: ARGV[9] "triage,hospital,unit,by,ms", ARGV[10] max patients
- *   close:   ARGV[9] ms, ARGV[10] seconds to keep
- * 1 done; 0 no such open MCI; -1 too many patients; -2 too many open MCIs;
- * -3 the id (the millisecond) is taken: another declaration came at once. */
-static const char write_lua[] =
-    "local act = ARGV[1]\n"
-    "if act == 'declare' then\n"
-    "  if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[9]) then return -2 end\n"
-    "  if redis.call('EXISTS', KEYS[1]) == 1 then return -3 end\n"
-    "  redis.call('HSET', KEYS[1], unpack(ARGV, 10))\n"
-    "  redis.call('SADD', KEYS[2], ARGV[2])\n"
-    "elseif redis.call('HGET', KEYS[1], 'status') ~= 'open' then\n"
-    "  return 0\n"
-    "elseif act == 'answer' then\n"
-    "  redis.call('HSET', KEYS[1] .. ':ans', ARGV[9], ARGV[10])\n"
-    "elseif act == 'patient' then\n"
-    "  if redis.call('LLEN', KEYS[1] .. ':pat') >= tonumber(ARGV[10]) then return -1 end\n"
-    "  redis.call('RPUSH', KEYS[1] .. ':pat', ARGV[9])\n"
-    "else\n"
-    "  redis.call('HSET', KEYS[1], 'status', 'closed', 'closed', ARGV[9])\n"
-    "  redis.call('SREM', KEYS[2], ARGV[2])\n"
-    "  for _, s in ipairs({'', ':ans', ':pat'}) do redis.call('EXPIRE', KEYS[1] .. s, ARGV[10]) end\n"
-    "end\n"
-    "redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[8], '*', 't', ARGV[3], 'actor', ARGV[4],\n"
-    "           'role', ARGV[5], 'addr', ARGV[6], 'kind', 'mci', 'id', ARGV[2], 'action', act,\n"
-    "           'after', ARGV[7])\n"
-    "return 1\n";
-
-static const char *hget(const redisReply *h, const char *name) {
-    for (size_t i = 0; h && i + 1 < h->elements; i += 2)
-        if (h->element[i]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, name) == 0 &&
-            h->element[i + 1]->type == REDIS_REPLY_STRING)
-            return h->element[i + 1]->str;
-    return "";
-}
-
-static void key_of(const bp_app_t *app, const char *id, char *out, size_t len) {
-    snprintf(out, len, "%.64smci:%s", app->cfg.settings.redis_prefix, id);
-}
-
-static void set_key(const bp_app_t *app, char *out, size_t len) {
-    snprintf(out, len, "%.64smcis", app->cfg.settings.redis_prefix);
-}
-
 /* -- the view ------------------------------------------------------------------------------ */
 
 static void counts_json(bp_buf_t *b, const int c[BP_TRIAGE__COUNT]) {
     bp_buf_printf(b, "{\"immediate\":%d,\"delayed\":%d,\"minor\":%d}", c[0], c[1], c[2]);
 }
 
-/* One MCI from the read script's {id, hash, answers, patients}. */
-static void write_mci(bp_buf_t *b, bp_app_t *app, const redisReply *m, bool full) {
+/* One MCI as stored. */
+static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool full) {
     const bp_registry_t *reg = &app->cfg.registry;
-    const redisReply *h = m->element[1], *ans = m->element[2], *pat = m->element[3];
-    double lat = strtod(hget(h, "lat"), NULL), lon = strtod(hget(h, "lon"), NULL);
-    double radius = strtod(hget(h, "radius_km"), NULL);
-    int expected[BP_TRIAGE__COUNT] = {atoi(hget(h, "ei")), atoi(hget(h, "ed")), atoi(hget(h, "em"))};
+    double lat = m->lat, lon = m->lon, radius = m->radius_km;
+    int expected[BP_TRIAGE__COUNT] = {m->expected[0], m->expected[1], m->expected[2]};
     bp_buf_puts(b, "{\"id\":");
-    bp_json_cstr(b, m->element[0]->str);
+    bp_json_cstr(b, m->id);
     bp_buf_puts(b, ",\"lat\":");
     bp_json_num(b, lat, 5);
     bp_buf_puts(b, ",\"lon\":");
@@ -116,13 +51,13 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const redisReply *m, bool full
     bp_buf_puts(b, ",\"radius_km\":");
     bp_json_num(b, radius, 1);
     bp_buf_puts(b, ",\"address\":");
-    bp_json_cstr(b, hget(h, "address"));
+    bp_json_cstr(b, m->address);
     bp_buf_puts(b, ",\"status\":");
-    bp_json_cstr(b, hget(h, "status"));
+    bp_json_cstr(b, m->status);
     bp_buf_puts(b, ",\"declared_by\":");
-    bp_json_cstr(b, hget(h, "by"));
+    bp_json_cstr(b, m->by);
     bp_buf_puts(b, ",\"declared_at\":");
-    bp_json_time(b, strtoll(hget(h, "at"), NULL, 10));
+    bp_json_time(b, m->at_ms);
     bp_buf_puts(b, ",\"expected\":");
     counts_json(b, expected);
     /* hospitals in range, nearest first */
@@ -144,8 +79,8 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const redisReply *m, bool full
         s->eta_min = bp_travel_min(&app->cfg.dispatch, km, now);
         s->trauma = hi->specialties & (1u << BP_SPEC_TRAUMA | 1u << BP_SPEC_NEUROSURGERY);
         s->central = hi->tier == BP_TIER_CENTRAL;
-        const char *a = hget(ans, hi->id);
-        if (*a && sscanf(a, "%d,%d,%d", &s->can[0], &s->can[1], &s->can[2]) == 3) s->answered = true;
+        const char *a = bp_mci_row_answer(m, hi->id);
+        if (a && *a && sscanf(a, "%d,%d,%d", &s->can[0], &s->can[1], &s->can[2]) == 3) s->answered = true;
     }
     for (size_t i = 1; i < n; i++) /* insertion sort by ETA: stable, n ≤ 100 or so */
         for (size_t j = i; j > 0 && sites[j].eta_min < sites[j - 1].eta_min; j--) {
@@ -157,10 +92,9 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const redisReply *m, bool full
                                     moved[BP_TRIAGE__COUNT] = {0};
     bp_mci_suggest(sites, n, expected, alloc, unplaced);
     /* patients sent so far, per hospital */
-    for (size_t k = 0; pat && k < pat->elements; k++) {
+    for (size_t k = 0; k < m->n_patients; k++) {
         char tri[16], hid[64];
-        if (pat->element[k]->type != REDIS_REPLY_STRING ||
-            sscanf(pat->element[k]->str, "%15[^,],%63[^,],", tri, hid) != 2)
+        if (!m->patients[k] || sscanf(m->patients[k], "%15[^,],%63[^,],", tri, hid) != 2)
             continue;
         int t = bp_triage_parse(tri, strlen(tri));
         if (t < 0) continue;
@@ -185,7 +119,7 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const redisReply *m, bool full
         bp_json_num(b, s->eta_min, 1);
         bp_buf_puts(b, ",\"answer\":");
         if (s->answered) {
-            const char *a = hget(ans, hi->id);
+            const char *a = bp_mci_row_answer(m, hi->id);
             char by[32] = "";
             long long at = 0;
             const char *p = a;
@@ -224,11 +158,11 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const redisReply *m, bool full
     counts_json(b, moved);
     if (full) {
         bp_buf_puts(b, ",\"patients\":[");
-        for (size_t k = 0; pat && k < pat->elements; k++) {
+        for (size_t k = 0; k < m->n_patients; k++) {
             char tri[16] = "", hid[64] = "", unit[40] = "", by[32] = "";
             long long at = 0;
-            if (pat->element[k]->type != REDIS_REPLY_STRING) continue;
-            sscanf(pat->element[k]->str, "%15[^,],%63[^,],%39[^,],%31[^,],%lld", tri, hid, unit, by, &at);
+            if (!m->patients[k]) continue;
+            sscanf(m->patients[k], "%15[^,],%63[^,],%39[^,],%31[^,],%lld", tri, hid, unit, by, &at);
             if (k) bp_buf_putc(b, ',');
             bp_buf_printf(b, "{\"n\":%zu,\"triage\":", k + 1);
             bp_json_cstr(b, tri);
@@ -252,25 +186,21 @@ out:
     free(sent);
 }
 
-static void on_read(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_req_t *r = privdata;
-    (void)redis;
-    bool one = r->mci_one;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+static void on_read(void *data, bool ok, const bp_mci_row_t *rows, size_t n) {
+    bp_req_t *r = data;
+    bool one = r->ctx.mci.one;
+    if (!ok) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage did not answer; retry shortly");
-    } else if (one && reply->elements == 0) {
+    } else if (one && n == 0) {
         bp_req_error(r, 404, "unknown_mci", "no mass-casualty incident with this id");
     } else if (one) {
-        write_mci(&r->resp.body, r->app, reply->element[0], true);
+        write_mci(&r->resp.body, r->app, &rows[0], true);
     } else {
         bp_buf_puts(&r->resp.body, "{\"mcis\":[");
-        int k = 0;
-        for (size_t i = 0; i < reply->elements; i++) {
-            const redisReply *m = reply->element[i];
-            if (m->type != REDIS_REPLY_ARRAY || m->elements != 4) continue;
-            if (k++) bp_buf_putc(&r->resp.body, ',');
-            write_mci(&r->resp.body, r->app, m, false);
+        for (size_t i = 0; i < n; i++) {
+            if (i) bp_buf_putc(&r->resp.body, ',');
+            write_mci(&r->resp.body, r->app, &rows[i], false);
         }
         bp_buf_puts(&r->resp.body, "]}");
     }
@@ -279,11 +209,9 @@ static void on_read(bp_redis_t *redis, redisReply *reply, void *privdata) {
 
 static void read_mcis(bp_req_t *r, const char *id) {
     bp_app_t *app = r->app;
-    char skey[BP_KEY_MAX + 8];
-    set_key(app, skey, sizeof skey);
-    const char *argv[] = {"EVAL", read_lua, "1", skey, app->cfg.settings.redis_prefix, id ? id : ""};
-    r->mci_one = id != NULL;
-    if (bp_redis_command_argv(bp_apply_redis(app->apply), on_read, r, 6, argv, NULL)) {
+    r->ctx.mci.one = id != NULL;
+    if (bp_mcistore_read(bp_apply_redis(app->apply), app->cfg.settings.redis_prefix, id, on_read,
+                         r)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; retry shortly");
         return;
@@ -296,7 +224,8 @@ static void read_mcis(bp_req_t *r, const char *id) {
 /* The answer to a write, once Redis answered it (and, with
  * redis.min_replicas_ack, the replicas confirmed it: replicated false when
  * they did not). */
-static void finish_write(bp_req_t *r, bool answered, long long v, bool replicated) {
+static void on_written(void *data, bool answered, long long v, bool replicated) {
+    bp_req_t *r = data;
     if (!answered) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage did not answer; the change may not be saved");
@@ -315,11 +244,11 @@ static void finish_write(bp_req_t *r, bool answered, long long v, bool replicate
         bp_req_error(r, 503, "unavailable",
                      "storage saved the change but fewer replicas than required confirmed it in "
                      "time; it may be lost in a failover: reload and retry");
-    } else if (r->mci_id[0]) {
+    } else if (r->ctx.mci.id[0]) {
         /* declared: answer with the view, read back on the same connection */
-        char id[sizeof r->mci_id];
-        memcpy(id, r->mci_id, sizeof id);
-        r->mci_id[0] = '\0';
+        char id[sizeof r->ctx.mci.id];
+        memcpy(id, r->ctx.mci.id, sizeof id);
+        r->ctx.mci.id[0] = '\0';
         if (r->wsi) {
             read_mcis(r, id);
             if (r->pending) return;
@@ -328,61 +257,52 @@ static void finish_write(bp_req_t *r, bool answered, long long v, bool replicate
     bp_req_done(r);
 }
 
-static void on_write(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_req_t *r = privdata;
-    (void)redis;
-    r->mci_answered = reply && reply->type == REDIS_REPLY_INTEGER;
-    r->mci_result = r->mci_answered ? reply->integer : 0;
-    if (r->mci_wait_sent) return; /* on_waited answers */
-    finish_write(r, r->mci_answered, r->mci_result,
-                 r->app->cfg.settings.redis_min_replicas_ack == 0);
-}
-
-static void on_waited(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_req_t *r = privdata;
-    (void)redis;
-    r->mci_wait_sent = false;
-    bool replicated = reply && reply->type == REDIS_REPLY_INTEGER &&
-                      reply->integer >= r->app->cfg.settings.redis_min_replicas_ack;
-    finish_write(r, r->mci_answered, r->mci_result, replicated);
-}
-
-/* Runs one write (write_lua) as p, with its audit row; argv_tail are the
+/* Runs one write (io/mci_write.lua) as p, with its audit row; tail are the
  * action's own arguments (ARGV[9..]). */
 static void write_mci_cmd(bp_req_t *r, const bp_principal_t *p, const char *id, const char *what,
                           const char *audit_after, const char *const *tail, size_t n_tail) {
     bp_app_t *app = r->app;
-    char key[BP_KEY_MAX + 80], skey[BP_KEY_MAX + 8], t[24], retain[24];
-    key_of(app, id, key, sizeof key);
-    set_key(app, skey, sizeof skey);
-    bp_keys_t keys;
-    bp_keys_init(&keys, app->cfg.settings.redis_prefix);
+    const bp_settings_t *s = &app->cfg.settings;
     int64_t now = bp_time_now_ms();
-    snprintf(t, sizeof t, "%lld", (long long)now);
-    snprintf(retain, sizeof retain, "%lld",
-             (long long)(now - (int64_t)app->cfg.settings.audit_retention_days * 86400000LL));
-    const char *argv[14 + 24] = {"EVAL", write_lua, "3", key, skey, keys.audit, what, id, t,
-                                 p->id, bp_role_name(p->role), r->addr, audit_after, retain};
-    size_t argc = 14;
-    for (size_t i = 0; i < n_tail && argc < sizeof argv / sizeof *argv; i++) argv[argc++] = tail[i];
-    bp_redis_t *redis = bp_apply_redis(app->apply);
-    if (bp_redis_command_argv(redis, on_write, r, (int)argc, argv, NULL)) {
+    bp_mci_write_t w = {.action = what,
+                        .id = id,
+                        .actor = p->id,
+                        .role = bp_role_name(p->role),
+                        .addr = r->addr,
+                        .audit_after = audit_after,
+                        .now_ms = now,
+                        .retain_from_ms = now - (int64_t)s->audit_retention_days * 86400000LL,
+                        .tail = tail,
+                        .n_tail = n_tail};
+    if (bp_mcistore_write(bp_apply_redis(app->apply), s->redis_prefix, &w,
+                          s->redis_min_replicas_ack, s->redis_replica_ack_timeout_ms, on_written,
+                          r)) {
         r->retry_after_s = 2;
         bp_req_error(r, 503, "unavailable", "storage is unreachable; nothing was changed");
         return;
     }
     r->pending = true;
-    /* acknowledged means replicated: the WAIT right behind the write */
-    const bp_settings_t *s = &app->cfg.settings;
-    r->mci_wait_sent = s->redis_min_replicas_ack > 0 &&
-                       bp_redis_command(redis, on_waited, r, "WAIT %d %d", s->redis_min_replicas_ack,
-                                        s->redis_replica_ack_timeout_ms) == 0;
 }
 
-/* The principal for a dispatcher's action (declare, patients, close), or NULL (decided). */
+static bool mci_id_ok(const char *s, size_t n) {
+    if (n < 5 || n > 24 || strncmp(s, "MCI-", 4) != 0) return false;
+    for (size_t i = 4; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+/* The MCI id of /api/v1/mci/{id}[/...] into id (32 bytes); what follows it. */
+static const char *mci_of(const bp_req_t *r, char *id) {
+    const char *s = r->path + strlen("/api/v1/mci/"), *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    snprintf(id, 32, "%.*s", (int)n, s);
+    return s + n;
+}
+
+/* The principal for a dispatcher's action (declare, patients, close; the
+ * route checked BP_ACT_READ_AMBULANCES), or NULL (decided). */
 static const bp_principal_t *dispatcher(bp_req_t *r) {
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AMBULANCES, -1)) return NULL;
+    const bp_principal_t *p = r->principal;
     if (!p) {
         bp_req_error(r, 401, "unauthorized", "sign in as a dispatcher to do this");
         r->www_authenticate = true;
@@ -391,7 +311,7 @@ static const bp_principal_t *dispatcher(bp_req_t *r) {
     return p;
 }
 
-static void declare(bp_req_t *r) {
+void bp_api_mci_declare(bp_req_t *r) {
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
     if (!bp_req_is_json(r)) {
@@ -406,7 +326,7 @@ static void declare(bp_req_t *r) {
     }
     int64_t now = bp_time_now_ms();
     char f[6][32], at[24], max[16];
-    snprintf(r->mci_id, sizeof r->mci_id, "MCI-%lld", (long long)now);
+    snprintf(r->ctx.mci.id, sizeof r->ctx.mci.id, "MCI-%lld", (long long)now);
     snprintf(f[0], 32, "%.6f", d.lat);
     snprintf(f[1], 32, "%.6f", d.lon);
     snprintf(f[2], 32, "%.1f", d.radius_km);
@@ -416,15 +336,18 @@ static void declare(bp_req_t *r) {
     const char *tail[] = {max, "lat", f[0], "lon", f[1], "radius_km", f[2], "ei", f[3],
                           "ed", f[4], "em", f[5], "address", d.address, "by", p->id, "at", at,
                           "status", "open"};
-    char id[sizeof r->mci_id];
-    memcpy(id, r->mci_id, sizeof id);
+    char id[sizeof r->ctx.mci.id];
+    memcpy(id, r->ctx.mci.id, sizeof id);
     bp_info("http %s: MCI %s declared by %s", r->addr, id, p->id);
     r->resp.status = 201;
     write_mci_cmd(r, p, id, "declare", bp_buf_data(&r->in), tail, sizeof tail / sizeof *tail);
 }
 
-static void answer(bp_req_t *r, const char *id, const char *hid) {
+/* PUT /api/v1/mci/{id}/answers/{hospital} */
+void bp_api_mci_answer(bp_req_t *r) {
     bp_app_t *app = r->app;
+    char id[32];
+    const char *hid = mci_of(r, id) + strlen("/answers/");
     int h = bp_is_slug(hid, strlen(hid)) ? bp_registry_hospital(&app->cfg.registry, hid, strlen(hid)) : -1;
     const bp_principal_t *p = bp_req_principal(r);
     if (r->decided) return;
@@ -469,8 +392,10 @@ static void answer(bp_req_t *r, const char *id, const char *hid) {
     write_mci_cmd(r, p, id, "answer", val, tail, 2);
 }
 
-static void patient(bp_req_t *r, const char *id) {
+void bp_api_mci_patient(bp_req_t *r) {
     bp_app_t *app = r->app;
+    char id[32];
+    mci_of(r, id);
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
     if (!bp_req_is_json(r)) {
@@ -506,7 +431,9 @@ static void patient(bp_req_t *r, const char *id) {
     write_mci_cmd(r, p, id, "patient", val, tail, 2);
 }
 
-static void close_mci(bp_req_t *r, const char *id) {
+void bp_api_mci_close(bp_req_t *r) {
+    char id[32];
+    mci_of(r, id);
     const bp_principal_t *p = dispatcher(r);
     if (!p) return;
     char at[24], keep[16];
@@ -519,54 +446,34 @@ static void close_mci(bp_req_t *r, const char *id) {
     write_mci_cmd(r, p, id, "close", "{}", tail, 2);
 }
 
-/* -- routing -------------------------------------------------------------------------------- */
+/* -- what the route table calls ------------------------------------------------------------ */
 
-static bool mci_id_ok(const char *s, size_t n) {
-    if (n < 5 || n > 24 || strncmp(s, "MCI-", 4) != 0) return false;
-    for (size_t i = 4; i < n; i++)
-        if (s[i] < '0' || s[i] > '9') return false;
+/* Every path under /api/v1/mci/ names an MCI first (404 unknown_mci when it
+ * cannot be one); an answer names a hospital after it. */
+bool bp_api_mci_id_ok(bp_req_t *r) {
+    const char *id = r->path + strlen("/api/v1/mci/"), *slash = strchr(id, '/');
+    if (!mci_id_ok(id, slash ? (size_t)(slash - id) : strlen(id))) {
+        bp_req_error(r, 404, "unknown_mci", "no mass-casualty incident with this id");
+        return false;
+    }
+    if (slash && strncmp(slash, "/answers/", 9) == 0 && !slash[9]) {
+        bp_req_error(r, 404, "not_found", "no such resource");
+        return false;
+    }
     return true;
 }
 
-bool bp_mci_route(bp_req_t *r) {
-    const char *path = r->path;
-    if (strncmp(path, "/api/v1/mci", 11) != 0 || (path[11] != '\0' && path[11] != '/')) return false;
-    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-    bool post = strcmp(r->method, "POST") == 0;
-    if (path[11] == '\0') {
-        if (post) declare(r);
-        else if (get) {
-            const bp_principal_t *p = bp_req_principal(r);
-            if (!r->decided && bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) read_mcis(r, NULL);
-        } else bp_req_error(r, 405, "method_not_allowed", "GET the list, POST to declare");
-        return true;
-    }
-    const char *id = path + 12, *slash = strchr(id, '/');
-    size_t idl = slash ? (size_t)(slash - id) : strlen(id);
-    char mid[32];
-    if (!mci_id_ok(id, idl)) {
-        bp_req_error(r, 404, "unknown_mci", "no mass-casualty incident with this id");
-        return true;
-    }
-    snprintf(mid, sizeof mid, "%.*s", (int)idl, id);
-    const char *rest = slash ? slash : "";
-    if (!*rest) {
-        if (!get) bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-        else {
-            const bp_principal_t *p = bp_req_principal(r);
-            if (!r->decided && bp_req_allow(r, p, BP_ACT_READ_HOSPITALS, -1)) read_mcis(r, mid);
-        }
-    } else if (strncmp(rest, "/answers/", 9) == 0 && rest[9]) {
-        if (strcmp(r->method, "PUT")) bp_req_error(r, 405, "method_not_allowed", "answer with PUT");
-        else answer(r, mid, rest + 9);
-    } else if (strcmp(rest, "/patients") == 0) {
-        if (!post) bp_req_error(r, 405, "method_not_allowed", "record a patient with POST");
-        else patient(r, mid);
-    } else if (strcmp(rest, "/close") == 0) {
-        if (!post) bp_req_error(r, 405, "method_not_allowed", "close with POST");
-        else close_mci(r, mid);
-    } else {
-        bp_req_error(r, 404, "not_found", "no such resource");
-    }
-    return true;
+void bp_api_mci_list(bp_req_t *r) {
+    read_mcis(r, NULL);
+}
+
+void bp_api_mci_get(bp_req_t *r) {
+    char id[32];
+    mci_of(r, id);
+    read_mcis(r, id);
+}
+
+/* Any other path under an MCI. */
+void bp_api_mci_other(bp_req_t *r) {
+    bp_req_error(r, 404, "not_found", "no such resource");
 }

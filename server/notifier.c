@@ -1,10 +1,13 @@
 /* Subscriptions, fan-out and delivery of notifications (see notifier.h). */
 #include "notifier.h"
+#include "notifier_int.h"
 #include "bp_httputil.h"
 #include "bp_keys.h"
 #include "bp_log.h"
 #include "bp_notify_rules.h"
+#include "bp_rargs.h"
 #include "bp_redis.h"
+#include "bp_substore.h"
 #include "bp_subs.h"
 #include "bp_time.h"
 #include "curl_uv.h"
@@ -23,177 +26,11 @@
 #define AUTOCLAIM_IDLE "30000" /* an event read but not fanned out for this long: take it over */
 #define SUBS_POLL_MS   1000
 #define DEAD_MAX       1000 /* dead letters kept */
-#define DEAD_PAGE_MAX  1000
 #define RESPONSE_MAX   (64u << 10) /* a receiver's answer is read and dropped, up to this */
 #define GROUP          "fanout"
 #define USER_AGENT     "BedPulse-Notifications/1"
 
-/* -- Lua ------------------------------------------------------------------------------------- */
-
-/* Fan-out of a batch of events, each acknowledged first: an event someone
- * else acknowledged already (a server that took it over) makes no jobs.
- * Matched against subscriptions of version ARGV[6]: when the table has
- * changed since, nothing is done ({-1}) and the server reads it again
- * first. KEYS events, due, dead, subscriptions' version; ARGV prefix,
- * group, now, queue_max, dead_max, version, then per event: id, n, type,
- * level, at, hospitals, vi, en, data, n subscription ids.
- * {jobs made, jobs refused (queue full)}. */
-static const char enqueue_lua[] =
-    "local prefix, group, now = ARGV[1], ARGV[2], ARGV[3]\n"
-    "local qmax, dmax = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "if (redis.call('GET', KEYS[4]) or '0') ~= ARGV[6] then return {-1, 0} end\n"
-    "local i, jobs, refused = 7, 0, 0\n"
-    "while i <= #ARGV do\n"
-    "  local ev, ns = ARGV[i], tonumber(ARGV[i + 1])\n"
-    "  local fresh = redis.call('XACK', KEYS[1], group, ev) == 1\n"
-    "  for k = 1, ns do\n"
-    "    local sub = ARGV[i + 8 + k]\n"
-    "    local job = ev .. '|' .. sub\n"
-    "    local key = prefix .. 'notify:job:' .. job\n"
-    "    if fresh and redis.call('EXISTS', key) == 0 then\n"
-    "      if redis.call('ZCARD', KEYS[2]) >= qmax then\n"
-    "        redis.call('LPUSH', KEYS[3], cjson.encode({job = job, event = ev, type = ARGV[i + "
-    "2],\n"
-    "          subscription = sub, attempts = 0, first = tonumber(now), last = tonumber(now),\n"
-    "          error = 'the delivery queue is full (notify.queue_max)'}))\n"
-    "        redis.call('LTRIM', KEYS[3], 0, dmax - 1)\n"
-    "        refused = refused + 1\n"
-    "      else\n"
-    "        redis.call('HSET', key, 'ev', ev, 'sub', sub, 'type', ARGV[i + 2], 'level', ARGV[i + "
-    "3],\n"
-    "          'at', ARGV[i + 4], 'hospitals', ARGV[i + 5], 'vi', ARGV[i + 6], 'en', ARGV[i + 7],\n"
-    "          'data', ARGV[i + 8], 'attempts', '0', 'first', now)\n"
-    "        redis.call('ZADD', KEYS[2], now, job)\n"
-    "        jobs = jobs + 1\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "  i = i + 9 + ns\n"
-    "end\n"
-    "return {jobs, refused}\n";
-
-/* Claims up to n due jobs for lease_ms, within rate deliveries per
- * subscription and minute (the rest wait for the next minute); jobs of a
- * subscription that is gone are dropped. KEYS due, subs; ARGV prefix, now,
- * n, lease_ms, rate. {{job, fields, subscription json}..}. */
-static const char claim_lua[] =
-    "local prefix, now, want = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
-    "local lease, rate = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "local out = {}\n"
-    "for _, job in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, want * 4)) "
-    "do\n"
-    "  if #out >= want then break end\n"
-    "  local key = prefix .. 'notify:job:' .. job\n"
-    "  local sub = redis.call('HGET', key, 'sub')\n"
-    "  local sj = sub and redis.call('HGET', KEYS[2], sub)\n"
-    "  if not sub then\n"
-    "    redis.call('ZREM', KEYS[1], job)\n"
-    "  elseif not sj then\n"
-    "    redis.call('ZREM', KEYS[1], job)\n"
-    "    redis.call('DEL', key)\n"
-    "  else\n"
-    "    local minute = math.floor(now / 60000)\n"
-    "    local rk = prefix .. 'notify:rate:' .. sub .. ':' .. minute\n"
-    "    local c = redis.call('INCR', rk)\n"
-    "    if c == 1 then redis.call('PEXPIRE', rk, 120000) end\n"
-    "    if c > rate then\n"
-    "      redis.call('ZADD', KEYS[1], (minute + 1) * 60000, job)\n"
-    "    else\n"
-    "      redis.call('ZADD', KEYS[1], now + lease, job)\n"
-    "      redis.call('HINCRBY', key, 'attempts', 1)\n"
-    "      out[#out + 1] = {job, redis.call('HGETALL', key), sj}\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return out\n";
-
-/* The end of one attempt. KEYS due, dead; ARGV prefix, job, ok|retry|dead,
- * next due, dead letter json, dead_max, error. */
-static const char finish_lua[] =
-    "local key = ARGV[1] .. 'notify:job:' .. ARGV[2]\n"
-    "if ARGV[3] == 'ok' then\n"
-    "  redis.call('ZREM', KEYS[1], ARGV[2]); redis.call('DEL', key)\n"
-    "elseif ARGV[3] == 'retry' then\n"
-    "  if redis.call('EXISTS', key) == 1 then\n"
-    "    redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2]); redis.call('HSET', key, 'error', ARGV[7])\n"
-    "  end\n"
-    "else\n"
-    "  redis.call('ZREM', KEYS[1], ARGV[2]); redis.call('DEL', key)\n"
-    "  redis.call('LPUSH', KEYS[2], ARGV[5]); redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - "
-    "1)\n"
-    "end\n"
-    "return 1\n";
-
-/* A subscription made, within the bounds, audited. KEYS subs, count,
- * ver, audit; ARGV id, owner, stored json, per person, total, MINID, t,
- * actor, role, addr, public json. 1 made; -1 the person has the most;
- * -2 the server has the most; -3 the id is taken. */
-static const char create_lua[] =
-    "if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then return -2 end\n"
-    "if tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0') >= tonumber(ARGV[4]) then return -1 "
-    "end\n"
-    "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[3]) == 0 then return -3 end\n"
-    "redis.call('HINCRBY', KEYS[2], ARGV[2], 1)\n"
-    "redis.call('INCR', KEYS[3])\n"
-    "redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[6], '*', 't', ARGV[7], 'actor', ARGV[8],\n"
-    "           'role', ARGV[9], 'addr', ARGV[10], 'kind', 'subscription', 'id', ARGV[1],\n"
-    "           'action', 'create', 'after', ARGV[11])\n"
-    "return 1\n";
-
-/* A subscription ended by its owner or an admin, audited. KEYS subs,
- * count, ver, audit; ARGV id, who, admin 0/1, MINID, t, actor, role, addr.
- * 1 done; 0 no such subscription of theirs. */
-static const char delete_lua[] =
-    "local j = redis.call('HGET', KEYS[1], ARGV[1])\n"
-    "if not j then return 0 end\n"
-    "local owner = cjson.decode(j).owner\n"
-    "if ARGV[3] ~= '1' and owner ~= ARGV[2] then return 0 end\n"
-    "redis.call('HDEL', KEYS[1], ARGV[1])\n"
-    "if redis.call('HINCRBY', KEYS[2], owner, -1) <= 0 then redis.call('HDEL', KEYS[2], owner) "
-    "end\n"
-    "redis.call('INCR', KEYS[3])\n"
-    "redis.call('XADD', KEYS[4], 'MINID', '~', ARGV[4], '*', 't', ARGV[5], 'actor', ARGV[6],\n"
-    "           'role', ARGV[7], 'addr', ARGV[8], 'kind', 'subscription', 'id', ARGV[1],\n"
-    "           'action', 'delete')\n"
-    "return 1\n";
-
 /* -- state ------------------------------------------------------------------------------------- */
-
-enum { K_SUBS, K_COUNT, K_VER, K_EVENTS, K_DUE, K_DEAD, N_KEYS };
-
-typedef struct delivery delivery_t;
-
-struct bp_notifier {
-    bp_app_t *app;
-    const bp_settings_t *s;
-    bp_redis_t *redis;
-    uv_timer_t timer;
-    bp_curl_t *curl;
-    char consumer[40];
-    char prefix[BP_KEY_MAX];
-    char keys[N_KEYS][BP_KEY_MAX + 32];
-    bp_retry_cfg_t retry;
-    /* the subscriptions, as last read */
-    bp_sub_t *subs;
-    size_t n_subs;
-    uint64_t subs_ver;
-    bool subs_loaded, subs_busy, subs_stale;
-    int64_t subs_polled;
-    /* fan-out and delivery */
-    bool group_ready, group_busy, reading, claiming;
-    bool read_own; /* read this server's own unfanned events again (after a stale table) */
-    enum { READ_NEW, READ_OWN, READ_CLAIM } read_kind; /* the read in flight */
-    int64_t autoclaimed, queue_checked;
-    delivery_t *active;
-    size_t inflight;
-    long long queue_len;
-    bool closing;
-    void (*on_closed)(void *);
-    void *closed_data;
-    int parts; /* redis+timer, curl: both released before the notifier is freed */
-    /* counters */
-    uint64_t fanned, jobs, refused, quiet, delivered, retried, dead;
-};
 
 struct delivery {
     struct bp_notifier *n;
@@ -221,76 +58,6 @@ struct delivery {
 
 /* -- small helpers -------------------------------------------------------------------------------
  */
-
-typedef struct {
-    char **v;
-    size_t *len;
-    int n, cap;
-    bool failed;
-} args_t;
-
-static void arg_put(args_t *a, const char *s, size_t len) {
-    if (a->failed) return;
-    if (a->n == a->cap) {
-        int cap = a->cap ? 2 * a->cap : 64;
-        char **v = realloc(a->v, (size_t)cap * sizeof *v);
-        if (v) a->v = v;
-        size_t *l = v ? realloc(a->len, (size_t)cap * sizeof *l) : NULL;
-        if (!v || !l) {
-            a->failed = true;
-            return;
-        }
-        a->len = l;
-        a->cap = cap;
-    }
-    char *c = malloc(len + 1);
-    if (!c) {
-        a->failed = true;
-        return;
-    }
-    memcpy(c, s, len);
-    c[len] = '\0';
-    a->v[a->n] = c;
-    a->len[a->n++] = len;
-}
-
-static void arg(args_t *a, const char *s) {
-    arg_put(a, s ? s : "", s ? strlen(s) : 0);
-}
-
-static void argf(args_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argf(args_t *a, const char *fmt, ...) {
-    char buf[96];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    arg(a, buf);
-}
-
-static void args_free(args_t *a) {
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    free(a->len);
-    memset(a, 0, sizeof *a);
-}
-
-static void eval(args_t *g, const char *script, int nkeys, const char *const *keys) {
-    arg(g, "EVAL");
-    arg(g, script);
-    argf(g, "%d", nkeys);
-    for (int i = 0; i < nkeys; i++)
-        arg(g, keys[i]);
-}
-
-static int send_args(struct bp_notifier *n, args_t *g, bp_redis_reply_cb cb, void *data) {
-    int rc = g->failed
-                 ? -1
-                 : bp_redis_command_argv(n->redis, cb, data, g->n, (const char **)g->v, g->len);
-    args_free(g);
-    return rc;
-}
 
 static const char *field(const redisReply *h, const char *name, size_t *len) {
     for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
@@ -349,10 +116,10 @@ static void on_subs_ver(bp_redis_t *redis, redisReply *reply, void *privdata) {
         return;
     }
     /* the version and the table in one step, so they agree */
-    args_t g = {0};
+    bp_rargs_t g = {0};
     const char *keys[] = {n->keys[K_VER], n->keys[K_SUBS]};
-    eval(&g, "return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}", 2, keys);
-    if (send_args(n, &g, on_subs, n) == 0) n->subs_busy = true;
+    bp_rargs_eval(&g, "return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}", 2, keys);
+    if (bp_rargs_send(&g, n->redis, on_subs, n) == 0) n->subs_busy = true;
 }
 
 /* -- fan-out
@@ -390,19 +157,19 @@ static void on_enqueued(bp_redis_t *redis, redisReply *reply, void *privdata) {
 static void fan_out(struct bp_notifier *n, const redisReply *entries) {
     const bp_registry_t *reg = &n->app->cfg.registry;
     int64_t now = bp_time_now_ms();
-    args_t g = {0};
+    bp_rargs_t g = {0};
     const char *keys[] = {n->keys[K_EVENTS], n->keys[K_DUE], n->keys[K_DEAD], n->keys[K_VER]};
-    eval(&g, enqueue_lua, 4, keys);
-    arg(&g, n->prefix);
-    arg(&g, GROUP);
-    argf(&g, "%lld", (long long)now);
-    argf(&g, "%d", n->s->notify_queue_max);
-    argf(&g, "%d", DEAD_MAX);
-    argf(&g, "%llu", (unsigned long long)n->subs_ver);
+    bp_rargs_eval(&g, bp_notify_enqueue_lua, 4, keys);
+    bp_rargs_add(&g, n->prefix);
+    bp_rargs_add(&g, GROUP);
+    bp_rargs_addf(&g, "%lld", (long long)now);
+    bp_rargs_addf(&g, "%d", n->s->notify_queue_max);
+    bp_rargs_addf(&g, "%d", DEAD_MAX);
+    bp_rargs_addf(&g, "%llu", (unsigned long long)n->subs_ver);
     int header = g.n;
     int *hosp = calloc(reg->n_hospitals + 1, sizeof *hosp);
     if (!hosp) {
-        args_free(&g);
+        bp_rargs_free(&g);
         n->reading = false;
         return;
     }
@@ -426,14 +193,14 @@ static void fan_out(struct bp_notifier *n, const redisReply *entries) {
             p += l + (comma ? 1 : 0);
         }
         /* the event, then the subscriptions it goes to */
-        arg(&g, e->element[0]->str);
+        bp_rargs_add(&g, e->element[0]->str);
         int count_at = g.n;
-        arg(&g, "0");
+        bp_rargs_add(&g, "0");
         static const char *const copy[] = {"type", "level", "at", "hospitals", "vi", "en", "data"};
         for (int c = 0; c < 7; c++) {
             size_t l;
             const char *v = field(f, copy[c], &l);
-            arg_put(&g, v, l);
+            bp_rargs_put(&g, v, l);
         }
         int count = 0;
         for (size_t s = 0; t >= 0 && s < n->n_subs; s++) {
@@ -442,7 +209,7 @@ static void fan_out(struct bp_notifier *n, const redisReply *entries) {
                 bp_sub_match(sub, reg, &m, now, n->app->cfg.dispatch.utc_offset_min);
             if (v == BP_SUB_QUIET) n->quiet++;
             if (v != BP_SUB_DELIVER || !may_see(n, sub, type, data, now)) continue;
-            arg(&g, sub->id);
+            bp_rargs_add(&g, sub->id);
             count++;
         }
         if (!g.failed) {
@@ -457,11 +224,11 @@ static void fan_out(struct bp_notifier *n, const redisReply *entries) {
     }
     free(hosp);
     if (g.n == header) {
-        args_free(&g);
+        bp_rargs_free(&g);
         n->reading = false;
         return;
     }
-    if (send_args(n, &g, on_enqueued, n)) n->reading = false;
+    if (bp_rargs_send(&g, n->redis, on_enqueued, n)) n->reading = false;
 }
 
 static void on_events(bp_redis_t *redis, redisReply *reply, void *privdata) {
@@ -599,17 +366,17 @@ static void finish(delivery_t *d, bp_outcome_t outcome, const char *error) {
                 d->sub.id, d->attempts,
                 outcome == BP_OUTCOME_RETRY ? error : "given up, kept as a dead letter");
     if (!n->closing) {
-        args_t g = {0};
+        bp_rargs_t g = {0};
         const char *keys[] = {n->keys[K_DUE], n->keys[K_DEAD]};
-        eval(&g, finish_lua, 2, keys);
-        arg(&g, n->prefix);
-        arg(&g, d->job);
-        arg(&g, how);
-        argf(&g, "%lld", (long long)next);
-        arg_put(&g, dead.len ? bp_buf_data(&dead) : "", dead.len);
-        argf(&g, "%d", DEAD_MAX);
-        arg(&g, error ? error : "");
-        if (send_args(n, &g, on_finished, NULL))
+        bp_rargs_eval(&g, bp_notify_finish_lua, 2, keys);
+        bp_rargs_add(&g, n->prefix);
+        bp_rargs_add(&g, d->job);
+        bp_rargs_add(&g, how);
+        bp_rargs_addf(&g, "%lld", (long long)next);
+        bp_rargs_put(&g, dead.len ? bp_buf_data(&dead) : "", dead.len);
+        bp_rargs_addf(&g, "%d", DEAD_MAX);
+        bp_rargs_add(&g, error ? error : "");
+        if (bp_rargs_send(&g, n->redis, on_finished, NULL))
             bp_warn(
                 "notify: the end of job %s could not be recorded; it is retried after its lease",
                 d->job);
@@ -955,16 +722,16 @@ static void on_tick(uv_timer_t *t) {
                       ? (size_t)n->s->notify_max_inflight - n->inflight
                       : 0;
     if (!n->claiming && room) {
-        args_t g = {0};
+        bp_rargs_t g = {0};
         const char *keys[] = {n->keys[K_DUE], n->keys[K_SUBS]};
-        eval(&g, claim_lua, 2, keys);
-        arg(&g, n->prefix);
-        argf(&g, "%lld", (long long)now);
-        argf(&g, "%zu", room);
+        bp_rargs_eval(&g, bp_notify_claim_lua, 2, keys);
+        bp_rargs_add(&g, n->prefix);
+        bp_rargs_addf(&g, "%lld", (long long)now);
+        bp_rargs_addf(&g, "%zu", room);
         /* a lease past the longest attempt (resolve + connect + transfer) */
-        argf(&g, "%lld", (long long)(3 * n->s->notify_timeout_s + 30) * 1000LL);
-        argf(&g, "%d", n->s->notify_rate_per_min);
-        if (send_args(n, &g, on_claimed, n) == 0) n->claiming = true;
+        bp_rargs_addf(&g, "%lld", (long long)(3 * n->s->notify_timeout_s + 30) * 1000LL);
+        bp_rargs_addf(&g, "%d", n->s->notify_rate_per_min);
+        if (bp_rargs_send(&g, n->redis, on_claimed, n) == 0) n->claiming = true;
     }
     if (now - n->queue_checked >= 5000) {
         n->queue_checked = now;
@@ -1042,484 +809,6 @@ void bp_notifier_close(struct bp_notifier *n, void (*on_closed)(void *), void *d
     bp_curl_close(n->curl, part_closed, n);
     n->curl = NULL;
     bp_redis_close_with(&n->timer, &n->redis, 1, part_closed, n);
-}
-
-/* -- the API
- * ------------------------------------------------------------------------------------------ */
-
-static bool may_subscribe(bp_req_t *r, const bp_principal_t **out) {
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided) return false;
-    if (!p) {
-        bp_req_error(r, 401, "unauthorized", "sign in to manage notifications");
-        r->www_authenticate = true;
-        return false;
-    }
-    if (!bp_auth_allows(p, -1, BP_ACT_READ_HOSPITALS, -1, bp_time_now_ms()) ||
-        p->role == BP_ROLE_PUBLIC || p->role == BP_ROLE_FEED) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "a %s token may not subscribe to notifications",
-                 bp_role_name(p->role));
-        bp_req_error(r, 403, "forbidden", msg);
-        return false;
-    }
-    *out = p;
-    return true;
-}
-
-static void write_sub_list(bp_buf_t *b, struct bp_notifier *n, const char *owner) {
-    const bp_settings_t *s = n->s;
-    bp_buf_puts(b, "{\"subscriptions\":[");
-    int k = 0;
-    for (size_t i = 0; i < n->n_subs; i++) {
-        if (owner && strcmp(n->subs[i].owner, owner)) continue;
-        if (k++) bp_buf_putc(b, ',');
-        bp_sub_write(b, &n->subs[i], &n->app->cfg.registry, false);
-    }
-    bp_buf_printf(b,
-                  "],\"limits\":{\"per_person\":%d,\"total\":%d,\"rate_per_min\":%d},"
-                  "\"email\":%s,\"events\":[",
-                  s->notify_max_subscriptions_per_person, s->notify_max_subscriptions,
-                  s->notify_rate_per_min, s->smtp_url[0] ? "true" : "false");
-    for (int t = 0; t < BP_EV__COUNT; t++)
-        bp_buf_printf(b, "%s\"%s\"", t ? "," : "", bp_event_type_name((bp_event_type_t)t));
-    bp_buf_puts(b, "]}");
-}
-
-static void list_subs(bp_req_t *r, struct bp_notifier *n, const bp_principal_t *p) {
-    char owner[BP_TOKEN_ID_MAX + 2];
-    int k = bp_http_arg(r->query, r->query_len, "owner", owner, sizeof owner);
-    if (k == -2 || (k >= 0 && (k == 0 || k > BP_TOKEN_ID_MAX))) {
-        bp_req_error(r, 400, "bad_request", "owner must be a token id");
-        return;
-    }
-    if (k >= 0 && p->role != BP_ROLE_ADMIN && strcmp(owner, p->id)) {
-        bp_req_error(r, 403, "forbidden", "only an admin may see someone else's subscriptions");
-        return;
-    }
-    if (!n->subs_loaded) {
-        r->retry_after_s = 1;
-        bp_req_error(r, 503, "unavailable", "subscriptions are not loaded yet; retry shortly");
-        return;
-    }
-    const char *who = k >= 0 ? owner : p->role == BP_ROLE_ADMIN ? NULL : p->id;
-    write_sub_list(&r->resp.body, n, who);
-}
-
-typedef struct {
-    bp_req_t *r;
-    struct bp_notifier *n;
-    bp_sub_t sub;
-    uv_getaddrinfo_t gai;
-    char role[16], actor[BP_TOKEN_ID_MAX + 1];
-} create_t;
-
-static void create_free(create_t *c) {
-    explicit_bzero(&c->sub, sizeof c->sub);
-    free(c);
-}
-
-static void on_created(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    create_t *c = privdata;
-    bp_req_t *r = c->r;
-    struct bp_notifier *n = c->n;
-    (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable",
-                     "storage did not answer; the subscription may not exist: reload");
-    } else if (reply->integer == -1 || reply->integer == -2) {
-        char msg[160];
-        if (reply->integer == -1)
-            snprintf(
-                msg, sizeof msg,
-                "a person may have at most %d subscriptions (notify.max_subscriptions_per_person)",
-                n->s->notify_max_subscriptions_per_person);
-        else
-            snprintf(msg, sizeof msg,
-                     "this deployment holds at most %d subscriptions (notify.max_subscriptions)",
-                     n->s->notify_max_subscriptions);
-        bp_req_error(r, 409, "too_many_subscriptions", msg);
-    } else if (reply->integer != 1) {
-        r->retry_after_s = 1;
-        bp_req_error(r, 503, "unavailable", "the subscription id was taken; send it again");
-    } else {
-        /* this server shows it at once; the others within a second */
-        if (n->subs_loaded) {
-            bp_sub_t *more = realloc(n->subs, (n->n_subs + 1) * sizeof *more);
-            if (more) {
-                n->subs = more;
-                n->subs[n->n_subs++] = c->sub;
-            }
-        }
-        r->resp.status = 201;
-        bp_buf_reset(&r->resp.body);
-        bp_sub_write(&r->resp.body, &c->sub, &n->app->cfg.registry, false);
-        bp_info("http %s: subscription %s made by %s (%s)", r->addr, c->sub.id, c->actor,
-                c->sub.channel == BP_CH_EMAIL ? "email" : "webhook");
-    }
-    bp_req_done(r);
-    create_free(c);
-}
-
-static void store(create_t *c) {
-    bp_req_t *r = c->r;
-    struct bp_notifier *n = c->n;
-    int64_t now = bp_time_now_ms();
-    bp_buf_t stored, shown;
-    bp_buf_init(&stored, 0, 64u << 10);
-    bp_buf_init(&shown, 0, 64u << 10);
-    bp_sub_write(&stored, &c->sub, &n->app->cfg.registry, true);
-    bp_sub_write(&shown, &c->sub, &n->app->cfg.registry, false);
-    bp_keys_t keys;
-    bp_keys_init(&keys, n->s->redis_prefix);
-    args_t g = {0};
-    const char *k[] = {n->keys[K_SUBS], n->keys[K_COUNT], n->keys[K_VER], keys.audit};
-    eval(&g, create_lua, 4, k);
-    arg(&g, c->sub.id);
-    arg(&g, c->sub.owner);
-    arg_put(&g, bp_buf_data(&stored), stored.len);
-    argf(&g, "%d", n->s->notify_max_subscriptions_per_person);
-    argf(&g, "%d", n->s->notify_max_subscriptions);
-    argf(&g, "%lld", (long long)(now - (int64_t)n->s->audit_retention_days * 86400000LL));
-    argf(&g, "%lld", (long long)now);
-    arg(&g, c->actor);
-    arg(&g, c->role);
-    arg(&g, r->addr);
-    arg_put(&g, bp_buf_data(&shown), shown.len);
-    if (stored.failed || shown.failed) g.failed = true;
-    if (stored.base) explicit_bzero(stored.base, stored.cap + stored.headroom);
-    bp_buf_free(&stored);
-    bp_buf_free(&shown);
-    if (send_args(n, &g, on_created, c)) {
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "storage is unreachable; nothing was made");
-        bp_req_done(r);
-        create_free(c);
-    }
-}
-
-static void url_refused(bp_req_t *r, const char *why) {
-    bp_errors_t errs = {.n = 1};
-    bp_error_set(&errs.e[0], "private_target", "url", "%s", why);
-    bp_req_invalid(r, why, &errs);
-}
-
-static void on_create_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
-    create_t *c = req->data;
-    bp_req_t *r = c->r;
-    if (status == UV_ECANCELED || c->n->closing) {
-        uv_freeaddrinfo(res);
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "the server is stopping; send it again");
-        bp_req_done(r);
-        create_free(c);
-        return;
-    }
-    bp_url_t u;
-    bp_error_t e;
-    bp_url_parse(c->sub.url, strlen(c->sub.url), &u, "url", &e);
-    char msg[600];
-    if (status < 0 || !res) {
-        snprintf(msg, sizeof msg, "url: the host %s could not be found (%s)", u.host,
-                 uv_strerror(status));
-        uv_freeaddrinfo(res);
-        bp_errors_t errs = {.n = 1};
-        bp_error_set(&errs.e[0], "unknown_host", "url", "%s", msg);
-        bp_req_invalid(r, msg, &errs);
-        bp_req_done(r);
-        create_free(c);
-        return;
-    }
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        char text[INET6_ADDRSTRLEN] = "";
-        bp_addr_class_t k;
-        if (ai->ai_family == AF_INET) {
-            const struct sockaddr_in *sa = (const void *)ai->ai_addr;
-            k = bp_addr_classify4((const uint8_t *)&sa->sin_addr);
-            inet_ntop(AF_INET, &sa->sin_addr, text, sizeof text);
-        } else if (ai->ai_family == AF_INET6) {
-            const struct sockaddr_in6 *sa = (const void *)ai->ai_addr;
-            k = bp_addr_classify6((const uint8_t *)&sa->sin6_addr);
-            inet_ntop(AF_INET6, &sa->sin6_addr, text, sizeof text);
-        } else {
-            continue;
-        }
-        if (!bp_addr_allowed(k, c->n->s->notify_allow_private_targets != 0)) {
-            snprintf(
-                msg, sizeof msg,
-                "url must not point at a loopback, private, link-local or reserved address: %s "
-                "is %s (%s)",
-                u.host, text, bp_addr_class_name(k));
-            uv_freeaddrinfo(res);
-            url_refused(r, msg);
-            bp_req_done(r);
-            create_free(c);
-            return;
-        }
-    }
-    uv_freeaddrinfo(res);
-    store(c);
-}
-
-static void create_sub(bp_req_t *r, struct bp_notifier *n, const bp_principal_t *p) {
-    const bp_registry_t *reg = &n->app->cfg.registry;
-    if (!bp_req_is_json(r)) {
-        bp_req_error(r, 415, "unsupported_media_type", "send the subscription as application/json");
-        return;
-    }
-    create_t *c = calloc(1, sizeof *c);
-    if (!c) {
-        bp_req_error(r, 503, "unavailable", "out of memory");
-        return;
-    }
-    c->r = r;
-    c->n = n;
-    snprintf(c->actor, sizeof c->actor, "%s", p->id);
-    snprintf(c->role, sizeof c->role, "%s", bp_role_name(p->role));
-    bp_errors_t errs;
-    if (bp_sub_parse(bp_buf_data(&r->in), r->in.len, reg, false, &c->sub, &errs)) {
-        bp_req_invalid(r, errs.n == 1 ? errs.e[0].message : "some fields are not valid; see errors",
-                       &errs);
-        create_free(c);
-        return;
-    }
-    /* whose: one's own; an admin may name anyone who holds a token */
-    if (c->sub.owner[0] && strcmp(c->sub.owner, p->id)) {
-        if (p->role != BP_ROLE_ADMIN) {
-            bp_req_error(r, 403, "forbidden",
-                         "only an admin may make subscriptions for someone else");
-            create_free(c);
-            return;
-        }
-        if (!bp_tokens_by_id(n->app->tokens, c->sub.owner)) {
-            errs.n = 1;
-            bp_error_set(&errs.e[0], "unknown_owner", "owner",
-                         "owner must be the id of an existing token");
-            bp_req_invalid(r, errs.e[0].message, &errs);
-            create_free(c);
-            return;
-        }
-    } else {
-        snprintf(c->sub.owner, sizeof c->sub.owner, "%s", p->id);
-    }
-    if (c->sub.channel == BP_CH_EMAIL && !n->s->smtp_url[0]) {
-        errs.n = 1;
-        bp_error_set(&errs.e[0], "not_configured", "channel",
-                     "channel email is not available: this server has no smtp.url");
-        bp_req_invalid(r, errs.e[0].message, &errs);
-        create_free(c);
-        return;
-    }
-    unsigned char raw[8];
-    if (RAND_bytes(raw, sizeof raw) != 1) {
-        bp_req_error(r, 503, "unavailable", "no randomness for an id; retry");
-        create_free(c);
-        return;
-    }
-    char hex[17];
-    bp_hex(raw, sizeof raw, hex);
-    snprintf(c->sub.id, sizeof c->sub.id, "s-%s", hex);
-    c->sub.created_ms = bp_time_now_ms();
-    r->pending = true;
-    if (c->sub.channel == BP_CH_EMAIL) {
-        store(c);
-        return;
-    }
-    /* a webhook: the URL's host must not be a way into the internal network */
-    bp_url_t u;
-    bp_error_t e;
-    bp_url_parse(c->sub.url, strlen(c->sub.url), &u, "url", &e);
-    bool allow = n->s->notify_allow_private_targets != 0;
-    if (u.host_is_ip) {
-        int k = bp_addr_classify_text(u.host);
-        if (k < 0 || !bp_addr_allowed((bp_addr_class_t)k, allow)) {
-            char msg[600];
-            snprintf(msg, sizeof msg,
-                     "url must not point at a loopback, private, link-local or reserved address: "
-                     "%s is %s",
-                     u.host, k < 0 ? "not an address" : bp_addr_class_name((bp_addr_class_t)k));
-            r->pending = false;
-            url_refused(r, msg);
-            create_free(c);
-            return;
-        }
-        store(c);
-        return;
-    }
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    c->gai.data = c;
-    if (uv_getaddrinfo(&n->app->loop, &c->gai, on_create_resolved, u.host, NULL, &hints)) {
-        r->pending = false;
-        bp_req_error(r, 503, "unavailable", "cannot look up the host now; retry");
-        create_free(c);
-    }
-}
-
-typedef struct {
-    bp_req_t *r;
-    struct bp_notifier *n;
-    char id[BP_SUB_ID_MAX + 1];
-} delete_t;
-
-static void on_deleted(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    delete_t *x = privdata;
-    bp_req_t *r = x->r;
-    struct bp_notifier *n = x->n;
-    (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "storage did not answer; reload and retry");
-    } else if (reply->integer == 0) {
-        bp_req_error(r, 404, "unknown_subscription", "no subscription of yours with this id");
-    } else {
-        for (size_t i = 0; i < n->n_subs; i++) {
-            if (strcmp(n->subs[i].id, x->id)) continue;
-            explicit_bzero(&n->subs[i], sizeof n->subs[i]);
-            n->subs[i] = n->subs[--n->n_subs];
-            break;
-        }
-        bp_buf_puts(&r->resp.body, "{\"deleted\":");
-        bp_json_cstr(&r->resp.body, x->id);
-        bp_buf_putc(&r->resp.body, '}');
-        bp_info("http %s: subscription %s ended", r->addr, x->id);
-    }
-    bp_req_done(r);
-    free(x);
-}
-
-static void delete_sub(bp_req_t *r, struct bp_notifier *n, const bp_principal_t *p,
-                       const char *id) {
-    if (strlen(id) > BP_SUB_ID_MAX || strncmp(id, "s-", 2)) {
-        bp_req_error(r, 404, "unknown_subscription", "no subscription of yours with this id");
-        return;
-    }
-    delete_t *x = calloc(1, sizeof *x);
-    if (!x) {
-        bp_req_error(r, 503, "unavailable", "out of memory");
-        return;
-    }
-    x->r = r;
-    x->n = n;
-    snprintf(x->id, sizeof x->id, "%s", id);
-    int64_t now = bp_time_now_ms();
-    bp_keys_t keys;
-    bp_keys_init(&keys, n->s->redis_prefix);
-    args_t g = {0};
-    const char *k[] = {n->keys[K_SUBS], n->keys[K_COUNT], n->keys[K_VER], keys.audit};
-    eval(&g, delete_lua, 4, k);
-    arg(&g, id);
-    arg(&g, p->id);
-    arg(&g, p->role == BP_ROLE_ADMIN ? "1" : "0");
-    argf(&g, "%lld", (long long)(now - (int64_t)n->s->audit_retention_days * 86400000LL));
-    argf(&g, "%lld", (long long)now);
-    arg(&g, p->id);
-    arg(&g, bp_role_name(p->role));
-    arg(&g, r->addr);
-    if (send_args(n, &g, on_deleted, x)) {
-        free(x);
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "storage is unreachable; nothing was changed");
-        return;
-    }
-    r->pending = true;
-}
-
-static void on_dead(bp_redis_t *redis, redisReply *reply, void *privdata) {
-    bp_req_t *r = privdata;
-    (void)redis;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-        reply->element[1]->type != REDIS_REPLY_ARRAY) {
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "the dead letters cannot be read now; retry");
-        bp_req_done(r);
-        return;
-    }
-    bp_buf_t *b = &r->resp.body;
-    bp_buf_printf(b, "{\"total\":%lld,\"dead_letters\":[", reply->element[0]->integer);
-    const redisReply *list = reply->element[1];
-    int k = 0;
-    for (size_t i = 0; i < list->elements; i++) {
-        const redisReply *e = list->element[i];
-        /* written by our own scripts: JSON objects */
-        if (e->type != REDIS_REPLY_STRING || e->len < 2 || e->str[0] != '{') continue;
-        if (k++) bp_buf_putc(b, ',');
-        bp_buf_put(b, e->str, e->len);
-    }
-    bp_buf_puts(b, "]}");
-    bp_req_done(r);
-}
-
-static void dead_letters(bp_req_t *r, struct bp_notifier *n) {
-    const bp_principal_t *p = bp_req_principal(r);
-    if (r->decided || !bp_req_allow(r, p, BP_ACT_READ_AUDIT, -1)) return;
-    char lim[16];
-    long limit = 100;
-    int k = bp_http_arg(r->query, r->query_len, "limit", lim, sizeof lim);
-    if (k >= 0) {
-        char *e;
-        limit = strtol(lim, &e, 10);
-        if (k == 0 || *e || limit < 1 || limit > DEAD_PAGE_MAX) {
-            bp_req_error(r, 400, "bad_request", "limit must be an integer from 1 to 1000");
-            return;
-        }
-    } else if (k == -2) {
-        bp_req_error(r, 400, "bad_request", "limit must be an integer from 1 to 1000");
-        return;
-    }
-    args_t g = {0};
-    const char *keys[] = {n->keys[K_DEAD]};
-    eval(&g, "return {redis.call('LLEN', KEYS[1]), redis.call('LRANGE', KEYS[1], 0, ARGV[1] - 1)}",
-         1, keys);
-    argf(&g, "%ld", limit);
-    if (send_args(n, &g, on_dead, r)) {
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "the dead letters cannot be read now; retry");
-        return;
-    }
-    r->pending = true;
-}
-
-bool bp_notifier_route(bp_req_t *r) {
-    const char *path = r->path;
-    struct bp_notifier *n = r->app->notifier;
-    bool subs = strcmp(path, "/api/v1/subscriptions") == 0;
-    bool one = strncmp(path, "/api/v1/subscriptions/", 22) == 0;
-    bool dead = strcmp(path, "/api/v1/notify/dead-letters") == 0;
-    if (!subs && !one && !dead) return false;
-    if (!n) {
-        r->retry_after_s = 2;
-        bp_req_error(r, 503, "unavailable", "notifications are not running");
-        return true;
-    }
-    bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-    if (dead) {
-        if (!get)
-            bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-        else
-            dead_letters(r, n);
-        return true;
-    }
-    const bp_principal_t *p = NULL;
-    if (subs && !get && strcmp(r->method, "POST")) {
-        bp_req_error(r, 405, "method_not_allowed", "list with GET, make one with POST");
-        return true;
-    }
-    if (one && strcmp(r->method, "DELETE")) {
-        bp_req_error(r, 405, "method_not_allowed", "end a subscription with DELETE");
-        return true;
-    }
-    if (!may_subscribe(r, &p)) return true;
-    if (one)
-        delete_sub(r, n, p, path + 22);
-    else if (get)
-        list_subs(r, n, p);
-    else
-        create_sub(r, n, p);
-    return true;
 }
 
 void bp_notifier_metrics(const struct bp_notifier *n, bp_buf_t *o) {

@@ -39,9 +39,6 @@ struct bp_notifier *bp_notifier_create(bp_app_t *app);
  * server after the lease); on_closed(data) once every handle is released. */
 void bp_notifier_close(struct bp_notifier *n, void (*on_closed)(void *), void *data);
 
-/* The routes above; true when it took the request. */
-bool bp_notifier_route(bp_req_t *r);
-
 /* Prometheus text of the notification counters. */
 void bp_notifier_metrics(const struct bp_notifier *n, bp_buf_t *out);
 

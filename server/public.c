@@ -1,5 +1,6 @@
 /* The public document and the open-data files, serialised once (public.h). */
 #include "public.h"
+#include "handlers.h"
 
 #include "app.h"
 #include "bp_compress.h"
@@ -135,27 +136,19 @@ static bool none_match(const char *inm, const char *etag) {
     return false;
 }
 
-bool bp_public_route(bp_req_t *r) {
+void bp_api_public_get(bp_req_t *r) {
     bp_app_t *app = r->app;
-    int which = -1;
+    int which = 0;
     for (int i = 0; i < N_DOCS; i++)
         if (strcmp(r->path, docs[i].path) == 0) which = i;
-    if (which < 0) return false;
-    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-        bp_req_error(r, 405, "method_not_allowed", "this resource answers GET only");
-        return true;
-    }
-    if (bp_reader_offset(app->reader) == 0 && !bp_reader_ready(app->reader)) {
-        bp_req_error(r, 503, "not_ready", "the server has not loaded the current state yet");
-        return true;
-    }
+    if (!bp_req_state_loaded(r)) return;
     doc_t *d = &app->pub->d[which];
     int64_t now = bp_time_now_ms();
     if (!d->built_ms || now - d->built_ms >= docs[which].max_age_s * 1000LL)
         build(app, which, d, now);
     if (!d->blob) {
         bp_req_error(r, 503, "unavailable", "the document could not be made; try again");
-        return true;
+        return;
     }
     d->answers++;
     r->resp.status = 200;
@@ -176,7 +169,6 @@ bool bp_public_route(bp_req_t *r) {
         r->blob = b; /* sent as is: no copy per answer */
     }
     r->decided = true;
-    return true;
 }
 
 void bp_public_metrics(const struct bp_pubcache *c, bp_buf_t *out) {

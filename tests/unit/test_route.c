@@ -43,10 +43,29 @@ static void test_bounded(void **state) {
     assert_null(bp_route_name(bp_route_count()));
 }
 
+/* The route table's matcher: {x} one non-empty segment, {*} the rest. */
+static void test_match(void **state) {
+    (void)state;
+    assert_true(bp_route_match("/api/v1/hospitals/{id}", "/api/v1/hospitals/bach-mai"));
+    assert_false(bp_route_match("/api/v1/hospitals/{id}", "/api/v1/hospitals/"));
+    assert_false(bp_route_match("/api/v1/hospitals/{id}", "/api/v1/hospitals/a/b"));
+    assert_true(bp_route_match("/api/v1/hospitals/{*}", "/api/v1/hospitals/"));
+    assert_true(bp_route_match("/api/v1/hospitals/{*}", "/api/v1/hospitals/a/b"));
+    assert_false(bp_route_match("/api/v1/hospitals/{*}", "/api/v1/hospitals"));
+    assert_true(bp_route_match("/api/v1/alerts/{*}/ack", "/api/v1/alerts/a/b/ack"));
+    assert_true(bp_route_match("/api/v1/alerts/{*}/ack", "/api/v1/alerts//ack"));
+    assert_false(bp_route_match("/api/v1/alerts/{*}/ack", "/api/v1/alerts/a/acks"));
+    assert_false(bp_route_match("/api/v1/alerts/{*}/ack", "/api/v1/alerts/ack"));
+    assert_true(bp_route_match("/api/{*}", "/api/anything/at/all"));
+    assert_true(bp_route_match("/healthz", "/healthz"));
+    assert_false(bp_route_match("/healthz", "/healthz/"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

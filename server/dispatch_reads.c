@@ -1,0 +1,192 @@
+/*
+ * What a dispatcher reads (routes.c), from the in-memory state:
+ *
+ *   GET /api/v1/recommend?lat=&lon=&category=&priority=&limit=
+ *   GET /api/v1/incidents[/{id}]   open incidents, each with its top destinations
+ *   GET /api/v1/handover           inbound, at the door, offload times
+ */
+#include "bp_httputil.h"
+#include "bp_time.h"
+#include "handlers.h"
+#include "ranking.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int num_arg(bp_req_t *r, const char *name, double lo, double hi, double *v, bool required,
+                   const char *rule) {
+    char s[40];
+    int n = bp_http_arg(r->query, r->query_len, name, s, sizeof s);
+    if (n == -1 && !required) return 0;
+    char *e = NULL;
+    double x = n > 0 ? strtod(s, &e) : 0;
+    if (n <= 0 || *e || !(x >= lo && x <= hi)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s must be %s", name, rule);
+        bp_req_error(r, 400, "bad_request", msg);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+/* Ambulances transporting to each hospital now, malloc'd (NULL: 503 decided). */
+static int *inbound_now(bp_req_t *r) {
+    const bp_registry_t *reg = &r->app->cfg.registry;
+    int *inbound = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *inbound);
+    if (!inbound) bp_req_error(r, 503, "unavailable", "out of memory");
+    else bp_recommend_inbound(r->app->state, inbound);
+    return inbound;
+}
+
+void bp_api_recommend_get(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    const bp_registry_t *reg = &app->cfg.registry;
+    if (!bp_req_state_loaded(r)) return;
+    double lat, lon, prio = 2, limit = 5;
+    if (num_arg(r, "lat", -90, 90, &lat, true, "a latitude in degrees (-90 to 90)") ||
+        num_arg(r, "lon", -180, 180, &lon, true, "a longitude in degrees (-180 to 180)") ||
+        num_arg(r, "priority", 1, 3, &prio, false, "1 (most urgent), 2 or 3") ||
+        num_arg(r, "limit", 1, 20, &limit, false, "from 1 to 20"))
+        return;
+    if (prio != (int)prio || limit != (int)limit) {
+        bp_req_error(r, 400, "bad_request", "priority and limit must be whole numbers");
+        return;
+    }
+    char cat[24];
+    int n = bp_http_arg(r->query, r->query_len, "category", cat, sizeof cat);
+    int c = n >= 0 ? bp_category_parse(cat, (size_t)n) : BP_CAT_OTHER;
+    if (c < 0 || n == -2) {
+        bp_req_error(r, 400, "bad_request",
+                     "category must be one of trauma, stroke, cardiac, obstetric, pediatric, burn, "
+                     "respiratory, psychiatric, other");
+        return;
+    }
+    int *inbound = inbound_now(r);
+    if (!inbound) return;
+    bp_rec_query_t q;
+    bp_candidate_t out[20];
+    size_t k = bp_rank(app, lat, lon, (int)prio, (bp_category_t)c, inbound, &q, out, (size_t)limit);
+    bp_buf_t *b = &r->resp.body;
+    bp_buf_puts(b, "{\"query\":{\"lat\":");
+    bp_json_num(b, lat, 5);
+    bp_buf_puts(b, ",\"lon\":");
+    bp_json_num(b, lon, 5);
+    bp_buf_printf(b, ",\"category\":\"%s\",\"priority\":%d,\"bed_types\":[",
+                  bp_category_name((bp_category_t)c), (int)prio);
+    for (int i = 0; i < q.need.n_beds; i++)
+        bp_buf_printf(b, "%s\"%s\"", i ? "," : "", bp_bed_type_name((bp_bed_type_t)q.need.beds[i]));
+    bp_buf_puts(b, "],\"specialties\":[");
+    for (int s = 0, first = 1; s < BP_SPEC__COUNT; s++) {
+        if (!(q.need.specialties >> s & 1)) continue;
+        bp_buf_printf(b, "%s\"%s\"", first ? "" : ",", bp_specialty_name((bp_specialty_t)s));
+        first = 0;
+    }
+    bp_buf_puts(b, "],\"at\":");
+    bp_json_time(b, q.now_ms);
+    bp_buf_puts(b, "},\"candidates\":");
+    bp_rank_write(b, reg, &q, out, k);
+    bp_buf_putc(b, '}');
+    free(inbound);
+}
+
+/* -- open incidents ------------------------------------------------------------------------ */
+
+#define INCIDENT_CANDIDATES 3 /* destinations recommended with each incident */
+
+/* One incident with its recommendation. */
+static void write_incident(bp_app_t *app, bp_buf_t *b, const bp_incident_state_t *inc,
+                           const int *inbound) {
+    bp_rec_query_t q;
+    bp_candidate_t out[INCIDENT_CANDIDATES];
+    size_t k = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out,
+                    INCIDENT_CANDIDATES);
+    bp_buf_putc(b, '{');
+    bp_state_write_incident_members(b, inc);
+    bp_buf_puts(b, ",\"recommend\":");
+    bp_rank_write(b, &app->cfg.registry, &q, out, k);
+    bp_buf_putc(b, '}');
+}
+
+/* GET /api/v1/incidents (id NULL) and /api/v1/incidents/{id}. */
+static void list_incidents(bp_req_t *r, const char *id, size_t idl) {
+    bp_app_t *app = r->app;
+    if (!bp_req_state_loaded(r)) return;
+    int one = -1;
+    if (id) {
+        char key[BP_INCIDENT_MAX + 1];
+        snprintf(key, sizeof key, "%.*s", (int)idl, id);
+        one = bp_is_incident_id(id, idl) ? bp_state_incident_find(app->state, key) : -1;
+        if (one < 0) {
+            bp_req_error(r, 404, "unknown_incident", "no open incident with this id");
+            return;
+        }
+    }
+    int *inbound = inbound_now(r);
+    if (!inbound) return;
+    bp_buf_t *b = &r->resp.body;
+    if (one >= 0) {
+        write_incident(app, b, bp_state_incident(app->state, (size_t)one), inbound);
+    } else {
+        bp_buf_putc(b, '[');
+        for (size_t i = 0; i < bp_state_incident_count(app->state); i++) {
+            if (i) bp_buf_putc(b, ',');
+            write_incident(app, b, bp_state_incident(app->state, i), inbound);
+        }
+        bp_buf_putc(b, ']');
+    }
+    free(inbound);
+}
+
+/* Per hospital: ambulances inbound and at the door, handover times. */
+void bp_api_handover_get(bp_req_t *r) {
+    bp_app_t *app = r->app;
+    const bp_registry_t *reg = &app->cfg.registry;
+    int64_t now = bp_time_now_ms();
+    bp_buf_t *b = &r->resp.body;
+    bp_buf_puts(b, "{\"at\":");
+    bp_json_time(b, now);
+    bp_buf_puts(b, ",\"hospitals\":[");
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        bp_handover_figures_t f;
+        bp_handover_figures(app->handover, i, now, &f);
+        if (i) bp_buf_putc(b, ',');
+        bp_buf_puts(b, "{\"id\":");
+        bp_json_cstr(b, reg->hospitals[i].id);
+        bp_buf_printf(b, ",\"inbound\":%d,\"waiting\":%d,\"longest_wait_min\":", f.inbound, f.waiting);
+        bp_json_num(b, (double)f.longest_wait_ms / 60000.0, 1);
+        bp_buf_printf(b, ",\"handovers\":%d,\"median_min\":", f.samples);
+        if (f.median_ms >= 0) bp_json_num(b, (double)f.median_ms / 60000.0, 1);
+        else bp_buf_puts(b, "null");
+        bp_buf_printf(b, ",\"offload\":\"%s\",\"inbound_units\":[", f.delayed ? "delayed" : "normal");
+        /* each ambulance on its way, with its ETA from where it last was */
+        const bp_hospital_info_t *hi = &reg->hospitals[i];
+        int k = 0;
+        for (size_t u = 0; u < reg->n_units; u++) {
+            const bp_ambulance_state_t *a = bp_state_ambulance(app->state, u);
+            if (a->status != BP_AMB_TRANSPORTING || strcmp(a->destination, hi->id) != 0) continue;
+            if (k++) bp_buf_putc(b, ',');
+            bp_buf_puts(b, "{\"id\":");
+            bp_json_cstr(b, reg->units[u].id);
+            bp_buf_puts(b, ",\"eta_min\":");
+            if (a->has_position)
+                bp_json_num(b, bp_travel_min(&app->cfg.dispatch,
+                                             bp_distance_km(a->lat, a->lon, hi->lat, hi->lon), now),
+                            1);
+            else bp_buf_puts(b, "null");
+            bp_buf_putc(b, '}');
+        }
+        bp_buf_puts(b, "]}");
+    }
+    bp_buf_puts(b, "]}");
+}
+
+void bp_api_incidents_get(bp_req_t *r) {
+    list_incidents(r, NULL, 0);
+}
+
+void bp_api_incident_get(bp_req_t *r) {
+    const char *id = r->path + strlen("/api/v1/incidents/");
+    list_incidents(r, id, strlen(id));
+}
