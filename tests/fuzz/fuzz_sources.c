@@ -13,31 +13,15 @@
  * hold credentials). A refusal names a field and says why. Everything
  * allocated is freed.
  */
-#include "bp_codec.h"
-#include "bp_config.h"
 #include "bp_registry.h"
 #include "bp_sources.h"
+#include "fuzz_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bp_registry_t real; /* config/hospitals.json */
-
-static void load_real(void) {
-    static int done;
-    if (done) return;
-    done = 1;
-    char *text;
-    size_t len;
-    bp_error_t err;
-    if (bp_read_file(BP_SOURCE_DIR "/config/hospitals.json", 1u << 24, &text, &len, &err) ||
-        bp_codec_parse_hospitals(text, len, &real, &err)) {
-        fprintf(stderr, "fuzz_sources: cannot load config/hospitals.json: %s\n", err.message);
-        abort();
-    }
-    free(text);
-}
+static const bp_registry_t *real; /* config/hospitals.json */
 
 static void ended(const char *s, size_t cap) {
     if (strnlen(s, cap) == cap) abort();
@@ -77,10 +61,10 @@ static void source_valid(const bp_source_t *s) {
     for (size_t k = 0; k < s->n_map; k++) {
         const bp_source_map_t *m = &s->map[k];
         ended(m->ext, sizeof m->ext);
-        if (m->hospital < 0 || (size_t)m->hospital >= real.n_hospitals) abort();
+        if (m->hospital < 0 || (size_t)m->hospital >= real->n_hospitals) abort();
         /* the id names its hospital (the first mapping of a repeated id wins) */
-        int h = bp_source_hospital(s, &real, m->ext, strlen(m->ext));
-        if (h < 0 || (size_t)h >= real.n_hospitals) abort();
+        int h = bp_source_hospital(s, real, m->ext, strlen(m->ext));
+        if (h < 0 || (size_t)h >= real->n_hospitals) abort();
     }
     /* what logs and the status page show of the URL */
     char shown[BP_SOURCE_URL_MAX + 1];
@@ -97,12 +81,12 @@ static void source_valid(const bp_source_t *s) {
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
-    load_real();
+    real = fz_real_registry();
     bp_sources_t out;
     bp_error_t err;
     memset(&out, 0, sizeof out);
     memset(&err, 0, sizeof err);
-    if (bp_sources_parse((const char *)data, size, &real, &out, &err) == 0) {
+    if (bp_sources_parse((const char *)data, size, real, &out, &err) == 0) {
         if (out.n > BP_SOURCES_MAX) abort();
         for (size_t i = 0; i < out.n; i++) {
             source_valid(&out.s[i]);
@@ -119,10 +103,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         }
         bp_sources_free(&out);
     } else {
-        ended(err.code, sizeof err.code);
-        ended(err.field, sizeof err.field);
-        ended(err.message, sizeof err.message);
-        if (!err.code[0] || !err.message[0]) abort();
+        fz_check_error(&err);
         if (out.s) abort(); /* freed on refusal */
     }
     return 0;

@@ -7,12 +7,36 @@
 #define BP_FUZZ_UTIL_H
 
 #include "bp_codec.h"
+#include "bp_config.h"
 #include "bp_error.h"
+#include "bp_registry.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef BP_SOURCE_DIR
+/* config/hospitals.json, read once: the real registry (ids, districts)
+ * that configuration files name. */
+static inline const bp_registry_t *fz_real_registry(void) {
+    static bp_registry_t reg;
+    static int done;
+    if (done) return &reg;
+    done = 1;
+    char *text;
+    size_t len;
+    bp_error_t err;
+    if (bp_read_file(BP_SOURCE_DIR "/config/hospitals.json", 1u << 24, &text, &len, &err) ||
+        bp_codec_parse_hospitals(text, len, &reg, &err)) {
+        fprintf(stderr, "fuzz: cannot load config/hospitals.json: %s\n", err.message);
+        abort();
+    }
+    free(text);
+    return &reg;
+}
+#endif
 
 /* A NUL inside the array, so the string cannot run past it. */
 static inline bool fz_terminated(const char *s, size_t size) {
