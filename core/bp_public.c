@@ -206,25 +206,49 @@ typedef struct {
     double pct;
 } cell_t;
 
-/* Fills one bed type's cell from a sample (type 0: inpatient, 1: adult ICU). */
+/* The rows of a day and hospital: all inpatient beds, then each bed type
+ * (OD_TYPE0 + its bp_bed_type_t) the history holds for that hospital. */
+#define OD_INPATIENT 0
+#define OD_TYPE0     1
+#define OD_TYPES     (OD_TYPE0 + BP_BED__COUNT)
+
+static const char *od_type_name(int type) {
+    return type == OD_INPATIENT ? "inpatient" : bp_bed_type_name((bp_bed_type_t)(type - OD_TYPE0));
+}
+
+/* Fills one row type's cell from a sample. A bed type's figures as
+ * reported; adult ICU from a sample stored before bed types were kept:
+ * its free beds only. */
 static void cell_of(const bp_history_point_t *p, int type, cell_t *c) {
     memset(c, 0, sizeof *c);
     c->staffed = c->occupied = c->free = -1;
     c->pct = -1;
     if (!p) return;
-    if (type == 0 && p->staffed > 0 && p->occupied >= 0) {
-        c->known = true;
-        c->staffed = p->staffed;
-        c->occupied = p->occupied;
-        c->free = p->staffed > p->occupied ? p->staffed - p->occupied : 0;
-        c->pct = p->occupancy_pct;
-    } else if (type == 1 && p->icu_adult_available >= 0) {
+    if (type == OD_INPATIENT) {
+        if (p->staffed > 0 && p->occupied >= 0) {
+            c->known = true;
+            c->staffed = p->staffed;
+            c->occupied = p->occupied;
+            c->free = p->staffed > p->occupied ? p->staffed - p->occupied : 0;
+            c->pct = p->occupancy_pct;
+        }
+        return;
+    }
+    int t = type - OD_TYPE0;
+    if (p->beds_mask & (1u << t)) {
+        const bp_beds_t *bd = &p->beds[t];
+        c->staffed = bd->staffed;
+        c->occupied = bd->occupied;
+        c->known = bd->staffed >= 0 || bd->occupied >= 0;
+        if (bd->staffed >= 0 && bd->occupied >= 0) {
+            c->free = bd->staffed > bd->occupied ? bd->staffed - bd->occupied : 0;
+            if (bd->staffed > 0) c->pct = 100.0 * bd->occupied / bd->staffed;
+        }
+    } else if (t == BP_BED_ICU_ADULT && p->icu_adult_available >= 0) {
         c->known = true;
         c->free = p->icu_adult_available;
     }
 }
-
-static const char *const od_types[2] = {"inpatient", "icu_adult"};
 
 typedef void (*row_fn)(bp_buf_t *b, const bp_opendata_q_t *q, const char *date, size_t h, int type,
                        const cell_t cells[BP_OPENDATA_HOURS], int *n);
@@ -249,11 +273,14 @@ static void each_row(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now, row_fn 
                 any |= at[k] != NULL;
             }
             if (!any) continue;
-            for (int type = 0; type < 2; type++) {
+            for (int type = 0; type < OD_TYPES; type++) {
                 cell_t cells[BP_OPENDATA_HOURS];
-                for (int k = 0; k < BP_OPENDATA_HOURS; k++)
+                bool known = type == OD_INPATIENT; /* a bed type only where it is held */
+                for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
                     cell_of(at[k], type, &cells[k]);
-                fn(b, q, date, h, type, cells, &n);
+                    known |= cells[k].known;
+                }
+                if (known) fn(b, q, date, h, type, cells, &n);
             }
         }
     }
@@ -286,7 +313,7 @@ static void csv_row(bp_buf_t *b, const bp_opendata_q_t *q, const char *date, siz
     bp_buf_putc(b, ',');
     csv_field(b, hi->name.en);
     bp_buf_printf(b, ",%s,%s,%s", hi->district >= 0 ? q->reg->districts[hi->district].id : "",
-                  bp_tier_name(hi->tier), od_types[type]);
+                  bp_tier_name(hi->tier), od_type_name(type));
     for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
         csv_int(b, cells[k].staffed);
         csv_int(b, cells[k].occupied);
@@ -310,8 +337,9 @@ void bp_opendata_csv(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now) {
                   "# BedPulse open data: hospital beds at fixed hours, one row per day, hospital "
                   "and bed type. Publisher: %s. Licence: %s (%s). Generated %s. Times are local "
                   "(UTC%s); each figure is the last report held at that hour. Bed types: "
-                  "inpatient (all inpatient beds, without emergency and operating room places) "
-                  "and icu_adult (free beds only).\r\n",
+                  "inpatient (all inpatient beds, without emergency and operating room places), "
+                  "then each bed type the hospital reports (BedPulse's names: emergency, "
+                  "icu_adult, ...; free = staffed - occupied, 0 when over capacity).\r\n",
                   q->meta->publisher, q->meta->licence, q->meta->licence_url, gen, off);
     bp_buf_puts(b, "date,hospital,name_vi,name_en,district,tier,bed_type");
     for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
@@ -340,7 +368,7 @@ static void json_row(bp_buf_t *b, const bp_opendata_q_t *q, const char *date, si
     bp_buf_puts(b, ",\"district\":");
     bp_json_cstr(b, hi->district >= 0 ? q->reg->districts[hi->district].id : "");
     bp_buf_printf(b, ",\"tier\":\"%s\",\"bed_type\":\"%s\",\"at\":{", bp_tier_name(hi->tier),
-                  od_types[type]);
+                  od_type_name(type));
     for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
         bp_buf_printf(b, "%s\"%02d:%02d\":{", k ? "," : "", bp_opendata_hours[k] / 60,
                       bp_opendata_hours[k] % 60);
@@ -376,7 +404,15 @@ void bp_opendata_json(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now) {
                       bp_opendata_hours[k] % 60);
     bp_buf_puts(b,
                 "],\"bed_types\":{\"inpatient\":\"all inpatient beds (without emergency and "
-                "operating room places)\",\"icu_adult\":\"adult ICU: free beds only\"},\"rows\":[");
+                "operating room places)\"");
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        bp_buf_putc(b, ',');
+        bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
+        bp_json_cstr(b, t == BP_BED_ICU_ADULT ? "as reported (free beds only before bed types "
+                                                "were kept)"
+                                              : "as reported");
+    }
+    bp_buf_puts(b, "},\"rows\":[");
     each_row(b, q, now, json_row);
     bp_buf_puts(b, "]}");
 }

@@ -258,7 +258,11 @@ void bp_sources_url_shown(const char *url, char *out, size_t len) {
     }
     host += 3;
     size_t hl = strcspn(host, "/?#");
-    const char *at = memchr(host, '@', hl);
+    /* user information ends at the LAST '@' of the authority (as libcurl
+     * reads it: a password may hold an '@') */
+    const char *at = NULL;
+    for (size_t i = hl; i > 0 && !at; i--)
+        if (host[i - 1] == '@') at = host + i - 1;
     const char *h = at ? at + 1 : host;
     size_t n = hl - (size_t)(h - host);
     const char *path = host + hl;

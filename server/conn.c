@@ -164,8 +164,8 @@ static int on_writeable(struct lws *wsi, hss_t *s) {
         if (send_headers(wsi, r)) return -1;
         r->headers_sent = true;
         if (head || bp_req_body_len(r) == 0) return finish(wsi, s);
-        lws_callback_on_writable(wsi);
-        return 0;
+        /* the body follows in the same callback: what the socket does not
+         * take at once lws keeps, in order, and sends before anything else */
     }
     if (r->blob) {
         /* shared bytes with headroom: one write, no copy (lws keeps what the
@@ -289,7 +289,13 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
         r->expect_body = true; /* dispatched at HTTP_BODY_COMPLETION */
         return 0;
     }
+    r->in_request = true;
     bp_routes_dispatch(r);
+    r->in_request = false;
+    /* answered at once (reads of the in-memory state, static files): sent
+     * from here, as lws_return_http_status does; a pending one is sent from
+     * WRITEABLE when its answer comes */
+    if (r->decided && !r->pending) return on_writeable(wsi, s);
     return 0;
 }
 

@@ -79,6 +79,10 @@ void bp_req_done(bp_req_t *r) {
     if (r->resp.status == 401) app->http_unauthorized++;
     if (r->resp.status == 403) app->http_forbidden++;
     if (r->resp.status == 429) app->http_limited++;
+    /* decided while the HTTP callback still runs (conn.c's on_request): it
+     * sends the answer itself, without a round through WRITEABLE (two poll
+     * changes fewer) */
+    if (r->in_request) return;
     /* a body still coming in holds WRITEABLE back until it is read */
     lws_callback_on_writable(r->wsi);
 }

@@ -85,6 +85,7 @@ struct bp_req {
     /* the answer */
     bp_http_resp_t resp;
     bool decided, pending, headers_sent, close_after;
+    bool in_request; /* dispatch runs inside the HTTP callback (bp_req_done) */
     bool answered; /* sent whole from the HTTP callback (answer_now) */
     size_t sent;
     char set_cookie[BP_SESSION_MAX + 160];

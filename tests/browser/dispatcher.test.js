@@ -6,7 +6,7 @@
 // out), the patient pin and distance order, the detail panel (beds by type,
 // ED status, contacts, sister hospital, source, the 24 h trend from
 // /api/v1/history), keyboard use of the list and the panel, WCAG AA
-// contrast, and the screenshot. (live_page.test.js covers the live feed on
+// contrast, the screenshot, and the link to /account. (live_page.test.js covers the live feed on
 // this page.)
 //
 // The steps share one page and run in order.
@@ -279,6 +279,22 @@ describe('dispatcher tools', { timeout: 400000 }, () => {
     const file = await screenshot(page, 'dispatcher.png');
     assert.ok(fs.statSync(file).size > 20000, `${file}: ${fs.statSync(file).size} bytes`);
     await page.locator('#pin-clear').click();
+    await s.noErrors();
+  });
+
+  s.step('the top bar links to the notifications page (/account), in the page\'s language', async () => {
+    const link = page.locator('#account-link');
+    assert.equal(await link.getAttribute('href'), '/account');
+    const lang = await page.evaluate(() => document.documentElement.lang);
+    assert.equal(await link.innerText(), lang === 'vi' ? 'Thông báo' : 'Notifications');
+    await link.click();
+    // this stack lets anyone read as a dispatcher: /account asks who is
+    // signed in and, nobody being, sends the browser on to sign in first,
+    // coming back to /account afterwards
+    await waitFor(async () => {
+      const u = new URL(page.url());
+      return u.pathname === '/signin' && decodeURIComponent(u.hash) === '#next=/account';
+    }, { what: 'on /signin, to come back to /account' });
     await s.noErrors();
   });
 });

@@ -24,27 +24,17 @@
 #include "bp_registry.h"
 #include "bp_settings.h"
 #include "fuzz_util.h"
+#include "interop_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bp_registry_t real; /* config/hospitals.json: the districts fleet files name */
+static const bp_registry_t *real; /* config/hospitals.json: the districts fleet files name */
 
 static void load_real(void) {
-    static int done;
-    if (done) return;
-    done = 1;
-    char *text;
-    size_t len;
-    bp_error_t err;
-    if (bp_read_file(BP_SOURCE_DIR "/config/hospitals.json", 1u << 24, &text, &len, &err) ||
-        bp_codec_parse_hospitals(text, len, &real, &err)) {
-        fprintf(stderr, "fuzz_config: cannot load config/hospitals.json: %s\n", err.message);
-        abort();
-    }
-    free(text);
+    real = fuzz_registry();
 }
 
 /* -- settings --------------------------------------------------------------- */
@@ -312,10 +302,10 @@ static void hospitals(const char *in, size_t n) {
 /* A registry with the real districts only, as a fleet file finds it. */
 static void with_districts(bp_registry_t *r) {
     memset(r, 0, sizeof *r);
-    r->districts = malloc(real.n_districts * sizeof *r->districts);
+    r->districts = malloc(real->n_districts * sizeof *r->districts);
     if (!r->districts) abort();
-    memcpy(r->districts, real.districts, real.n_districts * sizeof *r->districts);
-    r->n_districts = real.n_districts;
+    memcpy(r->districts, real->districts, real->n_districts * sizeof *r->districts);
+    r->n_districts = real->n_districts;
     char dup[BP_ID_MAX + 1];
     if (bp_registry_index(r, dup, sizeof dup)) abort();
 }

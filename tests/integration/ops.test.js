@@ -30,10 +30,15 @@ function promtool(text) {
 }
 
 describe('collector health and metrics, server metrics', () => {
-  const stack = new Stack();
+  // one polled source (issue 13's pollers) whose server is not there, so
+  // the collector exports the poll series the Grafana dashboard asks for
+  const sourcesFile = path.join(fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'bp-ops-')), 'sources.json');
+  const stack = new Stack({ env: { BP_COLLECTOR_SOURCES: sourcesFile } });
   let feed;
   const chttp = (p) => httpRequest(stack.collectorHttpPort, 'GET', p);
   before(stack.guard(async () => {
+    fs.writeFileSync(sourcesFile, JSON.stringify({ sources: [
+      { id: 'gone', url: 'http://127.0.0.1:1/have.xml', format: 'have', interval_s: 1, hospitals: '*' }] }));
     await stack.start();
     feed = await stack.feed();
   }));
@@ -107,6 +112,8 @@ describe('collector health and metrics, server metrics', () => {
     const dash = JSON.parse(fs.readFileSync(path.join(ROOT, 'docker', 'grafana', 'bedpulse.json'), 'utf8'));
     const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr));
     assert.ok(exprs.length >= 15, `${exprs.length} queries`);
+    // the poll series appear once the source has been tried
+    await waitFor(async () => /^bedpulse_poll_total\{source="gone"/m.test((await chttp('/metrics')).body), { what: 'poll series' });
     // every series the programs export, with the labels each carries
     const exported = new Map();
     for (const text of [(await stack.get('/metrics')).body, (await chttp('/metrics')).body]) {

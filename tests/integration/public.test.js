@@ -16,7 +16,8 @@ const { Stack, waitFor, bedsMsg, ambulanceMsg } = require('../lib/stack');
 
 // 30 hours of trend samples every 30 min for three hospitals, in the form
 // the server writes (t,occupancy,occupied,staffed,icu free,diversions,
-// level4,reporting,level)
+// level4,reporting,level), Bach Mai's with two bed types
+// (|type:staffed:occupied:surge24)
 const SEEDED = ['bach-mai', 'viet-duc', 'thanh-nhan'];
 function seed(stack) {
   const end = Date.now() - (Date.now() % 1800e3);
@@ -24,7 +25,8 @@ function seed(stack) {
     const pts = [];
     for (let t = end - 30 * 3600e3; t <= end; t += 1800e3) {
       const occupied = 700 + i * 50 + ((t / 1800e3) % 7) * 10;
-      pts.push(t, `${t},${((occupied / 1000) * 100).toFixed(1)},${occupied},1000,${5 + i},0,0,1,2`);
+      const types = id === 'bach-mai' ? '|emergency:40:35:-1|icu_adult:60:55:-1' : '';
+      pts.push(t, `${t},${((occupied / 1000) * 100).toFixed(1)},${occupied},1000,${5 + i},0,0,1,2${types}`);
     }
     stack.redis('ZADD', `${stack.prefix}hist:h:${id}`, ...pts);
   }
@@ -128,7 +130,13 @@ describe('the public page\'s document and the open data', () => {
     const days = new Set(rows.map((x) => x[0]));
     assert.ok(days.size >= 1 && days.size <= 3, `days: ${[...days]}`);
     assert.deepEqual([...new Set(rows.map((x) => x[1]))].sort(), SEEDED.slice().sort(), 'the hospitals with history');
-    assert.equal(rows.length, days.size * SEEDED.length * 2, `rows: ${lines.slice(2).join(' / ')}`);
+    // inpatient and adult ICU (free beds only) each; Bach Mai's emergency too
+    assert.equal(rows.length, days.size * (SEEDED.length * 2 + 1), `rows: ${lines.slice(2).join(' / ')}`);
+    const em = rows.filter((x) => x[1] === 'bach-mai' && x[6] === 'emergency' && x[7] !== '');
+    assert.ok(em.length, 'Bach Mai emergency rows');
+    for (const x of em) assert.deepEqual(x.slice(7, 11), ['40', '35', '5', '87.5'], `emergency: ${x.join(',')}`);
+    const icu = rows.find((x) => x[1] === 'bach-mai' && x[6] === 'icu_adult' && x[7] !== '');
+    assert.ok(icu && icu[8] === '55' && icu[9] === '5', `Bach Mai adult ICU in full: ${icu}`);
     const bm = rows.find((x) => x[1] === 'bach-mai' && x[6] === 'inpatient' && x[7] === '1000');
     assert.ok(bm, 'Bach Mai inpatient figures at 08:00');
     assert.equal(Number(bm[9]), 1000 - Number(bm[8]), 'free = staffed - occupied');

@@ -161,9 +161,16 @@ static void test_open_data(void **state) {
     /* Hanoi 08:00 on 22 Nov is 01:00 UTC; 20:00 is 13:00 UTC */
     int64_t h08 = T0 - 7 * HOUR, h20 = T0 + 5 * HOUR;
     for (int64_t t = h08 - 30 * MIN; t <= h20 + 30 * MIN; t += 5 * MIN) {
-        if (t == h08)
+        if (t == h08) {
             point(&series[0], t, 1000, 950, 2); /* exactly at 08:00 counts */
-        else
+            /* with bed types (as the history keeps them now): emergency
+             * over capacity at 08:00, adult ICU in full */
+            bp_history_point_t *last = &series[0].p[(series[0].first + series[0].count - 1) %
+                                                     series[0].cap];
+            last->beds_mask = 1u << BP_BED_EMERGENCY | 1u << BP_BED_ICU_ADULT;
+            last->beds[BP_BED_EMERGENCY] = (bp_beds_t){40, 44, -1};
+            last->beds[BP_BED_ICU_ADULT] = (bp_beds_t){60, 57, -1};
+        } else
             point(&series[0], t, 1000, 900, 4);
     }
     /* viet-duc: one sample long before 08:00 (too old), one at 19:58 */
@@ -193,9 +200,16 @@ static void test_open_data(void **state) {
     assert_non_null(strstr(csv,
                            "\r\n2026-11-22,bach-mai,Bệnh viện Bạch Mai,Bach Mai Hospital,dong-da,"
                            "central,inpatient,1000,950,50,95.0,1000,900,100,90.0\r\n"));
+    /* adult ICU: in full at 08:00 (bed types kept), free only at 20:00
+     * (a sample stored before they were) */
     assert_non_null(strstr(csv,
                            "\r\n2026-11-22,bach-mai,Bệnh viện Bạch Mai,Bach Mai Hospital,dong-da,"
-                           "central,icu_adult,,,2,,,,4,\r\n"));
+                           "central,icu_adult,60,57,3,95.0,,,4,\r\n"));
+    /* a bed type only where the hospital reports it; over capacity: 0 free */
+    assert_non_null(strstr(csv,
+                           "\r\n2026-11-22,bach-mai,Bệnh viện Bạch Mai,Bach Mai Hospital,dong-da,"
+                           "central,emergency,40,44,0,110.0,,,,\r\n"));
+    assert_null(strstr(csv, ",burn,"));
     /* the old sample is not 08:00's; 19:58's is 20:00's, over 100 % */
     assert_non_null(strstr(csv, "\r\n2026-11-22,viet-duc,"));
     assert_non_null(strstr(csv, "inpatient,,,,,500,510,0,102.0\r\n"));
@@ -205,18 +219,21 @@ static void test_open_data(void **state) {
     int rows = 0;
     for (const char *p = csv; (p = strstr(p, "\r\n2026-")); p++)
         rows++;
-    assert_int_equal(rows, 4);
+    assert_int_equal(rows, 5);
     /* the same rows as JSON */
     bp_buf_reset(&b);
     bp_opendata_json(&b, &q, now);
     cJSON *j = tu_parse_buf(&b);
     assert_string_equal(tu_str(j, "licence.name"), "CC BY 4.0");
     assert_string_equal(tu_str(j, "utc_offset"), "+07:00");
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "rows")), 4);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "rows")), 5);
+    assert_string_equal(tu_str(j, "bed_types.emergency"), "as reported");
     assert_string_equal(tu_str(j, "rows.0.date"), "2026-11-22");
     assert_string_equal(tu_str(j, "rows.0.bed_type"), "inpatient");
     assert_int_equal(tu_num(j, "rows.0.at.08:00.free"), 50);
-    assert_true(tu_is_null(j, "rows.1.at.08:00.staffed"));
+    assert_string_equal(tu_str(j, "rows.1.bed_type"), "emergency");
+    assert_int_equal(tu_num(j, "rows.1.at.08:00.occupied"), 44);
+    assert_true(tu_is_null(j, "rows.1.at.20:00.staffed"));
     cJSON_Delete(j);
     /* 20:00 has not come yet at 15:00: empty cells, not a guess */
     bp_buf_reset(&b);

@@ -129,6 +129,13 @@ static void test_url_shown(void **state) {
     assert_string_equal(out, "http://h");
     bp_sources_url_shown("http://h?k=v", out, sizeof out);
     assert_string_equal(out, "http://h");
+    /* a password holding an '@': user information ends at the last one
+     * (found by fuzz_sources: the first '@' left "h" of it shown) */
+    bp_sources_url_shown("https://user:pw@h@his.example.vn/have.xml", out, sizeof out);
+    assert_string_equal(out, "https://his.example.vn/have.xml");
+    /* an '@' in the path is not user information */
+    bp_sources_url_shown("https://his.example.vn/users/@me", out, sizeof out);
+    assert_string_equal(out, "https://his.example.vn/users/@me");
 }
 
 /* Response header lines as libcurl hands them over. */

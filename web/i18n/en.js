@@ -9,6 +9,8 @@ export default {
   'app.clock_zone': 'Hanoi',
 
   'lang.toggle': 'Tiếng Việt',
+  'nav.account': 'Notifications',
+  'nav.account_title': 'Your notifications by e-mail or webhook',
   'lang.toggle_label': 'Switch the interface to Vietnamese',
 
   'conn.label': 'Connection',

@@ -9,6 +9,8 @@ export default {
   'app.clock_zone': 'giờ HN',
 
   'lang.toggle': 'English',
+  'nav.account': 'Thông báo',
+  'nav.account_title': 'Thông báo của bạn qua e-mail hoặc webhook',
   'lang.toggle_label': 'Chuyển giao diện sang tiếng Anh',
 
   'conn.label': 'Kết nối',

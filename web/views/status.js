@@ -95,9 +95,11 @@ export class StatusBar {
       el('span', { class: 'conn-dot', 'aria-hidden': 'true' }), this.connLabel, this.connText, this.connSub);
     this.langButton = el('button', { type: 'button', id: 'lang-toggle', class: 'lang-toggle' });
     this.langButton.addEventListener('click', onToggleLang);
+    // the signed-in person's notifications (e-mail, webhooks): /account
+    this.accountLink = el('a', { id: 'account-link', class: 'top-link', href: '/account' });
     fill(this.header,
       el('div', { class: 'brand' }, el('span', { class: 'brand-mark', 'aria-hidden': 'true' }), this.title, this.subtitle),
-      el('div', { class: 'top-right' }, this.clock, this.conn, this.langButton));
+      el('div', { class: 'top-right' }, this.clock, this.conn, this.accountLink, this.langButton));
     this.bannerText = el('p', { class: 'banner-text' });
     // the sign-in page sends the browser back here afterwards
     this.signinLink = el('a', { class: 'banner-link', id: 'signin-link', hidden: true,
@@ -115,6 +117,8 @@ export class StatusBar {
       attr(this.clock, 'title', t('app.clock_title'));
       text(this.connLabel, `${t('conn.label')}: `);
       labelLangToggle(this.langButton);
+      text(this.accountLink, t('nav.account'));
+      attr(this.accountLink, 'title', t('nav.account_title'));
     }
     const now = frame.now;
     text(this.clockTime, fmt.clock(now));
