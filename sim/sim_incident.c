@@ -8,7 +8,7 @@
  * biggest share, then heart attacks and strokes; calls are fewest before
  * dawn and peak in the morning and the evening rush.
  */
-#include "bp_codec.h"
+#include "bp_codec_feed.h"
 #include "bp_time.h"
 #include "sim_internal.h"
 
