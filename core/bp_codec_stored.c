@@ -7,6 +7,7 @@
  */
 #include "bp_codec_stored.h"
 #include "bp_jsonin.h"
+#include "bp_jw.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -328,153 +329,149 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
 
 /* -- writers ------------------------------------------------------------- */
 
-static void write_beds_entry(bp_buf_t *b, const bp_beds_t *beds, unsigned fields) {
-    bp_buf_putc(b, '{');
+static void write_beds_entry(bp_jw_t *w, const bp_beds_t *beds, unsigned fields) {
     const int32_t vals[3] = {beds->staffed, beds->occupied, beds->surge24};
-    int first = 1;
+    bp_jw_obj(w);
     for (int f = 0; f < 3; f++) {
         if (!(fields & (1u << f)) || vals[f] < 0) continue;
-        if (!first) bp_buf_putc(b, ',');
-        bp_json_key(b, stored_bed_keys[f]);
-        bp_json_int(b, vals[f]);
-        first = 0;
+        bp_jw_key(w, stored_bed_keys[f]);
+        bp_jw_int(w, vals[f]);
     }
-    bp_buf_putc(b, '}');
+    bp_jw_end(w);
+}
+
+static void write_ed(bp_jw_t *w, const bp_ed_t *ed) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, bp_ed_status_name(ed->status));
+    if (ed->reason[0]) {
+        BP_JW_KEY(w, "reason");
+        bp_jw_cstr(w, ed->reason);
+    }
+    if (ed->until_ms > 0) {
+        BP_JW_KEY(w, "until");
+        bp_jw_int(w, ed->until_ms);
+    }
+    if (ed->waiting >= 0) {
+        BP_JW_KEY(w, "waiting");
+        bp_jw_int(w, ed->waiting);
+    }
+    bp_jw_end(w);
+}
+
+static void write_amb_fields(bp_jw_t *w, const bp_change_t *c) {
+    const bp_ambulance_state_t *a = &c->amb;
+    unsigned f = c->amb_fields;
+    if (f & BP_AF_STATUS) {
+        BP_JW_KEY(w, "status");
+        bp_jw_cstr(w, bp_amb_status_name(a->status));
+    }
+    if (f & BP_AF_POSITION) {
+        BP_JW_KEY(w, "lat");
+        bp_jw_num(w, a->lat, 6);
+        BP_JW_KEY(w, "lon");
+        bp_jw_num(w, a->lon, 6);
+    }
+    if (f & BP_AF_HEADING) {
+        BP_JW_KEY(w, "heading");
+        bp_jw_num(w, a->heading, 1);
+    }
+    if (f & BP_AF_SPEED) {
+        BP_JW_KEY(w, "speed");
+        bp_jw_num(w, a->speed, 1);
+    }
+    if (f & BP_AF_DESTINATION) {
+        BP_JW_KEY(w, "destination");
+        bp_jw_cstr(w, a->destination);
+    }
+    if (f & BP_AF_INCIDENT) {
+        BP_JW_KEY(w, "incident");
+        bp_jw_cstr(w, a->incident);
+    }
+}
+
+static void write_inc_fields(bp_jw_t *w, const bp_change_t *c) {
+    const bp_incident_state_t *n = &c->inc;
+    unsigned f = c->inc_fields;
+    BP_JW_KEY(w, "action");
+    bp_jw_cstr(w, bp_inc_action_name(c->inc_action));
+    if (f & BP_IF_PRIORITY) {
+        BP_JW_KEY(w, "priority");
+        bp_jw_int(w, n->priority);
+    }
+    if (f & BP_IF_CATEGORY) {
+        BP_JW_KEY(w, "category");
+        bp_jw_cstr(w, bp_category_name(n->category));
+    }
+    if (f & BP_IF_POSITION) {
+        BP_JW_KEY(w, "lat");
+        bp_jw_num(w, n->lat, 6);
+        BP_JW_KEY(w, "lon");
+        bp_jw_num(w, n->lon, 6);
+    }
+    if (f & BP_IF_ADDRESS) {
+        BP_JW_KEY(w, "address");
+        bp_jw_cstr(w, n->address);
+    }
+    if (f & BP_IF_RECEIVED) {
+        BP_JW_KEY(w, "received");
+        bp_jw_int(w, n->received_ms);
+    }
+    if (f & BP_IF_UNIT) {
+        BP_JW_KEY(w, "unit");
+        bp_jw_cstr(w, n->unit);
+    }
+    if (f & BP_IF_DESTINATION) {
+        BP_JW_KEY(w, "destination");
+        bp_jw_cstr(w, n->destination);
+    }
 }
 
 void bp_codec_write_ed(bp_buf_t *b, const bp_ed_t *ed) {
-    bp_buf_putc(b, '{');
-    bp_json_key(b, "status");
-    bp_json_cstr(b, bp_ed_status_name(ed->status));
-    if (ed->reason[0]) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "reason");
-        bp_json_cstr(b, ed->reason);
-    }
-    if (ed->until_ms > 0) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "until");
-        bp_json_int(b, ed->until_ms);
-    }
-    if (ed->waiting >= 0) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "waiting");
-        bp_json_int(b, ed->waiting);
-    }
-    bp_buf_putc(b, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_ed(&w, ed);
 }
 
 void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c) {
-    bp_buf_putc(b, '{');
-    bp_json_key(b, "at");
-    bp_json_int(b, c->at_ms);
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "at");
+    bp_jw_int(&w, c->at_ms);
     if (c->kind == BP_KIND_HOSPITAL) {
-        int first = 1;
-        for (int t = 0; t < BP_BED__COUNT; t++) {
-            if (!c->bed_fields[t]) continue;
-            bp_buf_puts(b, first ? ",\"beds\":{" : ",");
-            bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
-            write_beds_entry(b, &c->beds[t], c->bed_fields[t]);
-            first = 0;
+        if (bp_change_bed_types(c)) {
+            BP_JW_KEY(&w, "beds");
+            bp_jw_obj(&w);
+            for (int t = 0; t < BP_BED__COUNT; t++) {
+                if (!c->bed_fields[t]) continue;
+                bp_jw_key(&w, bp_bed_type_name((bp_bed_type_t)t));
+                write_beds_entry(&w, &c->beds[t], c->bed_fields[t]);
+            }
+            bp_jw_end(&w);
         }
-        if (!first) bp_buf_putc(b, '}');
         if (c->has_ed) {
-            bp_buf_putc(b, ',');
-            bp_json_key(b, "ed");
-            bp_codec_write_ed(b, &c->ed);
+            BP_JW_KEY(&w, "ed");
+            write_ed(&w, &c->ed);
         }
     } else if (c->kind == BP_KIND_INCIDENT) {
-        bp_buf_putc(b, ',');
-        bp_codec_write_inc_fields(b, c);
-    } else if (c->amb_fields) {
-        bp_buf_putc(b, ',');
-        bp_codec_write_amb_fields(b, c);
+        write_inc_fields(&w, c);
+    } else {
+        write_amb_fields(&w, c);
     }
-    bp_buf_putc(b, '}');
+    bp_jw_end(&w);
 }
 
 void bp_codec_write_amb_fields(bp_buf_t *b, const bp_change_t *c) {
-    const bp_ambulance_state_t *a = &c->amb;
-    unsigned f = c->amb_fields;
-    const char *sep = "";
-#define FIELD(name)                                                                                \
-    do {                                                                                           \
-        bp_buf_puts(b, sep);                                                                       \
-        bp_json_key(b, name);                                                                      \
-        sep = ",";                                                                                 \
-    } while (0)
-    if (f & BP_AF_STATUS) {
-        FIELD("status");
-        bp_json_cstr(b, bp_amb_status_name(a->status));
-    }
-    if (f & BP_AF_POSITION) {
-        FIELD("lat");
-        bp_json_num(b, a->lat, 6);
-        FIELD("lon");
-        bp_json_num(b, a->lon, 6);
-    }
-    if (f & BP_AF_HEADING) {
-        FIELD("heading");
-        bp_json_num(b, a->heading, 1);
-    }
-    if (f & BP_AF_SPEED) {
-        FIELD("speed");
-        bp_json_num(b, a->speed, 1);
-    }
-    if (f & BP_AF_DESTINATION) {
-        FIELD("destination");
-        bp_json_cstr(b, a->destination);
-    }
-    if (f & BP_AF_INCIDENT) {
-        FIELD("incident");
-        bp_json_cstr(b, a->incident);
-    }
-#undef FIELD
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_amb_fields(&w, c);
 }
 
 void bp_codec_write_inc_fields(bp_buf_t *b, const bp_change_t *c) {
-    const bp_incident_state_t *n = &c->inc;
-    unsigned f = c->inc_fields;
-    bp_json_key(b, "action");
-    bp_json_cstr(b, bp_inc_action_name(c->inc_action));
-    if (f & BP_IF_PRIORITY) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "priority");
-        bp_json_int(b, n->priority);
-    }
-    if (f & BP_IF_CATEGORY) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "category");
-        bp_json_cstr(b, bp_category_name(n->category));
-    }
-    if (f & BP_IF_POSITION) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "lat");
-        bp_json_num(b, n->lat, 6);
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "lon");
-        bp_json_num(b, n->lon, 6);
-    }
-    if (f & BP_IF_ADDRESS) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "address");
-        bp_json_cstr(b, n->address);
-    }
-    if (f & BP_IF_RECEIVED) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "received");
-        bp_json_int(b, n->received_ms);
-    }
-    if (f & BP_IF_UNIT) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "unit");
-        bp_json_cstr(b, n->unit);
-    }
-    if (f & BP_IF_DESTINATION) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, "destination");
-        bp_json_cstr(b, n->destination);
-    }
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_inc_fields(&w, c);
 }
 
 /* -- hash fields for the apply script --------------------------------------- */

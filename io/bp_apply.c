@@ -569,8 +569,7 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
     if (!ok) return -1;
     if (hosp) {
         if (c->has_ed) bp_codec_write_ed(&a->json, &c->ed);
-        int k = 0;
-        for (int t = 0; t < BP_BED__COUNT; t++) k += c->bed_fields[t] != 0;
+        int k = bp_change_bed_types(c);
         if (a->json.failed || !arg(a, a->json.len ? bp_buf_data(&a->json) : "", a->json.len) ||
             !argf(a, "%d", k))
             return -1;
