@@ -415,13 +415,7 @@ void bp_arec_write_open(bp_buf_t *b, const bp_arec_t *r, const bp_alerts_t *cond
         bp_jw_end(&w);
     }
     bp_jw_end(&w);
-    BP_JW_KEY(&w, "text");
-    bp_jw_obj(&w);
-    BP_JW_KEY(&w, "vi");
-    bp_jw_cstr(&w, tv);
-    BP_JW_KEY(&w, "en");
-    bp_jw_cstr(&w, te);
-    bp_jw_end(&w);
+    bp_alert_write_text(&w, tv, te);
 }
 
 /* -- mutes --------------------------------------------------------------------------------------

@@ -170,6 +170,16 @@ void bp_alert_text(const bp_alert_t *al, const bp_state_t *st, char *tv, size_t 
     }
 }
 
+void bp_alert_write_text(bp_jw_t *w, const char *vi, const char *en) {
+    BP_JW_KEY(w, "text");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "vi");
+    bp_jw_cstr(w, vi);
+    BP_JW_KEY(w, "en");
+    bp_jw_cstr(w, en);
+    bp_jw_end(w);
+}
+
 void bp_alert_write_open(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
     char tv[400], te[400];
     long long v = (long long)al->value;
@@ -189,11 +199,5 @@ void bp_alert_write_open(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st
     bp_jw_int(&w, v);
     BP_JW_KEY(&w, "incident");
     bp_jw_bool(&w, al->rule == BP_ALERT_UNASSIGNED);
-    BP_JW_KEY(&w, "text");
-    bp_jw_obj(&w);
-    BP_JW_KEY(&w, "vi");
-    bp_jw_cstr(&w, tv);
-    BP_JW_KEY(&w, "en");
-    bp_jw_cstr(&w, te);
-    bp_jw_end(&w);
+    bp_alert_write_text(&w, tv, te);
 }
