@@ -37,7 +37,7 @@
  * One thread, one epoll loop; sockets and hiredis contexts are non-blocking.
  */
 #include "bp_buf.h"
-#include "bp_codec.h"
+#include "bp_error.h"
 #include "bp_config.h"
 #include "bp_apply.h"
 #include "bp_keys.h"

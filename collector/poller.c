@@ -11,7 +11,7 @@
  */
 #include "poller.h"
 #include "bp_apply.h"
-#include "bp_codec.h"
+#include "bp_codec_feed.h"
 #include "bp_feedline.h"
 #include "bp_fhir.h"
 #include "bp_havexml.h"

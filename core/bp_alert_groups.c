@@ -1,5 +1,6 @@
 /* Alert records and their grouping plan (see bp_alert_groups.h). */
 #include "bp_alert_groups.h"
+#include "bp_jw.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -140,17 +141,25 @@ int bp_arecs_add_stored(bp_arecs_t *s, const char *id, const char *json, size_t 
 }
 
 void bp_arec_write_stored(bp_buf_t *b, const bp_arec_t *r) {
-    bp_buf_puts(b, "{\"rule\":");
-    bp_json_cstr(b, bp_alert_rule_name(r->rule));
-    bp_buf_printf(b, ",\"since\":%lld,\"group\":%s,\"m\":[", (long long)r->since_ms,
-                  r->group ? "true" : "false");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "rule");
+    bp_jw_cstr(&w, bp_alert_rule_name(r->rule));
+    BP_JW_KEY(&w, "since");
+    bp_jw_int(&w, r->since_ms);
+    BP_JW_KEY(&w, "group");
+    bp_jw_bool(&w, r->group);
+    BP_JW_KEY(&w, "m");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < r->n; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_putc(b, '[');
-        bp_json_cstr(b, r->m[i].subject);
-        bp_buf_printf(b, ",%lld]", (long long)r->m[i].since_ms);
+        bp_jw_arr(&w);
+        bp_jw_cstr(&w, r->m[i].subject);
+        bp_jw_int(&w, r->m[i].since_ms);
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "]}");
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 /* -- the plan --------------------------------------------------------------------------------- */
@@ -372,34 +381,41 @@ void bp_arec_write_open(bp_buf_t *b, const bp_arec_t *r, const bp_alerts_t *cond
                         const bp_state_t *st) {
     char tv[600], te[600];
     bp_arec_text(r, conds, st, false, tv, sizeof tv, te, sizeof te);
-    bp_buf_puts(b, "{\"id\":");
-    bp_json_cstr(b, r->id);
-    bp_buf_puts(b, ",\"rule\":");
-    bp_json_cstr(b, bp_alert_rule_name(r->rule));
-    bp_buf_puts(b, ",\"subject\":");
-    bp_json_cstr(b, r->group ? "group" : r->n ? r->m[0].subject : "");
-    bp_buf_puts(b, ",\"since\":");
-    bp_json_time(b, r->since_ms);
-    bp_buf_printf(b,
-                  ",\"value\":%lld,\"count\":%zu,\"group\":%s,\"incident\":%s,\"severity\":\"%s\"",
-                  (long long)max_value(r, conds), r->n, r->group ? "true" : "false",
-                  r->rule == BP_ALERT_UNASSIGNED ? "true" : "false",
-                  bp_severity_name(bp_alert_severity(r->rule)));
-    bp_buf_puts(b, ",\"members\":[");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w); /* left open: the caller adds members and closes it */
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, r->id);
+    BP_JW_KEY(&w, "rule");
+    bp_jw_cstr(&w, bp_alert_rule_name(r->rule));
+    BP_JW_KEY(&w, "subject");
+    bp_jw_cstr(&w, r->group ? "group" : r->n ? r->m[0].subject : "");
+    BP_JW_KEY(&w, "since");
+    bp_jw_time(&w, r->since_ms);
+    BP_JW_KEY(&w, "value");
+    bp_jw_int(&w, max_value(r, conds));
+    BP_JW_KEY(&w, "count");
+    bp_jw_int(&w, (int64_t)r->n);
+    BP_JW_KEY(&w, "group");
+    bp_jw_bool(&w, r->group);
+    BP_JW_KEY(&w, "incident");
+    bp_jw_bool(&w, r->rule == BP_ALERT_UNASSIGNED);
+    BP_JW_KEY(&w, "severity");
+    bp_jw_cstr(&w, bp_severity_name(bp_alert_severity(r->rule)));
+    BP_JW_KEY(&w, "members");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < r->n; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"subject\":");
-        bp_json_cstr(b, r->m[i].subject);
-        bp_buf_printf(b,
-                      ",\"value\":%lld,\"since\":", (long long)bp_arec_member_value(r, i, conds));
-        bp_json_time(b, r->m[i].since_ms);
-        bp_buf_putc(b, '}');
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "subject");
+        bp_jw_cstr(&w, r->m[i].subject);
+        BP_JW_KEY(&w, "value");
+        bp_jw_int(&w, bp_arec_member_value(r, i, conds));
+        BP_JW_KEY(&w, "since");
+        bp_jw_time(&w, r->m[i].since_ms);
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "],\"text\":{\"vi\":");
-    bp_json_cstr(b, tv);
-    bp_buf_puts(b, ",\"en\":");
-    bp_json_cstr(b, te);
-    bp_buf_putc(b, '}');
+    bp_jw_end(&w);
+    bp_alert_write_text(&w, tv, te);
 }
 
 /* -- mutes --------------------------------------------------------------------------------------

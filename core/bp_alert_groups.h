@@ -31,7 +31,7 @@
 #define BP_ALERT_GROUPS_H
 
 #include "bp_alerts.h"
-#include "bp_codec.h"
+#include "bp_error.h"
 
 typedef struct {
     char subject[BP_INCIDENT_MAX + 1];

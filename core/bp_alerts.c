@@ -1,5 +1,6 @@
 /* Alert rules (see bp_alerts.h). */
 #include "bp_alerts.h"
+#include "bp_jw.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,22 +170,34 @@ void bp_alert_text(const bp_alert_t *al, const bp_state_t *st, char *tv, size_t 
     }
 }
 
+void bp_alert_write_text(bp_jw_t *w, const char *vi, const char *en) {
+    BP_JW_KEY(w, "text");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "vi");
+    bp_jw_cstr(w, vi);
+    BP_JW_KEY(w, "en");
+    bp_jw_cstr(w, en);
+    bp_jw_end(w);
+}
+
 void bp_alert_write_open(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st) {
     char tv[400], te[400];
     long long v = (long long)al->value;
     bp_alert_text(al, st, tv, sizeof tv, te, sizeof te);
-    bp_buf_puts(b, "{\"id\":");
-    bp_json_cstr(b, al->id);
-    bp_buf_puts(b, ",\"rule\":");
-    bp_json_cstr(b, rule_names[al->rule]);
-    bp_buf_puts(b, ",\"subject\":");
-    bp_json_cstr(b, al->subject);
-    bp_buf_puts(b, ",\"since\":");
-    bp_json_time(b, al->since_ms);
-    bp_buf_printf(b, ",\"value\":%lld,\"incident\":%s,\"text\":{\"vi\":", v,
-                  al->rule == BP_ALERT_UNASSIGNED ? "true" : "false");
-    bp_json_cstr(b, tv);
-    bp_buf_puts(b, ",\"en\":");
-    bp_json_cstr(b, te);
-    bp_buf_putc(b, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w); /* left open: the caller adds members and closes it */
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, al->id);
+    BP_JW_KEY(&w, "rule");
+    bp_jw_cstr(&w, rule_names[al->rule]);
+    BP_JW_KEY(&w, "subject");
+    bp_jw_cstr(&w, al->subject);
+    BP_JW_KEY(&w, "since");
+    bp_jw_time(&w, al->since_ms);
+    BP_JW_KEY(&w, "value");
+    bp_jw_int(&w, v);
+    BP_JW_KEY(&w, "incident");
+    bp_jw_bool(&w, al->rule == BP_ALERT_UNASSIGNED);
+    bp_alert_write_text(&w, tv, te);
 }

@@ -18,6 +18,7 @@
 #define BP_ALERTS_H
 
 #include "bp_buf.h"
+#include "bp_jw.h"
 #include "bp_handover.h"
 #include "bp_state.h"
 
@@ -76,6 +77,8 @@ void bp_alert_write(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st);
 /* Its sentence in Vietnamese and English (names the hospital or incident). */
 void bp_alert_text(const bp_alert_t *al, const bp_state_t *st, char *vi, size_t vi_len, char *en,
                    size_t en_len);
+/* The member "text":{"vi":..,"en":..} of an alert or an alert record. */
+void bp_alert_write_text(bp_jw_t *w, const char *vi, const char *en);
 /* The same without the closing brace, for callers that add members. */
 void bp_alert_write_open(bp_buf_t *b, const bp_alert_t *al, const bp_state_t *st);
 

@@ -16,7 +16,7 @@
 #ifndef BP_CSV_H
 #define BP_CSV_H
 
-#include "bp_codec.h"
+#include "bp_error.h"
 #include "bp_model.h"
 
 #define BP_CSV_MAX_ROWS 64

@@ -8,6 +8,7 @@
 #define BP_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define BP_ERR_CODE_MAX  32
 #define BP_ERR_FIELD_MAX 96
@@ -25,5 +26,12 @@ int bp_error_set(bp_error_t *err, const char *code, const char *field, const cha
     __attribute__((format(printf, 4, 5)));
 
 void bp_error_clear(bp_error_t *err);
+
+/* Several errors at once, for answers that name every bad field (422). */
+#define BP_ERRORS_MAX 32
+typedef struct {
+    bp_error_t e[BP_ERRORS_MAX];
+    size_t n;
+} bp_errors_t;
 
 #endif

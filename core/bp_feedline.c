@@ -1,6 +1,7 @@
 /* The feed protocol's shared rules (bp_feedline.h). */
 #include "bp_feedline.h"
 #include "bp_credential.h"
+#include "bp_jw.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -72,46 +73,57 @@ void bp_feed_block_message(const bp_feed_block_t *b, char *out, size_t len) {
              (long long)b->seq);
 }
 
-static void put_seq(bp_buf_t *b, int64_t seq) {
-    bp_buf_puts(b, ",\"seq\":");
-    if (seq >= 0)
-        bp_json_int(b, seq);
-    else
-        bp_buf_puts(b, "null");
+/* {"ok":<ok>,"seq":<seq or null>: the head of every reply. */
+static void reply_head(bp_jw_t *w, bp_buf_t *b, bool ok, int64_t seq) {
+    bp_jw_init(w, b);
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "ok");
+    bp_jw_bool(w, ok);
+    BP_JW_KEY(w, "seq");
+    bp_jw_int_or_null(w, seq >= 0, seq);
 }
 
 void bp_feedline_reply_ok(bp_buf_t *b, int64_t seq, uint64_t offset, bool duplicate) {
-    bp_buf_puts(b, "{\"ok\":true");
-    put_seq(b, seq);
-    bp_buf_puts(b, ",\"offset\":");
-    bp_json_int(b, (int64_t)offset);
-    if (duplicate) bp_buf_puts(b, ",\"duplicate\":true");
-    bp_buf_putc(b, '}');
+    bp_jw_t w;
+    reply_head(&w, b, true, seq);
+    BP_JW_KEY(&w, "offset");
+    bp_jw_int(&w, (int64_t)offset);
+    if (duplicate) {
+        BP_JW_KEY(&w, "duplicate");
+        bp_jw_bool(&w, true);
+    }
+    bp_jw_end(&w);
 }
 
 void bp_feedline_reply_error(bp_buf_t *b, int64_t seq, const char *code, const char *field,
                              const char *message) {
-    bp_buf_puts(b, "{\"ok\":false");
-    put_seq(b, seq);
-    bp_buf_puts(b, ",\"error\":");
-    bp_json_cstr(b, code);
+    bp_jw_t w;
+    reply_head(&w, b, false, seq);
+    BP_JW_KEY(&w, "error");
+    bp_jw_cstr(&w, code);
     if (field && *field) {
-        bp_buf_puts(b, ",\"field\":");
-        bp_json_cstr(b, field);
+        BP_JW_KEY(&w, "field");
+        bp_jw_cstr(&w, field);
     }
-    bp_buf_puts(b, ",\"message\":");
-    bp_json_cstr(b, message);
-    bp_buf_putc(b, '}');
+    BP_JW_KEY(&w, "message");
+    bp_jw_cstr(&w, message);
+    bp_jw_end(&w);
 }
 
 void bp_feedline_reply_hello(bp_buf_t *b, const bp_principal_t *p) {
-    bp_buf_puts(b, "{\"ok\":true,\"seq\":null,\"hello\":true,\"token\":");
-    bp_json_cstr(b, p->id);
-    bp_buf_puts(b, ",\"role\":");
-    bp_json_cstr(b, bp_role_name(p->role));
-    bp_buf_printf(b, ",\"all_hospitals\":%s,\"fleet\":%s}",
-                  p->all_hospitals || p->role == BP_ROLE_ADMIN ? "true" : "false",
-                  p->fleet || p->role == BP_ROLE_ADMIN ? "true" : "false");
+    bp_jw_t w;
+    reply_head(&w, b, true, -1);
+    BP_JW_KEY(&w, "hello");
+    bp_jw_bool(&w, true);
+    BP_JW_KEY(&w, "token");
+    bp_jw_cstr(&w, p->id);
+    BP_JW_KEY(&w, "role");
+    bp_jw_cstr(&w, bp_role_name(p->role));
+    BP_JW_KEY(&w, "all_hospitals");
+    bp_jw_bool(&w, p->all_hospitals || p->role == BP_ROLE_ADMIN);
+    BP_JW_KEY(&w, "fleet");
+    bp_jw_bool(&w, p->fleet || p->role == BP_ROLE_ADMIN);
+    bp_jw_end(&w);
 }
 
 bool bp_feedline_next(const char *body, size_t len, size_t *pos, const char **line,

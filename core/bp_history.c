@@ -1,5 +1,6 @@
 /* Trend samples, their text form and bounded series (see bp_history.h). */
 #include "bp_history.h"
+#include "bp_jw.h"
 #include "bp_registry.h"
 
 #include <errno.h>
@@ -196,40 +197,48 @@ void bp_series_add(bp_series_t *s, const bp_history_point_t *p) {
     s->count++;
 }
 
-static void num_or_null(bp_buf_t *b, double v, int places) {
-    if (v < 0) bp_buf_puts(b, "null");
-    else bp_json_num(b, v, places);
-}
-
 void bp_series_write(bp_buf_t *b, const bp_series_t *s, const char *name, int city,
                      int interval_s, int64_t from_ms, int64_t to_ms) {
-    bp_buf_puts(b, "{\"series\":");
-    bp_json_cstr(b, name);
-    bp_buf_printf(b, ",\"interval_s\":%d,\"from\":", interval_s);
-    bp_json_time(b, from_ms);
-    bp_buf_puts(b, ",\"to\":");
-    bp_json_time(b, to_ms);
-    bp_buf_puts(b, ",\"points\":[");
-    int first = 1;
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "series");
+    bp_jw_cstr(&w, name);
+    BP_JW_KEY(&w, "interval_s");
+    bp_jw_int(&w, interval_s);
+    BP_JW_KEY(&w, "from");
+    bp_jw_time(&w, from_ms);
+    BP_JW_KEY(&w, "to");
+    bp_jw_time(&w, to_ms);
+    BP_JW_KEY(&w, "points");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < s->count; i++) {
         const bp_history_point_t *p = at(s, i);
         if (p->t_ms < from_ms || p->t_ms > to_ms) continue;
-        if (!first) bp_buf_putc(b, ',');
-        first = 0;
-        bp_buf_puts(b, "{\"t\":");
-        bp_json_time(b, p->t_ms);
-        bp_buf_puts(b, ",\"occupancy_pct\":");
-        num_or_null(b, p->occupancy_pct, 1);
-        bp_buf_printf(b, ",\"occupied\":%d,\"staffed\":%d,\"icu_adult_available\":", p->occupied,
-                      p->staffed);
-        num_or_null(b, p->icu_adult_available, 0);
-        if (city)
-            bp_buf_printf(b, ",\"diversions\":%d,\"level4\":%d,\"reporting\":%d}", p->diversions,
-                          p->level4, p->reporting);
-        else if (p->level > 0)
-            bp_buf_printf(b, ",\"level\":%d}", p->level);
-        else
-            bp_buf_puts(b, ",\"level\":null}");
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "t");
+        bp_jw_time(&w, p->t_ms);
+        BP_JW_KEY(&w, "occupancy_pct");
+        bp_jw_num_or_null(&w, p->occupancy_pct >= 0, p->occupancy_pct, 1);
+        BP_JW_KEY(&w, "occupied");
+        bp_jw_int(&w, p->occupied);
+        BP_JW_KEY(&w, "staffed");
+        bp_jw_int(&w, p->staffed);
+        BP_JW_KEY(&w, "icu_adult_available");
+        bp_jw_num_or_null(&w, p->icu_adult_available >= 0, p->icu_adult_available, 0);
+        if (city) {
+            BP_JW_KEY(&w, "diversions");
+            bp_jw_int(&w, p->diversions);
+            BP_JW_KEY(&w, "level4");
+            bp_jw_int(&w, p->level4);
+            BP_JW_KEY(&w, "reporting");
+            bp_jw_int(&w, p->reporting);
+        } else {
+            BP_JW_KEY(&w, "level");
+            bp_jw_int_or_null(&w, p->level > 0, p->level);
+        }
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "]}");
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }

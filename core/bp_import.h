@@ -12,7 +12,7 @@
 #ifndef BP_IMPORT_H
 #define BP_IMPORT_H
 
-#include "bp_codec.h"
+#include "bp_error.h"
 #include "bp_model.h"
 #include "bp_registry.h"
 

@@ -13,7 +13,6 @@
 #ifndef BP_MCI_H
 #define BP_MCI_H
 
-#include "bp_codec.h"
 #include "bp_error.h"
 
 #include <stdbool.h>

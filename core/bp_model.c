@@ -277,6 +277,12 @@ void bp_change_init(bp_change_t *c, bp_kind_t kind) {
     c->inc_action = BP_INC_UPDATE;
 }
 
+int bp_change_bed_types(const bp_change_t *c) {
+    int k = 0;
+    for (int t = 0; t < BP_BED__COUNT; t++) k += c->bed_fields[t] != 0;
+    return k;
+}
+
 static void stamp(uint64_t *version, int64_t *at, int64_t *updated, char *source,
                   const bp_change_t *c) {
     *version = c->version ? c->version : *version + 1;

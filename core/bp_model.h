@@ -281,5 +281,7 @@ void bp_hospital_state_init(bp_hospital_state_t *h);
 void bp_ambulance_state_init(bp_ambulance_state_t *a);
 void bp_incident_state_init(bp_incident_state_t *s, const char *id);
 void bp_change_init(bp_change_t *c, bp_kind_t kind);
+/* How many bed types a hospital change carries figures for. */
+int bp_change_bed_types(const bp_change_t *c);
 
 #endif

@@ -1,5 +1,6 @@
 /* Destination ranking (see bp_recommend.h). */
 #include "bp_recommend.h"
+#include "bp_jw.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -267,33 +268,58 @@ void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *x, const bp_registry_
     char en[320], vi[400];
     bp_candidate_reason(x, reg, need, "en", en, sizeof en);
     bp_candidate_reason(x, reg, need, "vi", vi, sizeof vi);
-    bp_buf_puts(b, "{\"hospital\":");
-    bp_json_cstr(b, h->id);
-    bp_buf_puts(b, ",\"name\":{\"vi\":");
-    bp_json_cstr(b, h->name.vi);
-    bp_buf_puts(b, ",\"en\":");
-    bp_json_cstr(b, h->name.en);
-    bp_buf_printf(b, "},\"tier\":\"%s\",\"rank\":%zu,\"eta_min\":", bp_tier_name(h->tier), rank);
-    bp_json_num(b, x->eta_min, 1);
-    bp_buf_puts(b, ",\"km\":");
-    bp_json_num(b, x->km, 2);
-    bp_buf_printf(b, ",\"bed_type\":\"%s\",\"known\":%s,\"available\":",
-                  bp_bed_type_name((bp_bed_type_t)x->bed_type), x->known ? "true" : "false");
-    if (x->known) bp_json_int(b, x->available);
-    else bp_buf_puts(b, "null");
-    bp_buf_printf(b, ",\"surge24\":%d,\"inbound\":%d,\"free\":", x->surge24, x->inbound);
-    if (x->known) bp_json_int(b, x->free);
-    else bp_buf_puts(b, "null");
-    bp_buf_printf(b,
-                  ",\"specialty\":%s,\"ed\":\"%s\",\"diverted\":%s,\"sister\":%s,"
-                  "\"central_penalty\":%s,\"freshness\":\"%s\",\"score\":",
-                  x->specialty ? "true" : "false", bp_ed_status_name(x->ed),
-                  x->diverted ? "true" : "false", x->sister ? "true" : "false",
-                  x->central_penalty ? "true" : "false", bp_freshness_name(x->freshness));
-    bp_json_num(b, x->score, 1);
-    bp_buf_puts(b, ",\"reason\":{\"en\":");
-    bp_json_cstr(b, en);
-    bp_buf_puts(b, ",\"vi\":");
-    bp_json_cstr(b, vi);
-    bp_buf_puts(b, "}}");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "hospital");
+    bp_jw_cstr(&w, h->id);
+    BP_JW_KEY(&w, "name");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "vi");
+    bp_jw_cstr(&w, h->name.vi);
+    BP_JW_KEY(&w, "en");
+    bp_jw_cstr(&w, h->name.en);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "tier");
+    bp_jw_cstr(&w, bp_tier_name(h->tier));
+    BP_JW_KEY(&w, "rank");
+    bp_jw_int(&w, (int64_t)rank);
+    BP_JW_KEY(&w, "eta_min");
+    bp_jw_num(&w, x->eta_min, 1);
+    BP_JW_KEY(&w, "km");
+    bp_jw_num(&w, x->km, 2);
+    BP_JW_KEY(&w, "bed_type");
+    bp_jw_cstr(&w, bp_bed_type_name((bp_bed_type_t)x->bed_type));
+    BP_JW_KEY(&w, "known");
+    bp_jw_bool(&w, x->known);
+    BP_JW_KEY(&w, "available");
+    bp_jw_int_or_null(&w, x->known, x->available);
+    BP_JW_KEY(&w, "surge24");
+    bp_jw_int(&w, x->surge24);
+    BP_JW_KEY(&w, "inbound");
+    bp_jw_int(&w, x->inbound);
+    BP_JW_KEY(&w, "free");
+    bp_jw_int_or_null(&w, x->known, x->free);
+    BP_JW_KEY(&w, "specialty");
+    bp_jw_bool(&w, x->specialty);
+    BP_JW_KEY(&w, "ed");
+    bp_jw_cstr(&w, bp_ed_status_name(x->ed));
+    BP_JW_KEY(&w, "diverted");
+    bp_jw_bool(&w, x->diverted);
+    BP_JW_KEY(&w, "sister");
+    bp_jw_bool(&w, x->sister);
+    BP_JW_KEY(&w, "central_penalty");
+    bp_jw_bool(&w, x->central_penalty);
+    BP_JW_KEY(&w, "freshness");
+    bp_jw_cstr(&w, bp_freshness_name(x->freshness));
+    BP_JW_KEY(&w, "score");
+    bp_jw_num(&w, x->score, 1);
+    BP_JW_KEY(&w, "reason");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "en");
+    bp_jw_cstr(&w, en);
+    BP_JW_KEY(&w, "vi");
+    bp_jw_cstr(&w, vi);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }

@@ -1,5 +1,6 @@
 /* In-memory state and the JSON clients read. */
 #include "bp_state.h"
+#include "bp_jw.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -163,301 +164,332 @@ static double pct_shown(double pct) {
     return floor(pct * 10.0 + 1e-9) / 10.0;
 }
 
-static void write_name(bp_buf_t *b, const bp_name_t *n) {
-    bp_buf_put(b, "{\"vi\":", 6);
-    bp_json_cstr(b, n->vi);
-    bp_buf_put(b, ",\"en\":", 6);
-    bp_json_cstr(b, n->en);
-    bp_buf_putc(b, '}');
+static void write_name(bp_jw_t *w, const bp_name_t *n) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "vi");
+    bp_jw_cstr(w, n->vi);
+    BP_JW_KEY(w, "en");
+    bp_jw_cstr(w, n->en);
+    bp_jw_end(w);
 }
 
-static void write_int_or_null(bp_buf_t *b, int64_t v) {
-    if (v < 0) bp_buf_put(b, "null", 4);
-    else bp_json_int(b, v);
+/* A count, null when unknown (negative). */
+static void write_count(bp_jw_t *w, int64_t v) {
+    bp_jw_int_or_null(w, v >= 0, v);
 }
 
 /* {"staffed":..,"occupied":..,"surge24":..,"available":..,"overflow":..},
  * unknown numbers as null. */
-static void write_beds(bp_buf_t *b, const bp_beds_t *x) {
-    bp_buf_put(b, "{\"staffed\":", 11);
-    write_int_or_null(b, x->staffed);
-    bp_buf_put(b, ",\"occupied\":", 12);
-    write_int_or_null(b, x->occupied);
-    bp_buf_put(b, ",\"surge24\":", 11);
-    write_int_or_null(b, x->surge24);
-    bp_buf_put(b, ",\"available\":", 13);
-    write_int_or_null(b, bp_beds_available(x));
-    bp_buf_put(b, ",\"overflow\":", 12);
-    write_int_or_null(b, bp_beds_overflow(x));
-    bp_buf_putc(b, '}');
+static void write_beds(bp_jw_t *w, const bp_beds_t *x) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "staffed");
+    write_count(w, x->staffed);
+    BP_JW_KEY(w, "occupied");
+    write_count(w, x->occupied);
+    BP_JW_KEY(w, "surge24");
+    write_count(w, x->surge24);
+    BP_JW_KEY(w, "available");
+    write_count(w, bp_beds_available(x));
+    BP_JW_KEY(w, "overflow");
+    write_count(w, bp_beds_overflow(x));
+    bp_jw_end(w);
 }
 
-static void write_ed(bp_buf_t *b, const bp_ed_t *ed, int64_t now_ms, int with_effective) {
-    bp_buf_put(b, "{\"status\":", 10);
-    bp_json_cstr(b, bp_ed_status_name(ed->status));
-    bp_buf_put(b, ",\"reason\":", 10);
-    bp_json_cstr(b, ed->reason);
-    bp_buf_put(b, ",\"until\":", 9);
-    bp_json_time(b, ed->until_ms);
-    bp_buf_put(b, ",\"waiting\":", 11);
-    write_int_or_null(b, ed->waiting);
+static void write_ed(bp_jw_t *w, const bp_ed_t *ed, int64_t now_ms, int with_effective) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, bp_ed_status_name(ed->status));
+    BP_JW_KEY(w, "reason");
+    bp_jw_cstr(w, ed->reason);
+    BP_JW_KEY(w, "until");
+    bp_jw_time(w, ed->until_ms);
+    BP_JW_KEY(w, "waiting");
+    write_count(w, ed->waiting);
     if (with_effective) {
-        bp_buf_put(b, ",\"effective\":", 13);
-        bp_json_cstr(b, bp_ed_status_name(bp_ed_effective(ed, now_ms)));
+        BP_JW_KEY(w, "effective");
+        bp_jw_cstr(w, bp_ed_status_name(bp_ed_effective(ed, now_ms)));
     }
-    bp_buf_putc(b, '}');
+    bp_jw_end(w);
 }
 
-static void write_stamp(bp_buf_t *b, uint64_t version, int64_t at, int64_t updated,
+static void write_stamp(bp_jw_t *w, uint64_t version, int64_t at, int64_t updated,
                         const char *source) {
-    bp_buf_put(b, "\"version\":", 10);
-    bp_json_int(b, (int64_t)version);
-    bp_buf_put(b, ",\"at\":", 6);
-    bp_json_time(b, at);
-    bp_buf_put(b, ",\"updated\":", 11);
-    bp_json_time(b, updated);
-    bp_buf_put(b, ",\"source\":", 10);
-    bp_json_cstr(b, source);
+    BP_JW_KEY(w, "version");
+    bp_jw_int(w, (int64_t)version);
+    BP_JW_KEY(w, "at");
+    bp_jw_time(w, at);
+    BP_JW_KEY(w, "updated");
+    bp_jw_time(w, updated);
+    BP_JW_KEY(w, "source");
+    bp_jw_cstr(w, source);
 }
 
-void bp_state_write_hospital(bp_buf_t *b, const bp_state_t *st, size_t i, int64_t now_ms) {
+static void write_hospital(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t now_ms) {
     const bp_hospital_info_t *info = &st->reg->hospitals[i];
     const bp_hospital_state_t *h = &st->hospitals[i];
-    bp_buf_put(b, "{\"id\":", 6);
-    bp_json_cstr(b, info->id);
-    bp_buf_put(b, ",\"name\":", 8);
-    write_name(b, &info->name);
-    bp_buf_put(b, ",\"tier\":", 8);
-    bp_json_cstr(b, bp_tier_name(info->tier));
-    bp_buf_put(b, ",\"district\":", 12);
-    bp_json_cstr(b, st->reg->districts[info->district].id);
-    bp_buf_put(b, ",\"lat\":", 7);
-    bp_json_num(b, info->lat, 6);
-    bp_buf_put(b, ",\"lon\":", 7);
-    bp_json_num(b, info->lon, 6);
-    bp_buf_put(b, ",\"specialties\":[", 16);
-    int first = 1;
-    for (int s = 0; s < BP_SPEC__COUNT; s++) {
-        if (!(info->specialties & (1u << s))) continue;
-        if (!first) bp_buf_putc(b, ',');
-        bp_json_cstr(b, bp_specialty_name((bp_specialty_t)s));
-        first = 0;
-    }
-    bp_buf_put(b, "],\"sister\":", 11);
-    if (info->sister >= 0) bp_json_cstr(b, st->reg->hospitals[info->sister].id);
-    else bp_buf_put(b, "null", 4);
-    bp_buf_put(b, ",\"phone\":", 9);
-    bp_json_cstr(b, info->phone);
-    bp_buf_put(b, ",\"report_interval_s\":", 21);
-    bp_json_int(b, info->report_interval_s);
-    bp_buf_putc(b, ',');
-    write_stamp(b, h->version, h->at_ms, h->updated_ms, h->source);
-    bp_buf_put(b, ",\"beds\":{", 9);
-    first = 1;
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "id");
+    bp_jw_cstr(w, info->id);
+    BP_JW_KEY(w, "name");
+    write_name(w, &info->name);
+    BP_JW_KEY(w, "tier");
+    bp_jw_cstr(w, bp_tier_name(info->tier));
+    BP_JW_KEY(w, "district");
+    bp_jw_cstr(w, st->reg->districts[info->district].id);
+    BP_JW_KEY(w, "lat");
+    bp_jw_num(w, info->lat, 6);
+    BP_JW_KEY(w, "lon");
+    bp_jw_num(w, info->lon, 6);
+    BP_JW_KEY(w, "specialties");
+    bp_jw_arr(w);
+    for (int s = 0; s < BP_SPEC__COUNT; s++)
+        if (info->specialties & (1u << s)) bp_jw_cstr(w, bp_specialty_name((bp_specialty_t)s));
+    bp_jw_end(w);
+    BP_JW_KEY(w, "sister");
+    bp_jw_cstr_or_null(w, info->sister >= 0 ? st->reg->hospitals[info->sister].id : NULL);
+    BP_JW_KEY(w, "phone");
+    bp_jw_cstr(w, info->phone);
+    BP_JW_KEY(w, "report_interval_s");
+    bp_jw_int(w, info->report_interval_s);
+    write_stamp(w, h->version, h->at_ms, h->updated_ms, h->source);
+    BP_JW_KEY(w, "beds");
+    bp_jw_obj(w);
     for (int t = 0; t < BP_BED__COUNT; t++) {
         if (!(h->beds_mask & (1u << t))) continue;
-        if (!first) bp_buf_putc(b, ',');
-        bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
-        write_beds(b, &h->beds[t]);
-        first = 0;
+        bp_jw_key(w, bp_bed_type_name((bp_bed_type_t)t));
+        write_beds(w, &h->beds[t]);
     }
-    bp_buf_put(b, "},\"ed\":", 7);
-    write_ed(b, &h->ed, now_ms, 1);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "ed");
+    write_ed(w, &h->ed, now_ms, 1);
     bp_totals_t tot;
     bp_hospital_totals(h, &tot);
     double pct = bp_occupancy_pct(&tot);
-    bp_buf_put(b, ",\"occupancy_pct\":", 17);
-    if (pct < 0) bp_buf_put(b, "null", 4);
-    else bp_json_num(b, pct_shown(pct), 1);
-    bp_buf_put(b, ",\"offload\":", 11);
-    bp_json_cstr(b, h->offload_delayed ? "delayed" : "normal");
-    bp_buf_put(b, ",\"level\":", 9);
-    bp_json_int(b, bp_pressure_level(h, &st->pressure, now_ms));
-    bp_buf_put(b, ",\"freshness\":", 13);
-    bp_json_cstr(b, bp_freshness_name(bp_freshness(h->at_ms, info->report_interval_s, now_ms)));
-    bp_buf_putc(b, '}');
+    BP_JW_KEY(w, "occupancy_pct");
+    bp_jw_num_or_null(w, pct >= 0, pct_shown(pct), 1);
+    BP_JW_KEY(w, "offload");
+    bp_jw_cstr(w, h->offload_delayed ? "delayed" : "normal");
+    BP_JW_KEY(w, "level");
+    bp_jw_int(w, bp_pressure_level(h, &st->pressure, now_ms));
+    BP_JW_KEY(w, "freshness");
+    bp_jw_cstr(w, bp_freshness_name(bp_freshness(h->at_ms, info->report_interval_s, now_ms)));
+    bp_jw_end(w);
 }
 
-static void write_amb_fields(bp_buf_t *b, const bp_ambulance_state_t *a, unsigned fields) {
+void bp_state_write_hospital(bp_buf_t *b, const bp_state_t *st, size_t i, int64_t now_ms) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_hospital(&w, st, i, now_ms);
+}
+
+static void write_amb_fields(bp_jw_t *w, const bp_ambulance_state_t *a, unsigned fields) {
     if (fields & BP_AF_STATUS) {
-        bp_buf_put(b, ",\"status\":", 10);
-        bp_json_cstr(b, bp_amb_status_name(a->status));
-        bp_buf_put(b, ",\"fms\":", 7);
-        bp_json_int(b, bp_amb_status_fms(a->status));
+        BP_JW_KEY(w, "status");
+        bp_jw_cstr(w, bp_amb_status_name(a->status));
+        BP_JW_KEY(w, "fms");
+        bp_jw_int(w, bp_amb_status_fms(a->status));
     }
     if (fields & BP_AF_POSITION) {
-        bp_buf_put(b, ",\"lat\":", 7);
-        if (a->has_position) bp_json_num(b, a->lat, 6);
-        else bp_buf_put(b, "null", 4);
-        bp_buf_put(b, ",\"lon\":", 7);
-        if (a->has_position) bp_json_num(b, a->lon, 6);
-        else bp_buf_put(b, "null", 4);
+        BP_JW_KEY(w, "lat");
+        bp_jw_num_or_null(w, a->has_position, a->lat, 6);
+        BP_JW_KEY(w, "lon");
+        bp_jw_num_or_null(w, a->has_position, a->lon, 6);
     }
     if (fields & BP_AF_HEADING) {
-        bp_buf_put(b, ",\"heading\":", 11);
-        if (a->heading >= 0) bp_json_num(b, a->heading, 1);
-        else bp_buf_put(b, "null", 4);
+        BP_JW_KEY(w, "heading");
+        bp_jw_num_or_null(w, a->heading >= 0, a->heading, 1);
     }
     if (fields & BP_AF_SPEED) {
-        bp_buf_put(b, ",\"speed\":", 9);
-        if (a->speed >= 0) bp_json_num(b, a->speed, 1);
-        else bp_buf_put(b, "null", 4);
+        BP_JW_KEY(w, "speed");
+        bp_jw_num_or_null(w, a->speed >= 0, a->speed, 1);
     }
     if (fields & BP_AF_DESTINATION) {
-        bp_buf_put(b, ",\"destination\":", 15);
-        if (a->destination[0]) bp_json_cstr(b, a->destination);
-        else bp_buf_put(b, "null", 4);
+        BP_JW_KEY(w, "destination");
+        bp_jw_cstr_or_null(w, a->destination);
     }
     if (fields & BP_AF_INCIDENT) {
-        bp_buf_put(b, ",\"incident\":", 12);
-        if (a->incident[0]) bp_json_cstr(b, a->incident);
-        else bp_buf_put(b, "null", 4);
+        BP_JW_KEY(w, "incident");
+        bp_jw_cstr_or_null(w, a->incident);
     }
 }
 
-/* An incident's fields (BP_IF_*), each after a comma; cleared ones null. */
-static void write_inc_fields(bp_buf_t *b, const bp_incident_state_t *n, unsigned fields) {
+/* An incident's fields (BP_IF_*); cleared ones null. */
+static void write_inc_fields(bp_jw_t *w, const bp_incident_state_t *n, unsigned fields) {
     if (fields & BP_IF_PRIORITY) {
-        bp_buf_put(b, ",\"priority\":", 12);
-        bp_json_int(b, n->priority);
+        BP_JW_KEY(w, "priority");
+        bp_jw_int(w, n->priority);
     }
     if (fields & BP_IF_CATEGORY) {
-        bp_buf_put(b, ",\"category\":", 12);
-        bp_json_cstr(b, bp_category_name(n->category));
+        BP_JW_KEY(w, "category");
+        bp_jw_cstr(w, bp_category_name(n->category));
     }
     if (fields & BP_IF_POSITION) {
-        bp_buf_put(b, ",\"lat\":", 7);
-        bp_json_num(b, n->lat, 6);
-        bp_buf_put(b, ",\"lon\":", 7);
-        bp_json_num(b, n->lon, 6);
+        BP_JW_KEY(w, "lat");
+        bp_jw_num(w, n->lat, 6);
+        BP_JW_KEY(w, "lon");
+        bp_jw_num(w, n->lon, 6);
     }
-    const struct {
-        unsigned flag;
-        const char *key, *value;
-    } text[] = {{BP_IF_ADDRESS, ",\"address\":", n->address},
-                {BP_IF_UNIT, ",\"unit\":", n->unit},
-                {BP_IF_DESTINATION, ",\"destination\":", n->destination}};
-    for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
-        if (!(fields & text[k].flag)) continue;
-        bp_buf_puts(b, text[k].key);
-        if (text[k].value[0]) bp_json_cstr(b, text[k].value);
-        else bp_buf_put(b, "null", 4);
+    if (fields & BP_IF_ADDRESS) {
+        BP_JW_KEY(w, "address");
+        bp_jw_cstr_or_null(w, n->address);
+    }
+    if (fields & BP_IF_UNIT) {
+        BP_JW_KEY(w, "unit");
+        bp_jw_cstr_or_null(w, n->unit);
+    }
+    if (fields & BP_IF_DESTINATION) {
+        BP_JW_KEY(w, "destination");
+        bp_jw_cstr_or_null(w, n->destination);
     }
     if (fields & BP_IF_RECEIVED) {
-        bp_buf_put(b, ",\"received\":", 12);
-        bp_json_time(b, n->received_ms);
+        BP_JW_KEY(w, "received");
+        bp_jw_time(w, n->received_ms);
     }
+}
+
+static void write_incident_members(bp_jw_t *w, const bp_incident_state_t *inc) {
+    BP_JW_KEY(w, "id");
+    bp_jw_cstr(w, inc->id);
+    write_stamp(w, inc->version, inc->at_ms, inc->updated_ms, inc->source);
+    BP_JW_KEY(w, "opened");
+    bp_jw_time(w, inc->opened_ms);
+    write_inc_fields(w, inc, BP_IF_ALL);
 }
 
 void bp_state_write_incident_members(bp_buf_t *b, const bp_incident_state_t *inc) {
-    bp_buf_put(b, "\"id\":", 5);
-    bp_json_cstr(b, inc->id);
-    bp_buf_putc(b, ',');
-    write_stamp(b, inc->version, inc->at_ms, inc->updated_ms, inc->source);
-    bp_buf_put(b, ",\"opened\":", 10);
-    bp_json_time(b, inc->opened_ms);
-    write_inc_fields(b, inc, BP_IF_ALL);
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_incident_members(&w, inc);
+}
+
+static void write_incident(bp_jw_t *w, const bp_incident_state_t *inc) {
+    bp_jw_obj(w);
+    write_incident_members(w, inc);
+    bp_jw_end(w);
 }
 
 void bp_state_write_incident(bp_buf_t *b, const bp_incident_state_t *inc) {
-    bp_buf_putc(b, '{');
-    bp_state_write_incident_members(b, inc);
-    bp_buf_putc(b, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_incident(&w, inc);
+}
+
+static void write_incidents(bp_jw_t *w, const bp_state_t *st) {
+    bp_jw_arr(w);
+    for (size_t i = 0; i < st->n_incidents; i++) write_incident(w, &st->incidents[i]);
+    bp_jw_end(w);
 }
 
 void bp_state_write_incidents(bp_buf_t *b, const bp_state_t *st) {
-    bp_buf_putc(b, '[');
-    for (size_t i = 0; i < st->n_incidents; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_state_write_incident(b, &st->incidents[i]);
-    }
-    bp_buf_putc(b, ']');
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_incidents(&w, st);
 }
 
 void bp_state_write_ambulance(bp_buf_t *b, const bp_state_t *st, size_t i) {
     bp_state_write_ambulance_fields(b, st, i, BP_AF_ALL);
 }
 
-void bp_state_write_ambulance_fields(bp_buf_t *b, const bp_state_t *st, size_t i, unsigned fields) {
+static void write_ambulance(bp_jw_t *w, const bp_state_t *st, size_t i, unsigned fields) {
     const bp_unit_t *u = &st->reg->units[i];
     const bp_ambulance_state_t *a = &st->ambulances[i];
-    bp_buf_put(b, "{\"id\":", 6);
-    bp_json_cstr(b, u->id);
-    bp_buf_put(b, ",\"station\":", 11);
-    bp_json_cstr(b, st->reg->stations[u->station].id);
-    bp_buf_putc(b, ',');
-    write_stamp(b, a->version, a->at_ms, a->updated_ms, a->source);
-    write_amb_fields(b, a, fields);
-    bp_buf_putc(b, '}');
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "id");
+    bp_jw_cstr(w, u->id);
+    BP_JW_KEY(w, "station");
+    bp_jw_cstr(w, st->reg->stations[u->station].id);
+    write_stamp(w, a->version, a->at_ms, a->updated_ms, a->source);
+    write_amb_fields(w, a, fields);
+    bp_jw_end(w);
 }
 
-static void write_ambulances(bp_buf_t *b, const bp_state_t *st, unsigned fields) {
-    bp_buf_putc(b, '[');
-    for (size_t i = 0; fields && i < st->reg->n_units; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_state_write_ambulance_fields(b, st, i, fields);
-    }
-    bp_buf_putc(b, ']');
+void bp_state_write_ambulance_fields(bp_buf_t *b, const bp_state_t *st, size_t i, unsigned fields) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_ambulance(&w, st, i, fields);
+}
+
+static void write_ambulances(bp_jw_t *w, const bp_state_t *st, unsigned fields) {
+    bp_jw_arr(w);
+    for (size_t i = 0; fields && i < st->reg->n_units; i++) write_ambulance(w, st, i, fields);
+    bp_jw_end(w);
 }
 
 void bp_state_write_hospitals(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
     bp_state_write_hospitals_in(b, st, now_ms, NULL);
 }
 
-void bp_state_write_hospitals_in(bp_buf_t *b, const bp_state_t *st, int64_t now_ms,
-                                 const uint64_t *only) {
-    bp_buf_putc(b, '[');
-    bool first = true;
+static void write_hospitals_in(bp_jw_t *w, const bp_state_t *st, int64_t now_ms,
+                               const uint64_t *only) {
+    bp_jw_arr(w);
     for (size_t i = 0; i < st->reg->n_hospitals; i++) {
         if (only && !(only[i / 64] >> (i % 64) & 1)) continue;
-        if (!first) bp_buf_putc(b, ',');
-        first = false;
-        bp_state_write_hospital(b, st, i, now_ms);
+        write_hospital(w, st, i, now_ms);
     }
-    bp_buf_putc(b, ']');
+    bp_jw_end(w);
+}
+
+void bp_state_write_hospitals_in(bp_buf_t *b, const bp_state_t *st, int64_t now_ms,
+                                 const uint64_t *only) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_hospitals_in(&w, st, now_ms, only);
 }
 
 void bp_state_write_ambulances(bp_buf_t *b, const bp_state_t *st) {
-    write_ambulances(b, st, BP_AF_ALL);
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_ambulances(&w, st, BP_AF_ALL);
+}
+
+static void write_meta(bp_jw_t *w, const bp_state_t *st) {
+    const bp_registry_t *r = st->reg;
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "bed_types");
+    bp_jw_arr(w);
+    for (int t = 0; t < BP_BED__COUNT; t++) bp_jw_cstr(w, bp_bed_type_name((bp_bed_type_t)t));
+    bp_jw_end(w);
+    BP_JW_KEY(w, "pressure");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "level2_pct");
+    bp_jw_num(w, st->pressure.level2_pct, 2);
+    BP_JW_KEY(w, "level3_pct");
+    bp_jw_num(w, st->pressure.level3_pct, 2);
+    BP_JW_KEY(w, "level4_pct");
+    bp_jw_num(w, st->pressure.level4_pct, 2);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "districts");
+    bp_jw_obj(w);
+    for (size_t i = 0; i < r->n_districts; i++) {
+        bp_jw_key(w, r->districts[i].id); /* a slug: nothing to escape */
+        write_name(w, &r->districts[i].name);
+    }
+    bp_jw_end(w);
+    BP_JW_KEY(w, "stations");
+    bp_jw_arr(w);
+    for (size_t i = 0; i < r->n_stations; i++) {
+        const bp_station_t *s = &r->stations[i];
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "id");
+        bp_jw_cstr(w, s->id);
+        BP_JW_KEY(w, "name");
+        write_name(w, &s->name);
+        BP_JW_KEY(w, "district");
+        bp_jw_cstr(w, r->districts[s->district].id);
+        BP_JW_KEY(w, "lat");
+        bp_jw_num(w, s->lat, 6);
+        BP_JW_KEY(w, "lon");
+        bp_jw_num(w, s->lon, 6);
+        bp_jw_end(w);
+    }
+    bp_jw_end(w);
+    bp_jw_end(w);
 }
 
 void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st) {
-    const bp_registry_t *r = st->reg;
-    bp_buf_put(b, "{\"bed_types\":[", 14);
-    for (int t = 0; t < BP_BED__COUNT; t++) {
-        if (t) bp_buf_putc(b, ',');
-        bp_json_cstr(b, bp_bed_type_name((bp_bed_type_t)t));
-    }
-    bp_buf_put(b, "],\"pressure\":{\"level2_pct\":", 27);
-    bp_json_num(b, st->pressure.level2_pct, 2);
-    bp_buf_put(b, ",\"level3_pct\":", 14);
-    bp_json_num(b, st->pressure.level3_pct, 2);
-    bp_buf_put(b, ",\"level4_pct\":", 14);
-    bp_json_num(b, st->pressure.level4_pct, 2);
-    bp_buf_put(b, "},\"districts\":{", 15);
-    for (size_t i = 0; i < r->n_districts; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_json_cstr(b, r->districts[i].id);
-        bp_buf_putc(b, ':');
-        write_name(b, &r->districts[i].name);
-    }
-    bp_buf_put(b, "},\"stations\":[", 14);
-    for (size_t i = 0; i < r->n_stations; i++) {
-        const bp_station_t *s = &r->stations[i];
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_put(b, "{\"id\":", 6);
-        bp_json_cstr(b, s->id);
-        bp_buf_put(b, ",\"name\":", 8);
-        write_name(b, &s->name);
-        bp_buf_put(b, ",\"district\":", 12);
-        bp_json_cstr(b, r->districts[s->district].id);
-        bp_buf_put(b, ",\"lat\":", 7);
-        bp_json_num(b, s->lat, 6);
-        bp_buf_put(b, ",\"lon\":", 7);
-        bp_json_num(b, s->lon, 6);
-        bp_buf_putc(b, '}');
-    }
-    bp_buf_put(b, "]}", 2);
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_meta(&w, st);
 }
 
 void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
@@ -468,23 +500,28 @@ void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoc
 void bp_state_write_snapshot_in(bp_buf_t *b, const bp_state_t *st, const char *epoch,
                                 uint64_t offset, int64_t now_ms, bp_view_t view,
                                 const uint64_t *only) {
-    bp_buf_put(b, "{\"type\":\"snapshot\",\"epoch\":", 27);
-    bp_json_cstr(b, epoch);
-    bp_buf_put(b, ",\"offset\":", 10);
-    bp_json_int(b, (int64_t)offset);
-    bp_buf_put(b, ",\"now\":", 7);
-    bp_json_time(b, now_ms);
-    bp_buf_put(b, ",\"meta\":", 8);
-    bp_state_write_meta(b, st);
-    bp_buf_put(b, ",\"hospitals\":", 13);
-    bp_state_write_hospitals_in(b, st, now_ms, only);
-    bp_buf_put(b, ",\"ambulances\":", 14);
-    write_ambulances(b, st, view.amb_fields);
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "type");
+    bp_jw_cstr(&w, "snapshot");
+    BP_JW_KEY(&w, "epoch");
+    bp_jw_cstr(&w, epoch);
+    BP_JW_KEY(&w, "offset");
+    bp_jw_int(&w, (int64_t)offset);
+    BP_JW_KEY(&w, "now");
+    bp_jw_time(&w, now_ms);
+    BP_JW_KEY(&w, "meta");
+    write_meta(&w, st);
+    BP_JW_KEY(&w, "hospitals");
+    write_hospitals_in(&w, st, now_ms, only);
+    BP_JW_KEY(&w, "ambulances");
+    write_ambulances(&w, st, view.amb_fields);
     if (view.incidents) {
-        bp_buf_put(b, ",\"incidents\":", 13);
-        bp_state_write_incidents(b, st);
+        BP_JW_KEY(&w, "incidents");
+        write_incidents(&w, st);
     }
-    bp_buf_putc(b, '}');
+    bp_jw_end(&w);
 }
 
 void bp_state_write_event(bp_buf_t *b, const bp_change_t *c) {
@@ -493,49 +530,53 @@ void bp_state_write_event(bp_buf_t *b, const bp_change_t *c) {
 
 void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, bp_view_t view) {
     static const char *const kinds[] = {"hospital", "ambulance", "incident"};
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "offset");
+    bp_jw_int(&w, (int64_t)c->offset);
     if ((c->kind == BP_KIND_AMBULANCE && !(c->amb_fields & view.amb_fields)) ||
         (c->kind == BP_KIND_INCIDENT && !view.incidents)) {
         /* nothing this audience may see: only the offset, so that offsets
          * stay contiguous for it too */
-        bp_buf_put(b, "{\"offset\":", 10);
-        bp_json_int(b, (int64_t)c->offset);
-        bp_buf_putc(b, '}');
+        bp_jw_end(&w);
         return;
     }
-    bp_buf_put(b, "{\"offset\":", 10);
-    bp_json_int(b, (int64_t)c->offset);
-    bp_buf_put(b, ",\"kind\":", 8);
-    bp_json_cstr(b, kinds[c->kind]);
-    bp_buf_put(b, ",\"id\":", 6);
-    bp_json_cstr(b, c->id);
-    bp_buf_put(b, ",\"data\":{", 9);
-    write_stamp(b, c->version, c->at_ms, c->updated_ms, c->source);
+    BP_JW_KEY(&w, "kind");
+    bp_jw_cstr(&w, kinds[c->kind]);
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, c->id);
+    BP_JW_KEY(&w, "data");
+    bp_jw_obj(&w);
+    write_stamp(&w, c->version, c->at_ms, c->updated_ms, c->source);
     if (c->kind == BP_KIND_HOSPITAL) {
-        int first = 1;
-        for (int t = 0; t < BP_BED__COUNT; t++) {
-            if (!c->bed_fields[t]) continue;
-            bp_buf_put(b, first ? ",\"beds\":{" : ",", first ? 9 : 1);
-            bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
-            bp_beds_t x = {-1, -1, -1};
-            if (c->bed_fields[t] & BP_BF_STAFFED) x.staffed = c->beds[t].staffed;
-            if (c->bed_fields[t] & BP_BF_OCCUPIED) x.occupied = c->beds[t].occupied;
-            if (c->bed_fields[t] & BP_BF_SURGE24) x.surge24 = c->beds[t].surge24;
-            write_beds(b, &x);
-            first = 0;
+        if (bp_change_bed_types(c)) {
+            BP_JW_KEY(&w, "beds");
+            bp_jw_obj(&w);
+            for (int t = 0; t < BP_BED__COUNT; t++) {
+                uint8_t f = c->bed_fields[t];
+                if (!f) continue;
+                bp_beds_t x = {f & BP_BF_STAFFED ? c->beds[t].staffed : -1,
+                               f & BP_BF_OCCUPIED ? c->beds[t].occupied : -1,
+                               f & BP_BF_SURGE24 ? c->beds[t].surge24 : -1};
+                bp_jw_key(&w, bp_bed_type_name((bp_bed_type_t)t));
+                write_beds(&w, &x);
+            }
+            bp_jw_end(&w);
         }
-        if (!first) bp_buf_putc(b, '}');
         if (c->has_ed) {
-            bp_buf_put(b, ",\"ed\":", 6);
-            write_ed(b, &c->ed, 0, 0);
+            BP_JW_KEY(&w, "ed");
+            write_ed(&w, &c->ed, 0, 0);
         }
     } else if (c->kind == BP_KIND_INCIDENT) {
-        bp_buf_put(b, ",\"action\":", 10);
-        bp_json_cstr(b, bp_inc_action_name(c->inc_action));
-        write_inc_fields(b, &c->inc, c->inc_fields);
+        BP_JW_KEY(&w, "action");
+        bp_jw_cstr(&w, bp_inc_action_name(c->inc_action));
+        write_inc_fields(&w, &c->inc, c->inc_fields);
     } else {
-        write_amb_fields(b, &c->amb, c->amb_fields & view.amb_fields);
+        write_amb_fields(&w, &c->amb, c->amb_fields & view.amb_fields);
     }
-    bp_buf_put(b, "}}", 2);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 /* -- summary ------------------------------------------------------------- */
@@ -556,25 +597,28 @@ static void agg_add(agg_t *a, const bp_totals_t *t, int reported) {
     a->surge24 += t->surge24;
 }
 
-static void write_agg(bp_buf_t *b, const agg_t *a) {
-    bp_buf_put(b, "{\"hospitals\":", 13);
-    bp_json_int(b, a->hospitals);
-    bp_buf_put(b, ",\"reporting\":", 13);
-    bp_json_int(b, a->reporting);
-    bp_buf_put(b, ",\"staffed\":", 11);
-    bp_json_int(b, a->staffed);
-    bp_buf_put(b, ",\"occupied\":", 12);
-    bp_json_int(b, a->occupied);
-    bp_buf_put(b, ",\"available\":", 13);
-    bp_json_int(b, a->available);
-    bp_buf_put(b, ",\"overflow\":", 12);
-    bp_json_int(b, a->overflow);
-    bp_buf_put(b, ",\"surge24\":", 11);
-    bp_json_int(b, a->surge24);
-    bp_buf_put(b, ",\"occupancy_pct\":", 17);
-    if (a->staffed > 0) bp_json_num(b, pct_shown(100.0 * (double)a->occupied / (double)a->staffed), 1);
-    else bp_buf_put(b, "null", 4);
-    bp_buf_putc(b, '}');
+static void write_agg(bp_jw_t *w, const agg_t *a) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "hospitals");
+    bp_jw_int(w, a->hospitals);
+    BP_JW_KEY(w, "reporting");
+    bp_jw_int(w, a->reporting);
+    BP_JW_KEY(w, "staffed");
+    bp_jw_int(w, a->staffed);
+    BP_JW_KEY(w, "occupied");
+    bp_jw_int(w, a->occupied);
+    BP_JW_KEY(w, "available");
+    bp_jw_int(w, a->available);
+    BP_JW_KEY(w, "overflow");
+    bp_jw_int(w, a->overflow);
+    BP_JW_KEY(w, "surge24");
+    bp_jw_int(w, a->surge24);
+    BP_JW_KEY(w, "occupancy_pct");
+    bp_jw_num_or_null(w, a->staffed > 0,
+                      a->staffed > 0 ? pct_shown(100.0 * (double)a->occupied / (double)a->staffed)
+                                     : 0,
+                      1);
+    bp_jw_end(w);
 }
 
 void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
@@ -618,63 +662,76 @@ void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
     int amb[BP_AMB__COUNT] = {0};
     for (size_t i = 0; i < r->n_units; i++) amb[st->ambulances[i].status]++;
 
-    bp_buf_put(b, "{\"now\":", 7);
-    bp_json_time(b, now_ms);
-    bp_buf_put(b, ",\"city\":", 8);
-    write_agg(b, &city);
-    bp_buf_put(b, ",\"bed_types\":{", 14);
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "now");
+    bp_jw_time(&w, now_ms);
+    BP_JW_KEY(&w, "city");
+    write_agg(&w, &city);
+    BP_JW_KEY(&w, "bed_types");
+    bp_jw_obj(&w);
     for (int k = 0; k < BP_BED__COUNT; k++) {
-        if (k) bp_buf_putc(b, ',');
-        bp_json_key(b, bp_bed_type_name((bp_bed_type_t)k));
-        bp_buf_put(b, "{\"hospitals\":", 13);
-        bp_json_int(b, types[k].hospitals);
-        bp_buf_put(b, ",\"staffed\":", 11);
-        bp_json_int(b, types[k].staffed);
-        bp_buf_put(b, ",\"occupied\":", 12);
-        bp_json_int(b, types[k].occupied);
-        bp_buf_put(b, ",\"available\":", 13);
-        bp_json_int(b, types[k].available);
-        bp_buf_put(b, ",\"overflow\":", 12);
-        bp_json_int(b, types[k].overflow);
-        bp_buf_put(b, ",\"surge24\":", 11);
-        bp_json_int(b, types[k].surge24);
-        bp_buf_putc(b, '}');
+        bp_jw_key(&w, bp_bed_type_name((bp_bed_type_t)k));
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "hospitals");
+        bp_jw_int(&w, types[k].hospitals);
+        BP_JW_KEY(&w, "staffed");
+        bp_jw_int(&w, types[k].staffed);
+        BP_JW_KEY(&w, "occupied");
+        bp_jw_int(&w, types[k].occupied);
+        BP_JW_KEY(&w, "available");
+        bp_jw_int(&w, types[k].available);
+        BP_JW_KEY(&w, "overflow");
+        bp_jw_int(&w, types[k].overflow);
+        BP_JW_KEY(&w, "surge24");
+        bp_jw_int(&w, types[k].surge24);
+        bp_jw_end(&w);
     }
-    bp_buf_put(b, "},\"tiers\":{", 11);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "tiers");
+    bp_jw_obj(&w);
     for (int k = 0; k < BP_TIER__COUNT; k++) {
-        if (k) bp_buf_putc(b, ',');
-        bp_json_key(b, bp_tier_name((bp_tier_t)k));
-        write_agg(b, &tiers[k]);
+        bp_jw_key(&w, bp_tier_name((bp_tier_t)k));
+        write_agg(&w, &tiers[k]);
     }
-    bp_buf_put(b, "},\"districts\":{", 15);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "districts");
+    bp_jw_obj(&w);
     for (size_t k = 0; k < r->n_districts; k++) {
-        if (k) bp_buf_putc(b, ',');
-        bp_json_key(b, r->districts[k].id);
-        write_agg(b, &districts[k]);
+        bp_jw_key(&w, r->districts[k].id);
+        write_agg(&w, &districts[k]);
     }
-    bp_buf_put(b, "},\"levels\":{", 12);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "levels");
+    bp_jw_obj(&w);
     for (int k = 1; k <= 4; k++) {
-        if (k > 1) bp_buf_putc(b, ',');
-        bp_buf_printf(b, "\"%d\":%d", k, levels[k]);
+        const char key[2] = {(char)('0' + k), '\0'};
+        bp_jw_key_n(&w, key, 1);
+        bp_jw_int(&w, levels[k]);
     }
-    bp_buf_put(b, "},\"ed\":{", 8);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "ed");
+    bp_jw_obj(&w);
     for (int k = 0; k < BP_ED__COUNT; k++) {
-        if (k) bp_buf_putc(b, ',');
-        bp_json_key(b, bp_ed_status_name((bp_ed_status_t)k));
-        bp_json_int(b, ed[k]);
+        bp_jw_key(&w, bp_ed_status_name((bp_ed_status_t)k));
+        bp_jw_int(&w, ed[k]);
     }
-    bp_buf_put(b, "},\"freshness\":{", 15);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "freshness");
+    bp_jw_obj(&w);
     for (int k = 0; k < 4; k++) {
-        if (k) bp_buf_putc(b, ',');
-        bp_json_key(b, bp_freshness_name((bp_freshness_t)k));
-        bp_json_int(b, fresh[k]);
+        bp_jw_key(&w, bp_freshness_name((bp_freshness_t)k));
+        bp_jw_int(&w, fresh[k]);
     }
-    bp_buf_put(b, "},\"ambulances\":{", 16);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "ambulances");
+    bp_jw_obj(&w);
     for (int k = 0; k < BP_AMB__COUNT; k++) {
-        if (k) bp_buf_putc(b, ',');
-        bp_json_key(b, bp_amb_status_name((bp_amb_status_t)k));
-        bp_json_int(b, amb[k]);
+        bp_jw_key(&w, bp_amb_status_name((bp_amb_status_t)k));
+        bp_jw_int(&w, amb[k]);
     }
-    bp_buf_put(b, "}}", 2);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
     free(districts);
 }

@@ -1,5 +1,6 @@
 /* Notification subscriptions: parsing, writing, matching (see bp_subs.h). */
 #include "bp_subs.h"
+#include "bp_jw.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -359,16 +360,12 @@ int bp_sub_parse(const char *json, size_t len, const bp_registry_t *reg, bool st
 
 /* -- writing ------------------------------------------------------------------------ */
 
-static void write_bits(bp_buf_t *b, const uint64_t *bits, size_t n,
+static void write_bits(bp_jw_t *w, const uint64_t *bits, size_t n,
                        const char *(*name)(const void *ctx, size_t i), const void *ctx) {
-    bp_buf_putc(b, '[');
-    int k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!(bits[i / 64] >> (i % 64) & 1)) continue;
-        if (k++) bp_buf_putc(b, ',');
-        bp_json_cstr(b, name(ctx, i));
-    }
-    bp_buf_putc(b, ']');
+    bp_jw_arr(w);
+    for (size_t i = 0; i < n; i++)
+        if (bits[i / 64] >> (i % 64) & 1) bp_jw_cstr(w, name(ctx, i));
+    bp_jw_end(w);
 }
 
 static const char *hospital_name(const void *ctx, size_t i) {
@@ -389,47 +386,71 @@ static const char *event_name(const void *ctx, size_t i) {
     return event_names[i];
 }
 
+/* "HH:MM" of minutes after midnight. */
+static void write_hhmm(bp_jw_t *w, int min) {
+    char t[24];
+    snprintf(t, sizeof t, "%02d:%02d", min / 60, min % 60);
+    bp_jw_cstr(w, t);
+}
+
 void bp_sub_write(bp_buf_t *b, const bp_sub_t *s, const bp_registry_t *reg, bool stored) {
-    bp_buf_puts(b, "{\"id\":");
-    bp_json_cstr(b, s->id);
-    bp_buf_puts(b, ",\"owner\":");
-    bp_json_cstr(b, s->owner);
-    bp_buf_puts(b, ",\"created\":");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, s->id);
+    BP_JW_KEY(&w, "owner");
+    bp_jw_cstr(&w, s->owner);
+    BP_JW_KEY(&w, "created");
     if (stored)
-        bp_json_int(b, s->created_ms);
+        bp_jw_int(&w, s->created_ms);
     else
-        bp_json_time(b, s->created_ms);
+        bp_jw_time(&w, s->created_ms);
+    BP_JW_KEY(&w, "channel");
     if (s->channel == BP_CH_WEBHOOK) {
-        bp_buf_puts(b, ",\"channel\":\"webhook\",\"url\":");
-        bp_json_cstr(b, s->url);
+        bp_jw_cstr(&w, "webhook");
+        BP_JW_KEY(&w, "url");
+        bp_jw_cstr(&w, s->url);
         if (stored) {
-            bp_buf_puts(b, ",\"secret\":");
-            bp_json_cstr(b, s->secret);
+            BP_JW_KEY(&w, "secret");
+            bp_jw_cstr(&w, s->secret);
         } else {
-            bp_buf_puts(b, ",\"secret_set\":true");
+            BP_JW_KEY(&w, "secret_set");
+            bp_jw_bool(&w, true);
         }
     } else {
-        bp_buf_puts(b, ",\"channel\":\"email\",\"address\":");
-        bp_json_cstr(b, s->address);
+        bp_jw_cstr(&w, "email");
+        BP_JW_KEY(&w, "address");
+        bp_jw_cstr(&w, s->address);
     }
     uint64_t ev = s->events, tiers = s->tiers;
-    bp_buf_puts(b, ",\"events\":");
-    write_bits(b, &ev, BP_EV__COUNT, event_name, NULL);
-    bp_buf_puts(b, ",\"filters\":{\"hospitals\":");
-    write_bits(b, s->hospitals, s->by_hospital ? reg->n_hospitals : 0, hospital_name, reg);
-    bp_buf_puts(b, ",\"districts\":");
-    write_bits(b, s->districts, s->by_district ? reg->n_districts : 0, district_name, reg);
-    bp_buf_puts(b, ",\"tiers\":");
-    write_bits(b, &tiers, BP_TIER__COUNT, tier_name, NULL);
-    bp_buf_printf(b, ",\"min_level\":%d},\"lang\":", s->min_level);
-    bp_json_cstr(b, s->lang);
-    bp_buf_puts(b, ",\"quiet_hours\":");
-    if (s->quiet)
-        bp_buf_printf(b, "{\"from\":\"%02d:%02d\",\"to\":\"%02d:%02d\"}", s->quiet_from / 60,
-                      s->quiet_from % 60, s->quiet_to / 60, s->quiet_to % 60);
-    else
-        bp_buf_puts(b, "null");
-    bp_buf_putc(b, '}');
+    BP_JW_KEY(&w, "events");
+    write_bits(&w, &ev, BP_EV__COUNT, event_name, NULL);
+    BP_JW_KEY(&w, "filters");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "hospitals");
+    write_bits(&w, s->hospitals, s->by_hospital ? reg->n_hospitals : 0, hospital_name, reg);
+    BP_JW_KEY(&w, "districts");
+    write_bits(&w, s->districts, s->by_district ? reg->n_districts : 0, district_name, reg);
+    BP_JW_KEY(&w, "tiers");
+    write_bits(&w, &tiers, BP_TIER__COUNT, tier_name, NULL);
+    BP_JW_KEY(&w, "min_level");
+    bp_jw_int(&w, s->min_level);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "lang");
+    bp_jw_cstr(&w, s->lang);
+    BP_JW_KEY(&w, "quiet_hours");
+    if (s->quiet) {
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "from");
+        write_hhmm(&w, s->quiet_from);
+        BP_JW_KEY(&w, "to");
+        write_hhmm(&w, s->quiet_to);
+        bp_jw_end(&w);
+    } else {
+        bp_jw_null(&w);
+    }
+    bp_jw_end(&w);
 }
 
 /* -- matching ------------------------------------------------------------------------ */

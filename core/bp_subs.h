@@ -16,7 +16,7 @@
 
 #include "bp_auth.h"
 #include "bp_buf.h"
-#include "bp_codec.h"
+#include "bp_error.h"
 #include "bp_netaddr.h"
 #include "bp_registry.h"
 

@@ -13,7 +13,7 @@
 #ifndef BP_WSCLIENT_H
 #define BP_WSCLIENT_H
 
-#include "bp_codec.h"
+#include "bp_codec_api.h"
 #include "bp_error.h"
 
 #include <stdbool.h>

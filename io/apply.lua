@@ -4,6 +4,12 @@
 -- together): entities live in hashes of plain fields, and the event is
 -- assembled from pieces the caller has already validated and encoded.
 --
+-- Its twin in C is core/bp_codec_stored.c, the only C file that knows the
+-- stored field names: it writes the event fragments and hash field/value
+-- pairs passed here (bp_codec_write_*, bp_codec_stored_pairs) and reads back
+-- what this script stores (bp_codec_parse_stored, bp_codec_parse_hash).
+-- Change one, change the other.
+--
 -- KEYS[1] epoch    (string)  random id of this stream's lifetime
 -- KEYS[2] offset   (string)  global change counter (INCR)
 -- KEYS[3] stream   (stream)  change events, ID <offset>-0, MAXLEN ~

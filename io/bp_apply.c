@@ -1,6 +1,6 @@
 /* EVALSHA of the apply script with the keys and arguments it expects. */
 #include "bp_apply.h"
-#include "bp_codec.h"
+#include "bp_codec_stored.h"
 #include "bp_keys.h"
 #include "bp_log.h"
 #include "bp_time.h"
@@ -509,46 +509,27 @@ static bool arg_bed(bp_apply_args_t *a, bool present, int32_t v) {
     return present ? argf(a, "%d", v) : arg(a, "", 0);
 }
 
-/* A decimal with fixed places, trailing zeros trimmed (as bp_json_num). */
-static bool arg_num(bp_apply_args_t *a, double v, int places) {
-    bp_buf_t b;
-    char tmp[64];
-    bp_buf_init(&b, 0, sizeof tmp - 1);
-    bp_json_num(&b, v, places);
-    snprintf(tmp, sizeof tmp, "%.*s", (int)b.len, b.failed ? "" : bp_buf_data(&b));
-    bp_buf_free(&b);
-    return argf(a, "%s", tmp);
+/* The hash fields (bp_codec_stored_pairs): their count, then name, value
+ * for each. Numbers live in p, which goes when the caller returns: they are
+ * copied into the arena; the rest points into the change, as the other
+ * arguments do. */
+static bool arg_pairs(bp_apply_args_t *a, const bp_stored_pairs_t *p) {
+    bool ok = argf(a, "%zu", p->n);
+    for (size_t i = 0; ok && i < p->n; i++)
+        ok = arg(a, p->name[i], strlen(p->name[i])) &&
+             (p->in_text[i] ? argf(a, "%s", p->value[i]) : arg(a, p->value[i], p->value_len[i]));
+    return ok;
 }
 
 /* An incident: the event fragment, the hash fields (with "act", and "op"
  * for a create: when it was opened), then the action, the bound on open
  * incidents and how long a closed one is kept. */
 static int incident_args(bp_apply_args_t *a, const bp_change_t *c, const bp_settings_t *s) {
-    const bp_incident_state_t *n = &c->inc;
-    unsigned f = c->inc_fields;
-    bool create = c->inc_action == BP_INC_CREATE;
     const char *act = bp_inc_action_name(c->inc_action);
+    bp_stored_pairs_t p;
     bp_codec_write_inc_fields(&a->json, c);
-    int pairs = 1 + create + !!(f & BP_IF_PRIORITY) + !!(f & BP_IF_CATEGORY) +
-                2 * !!(f & BP_IF_POSITION) + !!(f & BP_IF_ADDRESS) + !!(f & BP_IF_RECEIVED) +
-                !!(f & BP_IF_UNIT) + !!(f & BP_IF_DESTINATION);
-    bool ok = !a->json.failed && arg(a, bp_buf_data(&a->json), a->json.len) &&
-              argf(a, "%d", pairs) && arg(a, "act", 3) && arg(a, act, strlen(act));
-    if (ok && create) ok = arg(a, "op", 2) && argf(a, "%lld", (long long)c->at_ms);
-    if (ok && (f & BP_IF_PRIORITY)) ok = arg(a, "priority", 8) && argf(a, "%d", n->priority);
-    if (ok && (f & BP_IF_CATEGORY)) {
-        const char *cat = bp_category_name(n->category);
-        ok = arg(a, "category", 8) && arg(a, cat, strlen(cat));
-    }
-    if (ok && (f & BP_IF_POSITION))
-        ok = arg(a, "lat", 3) && arg_num(a, n->lat, 6) && arg(a, "lon", 3) && arg_num(a, n->lon, 6);
-    if (ok && (f & BP_IF_ADDRESS))
-        ok = arg(a, "address", 7) && arg(a, n->address, strlen(n->address));
-    if (ok && (f & BP_IF_RECEIVED))
-        ok = arg(a, "received", 8) && argf(a, "%lld", (long long)n->received_ms);
-    if (ok && (f & BP_IF_UNIT)) ok = arg(a, "unit", 4) && arg(a, n->unit, strlen(n->unit));
-    if (ok && (f & BP_IF_DESTINATION))
-        ok = arg(a, "dest", 4) && arg(a, n->destination, strlen(n->destination));
+    bp_codec_stored_pairs(c, &p);
+    bool ok = !a->json.failed && arg(a, bp_buf_data(&a->json), a->json.len) && arg_pairs(a, &p);
     ok = ok && arg(a, act, strlen(act)) && argf(a, "%d", s->stream_max_open_incidents) &&
          argf(a, "%d", BP_INCIDENT_CLOSED_TTL_S);
     return ok ? 0 : -1;
@@ -588,8 +569,7 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
     if (!ok) return -1;
     if (hosp) {
         if (c->has_ed) bp_codec_write_ed(&a->json, &c->ed);
-        int k = 0;
-        for (int t = 0; t < BP_BED__COUNT; t++) k += c->bed_fields[t] != 0;
+        int k = bp_change_bed_types(c);
         if (a->json.failed || !arg(a, a->json.len ? bp_buf_data(&a->json) : "", a->json.len) ||
             !argf(a, "%d", k))
             return -1;
@@ -608,24 +588,11 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
     }
     if (c->kind == BP_KIND_INCIDENT) return incident_args(a, c, s);
     /* ambulance: the event fragment, then the hash fields */
-    const bp_ambulance_state_t *m = &c->amb;
-    unsigned f = c->amb_fields;
+    bp_stored_pairs_t p;
     bp_codec_write_amb_fields(&a->json, c);
-    int pairs = !!(f & BP_AF_STATUS) + 2 * !!(f & BP_AF_POSITION) + !!(f & BP_AF_HEADING) +
-                !!(f & BP_AF_SPEED) + !!(f & BP_AF_DESTINATION) + !!(f & BP_AF_INCIDENT);
+    bp_codec_stored_pairs(c, &p);
     ok = !a->json.failed && arg(a, a->json.len ? bp_buf_data(&a->json) : "", a->json.len) &&
-         argf(a, "%d", pairs);
-    if (ok && (f & BP_AF_STATUS)) {
-        const char *st = bp_amb_status_name(m->status);
-        ok = arg(a, "status", 6) && arg(a, st, strlen(st));
-    }
-    if (ok && (f & BP_AF_POSITION))
-        ok = arg(a, "lat", 3) && arg_num(a, m->lat, 6) && arg(a, "lon", 3) && arg_num(a, m->lon, 6);
-    if (ok && (f & BP_AF_HEADING)) ok = arg(a, "heading", 7) && arg_num(a, m->heading, 1);
-    if (ok && (f & BP_AF_SPEED)) ok = arg(a, "speed", 5) && arg_num(a, m->speed, 1);
-    if (ok && (f & BP_AF_DESTINATION))
-        ok = arg(a, "dest", 4) && arg(a, m->destination, strlen(m->destination));
-    if (ok && (f & BP_AF_INCIDENT)) ok = arg(a, "inc", 3) && arg(a, m->incident, strlen(m->incident));
+         arg_pairs(a, &p);
     return ok ? 0 : -1;
 }
 

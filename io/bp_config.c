@@ -1,6 +1,6 @@
 /* Settings and registry loading for the programs' main(). */
 #include "bp_config.h"
-#include "bp_codec.h"
+#include "bp_codec_config.h"
 #include "bp_log.h"
 
 #include <errno.h>

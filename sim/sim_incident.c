@@ -9,7 +9,7 @@
  * dawn and peak in the morning and the evening rush.
  */
 #include "sim_incident.h"
-#include "bp_codec.h"
+#include "bp_codec_feed.h"
 #include "bp_time.h"
 #include "sim_internal.h"
 

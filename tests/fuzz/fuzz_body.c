@@ -5,7 +5,7 @@
  * If-None-Match among them).
  */
 #include "bp_auth.h"
-#include "bp_codec.h"
+#include "bp_codec_api.h"
 #include "bp_conneg.h"
 #include "bp_csv.h"
 #include "bp_httputil.h"

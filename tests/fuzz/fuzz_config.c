@@ -18,7 +18,7 @@
  * Refusals carry a readable error; everything allocated is freed (leaks
  * are findings too).
  */
-#include "bp_codec.h"
+#include "bp_codec_config.h"
 #include "bp_config.h"
 #include "bp_recommend.h"
 #include "bp_registry.h"

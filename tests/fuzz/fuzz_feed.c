@@ -5,7 +5,9 @@
  * its patch must survive the trip through the stored format unchanged
  * (what the collector writes is what the server reads back).
  */
-#include "bp_codec.h"
+#include "bp_codec_config.h"
+#include "bp_codec_feed.h"
+#include "bp_codec_stored.h"
 #include "bp_config.h"
 #include "fuzz_util.h"
 #include "interop_fixture.h"

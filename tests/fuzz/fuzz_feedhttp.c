@@ -6,6 +6,8 @@
  * answered with a reply line that must be one valid JSON object.
  */
 #include "bp_feedline.h"
+#include "bp_codec_feed.h"
+#include "bp_codec_api.h"
 #include "interop_fixture.h"
 
 #include <cjson/cJSON.h>

@@ -3,7 +3,7 @@
  * bytes): an accepted hello is within its bounds and, written again, reads
  * back the same; a refused one carries a readable error.
  */
-#include "bp_codec.h"
+#include "bp_codec_api.h"
 #include "fuzz_util.h"
 
 #include <stdlib.h>

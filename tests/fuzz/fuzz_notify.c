@@ -8,6 +8,7 @@
  * header), and stored alert records.
  */
 #include "bp_alert_groups.h"
+#include "bp_codec_config.h"
 #include "bp_config.h"
 #include "bp_netaddr.h"
 #include "bp_subs.h"

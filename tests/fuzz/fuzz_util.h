@@ -6,7 +6,7 @@
 #ifndef BP_FUZZ_UTIL_H
 #define BP_FUZZ_UTIL_H
 
-#include "bp_codec.h"
+#include "bp_codec_api.h"
 #include "bp_error.h"
 
 #include <cjson/cJSON.h>

@@ -8,7 +8,7 @@
 #ifndef BP_FUZZ_INTEROP_FIXTURE_H
 #define BP_FUZZ_INTEROP_FIXTURE_H
 
-#include "bp_codec.h"
+#include "bp_codec_config.h"
 #include "bp_config.h"
 #include "bp_state.h"
 

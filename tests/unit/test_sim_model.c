@@ -15,7 +15,8 @@
  */
 #include "test_util.h"
 
-#include "bp_codec.h"
+#include "bp_codec_config.h"
+#include "bp_codec_feed.h"
 #include "bp_recommend.h"
 #include "bp_state.h"
 #include "bp_time.h"

@@ -5,6 +5,7 @@
  * valid JSON with the right values, per audience.
  */
 #include "test_util.h"
+#include "bp_codec_feed.h"
 
 #include "bp_state.h"
 #include "bp_time.h"

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "bp_buf.h"
-#include "bp_codec.h"
+#include "bp_codec_config.h"
 #include "bp_registry.h"
 
 #ifndef BP_SOURCE_DIR

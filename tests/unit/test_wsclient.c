@@ -1,5 +1,6 @@
 /* Unit tests for core/bp_wsclient.c: what a live-feed client may send. */
 #include "test_util.h"
+#include "bp_codec_api.h"
 
 #include "bp_wsclient.h"
 

@@ -1,0 +1,34 @@
+/*
+ * Feed lines: what the collector receives from hospitals' systems, the
+ * ambulance tracker and the 115 centre (docs/protocol.md §1), one JSON
+ * object per line.
+ *
+ * The reader is strict about this untrusted input: unknown fields,
+ * duplicate fields, wrong types, out-of-range numbers, hostile strings and
+ * unknown ids are errors naming the field and the rule, and the output is
+ * then unspecified except for `seq` (set as soon as it could be read, else
+ * -1, so the reply can carry it).
+ */
+#ifndef BP_CODEC_FEED_H
+#define BP_CODEC_FEED_H
+
+#include "bp_error.h"
+#include "bp_model.h"
+#include "bp_registry.h"
+
+/* Feed message kinds (the "type" field). */
+typedef enum { BP_MSG_BEDS, BP_MSG_AMBULANCE, BP_MSG_INCIDENT } bp_msg_type_t;
+
+/* Parses and validates one feed line (without its newline) against the
+ * registry. now_ms and max_skew_ms bound `at` (not further in the future
+ * than the skew). Returns 0 with *out filled, or -1 with err filled. */
+int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, int64_t now_ms,
+                        int64_t max_skew_ms, bp_change_t *out, bp_error_t *err);
+
+/* The fields of a bed entry (in the order of the BP_BF_* bits) and of an ED
+ * status, as a feed line names them; a manager's PATCH body (bp_codec_api.h)
+ * uses the same shapes. */
+extern const char *const bp_feed_bed_keys[3];
+extern const char *const bp_feed_ed_keys[4];
+
+#endif
