@@ -65,13 +65,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-
 #define MAX_CONNS              256   /* the collector's default connection limit */
 #define MAX_INFLIGHT           16384 /* per connection */
 #define DEFAULT_INFLIGHT_PACED 64
 #define DEFAULT_INFLIGHT_MAX   256
 #define MAX_RATE               10000000.0
-#define FEED_LINE_MAX               512 /* one feed line we write, newline included */
+#define FEED_LINE_MAX          512 /* one feed line we write, newline included */
 #define READ_CHUNK             65536
 #define IN_CAP                 (2 * READ_CHUNK) /* reply lines are < 2 KiB */
 #define DRAIN_MS               10000            /* wait this long for the last replies */
@@ -149,7 +148,7 @@ typedef struct {
     size_t changes;  /* changes in flight (fl_count without the WAITs) */
     size_t replied;  /* flights at the head whose reply came (held for a WAIT) */
     size_t unwaited; /* changes written since the last WAIT */
-    char *out; /* feed mode: bytes not yet written */
+    char *out;       /* feed mode: bytes not yet written */
     size_t out_len, out_off;
     char *in; /* feed mode: bytes of incomplete reply lines */
     size_t in_len;
@@ -502,9 +501,12 @@ static uint8_t classify(app_t *a, const redisReply *r) {
 }
 
 static void count(app_t *a, uint8_t st, uint64_t now) {
-    if (st == ST_OK) count_ok(a, now);
-    else if (st == ST_DUP) a->dup++;
-    else a->errors++;
+    if (st == ST_OK)
+        count_ok(a, now);
+    else if (st == ST_DUP)
+        a->dup++;
+    else
+        a->errors++;
 }
 
 static void direct_reply(app_t *a, conn_t *c, redisReply *r, uint64_t now) {
@@ -537,8 +539,10 @@ static void direct_reply(app_t *a, conn_t *c, redisReply *r, uint64_t now) {
     while (n--) {
         flight_t *g = flight_pop(a, c, now);
         if (g->wait) continue;
-        if (confirmed || g->status == ST_ERROR) count(a, g->status, now);
-        else a->unavailable++;
+        if (confirmed || g->status == ST_ERROR)
+            count(a, g->status, now);
+        else
+            a->unavailable++;
     }
 }
 
@@ -838,9 +842,9 @@ static void report(app_t *a) {
             "  driver CPU %.2f s (%.0f%% of one core)\n",
             mode, a->direct ? (a->max ? " (max)" : " (paced)") : "",
             a->direct ? "redis" : "collector", a->conns, a->inflight,
-            a->wait_n ? ", WAIT after each write" : "", dur, a->sent, a->ok, a->dup,
-            a->errors, a->unavailable, a->lost, a->mismatched, rate, p50, p90, p99, p999,
-            a->hist.max, cpu, dur > 0 ? 100 * cpu / dur : 0);
+            a->wait_n ? ", WAIT after each write" : "", dur, a->sent, a->ok, a->dup, a->errors,
+            a->unavailable, a->lost, a->mismatched, rate, p50, p90, p99, p999, a->hist.max, cpu,
+            dur > 0 ? 100 * cpu / dur : 0);
     if (!a->max && a->rate > 0)
         fprintf(human, "  target %.0f/s; %" PRIu64 " changes fell due but found no room (behind)\n",
                 a->rate, behind);
@@ -869,7 +873,8 @@ static void usage(void) {
     fprintf(
         stderr,
         "usage: bp-driver (--rate R | --max) [--duration S] [--conns K] [--inflight N] [--json]\n"
-        "                 [--host H] [--port P | --direct-redis HOST:PORT [--wait N]] [--progress]\n"
+        "                 [--host H] [--port P | --direct-redis HOST:PORT [--wait N]] "
+        "[--progress]\n"
         "                 [--settings FILE]\n"
         "Pushes `beds` changes (one bed type's occupied each, round-robin over the registry's\n"
         "hospitals) into the collector, or with --direct-redis into Redis with the collector's\n"

@@ -957,8 +957,10 @@ static void tend(uint64_t now) {
         }
         if (!churning) continue;
         if (c->state == C_OPEN && c->ready) {
-            if (!c->leave_ns) c->leave_ns = now + lifetime_ns();
-            else if (now >= c->leave_ns) client_leave(c, now);
+            if (!c->leave_ns)
+                c->leave_ns = now + lifetime_ns();
+            else if (now >= c->leave_ns)
+                client_leave(c, now);
         } else if (c->state == C_CLOSED && c->rejoin_ns && now >= c->rejoin_ns) {
             c->rejoin_ns = 0;
             c->leave_ns = 0;
@@ -1329,14 +1331,19 @@ static int parse_bind(const char *list) {
 }
 
 static int parse_args(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"url", required_argument, NULL, 'u'},      {"clients", required_argument, NULL, 'c'},
-        {"ramp", required_argument, NULL, 'r'},     {"duration", required_argument, NULL, 'd'},
-        {"storm", no_argument, NULL, 's'},          {"json", no_argument, NULL, 'j'},
-        {"bind-ips", required_argument, NULL, 'b'}, {"quiet", no_argument, NULL, 'q'},
-        {"churn", required_argument, NULL, 'C'},    {"slow", required_argument, NULL, 'S'},
-        {"slow-rate", required_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
+                                         {"clients", required_argument, NULL, 'c'},
+                                         {"ramp", required_argument, NULL, 'r'},
+                                         {"duration", required_argument, NULL, 'd'},
+                                         {"storm", no_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"bind-ips", required_argument, NULL, 'b'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"churn", required_argument, NULL, 'C'},
+                                         {"slow", required_argument, NULL, 'S'},
+                                         {"slow-rate", required_argument, NULL, 'R'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *url = NULL;
     G.clients = 0;
     G.ramp = 2000;
@@ -1365,8 +1372,8 @@ static int parse_args(int argc, char **argv) {
         default: return -1;
         }
     }
-    if (!url || G.clients <= 0 || G.ramp <= 0 || G.duration < 0 || G.churn < 0 ||
-        G.slow_pct < 0 || G.slow_pct > 100 || G.slow_rate < 4 || optind != argc)
+    if (!url || G.clients <= 0 || G.ramp <= 0 || G.duration < 0 || G.churn < 0 || G.slow_pct < 0 ||
+        G.slow_pct > 100 || G.slow_rate < 4 || optind != argc)
         return -1;
     if (parse_url(url)) {
         fprintf(stderr, "bp-loadgen: cannot use --url %s (ws://IPv4-or-name:port/path)\n", url);

@@ -57,9 +57,9 @@ typedef enum { SLOT_AWAITING = 1, SLOT_DONE } slot_state_t;
 typedef struct {
     slot_state_t state;
     int64_t seq;
-    uint64_t source; /* hash of the line's source (for the block below) */
+    uint64_t source;  /* hash of the line's source (for the block below) */
     uint64_t sent_ns; /* when it went to Redis (apply time histogram) */
-    char *text; /* reply line with its newline, malloc'd */
+    char *text;       /* reply line with its newline, malloc'd */
     size_t len;
 } slot_t;
 
@@ -70,10 +70,10 @@ typedef struct conn {
     bp_lines_t lines;
     slot_t *slots;
     size_t cap;
-    uint64_t head, tail; /* absolute slot numbers; slot i lives at i % cap */
+    uint64_t head, tail;    /* absolute slot numbers; slot i lives at i % cap */
     uint64_t awaiting_from; /* oldest slot that may be awaiting Redis */
     size_t awaiting;
-    size_t unsent;        /* reply bytes handed to libuv, not yet written */
+    size_t unsent; /* reply bytes handed to libuv, not yet written */
     int64_t last_active_ms;
     bool reading, drained, eof, closed, paused, dirty;
     struct conn *dirty_next; /* answered by Redis since the last flush */
@@ -90,10 +90,10 @@ typedef struct conn {
     bool probing; /* the resend is with Redis: no more lines until it answers */
     char ip[48];
     char peer[64];
-    bp_tls_t *tls;        /* NULL: plain TCP */
-    bool tls_eof;         /* close_notify received: no more plaintext */
-    bool tls_closing;     /* our close_notify is on its way */
-    int64_t accepted_ms;  /* for the handshake's time limit */
+    bp_tls_t *tls;       /* NULL: plain TCP */
+    bool tls_eof;        /* close_notify received: no more plaintext */
+    bool tls_closing;    /* our close_notify is on its way */
+    int64_t accepted_ms; /* for the handshake's time limit */
 } conn_t;
 
 struct bp_feed_server {
@@ -140,7 +140,8 @@ static void slot_fill(bp_feed_server_t *fs, slot_t *sl, bp_buf_t *b) {
     if (sl->text) {
         memcpy(sl->text, bp_buf_data(b), b->len);
     } else {
-        static const char oom[] = "{\"ok\":false,\"seq\":null,\"error\":\"internal\",\"message\":\"out of memory\"}\n";
+        static const char oom[] =
+            "{\"ok\":false,\"seq\":null,\"error\":\"internal\",\"message\":\"out of memory\"}\n";
         sl->text = strdup(oom);
         sl->len = sl->text ? sizeof oom - 1 : 0;
     }
@@ -150,7 +151,8 @@ static void slot_fill(bp_feed_server_t *fs, slot_t *sl, bp_buf_t *b) {
 
 static void count_error(bp_feed_stats_t *st, const char *code) {
     size_t i = 0;
-    while (i < st->n_errors && strcmp(st->errors[i].code, code) != 0) i++;
+    while (i < st->n_errors && strcmp(st->errors[i].code, code) != 0)
+        i++;
     if (i == st->n_errors) {
         if (i == BP_FEED_ERROR_CODES) {
             i = BP_FEED_ERROR_CODES - 1; /* full: the last row counts the rest */
@@ -224,7 +226,8 @@ static void tls_send(conn_t *c) {
 static void flush(conn_t *c) {
     size_t total = 0;
     uint64_t i = c->head;
-    while (i < c->tail && slot_at(c, i)->state == SLOT_DONE) total += slot_at(c, i++)->len;
+    while (i < c->tail && slot_at(c, i)->state == SLOT_DONE)
+        total += slot_at(c, i++)->len;
     if (i == c->head) {
         if (c->tls) tls_send(c);
         return;
@@ -276,8 +279,9 @@ static void handle_hello(conn_t *c, slot_t *sl, const bp_hello_t *hello) {
     bp_feed_server_t *fs = c->fs;
     int64_t now = bp_time_now_ms();
     if (!bp_tokens_ready(fs->tokens)) {
-        reply_error(fs, sl, -1, "unavailable", "", "tokens cannot be checked now (storage is down); "
-                                                  "say hello again later");
+        reply_error(fs, sl, -1, "unavailable", "",
+                    "tokens cannot be checked now (storage is down); "
+                    "say hello again later");
         return;
     }
     const bp_principal_t *p =
@@ -318,7 +322,8 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     slot_t *sl = slot_at(c, c->tail++);
     memset(sl, 0, sizeof *sl);
     size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
     if (i == len) {
         fs->stats.invalid++;
         reply_error(fs, sl, -1, "bad_json", "", "empty line: expected one JSON object per line");
@@ -381,8 +386,9 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
     block_after(c, src, ch.seq);
     fs->stats.unavailable++;
     reply_error(fs, sl, ch.seq, "unavailable", "",
-                rc == -2 ? "the collector is overloaded; resend this line later"
-                         : "storage (Redis) is unavailable; resend this line later with the same seq");
+                rc == -2
+                    ? "the collector is overloaded; resend this line later"
+                    : "storage (Redis) is unavailable; resend this line later with the same seq");
 }
 
 static void update_reading(conn_t *c);
@@ -512,8 +518,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 }
 
 static void update_reading(conn_t *c) {
-    bool want = !c->closed && !c->eof && !c->paused && c->drained &&
-                c->tail - c->head < c->cap && c->unsent < MAX_UNSENT_BYTES;
+    bool want = !c->closed && !c->eof && !c->paused && c->drained && c->tail - c->head < c->cap &&
+                c->unsent < MAX_UNSENT_BYTES;
     if (want && !c->reading) {
         if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = true;
     } else if (!want && c->reading) {
@@ -554,8 +560,10 @@ static void on_conn_closed(uv_handle_t *h) {
 
 static void unlink_conn(conn_t *c) {
     bp_feed_server_t *fs = c->fs;
-    if (c->prev) c->prev->next = c->next;
-    else if (fs->conns == c) fs->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (fs->conns == c)
+        fs->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
 }
@@ -579,7 +587,8 @@ static void conn_close(conn_t *c) {
  * write still refers to it. */
 static void maybe_free(conn_t *c) {
     if (!c->closed || c->tcp.data || c->awaiting || c->unsent || c->dirty) return;
-    for (uint64_t i = c->head; i < c->tail; i++) free(slot_at(c, i)->text);
+    for (uint64_t i = c->head; i < c->tail; i++)
+        free(slot_at(c, i)->text);
     bp_lines_free(&c->lines);
     bp_tls_destroy(c->tls);
     free(c->slots);
@@ -601,7 +610,8 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     conn_t *c = privdata;
     bp_feed_server_t *fs = c->fs;
     uint64_t i = c->awaiting_from;
-    while (i < c->tail && slot_at(c, i)->state != SLOT_AWAITING) i++;
+    while (i < c->tail && slot_at(c, i)->state != SLOT_AWAITING)
+        i++;
     if (i == c->tail) {
         bp_error("feed %s: a reply from Redis with no line waiting for it", c->peer);
         return;
@@ -710,7 +720,8 @@ static void on_connection(uv_stream_t *server, int status) {
     c->fs = fs;
     c->cap = (size_t)fs->s->collector_max_inflight;
     c->slots = calloc(c->cap, sizeof *c->slots);
-    if (!c->slots || bp_lines_init(&c->lines, (size_t)fs->s->collector_max_line_bytes, READ_CHUNK)) {
+    if (!c->slots ||
+        bp_lines_init(&c->lines, (size_t)fs->s->collector_max_line_bytes, READ_CHUNK)) {
         free(c->slots);
         bp_lines_free(&c->lines);
         free(c);
@@ -790,7 +801,8 @@ bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
     bp_buf_init(&fs->reply, 0, REPLY_MAX);
     if (s->collector_tls_cert[0]) {
         char why[300];
-        fs->tls_ctx = bp_tls_server_ctx(s->collector_tls_cert, s->collector_tls_key, why, sizeof why);
+        fs->tls_ctx =
+            bp_tls_server_ctx(s->collector_tls_cert, s->collector_tls_key, why, sizeof why);
         if (!fs->tls_ctx) {
             bp_error("collector: TLS: %s (collector.tls_cert, collector.tls_key)", why);
             bp_buf_free(&fs->reply);
@@ -852,7 +864,8 @@ void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out) {
     *out = fs->stats;
     out->open = fs->n_conns;
     out->in_flight = 0;
-    for (const conn_t *c = fs->conns; c; c = c->next) out->in_flight += c->awaiting;
+    for (const conn_t *c = fs->conns; c; c = c->next)
+        out->in_flight += c->awaiting;
 }
 
 bool bp_feed_server_ready(const bp_feed_server_t *fs) {
@@ -901,6 +914,7 @@ void bp_feed_server_close(bp_feed_server_t *fs, void (*on_closed)(void *), void 
         if (c->closed) maybe_free(c); /* open ones: when their handle is released */
     }
     fs->dirty = NULL;
-    while (fs->conns) conn_close(fs->conns);
+    while (fs->conns)
+        conn_close(fs->conns);
     bp_apply_close(fs->apply, on_apply_closed, fs);
 }

@@ -27,16 +27,16 @@ typedef struct bp_feed_server bp_feed_server_t;
 #define BP_FEED_ERROR_CODES 32
 
 typedef struct {
-    uint64_t lines_in;      /* lines read */
-    uint64_t connections;   /* accepted */
-    uint64_t rejected;      /* over the connection limit */
-    uint64_t lines;         /* lines answered */
-    uint64_t accepted;      /* applied (ok, not duplicate) */
+    uint64_t lines_in;    /* lines read */
+    uint64_t connections; /* accepted */
+    uint64_t rejected;    /* over the connection limit */
+    uint64_t lines;       /* lines answered */
+    uint64_t accepted;    /* applied (ok, not duplicate) */
     uint64_t duplicates;
-    uint64_t invalid;       /* rejected by validation */
-    uint64_t unavailable;   /* answered "unavailable" */
-    size_t open;            /* connections open now */
-    size_t in_flight;       /* lines waiting for Redis now */
+    uint64_t invalid;     /* rejected by validation */
+    uint64_t unavailable; /* answered "unavailable" */
+    size_t open;          /* connections open now */
+    size_t in_flight;     /* lines waiting for Redis now */
     /* error replies by code (the last row, "other", takes the overflow) */
     struct {
         char code[24];

@@ -188,7 +188,9 @@ static struct lws_protocols protocols[] = {
 };
 
 static void lws_log_line(int level, const char *line) {
-    bp_log_foreign(level & LLL_ERR ? BP_LOG_ERROR : level & LLL_WARN ? BP_LOG_WARN : BP_LOG_DEBUG,
+    bp_log_foreign(level & LLL_ERR    ? BP_LOG_ERROR
+                   : level & LLL_WARN ? BP_LOG_WARN
+                                      : BP_LOG_DEBUG,
                    "lws", line);
 }
 

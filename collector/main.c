@@ -73,8 +73,9 @@ static int load_sources(const bp_config_t *cfg, bp_sources_t *out) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: bp-collector [--settings FILE]\n"
-                    "Settings: config/settings.json, overridden by BP_<SECTION>_<KEY> variables.\n");
+    fprintf(stderr,
+            "usage: bp-collector [--settings FILE]\n"
+            "Settings: config/settings.json, overridden by BP_<SECTION>_<KEY> variables.\n");
 }
 
 int main(int argc, char **argv) {
@@ -107,8 +108,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     app.http = bp_chttp_create(&app.loop, &cfg.settings, app.fs, bp_time_now_ms());
-    app.poller = app.http ? bp_poller_create(&app.loop, &cfg.settings, &cfg.registry, &sources)
-                          : NULL;
+    app.poller =
+        app.http ? bp_poller_create(&app.loop, &cfg.settings, &cfg.registry, &sources) : NULL;
     if (app.http && !app.poller) {
         bp_chttp_destroy(app.http);
         app.http = NULL;

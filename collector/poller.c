@@ -27,7 +27,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#define APPLY_MAX_PENDING 4096 /* changes waiting for Redis; one lane: documents are few */
+#define APPLY_MAX_PENDING 4096  /* changes waiting for Redis; one lane: documents are few */
 #define LINES_MAX         10000 /* feed lines in one polled document */
 #define START_SPREAD_MS   5000  /* first polls spread over this */
 
@@ -256,7 +256,8 @@ static void submit_more(src_t *s) {
     bp_poller_t *p = s->p;
     bp_actor_t actor = {s->cfg->id, "poller", s->host};
     while (s->next < s->im.n && !p->closing) {
-        if (bp_apply_up(p->apply, 0) && bp_apply_room(p->apply, 0) == 0) return; /* on_applied goes on */
+        if (bp_apply_up(p->apply, 0) && bp_apply_room(p->apply, 0) == 0)
+            return; /* on_applied goes on */
         bp_import_item_t *it = &s->im.items[s->next];
         if (bp_apply_submit(p->apply, 0, &it->change, -1, &actor, s) != 0) {
             s->unavailable += s->im.n - s->next;

@@ -114,8 +114,9 @@ int bp_arecs_add_stored(bp_arecs_t *s, const char *id, const char *json, size_t 
     const cJSON *since = cJSON_GetObjectItemCaseSensitive(root, "since");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "m");
     int r = cJSON_IsString(rule) ? rule_parse(rule->valuestring) : -1;
-    if (r < 0 || !cJSON_IsNumber(since) || !(since->valuedouble >= 0 && since->valuedouble < 9e15) ||
-        !cJSON_IsArray(m) || !cJSON_GetArraySize(m)) {
+    if (r < 0 || !cJSON_IsNumber(since) ||
+        !(since->valuedouble >= 0 && since->valuedouble < 9e15) || !cJSON_IsArray(m) ||
+        !cJSON_GetArraySize(m)) {
         cJSON_Delete(root);
         return -1;
     }

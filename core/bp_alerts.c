@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const rule_names[BP_ALERT__COUNT] = {"level4",   "diversion", "stale_feed",
-                                                        "icu_low",  "handover",  "unassigned"};
+static const char *const rule_names[BP_ALERT__COUNT] = {"level4",  "diversion", "stale_feed",
+                                                        "icu_low", "handover",  "unassigned"};
 
 const char *bp_alert_rule_name(bp_alert_rule_t r) {
     return (unsigned)r < BP_ALERT__COUNT ? rule_names[r] : NULL;

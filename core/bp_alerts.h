@@ -43,13 +43,13 @@ typedef struct bp_alert_cfg {
 
 void bp_alert_defaults(bp_alert_cfg_t *cfg);
 
-#define BP_ALERTS_MAX 1024
+#define BP_ALERTS_MAX   1024
 #define BP_ALERT_ID_MAX (16 + BP_INCIDENT_MAX)
 
 typedef struct {
     bp_alert_rule_t rule;
-    char id[BP_ALERT_ID_MAX + 1];          /* "<rule>:<subject>" */
-    char subject[BP_INCIDENT_MAX + 1];     /* hospital id, incident id, or "city" */
+    char id[BP_ALERT_ID_MAX + 1];      /* "<rule>:<subject>" */
+    char subject[BP_INCIDENT_MAX + 1]; /* hospital id, incident id, or "city" */
     int64_t since_ms;
     int64_t value; /* level, free beds, minutes waited */
 } bp_alert_t;

@@ -72,8 +72,7 @@ bool bp_auth_allows(const bp_principal_t *p, int anon_role, bp_action_t a, int h
     if (!p) {
         /* anonymous: never writes, never feeds, never the audit */
         if (anon_role < 0 || a == BP_ACT_WRITE_HOSPITAL || a == BP_ACT_READ_AUDIT ||
-            a == BP_ACT_READ_SOURCES ||
-            a == BP_ACT_FEED_HOSPITAL || a == BP_ACT_FEED_FLEET)
+            a == BP_ACT_READ_SOURCES || a == BP_ACT_FEED_HOSPITAL || a == BP_ACT_FEED_FLEET)
             return false;
         return role_allows((bp_role_t)anon_role, a);
     }
@@ -127,7 +126,8 @@ static bool id_chars(const char *s, size_t n, size_t max) {
     if (n == 0 || n > max) return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-'))
             return false;
     }
     return true;

@@ -40,14 +40,14 @@ typedef enum {
     BP_ACT_LIVE,           /* the /ws feed */
     BP_ACT_WRITE_HOSPITAL, /* PATCH, import: needs the hospital in scope */
     BP_ACT_READ_AUDIT,
-    BP_ACT_FEED_HOSPITAL,  /* a feed line for a hospital: in scope */
-    BP_ACT_FEED_FLEET,     /* a feed line for an ambulance */
-    BP_ACT_READ_SOURCES,   /* the collectors' pollers and their status */
+    BP_ACT_FEED_HOSPITAL, /* a feed line for a hospital: in scope */
+    BP_ACT_FEED_FLEET,    /* a feed line for an ambulance */
+    BP_ACT_READ_SOURCES,  /* the collectors' pollers and their status */
 } bp_action_t;
 
-#define BP_TOKEN_ID_MAX  24
-#define BP_TOKEN_LEN     46 /* "bp_" + 43 */
-#define BP_SESSION_MAX   160
+#define BP_TOKEN_ID_MAX   24
+#define BP_TOKEN_LEN      46 /* "bp_" + 43 */
+#define BP_SESSION_MAX    160
 #define BP_TOKEN_NAME_MAX 80
 
 typedef struct {

@@ -42,7 +42,8 @@ static bool reserve(bp_buf_t *b, size_t more) {
     size_t need = b->len + more;
     if (need <= b->cap && b->base) return true;
     size_t ncap = b->cap ? b->cap : 256;
-    while (ncap < need) ncap *= 2;
+    while (ncap < need)
+        ncap *= 2;
     if (ncap > b->max) ncap = b->max;
     char *p = realloc(b->base, b->headroom + ncap + 1);
     if (!p) {
@@ -96,10 +97,14 @@ static size_t utf8_len(const unsigned char *p, size_t left) {
     size_t n;
     uint32_t cp;
     if (p[0] < 0x80) return 1;
-    if ((p[0] & 0xE0) == 0xC0) n = 2, cp = p[0] & 0x1F;
-    else if ((p[0] & 0xF0) == 0xE0) n = 3, cp = p[0] & 0x0F;
-    else if ((p[0] & 0xF8) == 0xF0) n = 4, cp = p[0] & 0x07;
-    else return 0;
+    if ((p[0] & 0xE0) == 0xC0)
+        n = 2, cp = p[0] & 0x1F;
+    else if ((p[0] & 0xF0) == 0xE0)
+        n = 3, cp = p[0] & 0x0F;
+    else if ((p[0] & 0xF8) == 0xF0)
+        n = 4, cp = p[0] & 0x07;
+    else
+        return 0;
     if (left < n) return 0;
     for (size_t i = 1; i < n; i++) {
         if ((p[i] & 0xC0) != 0x80) return 0;
@@ -180,7 +185,8 @@ void bp_json_num(bp_buf_t *b, double v, int decimals) {
         return;
     }
     if (memchr(tmp, '.', (size_t)n)) {
-        while (n > 0 && tmp[n - 1] == '0') n--;
+        while (n > 0 && tmp[n - 1] == '0')
+            n--;
         if (n > 0 && tmp[n - 1] == '.') n--;
     }
     if (n == 2 && tmp[0] == '-' && tmp[1] == '0') {

@@ -45,7 +45,7 @@ void bp_json_str(bp_buf_t *b, const char *s, size_t len);
 void bp_json_cstr(bp_buf_t *b, const char *s);
 void bp_json_int(bp_buf_t *b, int64_t v);
 void bp_json_num(bp_buf_t *b, double v, int decimals); /* fixed decimals, trailing zeros trimmed */
-void bp_json_time(bp_buf_t *b, int64_t ms);           /* ISO string, or null for 0 */
+void bp_json_time(bp_buf_t *b, int64_t ms);            /* ISO string, or null for 0 */
 /* `"key":` */
 void bp_json_key(bp_buf_t *b, const char *key);
 

@@ -28,7 +28,8 @@ __attribute__((format(printf, 5, 6))) static void add(bp_errors_t *errs, int row
 }
 
 /* Splits one line into cells (quoted cells may hold the separator and ""). */
-static int split(const char *s, size_t len, char sep, char cells[MAX_COLS][CELL_MAX], int *too_long) {
+static int split(const char *s, size_t len, char sep, char cells[MAX_COLS][CELL_MAX],
+                 int *too_long) {
     int n = 0;
     size_t i = 0;
     *too_long = 0;
@@ -40,23 +41,30 @@ static int split(const char *s, size_t len, char sep, char cells[MAX_COLS][CELL_
             i++;
             while (i < len) {
                 if (s[i] == '"') {
-                    if (i + 1 < len && s[i + 1] == '"') i++;
-                    else break;
+                    if (i + 1 < len && s[i + 1] == '"')
+                        i++;
+                    else
+                        break;
                 }
-                if (o + 1 < CELL_MAX) c[o++] = s[i];
-                else *too_long = 1;
+                if (o + 1 < CELL_MAX)
+                    c[o++] = s[i];
+                else
+                    *too_long = 1;
                 i++;
             }
             if (i >= len) return -1; /* unterminated quote */
             i++;
         }
         while (i < len && s[i] != sep) {
-            if (o + 1 < CELL_MAX) c[o++] = s[i];
-            else *too_long = 1;
+            if (o + 1 < CELL_MAX)
+                c[o++] = s[i];
+            else
+                *too_long = 1;
             i++;
         }
         /* trim spaces */
-        while (o && (c[o - 1] == ' ' || c[o - 1] == '\t')) o--;
+        while (o && (c[o - 1] == ' ' || c[o - 1] == '\t'))
+            o--;
         c[o] = '\0';
         size_t lead = strspn(c, " \t");
         if (lead) memmove(c, c + lead, o - lead + 1);
@@ -97,7 +105,8 @@ int bp_csv_parse_beds(const char *text, size_t len, bp_csv_row_t *rows, bp_error
         int too_long;
         if (line == 1) {
             size_t commas = 0, semis = 0;
-            for (size_t i = 0; i < n; i++) commas += s[i] == ',', semis += s[i] == ';';
+            for (size_t i = 0; i < n; i++)
+                commas += s[i] == ',', semis += s[i] == ';';
             sep = semis > commas ? ';' : ',';
             ncols = split(s, n, sep, cells, &too_long);
             if (ncols < 0) {
@@ -166,8 +175,10 @@ int bp_csv_parse_beds(const char *text, size_t len, bp_csv_row_t *rows, bp_error
             add(errs, line, NULL, "missing_field", "the row sets no figure");
         if (errs->n == errs_before) nrows++;
     }
-    if (line == 0) add(errs, 1, NULL, "bad_csv", "the file is empty");
-    else if (!errs->n && nrows == 0) add(errs, 2, NULL, "missing_field", "no rows after the header");
+    if (line == 0)
+        add(errs, 1, NULL, "bad_csv", "the file is empty");
+    else if (!errs->n && nrows == 0)
+        add(errs, 2, NULL, "missing_field", "no rows after the header");
     return errs->n ? -1 : nrows;
 }
 

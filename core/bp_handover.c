@@ -5,8 +5,8 @@
 #include <string.h>
 
 typedef struct {
-    int status;   /* bp_amb_status_t, -1 never heard */
-    int hospital; /* where it is going or waiting, -1 none */
+    int status;       /* bp_amb_status_t, -1 never heard */
+    int hospital;     /* where it is going or waiting, -1 none */
     int64_t since_ms; /* at_hospital since */
 } unit_t;
 
@@ -49,7 +49,8 @@ void bp_handover_destroy(bp_handover_t *h) {
 }
 
 void bp_handover_reset(bp_handover_t *h) {
-    for (size_t i = 0; i < h->reg->n_units; i++) h->units[i] = (unit_t){-1, -1, 0};
+    for (size_t i = 0; i < h->reg->n_units; i++)
+        h->units[i] = (unit_t){-1, -1, 0};
     memset(h->rings, 0, h->reg->n_hospitals * sizeof *h->rings);
 }
 

@@ -22,8 +22,8 @@
 typedef struct bp_handover bp_handover_t;
 
 typedef struct {
-    int64_t window_ms;    /* samples older than this do not count (default 3 h) */
-    int64_t delayed_ms;   /* offload delayed beyond this (default 30 min) */
+    int64_t window_ms;  /* samples older than this do not count (default 3 h) */
+    int64_t delayed_ms; /* offload delayed beyond this (default 30 min) */
 } bp_handover_cfg_t;
 
 bp_handover_t *bp_handover_create(const bp_registry_t *reg, const bp_handover_cfg_t *cfg);
@@ -36,12 +36,12 @@ void bp_handover_on_ambulance(bp_handover_t *h, size_t unit, bp_amb_status_t sta
                               const char *destination, int64_t at_ms);
 
 typedef struct {
-    int inbound;           /* transporting there now */
-    int waiting;           /* at the door now */
+    int inbound;             /* transporting there now */
+    int waiting;             /* at the door now */
     int64_t longest_wait_ms; /* of those waiting, at now_ms; 0 none */
-    int samples;           /* handovers within the window */
-    int64_t median_ms;     /* of those; -1 none */
-    bool delayed;          /* median or longest wait over the threshold */
+    int samples;             /* handovers within the window */
+    int64_t median_ms;       /* of those; -1 none */
+    bool delayed;            /* median or longest wait over the threshold */
 } bp_handover_figures_t;
 
 void bp_handover_figures(const bp_handover_t *h, size_t hospital, int64_t now_ms,

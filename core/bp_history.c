@@ -14,7 +14,8 @@ static void clear(bp_history_point_t *p, int64_t t_ms) {
     p->occupancy_pct = -1;
     p->icu_adult_available = -1;
     p->level = 0;
-    for (int t = 0; t < BP_BED__COUNT; t++) p->beds[t] = (bp_beds_t){-1, -1, -1};
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        p->beds[t] = (bp_beds_t){-1, -1, -1};
 }
 
 void bp_history_sample_city(const bp_state_t *st, int64_t now_ms, int64_t t_ms,
@@ -57,7 +58,8 @@ void bp_history_sample_city(const bp_state_t *st, int64_t now_ms, int64_t t_ms,
     if (icu_known) out->icu_adult_available = (int32_t)icu;
     for (int k = 0; k < BP_BED__COUNT; k++)
         if (out->beds_mask & (1u << k))
-            out->beds[k] = (bp_beds_t){(int32_t)sums[k][0], (int32_t)sums[k][1], (int32_t)sums[k][2]};
+            out->beds[k] =
+                (bp_beds_t){(int32_t)sums[k][0], (int32_t)sums[k][1], (int32_t)sums[k][2]};
 }
 
 void bp_history_sample_hospital(const bp_state_t *st, size_t i, int64_t now_ms, int64_t t_ms,
@@ -96,7 +98,8 @@ static int decode_beds(const char *s, size_t len, bp_history_point_t *out) {
         if (s[i] != '|') return -1;
         i++;
         size_t name = i;
-        while (i < len && s[i] != ':') i++;
+        while (i < len && s[i] != ':')
+            i++;
         if (i == len) return -1;
         int t = bp_bed_type_parse(s + name, i - name);
         long long v[3];
@@ -107,7 +110,8 @@ static int decode_beds(const char *s, size_t len, bp_history_point_t *out) {
             if (neg) i++;
             long long x = 0;
             size_t digits = i;
-            while (i < len && s[i] >= '0' && s[i] <= '9' && i - digits < 9) x = x * 10 + (s[i++] - '0');
+            while (i < len && s[i] >= '0' && s[i] <= '9' && i - digits < 9)
+                x = x * 10 + (s[i++] - '0');
             if (i == digits || i - start > 10) return -1;
             v[k] = neg ? -x : x;
             if (v[k] < -1 || v[k] > BP_BEDS_MAX) return -1;
@@ -197,8 +201,8 @@ void bp_series_add(bp_series_t *s, const bp_history_point_t *p) {
     s->count++;
 }
 
-void bp_series_write(bp_buf_t *b, const bp_series_t *s, const char *name, int city,
-                     int interval_s, int64_t from_ms, int64_t to_ms) {
+void bp_series_write(bp_buf_t *b, const bp_series_t *s, const char *name, int city, int interval_s,
+                     int64_t from_ms, int64_t to_ms) {
     bp_jw_t w;
     bp_jw_init(&w, b);
     bp_jw_obj(&w);

@@ -66,7 +66,7 @@ const bp_history_point_t *bp_series_at(const bp_series_t *s, size_t i);
 
 /* {"series":..,"interval_s":..,"from":..,"to":..,"points":[...]} with the
  * points in [from_ms, to_ms]; city fields or hospital fields by `city`. */
-void bp_series_write(bp_buf_t *b, const bp_series_t *s, const char *name, int city,
-                     int interval_s, int64_t from_ms, int64_t to_ms);
+void bp_series_write(bp_buf_t *b, const bp_series_t *s, const char *name, int city, int interval_s,
+                     int64_t from_ms, int64_t to_ms);
 
 #endif

@@ -5,7 +5,8 @@
 #include <string.h>
 
 static size_t skip_space(const char *s, size_t i, size_t len) {
-    while (i < len && (s[i] == ' ' || s[i] == '\t')) i++;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
     return i;
 }
 
@@ -19,7 +20,8 @@ int bp_http_bearer(const char *hdr, size_t len, const char **tok, size_t *tok_le
     if (hdr[i] != ' ' && hdr[i] != '\t') return -1;
     i = skip_space(hdr, i, len);
     size_t end = len;
-    while (end > i && (hdr[end - 1] == ' ' || hdr[end - 1] == '\t')) end--;
+    while (end > i && (hdr[end - 1] == ' ' || hdr[end - 1] == '\t'))
+        end--;
     if (end == i) return -1;
     for (size_t k = i; k < end; k++)
         if (hdr[k] == ' ' || hdr[k] == '\t' || hdr[k] == ',') return -1;
@@ -35,7 +37,8 @@ int bp_http_cookie(const char *hdr, size_t len, const char *name, const char **v
     while (i < len) {
         i = skip_space(hdr, i, len);
         size_t start = i;
-        while (i < len && hdr[i] != ';') i++;
+        while (i < len && hdr[i] != ';')
+            i++;
         size_t end = i;
         if (i < len) i++; /* the ';' */
         /* one "name=value" pair in [start, end) */
@@ -43,10 +46,12 @@ int bp_http_cookie(const char *hdr, size_t len, const char *name, const char **v
         if (!eq) continue;
         size_t k = (size_t)(eq - hdr);
         size_t ne = k;
-        while (ne > start && (hdr[ne - 1] == ' ' || hdr[ne - 1] == '\t')) ne--;
+        while (ne > start && (hdr[ne - 1] == ' ' || hdr[ne - 1] == '\t'))
+            ne--;
         if (ne - start != nl || memcmp(hdr + start, name, nl) != 0) continue;
         size_t vs = skip_space(hdr, k + 1, end), ve = end;
-        while (ve > vs && (hdr[ve - 1] == ' ' || hdr[ve - 1] == '\t')) ve--;
+        while (ve > vs && (hdr[ve - 1] == ' ' || hdr[ve - 1] == '\t'))
+            ve--;
         if (ve - vs >= 2 && hdr[vs] == '"' && hdr[ve - 1] == '"') {
             vs++;
             ve--;
@@ -60,7 +65,8 @@ int bp_http_cookie(const char *hdr, size_t len, const char *name, const char **v
 
 int bp_http_if_match(const char *hdr, size_t len, int64_t *version) {
     size_t i = skip_space(hdr, 0, len), end = len;
-    while (end > i && (hdr[end - 1] == ' ' || hdr[end - 1] == '\t')) end--;
+    while (end > i && (hdr[end - 1] == ' ' || hdr[end - 1] == '\t'))
+        end--;
     if (end - i >= 2 && hdr[i] == 'W' && hdr[i + 1] == '/') i += 2;
     if (end - i >= 2 && hdr[i] == '"' && hdr[end - 1] == '"') {
         i++;
@@ -111,9 +117,11 @@ bool bp_http_origin_ok(const char *origin, const char *host, const char *allowed
         (origin_is(origin, olen, "http://", host) || origin_is(origin, olen, "https://", host)))
         return true;
     for (const char *p = allowed; p && *p;) {
-        while (*p == ' ' || *p == ',') p++;
+        while (*p == ' ' || *p == ',')
+            p++;
         const char *e = p;
-        while (*e && *e != ',' && *e != ' ') e++;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
         if (e > p && (size_t)(e - p) == olen && strncmp(p, origin, olen) == 0) return true;
         p = e;
     }

@@ -64,7 +64,8 @@ bp_import_item_t *bp_import_add(bp_import_t *im, const char *path) {
     return it;
 }
 
-int bp_import_hospital(const bp_import_t *im, const bp_registry_t *reg, const char *id, size_t len) {
+int bp_import_hospital(const bp_import_t *im, const bp_registry_t *reg, const char *id,
+                       size_t len) {
     return im->lookup ? im->lookup(im->lookup_ctx, reg, id, len)
                       : bp_registry_hospital_external(reg, id, len);
 }

@@ -42,8 +42,10 @@ void bp_mci_suggest(const bp_mci_site_t *sites, size_t n, const int expected[BP_
         for (size_t i = 0; o && i < n; i++) {
             const bp_mci_site_t *s = &sites[i];
             int pref = 0;
-            if (t == BP_TRIAGE_IMMEDIATE) pref = s->trauma ? 0 : 1;
-            else if (t == BP_TRIAGE_MINOR) pref = s->central ? 1 : 0;
+            if (t == BP_TRIAGE_IMMEDIATE)
+                pref = s->trauma ? 0 : 1;
+            else if (t == BP_TRIAGE_MINOR)
+                pref = s->central ? 1 : 0;
             o[i] = (ord_t){s, i, pref};
         }
         if (o) qsort(o, n, sizeof *o, cmp_ord);

@@ -18,7 +18,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { BP_TRIAGE_IMMEDIATE, BP_TRIAGE_DELAYED, BP_TRIAGE_MINOR, BP_TRIAGE__COUNT } bp_triage_t;
+typedef enum {
+    BP_TRIAGE_IMMEDIATE,
+    BP_TRIAGE_DELAYED,
+    BP_TRIAGE_MINOR,
+    BP_TRIAGE__COUNT
+} bp_triage_t;
 
 const char *bp_triage_name(bp_triage_t t);
 int bp_triage_parse(const char *s, size_t len); /* -1 unknown */
@@ -26,11 +31,11 @@ int bp_triage_parse(const char *s, size_t len); /* -1 unknown */
 #define BP_MCI_COUNT_MAX 1000 /* patients of one triage class at one hospital or scene */
 
 typedef struct {
-    int hospital;      /* registry index */
-    double eta_min;    /* from the scene */
-    bool answered;     /* said what it can take (else it takes nothing) */
-    bool trauma;       /* trauma-capable (trauma or neurosurgery specialty) */
-    bool central;      /* central tier */
+    int hospital;   /* registry index */
+    double eta_min; /* from the scene */
+    bool answered;  /* said what it can take (else it takes nothing) */
+    bool trauma;    /* trauma-capable (trauma or neurosurgery specialty) */
+    bool central;   /* central tier */
     int can[BP_TRIAGE__COUNT];
 } bp_mci_site_t;
 
@@ -52,7 +57,8 @@ typedef struct {
 } bp_mci_declare_t;
 
 int bp_mci_parse_declare(const char *json, size_t len, bp_mci_declare_t *out, bp_errors_t *errs);
-int bp_mci_parse_answer(const char *json, size_t len, int counts[BP_TRIAGE__COUNT], bp_errors_t *errs);
+int bp_mci_parse_answer(const char *json, size_t len, int counts[BP_TRIAGE__COUNT],
+                        bp_errors_t *errs);
 
 typedef struct {
     bp_triage_t triage;

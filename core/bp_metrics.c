@@ -10,7 +10,8 @@ const double bp_hist_bounds[BP_HIST_BOUNDS] = {0.0005, 0.001, 0.0025, 0.005, 0.0
 
 void bp_hist_observe(bp_hist_t *h, double seconds) {
     size_t i = 0;
-    while (i < BP_HIST_BOUNDS && seconds > bp_hist_bounds[i]) i++;
+    while (i < BP_HIST_BOUNDS && seconds > bp_hist_bounds[i])
+        i++;
     h->bucket[i]++;
     h->count++;
     h->sum += seconds > 0 ? seconds : 0;

@@ -8,9 +8,8 @@
  * NHSN (not 1:1: HAVE has no obstetrics, FHIR's RoleCode no burn or
  * isolation, ...) is bp_interop's business, kept there in one place. */
 static const char *const bed_names[BP_BED__COUNT] = {
-    "emergency",        "icu_adult",  "icu_pediatric", "icu_neonatal",
-    "medical_surgical", "pediatrics", "obstetrics",    "burn",
-    "psychiatric",      "isolation",  "operating_room"};
+    "emergency",  "icu_adult", "icu_pediatric", "icu_neonatal", "medical_surgical", "pediatrics",
+    "obstetrics", "burn",      "psychiatric",   "isolation",    "operating_room"};
 
 static const char *const ed_names[BP_ED__COUNT] = {"normal", "advisory", "diversion", "closed"};
 
@@ -29,9 +28,9 @@ static const struct {
 
 static const char *const tier_names[BP_TIER__COUNT] = {"central", "city", "district", "private"};
 static const char *const fresh_names[] = {"fresh", "late", "stale", "never"};
-static const char *const cat_names[BP_CAT__COUNT] = {
-    "trauma", "stroke", "cardiac", "obstetric", "pediatric", "burn", "respiratory", "psychiatric",
-    "other"};
+static const char *const cat_names[BP_CAT__COUNT] = {"trauma",      "stroke",      "cardiac",
+                                                     "obstetric",   "pediatric",   "burn",
+                                                     "respiratory", "psychiatric", "other"};
 static const char *const action_names[BP_INC__COUNT] = {"create", "update", "close"};
 
 const bp_pressure_cfg_t bp_pressure_default = {85.0, 95.0, 110.0};
@@ -216,9 +215,12 @@ int bp_pressure_level(const bp_hospital_state_t *h, const bp_pressure_cfg_t *cfg
     bp_hospital_totals(h, &t);
     double pct = bp_occupancy_pct(&t);
     int level = 1;
-    if (pct >= cfg->level4_pct) level = 4;
-    else if (pct >= cfg->level3_pct) level = 3;
-    else if (pct >= cfg->level2_pct) level = 2;
+    if (pct >= cfg->level4_pct)
+        level = 4;
+    else if (pct >= cfg->level3_pct)
+        level = 3;
+    else if (pct >= cfg->level2_pct)
+        level = 2;
 
     switch (bp_ed_effective(&h->ed, now_ms)) {
     case BP_ED_CLOSED: level = 4; break;
@@ -279,7 +281,8 @@ void bp_change_init(bp_change_t *c, bp_kind_t kind) {
 
 int bp_change_bed_types(const bp_change_t *c) {
     int k = 0;
-    for (int t = 0; t < BP_BED__COUNT; t++) k += c->bed_fields[t] != 0;
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        k += c->bed_fields[t] != 0;
     return k;
 }
 
@@ -315,7 +318,8 @@ void bp_ambulance_apply(bp_ambulance_state_t *a, const bp_change_t *c) {
     }
     if (c->amb_fields & BP_AF_HEADING) a->heading = n->heading;
     if (c->amb_fields & BP_AF_SPEED) a->speed = n->speed;
-    if (c->amb_fields & BP_AF_DESTINATION) memcpy(a->destination, n->destination, sizeof a->destination);
+    if (c->amb_fields & BP_AF_DESTINATION)
+        memcpy(a->destination, n->destination, sizeof a->destination);
     if (c->amb_fields & BP_AF_INCIDENT) memcpy(a->incident, n->incident, sizeof a->incident);
     stamp(&a->version, &a->at_ms, &a->updated_ms, a->source, c);
 }

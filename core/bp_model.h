@@ -15,12 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BP_ID_MAX       48  /* hospital / station / district slug: [a-z0-9-]{1,48} */
-#define BP_CALLSIGN_MAX 32  /* ambulance call sign: [A-Za-z0-9-]{1,32} */
-#define BP_SOURCE_MAX   64  /* feed source name */
-#define BP_REASON_MAX   200 /* ED status reason, bytes of UTF-8 */
-#define BP_INCIDENT_MAX 64  /* incident id: [A-Za-z0-9-]{1,64} */
-#define BP_ADDRESS_MAX  200 /* incident address, bytes of UTF-8 */
+#define BP_ID_MAX       48     /* hospital / station / district slug: [a-z0-9-]{1,48} */
+#define BP_CALLSIGN_MAX 32     /* ambulance call sign: [A-Za-z0-9-]{1,32} */
+#define BP_SOURCE_MAX   64     /* feed source name */
+#define BP_REASON_MAX   200    /* ED status reason, bytes of UTF-8 */
+#define BP_INCIDENT_MAX 64     /* incident id: [A-Za-z0-9-]{1,64} */
+#define BP_ADDRESS_MAX  200    /* incident address, bytes of UTF-8 */
 #define BP_BEDS_MAX     100000 /* per bed type and field: far above any hospital */
 #define BP_WAITING_MAX  10000
 #define BP_EPOCH_MAX    64 /* stream epoch id: [0-9a-zA-Z]{1,64} */
@@ -43,7 +43,13 @@ typedef enum {
     BP_BED__COUNT
 } bp_bed_type_t;
 
-typedef enum { BP_ED_NORMAL, BP_ED_ADVISORY, BP_ED_DIVERSION, BP_ED_CLOSED, BP_ED__COUNT } bp_ed_status_t;
+typedef enum {
+    BP_ED_NORMAL,
+    BP_ED_ADVISORY,
+    BP_ED_DIVERSION,
+    BP_ED_CLOSED,
+    BP_ED__COUNT
+} bp_ed_status_t;
 
 /* Close to the German FMS status model: 1/2 available, 3 dispatched,
  * 4 on scene, 7 transporting, 8 at hospital, 6 out of service. */
@@ -58,7 +64,13 @@ typedef enum {
     BP_AMB__COUNT
 } bp_amb_status_t;
 
-typedef enum { BP_TIER_CENTRAL, BP_TIER_CITY, BP_TIER_DISTRICT, BP_TIER_PRIVATE, BP_TIER__COUNT } bp_tier_t;
+typedef enum {
+    BP_TIER_CENTRAL,
+    BP_TIER_CITY,
+    BP_TIER_DISTRICT,
+    BP_TIER_PRIVATE,
+    BP_TIER__COUNT
+} bp_tier_t;
 
 typedef enum { BP_FRESH, BP_LATE, BP_STALE, BP_NEVER_REPORTED } bp_freshness_t;
 
@@ -99,10 +111,10 @@ int bp_category_parse(const char *s, size_t len);
 int bp_inc_action_parse(const char *s, size_t len);
 
 /* Slug rules. */
-bool bp_is_slug(const char *s, size_t len);     /* [a-z0-9-]{1,48} */
-bool bp_is_callsign(const char *s, size_t len); /* [A-Za-z0-9-]{1,32} */
+bool bp_is_slug(const char *s, size_t len);        /* [a-z0-9-]{1,48} */
+bool bp_is_callsign(const char *s, size_t len);    /* [A-Za-z0-9-]{1,32} */
 bool bp_is_incident_id(const char *s, size_t len); /* [A-Za-z0-9-]{1,64} */
-bool bp_is_source(const char *s, size_t len);   /* [A-Za-z0-9._:-]{1,64} */
+bool bp_is_source(const char *s, size_t len);      /* [A-Za-z0-9._:-]{1,64} */
 /* Valid UTF-8, no control characters (U+0000..U+001F, U+007F..U+009F),
  * no bidi overrides, at most max_bytes. Used for every free-text field. */
 bool bp_is_clean_text(const char *s, size_t len, size_t max_bytes);
@@ -146,8 +158,8 @@ typedef struct {
     bp_amb_status_t status;
     bool has_position;
     double lat, lon;
-    double heading; /* degrees 0..360, -1 unknown */
-    double speed;   /* km/h, -1 unknown */
+    double heading;                  /* degrees 0..360, -1 unknown */
+    double speed;                    /* km/h, -1 unknown */
     char destination[BP_ID_MAX + 1]; /* hospital id, "" none */
     char incident[BP_INCIDENT_MAX + 1];
 } bp_ambulance_state_t;

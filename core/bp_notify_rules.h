@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BP_EVENT_ID_MAX   40   /* "<ms>-<seq>" of the notification stream */
-#define BP_EVENT_TEXT_MAX 600  /* bytes per language */
+#define BP_EVENT_ID_MAX   40    /* "<ms>-<seq>" of the notification stream */
+#define BP_EVENT_TEXT_MAX 600   /* bytes per language */
 #define BP_EVENT_DATA_MAX 65536 /* the details, JSON */
 
 /* Borrowed strings (from a stream entry or the caller's buffers). */

@@ -402,9 +402,8 @@ void bp_opendata_json(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now) {
     for (int k = 0; k < BP_OPENDATA_HOURS; k++)
         bp_buf_printf(b, "%s\"%02d:%02d\"", k ? "," : "", bp_opendata_hours[k] / 60,
                       bp_opendata_hours[k] % 60);
-    bp_buf_puts(b,
-                "],\"bed_types\":{\"inpatient\":\"all inpatient beds (without emergency and "
-                "operating room places)\"");
+    bp_buf_puts(b, "],\"bed_types\":{\"inpatient\":\"all inpatient beds (without emergency and "
+                   "operating room places)\"");
     for (int t = 0; t < BP_BED__COUNT; t++) {
         bp_buf_putc(b, ',');
         bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));

@@ -20,7 +20,8 @@ struct bp_rate {
 
 bp_rate_t *bp_rate_create(size_t slots, double per_min, double burst) {
     size_t n = 16;
-    while (n < slots) n <<= 1;
+    while (n < slots)
+        n <<= 1;
     bp_rate_t *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->s = calloc(n, sizeof *r->s);
@@ -48,7 +49,8 @@ static double level(const bp_rate_t *r, const slot_t *s, int64_t now_ms) {
 
 static size_t hash(const char *k) {
     uint32_t x = 2166136261u; /* FNV-1a */
-    for (; *k; k++) x = (x ^ (unsigned char)*k) * 16777619u;
+    for (; *k; k++)
+        x = (x ^ (unsigned char)*k) * 16777619u;
     return x;
 }
 

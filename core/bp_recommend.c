@@ -25,8 +25,8 @@ void bp_dispatch_defaults(bp_dispatch_cfg_t *c) {
     static const struct {
         int from;
         double kmh;
-    } bands[] = {{0, 35}, {6 * 60 + 30, 18}, {9 * 60, 24}, {16 * 60 + 30, 16}, {19 * 60, 26},
-                 {22 * 60, 35}};
+    } bands[] = {{0, 35},       {6 * 60 + 30, 18}, {9 * 60, 24}, {16 * 60 + 30, 16},
+                 {19 * 60, 26}, {22 * 60, 35}};
     c->n_bands = (int)(sizeof bands / sizeof *bands);
     for (int i = 0; i < c->n_bands; i++) {
         c->bands[i].from_min = bands[i].from;
@@ -49,7 +49,8 @@ void bp_dispatch_defaults(bp_dispatch_cfg_t *c) {
     need(&c->needs[BP_CAT_CARDIAC], SPEC(CARDIOLOGY) | SPEC(CARDIAC_SURGERY), BP_BED_ICU_ADULT,
          BP_BED_MEDICAL_SURGICAL, -1);
     need(&c->needs[BP_CAT_OBSTETRIC], SPEC(OBSTETRICS), BP_BED_OBSTETRICS, -1, -1);
-    need(&c->needs[BP_CAT_PEDIATRIC], SPEC(PEDIATRICS), BP_BED_PEDIATRICS, BP_BED_ICU_PEDIATRIC, -1);
+    need(&c->needs[BP_CAT_PEDIATRIC], SPEC(PEDIATRICS), BP_BED_PEDIATRICS, BP_BED_ICU_PEDIATRIC,
+         -1);
     need(&c->needs[BP_CAT_BURN], SPEC(BURNS), BP_BED_BURN, BP_BED_ICU_ADULT, -1);
     need(&c->needs[BP_CAT_RESPIRATORY], SPEC(INFECTIOUS_DISEASE) | SPEC(RESPIRATORY),
          BP_BED_ISOLATION, BP_BED_ICU_ADULT, BP_BED_MEDICAL_SURGICAL);
@@ -119,13 +120,17 @@ static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_r
     c->central_penalty = info->tier == BP_TIER_CENTRAL && cfg->central_penalty_min[prio - 1] > 0;
     c->sister = sister == (int)i;
     double s = c->eta_min;
-    if (!c->known) s += cfg->no_capacity_penalty_min / 2;
-    else if (c->free <= 0) s += cfg->no_capacity_penalty_min;
+    if (!c->known)
+        s += cfg->no_capacity_penalty_min / 2;
+    else if (c->free <= 0)
+        s += cfg->no_capacity_penalty_min;
     if (!c->specialty) s += cfg->no_specialty_penalty_min;
     if (c->central_penalty) s += cfg->central_penalty_min[prio - 1];
     if (c->sister) s -= cfg->sister_bonus_min;
-    if (c->freshness == BP_LATE) s += cfg->late_penalty_min;
-    else if (c->freshness != BP_FRESH) s += cfg->stale_penalty_min;
+    if (c->freshness == BP_LATE)
+        s += cfg->late_penalty_min;
+    else if (c->freshness != BP_FRESH)
+        s += cfg->stale_penalty_min;
     c->score = s;
     return true;
 }
@@ -167,15 +172,18 @@ size_t bp_recommend(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp
     bp_candidate_t c;
     for (size_t i = 0; i < reg->n_hospitals; i++) {
         if (!build(st, cfg, q, sister, i, &c)) continue;
-        if (c.diverted) div_eta = fmin(div_eta, c.eta_min);
-        else open_eta = fmin(open_eta, c.eta_min);
+        if (c.diverted)
+            div_eta = fmin(div_eta, c.eta_min);
+        else
+            open_eta = fmin(open_eta, c.eta_min);
     }
     bool with_diverted = open_eta > div_eta + cfg->diversion_extra_min;
     size_t n = 0;
     for (size_t i = 0; i < reg->n_hospitals && max; i++) {
         if (!build(st, cfg, q, sister, i, &c) || (c.diverted && !with_diverted)) continue;
         size_t at = n;
-        while (at > 0 && better(&c, &out[at - 1])) at--;
+        while (at > 0 && better(&c, &out[at - 1]))
+            at--;
         if (at >= max) continue;
         size_t keep = n < max ? n : max - 1;
         memmove(&out[at + 1], &out[at], (keep - at) * sizeof *out);
@@ -189,10 +197,10 @@ size_t bp_recommend(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp
 
 static const char *const beds_en[BP_BED__COUNT] = {
     "ED places", "adult ICU", "pediatric ICU", "neonatal ICU", "ward", "pediatric ward",
-    "maternity", "burn", "psychiatric", "isolation", "OR"};
+    "maternity", "burn",      "psychiatric",   "isolation",    "OR"};
 static const char *const beds_vi[BP_BED__COUNT] = {
     "chỗ cấp cứu", "HSTC người lớn", "HSTC nhi", "HSTC sơ sinh", "nội/ngoại khoa", "nhi",
-    "sản", "bỏng", "tâm thần", "cách ly", "phòng mổ"};
+    "sản",         "bỏng",           "tâm thần", "cách ly",      "phòng mổ"};
 
 typedef struct {
     char *p;
@@ -235,16 +243,19 @@ size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, co
     bool vi = lang && strcmp(lang, "vi") == 0;
     out_t o = {buf, len, 0};
     if (len) buf[0] = '\0';
-    const char *bed = (unsigned)c->bed_type < BP_BED__COUNT
-                          ? (vi ? beds_vi : beds_en)[c->bed_type]
-                          : "?";
+    const char *bed =
+        (unsigned)c->bed_type < BP_BED__COUNT ? (vi ? beds_vi : beds_en)[c->bed_type] : "?";
     put(&o, vi ? "%.0f phút" : "%.0f min", ceil(c->eta_min));
-    if (!c->known) put(&o, vi ? " · %s: chưa báo cáo" : " · %s: not reported", bed);
-    else if (c->free > 0) put(&o, vi ? " · %d %s trống" : " · %d %s free", c->free, bed);
-    else put(&o, vi ? " · hết %s" : " · no %s free", bed);
+    if (!c->known)
+        put(&o, vi ? " · %s: chưa báo cáo" : " · %s: not reported", bed);
+    else if (c->free > 0)
+        put(&o, vi ? " · %d %s trống" : " · %d %s free", c->free, bed);
+    else
+        put(&o, vi ? " · hết %s" : " · no %s free", bed);
     if (c->inbound > 0) put(&o, vi ? ", %d xe đang đến" : ", %d inbound", c->inbound);
     uint32_t m = reg->hospitals[c->hospital].specialties & need->specialties;
-    if (need->specialties && !m) put(&o, vi ? " · không có chuyên khoa phù hợp" : " · no matching specialty");
+    if (need->specialties && !m)
+        put(&o, vi ? " · không có chuyên khoa phù hợp" : " · no matching specialty");
     for (size_t k = 0; m && k < sizeof spec_words / sizeof *spec_words; k++) {
         if (!(m >> spec_words[k].spec & 1)) continue;
         put(&o, " · %s", vi ? spec_words[k].vi : spec_words[k].en);
@@ -253,12 +264,16 @@ size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, co
     if (c->diverted)
         put(&o, vi ? " · cấp cứu đang chuyển hướng (không còn nơi mở cửa gần hơn)"
                    : " · ED on diversion (nothing open is near)");
-    else if (c->ed == BP_ED_ADVISORY) put(&o, vi ? " · cấp cứu đang quá tải" : " · ED advisory");
-    if (c->sister) put(&o, vi ? " · bệnh viện vệ tinh của khu vực" : " · this area's sister hospital");
+    else if (c->ed == BP_ED_ADVISORY)
+        put(&o, vi ? " · cấp cứu đang quá tải" : " · ED advisory");
+    if (c->sister)
+        put(&o, vi ? " · bệnh viện vệ tinh của khu vực" : " · this area's sister hospital");
     if (c->central_penalty)
         put(&o, vi ? " · tuyến trung ương: ưu tiên ca nặng" : " · central: kept for severe cases");
-    if (c->freshness == BP_LATE) put(&o, vi ? " · báo cáo muộn" : " · report late");
-    else if (c->freshness != BP_FRESH) put(&o, vi ? " · số liệu cũ" : " · figures stale");
+    if (c->freshness == BP_LATE)
+        put(&o, vi ? " · báo cáo muộn" : " · report late");
+    else if (c->freshness != BP_FRESH)
+        put(&o, vi ? " · số liệu cũ" : " · figures stale");
     return o.len;
 }
 

@@ -74,12 +74,12 @@ typedef struct {
 typedef struct {
     int hospital; /* registry index */
     double km, eta_min, score;
-    int bed_type; /* the needed bed type counted */
+    int bed_type;                    /* the needed bed type counted */
     int available, surge24, inbound; /* of that bed type; -1 unknown */
-    int free;        /* available + surge24 − inbound; only if known */
-    bool known;      /* free is known (occupancy reported) */
-    bool specialty;  /* has one of the needed specialties (or none needed) */
-    bool diverted;   /* ED diversion/closed: here only because nothing open is near */
+    int free;                        /* available + surge24 − inbound; only if known */
+    bool known;                      /* free is known (occupancy reported) */
+    bool specialty;                  /* has one of the needed specialties (or none needed) */
+    bool diverted; /* ED diversion/closed: here only because nothing open is near */
     bool central_penalty, sister;
     bp_ed_status_t ed;
     bp_freshness_t freshness;

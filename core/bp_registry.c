@@ -6,11 +6,12 @@
 #include <string.h>
 
 static const char *const spec_names[BP_SPEC__COUNT] = {
-    "cardiology",  "cardiac_surgery",    "stroke",        "neurosurgery",  "trauma",
-    "orthopedics", "burns",              "obstetrics",    "neonatology",   "pediatrics",
-    "oncology",    "infectious_disease", "respiratory",   "psychiatry",    "nephrology",
-    "toxicology",  "general_surgery",    "internal_medicine", "ophthalmology", "ent",
-    "geriatrics",  "traditional_medicine",
+    "cardiology",      "cardiac_surgery",      "stroke",        "neurosurgery",
+    "trauma",          "orthopedics",          "burns",         "obstetrics",
+    "neonatology",     "pediatrics",           "oncology",      "infectious_disease",
+    "respiratory",     "psychiatry",           "nephrology",    "toxicology",
+    "general_surgery", "internal_medicine",    "ophthalmology", "ent",
+    "geriatrics",      "traditional_medicine",
 };
 
 const char *bp_specialty_name(bp_specialty_t s) {
@@ -49,11 +50,13 @@ static int cmp_idx(const void *a, const void *b) {
     return strcmp(id_at(*(const int *)a), id_at(*(const int *)b));
 }
 
-static int build(int **order, const void *base, size_t stride, size_t n, char *dup, size_t dup_len) {
+static int build(int **order, const void *base, size_t stride, size_t n, char *dup,
+                 size_t dup_len) {
     free(*order);
     *order = malloc((n ? n : 1) * sizeof **order);
     if (!*order) return -1;
-    for (size_t i = 0; i < n; i++) (*order)[i] = (int)i;
+    for (size_t i = 0; i < n; i++)
+        (*order)[i] = (int)i;
     sort_base = base;
     sort_stride = stride;
     qsort(*order, n, sizeof **order, cmp_idx);
@@ -68,9 +71,11 @@ static int build(int **order, const void *base, size_t stride, size_t n, char *d
 
 int bp_registry_index(bp_registry_t *r, char *dup, size_t dup_len) {
     /* Every registry struct starts with its id, so &arr[0] is &arr[0].id. */
-    if (build(&r->hospital_order, r->hospitals, sizeof *r->hospitals, r->n_hospitals, dup, dup_len) ||
+    if (build(&r->hospital_order, r->hospitals, sizeof *r->hospitals, r->n_hospitals, dup,
+              dup_len) ||
         build(&r->unit_order, r->units, sizeof *r->units, r->n_units, dup, dup_len) ||
-        build(&r->district_order, r->districts, sizeof *r->districts, r->n_districts, dup, dup_len) ||
+        build(&r->district_order, r->districts, sizeof *r->districts, r->n_districts, dup,
+              dup_len) ||
         build(&r->station_order, r->stations, sizeof *r->stations, r->n_stations, dup, dup_len))
         return -1;
     return 0;
@@ -88,23 +93,28 @@ static int find(const int *order, const void *base, size_t stride, size_t n, siz
         int c = strncmp(cand, id, len);
         if (c == 0 && cand[len] != '\0') c = 1;
         if (c == 0) return order[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return -1;
 }
 
 int bp_registry_hospital(const bp_registry_t *r, const char *id, size_t len) {
-    return find(r->hospital_order, r->hospitals, sizeof *r->hospitals, r->n_hospitals, BP_ID_MAX, id, len);
+    return find(r->hospital_order, r->hospitals, sizeof *r->hospitals, r->n_hospitals, BP_ID_MAX,
+                id, len);
 }
 int bp_registry_unit(const bp_registry_t *r, const char *id, size_t len) {
     return find(r->unit_order, r->units, sizeof *r->units, r->n_units, BP_CALLSIGN_MAX, id, len);
 }
 int bp_registry_district(const bp_registry_t *r, const char *id, size_t len) {
-    return find(r->district_order, r->districts, sizeof *r->districts, r->n_districts, BP_ID_MAX, id, len);
+    return find(r->district_order, r->districts, sizeof *r->districts, r->n_districts, BP_ID_MAX,
+                id, len);
 }
 int bp_registry_station(const bp_registry_t *r, const char *id, size_t len) {
-    return find(r->station_order, r->stations, sizeof *r->stations, r->n_stations, BP_ID_MAX, id, len);
+    return find(r->station_order, r->stations, sizeof *r->stations, r->n_stations, BP_ID_MAX, id,
+                len);
 }
 
 int bp_registry_hospital_external(const bp_registry_t *r, const char *id, size_t len) {
@@ -122,7 +132,8 @@ bool bp_registry_is_have_id(const char *s, size_t len) {
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              strchr("._:/-", c)) || c == '\0')
+              strchr("._:/-", c)) ||
+            c == '\0')
             return false;
     }
     return true;

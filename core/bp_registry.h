@@ -11,12 +11,12 @@
 
 #include "bp_model.h"
 
-#define BP_NAME_MAX        160 /* bytes of UTF-8 per language */
-#define BP_PHONE_MAX       32
-#define BP_REGISTRY_MAX    4096 /* hospitals, stations, districts or units */
-#define BP_INTERVAL_MIN_S  60
-#define BP_INTERVAL_MAX_S  86400
-#define BP_HAVE_ID_MAX     64 /* a partner system's id of a hospital (EDXL-HAVE xnl:ID) */
+#define BP_NAME_MAX       160 /* bytes of UTF-8 per language */
+#define BP_PHONE_MAX      32
+#define BP_REGISTRY_MAX   4096 /* hospitals, stations, districts or units */
+#define BP_INTERVAL_MIN_S 60
+#define BP_INTERVAL_MAX_S 86400
+#define BP_HAVE_ID_MAX    64 /* a partner system's id of a hospital (EDXL-HAVE xnl:ID) */
 
 typedef enum {
     BP_SPEC_CARDIOLOGY,

@@ -31,13 +31,15 @@ static void drop_oldest(bp_ring_t *r) {
 }
 
 void bp_ring_free(bp_ring_t *r) {
-    while (r->count) drop_oldest(r);
+    while (r->count)
+        drop_oldest(r);
     free(r->e);
     memset(r, 0, sizeof *r);
 }
 
 void bp_ring_clear(bp_ring_t *r, const char *epoch) {
-    while (r->count) drop_oldest(r);
+    while (r->count)
+        drop_oldest(r);
     r->first = 0;
     snprintf(r->epoch, sizeof r->epoch, "%s", epoch ? epoch : "");
 }
@@ -57,7 +59,8 @@ int bp_ring_push(bp_ring_t *r, uint64_t offset, const char *event, size_t len, u
     memcpy(buf + r->headroom, pre, (size_t)pl);
     memcpy(buf + r->headroom + pl, event, len);
     memcpy(buf + r->headroom + pl + len, suffix, sizeof suffix - 1);
-    while (r->count && (r->count == r->cap || r->bytes + frame > r->max_bytes)) drop_oldest(r);
+    while (r->count && (r->count == r->cap || r->bytes + frame > r->max_bytes))
+        drop_oldest(r);
     bp_ring_entry_t *e = at(r, r->count);
     e->offset = offset;
     e->in_ns = in_ns;

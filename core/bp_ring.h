@@ -22,10 +22,10 @@
 
 typedef struct {
     uint64_t offset;
-    uint64_t in_ns;  /* monotonic time the event was pushed (fan-out timing) */
-    char *buf;       /* headroom + frame, owned */
+    uint64_t in_ns; /* monotonic time the event was pushed (fan-out timing) */
+    char *buf;      /* headroom + frame, owned */
     size_t frame_len;
-    size_t ev_off;   /* the event JSON inside the frame */
+    size_t ev_off; /* the event JSON inside the frame */
     size_t ev_len;
 } bp_ring_entry_t;
 

@@ -81,7 +81,8 @@ bool bp_route_match(const char *tmpl, const char *path) {
 size_t bp_route_of(const char *path) {
     for (size_t i = 0; i < N_ROUTES - 2; i++)
         if (matches(routes[i], path)) return i;
-    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ? N_ROUTES - 2 : N_ROUTES - 1;
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ? N_ROUTES - 2
+                                                                       : N_ROUTES - 1;
 }
 
 size_t bp_route_count(void) {

@@ -8,7 +8,17 @@
 #include <string.h>
 #include <strings.h>
 
-typedef enum { T_INT, T_STR, T_PCT, T_HOST, T_PREFIX, T_SECRET, T_TILE, T_SENTINELS, T_NAME } type_t;
+typedef enum {
+    T_INT,
+    T_STR,
+    T_PCT,
+    T_HOST,
+    T_PREFIX,
+    T_SECRET,
+    T_TILE,
+    T_SENTINELS,
+    T_NAME
+} type_t;
 
 typedef struct {
     const char *key;
@@ -18,7 +28,8 @@ typedef struct {
     const char *rule;
 } setting_t;
 
-#define S(k, t, f, lo, hi, rule) {k, t, offsetof(bp_settings_t, f), lo, hi, rule}
+#define S(k, t, f, lo, hi, rule)                                                                   \
+    { k, t, offsetof(bp_settings_t, f), lo, hi, rule }
 
 static const setting_t table[] = {
     S("redis.host", T_HOST, redis_host, 1, 253, "a host name or IP address"),
@@ -90,12 +101,14 @@ static const setting_t table[] = {
       "an integer from 0 to 1000000 (0: resume only from memory)"),
     S("server.deflate", T_INT, server_deflate, 0, 1,
       "0 or 1 (permessage-deflate; off by default: it compresses per client)"),
-    S("server.ring_events", T_INT, server_ring_events, 16, 1048576, "an integer from 16 to 1048576"),
+    S("server.ring_events", T_INT, server_ring_events, 16, 1048576,
+      "an integer from 16 to 1048576"),
     S("server.ring_bytes", T_INT, server_ring_bytes, 65536, 1073741824,
       "an integer from 65536 to 1073741824"),
     S("server.max_frame_bytes", T_INT, server_max_frame_bytes, 4096, 16777216,
       "an integer from 4096 to 16777216"),
-    S("server.ping_interval_s", T_INT, server_ping_interval_s, 1, 3600, "an integer from 1 to 3600"),
+    S("server.ping_interval_s", T_INT, server_ping_interval_s, 1, 3600,
+      "an integer from 1 to 3600"),
     S("server.idle_timeout_s", T_INT, server_idle_timeout_s, 2, 7200, "an integer from 2 to 7200"),
     S("server.slow_client_timeout_s", T_INT, server_slow_client_timeout_s, 1, 3600,
       "an integer from 1 to 3600"),
@@ -104,7 +117,8 @@ static const setting_t table[] = {
     S("web.tile_url", T_TILE, web_tile_url, 0, 255,
       "empty (no map tiles) or an http(s) URL template with {z}, {x} and {y}"),
     S("web.tile_attribution", T_STR, web_tile_attribution, 0, 255, "at most 255 characters"),
-    S("web.leaflet_root", T_STR, web_leaflet_root, 1, 255, "a directory path (Leaflet's dist files)"),
+    S("web.leaflet_root", T_STR, web_leaflet_root, 1, 255,
+      "a directory path (Leaflet's dist files)"),
     S("history.interval_s", T_INT, history_interval_s, 1, 3600,
       "an integer from 1 to 3600 (below 60 only for tests and demos)"),
     S("history.retention_h", T_INT, history_retention_h, 1, 720, "an integer from 1 to 720"),
@@ -251,9 +265,9 @@ static int str_ok(const setting_t *t, const char *v) {
         if (t->type == T_HOST && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                                    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':'))
             return 0;
-        if (t->type == T_PREFIX && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                     (c >= '0' && c <= '9') || c == ':' || c == '_' || c == '.' ||
-                                     c == '-'))
+        if (t->type == T_PREFIX &&
+            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == ':' || c == '_' || c == '.' || c == '-'))
             return 0;
     }
     if (t->type == T_SENTINELS && n > 0) {
@@ -292,7 +306,8 @@ static int set_secret_file(bp_settings_t *s, const setting_t *t, const char *pat
         if ((unsigned char)path[i] < 0x20)
             return bp_error_set(err, "bad_setting", fk, "setting %s must be a file path", fk);
     size_t i = 0;
-    while (i < s->n_secret_files && strcmp(s->secret_file[i].key, t->key) != 0) i++;
+    while (i < s->n_secret_files && strcmp(s->secret_file[i].key, t->key) != 0)
+        i++;
     if (i == BP_SECRET_FILES_MAX)
         return bp_error_set(err, "bad_setting", fk, "too many secret files");
     if (i == s->n_secret_files) s->n_secret_files++;
@@ -359,12 +374,13 @@ int bp_settings_apply_env(bp_settings_t *s, char *const *envp, const char *const
         for (size_t i = 0; i < N_SETTINGS && !t; i++) {
             const char *k = table[i].key;
             size_t kl = strlen(k);
-            bool as_file = table[i].type == T_SECRET && kl + 8 == nlen &&
-                           strncmp(e + 3 + kl, "_FILE", 5) == 0;
+            bool as_file =
+                table[i].type == T_SECRET && kl + 8 == nlen && strncmp(e + 3 + kl, "_FILE", 5) == 0;
             if (kl + 3 != nlen && !as_file) continue;
             size_t j = 0;
             for (; j < kl; j++) {
-                char want = k[j] == '.' ? '_' : (char)(k[j] >= 'a' && k[j] <= 'z' ? k[j] - 32 : k[j]);
+                char want =
+                    k[j] == '.' ? '_' : (char)(k[j] >= 'a' && k[j] <= 'z' ? k[j] - 32 : k[j]);
                 if (e[3 + j] != want) break;
             }
             if (j == kl) {
@@ -404,7 +420,8 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
     if (strcmp(s->log_level, "debug") && strcmp(s->log_level, "info") &&
         strcmp(s->log_level, "warn") && strcmp(s->log_level, "error"))
         return bp_error_set(err, "bad_setting", "log.level",
-                            "log.level must be debug, info, warn or error, not \"%s\"", s->log_level);
+                            "log.level must be debug, info, warn or error, not \"%s\"",
+                            s->log_level);
     if (strcmp(s->log_format, "text") && strcmp(s->log_format, "json"))
         return bp_error_set(err, "bad_setting", "log.format",
                             "log.format must be text or json, not \"%s\"", s->log_format);
@@ -434,16 +451,17 @@ int bp_settings_check(const bp_settings_t *s, bp_error_t *err) {
         strncmp(s->smtp_url, "smtps://", 8) != 0)
         return bp_error_set(err, "bad_setting", "smtp.url",
                             "smtp.url must be empty or smtp://host[:port] or smtps://host[:port]");
-    if (s->smtp_url[0] && (!s->smtp_from[0] || !strchr(s->smtp_from, '@') ||
-                           strpbrk(s->smtp_from, " <>\r\n,;")))
+    if (s->smtp_url[0] &&
+        (!s->smtp_from[0] || !strchr(s->smtp_from, '@') || strpbrk(s->smtp_from, " <>\r\n,;")))
         return bp_error_set(err, "bad_setting", "smtp.from",
                             "smtp.from must be the sender address (name@example.org) when smtp.url "
                             "is set");
     if (s->server_idle_timeout_s <= s->server_ping_interval_s)
-        return bp_error_set(err, "bad_setting", "server.idle_timeout_s",
-                            "server.idle_timeout_s (%d) must be greater than server.ping_interval_s "
-                            "(%d): a client gets a ping before it can be dropped for silence",
-                            s->server_idle_timeout_s, s->server_ping_interval_s);
+        return bp_error_set(
+            err, "bad_setting", "server.idle_timeout_s",
+            "server.idle_timeout_s (%d) must be greater than server.ping_interval_s "
+            "(%d): a client gets a ping before it can be dropped for silence",
+            s->server_idle_timeout_s, s->server_ping_interval_s);
     return 0;
 }
 

@@ -48,13 +48,13 @@ typedef struct bp_settings {
     int collector_idle_timeout_s;
     int collector_max_future_skew_s;
     int collector_anonymous;
-    char collector_sources[BP_SETTING_STR_MAX]; /* the pollers' sources (config/sources.json) */
-    int collector_max_poll_bytes;               /* largest poll response */
+    char collector_sources[BP_SETTING_STR_MAX];  /* the pollers' sources (config/sources.json) */
+    int collector_max_poll_bytes;                /* largest poll response */
     char collector_tls_cert[BP_SETTING_STR_MAX]; /* the listener speaks TLS (with tls_key) */
     char collector_tls_key[BP_SETTING_STR_MAX];
     char collector_tls_ca[BP_SETTING_STR_MAX]; /* clients: TLS, verified against this CA */
     /* simulator */
-    char sim_token[BP_SETTING_STR_MAX]; /* feed token for its hello; empty: none */
+    char sim_token[BP_SETTING_STR_MAX];       /* feed token for its hello; empty: none */
     char sim_status_path[BP_SETTING_STR_MAX]; /* rewritten every status period; empty: none */
     /* server */
     char server_host[BP_SETTING_STR_MAX];

@@ -278,9 +278,9 @@ void bp_sources_header(bp_validators_t *v, const char *line, size_t len) {
     static const struct {
         const char *name;
         size_t off, cap;
-    } keep[] = {{"etag:", offsetof(bp_validators_t, etag), sizeof v->etag},
-                {"last-modified:", offsetof(bp_validators_t, last_modified),
-                 sizeof v->last_modified}};
+    } keep[] = {
+        {"etag:", offsetof(bp_validators_t, etag), sizeof v->etag},
+        {"last-modified:", offsetof(bp_validators_t, last_modified), sizeof v->last_modified}};
     for (size_t k = 0; k < sizeof keep / sizeof *keep; k++) {
         size_t nl = strlen(keep[k].name);
         if (len < nl || strncasecmp(line, keep[k].name, nl) != 0) continue;

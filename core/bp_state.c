@@ -9,7 +9,7 @@
 struct bp_state {
     const bp_registry_t *reg;
     bp_pressure_cfg_t pressure;
-    bp_hospital_state_t *hospitals; /* one per registry hospital */
+    bp_hospital_state_t *hospitals;   /* one per registry hospital */
     bp_ambulance_state_t *ambulances; /* one per fleet unit */
     /* open incidents, sorted by (opened, id); grown on demand up to the bound */
     bp_incident_state_t *incidents;
@@ -83,7 +83,8 @@ static int incident_insert(bp_state_t *st, const bp_incident_state_t *inc) {
         st->cap_incidents = cap;
     }
     size_t i = st->n_incidents; /* new ones are mostly the newest: search from the end */
-    while (i > 0 && incident_before(inc, &st->incidents[i - 1])) i--;
+    while (i > 0 && incident_before(inc, &st->incidents[i - 1]))
+        i--;
     memmove(&st->incidents[i + 1], &st->incidents[i],
             (st->n_incidents - i) * sizeof *st->incidents);
     st->incidents[i] = *inc;
@@ -106,8 +107,10 @@ static int apply_incident(bp_state_t *st, const bp_change_t *c) {
         return i;
     }
     if (i < 0) return -1;
-    if (c->inc_action == BP_INC_CLOSE) incident_remove(st, (size_t)i);
-    else bp_incident_apply(&st->incidents[i], c);
+    if (c->inc_action == BP_INC_CLOSE)
+        incident_remove(st, (size_t)i);
+    else
+        bp_incident_apply(&st->incidents[i], c);
     return i;
 }
 
@@ -376,7 +379,8 @@ void bp_state_write_incident(bp_buf_t *b, const bp_incident_state_t *inc) {
 
 static void write_incidents(bp_jw_t *w, const bp_state_t *st) {
     bp_jw_arr(w);
-    for (size_t i = 0; i < st->n_incidents; i++) write_incident(w, &st->incidents[i]);
+    for (size_t i = 0; i < st->n_incidents; i++)
+        write_incident(w, &st->incidents[i]);
     bp_jw_end(w);
 }
 
@@ -411,7 +415,8 @@ void bp_state_write_ambulance_fields(bp_buf_t *b, const bp_state_t *st, size_t i
 
 static void write_ambulances(bp_jw_t *w, const bp_state_t *st, unsigned fields) {
     bp_jw_arr(w);
-    for (size_t i = 0; fields && i < st->reg->n_units; i++) write_ambulance(w, st, i, fields);
+    for (size_t i = 0; fields && i < st->reg->n_units; i++)
+        write_ambulance(w, st, i, fields);
     bp_jw_end(w);
 }
 
@@ -447,7 +452,8 @@ static void write_meta(bp_jw_t *w, const bp_state_t *st) {
     bp_jw_obj(w);
     BP_JW_KEY(w, "bed_types");
     bp_jw_arr(w);
-    for (int t = 0; t < BP_BED__COUNT; t++) bp_jw_cstr(w, bp_bed_type_name((bp_bed_type_t)t));
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        bp_jw_cstr(w, bp_bed_type_name((bp_bed_type_t)t));
     bp_jw_end(w);
     BP_JW_KEY(w, "pressure");
     bp_jw_obj(w);
@@ -492,8 +498,8 @@ void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st) {
     write_meta(&w, st);
 }
 
-void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
-                             uint64_t offset, int64_t now_ms, bp_view_t view) {
+void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch, uint64_t offset,
+                             int64_t now_ms, bp_view_t view) {
     bp_state_write_snapshot_in(b, st, epoch, offset, now_ms, view, NULL);
 }
 
@@ -614,10 +620,9 @@ static void write_agg(bp_jw_t *w, const agg_t *a) {
     BP_JW_KEY(w, "surge24");
     bp_jw_int(w, a->surge24);
     BP_JW_KEY(w, "occupancy_pct");
-    bp_jw_num_or_null(w, a->staffed > 0,
-                      a->staffed > 0 ? pct_shown(100.0 * (double)a->occupied / (double)a->staffed)
-                                     : 0,
-                      1);
+    bp_jw_num_or_null(
+        w, a->staffed > 0,
+        a->staffed > 0 ? pct_shown(100.0 * (double)a->occupied / (double)a->staffed) : 0, 1);
     bp_jw_end(w);
 }
 
@@ -660,7 +665,8 @@ void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
         fresh[bp_freshness(h->at_ms, info->report_interval_s, now_ms)]++;
     }
     int amb[BP_AMB__COUNT] = {0};
-    for (size_t i = 0; i < r->n_units; i++) amb[st->ambulances[i].status]++;
+    for (size_t i = 0; i < r->n_units; i++)
+        amb[st->ambulances[i].status]++;
 
     bp_jw_t w;
     bp_jw_init(&w, b);

@@ -89,8 +89,8 @@ void bp_state_write_meta(bp_buf_t *b, const bp_state_t *st);
  *  "hospitals":[..],"ambulances":[..],"incidents":[..]} for an audience:
  * ambulances with the fields it may see (an empty list for none),
  * "incidents" only when it may see them (absent otherwise). */
-void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch,
-                             uint64_t offset, int64_t now_ms, bp_view_t view);
+void bp_state_write_snapshot(bp_buf_t *b, const bp_state_t *st, const char *epoch, uint64_t offset,
+                             int64_t now_ms, bp_view_t view);
 /* The same with only the hospitals set in `only` (see
  * bp_state_write_hospitals_in): a manager's page, which shows hers. */
 void bp_state_write_snapshot_in(bp_buf_t *b, const bp_state_t *st, const char *epoch,

@@ -71,8 +71,7 @@ int bp_time_parse(const char *s, size_t len, int64_t *out_ms) {
         zone_s = 0;
     } else if ((s[i] == '+' || s[i] == '-') && i + 6 == len && s[i + 3] == ':') {
         int zh, zm;
-        if (digits(s + i + 1, 2, &zh) || digits(s + i + 4, 2, &zm) || zh > 23 || zm > 59)
-            return -1;
+        if (digits(s + i + 1, 2, &zh) || digits(s + i + 4, 2, &zm) || zh > 23 || zm > 59) return -1;
         zone_s = (zh * 3600 + zm * 60) * (s[i] == '+' ? 1 : -1);
     } else {
         return -1;

@@ -19,9 +19,9 @@ typedef struct {
     uint64_t offset, version;
     int64_t stored_at;
     char epoch[BP_EPOCH_MAX + 1];
-    char *text;            /* stored, code, field, message, one after another (NULL: none) */
+    char *text; /* stored, code, field, message, one after another (NULL: none) */
     size_t stored_len;
-    unsigned has;          /* which of the four are in text */
+    unsigned has; /* which of the four are in text */
     void *privdata;
 } held_t;
 
@@ -53,8 +53,8 @@ struct bp_apply {
     const bp_registry_t *reg;
     bp_keys_t keys;
     bp_apply_cb cb;
-    size_t max_pending; /* per lane */
-    int min_acks;       /* redis.min_replicas_ack: 0 = no WAIT */
+    size_t max_pending;   /* per lane */
+    int min_acks;         /* redis.min_replicas_ack: 0 = no WAIT */
     uv_prepare_t prepare; /* sends each lane's WAIT before the loop writes */
     bool prepare_open;
     char epoch_candidate[33];
@@ -73,9 +73,11 @@ static void random_hex(char *out, size_t nbytes) {
     if (getrandom(raw, nbytes, 0) != (ssize_t)nbytes) {
         /* no entropy source: time and pid still make collisions unlikely */
         uint64_t x = bp_time_mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)bp_time_now_ms();
-        for (size_t i = 0; i < nbytes; i++) raw[i] = (unsigned char)(x >> (8 * (i % 8)));
+        for (size_t i = 0; i < nbytes; i++)
+            raw[i] = (unsigned char)(x >> (8 * (i % 8)));
     }
-    for (size_t i = 0; i < nbytes; i++) sprintf(out + 2 * i, "%02x", raw[i]);
+    for (size_t i = 0; i < nbytes; i++)
+        sprintf(out + 2 * i, "%02x", raw[i]);
 }
 
 static void on_loaded(bp_redis_t *r, redisReply *reply, void *privdata) {
@@ -190,7 +192,8 @@ static void release(lane_t *l) {
         bool replicated = b->replicated;
         l->batch_head = (l->batch_head + 1) % cap;
         l->batch_count--;
-        while (n--) deliver_held(l, replicated);
+        while (n--)
+            deliver_held(l, replicated);
     }
 }
 
@@ -201,7 +204,8 @@ static void on_wait(bp_redis_t *r, redisReply *reply, void *privdata) {
     if (!l->batch_count) return; /* cannot happen: every WAIT has its batch */
     /* Redis answers in order: this WAIT is the oldest one still waiting */
     size_t cap = a->max_pending + 1, i = 0;
-    while (i < l->batch_count && l->batch[(l->batch_head + i) % cap].decided) i++;
+    while (i < l->batch_count && l->batch[(l->batch_head + i) % cap].decided)
+        i++;
     if (i == l->batch_count) return;
     batch_t *b = &l->batch[(l->batch_head + i) % cap];
     b->decided = true;
@@ -432,7 +436,8 @@ static void on_result(bp_redis_t *r, redisReply *reply, void *privdata) {
         /* no memory to keep it: answer now, as not confirmed */
         bp_apply_result_t u = {.status = BP_APPLY_UNAVAILABLE, .message = "out of memory"};
         /* order: everything held before it must go first */
-        while (l->held_count) deliver_held(l, false);
+        while (l->held_count)
+            deliver_held(l, false);
         l->inflight--;
         a->cb(privdata, &u);
         return;
@@ -457,9 +462,8 @@ int bp_apply_submit(bp_apply_t *a, size_t lane, const bp_change_t *c, int64_t ex
         base = &a->reg->hospitals[i];
     }
     int64_t now = bp_time_now_ms();
-    int64_t minid = bp_apply_audited(c)
-                        ? now - (int64_t)a->s->audit_retention_days * 86400 * 1000
-                        : 0;
+    int64_t minid =
+        bp_apply_audited(c) ? now - (int64_t)a->s->audit_retention_days * 86400 * 1000 : 0;
     if (bp_apply_args_build(&a->args, &a->keys, l->sha[0] ? l->sha : NULL, c, base,
                             a->epoch_candidate, a->s, expect_version, now, actor, minid))
         return -1;
@@ -537,9 +541,8 @@ static int incident_args(bp_apply_args_t *a, const bp_change_t *c, const bp_sett
 
 int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
                         const bp_change_t *c, const bp_hospital_info_t *base,
-                        const char *epoch_candidate, const bp_settings_t *s,
-                        int64_t expect_version, int64_t now_ms, const bp_actor_t *actor,
-                        int64_t audit_minid) {
+                        const char *epoch_candidate, const bp_settings_t *s, int64_t expect_version,
+                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid) {
     static const char *const kinds[] = {"hospital", "ambulance", "incident"};
     a->argc = 0;
     a->used = 0;
@@ -554,10 +557,9 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
          arg(a, keys->audit, strlen(keys->audit)) &&
          arg(a, keys->incidents, strlen(keys->incidents));
     bool hosp = c->kind == BP_KIND_HOSPITAL;
-    ok = ok && arg(a, kinds[c->kind], strlen(kinds[c->kind])) &&
-         arg(a, c->id, strlen(c->id)) && arg(a, c->source, strlen(c->source)) &&
-         argf(a, "%lld", (long long)c->seq) && argf(a, "%lld", (long long)c->at_ms) &&
-         argf(a, "%lld", (long long)now_ms) &&
+    ok = ok && arg(a, kinds[c->kind], strlen(kinds[c->kind])) && arg(a, c->id, strlen(c->id)) &&
+         arg(a, c->source, strlen(c->source)) && argf(a, "%lld", (long long)c->seq) &&
+         argf(a, "%lld", (long long)c->at_ms) && argf(a, "%lld", (long long)now_ms) &&
          arg(a, epoch_candidate, strlen(epoch_candidate)) && argf(a, "%d", s->stream_maxlen);
     ok = ok && (expect_version >= 0 ? argf(a, "%lld", (long long)expect_version) : arg(a, "", 0));
     const char *aid = actor && actor->id ? actor->id : c->source;

@@ -44,10 +44,10 @@ typedef enum {
 
 typedef struct {
     bp_apply_status_t status;
-    uint64_t offset;     /* OK: where the change landed; DUP: the source's last */
-    uint64_t version;    /* OK: new version; CONFLICT: current version */
-    const char *epoch;   /* OK / DUP */
-    const char *stored;  /* CONFLICT: the current stored JSON (valid in the callback) */
+    uint64_t offset;    /* OK: where the change landed; DUP: the source's last */
+    uint64_t version;   /* OK: new version; CONFLICT: current version */
+    const char *epoch;  /* OK / DUP */
+    const char *stored; /* CONFLICT: the current stored JSON (valid in the callback) */
     size_t stored_len;
     int64_t stored_at;   /* OUT_OF_ORDER: the stored report's time, ms */
     const char *code;    /* REFUSED: exists | unknown_incident | too_many_incidents */
@@ -97,9 +97,8 @@ void bp_apply_args_free(bp_apply_args_t *a);
  * something does not fit. */
 int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
                         const bp_change_t *c, const bp_hospital_info_t *base,
-                        const char *epoch_candidate, const bp_settings_t *s,
-                        int64_t expect_version, int64_t now_ms, const bp_actor_t *actor,
-                        int64_t audit_minid);
+                        const char *epoch_candidate, const bp_settings_t *s, int64_t expect_version,
+                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid);
 
 /* Whether a change goes to the audit trail: every hospital and incident
  * change, and an ambulance change unless it only moves the ambulance
@@ -136,10 +135,10 @@ size_t bp_apply_room(const bp_apply_t *a, size_t lane);
 bp_redis_t *bp_apply_redis(bp_apply_t *a);
 
 typedef struct {
-    uint64_t waits;           /* WAITs sent */
-    uint64_t waited;          /* changes whose result waited for a WAIT */
-    uint64_t not_replicated;  /* results turned UNAVAILABLE: replicas did not confirm */
-    uint64_t reconnects;      /* lane connections lost */
+    uint64_t waits;          /* WAITs sent */
+    uint64_t waited;         /* changes whose result waited for a WAIT */
+    uint64_t not_replicated; /* results turned UNAVAILABLE: replicas did not confirm */
+    uint64_t reconnects;     /* lane connections lost */
 } bp_apply_stats_t;
 void bp_apply_stats(const bp_apply_t *a, bp_apply_stats_t *out);
 

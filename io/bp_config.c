@@ -29,7 +29,8 @@ int bp_read_file(const char *path, size_t max, char **out, size_t *len, bp_error
     fclose(f);
     if (!buf || bad || n > size) {
         free(buf);
-        return bp_error_set(err, "io", path, "cannot read %s (or larger than %zu bytes)", path, max);
+        return bp_error_set(err, "io", path, "cannot read %s (or larger than %zu bytes)", path,
+                            max);
     }
     buf[n] = '\0';
     *out = buf;
@@ -78,11 +79,14 @@ static int read_secret_files(bp_settings_t *s, bp_error_t *err) {
         char *text = NULL;
         size_t len = 0;
         if (bp_read_file(path, 4096, &text, &len, err)) {
-            bp_error_set(err, "bad_setting", fk, "%s: cannot read %s (a regular file of at most "
-                                                 "4096 bytes)", fk, path);
+            bp_error_set(err, "bad_setting", fk,
+                         "%s: cannot read %s (a regular file of at most "
+                         "4096 bytes)",
+                         fk, path);
             return -1;
         }
-        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r')) text[--len] = '\0';
+        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+            text[--len] = '\0';
         int rc = len == 0 ? bp_error_set(err, "bad_setting", fk, "%s: %s is empty", fk, path)
                           : bp_settings_set(s, key, text, err);
         explicit_bzero(text, len);

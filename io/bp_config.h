@@ -19,7 +19,7 @@ typedef struct {
     bp_settings_t settings;
     bp_registry_t registry;
     bp_dispatch_cfg_t dispatch; /* config/dispatch.json over the defaults */
-    char settings_path[512]; /* "" when none was read */
+    char settings_path[512];    /* "" when none was read */
 } bp_config_t;
 
 /* Reads everything; on failure err names the file and the problem. */

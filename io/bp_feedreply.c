@@ -16,7 +16,8 @@ static void refused_message(char *out, size_t size, const char *redis_error) {
     size_t n = strcspn(e, "\r\n");
     const char *at = strstr(e, " script: ");
     if (at && (size_t)(at - e) < n) n = (size_t)(at - e);
-    while (n && (e[n - 1] == '.' || e[n - 1] == ' ')) n--;
+    while (n && (e[n - 1] == '.' || e[n - 1] == ' '))
+        n--;
     if (n > 120) n = 120;
     snprintf(out, size,
              "storage (Redis) refused the change (%.*s); resend this line later with the same seq",

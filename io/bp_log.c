@@ -95,8 +95,10 @@ static void vlog(bp_log_level_t level, const bp_log_field_t *fields, size_t n, c
             bp_buf_putc(&b, ',');
             bp_json_cstr(&b, fields[i].key);
             bp_buf_putc(&b, ':');
-            if (fields[i].str) bp_json_cstr(&b, fields[i].str);
-            else bp_json_int(&b, fields[i].num);
+            if (fields[i].str)
+                bp_json_cstr(&b, fields[i].str);
+            else
+                bp_json_int(&b, fields[i].num);
         }
         bp_buf_putc(&b, '}');
     } else {
@@ -132,7 +134,8 @@ void bp_log_foreign(bp_log_level_t level, const char *from, const char *line) {
     const char *end = line[0] == '[' ? strstr(line, "] ") : NULL;
     if (end && end[2] && end[3] == ':' && end[4] == ' ') line = end + 5;
     size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
     bp_log(level, "%s: %.*s", from, (int)n, line);
 }
 

@@ -50,6 +50,8 @@ static void on_closed(uv_handle_t *h) {
 
 void bp_notify_close(bp_notify_t *n) {
     if (!n) return;
-    if (n->timer) uv_close((uv_handle_t *)&n->watchdog, on_closed);
-    else free(n);
+    if (n->timer)
+        uv_close((uv_handle_t *)&n->watchdog, on_closed);
+    else
+        free(n);
 }

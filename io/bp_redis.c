@@ -100,8 +100,10 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 static void set_events(uv_events_t *e, int events) {
     if (events == e->events) return;
     e->events = events;
-    if (events) uv_poll_start(&e->poll, events, on_poll);
-    else uv_poll_stop(&e->poll);
+    if (events)
+        uv_poll_start(&e->poll, events, on_poll);
+    else
+        uv_poll_stop(&e->poll);
 }
 
 static void ev_add_read(void *p) {
@@ -229,9 +231,8 @@ static void on_internal(bp_redis_t *r, redisReply *reply, const char *what) {
     }
     if (strcmp(what, "role") == 0) {
         /* ROLE: ["master", offset, replicas] on a master */
-        const redisReply *e = reply->type == REDIS_REPLY_ARRAY && reply->elements
-                                  ? reply->element[0]
-                                  : NULL;
+        const redisReply *e =
+            reply->type == REDIS_REPLY_ARRAY && reply->elements ? reply->element[0] : NULL;
         bool master = e && (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) &&
                       bp_sentinel_role_is_master(e->str, e->len);
         if (!master) {
@@ -271,8 +272,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
         r->addr_fresh = false;
         bp_redis_reset(r, why);
     }
-    if (p.internal) on_internal(r, reply, p.internal);
-    else if (p.cb) p.cb(r, reply, p.privdata);
+    if (p.internal)
+        on_internal(r, reply, p.internal);
+    else if (p.cb)
+        p.cb(r, reply, p.privdata);
 }
 
 /* Internal commands carry their name. */
@@ -433,8 +436,8 @@ static void sc_on_addr(redisAsyncContext *ac, void *reply, void *privdata) {
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
         rep->element[0]->type == REDIS_REPLY_STRING &&
         rep->element[1]->type == REDIS_REPLY_STRING &&
-        bp_sentinel_addr_parse(rep->element[0]->str, rep->element[0]->len,
-                               rep->element[1]->str, rep->element[1]->len, &a) == 0) {
+        bp_sentinel_addr_parse(rep->element[0]->str, rep->element[0]->len, rep->element[1]->str,
+                               rep->element[1]->len, &a) == 0) {
         bp_sentinel_answered(&r->sentinels, r->sc_index);
         use_address(r, &a, sc_name(r, name, sizeof name));
         return;
@@ -517,8 +520,8 @@ static void sc_open(bp_redis_t *r, int i) {
     int rc = REDIS_OK;
     if (r->sentinel_password[0])
         rc |= redisAsyncCommand(ac, sc_on_auth, r, "AUTH %s", r->sentinel_password);
-    rc |= redisAsyncCommand(ac, sc_on_addr, r, "SENTINEL get-master-addr-by-name %s",
-                            r->master_name);
+    rc |=
+        redisAsyncCommand(ac, sc_on_addr, r, "SENTINEL get-master-addr-by-name %s", r->master_name);
     rc |= redisAsyncCommand(ac, sc_on_message, r, "SUBSCRIBE +switch-master");
     if (rc != REDIS_OK) r->sc_close = true;
 }
@@ -607,10 +610,10 @@ static void on_tick(uv_timer_t *t) {
          * timeout. Progress counts, not the age of the oldest command: a
          * long pipeline worked through under load (or a slow fsync with
          * appendfsync always) is a slow Redis, not a lost one. */
-        if (r->count && now - (r->last_reply_ms > r->ring[r->head].sent_ms
-                                   ? r->last_reply_ms
-                                   : r->ring[r->head].sent_ms) >
-                            r->o.command_timeout_ms) {
+        if (r->count &&
+            now - (r->last_reply_ms > r->ring[r->head].sent_ms ? r->last_reply_ms
+                                                               : r->ring[r->head].sent_ms) >
+                r->o.command_timeout_ms) {
             r->stats.timeouts++;
             teardown(r, "no reply within the command timeout");
             break;
@@ -814,11 +817,11 @@ redisContext *bp_redis_connect_sync(const bp_settings_t *s, char *err, size_t er
     char why[512] = "no sentinel answered";
     for (int i; (i = bp_sentinel_next(&l)) >= 0;) {
         const bp_sentinel_addr_t *sa = &l.addr[i];
-        redisContext *sc = sync_connect(sa->host, sa->port, s, NULL, s->redis_sentinel_password,
-                                        why, sizeof why);
+        redisContext *sc =
+            sync_connect(sa->host, sa->port, s, NULL, s->redis_sentinel_password, why, sizeof why);
         if (!sc) continue;
-        redisReply *r = redisCommand(sc, "SENTINEL get-master-addr-by-name %s",
-                                     s->redis_master_name);
+        redisReply *r =
+            redisCommand(sc, "SENTINEL get-master-addr-by-name %s", s->redis_master_name);
         bp_sentinel_addr_t m;
         bool named = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
                      r->element[0]->type == REDIS_REPLY_STRING &&
@@ -828,7 +831,7 @@ redisContext *bp_redis_connect_sync(const bp_settings_t *s, char *err, size_t er
         if (!named)
             snprintf(why, sizeof why, "sentinel %.100s:%d does not name a master \"%s\" (%.100s)",
                      sa->host, sa->port, s->redis_master_name,
-                     !r                               ? sc->errstr
+                     !r                             ? sc->errstr
                      : r->type == REDIS_REPLY_ERROR ? r->str
                                                     : "not monitored");
         if (r) freeReplyObject(r);
@@ -879,5 +882,6 @@ void bp_redis_close_with(uv_timer_t *timer, bp_redis_t *const *links, size_t n,
     uv_timer_stop(timer);
     timer->data = c;
     uv_close((uv_handle_t *)timer, closer_timer);
-    for (size_t i = 0; i < n; i++) bp_redis_close(links[i], closer_part, c);
+    for (size_t i = 0; i < n; i++)
+        bp_redis_close(links[i], closer_part, c);
 }

@@ -106,7 +106,8 @@ static void on_token(bp_redis_t *r, redisReply *reply, void *privdata) {
     bp_tokens_t *t = ref->t;
     (void)r;
     t->waiting--;
-    if (!reply) t->load_failed = true;
+    if (!reply)
+        t->load_failed = true;
     else if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 && t->ne_n < t->ne_cap) {
         const char *h = field(reply, "h"), *role = field(reply, "role");
         int rr = role ? bp_role_parse(role, strlen(role)) : -1;

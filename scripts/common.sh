@@ -21,7 +21,7 @@ BP_PKGS_RUN="gcc make cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv 
 # (libxml2-utils); e-mail notifications go to a real SMTP server
 # (python3-aiosmtpd, run with Debian's /usr/bin/python3); bench/run puts
 # the public page next to nginx serving the same bytes, both under wrk
-BP_PKGS_TEST="clang libclang-rt-14-dev chromium openssl prometheus systemd libxml2-utils python3-aiosmtpd nginx wrk"
+BP_PKGS_TEST="clang clang-format libclang-rt-14-dev chromium openssl prometheus systemd libxml2-utils python3-aiosmtpd nginx wrk"
 # the container images and docker/test (not part of scripts/test): podman
 # with runc, CNI networking with name resolution between containers,
 # podman-compose, and debootstrap for the local base image

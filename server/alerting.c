@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JOIN_MS       10000   /* a young group takes the rest of a burst this long */
-#define PUSH_MS       2000    /* value changes reach the live feed at most this often */
-#define KICK_MS       250     /* new events make the rules run early, at most this often */
-#define N_KEYS        11
+#define JOIN_MS 10000 /* a young group takes the rest of a burst this long */
+#define PUSH_MS 2000  /* value changes reach the live feed at most this often */
+#define KICK_MS 250   /* new events make the rules run early, at most this often */
+#define N_KEYS  11
 
 enum {
     K_ALERTS,
@@ -248,7 +248,8 @@ static void op_event(bp_rargs_t *g, int gate, const bp_event_out_t *e) {
     bp_rargs_put(g, e->hospitals.len ? bp_buf_data(&e->hospitals) : "", e->hospitals.len);
     bp_rargs_add(g, e->vi);
     bp_rargs_add(g, e->en);
-    bp_rargs_put(g, bp_buf_data(&e->data) ? bp_buf_data(&e->data) : "{}", e->data.len ? e->data.len : 2);
+    bp_rargs_put(g, bp_buf_data(&e->data) ? bp_buf_data(&e->data) : "{}",
+                 e->data.len ? e->data.len : 2);
     if (e->hospitals.failed || e->data.failed) g->failed = true;
 }
 

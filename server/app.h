@@ -28,28 +28,28 @@ typedef struct {
     struct bp_listener *listener;
     struct bp_history *history;
     bp_tokens_t *tokens;
-    bp_handover_t *handover; /* inbound and offload per hospital, from ambulance events */
-    struct bp_alerts *alerts;  /* active alerts, evaluated every second */
-    struct bp_derived *derived; /* the per-second derived engine (derived.c) */
+    bp_handover_t *handover;      /* inbound and offload per hospital, from ambulance events */
+    struct bp_alerts *alerts;     /* active alerts, evaluated every second */
+    struct bp_derived *derived;   /* the per-second derived engine (derived.c) */
     struct bp_alerting *alerting; /* alert records, acknowledgements, mutes (alerting.c) */
-    bool handover_ready;       /* the handover medians are replayed: alerts may be planned */
+    bool handover_ready;          /* the handover medians are replayed: alerts may be planned */
     char handover_epoch[BP_EPOCH_MAX + 1];
-    struct bp_apply *apply;       /* manager writes: the feeds' Lua apply */
-    struct bp_feed *feed;         /* POST /api/v1/feed (feed.c) */
+    struct bp_apply *apply;              /* manager writes: the feeds' Lua apply */
+    struct bp_feed *feed;                /* POST /api/v1/feed (feed.c) */
     struct bp_havexml_cache *have_cache; /* the city's HAVE document, while it holds */
-    struct bp_rate *rate_api;     /* REST requests per client address */
-    struct bp_rate *rate_login;   /* failed sign-ins per client address */
-    struct bp_rate *rate_writes;  /* writes per token */
-    struct bp_req *waiting;       /* writes waiting for the live state */
-    struct bp_notify *notify; /* systemd, when under it */
-    struct bp_notifier *notifier; /* subscriptions and their deliveries (notifier.c) */
-    struct bp_pubcache *pub;      /* the public document and open data, serialised (public.c) */
+    struct bp_rate *rate_api;            /* REST requests per client address */
+    struct bp_rate *rate_login;          /* failed sign-ins per client address */
+    struct bp_rate *rate_writes;         /* writes per token */
+    struct bp_req *waiting;              /* writes waiting for the live state */
+    struct bp_notify *notify;            /* systemd, when under it */
+    struct bp_notifier *notifier;        /* subscriptions and their deliveries (notifier.c) */
+    struct bp_pubcache *pub; /* the public document and open data, serialised (public.c) */
     bool tls;
     int64_t started_ms;
     bool stopping;
     uint64_t http_requests, http_errors, http_unauthorized, http_forbidden, http_limited;
     uint64_t writes_ok, writes_conflict, writes_invalid, sessions_created, sign_in_failures;
-    bp_reqstats_t http_stats; /* requests by route and status, with their time */
+    bp_reqstats_t http_stats;   /* requests by route and status, with their time */
     uint64_t alert_evaluations; /* passes of the alert rules over the state */
 } bp_app_t;
 

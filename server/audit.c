@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AUDIT_SCAN    2000 /* stream entries read per audit request at most */
-#define AUDIT_LIMIT   1000
+#define AUDIT_SCAN  2000 /* stream entries read per audit request at most */
+#define AUDIT_LIMIT 1000
 
 static void on_audit(void *data, bool ok, const bp_audit_entry_t *entries, size_t n_entries,
                      size_t scanned) {
@@ -43,10 +43,9 @@ static void on_audit(void *data, bool ok, const bp_audit_entry_t *entries, size_
         const char *t = bp_audit_field(f, "t", &l);
         bp_buf_puts(b, ",\"time\":");
         bp_json_time(b, t ? strtoll(t, NULL, 10) : 0);
-        static const char *const text[][2] = {{"actor", "actor"},   {"role", "role"},
-                                              {"addr", "address"},  {"kind", "kind"},
-                                              {"id", "entity"},     {"source", "source"},
-                                              {"action", "action"}};
+        static const char *const text[][2] = {
+            {"actor", "actor"}, {"role", "role"},     {"addr", "address"}, {"kind", "kind"},
+            {"id", "entity"},   {"source", "source"}, {"action", "action"}};
         for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
             const char *v = bp_audit_field(f, text[k][0], &l);
             if (!v) continue;
@@ -64,16 +63,20 @@ static void on_audit(void *data, bool ok, const bp_audit_entry_t *entries, size_
             if (!v) continue;
             bp_buf_printf(b, ",\"%s\":", raw[k]);
             /* written by our apply script and bp-admin: JSON objects */
-            if (l && v[0] == '{' && v[l - 1] == '}') bp_buf_put(b, v, l);
-            else bp_json_str(b, v, l);
+            if (l && v[0] == '{' && v[l - 1] == '}')
+                bp_buf_put(b, v, l);
+            else
+                bp_json_str(b, v, l);
         }
         bp_buf_putc(b, '}');
     }
     /* more may follow when the page is full or the scan bound was hit */
     bool more = last_id && (n == q.limit || scanned == AUDIT_SCAN);
     bp_buf_puts(b, "],\"next\":");
-    if (more) bp_json_cstr(b, last_id);
-    else bp_buf_puts(b, "null");
+    if (more)
+        bp_json_cstr(b, last_id);
+    else
+        bp_buf_puts(b, "null");
     bp_buf_printf(b, ",\"scanned\":%zu,\"filter\":{\"hospital\":", scanned);
     bp_json_cstr(b, q.hospital);
     bp_buf_puts(b, ",\"actor\":");
@@ -86,7 +89,8 @@ void bp_api_audit_get(bp_req_t *r) {
     bp_app_t *app = r->app;
     bp_audit_q_t q = {.limit = 100};
     int n = bp_http_arg(r->query, r->query_len, "hospital", q.hospital, sizeof q.hospital);
-    if (n == -2 || (n >= 0 && bp_registry_hospital(&app->cfg.registry, q.hospital, (size_t)n) < 0)) {
+    if (n == -2 ||
+        (n >= 0 && bp_registry_hospital(&app->cfg.registry, q.hospital, (size_t)n) < 0)) {
         bp_req_error(r, 400, "bad_request", "hospital must be the id of a known hospital");
         return;
     }

@@ -41,9 +41,9 @@ static const char *request_method(struct lws *wsi, enum lws_token_indexes *tok) 
         enum lws_token_indexes t;
         const char *m;
     } methods[] = {
-        {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
-        {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_PATCH_URI, "PATCH"},
-        {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_HEAD_URI, "HEAD"},
+        {WSI_TOKEN_GET_URI, "GET"},         {WSI_TOKEN_POST_URI, "POST"},
+        {WSI_TOKEN_PUT_URI, "PUT"},         {WSI_TOKEN_PATCH_URI, "PATCH"},
+        {WSI_TOKEN_DELETE_URI, "DELETE"},   {WSI_TOKEN_HEAD_URI, "HEAD"},
         {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
     };
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
@@ -67,11 +67,13 @@ static void compress_body(bp_req_t *r) {
     bp_buf_t *b = &r->resp.body;
     /* a shared blob (the public document) comes in its coding already */
     if (r->blob || r->content_encoding) return;
-    bp_encoding_t e = bp_conneg_pick(r->accept_enc, BP_ENC_BIT(BP_ENC_GZIP) | BP_ENC_BIT(BP_ENC_BR));
+    bp_encoding_t e =
+        bp_conneg_pick(r->accept_enc, BP_ENC_BIT(BP_ENC_GZIP) | BP_ENC_BIT(BP_ENC_BR));
     if (b->len < COMPRESS_MIN || b->failed || e == BP_ENC_IDENTITY) return;
     unsigned char *out;
     size_t n;
-    if (bp_compress(e, e == BP_ENC_BR ? BROTLI_QUALITY : GZIP_LEVEL, bp_buf_data(b), b->len, &out, &n))
+    if (bp_compress(e, e == BP_ENC_BR ? BROTLI_QUALITY : GZIP_LEVEL, bp_buf_data(b), b->len, &out,
+                    &n))
         return;
     if (n < b->len) {
         bp_buf_reset(b);
@@ -97,8 +99,7 @@ static int send_headers(struct lws *wsi, bp_req_t *r) {
         (epoch[0] && add_header(wsi, "x-bedpulse-epoch:", epoch, &p, end)))
         return -1;
     if (r->etag[0] && add_header(wsi, "etag:", r->etag, &p, end)) return -1;
-    if (r->content_encoding &&
-        add_header(wsi, "content-encoding:", r->content_encoding, &p, end))
+    if (r->content_encoding && add_header(wsi, "content-encoding:", r->content_encoding, &p, end))
         return -1;
     /* the answer has variants: compressed here (compress_body) or made
      * in several codings ahead (the public document) */
@@ -259,8 +260,8 @@ static int on_request(struct lws *wsi, hss_t *s, bp_app_t *app) {
     int im = lws_hdr_copy(wsi, r->if_match, sizeof r->if_match, WSI_TOKEN_HTTP_IF_MATCH);
     r->has_if_match = im != 0;
     if (im < 0) snprintf(r->if_match, sizeof r->if_match, "?");
-    if (lws_hdr_copy(wsi, r->if_none_match, sizeof r->if_none_match,
-                     WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
+    if (lws_hdr_copy(wsi, r->if_none_match, sizeof r->if_none_match, WSI_TOKEN_HTTP_IF_NONE_MATCH) <
+        0)
         r->if_none_match[0] = '\0';
     char origin[256], host[256];
     int on = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);

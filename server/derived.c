@@ -55,8 +55,8 @@ static bool build_recommendations(bp_app_t *app, struct bp_derived *k) {
         const bp_incident_state_t *inc = bp_state_incident(app->state, i);
         bp_rec_query_t q;
         bp_candidate_t out[REC_TOP];
-        size_t n =
-            bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out, REC_TOP);
+        size_t n = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out,
+                           REC_TOP);
         if (i) bp_buf_putc(b, ',');
         bp_buf_puts(b, "{\"id\":");
         bp_json_cstr(b, inc->id);
@@ -106,7 +106,8 @@ static void update_offload(bp_app_t *app, int64_t now) {
     }
     bp_buf_puts(&b, "]}");
     if (!b.failed)
-        bp_hub_broadcast(app->hub, BP_BCAST_OFFLOAD, bp_buf_data(&b), b.len, bp_buf_data(&b), b.len);
+        bp_hub_broadcast(app->hub, BP_BCAST_OFFLOAD, bp_buf_data(&b), b.len, bp_buf_data(&b),
+                         b.len);
     bp_buf_free(&b);
 }
 

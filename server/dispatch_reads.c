@@ -35,8 +35,10 @@ static int num_arg(bp_req_t *r, const char *name, double lo, double hi, double *
 static int *inbound_now(bp_req_t *r) {
     const bp_registry_t *reg = &r->app->cfg.registry;
     int *inbound = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *inbound);
-    if (!inbound) bp_req_error(r, 503, "unavailable", "out of memory");
-    else bp_recommend_inbound(r->app->state, inbound);
+    if (!inbound)
+        bp_req_error(r, 503, "unavailable", "out of memory");
+    else
+        bp_recommend_inbound(r->app->state, inbound);
     return inbound;
 }
 
@@ -101,7 +103,7 @@ static void write_incident(bp_app_t *app, bp_buf_t *b, const bp_incident_state_t
     bp_rec_query_t q;
     bp_candidate_t out[INCIDENT_CANDIDATES];
     size_t k = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out,
-                    INCIDENT_CANDIDATES);
+                       INCIDENT_CANDIDATES);
     bp_buf_putc(b, '{');
     bp_state_write_incident_members(b, inc);
     bp_buf_puts(b, ",\"recommend\":");
@@ -154,12 +156,16 @@ void bp_api_handover_get(bp_req_t *r) {
         if (i) bp_buf_putc(b, ',');
         bp_buf_puts(b, "{\"id\":");
         bp_json_cstr(b, reg->hospitals[i].id);
-        bp_buf_printf(b, ",\"inbound\":%d,\"waiting\":%d,\"longest_wait_min\":", f.inbound, f.waiting);
+        bp_buf_printf(b, ",\"inbound\":%d,\"waiting\":%d,\"longest_wait_min\":", f.inbound,
+                      f.waiting);
         bp_json_num(b, (double)f.longest_wait_ms / 60000.0, 1);
         bp_buf_printf(b, ",\"handovers\":%d,\"median_min\":", f.samples);
-        if (f.median_ms >= 0) bp_json_num(b, (double)f.median_ms / 60000.0, 1);
-        else bp_buf_puts(b, "null");
-        bp_buf_printf(b, ",\"offload\":\"%s\",\"inbound_units\":[", f.delayed ? "delayed" : "normal");
+        if (f.median_ms >= 0)
+            bp_json_num(b, (double)f.median_ms / 60000.0, 1);
+        else
+            bp_buf_puts(b, "null");
+        bp_buf_printf(b, ",\"offload\":\"%s\",\"inbound_units\":[",
+                      f.delayed ? "delayed" : "normal");
         /* each ambulance on its way, with its ETA from where it last was */
         const bp_hospital_info_t *hi = &reg->hospitals[i];
         int k = 0;
@@ -171,10 +177,12 @@ void bp_api_handover_get(bp_req_t *r) {
             bp_json_cstr(b, reg->units[u].id);
             bp_buf_puts(b, ",\"eta_min\":");
             if (a->has_position)
-                bp_json_num(b, bp_travel_min(&app->cfg.dispatch,
-                                             bp_distance_km(a->lat, a->lon, hi->lat, hi->lon), now),
+                bp_json_num(b,
+                            bp_travel_min(&app->cfg.dispatch,
+                                          bp_distance_km(a->lat, a->lon, hi->lat, hi->lon), now),
                             1);
-            else bp_buf_puts(b, "null");
+            else
+                bp_buf_puts(b, "null");
             bp_buf_putc(b, '}');
         }
         bp_buf_puts(b, "]}");

@@ -70,7 +70,7 @@ void bp_api_export_get(bp_req_t *r) {
         o->content_type = "application/xml; charset=utf-8";
         bool hit;
         int n = only < 0 ? bp_havexml_write_all(app->have_cache, &o->body, app->state,
-                                                 app->handover, now, &hit)
+                                                app->handover, now, &hit)
                          : bp_havexml_write(&o->body, app->state, app->handover, only, now);
         if (n < 0)
             bp_req_error(r, 500, "internal", "the HAVE document could not be written");

@@ -101,7 +101,8 @@ struct bp_feed {
     bp_apply_t *apply;
     uv_check_t check; /* once per loop turn: continue the jobs Redis answered */
     job_t *dirty, *paused;
-    job_t *starting; /* the job bp_api_feed_post is starting: dispatch answers it if it ends at once */
+    job_t *
+        starting; /* the job bp_api_feed_post is starting: dispatch answers it if it ends at once */
     size_t next_lane;
     bool closing;
     bp_buf_t reply; /* one reply line being written */

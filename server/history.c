@@ -71,12 +71,15 @@ static void refresh(bp_history_t *h) {
     for (size_t i = 0; i < h->n; i++) {
         int64_t last = bp_series_last_t(&h->series[i]);
         char from[32];
-        if (last) snprintf(from, sizeof from, "(%lld", (long long)last);
-        else snprintf(from, sizeof from, "%lld", (long long)(now - retention_ms(h)));
+        if (last)
+            snprintf(from, sizeof from, "(%lld", (long long)last);
+        else
+            snprintf(from, sizeof from, "%lld", (long long)(now - retention_ms(h)));
         series_ref_t *ref = malloc(sizeof *ref);
         if (!ref) return;
         *ref = (series_ref_t){h, i};
-        if (bp_redis_command(h->redis, on_points, ref, "ZRANGEBYSCORE %s %s +inf", h->keys[i], from)) {
+        if (bp_redis_command(h->redis, on_points, ref, "ZRANGEBYSCORE %s %s +inf", h->keys[i],
+                             from)) {
             free(ref);
             return;
         }
@@ -101,8 +104,10 @@ static void write_samples(bp_history_t *h, int64_t t) {
     snprintf(cutoff, sizeof cutoff, "(%lld", (long long)(t - retention_ms(h)));
     for (size_t i = 0; i < h->n; i++) {
         bp_history_point_t p;
-        if (i == 0) bp_history_sample_city(h->state, now, t, &p);
-        else bp_history_sample_hospital(h->state, i - 1, now, t, &p);
+        if (i == 0)
+            bp_history_sample_city(h->state, now, t, &p);
+        else
+            bp_history_sample_hospital(h->state, i - 1, now, t, &p);
         bp_buf_reset(&b);
         bp_history_encode(&b, &p);
         if (b.failed) continue;
@@ -193,7 +198,8 @@ bp_history_t *bp_history_create(uv_loop_t *loop, const bp_settings_t *s, bp_stat
         uint64_t x = bp_time_mono_ns();
         memcpy(raw, &x, sizeof x);
     }
-    for (int i = 0; i < 16; i++) sprintf(h->owner + 2 * i, "%02x", raw[i]);
+    for (int i = 0; i < 16; i++)
+        sprintf(h->owner + 2 * i, "%02x", raw[i]);
     bp_redis_opts_t o = bp_redis_opts(s, "history");
     o.max_pending = 64 + 4 * h->n;
     o.on_up = on_up;
@@ -205,7 +211,8 @@ bp_history_t *bp_history_create(uv_loop_t *loop, const bp_settings_t *s, bp_stat
     uv_timer_start(&h->timer, on_tick, TICK_MS, TICK_MS);
     return h;
 fail:
-    for (size_t i = 0; h->series && i < h->n; i++) bp_series_free(&h->series[i]);
+    for (size_t i = 0; h->series && i < h->n; i++)
+        bp_series_free(&h->series[i]);
     free(h->series);
     free(h->keys);
     free(h);
@@ -216,7 +223,8 @@ static void on_closed_all(void *p) {
     bp_history_t *h = p;
     void (*cb)(void *) = h->on_closed;
     void *data = h->closed_data;
-    for (size_t i = 0; i < h->n; i++) bp_series_free(&h->series[i]);
+    for (size_t i = 0; i < h->n; i++)
+        bp_series_free(&h->series[i]);
     free(h->series);
     free(h->keys);
     free(h);
@@ -267,8 +275,8 @@ int bp_history_query(const bp_history_t *h, const char *series, const char *hour
         }
         i = (size_t)k + 1;
     }
-    bp_series_write(out, &h->series[i], series ? series : "city", i == 0,
-                    h->s->history_interval_s, now_ms - hrs * 3600 * 1000, now_ms);
+    bp_series_write(out, &h->series[i], series ? series : "city", i == 0, h->s->history_interval_s,
+                    now_ms - hrs * 3600 * 1000, now_ms);
     return 200;
 }
 

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RANGE_MAX_CONCURRENT  32   /* stream resumes waiting for Redis at once */
-#define FANOUT_GIVE_UP_NS     10000000000ull
-#define STALE_AFTER_MS        1000 /* not following the stream this long: clients are told */
+#define RANGE_MAX_CONCURRENT 32 /* stream resumes waiting for Redis at once */
+#define FANOUT_GIVE_UP_NS    10000000000ull
+#define STALE_AFTER_MS       1000 /* not following the stream this long: clients are told */
 
 /* -- fan-out timing ------------------------------------------------------------ */
 
@@ -166,7 +166,8 @@ static void start_client(bp_hub_t *h, client_t *c) {
     c->progress_ms = bp_time_now_ms();
     bool same_epoch = c->has_resume && strcmp(c->resume_epoch, h->epoch) == 0;
     if (same_epoch && c->resume_offset <= h->offset &&
-        (c->resume_offset == h->offset || bp_ring_get(&h->aud[c->aud].ring, c->resume_offset + 1))) {
+        (c->resume_offset == h->offset ||
+         bp_ring_get(&h->aud[c->aud].ring, c->resume_offset + 1))) {
         c->tail = c->resume_offset;
         h->st.resume_window++;
         welcome_resume(h, c, "window");
@@ -174,7 +175,8 @@ static void start_client(bp_hub_t *h, client_t *c) {
     }
     if (same_epoch && c->resume_offset < h->offset && start_range(h, c) == 0) return;
     const char *reason = "new";
-    if (!c->has_resume) h->st.resume_snapshot_new++;
+    if (!c->has_resume)
+        h->st.resume_snapshot_new++;
     else if (strcmp(c->resume_epoch, h->epoch) != 0) {
         reason = "epoch";
         h->st.resume_snapshot_epoch++;
@@ -212,9 +214,7 @@ static int bcast_due(const bp_hub_t *h, const client_t *c) {
 static bool has_more(bp_hub_t *h, client_t *c) {
     if (c->close_code || c->ctl_len || c->snap || c->need_snapshot || c->backlog) return true;
     if (c->state == C_WAIT && h->ready) return true;
-    return c->state == C_ACTIVE &&
-           (c->tail < h->offset || c->tick_due ||
-            bcast_due(h, c) >= 0);
+    return c->state == C_ACTIVE && (c->tail < h->offset || c->tick_due || bcast_due(h, c) >= 0);
 }
 
 /* One write step for a client: at most one lws_write. Called from its
@@ -263,8 +263,7 @@ static int pump(bp_hub_t *h, client_t *c) {
             bp_buf_put(f, b->data + start, len);
         }
         bp_buf_put(f, "]}", 2);
-        if (f->failed ||
-            write_frame(h, c, (unsigned char *)bp_buf_data(f), f->len, LWS_WRITE_TEXT))
+        if (f->failed || write_frame(h, c, (unsigned char *)bp_buf_data(f), f->len, LWS_WRITE_TEXT))
             return -1;
         h->st.event_deliveries += i - b->next;
         c->tail = b->first + i - 1;
@@ -402,8 +401,10 @@ static int on_message(bp_hub_t *h, client_t *c) {
 /* -- lws protocol callback ------------------------------------------------------------------ */
 
 static void unlink_client(bp_hub_t *h, client_t *c) {
-    if (c->prev) c->prev->next = c->next;
-    else if (h->clients == c) h->clients = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (h->clients == c)
+        h->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
 }
@@ -450,8 +451,10 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         lws_get_peer_simple(wsi, c->ip, sizeof c->ip);
         if (h->s->log_access && bp_log_enabled(BP_LOG_INFO)) {
             /* the access line of the upgrade; who it is shows at hello */
-            bp_log_field_t f[] = {{"method", "GET", 0}, {"route", "/ws", 0},
-                                  {"status", NULL, 101}, {"addr", c->ip, 0}};
+            bp_log_field_t f[] = {{"method", "GET", 0},
+                                  {"route", "/ws", 0},
+                                  {"status", NULL, 101},
+                                  {"addr", c->ip, 0}};
             bp_log_fields(BP_LOG_INFO, f, sizeof f / sizeof *f, "http");
         }
         /* Over a limit: accept, then close with a status the client can act
@@ -522,8 +525,7 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     case LWS_CALLBACK_SERVER_WRITEABLE:
         if (!c || !c->hub) return -1;
         return on_writeable(h, c);
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -594,7 +596,8 @@ void bp_hub_broadcast(bp_hub_t *h, bp_bcast_t slot, const char *full, size_t ful
     }
     h->bcast[slot].full_only = other == NULL;
     if (++h->bcast[slot].gen == 0) h->bcast[slot].gen = 1;
-    for (client_t *c = h->clients; c; c = c->next) push_now(h, c);
+    for (client_t *c = h->clients; c; c = c->next)
+        push_now(h, c);
 }
 
 void bp_hub_on_batch(void *hub) {
@@ -602,7 +605,8 @@ void bp_hub_on_batch(void *hub) {
     if (!h->fanout_active) {
         size_t n = 0;
         for (client_t *c = h->clients; c; c = c->next) {
-            c->in_fanout = c->state == C_ACTIVE && c->counted && !c->close_code && c->tail < h->offset;
+            c->in_fanout =
+                c->state == C_ACTIVE && c->counted && !c->close_code && c->tail < h->offset;
             n += c->in_fanout;
         }
         if (n) {
@@ -612,10 +616,12 @@ void bp_hub_on_batch(void *hub) {
             h->fanout_start_ns = bp_time_mono_ns();
         }
     }
-    for (client_t *c = h->clients; c; c = c->next) push_now(h, c);
+    for (client_t *c = h->clients; c; c = c->next)
+        push_now(h, c);
 }
 
-/* -- lifecycle and housekeeping ----------------------------------------------------------------- */
+/* -- lifecycle and housekeeping -----------------------------------------------------------------
+ */
 
 bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state) {
     bp_hub_t *h = calloc(1, sizeof *h);
@@ -641,7 +647,8 @@ bp_hub_t *bp_hub_create(const bp_settings_t *s, bp_state_t *state) {
         h->aud[i].view = views[i];
         if (bp_ring_init(&h->aud[i].ring, (size_t)s->server_ring_events,
                          (size_t)s->server_ring_bytes, LWS_PRE)) {
-            while (i--) bp_ring_free(&h->aud[i].ring);
+            while (i--)
+                bp_ring_free(&h->aud[i].ring);
             free(h);
             return NULL;
         }
@@ -710,7 +717,8 @@ void bp_hub_sweep(bp_hub_t *h) {
     bool tick = now - h->last_tick_ms >= (int64_t)h->s->server_tick_interval_s * 1000;
     if (h->fanout_active && bp_time_mono_ns() - h->fanout_start_ns > FANOUT_GIVE_UP_NS) {
         /* someone is stuck: record the measurement as it stands (slow bucket) */
-        for (client_t *c = h->clients; c; c = c->next) c->in_fanout = false;
+        for (client_t *c = h->clients; c; c = c->next)
+            c->in_fanout = false;
         fanout_record(h, bp_time_mono_ns() - h->fanout_start_ns);
     }
     if (tick && h->ready) {
@@ -739,8 +747,8 @@ void bp_hub_sweep(bp_hub_t *h) {
             if (!c->closing) close_client(c);
             continue;
         }
-        bool pending = c->snap || c->ctl_len || c->backlog ||
-                       (c->state == C_ACTIVE && c->tail < h->offset);
+        bool pending =
+            c->snap || c->ctl_len || c->backlog || (c->state == C_ACTIVE && c->tail < h->offset);
         if (pending && now - c->progress_ms > slow_ms) {
             /* It took nothing for idle_timeout_s: close it with 4008. The
              * close frame waits behind what it did not read; lws gives up on

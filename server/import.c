@@ -70,8 +70,10 @@ void bp_api_import_post(bp_req_t *r) {
         for (int f = 0; f < 3; f++) {
             if (!(row->fields & (1 << f))) continue;
             bp_buf_printf(b, ",\"%s\":{\"from\":", names[f]);
-            if (cur[f] < 0) bp_buf_puts(b, "null");
-            else bp_json_int(b, cur[f]);
+            if (cur[f] < 0)
+                bp_buf_puts(b, "null");
+            else
+                bp_json_int(b, cur[f]);
             bp_buf_printf(b, ",\"to\":%d}", nxt[f]);
         }
         bp_buf_putc(b, '}');

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ACCEPT_BATCH  64  /* connections adopted per loop turn */
+#define ACCEPT_BATCH    64 /* connections adopted per loop turn */
 #define EMFILE_PAUSE_MS 100
 
 struct bp_listener {

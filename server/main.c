@@ -82,7 +82,8 @@ static bp_static_t *load_static(const char *web_root, const char *leaflet_root) 
         return NULL;
     }
     bp_static_finish(st);
-    bp_info("static: %zu files, %zu KiB in memory", bp_static_files(st), bp_static_bytes(st) / 1024);
+    bp_info("static: %zu files, %zu KiB in memory", bp_static_files(st),
+            bp_static_bytes(st) / 1024);
     return st;
 }
 
@@ -101,7 +102,8 @@ static struct lws_protocol_vhost_options headers[] = {
 };
 
 /* The origin of a tile URL template, {s} (subdomain) as a CSP wildcard:
- * https://{s}.tile.example.org/{z}/{x}/{y}.png gives https://STAR.tile.example.org (STAR = an asterisk) */
+ * https://{s}.tile.example.org/{z}/{x}/{y}.png gives https://STAR.tile.example.org (STAR = an
+ * asterisk) */
 static void tile_origin(const char *url, char *out, size_t len) {
     out[0] = '\0';
     const char *host = strstr(url, "://");
@@ -171,7 +173,8 @@ static void seed_handover(bp_app_t *app, bool forget) {
     if (forget) bp_handover_reset(app->handover);
     for (size_t i = 0; i < reg->n_units; i++) {
         const bp_ambulance_state_t *a = bp_state_ambulance(app->state, i);
-        if (a->version) bp_handover_on_ambulance(app->handover, i, a->status, a->destination, a->at_ms);
+        if (a->version)
+            bp_handover_on_ambulance(app->handover, i, a->status, a->destination, a->at_ms);
     }
 }
 
@@ -190,9 +193,9 @@ static void on_handover_history(void *data, bool ok, const bp_change_t *cs, size
         if (c->kind != BP_KIND_AMBULANCE || !(c->amb_fields & BP_AF_STATUS)) continue;
         int u = bp_registry_unit(&app->cfg.registry, c->id, strlen(c->id));
         if (u >= 0)
-            bp_handover_on_ambulance(app->handover, (size_t)u, c->amb.status,
-                                     (c->amb_fields & BP_AF_DESTINATION) ? c->amb.destination : NULL,
-                                     c->at_ms);
+            bp_handover_on_ambulance(
+                app->handover, (size_t)u, c->amb.status,
+                (c->amb_fields & BP_AF_DESTINATION) ? c->amb.destination : NULL, c->at_ms);
     }
     seed_handover(app, false);
     app->handover_ready = true;
@@ -209,7 +212,8 @@ static void on_reload(void *data, const char *epoch, uint64_t offset, const char
          * and fire again because a restarted server forgot them) */
         app->handover_ready = false;
         uint64_t from = offset > HANDOVER_REPLAY_EVENTS ? offset - HANDOVER_REPLAY_EVENTS : 0;
-        if (bp_reader_range(app->reader, from, offset, HANDOVER_REPLAY_EVENTS, on_handover_history, app)) {
+        if (bp_reader_range(app->reader, from, offset, HANDOVER_REPLAY_EVENTS, on_handover_history,
+                            app)) {
             bp_warn("handover: cannot replay the stream; medians start empty");
             app->handover_ready = true;
         }
@@ -225,9 +229,9 @@ static void on_event(void *data, const bp_change_t *c, bool live) {
     if (live && c->kind == BP_KIND_AMBULANCE && (c->amb_fields & BP_AF_STATUS)) {
         int u = bp_registry_unit(&app->cfg.registry, c->id, strlen(c->id));
         if (u >= 0)
-            bp_handover_on_ambulance(app->handover, (size_t)u, c->amb.status,
-                                     (c->amb_fields & BP_AF_DESTINATION) ? c->amb.destination : NULL,
-                                     c->at_ms);
+            bp_handover_on_ambulance(
+                app->handover, (size_t)u, c->amb.status,
+                (c->amb_fields & BP_AF_DESTINATION) ? c->amb.destination : NULL, c->at_ms);
     }
     bp_hub_on_event(app->hub, c, live);
 }
@@ -252,7 +256,9 @@ static void on_housekeeping(uv_timer_t *t) {
 
 /* lws' own log lines go through ours (same format: text or JSON lines). */
 static void lws_log_line(int level, const char *line) {
-    bp_log_foreign(level & LLL_ERR ? BP_LOG_ERROR : level & LLL_WARN ? BP_LOG_WARN : BP_LOG_DEBUG,
+    bp_log_foreign(level & LLL_ERR    ? BP_LOG_ERROR
+                   : level & LLL_WARN ? BP_LOG_WARN
+                                      : BP_LOG_DEBUG,
                    "lws", line);
 }
 
@@ -298,8 +304,8 @@ int main(int argc, char **argv) {
     }
     app.started_ms = bp_time_now_ms();
     uv_loop_init(&app.loop);
-    app.state = bp_state_create(&app.cfg.registry, &s->pressure,
-                                (size_t)s->stream_max_open_incidents);
+    app.state =
+        bp_state_create(&app.cfg.registry, &s->pressure, (size_t)s->stream_max_open_incidents);
     app.hub = app.state ? bp_hub_create(s, app.state) : NULL;
     bp_handover_cfg_t hcfg = {.window_ms = 3 * 3600 * 1000LL, .delayed_ms = 30 * 60 * 1000LL};
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
@@ -392,8 +398,8 @@ int main(int argc, char **argv) {
     int port = bp_listener_port(app.listener);
 
     bp_reader_cbs_t cbs = {on_reload, on_event, on_batch};
-    app.reader = bp_reader_create(&app.loop, s, app.state, (size_t)s->server_ring_events, &cbs,
-                                  &app);
+    app.reader =
+        bp_reader_create(&app.loop, s, app.state, (size_t)s->server_ring_events, &cbs, &app);
     if (!app.reader) {
         bp_error("out of memory");
         return 1;
@@ -406,11 +412,12 @@ int main(int argc, char **argv) {
     bp_hub_attach(app.hub, app.ctx, &protocols[1], app.reader, app.tokens);
     /* manager writes: bounded like a feed connection's backlog */
     app.apply = bp_apply_create(&app.loop, s, &app.cfg.registry, 1, 256, bp_writes_on_applied);
-    app.rate_api = bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
-    app.rate_login = bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
+    app.rate_api =
+        bp_rate_create(4096, s->server_api_requests_per_min, s->server_api_requests_per_min);
+    app.rate_login =
+        bp_rate_create(4096, s->auth_login_failures_per_min, s->auth_login_failures_per_min);
     app.rate_writes = bp_rate_create(4096, s->auth_writes_per_min, s->auth_writes_per_min);
-    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes ||
-        bp_feed_start(&app)) {
+    if (!app.apply || !app.rate_api || !app.rate_login || !app.rate_writes || bp_feed_start(&app)) {
         bp_error("out of memory");
         return 1;
     }
@@ -435,8 +442,8 @@ int main(int argc, char **argv) {
     snprintf(status, sizeof status, "serving on %.64s:%d", s->server_host, port);
     bp_notify_ready(app.notify, status);
     bp_info("listening on %s://%s:%d/ (web root %s, %zu hospitals, %zu ambulances, fd limit %u)",
-            app.tls ? "https" : "http", s->server_host, port, web_root, app.cfg.registry.n_hospitals, app.cfg.registry.n_units,
-            fds);
+            app.tls ? "https" : "http", s->server_host, port, web_root,
+            app.cfg.registry.n_hospitals, app.cfg.registry.n_units, fds);
     /* lws stops the loop when its context goes; run again until all is released */
     while (uv_run(&app.loop, UV_RUN_DEFAULT) && app.stopping) {
     }

@@ -27,9 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MCI_KEEP_S  (30 * 86400) /* a closed MCI's keys expire after 30 days */
+#define MCI_KEEP_S       (30 * 86400) /* a closed MCI's keys expire after 30 days */
 #define MCI_PATIENTS_MAX 2000
-#define MCI_OPEN_MAX 20 /* open at once: more is refused (409 too_many_mcis) */
+#define MCI_OPEN_MAX     20 /* open at once: more is refused (409 too_many_mcis) */
 
 /* -- the view ------------------------------------------------------------------------------ */
 
@@ -63,8 +63,8 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool fu
     /* hospitals in range, nearest first */
     size_t n = 0;
     bp_mci_site_t *sites = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *sites);
-    int (*alloc)[BP_TRIAGE__COUNT] = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *alloc);
-    int (*sent)[BP_TRIAGE__COUNT] = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *sent);
+    int(*alloc)[BP_TRIAGE__COUNT] = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *alloc);
+    int(*sent)[BP_TRIAGE__COUNT] = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *sent);
     if (!sites || !alloc || !sent) {
         b->failed = true;
         goto out;
@@ -80,7 +80,8 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool fu
         s->trauma = hi->specialties & (1u << BP_SPEC_TRAUMA | 1u << BP_SPEC_NEUROSURGERY);
         s->central = hi->tier == BP_TIER_CENTRAL;
         const char *a = bp_mci_row_answer(m, hi->id);
-        if (a && *a && sscanf(a, "%d,%d,%d", &s->can[0], &s->can[1], &s->can[2]) == 3) s->answered = true;
+        if (a && *a && sscanf(a, "%d,%d,%d", &s->can[0], &s->can[1], &s->can[2]) == 3)
+            s->answered = true;
     }
     for (size_t i = 1; i < n; i++) /* insertion sort by ETA: stable, n ≤ 100 or so */
         for (size_t j = i; j > 0 && sites[j].eta_min < sites[j - 1].eta_min; j--) {
@@ -94,8 +95,7 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool fu
     /* patients sent so far, per hospital */
     for (size_t k = 0; k < m->n_patients; k++) {
         char tri[16], hid[64];
-        if (!m->patients[k] || sscanf(m->patients[k], "%15[^,],%63[^,],", tri, hid) != 2)
-            continue;
+        if (!m->patients[k] || sscanf(m->patients[k], "%15[^,],%63[^,],", tri, hid) != 2) continue;
         int t = bp_triage_parse(tri, strlen(tri));
         if (t < 0) continue;
         moved[t]++;
@@ -123,7 +123,8 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool fu
             char by[32] = "";
             long long at = 0;
             const char *p = a;
-            for (int c = 0; c < 3 && p; c++) p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+            for (int c = 0; c < 3 && p; c++)
+                p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
             if (p) sscanf(p, "%31[^,],%lld", by, &at);
             bp_buf_puts(b, "{\"can\":");
             counts_json(b, s->can);
@@ -169,8 +170,10 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool fu
             bp_buf_puts(b, ",\"destination\":");
             bp_json_cstr(b, hid);
             bp_buf_puts(b, ",\"unit\":");
-            if (strcmp(unit, "-") == 0) bp_buf_puts(b, "null");
-            else bp_json_cstr(b, unit);
+            if (strcmp(unit, "-") == 0)
+                bp_buf_puts(b, "null");
+            else
+                bp_json_cstr(b, unit);
             bp_buf_puts(b, ",\"by\":");
             bp_json_cstr(b, by);
             bp_buf_puts(b, ",\"at\":");
@@ -235,7 +238,8 @@ static void on_written(void *data, bool answered, long long v, bool replicated) 
         bp_req_error(r, 409, "too_many_patients", "this incident has too many patients recorded");
     } else if (v == -3) {
         r->retry_after_s = 1;
-        bp_req_error(r, 409, "busy", "another incident was declared at the same moment; send again");
+        bp_req_error(r, 409, "busy",
+                     "another incident was declared at the same moment; send again");
     } else if (v == -2) {
         bp_req_error(r, 409, "too_many_mcis",
                      "too many mass-casualty incidents are open; close one first");
@@ -330,12 +334,13 @@ void bp_api_mci_declare(bp_req_t *r) {
     snprintf(f[0], 32, "%.6f", d.lat);
     snprintf(f[1], 32, "%.6f", d.lon);
     snprintf(f[2], 32, "%.1f", d.radius_km);
-    for (int t = 0; t < 3; t++) snprintf(f[3 + t], 32, "%d", d.expected[t]);
+    for (int t = 0; t < 3; t++)
+        snprintf(f[3 + t], 32, "%d", d.expected[t]);
     snprintf(at, sizeof at, "%lld", (long long)now);
     snprintf(max, sizeof max, "%d", MCI_OPEN_MAX);
-    const char *tail[] = {max, "lat", f[0], "lon", f[1], "radius_km", f[2], "ei", f[3],
-                          "ed", f[4], "em", f[5], "address", d.address, "by", p->id, "at", at,
-                          "status", "open"};
+    const char *tail[] = {max,       "lat", f[0],  "lon", f[1], "radius_km", f[2],
+                          "ei",      f[3],  "ed",  f[4],  "em", f[5],        "address",
+                          d.address, "by",  p->id, "at",  at,   "status",    "open"};
     char id[sizeof r->ctx.mci.id];
     memcpy(id, r->ctx.mci.id, sizeof id);
     bp_info("http %s: MCI %s declared by %s", r->addr, id, p->id);
@@ -348,7 +353,9 @@ void bp_api_mci_answer(bp_req_t *r) {
     bp_app_t *app = r->app;
     char id[32];
     const char *hid = mci_of(r, id) + strlen("/answers/");
-    int h = bp_is_slug(hid, strlen(hid)) ? bp_registry_hospital(&app->cfg.registry, hid, strlen(hid)) : -1;
+    int h = bp_is_slug(hid, strlen(hid))
+                ? bp_registry_hospital(&app->cfg.registry, hid, strlen(hid))
+                : -1;
     const bp_principal_t *p = bp_req_principal(r);
     if (r->decided) return;
     /* its own manager, or a dispatcher taking the answer on the phone */
@@ -378,7 +385,8 @@ void bp_api_mci_answer(bp_req_t *r) {
         return;
     }
     char val[96];
-    snprintf(val, sizeof val, "%d,%d,%d,%s,%lld", c[0], c[1], c[2], p->id, (long long)bp_time_now_ms());
+    snprintf(val, sizeof val, "%d,%d,%d,%s,%lld", c[0], c[1], c[2], p->id,
+             (long long)bp_time_now_ms());
     bp_buf_printf(&r->resp.body, "{\"mci\":");
     bp_json_cstr(&r->resp.body, id);
     bp_buf_puts(&r->resp.body, ",\"hospital\":");
@@ -407,8 +415,10 @@ void bp_api_mci_patient(bp_req_t *r) {
     if (bp_mci_parse_patient(bp_buf_data(&r->in), r->in.len, &pt, &e) == 0) {
         if (bp_registry_hospital(&app->cfg.registry, pt.destination, strlen(pt.destination)) < 0) {
             e.n = 1;
-            bp_error_set(&e.e[0], "unknown_hospital", "destination", "destination: no hospital with this id");
-        } else if (pt.unit[0] && bp_registry_unit(&app->cfg.registry, pt.unit, strlen(pt.unit)) < 0) {
+            bp_error_set(&e.e[0], "unknown_hospital", "destination",
+                         "destination: no hospital with this id");
+        } else if (pt.unit[0] &&
+                   bp_registry_unit(&app->cfg.registry, pt.unit, strlen(pt.unit)) < 0) {
             e.n = 1;
             bp_error_set(&e.e[0], "unknown_unit", "unit", "unit: no ambulance with this call sign");
         }

@@ -25,7 +25,7 @@
 #define AUTOCLAIM_MS   10000
 #define AUTOCLAIM_IDLE "30000" /* an event read but not fanned out for this long: take it over */
 #define SUBS_POLL_MS   1000
-#define DEAD_MAX       1000 /* dead letters kept */
+#define DEAD_MAX       1000        /* dead letters kept */
 #define RESPONSE_MAX   (64u << 10) /* a receiver's answer is read and dropped, up to this */
 #define GROUP          "fanout"
 #define USER_AGENT     "BedPulse-Notifications/1"
@@ -118,7 +118,8 @@ static void on_subs_ver(bp_redis_t *redis, redisReply *reply, void *privdata) {
     /* the version and the table in one step, so they agree */
     bp_rargs_t g = {0};
     const char *keys[] = {n->keys[K_VER], n->keys[K_SUBS]};
-    bp_rargs_eval(&g, "return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}", 2, keys);
+    bp_rargs_eval(&g, "return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}",
+                  2, keys);
     if (bp_rargs_send(&g, n->redis, on_subs, n) == 0) n->subs_busy = true;
 }
 

@@ -55,14 +55,15 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
     bp_public_metrics(app->pub, o);
     bp_alerting_stats_t als;
     bp_alerting_stats(app, &als);
-    bp_buf_printf(o,
-                  "# HELP bedpulse_alert_records Alerts open, as grouped and shown (all servers).\n"
-                  "# TYPE bedpulse_alert_records gauge\nbedpulse_alert_records %zu\n"
-                  "# HELP bedpulse_alert_events_total Notification events this server appended.\n"
-                  "# TYPE bedpulse_alert_events_total counter\nbedpulse_alert_events_total %llu\n"
-                  "# HELP bedpulse_alert_conflicts_total Alert changes another server made first.\n"
-                  "# TYPE bedpulse_alert_conflicts_total counter\nbedpulse_alert_conflicts_total %llu\n",
-                  als.open, (unsigned long long)als.events, (unsigned long long)als.conflicts);
+    bp_buf_printf(
+        o,
+        "# HELP bedpulse_alert_records Alerts open, as grouped and shown (all servers).\n"
+        "# TYPE bedpulse_alert_records gauge\nbedpulse_alert_records %zu\n"
+        "# HELP bedpulse_alert_events_total Notification events this server appended.\n"
+        "# TYPE bedpulse_alert_events_total counter\nbedpulse_alert_events_total %llu\n"
+        "# HELP bedpulse_alert_conflicts_total Alert changes another server made first.\n"
+        "# TYPE bedpulse_alert_conflicts_total counter\nbedpulse_alert_conflicts_total %llu\n",
+        als.open, (unsigned long long)als.events, (unsigned long long)als.conflicts);
     bp_history_stats_t hs;
     bp_history_stats(app->history, &hs);
     bp_buf_printf(o,
@@ -113,29 +114,28 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
                   (unsigned long long)rs.bad_events, (unsigned long long)rs.rewrites,
                   (unsigned long long)as.not_replicated, bp_reader_ready(app->reader) ? 1 : 0,
                   (unsigned long long)app->http_requests, (unsigned long long)app->http_errors);
-    bp_buf_printf(o,
-                  "# HELP bedpulse_http_denied_total API requests refused by who asked.\n"
-                  "# TYPE bedpulse_http_denied_total counter\n"
-                  "bedpulse_http_denied_total{status=\"401\"} %llu\n"
-                  "bedpulse_http_denied_total{status=\"403\"} %llu\n"
-                  "bedpulse_http_denied_total{status=\"429\"} %llu\n"
-                  "# HELP bedpulse_writes_total Manager writes by outcome.\n"
-                  "# TYPE bedpulse_writes_total counter\n"
-                  "bedpulse_writes_total{outcome=\"ok\"} %llu\n"
-                  "bedpulse_writes_total{outcome=\"conflict\"} %llu\n"
-                  "bedpulse_writes_total{outcome=\"invalid\"} %llu\n"
-                  "# HELP bedpulse_sessions_created_total Browser sessions signed in.\n"
-                  "# TYPE bedpulse_sessions_created_total counter\n"
-                  "bedpulse_sessions_created_total %llu\n"
-                  "# HELP bedpulse_sign_in_failures_total Sign-ins with a token that is not valid.\n"
-                  "# TYPE bedpulse_sign_in_failures_total counter\n"
-                  "bedpulse_sign_in_failures_total %llu\n",
-                  (unsigned long long)app->http_unauthorized,
-                  (unsigned long long)app->http_forbidden, (unsigned long long)app->http_limited,
-                  (unsigned long long)app->writes_ok, (unsigned long long)app->writes_conflict,
-                  (unsigned long long)app->writes_invalid,
-                  (unsigned long long)app->sessions_created,
-                  (unsigned long long)app->sign_in_failures);
+    bp_buf_printf(
+        o,
+        "# HELP bedpulse_http_denied_total API requests refused by who asked.\n"
+        "# TYPE bedpulse_http_denied_total counter\n"
+        "bedpulse_http_denied_total{status=\"401\"} %llu\n"
+        "bedpulse_http_denied_total{status=\"403\"} %llu\n"
+        "bedpulse_http_denied_total{status=\"429\"} %llu\n"
+        "# HELP bedpulse_writes_total Manager writes by outcome.\n"
+        "# TYPE bedpulse_writes_total counter\n"
+        "bedpulse_writes_total{outcome=\"ok\"} %llu\n"
+        "bedpulse_writes_total{outcome=\"conflict\"} %llu\n"
+        "bedpulse_writes_total{outcome=\"invalid\"} %llu\n"
+        "# HELP bedpulse_sessions_created_total Browser sessions signed in.\n"
+        "# TYPE bedpulse_sessions_created_total counter\n"
+        "bedpulse_sessions_created_total %llu\n"
+        "# HELP bedpulse_sign_in_failures_total Sign-ins with a token that is not valid.\n"
+        "# TYPE bedpulse_sign_in_failures_total counter\n"
+        "bedpulse_sign_in_failures_total %llu\n",
+        (unsigned long long)app->http_unauthorized, (unsigned long long)app->http_forbidden,
+        (unsigned long long)app->http_limited, (unsigned long long)app->writes_ok,
+        (unsigned long long)app->writes_conflict, (unsigned long long)app->writes_invalid,
+        (unsigned long long)app->sessions_created, (unsigned long long)app->sign_in_failures);
     /* tests wait for it to advance to know the rules have seen a change */
     bp_buf_printf(o,
                   "# HELP bedpulse_alert_evaluations_total Passes of the alert rules over the "

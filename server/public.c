@@ -22,9 +22,9 @@
 enum { DOC_PUBLIC, DOC_CSV, DOC_JSON, N_DOCS };
 
 typedef struct {
-    bp_buf_t body;    /* where it is serialised */
-    bp_blob_t *blob;  /* what is answered: the bytes, shared by the answers in flight */
-    bp_blob_t *gz;    /* the same, gzip-compressed once (NULL: could not) */
+    bp_buf_t body;   /* where it is serialised */
+    bp_blob_t *blob; /* what is answered: the bytes, shared by the answers in flight */
+    bp_blob_t *gz;   /* the same, gzip-compressed once (NULL: could not) */
     int64_t built_ms;
     char etag[32], etag_gz[32];
     uint64_t rebuilds, answers, not_modified;

@@ -24,7 +24,6 @@ struct bp_pubcache;
 struct bp_pubcache *bp_pubcache_create(void);
 void bp_pubcache_destroy(struct bp_pubcache *c);
 
-
 /* Prometheus text: rebuilds and answers by document. */
 void bp_public_metrics(const struct bp_pubcache *c, bp_buf_t *out);
 

@@ -11,8 +11,12 @@
 size_t bp_rank(bp_app_t *app, double lat, double lon, int priority, bp_category_t cat,
                const int *inbound, bp_rec_query_t *q, bp_candidate_t *out, size_t max) {
     const bp_dispatch_cfg_t *cfg = &app->cfg.dispatch;
-    *q = (bp_rec_query_t){.lat = lat, .lon = lon, .priority = priority, .need = cfg->needs[cat],
-                          .now_ms = bp_time_now_ms(), .inbound = inbound};
+    *q = (bp_rec_query_t){.lat = lat,
+                          .lon = lon,
+                          .priority = priority,
+                          .need = cfg->needs[cat],
+                          .now_ms = bp_time_now_ms(),
+                          .inbound = inbound};
     return bp_recommend(app->state, cfg, q, out, max);
 }
 

@@ -31,7 +31,7 @@ struct bp_reader {
     char reload_reason[16];
     char epoch[BP_EPOCH_MAX + 1];
     uint64_t offset;
-    uint64_t last_hash;  /* of the entry at offset (its data), 0 = unknown */
+    uint64_t last_hash;    /* of the entry at offset (its data), 0 = unknown */
     char loaded_addr[300]; /* the server the state was loaded from */
     /* what was read before the load in flight: to see a rewritten history */
     bool have_prev;
@@ -54,7 +54,8 @@ static void new_epoch_candidate(bp_reader_t *r) {
         memcpy(raw, &x, 8);
         memcpy(raw + 8, &x, 8);
     }
-    for (int i = 0; i < 16; i++) sprintf(r->epoch_candidate + 2 * i, "%02x", raw[i]);
+    for (int i = 0; i < 16; i++)
+        sprintf(r->epoch_candidate + 2 * i, "%02x", raw[i]);
 }
 
 static uint64_t parse_offset(const char *id) {
@@ -64,7 +65,8 @@ static uint64_t parse_offset(const char *id) {
 /* FNV-1a of a stream entry's data ("d"): two entries at one offset with
  * different data are different changes. 0 when it has none. */
 static uint64_t entry_hash(const redisReply *e) {
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[1]->type != REDIS_REPLY_ARRAY)
         return 0;
     const redisReply *f = e->element[1];
     for (size_t i = 0; i + 1 < f->elements; i += 2) {
@@ -72,7 +74,8 @@ static uint64_t entry_hash(const redisReply *e) {
         if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || strcmp(k->str, "d"))
             continue;
         uint64_t h = 1469598103934665603ULL;
-        for (size_t j = 0; j < v->len; j++) h = (h ^ (unsigned char)v->str[j]) * 1099511628211ULL;
+        for (size_t j = 0; j < v->len; j++)
+            h = (h ^ (unsigned char)v->str[j]) * 1099511628211ULL;
         return h ? h : 1;
     }
     return 0;
@@ -89,16 +92,23 @@ static int parse_entry(const redisReply *e, bp_change_t *c) {
     for (size_t i = 0; i + 1 < f->elements; i += 2) {
         const redisReply *k = f->element[i], *v = f->element[i + 1];
         if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
-        if (strcmp(k->str, "k") == 0) kind = v->str;
-        else if (strcmp(k->str, "i") == 0) id = v->str;
-        else if (strcmp(k->str, "d") == 0) d = v->str, dlen = v->len;
+        if (strcmp(k->str, "k") == 0)
+            kind = v->str;
+        else if (strcmp(k->str, "i") == 0)
+            id = v->str;
+        else if (strcmp(k->str, "d") == 0)
+            d = v->str, dlen = v->len;
     }
     if (!kind || !id || !d) return -1;
     bp_kind_t k;
-    if (strcmp(kind, "hospital") == 0) k = BP_KIND_HOSPITAL;
-    else if (strcmp(kind, "ambulance") == 0) k = BP_KIND_AMBULANCE;
-    else if (strcmp(kind, "incident") == 0) k = BP_KIND_INCIDENT;
-    else return -1;
+    if (strcmp(kind, "hospital") == 0)
+        k = BP_KIND_HOSPITAL;
+    else if (strcmp(kind, "ambulance") == 0)
+        k = BP_KIND_AMBULANCE;
+    else if (strcmp(kind, "incident") == 0)
+        k = BP_KIND_INCIDENT;
+    else
+        return -1;
     bp_error_t err;
     if (bp_codec_parse_stored(k, d, dlen, c, &err)) return -1;
     snprintf(c->id, sizeof c->id, "%s", id);
@@ -155,7 +165,8 @@ static void on_epoch_replaced(bp_redis_t *redis, redisReply *reply, void *privda
 
 /* The snapshot's history differs from what this server read before it
  * (see reader.h): a new epoch, unless another server set one already. */
-static bool rewritten(bp_reader_t *r, const char *epoch, uint64_t offset, const redisReply *at_prev) {
+static bool rewritten(bp_reader_t *r, const char *epoch, uint64_t offset,
+                      const redisReply *at_prev) {
     if (!r->have_prev || strcmp(epoch, r->prev_epoch) != 0) return false;
     const char *what = NULL;
     if (offset < r->prev_offset) {
@@ -358,7 +369,8 @@ static void on_xread(bp_redis_t *redis, redisReply *reply, void *privdata) {
     }
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 && r->loaded && !r->loading) {
         const redisReply *s = reply->element[0];
-        const redisReply *entries = s->type == REDIS_REPLY_ARRAY && s->elements == 2 ? s->element[1] : NULL;
+        const redisReply *entries =
+            s->type == REDIS_REPLY_ARRAY && s->elements == 2 ? s->element[1] : NULL;
         size_t n = entries && entries->type == REDIS_REPLY_ARRAY ? entries->elements : 0;
         for (size_t i = 0; i < n; i++) {
             bp_change_t c;
@@ -420,7 +432,8 @@ static void on_epoch(bp_redis_t *redis, redisReply *reply, void *privdata) {
 
 static void on_timer(uv_timer_t *t) {
     bp_reader_t *r = t->data;
-    if (r->need_reload) load(r, r->reload_reason[0] ? r->reload_reason : "start");
+    if (r->need_reload)
+        load(r, r->reload_reason[0] ? r->reload_reason : "start");
     else if (r->loaded && !r->loading && bp_redis_up(r->cmd))
         bp_redis_command(r->cmd, on_epoch, r, "GET %s", r->keys.epoch);
     xread(r);
@@ -465,7 +478,8 @@ bp_reader_t *bp_reader_create(uv_loop_t *loop, const bp_settings_t *s, bp_state_
     bp_keys_init(&r->keys, s->redis_prefix);
     bp_redis_opts_t o = bp_redis_opts(s, "cmd");
     /* one snapshot load queues an HGETALL per entity */
-    o.max_pending = 1024 + bp_state_registry(state)->n_hospitals + bp_state_registry(state)->n_units;
+    o.max_pending =
+        1024 + bp_state_registry(state)->n_hospitals + bp_state_registry(state)->n_units;
     o.on_up = on_cmd_up;
     o.on_down = on_cmd_down;
     o.data = r;

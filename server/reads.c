@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 /* GET /api/v1/history?series=&hours= */
 void bp_api_history_get(bp_req_t *r) {
     bp_http_resp_t *o = &r->resp;

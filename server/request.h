@@ -61,7 +61,7 @@ typedef struct {
 typedef struct bp_req bp_req_t;
 struct bp_req {
     bp_app_t *app;
-    struct lws *wsi; /* NULL once the client is gone */
+    struct lws *wsi;     /* NULL once the client is gone */
     bp_req_t *wait_next; /* in app's list of writes waiting for the live state */
     char method[8];
     uint64_t start_ns; /* monotonic, when the request line was read */
@@ -86,11 +86,11 @@ struct bp_req {
     bp_http_resp_t resp;
     bool decided, pending, headers_sent, close_after;
     bool in_request; /* dispatch runs inside the HTTP callback (bp_req_done) */
-    bool answered; /* sent whole from the HTTP callback (answer_now) */
+    bool answered;   /* sent whole from the HTTP callback (answer_now) */
     size_t sent;
     char set_cookie[BP_SESSION_MAX + 160];
     char etag[32];
-    const char *cache_control; /* NULL: no-store */
+    const char *cache_control;    /* NULL: no-store */
     const char *content_encoding; /* the body (or blob) is compressed: "br" or "gzip"; NULL: none */
     bool vary_encoding;           /* Vary: Accept-Encoding (the answer has variants) */
     bp_blob_t *blob; /* the body, shared (one reference held); resp.body is then empty */
@@ -112,8 +112,8 @@ struct bp_req {
         } write;
         /* an MCI read or write (mci.c) */
         struct {
-            bool one;     /* GET of one MCI */
-            char id[32];  /* an MCI being declared: read back once stored */
+            bool one;    /* GET of one MCI */
+            char id[32]; /* an MCI being declared: read back once stored */
         } mci;
         bp_audit_q_t audit;
     } ctx;

@@ -69,10 +69,10 @@ void bp_api_session_post(bp_req_t *r) {
     }
     const bp_principal_t *p = bp_tokens_find(app->tokens, token, strlen(token));
     explicit_bzero(token, sizeof token);
-    const char *why = !p                                            ? "this token is not valid"
-                      : p->revoked_ms                               ? "this token was revoked"
-                      : p->expires_ms && p->expires_ms <= now       ? "this token has expired"
-                                                                    : NULL;
+    const char *why = !p                                      ? "this token is not valid"
+                      : p->revoked_ms                         ? "this token was revoked"
+                      : p->expires_ms && p->expires_ms <= now ? "this token has expired"
+                                                              : NULL;
     if (why) {
         bp_rate_take(app->rate_login, r->addr, now, &retry);
         app->sign_in_failures++;
@@ -94,7 +94,8 @@ void bp_api_session_post(bp_req_t *r) {
         bp_req_error(r, 503, "unavailable", "sessions cannot be created now; retry shortly");
         return;
     }
-    for (size_t i = 0; i < sizeof raw; i++) snprintf(sid + 2 * i, 3, "%02x", raw[i]);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(sid + 2 * i, 3, "%02x", raw[i]);
     if (bp_session_sign(key, klen, p->id, now, exp, sid, cookie, sizeof cookie)) {
         bp_req_error(r, 500, "internal", "session cookie too long");
         return;
@@ -135,8 +136,10 @@ void bp_api_session_get(bp_req_t *r) {
     if (!p) {
         int anon = bp_auth_anonymous_role(app->cfg.settings.auth_anonymous);
         bp_buf_puts(&r->resp.body, "{\"role\":");
-        if (anon < 0) bp_buf_puts(&r->resp.body, "null");
-        else bp_json_cstr(&r->resp.body, bp_role_name((bp_role_t)anon));
+        if (anon < 0)
+            bp_buf_puts(&r->resp.body, "null");
+        else
+            bp_json_cstr(&r->resp.body, bp_role_name((bp_role_t)anon));
         bp_buf_puts(&r->resp.body, ",\"anonymous\":true}");
         return;
     }

@@ -399,8 +399,7 @@ static void delete_sub(bp_req_t *r, struct bp_notifier *n, const bp_principal_t 
     r->pending = true;
 }
 
-static void on_dead(void *data, bool ok, long long total, const bp_dead_letter_t *items,
-                    size_t n) {
+static void on_dead(void *data, bool ok, long long total, const bp_dead_letter_t *items, size_t n) {
     bp_req_t *r = data;
     if (!ok) {
         r->retry_after_s = 2;
@@ -467,4 +466,3 @@ void bp_api_subscription_delete(bp_req_t *r) {
     if (may_subscribe(r, &p))
         delete_sub(r, r->app->notifier, p, r->path + strlen("/api/v1/subscriptions/"));
 }
-

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WAIT_MAX_MS   3000 /* for the live state to show an accepted write */
+#define WAIT_MAX_MS 3000 /* for the live state to show an accepted write */
 
 bool bp_writes_hospital(bp_req_t *r) {
     const char *id = r->path + strlen("/api/v1/hospitals/");
@@ -49,7 +49,8 @@ static void finish_write(bp_req_t *r, bool caught_up) {
     r->resp.content_type = "application/json; charset=utf-8";
     if (r->ctx.write.result_status == BP_APPLY_OK) {
         app->writes_ok++;
-        snprintf(r->etag, sizeof r->etag, "\"%llu\"", (unsigned long long)r->ctx.write.want_version);
+        snprintf(r->etag, sizeof r->etag, "\"%llu\"",
+                 (unsigned long long)r->ctx.write.want_version);
         if (caught_up) {
             bp_state_write_hospital(b, app->state, (size_t)r->ctx.write.hospital, now);
         } else {
@@ -80,7 +81,8 @@ void bp_writes_on_state(bp_app_t *app) {
     int64_t now = bp_time_now_ms();
     for (bp_req_t **pp = &app->waiting; *pp;) {
         bp_req_t *r = *pp;
-        const bp_hospital_state_t *hs = bp_state_hospital(app->state, (size_t)r->ctx.write.hospital);
+        const bp_hospital_state_t *hs =
+            bp_state_hospital(app->state, (size_t)r->ctx.write.hospital);
         bool caught_up = hs->version >= r->ctx.write.want_version;
         if (!caught_up && now < r->ctx.write.wait_until_ms && r->wsi) {
             pp = &r->wait_next;
@@ -123,7 +125,8 @@ void bp_writes_on_applied(void *privdata, const bp_apply_result_t *res) {
                                     "and retry");
         break;
     default:
-        bp_error("http: write for %s failed: %s", app->cfg.registry.hospitals[r->ctx.write.hospital].id,
+        bp_error("http: write for %s failed: %s",
+                 app->cfg.registry.hospitals[r->ctx.write.hospital].id,
                  res->message ? res->message : "?");
         bp_req_error(r, 500, "internal", "storage refused the change");
         break;
@@ -194,7 +197,7 @@ void bp_api_hospital_patch(bp_req_t *r) {
     if (bp_codec_parse_patch(bp_buf_data(&r->in), r->in.len, bp_time_now_ms(), &c, &errs)) {
         app->writes_invalid++;
         bp_req_invalid(r, errs.n == 1 ? errs.e[0].message : "some fields are not valid; see errors",
-                    &errs);
+                       &errs);
         return;
     }
     bp_writes_submit(r, p, &c, version);

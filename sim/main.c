@@ -444,8 +444,8 @@ static void handle_reply(app_t *app, const char *line, size_t len) {
         /* an incident the collector lost or still holds from an earlier run,
          * or one past its bound: the model has taken care of it */
         if (strcmp(r.error, "too_many_incidents") == 0)
-            bp_warn("incident line seq %lld: %s; that call goes unreported",
-                    (long long)e.meta.seq, r.error);
+            bp_warn("incident line seq %lld: %s; that call goes unreported", (long long)e.meta.seq,
+                    r.error);
         else
             bp_info("incident line seq %lld: %s; reporting it in full", (long long)e.meta.seq,
                     r.error);
@@ -992,8 +992,8 @@ int main(int argc, char **argv) {
     if (!isnan(opt.mci_lat)) {
         bp_area_t area;
         bp_registry_area(&cfg.registry, &area);
-        if (opt.mci_lat < area.lat_min || opt.mci_lat > area.lat_max || opt.mci_lon < area.lon_min ||
-            opt.mci_lon > area.lon_max) {
+        if (opt.mci_lat < area.lat_min || opt.mci_lat > area.lat_max ||
+            opt.mci_lon < area.lon_min || opt.mci_lon > area.lon_max) {
             bp_error("--mci-at %.4f,%.4f is outside the service area (%.2f-%.2f N, %.2f-%.2f E)",
                      opt.mci_lat, opt.mci_lon, area.lat_min, area.lat_max, area.lon_min,
                      area.lon_max);
@@ -1002,7 +1002,8 @@ int main(int argc, char **argv) {
         }
     }
     const bp_settings_t *set = &cfg.settings;
-    if (set->sim_token[0] && !set->collector_tls_ca[0] && !bp_settings_loopback(set->collector_host)) {
+    if (set->sim_token[0] && !set->collector_tls_ca[0] &&
+        !bp_settings_loopback(set->collector_host)) {
         bp_error("sim.token would cross the network in clear to %s: set collector.tls_ca (TLS to "
                  "the collector) or use a collector on loopback",
                  set->collector_host);
@@ -1037,7 +1038,8 @@ int main(int argc, char **argv) {
             cfg.registry.n_units, rare[0] ? rare : "none");
     bp_info("115 calls: %.0f per fleet day (x%.2f), %zu open at the start",
             BP_SIM_INCIDENTS_PER_DAY * opt.incident_scale, opt.incident_scale, st.incidents_open);
-    if (opt.mci_after_s >= 0) bp_info("mass-casualty burst %.0f s after the start", opt.mci_after_s);
+    if (opt.mci_after_s >= 0)
+        bp_info("mass-casualty burst %.0f s after the start", opt.mci_after_s);
 
     uv_loop_init(&app.loop);
     uv_timer_init(&app.loop, &app.tick);

@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INC_SLOTS      512  /* calls open at once; more are dropped (counted) */
-#define MCI_SPREAD_MIN 6.0  /* fleet minutes over which a burst's calls come in */
+#define INC_SLOTS      512 /* calls open at once; more are dropped (counted) */
+#define MCI_SPREAD_MIN 6.0 /* fleet minutes over which a burst's calls come in */
 #define MCI_RADIUS_KM  0.15
 #define MCI_PER_ED     6 /* a burst's patients one ED takes before the next is chosen */
 #define MCI_CHOICES    8
 #define FULL_FIELDS                                                                                \
-    (BP_IF_PRIORITY | BP_IF_CATEGORY | BP_IF_POSITION | BP_IF_ADDRESS | BP_IF_UNIT |              \
+    (BP_IF_PRIORITY | BP_IF_CATEGORY | BP_IF_POSITION | BP_IF_ADDRESS | BP_IF_UNIT |               \
      BP_IF_DESTINATION)
 
 /* -- when ------------------------------------------------------------------ */
@@ -53,9 +53,9 @@ double bp_sim_call_rhythm(double h) {
 /* -- what ------------------------------------------------------------------ */
 
 typedef struct {
-    double share; /* of all calls, in percent */
-    double p1, p3;      /* chance of priority 1 / 3 (else 2) */
-    double on_scene;    /* chance of no transport (treated, refused, dead on arrival) */
+    double share;              /* of all calls, in percent */
+    double p1, p3;             /* chance of priority 1 / 3 (else 2) */
+    double on_scene;           /* chance of no transport (treated, refused, dead on arrival) */
     double scene_lo, scene_hi; /* fleet minutes on scene */
 } category_mix_t;
 
@@ -121,7 +121,8 @@ static void draw_place(bp_sim_t *s, double *lat, double *lon) {
             total += 1 + reg->hospitals[i].staffed[BP_BED_EMERGENCY];
         double x = bp_rng_range(&s->rng, 0, total);
         size_t i = 0;
-        while (i + 1 < reg->n_hospitals && (x -= 1 + reg->hospitals[i].staffed[BP_BED_EMERGENCY]) >= 0)
+        while (i + 1 < reg->n_hospitals &&
+               (x -= 1 + reg->hospitals[i].staffed[BP_BED_EMERGENCY]) >= 0)
             i++;
         clat = reg->hospitals[i].lat, clon = reg->hospitals[i].lon, sd_km = 1.5;
     }

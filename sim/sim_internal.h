@@ -14,8 +14,8 @@
 
 #include <math.h>
 
-#define RARE_MAX 8
-#define MINUTE   60.0
+#define RARE_MAX    8
+#define MINUTE      60.0
 #define POSITION_MS 5000 /* a driving unit reports every 5 s (real time) */
 
 typedef struct {
@@ -112,9 +112,8 @@ void sim_drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo,
 void sim_return_to_station(bp_sim_t *s, size_t idx, int64_t now);
 /* Fills line's kind, index and seq and writes the start of a feed line:
  * {"type":..,"source":..,"seq":..,"at":now,"id":.. (no closing brace). */
-void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int index,
-                    int64_t seq, const char *type, const char *source, int64_t now,
-                    const char *id);
+void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int index, int64_t seq,
+                    const char *type, const char *source, int64_t now, const char *id);
 
 /* -- sim_incident.c -------------------------------------------------------- */
 int sim_incidents_init(bp_sim_t *s);

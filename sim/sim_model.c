@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOSPITAL_SHARE 0.6  /* of the rate, scheduled for hospital updates */
-#define FULL_REPORT_P  0.06 /* chance that a due hospital update is a full report */
-#define DT_MAX_S       60.0 /* a stalled caller does not teleport the fleet */
+#define HOSPITAL_SHARE 0.6          /* of the rate, scheduled for hospital updates */
+#define FULL_REPORT_P  0.06         /* chance that a due hospital update is a full report */
+#define DT_MAX_S       60.0         /* a stalled caller does not teleport the fleet */
 #define WARM_S         (2 * 3600.0) /* fleet time run before the start: mid-shift */
 #define WARM_STEP_S    10.0
 
@@ -572,7 +572,7 @@ static void warm_start(bp_sim_t *s, int64_t now) {
     }
     s->warming = false;
     s->arrival_acc = s->arrival_next; /* and a new call comes in as the demo starts */
-    s->fleet_s = 0; /* fleet time counts from the start */
+    s->fleet_s = 0;                   /* fleet time counts from the start */
     for (size_t i = 0; i < s->inc_hi; i++)
         s->inc[i].assign_s -= span;
     for (size_t i = 0; i < s->reg->n_units; i++) {

@@ -86,7 +86,8 @@ static void random_bytes(unsigned char *b, size_t n) {
 static void token_format(const unsigned char raw[32], char out[BP_TOKEN_LEN + 1]) {
     char b64[64];
     int n = lws_b64_encode_string_url((const char *)raw, 32, b64, sizeof b64);
-    while (n > 0 && b64[n - 1] == '=') n--;
+    while (n > 0 && b64[n - 1] == '=')
+        n--;
     snprintf(out, BP_TOKEN_LEN + 1, "bp_%.*s", n, b64);
 }
 
@@ -138,7 +139,9 @@ typedef struct {
 static int create(const bp_registry_t *reg, const char *role, const char *hospitals, int fleet,
                   const char *name, long expires_days, created_t *out) {
     int r = bp_role_parse(role, strlen(role));
-    if (r < 0) return fail("--role: unknown role \"%s\" (wall, dispatcher, manager, admin, feed, public)", role);
+    if (r < 0)
+        return fail("--role: unknown role \"%s\" (wall, dispatcher, manager, admin, feed, public)",
+                    role);
     if (r == BP_ROLE_MANAGER && !hospitals) return fail("--role manager needs --hospitals");
     if (r == BP_ROLE_FEED && !hospitals && !fleet)
         return fail("--role feed needs --hospitals and/or --fleet");
@@ -161,8 +164,8 @@ static int create(const bp_registry_t *reg, const char *role, const char *hospit
              expires_days ? (long long)(t + (int64_t)expires_days * 86400 * 1000) : 0LL);
     freeReplyObject(cmd("HSET %stok:%s h %s role %s name %s hospitals %s fleet %s created %s "
                         "expires %s revoked 0",
-                        prefix, out->id, hash, role, name, hospitals ? hospitals : "", fleet ? "1" : "0",
-                        now, exp));
+                        prefix, out->id, hash, role, name, hospitals ? hospitals : "",
+                        fleet ? "1" : "0", now, exp));
     freeReplyObject(cmd("SADD %stokens %s", prefix, out->id));
     freeReplyObject(cmd("INCR %sauth:gen", prefix));
     writes++;
@@ -204,8 +207,11 @@ static const char *hget(const redisReply *h, const char *name) {
 
 static int list(int json) {
     redisReply *ids = cmd("SMEMBERS %stokens", prefix);
-    if (!json) printf("%-12s %-10s %-30s %-24s %-5s %-8s\n", "id", "role", "name", "hospitals", "fleet", "state");
-    else printf("[");
+    if (!json)
+        printf("%-12s %-10s %-30s %-24s %-5s %-8s\n", "id", "role", "name", "hospitals", "fleet",
+               "state");
+    else
+        printf("[");
     int64_t now = bp_time_now_ms();
     for (size_t i = 0; i < ids->elements; i++) {
         redisReply *h = cmd("HGETALL %stok:%s", prefix, ids->element[i]->str);
@@ -228,8 +234,8 @@ static int list(int json) {
             fwrite(bp_buf_data(&b), 1, b.len, stdout);
             bp_buf_free(&b);
         } else {
-            printf("%-12s %-10s %-30.30s %-24.24s %-5s %-8s\n", ids->element[i]->str, hget(h, "role"),
-                   hget(h, "name"), hget(h, "hospitals"), hget(h, "fleet"), state);
+            printf("%-12s %-10s %-30.30s %-24.24s %-5s %-8s\n", ids->element[i]->str,
+                   hget(h, "role"), hget(h, "name"), hget(h, "hospitals"), hget(h, "fleet"), state);
         }
         freeReplyObject(h);
     }
@@ -265,8 +271,8 @@ static int demo(const bp_registry_t *reg, int json, const char *base) {
                    demo_tokens[i].name, 0, &c))
             return 1;
         if (json)
-            printf("%s{\"id\":\"%s\",\"token\":\"%s\",\"role\":\"%s\"}", i ? "," : "", c.id, c.token,
-                   demo_tokens[i].role);
+            printf("%s{\"id\":\"%s\",\"token\":\"%s\",\"role\":\"%s\"}", i ? "," : "", c.id,
+                   c.token, demo_tokens[i].role);
         else if (base)
             printf("  %-11s %s/signin#token=%s&next=%s\n", demo_tokens[i].role, base, c.token,
                    demo_tokens[i].view);
@@ -287,7 +293,8 @@ int main(int argc, char **argv) {
     if (bp_program_start("admin", &cfg, argc, argv)) return 1;
     prefix = cfg.settings.redis_prefix;
     int i = 1;
-    while (i < argc && (strcmp(argv[i], "--settings") == 0 || strcmp(argv[i], "-c") == 0)) i += 2;
+    while (i < argc && (strcmp(argv[i], "--settings") == 0 || strcmp(argv[i], "-c") == 0))
+        i += 2;
     if (i >= argc) {
         usage();
         return 2;
@@ -299,14 +306,22 @@ int main(int argc, char **argv) {
     long expires = 0;
     for (; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--role") == 0 && v) role = argv[++i];
-        else if (strcmp(a, "--hospitals") == 0 && v) hospitals = argv[++i];
-        else if (strcmp(a, "--name") == 0 && v) name = argv[++i];
-        else if (strcmp(a, "--expires-days") == 0 && v) expires = strtol(argv[++i], NULL, 10);
-        else if (strcmp(a, "--base-url") == 0 && v) base = argv[++i];
-        else if (strcmp(a, "--fleet") == 0) fleet = 1;
-        else if (strcmp(a, "--json") == 0) json = 1;
-        else if (a[0] != '-' && !id) id = a;
+        if (strcmp(a, "--role") == 0 && v)
+            role = argv[++i];
+        else if (strcmp(a, "--hospitals") == 0 && v)
+            hospitals = argv[++i];
+        else if (strcmp(a, "--name") == 0 && v)
+            name = argv[++i];
+        else if (strcmp(a, "--expires-days") == 0 && v)
+            expires = strtol(argv[++i], NULL, 10);
+        else if (strcmp(a, "--base-url") == 0 && v)
+            base = argv[++i];
+        else if (strcmp(a, "--fleet") == 0)
+            fleet = 1;
+        else if (strcmp(a, "--json") == 0)
+            json = 1;
+        else if (a[0] != '-' && !id)
+            id = a;
         else {
             usage();
             return 2;

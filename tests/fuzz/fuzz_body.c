@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         if (rc == 0) {
             for (int t = 0; t < BP_BED__COUNT; t++) {
                 const bp_beds_t *b = &c.beds[t];
-                if ((c.bed_fields[t] & BP_BF_OCCUPIED) && (b->occupied < 0 || b->occupied > BP_BEDS_MAX))
+                if ((c.bed_fields[t] & BP_BF_OCCUPIED) &&
+                    (b->occupied < 0 || b->occupied > BP_BEDS_MAX))
                     abort();
             }
         }
@@ -59,7 +60,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         check_errors(&errs);
         if (rc > BP_CSV_MAX_ROWS || (rc < 0) != (errs.n > 0)) abort();
         for (int i = 0; i < rc; i++)
-            if (rows[i].bed_type < 0 || rows[i].bed_type >= BP_BED__COUNT || !rows[i].fields) abort();
+            if (rows[i].bed_type < 0 || rows[i].bed_type >= BP_BED__COUNT || !rows[i].fields)
+                abort();
         break;
     }
     case 2: {

@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     bp_codec_write_patch(&b, &c);
     if (b.failed) abort();
     bp_change_t back;
-    if (bp_codec_parse_stored(c.kind, bp_buf_data(&b), b.len, &back, &err) == 0) abort(); /* no version: must fail */
+    if (bp_codec_parse_stored(c.kind, bp_buf_data(&b), b.len, &back, &err) == 0)
+        abort(); /* no version: must fail */
     /* add the stamp the script adds, then it must read back identically */
     bp_buf_t s;
     bp_buf_init(&s, 0, 1u << 20);
@@ -48,8 +49,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
                 abort();
         }
         if (back.has_ed != c.has_ed) abort();
-        if (c.has_ed && (back.ed.status != c.ed.status || strcmp(back.ed.reason, c.ed.reason) != 0 ||
-                         back.ed.until_ms != c.ed.until_ms))
+        if (c.has_ed &&
+            (back.ed.status != c.ed.status || strcmp(back.ed.reason, c.ed.reason) != 0 ||
+             back.ed.until_ms != c.ed.until_ms))
             abort();
     } else if (c.kind == BP_KIND_INCIDENT) {
         const bp_incident_state_t *x = &c.inc, *y = &back.inc;

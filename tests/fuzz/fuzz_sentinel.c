@@ -236,7 +236,8 @@ static void list(const char *in, size_t n) {
             seen = 0;
             break;
         default: {
-            int who = b % 4 == 3 ? last : (int)(b / 4 % (l.n + 2)) - 1; /* -1 and n: not in the list */
+            int who =
+                b % 4 == 3 ? last : (int)(b / 4 % (l.n + 2)) - 1; /* -1 and n: not in the list */
             bp_sentinel_answered(&l, who);
             if (who >= 0 && (size_t)who < l.n) {
                 size_t pos = 0;

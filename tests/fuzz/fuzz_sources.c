@@ -96,10 +96,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             /* the delay after failures: positive, within its cap */
             int f = (int)(data[i % (size ? size : 1)] % 40);
             int64_t d = bp_sources_delay_ms(out.s[i].interval_s, f, (uint32_t)i * 2654435761u);
-            int64_t cap = (int64_t)(out.s[i].interval_s > BP_SOURCE_BACKOFF_MAX_S
-                                        ? out.s[i].interval_s
-                                        : BP_SOURCE_BACKOFF_MAX_S) *
-                          1000;
+            int64_t cap =
+                (int64_t)(out.s[i].interval_s > BP_SOURCE_BACKOFF_MAX_S ? out.s[i].interval_s
+                                                                        : BP_SOURCE_BACKOFF_MAX_S) *
+                1000;
             if (d <= 0 || d > cap) abort();
         }
         bp_sources_free(&out);

@@ -3,8 +3,8 @@
  * are one grouped alert with the list inside; one that starts alone is an
  * alert of its own with the "<rule>:<subject>" id; a burst spread over
  * several evaluations still joins the young alert (a single one becoming a
- * group under its id), but not an acknowledged or an older one; members leave as their condition ends and the alert clears
- * with the last; the stored form round-trips; the words count the group
+ * group under its id), but not an acknowledged or an older one; members leave as their condition
+ * ends and the alert clears with the last; the stored form round-trips; the words count the group
  * and name its first members; severity follows the rule.
  */
 #include "test_util.h"

@@ -128,7 +128,7 @@ static void test_stale_feed(void **state) {
     int i = bp_registry_hospital(&reg, "bach-mai", 8);
     int64_t iv = reg.hospitals[i].report_interval_s * 1000LL;
     icu(f, "bach-mai", 75, 40, T0);
-    assert_int_equal(update(f, T0 + iv), 0);          /* late, not stale */
+    assert_int_equal(update(f, T0 + iv), 0);            /* late, not stale */
     assert_int_equal(update(f, T0 + 2 * iv + 1000), 1); /* stale */
     const bp_alert_t *a = bp_alerts_find(f->al, "stale_feed:bach-mai");
     assert_non_null(a);

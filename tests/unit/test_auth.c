@@ -44,7 +44,8 @@ static void test_sessions(void **state) {
     (void)state;
     const unsigned char key[] = "0123456789abcdef0123456789abcdef";
     char c[BP_SESSION_MAX + 1];
-    assert_int_equal(bp_session_sign(key, 32, "t-1a2b3c4d", 1000, 5000, "00ff00ff00ff00ff", c, sizeof c), 0);
+    assert_int_equal(
+        bp_session_sign(key, 32, "t-1a2b3c4d", 1000, 5000, "00ff00ff00ff00ff", c, sizeof c), 0);
     /* payload "." hex HMAC-SHA256(key, payload) (RFC 2104; this value from
      * Python's hmac module) */
     assert_string_equal(c, "v1|t-1a2b3c4d|1000|5000|00ff00ff00ff00ff."
@@ -137,7 +138,8 @@ static void test_permissions(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_token_hash), cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_token_hash),
+        cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_permissions),
     };

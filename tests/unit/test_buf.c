@@ -51,11 +51,13 @@ static void test_headroom(void **state) {
     assert_string_equal(text(&b), "hello");
     /* Bytes written into the headroom survive growth (realloc). */
     memset(b.base, 'H', 16);
-    for (int i = 0; i < 2000; i++) bp_buf_putc(&b, (char)('a' + i % 26));
+    for (int i = 0; i < 2000; i++)
+        bp_buf_putc(&b, (char)('a' + i % 26));
     assert_false(b.failed);
     assert_int_equal(b.len, 2005);
     assert_ptr_equal(bp_buf_data(&b), b.base + 16);
-    for (int i = 0; i < 16; i++) assert_int_equal(b.base[i], 'H');
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(b.base[i], 'H');
     assert_memory_equal(bp_buf_data(&b), "helloabc", 8);
     assert_int_equal(bp_buf_data(&b)[2004], 'a' + 1999 % 26);
     bp_buf_free(&b);
@@ -230,12 +232,16 @@ static void test_json_str_html_and_separators(void **state) {
 static void test_json_str_utf8(void **state) {
     (void)state;
     /* Valid multi-byte text is kept as is. */
-    const char *vi = "B\xe1\xba\xa1" "ch Mai \xf0\x9f\x9a\x91";
+    const char *vi = "B\xe1\xba\xa1"
+                     "ch Mai \xf0\x9f\x9a\x91";
     char want[64];
     snprintf(want, sizeof want, "\"%s\"", vi);
     assert_string_equal(escaped(vi, strlen(vi)), want);
     /* Invalid bytes become U+FFFD, one per bad byte. */
-    assert_string_equal(escaped("a\xff" "b", 3), "\"a\\ufffdb\"");
+    assert_string_equal(escaped("a\xff"
+                                "b",
+                                3),
+                        "\"a\\ufffdb\"");
     assert_string_equal(escaped("\x80", 1), "\"\\ufffd\"");
     /* Overlong "/" (C0 AF): both bytes replaced. */
     assert_string_equal(escaped("\xc0\xaf", 2), "\"\\ufffd\\ufffd\"");
@@ -284,8 +290,7 @@ static void test_json_int(void **state) {
     bp_json_int(&b, INT64_MAX);
     bp_buf_putc(&b, ' ');
     bp_json_int(&b, INT64_MIN);
-    assert_string_equal(text(&b),
-                        "0 -5 9007199254740991 9223372036854775807 -9223372036854775808");
+    assert_string_equal(text(&b), "0 -5 9007199254740991 9223372036854775807 -9223372036854775808");
     bp_buf_free(&b);
 }
 

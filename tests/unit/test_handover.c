@@ -118,7 +118,8 @@ static void test_bounded_and_odd_input(void **state) {
     int bm = hosp("bach-mai");
     bp_handover_figures_t f;
     /* many more handovers than the ring holds: the newest count */
-    for (int i = 0; i < 100; i++) trip(h, 7, "bach-mai", T0 + i * MIN, (i < 68 ? 5 : 40) * MIN);
+    for (int i = 0; i < 100; i++)
+        trip(h, 7, "bach-mai", T0 + i * MIN, (i < 68 ? 5 : 40) * MIN);
     bp_handover_figures(h, (size_t)bm, T0 + 160 * MIN, &f);
     assert_int_equal(f.samples, BP_HANDOVER_SAMPLES);
     assert_int_equal(f.median_ms, 40 * MIN);

@@ -44,7 +44,8 @@ static void test_round_trip(void **state) {
 static void test_round_trip_bed_types(void **state) {
     (void)state;
     bp_history_point_t p = {1795457182000, 50.0, 10, 20, 3, 0, 0, 1, 2, 0, {{0}}}, q;
-    for (int t = 0; t < BP_BED__COUNT; t++) p.beds[t] = (bp_beds_t){-1, -1, -1};
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        p.beds[t] = (bp_beds_t){-1, -1, -1};
     p.beds_mask = (1u << BP_BED_ICU_ADULT) | (1u << BP_BED_OPERATING_ROOM);
     p.beds[BP_BED_ICU_ADULT] = (bp_beds_t){60, 63, 8};
     p.beds[BP_BED_OPERATING_ROOM] = (bp_beds_t){100000, -1, 0};
@@ -70,7 +71,8 @@ static void test_round_trip_bed_types(void **state) {
     assert_int_equal(bp_history_decode(newer, strlen(newer), &q), 0);
     assert_int_equal(q.beds_mask, 1u << BP_BED_BURN);
     assert_int_equal(q.beds[BP_BED_BURN].surge24, 6);
-    const char *bad[] = {"1795457182000,1,2,3,4,5,6,7,8|", "1795457182000,1,2,3,4,5,6,7,8|burn",
+    const char *bad[] = {"1795457182000,1,2,3,4,5,6,7,8|",
+                         "1795457182000,1,2,3,4,5,6,7,8|burn",
                          "1795457182000,1,2,3,4,5,6,7,8|burn:1:2",
                          "1795457182000,1,2,3,4,5,6,7,8|burn:1:2:3:4",
                          "1795457182000,1,2,3,4,5,6,7,8|burn:1:-2:3",
@@ -86,9 +88,14 @@ static void test_round_trip_bed_types(void **state) {
 static void test_decode_rejects(void **state) {
     (void)state;
     bp_history_point_t q;
-    const char *bad[] = {"", "1,2,3", "x,1,2,3,4,5,6,7,8", "1795457182000,1,2,3,4,5,6,7,8,9",
-                         "0,1,2,3,4,5,6,7,8", "1795457182000,nan,2,3,4,5,6,7,8",
-                         "1795457182000,1,-5,3,4,5,6,7,8", "1795457182000,1,2,3,4,5,6,7,8 ",
+    const char *bad[] = {"",
+                         "1,2,3",
+                         "x,1,2,3,4,5,6,7,8",
+                         "1795457182000,1,2,3,4,5,6,7,8,9",
+                         "0,1,2,3,4,5,6,7,8",
+                         "1795457182000,nan,2,3,4,5,6,7,8",
+                         "1795457182000,1,-5,3,4,5,6,7,8",
+                         "1795457182000,1,2,3,4,5,6,7,8 ",
                          "1795457182000,1,2,3,4,5,6,7,999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(bp_history_decode(bad[i], strlen(bad[i]), &q), -1);
@@ -169,10 +176,8 @@ static void test_samples(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_round_trip_bed_types),
-        cmocka_unit_test(test_decode_rejects),
-        cmocka_unit_test(test_series),
+        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_round_trip_bed_types),
+        cmocka_unit_test(test_decode_rejects), cmocka_unit_test(test_series),
         cmocka_unit_test(test_samples),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

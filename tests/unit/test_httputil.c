@@ -13,8 +13,8 @@ static void test_bearer(void **state) {
     const char *h = "  bearer\t bp_x  ";
     assert_int_equal(bp_http_bearer(h, strlen(h), &t, &n), 0);
     assert_int_equal(n, 4);
-    static const char *const bad[] = {"", "Bearer", "Bearer ", "Basic dXNlcg==", "Bearerbp_x",
-                                      "Bearer a b", "Bearer a,b", "Bear"};
+    static const char *const bad[] = {"",           "Bearer",     "Bearer ",    "Basic dXNlcg==",
+                                      "Bearerbp_x", "Bearer a b", "Bearer a,b", "Bear"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(bp_http_bearer(bad[i], strlen(bad[i]), &t, &n), -1);
 }
@@ -48,8 +48,8 @@ static void test_if_match(void **state) {
     assert_int_equal(v, 7);
     assert_int_equal(bp_http_if_match(" W/\"0\" ", 7, &v), 0);
     assert_int_equal(v, 0);
-    static const char *const bad[] = {"", "*", "\"\"", "\"1\", \"2\"", "-1", "1.5", "abc",
-                                      "99999999999999999999", "\"12"};
+    static const char *const bad[] = {
+        "", "*", "\"\"", "\"1\", \"2\"", "-1", "1.5", "abc", "99999999999999999999", "\"12"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(bp_http_if_match(bad[i], strlen(bad[i]), &v), -1);
 }
@@ -60,7 +60,8 @@ static void test_if_match(void **state) {
 static void test_arg(void **state) {
     (void)state;
     char out[16];
-    assert_int_equal(bp_http_arg(ARGS("a=1\0hospital=bach-mai\0b=\0"), "hospital", out, sizeof out), 8);
+    assert_int_equal(bp_http_arg(ARGS("a=1\0hospital=bach-mai\0b=\0"), "hospital", out, sizeof out),
+                     8);
     assert_string_equal(out, "bach-mai");
     assert_int_equal(bp_http_arg(ARGS("a=1\0b=\0"), "b", out, sizeof out), 0);
     assert_string_equal(out, "");
@@ -112,7 +113,7 @@ static void test_origin(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bearer), cmocka_unit_test(test_cookie),
+        cmocka_unit_test(test_bearer),   cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_if_match), cmocka_unit_test(test_arg),
         cmocka_unit_test(test_origin),
     };

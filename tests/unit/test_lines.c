@@ -228,8 +228,8 @@ static void test_any_chunking_same_lines(void **state) {
         char *start = stream + len;
         for (size_t k = 0; k < n; k++) {
             char c = (char)(' ' + rng() % 95);
-            if (rng() % 50 == 0) c = '\r';    /* a CR in the middle is data */
-            if (rng() % 100 == 0) c = '\0';   /* so is a NUL */
+            if (rng() % 50 == 0) c = '\r';  /* a CR in the middle is data */
+            if (rng() % 100 == 0) c = '\0'; /* so is a NUL */
             start[k] = c;
         }
         if (crlf) start[n - 1] = '\r';
@@ -251,7 +251,8 @@ static void test_any_chunking_same_lines(void **state) {
     static const size_t one[] = {1};
     static const size_t fixed[] = {CHUNK};
     size_t random_sizes[512];
-    for (size_t i = 0; i < 512; i++) random_sizes[i] = 1 + (size_t)(rng() % CHUNK);
+    for (size_t i = 0; i < 512; i++)
+        random_sizes[i] = 1 + (size_t)(rng() % CHUNK);
     const struct {
         const size_t *sizes;
         size_t n;

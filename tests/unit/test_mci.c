@@ -12,10 +12,30 @@ enum { I = BP_TRIAGE_IMMEDIATE, D = BP_TRIAGE_DELAYED, M = BP_TRIAGE_MINOR };
 
 /* 0: near central trauma, 1: near district, 2: far city trauma, 3: unanswered */
 static const bp_mci_site_t sites[] = {
-    {.hospital = 0, .eta_min = 5, .answered = true, .trauma = true, .central = true, .can = {2, 5, 10}},
-    {.hospital = 1, .eta_min = 4, .answered = true, .trauma = false, .central = false, .can = {1, 3, 6}},
-    {.hospital = 2, .eta_min = 12, .answered = true, .trauma = true, .central = false, .can = {3, 4, 8}},
-    {.hospital = 3, .eta_min = 2, .answered = false, .trauma = true, .central = false, .can = {9, 9, 9}},
+    {.hospital = 0,
+     .eta_min = 5,
+     .answered = true,
+     .trauma = true,
+     .central = true,
+     .can = {2, 5, 10}},
+    {.hospital = 1,
+     .eta_min = 4,
+     .answered = true,
+     .trauma = false,
+     .central = false,
+     .can = {1, 3, 6}},
+    {.hospital = 2,
+     .eta_min = 12,
+     .answered = true,
+     .trauma = true,
+     .central = false,
+     .can = {3, 4, 8}},
+    {.hospital = 3,
+     .eta_min = 2,
+     .answered = false,
+     .trauma = true,
+     .central = false,
+     .can = {9, 9, 9}},
 };
 
 static void test_suggest(void **state) {
@@ -36,8 +56,10 @@ static void test_suggest(void **state) {
     assert_int_equal(alloc[2][M], 1);
     assert_int_equal(alloc[0][M], 0);
     /* the unanswered hospital takes nothing */
-    for (int t = 0; t < BP_TRIAGE__COUNT; t++) assert_int_equal(alloc[3][t], 0);
-    for (int t = 0; t < BP_TRIAGE__COUNT; t++) assert_int_equal(unplaced[t], 0);
+    for (int t = 0; t < BP_TRIAGE__COUNT; t++)
+        assert_int_equal(alloc[3][t], 0);
+    for (int t = 0; t < BP_TRIAGE__COUNT; t++)
+        assert_int_equal(unplaced[t], 0);
     /* more than everyone can take: the rest is reported */
     int big[BP_TRIAGE__COUNT] = {10, 0, 30};
     bp_mci_suggest(sites, 4, big, alloc, unplaced);
@@ -70,16 +92,19 @@ static void test_bodies(void **state) {
     (void)state;
     bp_mci_declare_t d;
     bp_errors_t e;
-    const char *ok = "{\"lat\":21.03,\"lon\":105.85,\"address\":\"Cầu Long Biên\",\"expected\":{\"immediate\":5,\"minor\":20}}";
+    const char *ok = "{\"lat\":21.03,\"lon\":105.85,\"address\":\"Cầu Long "
+                     "Biên\",\"expected\":{\"immediate\":5,\"minor\":20}}";
     assert_int_equal(bp_mci_parse_declare(ok, strlen(ok), &d, &e), 0);
     assert_true(d.radius_km == 10);
     assert_int_equal(d.expected[I], 5);
     assert_int_equal(d.expected[D], 0);
     assert_int_equal(d.expected[M], 20);
     assert_string_equal(d.address, "Cầu Long Biên");
-    const char *bad = "{\"lat\":91,\"radius_km\":0,\"expected\":{\"immediate\":-1,\"red\":2},\"x\":1}";
+    const char *bad =
+        "{\"lat\":91,\"radius_km\":0,\"expected\":{\"immediate\":-1,\"red\":2},\"x\":1}";
     assert_int_equal(bp_mci_parse_declare(bad, strlen(bad), &d, &e), -1);
-    static const char *const fields[] = {"lat", "lon", "radius_km", "expected.immediate", "expected.red", "x"};
+    static const char *const fields[] = {"lat",          "lon", "radius_km", "expected.immediate",
+                                         "expected.red", "x"};
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
         if (!has(&e, fields[i])) fail_msg("no error for %s", fields[i]);
     int c[BP_TRIAGE__COUNT];
@@ -90,7 +115,8 @@ static void test_bodies(void **state) {
     assert_int_equal(bp_mci_parse_answer(part, strlen(part), c, &e), -1);
     assert_true(has(&e, "delayed") && has(&e, "minor"));
     bp_mci_patient_t p;
-    const char *pat = "{\"triage\":\"delayed\",\"destination\":\"viet-duc\",\"unit\":\"115-HK-01\"}";
+    const char *pat =
+        "{\"triage\":\"delayed\",\"destination\":\"viet-duc\",\"unit\":\"115-HK-01\"}";
     assert_int_equal(bp_mci_parse_patient(pat, strlen(pat), &p, &e), 0);
     assert_int_equal(p.triage, D);
     assert_string_equal(p.destination, "viet-duc");

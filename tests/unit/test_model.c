@@ -37,8 +37,9 @@ static int level(const bp_hospital_state_t *h) {
 static void test_bed_type_names(void **state) {
     (void)state;
     static const char *const want[BP_BED__COUNT] = {
-        "emergency",  "icu_adult", "icu_pediatric", "icu_neonatal", "medical_surgical", "pediatrics",
-        "obstetrics", "burn",      "psychiatric",   "isolation",    "operating_room"};
+        "emergency",        "icu_adult",  "icu_pediatric", "icu_neonatal",
+        "medical_surgical", "pediatrics", "obstetrics",    "burn",
+        "psychiatric",      "isolation",  "operating_room"};
     for (int t = 0; t < BP_BED__COUNT; t++) {
         assert_string_equal(bp_bed_type_name((bp_bed_type_t)t), want[t]);
         assert_int_equal(bp_bed_type_parse(want[t], strlen(want[t])), t);
@@ -107,7 +108,9 @@ static void test_slugs(void **state) {
     assert_false(bp_is_slug("Bach-Mai", 8));
     assert_false(bp_is_slug("bach mai", 8));
     assert_false(bp_is_slug("bach_mai", 8));
-    assert_false(bp_is_slug("b\xc3\xa1" "ch", 5));
+    assert_false(bp_is_slug("b\xc3\xa1"
+                            "ch",
+                            5));
     assert_false(bp_is_slug("bach\0mai", 8));
 
     assert_true(bp_is_callsign("115-HK-03", 9));
@@ -139,7 +142,7 @@ static void test_clean_text(void **state) {
     assert_true(clean("no ICU beds"));
     assert_true(clean("h\xe1\xba\xbft gi\xc6\xb0\xe1\xbb\x9dng ICU")); /* "hết giường ICU" */
     assert_true(clean("\xf0\x9f\x9a\x91 ambulance"));                  /* 4-byte emoji */
-    assert_true(clean("\xc2\xa0"));                                   /* U+00A0 follows C1 */
+    assert_true(clean("\xc2\xa0"));                                    /* U+00A0 follows C1 */
     /* control characters, C0 and C1 and DEL */
     assert_false(clean("a\nb"));
     assert_false(clean("a\tb"));
@@ -149,11 +152,12 @@ static void test_clean_text(void **state) {
     assert_false(clean("\xc2\x9f"));
     assert_false(bp_is_clean_text("a\0b", 3, 10));
     /* bidi overrides and isolates */
-    assert_false(clean("abc\xe2\x80\xae" "cba"));  /* U+202E RLO */
-    assert_false(clean("\xe2\x80\xaa"));           /* U+202A LRE */
-    assert_false(clean("\xe2\x81\xa6"));           /* U+2066 LRI */
-    assert_false(clean("\xe2\x81\xa9"));           /* U+2069 PDI */
-    assert_true(clean("\xe2\x80\xa9x"));           /* U+2029 is not a bidi control */
+    assert_false(clean("abc\xe2\x80\xae"
+                       "cba"));          /* U+202E RLO */
+    assert_false(clean("\xe2\x80\xaa")); /* U+202A LRE */
+    assert_false(clean("\xe2\x81\xa6")); /* U+2066 LRI */
+    assert_false(clean("\xe2\x81\xa9")); /* U+2069 PDI */
+    assert_true(clean("\xe2\x80\xa9x")); /* U+2029 is not a bidi control */
     /* invalid UTF-8 */
     assert_false(clean("\xff"));
     assert_false(clean("\x80"));
@@ -199,13 +203,13 @@ static void test_available_overflow(void **state) {
 static void test_totals_exclude_emergency_and_or(void **state) {
     (void)state;
     bp_hospital_state_t h = blank();
-    set_beds(&h, BP_BED_EMERGENCY, 90, 140, 18);      /* excluded */
-    set_beds(&h, BP_BED_OPERATING_ROOM, 60, 55, 3);   /* excluded */
-    set_beds(&h, BP_BED_ICU_ADULT, 60, 63, 8);        /* overflow 3 */
+    set_beds(&h, BP_BED_EMERGENCY, 90, 140, 18);        /* excluded */
+    set_beds(&h, BP_BED_OPERATING_ROOM, 60, 55, 3);     /* excluded */
+    set_beds(&h, BP_BED_ICU_ADULT, 60, 63, 8);          /* overflow 3 */
     set_beds(&h, BP_BED_MEDICAL_SURGICAL, 100, 80, 10); /* available 20 */
-    set_beds(&h, BP_BED_PEDIATRICS, 40, -1, 4);       /* occupancy unknown: skipped */
-    set_beds(&h, BP_BED_BURN, 10, 5, -1);             /* surge unknown counts as 0 */
-    h.beds[BP_BED_ISOLATION] = (bp_beds_t){30, 30, 9}; /* not in the mask: skipped */
+    set_beds(&h, BP_BED_PEDIATRICS, 40, -1, 4);         /* occupancy unknown: skipped */
+    set_beds(&h, BP_BED_BURN, 10, 5, -1);               /* surge unknown counts as 0 */
+    h.beds[BP_BED_ISOLATION] = (bp_beds_t){30, 30, 9};  /* not in the mask: skipped */
     bp_totals_t t;
     bp_hospital_totals(&h, &t);
     assert_int_equal(t.types, 3);

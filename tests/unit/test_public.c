@@ -165,8 +165,8 @@ static void test_open_data(void **state) {
             point(&series[0], t, 1000, 950, 2); /* exactly at 08:00 counts */
             /* with bed types (as the history keeps them now): emergency
              * over capacity at 08:00, adult ICU in full */
-            bp_history_point_t *last = &series[0].p[(series[0].first + series[0].count - 1) %
-                                                     series[0].cap];
+            bp_history_point_t *last =
+                &series[0].p[(series[0].first + series[0].count - 1) % series[0].cap];
             last->beds_mask = 1u << BP_BED_EMERGENCY | 1u << BP_BED_ICU_ADULT;
             last->beds[BP_BED_EMERGENCY] = (bp_beds_t){40, 44, -1};
             last->beds[BP_BED_ICU_ADULT] = (bp_beds_t){60, 57, -1};

@@ -7,7 +7,8 @@ static void test_bucket(void **state) {
     (void)state;
     bp_rate_t *r = bp_rate_create(64, 60, 3); /* 1 a second, bursts of 3 */
     int64_t t = 1000000, retry = 0;
-    for (int i = 0; i < 3; i++) assert_true(bp_rate_take(r, "10.0.0.1", t, &retry));
+    for (int i = 0; i < 3; i++)
+        assert_true(bp_rate_take(r, "10.0.0.1", t, &retry));
     assert_false(bp_rate_take(r, "10.0.0.1", t, &retry));
     assert_in_range(retry, 1, 1001);
     /* other keys are not affected */
@@ -16,7 +17,8 @@ static void test_bucket(void **state) {
     assert_true(bp_rate_take(r, "10.0.0.1", t + 1000, NULL));
     assert_false(bp_rate_take(r, "10.0.0.1", t + 1000, NULL));
     /* a long pause refills only to the burst */
-    for (int i = 0; i < 3; i++) assert_true(bp_rate_take(r, "10.0.0.1", t + 100000, NULL));
+    for (int i = 0; i < 3; i++)
+        assert_true(bp_rate_take(r, "10.0.0.1", t + 100000, NULL));
     assert_false(bp_rate_take(r, "10.0.0.1", t + 100000, NULL));
     bp_rate_destroy(r);
 }
@@ -25,7 +27,8 @@ static void test_check_counts_nothing(void **state) {
     (void)state;
     bp_rate_t *r = bp_rate_create(64, 10, 2);
     int64_t t = 5000;
-    for (int i = 0; i < 10; i++) assert_true(bp_rate_check(r, "a", t, NULL));
+    for (int i = 0; i < 10; i++)
+        assert_true(bp_rate_check(r, "a", t, NULL));
     assert_true(bp_rate_take(r, "a", t, NULL));
     assert_true(bp_rate_take(r, "a", t, NULL));
     int64_t retry;
@@ -40,7 +43,8 @@ static void test_bounded(void **state) {
     (void)state;
     bp_rate_t *r = bp_rate_create(32, 1, 5);
     int64_t t = 1;
-    for (int i = 0; i < 5; i++) assert_true(bp_rate_take(r, "busy", t, NULL));
+    for (int i = 0; i < 5; i++)
+        assert_true(bp_rate_take(r, "busy", t, NULL));
     char key[64];
     for (int i = 0; i < 100000; i++) {
         snprintf(key, sizeof key, "192.0.2.%d:%d", i % 256, i);

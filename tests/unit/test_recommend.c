@@ -19,20 +19,31 @@
  * north; the patient is at 21.000. */
 static const char *const CITY =
     "{\"districts\":{\"d1\":{\"vi\":\"Một\",\"en\":\"One\"}},\"hospitals\":["
-    "{\"id\":\"central-a\",\"name\":{\"vi\":\"A\",\"en\":\"A\"},\"tier\":\"central\",\"district\":\"d1\","
-    " \"lat\":21.010,\"lon\":105.85,\"specialties\":[\"stroke\",\"trauma\"],\"sister\":null,\"phone\":\"\","
-    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":10,\"surge24\":0},\"medical_surgical\":{\"staffed\":100,\"surge24\":0}}},"
-    "{\"id\":\"district-b\",\"name\":{\"vi\":\"B\",\"en\":\"B\"},\"tier\":\"district\",\"district\":\"d1\","
-    " \"lat\":21.020,\"lon\":105.85,\"specialties\":[\"internal_medicine\"],\"sister\":\"city-c\",\"phone\":\"\","
-    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":4,\"surge24\":0},\"medical_surgical\":{\"staffed\":50,\"surge24\":0}}},"
+    "{\"id\":\"central-a\",\"name\":{\"vi\":\"A\",\"en\":\"A\"},\"tier\":\"central\",\"district\":"
+    "\"d1\","
+    " \"lat\":21.010,\"lon\":105.85,\"specialties\":[\"stroke\",\"trauma\"],\"sister\":null,"
+    "\"phone\":\"\","
+    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":10,\"surge24\":0},\"medical_"
+    "surgical\":{\"staffed\":100,\"surge24\":0}}},"
+    "{\"id\":\"district-b\",\"name\":{\"vi\":\"B\",\"en\":\"B\"},\"tier\":\"district\","
+    "\"district\":\"d1\","
+    " \"lat\":21.020,\"lon\":105.85,\"specialties\":[\"internal_medicine\"],\"sister\":\"city-c\","
+    "\"phone\":\"\","
+    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":4,\"surge24\":0},\"medical_"
+    "surgical\":{\"staffed\":50,\"surge24\":0}}},"
     "{\"id\":\"city-c\",\"name\":{\"vi\":\"C\",\"en\":\"C\"},\"tier\":\"city\",\"district\":\"d1\","
     " \"lat\":21.040,\"lon\":105.85,\"specialties\":[\"stroke\"],\"sister\":null,\"phone\":\"\","
-    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":6,\"surge24\":0},\"medical_surgical\":{\"staffed\":80,\"surge24\":0}}},"
+    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":6,\"surge24\":0},\"medical_"
+    "surgical\":{\"staffed\":80,\"surge24\":0}}},"
     "{\"id\":\"city-d\",\"name\":{\"vi\":\"D\",\"en\":\"D\"},\"tier\":\"city\",\"district\":\"d1\","
-    " \"lat\":21.040,\"lon\":105.85,\"specialties\":[\"internal_medicine\"],\"sister\":null,\"phone\":\"\","
-    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":6,\"surge24\":0},\"medical_surgical\":{\"staffed\":80,\"surge24\":0}}},"
-    "{\"id\":\"maternity-e\",\"name\":{\"vi\":\"E\",\"en\":\"E\"},\"tier\":\"city\",\"district\":\"d1\","
-    " \"lat\":21.001,\"lon\":105.85,\"specialties\":[\"obstetrics\"],\"sister\":null,\"phone\":\"\","
+    " \"lat\":21.040,\"lon\":105.85,\"specialties\":[\"internal_medicine\"],\"sister\":null,"
+    "\"phone\":\"\","
+    " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":6,\"surge24\":0},\"medical_"
+    "surgical\":{\"staffed\":80,\"surge24\":0}}},"
+    "{\"id\":\"maternity-e\",\"name\":{\"vi\":\"E\",\"en\":\"E\"},\"tier\":\"city\",\"district\":"
+    "\"d1\","
+    " \"lat\":21.001,\"lon\":105.85,\"specialties\":[\"obstetrics\"],\"sister\":null,\"phone\":"
+    "\"\","
     " \"report_interval_s\":900,\"beds\":{\"obstetrics\":{\"staffed\":40,\"surge24\":0}}}"
     "]}";
 
@@ -105,8 +116,8 @@ static void ed(bp_state_t *st, int h, bp_ed_status_t status) {
 }
 
 static bp_rec_query_t query(bp_category_t cat, int priority, const int *inbound) {
-    bp_rec_query_t q = {.lat = 21.000, .lon = 105.85, .priority = priority, .now_ms = DAY_MS,
-                        .inbound = inbound};
+    bp_rec_query_t q = {
+        .lat = 21.000, .lon = 105.85, .priority = priority, .now_ms = DAY_MS, .inbound = inbound};
     q.need = cfg.needs[cat];
     return q;
 }
@@ -150,12 +161,13 @@ static void test_nearest_first_and_stable_ties(void **state) {
     assert_int_equal(c[3].hospital, D);
     assert_true(c[0].eta_min < c[1].eta_min);
     assert_true(c[2].score == c[3].score);
-    for (size_t i = 0; i < n; i++) assert_int_equal(c[i].bed_type, BP_BED_MEDICAL_SURGICAL);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(c[i].bed_type, BP_BED_MEDICAL_SURGICAL);
 }
 
 static void test_inbound_load_changes_the_order(void **state) {
     bp_state_t *st = *state;
-    all_fresh(st, 1); /* one adult ICU bed free everywhere; no surge */
+    all_fresh(st, 1);      /* one adult ICU bed free everywhere; no surge */
     report(st, A, 9, 100); /* A's ward is full: its one ICU bed is all it has */
     int inbound[5] = {0};
     bp_candidate_t c[10];
@@ -183,7 +195,8 @@ static void test_diversion_drops_out_unless_nothing_else_is_near(void **state) {
     bp_rec_query_t q = query(BP_CAT_OTHER, 1, NULL);
     size_t n = rank(st, &q, c);
     assert_int_equal(n, 3);
-    for (size_t i = 0; i < n; i++) assert_int_not_equal(c[i].hospital, A);
+    for (size_t i = 0; i < n; i++)
+        assert_int_not_equal(c[i].hospital, A);
     /* everything else closed or diverted too: A comes back, marked */
     ed(st, B, BP_ED_CLOSED);
     ed(st, C, BP_ED_DIVERSION);
@@ -300,7 +313,8 @@ static void test_reasons_say_the_numbers(void **state) {
              ceil(a->eta_min), free);
     assert_memory_equal(en, want, strlen(want));
     assert_non_null(strstr(en, "central: kept for severe cases"));
-    snprintf(want, sizeof want, "%.0f phút · %d HSTC người lớn trống, 1 xe đang đến", ceil(a->eta_min), free);
+    snprintf(want, sizeof want, "%.0f phút · %d HSTC người lớn trống, 1 xe đang đến",
+             ceil(a->eta_min), free);
     assert_memory_equal(vi, want, strlen(want));
     /* a hospital without the specialty says so; a full one says no beds */
     for (int i = 0; i < 4; i++) {
@@ -353,7 +367,8 @@ static void test_dispatch_file(void **state) {
     free(json);
     assert_memory_equal(&d, &def, sizeof d);
     /* a change takes effect */
-    const char *ok = "{\"detour_factor\":2,\"categories\":{\"burn\":{\"beds\":[\"burn\"],\"specialties\":[]}}}";
+    const char *ok =
+        "{\"detour_factor\":2,\"categories\":{\"burn\":{\"beds\":[\"burn\"],\"specialties\":[]}}}";
     assert_int_equal(bp_codec_parse_dispatch(ok, strlen(ok), &d, &err), 0);
     assert_true(d.detour_factor == 2);
     assert_int_equal(d.needs[BP_CAT_BURN].n_beds, 1);
@@ -364,13 +379,19 @@ static void test_dispatch_file(void **state) {
         {"{\"detour\":1}", "detour"},
         {"{\"detour_factor\":0.5}", "detour_factor"},
         {"{\"speed_bands\":[{\"from\":\"01:00\",\"kmh\":30}]}", "speed_bands[0]"},
-        {"{\"speed_bands\":[{\"from\":\"00:00\",\"kmh\":30},{\"from\":\"00:00\",\"kmh\":20}]}", "speed_bands[1]"},
+        {"{\"speed_bands\":[{\"from\":\"00:00\",\"kmh\":30},{\"from\":\"00:00\",\"kmh\":20}]}",
+         "speed_bands[1]"},
         {"{\"speed_bands\":[{\"from\":\"00:00\",\"kmh\":0}]}", "speed_bands[0].kmh"},
-        {"{\"categories\":{\"flu\":{\"beds\":[\"icu_adult\"],\"specialties\":[]}}}", "categories.flu"},
-        {"{\"categories\":{\"stroke\":{\"beds\":[\"spa\"],\"specialties\":[]}}}", "categories.stroke.beds"},
-        {"{\"categories\":{\"stroke\":{\"beds\":[],\"specialties\":[]}}}", "categories.stroke.beds"},
-        {"{\"categories\":{\"stroke\":{\"beds\":[\"icu_adult\"],\"specialties\":[\"magic\"]}}}", "categories.stroke.specialties"},
-        {"{\"penalties_min\":{\"central_by_priority\":[1,2]}}", "penalties_min.central_by_priority"},
+        {"{\"categories\":{\"flu\":{\"beds\":[\"icu_adult\"],\"specialties\":[]}}}",
+         "categories.flu"},
+        {"{\"categories\":{\"stroke\":{\"beds\":[\"spa\"],\"specialties\":[]}}}",
+         "categories.stroke.beds"},
+        {"{\"categories\":{\"stroke\":{\"beds\":[],\"specialties\":[]}}}",
+         "categories.stroke.beds"},
+        {"{\"categories\":{\"stroke\":{\"beds\":[\"icu_adult\"],\"specialties\":[\"magic\"]}}}",
+         "categories.stroke.specialties"},
+        {"{\"penalties_min\":{\"central_by_priority\":[1,2]}}",
+         "penalties_min.central_by_priority"},
         {"{\"penalties_min\":{\"bribes\":1}}", "penalties_min.bribes"},
         {"{\"alerts\":{\"level4\":1}}", "alerts.level4"},
         {"{\"alerts\":{\"handover_over_min\":-1}}", "alerts.handover_over_min"},
@@ -416,7 +437,8 @@ static void test_inbound_from_ambulances(void **state) {
     memset(inbound, 0x55, real.n_hospitals * sizeof *inbound);
     bp_recommend_inbound(st, inbound);
     int total = 0;
-    for (size_t i = 0; i < real.n_hospitals; i++) total += inbound[i];
+    for (size_t i = 0; i < real.n_hospitals; i++)
+        total += inbound[i];
     assert_int_equal(inbound[bp_registry_hospital(&real, "bach-mai", 8)], 2);
     assert_int_equal(inbound[bp_registry_hospital(&real, "viet-duc", 8)], 1);
     assert_int_equal(total, 3);
@@ -464,7 +486,8 @@ int main(void) {
         cmocka_unit_test(test_dispatch_file),
         cmocka_unit_test_setup_teardown(test_nearest_first_and_stable_ties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inbound_load_changes_the_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_diversion_drops_out_unless_nothing_else_is_near, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diversion_drops_out_unless_nothing_else_is_near, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_specialty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tier_fit_and_sister, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_capacity_and_stale, setup, teardown),

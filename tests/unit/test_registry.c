@@ -43,8 +43,10 @@ static void test_real_counts(void **state) {
     assert_int_equal(sum, total);
     /* every tier is represented */
     int tiers[BP_TIER__COUNT] = {0};
-    for (size_t i = 0; i < real.n_hospitals; i++) tiers[real.hospitals[i].tier]++;
-    for (int t = 0; t < BP_TIER__COUNT; t++) assert_true(tiers[t] > 0);
+    for (size_t i = 0; i < real.n_hospitals; i++)
+        tiers[real.hospitals[i].tier]++;
+    for (int t = 0; t < BP_TIER__COUNT; t++)
+        assert_true(tiers[t] > 0);
 }
 
 static void test_real_bach_mai(void **state) {
@@ -54,7 +56,8 @@ static void test_real_bach_mai(void **state) {
     const bp_hospital_info_t *h = &real.hospitals[i];
     assert_string_equal(h->id, "bach-mai");
     assert_string_equal(h->name.en, "Bach Mai Hospital");
-    assert_string_equal(h->name.vi, "B\xe1\xbb\x87nh vi\xe1\xbb\x87n B\xe1\xba\xa1" "ch Mai");
+    assert_string_equal(h->name.vi, "B\xe1\xbb\x87nh vi\xe1\xbb\x87n B\xe1\xba\xa1"
+                                    "ch Mai");
     assert_int_equal(h->tier, BP_TIER_CENTRAL);
     assert_string_equal(real.districts[h->district].id, "dong-da");
     assert_float_equal(h->lat, 21.001, 1e-9);
@@ -106,11 +109,11 @@ static void test_real_unknown_ids(void **state) {
     (void)state;
     assert_int_equal(hosp("nope"), -1);
     assert_int_equal(hosp(""), -1);
-    assert_int_equal(hosp("bach"), -1);        /* a prefix of an id */
-    assert_int_equal(hosp("bach-mai-x"), -1);  /* an id is a prefix of it */
+    assert_int_equal(hosp("bach"), -1);       /* a prefix of an id */
+    assert_int_equal(hosp("bach-mai-x"), -1); /* an id is a prefix of it */
     assert_int_equal(hosp("Bach-Mai"), -1);
-    assert_int_equal(hosp("aaaa"), -1);        /* before every id */
-    assert_int_equal(hosp("zzzz"), -1);        /* after every id */
+    assert_int_equal(hosp("aaaa"), -1); /* before every id */
+    assert_int_equal(hosp("zzzz"), -1); /* after every id */
     assert_int_equal(bp_registry_unit(&real, "115-HK-99", 9), -1);
     assert_int_equal(bp_registry_unit(&real, "115-hk-03", 9), -1);
     assert_int_equal(bp_registry_unit(&real, "bach-mai", 8), -1); /* wrong table */
@@ -192,14 +195,16 @@ static void test_specialties(void **state) {
 /* -- small inline registries ---------------------------------------------- */
 
 /* One hospital entry; fields can be swapped by the tests below. */
-#define DISTRICTS "\"districts\":{\"dong-da\":{\"vi\":\"\xc4\x90\xe1\xbb\x91ng \xc4\x90" "a\",\"en\":\"Dong Da\"}," \
-                  "\"hoan-kiem\":{\"vi\":\"Ho\xc3\xa0n Ki\xe1\xba\xbfm\",\"en\":\"Hoan Kiem\"}}"
-#define HOSP(id, district, specs, sister, extra)                                            \
-    "{\"id\":\"" id "\",\"name\":{\"vi\":\"B\xe1\xbb\x87nh vi\xe1\xbb\x87n " id            \
-    "\",\"en\":\"Hospital " id "\"},\"tier\":\"city\",\"district\":\"" district            \
-    "\",\"lat\":21.0,\"lon\":105.8,\"specialties\":[" specs "],\"sister\":" sister         \
-    ",\"phone\":\"\",\"report_interval_s\":900," extra                                      \
-    "\"beds\":{\"icu_adult\":{\"staffed\":10,\"surge24\":1},"                              \
+#define DISTRICTS                                                                                  \
+    "\"districts\":{\"dong-da\":{\"vi\":\"\xc4\x90\xe1\xbb\x91ng \xc4\x90"                         \
+    "a\",\"en\":\"Dong Da\"},"                                                                     \
+    "\"hoan-kiem\":{\"vi\":\"Ho\xc3\xa0n Ki\xe1\xba\xbfm\",\"en\":\"Hoan Kiem\"}}"
+#define HOSP(id, district, specs, sister, extra)                                                   \
+    "{\"id\":\"" id "\",\"name\":{\"vi\":\"B\xe1\xbb\x87nh vi\xe1\xbb\x87n " id                    \
+    "\",\"en\":\"Hospital " id "\"},\"tier\":\"city\",\"district\":\"" district                    \
+    "\",\"lat\":21.0,\"lon\":105.8,\"specialties\":[" specs "],\"sister\":" sister                 \
+    ",\"phone\":\"\",\"report_interval_s\":900," extra                                             \
+    "\"beds\":{\"icu_adult\":{\"staffed\":10,\"surge24\":1},"                                      \
     "\"medical_surgical\":{\"staffed\":100,\"surge24\":10}}}"
 
 static int load_hospitals(const char *json, bp_registry_t *reg, bp_error_t *err) {
@@ -221,9 +226,10 @@ static void expect_hospitals_error(const char *json, const char *code, const cha
 
 static void test_inline_ok(void **state) {
     (void)state;
-    const char *json = "{\"note\":\"x\"," DISTRICTS ",\"hospitals\":["
-        HOSP("a-one", "dong-da", "\"cardiology\"", "null", "") ","
-        HOSP("b-two", "hoan-kiem", "", "\"a-one\"", "") "]}";
+    const char *json =
+        "{\"note\":\"x\"," DISTRICTS
+        ",\"hospitals\":[" HOSP("a-one", "dong-da", "\"cardiology\"", "null",
+                                "") "," HOSP("b-two", "hoan-kiem", "", "\"a-one\"", "") "]}";
     bp_registry_t reg;
     bp_error_t err;
     int rc = load_hospitals(json, &reg, &err);
@@ -247,9 +253,9 @@ static void test_inline_ok(void **state) {
 /* have_id: how partner systems name a hospital in EDXL-HAVE (xnl:ID) */
 static void test_inline_have_id(void **state) {
     (void)state;
-    const char *json = "{" DISTRICTS ",\"hospitals\":["
-        HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"urn:hn:BV-01\",") ","
-        HOSP("b-two", "hoan-kiem", "", "null", "") "]}";
+    const char *json = "{" DISTRICTS ",\"hospitals\":[" HOSP(
+        "a-one", "dong-da", "", "null",
+        "\"have_id\":\"urn:hn:BV-01\",") "," HOSP("b-two", "hoan-kiem", "", "null", "") "]}";
     bp_registry_t reg;
     bp_error_t err;
     int rc = load_hospitals(json, &reg, &err);
@@ -263,62 +269,64 @@ static void test_inline_have_id(void **state) {
     assert_int_equal(bp_registry_hospital_external(&reg, "urn:hn:BV-01\0", 13), -1);
     assert_int_equal(bp_registry_hospital_external(&reg, "", 0), -1);
     bp_registry_free(&reg);
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"has space\",") "]}",
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "null",
+                                                                 "\"have_id\":\"has space\",") "]}",
                            "bad_value", "hospitals[0].have_id");
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "\"have_id\":7,") "]}",
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "null",
+                                                                 "\"have_id\":7,") "]}",
                            "bad_value", "hospitals[0].have_id");
     /* one hospital per name: not another's have_id, nor another's id */
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"X1\",") ","
-                           HOSP("b-two", "dong-da", "", "null", "\"have_id\":\"X1\",") "]}",
-                           "duplicate_id", "hospitals[1].have_id");
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"b-two\",") ","
-                           HOSP("b-two", "dong-da", "", "null", "") "]}",
-                           "duplicate_id", "hospitals[0].have_id");
+    expect_hospitals_error(
+        "{" DISTRICTS
+        ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"X1\",") "," HOSP(
+            "b-two", "dong-da", "", "null", "\"have_id\":\"X1\",") "]}",
+        "duplicate_id", "hospitals[1].have_id");
+    expect_hospitals_error(
+        "{" DISTRICTS
+        ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "null", "\"have_id\":\"b-two\",") "," HOSP(
+            "b-two", "dong-da", "", "null", "") "]}",
+        "duplicate_id", "hospitals[0].have_id");
 }
 
 static void test_inline_duplicate_id(void **state) {
     (void)state;
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "") ","
-                           HOSP("a-one", "hoan-kiem", "", "null", "") "]}",
+    expect_hospitals_error("{" DISTRICTS
+                           ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "null", "") "," HOSP(
+                               "a-one", "hoan-kiem", "", "null", "") "]}",
                            "duplicate_id", "hospitals");
 }
 
 static void test_inline_unknown_district(void **state) {
     (void)state;
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "") ","
-                           HOSP("b-two", "ba-dinh", "", "null", "") "]}",
+    expect_hospitals_error("{" DISTRICTS
+                           ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "null", "") "," HOSP(
+                               "b-two", "ba-dinh", "", "null", "") "]}",
                            "unknown_district", "hospitals[1].district");
 }
 
 static void test_inline_unknown_specialty(void **state) {
     (void)state;
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "\"cardiology\",\"dentistry\"", "null", "") "]}",
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[" HOSP(
+                               "a-one", "dong-da", "\"cardiology\",\"dentistry\"", "null", "") "]}",
                            "bad_value", "hospitals[0].specialties");
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "\"stroke\",\"stroke\"", "null", "") "]}",
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[" HOSP(
+                               "a-one", "dong-da", "\"stroke\",\"stroke\"", "null", "") "]}",
                            "duplicate_field", "hospitals[0].specialties");
 }
 
 static void test_inline_bad_sister(void **state) {
     (void)state;
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "") ","
-                           HOSP("b-two", "dong-da", "", "\"c-three\"", "") "]}",
+    expect_hospitals_error("{" DISTRICTS
+                           ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "null", "") "," HOSP(
+                               "b-two", "dong-da", "", "\"c-three\"", "") "]}",
                            "unknown_hospital", "hospitals[1].sister");
     /* a hospital is not its own sister */
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "\"a-one\"", "") "]}",
+    expect_hospitals_error("{" DISTRICTS
+                           ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "\"a-one\"", "") "]}",
                            "unknown_hospital", "hospitals[0].sister");
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "\"Not A Slug\"", "") "]}",
-                           "bad_value", "hospitals[0].sister");
+    expect_hospitals_error(
+        "{" DISTRICTS ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "\"Not A Slug\"", "") "]}",
+        "bad_value", "hospitals[0].sister");
 }
 
 static void test_inline_missing_field(void **state) {
@@ -348,11 +356,11 @@ static void test_inline_missing_field(void **state) {
 
 static void test_inline_bad_values(void **state) {
     (void)state;
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "\"website\":\"x\",") "]}",
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[" HOSP("a-one", "dong-da", "", "null",
+                                                                 "\"website\":\"x\",") "]}",
                            "unknown_field", "hospitals[0].website");
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":["
-                           HOSP("A-One", "dong-da", "", "null", "") "]}",
+    expect_hospitals_error("{" DISTRICTS
+                           ",\"hospitals\":[" HOSP("A-One", "dong-da", "", "null", "") "]}",
                            "bad_value", "hospitals[0].id");
     expect_hospitals_error(
         "{" DISTRICTS ",\"hospitals\":[{\"id\":\"a-one\",\"name\":{\"vi\":\"A\",\"en\":\"A\"},"
@@ -382,19 +390,22 @@ static void test_inline_bad_values(void **state) {
         "\"sister\":null,\"phone\":\"\",\"report_interval_s\":59,\"beds\":{}}]}",
         "out_of_range", "hospitals[0].report_interval_s");
     expect_hospitals_error(
-        "{" DISTRICTS ",\"hospitals\":[{\"id\":\"a-one\",\"name\":{\"vi\":\"A\xe2\x80\xae\",\"en\":\"A\"},"
+        "{" DISTRICTS
+        ",\"hospitals\":[{\"id\":\"a-one\",\"name\":{\"vi\":\"A\xe2\x80\xae\",\"en\":\"A\"},"
         "\"tier\":\"city\",\"district\":\"dong-da\",\"lat\":21,\"lon\":105,\"specialties\":[],"
         "\"sister\":null,\"phone\":\"\",\"report_interval_s\":900,\"beds\":{}}]}",
         "bad_string", "hospitals[0].name.vi");
-    expect_hospitals_error("{\"districts\":{\"Dong Da\":{\"vi\":\"A\",\"en\":\"A\"}},\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "") "]}",
-                           "bad_value", "districts.Dong Da");
+    expect_hospitals_error(
+        "{\"districts\":{\"Dong Da\":{\"vi\":\"A\",\"en\":\"A\"}},\"hospitals\":[" HOSP(
+            "a-one", "dong-da", "", "null", "") "]}",
+        "bad_value", "districts.Dong Da");
     expect_hospitals_error("{\"districts\":{\"dong-da\":{\"vi\":\"A\",\"en\":\"A\"},"
-                           "\"dong-da\":{\"vi\":\"B\",\"en\":\"B\"}},\"hospitals\":["
-                           HOSP("a-one", "dong-da", "", "null", "") "]}",
+                           "\"dong-da\":{\"vi\":\"B\",\"en\":\"B\"}},\"hospitals\":[" HOSP(
+                               "a-one", "dong-da", "", "null", "") "]}",
                            "duplicate_id", "districts");
     expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[]}", "out_of_range", "hospitals");
-    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[], \"extra\":1}", "unknown_field", "extra");
+    expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[], \"extra\":1}", "unknown_field",
+                           "extra");
     expect_hospitals_error("", "bad_json", "");
     expect_hospitals_error("{" DISTRICTS ",\"hospitals\":[] } x", "bad_json", "");
 }
@@ -409,8 +420,9 @@ static int load_fleet(const char *json, bp_registry_t *reg, bp_error_t *err) {
     return bp_codec_parse_fleet(json, strlen(json), reg, err);
 }
 
-#define STATION(id, district) \
-    "{\"id\":\"" id "\",\"name\":{\"vi\":\"T\",\"en\":\"S\"},\"district\":\"" district "\",\"lat\":21,\"lon\":105.8}"
+#define STATION(id, district)                                                                      \
+    "{\"id\":\"" id "\",\"name\":{\"vi\":\"T\",\"en\":\"S\"},\"district\":\"" district             \
+    "\",\"lat\":21,\"lon\":105.8}"
 
 static void expect_fleet_error(const char *json, const char *code, const char *field) {
     bp_registry_t reg;
@@ -424,9 +436,9 @@ static void expect_fleet_error(const char *json, const char *code, const char *f
 
 static void test_fleet_inline(void **state) {
     (void)state;
-    const char *ok = "{\"stations\":[" STATION("hk", "hoan-kiem") "," STATION("dd", "dong-da")
-                     "],\"ambulances\":[{\"id\":\"115-HK-01\",\"station\":\"hk\"},"
-                     "{\"id\":\"115-DD-01\",\"station\":\"dd\"}]}";
+    const char *ok = "{\"stations\":[" STATION("hk", "hoan-kiem") "," STATION(
+        "dd", "dong-da") "],\"ambulances\":[{\"id\":\"115-HK-01\",\"station\":\"hk\"},"
+                         "{\"id\":\"115-DD-01\",\"station\":\"dd\"}]}";
     bp_registry_t reg;
     bp_error_t err;
     int rc = load_fleet(ok, &reg, &err);
@@ -440,30 +452,35 @@ static void test_fleet_inline(void **state) {
     assert_int_equal(bp_registry_hospital(&reg, "a-one", 5), 0);
     bp_registry_free(&reg);
 
-    expect_fleet_error("{\"stations\":[" STATION("hk", "hoan-kiem")
-                       "],\"ambulances\":[{\"id\":\"115-HK-01\",\"station\":\"dd\"}]}",
-                       "unknown_station", "ambulances[0].station");
-    expect_fleet_error("{\"stations\":[" STATION("hk", "hoan-kiem")
-                       "],\"ambulances\":[{\"id\":\"115-HK-01\",\"station\":\"hk\"},"
-                       "{\"id\":\"115-HK-01\",\"station\":\"hk\"}]}",
-                       "duplicate_id", "ambulances");
-    expect_fleet_error("{\"stations\":[" STATION("hk", "hoan-kiem")
-                       "],\"ambulances\":[{\"id\":\"115 HK 01\",\"station\":\"hk\"}]}",
-                       "bad_value", "ambulances[0].id");
+    expect_fleet_error(
+        "{\"stations\":[" STATION(
+            "hk", "hoan-kiem") "],\"ambulances\":[{\"id\":\"115-HK-01\",\"station\":\"dd\"}]}",
+        "unknown_station", "ambulances[0].station");
+    expect_fleet_error(
+        "{\"stations\":[" STATION(
+            "hk", "hoan-kiem") "],\"ambulances\":[{\"id\":\"115-HK-01\",\"station\":\"hk\"},"
+                               "{\"id\":\"115-HK-01\",\"station\":\"hk\"}]}",
+        "duplicate_id", "ambulances");
+    expect_fleet_error(
+        "{\"stations\":[" STATION(
+            "hk", "hoan-kiem") "],\"ambulances\":[{\"id\":\"115 HK 01\",\"station\":\"hk\"}]}",
+        "bad_value", "ambulances[0].id");
     expect_fleet_error("{\"stations\":[" STATION("hk", "ba-dinh") "],\"ambulances\":[]}",
                        "unknown_district", "stations[0].district");
-    expect_fleet_error("{\"stations\":[" STATION("hk", "hoan-kiem") "," STATION("hk", "dong-da")
-                       "],\"ambulances\":[]}",
+    expect_fleet_error("{\"stations\":[" STATION("hk", "hoan-kiem") "," STATION(
+                           "hk", "dong-da") "],\"ambulances\":[]}",
                        "duplicate_id", "stations");
     expect_fleet_error("{\"stations\":[{\"id\":\"hk\",\"name\":{\"vi\":\"T\",\"en\":\"S\"},"
                        "\"district\":\"hoan-kiem\",\"lat\":21}],\"ambulances\":[]}",
                        "missing_field", "stations[0].lon");
-    expect_fleet_error("{\"stations\":[" STATION("hk", "hoan-kiem")
-                       "],\"ambulances\":[{\"id\":\"115-HK-01\"}]}",
-                       "missing_field", "ambulances[0].station");
-    expect_fleet_error("{\"stations\":[" STATION("hk", "hoan-kiem")
-                       "],\"ambulances\":[{\"id\":\"115-HK-01\",\"station\":\"hk\",\"crew\":3}]}",
-                       "unknown_field", "ambulances[0].crew");
+    expect_fleet_error(
+        "{\"stations\":[" STATION("hk", "hoan-kiem") "],\"ambulances\":[{\"id\":\"115-HK-01\"}]}",
+        "missing_field", "ambulances[0].station");
+    expect_fleet_error(
+        "{\"stations\":[" STATION(
+            "hk",
+            "hoan-kiem") "],\"ambulances\":[{\"id\":\"115-HK-01\",\"station\":\"hk\",\"crew\":3}]}",
+        "unknown_field", "ambulances[0].crew");
     expect_fleet_error("{\"stations\":{},\"ambulances\":[]}", "wrong_type", "stations");
 }
 

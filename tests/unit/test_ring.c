@@ -56,7 +56,8 @@ static void test_push_get_first_last(void **state) {
     assert_int_equal(bp_ring_last(&r), 0);
     assert_null(bp_ring_get(&r, 0));
     assert_null(bp_ring_get(&r, 1));
-    for (uint64_t o = 100; o <= 103; o++) assert_int_equal(push(&r, o), 0);
+    for (uint64_t o = 100; o <= 103; o++)
+        assert_int_equal(push(&r, o), 0);
     assert_int_equal(bp_ring_count(&r), 4);
     assert_int_equal(bp_ring_first(&r), 100);
     assert_int_equal(bp_ring_last(&r), 103);
@@ -104,13 +105,15 @@ static void test_evict_by_count(void **state) {
     bp_ring_t r;
     assert_int_equal(bp_ring_init(&r, 4, 1 << 20, HEADROOM), 0);
     bp_ring_clear(&r, "e");
-    for (uint64_t o = 1; o <= 6; o++) assert_int_equal(push(&r, o), 0);
+    for (uint64_t o = 1; o <= 6; o++)
+        assert_int_equal(push(&r, o), 0);
     assert_int_equal(bp_ring_count(&r), 4);
     assert_int_equal(bp_ring_first(&r), 3);
     assert_int_equal(bp_ring_last(&r), 6);
     assert_null(bp_ring_get(&r, 2));
     /* many times round the circle, lookups still land on the right entry */
-    for (uint64_t o = 7; o <= 1000; o++) assert_int_equal(push(&r, o), 0);
+    for (uint64_t o = 7; o <= 1000; o++)
+        assert_int_equal(push(&r, o), 0);
     assert_int_equal(bp_ring_count(&r), 4);
     for (uint64_t o = 997; o <= 1000; o++) {
         const bp_ring_entry_t *e = bp_ring_get(&r, o);
@@ -136,7 +139,8 @@ static void test_evict_by_bytes(void **state) {
 
     assert_int_equal(bp_ring_init(&r, 100, 3 * frame, HEADROOM), 0);
     bp_ring_clear(&r, "e");
-    for (uint64_t o = 10; o < 13; o++) assert_int_equal(push(&r, o), 0);
+    for (uint64_t o = 10; o < 13; o++)
+        assert_int_equal(push(&r, o), 0);
     assert_int_equal(bp_ring_count(&r), 3);
     assert_int_equal(r.bytes, 3 * frame);
     assert_int_equal(push(&r, 13), 0);
@@ -163,7 +167,8 @@ static void test_coalesce_all_and_after(void **state) {
     bp_ring_t r;
     assert_int_equal(bp_ring_init(&r, 16, 1 << 20, HEADROOM), 0);
     bp_ring_clear(&r, "abc123");
-    for (uint64_t o = 1; o <= 6; o++) assert_int_equal(push(&r, o), 0);
+    for (uint64_t o = 1; o <= 6; o++)
+        assert_int_equal(push(&r, o), 0);
     bp_buf_t out;
     bp_buf_init(&out, HEADROOM, 1 << 20);
     uint64_t last = 0, offs[16];
@@ -171,7 +176,8 @@ static void test_coalesce_all_and_after(void **state) {
     assert_int_equal(last, 6);
     assert_ptr_equal(bp_buf_data(&out), out.base + HEADROOM);
     assert_int_equal(frame_offsets(bp_buf_data(&out), out.len, "abc123", offs, 16), 6);
-    for (int i = 0; i < 6; i++) assert_int_equal(offs[i], (uint64_t)i + 1);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(offs[i], (uint64_t)i + 1);
 
     assert_int_equal(bp_ring_coalesce(&r, 3, 1 << 20, &out, &last), 3);
     assert_int_equal(last, 6);
@@ -193,7 +199,8 @@ static void test_coalesce_respects_max_bytes(void **state) {
     bp_ring_t r;
     assert_int_equal(bp_ring_init(&r, 16, 1 << 20, HEADROOM), 0);
     bp_ring_clear(&r, "e");
-    for (uint64_t o = 1; o <= 9; o++) assert_int_equal(push(&r, o), 0);
+    for (uint64_t o = 1; o <= 9; o++)
+        assert_int_equal(push(&r, o), 0);
     bp_buf_t out;
     bp_buf_init(&out, HEADROOM, 1 << 20);
     uint64_t last = 0, offs[16];
@@ -225,7 +232,8 @@ static void test_coalesce_respects_max_bytes(void **state) {
     while (bp_ring_coalesce(&r, at, 3 * one, &out, &at) > 0) {
         assert_true(out.len <= 3 * one);
         size_t n = frame_offsets(bp_buf_data(&out), out.len, "e", offs, 16);
-        for (size_t i = 0; i < n; i++) assert_int_equal(offs[i], next_expected++);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(offs[i], next_expected++);
     }
     assert_int_equal(next_expected, 10);
     bp_buf_free(&out);
@@ -238,7 +246,8 @@ static void test_coalesce_from_before_first(void **state) {
     bp_ring_t r;
     assert_int_equal(bp_ring_init(&r, 3, 1 << 20, HEADROOM), 0);
     bp_ring_clear(&r, "e");
-    for (uint64_t o = 1; o <= 10; o++) assert_int_equal(push(&r, o), 0);
+    for (uint64_t o = 1; o <= 10; o++)
+        assert_int_equal(push(&r, o), 0);
     bp_buf_t out;
     bp_buf_init(&out, HEADROOM, 1 << 20);
     uint64_t last = 0, offs[4];
@@ -255,7 +264,8 @@ static void test_clear_and_epoch(void **state) {
     bp_ring_t r;
     assert_int_equal(bp_ring_init(&r, 4, 1 << 20, HEADROOM), 0);
     bp_ring_clear(&r, "old");
-    for (uint64_t o = 1; o <= 3; o++) assert_int_equal(push(&r, o), 0);
+    for (uint64_t o = 1; o <= 3; o++)
+        assert_int_equal(push(&r, o), 0);
     bp_ring_clear(&r, "new");
     assert_int_equal(bp_ring_count(&r), 0);
     assert_int_equal(r.bytes, 0);

@@ -12,7 +12,8 @@ static void test_templates(void **state) {
     assert_string_equal(route("/healthz"), "/healthz");
     assert_string_equal(route("/api/v1/hospitals"), "/api/v1/hospitals");
     assert_string_equal(route("/api/v1/hospitals/bach-mai"), "/api/v1/hospitals/{id}");
-    assert_string_equal(route("/api/v1/hospitals/bach-mai/import"), "/api/v1/hospitals/{id}/import");
+    assert_string_equal(route("/api/v1/hospitals/bach-mai/import"),
+                        "/api/v1/hospitals/{id}/import");
     assert_string_equal(route("/api/v1/alerts/level4:bach-mai/ack"), "/api/v1/alerts/{id}/ack");
     assert_string_equal(route("/api/v1/alerts/mutes/level4"), "/api/v1/alerts/mutes/{rule}");
     assert_string_equal(route("/api/v1/subscriptions/s-01"), "/api/v1/subscriptions/{id}");
@@ -39,7 +40,8 @@ static void test_bounded(void **state) {
     assert_string_equal(route("/apix"), "static");
     assert_string_equal(route(""), "static");
     /* every index has a name, and no name past the end */
-    for (size_t i = 0; i < bp_route_count(); i++) assert_non_null(bp_route_name(i));
+    for (size_t i = 0; i < bp_route_count(); i++)
+        assert_non_null(bp_route_name(i));
     assert_null(bp_route_name(bp_route_count()));
 }
 

@@ -13,8 +13,7 @@ static void expect_set_error(const char *key, const char *value, const char *cod
     memcpy(&before, &s, sizeof s);
     bp_error_t err;
     memset(&err, 0, sizeof err);
-    if (bp_settings_set(&s, key, value, &err) == 0)
-        fail_msg("%s=\"%s\" was accepted", key, value);
+    if (bp_settings_set(&s, key, value, &err) == 0) fail_msg("%s=\"%s\" was accepted", key, value);
     assert_string_equal(err.code, code);
     assert_string_equal(err.field, key);
     /* the message names the key and the rule */

@@ -98,8 +98,8 @@ typedef struct {
     size_t by_hour[24], assigned;
     int64_t t0; /* calls received before it are the warm start's */
     size_t transports, top1, top3;
-    int64_t *door_ms;  /* per unit: when it reported at_hospital; 0 none */
-    int *door_h;       /* ... where */
+    int64_t *door_ms;   /* per unit: when it reported at_hospital; 0 none */
+    int *door_h;        /* ... where */
     bool *door_crowded; /* ... a central hospital over 100 % then */
     double crowded[HANDOVERS_MAX], other[HANDOVERS_MAX]; /* fleet minutes */
     size_t n_crowded, n_other;
@@ -122,8 +122,11 @@ static void check_destination(feed_t *f, int u, const bp_change_t *ch) {
     const bp_incident_state_t *inc = bp_state_incident(f->st, (size_t)k);
     int *inbound = calloc(f->reg->n_hospitals, sizeof *inbound);
     bp_recommend_inbound(f->st, inbound);
-    bp_rec_query_t q = {.lat = a->lat, .lon = a->lon, .priority = inc->priority,
-                        .need = f->dispatch->needs[inc->category], .now_ms = ch->at_ms,
+    bp_rec_query_t q = {.lat = a->lat,
+                        .lon = a->lon,
+                        .priority = inc->priority,
+                        .need = f->dispatch->needs[inc->category],
+                        .now_ms = ch->at_ms,
                         .inbound = inbound};
     bp_candidate_t c[3];
     size_t n = bp_recommend(f->st, f->dispatch, &q, c, 3);
@@ -633,15 +636,14 @@ static void test_mci(bp_registry_t *reg) {
     double spread_min = (double)(f.mci_last - f.mci_first) / 60000.0 * o.speed;
     printf("MCI: %zu calls (%llu in the model) over %.1f fleet min, %zu near the place, %zu closed "
            "with a unit, taken to %zu hospitals\n",
-           f.mci, (unsigned long long)st.mci_incidents, spread_min, f.mci_near, f.mci_units,
-           dests);
+           f.mci, (unsigned long long)st.mci_incidents, spread_min, f.mci_near, f.mci_units, dests);
     CHECK(f.parse_errors == 0 && f.order_errors == 0 && f.inc_errors == 0, "errors %zu/%zu/%zu",
           f.parse_errors, f.order_errors, f.inc_errors);
     CHECK(st.mci_incidents >= BP_SIM_MCI_MIN && st.mci_incidents <= BP_SIM_MCI_MAX &&
               f.mci == st.mci_incidents,
           "burst of %zu (%llu)", f.mci, (unsigned long long)st.mci_incidents);
-    CHECK(f.mci_trauma == f.mci && f.mci_near == f.mci, "trauma %zu near %zu of %zu",
-          f.mci_trauma, f.mci_near, f.mci);
+    CHECK(f.mci_trauma == f.mci && f.mci_near == f.mci, "trauma %zu near %zu of %zu", f.mci_trauma,
+          f.mci_near, f.mci);
     CHECK(f.mci_first >= t0 + 30000 && f.mci_first < t0 + 32000, "burst at +%lld ms",
           (long long)(f.mci_first - t0));
     CHECK(spread_min <= 12, "burst over %.1f fleet minutes", spread_min);
@@ -846,12 +848,18 @@ static void t_scale(void **s) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_reply),         cmocka_unit_test(t_time),
-        cmocka_unit_test(t_handover_minutes), cmocka_unit_test(t_rate_zero),
-        cmocka_unit_test(t_small_room),    cmocka_unit_test(t_ed_day),
-        cmocka_unit_test(t_hours),         cmocka_unit_test(t_demo_start),
-        cmocka_unit_test(t_incident_day),  cmocka_unit_test(t_incident_recovery),
-        cmocka_unit_test(t_mci),           cmocka_unit_test(t_scale),
+        cmocka_unit_test(t_reply),
+        cmocka_unit_test(t_time),
+        cmocka_unit_test(t_handover_minutes),
+        cmocka_unit_test(t_rate_zero),
+        cmocka_unit_test(t_small_room),
+        cmocka_unit_test(t_ed_day),
+        cmocka_unit_test(t_hours),
+        cmocka_unit_test(t_demo_start),
+        cmocka_unit_test(t_incident_day),
+        cmocka_unit_test(t_incident_recovery),
+        cmocka_unit_test(t_mci),
+        cmocka_unit_test(t_scale),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

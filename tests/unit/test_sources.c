@@ -178,10 +178,8 @@ static void test_header(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_delay),
-        cmocka_unit_test(test_url_shown),
+        cmocka_unit_test(test_parse),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_delay),  cmocka_unit_test(test_url_shown),
         cmocka_unit_test(test_header),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -70,8 +70,8 @@ static cJSON *hospital_json(const bp_state_t *st, int i, int64_t now) {
     return root;
 }
 
-#define BACH_MAI_HEAD                                                                     \
-    "{\"type\":\"beds\",\"source\":\"his-bach-mai\",\"seq\":41,"                          \
+#define BACH_MAI_HEAD                                                                              \
+    "{\"type\":\"beds\",\"source\":\"his-bach-mai\",\"seq\":41,"                                   \
     "\"at\":\"2026-11-22T08:00:00+07:00\",\"hospital\":\"bach-mai\""
 
 static void test_create_baseline(void **state) {
@@ -178,7 +178,8 @@ static void test_apply_unknown_id(void **state) {
     c.amb_fields = BP_AF_STATUS;
     c.amb.status = BP_AMB_ON_SCENE;
     assert_int_equal(bp_state_apply(st, &c), -1);
-    for (size_t i = 0; i < reg.n_hospitals; i++) assert_int_equal(bp_state_hospital(st, i)->version, 0);
+    for (size_t i = 0; i < reg.n_hospitals; i++)
+        assert_int_equal(bp_state_hospital(st, i)->version, 0);
     for (size_t i = 0; i < reg.n_units; i++) {
         assert_int_equal(bp_state_ambulance(st, i)->version, 0);
         assert_int_equal(bp_state_ambulance(st, i)->status, BP_AMB_AVAILABLE_STATION);
@@ -204,8 +205,9 @@ static void test_apply_ambulance_and_stream_version(void **state) {
     assert_float_equal(a->heading, -1, 0);
     assert_int_equal(a->updated_ms, NOW_MS + 6000);
     /* the next change only moves it */
-    c = feed("{\"type\":\"ambulance\",\"source\":\"avl-115\",\"seq\":9002,"
-             "\"at\":\"2026-11-22T08:00:06+07:00\",\"id\":\"115-HK-03\",\"lat\":21.03,\"lon\":105.86}");
+    c = feed(
+        "{\"type\":\"ambulance\",\"source\":\"avl-115\",\"seq\":9002,"
+        "\"at\":\"2026-11-22T08:00:06+07:00\",\"id\":\"115-HK-03\",\"lat\":21.03,\"lon\":105.86}");
     bp_state_apply(st, &c);
     assert_int_equal(a->version, 8);
     assert_int_equal(a->status, BP_AMB_TRANSPORTING);
@@ -247,10 +249,11 @@ static void test_apply_ambulance_and_stream_version(void **state) {
 static void test_write_hospital_reported(void **state) {
     bp_state_t *st = *state;
     int i = hosp("bach-mai");
-    bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"staffed\":60,\"occupied\":63,"
-                                       "\"surge24\":8},\"medical_surgical\":{\"occupied\":1053}},"
-                                       "\"ed\":{\"status\":\"diversion\",\"reason\":\"no ICU beds\","
-                                       "\"until\":\"2026-11-22T12:00:00+07:00\",\"waiting\":12}}");
+    bp_change_t c =
+        feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"staffed\":60,\"occupied\":63,"
+                           "\"surge24\":8},\"medical_surgical\":{\"occupied\":1053}},"
+                           "\"ed\":{\"status\":\"diversion\",\"reason\":\"no ICU beds\","
+                           "\"until\":\"2026-11-22T12:00:00+07:00\",\"waiting\":12}}");
     c.updated_ms = NOW_MS + 20;
     bp_state_apply(st, &c);
     cJSON *h = hospital_json(st, i, NOW_MS + 60000);
@@ -342,10 +345,11 @@ static void test_write_escapes_text(void **state) {
 
 static void test_write_event_hospital(void **state) {
     (void)state;
-    bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"staffed\":60,\"occupied\":63,"
-                                       "\"surge24\":8},\"burn\":{\"occupied\":2}},"
-                                       "\"ed\":{\"status\":\"diversion\",\"reason\":\"no ICU beds\","
-                                       "\"until\":\"2026-11-22T12:00:00+07:00\",\"waiting\":12}}");
+    bp_change_t c =
+        feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"staffed\":60,\"occupied\":63,"
+                           "\"surge24\":8},\"burn\":{\"occupied\":2}},"
+                           "\"ed\":{\"status\":\"diversion\",\"reason\":\"no ICU beds\","
+                           "\"until\":\"2026-11-22T12:00:00+07:00\",\"waiting\":12}}");
     c.offset = 1251;
     c.version = 42;
     c.updated_ms = NOW_MS + 15;
@@ -410,7 +414,7 @@ static void test_write_event_ambulance(void **state) {
     assert_float_equal(tu_num(e, "data.lat"), 21.0285, 1e-9);
     assert_float_equal(tu_num(e, "data.lon"), 105.8542, 1e-9);
     assert_true(tu_is_null(e, "data.destination")); /* cleared */
-    assert_null(tu_get(e, "data.heading"));        /* not in the change */
+    assert_null(tu_get(e, "data.heading"));         /* not in the change */
     assert_null(tu_get(e, "data.incident"));
     assert_null(tu_get(e, "data.beds"));
     assert_string_equal(tu_str(e, "data.at"), "2026-11-22T01:00:05.000Z");
@@ -524,8 +528,9 @@ static void test_write_summary(void **state) {
                                        "\"medical_surgical\":{\"occupied\":1000}},"
                                        "\"ed\":{\"status\":\"closed\"}}");
     bp_state_apply(st, &c);
-    c = feed("{\"type\":\"ambulance\",\"source\":\"a\",\"seq\":1,\"at\":\"2026-11-22T08:00:00+07:00\","
-             "\"id\":\"115-HK-01\",\"status\":\"on_scene\"}");
+    c = feed(
+        "{\"type\":\"ambulance\",\"source\":\"a\",\"seq\":1,\"at\":\"2026-11-22T08:00:00+07:00\","
+        "\"id\":\"115-HK-01\",\"status\":\"on_scene\"}");
     bp_state_apply(st, &c);
     bp_buf_t b;
     bp_buf_init(&b, 0, 1 << 20);
@@ -577,10 +582,11 @@ static void test_reset(void **state) {
 /* A validated incident line for id (at: local time, more: extra members). */
 static bp_change_t incident(const char *id, const char *action, const char *at, const char *more) {
     char line[1024];
-    snprintf(line, sizeof line,
-             "{\"type\":\"incident\",\"source\":\"cad-115\",\"seq\":1,\"at\":\"2026-11-22T%s+07:00\","
-             "\"id\":\"%s\",\"action\":\"%s\"%s}",
-             at, id, action, more);
+    snprintf(
+        line, sizeof line,
+        "{\"type\":\"incident\",\"source\":\"cad-115\",\"seq\":1,\"at\":\"2026-11-22T%s+07:00\","
+        "\"id\":\"%s\",\"action\":\"%s\"%s}",
+        at, id, action, more);
     return feed(line);
 }
 
@@ -591,7 +597,8 @@ static void test_incidents_apply(void **state) {
     bp_state_t *st = bp_state_create(&reg, NULL, 8);
     assert_non_null(st);
     assert_int_equal(bp_state_incident_count(st), 0);
-    bp_change_t c = incident("INC-A", "create", "08:00:00", CREATE_STROKE ",\"address\":\"Ph\xe1\xbb\x91 Hu\xe1\xba\xbf\"");
+    bp_change_t c = incident("INC-A", "create", "08:00:00",
+                             CREATE_STROKE ",\"address\":\"Ph\xe1\xbb\x91 Hu\xe1\xba\xbf\"");
     assert_int_equal(bp_state_apply(st, &c), 0);
     const bp_incident_state_t *a = bp_state_incident(st, 0);
     assert_string_equal(a->id, "INC-A");
@@ -635,7 +642,8 @@ static void test_incidents_apply(void **state) {
     assert_int_equal(bp_state_apply(st, &c), -1);
     assert_int_equal(bp_state_incident_count(st), 2);
     /* a create over one held (a reload, a reopened id) replaces it whole */
-    c = incident("INC-C", "create", "08:05:00", ",\"priority\":3,\"category\":\"burn\",\"lat\":21.1,\"lon\":105.9");
+    c = incident("INC-C", "create", "08:05:00",
+                 ",\"priority\":3,\"category\":\"burn\",\"lat\":21.1,\"lon\":105.9");
     assert_int_equal(bp_state_apply(st, &c), 1);
     const bp_incident_state_t *x = bp_state_incident(st, 1);
     assert_string_equal(x->id, "INC-C");
@@ -689,7 +697,7 @@ static void test_incidents_written_per_audience(void **state) {
     bp_state_t *st = bp_state_create(&reg, NULL, 8);
     bp_change_t c = incident("INC-A", "create", "08:00:00",
                              CREATE_STROKE ",\"address\":\"\\\"12\\\" L\xc3\xaa Du\xe1\xba\xa9n\","
-                             "\"received\":\"2026-11-22T07:58:00+07:00\"");
+                                           "\"received\":\"2026-11-22T07:58:00+07:00\"");
     bp_state_apply(st, &c);
     bp_buf_t b;
     bp_buf_init(&b, 0, 1 << 24);

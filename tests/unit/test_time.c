@@ -64,7 +64,7 @@ static void test_parse_leap_years(void **state) {
                      2 * 86400000LL);
     assert_int_equal(must_parse("2026-03-01T00:00:00Z") - must_parse("2026-02-28T00:00:00Z"),
                      86400000LL);
-    must_parse("2000-02-29T00:00:00Z"); /* divisible by 400: leap */
+    must_parse("2000-02-29T00:00:00Z");  /* divisible by 400: leap */
     must_reject("2100-02-29T00:00:00Z"); /* divisible by 100: not leap */
     must_reject("2026-02-29T00:00:00Z");
     must_reject("2024-02-30T00:00:00Z");

@@ -68,8 +68,9 @@ static inline void tu_load_registry(bp_registry_t *reg) {
 static inline cJSON *tu_parse_json(const char *text, size_t len) {
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root) fail_msg("invalid JSON near byte %ld: %.200s",
-                        cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - text) : -1L, text);
+    if (!root)
+        fail_msg("invalid JSON near byte %ld: %.200s",
+                 cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - text) : -1L, text);
     assert_ptr_equal(end, text + len);
     return root;
 }

@@ -21,8 +21,13 @@ static void base64_exact_fit(void **state) {
      * filled with 'X' first so a missing NUL shows */
     static const struct {
         const char *in, *out;
-    } v[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-             {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    } v[] = {{"", ""},
+             {"f", "Zg=="},
+             {"fo", "Zm8="},
+             {"foo", "Zm9v"},
+             {"foob", "Zm9vYg=="},
+             {"fooba", "Zm9vYmE="},
+             {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         size_t n = strlen(v[i].in), need = 4 * ((n + 2) / 3) + 1;
         char out[16];
