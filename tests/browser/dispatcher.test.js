@@ -287,14 +287,20 @@ describe('dispatcher tools', { timeout: 400000 }, () => {
     assert.equal(await link.getAttribute('href'), '/account');
     const lang = await page.evaluate(() => document.documentElement.lang);
     assert.equal(await link.innerText(), lang === 'vi' ? 'Thông báo' : 'Notifications');
+    // every address the page goes through (the sign-in page takes its
+    // fragment off the address bar at once, so the last one is not enough)
+    const seen = [];
+    const onNav = (f) => { if (f === page.mainFrame()) seen.push(f.url()); };
+    page.on('framenavigated', onNav);
     await link.click();
     // this stack lets anyone read as a dispatcher: /account asks who is
     // signed in and, nobody being, sends the browser on to sign in first,
     // coming back to /account afterwards
-    await waitFor(async () => {
-      const u = new URL(page.url());
-      return u.pathname === '/signin' && decodeURIComponent(u.hash) === '#next=/account';
-    }, { what: 'on /signin, to come back to /account' });
+    await waitFor(async () => new URL(page.url()).pathname === '/signin', { what: 'on /signin' });
+    page.off('framenavigated', onNav);
+    const paths = seen.map((u) => { const x = new URL(u); return x.pathname + decodeURIComponent(x.hash); });
+    assert.ok(paths.includes('/account'), `went through /account: ${paths.join(' ')}`);
+    assert.ok(paths.includes('/signin#next=/account'), `sent on to sign in, back to /account after: ${paths.join(' ')}`);
     await s.noErrors();
   });
 });
