@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,14 +37,20 @@ static inline void fz_check_errors(const bp_errors_t *errs) {
         fz_check_error(&errs->e[i]);
 }
 
-/* A hello as a client would write it (cJSON escapes the strings). */
+/* A hello as a client would write it (cJSON escapes the strings). The
+ * offset goes in as its exact decimal digits, as JSON.stringify writes an
+ * integer below 2^53: cJSON_AddNumber would print 15 significant digits
+ * (its round-trip test allows an epsilon), so 8333333325035089 came back
+ * as 8333333325035090 (found by the campaign of 2026-12-02). */
 static inline char *fz_hello_json(const bp_hello_t *h) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "hello");
     if (h->has_resume) {
         cJSON *r = cJSON_AddObjectToObject(o, "resume");
         cJSON_AddStringToObject(r, "epoch", h->epoch);
-        cJSON_AddNumberToObject(r, "offset", (double)h->offset);
+        char digits[24];
+        snprintf(digits, sizeof digits, "%llu", (unsigned long long)h->offset);
+        cJSON_AddRawToObject(r, "offset", digits);
     }
     if (h->has_token) cJSON_AddStringToObject(o, "token", h->token);
     char *s = cJSON_PrintUnformatted(o);
