@@ -351,6 +351,41 @@ async function main() {
       codes.slice(0, -1).every((c) => c === 401), `answers: ${codes}`);
   });
 
+  await check('the public document through nginx: cached for 5 s, outside the per-address API limit', async () => {
+    const gz = { 'Accept-Encoding': 'gzip' };
+    // the first answer for an encoding fills the cache; the next is a HIT
+    const first = await request('GET', '/api/v1/public', { headers: gz });
+    assert(first.status === 200 && /max-age=5/.test(first.headers['cache-control'] || '') && first.headers.etag,
+      `first: ${first.status} ${first.headers['cache-control']} ${first.headers.etag}`);
+    await waitFor(async () => (await request('GET', '/api/v1/public', { headers: gz })).headers['x-cache'] === 'HIT',
+      { timeout: 20000, interval: 100, what: 'an X-Cache: HIT answer for /api/v1/public' });
+    // far more than the API's burst (1200) from one address, 16 at a time:
+    // never refused, nearly all from the cache
+    const codes = new Map();
+    const caches = new Map();
+    const count = (m, k) => m.set(k, (m.get(k) || 0) + 1);
+    let next = 0;
+    const N = 1500;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < N) {
+        next++;
+        const r = await request('GET', '/api/v1/public', { headers: gz });
+        count(codes, r.status);
+        count(caches, r.headers['x-cache'] || 'none');
+      }
+    }));
+    log(`public x${N}: status ${JSON.stringify([...codes])} cache ${JSON.stringify([...caches])}`);
+    assert(codes.get(200) === N, `answers: ${JSON.stringify([...codes])}`);
+    assert((caches.get('HIT') || 0) >= N * 0.9, `cache: ${JSON.stringify([...caches])}`);
+    // while an API route from the same address is limited (burst 1200)
+    const limited = [];
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (limited.length < 4000 && !limited.includes(429)) limited.push((await request('GET', '/api/v1/hospitals')).status);
+    }));
+    log(`GET /api/v1/hospitals until refused: ${limited.length} requests, ${[...new Set(limited)]}`);
+    assert(limited.includes(429) && limited.length > 1200, `GET /api/v1/hospitals x${limited.length}: ${[...new Set(limited)]}`);
+  });
+
   // clients on both servers, through nginx (its round robin spreads them;
   // welcome.server says where each landed)
   const clients = [];
