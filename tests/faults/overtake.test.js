@@ -8,7 +8,8 @@
 // above what the source has decided is refused `behind` and writes
 // nothing; a line decided without being applied (out_of_order) lets the
 // next one through; the duplicate path and changes without seq are as
-// before. Then end to end, deterministically: Redis is made to refuse the
+// before; while Redis refuses writes, a decision that must be recorded is
+// refused whole. Then end to end, deterministically: Redis is made to refuse the
 // write of one hospital's hash only (an ACL without write access to that
 // one key), and two lines of one source — L1 for that hospital, L2 for
 // another — go in one pipelined window, through the collector's port (on
@@ -81,6 +82,23 @@ describe('no line overtakes one Redis refused', () => {
     const ok5 = apply({ source: s, seq: 5, prev: 4, at: t + 1 });
     assert.equal(ok5[0], 'ok', 'out_of_order counts as decided');
     assert.equal(written(s).sources, `5 ${ok5[1]}`);
+
+    // while Redis refuses writes (maxmemory reached): `behind` and `dup`
+    // need no write and answer as ever; a decision that must be recorded is
+    // refused whole (the line is answered unavailable and resent)
+    stack.redis('CONFIG', 'SET', 'maxmemory', '1');
+    let oom;
+    try {
+      assert.deepEqual(apply({ source: s, seq: 8, prev: 7 }), ['behind', '7']);
+      assert.equal(apply({ source: s, seq: 2, prev: 1 })[0], 'dup');
+      oom = apply({ source: s, seq: 6, prev: 5, at: t - 60000 });
+    } finally {
+      stack.redis('CONFIG', 'SET', 'maxmemory', '0');
+    }
+    assert.match(oom[0], /^OOM /);
+    assert.equal(written(s).decided, '4', 'nothing recorded');
+    assert.equal(apply({ source: s, seq: 6, prev: 5, at: t - 60000 })[0], 'out_of_order');
+    assert.equal(written(s).decided, '6');
 
     // a duplicate is a duplicate whatever prev says, and writes nothing
     const dupBefore = written(s);
