@@ -294,7 +294,7 @@ static int direct_send(app_t *a, conn_t *c) {
     bp_actor_t actor = {ch.source, "anonymous", "127.0.0.1"};
     if (bp_apply_args_build(&a->args, &a->keys, a->sha, &ch, &a->cfg.registry.hospitals[h],
                             a->epoch_candidate, &a->cfg.settings, -1, now, &actor,
-                            now - (int64_t)a->cfg.settings.audit_retention_days * 86400 * 1000))
+                            now - (int64_t)a->cfg.settings.audit_retention_days * 86400 * 1000, -1))
         return -1;
     if (redisAppendCommandArgv(c->rc, a->args.argc, a->args.argv, a->args.len) != REDIS_OK)
         return -1;

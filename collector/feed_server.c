@@ -19,6 +19,15 @@
  * pipelined lines, and the second, applied, would make the first's resend
  * a false duplicate too.
  *
+ * That alone would not do: a Redis that flips refusing -> accepting (or
+ * back and forth: memory hovering at maxmemory) inside any pipelined
+ * window, and a window resent on a new connection, which the collector
+ * cannot tell from new lines, would let a later line overtake a refused
+ * one. So each line also carries `prev`, the seq of its source's line sent
+ * before it on this connection and not answered yet (core/bp_feedprev), and
+ * the apply script refuses it (`behind`, answered `unavailable`) unless
+ * that line was decided (docs/redis.md).
+ *
  * TLS (collector.tls_cert): each connection has a bp_tls engine between
  * the socket and the line splitter. Ciphertext read from the socket goes
  * into OpenSSL; plaintext is pulled out only when the splitter has no
@@ -33,6 +42,7 @@
 #include "bp_codec_api.h"
 #include "bp_codec_feed.h"
 #include "bp_feedline.h"
+#include "bp_feedprev.h"
 #include "bp_feedreply.h"
 #include "bp_lines.h"
 #include "bp_log.h"
@@ -87,7 +97,8 @@ typedef struct conn {
     size_t lane; /* its Redis connection (bp_apply lane): its lines apply in order */
     /* a line answered `unavailable`: nothing new until it is resent */
     bp_feed_block_t block;
-    bool probing; /* the resend is with Redis: no more lines until it answers */
+    bool probing;         /* the resend is with Redis: no more lines until it answers */
+    bp_feed_prev_t order; /* per source, the last line with Redis (prev, see the top) */
     char ip[48];
     char peer[64];
     bp_tls_t *tls;       /* NULL: plain TCP */
@@ -373,8 +384,10 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
         return;
     }
     if (was_blocked) c->probing = true; /* the resend: alone (see the top) */
-    int rc = bp_apply_submit(fs->apply, c->lane, &ch, -1, &actor, c);
+    int64_t prev = ch.seq >= 0 ? bp_feed_prev_before(&c->order, src, ch.seq) : -1;
+    int rc = prev == -2 ? -2 : bp_apply_submit(fs->apply, c->lane, &ch, -1, prev, &actor, c);
     if (rc == 0) {
+        if (ch.seq >= 0) bp_feed_prev_sent(&c->order, src, ch.seq);
         sl->state = SLOT_AWAITING;
         sl->seq = ch.seq;
         sl->source = src;
@@ -591,6 +604,7 @@ static void maybe_free(conn_t *c) {
         free(slot_at(c, i)->text);
     bp_lines_free(&c->lines);
     bp_tls_destroy(c->tls);
+    bp_feed_prev_free(&c->order);
     free(c->slots);
     free(c);
 }
@@ -619,6 +633,7 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     c->awaiting_from = i + 1;
     c->awaiting--;
     slot_t *sl = slot_at(c, i);
+    if (sl->seq >= 0) bp_feed_prev_answered(&c->order, sl->source);
     bp_hist_observe(&fs->stats.apply_time, (double)(bp_time_mono_ns() - sl->sent_ns) / 1e9);
     bp_buf_t *b = &fs->reply;
     bp_buf_reset(b);

@@ -259,7 +259,7 @@ static void submit_more(src_t *s) {
         if (bp_apply_up(p->apply, 0) && bp_apply_room(p->apply, 0) == 0)
             return; /* on_applied goes on */
         bp_import_item_t *it = &s->im.items[s->next];
-        if (bp_apply_submit(p->apply, 0, &it->change, -1, &actor, s) != 0) {
+        if (bp_apply_submit(p->apply, 0, &it->change, -1, -1, &actor, s) != 0) {
             s->unavailable += s->im.n - s->next;
             s->apply_failed = true;
             s->next = s->im.n;

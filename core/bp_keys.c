@@ -8,6 +8,7 @@ void bp_keys_init(bp_keys_t *k, const char *prefix) {
     snprintf(k->offset, sizeof k->offset, "%.32soffset", prefix);
     snprintf(k->stream, sizeof k->stream, "%.32sstream", prefix);
     snprintf(k->sources, sizeof k->sources, "%.32ssources", prefix);
+    snprintf(k->decided, sizeof k->decided, "%.32sdecided", prefix);
     snprintf(k->audit, sizeof k->audit, "%.32saudit", prefix);
     snprintf(k->hospital, sizeof k->hospital, "%.32sh:", prefix);
     snprintf(k->ambulance, sizeof k->ambulance, "%.32sa:", prefix);

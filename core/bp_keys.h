@@ -16,6 +16,7 @@ typedef struct {
     char offset[BP_KEY_MAX];    /* string: global change counter */
     char stream[BP_KEY_MAX];    /* stream: events, ID <offset>-0 */
     char sources[BP_KEY_MAX];   /* hash: source -> "<seq> <offset>" */
+    char decided[BP_KEY_MAX];   /* hash: source -> highest seq decided, not applied */
     char audit[BP_KEY_MAX];     /* stream: who changed what, before and after */
     char hospital[BP_KEY_MAX];  /* prefix of hospital hashes: + id */
     char ambulance[BP_KEY_MAX]; /* prefix of ambulance hashes: + call sign */

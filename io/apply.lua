@@ -17,6 +17,9 @@
 -- KEYS[5] sources  (hash)    source -> "<last seq> <offset>"
 -- KEYS[6] audit    (stream)  who changed what, before and after
 -- KEYS[7] incidents (zset)   open incident ids, score = opened (ms)
+-- KEYS[8] decided  (hash)    source -> the highest seq this script decided
+--                            without applying it (out_of_order, refused,
+--                            conflict); with KEYS[5], what it has decided
 --
 -- ARGV[1] kind ("hospital" | "ambulance" | "incident")   ARGV[2] entity id
 -- ARGV[3] source ([A-Za-z0-9._:-], needs no JSON escaping)
@@ -25,24 +28,31 @@
 -- ARGV[8] stream MAXLEN (approximate)        ARGV[9] expected version ("" = any)
 -- ARGV[10] actor (token id or source)        ARGV[11] role
 -- ARGV[12] address of the sender             ARGV[13] audit MINID ("" = not audited)
+-- ARGV[14] prev: the seq of the line of this source sent before this one
+--          on the same connection and not answered yet ("" = none)
 -- hospital:
---   ARGV[14] ED as JSON ("" = unchanged)     ARGV[15] K, bed types changed
+--   ARGV[15] ED as JSON ("" = unchanged)     ARGV[16] K, bed types changed
 --   then per bed type 6 values: name, staffed, occupied, surge24 ("" = not
 --   in this change), baseline staffed, baseline surge24 ("" = none)
 -- ambulance and incident:
---   ARGV[14] the changed fields as a JSON fragment ('"status":"...",...')
---   ARGV[15] N, then N field/value pairs for the hash
+--   ARGV[15] the changed fields as a JSON fragment ('"status":"...",...')
+--   ARGV[16] N, then N field/value pairs for the hash
 -- incident, after the pairs: the action (create | update | close), the most
 --   open incidents allowed, seconds a closed incident's hash is kept
 --
 -- Returns one of
 --   {"ok", offset, epoch, version}
 --   {"dup", offset, epoch, last_seq}   seq already applied for this source
+--   {"behind", prev}                   the line sent before this one (prev)
+--                                      was never decided (Redis refused its
+--                                      script): this one must not overtake it
 --   {"conflict", version}              expected version did not match
 --   {"out_of_order", stored at}        the report is older than the stored one
 --   {"refused", code, field, message}  an incident rule: exists,
 --                                      unknown_incident, too_many_incidents
--- Nothing is written unless the result is "ok".
+-- Nothing is written unless the result is "ok", except the seq of a line
+-- decided without being applied (out_of_order, refused, conflict) in
+-- KEYS[8]: that write is what lets the line after it through.
 
 local kind, source, seq = ARGV[1], ARGV[3], tonumber(ARGV[4])
 local at, now = ARGV[5], ARGV[6]
@@ -61,19 +71,40 @@ elseif redis.call('EXISTS', KEYS[2], KEYS[3]) == 1 then
   redis.call('DEL', KEYS[3])
 end
 
+local applied = -1 -- the source's last applied seq
 if seq >= 0 then
   local last = redis.call('HGET', KEYS[5], source)
   if last then
     local lseq, loff = string.match(last, '^(%d+) (%d+)$')
-    if lseq and tonumber(lseq) >= seq then
-      return {'dup', tonumber(loff), epoch, tonumber(lseq)}
+    if lseq then applied = tonumber(lseq) end
+    if lseq and applied >= seq then
+      return {'dup', tonumber(loff), epoch, applied}
     end
+  end
+  -- No overtaking: the line sent before this one on its connection (prev)
+  -- must have been decided, else Redis refused it (OOM, NOREPLICAS: before
+  -- the script ran) and applying this one would make its resend a false
+  -- duplicate. Decided: applied (KEYS[5]) or answered otherwise (KEYS[8]).
+  local prev = tonumber(ARGV[14])
+  if prev and prev >= 0 and applied < prev then
+    local d = tonumber(redis.call('HGET', KEYS[8], source) or '-1')
+    if not d or d < prev then return {'behind', prev} end
   end
 end
 
-local P = 16 -- first of the per-kind values
+-- A line decided without being applied: recorded (the highest seq), so the
+-- line sent after it may apply; then the answer.
+local function decided(answer)
+  if seq >= 0 then
+    local d = tonumber(redis.call('HGET', KEYS[8], source) or '-1')
+    if not d or d < seq then redis.call('HSET', KEYS[8], source, ARGV[4]) end
+  end
+  return answer
+end
+
+local P = 17 -- first of the per-kind values
 local audit = ARGV[13] ~= ''
-local k = tonumber(ARGV[15])
+local k = tonumber(ARGV[16])
 
 -- incidents: what the stored state allows (the CAD cannot know it)
 local action
@@ -83,18 +114,18 @@ if kind == 'incident' then
   local open = redis.call('ZSCORE', KEYS[7], id)
   if action == 'create' then
     if open then
-      return {'refused', 'exists', 'id',
-              'incident ' .. id .. ' is already open; send "action":"update" to change it'}
+      return decided({'refused', 'exists', 'id',
+              'incident ' .. id .. ' is already open; send "action":"update" to change it'})
     end
     local n = redis.call('ZCARD', KEYS[7])
     if n >= tonumber(ARGV[P + k * 2 + 1]) then
-      return {'refused', 'too_many_incidents', 'id',
+      return decided({'refused', 'too_many_incidents', 'id',
               n .. ' incidents are open, the most allowed (stream.max_open_incidents); ' ..
-              'close some first'}
+              'close some first'})
     end
   elseif not open then
-    return {'refused', 'unknown_incident', 'id',
-            'no open incident ' .. id .. ' (never created, or closed); send "action":"create"'}
+    return decided({'refused', 'unknown_incident', 'id',
+            'no open incident ' .. id .. ' (never created, or closed); send "action":"create"'})
   end
 end
 
@@ -108,17 +139,17 @@ if kind == 'hospital' then
     want[#want + 1] = t .. '.o'
     want[#want + 1] = t .. '.g'
   end
-  if audit and ARGV[14] ~= '' then want[#want + 1] = 'ed' end
+  if audit and ARGV[15] ~= '' then want[#want + 1] = 'ed' end
 else
   for i = 0, k - 1 do want[#want + 1] = ARGV[P + i * 2] end
 end
 local cur = redis.call('HMGET', key, unpack(want))
 local version = tonumber(cur[1] or '0')
 if ARGV[9] ~= '' and tonumber(ARGV[9]) ~= version then
-  return {'conflict', version}
+  return decided({'conflict', version})
 end
 if cur[2] and tonumber(at) < tonumber(cur[2]) then
-  return {'out_of_order', tonumber(cur[2])}
+  return decided({'out_of_order', tonumber(cur[2])})
 end
 version = version + 1
 
@@ -163,17 +194,17 @@ if kind == 'hospital' then
   ev = head
   local bedsj = '{' .. table.concat(beds, ',') .. '}'
   if k > 0 then ev = ev .. ',"beds":' .. bedsj end
-  if ARGV[14] ~= '' then
-    set[#set + 1] = 'ed'; set[#set + 1] = ARGV[14]
-    ev = ev .. ',"ed":' .. ARGV[14]
+  if ARGV[15] ~= '' then
+    set[#set + 1] = 'ed'; set[#set + 1] = ARGV[15]
+    ev = ev .. ',"ed":' .. ARGV[15]
   end
   ev = ev .. '}'
   if audit then
     before = '{"beds":{' .. table.concat(was, ',') .. '}'
     after = '{"beds":' .. bedsj
-    if ARGV[14] ~= '' then
+    if ARGV[15] ~= '' then
       before = before .. ',"ed":' .. (cur[#want] or 'null')
-      after = after .. ',"ed":' .. ARGV[14]
+      after = after .. ',"ed":' .. ARGV[15]
     end
     before = before .. '}'
     after = after .. '}'
@@ -181,7 +212,7 @@ if kind == 'hospital' then
 else
   for i = P, P - 1 + k * 2 do set[#set + 1] = ARGV[i] end
   ev = head
-  if ARGV[14] ~= '' then ev = ev .. ',' .. ARGV[14] end
+  if ARGV[15] ~= '' then ev = ev .. ',' .. ARGV[15] end
   ev = ev .. '}'
   if audit then
     -- the old values, as JSON: numbers bare, text quoted and escaped
@@ -199,7 +230,7 @@ else
       w[#w + 1] = '"' .. (names[f] or f) .. '":' .. j
     end
     before = '{' .. table.concat(w, ',') .. '}'
-    after = '{' .. ARGV[14] .. '}'
+    after = '{' .. ARGV[15] .. '}'
   end
 end
 if action == 'create' and cur[1] then

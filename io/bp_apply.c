@@ -44,6 +44,7 @@ typedef struct {
     size_t held_cap, held_head, held_count;
     batch_t *batch; /* ring of cap max_pending + 1: batches in send order */
     size_t batch_head, batch_count;
+    char behind[200]; /* the message of the last "behind" answer */
 } lane_t;
 
 struct bp_apply {
@@ -398,6 +399,15 @@ static void read_result(lane_t *l, redisReply *reply, bp_apply_result_t *res) {
          * carry this candidate; they only use it if the epoch is lost again
          * before they run.) */
         if (strcmp(res->epoch, a->epoch_candidate) == 0) random_hex(a->epoch_candidate, 16);
+    } else if (strcmp(what, "behind") == 0) {
+        /* the line sent before it on its connection was never decided */
+        res->status = BP_APPLY_UNAVAILABLE;
+        res->code = "behind";
+        snprintf(l->behind, sizeof l->behind,
+                 "an earlier line of this source (seq %llu) was not applied: resend every line "
+                 "not acknowledged, in order, starting with that one",
+                 (unsigned long long)int_at(reply, 1));
+        res->message = l->behind;
     } else if (strcmp(what, "conflict") == 0) {
         res->status = BP_APPLY_CONFLICT;
         res->version = int_at(reply, 1);
@@ -451,7 +461,7 @@ bool bp_apply_audited(const bp_change_t *c) {
 }
 
 int bp_apply_submit(bp_apply_t *a, size_t lane, const bp_change_t *c, int64_t expect_version,
-                    const bp_actor_t *actor, void *privdata) {
+                    int64_t prev, const bp_actor_t *actor, void *privdata) {
     lane_t *l = &a->lanes[lane % a->n_lanes];
     if (!bp_redis_up(l->redis)) return -1;
     if (l->inflight >= a->max_pending) return -2;
@@ -465,7 +475,7 @@ int bp_apply_submit(bp_apply_t *a, size_t lane, const bp_change_t *c, int64_t ex
     int64_t minid =
         bp_apply_audited(c) ? now - (int64_t)a->s->audit_retention_days * 86400 * 1000 : 0;
     if (bp_apply_args_build(&a->args, &a->keys, l->sha[0] ? l->sha : NULL, c, base,
-                            a->epoch_candidate, a->s, expect_version, now, actor, minid))
+                            a->epoch_candidate, a->s, expect_version, now, actor, minid, prev))
         return -1;
     if (bp_redis_command_argv(l->redis, on_result, privdata, a->args.argc, a->args.argv,
                               a->args.len))
@@ -542,7 +552,8 @@ static int incident_args(bp_apply_args_t *a, const bp_change_t *c, const bp_sett
 int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
                         const bp_change_t *c, const bp_hospital_info_t *base,
                         const char *epoch_candidate, const bp_settings_t *s, int64_t expect_version,
-                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid) {
+                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid,
+                        int64_t prev) {
     static const char *const kinds[] = {"hospital", "ambulance", "incident"};
     a->argc = 0;
     a->used = 0;
@@ -551,11 +562,12 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
                   : arg(a, "EVAL", 4) && arg(a, bp_apply_lua, bp_apply_lua_len);
     char key[BP_KEY_MAX];
     bp_keys_entity(keys, c->kind, c->id, key, sizeof key);
-    ok = ok && arg(a, "7", 1) && arg(a, keys->epoch, strlen(keys->epoch)) &&
+    ok = ok && arg(a, "8", 1) && arg(a, keys->epoch, strlen(keys->epoch)) &&
          arg(a, keys->offset, strlen(keys->offset)) && arg(a, keys->stream, strlen(keys->stream)) &&
          argf(a, "%s", key) && arg(a, keys->sources, strlen(keys->sources)) &&
          arg(a, keys->audit, strlen(keys->audit)) &&
-         arg(a, keys->incidents, strlen(keys->incidents));
+         arg(a, keys->incidents, strlen(keys->incidents)) &&
+         arg(a, keys->decided, strlen(keys->decided));
     bool hosp = c->kind == BP_KIND_HOSPITAL;
     ok = ok && arg(a, kinds[c->kind], strlen(kinds[c->kind])) && arg(a, c->id, strlen(c->id)) &&
          arg(a, c->source, strlen(c->source)) && argf(a, "%lld", (long long)c->seq) &&
@@ -567,7 +579,8 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
     const char *aaddr = actor && actor->addr ? actor->addr : "";
     ok = ok && arg(a, aid, strlen(aid)) && arg(a, arole, strlen(arole)) &&
          arg(a, aaddr, strlen(aaddr)) &&
-         (audit_minid > 0 ? argf(a, "%lld", (long long)audit_minid) : arg(a, "", 0));
+         (audit_minid > 0 ? argf(a, "%lld", (long long)audit_minid) : arg(a, "", 0)) &&
+         (prev >= 0 && c->seq >= 0 ? argf(a, "%lld", (long long)prev) : arg(a, "", 0));
     if (!ok) return -1;
     if (hosp) {
         if (c->has_ed) bp_codec_write_ed(&a->json, &c->ed);

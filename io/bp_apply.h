@@ -50,10 +50,12 @@ typedef struct {
     const char *stored; /* CONFLICT: the current stored JSON (valid in the callback) */
     size_t stored_len;
     int64_t stored_at;   /* OUT_OF_ORDER: the stored report's time, ms */
-    const char *code;    /* REFUSED: exists | unknown_incident | too_many_incidents */
+    const char *code;    /* REFUSED: exists | unknown_incident | too_many_incidents;
+                            UNAVAILABLE: "behind" or NULL */
     const char *field;   /* REFUSED: the field at fault */
     const char *message; /* FAILED: Redis' error text; REFUSED: why, in words;
-                            UNAVAILABLE: NULL (Redis lost) or why (replicas) */
+                            UNAVAILABLE: NULL (Redis lost) or why (replicas,
+                            or code "behind": prev was not decided) */
 } bp_apply_result_t;
 
 typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
@@ -61,7 +63,7 @@ typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
 /* The script's keys and arguments for one change (see io/apply.lua), built
  * once here for the collector and the benchmark driver alike. Strings point
  * into the struct: valid until the next build or free. */
-#define BP_APPLY_MAX_ARGS (10 + 15 + BP_BED__COUNT * 6 + 16)
+#define BP_APPLY_MAX_ARGS (11 + 16 + BP_BED__COUNT * 6 + 16)
 typedef struct {
     int argc;
     const char *argv[BP_APPLY_MAX_ARGS];
@@ -89,7 +91,8 @@ extern const size_t bp_snapshot_lua_len;
 
 void bp_apply_args_init(bp_apply_args_t *a);
 void bp_apply_args_free(bp_apply_args_t *a);
-/* sha: EVALSHA with it, or NULL for EVAL with the script text. base: the
+/* sha: EVALSHA with it, or NULL for EVAL with the script text. prev: as
+ * for bp_apply_submit (-1: none; ignored for a change without seq). base: the
  * registry entry of the hospital (for baselines), NULL otherwise.
  * s: stream.maxlen and stream.max_open_incidents. expect_version < 0: no
  * version check. audit_minid: the oldest audit entry to keep (ms), or 0 for
@@ -98,7 +101,7 @@ void bp_apply_args_free(bp_apply_args_t *a);
 int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *sha,
                         const bp_change_t *c, const bp_hospital_info_t *base,
                         const char *epoch_candidate, const bp_settings_t *s, int64_t expect_version,
-                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid);
+                        int64_t now_ms, const bp_actor_t *actor, int64_t audit_minid, int64_t prev);
 
 /* Whether a change goes to the audit trail: every hospital and incident
  * change, and an ambulance change unless it only moves the ambulance
@@ -121,12 +124,16 @@ void bp_apply_close(bp_apply_t *a, void (*on_closed)(void *), void *data);
 size_t bp_apply_lanes(const bp_apply_t *a);
 
 /* Submits a change on behalf of actor, on lane (taken modulo the number of
- * lanes). expect_version < 0: no version check.
+ * lanes). expect_version < 0: no version check. prev: the seq of the line
+ * of the same source sent before this one on the same connection and not
+ * answered yet (bp_feed_prev_sent), -1 for none: the script answers
+ * UNAVAILABLE (code "behind") unless that line was decided, so a line
+ * never overtakes one Redis refused.
  *  0: queued, the callback will fire once;
  * -1: Redis unavailable now (no callback);
  * -2: too many changes waiting for Redis: pause the sender (no callback). */
 int bp_apply_submit(bp_apply_t *a, size_t lane, const bp_change_t *c, int64_t expect_version,
-                    const bp_actor_t *actor, void *privdata);
+                    int64_t prev, const bp_actor_t *actor, void *privdata);
 
 bool bp_apply_up(const bp_apply_t *a, size_t lane);
 /* How many more submits fit on lane before -2. */

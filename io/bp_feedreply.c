@@ -50,7 +50,10 @@ bp_feed_outcome_t bp_feedreply_write(bp_buf_t *b, int64_t seq, const bp_apply_re
         return BP_FEED_REFUSED;
     case BP_APPLY_UNAVAILABLE:
         *code = "unavailable";
-        if (res->message) {
+        if (res->code) {
+            /* the script's own reason (a line before it was not decided) */
+            bp_feedline_reply_error(b, seq, *code, "", res->message);
+        } else if (res->message) {
             /* applied on the master, not confirmed by enough replicas */
             snprintf(msg, sizeof msg, "storage (Redis): %s; resend this line with the same seq",
                      res->message);

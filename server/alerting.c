@@ -575,19 +575,47 @@ typedef struct {
     mute_t mute;                            /* set: the mute; until 0: ended */
 } pending_t;
 
-static void on_ack(void *data, bool ok, int code, const char *by, int64_t at) {
+/* A write that did not end well: 503 with why (Redis's refusal, no answer,
+ * or too few replicas confirmed it), true; false when it did. */
+static bool write_failed(bp_req_t *r, const bp_alertstore_done_t *d, const char *what) {
+    char msg[300];
+    if (!d->answered && d->error)
+        snprintf(msg, sizeof msg, "storage (Redis) refused the change (%s); %s: retry", d->error,
+                 what);
+    else if (!d->answered)
+        snprintf(msg, sizeof msg, "storage did not answer; %s: retry", what);
+    else if (!d->replicated)
+        snprintf(msg, sizeof msg,
+                 "storage saved the change but fewer than %d replicas confirmed it within %d ms "
+                 "(redis.min_replicas_ack); it may be lost in a failover: retry",
+                 r->app->cfg.settings.redis_min_replicas_ack,
+                 r->app->cfg.settings.redis_replica_ack_timeout_ms);
+    else
+        return false;
+    unavailable(r, msg);
+    return true;
+}
+
+/* Acknowledged means replicated: the WAIT the stored writes are sent with. */
+static bp_alertstore_wait_t wait_of(const bp_app_t *app) {
+    return (bp_alertstore_wait_t){app->cfg.settings.redis_min_replicas_ack,
+                                  app->cfg.settings.redis_replica_ack_timeout_ms};
+}
+
+static void on_ack(void *data, const bp_alertstore_done_t *d, int code, const char *by,
+                   int64_t at) {
     pending_t *pd = data;
     bp_req_t *r = pd->r;
     bp_app_t *app = r->app;
     bp_buf_t *b = &r->resp.body;
-    if (!ok) {
-        unavailable(r, "storage did not answer; the alert may not be acknowledged: retry");
+    if (d->answered && code == 0) {
+        bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
         bp_req_done(r);
         free(pd);
         return;
     }
-    if (code == 0) {
-        bp_req_error(r, 404, "unknown_alert", "no active alert with this id (it may have cleared)");
+    /* an acknowledgement is idempotent: a retry is safe (answered "already") */
+    if (write_failed(r, d, "the alert may not be acknowledged")) {
         bp_req_done(r);
         free(pd);
         return;
@@ -638,8 +666,10 @@ static void on_ack_record(void *data, bool ok, const char *record, size_t len) {
     bp_event_of_ack(&ev, &one.r[0], app->alerts, app->state, pd->by, p ? p->name : "", now);
     bp_arecs_free(&one);
     bp_alert_actor_t w = actor_of(r, pd->by, pd->role, now);
-    bool failed = bp_alertstore_ack(bp_apply_redis(app->apply), a->keys[K_ALERTS], a->keys[K_ACKS],
-                                    keys.audit, a->keys[K_EVENTS], pd->id, &w, &ev, on_ack, pd);
+    bp_alertstore_wait_t wait = wait_of(app);
+    bool failed =
+        bp_alertstore_ack(bp_apply_redis(app->apply), a->keys[K_ALERTS], a->keys[K_ACKS],
+                          keys.audit, a->keys[K_EVENTS], pd->id, &w, &ev, &wait, on_ack, pd);
     bp_event_out_free(&ev);
     if (!failed) return; /* on_ack answers */
     unavailable(r, "storage is unreachable; the alert is not acknowledged");
@@ -675,13 +705,13 @@ void bp_api_alert_ack(bp_req_t *r) {
     r->pending = true;
 }
 
-static void on_mute(void *data, bool ok, bool done) {
+static void on_mute(void *data, const bp_alertstore_done_t *d, bool done) {
     pending_t *pd = data;
     bp_req_t *r = pd->r;
-    if (!ok) {
-        unavailable(r, "storage did not answer; retry");
-    } else if (!done) {
+    if (d->answered && !done) {
         bp_req_error(r, 404, "not_muted", "this rule is not muted");
+    } else if (write_failed(r, d, "the mute may not be changed")) {
+        /* answered 503: setting or ending a mute again is safe */
     } else if (r->app->alerting) {
         /* the next read brings it to every server; this one shows it now */
         r->app->alerting->mutes[pd->rule] = pd->mute;
@@ -739,8 +769,10 @@ static void set_mute(bp_req_t *r, const char *rule_name) {
         }
     }
     bp_alert_actor_t w = actor_of(r, p->id, bp_role_name(p->role), now);
-    if (!pd || bp_alertstore_mute(bp_apply_redis(app->apply), a->keys[K_MUTES], keys.audit,
-                                  bp_alert_rule_name(rule), minutes, until, &w, on_mute, pd)) {
+    bp_alertstore_wait_t wait = wait_of(app);
+    if (!pd ||
+        bp_alertstore_mute(bp_apply_redis(app->apply), a->keys[K_MUTES], keys.audit,
+                           bp_alert_rule_name(rule), minutes, until, &w, &wait, on_mute, pd)) {
         free(pd);
         unavailable(r, "storage is unreachable; nothing was changed");
     } else {

@@ -17,6 +17,12 @@
  * that request are too, until the request itself resends that line; the
  * next request starts clear, as a new connection to the collector does (a
  * sender resends every line not acknowledged, in order, before new ones).
+ * Each line carries `prev`, the seq of its source's line sent before it in
+ * this request and not answered yet (core/bp_feedprev), and the apply
+ * script refuses it (`behind`, answered `unavailable`) unless that line was
+ * decided: a later line never overtakes one Redis refused, in a resent
+ * window as in a new one, so a resent line need not go to Redis alone as
+ * it does on the collector's port (docs/redis.md).
  *
  * A document (HAVE, FHIR) is checked whole first: any error, or a hospital
  * the token may not write, refuses all of it. Its hospitals are then
@@ -36,6 +42,7 @@
  */
 #include "bp_apply.h"
 #include "bp_feedline.h"
+#include "bp_feedprev.h"
 #include "bp_feedreply.h"
 #include "bp_fhir.h"
 #include "bp_havexml.h"
@@ -81,7 +88,8 @@ typedef struct job {
     const bp_principal_t *who;          /* its principal, while the token table is who_gen */
     uint64_t who_gen;
     bp_feed_block_t block;
-    size_t lane; /* its Redis connection (bp_apply lane): its changes apply in order */
+    bp_feed_prev_t order; /* per source, the last line with Redis (bp_feedprev.h) */
+    size_t lane;          /* its Redis connection (bp_apply lane): its changes apply in order */
     /* NDJSON: lines read from r->in, replies in a ring of slots */
     size_t pos;
     bool eof;
@@ -216,8 +224,10 @@ static void handle_line(job_t *j, const char *line, size_t len) {
         return;
     }
     bp_actor_t actor = {p->id, bp_role_name(p->role), j->r->addr};
-    int rc = bp_apply_submit(j->feed->apply, j->lane, &ch, -1, &actor, j);
+    int64_t prev = ch.seq >= 0 ? bp_feed_prev_before(&j->order, src, ch.seq) : -1;
+    int rc = prev == -2 ? -2 : bp_apply_submit(j->feed->apply, j->lane, &ch, -1, prev, &actor, j);
     if (rc == 0) {
+        if (ch.seq >= 0) bp_feed_prev_sent(&j->order, src, ch.seq);
         sl->state = SLOT_AWAITING;
         sl->seq = ch.seq;
         sl->source = src;
@@ -270,7 +280,7 @@ static void submit_items(job_t *j) {
         }
         bp_actor_t actor = {p ? p->id : j->token_id, p ? bp_role_name(p->role) : "feed",
                             j->r->addr};
-        int rc = bp_apply_submit(f->apply, j->lane, &it->change, -1, &actor, j);
+        int rc = bp_apply_submit(f->apply, j->lane, &it->change, -1, -1, &actor, j);
         if (rc == 0) {
             sl->state = SLOT_AWAITING;
             j->awaiting++;
@@ -374,6 +384,7 @@ static void job_free(job_t *j) {
         for (uint64_t i = j->head; i < j->tail; i++)
             free(slot_at(j, i)->text);
     free(j->slots);
+    bp_feed_prev_free(&j->order);
     bp_import_free(&j->im);
     free(j);
 }
@@ -458,6 +469,7 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
             i++;
         j->awaiting_from = i + 1;
         slot_t *sl = slot_at(j, i);
+        if (sl->seq >= 0) bp_feed_prev_answered(&j->order, sl->source);
         bp_buf_t *b = &f->reply;
         bp_buf_reset(b);
         const char *code;

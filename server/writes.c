@@ -141,7 +141,7 @@ void bp_writes_submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int6
     snprintf(c->source, sizeof c->source, "web:%s", p->id);
     c->seq = -1;
     bp_actor_t actor = {p->id, bp_role_name(p->role), r->addr};
-    int rc = bp_apply_submit(app->apply, 0, c, version, &actor, r);
+    int rc = bp_apply_submit(app->apply, 0, c, version, -1, &actor, r);
     if (rc == 0) {
         r->pending = true;
         return;

@@ -3,9 +3,15 @@
  * network: the body split into lines (core/bp_feedline) and each line taken
  * as server/feed.c takes it — hello or feed line, its checks, the token's
  * scope, the block after an `unavailable` (simulated for some lines) — and
- * answered with a reply line that must be one valid JSON object.
+ * answered with a reply line that must be one valid JSON object. The lines
+ * sent to "Redis" go through the prev tracker (core/bp_feedprev) with
+ * answers coming back in order at a pace the input decides: the prev each
+ * line is sent with must be the last line of its source still in flight,
+ * when lower than its seq (a shadow FIFO says which), and the tracker ends
+ * empty once every line is answered.
  */
 #include "bp_feedline.h"
+#include "bp_feedprev.h"
 #include "bp_codec_feed.h"
 #include "bp_codec_api.h"
 #include "interop_fixture.h"
@@ -13,6 +19,43 @@
 #include <cjson/cJSON.h>
 
 #define MAX_LINE 65536
+
+/* The lines with "Redis", oldest first. */
+#define FLIGHT 256
+typedef struct {
+    uint64_t src[FLIGHT];
+    int64_t seq[FLIGHT];
+    size_t head, n;
+} flight_t;
+
+static void answer_oldest(flight_t *f, bp_feed_prev_t *p) {
+    uint64_t src = f->src[f->head];
+    size_t before = bp_feed_prev_inflight(p, src);
+    bp_feed_prev_answered(p, src);
+    if (before == 0 || bp_feed_prev_inflight(p, src) != before - 1) abort();
+    f->head = (f->head + 1) % FLIGHT;
+    f->n--;
+}
+
+/* Sends (src, seq): checks the prev the tracker gives against the FIFO. */
+static void send_line(flight_t *f, bp_feed_prev_t *p, uint64_t src, int64_t seq) {
+    if (f->n == FLIGHT) answer_oldest(f, p);
+    int64_t want = -1;
+    for (size_t k = f->n; k-- > 0;) {
+        size_t i = (f->head + k) % FLIGHT;
+        if (f->src[i] != src) continue;
+        if (f->seq[i] < seq) want = f->seq[i];
+        break;
+    }
+    int64_t prev = bp_feed_prev_before(p, src, seq);
+    if (prev == -2) return; /* no memory: not sent */
+    if (prev != want) abort();
+    bp_feed_prev_sent(p, src, seq);
+    size_t i = (f->head + f->n) % FLIGHT;
+    f->src[i] = src;
+    f->seq[i] = seq;
+    f->n++;
+}
 
 static void reply_ok(bp_buf_t *b) {
     cJSON *j = b->failed ? NULL : cJSON_ParseWithLength(bp_buf_data(b), b->len);
@@ -29,6 +72,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     bp_principal_t admin = {.id = "t-admin", .role = BP_ROLE_ADMIN};
     const bp_principal_t *who = &feed;
     bp_feed_block_t block = {0};
+    bp_feed_prev_t order = {0};
+    flight_t flight = {.n = 0};
     bp_buf_t b;
     bp_buf_init(&b, 0, 4096);
     size_t pos = 0, len, lines = 0;
@@ -66,11 +111,19 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
                 bp_feed_block_set(&block, src, ch.seq);
                 bp_feedline_reply_error(&b, ch.seq, "unavailable", "", "lost");
             } else {
+                if (ch.seq >= 0) send_line(&flight, &order, src, ch.seq);
+                /* answers come back in order, as many as the line says */
+                for (int64_t k = ch.seq % 3; k > 0 && flight.n; k--)
+                    answer_oldest(&flight, &order);
                 bp_feedline_reply_ok(&b, ch.seq, lines, ch.seq % 2);
             }
         }
         reply_ok(&b);
     }
+    while (flight.n)
+        answer_oldest(&flight, &order);
+    if (order.used) abort();
+    bp_feed_prev_free(&order);
     bp_buf_free(&b);
     return 0;
 }

@@ -9,7 +9,10 @@
 // and many pipelined lines on several connections are all acknowledged
 // (one WAIT covers a batch). POST /api/v1/feed answers as a feed connection
 // does (issue 13): lines applied on the master and answered unavailable,
-// their resend acknowledged as a duplicate once a replica follows.
+// their resend acknowledged as a duplicate once a replica follows. Alert
+// acknowledgements and mutes wait for their WAIT too: 503 while the
+// replica is frozen (SIGSTOP) or Redis refuses writes, 200 once it
+// confirms.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -138,6 +141,63 @@ describe('acknowledged means replicated (redis.min_replicas_ack 1)', () => {
     const w = await patch(12);
     assert.equal(w.status, 200, w.body);
     assert.equal(w.json.beds.icu_adult.occupied, 12);
+  }));
+
+  test('alert acknowledgements and mutes: 200 only once a replica confirms; 503 while it does not or Redis refuses', stack.guard(async () => {
+    const disp = stack.createToken('dispatcher');
+    await stack.waitForToken(disp.token);
+    const until = new Date(Date.now() + 3600e3).toISOString();
+    const raised = await waitFor(async () => {
+      const r = await feed.send(bedsMsg({ source: 'wait-alert', seq: 1, hospital: 'xanh-pon', ed: { status: 'diversion', reason: 'CT down', until } }));
+      return r.ok && r;
+    }, { ...WAIT, what: 'the diversion line acknowledged' });
+    assert.equal(raised.ok, true);
+    await waitFor(async () => (await stack.call('GET', '/api/v1/alerts', { token: disp.token })).json.alerts.some((a) => a.id === 'diversion:xanh-pon'),
+      { ...WAIT, what: 'the diversion alert' });
+    const ack = () => stack.call('POST', '/api/v1/alerts/diversion:xanh-pon/ack', { token: disp.token });
+    const mute = () => stack.call('POST', '/api/v1/alerts/mutes', { token: disp.token, json: { rule: 'diversion', minutes: 30 } });
+    const unmute = () => stack.call('DELETE', '/api/v1/alerts/mutes/diversion', { token: disp.token });
+    // the replica frozen: stored on the master, not confirmed -> 503
+    process.kill(replica.child.pid, 'SIGSTOP');
+    let a;
+    let m;
+    try {
+      a = await ack();
+      m = await mute();
+    } finally {
+      process.kill(replica.child.pid, 'SIGCONT');
+    }
+    assert.equal(a.status, 503, a.body);
+    assert.equal(a.json.error, 'unavailable');
+    assert.match(a.json.message, /fewer than 1 replicas confirmed it within 500 ms .*retry/);
+    assert.ok(a.headers['retry-after']);
+    assert.match(stack.redis('HGET', 'bp:alert_acks', 'diversion:xanh-pon'), new RegExp(`^${disp.id}\\|`), 'on the master');
+    assert.equal(m.status, 503, m.body);
+    assert.match(m.json.message, /fewer than 1 replicas confirmed/);
+    // the replica back: the retry is answered (the acknowledgement was made already)
+    const again = await waitFor(async () => {
+      const r = await ack();
+      return r.status === 200 && r;
+    }, { ...WAIT, what: 'the acknowledgement confirmed' });
+    assert.equal(again.json.already, true, again.body);
+    assert.equal(again.json.ack.by, disp.id);
+    const m2 = await mute();
+    assert.equal(m2.status, 201, m2.body);
+    // Redis refusing writes (more replicas required than there are): 503
+    // naming Redis's reason, nothing changed
+    stack.redis('CONFIG', 'SET', 'min-replicas-to-write', '2');
+    let end;
+    try {
+      end = await unmute();
+    } finally {
+      stack.redis('CONFIG', 'SET', 'min-replicas-to-write', '0');
+    }
+    assert.equal(end.status, 503, end.body);
+    assert.match(end.json.message, /refused the change \(NOREPLICAS/);
+    assert.notEqual(stack.redis('HGET', 'bp:alert_mutes', 'diversion'), '', 'the mute is still there');
+    const end2 = await unmute();
+    assert.equal(end2.status, 200, end2.body);
+    assert.equal(stack.redis('HGET', 'bp:alert_mutes', 'diversion'), '');
   }));
 
   test('pipelined lines on several connections are all acknowledged', stack.guard(async () => {
