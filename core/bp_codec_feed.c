@@ -13,8 +13,9 @@
 
 /* -- feed lines ---------------------------------------------------------- */
 
-enum { F_TYPE, F_SOURCE, F_SEQ, F_AT, F_HOSPITAL, F_BEDS, F_ED };
-static const char *const beds_keys[] = {"type", "source", "seq", "at", "hospital", "beds", "ed"};
+enum { F_TYPE, F_SOURCE, F_SEQ, F_AT, F_HOSPITAL, F_BEDS, F_ED, F_SERVICES };
+static const char *const beds_keys[] = {"type",     "source", "seq", "at",
+                                        "hospital", "beds",   "ed",  "services"};
 
 enum {
     A_TYPE,
@@ -128,6 +129,62 @@ static int parse_ed(const cJSON *ed, int64_t at_ms, bp_ed_t *out, bp_error_t *er
         int64_t w;
         if (bp_jsonin_int(v, "ed.waiting", 0, BP_WAITING_MAX, &w, err)) return -1;
         out->waiting = (int32_t)w;
+    }
+    return 0;
+}
+
+int bp_codec_parse_services(const cJSON *services, int64_t after_ms, const char *after_name,
+                            const bp_hospital_info_t *info, bp_change_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"status", "reason", "until"};
+    if (bp_jsonin_object(services, "services", err)) return -1;
+    if (!services->child)
+        return bp_error_set(err, "missing_field", "services",
+                            "services must name at least one service: " BP_SERVICE_NAMES);
+    for (const cJSON *it = services->child; it; it = it->next) {
+        char path[BP_JSONIN_PATH_MAX], fp[BP_JSONIN_PATH_MAX];
+        bp_jsonin_join(path, "services", it->string);
+        int k = bp_service_parse(it->string, strlen(it->string));
+        if (k < 0)
+            return bp_error_set(err, "unknown_service", path,
+                                "unknown service \"%.40s\"; known: " BP_SERVICE_NAMES, it->string);
+        if (out->svc_fields & (1u << k))
+            return bp_error_set(err, "duplicate_field", path, "field %s appears more than once",
+                                path);
+        if (info && !(info->services & (1u << k)))
+            return bp_error_set(err, "unknown_service", path,
+                                "%s: %s has no %s in the registry (config/hospitals.json "
+                                "\"services\")",
+                                path, info->id, it->string);
+        unsigned present;
+        if (bp_jsonin_object(it, path, err) || bp_jsonin_keys(it, path, keys, 3, &present, err))
+            return -1;
+        bp_jsonin_join(fp, path, "status");
+        if (!(present & 1))
+            return bp_error_set(err, "missing_field", fp,
+                                "%s is required: available, limited or unavailable", fp);
+        int st;
+        if (bp_jsonin_name(cJSON_GetObjectItemCaseSensitive(it, "status"), fp, bp_svc_status_parse,
+                           "available, limited, unavailable", &st, err))
+            return -1;
+        bp_svc_t *sv = &out->svc[k];
+        memset(sv, 0, sizeof *sv);
+        sv->status = (bp_svc_status_t)st;
+        const cJSON *v;
+        bp_jsonin_join(fp, path, "reason");
+        if ((v = cJSON_GetObjectItemCaseSensitive(it, "reason")) && !cJSON_IsNull(v) &&
+            bp_jsonin_text(v, fp, BP_REASON_MAX, sv->reason, sizeof sv->reason, err))
+            return -1;
+        bp_jsonin_join(fp, path, "until");
+        if ((v = cJSON_GetObjectItemCaseSensitive(it, "until")) && !cJSON_IsNull(v)) {
+            if (bp_jsonin_time(v, fp, &sv->until_ms, err)) return -1;
+            if (sv->status == BP_SVS_AVAILABLE)
+                return bp_error_set(err, "bad_value", fp,
+                                    "%s applies only to limited or unavailable", fp);
+            if (sv->until_ms <= after_ms)
+                return bp_error_set(err, "bad_value", fp, "%s must be later than %s", fp,
+                                    after_name);
+        }
+        out->svc_fields |= 1u << k;
     }
     return 0;
 }
@@ -456,6 +513,12 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
             goto out;
         out->has_ed = true;
     }
+    if ((present & (1u << F_SERVICES)) &&
+        bp_codec_parse_services(
+            cJSON_GetObjectItemCaseSensitive(root, "services"), out->at_ms, "at",
+            reg ? &reg->hospitals[bp_registry_hospital(reg, out->id, strlen(out->id))] : NULL, out,
+            err))
+        goto out;
     rc = 0;
 out:
     cJSON_Delete(root);

@@ -90,6 +90,11 @@ typedef struct {
     int64_t offload_minutes;           /* EMSOffloadMinutes, -1 none */
     bp_have_bed_out_t beds[BP_BED__COUNT];
     size_t n_beds;
+    /* ServiceCoverageStatus (issue 15): bit per bp_service_t, the services
+     * it has that HAVE names (svc_has), and which of them are not reported
+     * unavailable now (svc_up: limited counts as available, HAVE has no
+     * "limited"). CT, MRI and ECMO have no HAVE element. */
+    uint32_t svc_has, svc_up;
     int64_t at_ms; /* LastUpdateTime */
 } bp_have_out_t;
 

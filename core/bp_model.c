@@ -32,6 +32,10 @@ static const char *const cat_names[BP_CAT__COUNT] = {"trauma",      "stroke",   
                                                      "obstetric",   "pediatric",   "burn",
                                                      "respiratory", "psychiatric", "other"};
 static const char *const action_names[BP_INC__COUNT] = {"create", "update", "close"};
+static const char *const svc_names[BP_SVC__COUNT] = {
+    "ct",       "mri",          "cath_lab",     "stroke_unit",    "trauma", "burn_unit",
+    "dialysis", "obstetric_ed", "pediatric_ed", "psychiatric_ed", "ecmo"};
+static const char *const svs_names[BP_SVS__COUNT] = {"available", "limited", "unavailable"};
 
 const bp_pressure_cfg_t bp_pressure_default = {85.0, 95.0, 110.0};
 
@@ -58,6 +62,13 @@ const char *bp_category_name(bp_category_t c) {
 }
 const char *bp_inc_action_name(bp_inc_action_t a) {
     return (unsigned)a < BP_INC__COUNT ? action_names[a] : NULL;
+}
+
+const char *bp_service_name(bp_service_t s) {
+    return (unsigned)s < BP_SVC__COUNT ? svc_names[s] : NULL;
+}
+const char *bp_svc_status_name(bp_svc_status_t s) {
+    return (unsigned)s < BP_SVS__COUNT ? svs_names[s] : NULL;
 }
 
 static int eq(const char *name, const char *s, size_t len) {
@@ -92,6 +103,12 @@ int bp_category_parse(const char *s, size_t len) {
 }
 int bp_inc_action_parse(const char *s, size_t len) {
     return find(action_names, BP_INC__COUNT, s, len);
+}
+int bp_service_parse(const char *s, size_t len) {
+    return find(svc_names, BP_SVC__COUNT, s, len);
+}
+int bp_svc_status_parse(const char *s, size_t len) {
+    return find(svs_names, BP_SVS__COUNT, s, len);
 }
 
 bool bp_is_slug(const char *s, size_t len) {
@@ -180,6 +197,12 @@ int32_t bp_beds_available(const bp_beds_t *b) {
 int32_t bp_beds_overflow(const bp_beds_t *b) {
     if (b->staffed < 0 || b->occupied < 0) return -1;
     return b->occupied > b->staffed ? b->occupied - b->staffed : 0;
+}
+
+bp_svc_status_t bp_svc_effective(const bp_svc_t *s, int64_t now_ms) {
+    if (s->status != BP_SVS_AVAILABLE && s->until_ms > 0 && now_ms >= s->until_ms)
+        return BP_SVS_AVAILABLE;
+    return s->status;
 }
 
 bp_ed_status_t bp_ed_effective(const bp_ed_t *ed, int64_t now_ms) {
@@ -305,6 +328,9 @@ void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c) {
         h->beds_mask |= 1u << t;
     }
     if (c->has_ed) h->ed = c->ed;
+    for (int s = 0; s < BP_SVC__COUNT; s++)
+        if (c->svc_fields & (1u << s)) h->svc[s] = c->svc[s];
+    h->svc_mask |= c->svc_fields;
     stamp(&h->version, &h->at_ms, &h->updated_ms, h->source, c);
 }
 

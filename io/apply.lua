@@ -28,7 +28,9 @@
 -- hospital:
 --   ARGV[14] ED as JSON ("" = unchanged)     ARGV[15] K, bed types changed
 --   then per bed type 6 values: name, staffed, occupied, surge24 ("" = not
---   in this change), baseline staffed, baseline surge24 ("" = none)
+--   in this change), baseline staffed, baseline surge24 ("" = none);
+--   then M, services changed, and M pairs: hash field ("svc.<service>"),
+--   the service as JSON ('{"status":"unavailable","reason":..,"until":ms}')
 -- ambulance and incident:
 --   ARGV[14] the changed fields as a JSON fragment ('"status":"...",...')
 --   ARGV[15] N, then N field/value pairs for the hash
@@ -101,6 +103,7 @@ end
 -- version, at, and what the change will overwrite: the numbers of the bed
 -- types changed (and the ED), or the ambulance / incident fields changed
 local want = {'v', 'at'}
+local S, m, ed_i, svc_i = P + k * 6, 0, nil, nil -- hospital: the services' place
 if kind == 'hospital' then
   for i = 0, k - 1 do
     local t = ARGV[P + i * 6]
@@ -108,7 +111,12 @@ if kind == 'hospital' then
     want[#want + 1] = t .. '.o'
     want[#want + 1] = t .. '.g'
   end
-  if audit and ARGV[14] ~= '' then want[#want + 1] = 'ed' end
+  if audit and ARGV[14] ~= '' then want[#want + 1] = 'ed'; ed_i = #want end
+  m = tonumber(ARGV[S] or '0') or 0
+  svc_i = #want + 1
+  if audit then
+    for j = 0, m - 1 do want[#want + 1] = ARGV[S + 1 + j * 2] end
+  end
 else
   for i = 0, k - 1 do want[#want + 1] = ARGV[P + i * 2] end
 end
@@ -167,13 +175,29 @@ if kind == 'hospital' then
     set[#set + 1] = 'ed'; set[#set + 1] = ARGV[14]
     ev = ev .. ',"ed":' .. ARGV[14]
   end
+  -- services: each replaced whole ("svc.<service>" -> its JSON)
+  local svcs, svcw = {}, {}
+  for j = 0, m - 1 do
+    local f, sv = ARGV[S + 1 + j * 2], ARGV[S + 2 + j * 2]
+    set[#set + 1] = f; set[#set + 1] = sv
+    svcs[#svcs + 1] = '"' .. string.sub(f, 5) .. '":' .. sv
+    if audit then
+      svcw[#svcw + 1] = '"' .. string.sub(f, 5) .. '":' .. (cur[svc_i + j] or 'null')
+    end
+  end
+  local svcj = '{' .. table.concat(svcs, ',') .. '}'
+  if m > 0 then ev = ev .. ',"services":' .. svcj end
   ev = ev .. '}'
   if audit then
     before = '{"beds":{' .. table.concat(was, ',') .. '}'
     after = '{"beds":' .. bedsj
     if ARGV[14] ~= '' then
-      before = before .. ',"ed":' .. (cur[#want] or 'null')
+      before = before .. ',"ed":' .. (cur[ed_i] or 'null')
       after = after .. ',"ed":' .. ARGV[14]
+    end
+    if m > 0 then
+      before = before .. ',"services":{' .. table.concat(svcw, ',') .. '}'
+      after = after .. ',"services":' .. svcj
     end
     before = before .. '}'
     after = after .. '}'

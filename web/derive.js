@@ -65,6 +65,19 @@ export function edEffective(ed, nowMs) {
   return status;
 }
 
+// Services a hospital may have (bp_service_t), in display order, and how
+// one reads at nowMs: limited or unavailable past its expiry reads as
+// available (bp_svc_effective).
+export const SERVICES = Object.freeze(['ct', 'mri', 'cath_lab', 'stroke_unit', 'trauma', 'burn_unit',
+  'dialysis', 'obstetric_ed', 'pediatric_ed', 'psychiatric_ed', 'ecmo']);
+export const SVC_STATUSES = Object.freeze(['available', 'limited', 'unavailable']);
+export function svcEffective(s, nowMs) {
+  const status = s && SVC_STATUSES.includes(s.status) ? s.status : 'available';
+  const until = s ? timeMs(s.until) : 0;
+  if (status !== 'available' && until > 0 && nowMs >= until) return 'available';
+  return status;
+}
+
 // Sums over the inpatient bed types with both staffed and occupied known
 // (bp_hospital_totals).
 export function totals(h) {

@@ -16,20 +16,10 @@ const path = require('node:path');
 const { Fhir } = require('fhir');
 const { check: checkGeoJSON } = require('@placemarkio/check-geojson');
 const { Stack, waitFor, bedsMsg, isoNow, ROOT } = require('../lib/stack');
+const { schemaFile } = require('../lib/have_schema');
 
 const HAVE_NS = 'urn:oasis:names:tc:emergency:EDXL:HAVE:1.0';
 const NS = { xnl: 'urn:oasis:names:tc:ciq:xnl:3', gml: 'http://www.opengis.net/gml' };
-
-// The OASIS schema (shared test data): BP_SCHEMA_DIR, else <repo>/../shared/schemas,
-// else /work/shared/schemas. Not finding it fails the test: never skipped.
-function schemaFile() {
-  const dirs = [process.env.BP_SCHEMA_DIR, path.join(ROOT, '..', 'shared', 'schemas'), '/work/shared/schemas'].filter(Boolean);
-  for (const d of dirs) {
-    const f = path.join(d, 'edxl-have-1.0', 'edxl-have', '1.0', 'edxl-have.xsd');
-    if (fs.existsSync(f)) return f;
-  }
-  throw new Error(`the EDXL-HAVE 1.0 schema is not in ${dirs.join(' or ')}: set BP_SCHEMA_DIR`);
-}
 
 // A markdown table of docs/interop.md, under a heading, as rows keyed by
 // its header; code spans unwrapped, "—" as null.

@@ -1,0 +1,179 @@
+'use strict';
+// Services per hospital (issue 15, docs/protocol.md "services"): through the
+// real collector's feed port and a manager's PATCH, a service's status with
+// its reason and expiry reaches the REST state, the live feed and, after a
+// server restart, the state read back from Redis; bad services are refused
+// naming the field and change nothing; the ranking leaves out a hospital
+// whose needed service is unavailable (the diversion rule); the HAVE export
+// carries the service (ServiceCoverageStatus), valid against the schema.
+
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Stack, waitFor, bedsMsg, isoNow, ROOT } = require('../lib/stack');
+const { validateHave } = require('../lib/have_schema');
+
+const LK = 'lao-khoa-trung-uong'; // a stroke unit 300 m from Bach Mai
+const BACH_MAI = { lat: 21.001, lon: 105.8407 };
+
+describe('services per hospital', () => {
+  const stack = new Stack();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-services-'));
+  let feed;
+  let seq = 1;
+  let manager;
+  const until = new Date(Date.now() + 2 * 3600e3).toISOString();
+
+  before(stack.guard(async () => {
+    await stack.start();
+    feed = await stack.feed();
+    manager = stack.createToken('manager', { hospitals: LK, name: 'lk manager' });
+    await stack.waitForToken(manager.token);
+  }));
+  after(async () => {
+    if (feed) feed.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+    await stack.stop({ keep: true });
+    assert.deepEqual(stack.problems(), []);
+    await stack.stop();
+  });
+
+  const recommend = (q) => stack.get(`/api/v1/recommend?${new URLSearchParams(q)}`);
+
+  test('a beds line sets a service; the live feed, REST and a restarted server show it', stack.guard(async () => {
+    const ws = await stack.live();
+    await ws.waitFor((c) => c.snapshot, { what: 'the snapshot' });
+    const lk0 = ws.hospitals.get(LK);
+    const reg = JSON.parse(fs.readFileSync(path.join(ROOT, 'config', 'hospitals.json'), 'utf8')).hospitals.find((h) => h.id === LK);
+    assert.ok(reg.services.includes('stroke_unit') && !reg.services.includes('burn_unit'), 'what this test assumes');
+    assert.deepEqual(Object.keys(lk0.services).sort(), [...reg.services].sort(), 'the registry\'s services, never reported');
+    assert.equal(lk0.services.ct.status, 'available');
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK,
+      beds: { icu_adult: { staffed: 10, occupied: 4, surge24: 0 } },
+      services: { stroke_unit: { status: 'unavailable', reason: 'thrombectomy team off', until }, ct: { status: 'limited', reason: 'one scanner' } } }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const ev = await ws.waitFor((c) => c.events.find((e) => e.kind === 'hospital' && e.id === LK && e.data.services),
+      { what: 'the event with the services' });
+    assert.deepEqual(ev.data.services.stroke_unit, { status: 'unavailable', reason: 'thrombectomy team off', until: new Date(Date.parse(until)).toISOString() });
+    assert.equal(ev.data.services.ct.status, 'limited');
+    assert.equal(ev.data.services.mri, undefined, 'only what changed travels');
+    ws.close();
+    const h = await stack.hospital(LK);
+    assert.equal(h.services.stroke_unit.status, 'unavailable');
+    assert.equal(h.services.stroke_unit.effective, 'unavailable');
+    assert.equal(h.services.stroke_unit.reason, 'thrombectomy team off');
+    assert.equal(Date.parse(h.services.stroke_unit.until), Date.parse(until));
+    assert.equal(h.services.ct.effective, 'limited');
+    assert.equal(h.services.mri.status, 'available');
+
+    // a second line changes one service, the other stays
+    const r2 = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK, services: { ct: { status: 'available' } } }));
+    assert.equal(r2.ok, true, JSON.stringify(r2));
+    const h2 = await waitFor(async () => {
+      const x = await stack.hospital(LK);
+      return x.version > h.version && x;
+    }, { what: 'the second line' });
+    assert.equal(h2.services.ct.status, 'available');
+    assert.equal(h2.services.stroke_unit.status, 'unavailable');
+
+    // a restarted server reads the services back from Redis (the hash)
+    await stack.stopProc('server');
+    await stack.startServer();
+    const h3 = await stack.hospital(LK);
+    assert.deepEqual(h3.services, h2.services);
+  }));
+
+  test('bad services are refused naming the field and the rule, and change nothing', stack.guard(async () => {
+    const before = await stack.hospital(LK);
+    const past = isoNow(-3600e3);
+    for (const [services, field, rule] of [
+      [{ pet_ct: { status: 'available' } }, 'services.pet_ct', /unknown service/],
+      [{ burn_unit: { status: 'available' } }, 'services.burn_unit', /has no burn_unit in the registry/],
+      [{ ct: { status: 'broken' } }, 'services.ct.status', /available, limited, unavailable/],
+      [{ ct: { reason: 'x' } }, 'services.ct.status', /required/],
+      [{ ct: { status: 'available', until } }, 'services.ct.until', /only to limited or unavailable/],
+      [{ ct: { status: 'unavailable', until: past } }, 'services.ct.until', /later than at/],
+      [{ ct: { status: 'unavailable', reason: 'x'.repeat(201) } }, 'services.ct.reason', /200/],
+      [{ ct: { status: 'unavailable', extra: 1 } }, 'services.ct.extra', /unknown/],
+      [{}, 'services', /at least one/],
+      ['down', 'services', /object/],
+    ]) {
+      const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK, services }));
+      assert.equal(r.ok, false, JSON.stringify(r));
+      assert.equal(r.field, field, JSON.stringify(r));
+      assert.match(r.message, rule, JSON.stringify(r));
+    }
+    const after = await stack.hospital(LK);
+    assert.equal(after.version, before.version, 'nothing applied');
+    assert.deepEqual(after.services, before.services);
+  }));
+
+  test('PATCH from a manager sets a service; a bad one is 422 naming it', stack.guard(async () => {
+    const p = `/api/v1/hospitals/${LK}`;
+    const h0 = await stack.hospital(LK);
+    const m = { token: manager.token, headers: { 'If-Match': `${h0.version}` } };
+    const bad = await stack.call('PATCH', p, { ...m, json: { services: { burn_unit: { status: 'unavailable' } } } });
+    assert.equal(bad.status, 422, bad.body);
+    assert.equal(bad.json.errors[0].field, 'services.burn_unit');
+    const past = await stack.call('PATCH', p, { ...m, json: { services: { ct: { status: 'limited', until: isoNow(-1000) } } } });
+    assert.equal(past.status, 422, past.body);
+    assert.equal(past.json.errors[0].field, 'services.ct.until');
+    assert.match(past.json.errors[0].message, /later than now/);
+    assert.equal((await stack.hospital(LK)).version, h0.version, 'refused writes change nothing');
+    const ok = await stack.call('PATCH', p, { ...m, json: { services: { mri: { status: 'unavailable', reason: 'magnet quench', until } } } });
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(ok.json.services.mri.status, 'unavailable');
+    assert.equal(ok.json.services.mri.reason, 'magnet quench');
+    assert.equal(ok.json.services.stroke_unit.status, 'unavailable', 'the others stay');
+    const h1 = await stack.hospital(LK);
+    assert.equal(h1.version, h0.version + 1);
+    assert.equal(h1.services.mri.effective, 'unavailable');
+  }));
+
+  test('ranking: a needed service unavailable diverts the hospital, with the reason when it is kept', stack.guard(async () => {
+    const q = { ...BACH_MAI, category: 'stroke', priority: 1, limit: 20 };
+    const r1 = await recommend(q);
+    assert.equal(r1.status, 200, r1.body);
+    assert.deepEqual(r1.json.query.services, ['ct', 'stroke_unit']);
+    // open hospitals are near Bach Mai: Lao khoa, its stroke unit down, is left out
+    assert.ok(r1.json.candidates.length > 0);
+    assert.ok(!r1.json.candidates.some((c) => c.hospital === LK), r1.json.candidates.map((c) => c.hospital).join());
+    // "other" needs no service: Lao khoa stays, nothing it needs is down
+    const r2 = await recommend({ ...q, category: 'other' });
+    assert.ok(r2.json.candidates.some((c) => c.hospital === LK && c.services_out.length === 0), r2.body);
+    // the stroke unit back: Lao khoa is ranked again
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK, services: { stroke_unit: { status: 'limited', reason: 'one team' } } }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const r3 = await waitFor(async () => {
+      const x = await recommend(q);
+      return x.json.candidates.some((c) => c.hospital === LK) && x;
+    }, { what: 'Lao khoa to be ranked again' });
+    const lk = r3.json.candidates.find((c) => c.hospital === LK);
+    assert.deepEqual(lk.services_limited, ['stroke_unit']);
+    assert.deepEqual(lk.services_out, []);
+    assert.match(lk.reason.en, /stroke unit limited \(one team\)/);
+    assert.match(lk.reason.vi, /đơn vị đột quỵ hạn chế/);
+  }));
+
+  test('the HAVE export carries the service, valid against the schema', stack.guard(async () => {
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK, services: { stroke_unit: { status: 'unavailable', reason: 'team off' } } }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const xml = await waitFor(async () => {
+      const x = (await stack.get(`/api/v1/export/have?hospital=${LK}`)).body;
+      return /<Neurology>false<\/Neurology>/.test(x) && x;
+    }, { what: 'the export to show the stroke unit down' });
+    const file = path.join(dir, 'lk.xml');
+    fs.writeFileSync(file, xml);
+    validateHave(file);
+    // the stroke unit is down; the cath lab (invasive cardiology) is not
+    assert.match(xml, /<ServiceCoverageStatus>.*<NeurologyIndicator><Neurology>false<\/Neurology><\/NeurologyIndicator>.*<\/ServiceCoverageStatus>/s);
+    assert.match(xml, /<CardiologyIndicator><CardiologySubType><CardiologyInvasive>true<\/CardiologyInvasive><\/CardiologySubType><\/CardiologyIndicator>/);
+    assert.doesNotMatch(xml, /<Burn>/, 'a service the hospital has not is not written');
+    // the whole city's export too (every hospital's services, all true or false)
+    const all = (await stack.get('/api/v1/export/have')).body;
+    fs.writeFileSync(path.join(dir, 'all.xml'), all);
+    validateHave(path.join(dir, 'all.xml'));
+  }));
+});
