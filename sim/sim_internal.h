@@ -26,6 +26,11 @@ typedef struct {
     const char *ed_reason;
     int32_t waiting;
     int64_t ed_checked; /* real ms the ED status was last brought up to date */
+    /* a service taken down now and then (issue 15): bp_service_t + 1, 0 none */
+    int svc_down;
+    int svc_report; /* bp_service_t + 1 the next line must carry, 0 none */
+    int64_t svc_until, svc_checked;
+    const char *svc_reason;
     int64_t seq;
     int64_t next_due;   /* real ms of the next scheduled update */
     int64_t pending_at; /* != 0: the `at` of the next report (back-dated first report) */
