@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Stack, waitFor, bedsMsg, isoNow, ROOT } = require('../lib/stack');
-const { validateHave } = require('../lib/have_schema');
+const { validateHave, docTable } = require('../lib/interop');
 
 const LK = 'lao-khoa-trung-uong'; // a stroke unit 300 m from Bach Mai
 const BACH_MAI = { lat: 21.001, lon: 105.8407 };
@@ -171,6 +171,25 @@ describe('services per hospital', () => {
     assert.match(xml, /<ServiceCoverageStatus>.*<NeurologyIndicator><Neurology>false<\/Neurology><\/NeurologyIndicator>.*<\/ServiceCoverageStatus>/s);
     assert.match(xml, /<CardiologyIndicator><CardiologySubType><CardiologyInvasive>true<\/CardiologyInvasive><\/CardiologySubType><\/CardiologyIndicator>/);
     assert.doesNotMatch(xml, /<Burn>/, 'a service the hospital has not is not written');
+    // element by element as docs/interop.md's table says
+    const rows = docTable('### Services', 'BedPulse');
+    const reg = JSON.parse(fs.readFileSync(path.join(ROOT, 'config', 'hospitals.json'), 'utf8')).hospitals.find((h) => h.id === LK);
+    assert.equal(rows.length, 11, 'every service has its row');
+    for (const row of rows) {
+      const el = row['HAVE 1.0 (under ServiceCoverageStatus)'];
+      if (!el) continue;
+      const steps = el.split('/');
+      const re = new RegExp(`${steps.map((x) => `<${x}>`).join('')}(true|false)${steps.reverse().map((x) => `</${x}>`).join('')}`);
+      const m = re.exec(xml);
+      if (!reg.services.includes(row.BedPulse)) {
+        assert.equal(m, null, `${row.BedPulse} is not at ${LK}: no ${el}`);
+        continue;
+      }
+      assert.ok(m, `${row.BedPulse} -> ${el} in ${xml}`);
+      assert.equal(m[1], row.BedPulse === 'stroke_unit' ? 'false' : 'true', row.BedPulse);
+    }
+    const haveNames = rows.filter((r) => r['HAVE 1.0 (under ServiceCoverageStatus)']).map((r) => r.BedPulse);
+    assert.ok(haveNames.includes('stroke_unit') && !haveNames.includes('ct'), haveNames.join());
     // the whole city's export too (every hospital's services, all true or false)
     const all = (await stack.get('/api/v1/export/have')).body;
     fs.writeFileSync(path.join(dir, 'all.xml'), all);
