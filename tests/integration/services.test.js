@@ -130,6 +130,16 @@ describe('services per hospital', () => {
     const h1 = await stack.hospital(LK);
     assert.equal(h1.version, h0.version + 1);
     assert.equal(h1.services.mri.effective, 'unavailable');
+    // the audit row has the service before and after, written with the change
+    const admin = stack.createToken('admin');
+    await stack.waitForToken(admin.token);
+    const a = await stack.call('GET', `/api/v1/audit?hospital=${LK}&actor=${manager.id}&limit=1`, { token: admin.token });
+    assert.equal(a.status, 200, a.body);
+    const row = a.json.entries[0];
+    assert.equal(row.version, h1.version);
+    assert.deepEqual(row.before.services, { mri: null }, 'never reported before');
+    assert.deepEqual(row.after.services.mri.status, 'unavailable');
+    assert.equal(row.after.services.mri.reason, 'magnet quench');
   }));
 
   test('ranking: a needed service unavailable diverts the hospital, with the reason when it is kept', stack.guard(async () => {
