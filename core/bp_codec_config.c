@@ -115,16 +115,18 @@ static int parse_alert_cfg(const cJSON *a, bp_alert_cfg_t *out, bp_error_t *err)
                                        "stale_feed",
                                        "icu_adult_free_below",
                                        "handover_over_min",
-                                       "incident_unassigned_min"};
+                                       "incident_unassigned_min",
+                                       "facility"};
     unsigned present;
-    if (bp_jsonin_object(a, "alerts", err) || bp_jsonin_keys(a, "alerts", keys, 6, &present, err))
+    if (bp_jsonin_object(a, "alerts", err) || bp_jsonin_keys(a, "alerts", keys, 7, &present, err))
         return -1;
-    bool *flags[] = {&out->level4, &out->diversion, &out->stale_feed};
-    for (int k = 0; k < 3; k++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[k]);
+    bool *flags[] = {&out->level4, &out->diversion, &out->stale_feed, &out->facility};
+    static const int flag_keys[] = {0, 1, 2, 6}; /* "facility" came after the numbers */
+    for (int k = 0; k < 4; k++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[flag_keys[k]]);
         if (!x) continue;
         char p[BP_JSONIN_PATH_MAX];
-        bp_jsonin_join(p, "alerts", keys[k]);
+        bp_jsonin_join(p, "alerts", keys[flag_keys[k]]);
         if (!cJSON_IsBool(x))
             return bp_error_set(err, "wrong_type", p, "%s must be true or false", p);
         *flags[k] = cJSON_IsTrue(x);

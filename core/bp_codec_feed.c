@@ -13,9 +13,9 @@
 
 /* -- feed lines ---------------------------------------------------------- */
 
-enum { F_TYPE, F_SOURCE, F_SEQ, F_AT, F_HOSPITAL, F_BEDS, F_ED, F_SERVICES };
-static const char *const beds_keys[] = {"type",     "source", "seq", "at",
-                                        "hospital", "beds",   "ed",  "services"};
+enum { F_TYPE, F_SOURCE, F_SEQ, F_AT, F_HOSPITAL, F_BEDS, F_ED, F_SERVICES, F_FACILITY };
+static const char *const beds_keys[] = {"type", "source", "seq",      "at",      "hospital",
+                                        "beds", "ed",     "services", "facility"};
 
 enum {
     A_TYPE,
@@ -185,6 +185,43 @@ int bp_codec_parse_services(const cJSON *services, int64_t after_ms, const char 
                                     after_name);
         }
         out->svc_fields |= 1u << k;
+    }
+    return 0;
+}
+
+int bp_codec_parse_facility(const cJSON *fac, bp_facility_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"status", "reason", "power", "oxygen", "water"};
+    unsigned present;
+    if (bp_jsonin_object(fac, "facility", err) ||
+        bp_jsonin_keys(fac, "facility", keys, 5, &present, err))
+        return -1;
+    if (!(present & 1))
+        return bp_error_set(err, "missing_field", "facility.status",
+                            "facility.status is required: normal, compromised, evacuating or "
+                            "closed");
+    bp_facility_init(out);
+    int st;
+    if (bp_jsonin_name(cJSON_GetObjectItemCaseSensitive(fac, "status"), "facility.status",
+                       bp_fac_status_parse, "normal, compromised, evacuating, closed", &st, err))
+        return -1;
+    out->status = (bp_fac_status_t)st;
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(fac, "reason")) && !cJSON_IsNull(v) &&
+        bp_jsonin_text(v, "facility.reason", BP_REASON_MAX, out->reason, sizeof out->reason, err))
+        return -1;
+    static const char *const allowed[BP_UTIL__COUNT] = {"mains, generator, out", "normal, low, out",
+                                                        "normal, out"};
+    for (int u = 0; u < BP_UTIL__COUNT; u++) {
+        v = cJSON_GetObjectItemCaseSensitive(fac, bp_utility_name((bp_utility_t)u));
+        if (!v || cJSON_IsNull(v)) continue;
+        char path[BP_JSONIN_PATH_MAX];
+        bp_jsonin_join(path, "facility", bp_utility_name((bp_utility_t)u));
+        int x = cJSON_IsString(v) ? bp_utility_value_parse((bp_utility_t)u, v->valuestring,
+                                                           strlen(v->valuestring))
+                                  : -1;
+        if (x < 0)
+            return bp_error_set(err, "bad_value", path, "%s must be one of %s", path, allowed[u]);
+        out->util[u] = (int8_t)x;
     }
     return 0;
 }
@@ -519,6 +556,12 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
             reg ? &reg->hospitals[bp_registry_hospital(reg, out->id, strlen(out->id))] : NULL, out,
             err))
         goto out;
+    if (present & (1u << F_FACILITY)) {
+        if (bp_codec_parse_facility(cJSON_GetObjectItemCaseSensitive(root, "facility"), &out->fac,
+                                    err))
+            goto out;
+        out->has_fac = true;
+    }
     rc = 0;
 out:
     cJSON_Delete(root);

@@ -42,4 +42,11 @@ extern const char *const bp_feed_ed_keys[4];
 int bp_codec_parse_services(const cJSON *services, int64_t after_ms, const char *after_name,
                             const bp_hospital_info_t *info, bp_change_t *out, bp_error_t *err);
 
+/* The "facility" object of a beds line or a PATCH body (issue 15):
+ * {"status":"normal|compromised|evacuating|closed","reason":..,
+ * "power":"mains|generator|out","oxygen":"normal|low|out",
+ * "water":"normal|out"}, status required, the rest optional (null: not
+ * reported). Fills out; -1 with err naming the field. */
+int bp_codec_parse_facility(const cJSON *facility, bp_facility_t *out, bp_error_t *err);
+
 #endif

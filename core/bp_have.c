@@ -273,6 +273,9 @@ bool bp_have_view(const bp_state_t *st, size_t i, int64_t now_ms, int64_t offloa
     for (int k = 0; k < BP_SVC__COUNT; k++)
         if ((out->svc_has >> k & 1) && bp_svc_effective(&h->svc[k], now_ms) != BP_SVS_UNAVAILABLE)
             out->svc_up |= 1u << k;
+    static const char *const fac_have[BP_FAC__COUNT] = {"Normal", "Compromised", "Evacuating",
+                                                        "Closed"};
+    out->facility = h->fac_reported ? fac_have[h->fac.status] : NULL;
     out->at_ms = h->at_ms;
     return true;
 }

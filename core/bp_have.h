@@ -95,7 +95,8 @@ typedef struct {
      * unavailable now (svc_up: limited counts as available, HAVE has no
      * "limited"). CT, MRI and ECMO have no HAVE element. */
     uint32_t svc_has, svc_up;
-    int64_t at_ms; /* LastUpdateTime */
+    const char *facility; /* HospitalFacilityStatus/FacilityStatus, NULL never reported */
+    int64_t at_ms;        /* LastUpdateTime */
 } bp_have_out_t;
 
 /* The view of hospital i at now_ms; offload_median_ms: the median handover

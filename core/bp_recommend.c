@@ -91,7 +91,8 @@ static bool has_bed(const bp_hospital_info_t *info, const bp_hospital_state_t *h
            (h->beds[t].staffed > 0 || (h->beds[t].staffed < 0 && info->staffed[t] > 0));
 }
 
-/* Fills c for hospital i; false when it has none of the needed bed types. */
+/* Fills c for hospital i; false when it has none of the needed bed types,
+ * or is being evacuated or closed (it takes no one, however near). */
 static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_rec_query_t *q,
                   int sister, size_t i, bp_candidate_t *c) {
     const bp_registry_t *reg = bp_state_registry(st);
@@ -101,6 +102,7 @@ static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_r
     c->hospital = (int)i;
     c->bed_type = -1;
     c->inbound = q->inbound ? q->inbound[i] : 0;
+    if (h->fac.status == BP_FAC_EVACUATING || h->fac.status == BP_FAC_CLOSED) return false;
     for (int k = 0; k < q->need.n_beds; k++) {
         int t = q->need.beds[k];
         if (t < 0 || t >= BP_BED__COUNT || !has_bed(info, h, t)) continue;
@@ -147,6 +149,7 @@ static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_r
         s += cfg->no_capacity_penalty_min;
     if (!c->specialty) s += cfg->no_specialty_penalty_min;
     if (c->svc_limited) s += cfg->limited_service_penalty_min;
+    c->compromised = h->fac.status == BP_FAC_COMPROMISED;
     if (c->central_penalty) s += cfg->central_penalty_min[prio - 1];
     if (c->sister) s -= cfg->sister_bonus_min;
     if (c->freshness == BP_LATE)
@@ -315,6 +318,7 @@ size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, co
                    : " · ED on diversion (nothing open is near)");
     else if (c->ed == BP_ED_ADVISORY)
         put(&o, vi ? " · cấp cứu đang quá tải" : " · ED advisory");
+    if (c->compromised) put(&o, vi ? " · cơ sở đang gặp sự cố" : " · facility compromised");
     if (c->sister)
         put(&o, vi ? " · bệnh viện vệ tinh của khu vực" : " · this area's sister hospital");
     if (c->central_penalty)

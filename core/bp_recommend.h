@@ -15,6 +15,8 @@
  *     by the same rule as the ED; one reported limited costs a penalty.
  *     A service the registry does not list, or never reported, counts as
  *     neither (the specialty penalty already covers what it lacks);
+ *   - facility: a hospital being evacuated or closed is never ranked; a
+ *     compromised one is (its reason says so; its pressure level is 3+);
  *   - specialty: none of the needed specialties costs a penalty;
  *   - tier fit: priority 2–3 patients pay a penalty for central hospitals
  *     (they keep room for what only they can do); the sister hospital of the
@@ -92,6 +94,7 @@ typedef struct {
     uint32_t svc_limited; /* needed services reported limited */
     char svc_reason[BP_REASON_MAX + 1]; /* the first unavailable (else limited) one's reason */
     bool central_penalty, sister;
+    bool compromised; /* the facility reports itself compromised */
     bp_ed_status_t ed;
     bp_freshness_t freshness;
 } bp_candidate_t;

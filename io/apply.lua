@@ -29,8 +29,9 @@
 --   ARGV[14] ED as JSON ("" = unchanged)     ARGV[15] K, bed types changed
 --   then per bed type 6 values: name, staffed, occupied, surge24 ("" = not
 --   in this change), baseline staffed, baseline surge24 ("" = none);
---   then M, services changed, and M pairs: hash field ("svc.<service>"),
---   the service as JSON ('{"status":"unavailable","reason":..,"until":ms}')
+--   then M, and M pairs: hash field, JSON: a service changed
+--   ("svc.<service>", '{"status":"unavailable","reason":..,"until":ms}') or
+--   the facility ("fac", '{"status":"compromised","power":"generator",..}')
 -- ambulance and incident:
 --   ARGV[14] the changed fields as a JSON fragment ('"status":"...",...')
 --   ARGV[15] N, then N field/value pairs for the hash
@@ -175,18 +176,23 @@ if kind == 'hospital' then
     set[#set + 1] = 'ed'; set[#set + 1] = ARGV[14]
     ev = ev .. ',"ed":' .. ARGV[14]
   end
-  -- services: each replaced whole ("svc.<service>" -> its JSON)
-  local svcs, svcw = {}, {}
+  -- services and the facility: each replaced whole (field -> its JSON)
+  local svcs, svcw, fac, facw = {}, {}, nil, nil
   for j = 0, m - 1 do
     local f, sv = ARGV[S + 1 + j * 2], ARGV[S + 2 + j * 2]
     set[#set + 1] = f; set[#set + 1] = sv
-    svcs[#svcs + 1] = '"' .. string.sub(f, 5) .. '":' .. sv
-    if audit then
-      svcw[#svcw + 1] = '"' .. string.sub(f, 5) .. '":' .. (cur[svc_i + j] or 'null')
+    if f == 'fac' then
+      fac, facw = sv, cur[svc_i + j] or 'null'
+    else
+      svcs[#svcs + 1] = '"' .. string.sub(f, 5) .. '":' .. sv
+      if audit then
+        svcw[#svcw + 1] = '"' .. string.sub(f, 5) .. '":' .. (cur[svc_i + j] or 'null')
+      end
     end
   end
   local svcj = '{' .. table.concat(svcs, ',') .. '}'
-  if m > 0 then ev = ev .. ',"services":' .. svcj end
+  if #svcs > 0 then ev = ev .. ',"services":' .. svcj end
+  if fac then ev = ev .. ',"facility":' .. fac end
   ev = ev .. '}'
   if audit then
     before = '{"beds":{' .. table.concat(was, ',') .. '}'
@@ -195,9 +201,13 @@ if kind == 'hospital' then
       before = before .. ',"ed":' .. (cur[ed_i] or 'null')
       after = after .. ',"ed":' .. ARGV[14]
     end
-    if m > 0 then
+    if #svcs > 0 then
       before = before .. ',"services":{' .. table.concat(svcw, ',') .. '}'
       after = after .. ',"services":' .. svcj
+    end
+    if fac then
+      before = before .. ',"facility":' .. facw
+      after = after .. ',"facility":' .. fac
     end
     before = before .. '}'
     after = after .. '}'

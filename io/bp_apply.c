@@ -582,6 +582,12 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
             svc_len[v] = a->json.len - svc_off[v];
             m++;
         }
+        size_t fac_off = a->json.len;
+        if (c->has_fac) {
+            bp_codec_write_fac(&a->json, &c->fac);
+            m++;
+        }
+        size_t fac_len = a->json.len - fac_off;
         const char *j = a->json.len ? bp_buf_data(&a->json) : "";
         int k = bp_change_bed_types(c);
         if (a->json.failed || !arg(a, j, ed_len) || !argf(a, "%d", k)) return -1;
@@ -596,12 +602,14 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
                  arg_bed(a, has_base, has_base ? base->staffed[t] : 0) &&
                  arg_bed(a, has_base, has_base ? base->surge24[t] : 0);
         }
-        /* then the services changed: their count, and hash field, JSON each */
+        /* then the services and the facility changed: their count, and hash
+         * field, JSON each */
         ok = ok && argf(a, "%d", m);
         for (int v = 0; v < BP_SVC__COUNT && ok; v++)
             if (c->svc_fields & (1u << v))
                 ok = argf(a, "svc.%s", bp_service_name((bp_service_t)v)) &&
                      arg(a, j + svc_off[v], svc_len[v]);
+        if (c->has_fac) ok = ok && arg(a, "fac", 3) && arg(a, j + fac_off, fac_len);
         return ok ? 0 : -1;
     }
     if (c->kind == BP_KIND_INCIDENT) return incident_args(a, c, s);

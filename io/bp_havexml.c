@@ -330,6 +330,11 @@ static int write_hospital(xmlTextWriterPtr w, const bp_have_out_t *h) {
         }
         W(xmlTextWriterEndElement(w)); /* ServiceCoverageStatus */
     }
+    if (h->facility) {
+        W(xmlTextWriterStartElement(w, X("HospitalFacilityStatus")));
+        W(xmlTextWriterWriteElement(w, X("FacilityStatus"), X(h->facility)));
+        W(xmlTextWriterEndElement(w));
+    }
     bp_time_format(h->at_ms, when);
     W(xmlTextWriterWriteElement(w, X("LastUpdateTime"), X(when)));
     W(xmlTextWriterEndElement(w)); /* Hospital */

@@ -105,6 +105,13 @@ export function occupancyPct(t) {
   return (100 * t.occupied) / t.staffed;
 }
 
+// The facility's status (bp_fac_status_t): normal when not reported.
+export const FAC_STATUSES = Object.freeze(['normal', 'compromised', 'evacuating', 'closed']);
+export function facilityStatus(h) {
+  const s = h && h.facility && h.facility.status;
+  return FAC_STATUSES.includes(s) ? s : 'normal';
+}
+
 // Pressure level 1..4 (bp_pressure_level).
 export function pressureLevel(h, cfg, nowMs) {
   const p = cfg || DEFAULT_PRESSURE;
@@ -125,6 +132,10 @@ export function pressureLevel(h, cfg, nowMs) {
   if (icu && known(icu.staffed) && icu.staffed > 0 && available(icu) === 0 && level < 3) level = 3;
   // ambulances queue at its door (the server's offload-delayed flag)
   if (h.offload === 'delayed' && level < 3) level = 3;
+  // the facility: compromised at least 3, evacuating or closed 4
+  const fac = facilityStatus(h);
+  if (fac === 'compromised' && level < 3) level = 3;
+  if (fac === 'evacuating' || fac === 'closed') level = 4;
   return level;
 }
 
@@ -149,6 +160,7 @@ export function hospitalFigures(h, cfg, nowMs) {
     occupancyPct: occupancyPct(t),
     level: pressureLevel(h, cfg, nowMs),
     ed: edEffective(h.ed, nowMs),
+    facility: facilityStatus(h),
     freshness: freshness(h.at, h.report_interval_s, nowMs),
   };
 }

@@ -454,6 +454,7 @@ export class LiveFeed extends EventTarget {
       }
       if (d.ed) h.ed = d.ed;
       if (d.services) h.services = Object.assign({}, h.services, d.services);
+      if (d.facility) h.facility = d.facility;
       for (const k of ['version', 'at', 'updated', 'source']) if (k in d) h[k] = d[k];
       changed.hospitals.add(e.id);
     } else if (e.kind === 'ambulance') {

@@ -5,7 +5,9 @@
 // feed); the list's service filter keeps the hospitals whose service is
 // working; a manager on /manage sets a service with reason and expiry
 // (PATCH), REST and the dispatcher's open panel show it, and a refused one
-// shows the server's words. Vietnamese and English strings for all of it.
+// shows the server's words. The facility (part 2): a compromised hospital
+// shows it on its map marker, in the detail panel, on the wall and in an
+// alert. Vietnamese and English strings for all of it.
 //
 // The steps share the pages and run in order. The 422 the test provokes is
 // expected by name; anything else logged fails.
@@ -118,6 +120,39 @@ describe('services per hospital', { timeout: 400000 }, () => {
     await waitFor(async () => /^Cath lab Unavailable/.test(await svc('cath_lab').innerText()), { what: 'English service words' });
     assert.match(await svc('mri').innerText(), /^MRI Available$/);
     assert.equal(await page.locator('label[for="f-svc"]').innerText(), 'Service working');
+    await s.noErrors();
+  });
+
+  s.step('facility: the map marker, the detail panel, the alert and the wall show a compromised hospital', async () => {
+    await page.locator('#lang-toggle').click();
+    await waitFor(async () => (await page.evaluate(() => document.documentElement.lang)) === 'vi', { what: 'Vietnamese again' });
+    const marker = page.locator(`#map .hm[data-id="${BM}"]`);
+    assert.equal(await marker.getAttribute('data-facility'), 'normal');
+    assert.equal(await marker.locator('.hm-badge-fac').isVisible(), false);
+    await s.send(s.beds(BM, isoNow(), { facility: { status: 'compromised', reason: 'mất điện lưới', power: 'generator', oxygen: 'low' } }));
+    await waitFor(async () => (await marker.getAttribute('data-facility')) === 'compromised', { what: 'the marker' });
+    assert.equal(await marker.locator('.hm-badge-fac').isVisible(), true);
+    assert.match(await marker.getAttribute('title'), /Cơ sở: Đang gặp sự cố \(mất điện lưới\)/);
+    assert.equal(await marker.getAttribute('data-level'), '3', 'compromised: level 3 at least');
+    await waitFor(async () => (await page.locator('#detail-facility').getAttribute('data-facility')) === 'compromised', { what: 'the panel' });
+    assert.equal(await page.locator('#detail-facility').innerText(), 'Cơ sở: Đang gặp sự cố — mất điện lưới · Điện: máy phát · Oxy: thấp');
+    const alert = page.locator('#alerts-list li[data-rule="facility"]');
+    await waitFor(() => alert.isVisible(), { what: 'the facility alert', timeout: 10000 });
+    assert.match(await alert.locator('.alert-text').innerText(), /Bệnh viện Bạch Mai: cơ sở đang gặp sự cố/);
+    // the wall lists it under the diversions
+    const w = await openPage(s.browser);
+    await w.page.goto(s.url('/wall'));
+    const li = w.page.locator(`#w-facility li[data-id="${BM}"]`);
+    await waitFor(() => li.isVisible(), { what: 'the wall\'s facility list' });
+    assert.match(await li.innerText(), /Đang gặp sự cố\s+Bệnh viện Bạch Mai\s+mất điện lưới/);
+    assert.match(await w.page.locator('.w-fac-h').textContent(), /Sự cố cơ sở \(1\)/);
+    // normal again: gone from the wall and the marker
+    await s.send(s.beds(BM, isoNow(), { facility: { status: 'normal', power: 'mains' } }));
+    await waitFor(async () => !(await li.isVisible()) && (await marker.getAttribute('data-facility')) === 'normal', { what: 'normal again' });
+    assert.equal(await w.page.locator('.w-fac').isVisible(), false);
+    await screenshot(page, 'services-facility.png');
+    assert.deepEqual(w.rec.errors, []);
+    await w.context.close();
     await s.noErrors();
   });
 });

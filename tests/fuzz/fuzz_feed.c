@@ -4,7 +4,7 @@
  * never a crash, a leak or undefined behaviour; and when a line is accepted,
  * its patch must survive the trip through the stored format unchanged
  * (what the collector writes is what the server reads back), services
- * included, in the stream and as their hash fields.
+ * (in the stream and as their hash fields) and the facility included.
  */
 #include "bp_codec_config.h"
 #include "bp_codec_feed.h"
@@ -54,6 +54,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             (back.ed.status != c.ed.status || strcmp(back.ed.reason, c.ed.reason) != 0 ||
              back.ed.until_ms != c.ed.until_ms))
             abort();
+        /* the facility, whole */
+        if (back.has_fac != c.has_fac) abort();
+        if (c.has_fac && memcmp(&back.fac, &c.fac, sizeof c.fac) != 0) abort();
         /* services: each one whole, in the stream and as its hash field */
         if (back.svc_fields != c.svc_fields) abort();
         for (int k = 0; k < BP_SVC__COUNT; k++) {

@@ -6,6 +6,9 @@
 // naming the field and change nothing; the ranking leaves out a hospital
 // whose needed service is unavailable (the diversion rule); the HAVE export
 // carries the service (ServiceCoverageStatus), valid against the schema.
+// The facility's status (part 2): on the feed and PATCH, strict; a
+// compromised one raises the pressure level and raises an alert, an
+// evacuating or closed one leaves the ranking; HAVE's FacilityStatus.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -204,5 +207,94 @@ describe('services per hospital', () => {
     const all = (await stack.get('/api/v1/export/have')).body;
     fs.writeFileSync(path.join(dir, 'all.xml'), all);
     validateHave(path.join(dir, 'all.xml'));
+  }));
+
+  test('facility: strict on the feed, compromised raises the level and an alert, HAVE says it', stack.guard(async () => {
+    const before = await stack.hospital(LK);
+    for (const [facility, field, rule] of [
+      [{ reason: 'x' }, 'facility.status', /required/],
+      [{ status: 'burning' }, 'facility.status', /normal, compromised, evacuating, closed/],
+      [{ status: 'normal', power: 'solar' }, 'facility.power', /mains, generator, out/],
+      [{ status: 'normal', oxygen: 'high' }, 'facility.oxygen', /normal, low, out/],
+      [{ status: 'normal', water: 'low' }, 'facility.water', /normal, out/],
+      [{ status: 'normal', gas: 'out' }, 'facility.gas', /unknown/],
+      [{ status: 'compromised', reason: 'x'.repeat(201) }, 'facility.reason', /200/],
+      [[], 'facility', /object/],
+    ]) {
+      const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK, facility }));
+      assert.equal(r.ok, false, JSON.stringify(r));
+      assert.equal(r.field, field, JSON.stringify(r));
+      assert.match(r.message, rule, JSON.stringify(r));
+    }
+    assert.equal((await stack.hospital(LK)).version, before.version, 'nothing applied');
+    assert.deepEqual(before.facility, { status: 'normal', reason: '', power: null, oxygen: null, water: null });
+
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK,
+      beds: { icu_adult: { staffed: 10, occupied: 2 }, medical_surgical: { staffed: 165, occupied: 20 } },
+      facility: { status: 'compromised', reason: 'mất điện lưới', power: 'generator', oxygen: 'low' } }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const h = await waitFor(async () => {
+      const x = await stack.hospital(LK);
+      return x.facility.status === 'compromised' && x;
+    }, { what: 'the facility status' });
+    assert.deepEqual(h.facility, { status: 'compromised', reason: 'mất điện lưới', power: 'generator', oxygen: 'low', water: null });
+    assert.ok(h.occupancy_pct < 85, `occupancy alone is level 1: ${h.occupancy_pct}`);
+    assert.equal(h.level, 3, 'compromised raises the level to 3');
+    const ids = async () => (await stack.get('/api/v1/alerts')).json.alerts;
+    const al = await waitFor(async () => (await ids()).find((a) => a.id === `facility:${LK}`), { what: 'the facility alert', timeout: 6000 });
+    assert.equal(al.rule, 'facility');
+    assert.equal(al.severity, 'critical');
+    assert.match(al.text.en, /facility compromised/);
+    assert.match(al.text.vi, /cơ sở đang gặp sự cố/);
+    // still ranked, and the reason says so
+    const rec = (await recommend({ ...BACH_MAI, category: 'other', priority: 1, limit: 20 })).json.candidates;
+    const lk = rec.find((c) => c.hospital === LK);
+    assert.ok(lk, rec.map((c) => c.hospital).join());
+    assert.match(lk.reason.en, /facility compromised/);
+    // HAVE: HospitalFacilityStatus/FacilityStatus, valid against the schema
+    const xml = (await stack.get(`/api/v1/export/have?hospital=${LK}`)).body;
+    assert.match(xml, /<HospitalFacilityStatus><FacilityStatus>Compromised<\/FacilityStatus><\/HospitalFacilityStatus><LastUpdateTime>/);
+    const file = path.join(dir, 'fac.xml');
+    fs.writeFileSync(file, xml);
+    validateHave(file);
+    // a restarted server reads the facility back from Redis
+    await stack.stopProc('server');
+    await stack.startServer();
+    assert.deepEqual((await stack.hospital(LK)).facility, h.facility);
+  }));
+
+  test('facility: evacuating leaves the ranking; PATCH needs a reason; normal again clears the alert', stack.guard(async () => {
+    const q = { ...BACH_MAI, category: 'other', priority: 1, limit: 20 };
+    const p = `/api/v1/hospitals/${LK}`;
+    const h0 = await stack.hospital(LK);
+    const m = { token: manager.token, headers: { 'If-Match': `${h0.version}` } };
+    const bad = await stack.call('PATCH', p, { ...m, json: { facility: { status: 'evacuating' } } });
+    assert.equal(bad.status, 422, bad.body);
+    assert.equal(bad.json.errors[0].field, 'facility.reason');
+    const bad2 = await stack.call('PATCH', p, { ...m, json: { facility: { status: 'evacuating', reason: 'cháy', water: 'low' } } });
+    assert.equal(bad2.status, 422, bad2.body);
+    assert.equal(bad2.json.errors[0].field, 'facility.water');
+    assert.equal((await stack.hospital(LK)).version, h0.version, 'refused writes change nothing');
+    const ok = await stack.call('PATCH', p, { ...m, json: { facility: { status: 'evacuating', reason: 'cháy tầng 3', power: 'out' } } });
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(ok.json.facility.status, 'evacuating');
+    assert.equal(ok.json.facility.power, 'out');
+    assert.equal(ok.json.level, 4);
+    const out = await waitFor(async () => {
+      const x = (await recommend(q)).json.candidates;
+      return !x.some((c) => c.hospital === LK) && x;
+    }, { what: 'Lao khoa to leave the ranking' });
+    assert.ok(out.length > 0);
+    // burns: its adult ICU makes it a candidate, yet an evacuating hospital never ranks
+    const burn = (await recommend({ lat: 21.0032, lon: 105.8388, category: 'burn', priority: 1, limit: 20 })).json.candidates;
+    assert.ok(!burn.some((c) => c.hospital === LK), burn.map((c) => c.hospital).join());
+    // normal again: back in the ranking, the alert cleared
+    const h1 = await stack.hospital(LK);
+    const back = await stack.call('PATCH', p, { token: manager.token, headers: { 'If-Match': `${h1.version}` },
+      json: { facility: { status: 'normal', power: 'mains' } } });
+    assert.equal(back.status, 200, back.body);
+    await waitFor(async () => (await recommend(q)).json.candidates.some((c) => c.hospital === LK), { what: 'ranked again' });
+    await waitFor(async () => !(await stack.get('/api/v1/alerts')).json.alerts.some((a) => a.rule === 'facility'),
+      { what: 'the facility alert to clear', timeout: 6000 });
   }));
 });

@@ -4,12 +4,15 @@
  * rule), a manager's PATCH, the registry's and the dispatch table's lists,
  * the stored format both ways (stream event and hash fields, as
  * io/apply.lua stores them), the merge into the state with its expiry, the
- * state as clients read it, and the HAVE view. Ids come from the real
+ * state as clients read it, and the HAVE view; the facility's status
+ * (part 2) the same way, with its effect on the pressure level, the
+ * ranking and the alerts. Ids come from the real
  * registry (bach-mai has ct, mri, cath_lab, stroke_unit, dialysis,
  * pediatric_ed and ecmo; no burn_unit).
  */
 #include "test_util.h"
 
+#include "bp_alerts.h"
 #include "bp_codec_api.h"
 #include "bp_codec_config.h"
 #include "bp_codec_stored.h"
@@ -19,12 +22,15 @@
 
 #include "codec_fixture.h"
 
-static const char *with_services(const char *services_json) {
+/* A beds line for bach-mai with one more member, "<key>":<json>. */
+static const char *with_member(const char *key, const char *json) {
     static char line[4096];
-    int n = snprintf(line, sizeof line, "%s,\"services\":%s}", BEDS_HEAD, services_json);
+    int n = snprintf(line, sizeof line, "%s,\"%s\":%s}", BEDS_HEAD, key, json);
     assert_true(n > 0 && (size_t)n < sizeof line);
     return line;
 }
+#define with_services(json) with_member("services", json)
+#define with_facility(json) with_member("facility", json)
 
 static void test_names(void **state) {
     (void)state;
@@ -130,7 +136,7 @@ static void test_patch_services(void **state) {
         {"{\"services\":{\"ct\":{\"status\":\"limited\",\"until\":\"2026-11-22T07:00:00+07:00\"}}}",
          "services.ct.until", "later than now"},
         {"{\"services\":{\"ct\":{}}}", "services.ct.status", "available, limited or unavailable"},
-        {"{\"servics\":{}}", "servics", "beds, ed, services and confirm"},
+        {"{\"servics\":{}}", "servics", "beds, ed, services, facility and confirm"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(
@@ -303,6 +309,165 @@ static void test_state_and_have(void **state) {
     bp_state_destroy(st);
 }
 
+static void test_facility_codecs(void **state) {
+    (void)state;
+    bp_change_t c, back;
+    bp_error_t err;
+    expect_ok(with_facility("{\"status\":\"compromised\",\"reason\":\"mất điện\",\"power\":"
+                            "\"generator\",\"oxygen\":\"low\",\"water\":null}"),
+              &c);
+    assert_true(c.has_fac);
+    assert_int_equal(c.fac.status, BP_FAC_COMPROMISED);
+    assert_string_equal(c.fac.reason, "mất điện");
+    assert_int_equal(c.fac.util[BP_UTIL_POWER], 1);
+    assert_int_equal(c.fac.util[BP_UTIL_OXYGEN], 1);
+    assert_int_equal(c.fac.util[BP_UTIL_WATER], -1);
+    static const struct {
+        const char *fac, *code, *field;
+    } bad[] = {
+        {"\"closed\"", "wrong_type", "facility"},
+        {"{}", "missing_field", "facility.status"},
+        {"{\"status\":\"burning\"}", "bad_value", "facility.status"},
+        {"{\"status\":\"normal\",\"power\":\"solar\"}", "bad_value", "facility.power"},
+        {"{\"status\":\"normal\",\"oxygen\":1}", "bad_value", "facility.oxygen"},
+        {"{\"status\":\"normal\",\"water\":\"low\"}", "bad_value", "facility.water"},
+        {"{\"status\":\"normal\",\"gas\":\"out\"}", "unknown_field", "facility.gas"},
+        {"{\"status\":\"normal\",\"reason\":\"a\\u202Eb\"}", "bad_string", "facility.reason"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect_err(with_facility(bad[i].fac), bad[i].code, bad[i].field);
+    /* the stream and the hash ("fac") read back the same */
+    expect_ok(with_facility("{\"status\":\"evacuating\",\"reason\":\"cháy\",\"water\":\"out\"}"),
+              &c);
+    bp_buf_t b, j;
+    bp_buf_init(&b, 0, 1 << 16);
+    bp_buf_init(&j, 0, 1 << 12);
+    bp_codec_write_patch(&b, &c);
+    char ev[1024];
+    snprintf(ev, sizeof ev, "{\"version\":3,%s", bp_buf_data(&b) + 1);
+    assert_int_equal(bp_codec_parse_stored(BP_KIND_HOSPITAL, ev, strlen(ev), &back, &err), 0);
+    assert_true(back.has_fac);
+    assert_memory_equal(&back.fac, &c.fac, sizeof c.fac);
+    bp_codec_write_fac(&j, &c.fac);
+    assert_string_equal(bp_buf_data(&j),
+                        "{\"status\":\"evacuating\",\"reason\":\"cháy\",\"water\":\"out\"}");
+    const char *keys[] = {"v", "fac"}, *vals[] = {"2", bp_buf_data(&j)};
+    size_t kl[] = {1, 3}, vl[] = {1, j.len};
+    assert_int_equal(bp_codec_parse_hash(BP_KIND_HOSPITAL, 2, keys, kl, vals, vl, &back, &err), 0);
+    assert_true(back.has_fac);
+    assert_memory_equal(&back.fac, &c.fac, sizeof c.fac);
+    bp_buf_free(&b);
+    bp_buf_free(&j);
+    /* PATCH: a person gives the reason when it is not normal */
+    bp_errors_t errs;
+    const char *no_reason = "{\"facility\":{\"status\":\"closed\"}}";
+    assert_int_equal(bp_codec_parse_patch(no_reason, strlen(no_reason), NOW_MS, NULL, &c, &errs),
+                     -1);
+    assert_string_equal(errs.e[0].field, "facility.reason");
+    assert_false(c.has_fac);
+    const char *ok = "{\"facility\":{\"status\":\"normal\",\"power\":\"mains\"}}";
+    assert_int_equal(bp_codec_parse_patch(ok, strlen(ok), NOW_MS, NULL, &c, &errs), 0);
+    assert_true(c.has_fac);
+    assert_int_equal(c.fac.util[BP_UTIL_POWER], 0);
+}
+
+/* The facility in the state: the pressure level, the ranking, the alert,
+ * HAVE, the client's JSON. */
+static void test_facility_effects(void **state) {
+    (void)state;
+    bp_state_t *st = bp_state_create(&reg, NULL, 0);
+    assert_non_null(st);
+    bp_change_t c;
+    expect_ok(BEDS_HEAD ",\"beds\":{\"icu_adult\":{\"staffed\":75,\"occupied\":10},"
+                        "\"medical_surgical\":{\"staffed\":1170,\"occupied\":100}}}",
+              &c);
+    int h = bp_state_apply(st, &c);
+    const bp_hospital_state_t *hs = bp_state_hospital(st, (size_t)h);
+    assert_int_equal(bp_pressure_level(hs, &bp_pressure_default, NOW_MS), 1);
+    bp_dispatch_cfg_t cfg;
+    bp_dispatch_defaults(&cfg);
+    bp_rec_query_t q = {.lat = reg.hospitals[h].lat,
+                        .lon = reg.hospitals[h].lon,
+                        .priority = 1,
+                        .now_ms = NOW_MS,
+                        .need = cfg.needs[BP_CAT_OTHER]};
+    bp_candidate_t out[100];
+    size_t n = bp_recommend(st, &cfg, &q, out, 100);
+    assert_true(n > 1);
+    assert_int_equal(out[0].hospital, h);
+    assert_false(out[0].compromised);
+    bp_alerts_t *al = bp_alerts_create();
+    bp_alert_cfg_t acfg;
+    bp_alert_defaults(&acfg);
+    bp_alerts_update(al, st, NULL, &acfg, NOW_MS);
+    assert_null(bp_alerts_find(al, "facility:bach-mai"));
+
+    /* compromised: level 3, still ranked (said so), an alert */
+    expect_ok(with_facility("{\"status\":\"compromised\",\"reason\":\"mất điện\"}"), &c);
+    bp_state_apply(st, &c);
+    assert_int_equal(bp_pressure_level(hs, &bp_pressure_default, NOW_MS), 3);
+    n = bp_recommend(st, &cfg, &q, out, 100);
+    assert_int_equal(out[0].hospital, h);
+    assert_true(out[0].compromised);
+    char en[400];
+    bp_candidate_reason(&out[0], &reg, &q.need, "en", en, sizeof en);
+    assert_non_null(strstr(en, " · facility compromised"));
+    assert_true(bp_alerts_update(al, st, NULL, &acfg, NOW_MS) > 0);
+    const bp_alert_t *a = bp_alerts_find(al, "facility:bach-mai");
+    assert_non_null(a);
+    assert_int_equal(a->value, BP_FAC_COMPROMISED);
+    char tv[300], te[300];
+    bp_alert_text(a, st, tv, sizeof tv, te, sizeof te);
+    assert_string_equal(te, "Bach Mai Hospital: facility compromised");
+    assert_string_equal(tv, "Bệnh viện Bạch Mai: cơ sở đang gặp sự cố");
+    /* the rule can be turned off */
+    acfg.facility = false;
+    bp_alerts_update(al, st, NULL, &acfg, NOW_MS);
+    assert_null(bp_alerts_find(al, "facility:bach-mai"));
+    acfg.facility = true;
+
+    /* evacuating: level 4, never ranked, even alone */
+    expect_ok(with_facility("{\"status\":\"evacuating\",\"reason\":\"cháy\",\"power\":\"out\"}"),
+              &c);
+    bp_state_apply(st, &c);
+    assert_int_equal(bp_pressure_level(hs, &bp_pressure_default, NOW_MS), 4);
+    n = bp_recommend(st, &cfg, &q, out, 100);
+    for (size_t i = 0; i < n; i++)
+        assert_int_not_equal(out[i].hospital, h);
+    bp_have_out_t v;
+    assert_true(bp_have_view(st, (size_t)h, NOW_MS, -1, &v));
+    assert_string_equal(v.facility, "Evacuating");
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 20);
+    bp_state_write_hospital(&b, st, (size_t)h, NOW_MS);
+    cJSON *j = tu_parse_buf(&b);
+    assert_string_equal(tu_get(j, "facility.status")->valuestring, "evacuating");
+    assert_string_equal(tu_get(j, "facility.power")->valuestring, "out");
+    assert_true(cJSON_IsNull(tu_get(j, "facility.water")));
+    assert_int_equal((int)tu_num(j, "level"), 4);
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+    /* closed: the same */
+    expect_ok(with_facility("{\"status\":\"closed\"}"), &c);
+    bp_state_apply(st, &c);
+    assert_int_equal(bp_pressure_level(hs, &bp_pressure_default, NOW_MS), 4);
+    n = bp_recommend(st, &cfg, &q, out, 100);
+    for (size_t i = 0; i < n; i++)
+        assert_int_not_equal(out[i].hospital, h);
+    bp_alerts_update(al, st, NULL, &acfg, NOW_MS);
+    assert_int_equal(bp_alerts_find(al, "facility:bach-mai")->value, BP_FAC_CLOSED);
+    /* normal again: ranked, the alert gone */
+    expect_ok(with_facility("{\"status\":\"normal\"}"), &c);
+    bp_state_apply(st, &c);
+    assert_int_equal(bp_pressure_level(hs, &bp_pressure_default, NOW_MS), 1);
+    n = bp_recommend(st, &cfg, &q, out, 100);
+    assert_int_equal(out[0].hospital, h);
+    bp_alerts_update(al, st, NULL, &acfg, NOW_MS);
+    assert_null(bp_alerts_find(al, "facility:bach-mai"));
+    bp_alerts_destroy(al);
+    bp_state_destroy(st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
@@ -312,6 +477,8 @@ int main(void) {
         cmocka_unit_test(test_config_services),
         cmocka_unit_test(test_stored_round_trip),
         cmocka_unit_test(test_state_and_have),
+        cmocka_unit_test(test_facility_codecs),
+        cmocka_unit_test(test_facility_effects),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

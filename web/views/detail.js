@@ -44,6 +44,7 @@ export class DetailPanel {
     this.status = el('dl', { class: 'detail-facts' });
     this.svcTitle = el('h3', { class: 'detail-h' });
     this.svcs = el('ul', { class: 'svc-list', id: 'detail-services' });
+    this.fac = el('p', { class: 'fac-line', id: 'detail-facility', hidden: true });
     this.doorTitle = el('h3', { class: 'detail-h' });
     this.doorFacts = el('dl', { class: 'detail-facts', id: 'detail-door' });
     this.bedsTitle = el('h3', { class: 'detail-h' });
@@ -61,7 +62,7 @@ export class DetailPanel {
     this.specs = el('ul', { class: 'chips' });
     this.body = el('div', { class: 'detail-body' },
       this.status,
-      el('section', null, this.svcTitle, this.svcs),
+      el('section', null, this.svcTitle, this.fac, this.svcs),
       el('section', null, this.doorTitle, this.doorFacts),
       el('section', null, this.bedsTitle, this.beds),
       el('section', { class: 'detail-trend' }, this.trendTitle, this.chart.root, this.trendNote),
@@ -265,6 +266,17 @@ export class DetailPanel {
         x.until ? el('span', { class: 'svc-until muted' }, ' ', t('detail.until', { time: fmt.shortDateTime(x.until, now), left: x.left })) : null,
         x.reason ? el('span', { class: 'svc-reason', dataset: { freeText: '' } }, ' — ', x.reason) : null))
         : el('li', { class: 'unknown' }, t('detail.none')));
+    });
+
+    // the facility: its status and reason, power, oxygen, water (when told)
+    const fac = h.facility || {};
+    const utils = ['power', 'oxygen', 'water'].filter((u) => fac[u]);
+    set('fac', [f.facility, fac.reason, utils.map((u) => fac[u]).join(','), L].join('|'), () => {
+      this.fac.hidden = f.facility === 'normal' && !utils.length;
+      this.fac.dataset.facility = f.facility;
+      fill(this.fac, el('span', { class: `fac fac-${f.facility}` }, `${t('fac.label')}: ${t(`fac.${f.facility}`)}`),
+        fac.reason && f.facility !== 'normal' ? el('span', { class: 'fac-reason', dataset: { freeText: '' } }, ` — ${fac.reason}`) : null,
+        utils.length ? el('span', { class: 'fac-utils muted' }, ` · ${utils.map((u) => `${t(`fac.${u}`)}: ${t(`fac.${u}_${fac[u]}`)}`).join(' · ')}`) : null);
     });
 
     const door = this.door.get(h.id);
