@@ -159,7 +159,7 @@ export class WallView {
     }
     divList.append(this.divMore.el);
     // facility problems (compromised, evacuating, closed), under the diversions
-    this.facTitle = tx('h2', { class: 'w-h w-fac-h' });
+    this.facTitle = tx('h3', { class: 'w-fac-h' });
     this.facSlots = [];
     const facList = el('ul', { class: 'w-div-list', id: 'w-facility' });
     for (let i = 0; i < FACILITY_SLOTS; i++) {
