@@ -391,50 +391,6 @@ static bool update_ed(bp_sim_t *s, int i, int64_t now, double hour) {
     return changed;
 }
 
-/* -- services (issue 15) ----------------------------------------------------
- * Now and then one service of a hospital (of those its registry lists) goes
- * down for one to four hours with a reason, and comes back at its `until`:
- * about one a day per hospital, so the demo shows a few at any time. */
-#define SVC_DOWN_PER_H 0.04
-static const char *const svc_reasons[] = {"Bảo trì định kỳ", "Hỏng thiết bị", "Thiếu kíp trực",
-                                          "Mất điện cục bộ"};
-
-static void update_svc(bp_sim_t *s, int i, int64_t now) {
-    uint32_t has = s->reg->hospitals[i].services;
-    hosp_t *h = &s->hosp[i];
-    double hours = h->svc_checked ? (double)(now - h->svc_checked) / 3600000.0 : 0;
-    h->svc_checked = now;
-    if (h->svc_down && now >= h->svc_until) {
-        h->svc_report = h->svc_down; /* back: the line says available */
-        h->svc_down = 0;
-    } else if (!h->svc_down && has && hours > 0 &&
-               bp_rng_chance(&s->rng, 1 - exp(-SVC_DOWN_PER_H * hours))) {
-        int list[BP_SVC__COUNT], n = 0;
-        for (int k = 0; k < BP_SVC__COUNT; k++)
-            if (has & (1u << k)) list[n++] = k;
-        h->svc_down = list[bp_rng_below(&s->rng, (uint32_t)n)] + 1;
-        h->svc_until = (now + (int64_t)(60 + bp_rng_below(&s->rng, 181)) * 60000) / 60000 * 60000;
-        h->svc_reason = svc_reasons[bp_rng_below(&s->rng, COUNT(svc_reasons))];
-        h->svc_report = h->svc_down;
-    }
-}
-
-static void write_svc(bp_buf_t *b, hosp_t *h) {
-    int k = h->svc_report - 1;
-    h->svc_report = 0;
-    bp_buf_puts(b, ",\"services\":{");
-    bp_json_key(b, bp_service_name((bp_service_t)k));
-    if (h->svc_down != k + 1) {
-        bp_buf_puts(b, "{\"status\":\"available\"}}");
-        return;
-    }
-    bp_buf_puts(b, "{\"status\":\"unavailable\",\"reason\":");
-    bp_json_cstr(b, h->svc_reason);
-    bp_buf_puts(b, ",\"until\":");
-    bp_sim_json_time(b, h->svc_until);
-    bp_buf_puts(b, "}}");
-}
-
 static void write_bed(bp_buf_t *b, const hosp_t *h, int t, bool staffed, bool surge) {
     bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
     bp_buf_putc(b, '{');
@@ -531,8 +487,8 @@ static void emit_hospital(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim
         bp_buf_putc(out, '}');
     }
     if (with_ed) write_ed(out, h);
-    update_svc(s, i, now);
-    if (h->svc_report && (!h->svc_down || h->svc_until > at)) write_svc(out, h);
+    sim_services_update(s, i, now);
+    sim_services_write(out, h, at);
     bp_buf_puts(out, "}\n");
     s->hospital_lines++;
     schedule_hospital(s, i, now);

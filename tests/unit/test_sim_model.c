@@ -435,8 +435,9 @@ static void test_hours(bp_registry_t *reg, int64_t t0, double hours) {
 }
 
 /* A day of ED events: advisories and diversions every hour, a few brief
- * closures, central EDs far more often off normal than the others; and
- * services going down (with a reason and an expiry) and coming back. */
+ * closures, central EDs far more often off normal than the others;
+ * services going down (with a reason and an expiry) and coming back; a few
+ * facilities compromised (with a reason) and normal again. */
 static void test_ed_day(bp_registry_t *reg) {
     bp_sim_options_t o = options(99);
     int64_t t0 = 1794934800000; /* midnight in Hanoi */
@@ -447,7 +448,7 @@ static void test_ed_day(bp_registry_t *reg) {
     bp_ed_status_t *ed = calloc(reg->n_hospitals, sizeof *ed);
     int starts[BP_ED__COUNT] = {0};
     long off[BP_TIER__COUNT] = {0}, samples[BP_TIER__COUNT] = {0};
-    int svc_down = 0, svc_back = 0;
+    int svc_down = 0, svc_back = 0, fac_down = 0, fac_back = 0;
     for (int64_t t = t0; t < t0 + 24 * 3600000LL; t += 1000) {
         bp_buf_reset(&out);
         size_t n = bp_sim_step(sim, t, 256, &out, lines);
@@ -466,6 +467,15 @@ static void test_ed_day(bp_registry_t *reg) {
                     svc_down++;
                 } else {
                     svc_back++;
+                }
+            }
+            if (ch.kind == BP_KIND_HOSPITAL && ch.has_fac) {
+                if (ch.fac.status == BP_FAC_COMPROMISED) {
+                    CHECK(ch.fac.reason[0], "a compromised facility says why");
+                    fac_down++;
+                } else {
+                    CHECK(ch.fac.status == BP_FAC_NORMAL, "the simulator only compromises");
+                    fac_back++;
                 }
             }
             if (ch.kind != BP_KIND_HOSPITAL || !ch.has_ed) continue;
@@ -490,7 +500,11 @@ static void test_ed_day(bp_registry_t *reg) {
           starts[BP_ED_CLOSED]);
     CHECK(central > 8 && central < 45 && district < central, "central %.0f%% district %.0f%%",
           central, district);
-    printf("24 h of services: %d taken down, %d back\n", svc_down, svc_back);
+    printf(
+        "24 h of services: %d taken down, %d back; facilities: %d compromised, %d normal again\n",
+        svc_down, svc_back, fac_down, fac_back);
+    CHECK(fac_down >= 2 && fac_down <= 40 && fac_back <= fac_down, "%d compromised, %d back",
+          fac_down, fac_back);
     CHECK(svc_down >= 20 && svc_back >= 10 && svc_back <= svc_down, "%d down, %d back", svc_down,
           svc_back);
     free(ed);

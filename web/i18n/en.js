@@ -254,6 +254,7 @@ export default {
   'legend.title': 'Legend',
   'legend.hospitals': 'Hospitals',
   'legend.levels': 'Pressure level 1–4',
+  'legend.facility': 'Facility compromised, evacuating or closed',
   'legend.ambulances': '115 ambulances (FMS code)',
   'legend.amb_free': 'Available',
   'legend.amb_mission': 'Dispatched, on scene',

@@ -253,6 +253,7 @@ export default {
 
   'legend.title': 'Chú giải',
   'legend.hospitals': 'Bệnh viện',
+  'legend.facility': 'Cơ sở gặp sự cố, sơ tán hoặc đóng cửa',
   'legend.levels': 'Mức áp lực 1–4',
   'legend.ambulances': 'Xe 115 (mã FMS)',
   'legend.amb_free': 'Sẵn sàng',
