@@ -257,6 +257,17 @@ describe('services per hospital', () => {
     const file = path.join(dir, 'fac.xml');
     fs.writeFileSync(file, xml);
     validateHave(file);
+    assert.match(xml, /<ServiceCoverageStatus>/);
+    // the export posted back (with its services and facility) changes nothing
+    const his = stack.createToken('feed', { hospitals: LK, name: 'his' });
+    await stack.waitForToken(his.token);
+    const v = (await stack.hospital(LK)).version;
+    const back = await stack.call('POST', '/api/v1/feed', { token: his.token, type: 'application/xml', body: xml });
+    assert.equal(back.status, 200, back.body);
+    assert.equal(back.json.results[0].unchanged, true, back.body);
+    const same = await stack.hospital(LK);
+    assert.equal(same.version, v, 'nothing applied');
+    assert.deepEqual([same.services, same.facility], [h.services, h.facility]);
     // a restarted server reads the facility back from Redis
     await stack.stopProc('server');
     await stack.startServer();
