@@ -5,7 +5,7 @@
 // feed); the list's service filter keeps the hospitals whose service is
 // working; a manager on /manage sets a service with reason and expiry
 // (PATCH), REST and the dispatcher's open panel show it, and a refused one
-// shows the server's words. The facility (part 2): a compromised hospital
+// shows the server's words; and her facility status the same way. The facility (part 2): a compromised hospital
 // shows it on its map marker, in the detail panel, on the wall and in an
 // alert. Vietnamese and English strings for all of it.
 //
@@ -108,7 +108,25 @@ describe('services per hospital', { timeout: 400000 }, () => {
     await waitFor(async () => /services\.cath_lab\.until must be later than now/.test(await m.page.locator('#svc-cath_lab-note').innerText()),
       { what: 'the refusal' });
     assert.equal((await stack.hospital(BM, manager.token)).version, v0 + 1);
-    assert.equal(expectHttpErrors(m.rec, 422), 1);
+    // the facility from the same page: a reason is required, then it is saved
+    assert.equal(await m.page.locator('#fac-current').innerText(), 'Bình thường');
+    await m.page.selectOption('#fac-status', 'compromised');
+    await m.page.locator('#fac-save').click();
+    await waitFor(async () => /facility\.reason is required/.test(await m.page.locator('#fac-note').innerText()), { what: 'reason required' });
+    await m.page.fill('#fac-reason', 'mất điện lưới');
+    await m.page.selectOption('#fac-power', 'generator');
+    await m.page.locator('#fac-save').click();
+    await waitFor(async () => (await m.page.locator('#fac-current').getAttribute('data-status')) === 'compromised', { what: 'the facility saved' });
+    assert.match(await m.page.locator('#fac-note').innerText(), /Cơ sở: đã lưu/);
+    const hf = await stack.hospital(BM, manager.token);
+    assert.deepEqual([hf.facility.status, hf.facility.reason, hf.facility.power], ['compromised', 'mất điện lưới', 'generator']);
+    await waitFor(async () => (await page.locator(`#map .hm[data-id="${BM}"]`).getAttribute('data-facility')) === 'compromised',
+      { what: 'the dispatcher\'s map' });
+    await m.page.selectOption('#fac-status', 'normal');
+    await m.page.selectOption('#fac-power', 'mains');
+    await m.page.locator('#fac-save').click();
+    await waitFor(async () => (await m.page.locator('#fac-current').getAttribute('data-status')) === 'normal', { what: 'normal again' });
+    assert.equal(expectHttpErrors(m.rec, 422), 2);
     assert.deepEqual(m.rec.errors, []);
     await screenshot(m.page, 'services-manage-phone.png');
     await m.context.close();

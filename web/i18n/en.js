@@ -212,6 +212,7 @@ export default {
   'svcs.unavailable': 'Unavailable',
   'manage.services': 'Services',
   'manage.svc_status': 'Status',
+  'manage.fac_save': 'Save facility status',
   'manage.svc_reason': 'Reason',
   'manage.svc_until': 'Until (optional)',
   'manage.svc_save': 'Save service',

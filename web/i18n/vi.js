@@ -212,6 +212,7 @@ export default {
   'svcs.unavailable': 'Ngừng hoạt động',
   'manage.services': 'Dịch vụ',
   'manage.svc_status': 'Trạng thái',
+  'manage.fac_save': 'Lưu trạng thái cơ sở',
   'manage.svc_reason': 'Lý do',
   'manage.svc_until': 'Đến (không bắt buộc)',
   'manage.svc_save': 'Lưu dịch vụ',

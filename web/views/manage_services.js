@@ -1,12 +1,14 @@
-// The services of the hospital open in /manage (issue 15): per service it
-// has (CT, cath lab, ...) its status now, and a small form to change it —
-// available, limited or unavailable, with a reason and an optional expiry —
-// sent on its own as PATCH {"services":{"<service>":{...}}} with the
-// version the page holds (If-Match), like the figures' form.
+// The services and the facility of the hospital open in /manage (issue
+// 15): per service it has (CT, cath lab, ...) its status now, and a small
+// form to change it — available, limited or unavailable, with a reason and
+// an optional expiry — sent on its own as PATCH {"services":{"<service>":
+// {...}}}; and the facility (normal, compromised, evacuating, closed, with
+// a reason, power, oxygen and water) as PATCH {"facility":{...}}; both with
+// the version the page holds (If-Match), like the figures' form.
 
 import { t } from '../i18n.js';
 import { el, fill, text } from '../dom.js';
-import { SERVICES, SVC_STATUSES, svcEffective, timeMs } from '../derive.js';
+import { SERVICES, SVC_STATUSES, FAC_STATUSES, facilityStatus, svcEffective } from '../derive.js';
 import { patchHospital } from '../api.js';
 import { problem, showNotice, fromHanoiInput } from './manage_form.js';
 
@@ -23,7 +25,8 @@ export class ServicesEditor {
     this.rows = new Map(); // service -> {status, reason, until, save, current, note}
     root.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      this.save(ev.target.dataset.svc);
+      if (ev.target.dataset.fac !== undefined) this.saveFacility();
+      else this.save(ev.target.dataset.svc);
     });
   }
 
@@ -32,9 +35,11 @@ export class ServicesEditor {
     const h = this.hospital();
     const svcs = h ? SERVICES.filter((k) => h.services && h.services[k]) : [];
     this.id = h ? h.id : null;
-    this.root.hidden = !svcs.length;
+    this.fac = null;
+    this.root.hidden = !h;
     this.rows = new Map();
-    fill(this.root, svcs.length ? [el('h2', { class: 'mg-h' }, t('manage.services')),
+    fill(this.root, h ? [el('h2', { class: 'mg-h' }, t('fac.label')), this.facilityCard(),
+      svcs.length ? el('h2', { class: 'mg-h' }, t('manage.services')) : null,
       ...svcs.map((k) => this.row(k))] : null);
     this.refresh();
   }
@@ -59,10 +64,44 @@ export class ServicesEditor {
       el('div', { class: 'mg-actions' }, r.save), r.note);
   }
 
-  // The status each service has now, from the live state.
+  facilityCard() {
+    const sel = (id, values, word) => el('select', { class: 'ctl', id },
+      values.map((v) => el('option', { value: v }, word(v))));
+    const f = {
+      current: el('span', { class: 'svc-current', id: 'fac-current' }),
+      status: sel('fac-status', FAC_STATUSES, (v) => t(`fac.${v}`)),
+      reason: el('input', { class: 'ctl', id: 'fac-reason', type: 'text', maxlength: '200', autocomplete: 'off' }),
+      save: el('button', { type: 'submit', class: 'btn btn-primary', id: 'fac-save' }, t('manage.fac_save')),
+      note: el('p', { id: 'fac-note', role: 'status', hidden: true }),
+    };
+    const utils = { power: ['mains', 'generator', 'out'], oxygen: ['normal', 'low', 'out'], water: ['normal', 'out'] };
+    const fields = [];
+    for (const [u, values] of Object.entries(utils)) {
+      f[u] = sel(`fac-${u}`, ['', ...values], (v) => (v ? t(`fac.${u}_${v}`) : '–'));
+      fields.push(el('label', { class: 'field-label', for: f[u].id }, t(`fac.${u}`)), f[u]);
+    }
+    const h = this.hospital();
+    const cur = h.facility || {};
+    f.status.value = facilityStatus(h);
+    f.reason.value = cur.reason || '';
+    for (const u of Object.keys(utils)) f[u].value = cur[u] || '';
+    this.fac = f;
+    return el('form', { class: 'mg-card mg-svc', dataset: { fac: '' }, novalidate: true },
+      el('div', { class: 'mg-card-title' }, el('span', null, t('fac.label')), ' ', f.current),
+      el('label', { class: 'field-label', for: f.status.id }, t('manage.svc_status')), f.status,
+      el('label', { class: 'field-label', for: f.reason.id }, t('manage.svc_reason')), f.reason,
+      ...fields, el('div', { class: 'mg-actions' }, f.save), f.note);
+  }
+
+  // The status each service and the facility have now, from the live state.
   refresh() {
     const h = this.hospital();
     if (!h || h.id !== this.id) return;
+    if (this.fac) {
+      const st = facilityStatus(h);
+      text(this.fac.current, t(`fac.${st}`));
+      this.fac.current.dataset.status = st;
+    }
     for (const [k, r] of this.rows) {
       const s = h.services && h.services[k];
       const eff = svcEffective(s, this.now());
@@ -71,18 +110,32 @@ export class ServicesEditor {
     }
   }
 
-  async save(k) {
-    const h = this.hospital();
+  save(k) {
     const r = this.rows.get(k);
-    if (!h || !r || this.busy) return;
+    if (!r) return;
     const body = { status: r.status.value };
     if (body.status !== 'available') {
       if (r.reason.value.trim()) body.reason = r.reason.value.trim();
       if (r.until.value) body.until = fromHanoiInput(r.until.value);
     }
+    this.send(r, { services: { [k]: body } }, t(`svc.${k}`));
+  }
+
+  saveFacility() {
+    const f = this.fac;
+    const body = { status: f.status.value };
+    if (f.reason.value.trim()) body.reason = f.reason.value.trim();
+    for (const u of ['power', 'oxygen', 'water']) if (f[u].value) body[u] = f[u].value;
+    this.send(f, { facility: body }, t('fac.label'));
+  }
+
+  // Sends one change with the page's version; r: the card (save, note).
+  async send(r, change, what) {
+    const h = this.hospital();
+    if (!h || this.busy) return;
     this.busy = true;
     r.save.disabled = true;
-    const res = await patchHospital(h.id, h.version, { services: { [k]: body } });
+    const res = await patchHospital(h.id, h.version, change);
     this.busy = false;
     r.save.disabled = false;
     if (res.status === 401) {
@@ -91,7 +144,7 @@ export class ServicesEditor {
     }
     if (res.ok) {
       if (res.data && typeof res.data.version === 'number') this.onApplied(res.data);
-      showNotice(r.note, 'ok', t('manage.svc_saved', { service: t(`svc.${k}`) }));
+      showNotice(r.note, 'ok', t('manage.svc_saved', { service: what }));
       this.refresh();
       return;
     }
