@@ -258,6 +258,34 @@ static void test_service_unavailable_diverts(void **state) {
     bp_buf_free(&b);
 }
 
+/* An evacuating or closed facility never ranks, even when everything else
+ * is diverted (where a diverted ED would come back); compromised stays. */
+static void test_facility_out_even_alone(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    ed(st, B, BP_ED_CLOSED);
+    ed(st, C, BP_ED_DIVERSION);
+    ed(st, D, BP_ED_DIVERSION);
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_OTHER, 1, NULL);
+    for (int status = BP_FAC_NORMAL; status < BP_FAC__COUNT; status++) {
+        bp_change_t ch;
+        bp_change_init(&ch, BP_KIND_HOSPITAL);
+        snprintf(ch.id, sizeof ch.id, "%s", reg.hospitals[A].id);
+        snprintf(ch.source, sizeof ch.source, "test");
+        ch.at_ms = DAY_MS - 10000;
+        ch.has_fac = true;
+        ch.fac.status = (bp_fac_status_t)status;
+        assert_int_equal(bp_state_apply(st, &ch), A);
+        size_t n = rank(st, &q, c);
+        bool out = status == BP_FAC_EVACUATING || status == BP_FAC_CLOSED;
+        assert_int_equal(ranked(c, n, A), !out);
+        /* the diverted others: listed, as nothing open is near */
+        assert_int_equal(n, out ? 3 : 1);
+        if (!out) assert_int_equal(c[0].compromised, status == BP_FAC_COMPROMISED);
+    }
+}
+
 static void test_service_limited_and_expiry(void **state) {
     bp_state_t *st = *state;
     all_fresh(st, 3);
@@ -599,6 +627,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_candidate_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_unavailable_diverts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_limited_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_facility_out_even_alone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
