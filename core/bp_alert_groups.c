@@ -288,7 +288,8 @@ bp_severity_t bp_alert_severity(bp_alert_rule_t r) {
     switch (r) {
     case BP_ALERT_DIVERSION:
     case BP_ALERT_ICU_LOW:
-    case BP_ALERT_UNASSIGNED: return BP_SEV_CRITICAL;
+    case BP_ALERT_UNASSIGNED:
+    case BP_ALERT_FACILITY: return BP_SEV_CRITICAL;
     case BP_ALERT_LEVEL4:
     case BP_ALERT_HANDOVER: return BP_SEV_WARNING;
     default: return BP_SEV_NOTICE;
@@ -355,6 +356,10 @@ void bp_arec_text(const bp_arec_t *r, const bp_alerts_t *conds, const bp_state_t
     case BP_ALERT_HANDOVER:
         snprintf(tv, tvl, "%zu bệnh viện có xe cấp cứu chờ bàn giao lâu", n);
         snprintf(te, tel, "%zu hospitals where ambulances wait long to hand over", n);
+        break;
+    case BP_ALERT_FACILITY:
+        snprintf(tv, tvl, "%zu bệnh viện có sự cố cơ sở", n);
+        snprintf(te, tel, "%zu hospitals with a facility problem", n);
         break;
     case BP_ALERT_UNASSIGNED:
         snprintf(tv, tvl, "%zu sự cố chưa có xe", n);

@@ -6,15 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const rule_names[BP_ALERT__COUNT] = {"level4",  "diversion", "stale_feed",
-                                                        "icu_low", "handover",  "unassigned"};
+static const char *const rule_names[BP_ALERT__COUNT] = {
+    "level4", "diversion", "stale_feed", "icu_low", "handover", "unassigned", "facility"};
 
 const char *bp_alert_rule_name(bp_alert_rule_t r) {
     return (unsigned)r < BP_ALERT__COUNT ? rule_names[r] : NULL;
 }
 
 void bp_alert_defaults(bp_alert_cfg_t *c) {
-    c->level4 = c->diversion = c->stale_feed = true;
+    c->level4 = c->diversion = c->stale_feed = c->facility = true;
     c->icu_adult_free_below = 20;
     c->handover_over_min = 30;
     c->incident_unassigned_min = 5;
@@ -64,6 +64,8 @@ size_t bp_alerts_update(bp_alerts_t *a, const bp_state_t *st, const bp_handover_
         bp_ed_status_t ed = bp_ed_effective(&h->ed, now);
         if (cfg->diversion && (ed == BP_ED_DIVERSION || ed == BP_ED_CLOSED))
             add(a, BP_ALERT_DIVERSION, id, ed);
+        if (cfg->facility && h->fac.status != BP_FAC_NORMAL)
+            add(a, BP_ALERT_FACILITY, id, h->fac.status);
         if (cfg->stale_feed &&
             bp_freshness(h->at_ms, reg->hospitals[i].report_interval_s, now) == BP_STALE)
             add(a, BP_ALERT_STALE, id, (now - h->at_ms) / 60000);
@@ -162,6 +164,15 @@ void bp_alert_text(const bp_alert_t *al, const bp_state_t *st, char *tv, size_t 
         snprintf(tv, tvl, "%s: xe cấp cứu chờ bàn giao %lld phút", vi, v);
         snprintf(te, tel, "%s: ambulances wait %lld min to hand over", en, v);
         break;
+    case BP_ALERT_FACILITY: {
+        static const char *const fv[] = {"bình thường", "đang gặp sự cố", "đang sơ tán",
+                                         "đóng cửa"};
+        static const char *const fe[] = {"normal", "compromised", "being evacuated", "closed"};
+        int k = v >= 0 && v < BP_FAC__COUNT ? (int)v : 0;
+        snprintf(tv, tvl, "%s: cơ sở %s", vi, fv[k]);
+        snprintf(te, tel, "%s: facility %s", en, fe[k]);
+        break;
+    }
     case BP_ALERT_UNASSIGNED:
     default:
         snprintf(tv, tvl, "Sự cố %s chưa có xe sau %lld phút", al->subject, v);

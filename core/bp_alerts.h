@@ -10,6 +10,8 @@
  *   icu_low    city-wide free adult ICU beds below N
  *   handover   a hospital whose handover median or longest wait is over N min
  *   unassigned an open incident without a unit for N min
+ *   facility   a hospital whose facility is compromised, evacuating or
+ *              closed (value: the bp_fac_status_t)
  * Every server evaluates the same rules on the same state (the stream), so
  * they agree on which alerts are active; "since" is when this server first
  * saw the condition.
@@ -29,16 +31,17 @@ typedef enum {
     BP_ALERT_ICU_LOW,
     BP_ALERT_HANDOVER,
     BP_ALERT_UNASSIGNED,
+    BP_ALERT_FACILITY,
     BP_ALERT__COUNT
 } bp_alert_rule_t;
 
 const char *bp_alert_rule_name(bp_alert_rule_t r);
 
 typedef struct bp_alert_cfg {
-    bool level4, diversion, stale_feed; /* rules on or off */
-    int icu_adult_free_below;           /* 0: off */
-    int handover_over_min;              /* 0: off */
-    int incident_unassigned_min;        /* 0: off */
+    bool level4, diversion, stale_feed, facility; /* rules on or off */
+    int icu_adult_free_below;                     /* 0: off */
+    int handover_over_min;                        /* 0: off */
+    int incident_unassigned_min;                  /* 0: off */
 } bp_alert_cfg_t;
 
 void bp_alert_defaults(bp_alert_cfg_t *cfg);

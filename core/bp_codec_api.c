@@ -19,9 +19,9 @@ static void add_err(bp_errors_t *errs, const bp_error_t *e) {
     if (errs->n < BP_ERRORS_MAX) errs->e[errs->n++] = *e;
 }
 
-int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change_t *out,
-                         bp_errors_t *errs) {
-    static const char *const keys[] = {"beds", "ed", "confirm"};
+int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms,
+                         const bp_hospital_info_t *info, bp_change_t *out, bp_errors_t *errs) {
+    static const char *const keys[] = {"beds", "ed", "confirm", "services", "facility"};
     bp_error_t err;
     errs->n = 0;
     bp_change_init(out, BP_KIND_HOSPITAL);
@@ -46,22 +46,25 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change
      * is still checked: a person fixes the whole form at once */
     for (const cJSON *it = root->child; it; it = it->next) {
         unsigned i = 0;
-        while (i < 3 && strcmp(keys[i], it->string) != 0)
+        while (i < 5 && strcmp(keys[i], it->string) != 0)
             i++;
         char shown[40];
         snprintf(shown, sizeof shown, "%s", it->string);
-        if (i == 3) {
+        if (i == 5) {
             bp_error_set(&err, "unknown_field", shown,
-                         "unknown field \"%s\" (a change has beds, ed and confirm)", shown);
+                         "unknown field \"%s\" (a change has beds, ed, services, facility and "
+                         "confirm)",
+                         shown);
             add_err(errs, &err);
         } else if (present & (1u << i)) {
             bp_error_set(&err, "duplicate_field", shown, "field %s appears more than once", shown);
             add_err(errs, &err);
         }
-        present |= i < 3 ? 1u << i : 0;
+        present |= i < 5 ? 1u << i : 0;
     }
     if (!present && !errs->n) {
-        bp_error_set(&err, "missing_field", "", "give beds, ed, or \"confirm\":true");
+        bp_error_set(&err, "missing_field", "",
+                     "give beds, ed, services, facility, or \"confirm\":true");
         add_err(errs, &err);
     }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "confirm");
@@ -172,6 +175,25 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change
             }
         }
         out->has_ed = errs->n == before;
+    }
+    const cJSON *svc = cJSON_GetObjectItemCaseSensitive(root, "services");
+    if (svc && bp_codec_parse_services(svc, now_ms, "now", info, out, &err)) {
+        add_err(errs, &err);
+        out->svc_fields = 0;
+    }
+    const cJSON *fac = cJSON_GetObjectItemCaseSensitive(root, "facility");
+    if (fac) {
+        if (bp_codec_parse_facility(fac, &out->fac, &err)) {
+            add_err(errs, &err);
+        } else if (out->fac.status != BP_FAC_NORMAL && !out->fac.reason[0]) {
+            /* as for the ED: a person taking the hospital out says why */
+            bp_error_set(&err, "missing_field", "facility.reason",
+                         "facility.reason is required when the facility is compromised, "
+                         "evacuating or closed: say why, e.g. \"power cut, on generator\"");
+            add_err(errs, &err);
+        } else {
+            out->has_fac = true;
+        }
     }
     cJSON_Delete(root);
     return errs->n ? -1 : 0;

@@ -9,16 +9,22 @@
 
 #include "bp_error.h"
 #include "bp_model.h"
+#include "bp_registry.h"
 
 /* The body of PATCH /api/v1/hospitals/{id} (a manager's update):
  *   {"beds":{"<type>":{"staffed":n,"occupied":n,"surge24":n}},
- *    "ed":{"status":..,"reason":..,"until":..,"waiting":n}, "confirm":true}
- * at least one of them; "confirm" alone means "figures confirmed, no
- * change" and refreshes the report time. Same rules as a feed line for
- * every value. Fills out (a hospital change, at = now_ms, no seq) and
- * returns 0, or -1 with every error found (up to BP_ERRORS_MAX). */
-int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms, bp_change_t *out,
-                         bp_errors_t *errs);
+ *    "ed":{"status":..,"reason":..,"until":..,"waiting":n},
+ *    "services":{"<service>":{"status":..,"reason":..,"until":..}},
+ *    "facility":{"status":..,"reason":..,"power":..,"oxygen":..,"water":..},
+ *    "confirm":true}
+ * at least one of them (services: bp_codec_parse_services, checked against
+ * info's registry services when info is given; facility:
+ * bp_codec_parse_facility, with a reason required when not normal); "confirm" alone means "figures
+ * confirmed, no change" and refreshes the report time. Same rules as a feed line for every value.
+ * Fills out (a hospital change, at = now_ms, no seq) and returns 0, or -1 with every error found
+ * (up to BP_ERRORS_MAX). */
+int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms,
+                         const bp_hospital_info_t *info, bp_change_t *out, bp_errors_t *errs);
 
 /* The WebSocket client's first message:
  * {"type":"hello","resume":{"epoch":E,"offset":N},"token":T,

@@ -57,10 +57,28 @@ static int parse_bands(const cJSON *a, bp_dispatch_cfg_t *out, bp_error_t *err) 
     return 0;
 }
 
+static int services_list(const cJSON *v, const char *p, uint32_t *out, bp_error_t *err) {
+    *out = 0;
+    if (!cJSON_IsArray(v))
+        return bp_error_set(err, "wrong_type", p, "%s must be an array of service names", p);
+    for (const cJSON *s = v->child; s; s = s->next) {
+        int x = cJSON_IsString(s) ? bp_service_parse(s->valuestring, strlen(s->valuestring)) : -1;
+        if (x < 0)
+            return bp_error_set(err, "bad_value", p,
+                                "%s: unknown service \"%.40s\"; known: " BP_SERVICE_NAMES, p,
+                                cJSON_IsString(s) ? s->valuestring : "?");
+        if (*out & (1u << x))
+            return bp_error_set(err, "duplicate_field", p, "%s lists \"%s\" twice", p,
+                                s->valuestring);
+        *out |= 1u << x;
+    }
+    return 0;
+}
+
 static int parse_need(const cJSON *c, const char *path, bp_need_t *need, bp_error_t *err) {
-    static const char *const keys[] = {"beds", "specialties"};
+    static const char *const keys[] = {"beds", "specialties", "services"};
     unsigned present;
-    if (bp_jsonin_object(c, path, err) || bp_jsonin_keys(c, path, keys, 2, &present, err))
+    if (bp_jsonin_object(c, path, err) || bp_jsonin_keys(c, path, keys, 3, &present, err))
         return -1;
     char p[BP_JSONIN_PATH_MAX];
     bp_jsonin_join(p, path, "beds");
@@ -84,7 +102,11 @@ static int parse_need(const cJSON *c, const char *path, bp_need_t *need, bp_erro
         if (x < 0) return bp_error_set(err, "bad_value", p, "%s: unknown specialty", p);
         need->specialties |= 1u << x;
     }
-    return 0;
+    /* the services it needs: one reported unavailable diverts (bp_recommend.h) */
+    bp_jsonin_join(p, path, "services");
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(c, "services");
+    need->services = 0;
+    return sv ? services_list(sv, p, &need->services, err) : 0;
 }
 
 static int parse_alert_cfg(const cJSON *a, bp_alert_cfg_t *out, bp_error_t *err) {
@@ -93,16 +115,18 @@ static int parse_alert_cfg(const cJSON *a, bp_alert_cfg_t *out, bp_error_t *err)
                                        "stale_feed",
                                        "icu_adult_free_below",
                                        "handover_over_min",
-                                       "incident_unassigned_min"};
+                                       "incident_unassigned_min",
+                                       "facility"};
     unsigned present;
-    if (bp_jsonin_object(a, "alerts", err) || bp_jsonin_keys(a, "alerts", keys, 6, &present, err))
+    if (bp_jsonin_object(a, "alerts", err) || bp_jsonin_keys(a, "alerts", keys, 7, &present, err))
         return -1;
-    bool *flags[] = {&out->level4, &out->diversion, &out->stale_feed};
-    for (int k = 0; k < 3; k++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[k]);
+    bool *flags[] = {&out->level4, &out->diversion, &out->stale_feed, &out->facility};
+    static const int flag_keys[] = {0, 1, 2, 6}; /* "facility" came after the numbers */
+    for (int k = 0; k < 4; k++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[flag_keys[k]]);
         if (!x) continue;
         char p[BP_JSONIN_PATH_MAX];
-        bp_jsonin_join(p, "alerts", keys[k]);
+        bp_jsonin_join(p, "alerts", keys[flag_keys[k]]);
         if (!cJSON_IsBool(x))
             return bp_error_set(err, "wrong_type", p, "%s must be true or false", p);
         *flags[k] = cJSON_IsTrue(x);
@@ -126,7 +150,7 @@ int bp_codec_parse_dispatch(const char *json, size_t len, bp_dispatch_cfg_t *out
         "note",          "detour_factor",    "utc_offset_min", "speed_bands", "diversion_extra_min",
         "penalties_min", "sister_bonus_min", "categories",     "alerts"};
     static const char *const pkeys[] = {"no_capacity", "no_specialty", "central_by_priority",
-                                        "late", "stale"};
+                                        "late",        "stale",        "limited_service"};
     int rc = -1;
     cJSON *root = bp_jsonin_parse(json, len, err);
     if (!root) return -1;
@@ -155,11 +179,15 @@ int bp_codec_parse_dispatch(const char *json, size_t len, bp_dispatch_cfg_t *out
         goto out;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "penalties_min"))) {
         if (bp_jsonin_object(v, "penalties_min", err) ||
-            bp_jsonin_keys(v, "penalties_min", pkeys, 5, &present, err))
+            bp_jsonin_keys(v, "penalties_min", pkeys, 6, &present, err))
             goto out;
-        double *dst[] = {&out->no_capacity_penalty_min, &out->no_specialty_penalty_min, NULL,
-                         &out->late_penalty_min, &out->stale_penalty_min};
-        for (int k = 0; k < 5; k++) {
+        double *dst[] = {&out->no_capacity_penalty_min,
+                         &out->no_specialty_penalty_min,
+                         NULL,
+                         &out->late_penalty_min,
+                         &out->stale_penalty_min,
+                         &out->limited_service_penalty_min};
+        for (int k = 0; k < 6; k++) {
             const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, pkeys[k]);
             char p[BP_JSONIN_PATH_MAX];
             bp_jsonin_join(p, "penalties_min", pkeys[k]);
@@ -241,8 +269,9 @@ static const cJSON *need(const cJSON *obj, const char *path, const char *key, bp
 
 /* The required keys, then the optional ones. */
 static const char *const hosp_keys[] = {
-    "id",          "name",   "tier",  "district",          "lat",  "lon",
-    "specialties", "sister", "phone", "report_interval_s", "beds", "have_id"};
+    "id",   "name",        "tier",    "district", "lat",
+    "lon",  "specialties", "sister",  "phone",    "report_interval_s",
+    "beds", "have_id",     "services"};
 #define N_HOSP_KEYS     (sizeof hosp_keys / sizeof *hosp_keys)
 #define N_HOSP_REQUIRED 11
 
@@ -318,6 +347,10 @@ static int read_hospital(const cJSON *h, const char *path, bp_registry_t *reg,
                             "EDXL-HAVE xnl:ID)",
                             p, BP_HAVE_ID_MAX);
     if (v) snprintf(out->have_id, sizeof out->have_id, "%s", v->valuestring);
+    /* the services it has (CT, cath lab, ...): only these can be reported */
+    v = cJSON_GetObjectItemCaseSensitive(h, "services");
+    bp_jsonin_join(p, path, "services");
+    if (v && services_list(v, p, &out->services, err)) return -1;
     v = cJSON_GetObjectItemCaseSensitive(h, "beds");
     bp_jsonin_join(p, path, "beds");
     if (bp_jsonin_object(v, p, err)) return -1;

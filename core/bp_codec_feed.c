@@ -13,8 +13,9 @@
 
 /* -- feed lines ---------------------------------------------------------- */
 
-enum { F_TYPE, F_SOURCE, F_SEQ, F_AT, F_HOSPITAL, F_BEDS, F_ED };
-static const char *const beds_keys[] = {"type", "source", "seq", "at", "hospital", "beds", "ed"};
+enum { F_TYPE, F_SOURCE, F_SEQ, F_AT, F_HOSPITAL, F_BEDS, F_ED, F_SERVICES, F_FACILITY };
+static const char *const beds_keys[] = {"type", "source", "seq",      "at",      "hospital",
+                                        "beds", "ed",     "services", "facility"};
 
 enum {
     A_TYPE,
@@ -128,6 +129,99 @@ static int parse_ed(const cJSON *ed, int64_t at_ms, bp_ed_t *out, bp_error_t *er
         int64_t w;
         if (bp_jsonin_int(v, "ed.waiting", 0, BP_WAITING_MAX, &w, err)) return -1;
         out->waiting = (int32_t)w;
+    }
+    return 0;
+}
+
+int bp_codec_parse_services(const cJSON *services, int64_t after_ms, const char *after_name,
+                            const bp_hospital_info_t *info, bp_change_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"status", "reason", "until"};
+    if (bp_jsonin_object(services, "services", err)) return -1;
+    if (!services->child)
+        return bp_error_set(err, "missing_field", "services",
+                            "services must name at least one service: " BP_SERVICE_NAMES);
+    for (const cJSON *it = services->child; it; it = it->next) {
+        char path[BP_JSONIN_PATH_MAX], fp[BP_JSONIN_PATH_MAX];
+        bp_jsonin_join(path, "services", it->string);
+        int k = bp_service_parse(it->string, strlen(it->string));
+        if (k < 0)
+            return bp_error_set(err, "unknown_service", path,
+                                "unknown service \"%.40s\"; known: " BP_SERVICE_NAMES, it->string);
+        if (out->svc_fields & (1u << k))
+            return bp_error_set(err, "duplicate_field", path, "field %s appears more than once",
+                                path);
+        if (info && !(info->services & (1u << k)))
+            return bp_error_set(err, "unknown_service", path,
+                                "%s: %s has no %s in the registry (config/hospitals.json "
+                                "\"services\")",
+                                path, info->id, it->string);
+        unsigned present;
+        if (bp_jsonin_object(it, path, err) || bp_jsonin_keys(it, path, keys, 3, &present, err))
+            return -1;
+        bp_jsonin_join(fp, path, "status");
+        if (!(present & 1))
+            return bp_error_set(err, "missing_field", fp,
+                                "%s is required: available, limited or unavailable", fp);
+        int st;
+        if (bp_jsonin_name(cJSON_GetObjectItemCaseSensitive(it, "status"), fp, bp_svc_status_parse,
+                           "available, limited, unavailable", &st, err))
+            return -1;
+        bp_svc_t *sv = &out->svc[k];
+        memset(sv, 0, sizeof *sv);
+        sv->status = (bp_svc_status_t)st;
+        const cJSON *v;
+        bp_jsonin_join(fp, path, "reason");
+        if ((v = cJSON_GetObjectItemCaseSensitive(it, "reason")) && !cJSON_IsNull(v) &&
+            bp_jsonin_text(v, fp, BP_REASON_MAX, sv->reason, sizeof sv->reason, err))
+            return -1;
+        bp_jsonin_join(fp, path, "until");
+        if ((v = cJSON_GetObjectItemCaseSensitive(it, "until")) && !cJSON_IsNull(v)) {
+            if (bp_jsonin_time(v, fp, &sv->until_ms, err)) return -1;
+            if (sv->status == BP_SVS_AVAILABLE)
+                return bp_error_set(err, "bad_value", fp,
+                                    "%s applies only to limited or unavailable", fp);
+            if (sv->until_ms <= after_ms)
+                return bp_error_set(err, "bad_value", fp, "%s must be later than %s", fp,
+                                    after_name);
+        }
+        out->svc_fields |= 1u << k;
+    }
+    return 0;
+}
+
+int bp_codec_parse_facility(const cJSON *fac, bp_facility_t *out, bp_error_t *err) {
+    static const char *const keys[] = {"status", "reason", "power", "oxygen", "water"};
+    unsigned present;
+    if (bp_jsonin_object(fac, "facility", err) ||
+        bp_jsonin_keys(fac, "facility", keys, 5, &present, err))
+        return -1;
+    if (!(present & 1))
+        return bp_error_set(err, "missing_field", "facility.status",
+                            "facility.status is required: normal, compromised, evacuating or "
+                            "closed");
+    bp_facility_init(out);
+    int st;
+    if (bp_jsonin_name(cJSON_GetObjectItemCaseSensitive(fac, "status"), "facility.status",
+                       bp_fac_status_parse, "normal, compromised, evacuating, closed", &st, err))
+        return -1;
+    out->status = (bp_fac_status_t)st;
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItemCaseSensitive(fac, "reason")) && !cJSON_IsNull(v) &&
+        bp_jsonin_text(v, "facility.reason", BP_REASON_MAX, out->reason, sizeof out->reason, err))
+        return -1;
+    static const char *const allowed[BP_UTIL__COUNT] = {"mains, generator, out", "normal, low, out",
+                                                        "normal, out"};
+    for (int u = 0; u < BP_UTIL__COUNT; u++) {
+        v = cJSON_GetObjectItemCaseSensitive(fac, bp_utility_name((bp_utility_t)u));
+        if (!v || cJSON_IsNull(v)) continue;
+        char path[BP_JSONIN_PATH_MAX];
+        bp_jsonin_join(path, "facility", bp_utility_name((bp_utility_t)u));
+        int x = cJSON_IsString(v) ? bp_utility_value_parse((bp_utility_t)u, v->valuestring,
+                                                           strlen(v->valuestring))
+                                  : -1;
+        if (x < 0)
+            return bp_error_set(err, "bad_value", path, "%s must be one of %s", path, allowed[u]);
+        out->util[u] = (int8_t)x;
     }
     return 0;
 }
@@ -455,6 +549,18 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
         if (parse_ed(cJSON_GetObjectItemCaseSensitive(root, "ed"), out->at_ms, &out->ed, err))
             goto out;
         out->has_ed = true;
+    }
+    if ((present & (1u << F_SERVICES)) &&
+        bp_codec_parse_services(
+            cJSON_GetObjectItemCaseSensitive(root, "services"), out->at_ms, "at",
+            reg ? &reg->hospitals[bp_registry_hospital(reg, out->id, strlen(out->id))] : NULL, out,
+            err))
+        goto out;
+    if (present & (1u << F_FACILITY)) {
+        if (bp_codec_parse_facility(cJSON_GetObjectItemCaseSensitive(root, "facility"), &out->fac,
+                                    err))
+            goto out;
+        out->has_fac = true;
     }
     rc = 0;
 out:

@@ -16,6 +16,8 @@
 #include "bp_model.h"
 #include "bp_registry.h"
 
+typedef struct cJSON cJSON;
+
 /* Feed message kinds (the "type" field). */
 typedef enum { BP_MSG_BEDS, BP_MSG_AMBULANCE, BP_MSG_INCIDENT } bp_msg_type_t;
 
@@ -30,5 +32,21 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
  * uses the same shapes. */
 extern const char *const bp_feed_bed_keys[3];
 extern const char *const bp_feed_ed_keys[4];
+
+/* The "services" object of a beds line or a PATCH body (issue 15):
+ * {"<service>":{"status":"available|limited|unavailable","reason":..,
+ * "until":..}}, at least one service, each whole. `until` must be later
+ * than after_ms (named after_name in the error: "at", "now") and only comes with limited or
+ * unavailable. With info, the hospital must have each service in the registry. Fills out->svc and
+ * out->svc_fields; -1 with err naming the field on the first error. */
+int bp_codec_parse_services(const cJSON *services, int64_t after_ms, const char *after_name,
+                            const bp_hospital_info_t *info, bp_change_t *out, bp_error_t *err);
+
+/* The "facility" object of a beds line or a PATCH body (issue 15):
+ * {"status":"normal|compromised|evacuating|closed","reason":..,
+ * "power":"mains|generator|out","oxygen":"normal|low|out",
+ * "water":"normal|out"}, status required, the rest optional (null: not
+ * reported). Fills out; -1 with err naming the field. */
+int bp_codec_parse_facility(const cJSON *facility, bp_facility_t *out, bp_error_t *err);
 
 #endif

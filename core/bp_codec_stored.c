@@ -36,6 +36,38 @@ static void str_to(const cJSON *obj, const char *key, char *out, size_t out_len)
     if (cJSON_IsString(v)) snprintf(out, out_len, "%s", v->valuestring);
 }
 
+/* A service as stored: {"status":..,"reason":..,"until":ms}; false when
+ * its status does not read. */
+static bool stored_svc(const cJSON *o, bp_svc_t *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "status");
+    int s = cJSON_IsString(v) ? bp_svc_status_parse(v->valuestring, strlen(v->valuestring)) : -1;
+    if (s < 0) return false;
+    memset(out, 0, sizeof *out);
+    out->status = (bp_svc_status_t)s;
+    out->until_ms = num_or(o, "until", 0);
+    str_to(o, "reason", out->reason, sizeof out->reason);
+    return true;
+}
+
+/* A facility as stored: {"status":..,"reason":..,"power":..,...}; false
+ * when its status does not read (a utility that does not read is left
+ * out). */
+static bool stored_fac(const cJSON *o, bp_facility_t *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "status");
+    int s = cJSON_IsString(v) ? bp_fac_status_parse(v->valuestring, strlen(v->valuestring)) : -1;
+    if (s < 0) return false;
+    bp_facility_init(out);
+    out->status = (bp_fac_status_t)s;
+    str_to(o, "reason", out->reason, sizeof out->reason);
+    for (int u = 0; u < BP_UTIL__COUNT; u++) {
+        v = cJSON_GetObjectItemCaseSensitive(o, bp_utility_name((bp_utility_t)u));
+        if (cJSON_IsString(v))
+            out->util[u] = (int8_t)bp_utility_value_parse((bp_utility_t)u, v->valuestring,
+                                                          strlen(v->valuestring));
+    }
+    return true;
+}
+
 /* The incident fields of stored data (written by bp_codec_write_inc_fields);
  * a value that does not read is left out, like any other stored field. */
 static void stored_incident(const cJSON *root, bp_change_t *out) {
@@ -127,6 +159,13 @@ int bp_codec_parse_stored(bp_kind_t kind, const char *json, size_t len, bp_chang
                 str_to(ed, "reason", out->ed.reason, sizeof out->ed.reason);
             }
         }
+        const cJSON *svc = cJSON_GetObjectItemCaseSensitive(root, "services");
+        for (const cJSON *it = cJSON_IsObject(svc) ? svc->child : NULL; it; it = it->next) {
+            int k = bp_service_parse(it->string, strlen(it->string));
+            if (k >= 0 && stored_svc(it, &out->svc[k])) out->svc_fields |= 1u << k;
+        }
+        const cJSON *fac = cJSON_GetObjectItemCaseSensitive(root, "facility");
+        if (cJSON_IsObject(fac) && stored_fac(fac, &out->fac)) out->has_fac = true;
     } else if (kind == BP_KIND_INCIDENT) {
         stored_incident(root, out);
     } else {
@@ -285,6 +324,20 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
                 cJSON_Delete(ed);
                 continue;
             }
+            if (field_is(k, kl, "fac")) {
+                cJSON *o = bp_jsonin_parse(v, vl, err);
+                if (o && stored_fac(o, &out->fac)) out->has_fac = true;
+                cJSON_Delete(o);
+                continue;
+            }
+            /* "svc.<service>": the service as JSON */
+            if (kl > 4 && memcmp(k, "svc.", 4) == 0) {
+                int sk = bp_service_parse(k + 4, kl - 4);
+                cJSON *o = sk >= 0 ? bp_jsonin_parse(v, vl, err) : NULL;
+                if (o && stored_svc(o, &out->svc[sk])) out->svc_fields |= 1u << sk;
+                cJSON_Delete(o);
+                continue;
+            }
             /* "<bed type>.s|o|g" */
             if (kl < 3 || k[kl - 2] != '.') continue;
             int t = bp_bed_type_parse(k, kl - 2);
@@ -355,6 +408,38 @@ static void write_ed(bp_jw_t *w, const bp_ed_t *ed) {
     if (ed->waiting >= 0) {
         BP_JW_KEY(w, "waiting");
         bp_jw_int(w, ed->waiting);
+    }
+    bp_jw_end(w);
+}
+
+static void write_svc(bp_jw_t *w, const bp_svc_t *sv) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, bp_svc_status_name(sv->status));
+    if (sv->reason[0]) {
+        BP_JW_KEY(w, "reason");
+        bp_jw_cstr(w, sv->reason);
+    }
+    if (sv->until_ms > 0) {
+        BP_JW_KEY(w, "until");
+        bp_jw_int(w, sv->until_ms);
+    }
+    bp_jw_end(w);
+}
+
+static void write_fac(bp_jw_t *w, const bp_facility_t *f) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, bp_fac_status_name(f->status));
+    if (f->reason[0]) {
+        BP_JW_KEY(w, "reason");
+        bp_jw_cstr(w, f->reason);
+    }
+    for (int u = 0; u < BP_UTIL__COUNT; u++) {
+        const char *v = bp_utility_value_name((bp_utility_t)u, f->util[u]);
+        if (!v) continue;
+        bp_jw_key(w, bp_utility_name((bp_utility_t)u));
+        bp_jw_cstr(w, v);
     }
     bp_jw_end(w);
 }
@@ -433,6 +518,18 @@ void bp_codec_write_ed(bp_buf_t *b, const bp_ed_t *ed) {
     write_ed(&w, ed);
 }
 
+void bp_codec_write_svc(bp_buf_t *b, const bp_svc_t *sv) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_svc(&w, sv);
+}
+
+void bp_codec_write_fac(bp_buf_t *b, const bp_facility_t *f) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_fac(&w, f);
+}
+
 void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c) {
     bp_jw_t w;
     bp_jw_init(&w, b);
@@ -453,6 +550,20 @@ void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c) {
         if (c->has_ed) {
             BP_JW_KEY(&w, "ed");
             write_ed(&w, &c->ed);
+        }
+        if (c->svc_fields) {
+            BP_JW_KEY(&w, "services");
+            bp_jw_obj(&w);
+            for (int k = 0; k < BP_SVC__COUNT; k++) {
+                if (!(c->svc_fields & (1u << k))) continue;
+                bp_jw_key(&w, bp_service_name((bp_service_t)k));
+                write_svc(&w, &c->svc[k]);
+            }
+            bp_jw_end(&w);
+        }
+        if (c->has_fac) {
+            BP_JW_KEY(&w, "facility");
+            write_fac(&w, &c->fac);
         }
     } else if (c->kind == BP_KIND_INCIDENT) {
         write_inc_fields(&w, c);

@@ -33,11 +33,18 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
 /* -- Writers of the stored format (times in ms) -- */
 
 /* A change as the event stream carries it, without the stamps the apply
- * script adds: {"at":..,"beds":{..},"ed":{..}}, {"at":..,<ambulance fields>}
- * or {"at":..,<incident fields>}. */
+ * script adds: {"at":..,"beds":{..},"ed":{..},"services":{..},"facility":{..}}, {"at":..,<ambulance
+ * fields>} or {"at":..,<incident fields>}. */
 void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c);
 /* An ED status: {"status":..,"reason":..,"until":ms,"waiting":..}. */
 void bp_codec_write_ed(bp_buf_t *b, const bp_ed_t *ed);
+/* A service: {"status":..,"reason":..,"until":ms}, as the hash field
+ * "svc.<service>" and the event's "services" hold it. */
+void bp_codec_write_svc(bp_buf_t *b, const bp_svc_t *sv);
+/* A facility: {"status":..,"reason":..,"power":..,"oxygen":..,"water":..}
+ * (what is not known left out), as the hash field "fac" and the event's
+ * "facility" hold it. */
+void bp_codec_write_fac(bp_buf_t *b, const bp_facility_t *f);
 /* The ambulance fields of a change, as members without braces:
  * "status":"..","lat":..,... (nothing when no field is present). */
 void bp_codec_write_amb_fields(bp_buf_t *b, const bp_change_t *c);

@@ -94,6 +94,9 @@ static void alert_level(bp_event_out_t *e, const bp_arec_t *delta, const bp_aler
         if (delta->rule == BP_ALERT_DIVERSION &&
             bp_arec_member_value(delta, i, conds) == BP_ED_CLOSED)
             level = 4;
+        if (delta->rule == BP_ALERT_FACILITY &&
+            bp_arec_member_value(delta, i, conds) >= BP_FAC_EVACUATING)
+            level = 4;
         if (!hospital_rule(delta->rule)) continue;
         const char *s = delta->m[i].subject;
         int h = bp_registry_hospital(reg, s, strlen(s));

@@ -268,6 +268,14 @@ bool bp_have_view(const bp_state_t *st, size_t i, int64_t now_ms, int64_t offloa
         b->have = have;
         bp_interop_have_counts(&h->beds[t], &b->counts);
     }
+    const uint32_t in_have = ~((1u << BP_SVC_CT) | (1u << BP_SVC_MRI) | (1u << BP_SVC_ECMO));
+    out->svc_has = (info->services | h->svc_mask) & in_have & ((1u << BP_SVC__COUNT) - 1);
+    for (int k = 0; k < BP_SVC__COUNT; k++)
+        if ((out->svc_has >> k & 1) && bp_svc_effective(&h->svc[k], now_ms) != BP_SVS_UNAVAILABLE)
+            out->svc_up |= 1u << k;
+    static const char *const fac_have[BP_FAC__COUNT] = {"Normal", "Compromised", "Evacuating",
+                                                        "Closed"};
+    out->facility = h->fac_reported ? fac_have[h->fac.status] : NULL;
     out->at_ms = h->at_ms;
     return true;
 }

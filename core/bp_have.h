@@ -90,7 +90,13 @@ typedef struct {
     int64_t offload_minutes;           /* EMSOffloadMinutes, -1 none */
     bp_have_bed_out_t beds[BP_BED__COUNT];
     size_t n_beds;
-    int64_t at_ms; /* LastUpdateTime */
+    /* ServiceCoverageStatus (issue 15): bit per bp_service_t, the services
+     * it has that HAVE names (svc_has), and which of them are not reported
+     * unavailable now (svc_up: limited counts as available, HAVE has no
+     * "limited"). CT, MRI and ECMO have no HAVE element. */
+    uint32_t svc_has, svc_up;
+    const char *facility; /* HospitalFacilityStatus/FacilityStatus, NULL never reported */
+    int64_t at_ms;        /* LastUpdateTime */
 } bp_have_out_t;
 
 /* The view of hospital i at now_ms; offload_median_ms: the median handover

@@ -32,6 +32,15 @@ static const char *const cat_names[BP_CAT__COUNT] = {"trauma",      "stroke",   
                                                      "obstetric",   "pediatric",   "burn",
                                                      "respiratory", "psychiatric", "other"};
 static const char *const action_names[BP_INC__COUNT] = {"create", "update", "close"};
+static const char *const svc_names[BP_SVC__COUNT] = {
+    "ct",       "mri",          "cath_lab",     "stroke_unit",    "trauma", "burn_unit",
+    "dialysis", "obstetric_ed", "pediatric_ed", "psychiatric_ed", "ecmo"};
+static const char *const svs_names[BP_SVS__COUNT] = {"available", "limited", "unavailable"};
+static const char *const fac_names[BP_FAC__COUNT] = {"normal", "compromised", "evacuating",
+                                                     "closed"};
+static const char *const util_names[BP_UTIL__COUNT] = {"power", "oxygen", "water"};
+static const char *const util_values[BP_UTIL__COUNT][4] = {
+    {"mains", "generator", "out", NULL}, {"normal", "low", "out", NULL}, {"normal", "out", NULL}};
 
 const bp_pressure_cfg_t bp_pressure_default = {85.0, 95.0, 110.0};
 
@@ -58,6 +67,23 @@ const char *bp_category_name(bp_category_t c) {
 }
 const char *bp_inc_action_name(bp_inc_action_t a) {
     return (unsigned)a < BP_INC__COUNT ? action_names[a] : NULL;
+}
+
+const char *bp_service_name(bp_service_t s) {
+    return (unsigned)s < BP_SVC__COUNT ? svc_names[s] : NULL;
+}
+const char *bp_svc_status_name(bp_svc_status_t s) {
+    return (unsigned)s < BP_SVS__COUNT ? svs_names[s] : NULL;
+}
+
+const char *bp_fac_status_name(bp_fac_status_t s) {
+    return (unsigned)s < BP_FAC__COUNT ? fac_names[s] : NULL;
+}
+const char *bp_utility_name(bp_utility_t u) {
+    return (unsigned)u < BP_UTIL__COUNT ? util_names[u] : NULL;
+}
+const char *bp_utility_value_name(bp_utility_t u, int v) {
+    return (unsigned)u < BP_UTIL__COUNT && v >= 0 && v < 3 ? util_values[u][v] : NULL;
 }
 
 static int eq(const char *name, const char *s, size_t len) {
@@ -92,6 +118,21 @@ int bp_category_parse(const char *s, size_t len) {
 }
 int bp_inc_action_parse(const char *s, size_t len) {
     return find(action_names, BP_INC__COUNT, s, len);
+}
+int bp_fac_status_parse(const char *s, size_t len) {
+    return find(fac_names, BP_FAC__COUNT, s, len);
+}
+int bp_utility_value_parse(bp_utility_t u, const char *s, size_t len) {
+    if ((unsigned)u >= BP_UTIL__COUNT) return -1;
+    for (int i = 0; i < 3 && util_values[u][i]; i++)
+        if (eq(util_values[u][i], s, len)) return i;
+    return -1;
+}
+int bp_service_parse(const char *s, size_t len) {
+    return find(svc_names, BP_SVC__COUNT, s, len);
+}
+int bp_svc_status_parse(const char *s, size_t len) {
+    return find(svs_names, BP_SVS__COUNT, s, len);
 }
 
 bool bp_is_slug(const char *s, size_t len) {
@@ -182,6 +223,12 @@ int32_t bp_beds_overflow(const bp_beds_t *b) {
     return b->occupied > b->staffed ? b->occupied - b->staffed : 0;
 }
 
+bp_svc_status_t bp_svc_effective(const bp_svc_t *s, int64_t now_ms) {
+    if (s->status != BP_SVS_AVAILABLE && s->until_ms > 0 && now_ms >= s->until_ms)
+        return BP_SVS_AVAILABLE;
+    return s->status;
+}
+
 bp_ed_status_t bp_ed_effective(const bp_ed_t *ed, int64_t now_ms) {
     if (ed->status != BP_ED_NORMAL && ed->until_ms > 0 && now_ms >= ed->until_ms)
         return BP_ED_NORMAL;
@@ -233,6 +280,8 @@ int bp_pressure_level(const bp_hospital_state_t *h, const bp_pressure_cfg_t *cfg
         bp_beds_available(icu) == 0 && level < 3)
         level = 3;
     if (h->offload_delayed && level < 3) level = 3; /* ambulances queue at its door */
+    if (h->fac.status == BP_FAC_COMPROMISED && level < 3) level = 3;
+    if (h->fac.status == BP_FAC_EVACUATING || h->fac.status == BP_FAC_CLOSED) level = 4;
     return level;
 }
 
@@ -251,6 +300,13 @@ void bp_hospital_state_init(bp_hospital_state_t *h) {
         h->beds[t] = (bp_beds_t){-1, -1, -1};
     h->ed.status = BP_ED_NORMAL;
     h->ed.waiting = -1;
+    bp_facility_init(&h->fac);
+}
+
+void bp_facility_init(bp_facility_t *f) {
+    memset(f, 0, sizeof *f);
+    for (int u = 0; u < BP_UTIL__COUNT; u++)
+        f->util[u] = -1;
 }
 
 void bp_ambulance_state_init(bp_ambulance_state_t *a) {
@@ -274,6 +330,7 @@ void bp_change_init(bp_change_t *c, bp_kind_t kind) {
     for (int t = 0; t < BP_BED__COUNT; t++)
         c->beds[t] = (bp_beds_t){-1, -1, -1};
     c->ed.waiting = -1;
+    bp_facility_init(&c->fac);
     bp_ambulance_state_init(&c->amb);
     bp_incident_state_init(&c->inc, NULL);
     c->inc_action = BP_INC_UPDATE;
@@ -305,6 +362,13 @@ void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c) {
         h->beds_mask |= 1u << t;
     }
     if (c->has_ed) h->ed = c->ed;
+    for (int s = 0; s < BP_SVC__COUNT; s++)
+        if (c->svc_fields & (1u << s)) h->svc[s] = c->svc[s];
+    h->svc_mask |= c->svc_fields;
+    if (c->has_fac) {
+        h->fac = c->fac;
+        h->fac_reported = true;
+    }
     stamp(&h->version, &h->at_ms, &h->updated_ms, h->source, c);
 }
 

@@ -51,6 +51,46 @@ typedef enum {
     BP_ED__COUNT
 } bp_ed_status_t;
 
+/* Services a hospital may have (issue 15): each reported available,
+ * limited or unavailable, with a reason and an expiry like the ED's. Order
+ * is the display order; names are the wire names. */
+typedef enum {
+    BP_SVC_CT,
+    BP_SVC_MRI,
+    BP_SVC_CATH_LAB,
+    BP_SVC_STROKE_UNIT,
+    BP_SVC_TRAUMA,
+    BP_SVC_BURN_UNIT,
+    BP_SVC_DIALYSIS,
+    BP_SVC_OBSTETRIC_ED,
+    BP_SVC_PEDIATRIC_ED,
+    BP_SVC_PSYCHIATRIC_ED,
+    BP_SVC_ECMO,
+    BP_SVC__COUNT
+} bp_service_t;
+
+#define BP_SERVICE_NAMES                                                                           \
+    "ct, mri, cath_lab, stroke_unit, trauma, burn_unit, dialysis, obstetric_ed, pediatric_ed, "    \
+    "psychiatric_ed, ecmo"
+
+typedef enum {
+    BP_SVS_AVAILABLE,
+    BP_SVS_LIMITED,
+    BP_SVS_UNAVAILABLE,
+    BP_SVS__COUNT
+} bp_svc_status_t;
+
+/* The facility as a whole (issue 15, after EDXL-HAVE's FacilityStatus and
+ * Sahana's utilities): its status, and power, oxygen and water. */
+typedef enum {
+    BP_FAC_NORMAL,
+    BP_FAC_COMPROMISED,
+    BP_FAC_EVACUATING,
+    BP_FAC_CLOSED,
+    BP_FAC__COUNT
+} bp_fac_status_t;
+typedef enum { BP_UTIL_POWER, BP_UTIL_OXYGEN, BP_UTIL_WATER, BP_UTIL__COUNT } bp_utility_t;
+
 /* Close to the German FMS status model: 1/2 available, 3 dispatched,
  * 4 on scene, 7 transporting, 8 at hospital, 6 out of service. */
 typedef enum {
@@ -101,6 +141,14 @@ const char *bp_tier_name(bp_tier_t t);
 const char *bp_freshness_name(bp_freshness_t f);
 const char *bp_category_name(bp_category_t c);
 const char *bp_inc_action_name(bp_inc_action_t a);
+const char *bp_service_name(bp_service_t s);
+const char *bp_svc_status_name(bp_svc_status_t s);
+const char *bp_fac_status_name(bp_fac_status_t s);
+/* A utility's field name ("power", "oxygen", "water") and its values:
+ * power mains | generator | out, oxygen normal | low | out, water normal |
+ * out. NULL out of range. */
+const char *bp_utility_name(bp_utility_t u);
+const char *bp_utility_value_name(bp_utility_t u, int v);
 
 /* Parsers: the enum value, or -1 when (s, len) is not a known name. */
 int bp_bed_type_parse(const char *s, size_t len);
@@ -109,6 +157,10 @@ int bp_amb_status_parse(const char *s, size_t len);
 int bp_tier_parse(const char *s, size_t len);
 int bp_category_parse(const char *s, size_t len);
 int bp_inc_action_parse(const char *s, size_t len);
+int bp_service_parse(const char *s, size_t len);
+int bp_svc_status_parse(const char *s, size_t len);
+int bp_fac_status_parse(const char *s, size_t len);
+int bp_utility_value_parse(bp_utility_t u, const char *s, size_t len);
 
 /* Slug rules. */
 bool bp_is_slug(const char *s, size_t len);        /* [a-z0-9-]{1,48} */
@@ -134,6 +186,22 @@ typedef struct {
     char reason[BP_REASON_MAX + 1];
 } bp_ed_t;
 
+/* One service's status: limited and unavailable may carry a reason and an
+ * expiry (like the ED's); past its expiry a status reads as available. */
+typedef struct {
+    bp_svc_status_t status;
+    int64_t until_ms; /* 0: no expiry */
+    char reason[BP_REASON_MAX + 1];
+} bp_svc_t;
+
+/* The facility's status, replaced whole like the ED's; a utility not
+ * reported is -1. No expiry: a facility is normal again when it says so. */
+typedef struct {
+    bp_fac_status_t status;
+    int8_t util[BP_UTIL__COUNT]; /* value index (bp_utility_value_name), -1 not reported */
+    char reason[BP_REASON_MAX + 1];
+} bp_facility_t;
+
 /* What a hospital has reported, merged. */
 typedef struct {
     uint64_t version;   /* +1 per accepted change; 0 = never reported */
@@ -143,6 +211,10 @@ typedef struct {
     uint32_t beds_mask; /* bit t set: bed type t is known at this hospital */
     bp_beds_t beds[BP_BED__COUNT];
     bp_ed_t ed;
+    uint32_t svc_mask; /* bit s set: service s has been reported */
+    bp_svc_t svc[BP_SVC__COUNT];
+    bp_facility_t fac;
+    bool fac_reported; /* the facility status was ever reported */
     /* ambulances wait too long to hand over (EDXL-HAVE EMSOffloadStatus
      * "Delayed"): derived by the server from the ambulances, not reported */
     bool offload_delayed;
@@ -228,6 +300,10 @@ typedef struct {
     bp_beds_t beds[BP_BED__COUNT];
     bool has_ed;
     bp_ed_t ed;
+    uint32_t svc_fields; /* bit s: this change sets service s (whole) */
+    bp_svc_t svc[BP_SVC__COUNT];
+    bool has_fac; /* the facility status, replaced whole */
+    bp_facility_t fac;
     /* ambulance */
     unsigned amb_fields; /* BP_AF_* */
     bp_ambulance_state_t amb;
@@ -252,6 +328,10 @@ int32_t bp_beds_overflow(const bp_beds_t *b);
  * passed reads as normal. */
 bp_ed_status_t bp_ed_effective(const bp_ed_t *ed, int64_t now_ms);
 
+/* A service's status as it reads at now_ms: limited or unavailable past
+ * its expiry reads as available. */
+bp_svc_status_t bp_svc_effective(const bp_svc_t *s, int64_t now_ms);
+
 /* Sums over bed types with both staffed and occupied known. Emergency and
  * operating room places are excluded: they are not inpatient beds. */
 typedef struct {
@@ -264,8 +344,9 @@ void bp_hospital_totals(const bp_hospital_state_t *h, bp_totals_t *out);
 double bp_occupancy_pct(const bp_totals_t *t);
 
 /* Pressure level 1..4, after NHS OPEL: occupancy against three thresholds,
- * raised by the ED status (advisory >= 2, diversion >= 3, closed = 4) and by
- * a full adult ICU (>= 3). Percentages may exceed 100. */
+ * raised by the ED status (advisory >= 2, diversion >= 3, closed = 4), by
+ * a full adult ICU (>= 3) and by the facility (compromised >= 3,
+ * evacuating or closed = 4). Percentages may exceed 100. */
 typedef struct {
     double level2_pct, level3_pct, level4_pct;
 } bp_pressure_cfg_t;
@@ -278,7 +359,8 @@ int bp_pressure_level(const bp_hospital_state_t *h, const bp_pressure_cfg_t *cfg
 bp_freshness_t bp_freshness(int64_t at_ms, int64_t interval_s, int64_t now_ms);
 
 /* Applies a change to a state (the same merge as the Redis script): bed types
- * present replace their present fields, ED replaces whole, ambulance fields
+ * present replace their present fields, ED and each service present
+ * replace whole, ambulance fields
  * present replace. Also sets version/at/updated/source from the change when
  * the change carries a version (read back from the stream), else version+1. */
 void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c);
@@ -293,6 +375,7 @@ void bp_hospital_state_init(bp_hospital_state_t *h);
 void bp_ambulance_state_init(bp_ambulance_state_t *a);
 void bp_incident_state_init(bp_incident_state_t *s, const char *id);
 void bp_change_init(bp_change_t *c, bp_kind_t kind);
+void bp_facility_init(bp_facility_t *f); /* normal, no utility reported */
 /* How many bed types a hospital change carries figures for. */
 int bp_change_bed_types(const bp_change_t *c);
 

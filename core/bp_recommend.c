@@ -42,6 +42,7 @@ void bp_dispatch_defaults(bp_dispatch_cfg_t *c) {
     c->sister_bonus_min = 5;
     c->late_penalty_min = 3;
     c->stale_penalty_min = 10;
+    c->limited_service_penalty_min = 10;
     need(&c->needs[BP_CAT_TRAUMA], SPEC(TRAUMA) | SPEC(NEUROSURGERY) | SPEC(ORTHOPEDICS),
          BP_BED_MEDICAL_SURGICAL, BP_BED_ICU_ADULT, -1);
     need(&c->needs[BP_CAT_STROKE], SPEC(STROKE) | SPEC(NEUROSURGERY), BP_BED_ICU_ADULT,
@@ -56,6 +57,15 @@ void bp_dispatch_defaults(bp_dispatch_cfg_t *c) {
          BP_BED_ISOLATION, BP_BED_ICU_ADULT, BP_BED_MEDICAL_SURGICAL);
     need(&c->needs[BP_CAT_PSYCHIATRIC], SPEC(PSYCHIATRY), BP_BED_PSYCHIATRIC, -1, -1);
     need(&c->needs[BP_CAT_OTHER], 0, BP_BED_MEDICAL_SURGICAL, -1, -1);
+#define SVC(x) (1u << BP_SVC_##x)
+    c->needs[BP_CAT_TRAUMA].services = SVC(TRAUMA) | SVC(CT);
+    c->needs[BP_CAT_STROKE].services = SVC(CT) | SVC(STROKE_UNIT);
+    c->needs[BP_CAT_CARDIAC].services = SVC(CATH_LAB);
+    c->needs[BP_CAT_OBSTETRIC].services = SVC(OBSTETRIC_ED);
+    c->needs[BP_CAT_PEDIATRIC].services = SVC(PEDIATRIC_ED);
+    c->needs[BP_CAT_BURN].services = SVC(BURN_UNIT);
+    c->needs[BP_CAT_PSYCHIATRIC].services = SVC(PSYCHIATRIC_ED);
+#undef SVC
 }
 
 double bp_distance_km(double lat1, double lon1, double lat2, double lon2) {
@@ -81,7 +91,8 @@ static bool has_bed(const bp_hospital_info_t *info, const bp_hospital_state_t *h
            (h->beds[t].staffed > 0 || (h->beds[t].staffed < 0 && info->staffed[t] > 0));
 }
 
-/* Fills c for hospital i; false when it has none of the needed bed types. */
+/* Fills c for hospital i; false when it has none of the needed bed types,
+ * or is being evacuated or closed (it takes no one, however near). */
 static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_rec_query_t *q,
                   int sister, size_t i, bp_candidate_t *c) {
     const bp_registry_t *reg = bp_state_registry(st);
@@ -91,6 +102,7 @@ static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_r
     c->hospital = (int)i;
     c->bed_type = -1;
     c->inbound = q->inbound ? q->inbound[i] : 0;
+    if (h->fac.status == BP_FAC_EVACUATING || h->fac.status == BP_FAC_CLOSED) return false;
     for (int k = 0; k < q->need.n_beds; k++) {
         int t = q->need.beds[k];
         if (t < 0 || t >= BP_BED__COUNT || !has_bed(info, h, t)) continue;
@@ -113,7 +125,18 @@ static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_r
     c->km = bp_distance_km(q->lat, q->lon, info->lat, info->lon);
     c->eta_min = bp_travel_min(cfg, c->km, q->now_ms);
     c->ed = bp_ed_effective(&h->ed, q->now_ms);
-    c->diverted = c->ed == BP_ED_DIVERSION || c->ed == BP_ED_CLOSED;
+    for (int k = 0; k < BP_SVC__COUNT; k++) {
+        if (!(q->need.services & h->svc_mask & (1u << k))) continue;
+        bp_svc_status_t s = bp_svc_effective(&h->svc[k], q->now_ms);
+        if (s == BP_SVS_AVAILABLE) continue;
+        if (!c->svc_out && (s == BP_SVS_UNAVAILABLE || !c->svc_limited))
+            memcpy(c->svc_reason, h->svc[k].reason, sizeof c->svc_reason);
+        if (s == BP_SVS_UNAVAILABLE)
+            c->svc_out |= 1u << k;
+        else
+            c->svc_limited |= 1u << k;
+    }
+    c->diverted = c->ed == BP_ED_DIVERSION || c->ed == BP_ED_CLOSED || c->svc_out;
     c->specialty = !q->need.specialties || (info->specialties & q->need.specialties);
     c->freshness = bp_freshness(h->at_ms, info->report_interval_s, q->now_ms);
     int prio = q->priority < 1 ? 1 : q->priority > 3 ? 3 : q->priority;
@@ -125,6 +148,8 @@ static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_r
     else if (c->free <= 0)
         s += cfg->no_capacity_penalty_min;
     if (!c->specialty) s += cfg->no_specialty_penalty_min;
+    if (c->svc_limited) s += cfg->limited_service_penalty_min;
+    c->compromised = h->fac.status == BP_FAC_COMPROMISED;
     if (c->central_penalty) s += cfg->central_penalty_min[prio - 1];
     if (c->sister) s -= cfg->sister_bonus_min;
     if (c->freshness == BP_LATE)
@@ -202,6 +227,21 @@ static const char *const beds_vi[BP_BED__COUNT] = {
     "chỗ cấp cứu", "HSTC người lớn", "HSTC nhi", "HSTC sơ sinh", "nội/ngoại khoa", "nhi",
     "sản",         "bỏng",           "tâm thần", "cách ly",      "phòng mổ"};
 
+static const char *const svc_en[BP_SVC__COUNT] = {
+    "CT",       "MRI",          "cath lab",     "stroke unit",    "trauma team", "burn unit",
+    "dialysis", "obstetric ED", "pediatric ED", "psychiatric ED", "ECMO"};
+static const char *const svc_vi[BP_SVC__COUNT] = {"CT",
+                                                  "MRI",
+                                                  "phòng can thiệp tim mạch",
+                                                  "đơn vị đột quỵ",
+                                                  "kíp chấn thương",
+                                                  "đơn vị bỏng",
+                                                  "lọc máu",
+                                                  "cấp cứu sản",
+                                                  "cấp cứu nhi",
+                                                  "cấp cứu tâm thần",
+                                                  "ECMO"};
+
 typedef struct {
     char *p;
     size_t left, len;
@@ -261,11 +301,24 @@ size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, co
         put(&o, " · %s", vi ? spec_words[k].vi : spec_words[k].en);
         break;
     }
-    if (c->diverted)
+    for (int k = 0; k < BP_SVC__COUNT; k++) {
+        if (!((c->svc_out | c->svc_limited) >> k & 1)) continue;
+        bool out = c->svc_out >> k & 1;
+        const char *name = (vi ? svc_vi : svc_en)[k];
+        put(&o,
+            vi ? (out ? " · %s ngừng hoạt động" : " · %s hạn chế")
+               : (out ? " · %s unavailable" : " · %s limited"),
+            name);
+    }
+    if (c->svc_reason[0]) put(&o, " (%s)", c->svc_reason);
+    if (c->diverted && c->ed != BP_ED_DIVERSION && c->ed != BP_ED_CLOSED)
+        put(&o, vi ? " · không còn nơi nào gần hơn" : " · nothing else is near");
+    else if (c->diverted)
         put(&o, vi ? " · cấp cứu đang chuyển hướng (không còn nơi mở cửa gần hơn)"
                    : " · ED on diversion (nothing open is near)");
     else if (c->ed == BP_ED_ADVISORY)
         put(&o, vi ? " · cấp cứu đang quá tải" : " · ED advisory");
+    if (c->compromised) put(&o, vi ? " · cơ sở đang gặp sự cố" : " · facility compromised");
     if (c->sister)
         put(&o, vi ? " · bệnh viện vệ tinh của khu vực" : " · this area's sister hospital");
     if (c->central_penalty)
@@ -280,7 +333,7 @@ size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, co
 void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *x, const bp_registry_t *reg,
                         const bp_need_t *need, size_t rank) {
     const bp_hospital_info_t *h = &reg->hospitals[x->hospital];
-    char en[320], vi[400];
+    char en[560], vi[720];
     bp_candidate_reason(x, reg, need, "en", en, sizeof en);
     bp_candidate_reason(x, reg, need, "vi", vi, sizeof vi);
     bp_jw_t w;
@@ -321,6 +374,17 @@ void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *x, const bp_registry_
     bp_jw_cstr(&w, bp_ed_status_name(x->ed));
     BP_JW_KEY(&w, "diverted");
     bp_jw_bool(&w, x->diverted);
+    const uint32_t svc[2] = {x->svc_out, x->svc_limited};
+    for (int j = 0; j < 2; j++) {
+        if (j)
+            BP_JW_KEY(&w, "services_limited");
+        else
+            BP_JW_KEY(&w, "services_out");
+        bp_jw_arr(&w);
+        for (int k = 0; k < BP_SVC__COUNT; k++)
+            if (svc[j] >> k & 1) bp_jw_cstr(&w, bp_service_name((bp_service_t)k));
+        bp_jw_end(&w);
+    }
     BP_JW_KEY(&w, "sister");
     bp_jw_bool(&w, x->sister);
     BP_JW_KEY(&w, "central_penalty");

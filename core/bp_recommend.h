@@ -10,6 +10,13 @@
  *     (ambulances already transporting there);
  *   - ED status: diversion and closed are left out unless no open hospital
  *     is reachable within diversion_extra_min of the nearest diverted one;
+ *   - services (issue 15): a needed service (config/dispatch.json, e.g.
+ *     stroke: ct + stroke_unit) reported unavailable diverts the hospital
+ *     by the same rule as the ED; one reported limited costs a penalty.
+ *     A service the registry does not list, or never reported, counts as
+ *     neither (the specialty penalty already covers what it lacks);
+ *   - facility: a hospital being evacuated or closed is never ranked; a
+ *     compromised one is (its reason says so; its pressure level is 3+);
  *   - specialty: none of the needed specialties costs a penalty;
  *   - tier fit: priority 2–3 patients pay a penalty for central hospitals
  *     (they keep room for what only they can do); the sister hospital of the
@@ -33,6 +40,7 @@ typedef struct {
     int n_beds;
     int beds[BP_NEED_BEDS_MAX]; /* bp_bed_type_t, in order of preference */
     uint32_t specialties;       /* bit per bp_specialty_t: any one matches */
+    uint32_t services;          /* bit per bp_service_t: all are needed */
 } bp_need_t;
 
 #define BP_SPEED_BANDS_MAX 8
@@ -50,6 +58,7 @@ typedef struct bp_dispatch_cfg {
     double central_penalty_min[3]; /* by priority 1, 2, 3 */
     double sister_bonus_min;
     double late_penalty_min, stale_penalty_min;
+    double limited_service_penalty_min;
     bp_need_t needs[BP_CAT__COUNT];
     bp_alert_cfg_t alerts; /* the alert rules' thresholds (bp_alerts.h) */
 } bp_dispatch_cfg_t;
@@ -79,8 +88,13 @@ typedef struct {
     int free;                        /* available + surge24 − inbound; only if known */
     bool known;                      /* free is known (occupancy reported) */
     bool specialty;                  /* has one of the needed specialties (or none needed) */
-    bool diverted; /* ED diversion/closed: here only because nothing open is near */
+    bool diverted;                   /* ED diversion/closed or a needed service unavailable: here
+                                        only because nothing open is near */
+    uint32_t svc_out;     /* needed services reported unavailable (bit per bp_service_t) */
+    uint32_t svc_limited; /* needed services reported limited */
+    char svc_reason[BP_REASON_MAX + 1]; /* the first unavailable (else limited) one's reason */
     bool central_penalty, sister;
+    bool compromised; /* the facility reports itself compromised */
     bp_ed_status_t ed;
     bp_freshness_t freshness;
 } bp_candidate_t;
@@ -95,7 +109,7 @@ void bp_recommend_inbound(const bp_state_t *st, int *inbound);
 
 /* One candidate as clients read it: {"hospital","name","tier","rank",
  * "eta_min","km","bed_type","known","available","surge24","inbound","free",
- * "specialty","ed","diverted","sister","central_penalty","freshness",
+ * "specialty","ed","diverted","services_out","services_limited","sister","central_penalty","freshness",
  * "score","reason":{"en","vi"}} (docs/dispatch.md). */
 void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *c, const bp_registry_t *reg,
                         const bp_need_t *need, size_t rank);

@@ -71,6 +71,7 @@ typedef struct {
     int32_t staffed[BP_BED__COUNT];
     int32_t surge24[BP_BED__COUNT];
     char have_id[BP_HAVE_ID_MAX + 1]; /* "" none: HAVE documents use our id */
+    uint32_t services;                /* bit per bp_service_t: the services it has */
 } bp_hospital_info_t;
 
 typedef struct {

@@ -215,6 +215,51 @@ static void write_ed(bp_jw_t *w, const bp_ed_t *ed, int64_t now_ms, int with_eff
     bp_jw_end(w);
 }
 
+/* {"status":..,"reason":..,"until":..(,"effective":..)} */
+static void write_svc(bp_jw_t *w, const bp_svc_t *sv, int64_t now_ms, int with_effective) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, bp_svc_status_name(sv->status));
+    BP_JW_KEY(w, "reason");
+    bp_jw_cstr(w, sv->reason);
+    BP_JW_KEY(w, "until");
+    bp_jw_time(w, sv->until_ms);
+    if (with_effective) {
+        BP_JW_KEY(w, "effective");
+        bp_jw_cstr(w, bp_svc_status_name(bp_svc_effective(sv, now_ms)));
+    }
+    bp_jw_end(w);
+}
+
+/* "services":{..}: those in mask, from svc (never reported: available). */
+static void write_services(bp_jw_t *w, uint32_t mask, const bp_svc_t *svc, int64_t now_ms,
+                           int with_effective) {
+    BP_JW_KEY(w, "services");
+    bp_jw_obj(w);
+    for (int k = 0; k < BP_SVC__COUNT; k++) {
+        if (!(mask & (1u << k))) continue;
+        bp_jw_key(w, bp_service_name((bp_service_t)k));
+        write_svc(w, &svc[k], now_ms, with_effective);
+    }
+    bp_jw_end(w);
+}
+
+/* "facility":{"status","reason","power","oxygen","water"}, utilities not
+ * reported null. */
+static void write_facility(bp_jw_t *w, const bp_facility_t *f) {
+    BP_JW_KEY(w, "facility");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, bp_fac_status_name(f->status));
+    BP_JW_KEY(w, "reason");
+    bp_jw_cstr(w, f->reason);
+    for (int u = 0; u < BP_UTIL__COUNT; u++) {
+        bp_jw_key(w, bp_utility_name((bp_utility_t)u));
+        bp_jw_cstr_or_null(w, bp_utility_value_name((bp_utility_t)u, f->util[u]));
+    }
+    bp_jw_end(w);
+}
+
 static void write_stamp(bp_jw_t *w, uint64_t version, int64_t at, int64_t updated,
                         const char *source) {
     BP_JW_KEY(w, "version");
@@ -265,6 +310,8 @@ static void write_hospital(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t n
     bp_jw_end(w);
     BP_JW_KEY(w, "ed");
     write_ed(w, &h->ed, now_ms, 1);
+    write_services(w, info->services | h->svc_mask, h->svc, now_ms, 1);
+    write_facility(w, &h->fac);
     bp_totals_t tot;
     bp_hospital_totals(h, &tot);
     double pct = bp_occupancy_pct(&tot);
@@ -574,6 +621,8 @@ void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, bp_view_t view)
             BP_JW_KEY(&w, "ed");
             write_ed(&w, &c->ed, 0, 0);
         }
+        if (c->svc_fields) write_services(&w, c->svc_fields, c->svc, 0, 0);
+        if (c->has_fac) write_facility(&w, &c->fac);
     } else if (c->kind == BP_KIND_INCIDENT) {
         BP_JW_KEY(&w, "action");
         bp_jw_cstr(&w, bp_inc_action_name(c->inc_action));

@@ -33,7 +33,10 @@
 -- hospital:
 --   ARGV[15] ED as JSON ("" = unchanged)     ARGV[16] K, bed types changed
 --   then per bed type 6 values: name, staffed, occupied, surge24 ("" = not
---   in this change), baseline staffed, baseline surge24 ("" = none)
+--   in this change), baseline staffed, baseline surge24 ("" = none);
+--   then M, and M pairs: hash field, JSON: a service changed
+--   ("svc.<service>", '{"status":"unavailable","reason":..,"until":ms}') or
+--   the facility ("fac", '{"status":"compromised","power":"generator",..}')
 -- ambulance and incident:
 --   ARGV[15] the changed fields as a JSON fragment ('"status":"...",...')
 --   ARGV[16] N, then N field/value pairs for the hash
@@ -132,6 +135,7 @@ end
 -- version, at, and what the change will overwrite: the numbers of the bed
 -- types changed (and the ED), or the ambulance / incident fields changed
 local want = {'v', 'at'}
+local S, m, ed_i, svc_i = P + k * 6, 0, nil, nil -- hospital: the services' place
 if kind == 'hospital' then
   for i = 0, k - 1 do
     local t = ARGV[P + i * 6]
@@ -139,7 +143,12 @@ if kind == 'hospital' then
     want[#want + 1] = t .. '.o'
     want[#want + 1] = t .. '.g'
   end
-  if audit and ARGV[15] ~= '' then want[#want + 1] = 'ed' end
+  if audit and ARGV[15] ~= '' then want[#want + 1] = 'ed'; ed_i = #want end
+  m = tonumber(ARGV[S] or '0') or 0
+  svc_i = #want + 1
+  if audit then
+    for j = 0, m - 1 do want[#want + 1] = ARGV[S + 1 + j * 2] end
+  end
 else
   for i = 0, k - 1 do want[#want + 1] = ARGV[P + i * 2] end
 end
@@ -198,13 +207,38 @@ if kind == 'hospital' then
     set[#set + 1] = 'ed'; set[#set + 1] = ARGV[15]
     ev = ev .. ',"ed":' .. ARGV[15]
   end
+  -- services and the facility: each replaced whole (field -> its JSON)
+  local svcs, svcw, fac, facw = {}, {}, nil, nil
+  for j = 0, m - 1 do
+    local f, sv = ARGV[S + 1 + j * 2], ARGV[S + 2 + j * 2]
+    set[#set + 1] = f; set[#set + 1] = sv
+    if f == 'fac' then
+      fac, facw = sv, cur[svc_i + j] or 'null'
+    else
+      svcs[#svcs + 1] = '"' .. string.sub(f, 5) .. '":' .. sv
+      if audit then
+        svcw[#svcw + 1] = '"' .. string.sub(f, 5) .. '":' .. (cur[svc_i + j] or 'null')
+      end
+    end
+  end
+  local svcj = '{' .. table.concat(svcs, ',') .. '}'
+  if #svcs > 0 then ev = ev .. ',"services":' .. svcj end
+  if fac then ev = ev .. ',"facility":' .. fac end
   ev = ev .. '}'
   if audit then
     before = '{"beds":{' .. table.concat(was, ',') .. '}'
     after = '{"beds":' .. bedsj
     if ARGV[15] ~= '' then
-      before = before .. ',"ed":' .. (cur[#want] or 'null')
+      before = before .. ',"ed":' .. (cur[ed_i] or 'null')
       after = after .. ',"ed":' .. ARGV[15]
+    end
+    if #svcs > 0 then
+      before = before .. ',"services":{' .. table.concat(svcw, ',') .. '}'
+      after = after .. ',"services":' .. svcj
+    end
+    if fac then
+      before = before .. ',"facility":' .. facw
+      after = after .. ',"facility":' .. fac
     end
     before = before .. '}'
     after = after .. '}'

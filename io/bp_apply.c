@@ -583,11 +583,27 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
          (prev >= 0 && c->seq >= 0 ? argf(a, "%lld", (long long)prev) : arg(a, "", 0));
     if (!ok) return -1;
     if (hosp) {
+        /* every JSON piece first: the arguments point into the buffer */
+        size_t svc_off[BP_SVC__COUNT] = {0}, svc_len[BP_SVC__COUNT] = {0};
         if (c->has_ed) bp_codec_write_ed(&a->json, &c->ed);
+        size_t ed_len = a->json.len;
+        int m = 0;
+        for (int v = 0; v < BP_SVC__COUNT; v++) {
+            if (!(c->svc_fields & (1u << v))) continue;
+            svc_off[v] = a->json.len;
+            bp_codec_write_svc(&a->json, &c->svc[v]);
+            svc_len[v] = a->json.len - svc_off[v];
+            m++;
+        }
+        size_t fac_off = a->json.len;
+        if (c->has_fac) {
+            bp_codec_write_fac(&a->json, &c->fac);
+            m++;
+        }
+        size_t fac_len = a->json.len - fac_off;
+        const char *j = a->json.len ? bp_buf_data(&a->json) : "";
         int k = bp_change_bed_types(c);
-        if (a->json.failed || !arg(a, a->json.len ? bp_buf_data(&a->json) : "", a->json.len) ||
-            !argf(a, "%d", k))
-            return -1;
+        if (a->json.failed || !arg(a, j, ed_len) || !argf(a, "%d", k)) return -1;
         for (int t = 0; t < BP_BED__COUNT && ok; t++) {
             uint8_t f = c->bed_fields[t];
             if (!f) continue;
@@ -599,6 +615,14 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
                  arg_bed(a, has_base, has_base ? base->staffed[t] : 0) &&
                  arg_bed(a, has_base, has_base ? base->surge24[t] : 0);
         }
+        /* then the services and the facility changed: their count, and hash
+         * field, JSON each */
+        ok = ok && argf(a, "%d", m);
+        for (int v = 0; v < BP_SVC__COUNT && ok; v++)
+            if (c->svc_fields & (1u << v))
+                ok = argf(a, "svc.%s", bp_service_name((bp_service_t)v)) &&
+                     arg(a, j + svc_off[v], svc_len[v]);
+        if (c->has_fac) ok = ok && arg(a, "fac", 3) && arg(a, j + fac_off, fac_len);
         return ok ? 0 : -1;
     }
     if (c->kind == BP_KIND_INCIDENT) return incident_args(a, c, s);

@@ -303,6 +303,38 @@ static int write_hospital(xmlTextWriterPtr w, const bp_have_out_t *h) {
         }
         W(xmlTextWriterEndElement(w));
     }
+    if (h->svc_has) {
+        /* in the schema's order; an *Indicator wraps its boolean (or sub-type) */
+        static const struct {
+            int svc;
+            const char *wrap, *sub, *name;
+        } map[] = {
+            {BP_SVC_BURN_UNIT, NULL, NULL, "Burn"},
+            {BP_SVC_CATH_LAB, "CardiologyIndicator", "CardiologySubType", "CardiologyInvasive"},
+            {BP_SVC_DIALYSIS, NULL, NULL, "Dialysis"},
+            {BP_SVC_STROKE_UNIT, "NeurologyIndicator", NULL, "Neurology"},
+            {BP_SVC_OBSTETRIC_ED, "OBGYNIndicator", NULL, "OBGYN"},
+            {BP_SVC_PEDIATRIC_ED, NULL, NULL, "Pediatrics"},
+            {BP_SVC_PSYCHIATRIC_ED, "PsychiatricIndicator", NULL, "Psychiatric"},
+            {BP_SVC_TRAUMA, "TraumaCenterServicesIndicator", NULL, "TraumaCenterServices"},
+        };
+        W(xmlTextWriterStartElement(w, X("ServiceCoverageStatus")));
+        for (size_t k = 0; k < sizeof map / sizeof *map; k++) {
+            if (!(h->svc_has >> map[k].svc & 1)) continue;
+            const char *v = h->svc_up >> map[k].svc & 1 ? "true" : "false";
+            if (map[k].wrap) W(xmlTextWriterStartElement(w, X(map[k].wrap)));
+            if (map[k].sub) W(xmlTextWriterStartElement(w, X(map[k].sub)));
+            W(xmlTextWriterWriteElement(w, X(map[k].name), X(v)));
+            if (map[k].sub) W(xmlTextWriterEndElement(w));
+            if (map[k].wrap) W(xmlTextWriterEndElement(w));
+        }
+        W(xmlTextWriterEndElement(w)); /* ServiceCoverageStatus */
+    }
+    if (h->facility) {
+        W(xmlTextWriterStartElement(w, X("HospitalFacilityStatus")));
+        W(xmlTextWriterWriteElement(w, X("FacilityStatus"), X(h->facility)));
+        W(xmlTextWriterEndElement(w));
+    }
     bp_time_format(h->at_ms, when);
     W(xmlTextWriterWriteElement(w, X("LastUpdateTime"), X(when)));
     W(xmlTextWriterEndElement(w)); /* Hospital */

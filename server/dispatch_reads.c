@@ -85,6 +85,12 @@ void bp_api_recommend_get(bp_req_t *r) {
         bp_buf_printf(b, "%s\"%s\"", first ? "" : ",", bp_specialty_name((bp_specialty_t)s));
         first = 0;
     }
+    bp_buf_puts(b, "],\"services\":[");
+    for (int s = 0, first = 1; s < BP_SVC__COUNT; s++) {
+        if (!(q.need.services >> s & 1)) continue;
+        bp_buf_printf(b, "%s\"%s\"", first ? "" : ",", bp_service_name((bp_service_t)s));
+        first = 0;
+    }
     bp_buf_puts(b, "],\"at\":");
     bp_json_time(b, q.now_ms);
     bp_buf_puts(b, "},\"candidates\":");

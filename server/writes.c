@@ -194,7 +194,8 @@ void bp_api_hospital_patch(bp_req_t *r) {
     }
     bp_change_t c;
     bp_errors_t errs;
-    if (bp_codec_parse_patch(bp_buf_data(&r->in), r->in.len, bp_time_now_ms(), &c, &errs)) {
+    const bp_hospital_info_t *info = &app->cfg.registry.hospitals[r->ctx.write.hospital];
+    if (bp_codec_parse_patch(bp_buf_data(&r->in), r->in.len, bp_time_now_ms(), info, &c, &errs)) {
         app->writes_invalid++;
         bp_req_invalid(r, errs.n == 1 ? errs.e[0].message : "some fields are not valid; see errors",
                        &errs);

@@ -404,6 +404,12 @@ void sim_view_seed(bp_sim_t *s, int64_t now) {
         ch.ed.status = h->ed;
         ch.ed.until_ms = h->ed != BP_ED_NORMAL ? h->ed_until : 0;
         ch.ed.waiting = h->waiting;
+        for (int k = 0; k < BP_SVC__COUNT; k++) /* every service it has: down or not */
+            if (info->services & (1u << k)) ch.svc_fields |= 1u << k;
+        if (h->svc_down) {
+            ch.svc[h->svc_down - 1].status = BP_SVS_UNAVAILABLE;
+            ch.svc[h->svc_down - 1].until_ms = h->svc_until;
+        }
         bp_state_apply(s->view, &ch);
     }
 }

@@ -26,6 +26,16 @@ typedef struct {
     const char *ed_reason;
     int32_t waiting;
     int64_t ed_checked; /* real ms the ED status was last brought up to date */
+    /* a service taken down now and then (issue 15): bp_service_t + 1, 0 none */
+    int svc_down;
+    int svc_report; /* bp_service_t + 1 the next line must carry, 0 none */
+    int64_t svc_until, svc_checked;
+    const char *svc_reason;
+    /* the facility compromised now and then (issue 15): bp_utility_t + 1
+     * of the cause, 0 normal; fac_report: the next line carries it */
+    int fac_down;
+    bool fac_report;
+    int64_t fac_until;
     int64_t seq;
     int64_t next_due;   /* real ms of the next scheduled update */
     int64_t pending_at; /* != 0: the `at` of the next report (back-dated first report) */
@@ -106,6 +116,10 @@ struct bp_sim {
 
 /* -- sim_base.c ------------------------------------------------------------ */
 double sim_inpatient_occupancy(const bp_sim_t *s, int i);
+/* Services and the facility (sim_services.c): brings hospital i's up to
+ * now; writes what changed into its line (report time at). */
+void sim_services_update(bp_sim_t *s, int i, int64_t now);
+void sim_services_write(bp_buf_t *out, hosp_t *h, int64_t at);
 void sim_set_status(unit_t *u, bp_amb_status_t st);
 void sim_drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo, double kmh_hi,
                   int64_t now);

@@ -487,6 +487,8 @@ static void emit_hospital(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim
         bp_buf_putc(out, '}');
     }
     if (with_ed) write_ed(out, h);
+    sim_services_update(s, i, now);
+    sim_services_write(out, h, at);
     bp_buf_puts(out, "}\n");
     s->hospital_lines++;
     schedule_hospital(s, i, now);

@@ -7,8 +7,12 @@
 import { t, pick } from './i18n.js';
 import * as fmt from './format.js';
 
-// rule (diversion split by its value: 2 diversion, 3 closed) -> dictionary key
+// rule (diversion split by its value: 2 diversion, 3 closed; facility by
+// its value: 1 compromised, 2 evacuating, 3 closed) -> dictionary key
 const KEYS = {
+  facility_1: 'alert.facility_compromised',
+  facility_2: 'alert.facility_evacuating',
+  facility_3: 'alert.facility_closed',
   level4: 'alert.level4',
   diversion: 'alert.diversion',
   closed: 'alert.closed',
@@ -27,11 +31,13 @@ const GROUP_KEYS = {
   stale_feed: 'alert.stale_feed_group',
   handover: 'alert.handover_group',
   unassigned: 'alert.unassigned_group',
+  facility: 'alert.facility_group',
 };
 
 // The sentence for one subject of a rule with its value.
 function sentence(rule0, subject, value, hospitals, fallback) {
-  const rule = rule0 === 'diversion' && value === ED_CLOSED ? 'closed' : rule0;
+  const rule = rule0 === 'diversion' && value === ED_CLOSED ? 'closed'
+    : rule0 === 'facility' ? `facility_${value}` : rule0;
   const key = KEYS[rule];
   if (!key) return fallback;
   const h = hospitals.get(subject);
@@ -43,7 +49,7 @@ function sentence(rule0, subject, value, hospitals, fallback) {
 export function alertText(a, hospitals) {
   const members = Array.isArray(a.members) ? a.members : [];
   if (a.group && members.length > 1) {
-    if (!KEYS[a.rule]) return pick(a.text) || a.id;
+    if (!KEYS[a.rule] && !GROUP_KEYS[a.rule]) return pick(a.text) || a.id;
     return t(GROUP_KEYS[a.rule] || 'alert.group_other', { n: fmt.int(members.length) });
   }
   const one = a.group && members.length === 1 ? members[0] : a;

@@ -65,6 +65,19 @@ export function edEffective(ed, nowMs) {
   return status;
 }
 
+// Services a hospital may have (bp_service_t), in display order, and how
+// one reads at nowMs: limited or unavailable past its expiry reads as
+// available (bp_svc_effective).
+export const SERVICES = Object.freeze(['ct', 'mri', 'cath_lab', 'stroke_unit', 'trauma', 'burn_unit',
+  'dialysis', 'obstetric_ed', 'pediatric_ed', 'psychiatric_ed', 'ecmo']);
+export const SVC_STATUSES = Object.freeze(['available', 'limited', 'unavailable']);
+export function svcEffective(s, nowMs) {
+  const status = s && SVC_STATUSES.includes(s.status) ? s.status : 'available';
+  const until = s ? timeMs(s.until) : 0;
+  if (status !== 'available' && until > 0 && nowMs >= until) return 'available';
+  return status;
+}
+
 // Sums over the inpatient bed types with both staffed and occupied known
 // (bp_hospital_totals).
 export function totals(h) {
@@ -92,6 +105,13 @@ export function occupancyPct(t) {
   return (100 * t.occupied) / t.staffed;
 }
 
+// The facility's status (bp_fac_status_t): normal when not reported.
+export const FAC_STATUSES = Object.freeze(['normal', 'compromised', 'evacuating', 'closed']);
+export function facilityStatus(h) {
+  const s = h && h.facility && h.facility.status;
+  return FAC_STATUSES.includes(s) ? s : 'normal';
+}
+
 // Pressure level 1..4 (bp_pressure_level).
 export function pressureLevel(h, cfg, nowMs) {
   const p = cfg || DEFAULT_PRESSURE;
@@ -112,6 +132,10 @@ export function pressureLevel(h, cfg, nowMs) {
   if (icu && known(icu.staffed) && icu.staffed > 0 && available(icu) === 0 && level < 3) level = 3;
   // ambulances queue at its door (the server's offload-delayed flag)
   if (h.offload === 'delayed' && level < 3) level = 3;
+  // the facility: compromised at least 3, evacuating or closed 4
+  const fac = facilityStatus(h);
+  if (fac === 'compromised' && level < 3) level = 3;
+  if (fac === 'evacuating' || fac === 'closed') level = 4;
   return level;
 }
 
@@ -136,6 +160,7 @@ export function hospitalFigures(h, cfg, nowMs) {
     occupancyPct: occupancyPct(t),
     level: pressureLevel(h, cfg, nowMs),
     ed: edEffective(h.ed, nowMs),
+    facility: facilityStatus(h),
     freshness: freshness(h.at, h.report_interval_s, nowMs),
   };
 }

@@ -453,6 +453,8 @@ export class LiveFeed extends EventTarget {
         for (const t of Object.keys(d.beds)) h.beds[t] = d.beds[t];
       }
       if (d.ed) h.ed = d.ed;
+      if (d.services) h.services = Object.assign({}, h.services, d.services);
+      if (d.facility) h.facility = d.facility;
       for (const k of ['version', 'at', 'updated', 'source']) if (k in d) h[k] = d[k];
       changed.hospitals.add(e.id);
     } else if (e.kind === 'ambulance') {

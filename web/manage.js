@@ -14,6 +14,7 @@ import { el, fill, text } from './dom.js';
 import { whoAmI, signOut, getHospitals, getHospital } from './api.js';
 import { StatusBar } from './views/status.js';
 import { ManageForm, problem, showNotice } from './views/manage_form.js';
+import { ServicesEditor } from './views/manage_services.js';
 import { ImportView } from './views/manage_import.js';
 import { MciAsk } from './views/mci_ask.js';
 import * as fmt from './format.js';
@@ -58,6 +59,12 @@ const importer = new ImportView($('mg-import-section'), {
   onSignedOut: goSignIn,
 });
 $('mg-import-section').hidden = true;
+const services = new ServicesEditor($('mg-services'), {
+  hospital: () => form.h,
+  onApplied: (h) => form.adopt(h, () => true),
+  now: () => feed.serverNow(),
+  onSignedOut: goSignIn,
+});
 
 // 115's mass-casualty question, at the top while one of her hospitals is
 // asked: all of hers, or (an admin) the one open in the form
@@ -187,6 +194,7 @@ async function open(id, known) {
   form.merge(feed.hospitals.get(id));
   form.flush(); // an edit kept on the phone from before
   importer.reset();
+  services.build();
   $('mg-import-section').hidden = false;
   renderPicker();
   if (scope.length > FEW) mci.poke(); // an admin's chosen hospital may be asked
@@ -266,6 +274,7 @@ function render() {
     renderProblem();
     renderPicker();
     form.build();
+    services.build();
     importer.build();
     mci.relang();
   }
@@ -276,7 +285,10 @@ feed.addEventListener('snapshot', () => {
   schedule();
 });
 feed.addEventListener('changes', (e) => {
-  if (form.id && e.detail.hospitals.has(form.id)) form.merge(feed.hospitals.get(form.id));
+  if (form.id && e.detail.hospitals.has(form.id)) {
+    form.merge(feed.hospitals.get(form.id));
+    services.refresh();
+  }
 });
 feed.addEventListener('connection', () => {
   schedule();

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     case 0: {
         bp_change_t c;
         bp_errors_t errs;
-        int rc = bp_codec_parse_patch(in, n, 1795309200000LL, &c, &errs);
+        int rc = bp_codec_parse_patch(in, n, 1795309200000LL, NULL, &c, &errs);
         check_errors(&errs);
         /* the mass-casualty bodies take JSON objects too */
         bp_errors_t e2;

@@ -3,7 +3,8 @@
  * ambulance and incident lines): any bytes in,
  * never a crash, a leak or undefined behaviour; and when a line is accepted,
  * its patch must survive the trip through the stored format unchanged
- * (what the collector writes is what the server reads back).
+ * (what the collector writes is what the server reads back), services
+ * (in the stream and as their hash fields) and the facility included.
  */
 #include "bp_codec_config.h"
 #include "bp_codec_feed.h"
@@ -53,6 +54,32 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             (back.ed.status != c.ed.status || strcmp(back.ed.reason, c.ed.reason) != 0 ||
              back.ed.until_ms != c.ed.until_ms))
             abort();
+        /* the facility, whole */
+        if (back.has_fac != c.has_fac) abort();
+        if (c.has_fac && memcmp(&back.fac, &c.fac, sizeof c.fac) != 0) abort();
+        /* services: each one whole, in the stream and as its hash field */
+        if (back.svc_fields != c.svc_fields) abort();
+        for (int k = 0; k < BP_SVC__COUNT; k++) {
+            if (!(c.svc_fields >> k & 1)) continue;
+            const bp_svc_t *x = &c.svc[k], *y = &back.svc[k];
+            if (y->status != x->status || y->until_ms != x->until_ms ||
+                strcmp(y->reason, x->reason) != 0)
+                abort();
+            bp_buf_t j;
+            bp_buf_init(&j, 0, 1u << 12);
+            bp_codec_write_svc(&j, x);
+            char key[32];
+            snprintf(key, sizeof key, "svc.%s", bp_service_name((bp_service_t)k));
+            const char *keys[] = {"v", key}, *vals[] = {"1", bp_buf_data(&j)};
+            size_t kl[] = {1, strlen(key)}, vl[] = {1, j.len};
+            bp_change_t h;
+            if (j.failed || bp_codec_parse_hash(BP_KIND_HOSPITAL, 2, keys, kl, vals, vl, &h, &err))
+                abort();
+            if (h.svc_fields != 1u << k || h.svc[k].status != x->status ||
+                h.svc[k].until_ms != x->until_ms || strcmp(h.svc[k].reason, x->reason) != 0)
+                abort();
+            bp_buf_free(&j);
+        }
     } else if (c.kind == BP_KIND_INCIDENT) {
         const bp_incident_state_t *x = &c.inc, *y = &back.inc;
         unsigned f = c.inc_fields;

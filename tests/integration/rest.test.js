@@ -12,8 +12,8 @@ const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT, WEB_ROO
 const registry = require('../../config/hospitals.json');
 const fleet = require('../../config/fleet.json');
 
-const HOSPITAL_KEYS = ['at', 'beds', 'district', 'ed', 'freshness', 'id', 'lat', 'level', 'lon', 'name', 'occupancy_pct', 'offload',
-  'phone', 'report_interval_s', 'sister', 'source', 'specialties', 'tier', 'updated', 'version'];
+const HOSPITAL_KEYS = ['at', 'beds', 'district', 'ed', 'facility', 'freshness', 'id', 'lat', 'level', 'lon', 'name', 'occupancy_pct', 'offload',
+  'phone', 'report_interval_s', 'services', 'sister', 'source', 'specialties', 'tier', 'updated', 'version'];
 const AMBULANCE_KEYS = ['at', 'destination', 'fms', 'heading', 'id', 'incident', 'lat', 'lon', 'source', 'speed', 'station',
   'status', 'updated', 'version'];
 const EXCLUDED = new Set(['emergency', 'operating_room']); // not in occupancy
@@ -154,6 +154,10 @@ describe('REST API', () => {
       assert.equal(h.phone, reg.phone);
       assert.equal(h.report_interval_s, reg.report_interval_s);
       assert.deepEqual(Object.keys(h.ed).sort(), ['effective', 'reason', 'status', 'until', 'waiting']);
+      // the registry's services, each with its status (never reported: available)
+      assert.deepEqual(Object.keys(h.services).sort(), [...(reg.services || [])].sort(), h.id);
+      for (const s of Object.values(h.services)) assert.deepEqual(Object.keys(s).sort(), ['effective', 'reason', 'status', 'until'], h.id);
+      assert.deepEqual(Object.keys(h.facility).sort(), ['oxygen', 'power', 'reason', 'status', 'water'], h.id);
       for (const [t, b] of Object.entries(h.beds)) {
         assert.deepEqual(Object.keys(b), ['staffed', 'occupied', 'surge24', 'available', 'overflow'], `${h.id} ${t}`);
         if (known(b)) {

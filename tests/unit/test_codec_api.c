@@ -85,7 +85,7 @@ static void test_hello(void **state) {
 /* -- PATCH bodies from the manager view -- */
 
 static int patch(const char *json, bp_change_t *c, bp_errors_t *errs) {
-    return bp_codec_parse_patch(json, strlen(json), NOW_MS, c, errs);
+    return bp_codec_parse_patch(json, strlen(json), NOW_MS, NULL, c, errs);
 }
 
 static int has_error(const bp_errors_t *errs, const char *code, const char *field) {

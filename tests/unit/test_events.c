@@ -3,7 +3,8 @@
  * filters and quiet hours look at (4 for level 4, a closed ED and MCIs),
  * the hospitals it is about, a sentence in both languages with the
  * registry's names, and its details as one JSON object; the hospital's
- * free-text ED reason goes in the details only. Also the mute body.
+ * free-text ED reason goes in the details only; the facility rule (issue
+ * 15). Also the mute body.
  */
 #include "test_util.h"
 
@@ -110,6 +111,55 @@ static void test_alert_events(void **state) {
     bp_state_destroy(st);
 }
 
+/* The facility rule (issue 15): compromised is level 3, evacuating level 4
+ * (filters and quiet hours let it through), both critical. */
+static void test_facility_alert_events(void **state) {
+    (void)state;
+    bp_state_t *st = bp_state_create(&reg, NULL, 10);
+    bp_alerts_t *conds = bp_alerts_create();
+    bp_arecs_t cur, next;
+    bp_event_out_t e;
+    bp_event_out_init(&e);
+    static const bp_fac_status_t statuses[] = {BP_FAC_COMPROMISED, BP_FAC_EVACUATING};
+    static const char *const words[] = {
+        "Xanh Pon (Saint Paul) General Hospital: facility compromised",
+        "Xanh Pon (Saint Paul) General Hospital: facility being evacuated"};
+    for (int i = 0; i < 2; i++) {
+        bp_change_t c;
+        bp_change_init(&c, BP_KIND_HOSPITAL);
+        snprintf(c.id, sizeof c.id, "xanh-pon");
+        snprintf(c.source, sizeof c.source, "t");
+        c.at_ms = T0;
+        c.has_fac = true;
+        c.fac.status = statuses[i];
+        assert_true(bp_state_apply(st, &c) >= 0);
+        bp_alerts_update(conds, st, NULL, &cfg, T0 + 1000);
+        bp_arecs_init(&cur); /* from nothing: each status raises its alert */
+        bp_arecs_init(&next);
+        bp_achanges_t ch = {0};
+        assert_int_equal(bp_agroups_plan(&cur, conds, NULL, NULL, 10000, T0 + 1000, &next, &ch), 0);
+        /* evacuating is pressure level 4 as well: that rule fires beside it */
+        assert_int_equal(ch.n, i ? 2 : 1);
+        const bp_achange_t *fac = &ch.c[0];
+        if (fac->delta.rule != BP_ALERT_FACILITY) fac = &ch.c[1];
+        assert_int_equal(fac->delta.rule, BP_ALERT_FACILITY);
+        bp_event_of_alert(&e, fac, conds, st, T0 + 1000);
+        assert_int_equal(e.type, BP_EV_ALERT_RAISED);
+        assert_int_equal(e.level, i ? 4 : 3);
+        assert_string_equal(e.en, words[i]);
+        cJSON *j = data(&e);
+        assert_string_equal(tu_str(j, "alert.rule"), "facility");
+        assert_string_equal(tu_str(j, "alert.severity"), "critical");
+        cJSON_Delete(j);
+        bp_achanges_free(&ch);
+        bp_arecs_free(&cur);
+        bp_arecs_free(&next);
+    }
+    bp_event_out_free(&e);
+    bp_alerts_destroy(conds);
+    bp_state_destroy(st);
+}
+
 static void test_ed_and_stale(void **state) {
     (void)state;
     bp_state_t *st = bp_state_create(&reg, NULL, 10);
@@ -196,9 +246,8 @@ static void test_mute_body(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alert_events),
-        cmocka_unit_test(test_ed_and_stale),
-        cmocka_unit_test(test_mci),
+        cmocka_unit_test(test_alert_events), cmocka_unit_test(test_facility_alert_events),
+        cmocka_unit_test(test_ed_and_stale), cmocka_unit_test(test_mci),
         cmocka_unit_test(test_mute_body),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);

@@ -2,8 +2,9 @@
  * Tests for bp_recommend: the destination ranking on a small made-up city
  * where every distance is known, so each rule can be seen to change the
  * order: inbound load, diversions, specialties, tier fit, the sister
- * hospital, data age, travel time bands, and stable ties; and the reasons
- * say the numbers the ranking used.
+ * hospital, data age, travel time bands, stable ties, services (a needed
+ * one unavailable diverts, limited costs); and the reasons say the numbers
+ * the ranking used.
  */
 #include "test_util.h"
 
@@ -22,6 +23,7 @@ static const char *const CITY =
     "{\"id\":\"central-a\",\"name\":{\"vi\":\"A\",\"en\":\"A\"},\"tier\":\"central\",\"district\":"
     "\"d1\","
     " \"lat\":21.010,\"lon\":105.85,\"specialties\":[\"stroke\",\"trauma\"],\"sister\":null,"
+    "\"services\":[\"ct\",\"stroke_unit\",\"trauma\"],"
     "\"phone\":\"\","
     " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":10,\"surge24\":0},\"medical_"
     "surgical\":{\"staffed\":100,\"surge24\":0}}},"
@@ -33,6 +35,7 @@ static const char *const CITY =
     "surgical\":{\"staffed\":50,\"surge24\":0}}},"
     "{\"id\":\"city-c\",\"name\":{\"vi\":\"C\",\"en\":\"C\"},\"tier\":\"city\",\"district\":\"d1\","
     " \"lat\":21.040,\"lon\":105.85,\"specialties\":[\"stroke\"],\"sister\":null,\"phone\":\"\","
+    "\"services\":[\"ct\",\"stroke_unit\"],"
     " \"report_interval_s\":900,\"beds\":{\"icu_adult\":{\"staffed\":6,\"surge24\":0},\"medical_"
     "surgical\":{\"staffed\":80,\"surge24\":0}}},"
     "{\"id\":\"city-d\",\"name\":{\"vi\":\"D\",\"en\":\"D\"},\"tier\":\"city\",\"district\":\"d1\","
@@ -115,6 +118,21 @@ static void ed(bp_state_t *st, int h, bp_ed_status_t status) {
     assert_int_equal(bp_state_apply(st, &c), h);
 }
 
+/* Service k of hospital h reported as status, with a reason and an expiry
+ * (0: none). */
+static void svc(bp_state_t *st, int h, bp_service_t k, bp_svc_status_t status, int64_t until_ms) {
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "%s", reg.hospitals[h].id);
+    snprintf(c.source, sizeof c.source, "test");
+    c.at_ms = DAY_MS - 20000;
+    c.svc_fields = 1u << k;
+    c.svc[k].status = status;
+    c.svc[k].until_ms = until_ms;
+    snprintf(c.svc[k].reason, sizeof c.svc[k].reason, "%s", "scanner broken");
+    assert_int_equal(bp_state_apply(st, &c), h);
+}
+
 static bp_rec_query_t query(bp_category_t cat, int priority, const int *inbound) {
     bp_rec_query_t q = {
         .lat = 21.000, .lon = 105.85, .priority = priority, .now_ms = DAY_MS, .inbound = inbound};
@@ -185,6 +203,119 @@ static void test_inbound_load_changes_the_order(void **state) {
         assert_int_equal(c[i].free, 0);
         assert_int_equal(c[i].inbound, inbound[A]);
     }
+}
+
+static bool ranked(const bp_candidate_t *c, size_t n, int h) {
+    for (size_t i = 0; i < n; i++)
+        if (c[i].hospital == h) return true;
+    return false;
+}
+
+static void test_service_unavailable_diverts(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_STROKE, 1, NULL);
+    assert_int_equal(q.need.services, (1u << BP_SVC_CT) | (1u << BP_SVC_STROKE_UNIT));
+    size_t n = rank(st, &q, c);
+    assert_int_equal(n, 4);
+    assert_int_equal(c[0].hospital, A);
+    assert_int_equal(c[0].svc_out, 0);
+    /* A's CT down: A leaves (B, C, D are open and near) */
+    svc(st, A, BP_SVC_CT, BP_SVS_UNAVAILABLE, 0);
+    n = rank(st, &q, c);
+    assert_int_equal(n, 3);
+    assert_false(ranked(c, n, A));
+    /* a service the category does not need changes nothing: "other" keeps A */
+    bp_rec_query_t other = query(BP_CAT_OTHER, 1, NULL);
+    n = rank(st, &other, c);
+    assert_true(ranked(c, n, A));
+    /* nothing else near (B, C, D closed): A comes back, marked, with why */
+    ed(st, B, BP_ED_CLOSED);
+    ed(st, C, BP_ED_CLOSED);
+    ed(st, D, BP_ED_CLOSED);
+    n = rank(st, &q, c);
+    assert_int_equal(n, 4);
+    assert_int_equal(c[0].hospital, A);
+    assert_true(c[0].diverted);
+    assert_int_equal(c[0].svc_out, 1u << BP_SVC_CT);
+    assert_string_equal(c[0].svc_reason, "scanner broken");
+    char en[400], vi[400];
+    bp_candidate_reason(&c[0], &reg, &q.need, "en", en, sizeof en);
+    bp_candidate_reason(&c[0], &reg, &q.need, "vi", vi, sizeof vi);
+    assert_non_null(strstr(en, " · CT unavailable (scanner broken) · nothing else is near"));
+    assert_non_null(
+        strstr(vi, " · CT ngừng hoạt động (scanner broken) · không còn nơi nào gần hơn"));
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 16);
+    bp_candidate_write(&b, &c[0], &reg, &q.need, 1);
+    cJSON *j = tu_parse_buf(&b);
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "services_out")), 1);
+    assert_string_equal(cJSON_GetArrayItem(tu_get(j, "services_out"), 0)->valuestring, "ct");
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "services_limited")), 0);
+    assert_true(cJSON_IsTrue(tu_get(j, "diverted")));
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
+/* An evacuating or closed facility never ranks, even when everything else
+ * is diverted (where a diverted ED would come back); compromised stays. */
+static void test_facility_out_even_alone(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    ed(st, B, BP_ED_CLOSED);
+    ed(st, C, BP_ED_DIVERSION);
+    ed(st, D, BP_ED_DIVERSION);
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_OTHER, 1, NULL);
+    for (int status = BP_FAC_NORMAL; status < BP_FAC__COUNT; status++) {
+        bp_change_t ch;
+        bp_change_init(&ch, BP_KIND_HOSPITAL);
+        snprintf(ch.id, sizeof ch.id, "%s", reg.hospitals[A].id);
+        snprintf(ch.source, sizeof ch.source, "test");
+        ch.at_ms = DAY_MS - 10000;
+        ch.has_fac = true;
+        ch.fac.status = (bp_fac_status_t)status;
+        assert_int_equal(bp_state_apply(st, &ch), A);
+        size_t n = rank(st, &q, c);
+        bool out = status == BP_FAC_EVACUATING || status == BP_FAC_CLOSED;
+        assert_int_equal(ranked(c, n, A), !out);
+        /* the diverted others: listed, as nothing open is near */
+        assert_int_equal(n, out ? 3 : 1);
+        if (!out) assert_int_equal(c[0].compromised, status == BP_FAC_COMPROMISED);
+    }
+}
+
+static void test_service_limited_and_expiry(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_STROKE, 1, NULL);
+    size_t n = rank(st, &q, c);
+    double before = c[0].score;
+    assert_int_equal(c[0].hospital, A);
+    /* limited: still ranked, the penalty added, the reason said */
+    svc(st, A, BP_SVC_STROKE_UNIT, BP_SVS_LIMITED, 0);
+    n = rank(st, &q, c);
+    assert_true(ranked(c, n, A));
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].hospital != A) continue;
+        assert_false(c[i].diverted);
+        assert_int_equal(c[i].svc_limited, 1u << BP_SVC_STROKE_UNIT);
+        assert_true(fabs(c[i].score - (before + cfg.limited_service_penalty_min)) < 1e-9);
+        char en[400];
+        bp_candidate_reason(&c[i], &reg, &q.need, "en", en, sizeof en);
+        assert_non_null(strstr(en, "stroke unit limited (scanner broken)"));
+    }
+    /* unavailable until a time: out before it, back once it has passed */
+    svc(st, A, BP_SVC_STROKE_UNIT, BP_SVS_UNAVAILABLE, DAY_MS + 60000);
+    n = rank(st, &q, c);
+    assert_false(ranked(c, n, A));
+    q.now_ms = DAY_MS + 60000;
+    n = rank(st, &q, c);
+    assert_true(ranked(c, n, A));
+    assert_int_equal(c[0].hospital, A);
+    assert_int_equal(c[0].svc_out | c[0].svc_limited, 0);
 }
 
 static void test_diversion_drops_out_unless_nothing_else_is_near(void **state) {
@@ -494,6 +625,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_reasons_say_the_numbers, setup, teardown),
         cmocka_unit_test(test_inbound_from_ambulances),
         cmocka_unit_test_setup_teardown(test_candidate_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_unavailable_diverts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_limited_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_facility_out_even_alone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

@@ -435,7 +435,9 @@ static void test_hours(bp_registry_t *reg, int64_t t0, double hours) {
 }
 
 /* A day of ED events: advisories and diversions every hour, a few brief
- * closures, central EDs far more often off normal than the others. */
+ * closures, central EDs far more often off normal than the others;
+ * services going down (with a reason and an expiry) and coming back; a few
+ * facilities compromised (with a reason) and normal again. */
 static void test_ed_day(bp_registry_t *reg) {
     bp_sim_options_t o = options(99);
     int64_t t0 = 1794934800000; /* midnight in Hanoi */
@@ -446,6 +448,7 @@ static void test_ed_day(bp_registry_t *reg) {
     bp_ed_status_t *ed = calloc(reg->n_hospitals, sizeof *ed);
     int starts[BP_ED__COUNT] = {0};
     long off[BP_TIER__COUNT] = {0}, samples[BP_TIER__COUNT] = {0};
+    int svc_down = 0, svc_back = 0, fac_down = 0, fac_back = 0;
     for (int64_t t = t0; t < t0 + 24 * 3600000LL; t += 1000) {
         bp_buf_reset(&out);
         size_t n = bp_sim_step(sim, t, 256, &out, lines);
@@ -455,6 +458,26 @@ static void test_ed_day(bp_registry_t *reg) {
             const char *line = bp_buf_data(&out) + lines[i].off;
             CHECK(bp_codec_parse_feed(line, lines[i].len - 1, reg, t, 300000, &ch, &err) == 0, "%s",
                   err.message);
+            for (int k = 0; ch.kind == BP_KIND_HOSPITAL && k < BP_SVC__COUNT; k++) {
+                if (!(ch.svc_fields >> k & 1)) continue;
+                const bp_svc_t *sv = &ch.svc[k];
+                if (sv->status == BP_SVS_UNAVAILABLE) {
+                    CHECK(sv->reason[0] && sv->until_ms > ch.at_ms,
+                          "a service down says why, until");
+                    svc_down++;
+                } else {
+                    svc_back++;
+                }
+            }
+            if (ch.kind == BP_KIND_HOSPITAL && ch.has_fac) {
+                if (ch.fac.status == BP_FAC_COMPROMISED) {
+                    CHECK(ch.fac.reason[0], "a compromised facility says why");
+                    fac_down++;
+                } else {
+                    CHECK(ch.fac.status == BP_FAC_NORMAL, "the simulator only compromises");
+                    fac_back++;
+                }
+            }
             if (ch.kind != BP_KIND_HOSPITAL || !ch.has_ed) continue;
             if (ch.ed.status != BP_ED_NORMAL && ed[lines[i].index] == BP_ED_NORMAL)
                 starts[ch.ed.status]++;
@@ -477,6 +500,13 @@ static void test_ed_day(bp_registry_t *reg) {
           starts[BP_ED_CLOSED]);
     CHECK(central > 8 && central < 45 && district < central, "central %.0f%% district %.0f%%",
           central, district);
+    printf(
+        "24 h of services: %d taken down, %d back; facilities: %d compromised, %d normal again\n",
+        svc_down, svc_back, fac_down, fac_back);
+    CHECK(fac_down >= 2 && fac_down <= 40 && fac_back <= fac_down, "%d compromised, %d back",
+          fac_down, fac_back);
+    CHECK(svc_down >= 20 && svc_back >= 10 && svc_back <= svc_down, "%d down, %d back", svc_down,
+          svc_back);
     free(ed);
     bp_buf_free(&out);
     bp_sim_destroy(sim);

@@ -12,7 +12,7 @@
 
 import { t, pick, lang } from '../i18n.js';
 import * as fmt from '../format.js';
-import { BED_TYPES, available, overflow, hospitalFigures, timeMs } from '../derive.js';
+import { BED_TYPES, SERVICES, available, overflow, hospitalFigures, svcEffective, timeMs } from '../derive.js';
 import { fetchHistory } from '../api.js';
 import { el, fill, attr, text } from '../dom.js';
 import { TrendChart } from './trend.js';
@@ -42,6 +42,9 @@ export class DetailPanel {
     this.closeButton = el('button', { type: 'button', id: 'detail-close', class: 'btn-icon' }, '×');
     this.closeButton.addEventListener('click', () => this.onClose());
     this.status = el('dl', { class: 'detail-facts' });
+    this.svcTitle = el('h3', { class: 'detail-h' });
+    this.svcs = el('ul', { class: 'svc-list', id: 'detail-services' });
+    this.fac = el('p', { class: 'fac-line', id: 'detail-facility', hidden: true });
     this.doorTitle = el('h3', { class: 'detail-h' });
     this.doorFacts = el('dl', { class: 'detail-facts', id: 'detail-door' });
     this.bedsTitle = el('h3', { class: 'detail-h' });
@@ -59,6 +62,7 @@ export class DetailPanel {
     this.specs = el('ul', { class: 'chips' });
     this.body = el('div', { class: 'detail-body' },
       this.status,
+      el('section', null, this.svcTitle, this.fac, this.svcs),
       el('section', null, this.doorTitle, this.doorFacts),
       el('section', null, this.bedsTitle, this.beds),
       el('section', { class: 'detail-trend' }, this.trendTitle, this.chart.root, this.trendNote),
@@ -244,6 +248,35 @@ export class DetailPanel {
       this.root.dataset.fresh = f.freshness;
       this.root.dataset.ed = f.ed;
       this.root.dataset.level = String(f.level);
+    });
+
+    // services (CT, cath lab, ...): each with its status, reason and expiry
+    const svcs = SERVICES.filter((k) => h.services && h.services[k]).map((k) => {
+      const s = h.services[k];
+      const eff = svcEffective(s, now);
+      const live = eff === s.status && eff !== 'available';
+      const until = live ? timeMs(s.until) : 0;
+      return { k, eff, reason: live ? s.reason || '' : '', until, left: until ? fmt.until(until, now) : '' };
+    });
+    set('svcs', [JSON.stringify(svcs), L].join('|'), () => {
+      text(this.svcTitle, t('detail.services'));
+      fill(this.svcs, svcs.length ? svcs.map((x) => el('li', { class: `svc svc-${x.eff}`, dataset: { svc: x.k, status: x.eff } },
+        el('span', { class: 'svc-name' }, t(`svc.${x.k}`)), ' ',
+        el('span', { class: 'svc-status' }, t(`svcs.${x.eff}`)),
+        x.until ? el('span', { class: 'svc-until muted' }, ' ', t('detail.until', { time: fmt.shortDateTime(x.until, now), left: x.left })) : null,
+        x.reason ? el('span', { class: 'svc-reason', dataset: { freeText: '' } }, ' — ', x.reason) : null))
+        : el('li', { class: 'unknown' }, t('detail.none')));
+    });
+
+    // the facility: its status and reason, power, oxygen, water (when told)
+    const fac = h.facility || {};
+    const utils = ['power', 'oxygen', 'water'].filter((u) => fac[u]);
+    set('fac', [f.facility, fac.reason, utils.map((u) => fac[u]).join(','), L].join('|'), () => {
+      this.fac.hidden = f.facility === 'normal' && !utils.length;
+      this.fac.dataset.facility = f.facility;
+      fill(this.fac, el('span', { class: `fac fac-${f.facility}` }, `${t('fac.label')}: ${t(`fac.${f.facility}`)}`),
+        fac.reason && f.facility !== 'normal' ? el('span', { class: 'fac-reason', dataset: { freeText: '' } }, ` — ${fac.reason}`) : null,
+        utils.length ? el('span', { class: 'fac-utils muted' }, ` · ${utils.map((u) => `${t(`fac.${u}`)}: ${t(`fac.${u}_${fac[u]}`)}`).join(' · ')}`) : null);
     });
 
     const door = this.door.get(h.id);

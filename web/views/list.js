@@ -13,7 +13,7 @@
 import { t, pick, lang, locale } from '../i18n.js';
 import * as fmt from '../format.js';
 import {
-  BED_TYPES, TIERS, available, overflow, hospitalFigures, timeMs, distanceKm, edOpen,
+  BED_TYPES, TIERS, SERVICES, available, overflow, hospitalFigures, timeMs, distanceKm, edOpen, svcEffective,
 } from '../derive.js';
 import { el, fill, attr, flash, text, endFlashes } from '../dom.js';
 import { RowTable } from './rows.js';
@@ -31,7 +31,7 @@ export class HospitalList extends RowTable {
     this.onVisible = onVisible;
     this.onClearPin = onClearPin;
     this.order = [];
-    this.f = { bed: '', spec: '', tier: '', district: '', edOpen: false, q: '', sort: 'level' };
+    this.f = { bed: '', spec: '', svc: '', tier: '', district: '', edOpen: false, q: '', sort: 'level' };
     this.pin = null;
     this.collator = null;
     this.build();
@@ -57,6 +57,7 @@ export class HospitalList extends RowTable {
     this.ctl = {
       bed: select('f-bed', 'bed'),
       spec: select('f-spec', 'spec'),
+      svc: select('f-svc', 'svc'),
       tier: select('f-tier', 'tier'),
       district: select('f-district', 'district'),
       sort: select('f-sort', 'sort'),
@@ -64,6 +65,7 @@ export class HospitalList extends RowTable {
     this.labels = {
       bed: el('label', { for: 'f-bed' }),
       spec: el('label', { for: 'f-spec' }),
+      svc: el('label', { for: 'f-svc' }),
       tier: el('label', { for: 'f-tier' }),
       district: el('label', { for: 'f-district' }),
       sort: el('label', { for: 'f-sort' }),
@@ -87,6 +89,7 @@ export class HospitalList extends RowTable {
       el('span', { id: 'filters-title', class: 'sr-only' }),
       field(this.labels.bed, this.ctl.bed, 'f-bed'),
       field(this.labels.spec, this.ctl.spec),
+      field(this.labels.svc, this.ctl.svc),
       field(this.labels.tier, this.ctl.tier),
       field(this.labels.district, this.ctl.district),
       field(this.labels.q, this.ctl.q, 'f-q'),
@@ -148,8 +151,8 @@ export class HospitalList extends RowTable {
   }
 
   reset() {
-    Object.assign(this.f, { bed: '', spec: '', tier: '', district: '', edOpen: false, q: '' });
-    for (const k of ['bed', 'spec', 'tier', 'district']) this.ctl[k].value = '';
+    Object.assign(this.f, { bed: '', spec: '', svc: '', tier: '', district: '', edOpen: false, q: '' });
+    for (const k of ['bed', 'spec', 'svc', 'tier', 'district']) this.ctl[k].value = '';
     this.ctl.edOpen.checked = false;
     this.ctl.q.value = '';
     this.refilter();
@@ -216,6 +219,7 @@ export class HospitalList extends RowTable {
     text(this.filtersTitle, t('filter.title'));
     text(this.labels.bed, t('filter.bed'));
     text(this.labels.spec, t('filter.specialty'));
+    text(this.labels.svc, t('filter.service'));
     text(this.labels.tier, t('filter.tier'));
     text(this.labels.district, t('filter.district'));
     text(this.labels.q, t('filter.label'));
@@ -256,18 +260,21 @@ export class HospitalList extends RowTable {
     const bedOrder = (this.feed.meta && this.feed.meta.bed_types) || BED_TYPES;
     fill(this.ctl.bed, opt('', t('filter.any')), bedOrder.map((k) => opt(k, t(`bed.${k}.long`))));
     const specs = new Set();
+    const svcs = new Set();
     const districts = new Set();
     for (const h of this.feed.hospitals.values()) {
       for (const s of h.specialties || []) specs.add(s);
+      for (const s of Object.keys(h.services || {})) svcs.add(s);
       if (h.district) districts.add(h.district);
     }
     fill(this.ctl.spec, opt('', t('filter.any')),
       [...specs].map((s) => [s, t(`spec.${s}`)]).sort(byName).map(([v, l]) => opt(v, l)));
+    fill(this.ctl.svc, opt('', t('filter.any')), SERVICES.filter((k) => svcs.has(k)).map((k) => opt(k, t(`svc.${k}`))));
     fill(this.ctl.tier, opt('', t('filter.any')), TIERS.map((k) => opt(k, t(`tier.${k}`))));
     const dn = (this.feed.meta && this.feed.meta.districts) || {};
     fill(this.ctl.district, opt('', t('filter.any')),
       [...districts].map((d) => [d, dn[d] ? pick(dn[d]) : d]).sort(byName).map(([v, l]) => opt(v, l)));
-    for (const k of ['bed', 'spec', 'tier', 'district']) {
+    for (const k of ['bed', 'spec', 'svc', 'tier', 'district']) {
       this.ctl[k].value = this.f[k];
       if (this.ctl[k].value !== this.f[k]) this.f[k] = this.ctl[k].value; // gone from the data
     }
@@ -377,6 +384,8 @@ export class HospitalList extends RowTable {
     const q = this.f;
     if (q.bed && !(available(h.beds && h.beds[q.bed]) > 0)) return false;
     if (q.spec && !(h.specialties || []).includes(q.spec)) return false;
+    // a service it has and that is not reported unavailable now
+    if (q.svc && !(h.services && h.services[q.svc] && svcEffective(h.services[q.svc], this.feed.serverNow()) !== 'unavailable')) return false;
     if (q.tier && h.tier !== q.tier) return false;
     if (q.district && h.district !== q.district) return false;
     if (q.edOpen && !edOpen(f.ed)) return false;
@@ -521,7 +530,7 @@ export class HospitalList extends RowTable {
     const total = this.rows.size;
     text(this.count, t('hospitals.count', { shown: fmt.int(shown), total: fmt.int(total) }));
     const q = this.f;
-    this.resetButton.hidden = !(q.bed || q.spec || q.tier || q.district || q.edOpen || q.q);
+    this.resetButton.hidden = !(q.bed || q.spec || q.svc || q.tier || q.district || q.edOpen || q.q);
     this.message.hidden = shown !== 0;
     text(this.message, shown === 0 ? t('hospitals.empty') : '');
     this.fixTabStop();

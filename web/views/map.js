@@ -212,7 +212,10 @@ export class MapView {
           item(hm('hm-l4 hm-ed-closed', '4', ED_BADGE.closed), t('ed.closed')),
           item(hm('hm-l2 hm-f-late', '2'), t('fresh.late')),
           item(hm('hm-l2 hm-f-stale', '2', '!'), t('fresh.stale')),
-          item(hm('hm-l0 hm-f-never', '–'), t('fresh.never'))),
+          item(hm('hm-l0 hm-f-never', '–'), t('fresh.never')),
+          item(el('span', { class: 'hm hm-mini hm-l3 hm-fac-compromised', 'aria-hidden': 'true' },
+            el('span', { class: 'hm-body' }, el('span', { class: 'hm-num' }, '3')),
+            el('span', { class: 'hm-badge hm-badge-fac' }, '⚠')), t('legend.facility'))),
         el('ul', null,
           el('li', { class: 'legend-head' }, t('legend.incidents')),
           ...[1, 2, 3].map((p) => item(this.legendIncident({ priority: p, category: 'stroke', unit: 'x' }), t(`legend.inc_p${p}`))),
@@ -315,9 +318,10 @@ export class MapView {
     const edBadge = el('span', { class: 'hm-badge hm-badge-ed', hidden: true });
     const freshBadge = el('span', { class: 'hm-badge hm-badge-fresh', hidden: true }, '!');
     const inBadge = el('span', { class: 'hm-badge hm-badge-in', hidden: true });
+    const facBadge = el('span', { class: 'hm-badge hm-badge-fac', hidden: true }, '⚠');
     const rankBadge = el('span', { class: 'hm-rank', hidden: true });
     const label = el('span', { class: 'hm-label' });
-    const node = el('div', { class: 'hm', dataset: { id } }, body, edBadge, freshBadge, inBadge, rankBadge, label);
+    const node = el('div', { class: 'hm', dataset: { id } }, body, edBadge, freshBadge, inBadge, facBadge, rankBadge, label);
     const marker = L.marker([h.lat, h.lon], {
       icon: L.divIcon({ html: node, className: 'hm-icon', iconSize: [30, 30], iconAnchor: [15, 15] }),
       keyboard: false, riseOnHover: true,
@@ -325,7 +329,7 @@ export class MapView {
     marker.on('click', () => this.onSelect(id, { from: 'map' }));
     marker.on('mouseover', () => this.onHover(id));
     marker.on('mouseout', () => this.onHover(null));
-    return { id, marker, node, num, body, edBadge, freshBadge, inBadge, rankBadge, label, sig: '' };
+    return { id, marker, node, num, body, edBadge, freshBadge, inBadge, facBadge, rankBadge, label, sig: '' };
   }
 
   drawHospital(rec, h, cfg, now) {
@@ -336,14 +340,15 @@ export class MapView {
     const door = this.door.get(rec.id);
     const rank = this.ranks.get(rec.id) || 0;
     const sig = [f.level, f.ed, f.freshness, name, agoText, lang(), h.ed && h.ed.reason,
-      door.inbound, door.waiting, door.delayed, rank].join('|');
+      door.inbound, door.waiting, door.delayed, rank, f.facility, h.facility && h.facility.reason].join('|');
     if (rec.sig === sig) return;
     rec.sig = sig;
     const n = rec.node;
     n.dataset.level = String(f.level);
     n.dataset.ed = f.ed;
     n.dataset.fresh = f.freshness;
-    n.className = `hm hm-l${f.freshness === 'never' ? 0 : f.level} hm-ed-${f.ed} hm-f-${f.freshness}`
+    n.dataset.facility = f.facility;
+    n.className = `hm hm-l${f.freshness === 'never' ? 0 : f.level} hm-ed-${f.ed} hm-f-${f.freshness} hm-fac-${f.facility}`
       + (this.selected === rec.id ? ' is-selected' : '') + (this.hovered === rec.id ? ' is-hover' : '')
       + (this.visible && !this.visible.has(rec.id) ? ' is-out' : '');
     text(rec.num, f.freshness === 'never' ? '–' : String(f.level));
@@ -351,6 +356,7 @@ export class MapView {
     text(rec.edBadge, badge);
     rec.edBadge.hidden = !badge;
     rec.freshBadge.hidden = f.freshness !== 'stale';
+    rec.facBadge.hidden = f.facility === 'normal';
     text(rec.inBadge, door.inbound ? String(door.inbound) : '');
     rec.inBadge.hidden = !door.inbound;
     n.dataset.inbound = String(door.inbound);
@@ -366,6 +372,10 @@ export class MapView {
       const reason = f.ed === (h.ed && h.ed.status) && h.ed.reason ? ` (${h.ed.reason})` : '';
       parts.push(`${t('col.ed')}: ${t(`ed.${f.ed}`)}${f.ed === 'normal' ? '' : reason}`);
       parts.push(`${t('detail.updated')}: ${agoText}${f.freshness === 'fresh' ? '' : ` — ${t(`fresh.${f.freshness}`)}`}`);
+    }
+    if (f.facility !== 'normal') {
+      const why = h.facility.reason ? ` (${h.facility.reason})` : '';
+      parts.push(`${t('fac.label')}: ${t(`fac.${f.facility}`)}${why}`);
     }
     if (door.inbound) parts.push(t('door.inbound_title', { n: fmt.int(door.inbound) }));
     if (door.waiting) parts.push(t('door.waiting_title', { n: fmt.int(door.waiting) }));

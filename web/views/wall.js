@@ -29,6 +29,7 @@ import { TrendChart } from './trend.js';
 import { bannerMessage, refusal } from './status.js';
 import { alertText, alertSince, orderAlerts } from '../alert_text.js';
 
+const FACILITY_SLOTS = 4; // facility problems listed under the diversions
 const NAME_SLOTS = 8; // names listed per level (4 and 3); the rest as "+N"
 const DIVERSION_SLOTS = 6;
 const TICKER_MS = 8000; // each alert on the ticker this long
@@ -157,7 +158,19 @@ export class WallView {
       this.divSlots.push(s);
     }
     divList.append(this.divMore.el);
-    const diversions = el('section', { class: 'w-card w-diversions' }, this.divTitle.el, divList, this.divEmpty.el);
+    // facility problems (compromised, evacuating, closed), under the diversions
+    this.facTitle = tx('h3', { class: 'w-fac-h' });
+    this.facSlots = [];
+    const facList = el('ul', { class: 'w-div-list', id: 'w-facility' });
+    for (let i = 0; i < FACILITY_SLOTS; i++) {
+      const s = { status: tx('span', { class: 'fac' }), name: tx('span', { class: 'w-div-name' }), reason: tx('span', { class: 'w-div-reason' }) };
+      s.el = el('li', { class: 'w-div', hidden: true }, el('div', { class: 'w-div-top' }, s.status.el, s.name.el),
+        el('div', { class: 'w-div-bottom' }, s.reason.el));
+      facList.append(s.el);
+      this.facSlots.push(s);
+    }
+    this.facBox = el('div', { class: 'w-fac', hidden: true }, this.facTitle.el, facList);
+    const diversions = el('section', { class: 'w-card w-diversions' }, this.divTitle.el, divList, this.divEmpty.el, this.facBox);
 
     // ambulances
     this.ambTitle = tx('h2', { class: 'w-h' });
@@ -352,6 +365,25 @@ export class WallView {
     data(this.divEmpty.node, t('wall.no_diversions'));
     show(this.divEmpty.el, div.length === 0);
     data(this.divTitle.node, `${t('wall.diversions')} (${fmt.int(div.length)})`);
+
+    // facility problems: closed, then evacuating, then compromised
+    const order = { closed: 0, evacuating: 1, compromised: 2 };
+    const fac = figs.filter(({ f }) => f.facility !== 'normal')
+      .sort((a, b) => order[a.f.facility] - order[b.f.facility] || collator.compare(pick(a.h.name), pick(b.h.name)));
+    this.facSlots.forEach((s, i) => {
+      const r = fac[i];
+      show(s.el, !!r);
+      if (!r) return;
+      const cls = `fac fac-${r.f.facility}`;
+      if (s.status.el.className !== cls) s.status.el.className = cls;
+      data(s.status.node, t(`fac.${r.f.facility}`));
+      data(s.name.node, pick(r.h.name) || r.h.id);
+      data(s.reason.node, r.h.facility.reason || t('wall.no_reason'));
+      s.el.dataset.id = r.h.id;
+      s.el.dataset.facility = r.f.facility;
+    });
+    show(this.facBox, fac.length > 0);
+    data(this.facTitle.node, `${t('wall.facility')} (${fmt.int(fac.length)})`);
 
     // ambulances
     const counts = new Map(AMBULANCE_STATUSES.map((s) => [s, 0]));
