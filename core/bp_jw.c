@@ -126,3 +126,19 @@ void bp_jw_cstr_or_null(bp_jw_t *w, const char *s) {
     else
         bp_jw_null(w);
 }
+
+void bp_jw_errors(bp_jw_t *w, const bp_errors_t *errs) {
+    BP_JW_KEY(w, "errors");
+    bp_jw_arr(w);
+    for (size_t i = 0; i < errs->n; i++) {
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "field");
+        bp_jw_cstr(w, errs->e[i].field);
+        BP_JW_KEY(w, "code");
+        bp_jw_cstr(w, errs->e[i].code);
+        BP_JW_KEY(w, "message");
+        bp_jw_cstr(w, errs->e[i].message);
+        bp_jw_end(w);
+    }
+    bp_jw_end(w);
+}
