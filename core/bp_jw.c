@@ -57,7 +57,7 @@ void bp_jw_key_n(bp_jw_t *w, const char *key, size_t len) {
     sep(w);
     bp_buf_putc(w->b, '"');
     bp_buf_put(w->b, key, len);
-    bp_buf_put(w->b, "\":", 2);
+    BP_BUF_LIT(w->b, "\":");
     w->after_key = true;
 }
 

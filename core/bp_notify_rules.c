@@ -55,15 +55,17 @@ void bp_webhook_body(bp_buf_t *b, const bp_event_t *ev, const char *sub_id, cons
 
 void bp_webhook_sign(const char *secret, size_t secret_len, const void *body, size_t body_len,
                      char out[BP_SIGNATURE_LEN + 1]) {
+    static const char prefix[] = "sha256=";
     unsigned char mac[32];
     unsigned int n = 0;
-    memcpy(out, "sha256=", 7);
-    if (!HMAC(EVP_sha256(), secret, (int)secret_len, body, body_len, mac, &n) || n != 32) {
-        memset(out + 7, '0', 64);
+    memcpy(out, prefix, sizeof prefix - 1);
+    char *hex = out + sizeof prefix - 1;
+    if (!HMAC(EVP_sha256(), secret, (int)secret_len, body, body_len, mac, &n) || n != sizeof mac) {
+        memset(hex, '0', 2 * sizeof mac);
         out[BP_SIGNATURE_LEN] = '\0';
         return;
     }
-    bp_hex(mac, 32, out + 7);
+    bp_hex(mac, sizeof mac, hex);
 }
 
 /* -- e-mail ----------------------------------------------------------------------------------- */

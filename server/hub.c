@@ -262,7 +262,7 @@ static int pump(bp_hub_t *h, client_t *c) {
             if (i > b->next) bp_buf_putc(f, ',');
             bp_buf_put(f, b->data + start, len);
         }
-        bp_buf_put(f, "]}", 2);
+        BP_BUF_LIT(f, "]}");
         if (f->failed || write_frame(h, c, (unsigned char *)bp_buf_data(f), f->len, LWS_WRITE_TEXT))
             return -1;
         h->st.event_deliveries += i - b->next;
