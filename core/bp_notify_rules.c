@@ -2,8 +2,9 @@
 #include "bp_notify_rules.h"
 #include "bp_auth.h"
 
+#include "bp_crypto.h"
+
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,11 +57,10 @@ void bp_webhook_body(bp_buf_t *b, const bp_event_t *ev, const char *sub_id, cons
 void bp_webhook_sign(const char *secret, size_t secret_len, const void *body, size_t body_len,
                      char out[BP_SIGNATURE_LEN + 1]) {
     static const char prefix[] = "sha256=";
-    unsigned char mac[32];
-    unsigned int n = 0;
+    unsigned char mac[BP_SHA256_LEN];
     memcpy(out, prefix, sizeof prefix - 1);
     char *hex = out + sizeof prefix - 1;
-    if (!HMAC(EVP_sha256(), secret, (int)secret_len, body, body_len, mac, &n) || n != sizeof mac) {
+    if (bp_hmac_sha256(secret, secret_len, body, body_len, mac) != 0) {
         memset(hex, '0', 2 * sizeof mac);
         out[BP_SIGNATURE_LEN] = '\0';
         return;
