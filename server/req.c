@@ -31,11 +31,14 @@ void bp_req_error(bp_req_t *r, int status, const char *code, const char *message
     o->status = status;
     o->content_type = "application/json; charset=utf-8";
     bp_buf_reset(&o->body);
-    bp_buf_puts(&o->body, "{\"error\":");
-    bp_json_cstr(&o->body, code);
-    bp_buf_puts(&o->body, ",\"message\":");
-    bp_json_cstr(&o->body, message);
-    bp_buf_putc(&o->body, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &o->body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "error");
+    bp_jw_cstr(&w, code);
+    BP_JW_KEY(&w, "message");
+    bp_jw_cstr(&w, message);
+    bp_jw_end(&w);
     r->decided = true;
 }
 
