@@ -95,6 +95,10 @@ void bp_jw_raw(bp_jw_t *w, const char *json, size_t len) {
     bp_buf_put(w->b, json, len);
 }
 
+void bp_jw_splice(bp_jw_t *w) {
+    sep(w);
+}
+
 void bp_jw_bool(bp_jw_t *w, bool v) {
     if (v)
         bp_jw_raw(w, "true", sizeof "true" - 1);

@@ -149,6 +149,23 @@ static void test_fragments(void **state) {
     bp_jw_int(&w, 2);
     bp_buf_putc(&b, ']');
     expect("[1,2]");
+    /* another writer's value, and members, spliced in */
+    bp_jw_init(&w, &b);
+    bp_jw_arr(&w);
+    bp_jw_int(&w, 1);
+    bp_jw_splice(&w);
+    bp_buf_puts(&b, "{\"x\":2}");
+    bp_jw_obj(&w);
+    bp_jw_splice(&w);
+    bp_buf_puts(&b, "\"id\":3");
+    BP_JW_KEY(&w, "more");
+    bp_jw_splice(&w);
+    bp_buf_puts(&b, "[4]");
+    BP_JW_KEY(&w, "last");
+    bp_jw_bool(&w, true);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
+    expect("[1,{\"x\":2},{\"id\":3,\"more\":[4],\"last\":true}]");
 }
 
 static void test_errors(void **state) {
