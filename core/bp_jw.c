@@ -146,3 +146,14 @@ void bp_jw_errors(bp_jw_t *w, const bp_errors_t *errs) {
     }
     bp_jw_end(w);
 }
+
+void bp_jw_error_doc(bp_buf_t *b, const char *code, const char *message) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "error");
+    bp_jw_cstr(&w, code);
+    BP_JW_KEY(&w, "message");
+    bp_jw_cstr(&w, message);
+    bp_jw_end(&w);
+}

@@ -83,5 +83,7 @@ void bp_jw_splice(bp_jw_t *w);
 /* The member "errors":[{"field":...,"code":...,"message":...},...] of every
  * answer that names bad fields (422, 403 on a feed document). */
 void bp_jw_errors(bp_jw_t *w, const bp_errors_t *errs);
+/* The document {"error":code,"message":message} of every error answer. */
+void bp_jw_error_doc(bp_buf_t *b, const char *code, const char *message);
 
 #endif

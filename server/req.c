@@ -31,14 +31,7 @@ void bp_req_error(bp_req_t *r, int status, const char *code, const char *message
     o->status = status;
     o->content_type = "application/json; charset=utf-8";
     bp_buf_reset(&o->body);
-    bp_jw_t w;
-    bp_jw_init(&w, &o->body);
-    bp_jw_obj(&w);
-    BP_JW_KEY(&w, "error");
-    bp_jw_cstr(&w, code);
-    BP_JW_KEY(&w, "message");
-    bp_jw_cstr(&w, message);
-    bp_jw_end(&w);
+    bp_jw_error_doc(&o->body, code, message);
     r->decided = true;
 }
 

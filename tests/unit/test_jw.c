@@ -191,6 +191,8 @@ static void test_errors(void **state) {
            "\"message\":\"occupied must be 0 or more\"},"
            "{\"field\":\"\",\"code\":\"empty\",\"message\":\"a \\\"quoted\\\" "
            "\\u003cword\\u003e\"}]}");
+    bp_jw_error_doc(&b, "not_found", "no hospital \"x\"");
+    expect("{\"error\":\"not_found\",\"message\":\"no hospital \\\"x\\\"\"}");
 }
 
 static void test_bounds(void **state) {
