@@ -2,6 +2,7 @@
 #include "notifier.h"
 #include "notifier_int.h"
 #include "bp_httputil.h"
+#include "bp_jw.h"
 #include "bp_keys.h"
 #include "bp_log.h"
 #include "bp_notify_rules.h"
@@ -337,24 +338,32 @@ static void finish(delivery_t *d, bp_outcome_t outcome, const char *error) {
     if (outcome == BP_OUTCOME_PERMANENT) {
         char target[BP_URL_MAX + 1];
         shown_target(d, target, sizeof target);
-        bp_buf_puts(&dead, "{\"job\":");
-        bp_json_cstr(&dead, d->job);
-        bp_buf_puts(&dead, ",\"event\":");
-        bp_json_cstr(&dead, d->ev_id);
-        bp_buf_puts(&dead, ",\"type\":");
-        bp_json_cstr(&dead, d->type);
-        bp_buf_puts(&dead, ",\"subscription\":");
-        bp_json_cstr(&dead, d->sub.id);
-        bp_buf_puts(&dead, ",\"owner\":");
-        bp_json_cstr(&dead, d->sub.owner);
-        bp_buf_printf(&dead, ",\"channel\":\"%s\",\"target\":",
-                      d->sub.channel == BP_CH_EMAIL ? "email" : "webhook");
-        bp_json_cstr(&dead, target);
-        bp_buf_printf(&dead,
-                      ",\"attempts\":%d,\"first\":%lld,\"last\":%lld,\"error\":", d->attempts,
-                      (long long)d->first_ms, (long long)now);
-        bp_json_cstr(&dead, error ? error : "");
-        bp_buf_putc(&dead, '}');
+        bp_jw_t w;
+        bp_jw_init(&w, &dead);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "job");
+        bp_jw_cstr(&w, d->job);
+        BP_JW_KEY(&w, "event");
+        bp_jw_cstr(&w, d->ev_id);
+        BP_JW_KEY(&w, "type");
+        bp_jw_cstr(&w, d->type);
+        BP_JW_KEY(&w, "subscription");
+        bp_jw_cstr(&w, d->sub.id);
+        BP_JW_KEY(&w, "owner");
+        bp_jw_cstr(&w, d->sub.owner);
+        BP_JW_KEY(&w, "channel");
+        bp_jw_cstr(&w, d->sub.channel == BP_CH_EMAIL ? "email" : "webhook");
+        BP_JW_KEY(&w, "target");
+        bp_jw_cstr(&w, target);
+        BP_JW_KEY(&w, "attempts");
+        bp_jw_int(&w, d->attempts);
+        BP_JW_KEY(&w, "first");
+        bp_jw_int(&w, d->first_ms);
+        BP_JW_KEY(&w, "last");
+        bp_jw_int(&w, now);
+        BP_JW_KEY(&w, "error");
+        bp_jw_cstr(&w, error ? error : "");
+        bp_jw_end(&w);
     }
     if (outcome == BP_OUTCOME_OK)
         n->delivered++;
