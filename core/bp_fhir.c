@@ -37,6 +37,20 @@ static void hospital_identifier(bp_jw_t *w, const char *id) {
     bp_jw_end(w);
 }
 
+/* {["reference":..,]"identifier":{..},"display":..} */
+static void hospital_reference(bp_jw_t *w, const bp_hospital_info_t *info, const char *ref) {
+    bp_jw_obj(w);
+    if (ref) {
+        BP_JW_KEY(w, "reference");
+        bp_jw_cstr(w, ref);
+    }
+    BP_JW_KEY(w, "identifier");
+    hospital_identifier(w, info->id);
+    BP_JW_KEY(w, "display");
+    bp_jw_cstr(w, info->name.vi);
+    bp_jw_end(w);
+}
+
 static void write_location(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t now_ms) {
     const bp_registry_t *r = bp_state_registry(st);
     const bp_hospital_info_t *info = &r->hospitals[i];
@@ -161,24 +175,12 @@ static void write_report(bp_jw_t *w, const bp_state_t *st, size_t i) {
     BP_JW_KEY(w, "measure");
     bp_jw_cstr(w, BP_FHIR_MEASURE);
     BP_JW_KEY(w, "subject");
-    bp_jw_obj(w);
-    BP_JW_KEY(w, "reference");
     snprintf(ref, sizeof ref, "Location/%s", info->id);
-    bp_jw_cstr(w, ref);
-    BP_JW_KEY(w, "identifier");
-    hospital_identifier(w, info->id);
-    BP_JW_KEY(w, "display");
-    bp_jw_cstr(w, info->name.vi);
-    bp_jw_end(w);
+    hospital_reference(w, info, ref);
     BP_JW_KEY(w, "date");
     bp_jw_cstr(w, when);
     BP_JW_KEY(w, "reporter");
-    bp_jw_obj(w);
-    BP_JW_KEY(w, "identifier");
-    hospital_identifier(w, info->id);
-    BP_JW_KEY(w, "display");
-    bp_jw_cstr(w, info->name.vi);
-    bp_jw_end(w);
+    hospital_reference(w, info, NULL);
     BP_JW_KEY(w, "period");
     bp_jw_obj(w);
     BP_JW_KEY(w, "start");
