@@ -67,15 +67,6 @@ static void agg_write(bp_jw_t *w, const agg_t *a) {
     bp_jw_time(w, a->updated);
 }
 
-static void name_write(bp_jw_t *w, const bp_name_t *n) {
-    bp_jw_obj(w);
-    BP_JW_KEY(w, "vi");
-    bp_jw_cstr(w, n->vi);
-    BP_JW_KEY(w, "en");
-    bp_jw_cstr(w, n->en);
-    bp_jw_end(w);
-}
-
 void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *meta, int64_t now) {
     const bp_registry_t *reg = bp_state_registry(st);
     const bp_pressure_cfg_t *pc = bp_state_pressure(st);
@@ -107,7 +98,7 @@ void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *
         BP_JW_KEY(&w, "id");
         bp_jw_cstr(&w, hi->id);
         BP_JW_KEY(&w, "name");
-        name_write(&w, &hi->name);
+        bp_state_write_name(&w, &hi->name);
         BP_JW_KEY(&w, "tier");
         bp_jw_cstr(&w, bp_tier_name(hi->tier));
         BP_JW_KEY(&w, "district");
@@ -169,7 +160,7 @@ void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *
         BP_JW_KEY(&w, "id");
         bp_jw_cstr(&w, reg->districts[d].id);
         BP_JW_KEY(&w, "name");
-        name_write(&w, &reg->districts[d].name);
+        bp_state_write_name(&w, &reg->districts[d].name);
         BP_JW_KEY(&w, "hospitals");
         bp_jw_int(&w, count);
         agg_write(&w, &a);

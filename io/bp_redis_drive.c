@@ -25,6 +25,16 @@ static void seed_random(bp_redis_t *r) {
     if (r->rng == 0) r->rng = 0x9E3779B97F4A7C15ULL;
 }
 
+static void link_free(bp_redis_t *r) {
+    free(r->user);
+    free(r->password);
+    free(r->name);
+    free(r->master_name);
+    free(r->sentinel_password);
+    free(r->ring);
+    free(r);
+}
+
 static void on_tick(uv_timer_t *t) {
     bp_redis_t *r = t->data;
     int64_t now = bp_redis_now_ms();
@@ -104,13 +114,7 @@ bp_redis_t *bp_redis_create(uv_loop_t *loop, const bp_redis_opts_t *o) {
     r->ring = calloc(r->cap, sizeof *r->ring);
     if (!r->user || !r->password || !r->name || !r->master_name || !r->sentinel_password ||
         !r->ring) {
-        free(r->user);
-        free(r->password);
-        free(r->name);
-        free(r->master_name);
-        free(r->sentinel_password);
-        free(r->ring);
-        free(r);
+        link_free(r);
         return NULL;
     }
     if (r->o.connect_timeout_ms <= 0) r->o.connect_timeout_ms = 2000;
@@ -130,13 +134,7 @@ static void on_tick_closed(uv_handle_t *h) {
     bp_redis_t *r = h->data;
     void (*cb)(void *) = r->on_closed;
     void *data = r->closed_data;
-    free(r->user);
-    free(r->password);
-    free(r->name);
-    free(r->master_name);
-    free(r->sentinel_password);
-    free(r->ring);
-    free(r);
+    link_free(r);
     if (cb) cb(data);
 }
 
