@@ -35,8 +35,13 @@
  * bounds hold (and reading from the socket waits for that too, which
  * bounds what OpenSSL holds). Replies are encrypted as one batch per flush.
  * A handshake must finish within TLS_HANDSHAKE_MS.
+ *
+ * This file is one connection's work; listening, accepting, the sweep and
+ * the server's life are feed_listen.c, their shared state
+ * feed_server_int.h.
  */
 #include "feed_server.h"
+#include "feed_server_int.h"
 #include "bp_apply.h"
 #include "bp_buf.h"
 #include "bp_codec_api.h"
@@ -54,89 +59,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define READ_CHUNK        65536
-#define MAX_UNSENT_BYTES  (1u << 20) /* pause reading while more replies than this wait */
-#define APPLY_LANES       4          /* Redis connections; a feed connection keeps to one */
-#define APPLY_MAX_PENDING 16384      /* changes waiting for Redis, per lane */
-#define REPLY_MAX         2048
-#define MAX_FAILED_HELLOS 3 /* then the connection is closed */
-#define TLS_HANDSHAKE_MS  10000
-
-typedef enum { SLOT_AWAITING = 1, SLOT_DONE } slot_state_t;
-
-typedef struct {
-    slot_state_t state;
-    int64_t seq;
-    uint64_t source;  /* hash of the line's source (for the block below) */
-    uint64_t sent_ns; /* when it went to Redis (apply time histogram) */
-    char *text;       /* reply line with its newline, malloc'd */
-    size_t len;
-} slot_t;
-
-typedef struct conn {
-    uv_tcp_t tcp;
-    bp_feed_server_t *fs;
-    struct conn *prev, *next;
-    bp_lines_t lines;
-    slot_t *slots;
-    size_t cap;
-    uint64_t head, tail;    /* absolute slot numbers; slot i lives at i % cap */
-    uint64_t awaiting_from; /* oldest slot that may be awaiting Redis */
-    size_t awaiting;
-    size_t unsent; /* reply bytes handed to libuv, not yet written */
-    int64_t last_active_ms;
-    bool reading, drained, eof, closed, paused, dirty;
-    struct conn *dirty_next; /* answered by Redis since the last flush */
-    /* who speaks: the token given in hello (never a pointer kept across a
-     * reload of the token table: see principal()) */
-    bool authed;
-    int failed_hellos;
-    char token_id[BP_TOKEN_ID_MAX + 1];
-    const bp_principal_t *who;
-    uint64_t who_gen;
-    size_t lane; /* its Redis connection (bp_apply lane): its lines apply in order */
-    /* a line answered `unavailable`: nothing new until it is resent */
-    bp_feed_block_t block;
-    bool probing;         /* the resend is with Redis: no more lines until it answers */
-    bp_feed_prev_t order; /* per source, the last line with Redis (prev, see the top) */
-    char ip[48];
-    char peer[64];
-    bp_tls_t *tls;       /* NULL: plain TCP */
-    bool tls_eof;        /* close_notify received: no more plaintext */
-    bool tls_closing;    /* our close_notify is on its way */
-    int64_t accepted_ms; /* for the handshake's time limit */
-} conn_t;
-
-struct bp_feed_server {
-    uv_loop_t *loop;
-    uv_tcp_t listener;
-    uv_timer_t sweep;
-    uv_check_t flush; /* once per loop turn: write what Redis answered */
-    conn_t *dirty;
-    const bp_settings_t *s;
-    const bp_registry_t *reg;
-    bp_apply_t *apply;
-    bp_tokens_t *tokens;
-    conn_t *conns; /* open connections */
-    size_t n_conns;
-    size_t paused; /* connections waiting for room in the apply queue */
-    size_t next_lane;
-    int port;
-    bool closing;
-    int parts_open; /* listener, sweep timer, apply: closed on shutdown */
-    size_t handles; /* connection handles not yet released */
-    void (*on_closed)(void *);
-    void *closed_data;
-    bp_feed_stats_t stats;
-    char read_buf[READ_CHUNK];
-    bool read_buf_busy;
-    char plain[READ_CHUNK]; /* decrypted bytes on their way to a line buffer */
-    bp_tls_ctx_t *tls_ctx;  /* NULL: plain TCP */
-    bp_buf_t reply;
-};
-
 static void process(conn_t *c);
-static void conn_close(conn_t *c);
+void bp_feed_conn_close(conn_t *c);
 
 /* -- replies --------------------------------------------------------------- */
 
@@ -192,7 +116,7 @@ typedef struct {
     char data[];
 } write_t;
 
-static void maybe_free(conn_t *c);
+void bp_feed_maybe_free(conn_t *c);
 
 static void on_written(uv_write_t *req, int status) {
     write_t *w = (write_t *)req;
@@ -200,12 +124,12 @@ static void on_written(uv_write_t *req, int status) {
     c->unsent -= w->len;
     free(w);
     if (status < 0) {
-        conn_close(c);
-        maybe_free(c);
+        bp_feed_conn_close(c);
+        bp_feed_maybe_free(c);
         return;
     }
     if (!c->closed) process(c); /* reading may resume now */
-    maybe_free(c);
+    bp_feed_maybe_free(c);
 }
 
 static void send_bytes(conn_t *c, write_t *w) {
@@ -214,7 +138,7 @@ static void send_bytes(conn_t *c, write_t *w) {
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
         c->unsent -= w->len;
         free(w);
-        conn_close(c);
+        bp_feed_conn_close(c);
     }
 }
 
@@ -224,7 +148,7 @@ static void tls_send(conn_t *c) {
     if (n == 0) return;
     write_t *w = malloc(sizeof *w + n);
     if (!w) {
-        conn_close(c);
+        bp_feed_conn_close(c);
         return;
     }
     w->c = c;
@@ -253,7 +177,7 @@ static void flush(conn_t *c) {
         memset(sl, 0, sizeof *sl);
     }
     if (!w) {
-        if (!c->closed) conn_close(c); /* out of memory: drop the client */
+        if (!c->closed) bp_feed_conn_close(c); /* out of memory: drop the client */
         return;
     }
     if (c->tls) {
@@ -261,7 +185,7 @@ static void flush(conn_t *c) {
         free(w);
         if (rc) {
             bp_info("feed %s: TLS: %s; closing", c->peer, bp_tls_why(c->tls));
-            conn_close(c);
+            bp_feed_conn_close(c);
             return;
         }
         tls_send(c);
@@ -404,7 +328,7 @@ static void handle_line(conn_t *c, const char *line, size_t len) {
                     : "storage (Redis) is unavailable; resend this line later with the same seq");
 }
 
-static void update_reading(conn_t *c);
+void bp_feed_update_reading(conn_t *c);
 
 /* Moves plaintext out of OpenSSL into the line buffer, at most one read's
  * worth (the line buffer has room for that once it holds no complete
@@ -431,7 +355,7 @@ static int tls_pull(conn_t *c) {
                     : "");
     }
     tls_send(c); /* an alert, if OpenSSL made one */
-    conn_close(c);
+    bp_feed_conn_close(c);
     return -1;
 }
 
@@ -477,7 +401,7 @@ static void process(conn_t *c) {
         handle_line(c, line, len);
     }
     flush(c);
-    update_reading(c);
+    bp_feed_update_reading(c);
 }
 
 /* -- connections -------------------------------------------------------------- */
@@ -502,10 +426,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         if (nread == UV_EOF) {
             c->eof = true;
             process(c);
-            maybe_free(c);
+            bp_feed_maybe_free(c);
         } else {
-            conn_close(c);
-            maybe_free(c);
+            bp_feed_conn_close(c);
+            bp_feed_maybe_free(c);
         }
         return;
     }
@@ -514,8 +438,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         /* all of it into OpenSSL now; process() pulls the plaintext */
         if (bp_tls_feed(c->tls, buf->base, (size_t)nread)) {
             bp_warn("feed %s: TLS: %s, closing", c->peer, bp_tls_why(c->tls));
-            conn_close(c);
-            maybe_free(c);
+            bp_feed_conn_close(c);
+            bp_feed_maybe_free(c);
             return;
         }
         process(c);
@@ -524,13 +448,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     if (bp_lines_push(&c->lines, buf->base, (size_t)nread)) {
         /* cannot happen while reading only when drained; be safe anyway */
         bp_warn("feed %s: line buffer overrun, closing", c->peer);
-        conn_close(c);
+        bp_feed_conn_close(c);
         return;
     }
     process(c);
 }
 
-static void update_reading(conn_t *c) {
+void bp_feed_update_reading(conn_t *c) {
     bool want = !c->closed && !c->eof && !c->paused && c->drained && c->tail - c->head < c->cap &&
                 c->unsent < MAX_UNSENT_BYTES;
     if (want && !c->reading) {
@@ -548,11 +472,11 @@ static void update_reading(conn_t *c) {
             tls_send(c);
             if (c->unsent) return; /* on_written comes back here */
         }
-        if (!c->closed) conn_close(c);
+        if (!c->closed) bp_feed_conn_close(c);
     }
 }
 
-static void check_closed(bp_feed_server_t *fs) {
+void bp_feed_check_closed(bp_feed_server_t *fs) {
     if (!fs->closing || fs->parts_open || fs->handles) return;
     void (*cb)(void *) = fs->on_closed;
     void *data = fs->closed_data;
@@ -562,13 +486,13 @@ static void check_closed(bp_feed_server_t *fs) {
     if (cb) cb(data);
 }
 
-static void on_conn_closed(uv_handle_t *h) {
+void bp_feed_on_conn_closed(uv_handle_t *h) {
     conn_t *c = h->data;
     bp_feed_server_t *fs = c->fs;
     c->tcp.data = NULL; /* marks the handle released */
     fs->handles--;
-    maybe_free(c);
-    check_closed(fs);
+    bp_feed_maybe_free(c);
+    bp_feed_check_closed(fs);
 }
 
 static void unlink_conn(conn_t *c) {
@@ -581,7 +505,7 @@ static void unlink_conn(conn_t *c) {
     c->prev = c->next = NULL;
 }
 
-static void conn_close(conn_t *c) {
+void bp_feed_conn_close(conn_t *c) {
     if (c->closed) return;
     bp_feed_server_t *fs = c->fs;
     c->closed = true;
@@ -593,12 +517,12 @@ static void conn_close(conn_t *c) {
     fs->n_conns--;
     fs->stats.open = fs->n_conns;
     bp_debug("feed %s: closed", c->peer);
-    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    uv_close((uv_handle_t *)&c->tcp, bp_feed_on_conn_closed);
 }
 
 /* Frees a connection once its handle is released and no Redis reply or
  * write still refers to it. */
-static void maybe_free(conn_t *c) {
+void bp_feed_maybe_free(conn_t *c) {
     if (!c->closed || c->tcp.data || c->awaiting || c->unsent || c->dirty) return;
     for (uint64_t i = c->head; i < c->tail; i++)
         free(slot_at(c, i)->text);
@@ -609,7 +533,7 @@ static void maybe_free(conn_t *c) {
     free(c);
 }
 
-static void resume_paused(bp_feed_server_t *fs) {
+void bp_feed_resume_paused(bp_feed_server_t *fs) {
     if (!fs->paused) return;
     for (conn_t *c = fs->conns, *next; c; c = next) {
         next = c->next;
@@ -620,7 +544,7 @@ static void resume_paused(bp_feed_server_t *fs) {
     }
 }
 
-static void on_applied(void *privdata, const bp_apply_result_t *res) {
+void bp_feed_on_applied(void *privdata, const bp_apply_result_t *res) {
     conn_t *c = privdata;
     bp_feed_server_t *fs = c->fs;
     uint64_t i = c->awaiting_from;
@@ -656,7 +580,7 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
      * one write per reply line. */
     if (fs->closing) { /* the flush handle is gone: finish here */
         if (!c->closed) process(c);
-        maybe_free(c);
+        bp_feed_maybe_free(c);
         return;
     }
     if (!c->dirty) {
@@ -666,7 +590,7 @@ static void on_applied(void *privdata, const bp_apply_result_t *res) {
     }
 }
 
-static void on_flush(uv_check_t *h) {
+void bp_feed_on_flush(uv_check_t *h) {
     bp_feed_server_t *fs = h->data;
     conn_t *c = fs->dirty;
     fs->dirty = NULL;
@@ -675,261 +599,8 @@ static void on_flush(uv_check_t *h) {
         c->dirty = false;
         c->dirty_next = NULL;
         if (!c->closed) process(c);
-        maybe_free(c);
+        bp_feed_maybe_free(c);
         c = next;
     }
-    resume_paused(fs);
-}
-
-typedef struct {
-    uv_tcp_t tcp;
-    uv_write_t req;
-} reject_t;
-
-static void on_reject_closed(uv_handle_t *h) {
-    free(h->data);
-}
-
-static void on_reject_written(uv_write_t *req, int status) {
-    (void)status;
-    reject_t *r = req->data;
-    uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
-}
-
-static void reject(bp_feed_server_t *fs) {
-    static char msg[256];
-    reject_t *r = malloc(sizeof *r);
-    if (!r) return;
-    uv_tcp_init(fs->loop, &r->tcp);
-    r->tcp.data = r;
-    r->req.data = r;
-    if (uv_accept((uv_stream_t *)&fs->listener, (uv_stream_t *)&r->tcp) != 0) {
-        uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
-        return;
-    }
-    fs->stats.rejected++;
-    if (fs->tls_ctx) {
-        /* a plain line would be noise to a TLS client, and a handshake per
-         * refused connection is what the limit is there to avoid */
-        uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
-        return;
-    }
-    int n = snprintf(msg, sizeof msg,
-                     "{\"ok\":false,\"seq\":null,\"error\":\"too_many_connections\",\"message\":"
-                     "\"the collector serves at most %d connections; retry later\"}\n",
-                     fs->s->collector_max_connections);
-    uv_buf_t buf = uv_buf_init(msg, (unsigned)n);
-    if (uv_write(&r->req, (uv_stream_t *)&r->tcp, &buf, 1, on_reject_written) < 0)
-        uv_close((uv_handle_t *)&r->tcp, on_reject_closed);
-}
-
-static void on_connection(uv_stream_t *server, int status) {
-    bp_feed_server_t *fs = server->data;
-    if (status < 0 || fs->closing) return;
-    if (fs->n_conns >= (size_t)fs->s->collector_max_connections) {
-        reject(fs);
-        return;
-    }
-    conn_t *c = calloc(1, sizeof *c);
-    if (!c) return;
-    c->fs = fs;
-    c->cap = (size_t)fs->s->collector_max_inflight;
-    c->slots = calloc(c->cap, sizeof *c->slots);
-    if (!c->slots ||
-        bp_lines_init(&c->lines, (size_t)fs->s->collector_max_line_bytes, READ_CHUNK)) {
-        free(c->slots);
-        bp_lines_free(&c->lines);
-        free(c);
-        return;
-    }
-    if (fs->tls_ctx && !(c->tls = bp_tls_create(fs->tls_ctx, NULL))) {
-        free(c->slots);
-        bp_lines_free(&c->lines);
-        free(c);
-        return;
-    }
-    uv_tcp_init(fs->loop, &c->tcp);
-    c->tcp.data = c;
-    fs->handles++;
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
-        c->closed = true;
-        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-        return;
-    }
-    uv_tcp_nodelay(&c->tcp, 1);
-    struct sockaddr_storage sa;
-    int salen = sizeof sa;
-    snprintf(c->peer, sizeof c->peer, "?");
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &salen) == 0) {
-        char ip[48] = "?";
-        int port = 0;
-        if (sa.ss_family == AF_INET) {
-            uv_ip4_name((struct sockaddr_in *)&sa, ip, sizeof ip);
-            port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
-        } else if (sa.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&sa, ip, sizeof ip);
-            port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
-        }
-        snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
-        snprintf(c->ip, sizeof c->ip, "%s", ip);
-    }
-    c->last_active_ms = c->accepted_ms = bp_time_now_ms();
-    c->drained = true;
-    c->lane = fs->next_lane++ % APPLY_LANES;
-    c->next = fs->conns;
-    if (fs->conns) fs->conns->prev = c;
-    fs->conns = c;
-    fs->n_conns++;
-    fs->stats.connections++;
-    fs->stats.open = fs->n_conns;
-    bp_debug("feed %s: connected", c->peer);
-    update_reading(c);
-}
-
-static void on_sweep(uv_timer_t *t) {
-    bp_feed_server_t *fs = t->data;
-    int64_t now = bp_time_now_ms();
-    int64_t idle = (int64_t)fs->s->collector_idle_timeout_s * 1000;
-    for (conn_t *c = fs->conns, *next; c; c = next) {
-        next = c->next;
-        if (!c->awaiting && now - c->last_active_ms > idle) {
-            bp_info("feed %s: idle for %d s, closing", c->peer, fs->s->collector_idle_timeout_s);
-            conn_close(c);
-            maybe_free(c);
-        } else if (c->tls && !bp_tls_done(c->tls) && now - c->accepted_ms > TLS_HANDSHAKE_MS) {
-            bp_info("feed %s: no TLS handshake within %d s, closing", c->peer,
-                    TLS_HANDSHAKE_MS / 1000);
-            conn_close(c);
-            maybe_free(c);
-        }
-    }
-    resume_paused(fs);
-}
-
-bp_feed_server_t *bp_feed_server_create(uv_loop_t *loop, const bp_settings_t *s,
-                                        const bp_registry_t *reg) {
-    bp_feed_server_t *fs = calloc(1, sizeof *fs);
-    if (!fs) return NULL;
-    fs->loop = loop;
-    fs->s = s;
-    fs->reg = reg;
-    bp_buf_init(&fs->reply, 0, REPLY_MAX);
-    if (s->collector_tls_cert[0]) {
-        char why[300];
-        fs->tls_ctx =
-            bp_tls_server_ctx(s->collector_tls_cert, s->collector_tls_key, why, sizeof why);
-        if (!fs->tls_ctx) {
-            bp_error("collector: TLS: %s (collector.tls_cert, collector.tls_key)", why);
-            bp_buf_free(&fs->reply);
-            free(fs);
-            return NULL;
-        }
-    }
-    fs->apply = bp_apply_create(loop, s, reg, APPLY_LANES, APPLY_MAX_PENDING, on_applied);
-    fs->tokens = fs->apply ? bp_tokens_create(loop, s, reg) : NULL;
-    if (!fs->tokens) {
-        bp_apply_close(fs->apply, NULL, NULL);
-        bp_tls_ctx_destroy(fs->tls_ctx);
-        bp_buf_free(&fs->reply);
-        free(fs);
-        return NULL;
-    }
-    struct sockaddr_storage addr;
-    int rc = uv_ip4_addr(s->collector_host, s->collector_port, (struct sockaddr_in *)&addr);
-    if (rc) rc = uv_ip6_addr(s->collector_host, s->collector_port, (struct sockaddr_in6 *)&addr);
-    uv_tcp_init(loop, &fs->listener);
-    fs->listener.data = fs;
-    if (rc == 0) rc = uv_tcp_bind(&fs->listener, (struct sockaddr *)&addr, 0);
-    if (rc == 0) rc = uv_listen((uv_stream_t *)&fs->listener, 511, on_connection);
-    if (rc) {
-        bp_error("collector: cannot listen on %s:%d: %s", s->collector_host, s->collector_port,
-                 uv_strerror(rc));
-        /* caller closes the loop; release what we made */
-        uv_close((uv_handle_t *)&fs->listener, NULL);
-        bp_apply_close(fs->apply, NULL, NULL);
-        bp_tokens_close(fs->tokens, NULL, NULL);
-        bp_buf_free(&fs->reply);
-        bp_tls_ctx_destroy(fs->tls_ctx);
-        free(fs);
-        return NULL;
-    }
-    struct sockaddr_storage bound;
-    int blen = sizeof bound;
-    uv_tcp_getsockname(&fs->listener, (struct sockaddr *)&bound, &blen);
-    fs->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                 : ((struct sockaddr_in *)&bound)->sin_port);
-    uv_timer_init(loop, &fs->sweep);
-    fs->sweep.data = fs;
-    uv_timer_start(&fs->sweep, on_sweep, 1000, 1000);
-    uv_check_init(loop, &fs->flush);
-    fs->flush.data = fs;
-    uv_check_start(&fs->flush, on_flush);
-    return fs;
-}
-
-int bp_feed_server_port(const bp_feed_server_t *fs) {
-    return fs->port;
-}
-
-bool bp_feed_server_tls(const bp_feed_server_t *fs) {
-    return fs->tls_ctx != NULL;
-}
-
-void bp_feed_server_stats(const bp_feed_server_t *fs, bp_feed_stats_t *out) {
-    *out = fs->stats;
-    out->open = fs->n_conns;
-    out->in_flight = 0;
-    for (const conn_t *c = fs->conns; c; c = c->next)
-        out->in_flight += c->awaiting;
-}
-
-bool bp_feed_server_ready(const bp_feed_server_t *fs) {
-    if (fs->closing) return false;
-    for (size_t i = 0; i < bp_apply_lanes(fs->apply); i++)
-        if (!bp_apply_up(fs->apply, i)) return false;
-    return true;
-}
-
-void bp_feed_server_redis_stats(bp_feed_server_t *fs, bp_redis_stats_t *lane0,
-                                bp_apply_stats_t *apply) {
-    bp_redis_stats(bp_apply_redis(fs->apply), lane0);
-    bp_apply_stats(fs->apply, apply);
-}
-
-static void on_part_closed(uv_handle_t *h) {
-    bp_feed_server_t *fs = h->data;
-    fs->parts_open--;
-    check_closed(fs);
-}
-
-static void on_apply_closed(void *p) {
-    bp_feed_server_t *fs = p;
-    fs->parts_open--;
-    check_closed(fs);
-}
-
-void bp_feed_server_close(bp_feed_server_t *fs, void (*on_closed)(void *), void *data) {
-    fs->closing = true;
-    fs->on_closed = on_closed;
-    fs->closed_data = data;
-    fs->parts_open = 5;
-    bp_tokens_close(fs->tokens, on_apply_closed, fs);
-    uv_close((uv_handle_t *)&fs->listener, on_part_closed);
-    uv_check_stop(&fs->flush);
-    uv_close((uv_handle_t *)&fs->flush, on_part_closed);
-    uv_timer_stop(&fs->sweep);
-    uv_close((uv_handle_t *)&fs->sweep, on_part_closed);
-    /* answered by Redis this loop turn, not flushed yet: with the flush
-     * handle gone nothing would clear their mark, and a marked connection
-     * is never freed */
-    for (conn_t *c = fs->dirty, *next; c; c = next) {
-        next = c->dirty_next;
-        c->dirty = false;
-        c->dirty_next = NULL;
-        if (c->closed) maybe_free(c); /* open ones: when their handle is released */
-    }
-    fs->dirty = NULL;
-    while (fs->conns)
-        conn_close(fs->conns);
-    bp_apply_close(fs->apply, on_apply_closed, fs);
+    bp_feed_resume_paused(fs);
 }

@@ -1,6 +1,7 @@
 /* The collector's health and metrics listener (http.h). */
 #include "http.h"
 #include "bp_buf.h"
+#include "bp_jw.h"
 #include "bp_log.h"
 #include "bp_procstat.h"
 #include "bp_time.h"
@@ -98,32 +99,44 @@ static void decide(bp_chttp_t *h, req_t *r, struct lws *wsi) {
     int n = get ? lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) : -1;
     if (!get) {
         r->status = 405;
-        bp_buf_puts(&r->body, "{\"error\":\"method_not_allowed\",\"message\":\"GET only\"}");
+        bp_jw_error_doc(&r->body, "method_not_allowed", "GET only");
     } else if (n > 0 && strcmp(path, "/healthz") == 0) {
-        bp_buf_printf(&r->body, "{\"status\":\"ok\",\"uptime_s\":%lld}",
-                      (long long)((bp_time_now_ms() - h->started_ms) / 1000));
+        bp_jw_t w;
+        bp_jw_init(&w, &r->body);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "status");
+        bp_jw_cstr(&w, "ok");
+        BP_JW_KEY(&w, "uptime_s");
+        bp_jw_int(&w, (bp_time_now_ms() - h->started_ms) / 1000);
+        bp_jw_end(&w);
     } else if (n > 0 && strcmp(path, "/readyz") == 0) {
         if (bp_feed_server_ready(h->fs)) {
             bp_feed_stats_t st;
             bp_feed_server_stats(h->fs, &st);
-            bp_buf_printf(&r->body, "{\"ready\":true,\"connections\":%zu}", st.open);
+            bp_jw_t w;
+            bp_jw_init(&w, &r->body);
+            bp_jw_obj(&w);
+            BP_JW_KEY(&w, "ready");
+            bp_jw_bool(&w, true);
+            BP_JW_KEY(&w, "connections");
+            bp_jw_int(&w, (int64_t)st.open);
+            bp_jw_end(&w);
         } else {
             r->status = 503;
-            bp_buf_puts(&r->body, "{\"error\":\"not_ready\",\"message\":\"Redis is not reachable: "
-                                  "feed lines are answered unavailable\"}");
+            bp_jw_error_doc(&r->body, "not_ready",
+                            "Redis is not reachable: feed lines are answered unavailable");
         }
     } else if (n > 0 && strcmp(path, "/metrics") == 0) {
         r->type = "text/plain; version=0.0.4; charset=utf-8";
         metrics(h, &r->body);
     } else {
         r->status = 404;
-        bp_buf_puts(&r->body, "{\"error\":\"not_found\",\"message\":\"/healthz, /readyz and "
-                              "/metrics only\"}");
+        bp_jw_error_doc(&r->body, "not_found", "/healthz, /readyz and /metrics only");
     }
     if (r->body.failed) {
         bp_buf_reset(&r->body);
         r->status = 500;
-        bp_buf_puts(&r->body, "{\"error\":\"internal\",\"message\":\"answer too large\"}");
+        bp_jw_error_doc(&r->body, "internal", "answer too large");
     }
 }
 

@@ -1,10 +1,7 @@
 /* Roles, permissions, token and session forms (see bp_auth.h). */
 #include "bp_auth.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include "bp_crypto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +100,8 @@ bool bp_token_well_formed(const char *s, size_t len) {
 }
 
 void bp_token_hash(const char *token, size_t len, char out[65]) {
-    unsigned char h[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)token, len, h);
+    unsigned char h[BP_SHA256_LEN];
+    bp_sha256(token, len, h);
     bp_hex(h, sizeof h, out);
 }
 
@@ -113,10 +110,9 @@ int bp_session_sign(const unsigned char *key, size_t key_len, const char *token_
                     size_t out_len) {
     int n = snprintf(out, out_len, "v1|%s|%lld|%lld|%s", token_id, (long long)issued_ms,
                      (long long)expires_ms, session_id);
-    if (n < 0 || (size_t)n + 1 + 2 * SHA256_DIGEST_LENGTH + 1 > out_len) return -1;
-    unsigned char mac[SHA256_DIGEST_LENGTH];
-    if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)out, (size_t)n, mac, NULL))
-        return -1;
+    if (n < 0 || (size_t)n + 1 + 2 * BP_SHA256_LEN + 1 > out_len) return -1;
+    unsigned char mac[BP_SHA256_LEN];
+    if (bp_hmac_sha256(key, key_len, out, (size_t)n, mac) != 0) return -1;
     out[n] = '.';
     bp_hex(mac, sizeof mac, out + n + 1);
     return 0;
@@ -136,16 +132,15 @@ static bool id_chars(const char *s, size_t n, size_t max) {
 int bp_session_verify(const unsigned char *key, size_t key_len, const char *cookie, size_t len,
                       int64_t now_ms, char token_id[BP_TOKEN_ID_MAX + 1], char session_id[33],
                       int64_t *expires_ms) {
-    if (len > BP_SESSION_MAX || len < 2 * SHA256_DIGEST_LENGTH + 2) return -1;
+    if (len > BP_SESSION_MAX || len < 2 * BP_SHA256_LEN + 2) return -1;
     const char *dot = memchr(cookie, '.', len);
-    if (!dot || (size_t)(cookie + len - dot - 1) != 2 * SHA256_DIGEST_LENGTH) return -1;
+    if (!dot || (size_t)(cookie + len - dot - 1) != 2 * BP_SHA256_LEN) return -1;
     size_t plen = (size_t)(dot - cookie);
-    unsigned char mac[SHA256_DIGEST_LENGTH];
-    char hex[2 * SHA256_DIGEST_LENGTH + 1];
-    if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)cookie, plen, mac, NULL))
-        return -1;
+    unsigned char mac[BP_SHA256_LEN];
+    char hex[2 * BP_SHA256_LEN + 1];
+    if (bp_hmac_sha256(key, key_len, cookie, plen, mac) != 0) return -1;
     bp_hex(mac, sizeof mac, hex);
-    if (CRYPTO_memcmp(hex, dot + 1, 2 * SHA256_DIGEST_LENGTH) != 0) return -1;
+    if (!bp_ct_equal(hex, dot + 1, 2 * BP_SHA256_LEN)) return -1;
     /* v1|<token id>|<issued>|<expires>|<session id> */
     char payload[BP_SESSION_MAX + 1];
     memcpy(payload, cookie, plen);

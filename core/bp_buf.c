@@ -67,7 +67,7 @@ void bp_buf_puts(bp_buf_t *b, const char *s) {
 }
 
 void bp_buf_putc(bp_buf_t *b, char c) {
-    bp_buf_put(b, &c, 1);
+    bp_buf_put(b, &c, sizeof c);
 }
 
 void bp_buf_printf(bp_buf_t *b, const char *fmt, ...) {
@@ -131,10 +131,13 @@ void bp_json_str(bp_buf_t *b, const char *s, size_t len) {
         if (c >= 0x80) {
             size_t n = utf8_len(p, (size_t)(end - p));
             if (n == 0) {
-                bp_buf_put(b, "\\ufffd", 6);
+                BP_BUF_LIT(b, "\\ufffd");
                 p++;
             } else if (n == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-                bp_buf_put(b, p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
+                if (p[2] == 0xA8)
+                    BP_BUF_LIT(b, "\\u2028");
+                else
+                    BP_BUF_LIT(b, "\\u2029");
                 p += 3;
             } else {
                 bp_buf_put(b, p, n);
@@ -143,14 +146,14 @@ void bp_json_str(bp_buf_t *b, const char *s, size_t len) {
             continue;
         }
         switch (c) {
-        case '"': bp_buf_put(b, "\\\"", 2); break;
-        case '\\': bp_buf_put(b, "\\\\", 2); break;
-        case '\n': bp_buf_put(b, "\\n", 2); break;
-        case '\r': bp_buf_put(b, "\\r", 2); break;
-        case '\t': bp_buf_put(b, "\\t", 2); break;
+        case '"': BP_BUF_LIT(b, "\\\""); break;
+        case '\\': BP_BUF_LIT(b, "\\\\"); break;
+        case '\n': BP_BUF_LIT(b, "\\n"); break;
+        case '\r': BP_BUF_LIT(b, "\\r"); break;
+        case '\t': BP_BUF_LIT(b, "\\t"); break;
         default: {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            bp_buf_put(b, e, 6);
+            bp_buf_put(b, e, sizeof e);
         }
         }
         p++;
@@ -175,13 +178,13 @@ void bp_json_int(bp_buf_t *b, int64_t v) {
 
 void bp_json_num(bp_buf_t *b, double v, int decimals) {
     if (!isfinite(v)) {
-        bp_buf_put(b, "null", 4);
+        BP_BUF_LIT(b, "null");
         return;
     }
     char tmp[64];
     int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
     if (n <= 0 || (size_t)n >= sizeof tmp) {
-        bp_buf_put(b, "null", 4);
+        BP_BUF_LIT(b, "null");
         return;
     }
     if (memchr(tmp, '.', (size_t)n)) {
@@ -198,7 +201,7 @@ void bp_json_num(bp_buf_t *b, double v, int decimals) {
 
 void bp_json_time(bp_buf_t *b, int64_t ms) {
     if (ms <= 0) {
-        bp_buf_put(b, "null", 4);
+        BP_BUF_LIT(b, "null");
         return;
     }
     char tmp[32];
@@ -211,5 +214,5 @@ void bp_json_time(bp_buf_t *b, int64_t ms) {
 void bp_json_key(bp_buf_t *b, const char *key) {
     bp_buf_putc(b, '"');
     bp_buf_puts(b, key);
-    bp_buf_put(b, "\":", 2);
+    BP_BUF_LIT(b, "\":");
 }

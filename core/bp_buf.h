@@ -36,6 +36,9 @@ static inline char *bp_buf_data(const bp_buf_t *b) {
 void bp_buf_put(bp_buf_t *b, const void *data, size_t len);
 void bp_buf_puts(bp_buf_t *b, const char *s);
 void bp_buf_putc(bp_buf_t *b, char c);
+/* A string literal, its length taken at compile time (no byte count typed
+ * by hand). */
+#define BP_BUF_LIT(b, lit) bp_buf_put((b), "" lit "", sizeof(lit) - 1)
 void bp_buf_printf(bp_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* JSON pieces. Strings are escaped per RFC 8259 (control characters as

@@ -1,5 +1,6 @@
 /* Notification events (see bp_events.h). */
 #include "bp_events.h"
+#include "bp_jw.h"
 #include "bp_recommend.h"
 
 #include <stdio.h>
@@ -59,25 +60,35 @@ static bool hospital_rule(bp_alert_rule_t r) {
 }
 
 /* {"alert":{"id","rule","severity","group","since"},"members":[{"subject","value"}],"count":N */
-static void alert_data(bp_event_out_t *e, const bp_arec_t *delta, const bp_alerts_t *conds,
-                       size_t total) {
-    bp_buf_t *b = &e->data;
-    bp_buf_puts(b, "{\"alert\":{\"id\":");
-    bp_json_cstr(b, delta->id);
-    bp_buf_puts(b, ",\"rule\":");
-    bp_json_cstr(b, bp_alert_rule_name(delta->rule));
-    bp_buf_printf(b, ",\"severity\":\"%s\",\"group\":%s,\"since\":",
-                  bp_severity_name(bp_alert_severity(delta->rule)),
-                  delta->group ? "true" : "false");
-    bp_json_time(b, delta->since_ms);
-    bp_buf_puts(b, "},\"members\":[");
+/* (the object is left open for the caller's members) */
+static void alert_data(bp_jw_t *w, const bp_arec_t *delta, const bp_alerts_t *conds, size_t total) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "alert");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "id");
+    bp_jw_cstr(w, delta->id);
+    BP_JW_KEY(w, "rule");
+    bp_jw_cstr(w, bp_alert_rule_name(delta->rule));
+    BP_JW_KEY(w, "severity");
+    bp_jw_cstr(w, bp_severity_name(bp_alert_severity(delta->rule)));
+    BP_JW_KEY(w, "group");
+    bp_jw_bool(w, delta->group);
+    BP_JW_KEY(w, "since");
+    bp_jw_time(w, delta->since_ms);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "members");
+    bp_jw_arr(w);
     for (size_t i = 0; i < delta->n; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"subject\":");
-        bp_json_cstr(b, delta->m[i].subject);
-        bp_buf_printf(b, ",\"value\":%lld}", (long long)bp_arec_member_value(delta, i, conds));
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "subject");
+        bp_jw_cstr(w, delta->m[i].subject);
+        BP_JW_KEY(w, "value");
+        bp_jw_int(w, bp_arec_member_value(delta, i, conds));
+        bp_jw_end(w);
     }
-    bp_buf_printf(b, "],\"count\":%zu", total);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "count");
+    bp_jw_int(w, (int64_t)total);
 }
 
 /* The level of an alert about these members, and its hospitals. */
@@ -122,12 +133,15 @@ void bp_event_of_alert(bp_event_out_t *e, const bp_achange_t *ch, const bp_alert
         cat3(e->vi, sizeof e->vi, "Hết cảnh báo: ", tv, "");
         cat3(e->en, sizeof e->en, "Alert over: ", te, "");
     }
-    alert_data(e, &ch->delta, conds, ch->total);
-    bp_buf_printf(&e->data, ",\"change\":\"%s\"}",
-                  ch->kind == BP_ACH_RAISED   ? "raised"
-                  : ch->kind == BP_ACH_JOINED ? "joined"
-                  : ch->kind == BP_ACH_LEFT   ? "left"
-                                              : "cleared");
+    bp_jw_t w;
+    bp_jw_init(&w, &e->data);
+    alert_data(&w, &ch->delta, conds, ch->total);
+    BP_JW_KEY(&w, "change");
+    bp_jw_cstr(&w, ch->kind == BP_ACH_RAISED   ? "raised"
+                   : ch->kind == BP_ACH_JOINED ? "joined"
+                   : ch->kind == BP_ACH_LEFT   ? "left"
+                                               : "cleared");
+    bp_jw_end(&w);
 }
 
 void bp_event_of_ack(bp_event_out_t *e, const bp_arec_t *r, const bp_alerts_t *conds,
@@ -142,12 +156,17 @@ void bp_event_of_ack(bp_event_out_t *e, const bp_arec_t *r, const bp_alerts_t *c
     cat3(e->vi, sizeof e->vi, head, tv, "");
     snprintf(head, sizeof head, "Acknowledged by %s: ", who);
     cat3(e->en, sizeof e->en, head, te, "");
-    alert_data(e, r, conds, r->n);
-    bp_buf_puts(&e->data, ",\"by\":{\"id\":");
-    bp_json_cstr(&e->data, by_id);
-    bp_buf_puts(&e->data, ",\"name\":");
-    bp_json_cstr(&e->data, by_name ? by_name : "");
-    bp_buf_puts(&e->data, "}}");
+    bp_jw_t w;
+    bp_jw_init(&w, &e->data);
+    alert_data(&w, r, conds, r->n);
+    BP_JW_KEY(&w, "by");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, by_id);
+    BP_JW_KEY(&w, "name");
+    bp_jw_cstr(&w, by_name ? by_name : "");
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 static const char *const ed_vi[] = {"tiếp nhận bình thường", "đang quá tải (hạn chế tiếp nhận)",
@@ -169,15 +188,22 @@ void bp_event_of_ed(bp_event_out_t *e, const bp_state_t *st, size_t h, bp_ed_sta
              ed_vi[p]);
     snprintf(e->en, sizeof e->en, "%s: emergency department %s (was: %s)", hi->name.en, ed_en[c],
              ed_en[p]);
-    bp_buf_t *b = &e->data;
-    bp_buf_puts(b, "{\"hospital\":");
-    bp_json_cstr(b, hi->id);
-    bp_buf_printf(b, ",\"status\":\"%s\",\"previous\":\"%s\",\"reason\":",
-                  bp_ed_status_name((bp_ed_status_t)c), bp_ed_status_name((bp_ed_status_t)p));
-    bp_json_cstr(b, cur == BP_ED_NORMAL ? "" : hs->ed.reason);
-    bp_buf_puts(b, ",\"until\":");
-    bp_json_time(b, cur == BP_ED_NORMAL ? 0 : hs->ed.until_ms);
-    bp_buf_printf(b, ",\"level\":%d}", e->level);
+    bp_jw_t w;
+    bp_jw_init(&w, &e->data);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "hospital");
+    bp_jw_cstr(&w, hi->id);
+    BP_JW_KEY(&w, "status");
+    bp_jw_cstr(&w, bp_ed_status_name((bp_ed_status_t)c));
+    BP_JW_KEY(&w, "previous");
+    bp_jw_cstr(&w, bp_ed_status_name((bp_ed_status_t)p));
+    BP_JW_KEY(&w, "reason");
+    bp_jw_cstr(&w, cur == BP_ED_NORMAL ? "" : hs->ed.reason);
+    BP_JW_KEY(&w, "until");
+    bp_jw_time(&w, cur == BP_ED_NORMAL ? 0 : hs->ed.until_ms);
+    BP_JW_KEY(&w, "level");
+    bp_jw_int(&w, e->level);
+    bp_jw_end(&w);
 }
 
 void bp_event_of_stale(bp_event_out_t *e, const bp_state_t *st, size_t h, int64_t now) {
@@ -190,12 +216,18 @@ void bp_event_of_stale(bp_event_out_t *e, const bp_state_t *st, size_t h, int64_
     long long min = hs->at_ms ? (long long)((now - hs->at_ms) / 60000) : 0;
     snprintf(e->vi, sizeof e->vi, "%s: không có báo cáo mới %lld phút", hi->name.vi, min);
     snprintf(e->en, sizeof e->en, "%s: no report for %lld min", hi->name.en, min);
-    bp_buf_t *b = &e->data;
-    bp_buf_puts(b, "{\"hospital\":");
-    bp_json_cstr(b, hi->id);
-    bp_buf_puts(b, ",\"last_report\":");
-    bp_json_time(b, hs->at_ms);
-    bp_buf_printf(b, ",\"minutes\":%lld,\"report_interval_s\":%d}", min, hi->report_interval_s);
+    bp_jw_t w;
+    bp_jw_init(&w, &e->data);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "hospital");
+    bp_jw_cstr(&w, hi->id);
+    BP_JW_KEY(&w, "last_report");
+    bp_jw_time(&w, hs->at_ms);
+    BP_JW_KEY(&w, "minutes");
+    bp_jw_int(&w, min);
+    BP_JW_KEY(&w, "report_interval_s");
+    bp_jw_int(&w, hi->report_interval_s);
+    bp_jw_end(&w);
 }
 
 void bp_event_of_mci(bp_event_out_t *e, const bp_registry_t *reg, const bp_mci_brief_t *m,
@@ -228,20 +260,34 @@ void bp_event_of_mci(bp_event_out_t *e, const bp_registry_t *reg, const bp_mci_b
                  "asked what they can take",
                  where, total, asked, m->radius_km);
     }
-    bp_buf_t *b = &e->data;
-    bp_buf_puts(b, "{\"mci\":{\"id\":");
-    bp_json_cstr(b, m->id);
-    bp_buf_puts(b, ",\"lat\":");
-    bp_json_num(b, m->lat, 5);
-    bp_buf_puts(b, ",\"lon\":");
-    bp_json_num(b, m->lon, 5);
-    bp_buf_puts(b, ",\"radius_km\":");
-    bp_json_num(b, m->radius_km, 1);
-    bp_buf_puts(b, ",\"address\":");
-    bp_json_cstr(b, m->address);
-    bp_buf_printf(b,
-                  ",\"expected\":{\"immediate\":%d,\"delayed\":%d,\"minor\":%d},\"declared_by\":",
-                  m->expected[0], m->expected[1], m->expected[2]);
-    bp_json_cstr(b, m->by);
-    bp_buf_printf(b, "},\"hospitals_asked\":%d}", asked);
+    bp_jw_t w;
+    bp_jw_init(&w, &e->data);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "mci");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, m->id);
+    BP_JW_KEY(&w, "lat");
+    bp_jw_num(&w, m->lat, 5);
+    BP_JW_KEY(&w, "lon");
+    bp_jw_num(&w, m->lon, 5);
+    BP_JW_KEY(&w, "radius_km");
+    bp_jw_num(&w, m->radius_km, 1);
+    BP_JW_KEY(&w, "address");
+    bp_jw_cstr(&w, m->address);
+    BP_JW_KEY(&w, "expected");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "immediate");
+    bp_jw_int(&w, m->expected[0]);
+    BP_JW_KEY(&w, "delayed");
+    bp_jw_int(&w, m->expected[1]);
+    BP_JW_KEY(&w, "minor");
+    bp_jw_int(&w, m->expected[2]);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "declared_by");
+    bp_jw_cstr(&w, m->by);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "hospitals_asked");
+    bp_jw_int(&w, asked);
+    bp_jw_end(&w);
 }

@@ -1,6 +1,7 @@
 /* GeoJSON and CSV exports of the state and the history (bp_export.h). */
 #include "bp_export.h"
 #include "bp_interop.h"
+#include "bp_jw.h"
 #include "bp_time.h"
 
 #include <stdio.h>
@@ -8,24 +9,38 @@
 
 void bp_export_geojson(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms) {
     const bp_registry_t *r = bp_state_registry(st);
-    bp_buf_puts(b, "{\"type\":\"FeatureCollection\",\"features\":[");
-    bool first = true;
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "type");
+    bp_jw_cstr(&w, "FeatureCollection");
+    BP_JW_KEY(&w, "features");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < r->n_hospitals; i++) {
         if (only >= 0 && (size_t)only != i) continue;
         const bp_hospital_info_t *h = &r->hospitals[i];
-        if (!first) bp_buf_putc(b, ',');
-        first = false;
-        bp_buf_puts(b, "{\"type\":\"Feature\",\"id\":");
-        bp_json_cstr(b, h->id);
-        bp_buf_puts(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
-        bp_json_num(b, h->lon, 6);
-        bp_buf_putc(b, ',');
-        bp_json_num(b, h->lat, 6);
-        bp_buf_puts(b, "]},\"properties\":");
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "type");
+        bp_jw_cstr(&w, "Feature");
+        BP_JW_KEY(&w, "id");
+        bp_jw_cstr(&w, h->id);
+        BP_JW_KEY(&w, "geometry");
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "type");
+        bp_jw_cstr(&w, "Point");
+        BP_JW_KEY(&w, "coordinates");
+        bp_jw_arr(&w);
+        bp_jw_num(&w, h->lon, 6);
+        bp_jw_num(&w, h->lat, 6);
+        bp_jw_end(&w);
+        bp_jw_end(&w);
+        BP_JW_KEY(&w, "properties");
+        bp_jw_splice(&w);
         bp_state_write_hospital(b, st, i, now_ms);
-        bp_buf_putc(b, '}');
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "]}");
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 void bp_csv_cell(bp_buf_t *b, const char *s) {

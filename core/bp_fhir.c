@@ -1,6 +1,7 @@
 /* FHIR R4 Location, MeasureReport and Bundle: writer and reader (bp_fhir.h). */
 #include "bp_fhir.h"
 #include "bp_interop.h"
+#include "bp_jw.h"
 #include "bp_time.h"
 
 #include <cjson/cJSON.h>
@@ -14,146 +15,244 @@
 
 /* -- writer ------------------------------------------------------------------ */
 
-static void coding(bp_buf_t *b, const char *system, const char *code, const char *display) {
-    bp_buf_puts(b, "{\"system\":");
-    bp_json_cstr(b, system);
-    bp_buf_puts(b, ",\"code\":");
-    bp_json_cstr(b, code);
+static void coding(bp_jw_t *w, const char *system, const char *code, const char *display) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "system");
+    bp_jw_cstr(w, system);
+    BP_JW_KEY(w, "code");
+    bp_jw_cstr(w, code);
     if (display) {
-        bp_buf_puts(b, ",\"display\":");
-        bp_json_cstr(b, display);
+        BP_JW_KEY(w, "display");
+        bp_jw_cstr(w, display);
     }
-    bp_buf_putc(b, '}');
+    bp_jw_end(w);
 }
 
-static void hospital_identifier(bp_buf_t *b, const char *id) {
-    bp_buf_puts(b, "{\"system\":\"" BP_FHIR_HOSPITAL "\",\"value\":");
-    bp_json_cstr(b, id);
-    bp_buf_putc(b, '}');
+static void hospital_identifier(bp_jw_t *w, const char *id) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "system");
+    bp_jw_cstr(w, BP_FHIR_HOSPITAL);
+    BP_JW_KEY(w, "value");
+    bp_jw_cstr(w, id);
+    bp_jw_end(w);
+}
+
+/* {["reference":..,]"identifier":{..},"display":..} */
+static void hospital_reference(bp_jw_t *w, const bp_hospital_info_t *info, const char *ref) {
+    bp_jw_obj(w);
+    if (ref) {
+        BP_JW_KEY(w, "reference");
+        bp_jw_cstr(w, ref);
+    }
+    BP_JW_KEY(w, "identifier");
+    hospital_identifier(w, info->id);
+    BP_JW_KEY(w, "display");
+    bp_jw_cstr(w, info->name.vi);
+    bp_jw_end(w);
+}
+
+static void write_location(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t now_ms) {
+    const bp_registry_t *r = bp_state_registry(st);
+    const bp_hospital_info_t *info = &r->hospitals[i];
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "resourceType");
+    bp_jw_cstr(w, "Location");
+    BP_JW_KEY(w, "id");
+    bp_jw_cstr(w, info->id);
+    BP_JW_KEY(w, "identifier");
+    bp_jw_arr(w);
+    hospital_identifier(w, info->id);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, "active");
+    const char *display, *op = bp_interop_fhir_opstatus(bp_state_hospital(st, i), now_ms, &display);
+    if (op) {
+        BP_JW_KEY(w, "operationalStatus");
+        coding(w, BP_FHIR_OPSTATUS, op, display);
+    }
+    BP_JW_KEY(w, "name");
+    bp_jw_cstr(w, info->name.vi);
+    BP_JW_KEY(w, "alias");
+    bp_jw_arr(w);
+    bp_jw_cstr(w, info->name.en);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "type");
+    bp_jw_arr(w);
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "coding");
+    bp_jw_arr(w);
+    coding(w, BP_FHIR_ROLECODE, "HOSP", "Hospital");
+    bp_jw_end(w);
+    bp_jw_end(w);
+    bp_jw_end(w);
+    if (info->phone[0]) {
+        BP_JW_KEY(w, "telecom");
+        bp_jw_arr(w);
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "system");
+        bp_jw_cstr(w, "phone");
+        BP_JW_KEY(w, "value");
+        bp_jw_cstr(w, info->phone);
+        bp_jw_end(w);
+        bp_jw_end(w);
+    }
+    BP_JW_KEY(w, "address");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "district");
+    bp_jw_cstr(w, r->districts[info->district].name.vi);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "position");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "longitude");
+    bp_jw_num(w, info->lon, 6);
+    BP_JW_KEY(w, "latitude");
+    bp_jw_num(w, info->lat, 6);
+    bp_jw_end(w);
+    bp_jw_end(w);
 }
 
 void bp_fhir_write_location(bp_buf_t *b, const bp_state_t *st, size_t i, int64_t now_ms) {
-    const bp_registry_t *r = bp_state_registry(st);
-    const bp_hospital_info_t *info = &r->hospitals[i];
-    bp_buf_puts(b, "{\"resourceType\":\"Location\",\"id\":");
-    bp_json_cstr(b, info->id);
-    bp_buf_puts(b, ",\"identifier\":[");
-    hospital_identifier(b, info->id);
-    bp_buf_puts(b, "],\"status\":\"active\"");
-    const char *display, *op = bp_interop_fhir_opstatus(bp_state_hospital(st, i), now_ms, &display);
-    if (op) {
-        bp_buf_puts(b, ",\"operationalStatus\":");
-        coding(b, BP_FHIR_OPSTATUS, op, display);
-    }
-    bp_buf_puts(b, ",\"name\":");
-    bp_json_cstr(b, info->name.vi);
-    bp_buf_puts(b, ",\"alias\":[");
-    bp_json_cstr(b, info->name.en);
-    bp_buf_puts(b, "],\"type\":[{\"coding\":[");
-    coding(b, BP_FHIR_ROLECODE, "HOSP", "Hospital");
-    bp_buf_puts(b, "]}]");
-    if (info->phone[0]) {
-        bp_buf_puts(b, ",\"telecom\":[{\"system\":\"phone\",\"value\":");
-        bp_json_cstr(b, info->phone);
-        bp_buf_puts(b, "}]");
-    }
-    bp_buf_puts(b, ",\"address\":{\"district\":");
-    bp_json_cstr(b, r->districts[info->district].name.vi);
-    bp_buf_puts(b, "},\"position\":{\"longitude\":");
-    bp_json_num(b, info->lon, 6);
-    bp_buf_puts(b, ",\"latitude\":");
-    bp_json_num(b, info->lat, 6);
-    bp_buf_puts(b, "}}");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_location(&w, st, i, now_ms);
 }
 
-static void population(bp_buf_t *b, bool *first, const char *system, const char *code, bool initial,
+static void population(bp_jw_t *w, const char *system, const char *code, bool initial,
                        int64_t count) {
     if (count < 0) return; /* unknown: not reported (absent = not known) */
-    if (!*first) bp_buf_putc(b, ',');
-    *first = false;
-    bp_buf_puts(b, "{\"code\":{\"coding\":[");
-    coding(b, system, code, NULL);
-    if (initial) {
-        bp_buf_putc(b, ',');
-        coding(b, BP_FHIR_POPULATION, "initial-population", NULL);
-    }
-    bp_buf_puts(b, "]},\"count\":");
-    bp_json_int(b, count);
-    bp_buf_putc(b, '}');
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "code");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "coding");
+    bp_jw_arr(w);
+    coding(w, system, code, NULL);
+    if (initial) coding(w, BP_FHIR_POPULATION, "initial-population", NULL);
+    bp_jw_end(w);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "count");
+    bp_jw_int(w, count);
+    bp_jw_end(w);
 }
 
-void bp_fhir_write_report(bp_buf_t *b, const bp_state_t *st, size_t i) {
+/* {"code":{"coding":[...]},"population":[ -- the caller writes the codings
+ * and the populations between, then closes both with group_end. */
+static void group_codes(bp_jw_t *w) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "code");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "coding");
+    bp_jw_arr(w);
+}
+
+static void group_populations(bp_jw_t *w) {
+    bp_jw_end(w);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "population");
+    bp_jw_arr(w);
+}
+
+static void group_end(bp_jw_t *w) {
+    bp_jw_end(w);
+    bp_jw_end(w);
+}
+
+static void write_report(bp_jw_t *w, const bp_state_t *st, size_t i) {
     const bp_registry_t *r = bp_state_registry(st);
     const bp_hospital_info_t *info = &r->hospitals[i];
     const bp_hospital_state_t *h = bp_state_hospital(st, i);
-    char when[32];
+    char when[32], ref[BP_ID_MAX + 16];
     bp_time_format(h->at_ms, when);
-    bp_buf_puts(b, "{\"resourceType\":\"MeasureReport\",\"id\":\"beds-");
-    bp_buf_puts(b, info->id); /* a slug: no escaping needed */
-    bp_buf_puts(b, "\",\"status\":\"complete\",\"type\":\"summary\",\"measure\":\"" BP_FHIR_MEASURE
-                   "\",\"subject\":{\"reference\":\"Location/");
-    bp_buf_puts(b, info->id);
-    bp_buf_puts(b, "\",\"identifier\":");
-    hospital_identifier(b, info->id);
-    bp_buf_puts(b, ",\"display\":");
-    bp_json_cstr(b, info->name.vi);
-    bp_buf_printf(b, "},\"date\":\"%s\",\"reporter\":{\"identifier\":", when);
-    hospital_identifier(b, info->id);
-    bp_buf_puts(b, ",\"display\":");
-    bp_json_cstr(b, info->name.vi);
-    bp_buf_printf(b, "},\"period\":{\"start\":\"%s\",\"end\":\"%s\"},\"group\":[", when, when);
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "resourceType");
+    bp_jw_cstr(w, "MeasureReport");
+    BP_JW_KEY(w, "id");
+    snprintf(ref, sizeof ref, "beds-%s", info->id);
+    bp_jw_cstr(w, ref);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, "complete");
+    BP_JW_KEY(w, "type");
+    bp_jw_cstr(w, "summary");
+    BP_JW_KEY(w, "measure");
+    bp_jw_cstr(w, BP_FHIR_MEASURE);
+    BP_JW_KEY(w, "subject");
+    snprintf(ref, sizeof ref, "Location/%s", info->id);
+    hospital_reference(w, info, ref);
+    BP_JW_KEY(w, "date");
+    bp_jw_cstr(w, when);
+    BP_JW_KEY(w, "reporter");
+    hospital_reference(w, info, NULL);
+    BP_JW_KEY(w, "period");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "start");
+    bp_jw_cstr(w, when);
+    BP_JW_KEY(w, "end");
+    bp_jw_cstr(w, when);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "group");
+    bp_jw_arr(w);
     /* SANER's totals, for consumers that know only SANER */
-    bp_buf_puts(b, "{\"code\":{\"coding\":[");
-    coding(b, BP_SANER_GROUPS, "Beds", "Beds");
-    bp_buf_puts(b, "]},\"population\":[");
-    bool first = true;
+    group_codes(w);
+    coding(w, BP_SANER_GROUPS, "Beds", "Beds");
+    group_populations(w);
     for (int s = 0; s < BP_SANER__COUNT; s++)
-        population(b, &first, BP_SANER_VALUES, bp_interop_saner_code((bp_saner_t)s), true,
+        population(w, BP_SANER_VALUES, bp_interop_saner_code((bp_saner_t)s), true,
                    bp_interop_saner_value(h, (bp_saner_t)s));
-    bp_buf_puts(b, "]}");
+    group_end(w);
     /* every bed type, with what BedPulse knows of it */
     for (int t = 0; t < BP_BED__COUNT; t++) {
         if (!(h->beds_mask & (1u << t))) continue;
         const bp_bed_interop_t *m = bp_interop_bed((bp_bed_type_t)t);
         const char *name = bp_bed_type_name((bp_bed_type_t)t);
-        bp_buf_puts(b, ",{\"code\":{\"coding\":[");
-        coding(b, BP_FHIR_BEDTYPES, name, name);
-        if (m->role_code) {
-            bp_buf_putc(b, ',');
-            coding(b, BP_FHIR_ROLECODE, m->role_code, m->role_display);
-        }
-        bp_buf_puts(b, "]},\"population\":[");
-        first = true;
+        group_codes(w);
+        coding(w, BP_FHIR_BEDTYPES, name, name);
+        if (m->role_code) coding(w, BP_FHIR_ROLECODE, m->role_code, m->role_display);
+        group_populations(w);
         for (int c = 0; c < BP_COUNT__COUNT; c++)
-            population(b, &first, BP_FHIR_COUNTS, bp_interop_count_name((bp_count_t)c), false,
+            population(w, BP_FHIR_COUNTS, bp_interop_count_name((bp_count_t)c), false,
                        bp_interop_count_value(&h->beds[t], (bp_count_t)c));
-        bp_buf_puts(b, "]}");
+        group_end(w);
     }
-    bp_buf_puts(b, "]}");
+    bp_jw_end(w);
+    bp_jw_end(w);
+}
+
+void bp_fhir_write_report(bp_buf_t *b, const bp_state_t *st, size_t i) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_report(&w, st, i);
 }
 
 void bp_fhir_write_bundle(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms) {
     const bp_registry_t *r = bp_state_registry(st);
     char now[32];
     bp_time_format(now_ms, now);
-    bp_buf_printf(b,
-                  "{\"resourceType\":\"Bundle\",\"id\":\"bedpulse-beds\",\"type\":\"collection\","
-                  "\"timestamp\":\"%s\",\"entry\":[",
-                  now);
-    bool first = true;
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "resourceType");
+    bp_jw_cstr(&w, "Bundle");
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, "bedpulse-beds");
+    BP_JW_KEY(&w, "type");
+    bp_jw_cstr(&w, "collection");
+    BP_JW_KEY(&w, "timestamp");
+    bp_jw_cstr(&w, now);
+    BP_JW_KEY(&w, "entry");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < r->n_hospitals; i++) {
         if (only >= 0 && (size_t)only != i) continue;
-        if (!first) bp_buf_putc(b, ',');
-        first = false;
-        bp_buf_puts(b, "{\"resource\":");
-        bp_fhir_write_location(b, st, i, now_ms);
-        bp_buf_putc(b, '}');
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "resource");
+        write_location(&w, st, i, now_ms);
+        bp_jw_end(&w);
         if (!bp_state_hospital(st, i)->at_ms) continue;
-        bp_buf_puts(b, ",{\"resource\":");
-        bp_fhir_write_report(b, st, i);
-        bp_buf_putc(b, '}');
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "resource");
+        write_report(&w, st, i);
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "]}");
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 /* -- reader ------------------------------------------------------------------ */

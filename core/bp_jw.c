@@ -57,7 +57,7 @@ void bp_jw_key_n(bp_jw_t *w, const char *key, size_t len) {
     sep(w);
     bp_buf_putc(w->b, '"');
     bp_buf_put(w->b, key, len);
-    bp_buf_put(w->b, "\":", 2);
+    BP_BUF_LIT(w->b, "\":");
     w->after_key = true;
 }
 
@@ -95,6 +95,10 @@ void bp_jw_raw(bp_jw_t *w, const char *json, size_t len) {
     bp_buf_put(w->b, json, len);
 }
 
+void bp_jw_splice(bp_jw_t *w) {
+    sep(w);
+}
+
 void bp_jw_bool(bp_jw_t *w, bool v) {
     if (v)
         bp_jw_raw(w, "true", sizeof "true" - 1);
@@ -125,4 +129,31 @@ void bp_jw_cstr_or_null(bp_jw_t *w, const char *s) {
         bp_jw_cstr(w, s);
     else
         bp_jw_null(w);
+}
+
+void bp_jw_errors(bp_jw_t *w, const bp_errors_t *errs) {
+    BP_JW_KEY(w, "errors");
+    bp_jw_arr(w);
+    for (size_t i = 0; i < errs->n; i++) {
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "field");
+        bp_jw_cstr(w, errs->e[i].field);
+        BP_JW_KEY(w, "code");
+        bp_jw_cstr(w, errs->e[i].code);
+        BP_JW_KEY(w, "message");
+        bp_jw_cstr(w, errs->e[i].message);
+        bp_jw_end(w);
+    }
+    bp_jw_end(w);
+}
+
+void bp_jw_error_doc(bp_buf_t *b, const char *code, const char *message) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "error");
+    bp_jw_cstr(&w, code);
+    BP_JW_KEY(&w, "message");
+    bp_jw_cstr(&w, message);
+    bp_jw_end(&w);
 }

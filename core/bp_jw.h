@@ -31,6 +31,7 @@
 #define BP_JW_H
 
 #include "bp_buf.h"
+#include "bp_error.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -75,5 +76,14 @@ void bp_jw_num_or_null(bp_jw_t *w, bool present, double v, int decimals);
 void bp_jw_cstr_or_null(bp_jw_t *w, const char *s); /* null for NULL or "" */
 /* A value already encoded as JSON (len bytes), written as it is. */
 void bp_jw_raw(bp_jw_t *w, const char *json, size_t len);
+/* The separator for what the caller then writes into the buffer itself (a
+ * value, or members of the open object, from another writer). */
+void bp_jw_splice(bp_jw_t *w);
+
+/* The member "errors":[{"field":...,"code":...,"message":...},...] of every
+ * answer that names bad fields (422, 403 on a feed document). */
+void bp_jw_errors(bp_jw_t *w, const bp_errors_t *errs);
+/* The document {"error":code,"message":message} of every error answer. */
+void bp_jw_error_doc(bp_buf_t *b, const char *code, const char *message);
 
 #endif

@@ -2,27 +2,25 @@
 #include "bp_notify_rules.h"
 #include "bp_auth.h"
 
+#include "bp_crypto.h"
+#include "bp_jw.h"
+
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
 /* -- webhooks ----------------------------------------------------------------------------- */
 
-static void hospitals_array(bp_buf_t *b, const char *list) {
-    bp_buf_putc(b, '[');
+static void hospitals_array(bp_jw_t *w, const char *list) {
+    bp_jw_arr(w);
     const char *p = list ? list : "";
-    int n = 0;
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t l = comma ? (size_t)(comma - p) : strlen(p);
-        if (l) {
-            if (n++) bp_buf_putc(b, ',');
-            bp_json_str(b, p, l);
-        }
+        if (l) bp_jw_str(w, p, l);
         p += l + (comma ? 1 : 0);
     }
-    bp_buf_putc(b, ']');
+    bp_jw_end(w);
 }
 
 static const char *text_in(const bp_event_t *ev, const char *lang) {
@@ -31,39 +29,45 @@ static const char *text_in(const bp_event_t *ev, const char *lang) {
 }
 
 void bp_webhook_body(bp_buf_t *b, const bp_event_t *ev, const char *sub_id, const char *lang) {
-    bp_buf_puts(b, "{\"id\":");
-    bp_json_cstr(b, ev->id);
-    bp_buf_puts(b, ",\"type\":");
-    bp_json_cstr(b, bp_event_type_name(ev->type));
-    bp_buf_puts(b, ",\"at\":");
-    bp_json_time(b, ev->at_ms);
-    bp_buf_printf(b, ",\"level\":%d,\"hospitals\":", ev->level);
-    hospitals_array(b, ev->hospitals);
-    bp_buf_puts(b, ",\"lang\":");
-    bp_json_cstr(b, lang);
-    bp_buf_puts(b, ",\"text\":");
-    bp_json_cstr(b, text_in(ev, lang));
-    bp_buf_puts(b, ",\"subscription\":");
-    bp_json_cstr(b, sub_id);
-    bp_buf_puts(b, ",\"data\":");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, ev->id);
+    BP_JW_KEY(&w, "type");
+    bp_jw_cstr(&w, bp_event_type_name(ev->type));
+    BP_JW_KEY(&w, "at");
+    bp_jw_time(&w, ev->at_ms);
+    BP_JW_KEY(&w, "level");
+    bp_jw_int(&w, ev->level);
+    BP_JW_KEY(&w, "hospitals");
+    hospitals_array(&w, ev->hospitals);
+    BP_JW_KEY(&w, "lang");
+    bp_jw_cstr(&w, lang);
+    BP_JW_KEY(&w, "text");
+    bp_jw_cstr(&w, text_in(ev, lang));
+    BP_JW_KEY(&w, "subscription");
+    bp_jw_cstr(&w, sub_id);
+    BP_JW_KEY(&w, "data");
     if (ev->data && ev->data_len && ev->data[0] == '{')
-        bp_buf_put(b, ev->data, ev->data_len);
+        bp_jw_raw(&w, ev->data, ev->data_len);
     else
-        bp_buf_puts(b, "{}");
-    bp_buf_putc(b, '}');
+        bp_jw_raw(&w, "{}", sizeof "{}" - 1);
+    bp_jw_end(&w);
 }
 
 void bp_webhook_sign(const char *secret, size_t secret_len, const void *body, size_t body_len,
                      char out[BP_SIGNATURE_LEN + 1]) {
-    unsigned char mac[32];
-    unsigned int n = 0;
-    memcpy(out, "sha256=", 7);
-    if (!HMAC(EVP_sha256(), secret, (int)secret_len, body, body_len, mac, &n) || n != 32) {
-        memset(out + 7, '0', 64);
+    static const char prefix[] = "sha256=";
+    unsigned char mac[BP_SHA256_LEN];
+    memcpy(out, prefix, sizeof prefix - 1);
+    char *hex = out + sizeof prefix - 1;
+    if (bp_hmac_sha256(secret, secret_len, body, body_len, mac) != 0) {
+        memset(hex, '0', 2 * sizeof mac);
         out[BP_SIGNATURE_LEN] = '\0';
         return;
     }
-    bp_hex(mac, 32, out + 7);
+    bp_hex(mac, sizeof mac, hex);
 }
 
 /* -- e-mail ----------------------------------------------------------------------------------- */

@@ -43,7 +43,7 @@ void bp_webhook_body(bp_buf_t *b, const bp_event_t *ev, const char *sub_id, cons
 
 /* X-BedPulse-Signature: "sha256=" + hex HMAC-SHA256 of the body bytes with
  * the subscription's secret as the key. out: BP_SIGNATURE_LEN + 1 bytes. */
-#define BP_SIGNATURE_LEN (7 + 64)
+#define BP_SIGNATURE_LEN (sizeof "sha256=" - 1 + 64)
 void bp_webhook_sign(const char *secret, size_t secret_len, const void *body, size_t body_len,
                      char out[BP_SIGNATURE_LEN + 1]);
 

@@ -1,5 +1,6 @@
 /* The public capacity document and the open-data files (see bp_public.h). */
 #include "bp_public.h"
+#include "bp_jw.h"
 #include "bp_time.h"
 
 #include <stdio.h>
@@ -46,26 +47,24 @@ static void agg_add(agg_t *a, const bp_hospital_state_t *h) {
     if (any && h->at_ms > a->updated) a->updated = h->at_ms;
 }
 
-static void agg_write(bp_buf_t *b, const agg_t *a) {
-    bp_buf_puts(b, "\"beds\":{");
-    int n = 0;
+static void agg_write(bp_jw_t *w, const agg_t *a) {
+    BP_JW_KEY(w, "beds");
+    bp_jw_obj(w);
     for (int t = 0; t < BP_BED__COUNT; t++) {
         if (!a->hospitals[t]) continue;
-        if (n++) bp_buf_putc(b, ',');
-        bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
-        bp_buf_printf(b, "{\"free\":%lld,\"staffed\":%lld,\"hospitals\":%d}", (long long)a->free[t],
-                      (long long)a->staffed[t], a->hospitals[t]);
+        bp_jw_key(w, bp_bed_type_name((bp_bed_type_t)t));
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "free");
+        bp_jw_int(w, a->free[t]);
+        BP_JW_KEY(w, "staffed");
+        bp_jw_int(w, a->staffed[t]);
+        BP_JW_KEY(w, "hospitals");
+        bp_jw_int(w, a->hospitals[t]);
+        bp_jw_end(w);
     }
-    bp_buf_puts(b, "},\"updated\":");
-    bp_json_time(b, a->updated);
-}
-
-static void name_write(bp_buf_t *b, const bp_name_t *n) {
-    bp_buf_puts(b, "{\"vi\":");
-    bp_json_cstr(b, n->vi);
-    bp_buf_puts(b, ",\"en\":");
-    bp_json_cstr(b, n->en);
-    bp_buf_putc(b, '}');
+    bp_jw_end(w);
+    BP_JW_KEY(w, "updated");
+    bp_jw_time(w, a->updated);
 }
 
 void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *meta, int64_t now) {
@@ -74,73 +73,80 @@ void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *
     agg_t city;
     memset(&city, 0, sizeof city);
     int reporting = 0;
-    bp_buf_puts(b, "{\"generated\":");
-    bp_json_time(b, now);
-    bp_buf_puts(b, ",\"licence\":{\"name\":");
-    bp_json_cstr(b, meta->licence);
-    bp_buf_puts(b, ",\"url\":");
-    bp_json_cstr(b, meta->licence_url);
-    bp_buf_puts(b, "},\"publisher\":");
-    bp_json_cstr(b, meta->publisher);
-    bp_buf_puts(b, ",\"hospitals\":[");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "generated");
+    bp_jw_time(&w, now);
+    BP_JW_KEY(&w, "licence");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "name");
+    bp_jw_cstr(&w, meta->licence);
+    BP_JW_KEY(&w, "url");
+    bp_jw_cstr(&w, meta->licence_url);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "publisher");
+    bp_jw_cstr(&w, meta->publisher);
+    BP_JW_KEY(&w, "hospitals");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < reg->n_hospitals; i++) {
         const bp_hospital_info_t *hi = &reg->hospitals[i];
         const bp_hospital_state_t *h = bp_state_hospital(st, i);
         agg_add(&city, h);
         if (h->at_ms > 0) reporting++;
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"id\":");
-        bp_json_cstr(b, hi->id);
-        bp_buf_puts(b, ",\"name\":");
-        name_write(b, &hi->name);
-        bp_buf_puts(b, ",\"tier\":");
-        bp_json_cstr(b, bp_tier_name(hi->tier));
-        bp_buf_puts(b, ",\"district\":");
-        bp_json_cstr(b, hi->district >= 0 ? reg->districts[hi->district].id : "");
-        bp_buf_puts(b, ",\"lat\":");
-        bp_json_num(b, hi->lat, 5);
-        bp_buf_puts(b, ",\"lon\":");
-        bp_json_num(b, hi->lon, 5);
-        bp_buf_puts(b, ",\"phone\":");
-        bp_json_cstr(b, hi->phone);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "id");
+        bp_jw_cstr(&w, hi->id);
+        BP_JW_KEY(&w, "name");
+        bp_state_write_name(&w, &hi->name);
+        BP_JW_KEY(&w, "tier");
+        bp_jw_cstr(&w, bp_tier_name(hi->tier));
+        BP_JW_KEY(&w, "district");
+        bp_jw_cstr(&w, hi->district >= 0 ? reg->districts[hi->district].id : "");
+        BP_JW_KEY(&w, "lat");
+        bp_jw_num(&w, hi->lat, 5);
+        BP_JW_KEY(&w, "lon");
+        bp_jw_num(&w, hi->lon, 5);
+        BP_JW_KEY(&w, "phone");
+        bp_jw_cstr(&w, hi->phone);
         bp_ed_status_t ed = h->at_ms > 0 ? bp_ed_effective(&h->ed, now) : BP_ED_NORMAL;
         const char *why = h->at_ms > 0 ? bp_public_ed_reason(h, pc, now) : NULL;
-        bp_buf_puts(b, ",\"ed\":{\"state\":");
+        BP_JW_KEY(&w, "ed");
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "state");
         if (h->at_ms > 0)
-            bp_json_cstr(b, bp_public_ed_state(ed));
+            bp_jw_cstr(&w, bp_public_ed_state(ed));
         else
-            bp_buf_puts(b, "null");
-        bp_buf_puts(b, ",\"reason\":");
+            bp_jw_null(&w);
+        BP_JW_KEY(&w, "reason");
         if (why)
-            bp_json_cstr(b, why);
+            bp_jw_cstr(&w, why);
         else
-            bp_buf_puts(b, "null");
-        bp_buf_puts(b, "},\"beds\":{");
-        int n = 0;
+            bp_jw_null(&w);
+        bp_jw_end(&w);
+        BP_JW_KEY(&w, "beds");
+        bp_jw_obj(&w);
         for (int t = 0; t < BP_BED__COUNT; t++) {
             if (!(hi->beds_mask & (1u << t))) continue;
             const bp_beds_t *bd = &h->beds[t];
-            if (n++) bp_buf_putc(b, ',');
-            bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
-            bp_buf_puts(b, "{\"free\":");
-            if (bd->staffed >= 0 && bd->occupied >= 0)
-                bp_json_int(b, bp_beds_available(bd));
-            else
-                bp_buf_puts(b, "null");
-            bp_buf_puts(b, ",\"staffed\":");
-            if (bd->staffed >= 0)
-                bp_json_int(b, bd->staffed);
-            else
-                bp_buf_puts(b, "null");
-            bp_buf_putc(b, '}');
+            bp_jw_key(&w, bp_bed_type_name((bp_bed_type_t)t));
+            bp_jw_obj(&w);
+            BP_JW_KEY(&w, "free");
+            bp_jw_int_or_null(&w, bd->staffed >= 0 && bd->occupied >= 0, bp_beds_available(bd));
+            BP_JW_KEY(&w, "staffed");
+            bp_jw_int_or_null(&w, bd->staffed >= 0, bd->staffed);
+            bp_jw_end(&w);
         }
-        bp_buf_puts(b, "},\"updated\":");
-        bp_json_time(b, h->at_ms);
-        bp_buf_puts(b, ",\"freshness\":");
-        bp_json_cstr(b, bp_freshness_name(bp_freshness(h->at_ms, hi->report_interval_s, now)));
-        bp_buf_putc(b, '}');
+        bp_jw_end(&w);
+        BP_JW_KEY(&w, "updated");
+        bp_jw_time(&w, h->at_ms);
+        BP_JW_KEY(&w, "freshness");
+        bp_jw_cstr(&w, bp_freshness_name(bp_freshness(h->at_ms, hi->report_interval_s, now)));
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "],\"districts\":[");
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "districts");
+    bp_jw_arr(&w);
     for (size_t d = 0; d < reg->n_districts; d++) {
         agg_t a;
         memset(&a, 0, sizeof a);
@@ -150,18 +156,26 @@ void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *
             agg_add(&a, bp_state_hospital(st, i));
             count++;
         }
-        if (d) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"id\":");
-        bp_json_cstr(b, reg->districts[d].id);
-        bp_buf_puts(b, ",\"name\":");
-        name_write(b, &reg->districts[d].name);
-        bp_buf_printf(b, ",\"hospitals\":%d,", count);
-        agg_write(b, &a);
-        bp_buf_putc(b, '}');
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "id");
+        bp_jw_cstr(&w, reg->districts[d].id);
+        BP_JW_KEY(&w, "name");
+        bp_state_write_name(&w, &reg->districts[d].name);
+        BP_JW_KEY(&w, "hospitals");
+        bp_jw_int(&w, count);
+        agg_write(&w, &a);
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "],\"city\":{");
-    agg_write(b, &city);
-    bp_buf_printf(b, ",\"hospitals\":%zu,\"reporting\":%d}}", reg->n_hospitals, reporting);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "city");
+    bp_jw_obj(&w);
+    agg_write(&w, &city);
+    BP_JW_KEY(&w, "hospitals");
+    bp_jw_int(&w, (int64_t)reg->n_hospitals);
+    BP_JW_KEY(&w, "reporting");
+    bp_jw_int(&w, reporting);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 /* -- open data -------------------------------------------------------------------------------- */

@@ -250,9 +250,35 @@ void bp_settings_defaults(bp_settings_t *s) {
     s->pressure = bp_pressure_default;
 }
 
-static const setting_t *lookup(const char *key) {
+/* The table's indexes sorted by key, built once when the program loads, so a
+ * lookup is a binary search (the config fuzzer sets every key of a file,
+ * and a linear scan per key made that quadratic). The table's own order is
+ * kept: it is the order bp_settings_key lists. */
+static unsigned char by_key[N_SETTINGS];
+_Static_assert(N_SETTINGS <= 256, "by_key holds indexes below 256");
+
+static int key_cmp(const void *a, const void *b) {
+    return strcmp(table[*(const unsigned char *)a].key, table[*(const unsigned char *)b].key);
+}
+
+__attribute__((constructor)) static void by_key_build(void) {
     for (size_t i = 0; i < N_SETTINGS; i++)
-        if (strcmp(table[i].key, key) == 0) return &table[i];
+        by_key[i] = (unsigned char)i;
+    qsort(by_key, N_SETTINGS, sizeof by_key[0], key_cmp);
+}
+
+static const setting_t *lookup(const char *key) {
+    size_t lo = 0, hi = N_SETTINGS;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const setting_t *t = &table[by_key[mid]];
+        int c = strcmp(key, t->key);
+        if (c == 0) return t;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
     return NULL;
 }
 

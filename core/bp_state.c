@@ -167,7 +167,7 @@ static double pct_shown(double pct) {
     return floor(pct * 10.0 + 1e-9) / 10.0;
 }
 
-static void write_name(bp_jw_t *w, const bp_name_t *n) {
+void bp_state_write_name(bp_jw_t *w, const bp_name_t *n) {
     bp_jw_obj(w);
     BP_JW_KEY(w, "vi");
     bp_jw_cstr(w, n->vi);
@@ -279,7 +279,7 @@ static void write_hospital(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t n
     BP_JW_KEY(w, "id");
     bp_jw_cstr(w, info->id);
     BP_JW_KEY(w, "name");
-    write_name(w, &info->name);
+    bp_state_write_name(w, &info->name);
     BP_JW_KEY(w, "tier");
     bp_jw_cstr(w, bp_tier_name(info->tier));
     BP_JW_KEY(w, "district");
@@ -515,7 +515,7 @@ static void write_meta(bp_jw_t *w, const bp_state_t *st) {
     bp_jw_obj(w);
     for (size_t i = 0; i < r->n_districts; i++) {
         bp_jw_key(w, r->districts[i].id); /* a slug: nothing to escape */
-        write_name(w, &r->districts[i].name);
+        bp_state_write_name(w, &r->districts[i].name);
     }
     bp_jw_end(w);
     BP_JW_KEY(w, "stations");
@@ -526,7 +526,7 @@ static void write_meta(bp_jw_t *w, const bp_state_t *st) {
         BP_JW_KEY(w, "id");
         bp_jw_cstr(w, s->id);
         BP_JW_KEY(w, "name");
-        write_name(w, &s->name);
+        bp_state_write_name(w, &s->name);
         BP_JW_KEY(w, "district");
         bp_jw_cstr(w, r->districts[s->district].id);
         BP_JW_KEY(w, "lat");

@@ -13,6 +13,7 @@
 #define BP_STATE_H
 
 #include "bp_buf.h"
+#include "bp_jw.h"
 #include "bp_model.h"
 #include "bp_registry.h"
 
@@ -62,6 +63,8 @@ typedef struct {
 } bp_view_t;
 extern const bp_view_t bp_view_all;
 
+/* A name in both languages: {"vi":..,"en":..}. */
+void bp_state_write_name(bp_jw_t *w, const bp_name_t *n);
 /* One hospital as clients see it: registry facts, reported figures, derived
  * figures at now_ms. */
 void bp_state_write_hospital(bp_buf_t *b, const bp_state_t *st, size_t i, int64_t now_ms);

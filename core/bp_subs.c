@@ -1,5 +1,6 @@
 /* Notification subscriptions: parsing, writing, matching (see bp_subs.h). */
 #include "bp_subs.h"
+#include "bp_jsonin.h"
 #include "bp_jw.h"
 
 #include <cjson/cJSON.h>
@@ -38,16 +39,6 @@ static void add(bp_errors_t *errs, const char *code, const char *field, const ch
     va_end(ap);
 }
 
-static const char *type_name(const cJSON *v) {
-    if (cJSON_IsNull(v)) return "null";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
-    return "invalid";
-}
-
 /* Unknown and repeated keys of an object are errors. */
 static void check_keys(const cJSON *obj, const char *path, const char *const *names, size_t n,
                        bp_errors_t *errs) {
@@ -77,7 +68,8 @@ static const cJSON *item(const cJSON *obj, const char *key) {
 static bool get_string(const cJSON *v, const char *field, size_t max, char *out, size_t out_len,
                        bp_errors_t *errs) {
     if (!cJSON_IsString(v)) {
-        add(errs, "wrong_type", field, "%s must be a string, got %s", field, type_name(v));
+        add(errs, "wrong_type", field, "%s must be a string, got %s", field,
+            bp_jsonin_type_name(v));
         return false;
     }
     size_t n = strlen(v->valuestring);
@@ -117,7 +109,7 @@ static void name_list(const cJSON *v, const char *field, const char *what, bool 
                       uint64_t *bits, size_t nbits, bp_errors_t *errs) {
     if (!cJSON_IsArray(v)) {
         add(errs, "wrong_type", field, "%s must be an array of %s, got %s", field, what,
-            type_name(v));
+            bp_jsonin_type_name(v));
         return;
     }
     int n = cJSON_GetArraySize(v);
@@ -132,7 +124,7 @@ static void name_list(const cJSON *v, const char *field, const char *what, bool 
         snprintf(f, sizeof f, "%s[%d]", field, i);
         if (!cJSON_IsString(it)) {
             add(errs, "wrong_type", f, "%s must be a string (one of %s), got %s", f, what,
-                type_name(it));
+                bp_jsonin_type_name(it));
             continue;
         }
         int k = lookup(ctx, it->valuestring, strlen(it->valuestring));
@@ -169,7 +161,8 @@ static void parse_filters(const cJSON *f, const bp_registry_t *reg, bool stored,
     static const char *const keys[] = {"hospitals", "districts", "tiers", "min_level"};
     if (cJSON_IsNull(f)) return;
     if (!cJSON_IsObject(f)) {
-        add(errs, "wrong_type", "filters", "filters must be an object, got %s", type_name(f));
+        add(errs, "wrong_type", "filters", "filters must be an object, got %s",
+            bp_jsonin_type_name(f));
         return;
     }
     check_keys(f, "filters", keys, 4, errs);
@@ -206,7 +199,7 @@ static void parse_quiet(const cJSON *q, bp_sub_t *out, bp_errors_t *errs) {
     if (!cJSON_IsObject(q)) {
         add(errs, "wrong_type", "quiet_hours",
             "quiet_hours must be an object {\"from\":\"HH:MM\",\"to\":\"HH:MM\"} or null, got %s",
-            type_name(q));
+            bp_jsonin_type_name(q));
         return;
     }
     check_keys(q, "quiet_hours", keys, 2, errs);
@@ -258,7 +251,8 @@ int bp_sub_parse(const char *json, size_t len, const bp_registry_t *reg, bool st
         return -1;
     }
     if (!cJSON_IsObject(root)) {
-        add(errs, "wrong_type", "", "the body must be a JSON object, got %s", type_name(root));
+        add(errs, "wrong_type", "", "the body must be a JSON object, got %s",
+            bp_jsonin_type_name(root));
         cJSON_Delete(root);
         return -1;
     }

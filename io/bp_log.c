@@ -1,6 +1,7 @@
 /* stderr logging: text or JSON lines, journald priority prefixes (bp_log.h). */
 #include "bp_log.h"
 #include "bp_buf.h"
+#include "bp_jw.h"
 #include "bp_time.h"
 
 #include <stdarg.h>
@@ -83,16 +84,20 @@ static void vlog(bp_log_level_t level, const bp_log_field_t *fields, size_t n, c
         bp_buf_putc(&b, '>');
     }
     if (fmt_out == BP_LOG_JSON) {
-        bp_buf_puts(&b, "{\"ts\":");
-        bp_json_cstr(&b, ts);
-        bp_buf_puts(&b, ",\"level\":");
-        bp_json_cstr(&b, level_names[level]);
-        bp_buf_puts(&b, ",\"program\":");
-        bp_json_cstr(&b, prog);
-        bp_buf_puts(&b, ",\"msg\":");
-        bp_json_cstr(&b, msg);
+        bp_jw_t w;
+        bp_jw_init(&w, &b);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "ts");
+        bp_jw_cstr(&w, ts);
+        BP_JW_KEY(&w, "level");
+        bp_jw_cstr(&w, level_names[level]);
+        BP_JW_KEY(&w, "program");
+        bp_jw_cstr(&w, prog);
+        BP_JW_KEY(&w, "msg");
+        bp_jw_cstr(&w, msg);
         for (size_t i = 0; i < n; i++) {
-            bp_buf_putc(&b, ',');
+            /* the caller's keys: escaped, not trusted like our own names */
+            bp_jw_splice(&w);
             bp_json_cstr(&b, fields[i].key);
             bp_buf_putc(&b, ':');
             if (fields[i].str)
@@ -100,7 +105,7 @@ static void vlog(bp_log_level_t level, const bp_log_field_t *fields, size_t n, c
             else
                 bp_json_int(&b, fields[i].num);
         }
-        bp_buf_putc(&b, '}');
+        bp_jw_end(&w);
     } else {
         bp_buf_printf(&b, "%s %c %s: %s", ts, "DIWE"[level], prog, msg);
         for (size_t i = 0; i < n; i++) {

@@ -8,11 +8,13 @@
  *
  * With sentinels, a second context talks to one sentinel at a time: it
  * asks for the master's address and then stays subscribed to
- * +switch-master. Contexts are freed only from the tick (or on close),
+ * +switch-master (io/bp_redis_sentinel.c; the link's state is in
+ * bp_redis_int.h). Contexts are freed only from the tick (or on close),
  * never from inside their own callbacks: hiredis 0.14 frees a context
  * under our feet if that happens in a connect callback.
  */
 #include "bp_redis.h"
+#include "bp_redis_int.h"
 #include "bp_log.h"
 #include "bp_sentinel.h"
 #include "bp_settings.h"
@@ -24,57 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TICK_MS 50
-
-typedef enum { ST_DOWN, ST_RESOLVING, ST_CONNECTING, ST_AUTH, ST_UP, ST_CLOSING } state_t;
-
-typedef struct {
-    int64_t sent_ms;
-    bp_redis_reply_cb cb; /* NULL: no one waits for the reply */
-    void *privdata;
-    const char *internal; /* AUTH, ROLE, PING: what it is, else NULL */
-} pending_t;
-
-struct bp_redis {
-    uv_loop_t *loop;
-    uv_timer_t tick;
-    redisAsyncContext *ac;
-    state_t state;
-    bp_redis_opts_t o;
-    char *user, *password, *name;
-    char host[BP_SENTINEL_HOST_MAX + 1]; /* the server to connect to */
-    int port;
-    char addr[BP_SENTINEL_HOST_MAX + 16]; /* "host:port" while connected, else "" */
-    char last_master[BP_SENTINEL_HOST_MAX + 16];
-    /* Sentinel: where to ask, and the one connection to a sentinel (asking,
-     * then watching +switch-master) */
-    bool sentinel;
-    bp_sentinel_list_t sentinels;
-    char *master_name, *sentinel_password;
-    redisAsyncContext *sc;
-    int sc_index;        /* which sentinel sc talks to */
-    int64_t sc_since_ms; /* opened at */
-    bool sc_watching;    /* subscribed to +switch-master */
-    bool sc_close;       /* free sc at the next tick (it cannot help) */
-    bool addr_fresh;     /* host/port just came from a sentinel: connect without asking */
-    int64_t sc_next_ms;  /* while connected without a watcher: when to open one */
-    int64_t state_since_ms;
-    int64_t next_attempt_ms;
-    int64_t last_ping_ms;
-    int64_t last_reply_ms; /* any reply: Redis is making progress */
-    int backoff_ms;
-    bool reset_requested;
-    char reset_reason[96];
-    pending_t *ring;
-    size_t cap, head, count;
-    bp_redis_stats_t stats;
-    uint64_t rng; /* xorshift state for the reconnect jitter, seeded per link */
-    void (*on_closed)(void *);
-    void *closed_data;
-};
-
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
-static void start_connect(bp_redis_t *r);
 
 /* -- hiredis on libuv ------------------------------------------------------
  * Our own event adapter instead of hiredis 0.14's adapters/libuv.h, which
@@ -133,7 +85,7 @@ static void ev_cleanup(void *p) {
     uv_close((uv_handle_t *)&e->poll, ev_closed);
 }
 
-static int attach(redisAsyncContext *ac, uv_loop_t *loop) {
+int bp_redis_attach(redisAsyncContext *ac, uv_loop_t *loop) {
     if (ac->ev.data) return -1;
     uv_events_t *e = calloc(1, sizeof *e);
     if (!e) return -1;
@@ -152,23 +104,19 @@ static int attach(redisAsyncContext *ac, uv_loop_t *loop) {
     return 0;
 }
 
-static char *dup_or_empty(const char *s) {
-    return strdup(s ? s : "");
-}
-
-static int64_t now_ms(void) {
+int64_t bp_redis_now_ms(void) {
     return (int64_t)(bp_time_mono_ns() / 1000000u);
 }
 
-static void set_state(bp_redis_t *r, state_t s) {
+void bp_redis_set_state(bp_redis_t *r, state_t s) {
     r->state = s;
-    r->state_since_ms = now_ms();
+    r->state_since_ms = bp_redis_now_ms();
 }
 
 static int push(bp_redis_t *r, bp_redis_reply_cb cb, void *privdata, const char *internal) {
     if (r->count == r->cap) return -1;
     pending_t *p = &r->ring[(r->head + r->count) % r->cap];
-    p->sent_ms = now_ms();
+    p->sent_ms = bp_redis_now_ms();
     p->cb = cb;
     p->privdata = privdata;
     p->internal = internal;
@@ -186,27 +134,21 @@ static uint32_t next_random(bp_redis_t *r) {
     return (uint32_t)((r->rng * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
-static void seed_random(bp_redis_t *r) {
-    if (uv_random(NULL, NULL, &r->rng, sizeof r->rng, 0, NULL) != 0 || r->rng == 0)
-        r->rng = bp_time_mono_ns() ^ ((uint64_t)uv_os_getpid() << 32) ^ (uintptr_t)r;
-    if (r->rng == 0) r->rng = 0x9E3779B97F4A7C15ULL;
-}
-
-static void schedule_reconnect(bp_redis_t *r) {
+void bp_redis_schedule_reconnect(bp_redis_t *r) {
     /* exponential backoff with full jitter in [backoff/2, backoff] */
     int b = r->backoff_ms;
     int jitter = b / 2 ? (int)(next_random(r) % (uint32_t)(b / 2 + 1)) : 0;
-    r->next_attempt_ms = now_ms() + b / 2 + jitter;
+    r->next_attempt_ms = bp_redis_now_ms() + b / 2 + jitter;
     r->backoff_ms = b * 2 > r->o.reconnect_max_ms ? r->o.reconnect_max_ms : b * 2;
 }
 
 /* Tears the current context down. Only called from the tick (never from
  * inside a hiredis callback), so redisAsyncFree is safe here. */
-static void teardown(bp_redis_t *r, const char *reason) {
+void bp_redis_teardown(bp_redis_t *r, const char *reason) {
     redisAsyncContext *ac = r->ac;
     bool was_up = r->state == ST_UP;
     r->ac = NULL;
-    if (r->state != ST_CLOSING) set_state(r, ST_DOWN);
+    if (r->state != ST_CLOSING) bp_redis_set_state(r, ST_DOWN);
     if (ac) {
         ac->data = NULL;
         redisAsyncFree(ac); /* fails pending callbacks with NULL, in order */
@@ -219,7 +161,7 @@ static void teardown(bp_redis_t *r, const char *reason) {
         bp_warn("redis %s: cannot connect to %s:%d (%s)", r->name, r->host, r->port, reason);
     }
     r->addr[0] = '\0';
-    if (r->state != ST_CLOSING) schedule_reconnect(r);
+    if (r->state != ST_CLOSING) bp_redis_schedule_reconnect(r);
 }
 
 static void on_internal(bp_redis_t *r, redisReply *reply, const char *what) {
@@ -244,7 +186,7 @@ static void on_internal(bp_redis_t *r, redisReply *reply, const char *what) {
         return;
     }
     if (r->state == ST_AUTH && strcmp(what, "auth") == 0 && !r->reset_requested) {
-        set_state(r, ST_UP);
+        bp_redis_set_state(r, ST_UP);
         r->backoff_ms = 100;
         r->stats.connects++;
         snprintf(r->addr, sizeof r->addr, "%s:%d", r->host, r->port);
@@ -260,7 +202,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
     (void)ac;
     bp_redis_t *r = privdata;
     if (r->count == 0) return; /* cannot happen: every command was pushed */
-    if (reply) r->last_reply_ms = now_ms();
+    if (reply) r->last_reply_ms = bp_redis_now_ms();
     pending_t p = r->ring[r->head];
     r->head = (r->head + 1) % r->cap;
     r->count--;
@@ -279,7 +221,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata) {
 }
 
 /* Internal commands carry their name. */
-static int internal(bp_redis_t *r, const char *what, int argc, const char **argv) {
+int bp_redis_internal(bp_redis_t *r, const char *what, int argc, const char **argv) {
     if (!r->ac || push(r, NULL, NULL, what)) return -1;
     if (redisAsyncCommandArgv(r->ac, on_reply, r, argc, argv, NULL) != REDIS_OK) {
         r->count--;
@@ -294,13 +236,13 @@ static void on_connect(const redisAsyncContext *ac, int status) {
     if (status != REDIS_OK) {
         /* hiredis frees the context itself after a failed connect */
         r->ac = NULL;
-        set_state(r, ST_DOWN);
+        bp_redis_set_state(r, ST_DOWN);
         bp_warn("redis %s: cannot connect to %s:%d (%s)", r->name, r->host, r->port,
                 ac->errstr[0] ? ac->errstr : "error");
-        schedule_reconnect(r);
+        bp_redis_schedule_reconnect(r);
         return;
     }
-    set_state(r, ST_AUTH);
+    bp_redis_set_state(r, ST_AUTH);
     /* AUTH (when configured), ROLE (with sentinels: is it the master?),
      * then a PING; the PING's reply marks us up. */
     if (r->password[0]) {
@@ -310,12 +252,12 @@ static void on_connect(const redisAsyncContext *ac, int status) {
             argv[1] = r->password;
             argc = 2;
         }
-        if (internal(r, "auth-cmd", argc, argv)) bp_redis_reset(r, "AUTH not sent");
+        if (bp_redis_internal(r, "auth-cmd", argc, argv)) bp_redis_reset(r, "AUTH not sent");
     }
     const char *role[1] = {"ROLE"};
-    if (r->sentinel && internal(r, "role", 1, role)) bp_redis_reset(r, "ROLE not sent");
+    if (r->sentinel && bp_redis_internal(r, "role", 1, role)) bp_redis_reset(r, "ROLE not sent");
     const char *ping[1] = {"PING"};
-    if (internal(r, "auth", 1, ping)) bp_redis_reset(r, "PING not sent");
+    if (bp_redis_internal(r, "auth", 1, ping)) bp_redis_reset(r, "PING not sent");
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status) {
@@ -326,23 +268,23 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
     bool was_up = r->state == ST_UP;
     r->ac = NULL;
     r->addr[0] = '\0';
-    set_state(r, ST_DOWN);
+    bp_redis_set_state(r, ST_DOWN);
     if (was_up) {
         r->stats.disconnects++;
         bp_warn("redis %s: connection closed by peer", r->name);
         if (r->o.on_down) r->o.on_down(r, r->o.data);
     }
-    schedule_reconnect(r);
+    bp_redis_schedule_reconnect(r);
 }
 
 /* A connection that failed at once: down, and try again later (from any
  * state, also ST_RESOLVING when a sentinel's answer could not be used). */
 static void connect_failed(bp_redis_t *r) {
-    set_state(r, ST_DOWN);
-    schedule_reconnect(r);
+    bp_redis_set_state(r, ST_DOWN);
+    bp_redis_schedule_reconnect(r);
 }
 
-static void start_connect(bp_redis_t *r) {
+void bp_redis_start_connect(bp_redis_t *r) {
     redisAsyncContext *ac = redisAsyncConnect(r->host, r->port);
     if (!ac) {
         connect_failed(r);
@@ -355,7 +297,7 @@ static void start_connect(bp_redis_t *r) {
         return;
     }
     ac->data = r;
-    if (attach(ac, r->loop) != 0) {
+    if (bp_redis_attach(ac, r->loop) != 0) {
         redisAsyncFree(ac);
         connect_failed(r);
         return;
@@ -363,348 +305,7 @@ static void start_connect(bp_redis_t *r) {
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     r->ac = ac;
-    set_state(r, ST_CONNECTING);
-}
-
-/* -- Sentinel -----------------------------------------------------------------
- * sc asks one sentinel: AUTH (optional), SENTINEL get-master-addr-by-name,
- * SUBSCRIBE +switch-master, pipelined (a sentinel runs them back to back,
- * so no switch can fall between the answer and the subscription). The
- * regular replies come first, then the subscription's messages. */
-
-static bp_redis_t *sc_owner(const redisAsyncContext *ac, void *privdata) {
-    bp_redis_t *r = privdata ? privdata : ac->data;
-    return r && ac->data == r && r->sc == ac ? r : NULL;
-}
-
-/* Frees sc. Never from inside one of its callbacks (the tick, close). */
-static void sc_free(bp_redis_t *r) {
-    redisAsyncContext *ac = r->sc;
-    r->sc = NULL;
-    r->sc_watching = false;
-    r->sc_close = false;
-    if (ac) {
-        ac->data = NULL; /* its callbacks, failed now with NULL, are stale */
-        redisAsyncFree(ac);
-    }
-}
-
-static const char *sc_name(bp_redis_t *r, char *buf, size_t len) {
-    bp_sentinel_addr_format(&r->sentinels.addr[r->sc_index], buf, len);
-    return buf;
-}
-
-/* An address from a sentinel (its answer, or +switch-master). */
-static void use_address(bp_redis_t *r, const bp_sentinel_addr_t *a, const char *via) {
-    bool same = strcmp(r->host, a->host) == 0 && r->port == a->port;
-    switch (r->state) {
-    case ST_RESOLVING:
-        snprintf(r->host, sizeof r->host, "%s", a->host);
-        r->port = a->port;
-        bp_debug("redis %s: %s names the master %s:%d", r->name, via, r->host, r->port);
-        start_connect(r);
-        break;
-    case ST_CONNECTING:
-    case ST_AUTH:
-    case ST_UP:
-        if (same) break;
-        bp_warn("redis %s: %s names the master %s:%d, not %s:%d: moving there", r->name, via,
-                a->host, a->port, r->host, r->port);
-        snprintf(r->host, sizeof r->host, "%s", a->host);
-        r->port = a->port;
-        r->addr_fresh = true;
-        r->backoff_ms = 100;
-        bp_redis_reset(r, "the master moved");
-        break;
-    case ST_DOWN:
-        snprintf(r->host, sizeof r->host, "%s", a->host);
-        r->port = a->port;
-        r->addr_fresh = true;
-        r->backoff_ms = 100;
-        r->next_attempt_ms = now_ms();
-        break;
-    case ST_CLOSING: break;
-    }
-}
-
-static void sc_on_addr(redisAsyncContext *ac, void *reply, void *privdata) {
-    bp_redis_t *r = sc_owner(ac, privdata);
-    const redisReply *rep = reply;
-    if (!r || !rep) return;
-    bp_sentinel_addr_t a;
-    char name[BP_SENTINEL_HOST_MAX + 16];
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-        rep->element[0]->type == REDIS_REPLY_STRING &&
-        rep->element[1]->type == REDIS_REPLY_STRING &&
-        bp_sentinel_addr_parse(rep->element[0]->str, rep->element[0]->len, rep->element[1]->str,
-                               rep->element[1]->len, &a) == 0) {
-        bp_sentinel_answered(&r->sentinels, r->sc_index);
-        use_address(r, &a, sc_name(r, name, sizeof name));
-        return;
-    }
-    bp_warn("redis %s: sentinel %s does not name a master \"%s\" (%s)", r->name,
-            sc_name(r, name, sizeof name), r->master_name,
-            rep->type == REDIS_REPLY_ERROR ? rep->str
-            : rep->type == REDIS_REPLY_NIL ? "it does not monitor it"
-                                           : "unexpected reply");
-    r->sc_close = true; /* the tick asks the next one */
-}
-
-static void sc_on_message(redisAsyncContext *ac, void *reply, void *privdata) {
-    bp_redis_t *r = sc_owner(ac, privdata);
-    const redisReply *rep = reply;
-    if (!r || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
-        rep->element[0]->type != REDIS_REPLY_STRING)
-        return;
-    const char *kind = rep->element[0]->str;
-    if (strcmp(kind, "subscribe") == 0) {
-        r->sc_watching = true;
-        return;
-    }
-    const redisReply *msg = rep->element[2];
-    bp_sentinel_addr_t a;
-    if (strcmp(kind, "message") == 0 && msg->type == REDIS_REPLY_STRING &&
-        bp_sentinel_switch_parse(msg->str, msg->len, r->master_name, &a) == 0) {
-        bp_info("redis %s: failover: +switch-master names %s:%d", r->name, a.host, a.port);
-        use_address(r, &a, "+switch-master");
-    }
-}
-
-static void sc_on_auth(redisAsyncContext *ac, void *reply, void *privdata) {
-    bp_redis_t *r = sc_owner(ac, privdata);
-    const redisReply *rep = reply;
-    char name[BP_SENTINEL_HOST_MAX + 16];
-    if (r && rep && rep->type == REDIS_REPLY_ERROR)
-        bp_warn("redis %s: sentinel %s refused redis.sentinel_password: %s", r->name,
-                sc_name(r, name, sizeof name), rep->str);
-}
-
-static void sc_on_connect(const redisAsyncContext *ac, int status) {
-    bp_redis_t *r = sc_owner(ac, NULL);
-    if (!r || status == REDIS_OK) return;
-    char name[BP_SENTINEL_HOST_MAX + 16];
-    bp_warn("redis %s: cannot reach sentinel %s (%s)", r->name, sc_name(r, name, sizeof name),
-            ac->errstr[0] ? ac->errstr : "error");
-    r->sc = NULL; /* hiredis frees it after this callback */
-    r->sc_watching = false;
-}
-
-static void sc_on_disconnect(const redisAsyncContext *ac, int status) {
-    (void)status;
-    bp_redis_t *r = sc_owner(ac, NULL);
-    if (!r) return;
-    r->sc = NULL; /* hiredis is freeing it */
-    r->sc_watching = false;
-    if (r->state == ST_UP) r->sc_next_ms = now_ms() + r->backoff_ms;
-}
-
-/* Opens sc to sentinel i with its three commands queued. Leaves sc NULL
- * when that fails at once (the tick goes on with the next). */
-static void sc_open(bp_redis_t *r, int i) {
-    const bp_sentinel_addr_t *s = &r->sentinels.addr[i];
-    redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
-    if (!ac) return;
-    if (ac->err || attach(ac, r->loop) != 0) {
-        bp_warn("redis %s: cannot reach sentinel %s:%d (%s)", r->name, s->host, s->port,
-                ac->err ? ac->errstr : "no memory");
-        redisAsyncFree(ac);
-        return;
-    }
-    ac->data = r;
-    redisAsyncSetConnectCallback(ac, sc_on_connect);
-    redisAsyncSetDisconnectCallback(ac, sc_on_disconnect);
-    r->sc = ac;
-    r->sc_index = i;
-    r->sc_since_ms = now_ms();
-    r->sc_watching = false;
-    int rc = REDIS_OK;
-    if (r->sentinel_password[0])
-        rc |= redisAsyncCommand(ac, sc_on_auth, r, "AUTH %s", r->sentinel_password);
-    rc |=
-        redisAsyncCommand(ac, sc_on_addr, r, "SENTINEL get-master-addr-by-name %s", r->master_name);
-    rc |= redisAsyncCommand(ac, sc_on_message, r, "SUBSCRIBE +switch-master");
-    if (rc != REDIS_OK) r->sc_close = true;
-}
-
-/* Asks the next sentinel of this round; when every one was asked, the
- * round is over: back off (resolving) or try again later (watching). */
-static void ask_next(bp_redis_t *r) {
-    int i = bp_sentinel_next(&r->sentinels);
-    if (i >= 0) {
-        sc_open(r, i);
-        return;
-    }
-    bp_sentinel_restart(&r->sentinels);
-    if (r->state == ST_RESOLVING) {
-        bp_warn("redis %s: no sentinel named a master \"%s\"; asking again later", r->name,
-                r->master_name);
-        set_state(r, ST_DOWN);
-        schedule_reconnect(r);
-    } else {
-        r->sc_next_ms = now_ms() + r->o.reconnect_max_ms;
-    }
-}
-
-/* One connection attempt: straight to the address when it is known fresh
- * (or fixed), else ask the sentinels first, on a fresh connection. */
-static void attempt(bp_redis_t *r) {
-    if (!r->sentinel || r->addr_fresh) {
-        r->addr_fresh = false;
-        start_connect(r);
-        return;
-    }
-    sc_free(r);
-    bp_sentinel_restart(&r->sentinels);
-    set_state(r, ST_RESOLVING);
-    ask_next(r);
-}
-
-static void sentinel_tick(bp_redis_t *r, int64_t now) {
-    char name[BP_SENTINEL_HOST_MAX + 16];
-    if (r->sc_close) sc_free(r);
-    if (r->sc && !r->sc_watching && now - r->sc_since_ms > r->o.connect_timeout_ms) {
-        bp_warn("redis %s: sentinel %s did not answer within the connect timeout", r->name,
-                sc_name(r, name, sizeof name));
-        sc_free(r);
-    }
-    if (r->sc) return;
-    if (r->state == ST_RESOLVING) {
-        ask_next(r);
-    } else if ((r->state == ST_UP || r->state == ST_AUTH || r->state == ST_CONNECTING) &&
-               now >= r->sc_next_ms) {
-        /* connected without a watcher (its sentinel went away): watch again,
-         * and move if the answer is another master */
-        ask_next(r);
-    }
-}
-
-static void on_tick(uv_timer_t *t) {
-    bp_redis_t *r = t->data;
-    int64_t now = now_ms();
-    if (r->reset_requested) {
-        r->reset_requested = false;
-        if (r->ac) teardown(r, r->reset_reason);
-        return;
-    }
-    if (r->sentinel) sentinel_tick(r, now);
-    switch (r->state) {
-    case ST_DOWN:
-        if (now >= r->next_attempt_ms) attempt(r);
-        break;
-    case ST_RESOLVING: break; /* sentinel_tick */
-    case ST_CONNECTING:
-        if (now - r->state_since_ms > r->o.connect_timeout_ms) {
-            r->stats.timeouts++;
-            teardown(r, "connect timeout");
-        }
-        break;
-    case ST_AUTH:
-        /* connected: a Redis busy with a slow fsync answers late, not never */
-        if (now - r->state_since_ms > r->o.command_timeout_ms) {
-            r->stats.timeouts++;
-            teardown(r, "no answer to AUTH/PING within the command timeout");
-        }
-        break;
-    case ST_UP:
-        /* Dead = commands waiting and no reply at all for the command
-         * timeout. Progress counts, not the age of the oldest command: a
-         * long pipeline worked through under load (or a slow fsync with
-         * appendfsync always) is a slow Redis, not a lost one. */
-        if (r->count &&
-            now - (r->last_reply_ms > r->ring[r->head].sent_ms ? r->last_reply_ms
-                                                               : r->ring[r->head].sent_ms) >
-                r->o.command_timeout_ms) {
-            r->stats.timeouts++;
-            teardown(r, "no reply within the command timeout");
-            break;
-        }
-        if (r->o.ping_interval_ms > 0 && now - r->last_ping_ms >= r->o.ping_interval_ms) {
-            r->last_ping_ms = now;
-            const char *ping[1] = {"PING"};
-            internal(r, "ping", 1, ping);
-        }
-        break;
-    case ST_CLOSING: break;
-    }
-}
-
-bp_redis_t *bp_redis_create(uv_loop_t *loop, const bp_redis_opts_t *o) {
-    if (!loop || !o || o->max_pending == 0) return NULL;
-    bool sentinel = o->sentinels && o->sentinels[0];
-    if (!sentinel && (!o->host || o->port <= 0 || strlen(o->host) > BP_SENTINEL_HOST_MAX))
-        return NULL;
-    if (sentinel && (!o->master_name || !bp_sentinel_name_ok(o->master_name))) return NULL;
-    bp_redis_t *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
-    r->loop = loop;
-    r->o = *o;
-    r->o.host = r->o.sentinels = r->o.master_name = r->o.sentinel_password = NULL; /* copied */
-    r->sentinel = sentinel;
-    if (sentinel && bp_sentinel_list_parse(&r->sentinels, o->sentinels, NULL)) {
-        free(r);
-        return NULL;
-    }
-    if (!sentinel) {
-        snprintf(r->host, sizeof r->host, "%s", o->host);
-        r->port = o->port;
-    }
-    r->user = dup_or_empty(o->user);
-    r->password = dup_or_empty(o->password);
-    r->name = dup_or_empty(o->name ? o->name : "redis");
-    r->master_name = dup_or_empty(o->master_name);
-    r->sentinel_password = dup_or_empty(o->sentinel_password);
-    r->cap = o->max_pending + 5; /* room for AUTH, ROLE and PINGs */
-    r->ring = calloc(r->cap, sizeof *r->ring);
-    if (!r->user || !r->password || !r->name || !r->master_name || !r->sentinel_password ||
-        !r->ring) {
-        free(r->user);
-        free(r->password);
-        free(r->name);
-        free(r->master_name);
-        free(r->sentinel_password);
-        free(r->ring);
-        free(r);
-        return NULL;
-    }
-    if (r->o.connect_timeout_ms <= 0) r->o.connect_timeout_ms = 2000;
-    if (r->o.command_timeout_ms <= 0) r->o.command_timeout_ms = 5000;
-    if (r->o.reconnect_max_ms <= 0) r->o.reconnect_max_ms = 5000;
-    r->backoff_ms = 100;
-    seed_random(r);
-    uv_timer_init(loop, &r->tick);
-    r->tick.data = r;
-    set_state(r, ST_DOWN);
-    attempt(r);
-    uv_timer_start(&r->tick, on_tick, TICK_MS, TICK_MS);
-    return r;
-}
-
-static void on_tick_closed(uv_handle_t *h) {
-    bp_redis_t *r = h->data;
-    void (*cb)(void *) = r->on_closed;
-    void *data = r->closed_data;
-    free(r->user);
-    free(r->password);
-    free(r->name);
-    free(r->master_name);
-    free(r->sentinel_password);
-    free(r->ring);
-    free(r);
-    if (cb) cb(data);
-}
-
-void bp_redis_close(bp_redis_t *r, void (*on_closed)(void *), void *data) {
-    if (!r) {
-        if (on_closed) on_closed(data);
-        return;
-    }
-    r->on_closed = on_closed;
-    r->closed_data = data;
-    set_state(r, ST_CLOSING);
-    teardown(r, "closing");
-    sc_free(r);
-    uv_timer_stop(&r->tick);
-    uv_close((uv_handle_t *)&r->tick, on_tick_closed);
+    bp_redis_set_state(r, ST_CONNECTING);
 }
 
 bool bp_redis_up(const bp_redis_t *r) {
@@ -853,35 +454,4 @@ redisContext *bp_redis_connect_sync(const bp_settings_t *s, char *err, size_t er
     snprintf(err, err_len, "no master \"%s\" found through redis.sentinels: %s",
              s->redis_master_name, why);
     return NULL;
-}
-
-typedef struct {
-    size_t left;
-    void (*done)(void *);
-    void *data;
-} closer_t;
-
-static void closer_part(void *p) {
-    closer_t *c = p;
-    if (--c->left) return;
-    void (*done)(void *) = c->done;
-    void *data = c->data;
-    free(c);
-    if (done) done(data);
-}
-
-static void closer_timer(uv_handle_t *h) {
-    closer_part(h->data);
-}
-
-void bp_redis_close_with(uv_timer_t *timer, bp_redis_t *const *links, size_t n,
-                         void (*done)(void *), void *data) {
-    closer_t *c = malloc(sizeof *c);
-    if (!c) abort(); /* a few bytes at shutdown: nothing sensible is left to do */
-    *c = (closer_t){n + 1, done, data};
-    uv_timer_stop(timer);
-    timer->data = c;
-    uv_close((uv_handle_t *)timer, closer_timer);
-    for (size_t i = 0; i < n; i++)
-        bp_redis_close(links[i], closer_part, c);
 }

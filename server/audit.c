@@ -5,6 +5,7 @@
  */
 #include "bp_httputil.h"
 #include "bp_auditstore.h"
+#include "bp_jw.h"
 #include "handlers.h"
 
 #include <stdio.h>
@@ -24,8 +25,11 @@ static void on_audit(void *data, bool ok, const bp_audit_entry_t *entries, size_
         bp_req_done(r);
         return;
     }
-    bp_buf_t *b = &r->resp.body;
-    bp_buf_puts(b, "{\"entries\":[");
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "entries");
+    bp_jw_arr(&w);
     int n = 0;
     const char *last_id = NULL;
     for (size_t i = 0; i < n_entries && n < q.limit; i++) {
@@ -37,51 +41,57 @@ static void on_audit(void *data, bool ok, const bp_audit_entry_t *entries, size_
         if (q.hospital[0] && (!kind || strcmp(kind, "hospital") || !id || strcmp(id, q.hospital)))
             continue;
         if (q.actor[0] && (!actor || strcmp(actor, q.actor))) continue;
-        if (n++) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"id\":");
-        bp_json_cstr(b, last_id);
+        n++;
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "id");
+        bp_jw_cstr(&w, last_id);
         const char *t = bp_audit_field(f, "t", &l);
-        bp_buf_puts(b, ",\"time\":");
-        bp_json_time(b, t ? strtoll(t, NULL, 10) : 0);
+        BP_JW_KEY(&w, "time");
+        bp_jw_time(&w, t ? strtoll(t, NULL, 10) : 0);
         static const char *const text[][2] = {
             {"actor", "actor"}, {"role", "role"},     {"addr", "address"}, {"kind", "kind"},
             {"id", "entity"},   {"source", "source"}, {"action", "action"}};
         for (size_t k = 0; k < sizeof text / sizeof *text; k++) {
             const char *v = bp_audit_field(f, text[k][0], &l);
             if (!v) continue;
-            bp_buf_printf(b, ",\"%s\":", text[k][1]);
-            bp_json_str(b, v, l);
+            bp_jw_key(&w, text[k][1]);
+            bp_jw_str(&w, v, l);
         }
         static const char *const nums[] = {"offset", "version"};
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < sizeof nums / sizeof *nums; k++) {
             const char *v = bp_audit_field(f, nums[k], &l);
-            if (v) bp_buf_printf(b, ",\"%s\":%lld", nums[k], strtoll(v, NULL, 10));
+            if (!v) continue;
+            bp_jw_key(&w, nums[k]);
+            bp_jw_int(&w, strtoll(v, NULL, 10));
         }
         static const char *const raw[] = {"before", "after"};
-        for (size_t k = 0; k < 2; k++) {
+        for (size_t k = 0; k < sizeof raw / sizeof *raw; k++) {
             const char *v = bp_audit_field(f, raw[k], &l);
             if (!v) continue;
-            bp_buf_printf(b, ",\"%s\":", raw[k]);
+            bp_jw_key(&w, raw[k]);
             /* written by our apply script and bp-admin: JSON objects */
             if (l && v[0] == '{' && v[l - 1] == '}')
-                bp_buf_put(b, v, l);
+                bp_jw_raw(&w, v, l);
             else
-                bp_json_str(b, v, l);
+                bp_jw_str(&w, v, l);
         }
-        bp_buf_putc(b, '}');
+        bp_jw_end(&w);
     }
+    bp_jw_end(&w);
     /* more may follow when the page is full or the scan bound was hit */
     bool more = last_id && (n == q.limit || scanned == AUDIT_SCAN);
-    bp_buf_puts(b, "],\"next\":");
-    if (more)
-        bp_json_cstr(b, last_id);
-    else
-        bp_buf_puts(b, "null");
-    bp_buf_printf(b, ",\"scanned\":%zu,\"filter\":{\"hospital\":", scanned);
-    bp_json_cstr(b, q.hospital);
-    bp_buf_puts(b, ",\"actor\":");
-    bp_json_cstr(b, q.actor);
-    bp_buf_puts(b, "}}");
+    BP_JW_KEY(&w, "next");
+    bp_jw_cstr_or_null(&w, more ? last_id : NULL);
+    BP_JW_KEY(&w, "scanned");
+    bp_jw_int(&w, (int64_t)scanned);
+    BP_JW_KEY(&w, "filter");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "hospital");
+    bp_jw_cstr(&w, q.hospital);
+    BP_JW_KEY(&w, "actor");
+    bp_jw_cstr(&w, q.actor);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
     bp_req_done(r);
 }
 

@@ -9,6 +9,7 @@
 #include "alerting.h"
 #include "bp_alerts.h"
 #include "bp_derive.h"
+#include "bp_jw.h"
 #include "bp_time.h"
 #include "ranking.h"
 
@@ -50,21 +51,29 @@ static bool build_recommendations(bp_app_t *app, struct bp_derived *k) {
     bp_recommend_inbound(app->state, inbound);
     bp_buf_t *b = &k->rec;
     bp_buf_reset(b);
-    bp_buf_puts(b, "{\"type\":\"recommendations\",\"incidents\":[");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "type");
+    bp_jw_cstr(&w, "recommendations");
+    BP_JW_KEY(&w, "incidents");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < bp_state_incident_count(app->state); i++) {
         const bp_incident_state_t *inc = bp_state_incident(app->state, i);
         bp_rec_query_t q;
         bp_candidate_t out[REC_TOP];
         size_t n = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out,
                            REC_TOP);
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"id\":");
-        bp_json_cstr(b, inc->id);
-        bp_buf_puts(b, ",\"candidates\":");
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "id");
+        bp_jw_cstr(&w, inc->id);
+        BP_JW_KEY(&w, "candidates");
+        bp_jw_splice(&w);
         bp_rank_write(b, reg, &q, out, n);
-        bp_buf_putc(b, '}');
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "]}");
+    bp_jw_end(&w);
+    bp_jw_end(&w);
     free(inbound);
     return !b->failed;
 }
@@ -97,14 +106,17 @@ static void update_offload(bp_app_t *app, int64_t now) {
         return;
     bp_buf_t b;
     bp_buf_init(&b, 0, 64u << 10);
-    bp_buf_puts(&b, "{\"type\":\"offload\",\"delayed\":[");
-    int n = 0;
-    for (size_t i = 0; i < reg->n_hospitals; i++) {
-        if (!bp_state_hospital(app->state, i)->offload_delayed) continue;
-        if (n++) bp_buf_putc(&b, ',');
-        bp_json_cstr(&b, reg->hospitals[i].id);
-    }
-    bp_buf_puts(&b, "]}");
+    bp_jw_t w;
+    bp_jw_init(&w, &b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "type");
+    bp_jw_cstr(&w, "offload");
+    BP_JW_KEY(&w, "delayed");
+    bp_jw_arr(&w);
+    for (size_t i = 0; i < reg->n_hospitals; i++)
+        if (bp_state_hospital(app->state, i)->offload_delayed) bp_jw_cstr(&w, reg->hospitals[i].id);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
     if (!b.failed)
         bp_hub_broadcast(app->hub, BP_BCAST_OFFLOAD, bp_buf_data(&b), b.len, bp_buf_data(&b),
                          b.len);

@@ -6,6 +6,7 @@
  *   GET /api/v1/handover           inbound, at the door, offload times
  */
 #include "bp_httputil.h"
+#include "bp_jw.h"
 #include "bp_time.h"
 #include "handlers.h"
 #include "ranking.h"
@@ -70,32 +71,41 @@ void bp_api_recommend_get(bp_req_t *r) {
     bp_rec_query_t q;
     bp_candidate_t out[20];
     size_t k = bp_rank(app, lat, lon, (int)prio, (bp_category_t)c, inbound, &q, out, (size_t)limit);
-    bp_buf_t *b = &r->resp.body;
-    bp_buf_puts(b, "{\"query\":{\"lat\":");
-    bp_json_num(b, lat, 5);
-    bp_buf_puts(b, ",\"lon\":");
-    bp_json_num(b, lon, 5);
-    bp_buf_printf(b, ",\"category\":\"%s\",\"priority\":%d,\"bed_types\":[",
-                  bp_category_name((bp_category_t)c), (int)prio);
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "query");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "lat");
+    bp_jw_num(&w, lat, 5);
+    BP_JW_KEY(&w, "lon");
+    bp_jw_num(&w, lon, 5);
+    BP_JW_KEY(&w, "category");
+    bp_jw_cstr(&w, bp_category_name((bp_category_t)c));
+    BP_JW_KEY(&w, "priority");
+    bp_jw_int(&w, (int)prio);
+    BP_JW_KEY(&w, "bed_types");
+    bp_jw_arr(&w);
     for (int i = 0; i < q.need.n_beds; i++)
-        bp_buf_printf(b, "%s\"%s\"", i ? "," : "", bp_bed_type_name((bp_bed_type_t)q.need.beds[i]));
-    bp_buf_puts(b, "],\"specialties\":[");
-    for (int s = 0, first = 1; s < BP_SPEC__COUNT; s++) {
-        if (!(q.need.specialties >> s & 1)) continue;
-        bp_buf_printf(b, "%s\"%s\"", first ? "" : ",", bp_specialty_name((bp_specialty_t)s));
-        first = 0;
-    }
-    bp_buf_puts(b, "],\"services\":[");
-    for (int s = 0, first = 1; s < BP_SVC__COUNT; s++) {
-        if (!(q.need.services >> s & 1)) continue;
-        bp_buf_printf(b, "%s\"%s\"", first ? "" : ",", bp_service_name((bp_service_t)s));
-        first = 0;
-    }
-    bp_buf_puts(b, "],\"at\":");
-    bp_json_time(b, q.now_ms);
-    bp_buf_puts(b, "},\"candidates\":");
-    bp_rank_write(b, reg, &q, out, k);
-    bp_buf_putc(b, '}');
+        bp_jw_cstr(&w, bp_bed_type_name((bp_bed_type_t)q.need.beds[i]));
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "specialties");
+    bp_jw_arr(&w);
+    for (int s = 0; s < BP_SPEC__COUNT; s++)
+        if (q.need.specialties >> s & 1) bp_jw_cstr(&w, bp_specialty_name((bp_specialty_t)s));
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "services");
+    bp_jw_arr(&w);
+    for (int s = 0; s < BP_SVC__COUNT; s++)
+        if (q.need.services >> s & 1) bp_jw_cstr(&w, bp_service_name((bp_service_t)s));
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "at");
+    bp_jw_time(&w, q.now_ms);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "candidates");
+    bp_jw_splice(&w);
+    bp_rank_write(&r->resp.body, reg, &q, out, k);
+    bp_jw_end(&w);
     free(inbound);
 }
 
@@ -104,17 +114,19 @@ void bp_api_recommend_get(bp_req_t *r) {
 #define INCIDENT_CANDIDATES 3 /* destinations recommended with each incident */
 
 /* One incident with its recommendation. */
-static void write_incident(bp_app_t *app, bp_buf_t *b, const bp_incident_state_t *inc,
+static void write_incident(bp_app_t *app, bp_jw_t *w, const bp_incident_state_t *inc,
                            const int *inbound) {
     bp_rec_query_t q;
     bp_candidate_t out[INCIDENT_CANDIDATES];
     size_t k = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out,
                        INCIDENT_CANDIDATES);
-    bp_buf_putc(b, '{');
-    bp_state_write_incident_members(b, inc);
-    bp_buf_puts(b, ",\"recommend\":");
-    bp_rank_write(b, &app->cfg.registry, &q, out, k);
-    bp_buf_putc(b, '}');
+    bp_jw_obj(w);
+    bp_jw_splice(w);
+    bp_state_write_incident_members(w->b, inc);
+    BP_JW_KEY(w, "recommend");
+    bp_jw_splice(w);
+    bp_rank_write(w->b, &app->cfg.registry, &q, out, k);
+    bp_jw_end(w);
 }
 
 /* GET /api/v1/incidents (id NULL) and /api/v1/incidents/{id}. */
@@ -133,16 +145,15 @@ static void list_incidents(bp_req_t *r, const char *id, size_t idl) {
     }
     int *inbound = inbound_now(r);
     if (!inbound) return;
-    bp_buf_t *b = &r->resp.body;
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
     if (one >= 0) {
-        write_incident(app, b, bp_state_incident(app->state, (size_t)one), inbound);
+        write_incident(app, &w, bp_state_incident(app->state, (size_t)one), inbound);
     } else {
-        bp_buf_putc(b, '[');
-        for (size_t i = 0; i < bp_state_incident_count(app->state); i++) {
-            if (i) bp_buf_putc(b, ',');
-            write_incident(app, b, bp_state_incident(app->state, i), inbound);
-        }
-        bp_buf_putc(b, ']');
+        bp_jw_arr(&w);
+        for (size_t i = 0; i < bp_state_incident_count(app->state); i++)
+            write_incident(app, &w, bp_state_incident(app->state, i), inbound);
+        bp_jw_end(&w);
     }
     free(inbound);
 }
@@ -152,48 +163,56 @@ void bp_api_handover_get(bp_req_t *r) {
     bp_app_t *app = r->app;
     const bp_registry_t *reg = &app->cfg.registry;
     int64_t now = bp_time_now_ms();
-    bp_buf_t *b = &r->resp.body;
-    bp_buf_puts(b, "{\"at\":");
-    bp_json_time(b, now);
-    bp_buf_puts(b, ",\"hospitals\":[");
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "at");
+    bp_jw_time(&w, now);
+    BP_JW_KEY(&w, "hospitals");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < reg->n_hospitals; i++) {
         bp_handover_figures_t f;
         bp_handover_figures(app->handover, i, now, &f);
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"id\":");
-        bp_json_cstr(b, reg->hospitals[i].id);
-        bp_buf_printf(b, ",\"inbound\":%d,\"waiting\":%d,\"longest_wait_min\":", f.inbound,
-                      f.waiting);
-        bp_json_num(b, (double)f.longest_wait_ms / 60000.0, 1);
-        bp_buf_printf(b, ",\"handovers\":%d,\"median_min\":", f.samples);
-        if (f.median_ms >= 0)
-            bp_json_num(b, (double)f.median_ms / 60000.0, 1);
-        else
-            bp_buf_puts(b, "null");
-        bp_buf_printf(b, ",\"offload\":\"%s\",\"inbound_units\":[",
-                      f.delayed ? "delayed" : "normal");
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "id");
+        bp_jw_cstr(&w, reg->hospitals[i].id);
+        BP_JW_KEY(&w, "inbound");
+        bp_jw_int(&w, f.inbound);
+        BP_JW_KEY(&w, "waiting");
+        bp_jw_int(&w, f.waiting);
+        BP_JW_KEY(&w, "longest_wait_min");
+        bp_jw_num(&w, (double)f.longest_wait_ms / 60000.0, 1);
+        BP_JW_KEY(&w, "handovers");
+        bp_jw_int(&w, f.samples);
+        BP_JW_KEY(&w, "median_min");
+        bp_jw_num_or_null(&w, f.median_ms >= 0, (double)f.median_ms / 60000.0, 1);
+        BP_JW_KEY(&w, "offload");
+        bp_jw_cstr(&w, f.delayed ? "delayed" : "normal");
+        BP_JW_KEY(&w, "inbound_units");
+        bp_jw_arr(&w);
         /* each ambulance on its way, with its ETA from where it last was */
         const bp_hospital_info_t *hi = &reg->hospitals[i];
-        int k = 0;
         for (size_t u = 0; u < reg->n_units; u++) {
             const bp_ambulance_state_t *a = bp_state_ambulance(app->state, u);
             if (a->status != BP_AMB_TRANSPORTING || strcmp(a->destination, hi->id) != 0) continue;
-            if (k++) bp_buf_putc(b, ',');
-            bp_buf_puts(b, "{\"id\":");
-            bp_json_cstr(b, reg->units[u].id);
-            bp_buf_puts(b, ",\"eta_min\":");
+            bp_jw_obj(&w);
+            BP_JW_KEY(&w, "id");
+            bp_jw_cstr(&w, reg->units[u].id);
+            BP_JW_KEY(&w, "eta_min");
             if (a->has_position)
-                bp_json_num(b,
-                            bp_travel_min(&app->cfg.dispatch,
-                                          bp_distance_km(a->lat, a->lon, hi->lat, hi->lon), now),
-                            1);
+                bp_jw_num(&w,
+                          bp_travel_min(&app->cfg.dispatch,
+                                        bp_distance_km(a->lat, a->lon, hi->lat, hi->lon), now),
+                          1);
             else
-                bp_buf_puts(b, "null");
-            bp_buf_putc(b, '}');
+                bp_jw_null(&w);
+            bp_jw_end(&w);
         }
-        bp_buf_puts(b, "]}");
+        bp_jw_end(&w);
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "]}");
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 void bp_api_incidents_get(bp_req_t *r) {

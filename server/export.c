@@ -19,6 +19,7 @@
 #include "bp_fhir.h"
 #include "bp_havexml.h"
 #include "bp_httputil.h"
+#include "bp_jw.h"
 #include "bp_pollstatus.h"
 #include "bp_time.h"
 #include "history.h"
@@ -133,13 +134,15 @@ static void on_sources(void *data, bool ok, const bp_poll_status_t *items, size_
         bp_req_done(r);
         return;
     }
-    bp_buf_t *b = &r->resp.body;
-    bp_buf_puts(b, "{\"sources\":[");
-    for (size_t i = 0; i < n; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_put(b, items[i].json, items[i].len); /* written by our collector: a JSON object */
-    }
-    bp_buf_puts(b, "]}");
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "sources");
+    bp_jw_arr(&w);
+    for (size_t i = 0; i < n; i++) /* written by our collector: JSON objects */
+        bp_jw_raw(&w, items[i].json, items[i].len);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
     bp_req_done(r);
 }
 

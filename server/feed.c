@@ -47,6 +47,7 @@
 #include "bp_fhir.h"
 #include "bp_havexml.h"
 #include "bp_interop.h"
+#include "bp_jw.h"
 #include "bp_log.h"
 #include "bp_time.h"
 #include "feed.h"
@@ -302,21 +303,6 @@ static void submit_items(job_t *j) {
             snprintf(sl->code, sizeof sl->code, "unavailable");
             snprintf(sl->message, sizeof sl->message, "not applied: the server is stopping");
         }
-}
-
-static void write_errors(bp_buf_t *b, const bp_errors_t *errs) {
-    bp_buf_puts(b, "\"errors\":[");
-    for (size_t i = 0; i < errs->n; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"field\":");
-        bp_json_cstr(b, errs->e[i].field);
-        bp_buf_puts(b, ",\"code\":");
-        bp_json_cstr(b, errs->e[i].code);
-        bp_buf_puts(b, ",\"message\":");
-        bp_json_cstr(b, errs->e[i].message);
-        bp_buf_putc(b, '}');
-    }
-    bp_buf_putc(b, ']');
 }
 
 static void write_notes(bp_buf_t *b, const bp_import_t *im) {
@@ -586,8 +572,9 @@ static void start_document(job_t *j) {
         bp_buf_puts(b, ",\"message\":");
         bp_json_cstr(b, j->im.errs.n == 1 ? j->im.errs.e[0].message
                                           : "the document has errors; nothing was changed");
-        bp_buf_putc(b, ',');
-        write_errors(b, &j->im.errs);
+        bp_jw_t w;
+        bp_jw_init_inside(&w, b, false);
+        bp_jw_errors(&w, &j->im.errs);
         write_notes(b, &j->im);
         bp_buf_putc(b, '}');
         f->docs[j->fmt][1]++;

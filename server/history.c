@@ -1,6 +1,7 @@
 /* Trend history: sampling under a per-interval lock, and the in-memory copy. */
 #include "history.h"
 #include "bp_history.h"
+#include "bp_jw.h"
 #include "bp_keys.h"
 #include "bp_log.h"
 #include "bp_redis.h"
@@ -241,14 +242,6 @@ void bp_history_close(bp_history_t *h, void (*on_closed)(void *), void *data) {
     bp_redis_close_with(&h->timer, &h->redis, 1, on_closed_all, h);
 }
 
-static void error(bp_buf_t *out, const char *code, const char *msg) {
-    bp_buf_puts(out, "{\"error\":");
-    bp_json_cstr(out, code);
-    bp_buf_puts(out, ",\"message\":");
-    bp_json_cstr(out, msg);
-    bp_buf_putc(out, '}');
-}
-
 int bp_history_query(const bp_history_t *h, const char *series, const char *hours, int64_t now_ms,
                      bp_buf_t *out) {
     int max_h = h->s->history_retention_h;
@@ -259,7 +252,7 @@ int bp_history_query(const bp_history_t *h, const char *series, const char *hour
         if (!*hours || *end || hrs < 1 || hrs > max_h) {
             char msg[96];
             snprintf(msg, sizeof msg, "hours must be an integer from 1 to %d", max_h);
-            error(out, "bad_value", msg);
+            bp_jw_error_doc(out, "bad_value", msg);
             return 400;
         }
     }
@@ -270,7 +263,7 @@ int bp_history_query(const bp_history_t *h, const char *series, const char *hour
                     ? bp_registry_hospital(reg, series, strlen(series))
                     : -1;
         if (k < 0) {
-            error(out, "unknown_series", "series must be \"city\" or a hospital id");
+            bp_jw_error_doc(out, "unknown_series", "series must be \"city\" or a hospital id");
             return 404;
         }
         i = (size_t)k + 1;

@@ -1,6 +1,7 @@
 /* The WebSocket protocol and the fan-out from the shared ring (see hub.h).
- * Who may listen is hub_auth.c, snapshots snapshot_cache.c, the metrics
- * hub_metrics.c; their shared types are in hub_parts.h. */
+ * Who may listen is hub_auth.c, where a client starts (resume or snapshot)
+ * hub_start.c, snapshots snapshot_cache.c, the metrics hub_metrics.c; their
+ * shared types are in hub_parts.h. */
 #include "hub.h"
 #include "bp_codec.h"
 #include "bp_httputil.h"
@@ -11,15 +12,13 @@
 #include "hub_parts.h"
 #include "reader.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define RANGE_MAX_CONCURRENT 32 /* stream resumes waiting for Redis at once */
-#define FANOUT_GIVE_UP_NS    10000000000ull
-#define STALE_AFTER_MS       1000 /* not following the stream this long: clients are told */
+#define FANOUT_GIVE_UP_NS 10000000000ull
+#define STALE_AFTER_MS    1000 /* not following the stream this long: clients are told */
 
 /* -- fan-out timing ------------------------------------------------------------ */
 
@@ -37,154 +36,6 @@ static void fanout_done_one(bp_hub_t *h, client_t *c) {
 
 static void fanout_check(bp_hub_t *h, client_t *c) {
     if (c->in_fanout && c->tail >= h->fanout_target) fanout_done_one(h, c);
-}
-
-/* -- control messages ---------------------------------------------------------- */
-
-static void ctl_set(client_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ctl_set(client_t *c, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf((char *)c->ctl + LWS_PRE, CTL_MAX, fmt, ap);
-    va_end(ap);
-    c->ctl_len = n > 0 && n < CTL_MAX ? (size_t)n : 0;
-}
-
-static void start_snapshot(bp_hub_t *h, client_t *c, const char *reason) {
-    /* a manager's holds her hospitals only: built for her (a few KiB
-     * instead of the city's ~100), not cached */
-    aud_t *a = &h->aud[c->aud];
-    bp_snap_t *s =
-        c->only ? bp_snap_build(h->state, h->epoch, h->offset, a->view, c->only, &h->st.snaps)
-                : bp_snap_cached(&a->snap, h->state, h->epoch, h->offset, a->view, &a->ring,
-                                 &h->st.snaps);
-    if (!s) {
-        bp_error("hub: cannot build a snapshot (out of memory)");
-        c->close_code = 1011;
-        return;
-    }
-    if (c->gzip) {
-        bp_snap_t *z = bp_snap_gzip(s, &h->st.snaps);
-        bp_snap_unref(s);
-        s = z;
-    }
-    bp_snap_unref(c->snap);
-    c->snap = s;
-    c->snap_chunk = 0;
-    c->need_snapshot = false;
-    ctl_set(c,
-            "{\"type\":\"welcome\",\"mode\":\"snapshot\",\"reason\":\"%s\",\"epoch\":\"%s\","
-            "\"offset\":%llu,\"tick_interval_s\":%d,\"server\":\"%s\"}",
-            reason, s->epoch, (unsigned long long)s->offset, h->s->server_tick_interval_s, h->node);
-    h->st.snapshots_sent++;
-}
-
-static void welcome_resume(bp_hub_t *h, client_t *c, const char *via) {
-    ctl_set(c,
-            "{\"type\":\"welcome\",\"mode\":\"resume\",\"via\":\"%s\",\"epoch\":\"%s\","
-            "\"offset\":%llu,\"tick_interval_s\":%d,\"server\":\"%s\"}",
-            via, h->epoch, (unsigned long long)c->tail, h->s->server_tick_interval_s, h->node);
-}
-
-static void backlog_free(backlog_t *b) {
-    if (!b) return;
-    free(b->data);
-    free(b->ends);
-    free(b);
-}
-
-/* The stream's answer for a resume older than the ring. */
-static void on_range(void *privdata, bool ok, const bp_change_t *changes, size_t count) {
-    range_req_t *rq = privdata;
-    bp_hub_t *h = rq->h;
-    client_t *c = rq->c;
-    uint64_t from = rq->from, to = rq->to;
-    free(rq);
-    h->ranges_inflight--;
-    if (!c) return; /* it went away meanwhile */
-    c->req = NULL;
-    c->state = C_ACTIVE;
-    backlog_t *b = NULL;
-    if (ok && count == to - from && strcmp(c->resume_epoch, h->epoch) == 0) {
-        b = calloc(1, sizeof *b);
-        bp_buf_t data;
-        bp_buf_init(&data, 0, (size_t)h->s->server_ring_bytes);
-        if (b) b->ends = malloc(count * sizeof *b->ends);
-        for (size_t i = 0; b && b->ends && i < count; i++) {
-            bp_state_write_event_for(&data, &changes[i], h->aud[c->aud].view);
-            b->ends[i] = data.len;
-        }
-        if (!b || !b->ends || data.failed) {
-            bp_buf_free(&data);
-            backlog_free(b);
-            b = NULL;
-        } else {
-            b->data = bp_buf_steal(&data);
-            b->n = count;
-            b->first = from + 1;
-        }
-    }
-    if (b) {
-        c->backlog = b;
-        c->tail = from;
-        h->st.resume_stream++;
-        welcome_resume(h, c, "stream");
-    } else {
-        h->st.resume_snapshot_old++;
-        start_snapshot(h, c, "too_old");
-    }
-    lws_callback_on_writable(c->wsi);
-}
-
-/* Asks the stream for (from, to] when the ring no longer holds from + 1.
- * 0 when asked (the client waits in C_RANGE), -1 when not possible. */
-static int start_range(bp_hub_t *h, client_t *c) {
-    uint64_t from = c->resume_offset;
-    const bp_ring_t *ring = &h->aud[c->aud].ring;
-    uint64_t to = bp_ring_count(ring) ? bp_ring_first(ring) - 1 : h->offset;
-    /* the bound is on everything the client missed: past it a snapshot is
-     * cheaper than replaying history to a dashboard */
-    if (!h->reader || to <= from || h->offset - from > (uint64_t)h->s->server_resume_max_events ||
-        h->ranges_inflight >= RANGE_MAX_CONCURRENT)
-        return -1;
-    range_req_t *rq = malloc(sizeof *rq);
-    if (!rq) return -1;
-    *rq = (range_req_t){c, h, from, to};
-    if (bp_reader_range(h->reader, from, to, (size_t)(to - from), on_range, rq)) {
-        free(rq);
-        return -1;
-    }
-    h->ranges_inflight++;
-    c->req = rq;
-    c->state = C_RANGE;
-    return 0;
-}
-
-/* Where a client starts after its hello, once the hub has data. */
-static void start_client(bp_hub_t *h, client_t *c) {
-    c->state = C_ACTIVE;
-    c->progress_ms = bp_time_now_ms();
-    bool same_epoch = c->has_resume && strcmp(c->resume_epoch, h->epoch) == 0;
-    if (same_epoch && c->resume_offset <= h->offset &&
-        (c->resume_offset == h->offset ||
-         bp_ring_get(&h->aud[c->aud].ring, c->resume_offset + 1))) {
-        c->tail = c->resume_offset;
-        h->st.resume_window++;
-        welcome_resume(h, c, "window");
-        return;
-    }
-    if (same_epoch && c->resume_offset < h->offset && start_range(h, c) == 0) return;
-    const char *reason = "new";
-    if (!c->has_resume)
-        h->st.resume_snapshot_new++;
-    else if (strcmp(c->resume_epoch, h->epoch) != 0) {
-        reason = "epoch";
-        h->st.resume_snapshot_epoch++;
-    } else {
-        reason = c->resume_offset > h->offset ? "ahead" : "too_old";
-        h->st.resume_snapshot_old++;
-    }
-    start_snapshot(h, c, reason);
 }
 
 /* -- writing ----------------------------------------------------------------------- */
@@ -226,7 +77,7 @@ static int pump(bp_hub_t *h, client_t *c) {
      * close_client): returning -1 from this callback would drop the
      * connection without the close frame that tells the client why. */
     if (c->close_code) return 0;
-    if (c->state == C_WAIT && h->ready) start_client(h, c);
+    if (c->state == C_WAIT && h->ready) bp_hub_start_client(h, c);
     int slot;
     if (c->ctl_len) {
         if (write_frame(h, c, c->ctl + LWS_PRE, c->ctl_len, LWS_WRITE_TEXT)) return -1;
@@ -248,7 +99,7 @@ static int pump(bp_hub_t *h, client_t *c) {
             fanout_check(h, c);
         }
     } else if (c->need_snapshot) {
-        start_snapshot(h, c, c->reason[0] ? c->reason : "reload");
+        bp_hub_start_snapshot(h, c, c->reason[0] ? c->reason : "reload");
     } else if (c->backlog) {
         /* events from the stream, as many as fit in one frame */
         backlog_t *b = c->backlog;
@@ -262,14 +113,14 @@ static int pump(bp_hub_t *h, client_t *c) {
             if (i > b->next) bp_buf_putc(f, ',');
             bp_buf_put(f, b->data + start, len);
         }
-        bp_buf_put(f, "]}", 2);
+        BP_BUF_LIT(f, "]}");
         if (f->failed || write_frame(h, c, (unsigned char *)bp_buf_data(f), f->len, LWS_WRITE_TEXT))
             return -1;
         h->st.event_deliveries += i - b->next;
         c->tail = b->first + i - 1;
         b->next = i;
         if (b->next == b->n) {
-            backlog_free(b);
+            bp_hub_backlog_free(b);
             c->backlog = NULL;
         }
         fanout_check(h, c);
@@ -281,7 +132,7 @@ static int pump(bp_hub_t *h, client_t *c) {
              * under overload); only one that stops taking anything is closed,
              * by the sweep. */
             h->st.skips++;
-            start_snapshot(h, c, "lagging");
+            bp_hub_start_snapshot(h, c, "lagging");
         } else if (c->tail + 1 == h->offset) {
             const bp_ring_entry_t *e = bp_ring_get(ring, c->tail + 1);
             if (write_frame(h, c, (unsigned char *)e->buf + LWS_PRE, e->frame_len, LWS_WRITE_TEXT))
@@ -483,7 +334,7 @@ int bp_hub_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         }
         if (c->in_fanout) fanout_done_one(h, c);
         if (c->req) c->req->c = NULL;
-        backlog_free(c->backlog);
+        bp_hub_backlog_free(c->backlog);
         c->backlog = NULL;
         free(c->rx);
         c->rx = NULL;

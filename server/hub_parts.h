@@ -132,6 +132,15 @@ static inline void hub_close_with(client_t *c, uint16_t code, const char *reason
     snprintf(c->reason, sizeof c->reason, "%s", reason);
 }
 
+/* -- hub_start.c ---------------------------------------------------------- */
+
+/* Where a client starts after its hello, once the hub has data: resume
+ * from the ring or the stream, else a snapshot. */
+void bp_hub_start_client(bp_hub_t *h, client_t *c);
+/* Sends the client a snapshot (with a welcome naming `reason`). */
+void bp_hub_start_snapshot(bp_hub_t *h, client_t *c, const char *reason);
+void bp_hub_backlog_free(backlog_t *b);
+
 /* -- hub_auth.c ----------------------------------------------------------- */
 
 /* Checks (again) whether the client may have the live feed; on a change of

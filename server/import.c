@@ -6,6 +6,7 @@
  */
 #include "bp_csv.h"
 #include "bp_httputil.h"
+#include "bp_jw.h"
 #include "bp_time.h"
 #include "handlers.h"
 #include "writes.h"
@@ -54,29 +55,41 @@ void bp_api_import_post(bp_req_t *r) {
     }
     /* the preview: each row's figures now and after */
     const bp_hospital_state_t *hs = bp_state_hospital(app->state, (size_t)r->ctx.write.hospital);
-    bp_buf_t *b = &r->resp.body;
     snprintf(r->etag, sizeof r->etag, "\"%llu\"", (unsigned long long)hs->version);
-    bp_buf_printf(b, "{\"dry_run\":true,\"version\":%llu,\"rows\":[",
-                  (unsigned long long)hs->version);
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "dry_run");
+    bp_jw_bool(&w, true);
+    BP_JW_KEY(&w, "version");
+    bp_jw_int(&w, (int64_t)hs->version);
+    BP_JW_KEY(&w, "rows");
+    bp_jw_arr(&w);
     static const char *const names[] = {"staffed", "occupied", "surge24"};
     for (int i = 0; i < n; i++) {
         const bp_csv_row_t *row = &rows[i];
         const bp_beds_t *now = &hs->beds[row->bed_type];
         int32_t cur[3] = {now->staffed, now->occupied, now->surge24};
         int32_t nxt[3] = {row->beds.staffed, row->beds.occupied, row->beds.surge24};
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_printf(b, "{\"row\":%d,\"bed_type\":", row->row);
-        bp_json_cstr(b, bp_bed_type_name((bp_bed_type_t)row->bed_type));
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "row");
+        bp_jw_int(&w, row->row);
+        BP_JW_KEY(&w, "bed_type");
+        bp_jw_cstr(&w, bp_bed_type_name((bp_bed_type_t)row->bed_type));
         for (int f = 0; f < 3; f++) {
             if (!(row->fields & (1 << f))) continue;
-            bp_buf_printf(b, ",\"%s\":{\"from\":", names[f]);
-            if (cur[f] < 0)
-                bp_buf_puts(b, "null");
-            else
-                bp_json_int(b, cur[f]);
-            bp_buf_printf(b, ",\"to\":%d}", nxt[f]);
+            bp_jw_key(&w, names[f]);
+            bp_jw_obj(&w);
+            BP_JW_KEY(&w, "from");
+            bp_jw_int_or_null(&w, cur[f] >= 0, cur[f]);
+            BP_JW_KEY(&w, "to");
+            bp_jw_int(&w, nxt[f]);
+            bp_jw_end(&w);
         }
-        bp_buf_putc(b, '}');
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "],\"errors\":[]}");
+    bp_jw_end(&w);
+    errs.n = 0;
+    bp_jw_errors(&w, &errs);
+    bp_jw_end(&w);
 }

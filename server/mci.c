@@ -16,6 +16,7 @@
  * the same script. Every write is audited. The store is io/bp_mcistore.c
  * (its Lua in io/mci_read.lua and io/mci_write.lua): here, no redisReply.
  */
+#include "bp_jw.h"
 #include "bp_log.h"
 #include "bp_mci.h"
 #include "bp_mcistore.h"
@@ -33,40 +34,48 @@
 
 /* -- the view ------------------------------------------------------------------------------ */
 
-static void counts_json(bp_buf_t *b, const int c[BP_TRIAGE__COUNT]) {
-    bp_buf_printf(b, "{\"immediate\":%d,\"delayed\":%d,\"minor\":%d}", c[0], c[1], c[2]);
+static void counts_json(bp_jw_t *w, const int c[BP_TRIAGE__COUNT]) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "immediate");
+    bp_jw_int(w, c[0]);
+    BP_JW_KEY(w, "delayed");
+    bp_jw_int(w, c[1]);
+    BP_JW_KEY(w, "minor");
+    bp_jw_int(w, c[2]);
+    bp_jw_end(w);
 }
 
 /* One MCI as stored. */
-static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool full) {
+static void write_mci(bp_jw_t *w, bp_app_t *app, const bp_mci_row_t *m, bool full) {
     const bp_registry_t *reg = &app->cfg.registry;
     double lat = m->lat, lon = m->lon, radius = m->radius_km;
     int expected[BP_TRIAGE__COUNT] = {m->expected[0], m->expected[1], m->expected[2]};
-    bp_buf_puts(b, "{\"id\":");
-    bp_json_cstr(b, m->id);
-    bp_buf_puts(b, ",\"lat\":");
-    bp_json_num(b, lat, 5);
-    bp_buf_puts(b, ",\"lon\":");
-    bp_json_num(b, lon, 5);
-    bp_buf_puts(b, ",\"radius_km\":");
-    bp_json_num(b, radius, 1);
-    bp_buf_puts(b, ",\"address\":");
-    bp_json_cstr(b, m->address);
-    bp_buf_puts(b, ",\"status\":");
-    bp_json_cstr(b, m->status);
-    bp_buf_puts(b, ",\"declared_by\":");
-    bp_json_cstr(b, m->by);
-    bp_buf_puts(b, ",\"declared_at\":");
-    bp_json_time(b, m->at_ms);
-    bp_buf_puts(b, ",\"expected\":");
-    counts_json(b, expected);
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "id");
+    bp_jw_cstr(w, m->id);
+    BP_JW_KEY(w, "lat");
+    bp_jw_num(w, lat, 5);
+    BP_JW_KEY(w, "lon");
+    bp_jw_num(w, lon, 5);
+    BP_JW_KEY(w, "radius_km");
+    bp_jw_num(w, radius, 1);
+    BP_JW_KEY(w, "address");
+    bp_jw_cstr(w, m->address);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, m->status);
+    BP_JW_KEY(w, "declared_by");
+    bp_jw_cstr(w, m->by);
+    BP_JW_KEY(w, "declared_at");
+    bp_jw_time(w, m->at_ms);
+    BP_JW_KEY(w, "expected");
+    counts_json(w, expected);
     /* hospitals in range, nearest first */
     size_t n = 0;
     bp_mci_site_t *sites = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *sites);
     int(*alloc)[BP_TRIAGE__COUNT] = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *alloc);
     int(*sent)[BP_TRIAGE__COUNT] = calloc(reg->n_hospitals ? reg->n_hospitals : 1, sizeof *sent);
     if (!sites || !alloc || !sent) {
-        b->failed = true;
+        w->b->failed = true;
         goto out;
     }
     int64_t now = bp_time_now_ms();
@@ -103,21 +112,28 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool fu
             if (strcmp(reg->hospitals[sites[i].hospital].id, hid) == 0) sent[i][t]++;
     }
     size_t answered = 0;
-    bp_buf_puts(b, ",\"hospitals\":[");
+    BP_JW_KEY(w, "hospitals");
+    bp_jw_arr(w);
     for (size_t i = 0; i < n && full; i++) {
         const bp_mci_site_t *s = &sites[i];
         const bp_hospital_info_t *hi = &reg->hospitals[s->hospital];
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"id\":");
-        bp_json_cstr(b, hi->id);
-        bp_buf_puts(b, ",\"name\":{\"vi\":");
-        bp_json_cstr(b, hi->name.vi);
-        bp_buf_puts(b, ",\"en\":");
-        bp_json_cstr(b, hi->name.en);
-        bp_buf_printf(b, "},\"tier\":\"%s\",\"trauma\":%s,\"eta_min\":", bp_tier_name(hi->tier),
-                      s->trauma ? "true" : "false");
-        bp_json_num(b, s->eta_min, 1);
-        bp_buf_puts(b, ",\"answer\":");
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "id");
+        bp_jw_cstr(w, hi->id);
+        BP_JW_KEY(w, "name");
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "vi");
+        bp_jw_cstr(w, hi->name.vi);
+        BP_JW_KEY(w, "en");
+        bp_jw_cstr(w, hi->name.en);
+        bp_jw_end(w);
+        BP_JW_KEY(w, "tier");
+        bp_jw_cstr(w, bp_tier_name(hi->tier));
+        BP_JW_KEY(w, "trauma");
+        bp_jw_bool(w, s->trauma);
+        BP_JW_KEY(w, "eta_min");
+        bp_jw_num(w, s->eta_min, 1);
+        BP_JW_KEY(w, "answer");
         if (s->answered) {
             const char *a = bp_mci_row_answer(m, hi->id);
             char by[32] = "";
@@ -126,22 +142,24 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool fu
             for (int c = 0; c < 3 && p; c++)
                 p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
             if (p) sscanf(p, "%31[^,],%lld", by, &at);
-            bp_buf_puts(b, "{\"can\":");
-            counts_json(b, s->can);
-            bp_buf_puts(b, ",\"by\":");
-            bp_json_cstr(b, by);
-            bp_buf_puts(b, ",\"at\":");
-            bp_json_time(b, at);
-            bp_buf_putc(b, '}');
+            bp_jw_obj(w);
+            BP_JW_KEY(w, "can");
+            counts_json(w, s->can);
+            BP_JW_KEY(w, "by");
+            bp_jw_cstr(w, by);
+            BP_JW_KEY(w, "at");
+            bp_jw_time(w, at);
+            bp_jw_end(w);
         } else {
-            bp_buf_puts(b, "null");
+            bp_jw_null(w);
         }
-        bp_buf_puts(b, ",\"suggested\":");
-        counts_json(b, alloc[i]);
-        bp_buf_puts(b, ",\"sent\":");
-        counts_json(b, sent[i]);
-        bp_buf_putc(b, '}');
+        BP_JW_KEY(w, "suggested");
+        counts_json(w, alloc[i]);
+        BP_JW_KEY(w, "sent");
+        counts_json(w, sent[i]);
+        bp_jw_end(w);
     }
+    bp_jw_end(w);
     for (size_t i = 0; i < n; i++) {
         answered += sites[i].answered;
         for (int t = 0; t < BP_TRIAGE__COUNT; t++) {
@@ -149,40 +167,47 @@ static void write_mci(bp_buf_t *b, bp_app_t *app, const bp_mci_row_t *m, bool fu
             sug[t] += alloc[i][t];
         }
     }
-    bp_buf_printf(b, "],\"asked\":%zu,\"answered\":%zu,\"can\":", n, answered);
-    counts_json(b, can);
-    bp_buf_puts(b, ",\"suggested\":");
-    counts_json(b, sug);
-    bp_buf_puts(b, ",\"unplaced\":");
-    counts_json(b, unplaced);
-    bp_buf_puts(b, ",\"sent\":");
-    counts_json(b, moved);
+    BP_JW_KEY(w, "asked");
+    bp_jw_int(w, (int64_t)n);
+    BP_JW_KEY(w, "answered");
+    bp_jw_int(w, (int64_t)answered);
+    BP_JW_KEY(w, "can");
+    counts_json(w, can);
+    BP_JW_KEY(w, "suggested");
+    counts_json(w, sug);
+    BP_JW_KEY(w, "unplaced");
+    counts_json(w, unplaced);
+    BP_JW_KEY(w, "sent");
+    counts_json(w, moved);
     if (full) {
-        bp_buf_puts(b, ",\"patients\":[");
+        BP_JW_KEY(w, "patients");
+        bp_jw_arr(w);
         for (size_t k = 0; k < m->n_patients; k++) {
             char tri[16] = "", hid[64] = "", unit[40] = "", by[32] = "";
             long long at = 0;
             if (!m->patients[k]) continue;
             sscanf(m->patients[k], "%15[^,],%63[^,],%39[^,],%31[^,],%lld", tri, hid, unit, by, &at);
-            if (k) bp_buf_putc(b, ',');
-            bp_buf_printf(b, "{\"n\":%zu,\"triage\":", k + 1);
-            bp_json_cstr(b, tri);
-            bp_buf_puts(b, ",\"destination\":");
-            bp_json_cstr(b, hid);
-            bp_buf_puts(b, ",\"unit\":");
+            bp_jw_obj(w);
+            BP_JW_KEY(w, "n");
+            bp_jw_int(w, (int64_t)(k + 1));
+            BP_JW_KEY(w, "triage");
+            bp_jw_cstr(w, tri);
+            BP_JW_KEY(w, "destination");
+            bp_jw_cstr(w, hid);
+            BP_JW_KEY(w, "unit");
             if (strcmp(unit, "-") == 0)
-                bp_buf_puts(b, "null");
+                bp_jw_null(w);
             else
-                bp_json_cstr(b, unit);
-            bp_buf_puts(b, ",\"by\":");
-            bp_json_cstr(b, by);
-            bp_buf_puts(b, ",\"at\":");
-            bp_json_time(b, at);
-            bp_buf_putc(b, '}');
+                bp_jw_cstr(w, unit);
+            BP_JW_KEY(w, "by");
+            bp_jw_cstr(w, by);
+            BP_JW_KEY(w, "at");
+            bp_jw_time(w, at);
+            bp_jw_end(w);
         }
-        bp_buf_putc(b, ']');
+        bp_jw_end(w);
     }
-    bp_buf_putc(b, '}');
+    bp_jw_end(w);
 out:
     free(sites);
     free(alloc);
@@ -197,15 +222,20 @@ static void on_read(void *data, bool ok, const bp_mci_row_t *rows, size_t n) {
         bp_req_error(r, 503, "unavailable", "storage did not answer; retry shortly");
     } else if (one && n == 0) {
         bp_req_error(r, 404, "unknown_mci", "no mass-casualty incident with this id");
-    } else if (one) {
-        write_mci(&r->resp.body, r->app, &rows[0], true);
     } else {
-        bp_buf_puts(&r->resp.body, "{\"mcis\":[");
-        for (size_t i = 0; i < n; i++) {
-            if (i) bp_buf_putc(&r->resp.body, ',');
-            write_mci(&r->resp.body, r->app, &rows[i], false);
+        bp_jw_t w;
+        bp_jw_init(&w, &r->resp.body);
+        if (one) {
+            write_mci(&w, r->app, &rows[0], true);
+        } else {
+            bp_jw_obj(&w);
+            BP_JW_KEY(&w, "mcis");
+            bp_jw_arr(&w);
+            for (size_t i = 0; i < n; i++)
+                write_mci(&w, r->app, &rows[i], false);
+            bp_jw_end(&w);
+            bp_jw_end(&w);
         }
-        bp_buf_puts(&r->resp.body, "]}");
     }
     bp_req_done(r);
 }
@@ -387,15 +417,18 @@ void bp_api_mci_answer(bp_req_t *r) {
     char val[96];
     snprintf(val, sizeof val, "%d,%d,%d,%s,%lld", c[0], c[1], c[2], p->id,
              (long long)bp_time_now_ms());
-    bp_buf_printf(&r->resp.body, "{\"mci\":");
-    bp_json_cstr(&r->resp.body, id);
-    bp_buf_puts(&r->resp.body, ",\"hospital\":");
-    bp_json_cstr(&r->resp.body, hid);
-    bp_buf_puts(&r->resp.body, ",\"can\":");
-    counts_json(&r->resp.body, c);
-    bp_buf_puts(&r->resp.body, ",\"by\":");
-    bp_json_cstr(&r->resp.body, p->id);
-    bp_buf_putc(&r->resp.body, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "mci");
+    bp_jw_cstr(&w, id);
+    BP_JW_KEY(&w, "hospital");
+    bp_jw_cstr(&w, hid);
+    BP_JW_KEY(&w, "can");
+    counts_json(&w, c);
+    BP_JW_KEY(&w, "by");
+    bp_jw_cstr(&w, p->id);
+    bp_jw_end(&w);
     const char *tail[] = {hid, val};
     write_mci_cmd(r, p, id, "answer", val, tail, 2);
 }
@@ -432,11 +465,16 @@ void bp_api_mci_patient(bp_req_t *r) {
              pt.unit[0] ? pt.unit : "-", p->id, (long long)bp_time_now_ms());
     snprintf(max, sizeof max, "%d", MCI_PATIENTS_MAX);
     r->resp.status = 201;
-    bp_buf_puts(&r->resp.body, "{\"mci\":");
-    bp_json_cstr(&r->resp.body, id);
-    bp_buf_printf(&r->resp.body, ",\"triage\":\"%s\",\"destination\":", bp_triage_name(pt.triage));
-    bp_json_cstr(&r->resp.body, pt.destination);
-    bp_buf_putc(&r->resp.body, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "mci");
+    bp_jw_cstr(&w, id);
+    BP_JW_KEY(&w, "triage");
+    bp_jw_cstr(&w, bp_triage_name(pt.triage));
+    BP_JW_KEY(&w, "destination");
+    bp_jw_cstr(&w, pt.destination);
+    bp_jw_end(&w);
     const char *tail[] = {val, max};
     write_mci_cmd(r, p, id, "patient", val, tail, 2);
 }
@@ -449,9 +487,12 @@ void bp_api_mci_close(bp_req_t *r) {
     char at[24], keep[16];
     snprintf(at, sizeof at, "%lld", (long long)bp_time_now_ms());
     snprintf(keep, sizeof keep, "%d", MCI_KEEP_S);
-    bp_buf_puts(&r->resp.body, "{\"closed\":");
-    bp_json_cstr(&r->resp.body, id);
-    bp_buf_putc(&r->resp.body, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "closed");
+    bp_jw_cstr(&w, id);
+    bp_jw_end(&w);
     const char *tail[] = {at, keep};
     write_mci_cmd(r, p, id, "close", "{}", tail, 2);
 }

@@ -4,6 +4,7 @@
  */
 #include "alerting.h"
 #include "feed.h"
+#include "bp_jw.h"
 #include "bp_procstat.h"
 #include "bp_registry.h"
 #include "bp_time.h"
@@ -148,8 +149,14 @@ static void metrics(bp_app_t *app, bp_buf_t *o) {
 
 /* GET /healthz */
 void bp_api_healthz(bp_req_t *r) {
-    bp_buf_printf(&r->resp.body, "{\"status\":\"ok\",\"uptime_s\":%lld}",
-                  (long long)((bp_time_now_ms() - r->app->started_ms) / 1000));
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "status");
+    bp_jw_cstr(&w, "ok");
+    BP_JW_KEY(&w, "uptime_s");
+    bp_jw_int(&w, (bp_time_now_ms() - r->app->started_ms) / 1000);
+    bp_jw_end(&w);
 }
 
 /* GET /readyz */
@@ -160,11 +167,20 @@ void bp_api_readyz(bp_req_t *r) {
         bp_req_error(r, 503, "not_ready", "not following the Redis event stream yet");
         return;
     }
-    bp_buf_puts(&o->body, "{\"ready\":true,\"epoch\":");
-    bp_json_cstr(&o->body, bp_reader_epoch(app->reader));
-    bp_buf_printf(&o->body, ",\"offset\":%llu,\"clients\":%zu,\"server\":\"%s\"}",
-                  (unsigned long long)bp_reader_offset(app->reader), bp_hub_clients(app->hub),
-                  bp_hub_node(app->hub));
+    bp_jw_t w;
+    bp_jw_init(&w, &o->body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "ready");
+    bp_jw_bool(&w, true);
+    BP_JW_KEY(&w, "epoch");
+    bp_jw_cstr(&w, bp_reader_epoch(app->reader));
+    BP_JW_KEY(&w, "offset");
+    bp_jw_int(&w, (int64_t)bp_reader_offset(app->reader));
+    BP_JW_KEY(&w, "clients");
+    bp_jw_int(&w, (int64_t)bp_hub_clients(app->hub));
+    BP_JW_KEY(&w, "server");
+    bp_jw_cstr(&w, bp_hub_node(app->hub));
+    bp_jw_end(&w);
 }
 
 /* GET /metrics */
@@ -177,14 +193,20 @@ void bp_api_metrics(bp_req_t *r) {
 void bp_api_config(bp_req_t *r) {
     const bp_settings_t *st = &r->app->cfg.settings;
     bp_http_resp_t *o = &r->resp;
-    bp_buf_puts(&o->body, "{\"tile_url\":");
-    bp_json_cstr(&o->body, st->web_tile_url);
-    bp_buf_puts(&o->body, ",\"tile_attribution\":");
-    bp_json_cstr(&o->body, st->web_tile_attribution);
-    bp_buf_printf(&o->body,
-                  ",\"tick_interval_s\":%d,\"history_interval_s\":%d,"
-                  "\"history_retention_h\":%d,\"anonymous\":",
-                  st->server_tick_interval_s, st->history_interval_s, st->history_retention_h);
-    bp_json_cstr(&o->body, st->auth_anonymous);
-    bp_buf_putc(&o->body, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &o->body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "tile_url");
+    bp_jw_cstr(&w, st->web_tile_url);
+    BP_JW_KEY(&w, "tile_attribution");
+    bp_jw_cstr(&w, st->web_tile_attribution);
+    BP_JW_KEY(&w, "tick_interval_s");
+    bp_jw_int(&w, st->server_tick_interval_s);
+    BP_JW_KEY(&w, "history_interval_s");
+    bp_jw_int(&w, st->history_interval_s);
+    BP_JW_KEY(&w, "history_retention_h");
+    bp_jw_int(&w, st->history_retention_h);
+    BP_JW_KEY(&w, "anonymous");
+    bp_jw_cstr(&w, st->auth_anonymous);
+    bp_jw_end(&w);
 }

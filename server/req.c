@@ -5,6 +5,7 @@
  */
 #include "request.h"
 #include "bp_httputil.h"
+#include "bp_jw.h"
 #include "bp_time.h"
 
 #include <stdio.h>
@@ -30,11 +31,7 @@ void bp_req_error(bp_req_t *r, int status, const char *code, const char *message
     o->status = status;
     o->content_type = "application/json; charset=utf-8";
     bp_buf_reset(&o->body);
-    bp_buf_puts(&o->body, "{\"error\":");
-    bp_json_cstr(&o->body, code);
-    bp_buf_puts(&o->body, ",\"message\":");
-    bp_json_cstr(&o->body, message);
-    bp_buf_putc(&o->body, '}');
+    bp_jw_error_doc(&o->body, code, message);
     r->decided = true;
 }
 
@@ -135,19 +132,14 @@ void bp_req_invalid(bp_req_t *r, const char *message, const bp_errors_t *errs) {
     bp_buf_t *b = &r->resp.body;
     r->resp.status = 422;
     bp_buf_reset(b);
-    bp_buf_puts(b, "{\"error\":\"invalid\",\"message\":");
-    bp_json_cstr(b, message);
-    bp_buf_puts(b, ",\"errors\":[");
-    for (size_t i = 0; i < errs->n; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"field\":");
-        bp_json_cstr(b, errs->e[i].field);
-        bp_buf_puts(b, ",\"code\":");
-        bp_json_cstr(b, errs->e[i].code);
-        bp_buf_puts(b, ",\"message\":");
-        bp_json_cstr(b, errs->e[i].message);
-        bp_buf_putc(b, '}');
-    }
-    bp_buf_puts(b, "]}");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "error");
+    bp_jw_cstr(&w, "invalid");
+    BP_JW_KEY(&w, "message");
+    bp_jw_cstr(&w, message);
+    bp_jw_errors(&w, errs);
+    bp_jw_end(&w);
     r->decided = true;
 }

@@ -5,6 +5,7 @@
  *   GET    /api/v1/session   who am I
  *   DELETE /api/v1/session   sign out (the session id is denied)
  */
+#include "bp_jw.h"
 #include "bp_log.h"
 #include "bp_rate.h"
 #include "bp_time.h"
@@ -14,30 +15,30 @@
 #include <stdio.h>
 #include <string.h>
 
-static void write_principal(bp_buf_t *b, const bp_app_t *app, const bp_principal_t *p) {
+/* Opens the object and writes who p is; the caller adds its members and
+ * closes it. */
+static void write_principal(bp_jw_t *w, const bp_app_t *app, const bp_principal_t *p) {
     const bp_registry_t *reg = &app->cfg.registry;
-    bp_buf_puts(b, "{\"token_id\":");
-    bp_json_cstr(b, p->id);
-    bp_buf_puts(b, ",\"role\":");
-    bp_json_cstr(b, bp_role_name(p->role));
-    bp_buf_puts(b, ",\"name\":");
-    bp_json_cstr(b, p->name);
-    bp_buf_puts(b, ",\"hospitals\":");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "token_id");
+    bp_jw_cstr(w, p->id);
+    BP_JW_KEY(w, "role");
+    bp_jw_cstr(w, bp_role_name(p->role));
+    BP_JW_KEY(w, "name");
+    bp_jw_cstr(w, p->name);
+    BP_JW_KEY(w, "hospitals");
     if (p->all_hospitals) {
-        bp_buf_puts(b, "\"*\"");
+        bp_jw_cstr(w, "*");
     } else {
-        bp_buf_putc(b, '[');
-        bool first = true;
-        for (size_t i = 0; i < reg->n_hospitals; i++) {
-            if (!bp_principal_in_scope(p, (int)i)) continue;
-            if (!first) bp_buf_putc(b, ',');
-            first = false;
-            bp_json_cstr(b, reg->hospitals[i].id);
-        }
-        bp_buf_putc(b, ']');
+        bp_jw_arr(w);
+        for (size_t i = 0; i < reg->n_hospitals; i++)
+            if (bp_principal_in_scope(p, (int)i)) bp_jw_cstr(w, reg->hospitals[i].id);
+        bp_jw_end(w);
     }
-    bp_buf_printf(b, ",\"fleet\":%s,\"token_expires\":", p->fleet ? "true" : "false");
-    bp_json_time(b, p->expires_ms);
+    BP_JW_KEY(w, "fleet");
+    bp_jw_bool(w, p->fleet);
+    BP_JW_KEY(w, "token_expires");
+    bp_jw_time(w, p->expires_ms);
 }
 
 void bp_api_session_post(bp_req_t *r) {
@@ -107,10 +108,12 @@ void bp_api_session_post(bp_req_t *r) {
     app->sessions_created++;
     bp_info("http %s: session for token %s (%s) until %lld", r->addr, p->id, bp_role_name(p->role),
             (long long)exp);
-    write_principal(&r->resp.body, app, p);
-    bp_buf_puts(&r->resp.body, ",\"session_expires\":");
-    bp_json_time(&r->resp.body, exp);
-    bp_buf_putc(&r->resp.body, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    write_principal(&w, app, p);
+    BP_JW_KEY(&w, "session_expires");
+    bp_jw_time(&w, exp);
+    bp_jw_end(&w);
 }
 
 void bp_api_session_delete(bp_req_t *r) {
@@ -126,25 +129,32 @@ void bp_api_session_delete(bp_req_t *r) {
     snprintf(r->set_cookie, sizeof r->set_cookie,
              "bp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
              app->tls ? "; Secure" : "");
-    bp_buf_puts(&r->resp.body, "{\"signed_out\":true}");
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "signed_out");
+    bp_jw_bool(&w, true);
+    bp_jw_end(&w);
 }
 
 void bp_api_session_get(bp_req_t *r) {
     bp_app_t *app = r->app;
     const bp_principal_t *p = bp_req_principal(r);
     if (r->decided) return;
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
     if (!p) {
         int anon = bp_auth_anonymous_role(app->cfg.settings.auth_anonymous);
-        bp_buf_puts(&r->resp.body, "{\"role\":");
-        if (anon < 0)
-            bp_buf_puts(&r->resp.body, "null");
-        else
-            bp_json_cstr(&r->resp.body, bp_role_name((bp_role_t)anon));
-        bp_buf_puts(&r->resp.body, ",\"anonymous\":true}");
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "role");
+        bp_jw_cstr_or_null(&w, anon < 0 ? NULL : bp_role_name((bp_role_t)anon));
+        BP_JW_KEY(&w, "anonymous");
+        bp_jw_bool(&w, true);
+        bp_jw_end(&w);
         return;
     }
-    write_principal(&r->resp.body, app, p);
-    bp_buf_puts(&r->resp.body, ",\"session_expires\":");
-    bp_json_time(&r->resp.body, r->cred.session_id[0] ? r->cred.session_exp : 0);
-    bp_buf_putc(&r->resp.body, '}');
+    write_principal(&w, app, p);
+    BP_JW_KEY(&w, "session_expires");
+    bp_jw_time(&w, r->cred.session_id[0] ? r->cred.session_exp : 0);
+    bp_jw_end(&w);
 }

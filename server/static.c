@@ -2,12 +2,12 @@
 #include "static.h"
 #include "bp_compress.h"
 #include "bp_conneg.h"
+#include "bp_crypto.h"
 #include "bp_log.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/sha.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,8 +185,8 @@ static int add_file(bp_static_t *s, const char *file, const char *url) {
     f->compressible = text && f->rep[0].len >= COMPRESS_MIN;
     f->immutable = strncmp(url, IMMUTABLE_PREFIX, strlen(IMMUTABLE_PREFIX)) == 0;
     f->tried[BP_ENC_IDENTITY] = true;
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(f->rep[0].data, f->rep[0].len, md);
+    unsigned char md[BP_SHA256_LEN];
+    bp_sha256(f->rep[0].data, f->rep[0].len, md);
     for (int i = 0; i < 8; i++)
         snprintf(f->tag + 2 * i, 3, "%02x", md[i]);
     s->n++;

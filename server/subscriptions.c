@@ -11,6 +11,7 @@
  * subscriptions is the notifier's (notifier_int.h).
  */
 #include "bp_httputil.h"
+#include "bp_jw.h"
 #include "bp_keys.h"
 #include "bp_log.h"
 #include "bp_substore.h"
@@ -61,21 +62,34 @@ static bool may_subscribe(bp_req_t *r, const bp_principal_t **out) {
 
 static void write_sub_list(bp_buf_t *b, struct bp_notifier *n, const char *owner) {
     const bp_settings_t *s = n->s;
-    bp_buf_puts(b, "{\"subscriptions\":[");
-    int k = 0;
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "subscriptions");
+    bp_jw_arr(&w);
     for (size_t i = 0; i < n->n_subs; i++) {
         if (owner && strcmp(n->subs[i].owner, owner)) continue;
-        if (k++) bp_buf_putc(b, ',');
+        bp_jw_splice(&w);
         bp_sub_write(b, &n->subs[i], &n->app->cfg.registry, false);
     }
-    bp_buf_printf(b,
-                  "],\"limits\":{\"per_person\":%d,\"total\":%d,\"rate_per_min\":%d},"
-                  "\"email\":%s,\"events\":[",
-                  s->notify_max_subscriptions_per_person, s->notify_max_subscriptions,
-                  s->notify_rate_per_min, s->smtp_url[0] ? "true" : "false");
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "limits");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "per_person");
+    bp_jw_int(&w, s->notify_max_subscriptions_per_person);
+    BP_JW_KEY(&w, "total");
+    bp_jw_int(&w, s->notify_max_subscriptions);
+    BP_JW_KEY(&w, "rate_per_min");
+    bp_jw_int(&w, s->notify_rate_per_min);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "email");
+    bp_jw_bool(&w, s->smtp_url[0] != '\0');
+    BP_JW_KEY(&w, "events");
+    bp_jw_arr(&w);
     for (int t = 0; t < BP_EV__COUNT; t++)
-        bp_buf_printf(b, "%s\"%s\"", t ? "," : "", bp_event_type_name((bp_event_type_t)t));
-    bp_buf_puts(b, "]}");
+        bp_jw_cstr(&w, bp_event_type_name((bp_event_type_t)t));
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 static void list_subs(bp_req_t *r, struct bp_notifier *n, const bp_principal_t *p) {
@@ -363,9 +377,12 @@ static void on_deleted(void *data, bool ok, long long result) {
             n->subs[i] = n->subs[--n->n_subs];
             break;
         }
-        bp_buf_puts(&r->resp.body, "{\"deleted\":");
-        bp_json_cstr(&r->resp.body, x->id);
-        bp_buf_putc(&r->resp.body, '}');
+        bp_jw_t w;
+        bp_jw_init(&w, &r->resp.body);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "deleted");
+        bp_jw_cstr(&w, x->id);
+        bp_jw_end(&w);
         bp_info("http %s: subscription %s ended", r->addr, x->id);
     }
     bp_req_done(r);
@@ -407,13 +424,17 @@ static void on_dead(void *data, bool ok, long long total, const bp_dead_letter_t
         bp_req_done(r);
         return;
     }
-    bp_buf_t *b = &r->resp.body;
-    bp_buf_printf(b, "{\"total\":%lld,\"dead_letters\":[", total);
-    for (size_t i = 0; i < n; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_buf_put(b, items[i].json, items[i].len);
-    }
-    bp_buf_puts(b, "]}");
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "total");
+    bp_jw_int(&w, total);
+    BP_JW_KEY(&w, "dead_letters");
+    bp_jw_arr(&w);
+    for (size_t i = 0; i < n; i++) /* written by the notifier: JSON objects */
+        bp_jw_raw(&w, items[i].json, items[i].len);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
     bp_req_done(r);
 }
 

@@ -11,6 +11,7 @@
 #include "writes.h"
 #include "bp_codec.h"
 #include "bp_httputil.h"
+#include "bp_jw.h"
 #include "bp_log.h"
 #include "bp_rate.h"
 #include "bp_time.h"
@@ -55,24 +56,40 @@ static void finish_write(bp_req_t *r, bool caught_up) {
             bp_state_write_hospital(b, app->state, (size_t)r->ctx.write.hospital, now);
         } else {
             r->resp.status = 202;
-            bp_buf_printf(b,
-                          "{\"accepted\":true,\"version\":%llu,\"offset\":%llu,\"message\":"
-                          "\"accepted; the live view will show it shortly\"}",
-                          (unsigned long long)r->ctx.write.want_version,
-                          (unsigned long long)r->ctx.write.result_offset);
+            bp_jw_t w;
+            bp_jw_init(&w, b);
+            bp_jw_obj(&w);
+            BP_JW_KEY(&w, "accepted");
+            bp_jw_bool(&w, true);
+            BP_JW_KEY(&w, "version");
+            bp_jw_int(&w, (int64_t)r->ctx.write.want_version);
+            BP_JW_KEY(&w, "offset");
+            bp_jw_int(&w, (int64_t)r->ctx.write.result_offset);
+            BP_JW_KEY(&w, "message");
+            bp_jw_cstr(&w, "accepted; the live view will show it shortly");
+            bp_jw_end(&w);
         }
     } else {
         /* CONFLICT: someone else changed it first; here is what they set */
         app->writes_conflict++;
         r->resp.status = 409;
         snprintf(r->etag, sizeof r->etag, "\"%llu\"", (unsigned long long)hs->version);
-        bp_buf_printf(b,
-                      "{\"error\":\"conflict\",\"message\":\"someone else changed these figures "
-                      "first (version %llu); compare and send again with If-Match: %llu\","
-                      "\"current\":",
-                      (unsigned long long)hs->version, (unsigned long long)hs->version);
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "someone else changed these figures first (version %llu); compare and send "
+                 "again with If-Match: %llu",
+                 (unsigned long long)hs->version, (unsigned long long)hs->version);
+        bp_jw_t w;
+        bp_jw_init(&w, b);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "error");
+        bp_jw_cstr(&w, "conflict");
+        BP_JW_KEY(&w, "message");
+        bp_jw_cstr(&w, msg);
+        BP_JW_KEY(&w, "current");
+        bp_jw_splice(&w);
         bp_state_write_hospital(b, app->state, (size_t)r->ctx.write.hospital, now);
-        bp_buf_putc(b, '}');
+        bp_jw_end(&w);
     }
     bp_req_done(r);
 }

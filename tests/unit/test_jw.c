@@ -1,7 +1,8 @@
 /*
  * Tests for core/bp_jw: commas placed by the nesting, keys from literals,
  * every value kind with the bytes bp_json_* write, fragments without
- * braces, continuing a list opened by hand, and the nesting bound.
+ * braces, continuing a list opened by hand, the errors list of 422
+ * answers, and the nesting bound.
  */
 #include "test_util.h"
 
@@ -148,6 +149,50 @@ static void test_fragments(void **state) {
     bp_jw_int(&w, 2);
     bp_buf_putc(&b, ']');
     expect("[1,2]");
+    /* another writer's value, and members, spliced in */
+    bp_jw_init(&w, &b);
+    bp_jw_arr(&w);
+    bp_jw_int(&w, 1);
+    bp_jw_splice(&w);
+    bp_buf_puts(&b, "{\"x\":2}");
+    bp_jw_obj(&w);
+    bp_jw_splice(&w);
+    bp_buf_puts(&b, "\"id\":3");
+    BP_JW_KEY(&w, "more");
+    bp_jw_splice(&w);
+    bp_buf_puts(&b, "[4]");
+    BP_JW_KEY(&w, "last");
+    bp_jw_bool(&w, true);
+    bp_jw_end(&w);
+    bp_jw_end(&w);
+    expect("[1,{\"x\":2},{\"id\":3,\"more\":[4],\"last\":true}]");
+}
+
+static void test_errors(void **state) {
+    (void)state;
+    bp_jw_t w;
+    bp_errors_t errs = {.n = 0};
+    bp_jw_init(&w, &b);
+    bp_jw_obj(&w);
+    bp_jw_errors(&w, &errs);
+    bp_jw_end(&w);
+    expect("{\"errors\":[]}");
+    errs.n = 2;
+    bp_error_set(&errs.e[0], "out_of_range", "beds.icu.occupied", "occupied must be 0 or more");
+    bp_error_set(&errs.e[1], "empty", "", "a \"quoted\" <word>");
+    bp_jw_init(&w, &b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "error");
+    bp_jw_cstr(&w, "invalid");
+    bp_jw_errors(&w, &errs);
+    bp_jw_end(&w);
+    expect("{\"error\":\"invalid\",\"errors\":["
+           "{\"field\":\"beds.icu.occupied\",\"code\":\"out_of_range\","
+           "\"message\":\"occupied must be 0 or more\"},"
+           "{\"field\":\"\",\"code\":\"empty\",\"message\":\"a \\\"quoted\\\" "
+           "\\u003cword\\u003e\"}]}");
+    bp_jw_error_doc(&b, "not_found", "no hospital \"x\"");
+    expect("{\"error\":\"not_found\",\"message\":\"no hospital \\\"x\\\"\"}");
 }
 
 static void test_bounds(void **state) {
@@ -180,7 +225,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nested),  cmocka_unit_test(test_values_match_bp_json),
         cmocka_unit_test(test_or_null), cmocka_unit_test(test_fragments),
-        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_errors),  cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

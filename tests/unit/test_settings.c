@@ -177,6 +177,61 @@ static void test_get_and_key_table(void **state) {
     assert_string_equal(val, "***");
 }
 
+static bool is_key(const char *k) {
+    for (size_t i = 0; bp_settings_key(i); i++)
+        if (strcmp(bp_settings_key(i), k) == 0) return true;
+    return false;
+}
+
+/* Lookups go through an index sorted by key: keys are unique, each finds its
+ * own field (set one, and only it reads back changed), and near misses of
+ * every key (one byte short, one more, one changed) are unknown unless they
+ * are keys themselves. */
+static void test_lookup_index(void **state) {
+    (void)state;
+    size_t n = 0;
+    while (bp_settings_key(n))
+        n++;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            assert_string_not_equal(bp_settings_key(i), bp_settings_key(j));
+    char val[BP_SETTING_STR_MAX], before[BP_SETTING_STR_MAX], miss[128];
+    for (size_t i = 0; i < n; i++) {
+        const char *k = bp_settings_key(i);
+        size_t len = strlen(k);
+        assert_true(len > 1 && len + 2 < sizeof miss);
+        const char *edits[3];
+        snprintf(miss, sizeof miss, "%.*s", (int)(len - 1), k);
+        char longer[128], changed[128];
+        snprintf(longer, sizeof longer, "%sx", k);
+        snprintf(changed, sizeof changed, "%s", k);
+        changed[len / 2] = changed[len / 2] == 'q' ? 'r' : 'q';
+        edits[0] = miss;
+        edits[1] = longer;
+        edits[2] = changed;
+        bp_settings_t s;
+        bp_settings_defaults(&s);
+        for (int e = 0; e < 3; e++)
+            if (!is_key(edits[e]))
+                assert_int_equal(bp_settings_get(&s, edits[e], val, sizeof val), -1);
+    }
+    /* an int setting changes its own field only */
+    bp_settings_t s, t;
+    bp_settings_defaults(&s);
+    bp_settings_defaults(&t);
+    bp_error_t err;
+    assert_int_equal(bp_settings_set(&s, "server.port", "18080", &err), 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *k = bp_settings_key(i);
+        assert_int_equal(bp_settings_get(&s, k, val, sizeof val), 0);
+        assert_int_equal(bp_settings_get(&t, k, before, sizeof before), 0);
+        if (strcmp(k, "server.port") == 0)
+            assert_string_equal(val, "18080");
+        else
+            assert_string_equal(val, before);
+    }
+}
+
 /* A secret may be given as a file: <key>_file, or BP_<SECTION>_<KEY>_FILE.
  * Only secrets: other keys have no _file form. */
 static void test_secret_files(void **state) {
@@ -453,6 +508,7 @@ int main(void) {
         cmocka_unit_test(test_set_bad_values),
         cmocka_unit_test(test_set_unknown_key),
         cmocka_unit_test(test_get_and_key_table),
+        cmocka_unit_test(test_lookup_index),
         cmocka_unit_test(test_secret_files),
         cmocka_unit_test(test_env_overrides),
         cmocka_unit_test(test_env_unknown_and_ignore),
