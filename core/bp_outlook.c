@@ -8,8 +8,8 @@
 #define N_MAX      BP_OUTLOOK_MAX_HOURS
 #define H          BP_OUTLOOK_HORIZON
 #define WEEK       BP_OUTLOOK_WEEK
-#define ORIGINS    (2 * WEEK) /* past hours whose errors make the interval */
-#define MIN_ERRORS 8          /* errors per horizon for its own percentiles */
+#define ORIGINS    240 /* past hours whose errors choose the fit and make the interval */
+#define MIN_ERRORS 8   /* errors per horizon for its own percentiles */
 
 static bool known(double v) {
     return !isnan(v);
@@ -77,14 +77,14 @@ static double select_k(double *v, int n, int k) {
 
 typedef struct {
     const double *y;
-    int n, how0;
-    const double *prof;
+    int n;
+    const double *prof; /* the profile at each hour of y and the H after */
 } fit_t;
 
 /* The level weightings (hours) and fading rates (per hour) tried. */
-static const double taus[] = {2, 6, 12, 24, 48};
-static const double phis[] = {0, 0.6, 0.85, 0.95};
-static const int score_h[] = {1, 3, 6, 12, 24};
+static const double taus[] = {3, 8, 24, 48};
+static const double phis[] = {0, 0.4, 0.7, 0.9};
+static const int score_h[] = {1, 6, 24};
 
 /* lvl[k]: the exponentially weighted mean (time constant tau hours) of
  * what the profile leaves of y up to k (NAN before the first value). */
@@ -92,31 +92,35 @@ static void level_series(const fit_t *f, double tau, double *lvl) {
     double alpha = 1.0 - exp(-1.0 / tau), level = NAN;
     for (int k = 0; k < f->n; k++) {
         if (known(f->y[k])) {
-            double z = f->y[k] - f->prof[(f->how0 + k) % WEEK];
+            double z = f->y[k] - f->prof[k];
             level = known(level) ? level + alpha * (z - level) : z;
         }
         lvl[k] = level;
     }
 }
 
-/* The mean absolute error of the forecasts from the last ORIGINS hours at
- * the horizons of score_h. */
-static double score(const fit_t *f, const double *lvl, double phi) {
-    double sum = 0;
+/* The mean absolute error, for each fading rate of phis, of the forecasts
+ * from every other of the last ORIGINS hours at the horizons of score_h. */
+#define N_PHIS (sizeof phis / sizeof phis[0])
+static void score(const fit_t *f, const double *lvl, double mae[N_PHIS]) {
+    double sum[N_PHIS] = {0};
     int m = 0;
+    const double *y = f->y, *p = f->prof;
     for (size_t i = 0; i < sizeof score_h / sizeof score_h[0]; i++) {
         int h = score_h[i];
-        double fade = pow(phi, h);
-        for (int o = f->n - 1 - h; o >= 24 && o >= f->n - 1 - ORIGINS; o--) {
-            const double *y = f->y;
+        double fade[N_PHIS];
+        for (size_t j = 0; j < N_PHIS; j++)
+            fade[j] = pow(phis[j], h);
+        for (int o = f->n - 1 - h; o >= 24 && o >= f->n - 1 - ORIGINS; o -= 2) {
             if (!known(y[o]) || !known(y[o + h]) || !known(lvl[o])) continue;
-            double z = y[o] - f->prof[(f->how0 + o) % WEEK];
-            double fc = f->prof[(f->how0 + o + h) % WEEK] + lvl[o] + fade * (z - lvl[o]);
-            sum += fabs(y[o + h] - fc);
+            double base = y[o + h] - p[o + h] - lvl[o], d = y[o] - p[o] - lvl[o];
+            for (size_t j = 0; j < N_PHIS; j++)
+                sum[j] += fabs(base - fade[j] * d);
             m++;
         }
     }
-    return m ? sum / m : 0;
+    for (size_t j = 0; j < N_PHIS; j++)
+        mae[j] = m ? sum[j] / m : 0;
 }
 
 static double quantile(double *v, int n, double q) {
@@ -171,21 +175,25 @@ bp_outlook_status_t bp_outlook_forecast(const double *y_in, size_t n_in, int64_t
         wcnt[hw]++;
     }
     out->weekly = n_known >= 2 * WEEK;
-    double prof[WEEK];
+    double week[WEEK], prof[N_MAX + H];
     for (int hw = 0; hw < WEEK; hw++) {
         double wk = out->weekly && wcnt[hw] ? wsum[hw] / wcnt[hw] : 0;
-        prof[hw] = daily[hw % 24] + wk;
+        week[hw] = daily[hw % 24] + wk;
     }
+    for (int k = 0, hw = how0; k < n + H; k++, hw = hw + 1 == WEEK ? 0 : hw + 1)
+        prof[k] = week[hw];
 
     /* the level of what the profile leaves and how fast the current
      * deviation fades: the pair that forecast this series best from its
      * own past hours (mean absolute error at a few horizons) */
-    fit_t fit = {.y = y, .n = n, .how0 = how0, .prof = prof};
+    fit_t fit = {.y = y, .n = n, .prof = prof};
     double lvl[N_MAX], best_lvl[N_MAX], best = INFINITY, phi = 0;
     for (size_t i = 0; i < sizeof taus / sizeof taus[0]; i++) {
         level_series(&fit, taus[i], lvl);
-        for (size_t j = 0; j < sizeof phis / sizeof phis[0]; j++) {
-            double e = score(&fit, lvl, phis[j]);
+        double mae[N_PHIS];
+        score(&fit, lvl, mae);
+        for (size_t j = 0; j < N_PHIS; j++) {
+            double e = mae[j];
             if (e < best) {
                 best = e;
                 phi = phis[j];
@@ -194,28 +202,45 @@ bp_outlook_status_t bp_outlook_forecast(const double *y_in, size_t n_in, int64_t
         }
     }
     memcpy(lvl, best_lvl, (size_t)n * sizeof *lvl);
+    double fade[H + 1];
+    fade[0] = 1;
+    for (int h = 1; h <= H; h++)
+        fade[h] = fade[h - 1] * phi;
 
-    /* the forecast from hour o at horizon h */
-#define FORECAST(o, h)                                                                             \
-    (prof[(how0 + (o) + (h)) % WEEK] + lvl[o] +                                                    \
-     pow(phi, (h)) * (y[o] - prof[(how0 + (o)) % WEEK] - lvl[o]))
+        /* the forecast from hour o at horizon h */
+#define FORECAST(o, h) (prof[(o) + (h)] + lvl[o] + fade[h] * (y[o] - prof[o] - lvl[o]))
 
     /* the interval: the errors the same forecast made from earlier hours */
     static const int first_origin = 24;
     double err[ORIGINS];
     double q10[H + 1], q90[H + 1];
-    for (int h = 1; h <= H; h++) {
-        int m = 0;
+    /* Those errors are in-sample: each hour's own value is one of the c
+     * (weeks or days) that made its profile, which takes 1/c of its noise
+     * out of the error; a new hour adds 1/c instead. The ratio of the two
+     * spreads, sqrt((c + 1) / (c - 1)), widens the band back. */
+    double c = out->weekly ? (double)n_known / WEEK : (double)n_known / 24;
+    double widen = sqrt((c + 1) / (c - 1));
+    /* measured at a few horizons, linear between them (selecting the
+     * percentiles is most of the cost of a forecast) */
+    static const int qh[] = {1, 2, 3, 4, 6, 9, 12, 18, 24};
+    for (size_t a = 0; a < sizeof qh / sizeof qh[0]; a++) {
+        int h = qh[a], m = 0;
         for (int o = n - 1 - h; o >= first_origin && m < ORIGINS; o--) {
             if (!known(y[o]) || !known(y[o + h]) || !known(lvl[o])) continue;
             err[m++] = y[o + h] - FORECAST(o, h);
         }
         if (m >= MIN_ERRORS) {
-            q10[h] = quantile(err, m, 0.10);
-            q90[h] = quantile(err, m, 0.90);
+            q10[h] = quantile(err, m, 0.10) * widen;
+            q90[h] = quantile(err, m, 0.90) * widen;
         } else { /* too few: widen the previous horizon's band */
-            q10[h] = h > 1 ? q10[h - 1] * 1.1 : -0.1 * (fabs(y[n - 1]) + 1);
-            q90[h] = h > 1 ? q90[h - 1] * 1.1 : 0.1 * (fabs(y[n - 1]) + 1);
+            int g = a ? qh[a - 1] : 0;
+            q10[h] = a ? q10[g] * 1.1 * h / g : -0.1 * (fabs(y[n - 1]) + 1);
+            q90[h] = a ? q90[g] * 1.1 * h / g : 0.1 * (fabs(y[n - 1]) + 1);
+        }
+        for (int g = a ? qh[a - 1] + 1 : h; g < h; g++) {
+            double f = (double)(g - qh[a - 1]) / (h - qh[a - 1]);
+            q10[g] = q10[qh[a - 1]] * (1 - f) + q10[h] * f;
+            q90[g] = q90[qh[a - 1]] * (1 - f) + q90[h] * f;
         }
     }
 
@@ -234,32 +259,65 @@ bp_outlook_status_t bp_outlook_forecast(const double *y_in, size_t n_in, int64_t
     return out->status;
 }
 
+/* The index of the newest point at or before t_ms among [0, hi], or -1:
+ * galloping back from hi (the answer is usually a few points away), then
+ * halving. */
+static long newest_at(const bp_series_t *s, long hi, int64_t t_ms) {
+    if (hi < 0 || bp_series_at(s, (size_t)hi)->t_ms <= t_ms) return hi;
+    long step = 1;
+    while (hi - step >= 0 && bp_series_at(s, (size_t)(hi - step))->t_ms > t_ms)
+        step *= 2;
+    long lo = hi - step < 0 ? 0 : hi - step, found = -1;
+    hi -= step / 2;
+    while (lo <= hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (bp_series_at(s, (size_t)mid)->t_ms <= t_ms) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return found;
+}
+
+size_t bp_outlook_hourly_all(const bp_series_t *s, double *const y[BP_BED__COUNT], size_t cap,
+                             int64_t *t_last_ms, double staffed[BP_BED__COUNT]) {
+    *t_last_ms = 0;
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        staffed[t] = -1;
+    if (!s->count || cap == 0) return 0;
+    int64_t t_last = bp_series_at(s, s->count - 1)->t_ms;
+    *t_last_ms = t_last;
+    size_t n = (size_t)((t_last - bp_series_at(s, 0)->t_ms) / BP_HOUR_MS) + 1;
+    if (n > cap) n = cap;
+    long i = (long)s->count - 1;
+    for (size_t k = n; k-- > 0;) {
+        int64_t end = t_last - (int64_t)(n - 1 - k) * BP_HOUR_MS;
+        i = i >= 0 ? newest_at(s, i, end) : -1;
+        const bp_history_point_t *p = i >= 0 && bp_series_at(s, (size_t)i)->t_ms > end - BP_HOUR_MS
+                                          ? bp_series_at(s, (size_t)i)
+                                          : NULL;
+        for (int t = 0; t < BP_BED__COUNT; t++) {
+            if (!y[t]) continue;
+            const bp_beds_t *b = p ? &p->beds[t] : NULL;
+            bool has = b && (p->beds_mask & (1u << t)) && b->occupied >= 0;
+            y[t][k] = has ? b->occupied : NAN;
+            if (has && staffed[t] < 0 && b->staffed >= 0) staffed[t] = b->staffed;
+        }
+    }
+    return n;
+}
+
 size_t bp_outlook_hourly(const bp_series_t *s, int bed_type, double *y, size_t cap,
                          int64_t *t_last_ms, double *staffed) {
+    double *ys[BP_BED__COUNT] = {0}, st[BP_BED__COUNT];
     *staffed = -1;
     *t_last_ms = 0;
-    if (!s->count || cap == 0 || bed_type < 0 || bed_type >= BP_BED__COUNT) return 0;
-    const bp_history_point_t *last = bp_series_at(s, s->count - 1);
-    int64_t t_last = last->t_ms;
-    *t_last_ms = t_last;
-    int64_t first = bp_series_at(s, 0)->t_ms;
-    size_t n = (size_t)((t_last - first) / BP_HOUR_MS) + 1;
-    if (n > cap) n = cap;
-    for (size_t k = 0; k < n; k++)
-        y[k] = NAN;
-    uint32_t bit = 1u << bed_type;
-    /* newest first: the first sample met in an hour is its last one */
-    for (size_t i = s->count; i-- > 0;) {
-        const bp_history_point_t *p = bp_series_at(s, i);
-        int64_t back = (t_last - p->t_ms) / BP_HOUR_MS; /* hours before the newest */
-        if (back >= (int64_t)n) break;
-        const bp_beds_t *b = &p->beds[bed_type];
-        if (!(p->beds_mask & bit) || b->occupied < 0) continue;
-        size_t k = n - 1 - (size_t)back;
-        if (known(y[k])) continue;
-        y[k] = b->occupied;
-        if (*staffed < 0 && b->staffed >= 0) *staffed = b->staffed;
-    }
+    if (bed_type < 0 || bed_type >= BP_BED__COUNT) return 0;
+    ys[bed_type] = y;
+    size_t n = bp_outlook_hourly_all(s, ys, cap, t_last_ms, st);
+    *staffed = st[bed_type];
     return n;
 }
 
@@ -308,5 +366,30 @@ void bp_outlook_write(bp_jw_t *w, const bp_outlook_t *o) {
         bp_jw_end(w);
     }
     bp_jw_end(w);
+    bp_jw_end(w);
+}
+
+void bp_outlook_series(const bp_series_t *s, bp_outlook_set_t *out) {
+    out->mask = 0;
+    out->t_last_ms = 0;
+    if (!s->count) return;
+    uint32_t mask = bp_series_at(s, s->count - 1)->beds_mask;
+    static double buf[BP_BED__COUNT][N_MAX]; /* one thread computes outlooks */
+    double *ys[BP_BED__COUNT] = {0}, staffed[BP_BED__COUNT];
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        if (mask & (1u << t)) ys[t] = buf[t];
+    size_t n = bp_outlook_hourly_all(s, ys, N_MAX, &out->t_last_ms, staffed);
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        if (ys[t]) bp_outlook_forecast(ys[t], n, out->t_last_ms, staffed[t], &out->type[t]);
+    out->mask = mask;
+}
+
+void bp_outlook_set_write(bp_jw_t *w, const bp_outlook_set_t *o) {
+    bp_jw_obj(w);
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (!(o->mask & (1u << t))) continue;
+        bp_jw_key(w, bp_bed_type_name((bp_bed_type_t)t));
+        bp_outlook_write(w, &o->type[t]);
+    }
     bp_jw_end(w);
 }

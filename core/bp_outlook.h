@@ -63,16 +63,33 @@ typedef struct {
 bp_outlook_status_t bp_outlook_forecast(const double *y, size_t n, int64_t t_last_ms,
                                         double staffed, bp_outlook_t *out);
 
-/* Hourly values of one bed type from a history series: y[k] is the last
- * sample in the hour ending at t_last - (n-1-k) h, t_last the newest
- * sample's time; NAN where no sample has the type. Returns n (at most cap,
- * 0 for an empty series); *staffed is the newest known staffed (-1 none). */
+/* Hourly values from a history series: y[t][k] is bed type t's occupied
+ * in the newest sample of the hour ending at t_last - (n-1-k) h, t_last the
+ * newest sample's time; NAN where the hour has no sample or that sample
+ * lacks the type. Only the types with y[t] != NULL are filled. Returns n
+ * (at most cap, the newest hours; 0 for an empty series); staffed[t] is the
+ * newest known staffed (-1 none). One walk of the series for every type. */
+size_t bp_outlook_hourly_all(const bp_series_t *s, double *const y[BP_BED__COUNT], size_t cap,
+                             int64_t *t_last_ms, double staffed[BP_BED__COUNT]);
+/* The same for one bed type. */
 size_t bp_outlook_hourly(const bp_series_t *s, int bed_type, double *y, size_t cap,
                          int64_t *t_last_ms, double *staffed);
 
 /* The first horizon (1..24) whose mean reaches staffed while the current
  * value is below it; 0 if none (or unknown staffed, or no forecast). */
 int bp_outlook_full_within(const bp_outlook_t *o);
+
+/* The outlook of every bed type of one series (the city or a hospital)
+ * that its newest sample has. */
+typedef struct {
+    uint32_t mask; /* bed types with an entry */
+    int64_t t_last_ms;
+    bp_outlook_t type[BP_BED__COUNT];
+} bp_outlook_set_t;
+
+void bp_outlook_series(const bp_series_t *s, bp_outlook_set_t *out);
+/* {"<bed type>":<bp_outlook_write>,...} */
+void bp_outlook_set_write(bp_jw_t *w, const bp_outlook_set_t *o);
 
 /* One bed type's outlook as a JSON object:
  * {"status":"ok","now":..,"staffed":..,"full_within_h":..|null,"points":[{"t","mean","lower","upper"}]}
