@@ -446,7 +446,8 @@ int bp_alert_mute_parse(const char *json, size_t len, bp_alert_rule_t *rule, int
     if (k < 0)
         mute_err(
             errs, r ? "bad_value" : "missing_field", "rule",
-            "rule must be one of level4, diversion, stale_feed, icu_low, handover, unassigned");
+            "rule must be one of level4, diversion, stale_feed, icu_low, handover, unassigned, "
+            "full_soon");
     else
         *rule = (bp_alert_rule_t)k;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "minutes");
