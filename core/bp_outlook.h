@@ -31,7 +31,7 @@
 
 #define BP_OUTLOOK_HORIZON   24        /* hours forecast */
 #define BP_OUTLOOK_WEEK      168       /* hours */
-#define BP_OUTLOOK_MIN_HOURS 48        /* known hourly values needed for a forecast */
+#define BP_OUTLOOK_MIN_HOURS 36        /* known hourly values needed: a day and a half */
 #define BP_OUTLOOK_MAX_HOURS (4 * 168) /* hourly values used (older ones ignored) */
 #define BP_HOUR_MS           3600000LL
 
@@ -93,7 +93,7 @@ void bp_outlook_set_write(bp_jw_t *w, const bp_outlook_set_t *o);
 
 /* One bed type's outlook as a JSON object:
  * {"status":"ok","now":..,"staffed":..,"full_within_h":..|null,"points":[{"t","mean","lower","upper"}]}
- * or {"status":"insufficient_history","hours_known":..,"hours_needed":48}. */
+ * or {"status":"insufficient_history","hours_known":..,"hours_needed":36}. */
 void bp_outlook_write(bp_jw_t *w, const bp_outlook_t *o);
 
 #endif

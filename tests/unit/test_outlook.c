@@ -136,7 +136,7 @@ static void test_insufficient_history(void **state) {
     for (size_t k = 0; k < 200; k += 2)
         y[k] = NAN;
     y[199] = 10;
-    assert_int_equal(bp_outlook_forecast(y, 90, T0, 20, &o), BP_OUTLOOK_INSUFFICIENT);
+    assert_int_equal(bp_outlook_forecast(y, 70, T0, 20, &o), BP_OUTLOOK_INSUFFICIENT);
     /* the current hour missing: no anchor, no line */
     for (size_t k = 0; k < 200; k++)
         y[k] = 10;
