@@ -7,7 +7,10 @@
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { Stack, waitFor, bedsMsg, isoNow } = require('../lib/stack');
+const fs = require('node:fs');
+const path = require('node:path');
+const { ROOT } = require('../lib/stack');
+const { Stack, waitFor, notYet, bedsMsg, isoNow } = require('../lib/stack');
 const { HOUR, dailyBeds, seedBeds } = require('../lib/bed_history');
 
 const WAIT = { timeout: 30000 };
@@ -37,14 +40,26 @@ describe('24-hour outlook', () => {
     });
     // a hospital with ten hours of history only
     seedBeds(stack, `${stack.prefix}hist:h:viet-duc`, { endMs: end, hours: 10, beds: () => ({ icu_adult: { staffed: 20, occupied: 10 } }) });
+    // two adult ICUs at the bottom of their day now (6 occupied), 22 twelve
+    // hours on: full within the day with 20 staffed beds, never with 30
+    const wave = (t) => Math.round(14 - 8 * Math.cos((2 * Math.PI * (t - end)) / (24 * HOUR)));
+    seedBeds(stack, `${stack.prefix}hist:h:benh-vien-108`, { endMs: end, hours: 21 * 24, beds: (t) => ({ icu_adult: { staffed: 20, occupied: wave(t) } }) });
+    seedBeds(stack, `${stack.prefix}hist:h:benh-vien-e`, { endMs: end, hours: 21 * 24, beds: (t) => ({ icu_adult: { staffed: 30, occupied: wave(t) } }) });
+    // "expected full within 24 hours" raises full_soon whatever the hour
+    const dispatch = JSON.parse(fs.readFileSync(path.join(ROOT, 'config', 'dispatch.json'), 'utf8'));
+    dispatch.alerts.full_within_h = 24;
+    stack.opts.env.BP_CONFIG_DISPATCH = path.join(stack.dir, 'dispatch.json');
+    fs.writeFileSync(stack.opts.env.BP_CONFIG_DISPATCH, JSON.stringify(dispatch));
     await stack.startCollector();
     feed = await stack.feed();
     const now = Date.now();
     const sent = await feed.sendMany([
       bedsMsg({ source: 'ol', seq: 1, at: isoNow(), beds: bachMai(now) }),
       bedsMsg({ source: 'ol', seq: 2, at: isoNow(), hospital: 'viet-duc', beds: { icu_adult: { staffed: 20, occupied: 10 } } }),
+      bedsMsg({ source: 'ol', seq: 3, at: isoNow(), hospital: 'benh-vien-108', beds: { icu_adult: { staffed: 20, occupied: 6 } } }),
+      bedsMsg({ source: 'ol', seq: 4, at: isoNow(), hospital: 'benh-vien-e', beds: { icu_adult: { staffed: 30, occupied: 6 } } }),
     ]);
-    assert.deepEqual(sent.map((r) => r.ok), [true, true], JSON.stringify(sent));
+    assert.deepEqual(sent.map((r) => r.ok), [true, true, true, true], JSON.stringify(sent));
     await stack.startServer();
   }));
   after(async () => {
@@ -103,14 +118,37 @@ describe('24-hour outlook', () => {
   }));
 
   test('the city, and the hospitals expected full', stack.guard(async () => {
+    // once the server's own sample of this hour is in: the four ICUs reporting now
     const r = await waitFor(async () => {
       const x = await outlook();
-      return x.status === 200 && x.json.beds.icu_adult && x.json.beds.icu_adult.status === 'ok' && x;
-    }, { ...WAIT, what: "the city's outlook" });
+      const icu = x.status === 200 && x.json.beds.icu_adult;
+      return (icu && icu.status === 'ok' && icu.staffed === 40 + 20 + 20 + 30 && x) || notYet(icu);
+    }, { ...WAIT, what: "the city's outlook from the server's own sample" });
     assert.equal(r.json.series, 'city');
-    assert.equal(r.json.beds.icu_adult.staffed, 60);
     assert.ok(Array.isArray(r.json.full_soon));
     for (const f of r.json.full_soon) assert.ok(f.hours >= 1 && f.hours <= 24 && typeof f.hospital === 'string');
+  }));
+
+  test('"expected full within N hours": raised for the ICU that will fill, not for the one with room', stack.guard(async () => {
+    const a = await waitFor(async () => {
+      const x = (await stack.get('/api/v1/alerts')).json;
+      return x.alerts.find((al) => al.id === 'full_soon:benh-vien-108') || notYet(x.alerts.map((al) => al.id));
+    }, { ...WAIT, what: 'the full_soon alert' });
+    assert.equal(a.rule, 'full_soon');
+    assert.equal(a.severity, 'notice');
+    assert.ok(a.value >= 1 && a.value <= 24, JSON.stringify(a));
+    assert.match(a.text.en, /: expected full within \d+ h$/);
+    assert.match(a.text.vi, /: dự kiến hết giường trong \d+ giờ$/);
+    // the outlook says so too (the alert keeps the hours of when it was raised)
+    const o = (await outlook('?hospital=benh-vien-108')).json.beds.icu_adult;
+    assert.ok(o.full_within_h >= 1 && o.full_within_h <= 24, JSON.stringify(o).slice(0, 200));
+    const room = (await outlook('?hospital=benh-vien-e')).json.beds.icu_adult;
+    assert.equal(room.status, 'ok');
+    assert.equal(room.full_within_h, null);
+    const ids = (await stack.get('/api/v1/alerts')).json.alerts.map((al) => al.id);
+    assert.ok(!ids.includes('full_soon:benh-vien-e'), ids.join());
+    const city = (await outlook()).json;
+    assert.deepEqual(city.full_soon.map((f) => f.hospital), ['benh-vien-108']);
   }));
 
   test('an unknown hospital is refused naming the parameter', stack.guard(async () => {
