@@ -232,7 +232,7 @@ bp_outlook_status_t bp_outlook_forecast(const double *y_in, size_t n_in, int64_t
         if (m >= MIN_ERRORS) {
             q10[h] = quantile(err, m, 0.10) * widen;
             q90[h] = quantile(err, m, 0.90) * widen;
-        } else { /* too few: widen the previous horizon's band */
+        } else { /* too few: the previous horizon's, widened with the horizon */
             int g = a ? qh[a - 1] : 0;
             q10[h] = a ? q10[g] * 1.1 * h / g : -0.1 * (fabs(y[n - 1]) + 1);
             q90[h] = a ? q90[g] * 1.1 * h / g : 0.1 * (fabs(y[n - 1]) + 1);
