@@ -361,6 +361,10 @@ void bp_arec_text(const bp_arec_t *r, const bp_alerts_t *conds, const bp_state_t
         snprintf(tv, tvl, "%zu bệnh viện có sự cố cơ sở", n);
         snprintf(te, tel, "%zu hospitals with a facility problem", n);
         break;
+    case BP_ALERT_FULL_SOON:
+        snprintf(tv, tvl, "%zu bệnh viện dự kiến hết giường trong vài giờ tới", n);
+        snprintf(te, tel, "%zu hospitals expected full within hours", n);
+        break;
     case BP_ALERT_UNASSIGNED:
         snprintf(tv, tvl, "%zu sự cố chưa có xe", n);
         snprintf(te, tel, "%zu incidents without a unit", n);
@@ -451,7 +455,8 @@ int bp_alert_mute_parse(const char *json, size_t len, bp_alert_rule_t *rule, int
     if (k < 0)
         mute_err(
             errs, r ? "bad_value" : "missing_field", "rule",
-            "rule must be one of level4, diversion, stale_feed, icu_low, handover, unassigned");
+            "rule must be one of level4, diversion, stale_feed, icu_low, handover, unassigned, "
+            "facility, full_soon");
     else
         *rule = (bp_alert_rule_t)k;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "minutes");

@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const rule_names[BP_ALERT__COUNT] = {
-    "level4", "diversion", "stale_feed", "icu_low", "handover", "unassigned", "facility"};
+static const char *const rule_names[BP_ALERT__COUNT] = {"level4",   "diversion", "stale_feed",
+                                                        "icu_low",  "handover",  "unassigned",
+                                                        "facility", "full_soon"};
 
 const char *bp_alert_rule_name(bp_alert_rule_t r) {
     return (unsigned)r < BP_ALERT__COUNT ? rule_names[r] : NULL;
@@ -18,13 +19,22 @@ void bp_alert_defaults(bp_alert_cfg_t *c) {
     c->icu_adult_free_below = 20;
     c->handover_over_min = 30;
     c->incident_unassigned_min = 5;
+    c->full_within_h = 6;
 }
 
 struct bp_alerts {
     bp_alert_t cur[BP_ALERTS_MAX], next[BP_ALERTS_MAX];
     size_t n, n_next;
     uint64_t raised;
+    uint8_t full_within[BP_REGISTRY_MAX]; /* the outlook's, per hospital */
+    size_t n_full;
 };
+
+void bp_alerts_set_outlook(bp_alerts_t *a, const uint8_t *full_within_h, size_t n) {
+    if (n > BP_REGISTRY_MAX) n = BP_REGISTRY_MAX;
+    a->n_full = full_within_h ? n : 0;
+    if (a->n_full) memcpy(a->full_within, full_within_h, n);
+}
 
 bp_alerts_t *bp_alerts_create(void) {
     return calloc(1, sizeof(bp_alerts_t));
@@ -74,6 +84,9 @@ size_t bp_alerts_update(bp_alerts_t *a, const bp_state_t *st, const bp_handover_
             icu_free += icu->staffed > icu->occupied ? icu->staffed - icu->occupied : 0;
             icu_known++;
         }
+        if (cfg->full_within_h > 0 && i < a->n_full && a->full_within[i] > 0 &&
+            a->full_within[i] <= cfg->full_within_h)
+            add(a, BP_ALERT_FULL_SOON, id, a->full_within[i]);
         if (ho && cfg->handover_over_min > 0) {
             bp_handover_figures_t f;
             bp_handover_figures(ho, i, now, &f);
@@ -173,6 +186,10 @@ void bp_alert_text(const bp_alert_t *al, const bp_state_t *st, char *tv, size_t 
         snprintf(te, tel, "%s: facility %s", en, fe[k]);
         break;
     }
+    case BP_ALERT_FULL_SOON:
+        snprintf(tv, tvl, "%s: dự kiến hết giường trong %lld giờ", vi, v);
+        snprintf(te, tel, "%s: expected full within %lld h", en, v);
+        break;
     case BP_ALERT_UNASSIGNED:
     default:
         snprintf(tv, tvl, "Sự cố %s chưa có xe sau %lld phút", al->subject, v);

@@ -12,6 +12,9 @@
  *   unassigned an open incident without a unit for N min
  *   facility   a hospital whose facility is compromised, evacuating or
  *              closed (value: the bp_fac_status_t)
+ *   full_soon  a hospital whose adult ICU or medical-surgical beds are
+ *              expected full within N hours (the outlook, bp_outlook.h;
+ *              given with bp_alerts_set_outlook)
  * Every server evaluates the same rules on the same state (the stream), so
  * they agree on which alerts are active; "since" is when this server first
  * saw the condition.
@@ -32,6 +35,7 @@ typedef enum {
     BP_ALERT_HANDOVER,
     BP_ALERT_UNASSIGNED,
     BP_ALERT_FACILITY,
+    BP_ALERT_FULL_SOON,
     BP_ALERT__COUNT
 } bp_alert_rule_t;
 
@@ -42,6 +46,7 @@ typedef struct bp_alert_cfg {
     int icu_adult_free_below;                     /* 0: off */
     int handover_over_min;                        /* 0: off */
     int incident_unassigned_min;                  /* 0: off */
+    int full_within_h;                            /* 0: off; 1..24 */
 } bp_alert_cfg_t;
 
 void bp_alert_defaults(bp_alert_cfg_t *cfg);
@@ -67,6 +72,12 @@ void bp_alerts_destroy(bp_alerts_t *a);
  * rule). */
 size_t bp_alerts_update(bp_alerts_t *a, const bp_state_t *st, const bp_handover_t *ho,
                         const bp_alert_cfg_t *cfg, int64_t now_ms);
+
+/* The outlook's verdict per hospital (registry order, n of them): in how
+ * many hours its adult ICU or medical-surgical beds are expected full (the
+ * soonest; 0 not within the outlook). Copied; kept until the next call.
+ * NULL / 0: no outlook (the rule raises nothing). */
+void bp_alerts_set_outlook(bp_alerts_t *a, const uint8_t *full_within_h, size_t n);
 
 /* Active alerts, oldest first (then by id). */
 size_t bp_alerts_count(const bp_alerts_t *a);

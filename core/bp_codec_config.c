@@ -3,6 +3,7 @@
  * broken cross references are errors naming the field. */
 #include "bp_codec_config.h"
 #include "bp_jsonin.h"
+#include "bp_outlook.h"
 #include "bp_recommend.h"
 
 #include <cjson/cJSON.h>
@@ -116,9 +117,10 @@ static int parse_alert_cfg(const cJSON *a, bp_alert_cfg_t *out, bp_error_t *err)
                                        "icu_adult_free_below",
                                        "handover_over_min",
                                        "incident_unassigned_min",
-                                       "facility"};
+                                       "facility",
+                                       "full_within_h"};
     unsigned present;
-    if (bp_jsonin_object(a, "alerts", err) || bp_jsonin_keys(a, "alerts", keys, 7, &present, err))
+    if (bp_jsonin_object(a, "alerts", err) || bp_jsonin_keys(a, "alerts", keys, 8, &present, err))
         return -1;
     bool *flags[] = {&out->level4, &out->diversion, &out->stale_feed, &out->facility};
     static const int flag_keys[] = {0, 1, 2, 6}; /* "facility" came after the numbers */
@@ -132,14 +134,16 @@ static int parse_alert_cfg(const cJSON *a, bp_alert_cfg_t *out, bp_error_t *err)
         *flags[k] = cJSON_IsTrue(x);
     }
     int *nums[] = {&out->icu_adult_free_below, &out->handover_over_min,
-                   &out->incident_unassigned_min};
-    for (int k = 0; k < 3; k++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[3 + k]);
+                   &out->incident_unassigned_min, &out->full_within_h};
+    static const int num_keys[] = {3, 4, 5, 7};
+    for (int k = 0; k < 4; k++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, keys[num_keys[k]]);
         if (!x) continue;
         char p[BP_JSONIN_PATH_MAX];
-        bp_jsonin_join(p, "alerts", keys[3 + k]);
-        int64_t v;
-        if (bp_jsonin_int(x, p, 0, 100000, &v, err)) return -1;
+        bp_jsonin_join(p, "alerts", keys[num_keys[k]]);
+        int64_t v; /* full_within_h: within the outlook's 24 hours */
+        if (bp_jsonin_int(x, p, 0, num_keys[k] == 7 ? BP_OUTLOOK_HORIZON : 100000, &v, err))
+            return -1;
         *nums[k] = (int)v;
     }
     return 0;

@@ -44,6 +44,7 @@ static const char *const routes[] = {
     "/api/v1/history.csv",
     "/api/v1/feed",
     "/api/v1/sources",
+    "/api/v1/outlook",
     "/api/other", /* must stay second to last */
     "static",     /* must stay last */
 };

@@ -27,6 +27,7 @@ typedef struct {
     bp_reader_t *reader;
     struct bp_listener *listener;
     struct bp_history *history;
+    struct bp_outlook_srv *outlook; /* the 24-hour outlook from the history (outlook.c) */
     bp_tokens_t *tokens;
     bp_handover_t *handover;      /* inbound and offload per hospital, from ambulance events */
     struct bp_alerts *alerts;     /* active alerts, evaluated every second */

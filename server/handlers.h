@@ -27,6 +27,7 @@ void bp_api_hospital_get(bp_req_t *r);
 void bp_api_ambulances_get(bp_req_t *r);
 void bp_api_summary_get(bp_req_t *r);
 void bp_api_history_get(bp_req_t *r);
+void bp_api_outlook_get(bp_req_t *r);
 void bp_api_other(bp_req_t *r);
 
 /* sessions.c */

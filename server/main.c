@@ -18,6 +18,7 @@
 #include "bp_rate.h"
 #include "bp_time.h"
 #include "history.h"
+#include "outlook.h"
 #include "conn.h"
 #include "derived.h"
 #include "feed.h"
@@ -150,6 +151,8 @@ static void stop(bp_app_t *app, int signum) {
     uv_timer_stop(&app->housekeeping);
     uv_close((uv_handle_t *)&app->housekeeping, NULL);
     bp_listener_close(app->listener);
+    bp_outlook_srv_close(app->outlook);
+    app->outlook = NULL;
     bp_history_close(app->history, NULL, NULL);
     bp_tokens_close(app->tokens, NULL, NULL);
     app->tokens = NULL;
@@ -423,7 +426,8 @@ int main(int argc, char **argv) {
     }
     app.history = bp_history_create(&app.loop, s, app.state, app.reader);
     app.notifier = bp_notifier_create(&app);
-    if (!app.history || !app.notifier) {
+    app.outlook = app.history ? bp_outlook_srv_create(&app) : NULL;
+    if (!app.history || !app.notifier || !app.outlook) {
         bp_error("out of memory");
         return 1;
     }

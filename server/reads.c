@@ -1,12 +1,14 @@
 /*
  * The reads of the city's figures (routes.c), answered from the in-memory
  * state without a Redis round trip: hospitals, one hospital (with its
- * version as ETag), ambulances, the summary and the trend history.
+ * version as ETag), ambulances, the summary, the trend history and the
+ * 24-hour outlook.
  */
 #include "bp_registry.h"
 #include "bp_time.h"
 #include "handlers.h"
 #include "history.h"
+#include "outlook.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +21,14 @@ void bp_api_history_get(bp_req_t *r) {
     const char *ho = bp_req_arg(r, "hours", hours, sizeof hours);
     if (r->decided) return;
     o->status = bp_history_query(r->app->history, se, ho, bp_time_now_ms(), &o->body);
+}
+
+/* GET /api/v1/outlook[?hospital=] */
+void bp_api_outlook_get(bp_req_t *r) {
+    char hospital[64];
+    const char *h = bp_req_arg(r, "hospital", hospital, sizeof hospital);
+    if (r->decided) return;
+    r->resp.status = bp_outlook_srv_query(r->app->outlook, h, &r->resp.body);
 }
 
 /* GET /api/v1/hospitals[?scope=mine] */

@@ -132,6 +132,7 @@ static const route_t table[] = {
     GET_ROW("/api/v1/ambulances", BP_ACT_READ_AMBULANCES, BP_RT_LOADED, bp_api_ambulances_get),
     GET_ROW("/api/v1/summary", BP_ACT_READ_SUMMARY, BP_RT_LOADED, bp_api_summary_get),
     GET_ROW("/api/v1/history", BP_ACT_READ_HOSPITALS, BP_RT_LOADED, bp_api_history_get),
+    GET_ROW("/api/v1/outlook", BP_ACT_READ_HOSPITALS, BP_RT_LOADED, bp_api_outlook_get),
 
     /* anything else under /api */
     {"*", "/api/{*}", AUTH_HANDLER, 0, BODY_NONE, NULL, NULL, bp_api_other},

@@ -18,6 +18,13 @@ double bp_sim_hanoi_hour(int64_t ms) {
     return (double)t / 3600000.0;
 }
 
+int bp_sim_hanoi_weekday(int64_t ms) {
+    int64_t t = ms + 7 * 3600000LL, day = t / 86400000;
+    if (t < 0 && t % 86400000) day--;
+    int64_t r = (day + 3) % 7; /* 1970-01-01 was a Thursday */
+    return (int)(r < 0 ? r + 7 : r);
+}
+
 void bp_sim_json_time(bp_buf_t *b, int64_t ms) {
     char tmp[40];
     bp_time_format(ms + 7 * 3600000LL, tmp); /* "....T..:..:..mmmZ" in Hanoi wall time */

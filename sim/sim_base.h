@@ -76,6 +76,8 @@ typedef struct {
 
 /* Hour of day in Hanoi (UTC+7, no daylight saving), 0 <= h < 24. */
 double bp_sim_hanoi_hour(int64_t ms);
+/* Day of the week in Hanoi, 0 = Monday .. 6 = Sunday. */
+int bp_sim_hanoi_weekday(int64_t ms);
 
 /* Writes an RFC 3339 time in Hanoi's zone, "2026-11-22T08:00:00.000+07:00",
  * as a JSON string. */

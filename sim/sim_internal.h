@@ -20,6 +20,8 @@
 
 typedef struct {
     double target[BP_BED__COUNT]; /* occupied / staffed the walk returns to */
+    double drift[BP_BED__COUNT];  /* a slow wave on the target (a fraction of it) */
+    int64_t drift_at;             /* real ms the waves were last moved */
     int32_t staffed[BP_BED__COUNT], occupied[BP_BED__COUNT], surge24[BP_BED__COUNT];
     bp_ed_status_t ed;
     int64_t ed_until;

@@ -48,6 +48,24 @@ static double occupancy_swing(double h) { /* -1 at 13:00, about +1 at night */
     return 1.0 - 2.0 * bell(h, 13.0, 4.0);
 }
 
+/* The week in Hanoi, Monday first, as a fraction of the target, eased from
+ * one day to the next. Wards fill with planned admissions from Monday to
+ * Thursday, discharge before the weekend and are emptiest on Sunday; the
+ * emergency department is busiest on Monday and at weekends. */
+static double week_shape(const double *day, int dow, double hour) {
+    double f = hour / 24.0;
+    return day[dow] * (1.0 - f) + day[(dow + 1) % 7] * f;
+}
+static const double ward_week[7] = {0.0, 0.02, 0.035, 0.04, 0.015, -0.025, -0.04};
+static const double ed_week[7] = {0.15, 0.05, 0.0, 0.0, 0.03, 0.10, 0.12};
+
+/* The slow waves: an Ornstein-Uhlenbeck walk per bed type (a flu season,
+ * a ward closed for repairs), time constant and size by kind. */
+#define DRIFT_TAU_H 48.0
+static double drift_sigma(int t) {
+    return t == BP_BED_EMERGENCY ? 0.08 : t == BP_BED_OPERATING_ROOM ? 0.0 : 0.03;
+}
+
 /* -- ED reasons ------------------------------------------------------------ */
 
 typedef struct {
@@ -126,11 +144,30 @@ static double draw_target(bp_rng_t *r, bp_tier_t tier, int t) {
     }
 }
 
-/* Where the walk of bed type t is pulled to at Hanoi hour h. */
-static double effective_target(const hosp_t *h, int t, double hour) {
-    if (t == BP_BED_EMERGENCY) return h->target[t] * (0.65 + 0.5 * admissions(hour));
+/* Where the walk of bed type t is pulled to at real time now (Hanoi's
+ * hour and weekday). */
+static double effective_target(const hosp_t *h, int t, int64_t now) {
+    double hour = bp_sim_hanoi_hour(now);
+    int dow = bp_sim_hanoi_weekday(now);
+    double wave = 1.0 + h->drift[t];
+    if (t == BP_BED_EMERGENCY)
+        return h->target[t] * wave * (0.65 + 0.5 * admissions(hour)) *
+               (1.0 + week_shape(ed_week, dow, hour));
     if (t == BP_BED_OPERATING_ROOM) return h->target[t] * (0.3 + 0.8 * bell(hour, 12.0, 4.0));
-    return h->target[t] * (1.0 + 0.04 * occupancy_swing(hour));
+    return h->target[t] * wave *
+           (1.0 + 0.04 * occupancy_swing(hour) + week_shape(ward_week, dow, hour));
+}
+
+/* Moves hospital i's slow waves to now. */
+static void move_drift(bp_sim_t *s, int i, int64_t now) {
+    hosp_t *h = &s->hosp[i];
+    double dt_h = (double)(now - h->drift_at) / 3600000.0;
+    if (dt_h <= 0) return;
+    h->drift_at = now;
+    double keep = exp(-dt_h / DRIFT_TAU_H), add = sqrt(1.0 - keep * keep);
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        if (s->reg->hospitals[i].beds_mask & (1u << t))
+            h->drift[t] = h->drift[t] * keep + add * drift_sigma(t) * bp_rng_normal(&s->rng);
 }
 
 static double hospital_mean_gap_ms(const bp_sim_t *s) {
@@ -227,14 +264,16 @@ bp_sim_t *bp_sim_create(const bp_registry_t *reg, const bp_sim_options_t *opt, i
         const bp_hospital_info_t *info = &reg->hospitals[i];
         hosp_t *h = &s->hosp[i];
         h->seq = now_ms;
+        h->drift_at = now_ms;
         h->full = true;
         h->ed = BP_ED_NORMAL;
         for (int t = 0; t < BP_BED__COUNT; t++) {
             if (!(info->beds_mask & (1u << t))) continue;
             h->target[t] = draw_target(&s->rng, info->tier, t);
+            h->drift[t] = drift_sigma(t) * bp_rng_normal(&s->rng); /* a wave under way */
             h->staffed[t] = info->staffed[t];
             h->surge24[t] = info->surge24[t];
-            double occ = effective_target(h, t, hour) * h->staffed[t] +
+            double occ = effective_target(h, t, now_ms) * h->staffed[t] +
                          bp_rng_normal(&s->rng) * 0.02 * h->staffed[t];
             h->occupied[t] = (int32_t)clampd(lround(occ), 0, BP_BEDS_MAX);
         }
@@ -294,7 +333,8 @@ void bp_sim_resync(bp_sim_t *s) {
 /* -- hospitals ----------------------------------------------------------- */
 
 /* One step of the walk of bed type t; returns whether staffed changed. */
-static bool walk_bed(bp_sim_t *s, int i, int t, double hour) {
+static bool walk_bed(bp_sim_t *s, int i, int t, int64_t now) {
+    double hour = bp_sim_hanoi_hour(now);
     const bp_hospital_info_t *info = &s->reg->hospitals[i];
     hosp_t *h = &s->hosp[i];
     bool staffed_changed = false;
@@ -309,7 +349,7 @@ static bool walk_bed(bp_sim_t *s, int i, int t, double hour) {
         h->staffed[t] = v;
     }
     double staffed = h->staffed[t];
-    double eff = effective_target(h, t, hour) * staffed;
+    double eff = effective_target(h, t, now) * staffed;
     double scale = t == BP_BED_EMERGENCY ? 0.06 : t == BP_BED_OPERATING_ROOM ? 0.05 : 0.006;
     double band = t == BP_BED_EMERGENCY ? 0.3 : t == BP_BED_OPERATING_ROOM ? 0.2 : 0.08;
     double sigma = activity(hour) * fmax(0.7, scale * staffed);
@@ -435,13 +475,14 @@ static void emit_hospital(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim
     uint32_t types = 0, staffed_changed = 0;
     bool with_ed = false;
 
+    move_drift(s, i, now);
     line->backdated = h->pending_at != 0;
     h->pending_at = 0;
     if (full) {
         types = info->beds_mask;
         if (h->reported) { /* the initial report gives the figures drawn at creation */
             for (int t = 0; t < BP_BED__COUNT; t++)
-                if (types & (1u << t)) walk_bed(s, i, t, hour);
+                if (types & (1u << t)) walk_bed(s, i, t, now);
             update_ed(s, i, now, hour);
         }
         with_ed = true;
@@ -457,7 +498,7 @@ static void emit_hospital(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim
             int t = avail[pick];
             avail[pick] = avail[--n];
             types |= 1u << t;
-            if (walk_bed(s, i, t, hour)) staffed_changed |= 1u << t;
+            if (walk_bed(s, i, t, now)) staffed_changed |= 1u << t;
         }
         with_ed = update_ed(s, i, now, hour) || bp_rng_chance(&s->rng, 0.15);
     }

@@ -6,11 +6,14 @@
  * gets, and the test drives it with a fake clock.
  *
  * Hospitals: one source per hospital ("his-<id>"), bed occupancy doing a
- * bounded random walk around a tier target that follows the day in
- * Asia/Ho_Chi_Minh time, partial updates of 1-3 bed types with occasional
- * full reports, and occasional emergency-department advisories, diversions
- * and brief closures. A few hospitals report only every 2-3 reporting
- * intervals so that the dashboard shows them late and stale.
+ * bounded random walk around a tier target that follows the day and the
+ * week in Asia/Ho_Chi_Minh time (wards fill Monday to Thursday and empty
+ * at the weekend; the emergency department is busiest on Monday and at
+ * weekends) with a slow wave of its own per bed type (days long: a flu
+ * season, a ward closed), deterministic under the seed; partial updates of 1-3 bed types with
+ * occasional full reports, and occasional emergency-department advisories, diversions and brief
+ * closures. A few hospitals report only every 2-3 reporting intervals so that the dashboard shows
+ * them late and stale.
  *
  * 115: calls arrive at Hanoi's rhythm (about 110 a day, more by day and in
  * the evening rush than at night; options.incident_scale for surge drills)

@@ -20,6 +20,7 @@ const KEYS = {
   icu_low: 'alert.icu_low',
   handover: 'alert.handover',
   unassigned: 'alert.unassigned',
+  full_soon: 'alert.full_soon',
 };
 const ED_CLOSED = 3; // the server's value of a closed ED
 
@@ -32,6 +33,7 @@ const GROUP_KEYS = {
   handover: 'alert.handover_group',
   unassigned: 'alert.unassigned_group',
   facility: 'alert.facility_group',
+  full_soon: 'alert.full_soon_group',
 };
 
 // The sentence for one subject of a rule with its value.

@@ -105,6 +105,27 @@ export async function fetchHistory(series, hours) {
   };
 }
 
+// GET /api/v1/outlook[?hospital=]: the 24-hour outlook of the city (no
+// hospital) or of one hospital; data: {series, asOfMs, beds: {type:
+// {status, staffed, full_within_h, hours_known, hours_needed, points:
+// [{ms, v, lo, hi}]}}} (points as TrendChart.setForecast takes them).
+export async function fetchOutlook(hospital) {
+  const q = hospital ? `?${new URLSearchParams({ hospital })}` : '';
+  const r = await getJSON(`/api/v1/outlook${q}`);
+  if (!r.ok) return r;
+  const beds = {};
+  for (const [type, b] of Object.entries(r.data.beds || {})) {
+    const points = [];
+    for (const p of Array.isArray(b.points) ? b.points : []) {
+      const ms = Date.parse(p.t);
+      if (Number.isFinite(ms)) points.push({ ms, v: p.mean, lo: p.lower, hi: p.upper });
+    }
+    beds[type] = Object.assign({}, b, { points });
+  }
+  const asOf = Date.parse(r.data.as_of);
+  return { ok: true, data: { series: r.data.series, asOfMs: Number.isFinite(asOf) ? asOf : null, beds } };
+}
+
 // -- 115 dispatch (docs/dispatch.md): dispatchers and admins -------------------
 
 // GET /api/v1/recommend: hospitals ranked for a patient at a point; data is

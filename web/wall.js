@@ -6,7 +6,7 @@
 
 import { LiveFeed } from './live.js';
 import { ready, onStoredLangChange } from './i18n.js';
-import { fetchConfig, fetchHistory, DEFAULT_CONFIG } from './api.js';
+import { fetchConfig, fetchHistory, fetchOutlook, DEFAULT_CONFIG } from './api.js';
 import { WallView } from './views/wall.js';
 
 window.__bpBootCount = (window.__bpBootCount || 0) + 1;
@@ -70,6 +70,7 @@ async function loadHistory() {
   // keep the last good line through a failed refetch (the banner tells
   // when the connection is gone); show the error only when there is none
   if (r.ok || !view.history || !view.history.ok) view.setHistory(r);
+  view.setOutlook(await fetchOutlook()); // the city's next 24 hours
   let next = historyIntervalS * 1000;
   if (!r.ok) next = Math.min(RETRY_MS, next);
   else if (!r.data.points.length) next = Math.min(EMPTY_RETRY_MS, next);

@@ -110,7 +110,7 @@ describe('dispatcher tools', { timeout: 400000 }, () => {
     assert.deepEqual(partners.sort(), hospitals.filter((x) => x.sister === sister.id).map((x) => x.id).sort());
     // the trend follows what the server answers: a line, "no history yet", or an error
     const hist = await stack.get(`/api/v1/history?series=${sister.id}&hours=24`);
-    const chart = page.locator('#detail svg.trend');
+    const chart = page.locator('#detail .detail-trend svg.trend');
     if (hist.status === 200) {
       const known = hist.json.points.filter((p) => typeof p.occupancy_pct === 'number');
       if (known.length === 0) {
@@ -125,7 +125,7 @@ describe('dispatcher tools', { timeout: 400000 }, () => {
         const segments = ((await chart.locator('.trend-line').getAttribute('d')).match(/M/g) || []).length;
         assert.equal(segments, gaps + 1, `${gaps} gaps, ${segments} line segments`);
         assert.ok(gaps >= 1, `the seeded history has its gap: ${gaps} gaps`);
-        assert.match(await page.locator('#detail .trend-note').textContent(), /thấp nhất \d+%, cao nhất \d+%/);
+        assert.match(await page.locator('#detail .detail-trend .trend-note').textContent(), /thấp nhất \d+%, cao nhất \d+%/);
       }
     } else {
       await waitFor(async () => /Không tải được lịch sử|Máy chủ không có lịch sử/.test(await chart.locator('.trend-msg').textContent()),

@@ -340,7 +340,9 @@ async function sessionCookie(context) {
 // the surrounding describe(); steps run in order and a failing one has the
 // stack's logs printed at the end.
 class Session {
-  constructor({ history = false, env } = {}) {
+  // seed(stack): writes what the server must find at its start (after
+  // Redis and the collector are up, before the server starts).
+  constructor({ history = false, env, seed } = {}) {
     this.seq = 1;
     this.failed = false;
     before(async () => {
@@ -352,6 +354,7 @@ class Session {
           const registry = JSON.parse(fs.readFileSync(path.join(ROOT, 'config', 'hospitals.json'), 'utf8')).hospitals;
           seedHistory(this.stack, registry);
         }
+        if (seed) await seed(this.stack);
         await this.stack.startServer();
         this.feed = await this.stack.feed();
         this.browser = await launch();

@@ -51,16 +51,16 @@ describe('who may do what', () => {
   test('REST reads: every role against every endpoint', stack.guard(async () => {
     const Y = 200;
     const endpoints = ['/api/v1/summary', '/api/v1/hospitals', '/api/v1/hospitals/bach-mai', '/api/v1/history?series=city',
-      '/api/v1/ambulances', '/api/v1/audit', '/api/v1/config', '/healthz'];
+      '/api/v1/outlook?hospital=bach-mai', '/api/v1/ambulances', '/api/v1/audit', '/api/v1/config', '/healthz'];
     const expected = {
-      anonymous: [401, 401, 401, 401, 401, 401, Y, Y],
-      bad: [401, 401, 401, 401, 401, 401, Y, Y],
-      public: [Y, 403, 403, 403, 403, 403, Y, Y],
-      wall: [Y, Y, Y, Y, 403, 403, Y, Y],
-      manager: [Y, Y, Y, Y, 403, 403, Y, Y],
-      dispatcher: [Y, Y, Y, Y, Y, 403, Y, Y],
-      admin: [Y, Y, Y, Y, Y, Y, Y, Y],
-      feed: [403, 403, 403, 403, 403, 403, Y, Y],
+      anonymous: [401, 401, 401, 401, 401, 401, 401, Y, Y],
+      bad: [401, 401, 401, 401, 401, 401, 401, Y, Y],
+      public: [Y, 403, 403, 403, 403, 403, 403, Y, Y],
+      wall: [Y, Y, Y, Y, Y, 403, 403, Y, Y],
+      manager: [Y, Y, Y, Y, Y, 403, 403, Y, Y],
+      dispatcher: [Y, Y, Y, Y, Y, Y, 403, Y, Y],
+      admin: [Y, Y, Y, Y, Y, Y, Y, Y, Y],
+      feed: [403, 403, 403, 403, 403, 403, 403, Y, Y],
     };
     for (const [who, codes] of Object.entries(expected)) {
       for (let i = 0; i < endpoints.length; i++) {

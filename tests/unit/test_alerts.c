@@ -218,8 +218,52 @@ static void test_incident_without_unit(void **state) {
     bp_alert_defaults(&cfg);
 }
 
+/* "Expected full within N hours" (issue 15): from the outlook's verdict per
+ * hospital; fires for the hospitals within N, not beyond, clears when the
+ * outlook no longer says so, and is off at 0. */
+static void test_full_soon(void **state) {
+    fx_t *f = *state;
+    uint8_t soon[8] = {0, 3, 9, 6, 0, 0, 0, 0};
+    const char *id1 = reg.hospitals[1].id, *id3 = reg.hospitals[3].id;
+    char a1[BP_ALERT_ID_MAX + 1], a2[BP_ALERT_ID_MAX + 1], a3[BP_ALERT_ID_MAX + 1];
+    snprintf(a1, sizeof a1, "full_soon:%s", id1);
+    snprintf(a2, sizeof a2, "full_soon:%s", reg.hospitals[2].id);
+    snprintf(a3, sizeof a3, "full_soon:%s", id3);
+    assert_int_equal(update(f, T0), 0); /* no outlook yet: nothing */
+    bp_alerts_set_outlook(f->al, soon, 8);
+    assert_int_equal(update(f, T0 + 1000), 2);
+    assert_true(active(f, a1) && active(f, a3));
+    assert_false(active(f, a2)); /* 9 h: beyond the 6 configured */
+    assert_int_equal(bp_alerts_find(f->al, a1)->value, 3);
+    assert_int_equal(update(f, T0 + 2000), 0); /* raised once */
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 4096);
+    bp_alert_write(&b, bp_alerts_find(f->al, a1), f->st);
+    cJSON *j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "rule"), "full_soon");
+    char want[256];
+    snprintf(want, sizeof want, "%s: expected full within 3 h", reg.hospitals[1].name.en);
+    assert_string_equal(tu_str(j, "text.en"), want);
+    snprintf(want, sizeof want, "%s: dự kiến hết giường trong 3 giờ", reg.hospitals[1].name.vi);
+    assert_string_equal(tu_str(j, "text.vi"), want);
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+    /* the next refresh: hospital 1 no longer expected full */
+    soon[1] = 0;
+    bp_alerts_set_outlook(f->al, soon, 8);
+    assert_int_equal(update(f, T0 + 3000), 1);
+    assert_false(active(f, a1));
+    assert_true(active(f, a3));
+    /* switched off */
+    cfg.full_within_h = 0;
+    assert_int_equal(update(f, T0 + 4000), 1);
+    assert_int_equal(bp_alerts_count(f->al), 0);
+    bp_alert_defaults(&cfg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_full_soon, setup, teardown),
         cmocka_unit_test_setup_teardown(test_level4_fires_once_and_clears, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diversion_and_its_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_feed, setup, teardown),

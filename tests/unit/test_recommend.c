@@ -504,6 +504,10 @@ static void test_dispatch_file(void **state) {
     assert_true(d.detour_factor == 2);
     assert_int_equal(d.needs[BP_CAT_BURN].n_beds, 1);
     assert_int_equal(d.needs[BP_CAT_BURN].specialties, 0);
+    assert_int_equal(d.alerts.full_within_h, 6); /* the default */
+    const char *full = "{\"alerts\":{\"full_within_h\":24}}";
+    assert_int_equal(bp_codec_parse_dispatch(full, strlen(full), &d, &err), 0);
+    assert_int_equal(d.alerts.full_within_h, 24);
     static const struct {
         const char *json, *field;
     } bad[] = {
@@ -527,6 +531,8 @@ static void test_dispatch_file(void **state) {
         {"{\"alerts\":{\"level4\":1}}", "alerts.level4"},
         {"{\"alerts\":{\"handover_over_min\":-1}}", "alerts.handover_over_min"},
         {"{\"alerts\":{\"sirens\":true}}", "alerts.sirens"},
+        {"{\"alerts\":{\"full_within_h\":25}}", "alerts.full_within_h"},
+        {"{\"alerts\":{\"full_within_h\":-1}}", "alerts.full_within_h"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         bp_dispatch_defaults(&d);

@@ -855,6 +855,63 @@ static void test_scale(bp_registry_t *reg) {
 static bp_registry_t reg;
 static const int64_t midnight_hanoi = 1794934800000; /* 2026-11-18T00:00+07:00 */
 
+/* Medical-surgical occupancy (% of staffed) over every hospital. */
+static double ward_occupancy(const feed_t *f) {
+    double st = 0, oc = 0;
+    for (size_t i = 0; i < f->reg->n_hospitals; i++) {
+        const bp_beds_t *b = &f->hosp[i].beds[BP_BED_MEDICAL_SURGICAL];
+        if (b->staffed > 0 && b->occupied >= 0) {
+            st += b->staffed;
+            oc += b->occupied;
+        }
+    }
+    return st > 0 ? 100.0 * oc / st : -1;
+}
+
+/* The week (issue 15): Hanoi's weekday, and wards fuller on a Thursday
+ * morning than on a Sunday morning, from the same seed; the same seed gives
+ * the same lines. */
+static void test_week(bp_registry_t *r) {
+    assert_int_equal(bp_sim_hanoi_weekday(midnight_hanoi), 2); /* 2026-11-18: a Wednesday */
+    /* a ms before midnight: Tuesday */
+    assert_int_equal(bp_sim_hanoi_weekday(midnight_hanoi - 1), 1);
+    /* the Sunday after, its last ms */
+    assert_int_equal(bp_sim_hanoi_weekday(midnight_hanoi + 4 * 86400000LL + 86399999), 6);
+    /* 1970-01-01 (07:00 in Hanoi) was a Thursday */
+    assert_int_equal(bp_sim_hanoi_weekday(0), 3);
+    double occ[2];
+    int64_t day = 86400000LL, at[2] = {midnight_hanoi + day + 4 * 3600000LL,
+                                       midnight_hanoi + 4 * day + 4 * 3600000LL};
+    for (int k = 0; k < 2; k++) {
+        bp_sim_options_t o = options(11);
+        o.incident_scale = 0;
+        feed_t f;
+        bp_sim_t *sim = feed_start(&f, r, &o, at[k]);
+        run(sim, &f, at[k], 2 * 3600, 256);
+        occ[k] = ward_occupancy(&f);
+        feed_end(&f, sim);
+    }
+    printf("wards at 06:00: Thursday %.1f%%, Sunday %.1f%%\n", occ[0], occ[1]);
+    assert_true(occ[0] - occ[1] > 3.0); /* Thursday's wards fuller than Sunday's */
+    /* deterministic under a seed */
+    bp_buf_t out[2];
+    for (int k = 0; k < 2; k++) {
+        bp_sim_options_t o = options(12);
+        bp_sim_t *sim = bp_sim_create(r, &o, at[0]);
+        bp_buf_init(&out[k], 0, 1 << 20);
+        static bp_sim_line_t lines[256];
+        for (int64_t t = at[0]; t < at[0] + 600000; t += 1000)
+            bp_sim_step(sim, t, 256, &out[k], lines);
+        bp_sim_destroy(sim);
+    }
+    /* two runs of seed 12 give the same lines */
+    assert_true(out[0].len > 1000);
+    assert_int_equal(out[0].len, out[1].len);
+    assert_memory_equal(bp_buf_data(&out[0]), bp_buf_data(&out[1]), out[0].len);
+    bp_buf_free(&out[0]);
+    bp_buf_free(&out[1]);
+}
+
 static int setup(void **state) {
     (void)state;
     if (load_registry(BP_SOURCE_DIR, &reg)) return -1;
@@ -920,6 +977,10 @@ static void t_mci(void **s) {
     (void)s;
     test_mci(&reg);
 }
+static void t_week(void **s) {
+    (void)s;
+    test_week(&reg);
+}
 static void t_scale(void **s) {
     (void)s;
     test_scale(&reg);
@@ -939,6 +1000,7 @@ int main(void) {
         cmocka_unit_test(t_incident_recovery),
         cmocka_unit_test(t_mci),
         cmocka_unit_test(t_scale),
+        cmocka_unit_test(t_week),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,9 @@
 // (free / staffed / occupied, overflow above 100 %, surge within 24 h),
 // the 115 ambulances inbound and at the door with the handover median and
 // the offload-delayed mark (door.js), the 24 h occupancy trend
-// (GET /api/v1/history), phone, sister hospital,
+// (GET /api/v1/history), the 24-hour outlook of adult ICU, medical-surgical
+// and emergency beds (GET /api/v1/outlook: a dashed line over its 80 %
+// band, the staffed beds as a threshold), phone, sister hospital,
 // specialties, and when the figures were reported, by whom, and whether
 // they are late or stale.
 //
@@ -13,12 +15,14 @@
 import { t, pick, lang } from '../i18n.js';
 import * as fmt from '../format.js';
 import { BED_TYPES, SERVICES, available, overflow, hospitalFigures, svcEffective, timeMs } from '../derive.js';
-import { fetchHistory } from '../api.js';
+import { fetchHistory, fetchOutlook } from '../api.js';
 import { el, fill, attr, text } from '../dom.js';
 import { TrendChart } from './trend.js';
 
 const HOURS = 24;
 const EMPTY_RETRY_MS = 15000; // an empty or failed answer is asked again this soon
+const OUTLOOK_MS = 60000; // the server refreshes it every 5 min at most
+const OUTLOOK_TYPES = ['icu_adult', 'medical_surgical', 'emergency'];
 
 export class DetailPanel {
   constructor(root, feed, { onClose, onSelect, historyIntervalS, door }) {
@@ -31,6 +35,7 @@ export class DetailPanel {
     this.id = null;
     this.sig = {};
     this.history = new Map(); // id -> {ms, result}
+    this.outlook = new Map(); // id -> {ms, result}
     this.timer = 0;
     this.build();
   }
@@ -56,6 +61,17 @@ export class DetailPanel {
       thresholds: [{ value: 85 }, { value: 95 }, { value: 110 }],
       formatY: (v) => fmt.pct(v), formatX: (ms) => fmt.time(ms), pad: { l: 40, r: 8, t: 8, b: 18 },
     });
+    this.outlookTitle = el('h3', { class: 'detail-h' });
+    this.outlookNote = el('p', { class: 'outlook-note' });
+    this.outlookCharts = OUTLOOK_TYPES.map((type) => {
+      const chart = new TrendChart({
+        className: 'trend-outlook', yTicks: 3, minSpan: 4, floor: 0, thresholds: [{ value: -1 }],
+        formatY: (v) => fmt.int(v), formatX: (ms) => fmt.time(ms), pad: { l: 40, r: 8, t: 8, b: 18 },
+      });
+      const label = el('h4', { class: 'outlook-type' });
+      const note = el('p', { class: 'outlook-note', role: 'status' });
+      return { type, chart, label, note, box: el('div', { class: 'outlook-chart', 'data-type': type }, label, chart.root, note) };
+    });
     this.contactTitle = el('h3', { class: 'detail-h' });
     this.contact = el('dl', { class: 'detail-facts' });
     this.specTitle = el('h3', { class: 'detail-h' });
@@ -66,6 +82,8 @@ export class DetailPanel {
       el('section', null, this.doorTitle, this.doorFacts),
       el('section', null, this.bedsTitle, this.beds),
       el('section', { class: 'detail-trend' }, this.trendTitle, this.chart.root, this.trendNote),
+      el('section', { class: 'detail-outlook', id: 'detail-outlook' }, this.outlookTitle,
+        el('div', { class: 'outlook-charts' }, this.outlookCharts.map((x) => x.box)), this.outlookNote),
       el('section', null, this.contactTitle, this.contact),
       el('section', null, this.specTitle, this.specs));
     fill(this.root,
@@ -90,10 +108,15 @@ export class DetailPanel {
       this.sig = {};
       this.showHistory();
       this.loadHistory(false);
+      this.showOutlook();
+      this.loadOutlook();
     }
     this.root.hidden = false;
     clearInterval(this.timer);
-    this.timer = setInterval(() => this.loadHistory(false), Math.min(EMPTY_RETRY_MS, this.historyIntervalS * 1000));
+    this.timer = setInterval(() => {
+      this.loadHistory(false);
+      this.loadOutlook();
+    }, Math.min(EMPTY_RETRY_MS, this.historyIntervalS * 1000));
     this.render({ full: true, lang: false, clock: false, hospitals: new Set(), now: this.feed.serverNow() });
   }
 
@@ -126,6 +149,55 @@ export class DetailPanel {
     // bounded cache: a dispatcher opens many hospitals over a shift
     if (this.history.size > 40) this.history.delete(this.history.keys().next().value);
     if (this.id === id) this.showHistory();
+  }
+
+  // -- outlook ------------------------------------------------------------------
+
+  async loadOutlook() {
+    const id = this.id;
+    if (!id) return;
+    const cached = this.outlook.get(id);
+    if (cached && Date.now() - cached.ms < (cached.result.ok ? OUTLOOK_MS : EMPTY_RETRY_MS)) return;
+    const result = await fetchOutlook(id);
+    this.outlook.set(id, { ms: Date.now(), result });
+    if (this.outlook.size > 40) this.outlook.delete(this.outlook.keys().next().value);
+    if (this.id === id) this.showOutlook();
+  }
+
+  showOutlook() {
+    const entry = this.outlook.get(this.id);
+    text(this.outlookTitle, t('detail.outlook'));
+    const r = entry && entry.result;
+    const beds = r && r.ok ? OUTLOOK_TYPES.filter((type) => r.data.beds[type]) : [];
+    this.root.dataset.outlook = !r ? 'loading' : r.ok ? 'shown' : 'error';
+    text(this.outlookNote, beds.some((type) => r.data.beds[type].status === 'ok') ? t('outlook.legend') : '');
+    this.outlookCharts.forEach((x, i) => {
+      const b = beds.length ? r.data.beds[x.type] : null;
+      x.box.hidden = beds.length ? !b : i > 0; // a message shows in the first
+      x.box.dataset.status = b ? b.status : '';
+      text(x.label, b ? t(`bed.${x.type}.long`) : '');
+      x.chart.setData(null);
+      x.chart.setForecast(null);
+      text(x.note, '');
+      if (!b) {
+        x.chart.setMessage(t(!r ? 'outlook.loading' : r.ok ? 'outlook.none' : 'outlook.error'));
+        return;
+      }
+      if (b.status !== 'ok') {
+        x.chart.setMessage(t('outlook.insufficient', { n: fmt.int(b.hours_known), need: fmt.int(b.hours_needed) }));
+        x.chart.setLabel(`${t(`bed.${x.type}.long`)}: ${t('outlook.insufficient', { n: fmt.int(b.hours_known), need: fmt.int(b.hours_needed) })}`);
+        return;
+      }
+      x.chart.setMessage('');
+      x.chart.o.thresholds[0].value = typeof b.staffed === 'number' ? b.staffed : -1;
+      x.chart.setThresholdLabels([t('outlook.staffed')]);
+      const pts = b.points;
+      x.chart.setData({ points: [], fromMs: r.data.asOfMs, toMs: pts.length ? pts[pts.length - 1].ms : null });
+      x.chart.setForecast(pts);
+      const note = b.full_within_h ? t('outlook.full_in', { n: fmt.int(b.full_within_h) }) : t('outlook.not_full');
+      text(x.note, note);
+      x.chart.setLabel(`${t(`bed.${x.type}.long`)}: ${note}`);
+    });
   }
 
   showHistory() {
@@ -203,7 +275,10 @@ export class DetailPanel {
       attr(this.root, 'aria-label', t('detail.label', { name }));
       this.root.dataset.id = h.id;
     });
-    if (frame.lang) this.showHistory();
+    if (frame.lang) {
+      this.showHistory();
+      this.showOutlook();
+    }
 
     // status facts
     const ed = h.ed || {};

@@ -11,6 +11,10 @@
 // Gaps are drawn as gaps: two points further apart than 1.5 sampling
 // intervals are not joined (the server was down in between). A lone point
 // is drawn as a dot.
+//
+// A forecast (the 24-hour outlook, GET /api/v1/outlook) continues the line
+// to the right: its expected values as a dashed line over the band of its
+// 80 % interval; the x range stretches to its last hour.
 
 import { textNode } from '../dom.js';
 
@@ -71,7 +75,10 @@ export class TrendChart {
       const label = svg('text', { class: 'trend-tlabel', 'text-anchor': 'end' }, this.root);
       return { th, line, label, text: textNode(label) };
     });
+    this.band = svg('path', { class: 'trend-band' }, this.root);
     this.area = svg('path', { class: 'trend-area' }, this.root);
+    this.forecastLine = svg('path', { class: 'trend-forecast' }, this.root);
+    this.forecast = null;
     this.line = svg('path', { class: 'trend-line' }, this.root);
     this.dot = svg('circle', { class: 'trend-dot' }, this.root);
     this.msg = svg('text', { class: 'trend-msg', 'text-anchor': 'middle', 'dominant-baseline': 'middle' }, this.root);
@@ -92,6 +99,13 @@ export class TrendChart {
   // x range; intervalS: the sampling interval (for gaps).
   setData(data) {
     this.data = data;
+    this.draw();
+  }
+
+  // The forecast after the data: [{ms, v (expected), lo, hi}] oldest first,
+  // or null for none.
+  setForecast(points) {
+    this.forecast = points && points.length ? points : null;
     this.draw();
   }
 
@@ -129,6 +143,7 @@ export class TrendChart {
     const y1 = h - pad.b;
     const d = this.data;
     const pts = d && d.points ? d.points.filter((p) => typeof p.v === 'number' && Number.isFinite(p.v)) : [];
+    const fc = this.message ? [] : this.forecast || [];
     const showLine = pts.length > 0 && !this.message;
     this.msgText.data = this.message;
     setA(this.msg, 'x', (x0 + x1) / 2);
@@ -141,7 +156,12 @@ export class TrendChart {
       if (p.v < lo) lo = p.v;
       if (p.v > hi) hi = p.v;
     }
-    if (!pts.length) {
+    for (const p of fc) {
+      if (p.lo < lo) lo = p.lo;
+      if (p.hi > hi) hi = p.hi;
+    }
+    const scaled = pts.length + fc.length > 0; // something to put a scale to
+    if (!scaled) {
       lo = this.o.floor !== null ? this.o.floor : 0;
       hi = lo + this.o.minSpan;
     }
@@ -171,7 +191,7 @@ export class TrendChart {
       const line = this.yLines[i];
       const label = this.yLabels[i];
       // no data: no scale either (only the message and the time axis)
-      const on = pts.length > 0 && v <= hi + step / 1000;
+      const on = scaled && v <= hi + step / 1000;
       setA(line, 'visibility', on ? 'visible' : 'hidden');
       setA(label.el, 'visibility', on ? 'visible' : 'hidden');
       if (!on) continue;
@@ -187,8 +207,11 @@ export class TrendChart {
     }
 
     // x range: the answer's from..to (else the data's)
-    const fromMs = d && d.fromMs !== null && d.fromMs !== undefined ? d.fromMs : pts.length ? pts[0].ms : 0;
-    const toMs = d && d.toMs !== null && d.toMs !== undefined ? d.toMs : pts.length ? pts[pts.length - 1].ms : 1;
+    const first = pts.length ? pts[0].ms : fc.length ? fc[0].ms : 0;
+    const last = pts.length ? pts[pts.length - 1].ms : fc.length ? fc[0].ms : 1;
+    const fromMs = d && d.fromMs !== null && d.fromMs !== undefined ? d.fromMs : first;
+    let toMs = d && d.toMs !== null && d.toMs !== undefined ? d.toMs : last;
+    if (fc.length) toMs = Math.max(toMs, fc[fc.length - 1].ms);
     const span = Math.max(toMs - fromMs, 1);
     const xs = (ms) => x0 + ((ms - fromMs) / span) * (x1 - x0);
     for (let i = 0; i < X_TICKS; i++) {
@@ -196,12 +219,12 @@ export class TrendChart {
       const label = this.xLabels[i];
       setA(label.el, 'x', xs(ms).toFixed(1));
       setA(label.el, 'y', h - 2);
-      const s = d ? this.o.formatX(ms) : '';
+      const s = d || fc.length ? this.o.formatX(ms) : '';
       if (label.text.data !== s) label.text.data = s;
     }
 
     for (const t of this.thresholds) {
-      const on = pts.length > 0 && t.th.value >= lo && t.th.value <= hi;
+      const on = scaled && t.th.value >= lo && t.th.value <= hi;
       setA(t.line, 'visibility', on ? 'visible' : 'hidden');
       setA(t.label, 'visibility', on ? 'visible' : 'hidden');
       if (!on) continue;
@@ -243,11 +266,26 @@ export class TrendChart {
     setA(this.area, 'd', area || 'M0,0');
     setA(this.line, 'visibility', line ? 'visible' : 'hidden');
     setA(this.area, 'visibility', area ? 'visible' : 'hidden');
-    const last = showLine ? pts[pts.length - 1] : null;
-    setA(this.dot, 'visibility', last ? 'visible' : 'hidden');
-    if (last) {
-      setA(this.dot, 'cx', xs(last.ms).toFixed(1));
-      setA(this.dot, 'cy', ys(last.v).toFixed(1));
+    const lastPt = showLine ? pts[pts.length - 1] : null;
+    setA(this.dot, 'visibility', lastPt ? 'visible' : 'hidden');
+    if (lastPt) {
+      setA(this.dot, 'cx', xs(lastPt.ms).toFixed(1));
+      setA(this.dot, 'cy', ys(lastPt.v).toFixed(1));
     }
+
+    // the forecast: dashed from the last value (when it is the hour before)
+    // through the expected values, over its band
+    let fline = '';
+    let band = '';
+    if (fc.length) {
+      const at = (p, v) => `${xs(p.ms).toFixed(1)},${ys(v).toFixed(1)}`;
+      const head = lastPt && fc[0].ms - lastPt.ms <= 2 * 3600e3 ? `${at(lastPt, lastPt.v)}L` : '';
+      fline = `M${head}${fc.map((p) => at(p, p.v)).join('L')}`;
+      band = `M${fc.map((p) => at(p, p.hi)).join('L')}L${[...fc].reverse().map((p) => at(p, p.lo)).join('L')}Z`;
+    }
+    setA(this.forecastLine, 'd', fline || 'M0,0');
+    setA(this.band, 'd', band || 'M0,0');
+    setA(this.forecastLine, 'visibility', fline ? 'visible' : 'hidden');
+    setA(this.band, 'visibility', band ? 'visible' : 'hidden');
   }
 }

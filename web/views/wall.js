@@ -204,6 +204,7 @@ export class WallView {
         el('div', { class: 'w-trend-head' }, x.title.el, x.now.el), x.chart.root);
     }
     this.history = null; // last answer of /api/v1/history?series=city
+    this.outlook = null; // last answer of /api/v1/outlook (the city)
 
 
     this.body = el('div', { class: 'w-body' }, kpiRow,
@@ -217,6 +218,21 @@ export class WallView {
     this.history = result;
     this.drawTrends();
     this.root.dataset.history = result.ok ? 'shown' : 'error';
+  }
+
+  // The last good answer of the city's outlook: free adult ICU beds over the
+  // next 24 hours continue the ICU trend as a dashed line over its band.
+  setOutlook(result) {
+    if (result.ok) this.outlook = result;
+    this.drawTrends();
+  }
+
+  // Free adult ICU beds expected (staffed - occupied; the band turned over).
+  icuForecast() {
+    const b = this.outlook && this.outlook.data.beds.icu_adult;
+    if (!b || b.status !== 'ok' || typeof b.staffed !== 'number') return null;
+    const free = (v) => Math.max(0, b.staffed - v);
+    return b.points.map((p) => ({ ms: p.ms, v: free(p.v), lo: free(p.hi), hi: free(p.lo) }));
   }
 
   drawTrends() {
@@ -238,10 +254,13 @@ export class WallView {
         continue;
       }
       const points = r.data.points.map((p) => ({ ms: p.ms, v: typeof x.pick(p) === 'number' ? x.pick(p) : null }));
+      const forecast = x.key === 'icu' ? this.icuForecast() : null;
       x.chart.setData({ points, fromMs: r.data.fromMs, toMs: r.data.toMs, intervalS: r.data.intervalS });
+      x.chart.setForecast(forecast);
+      x.el.dataset.forecast = forecast ? 'shown' : 'none';
       const known = points.filter((p) => p.v !== null);
       x.chart.setMessage(known.length ? '' : t('history.empty'));
-      x.chart.setLabel(known.length ? `${t(`wall.trend_${x.key}`)}: ${t('trend.summary', {
+      x.chart.setLabel(known.length ? `${t(`wall.trend_${x.key}`)}${forecast ? ` (${t('wall.icu_forecast')})` : ''}: ${t('trend.summary', {
         min: x.key === 'occupancy' ? fmt.pct(Math.min(...known.map((p) => p.v))) : fmt.int(Math.min(...known.map((p) => p.v))),
         max: x.key === 'occupancy' ? fmt.pct(Math.max(...known.map((p) => p.v))) : fmt.int(Math.max(...known.map((p) => p.v))),
         last: x.key === 'occupancy' ? fmt.pct(known[known.length - 1].v) : fmt.int(known[known.length - 1].v),
