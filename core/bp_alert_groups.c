@@ -387,45 +387,43 @@ void bp_arec_text(const bp_arec_t *r, const bp_alerts_t *conds, const bp_state_t
     }
 }
 
-void bp_arec_write_open(bp_buf_t *b, const bp_arec_t *r, const bp_alerts_t *conds,
+void bp_arec_write_open(bp_jw_t *w, const bp_arec_t *r, const bp_alerts_t *conds,
                         const bp_state_t *st) {
     char tv[600], te[600];
     bp_arec_text(r, conds, st, false, tv, sizeof tv, te, sizeof te);
-    bp_jw_t w;
-    bp_jw_init(&w, b);
-    bp_jw_obj(&w); /* left open: the caller adds members and closes it */
-    BP_JW_KEY(&w, "id");
-    bp_jw_cstr(&w, r->id);
-    BP_JW_KEY(&w, "rule");
-    bp_jw_cstr(&w, bp_alert_rule_name(r->rule));
-    BP_JW_KEY(&w, "subject");
-    bp_jw_cstr(&w, r->group ? "group" : r->n ? r->m[0].subject : "");
-    BP_JW_KEY(&w, "since");
-    bp_jw_time(&w, r->since_ms);
-    BP_JW_KEY(&w, "value");
-    bp_jw_int(&w, max_value(r, conds));
-    BP_JW_KEY(&w, "count");
-    bp_jw_int(&w, (int64_t)r->n);
-    BP_JW_KEY(&w, "group");
-    bp_jw_bool(&w, r->group);
-    BP_JW_KEY(&w, "incident");
-    bp_jw_bool(&w, r->rule == BP_ALERT_UNASSIGNED);
-    BP_JW_KEY(&w, "severity");
-    bp_jw_cstr(&w, bp_severity_name(bp_alert_severity(r->rule)));
-    BP_JW_KEY(&w, "members");
-    bp_jw_arr(&w);
+    bp_jw_obj(w); /* left open: the caller adds members and closes it */
+    BP_JW_KEY(w, "id");
+    bp_jw_cstr(w, r->id);
+    BP_JW_KEY(w, "rule");
+    bp_jw_cstr(w, bp_alert_rule_name(r->rule));
+    BP_JW_KEY(w, "subject");
+    bp_jw_cstr(w, r->group ? "group" : r->n ? r->m[0].subject : "");
+    BP_JW_KEY(w, "since");
+    bp_jw_time(w, r->since_ms);
+    BP_JW_KEY(w, "value");
+    bp_jw_int(w, max_value(r, conds));
+    BP_JW_KEY(w, "count");
+    bp_jw_int(w, (int64_t)r->n);
+    BP_JW_KEY(w, "group");
+    bp_jw_bool(w, r->group);
+    BP_JW_KEY(w, "incident");
+    bp_jw_bool(w, r->rule == BP_ALERT_UNASSIGNED);
+    BP_JW_KEY(w, "severity");
+    bp_jw_cstr(w, bp_severity_name(bp_alert_severity(r->rule)));
+    BP_JW_KEY(w, "members");
+    bp_jw_arr(w);
     for (size_t i = 0; i < r->n; i++) {
-        bp_jw_obj(&w);
-        BP_JW_KEY(&w, "subject");
-        bp_jw_cstr(&w, r->m[i].subject);
-        BP_JW_KEY(&w, "value");
-        bp_jw_int(&w, bp_arec_member_value(r, i, conds));
-        BP_JW_KEY(&w, "since");
-        bp_jw_time(&w, r->m[i].since_ms);
-        bp_jw_end(&w);
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "subject");
+        bp_jw_cstr(w, r->m[i].subject);
+        BP_JW_KEY(w, "value");
+        bp_jw_int(w, bp_arec_member_value(r, i, conds));
+        BP_JW_KEY(w, "since");
+        bp_jw_time(w, r->m[i].since_ms);
+        bp_jw_end(w);
     }
-    bp_jw_end(&w);
-    bp_alert_write_text(&w, tv, te);
+    bp_jw_end(w);
+    bp_alert_write_text(w, tv, te);
 }
 
 /* -- mutes --------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@
 
 #include "bp_alerts.h"
 #include "bp_error.h"
+#include "bp_jw.h"
 
 typedef struct {
     char subject[BP_INCIDENT_MAX + 1];
@@ -104,11 +105,11 @@ int64_t bp_arec_member_value(const bp_arec_t *r, size_t i, const bp_alerts_t *co
 void bp_arec_text(const bp_arec_t *r, const bp_alerts_t *conds, const bp_state_t *st, bool names,
                   char *vi, size_t vi_len, char *en, size_t en_len);
 
-/* A record as clients see it, without the closing brace (callers add
- * "ack" and "muted"): {"id","rule","subject" (the member, or "group"),
+/* A record as clients see it, written by w and left open (callers add
+ * "ack" and "muted", then bp_jw_end): {"id","rule","subject" (the member, or "group"),
  * "since","value" (the highest member's),"count","group","incident",
  * "severity","members":[{"subject","value","since"}],"text":{"vi","en"}}. */
-void bp_arec_write_open(bp_buf_t *b, const bp_arec_t *r, const bp_alerts_t *conds,
+void bp_arec_write_open(bp_jw_t *w, const bp_arec_t *r, const bp_alerts_t *conds,
                         const bp_state_t *st);
 
 /* The body of POST /api/v1/alerts/mutes: {"rule":"<rule>","minutes":1..720}

@@ -90,66 +90,77 @@ static const mute_t *mute_of(const struct bp_alerting *a, bp_alert_rule_t r, int
     return m->until_ms > now ? m : NULL;
 }
 
-void bp_alerting_who(bp_buf_t *b, const bp_app_t *app, const char *by) {
+void bp_alerting_who(bp_jw_t *w, const bp_app_t *app, const char *by) {
     const bp_principal_t *p = bp_tokens_by_id(app->tokens, by);
-    bp_buf_puts(b, "\"by\":");
-    bp_json_cstr(b, by);
-    bp_buf_puts(b, ",\"name\":");
-    bp_json_cstr(b, p ? p->name : "");
+    BP_JW_KEY(w, "by");
+    bp_jw_cstr(w, by);
+    BP_JW_KEY(w, "name");
+    bp_jw_cstr(w, p ? p->name : "");
 }
 
-/* "alerts":[...],"mutes":[...],"raised_total":N (the inside of an object). */
-void bp_alerting_write(bp_buf_t *b, bp_app_t *app, bool incidents) {
+/* {"by","name",<key>:<time>} or null: an acknowledgement or a mute. */
+static void who_at(bp_jw_t *w, const bp_app_t *app, bool present, const char *by, const char *key,
+                   int64_t ms) {
+    if (!present) {
+        bp_jw_null(w);
+        return;
+    }
+    bp_jw_obj(w);
+    bp_alerting_who(w, app, by);
+    bp_jw_key(w, key);
+    bp_jw_time(w, ms);
+    bp_jw_end(w);
+}
+
+/* "alerts":[...],"mutes":[...],"raised_total":N, members of w's open
+ * object. */
+void bp_alerting_write(bp_jw_t *w, bp_app_t *app, bool incidents) {
     struct bp_alerting *a = app->alerting;
     int64_t now = bp_time_now_ms();
-    bp_buf_puts(b, "\"alerts\":[");
-    int n = 0;
+    BP_JW_KEY(w, "alerts");
+    bp_jw_arr(w);
     for (size_t i = 0; i < a->recs.n; i++) {
         const bp_arec_t *r = &a->recs.r[i];
         if (r->rule == BP_ALERT_UNASSIGNED && !incidents) continue;
-        if (n++) bp_buf_putc(b, ',');
-        bp_arec_write_open(b, r, app->alerts, app->state);
+        bp_arec_write_open(w, r, app->alerts, app->state);
         const ack_t *k = ack_find(a, r->id);
-        bp_buf_puts(b, ",\"ack\":");
-        if (k) {
-            bp_buf_putc(b, '{');
-            bp_alerting_who(b, app, k->by);
-            bp_buf_puts(b, ",\"at\":");
-            bp_json_time(b, k->at_ms);
-            bp_buf_putc(b, '}');
-        } else {
-            bp_buf_puts(b, "null");
-        }
+        BP_JW_KEY(w, "ack");
+        who_at(w, app, k != NULL, k ? k->by : "", "at", k ? k->at_ms : 0);
         const mute_t *m = mute_of(a, r->rule, now);
-        bp_buf_puts(b, ",\"muted\":");
-        if (m) {
-            bp_buf_putc(b, '{');
-            bp_alerting_who(b, app, m->by);
-            bp_buf_puts(b, ",\"until\":");
-            bp_json_time(b, m->until_ms);
-            bp_buf_putc(b, '}');
-        } else {
-            bp_buf_puts(b, "null");
-        }
-        bp_buf_putc(b, '}');
+        BP_JW_KEY(w, "muted");
+        who_at(w, app, m != NULL, m ? m->by : "", "until", m ? m->until_ms : 0);
+        bp_jw_end(w);
     }
-    bp_buf_puts(b, "],\"mutes\":[");
-    n = 0;
+    bp_jw_end(w);
+    BP_JW_KEY(w, "mutes");
+    bp_jw_arr(w);
     for (int r = 0; r < BP_ALERT__COUNT; r++) {
         const mute_t *m = mute_of(a, (bp_alert_rule_t)r, now);
         if (!m || (r == BP_ALERT_UNASSIGNED && !incidents)) continue;
-        if (n++) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"rule\":");
-        bp_json_cstr(b, bp_alert_rule_name((bp_alert_rule_t)r));
-        bp_buf_putc(b, ',');
-        bp_alerting_who(b, app, m->by);
-        bp_buf_puts(b, ",\"until\":");
-        bp_json_time(b, m->until_ms);
-        bp_buf_puts(b, ",\"at\":");
-        bp_json_time(b, m->at_ms);
-        bp_buf_putc(b, '}');
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "rule");
+        bp_jw_cstr(w, bp_alert_rule_name((bp_alert_rule_t)r));
+        bp_alerting_who(w, app, m->by);
+        BP_JW_KEY(w, "until");
+        bp_jw_time(w, m->until_ms);
+        BP_JW_KEY(w, "at");
+        bp_jw_time(w, m->at_ms);
+        bp_jw_end(w);
     }
-    bp_buf_printf(b, "],\"raised_total\":%llu", (unsigned long long)a->raised);
+    bp_jw_end(w);
+    BP_JW_KEY(w, "raised_total");
+    bp_jw_int(w, (int64_t)a->raised);
+}
+
+/* {"type":"alerts",...} for the live feed (with or without incidents). */
+static void alerts_message(bp_buf_t *b, bp_app_t *app, bool incidents) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "type");
+    bp_jw_cstr(&w, "alerts");
+    bp_alerting_write(&w, app, incidents);
+    bp_jw_end(&w);
 }
 
 /* Sends the list over the live feed when it changed: at once when alerts
@@ -163,12 +174,8 @@ void bp_alerting_push(bp_app_t *app, bool now) {
     if (!now && !a->ids_changed && t - a->pushed_ms < PUSH_MS) return;
     bp_buf_reset(&a->full);
     bp_buf_reset(&a->other);
-    bp_buf_puts(&a->full, "{\"type\":\"alerts\",");
-    bp_buf_puts(&a->other, "{\"type\":\"alerts\",");
-    bp_alerting_write(&a->full, app, true);
-    bp_alerting_write(&a->other, app, false);
-    bp_buf_putc(&a->full, '}');
-    bp_buf_putc(&a->other, '}');
+    alerts_message(&a->full, app, true);
+    alerts_message(&a->other, app, false);
     if (a->full.failed || a->other.failed) return;
     a->ids_changed = false;
     if (a->last.len == a->full.len &&

@@ -68,9 +68,9 @@ struct bp_alerting {
 /* alerting.c */
 /* Writes the members "alerts":[...],"mutes":[...],"raised_total":N; the
  * unassigned-incident alerts only when `incidents` (who may see them). */
-void bp_alerting_write(bp_buf_t *b, bp_app_t *app, bool incidents);
+void bp_alerting_write(bp_jw_t *w, bp_app_t *app, bool incidents);
 /* Writes "by":<token id>,"name":<its name>. */
-void bp_alerting_who(bp_buf_t *b, const bp_app_t *app, const char *by);
+void bp_alerting_who(bp_jw_t *w, const bp_app_t *app, const char *by);
 /* Records an acknowledgement as stored. */
 void bp_alerting_ack_put(struct bp_alerting *a, const char *id, const char *by, int64_t at);
 /* Sends the list to the live feed if it changed (now: without waiting for

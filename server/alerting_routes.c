@@ -25,9 +25,11 @@ void bp_api_alerts_get(bp_req_t *r) {
     /* incident alerts only for those who may see incidents */
     bool incidents = bp_auth_allows(p, bp_auth_anonymous_role(app->cfg.settings.auth_anonymous),
                                     BP_ACT_READ_AMBULANCES, -1, bp_time_now_ms());
-    bp_buf_putc(&r->resp.body, '{');
-    bp_alerting_write(&r->resp.body, app, incidents);
-    bp_buf_putc(&r->resp.body, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &r->resp.body);
+    bp_jw_obj(&w);
+    bp_alerting_write(&w, app, incidents);
+    bp_jw_end(&w);
 }
 
 /* Who may act on alerts: dispatchers and admins (the route checked
@@ -121,13 +123,20 @@ static void on_ack(void *data, const bp_alertstore_done_t *d, int code, const ch
         app->alerting->events++;
         bp_info("http %s: alert %s acknowledged by %s", r->addr, pd->id, by);
     }
-    bp_buf_puts(b, "{\"id\":");
-    bp_json_cstr(b, pd->id);
-    bp_buf_puts(b, ",\"ack\":{");
-    bp_alerting_who(b, app, by);
-    bp_buf_puts(b, ",\"at\":");
-    bp_json_time(b, at);
-    bp_buf_printf(b, "},\"already\":%s}", code == 2 ? "true" : "false");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, pd->id);
+    BP_JW_KEY(&w, "ack");
+    bp_jw_obj(&w);
+    bp_alerting_who(&w, app, by);
+    BP_JW_KEY(&w, "at");
+    bp_jw_time(&w, at);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "already");
+    bp_jw_bool(&w, code == 2);
+    bp_jw_end(&w);
     bp_req_done(r);
     free(pd);
 }
@@ -272,21 +281,23 @@ static void set_mute(bp_req_t *r, const char *rule_name) {
         r->pending = true;
         bp_info("http %s: alert rule %s %s by %s%s", r->addr, bp_alert_rule_name(rule),
                 minutes ? "muted" : "unmuted", p->id, minutes ? " (minutes in the audit)" : "");
-        bp_buf_t *b = &r->resp.body;
-        bp_buf_puts(b, "{\"rule\":");
-        bp_json_cstr(b, bp_alert_rule_name(rule));
-        bp_buf_putc(b, ',');
-        bp_alerting_who(b, app, p->id);
+        bp_jw_t jw;
+        bp_jw_init(&jw, &r->resp.body);
+        bp_jw_obj(&jw);
+        BP_JW_KEY(&jw, "rule");
+        bp_jw_cstr(&jw, bp_alert_rule_name(rule));
+        bp_alerting_who(&jw, app, p->id);
         if (minutes) {
             r->resp.status = 201;
-            bp_buf_puts(b, ",\"until\":");
-            bp_json_time(b, until);
-            bp_buf_puts(b, ",\"at\":");
-            bp_json_time(b, now);
+            BP_JW_KEY(&jw, "until");
+            bp_jw_time(&jw, until);
+            BP_JW_KEY(&jw, "at");
+            bp_jw_time(&jw, now);
         } else {
-            bp_buf_puts(b, ",\"unmuted\":true");
+            BP_JW_KEY(&jw, "unmuted");
+            bp_jw_bool(&jw, true);
         }
-        bp_buf_putc(b, '}');
+        bp_jw_end(&jw);
     }
 }
 

@@ -305,15 +305,18 @@ static void submit_items(job_t *j) {
         }
 }
 
-static void write_notes(bp_buf_t *b, const bp_import_t *im) {
-    bp_buf_puts(b, ",\"notes\":[");
-    for (size_t i = 0; i < im->n_notes; i++) {
-        if (i) bp_buf_putc(b, ',');
-        bp_json_cstr(b, im->notes[i]);
+/* "notes":[...]: what the document's reading left out or assumed. */
+static void write_notes(bp_jw_t *w, const bp_import_t *im) {
+    BP_JW_KEY(w, "notes");
+    bp_jw_arr(w);
+    for (size_t i = 0; i < im->n_notes; i++)
+        bp_jw_cstr(w, im->notes[i]);
+    if (im->notes_dropped) {
+        char more[48];
+        snprintf(more, sizeof more, "... and %zu more", im->notes_dropped);
+        bp_jw_cstr(w, more);
     }
-    if (im->notes_dropped)
-        bp_buf_printf(b, "%s\"... and %zu more\"", im->n_notes ? "," : "", im->notes_dropped);
-    bp_buf_putc(b, ']');
+    bp_jw_end(w);
 }
 
 /* The answer to a document: every hospital's result, in document order. */
@@ -324,39 +327,51 @@ static void document_answer(job_t *j) {
     bool unavailable = false, refused = false;
     /* items were sorted by time; answer in that order, naming each element */
     bp_buf_reset(b);
-    bp_buf_puts(b, "{\"format\":");
-    bp_json_cstr(b, fmt_names[j->fmt]);
-    bp_buf_puts(b, ",\"results\":[");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "format");
+    bp_jw_cstr(&w, fmt_names[j->fmt]);
+    BP_JW_KEY(&w, "results");
+    bp_jw_arr(&w);
     for (size_t k = 0; k < j->im.n; k++) {
         const bp_import_item_t *it = &j->im.items[k];
         const slot_t *sl = &j->slots[k];
-        if (k) bp_buf_putc(b, ',');
-        bp_buf_puts(b, "{\"element\":");
-        bp_json_cstr(b, it->path);
-        bp_buf_puts(b, ",\"hospital\":");
-        bp_json_cstr(b, app->cfg.registry.hospitals[it->hospital].id);
-        bp_buf_puts(b, ",\"source\":");
-        bp_json_cstr(b, it->change.source);
-        bp_buf_puts(b, ",\"seq\":");
-        bp_json_int(b, it->change.seq);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "element");
+        bp_jw_cstr(&w, it->path);
+        BP_JW_KEY(&w, "hospital");
+        bp_jw_cstr(&w, app->cfg.registry.hospitals[it->hospital].id);
+        BP_JW_KEY(&w, "source");
+        bp_jw_cstr(&w, it->change.source);
+        BP_JW_KEY(&w, "seq");
+        bp_jw_int(&w, it->change.seq);
+        bool ok = sl->unchanged || sl->status == BP_APPLY_OK || sl->status == BP_APPLY_DUP;
+        BP_JW_KEY(&w, "ok");
+        bp_jw_bool(&w, ok);
         if (sl->unchanged) {
-            bp_buf_puts(b, ",\"ok\":true,\"unchanged\":true}");
-        } else if (sl->status == BP_APPLY_OK || sl->status == BP_APPLY_DUP) {
-            bp_buf_printf(b, ",\"ok\":true,\"offset\":%llu%s}", (unsigned long long)sl->offset,
-                          sl->status == BP_APPLY_DUP ? ",\"duplicate\":true" : "");
+            BP_JW_KEY(&w, "unchanged");
+            bp_jw_bool(&w, true);
+        } else if (ok) {
+            BP_JW_KEY(&w, "offset");
+            bp_jw_int(&w, (int64_t)sl->offset);
+            if (sl->status == BP_APPLY_DUP) {
+                BP_JW_KEY(&w, "duplicate");
+                bp_jw_bool(&w, true);
+            }
         } else {
             unavailable |= strcmp(sl->code, "unavailable") == 0;
             refused = true;
-            bp_buf_puts(b, ",\"ok\":false,\"error\":");
-            bp_json_cstr(b, sl->code);
-            bp_buf_puts(b, ",\"message\":");
-            bp_json_cstr(b, sl->message);
-            bp_buf_putc(b, '}');
+            BP_JW_KEY(&w, "error");
+            bp_jw_cstr(&w, sl->code);
+            BP_JW_KEY(&w, "message");
+            bp_jw_cstr(&w, sl->message);
         }
+        bp_jw_end(&w);
     }
-    bp_buf_putc(b, ']');
-    write_notes(b, &j->im);
-    bp_buf_putc(b, '}');
+    bp_jw_end(&w);
+    write_notes(&w, &j->im);
+    bp_jw_end(&w);
     r->resp.content_type = "application/json; charset=utf-8";
     r->resp.status = unavailable ? 503 : refused ? 409 : 200;
     if (unavailable) r->retry_after_s = 2;
@@ -565,18 +580,18 @@ static void start_document(job_t *j) {
                                 reg->hospitals[j->im.items[k].hospital].id);
     if (j->im.errs.n || j->im.n == 0) {
         if (!j->im.errs.n) bp_import_error(&j->im, "empty", "", "the document reports no hospital");
-        bp_buf_t *b = &r->resp.body;
         r->resp.status = forbidden ? 403 : 422;
-        bp_buf_puts(b, "{\"error\":");
-        bp_json_cstr(b, forbidden ? "forbidden" : "invalid");
-        bp_buf_puts(b, ",\"message\":");
-        bp_json_cstr(b, j->im.errs.n == 1 ? j->im.errs.e[0].message
-                                          : "the document has errors; nothing was changed");
         bp_jw_t w;
-        bp_jw_init_inside(&w, b, false);
+        bp_jw_init(&w, &r->resp.body);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "error");
+        bp_jw_cstr(&w, forbidden ? "forbidden" : "invalid");
+        BP_JW_KEY(&w, "message");
+        bp_jw_cstr(&w, j->im.errs.n == 1 ? j->im.errs.e[0].message
+                                         : "the document has errors; nothing was changed");
         bp_jw_errors(&w, &j->im.errs);
-        write_notes(b, &j->im);
-        bp_buf_putc(b, '}');
+        write_notes(&w, &j->im);
+        bp_jw_end(&w);
         f->docs[j->fmt][1]++;
         job_free(j);
         return;

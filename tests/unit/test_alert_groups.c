@@ -136,8 +136,10 @@ static void test_together_is_one_group(void **state) {
     /* as clients see it */
     bp_buf_t b;
     bp_buf_init(&b, 0, 1 << 16);
-    bp_arec_write_open(&b, &f->cur.r[0], f->conds, f->st);
-    bp_buf_putc(&b, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &b);
+    bp_arec_write_open(&w, &f->cur.r[0], f->conds, f->st);
+    bp_jw_end(&w);
     cJSON *j = tu_parse_buf(&b);
     assert_string_equal(tu_str(j, "subject"), "group");
     assert_int_equal(tu_num(j, "count"), 3);
