@@ -10,6 +10,7 @@
  * from inside hiredis' callbacks.
  */
 #include "poller.h"
+#include "bp_jw.h"
 #include "bp_apply.h"
 #include "bp_codec_feed.h"
 #include "bp_feedline.h"
@@ -101,53 +102,61 @@ static void check_closed(bp_poller_t *p);
 
 /* -- status ------------------------------------------------------------------- */
 
-static void put_time(bp_buf_t *b, const char *key, int64_t ms) {
-    bp_buf_printf(b, ",\"%s\":", key);
-    bp_json_time(b, ms);
-}
-
 /* The source's status as JSON, into Redis for the servers' /api/v1/sources. */
 static void publish(src_t *s) {
     bp_poller_t *p = s->p;
     bp_buf_t b;
     bp_buf_init(&b, 0, 8192);
-    bp_buf_puts(&b, "{\"id\":");
-    bp_json_cstr(&b, s->cfg->id);
-    bp_buf_puts(&b, ",\"url\":");
-    bp_json_cstr(&b, s->shown);
-    bp_buf_puts(&b, ",\"format\":");
-    bp_json_cstr(&b, bp_format_name(s->cfg->format));
-    bp_buf_printf(&b, ",\"interval_s\":%d,\"state\":\"%s\",\"failures\":%d", s->cfg->interval_s,
-                  !s->last_poll_ms ? "pending"
-                  : s->failures    ? "error"
-                                   : "ok",
-                  s->failures);
-    put_time(&b, "last_poll", s->last_poll_ms);
-    put_time(&b, "last_success", s->last_success_ms);
-    put_time(&b, "last_error", s->last_error_ms);
-    bp_buf_puts(&b, ",\"error\":");
-    if (s->failures && s->error[0])
-        bp_json_cstr(&b, s->error);
-    else
-        bp_buf_puts(&b, "null");
-    bp_buf_puts(&b, ",\"http_status\":");
-    if (s->http_status > 0)
-        bp_json_int(&b, s->http_status);
-    else
-        bp_buf_puts(&b, "null");
-    put_time(&b, "next_poll", s->next_ms);
-    bp_buf_puts(&b, ",\"polls\":{");
-    for (int r = 0; r < PR__COUNT; r++)
-        bp_buf_printf(&b, "%s\"%s\":%llu", r ? "," : "", result_names[r],
-                      (unsigned long long)s->results[r]);
-    bp_buf_printf(&b,
-                  "},\"changes\":{\"applied\":%llu,\"duplicate\":%llu,\"refused\":%llu,"
-                  "\"unavailable\":%llu},\"collector\":",
-                  (unsigned long long)s->applied, (unsigned long long)s->duplicates,
-                  (unsigned long long)s->refused, (unsigned long long)s->unavailable);
-    bp_json_cstr(&b, p->whoami);
-    put_time(&b, "updated", bp_time_now_ms());
-    bp_buf_putc(&b, '}');
+    bp_jw_t w;
+    bp_jw_init(&w, &b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "id");
+    bp_jw_cstr(&w, s->cfg->id);
+    BP_JW_KEY(&w, "url");
+    bp_jw_cstr(&w, s->shown);
+    BP_JW_KEY(&w, "format");
+    bp_jw_cstr(&w, bp_format_name(s->cfg->format));
+    BP_JW_KEY(&w, "interval_s");
+    bp_jw_int(&w, s->cfg->interval_s);
+    BP_JW_KEY(&w, "state");
+    bp_jw_cstr(&w, !s->last_poll_ms ? "pending" : s->failures ? "error" : "ok");
+    BP_JW_KEY(&w, "failures");
+    bp_jw_int(&w, s->failures);
+    BP_JW_KEY(&w, "last_poll");
+    bp_jw_time(&w, s->last_poll_ms);
+    BP_JW_KEY(&w, "last_success");
+    bp_jw_time(&w, s->last_success_ms);
+    BP_JW_KEY(&w, "last_error");
+    bp_jw_time(&w, s->last_error_ms);
+    BP_JW_KEY(&w, "error");
+    bp_jw_cstr_or_null(&w, s->failures ? s->error : NULL);
+    BP_JW_KEY(&w, "http_status");
+    bp_jw_int_or_null(&w, s->http_status > 0, s->http_status);
+    BP_JW_KEY(&w, "next_poll");
+    bp_jw_time(&w, s->next_ms);
+    BP_JW_KEY(&w, "polls");
+    bp_jw_obj(&w);
+    for (int r = 0; r < PR__COUNT; r++) {
+        bp_jw_key(&w, result_names[r]);
+        bp_jw_int(&w, (int64_t)s->results[r]);
+    }
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "changes");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "applied");
+    bp_jw_int(&w, (int64_t)s->applied);
+    BP_JW_KEY(&w, "duplicate");
+    bp_jw_int(&w, (int64_t)s->duplicates);
+    BP_JW_KEY(&w, "refused");
+    bp_jw_int(&w, (int64_t)s->refused);
+    BP_JW_KEY(&w, "unavailable");
+    bp_jw_int(&w, (int64_t)s->unavailable);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "collector");
+    bp_jw_cstr(&w, p->whoami);
+    BP_JW_KEY(&w, "updated");
+    bp_jw_time(&w, bp_time_now_ms());
+    bp_jw_end(&w);
     if (!b.failed) {
         const char *argv[] = {"HSET", p->status_key, s->cfg->id, bp_buf_data(&b)};
         size_t lens[] = {4, strlen(p->status_key), strlen(s->cfg->id), b.len};

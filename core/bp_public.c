@@ -365,67 +365,90 @@ void bp_opendata_csv(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now) {
     each_row(b, q, now, csv_row);
 }
 
-static void json_int(bp_buf_t *b, const char *key, int32_t v) {
-    bp_buf_printf(b, "\"%s\":", key);
-    if (v >= 0)
-        bp_buf_printf(b, "%d", v);
-    else
-        bp_buf_puts(b, "null");
+/* "HH:MM" of the k-th fixed hour. */
+static void hour_text(int k, char out[8]) {
+    snprintf(out, 8, "%02d:%02d", bp_opendata_hours[k] / 60 % 100, bp_opendata_hours[k] % 60);
 }
 
+/* One row, an element of the "rows" array open in b (n: rows so far). */
 static void json_row(bp_buf_t *b, const bp_opendata_q_t *q, const char *date, size_t h, int type,
                      const cell_t cells[BP_OPENDATA_HOURS], int *n) {
     const bp_hospital_info_t *hi = &q->reg->hospitals[h];
-    if ((*n)++) bp_buf_putc(b, ',');
-    bp_buf_printf(b, "{\"date\":\"%s\",\"hospital\":", date);
-    bp_json_cstr(b, hi->id);
-    bp_buf_puts(b, ",\"district\":");
-    bp_json_cstr(b, hi->district >= 0 ? q->reg->districts[hi->district].id : "");
-    bp_buf_printf(b, ",\"tier\":\"%s\",\"bed_type\":\"%s\",\"at\":{", bp_tier_name(hi->tier),
-                  od_type_name(type));
+    bp_jw_t w;
+    bp_jw_init_inside(&w, b, (*n)++ == 0);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "date");
+    bp_jw_cstr(&w, date);
+    BP_JW_KEY(&w, "hospital");
+    bp_jw_cstr(&w, hi->id);
+    BP_JW_KEY(&w, "district");
+    bp_jw_cstr(&w, hi->district >= 0 ? q->reg->districts[hi->district].id : "");
+    BP_JW_KEY(&w, "tier");
+    bp_jw_cstr(&w, bp_tier_name(hi->tier));
+    BP_JW_KEY(&w, "bed_type");
+    bp_jw_cstr(&w, od_type_name(type));
+    BP_JW_KEY(&w, "at");
+    bp_jw_obj(&w);
     for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
-        bp_buf_printf(b, "%s\"%02d:%02d\":{", k ? "," : "", bp_opendata_hours[k] / 60,
-                      bp_opendata_hours[k] % 60);
-        json_int(b, "staffed", cells[k].staffed);
-        bp_buf_putc(b, ',');
-        json_int(b, "occupied", cells[k].occupied);
-        bp_buf_putc(b, ',');
-        json_int(b, "free", cells[k].free);
-        bp_buf_puts(b, ",\"occupancy_pct\":");
-        if (cells[k].pct >= 0)
-            bp_json_num(b, cells[k].pct, 1);
-        else
-            bp_buf_puts(b, "null");
-        bp_buf_putc(b, '}');
+        char hm[8];
+        hour_text(k, hm);
+        bp_jw_key(&w, hm);
+        bp_jw_obj(&w);
+        BP_JW_KEY(&w, "staffed");
+        bp_jw_int_or_null(&w, cells[k].staffed >= 0, cells[k].staffed);
+        BP_JW_KEY(&w, "occupied");
+        bp_jw_int_or_null(&w, cells[k].occupied >= 0, cells[k].occupied);
+        BP_JW_KEY(&w, "free");
+        bp_jw_int_or_null(&w, cells[k].free >= 0, cells[k].free);
+        BP_JW_KEY(&w, "occupancy_pct");
+        bp_jw_num_or_null(&w, cells[k].pct >= 0, cells[k].pct, 1);
+        bp_jw_end(&w);
     }
-    bp_buf_puts(b, "}}");
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }
 
 void bp_opendata_json(bp_buf_t *b, const bp_opendata_q_t *q, int64_t now) {
     char off[24];
     offset_text(q->utc_offset_min, off, sizeof off);
-    bp_buf_puts(b, "{\"licence\":{\"name\":");
-    bp_json_cstr(b, q->meta->licence);
-    bp_buf_puts(b, ",\"url\":");
-    bp_json_cstr(b, q->meta->licence_url);
-    bp_buf_puts(b, "},\"publisher\":");
-    bp_json_cstr(b, q->meta->publisher);
-    bp_buf_puts(b, ",\"generated\":");
-    bp_json_time(b, now);
-    bp_buf_printf(b, ",\"utc_offset\":\"%s\",\"hours\":[", off);
-    for (int k = 0; k < BP_OPENDATA_HOURS; k++)
-        bp_buf_printf(b, "%s\"%02d:%02d\"", k ? "," : "", bp_opendata_hours[k] / 60,
-                      bp_opendata_hours[k] % 60);
-    bp_buf_puts(b, "],\"bed_types\":{\"inpatient\":\"all inpatient beds (without emergency and "
-                   "operating room places)\"");
-    for (int t = 0; t < BP_BED__COUNT; t++) {
-        bp_buf_putc(b, ',');
-        bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
-        bp_json_cstr(b, t == BP_BED_ICU_ADULT ? "as reported (free beds only before bed types "
-                                                "were kept)"
-                                              : "as reported");
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "licence");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "name");
+    bp_jw_cstr(&w, q->meta->licence);
+    BP_JW_KEY(&w, "url");
+    bp_jw_cstr(&w, q->meta->licence_url);
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "publisher");
+    bp_jw_cstr(&w, q->meta->publisher);
+    BP_JW_KEY(&w, "generated");
+    bp_jw_time(&w, now);
+    BP_JW_KEY(&w, "utc_offset");
+    bp_jw_cstr(&w, off);
+    BP_JW_KEY(&w, "hours");
+    bp_jw_arr(&w);
+    for (int k = 0; k < BP_OPENDATA_HOURS; k++) {
+        char hm[8];
+        hour_text(k, hm);
+        bp_jw_cstr(&w, hm);
     }
-    bp_buf_puts(b, "},\"rows\":[");
-    each_row(b, q, now, json_row);
-    bp_buf_puts(b, "]}");
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "bed_types");
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "inpatient");
+    bp_jw_cstr(&w, "all inpatient beds (without emergency and operating room places)");
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        bp_jw_key(&w, bp_bed_type_name((bp_bed_type_t)t));
+        bp_jw_cstr(&w, t == BP_BED_ICU_ADULT
+                           ? "as reported (free beds only before bed types were kept)"
+                           : "as reported");
+    }
+    bp_jw_end(&w);
+    BP_JW_KEY(&w, "rows");
+    bp_jw_arr(&w);
+    each_row(b, q, now, json_row); /* each row continues the array (bp_jw_init_inside) */
+    bp_jw_end(&w);
+    bp_jw_end(&w);
 }

@@ -18,6 +18,7 @@
  */
 #include "bp_auth.h"
 #include "bp_buf.h"
+#include "bp_jw.h"
 #include "bp_config.h"
 #include "bp_keys.h"
 #include "bp_log.h"
@@ -221,16 +222,22 @@ static int list(int json) {
         if (json) {
             bp_buf_t b;
             bp_buf_init(&b, 0, 4096);
-            bp_buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
-            bp_json_cstr(&b, ids->element[i]->str);
-            bp_buf_puts(&b, ",\"role\":");
-            bp_json_cstr(&b, hget(h, "role"));
-            bp_buf_puts(&b, ",\"name\":");
-            bp_json_cstr(&b, hget(h, "name"));
-            bp_buf_puts(&b, ",\"hospitals\":");
-            bp_json_cstr(&b, hget(h, "hospitals"));
-            bp_buf_printf(&b, ",\"fleet\":%s,\"state\":\"%s\"}",
-                          strcmp(hget(h, "fleet"), "1") == 0 ? "true" : "false", state);
+            bp_jw_t w; /* one element of the list printed around it */
+            bp_jw_init_inside(&w, &b, i == 0);
+            bp_jw_obj(&w);
+            BP_JW_KEY(&w, "id");
+            bp_jw_cstr(&w, ids->element[i]->str);
+            BP_JW_KEY(&w, "role");
+            bp_jw_cstr(&w, hget(h, "role"));
+            BP_JW_KEY(&w, "name");
+            bp_jw_cstr(&w, hget(h, "name"));
+            BP_JW_KEY(&w, "hospitals");
+            bp_jw_cstr(&w, hget(h, "hospitals"));
+            BP_JW_KEY(&w, "fleet");
+            bp_jw_bool(&w, strcmp(hget(h, "fleet"), "1") == 0);
+            BP_JW_KEY(&w, "state");
+            bp_jw_cstr(&w, state);
+            bp_jw_end(&w);
             fwrite(bp_buf_data(&b), 1, b.len, stdout);
             bp_buf_free(&b);
         } else {
