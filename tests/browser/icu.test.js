@@ -1,0 +1,59 @@
+'use strict';
+// Intensive-care detail (issue 15 part 3) in real Chromium against the real
+// stack: a feed line reports Bach Mai's ventilated and ECMO places; the
+// dispatcher's detail panel shows them (free / total) per ICU bed type and
+// follows the live feed; in Vietnamese and in English.
+
+const { describe } = require('node:test');
+const assert = require('node:assert/strict');
+const { waitFor, isoNow } = require('../lib/stack.js');
+const { Session, screenshot } = require('./pages.js');
+
+const BM = 'bach-mai';
+
+describe('intensive-care detail', { timeout: 400000 }, () => {
+  const s = new Session();
+
+  const row = (page, k) => page.locator(`#detail-icu tr[data-bed="${k}"]`);
+  const cells = (page, k) => row(page, k).locator('td').allInnerTexts();
+
+  const open = async (page, url) => {
+    assert.equal((await page.goto(s.url(url))).status(), 200);
+    await waitFor(async () => (await page.locator('#conn').getAttribute('data-state')) === 'live', { what: 'live' });
+    await page.locator(`#hospitals-table tr[data-id="${BM}"]`).click();
+    await waitFor(async () => (await page.locator('#detail').getAttribute('data-id')) === BM, { what: 'the detail of Bach Mai' });
+  };
+
+  s.step('the detail panel shows ventilated and ECMO places per ICU bed type, live', async () => {
+    const { page } = s;
+    await s.sendAll([s.beds(BM, isoNow(), {
+      beds: { icu_adult: { staffed: 75, occupied: 70, ventilated: { total: 40, free: 3 }, ecmo: { total: 4, free: 0 } },
+        icu_pediatric: { ventilated: { total: 10, free: 2 } } },
+    })]);
+    await open(page, '/');
+    await waitFor(() => row(page, 'icu_adult').isVisible(), { what: 'the intensive-care table' });
+    assert.equal(await page.locator('#detail-icu caption').innerText(), 'Hồi sức tích cực: thở máy và ECMO');
+    assert.deepEqual(await cells(page, 'icu_adult'), ['3 / 40', '0 / 4']);
+    assert.deepEqual(await cells(page, 'icu_pediatric'), ['2 / 10', '–']);
+    assert.equal(await row(page, 'icu_adult').locator('td').nth(1).getAttribute('aria-label'), '0 trống trên 4');
+    assert.match(await row(page, 'icu_adult').locator('td').nth(1).getAttribute('class'), /\bzero\b/, 'no ECMO place free');
+    assert.equal(await page.locator('#detail-icu tr[data-bed="medical_surgical"]').count(), 0, 'only ICU types');
+    // the live feed: one ventilated place taken, an ECMO place free
+    await s.send(s.beds(BM, isoNow(), { beds: { icu_adult: { ventilated: { total: 40, free: 2 }, ecmo: { total: 4, free: 1 } } } }));
+    await waitFor(async () => JSON.stringify(await cells(page, 'icu_adult')) === JSON.stringify(['2 / 40', '1 / 4']),
+      { what: 'the panel to follow the feed' });
+    await screenshot(page, 'icu-detail.png');
+    await s.noErrors();
+  });
+
+  s.step('in English', async () => {
+    const { page } = s;
+    await open(page, '/?lang=en');
+    await waitFor(() => row(page, 'icu_adult').isVisible(), { what: 'the intensive-care table' });
+    assert.equal(await page.locator('#detail-icu caption').innerText(), 'Intensive care: ventilation and ECMO');
+    assert.deepEqual(await page.$$eval('#detail-icu thead th', (ths) => ths.map((x) => x.textContent)),
+      ['Bed type', 'Invasive ventilation', 'ECMO']);
+    assert.equal(await row(page, 'icu_adult').locator('td').first().getAttribute('aria-label'), '2 free of 40');
+    await s.noErrors();
+  });
+});
