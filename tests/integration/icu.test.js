@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Stack, waitFor, bedsMsg } = require('../lib/stack');
-const { validateHave } = require('../lib/interop');
+const { validateHave, docTable } = require('../lib/interop');
 
 const BM = 'bach-mai'; // icu_adult and icu_pediatric in the registry
 
@@ -135,6 +135,19 @@ describe('intensive-care detail', () => {
     assert.equal(col('num_vent_beds_avail'), String(h.beds.icu_adult.ventilated.free));
     assert.equal(col('num_ecmo'), String(h.beds.icu_adult.ecmo.total));
     assert.equal(col('num_ecmo_avail'), String(h.beds.icu_adult.ecmo.free));
+    // docs/interop.md's table: each figure's CSV column and FHIR code
+    const rows = docTable('## Intensive-care detail', 'BedPulse');
+    assert.equal(rows.length, 4);
+    const bundle0 = (await stack.get(`/api/v1/export/fhir?hospital=${BM}`)).json;
+    const adult = bundle0.entry.find((e) => e.resource.resourceType === 'MeasureReport').resource.group
+      .find((g) => g.code.coding[0].code === 'icu_adult');
+    for (const row of rows) {
+      const [pair, which] = row.BedPulse.split('.');
+      assert.equal(row['HAVE 1.0'], null, 'HAVE has no element');
+      assert.equal(col(row['CSV column']), String(h.beds.icu_adult[pair][which]), row.BedPulse);
+      const pop = adult.population.find((x) => x.code.coding[0].code === row.FHIR);
+      assert.equal(pop.count, h.beds.icu_adult[pair][which], row.FHIR);
+    }
     const med = csv.find((l) => l.includes(',medical_surgical,')).split(',');
     assert.equal(med[head.indexOf('num_vent_beds')], '', 'no detail: empty');
 
