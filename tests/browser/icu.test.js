@@ -7,7 +7,7 @@
 const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { waitFor, isoNow } = require('../lib/stack.js');
-const { Session, screenshot } = require('./pages.js');
+const { Session, openPage, screenshot } = require('./pages.js');
 
 const BM = 'bach-mai';
 
@@ -44,6 +44,25 @@ describe('intensive-care detail', { timeout: 400000 }, () => {
       { what: 'the panel to follow the feed' });
     await screenshot(page, 'icu-detail.png');
     await s.noErrors();
+  });
+
+  s.step('the wall sums the city\'s ventilated and ECMO places under the ICU figure', async () => {
+    const w = await openPage(s.browser);
+    await w.page.goto(s.url('/wall'));
+    const hs = (await s.stack.get('/api/v1/hospitals')).json;
+    const sum = { ventilated: [0, 0], ecmo: [0, 0] };
+    for (const h of hs) {
+      const b = h.beds.icu_adult;
+      if (!h.at || !b || typeof b.staffed !== 'number' || typeof b.occupied !== 'number') continue;
+      for (const k of Object.keys(sum)) if (b[k]) sum[k] = [sum[k][0] + b[k].free, sum[k][1] + b[k].total];
+    }
+    const vi = (n) => new Intl.NumberFormat('vi-VN').format(n);
+    const want = `thở máy trống ${vi(sum.ventilated[0])}/${vi(sum.ventilated[1])} · ECMO trống ${vi(sum.ecmo[0])}/${vi(sum.ecmo[1])}`;
+    assert.ok(sum.ventilated[1] >= 40 && sum.ecmo[1] >= 4, 'Bach Mai is counted');
+    const sub = w.page.locator('#w-kpi-icu .w-kpi-sub');
+    await waitFor(async () => (await sub.textContent()).endsWith(want), { what: `the ICU figure to read ${want}` });
+    assert.deepEqual(w.rec.errors, []);
+    await w.context.close();
   });
 
   s.step('in English', async () => {

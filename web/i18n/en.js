@@ -328,6 +328,8 @@ export default {
   'wall.kpi_overflow': '{n} patients over staffed beds',
   'wall.kpi_icu': 'Adult ICU free',
   'wall.kpi_icu_sub': '{n} hospitals with ICU reporting',
+  'wall.kpi_icu_vent': 'ventilation {free}/{total} free',
+  'wall.kpi_icu_ecmo': 'ECMO {free}/{total} free',
   'wall.kpi_ed': 'EDs not accepting',
   'wall.kpi_ed_sub': 'on diversion or closed',
   'wall.kpi_amb': '115 ambulances free',

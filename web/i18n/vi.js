@@ -328,6 +328,8 @@ export default {
   'wall.kpi_overflow': '{n} bệnh nhân vượt số giường',
   'wall.kpi_icu': 'HSTC người lớn trống',
   'wall.kpi_icu_sub': '{n} bệnh viện có HSTC báo cáo',
+  'wall.kpi_icu_vent': 'thở máy trống {free}/{total}',
+  'wall.kpi_icu_ecmo': 'ECMO trống {free}/{total}',
   'wall.kpi_ed': 'Cấp cứu không nhận',
   'wall.kpi_ed_sub': 'chuyển hướng hoặc tạm đóng',
   'wall.kpi_amb': 'Xe 115 sẵn sàng',
