@@ -7,7 +7,7 @@
 const { describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { waitFor, isoNow } = require('../lib/stack.js');
-const { Session, openPage, screenshot } = require('./pages.js');
+const { Session, openPage, screenshot, expectHttpErrors } = require('./pages.js');
 
 const BM = 'bach-mai';
 
@@ -65,14 +65,49 @@ describe('intensive-care detail', { timeout: 400000 }, () => {
     await w.context.close();
   });
 
+  s.step('a manager sets them on /manage; a free above the total is refused at the field', async () => {
+    const manager = s.stack.createToken('manager', { hospitals: BM, name: 'Chị Lan' });
+    await s.stack.waitForToken(manager.token);
+    const w = await openPage(s.browser);
+    await w.page.goto(s.url(`/signin#token=${manager.token}&next=/manage`));
+    const card = w.page.locator('fieldset.mg-card[data-bed="icu_adult"]');
+    await waitFor(() => card.isVisible(), { what: 'the adult ICU card' });
+    const input = (k) => w.page.locator(`input[data-field="beds.icu_adult.${k}"]`);
+    await card.locator('summary').click();
+    assert.equal(await card.locator('.mg-icu label').first().innerText(), 'Giường thở máy');
+    const h0 = await s.stack.hospital(BM);
+    assert.equal(await input('ventilated.free').inputValue(), String(h0.beds.icu_adult.ventilated.free));
+    assert.equal(await input('ecmo.total').inputValue(), String(h0.beds.icu_adult.ecmo.total));
+    await input('ventilated.free').fill('5');
+    await w.page.locator('#mg-save').click();
+    const h1 = await waitFor(async () => {
+      const h = await s.stack.hospital(BM);
+      return h.version > h0.version && h;
+    }, { what: 'the PATCH to show' });
+    assert.deepEqual(h1.beds.icu_adult.ventilated, { total: h0.beds.icu_adult.ventilated.total, free: 5 }, 'the pair, whole');
+    assert.deepEqual(h1.beds.icu_adult.ecmo, h0.beds.icu_adult.ecmo, 'the other pair stays');
+    // more ECMO places free than there are: the server's 422, at the field
+    await waitFor(async () => (await input('ventilated.free').inputValue()) === '5', { what: 'the saved figure' });
+    await input('ecmo.free').fill(String(h1.beds.icu_adult.ecmo.total + 5));
+    await w.page.locator('#mg-save').click();
+    const note = card.locator('#icu_adult-ecmo\\.free-note');
+    await waitFor(async () => /must not exceed/.test(await note.innerText()), { what: 'the error at ECMO free' });
+    assert.equal((await s.stack.hospital(BM)).version, h1.version, 'nothing changed');
+    await screenshot(w.page, 'icu-manage.png');
+    assert.equal(expectHttpErrors(w.rec, 422), 1, 'the one 422 provoked');
+    assert.deepEqual(w.rec.errors, []);
+    await w.context.close();
+  });
+
   s.step('in English', async () => {
     const { page } = s;
     await open(page, '/?lang=en');
+    // the panel follows the manager's PATCH
     await waitFor(() => row(page, 'icu_adult').isVisible(), { what: 'the intensive-care table' });
     assert.equal(await page.locator('#detail-icu caption').innerText(), 'Intensive care: ventilation and ECMO');
     assert.deepEqual(await page.$$eval('#detail-icu thead th', (ths) => ths.map((x) => x.textContent)),
       ['Bed type', 'Invasive ventilation', 'ECMO']);
-    assert.equal(await row(page, 'icu_adult').locator('td').first().getAttribute('aria-label'), '2 free of 40');
+    assert.equal(await row(page, 'icu_adult').locator('td').first().getAttribute('aria-label'), '5 free of 40');
     await s.noErrors();
   });
 });
