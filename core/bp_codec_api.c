@@ -94,13 +94,15 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms,
             }
             unsigned fp = 0;
             if (bp_jsonin_object(it, path, &err) ||
-                bp_jsonin_keys(it, path, bp_feed_bed_keys, 3, &fp, &err)) {
+                bp_jsonin_keys(it, path, bp_feed_bed_keys, 5, &fp, &err)) {
                 add_err(errs, &err);
                 continue;
             }
             if (!fp) {
                 bp_error_set(&err, "missing_field", path,
-                             "%s must give at least one of staffed, occupied, surge24", path);
+                             "%s must give at least one of staffed, occupied, surge24, "
+                             "ventilated, ecmo",
+                             path);
                 add_err(errs, &err);
             }
             int32_t *dst[3] = {&out->beds[t].staffed, &out->beds[t].occupied,
@@ -118,6 +120,14 @@ int bp_codec_parse_patch(const char *json, size_t len, int64_t now_ms,
                 }
                 *dst[f] = (int32_t)x;
                 ok |= (uint8_t)(1u << f);
+            }
+            if (fp & (BP_BF_VENTILATED | BP_BF_ECMO)) {
+                if (bp_codec_parse_icu_detail(it, path, t, fp,
+                                              ok & BP_BF_STAFFED ? out->beds[t].staffed : -1,
+                                              &out->icu[t], &err))
+                    add_err(errs, &err);
+                else
+                    ok |= (uint8_t)(fp & (BP_BF_VENTILATED | BP_BF_ECMO));
             }
             out->bed_fields[t] = ok;
         }

@@ -56,8 +56,62 @@ static const char *const inc_keys[] = {"type",    "source",   "seq",      "at", 
                                        "address", "received", "unit",     "destination"};
 #define RECEIVED_MAX_AGE_MS (7 * 86400 * 1000LL) /* a call older than the incident retention */
 
-const char *const bp_feed_bed_keys[3] = {"staffed", "occupied", "surge24"};
+const char *const bp_feed_bed_keys[5] = {"staffed", "occupied", "surge24", "ventilated", "ecmo"};
 const char *const bp_feed_ed_keys[4] = {"status", "reason", "until", "waiting"};
+
+/* One of the intensive-care pairs: {"total":N,"free":M}, both integers
+ * 0..BP_BEDS_MAX, free <= total, total <= the entry's staffed if it has one. */
+static int parse_places(const cJSON *o, const char *path, int32_t staffed, bp_places_t *out,
+                        bp_error_t *err) {
+    static const char *const keys[] = {"total", "free"};
+    unsigned present;
+    if (bp_jsonin_object(o, path, err) || bp_jsonin_keys(o, path, keys, 2, &present, err))
+        return -1;
+    int64_t v[2];
+    for (int i = 0; i < 2; i++) {
+        char fp[BP_JSONIN_PATH_MAX];
+        bp_jsonin_join(fp, path, keys[i]);
+        if (!(present & (1u << i)))
+            return bp_error_set(err, "missing_field", fp, "%s is required with %s (total and free)",
+                                fp, path);
+        if (bp_jsonin_int(cJSON_GetObjectItemCaseSensitive(o, keys[i]), fp, 0, BP_BEDS_MAX, &v[i],
+                          err))
+            return -1;
+    }
+    char fp[BP_JSONIN_PATH_MAX];
+    if (v[1] > v[0]) {
+        bp_jsonin_join(fp, path, "free");
+        return bp_error_set(err, "bad_value", fp, "%s (%lld) must not exceed %s.total (%lld)", fp,
+                            (long long)v[1], path, (long long)v[0]);
+    }
+    if (staffed >= 0 && v[0] > staffed) {
+        bp_jsonin_join(fp, path, "total");
+        return bp_error_set(err, "bad_value", fp,
+                            "%s (%lld) must not exceed the bed type's staffed (%d)", fp,
+                            (long long)v[0], (int)staffed);
+    }
+    out->total = (int32_t)v[0];
+    out->free = (int32_t)v[1];
+    return 0;
+}
+
+int bp_codec_parse_icu_detail(const cJSON *entry, const char *path, int t, unsigned present,
+                              int32_t staffed, bp_icu_detail_t *out, bp_error_t *err) {
+    bp_places_t *dst[2] = {&out->ventilated, &out->ecmo};
+    for (int i = 0; i < 2; i++) {
+        unsigned bit = i ? BP_BF_ECMO : BP_BF_VENTILATED;
+        if (!(present & bit)) continue;
+        const char *name = bp_feed_bed_keys[3 + i];
+        char fp[BP_JSONIN_PATH_MAX];
+        bp_jsonin_join(fp, path, name);
+        if (!bp_bed_type_has_detail(t))
+            return bp_error_set(err, "unknown_field", fp,
+                                "%s: only icu_adult and icu_pediatric report %s places", fp, name);
+        if (parse_places(cJSON_GetObjectItemCaseSensitive(entry, name), fp, staffed, dst[i], err))
+            return -1;
+    }
+    return 0;
+}
 
 static int parse_beds(const cJSON *beds, bp_change_t *out, bp_error_t *err) {
     if (bp_jsonin_object(beds, "beds", err)) return -1;
@@ -78,10 +132,11 @@ static int parse_beds(const cJSON *beds, bp_change_t *out, bp_error_t *err) {
         seen |= 1 << t;
         if (bp_jsonin_object(it, path, err)) return -1;
         unsigned present;
-        if (bp_jsonin_keys(it, path, bp_feed_bed_keys, 3, &present, err)) return -1;
+        if (bp_jsonin_keys(it, path, bp_feed_bed_keys, 5, &present, err)) return -1;
         if (!present)
-            return bp_error_set(err, "missing_field", path,
-                                "%s must give at least one of staffed, occupied, surge24", path);
+            return bp_error_set(
+                err, "missing_field", path,
+                "%s must give at least one of staffed, occupied, surge24, ventilated, ecmo", path);
         int32_t *dst[3] = {&out->beds[t].staffed, &out->beds[t].occupied, &out->beds[t].surge24};
         for (int f = 0; f < 3; f++) {
             if (!(present & (1u << f))) continue;
@@ -93,6 +148,10 @@ static int parse_beds(const cJSON *beds, bp_change_t *out, bp_error_t *err) {
                 return -1;
             *dst[f] = (int32_t)v;
         }
+        if (bp_codec_parse_icu_detail(it, path, t, present,
+                                      present & BP_BF_STAFFED ? out->beds[t].staffed : -1,
+                                      &out->icu[t], err))
+            return -1;
         out->bed_fields[t] = (uint8_t)present;
     }
     return 0;

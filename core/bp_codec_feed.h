@@ -30,7 +30,14 @@ int bp_codec_parse_feed(const char *line, size_t len, const bp_registry_t *reg, 
 /* The fields of a bed entry (in the order of the BP_BF_* bits) and of an ED
  * status, as a feed line names them; a manager's PATCH body (bp_codec_api.h)
  * uses the same shapes. */
-extern const char *const bp_feed_bed_keys[3];
+extern const char *const bp_feed_bed_keys[5];
+/* The intensive-care detail of one bed entry (its "ventilated" and "ecmo",
+ * those of BP_BF_VENTILATED | BP_BF_ECMO in present): each
+ * {"total":N,"free":M}, integers 0..BP_BEDS_MAX, free <= total, total <=
+ * staffed when staffed >= 0 (the same entry's), only on the bed types of
+ * bp_bed_type_has_detail. 0, or -1 with err naming the field. */
+int bp_codec_parse_icu_detail(const cJSON *entry, const char *path, int t, unsigned present,
+                              int32_t staffed, bp_icu_detail_t *out, bp_error_t *err);
 extern const char *const bp_feed_ed_keys[4];
 
 /* The "services" object of a beds line or a PATCH body (issue 15):

@@ -38,6 +38,28 @@ static void str_to(const cJSON *obj, const char *key, char *out, size_t out_len)
 
 /* A service as stored: {"status":..,"reason":..,"until":ms}; false when
  * its status does not read. */
+/* The intensive-care pairs of a stored bed entry ({"ventilated":{"total":
+ * N,"free":M},"ecmo":{..}}), kept only when whole and in bounds. */
+static bool stored_places(const cJSON *o, bp_places_t *out) {
+    const cJSON *tv = cJSON_GetObjectItemCaseSensitive(o, "total");
+    const cJSON *fv = cJSON_GetObjectItemCaseSensitive(o, "free");
+    if (!cJSON_IsNumber(tv) || !cJSON_IsNumber(fv)) return false;
+    double t = tv->valuedouble, f = fv->valuedouble;
+    if (!(t >= 0 && t <= BP_BEDS_MAX && f >= 0 && f <= t)) return false;
+    out->total = (int32_t)t;
+    out->free = (int32_t)f;
+    return true;
+}
+
+static void stored_icu_json(const cJSON *entry, int t, bp_change_t *out) {
+    if (!bp_bed_type_has_detail(t)) return;
+    if (stored_places(cJSON_GetObjectItemCaseSensitive(entry, "ventilated"),
+                      &out->icu[t].ventilated))
+        out->bed_fields[t] |= BP_BF_VENTILATED;
+    if (stored_places(cJSON_GetObjectItemCaseSensitive(entry, "ecmo"), &out->icu[t].ecmo))
+        out->bed_fields[t] |= BP_BF_ECMO;
+}
+
 static bool stored_svc(const cJSON *o, bp_svc_t *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "status");
     int s = cJSON_IsString(v) ? bp_svc_status_parse(v->valuestring, strlen(v->valuestring)) : -1;
@@ -143,8 +165,7 @@ int bp_codec_parse_stored(bp_kind_t kind, const char *json, size_t len, bp_chang
                 *dst[f] = (int32_t)d;
                 out->bed_fields[t] |= (uint8_t)(1u << f);
             }
-            /* a bed type with no numbers still marks the type as known */
-            if (!out->bed_fields[t]) out->bed_fields[t] = 0;
+            stored_icu_json(it, t, out);
         }
         const cJSON *ed = cJSON_GetObjectItemCaseSensitive(root, "ed");
         if (cJSON_IsObject(ed)) {
@@ -286,12 +307,30 @@ static void hash_incident(const char *k, size_t kl, const char *v, size_t vl, bp
     }
 }
 
+/* "<bed type>.vt|vf|et|ef": one number of the intensive-care detail; a
+ * pair is marked known once both its numbers were read. */
+static void stored_icu_hash(const char *k, size_t kl, const char *v, size_t vl, bp_change_t *out,
+                            uint8_t *halves) {
+    if (kl < 4 || k[kl - 3] != '.') return;
+    int t = bp_bed_type_parse(k, kl - 3);
+    int64_t x;
+    if (t < 0 || !bp_bed_type_has_detail(t) || !hash_int(v, vl, 0, BP_BEDS_MAX, &x)) return;
+    bool ecmo = k[kl - 2] == 'e', total = k[kl - 1] == 't';
+    if ((k[kl - 2] != 'v' && !ecmo) || (k[kl - 1] != 'f' && !total)) return;
+    bp_places_t *p = ecmo ? &out->icu[t].ecmo : &out->icu[t].ventilated;
+    *(total ? &p->total : &p->free) = (int32_t)x;
+    halves[t] |= (uint8_t)(1u << ((ecmo ? 2 : 0) + (total ? 1 : 0)));
+    if ((halves[t] & 3) == 3) out->bed_fields[t] |= BP_BF_VENTILATED;
+    if ((halves[t] & 12) == 12) out->bed_fields[t] |= BP_BF_ECMO;
+}
+
 int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const size_t *klens,
                         const char *const *vals, const size_t *vlens, bp_change_t *out,
                         bp_error_t *err) {
     bp_change_init(out, kind);
     if (kind == BP_KIND_INCIDENT) out->inc_action = BP_INC_CREATE;
     bool has_version = false;
+    uint8_t halves[BP_BED__COUNT] = {0}; /* the intensive-care numbers read */
     for (size_t i = 0; i < n; i++) {
         const char *k = keys[i], *v = vals[i];
         size_t kl = klens[i], vl = vlens[i];
@@ -338,6 +377,7 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
                 cJSON_Delete(o);
                 continue;
             }
+            stored_icu_hash(k, kl, v, vl, out, halves);
             /* "<bed type>.s|o|g" */
             if (kl < 3 || k[kl - 2] != '.') continue;
             int t = bp_bed_type_parse(k, kl - 2);
@@ -382,7 +422,8 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
 
 /* -- writers ------------------------------------------------------------- */
 
-static void write_beds_entry(bp_jw_t *w, const bp_beds_t *beds, unsigned fields) {
+static void write_beds_entry(bp_jw_t *w, const bp_beds_t *beds, const bp_icu_detail_t *icu,
+                             unsigned fields) {
     const int32_t vals[3] = {beds->staffed, beds->occupied, beds->surge24};
     bp_jw_obj(w);
     for (int f = 0; f < 3; f++) {
@@ -390,7 +431,25 @@ static void write_beds_entry(bp_jw_t *w, const bp_beds_t *beds, unsigned fields)
         bp_jw_key(w, stored_bed_keys[f]);
         bp_jw_int(w, vals[f]);
     }
+    bp_codec_write_icu_detail(w, icu, fields);
     bp_jw_end(w);
+}
+
+void bp_codec_write_icu_detail(bp_jw_t *w, const bp_icu_detail_t *icu, unsigned fields) {
+    const bp_places_t *p[2] = {&icu->ventilated, &icu->ecmo};
+    for (int i = 0; i < 2; i++) {
+        if (!(fields & (i ? BP_BF_ECMO : BP_BF_VENTILATED))) continue;
+        if (i)
+            BP_JW_KEY(w, "ecmo");
+        else
+            BP_JW_KEY(w, "ventilated");
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "total");
+        bp_jw_int(w, p[i]->total);
+        BP_JW_KEY(w, "free");
+        bp_jw_int(w, p[i]->free);
+        bp_jw_end(w);
+    }
 }
 
 static void write_ed(bp_jw_t *w, const bp_ed_t *ed) {
@@ -543,7 +602,7 @@ void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c) {
             for (int t = 0; t < BP_BED__COUNT; t++) {
                 if (!c->bed_fields[t]) continue;
                 bp_jw_key(&w, bp_bed_type_name((bp_bed_type_t)t));
-                write_beds_entry(&w, &c->beds[t], c->bed_fields[t]);
+                write_beds_entry(&w, &c->beds[t], &c->icu[t], c->bed_fields[t]);
             }
             bp_jw_end(&w);
         }

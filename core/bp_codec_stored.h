@@ -13,6 +13,7 @@
 
 #include "bp_buf.h"
 #include "bp_error.h"
+#include "bp_jw.h"
 #include "bp_model.h"
 
 /* Parses an entity as stored by the apply script (Redis hash value or the
@@ -35,6 +36,10 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
 /* A change as the event stream carries it, without the stamps the apply
  * script adds: {"at":..,"beds":{..},"ed":{..},"services":{..},"facility":{..}}, {"at":..,<ambulance
  * fields>} or {"at":..,<incident fields>}. */
+/* "ventilated":{"total":N,"free":M} and "ecmo":{..}, those of
+ * BP_BF_VENTILATED | BP_BF_ECMO in fields, as keys of an open bed entry
+ * (the event's, a PATCH echo's, the REST hospital's). */
+void bp_codec_write_icu_detail(bp_jw_t *w, const bp_icu_detail_t *icu, unsigned fields);
 void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c);
 /* An ED status: {"status":..,"reason":..,"until":ms,"waiting":..}. */
 void bp_codec_write_ed(bp_buf_t *b, const bp_ed_t *ed);

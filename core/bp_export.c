@@ -124,6 +124,11 @@ void bp_export_csv(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms) 
             time_cell(b, ed.until_ms);
             bp_buf_putc(b, ',');
             bp_json_int(b, level);
+            /* the intensive-care detail: empty where not reported */
+            for (int k = 0; k < BP_ICU__COUNT; k++) {
+                bp_buf_putc(b, ',');
+                num_cell(b, bp_interop_icu_value(h, t, (bp_icu_count_t)k));
+            }
             bp_buf_puts(b, "\r\n");
         }
     }

@@ -198,6 +198,24 @@ static void write_report(bp_jw_t *w, const bp_state_t *st, size_t i) {
         population(w, BP_SANER_VALUES, bp_interop_saner_code((bp_saner_t)s), true,
                    bp_interop_saner_value(h, (bp_saner_t)s));
     group_end(w);
+    /* SANER's ventilators: the ICU places able to ventilate invasively */
+    int64_t vent[2] = {0, 0};
+    bool any = false;
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (bp_interop_icu_value(h, t, BP_ICU_VENT_TOTAL) < 0) continue;
+        vent[0] += bp_interop_icu_value(h, t, BP_ICU_VENT_TOTAL);
+        vent[1] += bp_interop_icu_value(h, t, BP_ICU_VENT_FREE);
+        any = true;
+    }
+    if (any) {
+        group_codes(w);
+        coding(w, BP_SANER_GROUPS, "Ventilators", "Ventilators");
+        group_populations(w);
+        population(w, BP_SANER_VALUES, "numVent", true, vent[0]);
+        population(w, BP_SANER_VALUES, "numVentUse", true, vent[0] - vent[1]);
+        population(w, BP_SANER_VALUES, "numVentAvail", true, vent[1]);
+        group_end(w);
+    }
     /* every bed type, with what BedPulse knows of it */
     for (int t = 0; t < BP_BED__COUNT; t++) {
         if (!(h->beds_mask & (1u << t))) continue;
@@ -210,6 +228,9 @@ static void write_report(bp_jw_t *w, const bp_state_t *st, size_t i) {
         for (int c = 0; c < BP_COUNT__COUNT; c++)
             population(w, BP_FHIR_COUNTS, bp_interop_count_name((bp_count_t)c), false,
                        bp_interop_count_value(&h->beds[t], (bp_count_t)c));
+        for (int k = 0; k < BP_ICU__COUNT; k++)
+            population(w, BP_FHIR_ICU, bp_interop_icu_name((bp_icu_count_t)k), false,
+                       bp_interop_icu_value(h, t, (bp_icu_count_t)k));
         group_end(w);
     }
     bp_jw_end(w);
@@ -322,11 +343,14 @@ static int group_type(reader_t *rd, const cJSON *group, const char *path) {
     return -1;
 }
 
-/* Reads a group's populations into counts[] (-1 absent). 0, or -1. */
+/* Reads a group's populations into counts[] and the intensive-care
+ * figures into icu[] (-1 absent). 0, or -1. */
 static int group_counts(reader_t *rd, const cJSON *group, const char *path,
-                        int64_t counts[BP_COUNT__COUNT]) {
+                        int64_t counts[BP_COUNT__COUNT], int64_t icu[BP_ICU__COUNT]) {
     for (int c = 0; c < BP_COUNT__COUNT; c++)
         counts[c] = -1;
+    for (int c = 0; c < BP_ICU__COUNT; c++)
+        icu[c] = -1;
     const cJSON *pops = member(group, "population");
     if (!pops) return 0;
     char p[PBUF];
@@ -346,17 +370,25 @@ static int group_counts(reader_t *rd, const cJSON *group, const char *path,
             const char *system = string_at(c, "system");
             if (system && strcmp(system, BP_FHIR_COUNTS) == 0)
                 which = bp_interop_count_parse(string_at(c, "code"));
+            int ik = system && strcmp(system, BP_FHIR_ICU) == 0
+                         ? bp_interop_icu_parse(string_at(c, "code"))
+                         : -1;
+            if (ik >= 0) which = BP_COUNT__COUNT + ik;
         }
         if (which < 0) {
             bp_import_error(rd->im, "unknown_field", p,
                             "%s.code: not a BedPulse count (" BP_FHIR_COUNTS
-                            ": staffed, occupied, available, overflow, surge24)",
+                            ": staffed, occupied, available, overflow, surge24; " BP_FHIR_ICU
+                            ": ventilated-total, ventilated-free, ecmo-total, ecmo-free)",
                             p);
             return -1;
         }
-        if (counts[which] >= 0) {
+        int64_t *dst = which < BP_COUNT__COUNT ? &counts[which] : &icu[which - BP_COUNT__COUNT];
+        if (*dst >= 0) {
             bp_import_error(rd->im, "duplicate_field", p, "%s: %s appears twice in this group", p,
-                            bp_interop_count_name((bp_count_t)which));
+                            which < BP_COUNT__COUNT
+                                ? bp_interop_count_name((bp_count_t)which)
+                                : bp_interop_icu_name((bp_icu_count_t)(which - BP_COUNT__COUNT)));
             return -1;
         }
         const cJSON *n = member(pop, "count");
@@ -367,7 +399,7 @@ static int group_counts(reader_t *rd, const cJSON *group, const char *path,
                             p, BP_BEDS_MAX);
             return -1;
         }
-        counts[which] = (int64_t)d;
+        *dst = (int64_t)d;
     }
     return 0;
 }
@@ -462,8 +494,8 @@ static void read_report(reader_t *rd, const cJSON *mr, const char *path) {
         int t = group_type(rd, gr, p);
         if (t == -2) {
             if (!rd->noted_saner)
-                bp_import_note(rd->im, "SANER \"Beds\" groups were skipped: their totals are "
-                                       "derived from the bed-type groups");
+                bp_import_note(rd->im, "SANER groups (Beds, Ventilators) were skipped: their "
+                                       "totals are derived from the bed-type groups");
             rd->noted_saner = true;
             continue;
         }
@@ -473,11 +505,16 @@ static void read_report(reader_t *rd, const cJSON *mr, const char *path) {
                             bp_bed_type_name((bp_bed_type_t)t));
             return;
         }
-        int64_t counts[BP_COUNT__COUNT];
+        int64_t counts[BP_COUNT__COUNT], icu[BP_ICU__COUNT];
         bool at_least;
-        if (group_counts(rd, gr, p, counts) ||
+        if (group_counts(rd, gr, p, counts, icu) ||
             counts_to_beds(rd, counts, p, &c->beds[t], &c->bed_fields[t], &at_least))
             return;
+        bp_error_t e;
+        if (bp_interop_icu_to_change(icu, t, p, c, &e)) {
+            bp_import_error(rd->im, e.code, e.field, "%s", e.message);
+            return;
+        }
         if (at_least) it->at_least |= 1u << t;
     }
 }

@@ -145,6 +145,51 @@ int32_t bp_interop_count_value(const bp_beds_t *b, bp_count_t c) {
     }
 }
 
+static const char *const icu_names[BP_ICU__COUNT] = {"ventilated-total", "ventilated-free",
+                                                     "ecmo-total", "ecmo-free"};
+
+const char *bp_interop_icu_name(bp_icu_count_t k) {
+    return (unsigned)k < BP_ICU__COUNT ? icu_names[k] : NULL;
+}
+
+int bp_interop_icu_parse(const char *s) {
+    for (int k = 0; s && k < BP_ICU__COUNT; k++)
+        if (strcmp(s, icu_names[k]) == 0) return k;
+    return -1;
+}
+
+int32_t bp_interop_icu_value(const bp_hospital_state_t *h, int t, bp_icu_count_t k) {
+    bool ecmo = k >= BP_ICU_ECMO_TOTAL;
+    if (!(h->icu_known[t] & (ecmo ? BP_BF_ECMO : BP_BF_VENTILATED))) return -1;
+    const bp_places_t *p = ecmo ? &h->icu[t].ecmo : &h->icu[t].ventilated;
+    return (k == BP_ICU_VENT_TOTAL || k == BP_ICU_ECMO_TOTAL) ? p->total : p->free;
+}
+
+int bp_interop_icu_to_change(const int64_t v[BP_ICU__COUNT], int t, const char *path,
+                             bp_change_t *c, bp_error_t *err) {
+    for (int i = 0; i < 2; i++) {
+        int64_t tot = v[2 * i], fr = v[2 * i + 1];
+        const char *name = i ? "ecmo" : "ventilated";
+        if (tot < 0 && fr < 0) continue;
+        if (!bp_bed_type_has_detail(t))
+            return bp_error_set(err, "unknown_field", path,
+                                "%s: only icu_adult and icu_pediatric report %s places", path,
+                                name);
+        if (tot < 0 || fr < 0)
+            return bp_error_set(err, "missing_field", path, "%s: %s-total and %s-free go together",
+                                path, name, name);
+        if (fr > tot)
+            return bp_error_set(err, "bad_value", path,
+                                "%s: %s-free (%lld) exceeds %s-total (%lld)", path, name,
+                                (long long)fr, name, (long long)tot);
+        bp_places_t *p = i ? &c->icu[t].ecmo : &c->icu[t].ventilated;
+        p->total = (int32_t)tot;
+        p->free = (int32_t)fr;
+        c->bed_fields[t] |= i ? BP_BF_ECMO : BP_BF_VENTILATED;
+    }
+    return 0;
+}
+
 static const char *const saner_codes[BP_SANER__COUNT] = {
     "numTotBeds", "numTotBedsOcc", "numTotBedsAvail", "numbeds",
     "numBedsOcc", "numICUBeds",    "numICUBedsOcc",   "numICUBedsAvail"};
@@ -289,6 +334,12 @@ bool bp_interop_refine(bp_change_t *c, const bp_hospital_state_t *cur, uint32_t 
         }
         if (!newer && (f & BP_BF_SURGE24) && known && was->surge24 == c->beds[t].surge24)
             f &= (uint8_t)~BP_BF_SURGE24;
+        if (!newer && (f & BP_BF_VENTILATED) && (cur->icu_known[t] & BP_BF_VENTILATED) &&
+            memcmp(&cur->icu[t].ventilated, &c->icu[t].ventilated, sizeof(bp_places_t)) == 0)
+            f &= (uint8_t)~BP_BF_VENTILATED;
+        if (!newer && (f & BP_BF_ECMO) && (cur->icu_known[t] & BP_BF_ECMO) &&
+            memcmp(&cur->icu[t].ecmo, &c->icu[t].ecmo, sizeof(bp_places_t)) == 0)
+            f &= (uint8_t)~BP_BF_ECMO;
         c->bed_fields[t] = f;
         left |= f != 0;
     }
@@ -308,10 +359,11 @@ bool bp_interop_refine(bp_change_t *c, const bp_hospital_state_t *cur, uint32_t 
 /* -- CSV --------------------------------------------------------------------- */
 
 const char *const bp_interop_csv_columns[] = {
-    "facility_id",   "facility_name",   "facility_name_en",  "district",
-    "tier",          "collection_time", "freshness",         "bed_type",
-    "have_bed_type", "fhir_role_code",  "nhsn_bed_group",    "num_beds",
-    "num_beds_occ",  "num_beds_avail",  "num_beds_overflow", "num_beds_surge_24h",
-    "ed_status",     "ed_reason",       "ed_until",          "pressure_level"};
+    "facility_id",   "facility_name",       "facility_name_en",  "district",
+    "tier",          "collection_time",     "freshness",         "bed_type",
+    "have_bed_type", "fhir_role_code",      "nhsn_bed_group",    "num_beds",
+    "num_beds_occ",  "num_beds_avail",      "num_beds_overflow", "num_beds_surge_24h",
+    "ed_status",     "ed_reason",           "ed_until",          "pressure_level",
+    "num_vent_beds", "num_vent_beds_avail", "num_ecmo",          "num_ecmo_avail"};
 const size_t bp_interop_csv_ncolumns =
     sizeof bp_interop_csv_columns / sizeof *bp_interop_csv_columns;

@@ -41,6 +41,7 @@
  * nothing to resolve) for what SANER has no code for. */
 #define BP_FHIR_BEDTYPES "urn:bedpulse:fhir:CodeSystem:bed-type"
 #define BP_FHIR_COUNTS   "urn:bedpulse:fhir:CodeSystem:bed-count"
+#define BP_FHIR_ICU      "urn:bedpulse:fhir:CodeSystem:icu-places"
 #define BP_FHIR_HOSPITAL "urn:bedpulse:fhir:hospital-id" /* identifier system: registry ids */
 #define BP_FHIR_MEASURE  "urn:bedpulse:fhir:Measure:bed-capacity"
 
@@ -120,6 +121,26 @@ const char *bp_interop_count_name(bp_count_t c);
 int bp_interop_count_parse(const char *s); /* -1 unknown */
 /* The figure of b for count c; -1 unknown. */
 int32_t bp_interop_count_value(const bp_beds_t *b, bp_count_t c);
+
+/* The intensive-care detail's four figures (bp_icu_detail_t), named in the
+ * BedPulse FHIR code system BP_FHIR_ICU: ventilated-total, ventilated-free,
+ * ecmo-total, ecmo-free; also the CSV's last four columns. */
+typedef enum {
+    BP_ICU_VENT_TOTAL,
+    BP_ICU_VENT_FREE,
+    BP_ICU_ECMO_TOTAL,
+    BP_ICU_ECMO_FREE,
+    BP_ICU__COUNT
+} bp_icu_count_t;
+const char *bp_interop_icu_name(bp_icu_count_t k);
+int bp_interop_icu_parse(const char *s); /* -1 unknown */
+/* Figure k of bed type t at hospital h; -1 not reported. */
+int32_t bp_interop_icu_value(const bp_hospital_state_t *h, int t, bp_icu_count_t k);
+/* Sets a change's detail of bed type t from the four figures (-1 absent):
+ * a pair needs both, free <= total, and only the ICU types carry it. 0, or
+ * -1 with err (field = path). */
+int bp_interop_icu_to_change(const int64_t v[BP_ICU__COUNT], int t, const char *path,
+                             bp_change_t *c, bp_error_t *err);
 
 /* SANER measured values in the "Beds" group: codes and how BedPulse
  * computes them from a hospital (over bed types with staffed and occupied

@@ -336,6 +336,10 @@ void bp_change_init(bp_change_t *c, bp_kind_t kind) {
     c->inc_action = BP_INC_UPDATE;
 }
 
+bool bp_bed_type_has_detail(int t) {
+    return t == BP_BED_ICU_ADULT || t == BP_BED_ICU_PEDIATRIC;
+}
+
 int bp_change_bed_types(const bp_change_t *c) {
     int k = 0;
     for (int t = 0; t < BP_BED__COUNT; t++)
@@ -359,6 +363,9 @@ void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c) {
         if (f & BP_BF_STAFFED) b->staffed = c->beds[t].staffed;
         if (f & BP_BF_OCCUPIED) b->occupied = c->beds[t].occupied;
         if (f & BP_BF_SURGE24) b->surge24 = c->beds[t].surge24;
+        if (f & BP_BF_VENTILATED) h->icu[t].ventilated = c->icu[t].ventilated;
+        if (f & BP_BF_ECMO) h->icu[t].ecmo = c->icu[t].ecmo;
+        h->icu_known[t] |= f & (BP_BF_VENTILATED | BP_BF_ECMO);
         h->beds_mask |= 1u << t;
     }
     if (c->has_ed) h->ed = c->ed;

@@ -152,6 +152,8 @@ const char *bp_utility_value_name(bp_utility_t u, int v);
 
 /* Parsers: the enum value, or -1 when (s, len) is not a known name. */
 int bp_bed_type_parse(const char *s, size_t len);
+/* The bed types that may carry the intensive-care detail (bp_icu_detail_t). */
+bool bp_bed_type_has_detail(int t);
 int bp_ed_status_parse(const char *s, size_t len);
 int bp_amb_status_parse(const char *s, size_t len);
 int bp_tier_parse(const char *s, size_t len);
@@ -178,6 +180,19 @@ typedef struct {
     int32_t occupied; /* -1 unknown; may exceed staffed */
     int32_t surge24;  /* -1 unknown */
 } bp_beds_t;
+
+/* Intensive-care detail (issue 15 part 3, after DIVI): of an ICU bed type's
+ * places, those able to ventilate invasively and the ECMO places, each
+ * total and free. Only icu_adult and icu_pediatric carry it
+ * (bp_bed_type_has_detail); known when its BP_BF_VENTILATED / BP_BF_ECMO
+ * bit is set (the hospital's icu_known, a change's bed_fields). */
+typedef struct {
+    int32_t total, free;
+} bp_places_t;
+
+typedef struct {
+    bp_places_t ventilated, ecmo;
+} bp_icu_detail_t;
 
 typedef struct {
     bp_ed_status_t status;
@@ -210,6 +225,8 @@ typedef struct {
     char source[BP_SOURCE_MAX + 1];
     uint32_t beds_mask; /* bit t set: bed type t is known at this hospital */
     bp_beds_t beds[BP_BED__COUNT];
+    uint8_t icu_known[BP_BED__COUNT]; /* BP_BF_VENTILATED | BP_BF_ECMO reported */
+    bp_icu_detail_t icu[BP_BED__COUNT];
     bp_ed_t ed;
     uint32_t svc_mask; /* bit s set: service s has been reported */
     bp_svc_t svc[BP_SVC__COUNT];
@@ -264,6 +281,8 @@ enum {
     BP_BF_STAFFED = 1,
     BP_BF_OCCUPIED = 2,
     BP_BF_SURGE24 = 4,
+    BP_BF_VENTILATED = 8, /* icu[t].ventilated, total and free together */
+    BP_BF_ECMO = 16,      /* icu[t].ecmo, total and free together */
 };
 
 typedef enum { BP_KIND_HOSPITAL, BP_KIND_AMBULANCE, BP_KIND_INCIDENT } bp_kind_t;
@@ -298,6 +317,7 @@ typedef struct {
     /* hospital */
     uint8_t bed_fields[BP_BED__COUNT]; /* BP_BF_* present per bed type */
     bp_beds_t beds[BP_BED__COUNT];
+    bp_icu_detail_t icu[BP_BED__COUNT]; /* with BP_BF_VENTILATED / BP_BF_ECMO */
     bool has_ed;
     bp_ed_t ed;
     uint32_t svc_fields; /* bit s: this change sets service s (whole) */

@@ -1,5 +1,6 @@
 /* In-memory state and the JSON clients read. */
 #include "bp_state.h"
+#include "bp_codec_stored.h"
 #include "bp_jw.h"
 
 #include <math.h>
@@ -182,8 +183,10 @@ static void write_count(bp_jw_t *w, int64_t v) {
 }
 
 /* {"staffed":..,"occupied":..,"surge24":..,"available":..,"overflow":..},
- * unknown numbers as null. */
-static void write_beds(bp_jw_t *w, const bp_beds_t *x) {
+ * unknown numbers as null, then the intensive-care detail known (icu_known:
+ * BP_BF_VENTILATED | BP_BF_ECMO). */
+static void write_beds(bp_jw_t *w, const bp_beds_t *x, const bp_icu_detail_t *icu,
+                       unsigned icu_known) {
     bp_jw_obj(w);
     BP_JW_KEY(w, "staffed");
     write_count(w, x->staffed);
@@ -195,6 +198,7 @@ static void write_beds(bp_jw_t *w, const bp_beds_t *x) {
     write_count(w, bp_beds_available(x));
     BP_JW_KEY(w, "overflow");
     write_count(w, bp_beds_overflow(x));
+    bp_codec_write_icu_detail(w, icu, icu_known);
     bp_jw_end(w);
 }
 
@@ -305,7 +309,7 @@ static void write_hospital(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t n
     for (int t = 0; t < BP_BED__COUNT; t++) {
         if (!(h->beds_mask & (1u << t))) continue;
         bp_jw_key(w, bp_bed_type_name((bp_bed_type_t)t));
-        write_beds(w, &h->beds[t]);
+        write_beds(w, &h->beds[t], &h->icu[t], h->icu_known[t]);
     }
     bp_jw_end(w);
     BP_JW_KEY(w, "ed");
@@ -613,7 +617,7 @@ void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, bp_view_t view)
                                f & BP_BF_OCCUPIED ? c->beds[t].occupied : -1,
                                f & BP_BF_SURGE24 ? c->beds[t].surge24 : -1};
                 bp_jw_key(&w, bp_bed_type_name((bp_bed_type_t)t));
-                write_beds(&w, &x);
+                write_beds(&w, &x, &c->icu[t], f);
             }
             bp_jw_end(&w);
         }

@@ -32,8 +32,11 @@
 --          on the same connection and not answered yet ("" = none)
 -- hospital:
 --   ARGV[15] ED as JSON ("" = unchanged)     ARGV[16] K, bed types changed
---   then per bed type 6 values: name, staffed, occupied, surge24 ("" = not
---   in this change), baseline staffed, baseline surge24 ("" = none);
+--   then per bed type 10 values: name, staffed, occupied, surge24 ("" = not
+--   in this change), baseline staffed, baseline surge24 ("" = none), then
+--   the intensive-care detail: ventilated total, free, ECMO total, free
+--   ("" = not in this change; a pair comes whole), stored as <type>.vt,
+--   .vf, .et, .ef as the figures are as <type>.s, .o, .g;
 --   then M, and M pairs: hash field, JSON: a service changed
 --   ("svc.<service>", '{"status":"unavailable","reason":..,"until":ms}') or
 --   the facility ("fac", '{"status":"compromised","power":"generator",..}')
@@ -135,13 +138,14 @@ end
 -- version, at, and what the change will overwrite: the numbers of the bed
 -- types changed (and the ED), or the ambulance / incident fields changed
 local want = {'v', 'at'}
-local S, m, ed_i, svc_i = P + k * 6, 0, nil, nil -- hospital: the services' place
+-- a bed type's hash fields, in the order of cur: the figures, then the
+-- intensive-care detail (ventilated total, free; ECMO total, free)
+local BED_FIELDS = {'s', 'o', 'g', 'vt', 'vf', 'et', 'ef'}
+local S, m, ed_i, svc_i = P + k * 10, 0, nil, nil -- hospital: the services' place
 if kind == 'hospital' then
   for i = 0, k - 1 do
-    local t = ARGV[P + i * 6]
-    want[#want + 1] = t .. '.s'
-    want[#want + 1] = t .. '.o'
-    want[#want + 1] = t .. '.g'
+    local t = ARGV[P + i * 10]
+    for _, f in ipairs(BED_FIELDS) do want[#want + 1] = t .. '.' .. f end
   end
   if audit and ARGV[15] ~= '' then want[#want + 1] = 'ed'; ed_i = #want end
   m = tonumber(ARGV[S] or '0') or 0
@@ -170,13 +174,18 @@ if kind == 'hospital' then
   -- merge: a number in the change wins, else the stored one, else (staffed
   -- and surge only) the registry baseline
   local beds, was = {}, {}
+  -- the detail as JSON ('"ventilated":{"total":N,"free":M}'), nil if unknown
+  local function pair(name, tot, free)
+    if not tot or not free then return nil end
+    return '"' .. name .. '":{"total":' .. tot .. ',"free":' .. free .. '}'
+  end
   for i = 0, k - 1 do
-    local b = P + i * 6
+    local b, c = P + i * 10, 3 + i * 7
     local t = ARGV[b]
-    local s = ARGV[b + 1] ~= '' and ARGV[b + 1] or cur[3 + i * 3] or
+    local s = ARGV[b + 1] ~= '' and ARGV[b + 1] or cur[c] or
               (ARGV[b + 4] ~= '' and ARGV[b + 4] or false)
-    local o = ARGV[b + 2] ~= '' and ARGV[b + 2] or cur[4 + i * 3]
-    local g = ARGV[b + 3] ~= '' and ARGV[b + 3] or cur[5 + i * 3] or
+    local o = ARGV[b + 2] ~= '' and ARGV[b + 2] or cur[c + 1]
+    local g = ARGV[b + 3] ~= '' and ARGV[b + 3] or cur[c + 2] or
               (ARGV[b + 5] ~= '' and ARGV[b + 5] or false)
     local e = {}
     if s then
@@ -191,12 +200,27 @@ if kind == 'hospital' then
       set[#set + 1] = t .. '.g'; set[#set + 1] = g
       e[#e + 1] = '"surge24":' .. g
     end
+    -- the detail: a pair in the change wins whole, else the stored one
+    local d = {}
+    for j = 0, 3 do
+      local v = ARGV[b + 6 + j]
+      if v ~= '' then
+        set[#set + 1] = t .. '.' .. BED_FIELDS[4 + j]; set[#set + 1] = v
+        d[j] = v
+      else
+        d[j] = cur[c + 3 + j]
+      end
+    end
+    e[#e + 1] = pair('ventilated', d[0], d[1])
+    e[#e + 1] = pair('ecmo', d[2], d[3])
     beds[#beds + 1] = '"' .. t .. '":{' .. table.concat(e, ',') .. '}'
     if audit then
       local w = {}
-      if cur[3 + i * 3] then w[#w + 1] = '"staffed":' .. cur[3 + i * 3] end
-      if cur[4 + i * 3] then w[#w + 1] = '"occupied":' .. cur[4 + i * 3] end
-      if cur[5 + i * 3] then w[#w + 1] = '"surge24":' .. cur[5 + i * 3] end
+      if cur[c] then w[#w + 1] = '"staffed":' .. cur[c] end
+      if cur[c + 1] then w[#w + 1] = '"occupied":' .. cur[c + 1] end
+      if cur[c + 2] then w[#w + 1] = '"surge24":' .. cur[c + 2] end
+      w[#w + 1] = pair('ventilated', cur[c + 3], cur[c + 4])
+      w[#w + 1] = pair('ecmo', cur[c + 5], cur[c + 6])
       was[#was + 1] = '"' .. t .. '":{' .. table.concat(w, ',') .. '}'
     end
   end

@@ -613,7 +613,11 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
                  arg_bed(a, f & BP_BF_OCCUPIED, c->beds[t].occupied) &&
                  arg_bed(a, f & BP_BF_SURGE24, c->beds[t].surge24) &&
                  arg_bed(a, has_base, has_base ? base->staffed[t] : 0) &&
-                 arg_bed(a, has_base, has_base ? base->surge24[t] : 0);
+                 arg_bed(a, has_base, has_base ? base->surge24[t] : 0) &&
+                 arg_bed(a, f & BP_BF_VENTILATED, c->icu[t].ventilated.total) &&
+                 arg_bed(a, f & BP_BF_VENTILATED, c->icu[t].ventilated.free) &&
+                 arg_bed(a, f & BP_BF_ECMO, c->icu[t].ecmo.total) &&
+                 arg_bed(a, f & BP_BF_ECMO, c->icu[t].ecmo.free);
         }
         /* then the services and the facility changed: their count, and hash
          * field, JSON each */

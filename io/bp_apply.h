@@ -63,7 +63,7 @@ typedef void (*bp_apply_cb)(void *privdata, const bp_apply_result_t *res);
 /* The script's keys and arguments for one change (see io/apply.lua), built
  * once here for the collector and the benchmark driver alike. Strings point
  * into the struct: valid until the next build or free. */
-#define BP_APPLY_MAX_ARGS (11 + 16 + BP_BED__COUNT * 6 + 1 + (BP_SVC__COUNT + 1) * 2 + 16)
+#define BP_APPLY_MAX_ARGS (11 + 16 + BP_BED__COUNT * 10 + 1 + (BP_SVC__COUNT + 1) * 2 + 16)
 typedef struct {
     int argc;
     const char *argv[BP_APPLY_MAX_ARGS];

@@ -56,6 +56,28 @@ void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int 
 
 /* -- hospitals -------------------------------------------------------------- */
 
+/* The intensive-care detail of an ICU bed type (issue 15 part 3), from its
+ * figures and without a draw, so the random sequence is unchanged: three
+ * in five places can ventilate invasively, one ECMO place per 15 (an ICU
+ * of 15 or more), free in proportion to the free beds. */
+void sim_write_icu_detail(bp_buf_t *b, int32_t staffed, int32_t occupied) {
+    if (staffed <= 0) return;
+    int32_t free_beds = staffed > occupied ? staffed - occupied : 0;
+    int32_t vt = (staffed * 3 + 4) / 5, et = staffed / 15;
+    int32_t vf = (free_beds * 3 + 4) / 5, ef = free_beds / 8;
+    bp_buf_puts(b, ",\"ventilated\":{\"total\":");
+    bp_json_int(b, vt);
+    bp_buf_puts(b, ",\"free\":");
+    bp_json_int(b, vf < vt ? vf : vt);
+    bp_buf_putc(b, '}');
+    if (!et) return;
+    bp_buf_puts(b, ",\"ecmo\":{\"total\":");
+    bp_json_int(b, et);
+    bp_buf_puts(b, ",\"free\":");
+    bp_json_int(b, ef < et ? ef : et);
+    bp_buf_putc(b, '}');
+}
+
 static bool inpatient(int t) {
     return t != BP_BED_EMERGENCY && t != BP_BED_OPERATING_ROOM;
 }

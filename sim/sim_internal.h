@@ -128,6 +128,8 @@ void sim_drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo,
 void sim_return_to_station(bp_sim_t *s, size_t idx, int64_t now);
 /* Fills line's kind, index and seq and writes the start of a feed line:
  * {"type":..,"source":..,"seq":..,"at":now,"id":.. (no closing brace). */
+/* ,"ventilated":{..},"ecmo":{..} of an ICU bed type with these figures */
+void sim_write_icu_detail(bp_buf_t *b, int32_t staffed, int32_t occupied);
 void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int index, int64_t seq,
                     const char *type, const char *source, int64_t now, const char *id);
 

@@ -445,6 +445,7 @@ static void write_bed(bp_buf_t *b, const hosp_t *h, int t, bool staffed, bool su
         bp_buf_puts(b, ",\"surge24\":");
         bp_json_int(b, h->surge24[t]);
     }
+    if (bp_bed_type_has_detail(t)) sim_write_icu_detail(b, h->staffed[t], h->occupied[t]);
     bp_buf_putc(b, '}');
 }
 

@@ -169,7 +169,10 @@ export function hospitalFigures(h, cfg, nowMs) {
 // server's /api/v1/summary "bed_types".
 export function cityTotals(hospitals, bedTypes) {
   const out = {};
-  for (const t of bedTypes) out[t] = { hospitals: 0, staffed: 0, occupied: 0, available: 0, overflow: 0 };
+  // ventilated / ecmo: the intensive-care detail summed over the hospitals
+  // that reported it (hospitals: how many), as staffed over those with figures
+  const places = () => ({ hospitals: 0, total: 0, free: 0 });
+  for (const t of bedTypes) out[t] = { hospitals: 0, staffed: 0, occupied: 0, available: 0, overflow: 0, ventilated: places(), ecmo: places() };
   for (const h of hospitals) {
     if (!timeMs(h.at)) continue;
     for (const t of bedTypes) {
@@ -181,6 +184,12 @@ export function cityTotals(hospitals, bedTypes) {
       o.occupied += b.occupied;
       o.available += available(b);
       o.overflow += overflow(b);
+      for (const k of ['ventilated', 'ecmo']) {
+        if (!b[k]) continue;
+        o[k].hospitals++;
+        o[k].total += b[k].total;
+        o[k].free += b[k].free;
+      }
     }
   }
   return out;

@@ -48,6 +48,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             if (back.bed_fields[t] != c.bed_fields[t]) abort();
             if ((c.bed_fields[t] & BP_BF_OCCUPIED) && back.beds[t].occupied != c.beds[t].occupied)
                 abort();
+            /* the intensive-care detail: within its rules, and back the same */
+            const bp_places_t *p[2] = {&c.icu[t].ventilated, &c.icu[t].ecmo},
+                              *q[2] = {&back.icu[t].ventilated, &back.icu[t].ecmo};
+            for (int k = 0; k < 2; k++) {
+                if (!(c.bed_fields[t] & (k ? BP_BF_ECMO : BP_BF_VENTILATED))) continue;
+                if (!bp_bed_type_has_detail(t) || p[k]->free < 0 || p[k]->free > p[k]->total ||
+                    p[k]->total > BP_BEDS_MAX ||
+                    ((c.bed_fields[t] & BP_BF_STAFFED) && p[k]->total > c.beds[t].staffed))
+                    abort();
+                if (memcmp(p[k], q[k], sizeof *p[k]) != 0) abort();
+            }
         }
         if (back.has_ed != c.has_ed) abort();
         if (c.has_ed &&

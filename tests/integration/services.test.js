@@ -15,7 +15,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Stack, waitFor, bedsMsg, isoNow, ROOT } = require('../lib/stack');
+const { Stack, waitFor, bedsMsg, expectRefused, isoNow, ROOT } = require('../lib/stack');
 const { validateHave, docTable } = require('../lib/interop');
 
 const LK = 'lao-khoa-trung-uong'; // a stroke unit 300 m from Bach Mai
@@ -91,7 +91,7 @@ describe('services per hospital', () => {
   test('bad services are refused naming the field and the rule, and change nothing', stack.guard(async () => {
     const before = await stack.hospital(LK);
     const past = isoNow(-3600e3);
-    for (const [services, field, rule] of [
+    await expectRefused(feed, [
       [{ pet_ct: { status: 'available' } }, 'services.pet_ct', /unknown service/],
       [{ burn_unit: { status: 'available' } }, 'services.burn_unit', /has no burn_unit in the registry/],
       [{ ct: { status: 'broken' } }, 'services.ct.status', /available, limited, unavailable/],
@@ -102,12 +102,7 @@ describe('services per hospital', () => {
       [{ ct: { status: 'unavailable', extra: 1 } }, 'services.ct.extra', /unknown/],
       [{}, 'services', /at least one/],
       ['down', 'services', /object/],
-    ]) {
-      const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK, services }));
-      assert.equal(r.ok, false, JSON.stringify(r));
-      assert.equal(r.field, field, JSON.stringify(r));
-      assert.match(r.message, rule, JSON.stringify(r));
-    }
+    ], (services) => bedsMsg({ source: 'his', seq: seq++, hospital: LK, services }));
     const after = await stack.hospital(LK);
     assert.equal(after.version, before.version, 'nothing applied');
     assert.deepEqual(after.services, before.services);

@@ -82,6 +82,18 @@ function isoNow(offsetMs = 0) {
 }
 
 // Feed message builders: a valid line with the given fields on top.
+// Sends each [fields, field, rule] case as its own line (msg(fields)) and
+// checks it is refused naming the field, its message matching the rule.
+async function expectRefused(feed, cases, msg) {
+  const assert = require('node:assert/strict');
+  for (const [fields, field, rule] of cases) {
+    const r = await feed.send(msg(fields));
+    assert.equal(r.ok, false, JSON.stringify(r));
+    assert.equal(r.field, field, JSON.stringify(r));
+    assert.match(r.message, rule, JSON.stringify(r));
+  }
+}
+
 function bedsMsg(fields = {}) {
   return Object.assign({ type: 'beds', source: 'test-his', seq: 1, at: isoNow(), hospital: 'bach-mai' }, fields);
 }
@@ -801,5 +813,5 @@ class Stack {
 }
 
 module.exports = {
-  WEB_ROOT, Stack, Proc, FeedClient, LiveClient, makeCA, makeCert, waitFor, notYet, pastMs, sleep, freePort, isoNow, isoMs, bedsMsg, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
+  WEB_ROOT, Stack, Proc, FeedClient, LiveClient, makeCA, makeCert, waitFor, notYet, pastMs, sleep, freePort, isoNow, isoMs, bedsMsg, expectRefused, ambulanceMsg, incidentMsg, httpGet, httpRequest, rawHttp, redisCli, ROOT, BUILD,
 };

@@ -142,6 +142,33 @@ static void test_patch_collects_every_error(void **state) {
         assert_true(strlen(errs.e[i].message) > 10);
 }
 
+/* The intensive-care detail in a PATCH: the feed's rules, every error
+ * collected with its field, nothing accepted. */
+static void test_patch_icu_detail(void **state) {
+    (void)state;
+    bp_change_t c;
+    bp_errors_t errs;
+    assert_int_equal(
+        patch("{\"beds\":{\"icu_adult\":{\"staffed\":40,\"ventilated\":{\"total\":"
+              "30,\"free\":4}},\"icu_pediatric\":{\"ecmo\":{\"total\":2,\"free\":2}}}}",
+              &c, &errs),
+        0);
+    assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], BP_BF_STAFFED | BP_BF_VENTILATED);
+    assert_int_equal(c.icu[BP_BED_ICU_ADULT].ventilated.free, 4);
+    assert_int_equal(c.bed_fields[BP_BED_ICU_PEDIATRIC], BP_BF_ECMO);
+    assert_int_equal(c.icu[BP_BED_ICU_PEDIATRIC].ecmo.total, 2);
+    assert_int_equal(patch("{\"beds\":{\"icu_adult\":{\"staffed\":10,\"ventilated\":{\"total\":"
+                           "11,\"free\":0}},\"icu_pediatric\":{\"ecmo\":{\"total\":1,\"free\":2}},"
+                           "\"burn\":{\"ecmo\":{\"total\":1,\"free\":0}},"
+                           "\"emergency\":{\"occupied\":3}}}",
+                           &c, &errs),
+                     -1);
+    assert_true(has_error(&errs, "bad_value", "beds.icu_adult.ventilated.total"));
+    assert_true(has_error(&errs, "bad_value", "beds.icu_pediatric.ecmo.free"));
+    assert_true(has_error(&errs, "unknown_field", "beds.burn.ecmo"));
+    assert_int_equal(errs.n, 3);
+}
+
 static void test_patch_rejects(void **state) {
     (void)state;
     bp_change_t c;
@@ -180,6 +207,7 @@ int main(void) {
         cmocka_unit_test(test_patch_ok),
         cmocka_unit_test(test_patch_collects_every_error),
         cmocka_unit_test(test_patch_rejects),
+        cmocka_unit_test(test_patch_icu_detail),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

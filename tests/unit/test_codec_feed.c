@@ -77,6 +77,57 @@ static void test_beds_partial(void **state) {
     assert_int_equal(c.at_ms, NOW_MS - 60000);
 }
 
+/* The intensive-care detail (issue 15 part 3): ventilated and ECMO places
+ * of the ICU bed types, each {"total","free"}; every rule refused with the
+ * field it names. */
+static void test_icu_detail(void **state) {
+    (void)state;
+    bp_change_t c;
+    expect_ok(with_beds("\"icu_adult\":{\"staffed\":40,\"ventilated\":{\"total\":30,\"free\":4},"
+                        "\"ecmo\":{\"total\":3,\"free\":0}},"
+                        "\"icu_pediatric\":{\"ecmo\":{\"free\":1,\"total\":1}}"),
+              &c);
+    assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], BP_BF_STAFFED | BP_BF_VENTILATED | BP_BF_ECMO);
+    assert_int_equal(c.icu[BP_BED_ICU_ADULT].ventilated.total, 30);
+    assert_int_equal(c.icu[BP_BED_ICU_ADULT].ventilated.free, 4);
+    assert_int_equal(c.icu[BP_BED_ICU_ADULT].ecmo.total, 3);
+    assert_int_equal(c.icu[BP_BED_ICU_ADULT].ecmo.free, 0);
+    /* the detail alone is a report of the bed type */
+    assert_int_equal(c.bed_fields[BP_BED_ICU_PEDIATRIC], BP_BF_ECMO);
+    assert_int_equal(c.icu[BP_BED_ICU_PEDIATRIC].ecmo.total, 1);
+    /* bounds */
+    expect_ok(with_beds("\"icu_adult\":{\"ventilated\":{\"total\":100000,\"free\":0}}"), &c);
+    static const struct {
+        const char *beds, *code, *field;
+    } bad[] = {
+        {"\"medical_surgical\":{\"ventilated\":{\"total\":1,\"free\":1}}", "unknown_field",
+         "beds.medical_surgical.ventilated"},
+        {"\"icu_neonatal\":{\"ecmo\":{\"total\":1,\"free\":1}}", "unknown_field",
+         "beds.icu_neonatal.ecmo"},
+        {"\"icu_adult\":{\"ventilated\":{\"total\":3,\"free\":4}}", "bad_value",
+         "beds.icu_adult.ventilated.free"},
+        {"\"icu_adult\":{\"staffed\":10,\"ecmo\":{\"total\":11,\"free\":0}}", "bad_value",
+         "beds.icu_adult.ecmo.total"},
+        {"\"icu_adult\":{\"ventilated\":{\"total\":3}}", "missing_field",
+         "beds.icu_adult.ventilated.free"},
+        {"\"icu_adult\":{\"ecmo\":{\"free\":0}}", "missing_field", "beds.icu_adult.ecmo.total"},
+        {"\"icu_adult\":{\"ventilated\":{\"total\":-1,\"free\":0}}", "out_of_range",
+         "beds.icu_adult.ventilated.total"},
+        {"\"icu_adult\":{\"ventilated\":{\"total\":100001,\"free\":0}}", "out_of_range",
+         "beds.icu_adult.ventilated.total"},
+        {"\"icu_adult\":{\"ventilated\":{\"total\":2.5,\"free\":0}}", "wrong_type",
+         "beds.icu_adult.ventilated.total"},
+        {"\"icu_adult\":{\"ventilated\":{\"total\":\"3\",\"free\":0}}", "wrong_type",
+         "beds.icu_adult.ventilated.total"},
+        {"\"icu_adult\":{\"ventilated\":{\"total\":3,\"free\":0,\"vent\":1}}", "unknown_field",
+         "beds.icu_adult.ventilated.vent"},
+        {"\"icu_adult\":{\"ventilated\":[3,0]}", "wrong_type", "beds.icu_adult.ventilated"},
+        {"\"icu_adult\":{\"ventilated\":null}", "wrong_type", "beds.icu_adult.ventilated"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect_err(with_beds(bad[i].beds), bad[i].code, bad[i].field);
+}
+
 static void test_ambulance_full_example(void **state) {
     (void)state;
     bp_change_t c;
@@ -785,6 +836,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_beds_full_example),
         cmocka_unit_test(test_beds_partial),
+        cmocka_unit_test(test_icu_detail),
         cmocka_unit_test(test_ambulance_full_example),
         cmocka_unit_test(test_ambulance_destination_clears),
         cmocka_unit_test(test_ambulance_rules),

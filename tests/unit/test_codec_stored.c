@@ -222,6 +222,68 @@ static int parse_hash(bp_kind_t kind, const char *const *kv, size_t pairs, bp_ch
     return bp_codec_parse_hash(kind, pairs, keys, klens, vals, vlens, c, err);
 }
 
+/* The intensive-care detail through the stored forms: the event's bed
+ * entry (what the apply script writes, read back as the PATCH echo is) and
+ * the hash fields <type>.vt/.vf/.et/.ef, a pair known only when whole. */
+static void test_icu_detail_stored(void **state) {
+    (void)state;
+    bp_change_t in, out;
+    expect_ok(with_beds("\"icu_adult\":{\"occupied\":20,\"ventilated\":{\"total\":30,"
+                        "\"free\":4},\"ecmo\":{\"total\":3,\"free\":1}},"
+                        "\"icu_pediatric\":{\"ventilated\":{\"total\":6,\"free\":0}}"),
+              &in);
+    cJSON *patch;
+    round_trip(&in, &out, &patch);
+    assert_int_equal(tu_num(patch, "beds.icu_adult.ventilated.total"), 30);
+    assert_int_equal(tu_num(patch, "beds.icu_adult.ecmo.free"), 1);
+    assert_null(tu_get(patch, "beds.icu_pediatric.ecmo"));
+    cJSON_Delete(patch);
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        assert_int_equal(out.bed_fields[t], in.bed_fields[t]);
+        assert_memory_equal(&out.icu[t], &in.icu[t], sizeof in.icu[t]);
+    }
+    bp_change_t c;
+    bp_error_t err;
+    const char *h[] = {"v",
+                       "3",
+                       "icu_adult.vt",
+                       "30",
+                       "icu_adult.vf",
+                       "4",
+                       "icu_adult.et",
+                       "3",
+                       "icu_pediatric.vf",
+                       "2",
+                       "burn.vt",
+                       "5",
+                       "burn.vf",
+                       "1",
+                       "icu_adult.ex",
+                       "1",
+                       "icu_pediatric.et",
+                       "abc",
+                       "icu_pediatric.ef",
+                       "0"};
+    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, h, sizeof h / sizeof *h / 2, &c, &err), 0);
+    assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], BP_BF_VENTILATED);
+    assert_int_equal(c.icu[BP_BED_ICU_ADULT].ventilated.total, 30);
+    assert_int_equal(c.icu[BP_BED_ICU_ADULT].ventilated.free, 4);
+    /* half a pair, a malformed number, a bed type without the detail: unknown */
+    assert_int_equal(c.bed_fields[BP_BED_ICU_PEDIATRIC], 0);
+    assert_int_equal(c.bed_fields[BP_BED_BURN], 0);
+    /* applied: the hospital knows the ventilated places, not the ECMO ones */
+    bp_hospital_state_t st;
+    bp_hospital_state_init(&st);
+    bp_hospital_apply(&st, &c);
+    assert_int_equal(st.icu_known[BP_BED_ICU_ADULT], BP_BF_VENTILATED);
+    assert_int_equal(st.icu[BP_BED_ICU_ADULT].ventilated.free, 4);
+    /* a stored event entry out of its bounds is not trusted */
+    const char *json = "{\"version\":2,\"beds\":{\"icu_adult\":{\"ventilated\":{\"total\":3,"
+                       "\"free\":4},\"ecmo\":{\"total\":1,\"free\":1}}}}";
+    assert_int_equal(bp_codec_parse_stored(BP_KIND_HOSPITAL, json, strlen(json), &c, &err), 0);
+    assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], BP_BF_ECMO);
+}
+
 /* The Redis hash the apply script keeps per entity, read back. */
 static void test_hashes(void **state) {
     (void)state;
@@ -416,6 +478,7 @@ int main(void) {
         cmocka_unit_test(test_round_trip_ambulance),
         cmocka_unit_test(test_parse_stored_lenient),
         cmocka_unit_test(test_hashes),
+        cmocka_unit_test(test_icu_detail_stored),
         cmocka_unit_test(test_round_trip_incident),
         cmocka_unit_test(test_hash_incident),
         cmocka_unit_test(test_pairs_read_back),

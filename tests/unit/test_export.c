@@ -19,6 +19,8 @@ static int setup(void **state) {
     c.at_ms = NOW - 1000;
     c.bed_fields[BP_BED_ICU_ADULT] = BP_BF_STAFFED | BP_BF_OCCUPIED;
     c.beds[BP_BED_ICU_ADULT] = (bp_beds_t){60, 63, -1};
+    c.bed_fields[BP_BED_ICU_ADULT] |= BP_BF_VENTILATED;
+    c.icu[BP_BED_ICU_ADULT].ventilated = (bp_places_t){40, 2};
     c.has_ed = true;
     c.ed.status = BP_ED_DIVERSION;
     c.ed.waiting = -1;
@@ -55,6 +57,8 @@ static void test_geojson(void **state) {
     assert_string_equal(tu_str(j, "features.0.id"), "bach-mai");
     assert_int_equal((int)tu_num(j, "features.0.properties.beds.icu_adult.overflow"), 3);
     assert_string_equal(tu_str(j, "features.0.properties.ed.status"), "diversion");
+    assert_int_equal((int)tu_num(j, "features.0.properties.beds.icu_adult.ventilated.free"), 2);
+    assert_null(tu_get(j, "features.0.properties.beds.icu_adult.ecmo"));
     cJSON_Delete(j);
     bp_buf_free(&b);
 }
@@ -106,6 +110,7 @@ static void test_csv(void **state) {
         int n = cells(t, (size_t)(nl - t), c, 32);
         assert_int_equal(n, (int)bp_interop_csv_ncolumns);
         if (lines == 0) assert_string_equal(c[0], "facility_id");
+        if (lines == 0) assert_string_equal(c[20], "num_vent_beds");
         if (lines > 0 && strcmp(c[7], "icu_adult") == 0) {
             icu_rows++;
             assert_string_equal(c[0], "bach-mai");
@@ -118,6 +123,10 @@ static void test_csv(void **state) {
             assert_string_equal(c[16], "diversion");
             /* a reason a spreadsheet would run as a formula is defused */
             assert_string_equal(c[17], "'=HYPERLINK(\"x\"), no ICU");
+            assert_string_equal(c[20], "40"); /* num_vent_beds */
+            assert_string_equal(c[21], "2");  /* num_vent_beds_avail */
+            assert_string_equal(c[22], "");   /* num_ecmo: not reported */
+            assert_string_equal(c[23], "");
         }
         lines++;
         t = nl + 2;

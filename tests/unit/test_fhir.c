@@ -21,6 +21,9 @@ static int setup(void **state) {
     c.at_ms = NOW - 60123;
     c.bed_fields[BP_BED_ICU_ADULT] = BP_BF_STAFFED | BP_BF_OCCUPIED;
     c.beds[BP_BED_ICU_ADULT] = (bp_beds_t){60, 63, -1};
+    c.bed_fields[BP_BED_ICU_ADULT] |= BP_BF_VENTILATED | BP_BF_ECMO;
+    c.icu[BP_BED_ICU_ADULT].ventilated = (bp_places_t){40, 3};
+    c.icu[BP_BED_ICU_ADULT].ecmo = (bp_places_t){4, 1};
     c.bed_fields[BP_BED_BURN] = BP_BF_OCCUPIED;
     c.beds[BP_BED_BURN].occupied = 2;
     c.bed_fields[BP_BED_OBSTETRICS] = BP_BF_STAFFED | BP_BF_OCCUPIED;
@@ -82,6 +85,15 @@ static void test_location_and_report(void **state) {
     assert_string_equal(tu_str(j, "group.0.population.0.code.coding.0.system"), BP_SANER_VALUES);
     assert_string_equal(tu_str(j, "group.0.population.0.code.coding.1.code"), "initial-population");
     bool icu = false, obstetrics = false;
+    int icu_places = 0;
+    /* SANER's Ventilators group: the places able to ventilate */
+    assert_string_equal(tu_str(j, "group.1.code.coding.0.code"), "Ventilators");
+    assert_string_equal(tu_str(j, "group.1.population.0.code.coding.0.code"), "numVent");
+    assert_int_equal((int)tu_num(j, "group.1.population.0.count"), 40);
+    assert_string_equal(tu_str(j, "group.1.population.1.code.coding.0.code"), "numVentUse");
+    assert_int_equal((int)tu_num(j, "group.1.population.1.count"), 37);
+    assert_string_equal(tu_str(j, "group.1.population.2.code.coding.0.code"), "numVentAvail");
+    assert_int_equal((int)tu_num(j, "group.1.population.2.count"), 3);
     const cJSON *g;
     cJSON_ArrayForEach(g, tu_get(j, "group")) {
         const char *code = tu_str(g, "code.coding.0.code");
@@ -93,6 +105,12 @@ static void test_location_and_report(void **state) {
                 const char *what = tu_str(p, "code.coding.0.code");
                 if (!strcmp(what, "occupied")) assert_int_equal((int)tu_num(p, "count"), 63);
                 if (!strcmp(what, "overflow")) assert_int_equal((int)tu_num(p, "count"), 3);
+                if (!strcmp(what, "ventilated-free")) {
+                    assert_string_equal(tu_str(p, "code.coding.0.system"), BP_FHIR_ICU);
+                    assert_int_equal((int)tu_num(p, "count"), 3);
+                    icu_places++;
+                }
+                if (!strcmp(what, "ecmo-total")) icu_places += (int)tu_num(p, "count") == 4;
             }
         }
         if (strcmp(code, "obstetrics") == 0) {
@@ -101,6 +119,7 @@ static void test_location_and_report(void **state) {
         }
     }
     assert_true(icu && obstetrics);
+    assert_int_equal(icu_places, 2);
     cJSON_Delete(j);
     bp_buf_free(&b);
 }
@@ -122,6 +141,9 @@ static void test_round_trip(void **state) {
     assert_int_equal(it->change.beds[BP_BED_ICU_ADULT].occupied, 63);
     assert_int_equal(it->change.beds[BP_BED_OBSTETRICS].staffed,
                      40); /* FHIR keeps it; HAVE cannot */
+    assert_true(it->change.bed_fields[BP_BED_ICU_ADULT] & BP_BF_VENTILATED);
+    assert_int_equal(it->change.icu[BP_BED_ICU_ADULT].ventilated.free, 3);
+    assert_int_equal(it->change.icu[BP_BED_ICU_ADULT].ecmo.total, 4);
     assert_true(
         bp_interop_refine(&it->change, bp_state_hospital(st, (size_t)bm), it->at_least, NOW));
     bp_import_free(&im);
@@ -204,6 +226,37 @@ static void test_reader(void **state) {
 
 /* The hospital by its registry have_id (subject.identifier or a Location
  * reference), and the Bundle types docs/interop.md says are read. */
+#define ICUPOP(what, n)                                                                            \
+    "{\"code\":{\"coding\":[{\"system\":\"" BP_FHIR_ICU "\",\"code\":\"" what "\"}]},\"count\":" n \
+    "}"
+
+/* The intensive-care places read back, and their rules refused naming
+ * the group. */
+static void test_reader_icu_detail(void **state) {
+    (void)state;
+    bp_import_t im;
+    bp_import_init(&im, reg.n_hospitals);
+    const char *ok = MR(",\"group\":[" GROUP(
+        "icu_pediatric", ICUPOP("ventilated-total", "8") "," ICUPOP("ventilated-free", "2")) "]");
+    assert_int_equal(bp_fhir_parse(ok, strlen(ok), &reg, NOW, 300000, &im), 0);
+    assert_int_equal(im.items[0].change.bed_fields[BP_BED_ICU_PEDIATRIC], BP_BF_VENTILATED);
+    assert_int_equal(im.items[0].change.icu[BP_BED_ICU_PEDIATRIC].ventilated.total, 8);
+    bp_import_free(&im);
+    expect_error(MR(",\"group\":[" GROUP(
+                     "burn", ICUPOP("ecmo-total", "1") "," ICUPOP("ecmo-free", "0")) "]"),
+                 "unknown_field", "MeasureReport.group[0]");
+    expect_error(MR(",\"group\":[" GROUP("icu_adult", ICUPOP("ecmo-total", "1")) "]"),
+                 "missing_field", "MeasureReport.group[0]");
+    expect_error(MR(",\"group\":[" GROUP(
+                     "icu_adult", ICUPOP("ecmo-total", "1") "," ICUPOP("ecmo-free", "2")) "]"),
+                 "bad_value", "MeasureReport.group[0]");
+    expect_error(MR(",\"group\":[" GROUP(
+                     "icu_adult", ICUPOP("ecmo-total", "1") "," ICUPOP("ecmo-total", "2")) "]"),
+                 "duplicate_field", "MeasureReport.group[0].population[1]");
+    expect_error(MR(",\"group\":[" GROUP("icu_adult", ICUPOP("ecmo-spare", "1")) "]"),
+                 "unknown_field", "MeasureReport.group[0].population[0]");
+}
+
 static void test_reader_have_id_and_bundles(void **state) {
     (void)state;
     int xp = bp_registry_hospital(&reg, "xanh-pon", 8);
@@ -252,6 +305,7 @@ int main(void) {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_reader_have_id_and_bundles),
+        cmocka_unit_test(test_reader_icu_detail),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

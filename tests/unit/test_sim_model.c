@@ -391,6 +391,21 @@ static void test_hours(bp_registry_t *reg, int64_t t0, double hours) {
            f.ed_seen[1], f.ed_seen[2], f.ed_seen[3]);
     assert_int_equal(f.parse_errors, 0);
     assert_int_equal(f.order_errors, 0);
+    /* the intensive-care detail (issue 15 part 3): every reported adult ICU
+     * has its ventilated places, the large ones ECMO too, within the rules */
+    int icus = 0, ecmo = 0;
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        const bp_hospital_state_t *h = &f.hosp[i];
+        if (!(h->beds_mask & (1u << BP_BED_ICU_ADULT))) continue;
+        icus++;
+        assert_true(h->icu_known[BP_BED_ICU_ADULT] & BP_BF_VENTILATED);
+        const bp_icu_detail_t *d = &h->icu[BP_BED_ICU_ADULT];
+        assert_true(d->ventilated.free <= d->ventilated.total);
+        assert_true(d->ventilated.total <= h->beds[BP_BED_ICU_ADULT].staffed);
+        ecmo += (h->icu_known[BP_BED_ICU_ADULT] & BP_BF_ECMO) != 0;
+    }
+    assert_true(icus > 10);
+    assert_true(ecmo > 0 && ecmo < icus);
     print_message("rate %.2f/s\n", rate);
     assert_true(rate > 2.0);
     assert_true(rate < 4.5);

@@ -22,6 +22,26 @@ import { TrendChart } from './trend.js';
 const HOURS = 24;
 const EMPTY_RETRY_MS = 15000; // an empty or failed answer is asked again this soon
 const OUTLOOK_MS = 60000; // the server refreshes it every 5 min at most
+// The intensive-care detail (ventilated and ECMO places, free / total) of
+// the ICU bed types that report it, or null.
+function icuTable(beds, types) {
+  const rows = types.filter((k) => beds[k].ventilated || beds[k].ecmo);
+  if (!rows.length) return null;
+  const cell = (p) => (p
+    ? el('td', { class: `num${p.free === 0 ? ' zero' : ''}`, 'aria-label': t('detail.icu_places_label', { free: fmt.int(p.free), total: fmt.int(p.total) }) },
+      t('detail.icu_places', { free: fmt.int(p.free), total: fmt.int(p.total) }))
+    : el('td', { class: 'num muted' }, '–'));
+  return el('table', { class: 'grid detail-table', id: 'detail-icu' },
+    el('caption', null, t('detail.icu')),
+    el('thead', null, el('tr', null,
+      el('th', { scope: 'col' }, t('detail.bed_type')),
+      el('th', { scope: 'col', class: 'num', title: t('detail.icu_ventilated_title') }, t('detail.icu_ventilated')),
+      el('th', { scope: 'col', class: 'num', title: t('detail.icu_ecmo_title') }, t('detail.icu_ecmo')))),
+    el('tbody', null, rows.map((k) => el('tr', { dataset: { bed: k } },
+      el('th', { scope: 'row' }, t(`bed.${k}.long`)),
+      cell(beds[k].ventilated), cell(beds[k].ecmo)))));
+}
+
 const OUTLOOK_TYPES = ['icu_adult', 'medical_surgical', 'emergency'];
 
 export class DetailPanel {
@@ -385,7 +405,7 @@ export class DetailPanel {
           el('td', { class: 'num muted' }, typeof b.surge24 === 'number' ? `+${fmt.int(b.surge24)}` : '–'));
       }));
       fill(this.beds, el('table', { class: 'grid detail-table', id: 'detail-beds' },
-        el('caption', { class: 'sr-only' }, t('detail.beds')), thead, tbody));
+        el('caption', { class: 'sr-only' }, t('detail.beds')), thead, tbody), icuTable(h.beds, types));
       this.beds.classList.toggle('is-stale', f.freshness === 'stale' || never);
     });
 

@@ -29,6 +29,13 @@ import { pendingEdit, keepEdit, dropEdit } from '../outbox.js';
 import * as fmt from '../format.js';
 
 const BED_KEYS = ['occupied', 'staffed', 'surge24'];
+// The intensive-care detail of the ICU types (issue 15 part 3): two pairs,
+// each sent whole (total and free), behind "more" like staffed.
+const ICU_KEYS = ['ventilated.total', 'ventilated.free', 'ecmo.total', 'ecmo.free'];
+const ICU_TYPES = ['icu_adult', 'icu_pediatric'];
+const keysOf = (bed) => (ICU_TYPES.includes(bed) ? [...BED_KEYS, ...ICU_KEYS] : BED_KEYS);
+// The other half of a pair's field ('ventilated.total' -> 'ventilated.free').
+const partnerOf = (path) => path.replace(/\.(total|free)$/, (m, p) => (p === 'total' ? '.free' : '.total'));
 const ED_KEYS = ['status', 'reason', 'until'];
 const HANOI_OFFSET_MS = 7 * 3600 * 1000; // Asia/Ho_Chi_Minh keeps no daylight saving time
 const QUICK_HOURS = [2, 4, 8];
@@ -73,7 +80,10 @@ function figure(v) {
 
 // What the server's hospital h says for field f, as the form shows it.
 function baseOf(h, f, nowMs) {
-  if (f.group !== 'ed') return figure(h.beds && h.beds[f.group] ? h.beds[f.group][f.key] : null);
+  if (f.group !== 'ed') {
+    const b = h.beds && h.beds[f.group];
+    return figure(b ? f.key.split('.').reduce((o, k) => (o ? o[k] : null), b) : null);
+  }
   const status = edEffective(h.ed, nowMs);
   if (f.key === 'status') return status;
   if (status === 'normal') return '';
@@ -126,7 +136,7 @@ export class ManageForm {
       f.value = f.base;
       this.fields.set(f.path, f);
     };
-    for (const bed of BED_TYPES) if (h.beds && h.beds[bed]) for (const key of BED_KEYS) add(bed, key);
+    for (const bed of BED_TYPES) if (h.beds && h.beds[bed]) for (const key of keysOf(bed)) add(bed, key);
     for (const key of ED_KEYS) add('ed', key);
     this.pending = null;
     const kept = this.me ? pendingEdit(this.me, h.id) : null;
@@ -230,6 +240,9 @@ export class ManageForm {
       if (f.group === 'ed') continue;
       if (f.value.trim() === '') fail(f, 'manage.err_required');
       else if (!/^\d+$/.test(f.value.trim())) fail(f, 'manage.err_number');
+      // a pair goes whole: its other half is needed too
+      const other = f.key.includes('.') ? this.fields.get(partnerOf(f.path)) : null;
+      if (other && !this.dirty(other) && !/^\d+$/.test(other.value.trim())) fail(other, 'manage.err_required');
     }
     const status = this.ed('status');
     const reason = this.ed('reason');
@@ -249,7 +262,13 @@ export class ManageForm {
       }
       out.beds = out.beds || {};
       out.beds[f.group] = out.beds[f.group] || {};
-      out.beds[f.group][f.key] = Number(f.value.trim());
+      const [key, half] = f.key.split('.');
+      if (half) { // the pair, whole
+        const v = (p) => Number(this.fields.get(`beds.${f.group}.${key}.${p}`).value.trim());
+        out.beds[f.group][key] = { total: v('total'), free: v('free') };
+      } else {
+        out.beds[f.group][f.key] = Number(f.value.trim());
+      }
     }
     if (ed) {
       const v = (k) => this.ed(k).value.trim();
@@ -528,6 +547,10 @@ export class ManageForm {
     const summary = el('summary', { class: 'mg-more-sum' });
     const more = el('details', { class: 'mg-more' }, summary);
     more.append(el('div', { class: 'mg-minis' }, ['staffed', 'surge24'].map((k) => this.miniField(this.fields.get(`beds.${bed}.${k}`), more))));
+    if (ICU_TYPES.includes(bed)) {
+      more.append(el('div', { class: 'mg-minis mg-icu', dataset: { icu: bed } },
+        ICU_KEYS.map((k) => this.miniField(this.fields.get(`beds.${bed}.${k}`), more))));
+    }
     const card = el('fieldset', { class: 'mg-card', dataset: { bed } },
       el('legend', { class: 'mg-card-title' }, el('span', null, label), free),
       el('label', { class: 'field-label', for: occ.els.input.id }, t('manage.occupied')),

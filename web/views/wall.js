@@ -309,7 +309,10 @@ export class WallView {
       pct === null ? 0 : pct >= P.level4_pct ? 4 : pct >= P.level3_pct ? 3 : pct >= P.level2_pct ? 2 : 1);
     this.setKpi(k.free, fmt.int(city.available), '', city.overflow > 0 ? t('wall.kpi_overflow', { n: fmt.int(city.overflow) }) : t('wall.kpi_free_sub'), 0);
     this.setKpi(k.icu, fmt.int(icu.available), `/${fmt.int(icu.staffed)}`,
-      t('wall.kpi_icu_sub', { n: fmt.int(icu.hospitals) }), icu.staffed > 0 && icu.available === 0 ? 4 : 0);
+      [t('wall.kpi_icu_sub', { n: fmt.int(icu.hospitals) }),
+        icu.ventilated.hospitals ? t('wall.kpi_icu_vent', { free: fmt.int(icu.ventilated.free), total: fmt.int(icu.ventilated.total) }) : null,
+        icu.ecmo.hospitals ? t('wall.kpi_icu_ecmo', { free: fmt.int(icu.ecmo.free), total: fmt.int(icu.ecmo.total) }) : null,
+      ].filter(Boolean).join(' · '), icu.staffed > 0 && icu.available === 0 ? 4 : 0);
     this.setKpi(k.ed, fmt.int(diverting), '', t('wall.kpi_ed_sub'), diverting > 0 ? 3 : 0);
     this.setKpi(k.amb, fmt.int(freeAmb), `/${fmt.int(feed.ambulances.size)}`, t('wall.kpi_amb_sub'), 0);
     this.setKpi(k.reporting, fmt.int(reporting), `/${fmt.int(hospitals.length)}`,
