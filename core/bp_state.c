@@ -1,6 +1,7 @@
 /* In-memory state and the JSON clients read. */
 #include "bp_state.h"
 #include "bp_jw.h"
+#include "bp_plausible.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -312,6 +313,7 @@ static void write_hospital(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t n
     write_ed(w, &h->ed, now_ms, 1);
     write_services(w, info->services | h->svc_mask, h->svc, now_ms, 1);
     write_facility(w, &h->fac);
+    bp_plausible_write(w, &h->check);
     bp_totals_t tot;
     bp_hospital_totals(h, &tot);
     double pct = bp_occupancy_pct(&tot);
@@ -623,6 +625,7 @@ void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, bp_view_t view)
         }
         if (c->svc_fields) write_services(&w, c->svc_fields, c->svc, 0, 0);
         if (c->has_fac) write_facility(&w, &c->fac);
+        if (c->has_check) bp_plausible_write(&w, &c->check);
     } else if (c->kind == BP_KIND_INCIDENT) {
         BP_JW_KEY(&w, "action");
         bp_jw_cstr(&w, bp_inc_action_name(c->inc_action));

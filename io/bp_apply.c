@@ -600,7 +600,12 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
             bp_codec_write_fac(&a->json, &c->fac);
             m++;
         }
-        size_t fac_len = a->json.len - fac_off;
+        size_t fac_len = a->json.len - fac_off, chk_off = a->json.len;
+        if (c->has_check) {
+            bp_codec_write_check(&a->json, &c->check);
+            m++;
+        }
+        size_t chk_len = a->json.len - chk_off;
         const char *j = a->json.len ? bp_buf_data(&a->json) : "";
         int k = bp_change_bed_types(c);
         if (a->json.failed || !arg(a, j, ed_len) || !argf(a, "%d", k)) return -1;
@@ -623,6 +628,7 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
                 ok = argf(a, "svc.%s", bp_service_name((bp_service_t)v)) &&
                      arg(a, j + svc_off[v], svc_len[v]);
         if (c->has_fac) ok = ok && arg(a, "fac", 3) && arg(a, j + fac_off, fac_len);
+        if (c->has_check) ok = ok && arg(a, "chk", 3) && arg(a, j + chk_off, chk_len);
         return ok ? 0 : -1;
     }
     if (c->kind == BP_KIND_INCIDENT) return incident_args(a, c, s);

@@ -13,6 +13,7 @@
 #include "bp_httputil.h"
 #include "bp_jw.h"
 #include "bp_log.h"
+#include "bp_plausible.h"
 #include "bp_rate.h"
 #include "bp_time.h"
 #include "handlers.h"
@@ -151,9 +152,26 @@ void bp_writes_on_applied(void *privdata, const bp_apply_result_t *res) {
     bp_req_done(r);
 }
 
-/* Submits a hospital change for the request's principal. */
+void bp_writes_plausible(bp_app_t *app, bp_change_t *c) {
+    int i = c->kind == BP_KIND_HOSPITAL
+                ? bp_registry_hospital(&app->cfg.registry, c->id, strlen(c->id))
+                : -1;
+    if (i >= 0)
+        bp_plausible_mark(bp_state_hospital(app->state, (size_t)i), &app->cfg.registry.hospitals[i],
+                          &app->cfg.dispatch.plausibility, c);
+}
+
+/* Submits a hospital change for the request's principal. A manager's
+ * figures are what the manager says: they never raise a plausibility
+ * check, and bed figures clear one (the correction). */
 void bp_writes_submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t version) {
     bp_app_t *app = r->app;
+    const bp_hospital_state_t *hs = bp_state_hospital(app->state, (size_t)r->ctx.write.hospital);
+    if (hs->check.rule != BP_CHECK_NONE && bp_change_bed_types(c) > 0 && !c->has_check) {
+        c->has_check = true;
+        memset(&c->check, 0, sizeof c->check);
+        c->check.bed_type = -1;
+    }
     snprintf(c->id, sizeof c->id, "%s", app->cfg.registry.hospitals[r->ctx.write.hospital].id);
     snprintf(c->source, sizeof c->source, "web:%s", p->id);
     c->seq = -1;
@@ -218,6 +236,26 @@ void bp_api_hospital_patch(bp_req_t *r) {
                        &errs);
         return;
     }
+    bp_writes_submit(r, p, &c, version);
+}
+
+/* POST /api/v1/hospitals/{id}/confirm with If-Match: the manager confirms
+ * the figures a plausibility check flagged; the check is cleared (a change
+ * with no figures, audited like every write). 409 when none is pending. */
+void bp_api_hospital_confirm(bp_req_t *r) {
+    if (!bp_writes_hospital(r)) return;
+    int64_t version;
+    const bp_principal_t *p = bp_writes_check(r, &version);
+    if (!p) return;
+    const bp_hospital_state_t *hs = bp_state_hospital(r->app->state, (size_t)r->ctx.write.hospital);
+    if (hs->check.rule == BP_CHECK_NONE) {
+        bp_req_error(r, 409, "no_check", "no figures of this hospital wait to be confirmed");
+        return;
+    }
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    c.at_ms = hs->at_ms; /* the figures stay those of the last report */
+    c.has_check = true;
     bp_writes_submit(r, p, &c, version);
 }
 

@@ -19,6 +19,10 @@ const bp_principal_t *bp_writes_check(bp_req_t *r, int64_t *version);
 /* Submits change c for principal p; r is pending, or decided (503). */
 void bp_writes_submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t version);
 
+/* A feed's hospital change c: the plausibility rules (bp_plausible_mark)
+ * against this server's state of the hospital; nothing for other kinds. */
+void bp_writes_plausible(bp_app_t *app, bp_change_t *c);
+
 /* Writes waiting for the state: checked after every batch of events and
  * once a second (their time limit). */
 void bp_writes_on_state(bp_app_t *app);
