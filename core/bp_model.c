@@ -381,7 +381,10 @@ void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c) {
         h->fac = c->fac;
         h->fac_reported = true;
     }
-    if (c->has_check) h->check = c->check;
+    if (c->has_check) {
+        h->check = c->check;
+        h->check_unsaved = c->check_derived;
+    }
     stamp(&h->version, &h->at_ms, &h->updated_ms, h->source, c);
 }
 

@@ -244,7 +244,8 @@ typedef struct {
     /* ambulances wait too long to hand over (EDXL-HAVE EMSOffloadStatus
      * "Delayed"): derived by the server from the ambulances, not reported */
     bool offload_delayed;
-    bp_check_t check; /* rule NONE: no implausible report waits for a manager */
+    bp_check_t check;   /* rule NONE: no implausible report waits for a manager */
+    bool check_unsaved; /* check derived from the stream, not yet stored (server/checks.c) */
 } bp_hospital_state_t;
 
 /* -- Ambulance state ------------------------------------------------------ */
@@ -331,7 +332,8 @@ typedef struct {
     bp_svc_t svc[BP_SVC__COUNT];
     bool has_fac; /* the facility status, replaced whole */
     bp_facility_t fac;
-    bool has_check; /* sets the check whole (rule NONE: clears it) */
+    bool has_check;     /* sets the check whole (rule NONE: clears it) */
+    bool check_derived; /* has_check set by this server's rules, not yet stored */
     bp_check_t check;
     /* ambulance */
     unsigned amb_fields; /* BP_AF_* */

@@ -47,7 +47,8 @@ size_t bp_plausible_eval(const bp_hospital_state_t *h, const bp_hospital_info_t 
                          const bp_change_t *c, const bp_plaus_cfg_t *cfg, bp_check_t *out,
                          size_t max);
 
-/* Sets c's check from the rules: the first flag when one fires; a clear
+/* Sets c's check from the rules: the first flag when one fires (never for
+ * a manager's write, source "web:<token>": it only clears); a clear
  * (rule NONE) when h carries a flag and c sets bed figures without firing
  * one (a later report that no longer triggers it); else has_check false
  * (the stored flag stays as it is). Returns whether c now sets the check. */

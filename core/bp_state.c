@@ -16,6 +16,7 @@ struct bp_state {
     bp_incident_state_t *incidents;
     size_t n_incidents, cap_incidents, max_incidents;
     uint64_t incidents_dropped;
+    const bp_plaus_cfg_t *plaus; /* NULL: no plausibility rules */
 };
 
 const bp_view_t bp_view_all = {BP_AF_ALL, true};
@@ -138,6 +139,19 @@ int bp_state_apply(bp_state_t *st, const bp_change_t *c) {
     int i = bp_registry_unit(st->reg, c->id, len);
     if (i >= 0) bp_ambulance_apply(&st->ambulances[i], c);
     return i;
+}
+
+void bp_state_set_plausibility(bp_state_t *st, const bp_plaus_cfg_t *cfg) {
+    st->plaus = cfg;
+}
+
+bool bp_state_mark(const bp_state_t *st, bp_change_t *c) {
+    int i = c->kind == BP_KIND_HOSPITAL && st->plaus && !c->has_check
+                ? bp_registry_hospital(st->reg, c->id, strlen(c->id))
+                : -1;
+    if (i < 0) return false;
+    return c->check_derived =
+               bp_plausible_mark(&st->hospitals[i], &st->reg->hospitals[i], st->plaus, c);
 }
 
 const bp_registry_t *bp_state_registry(const bp_state_t *st) {

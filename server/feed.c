@@ -52,7 +52,6 @@
 #include "bp_time.h"
 #include "feed.h"
 #include "handlers.h"
-#include "writes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +224,6 @@ static void handle_line(job_t *j, const char *line, size_t len) {
         line_error(j, sl, ch.seq, "unavailable", "", msg);
         return;
     }
-    bp_writes_plausible(app, &ch);
     bp_actor_t actor = {p->id, bp_role_name(p->role), j->r->addr};
     int64_t prev = ch.seq >= 0 ? bp_feed_prev_before(&j->order, src, ch.seq) : -1;
     int rc = prev == -2 ? -2 : bp_apply_submit(j->feed->apply, j->lane, &ch, -1, prev, &actor, j);
@@ -281,7 +279,6 @@ static void submit_items(job_t *j) {
             sl->unchanged = true;
             continue;
         }
-        bp_writes_plausible(app, &it->change);
         bp_actor_t actor = {p ? p->id : j->token_id, p ? bp_role_name(p->role) : "feed",
                             j->r->addr};
         int rc = bp_apply_submit(f->apply, j->lane, &it->change, -1, -1, &actor, j);

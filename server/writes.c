@@ -112,7 +112,40 @@ void bp_writes_on_state(bp_app_t *app) {
     }
 }
 
+/* The privdata of the checks this server stores (bp_writes_save_checks). */
+static char saving_check;
+
+void bp_writes_save_checks(bp_app_t *app) {
+    const bp_registry_t *reg = &app->cfg.registry;
+    if (!app->checks_sent) return;
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        const bp_hospital_state_t *h = bp_state_hospital(app->state, i);
+        /* once per version: a conflict means a newer event, which says again */
+        if (!h->check_unsaved || app->checks_sent[i] == h->version) continue;
+        if (bp_apply_room(app->apply, 0) == 0) return;
+        bp_change_t c;
+        bp_change_init(&c, BP_KIND_HOSPITAL);
+        snprintf(c.id, sizeof c.id, "%s", reg->hospitals[i].id);
+        snprintf(c.source, sizeof c.source, "bedpulse:plausibility");
+        c.at_ms = h->at_ms; /* the figures stay those of the last report */
+        c.has_check = true;
+        c.check = h->check;
+        bp_actor_t actor = {"plausibility", "system", ""};
+        if (bp_apply_submit(app->apply, 0, &c, (int64_t)h->version, -1, &actor, &saving_check))
+            return; /* Redis is down: the next batch or tick tries again */
+        app->checks_sent[i] = h->version;
+    }
+}
+
 void bp_writes_on_applied(void *privdata, const bp_apply_result_t *res) {
+    if (privdata == &saving_check) {
+        /* stored (every server sees the event), or another server stored it
+         * first or a newer event came (conflict): nothing to answer */
+        if (res->status != BP_APPLY_OK && res->status != BP_APPLY_CONFLICT)
+            bp_warn("plausibility: a check was not stored (%s); trying again",
+                    res->message ? res->message : "storage");
+        return;
+    }
     bp_req_t *r = privdata;
     bp_app_t *app = r->app;
     switch (res->status) {
@@ -152,26 +185,9 @@ void bp_writes_on_applied(void *privdata, const bp_apply_result_t *res) {
     bp_req_done(r);
 }
 
-void bp_writes_plausible(bp_app_t *app, bp_change_t *c) {
-    int i = c->kind == BP_KIND_HOSPITAL
-                ? bp_registry_hospital(&app->cfg.registry, c->id, strlen(c->id))
-                : -1;
-    if (i >= 0)
-        bp_plausible_mark(bp_state_hospital(app->state, (size_t)i), &app->cfg.registry.hospitals[i],
-                          &app->cfg.dispatch.plausibility, c);
-}
-
-/* Submits a hospital change for the request's principal. A manager's
- * figures are what the manager says: they never raise a plausibility
- * check, and bed figures clear one (the correction). */
+/* Submits a hospital change for the request's principal. */
 void bp_writes_submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t version) {
     bp_app_t *app = r->app;
-    const bp_hospital_state_t *hs = bp_state_hospital(app->state, (size_t)r->ctx.write.hospital);
-    if (hs->check.rule != BP_CHECK_NONE && bp_change_bed_types(c) > 0 && !c->has_check) {
-        c->has_check = true;
-        memset(&c->check, 0, sizeof c->check);
-        c->check.bed_type = -1;
-    }
     snprintf(c->id, sizeof c->id, "%s", app->cfg.registry.hospitals[r->ctx.write.hospital].id);
     snprintf(c->source, sizeof c->source, "web:%s", p->id);
     c->seq = -1;

@@ -19,9 +19,12 @@ const bp_principal_t *bp_writes_check(bp_req_t *r, int64_t *version);
 /* Submits change c for principal p; r is pending, or decided (503). */
 void bp_writes_submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t version);
 
-/* A feed's hospital change c: the plausibility rules (bp_plausible_mark)
- * against this server's state of the hospital; nothing for other kinds. */
-void bp_writes_plausible(bp_app_t *app, bp_change_t *c);
+/* Stores the plausibility checks this server derived from the stream and
+ * not yet stored (bp_state_mark): one change per hospital, only the check,
+ * with the version it was derived at as the expected version. Every server
+ * derives the same check; the first to store it wins, the others get a
+ * conflict (the version moved on) and the stored event reaches all. */
+void bp_writes_save_checks(bp_app_t *app);
 
 /* Writes waiting for the state: checked after every batch of events and
  * once a second (their time limit). */

@@ -162,6 +162,13 @@ static void test_mark(void **state) {
     assert_int_equal(c.check.rule, BP_CHECK_NONE);
     bp_hospital_apply(&h, &c);
     assert_int_equal(h.check.rule, BP_CHECK_NONE);
+    /* a manager's write never flags, and its figures clear a flag */
+    report(&c, 4, 0);
+    snprintf(c.source, sizeof c.source, "web:tok1");
+    assert_false(bp_plausible_mark(&h, NULL, &cfg, &c));
+    h.check.rule = BP_CHECK_OVER_STAFFED;
+    assert_true(bp_plausible_mark(&h, NULL, &cfg, &c));
+    assert_int_equal(c.check.rule, BP_CHECK_NONE);
 }
 
 static void test_config(void **state) {
