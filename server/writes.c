@@ -126,7 +126,8 @@ void bp_writes_save_checks(bp_app_t *app) {
         bp_change_t c;
         bp_change_init(&c, BP_KIND_HOSPITAL);
         snprintf(c.id, sizeof c.id, "%s", reg->hospitals[i].id);
-        snprintf(c.source, sizeof c.source, "bedpulse:plausibility");
+        /* the figures' source stays theirs; the audit names the actor */
+        snprintf(c.source, sizeof c.source, "%s", h->source);
         c.at_ms = h->at_ms; /* the figures stay those of the last report */
         c.has_check = true;
         c.check = h->check;

@@ -78,6 +78,13 @@ describe('plausibility checks', () => {
     const s = await waitFor(() => stored(), { what: 'the stored check' });
     assert.equal(s.rule, 'drop');
     assert.equal(s.was, 14);
+    // stored by one server as its own change: the figures' source stays
+    const hs = await waitFor(async () => {
+      const x = await stack.hospital(BM);
+      return x.check && x.check.version === x.version && x;
+    }, { what: 'the stored check in the state' });
+    assert.equal(hs.source, 'his');
+    assert.equal(hs.beds.icu_adult.occupied, 3);
     ws.close();
   }));
 
