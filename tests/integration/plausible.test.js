@@ -3,7 +3,8 @@
 // the real collector's feed port, a plausible report raises nothing; an
 // implausible one (occupied falling 79 % in minutes, over twice staffed,
 // the whole hospital at 0) is applied AND flagged `check`, on REST, in the
-// live event and in Redis; the manager of another hospital may not confirm
+// live event and in Redis, the same on a second server and stored once;
+// the manager of another hospital may not confirm
 // it (403), the right one does (200, audited) and the flag is cleared
 // everywhere; a manager's correction or a later plausible report clears it
 // too; flags and their clearing survive a server restart.
@@ -20,6 +21,7 @@ describe('plausibility checks', () => {
   let feed;
   let seq = 1;
   let manager, other, admin;
+  let port2; // a second server on the same Redis
 
   before(stack.guard(async () => {
     await stack.start();
@@ -28,6 +30,8 @@ describe('plausibility checks', () => {
     other = stack.createToken('manager', { hospitals: LK, name: 'lk manager' });
     admin = stack.createToken('admin');
     for (const t of [manager, other, admin]) await stack.waitForToken(t.token);
+    port2 = await stack.startServer({}, 'server2');
+    for (const t of [manager, other, admin]) await stack.waitForToken(t.token, port2);
   }));
   after(async () => {
     if (feed) feed.destroy();
@@ -85,6 +89,17 @@ describe('plausibility checks', () => {
     }, { what: 'the stored check in the state' });
     assert.equal(hs.source, 'his');
     assert.equal(hs.beds.icu_adult.occupied, 3);
+    // both servers derived it, one stored it: one change, the same everywhere
+    const on2 = await waitFor(async () => {
+      const r = await stack.call('GET', `/api/v1/hospitals/${BM}`, { token: admin.token, port: port2 });
+      return r.json && r.json.version === hs.version && r.json;
+    }, { what: 'the second server' });
+    assert.deepEqual(on2.check, hs.check);
+    const a = await stack.call('GET', `/api/v1/audit?hospital=${BM}&actor=plausibility`, { token: admin.token });
+    assert.equal(a.status, 200, a.body);
+    assert.equal(a.json.entries.length, 1, 'stored once');
+    assert.equal(a.json.entries[0].role, 'system');
+    assert.equal(a.json.entries[0].after.check.rule, 'drop');
     ws.close();
   }));
 
