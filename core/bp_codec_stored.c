@@ -565,6 +565,8 @@ static void write_check(bp_jw_t *w, const bp_check_t *k) {
     bp_plausible_write_common(w, k); /* the members the API shares */
     BP_JW_KEY(w, "at");
     bp_jw_int(w, k->at_ms);
+    BP_JW_KEY(w, "version");
+    bp_jw_int(w, (int64_t)k->version);
     bp_jw_end(w);
 }
 

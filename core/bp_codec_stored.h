@@ -46,8 +46,8 @@ void bp_codec_write_svc(bp_buf_t *b, const bp_svc_t *sv);
  * "facility" hold it. */
 void bp_codec_write_fac(bp_buf_t *b, const bp_facility_t *f);
 /* A plausibility check (bp_plausible.h): {"rule":..,"bed_type":..,"was":..,
- * "now":..,"at":ms,"reason":..} or null (cleared), as the hash field "chk"
- * and the event's "check" hold it; the apply script adds "version". */
+ * "now":..,"reason":..,"at":ms,"version":..} or null (cleared), as the hash
+ * field "chk" and the event's "check" hold it. */
 void bp_codec_write_check(bp_buf_t *b, const bp_check_t *k);
 /* The ambulance fields of a change, as members without braces:
  * "status":"..","lat":..,... (nothing when no field is present). */

@@ -245,7 +245,7 @@ typedef struct {
      * "Delayed"): derived by the server from the ambulances, not reported */
     bool offload_delayed;
     bp_check_t check;   /* rule NONE: no implausible report waits for a manager */
-    bool check_unsaved; /* check derived from the stream, not yet stored (server/checks.c) */
+    bool check_unsaved; /* check derived from the stream, not yet stored (bp_writes_save_checks) */
 } bp_hospital_state_t;
 
 /* -- Ambulance state ------------------------------------------------------ */

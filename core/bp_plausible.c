@@ -76,6 +76,9 @@ size_t bp_plausible_eval(const bp_hospital_state_t *h, const bp_hospital_info_t 
                  (int)((int64_t)(was - now) * 100 / was), (long long)(since / 60000));
     }
     for (int t = 0; cfg->over_staffed && t < BP_BED__COUNT; t++) {
+        /* emergency and operating room places are not beds (as in the
+         * occupancy): a crowded ED holds patients on trolleys */
+        if (t == BP_BED_EMERGENCY || t == BP_BED_OPERATING_ROOM) continue;
         if (!(c->bed_fields[t] & (BP_BF_OCCUPIED | BP_BF_STAFFED))) continue;
         int32_t occ = after(h, c, t, BP_BF_OCCUPIED), st = after(h, c, t, BP_BF_STAFFED);
         if (st < 0 && info && ((info->beds_mask >> t) & 1u)) st = info->staffed[t];

@@ -10,7 +10,9 @@
  *                 within_min minutes of the hospital's last report, from at
  *                 least min_beds
  *   over_staffed  a bed type's occupied is over factor x its staffed beds
- *                 (reported, else the registry baseline)
+ *                 (reported, else the registry baseline); not emergency nor
+ *                 operating room places (a crowded ED holds patients on
+ *                 trolleys; as in the occupancy)
  *   all_zero      every bed type known at the hospital has occupied exactly
  *                 0 after a report that sets occupied, and some were
  *                 occupied before

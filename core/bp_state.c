@@ -150,8 +150,14 @@ bool bp_state_mark(const bp_state_t *st, bp_change_t *c) {
                 ? bp_registry_hospital(st->reg, c->id, strlen(c->id))
                 : -1;
     if (i < 0) return false;
-    return c->check_derived =
-               bp_plausible_mark(&st->hospitals[i], &st->reg->hospitals[i], st->plaus, c);
+    c->check_derived = bp_plausible_mark(&st->hospitals[i], &st->reg->hospitals[i], st->plaus, c);
+    if (c->check_derived && c->check.rule != BP_CHECK_NONE) c->check.version = c->version;
+    return c->check_derived;
+}
+
+void bp_state_check_saved(bp_state_t *st, size_t i, uint64_t version) {
+    if (i < st->reg->n_hospitals && st->hospitals[i].version == version)
+        st->hospitals[i].check_unsaved = false;
 }
 
 const bp_registry_t *bp_state_registry(const bp_state_t *st) {

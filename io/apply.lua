@@ -37,8 +37,8 @@
 --   then M, and M pairs: hash field, JSON: a service changed
 --   ("svc.<service>", '{"status":"unavailable","reason":..,"until":ms}') or
 --   the facility ("fac", '{"status":"compromised","power":"generator",..}')
---   or the plausibility check ("chk", '{"rule":"drop",..,"at":ms}', to which
---   this script adds the version it stores, or 'null': cleared)
+--   or the plausibility check ("chk": 'null', a manager clears it; a
+--   derived one is stored by check_store.lua)
 -- ambulance and incident:
 --   ARGV[15] the changed fields as a JSON fragment ('"status":"...",...')
 --   ARGV[16] N, then N field/value pairs for the hash
@@ -213,9 +213,6 @@ if kind == 'hospital' then
   local svcs, svcw, fac, facw, chk, chkw = {}, {}, nil, nil, nil, nil
   for j = 0, m - 1 do
     local f, sv = ARGV[S + 1 + j * 2], ARGV[S + 2 + j * 2]
-    if f == 'chk' and sv ~= 'null' then
-      sv = string.sub(sv, 1, -2) .. ',"version":' .. version .. '}'
-    end
     set[#set + 1] = f; set[#set + 1] = sv
     if f == 'fac' then
       fac, facw = sv, cur[svc_i + j] or 'null'

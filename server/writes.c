@@ -112,41 +112,41 @@ void bp_writes_on_state(bp_app_t *app) {
     }
 }
 
-/* The privdata of the checks this server stores (bp_writes_save_checks). */
-static char saving_check;
+/* The server whose checks are being stored (one per process), and whether
+ * Redis failed one since (then every unsaved check is sent again). */
+static bp_app_t *saving_app;
+static bool saving_failed;
+
+/* data: the hospital's slot in checks_sent, which holds the version sent */
+static void on_check_stored(void *data, int stored) {
+    uint64_t *slot = data;
+    if (!saving_app) return;
+    if (stored == 1)
+        bp_state_check_saved(saving_app->state, (size_t)(slot - saving_app->checks_sent), *slot);
+    else if (stored < 0)
+        saving_failed = true; /* stored 0: a newer change, derived again */
+}
 
 void bp_writes_save_checks(bp_app_t *app) {
     const bp_registry_t *reg = &app->cfg.registry;
     if (!app->checks_sent) return;
+    saving_app = app;
+    if (saving_failed) {
+        memset(app->checks_sent, 0, reg->n_hospitals * sizeof *app->checks_sent);
+        saving_failed = false;
+    }
     for (size_t i = 0; i < reg->n_hospitals; i++) {
         const bp_hospital_state_t *h = bp_state_hospital(app->state, i);
-        /* once per version: a conflict means a newer event, which says again */
+        /* once per version: at a newer one the hospital is derived again */
         if (!h->check_unsaved || app->checks_sent[i] == h->version) continue;
-        if (bp_apply_room(app->apply, 0) == 0) return;
-        bp_change_t c;
-        bp_change_init(&c, BP_KIND_HOSPITAL);
-        snprintf(c.id, sizeof c.id, "%s", reg->hospitals[i].id);
-        /* the figures' source stays theirs; the audit names the actor */
-        snprintf(c.source, sizeof c.source, "%s", h->source);
-        c.at_ms = h->at_ms; /* the figures stay those of the last report */
-        c.has_check = true;
-        c.check = h->check;
-        bp_actor_t actor = {"plausibility", "system", ""};
-        if (bp_apply_submit(app->apply, 0, &c, (int64_t)h->version, -1, &actor, &saving_check))
+        if (bp_apply_store_check(app->apply, reg->hospitals[i].id, h->version, &h->check,
+                                 on_check_stored, &app->checks_sent[i]))
             return; /* Redis is down: the next batch or tick tries again */
         app->checks_sent[i] = h->version;
     }
 }
 
 void bp_writes_on_applied(void *privdata, const bp_apply_result_t *res) {
-    if (privdata == &saving_check) {
-        /* stored (every server sees the event), or another server stored it
-         * first or a newer event came (conflict): nothing to answer */
-        if (res->status != BP_APPLY_OK && res->status != BP_APPLY_CONFLICT)
-            bp_warn("plausibility: a check was not stored (%s); trying again",
-                    res->message ? res->message : "storage");
-        return;
-    }
     bp_req_t *r = privdata;
     bp_app_t *app = r->app;
     switch (res->status) {

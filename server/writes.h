@@ -20,10 +20,10 @@ const bp_principal_t *bp_writes_check(bp_req_t *r, int64_t *version);
 void bp_writes_submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t version);
 
 /* Stores the plausibility checks this server derived from the stream and
- * not yet stored (bp_state_mark): one change per hospital, only the check,
- * with the version it was derived at as the expected version. Every server
- * derives the same check; the first to store it wins, the others get a
- * conflict (the version moved on) and the stored event reaches all. */
+ * not yet stored (bp_state_mark) in the hospitals' hashes, each only while
+ * the hospital is still at the version it was derived at
+ * (bp_apply_store_check). Every server derives the same check from the
+ * same events, so every server's write is the same; no event is added. */
 void bp_writes_save_checks(bp_app_t *app);
 
 /* Writes waiting for the state: checked after every batch of events and

@@ -97,6 +97,12 @@ static void test_over_staffed_edges(void **state) {
     info.beds_mask = 1u << ICU;
     info.staffed[ICU] = 20;
     assert_int_equal(bp_plausible_eval(&h, &info, &c, &cfg, k, 4), 1);
+    /* not the ED: a crowded one holds patients on trolleys */
+    bp_change_t ed;
+    bp_change_init(&ed, BP_KIND_HOSPITAL);
+    ed.bed_fields[BP_BED_EMERGENCY] = BP_BF_OCCUPIED | BP_BF_STAFFED;
+    ed.beds[BP_BED_EMERGENCY] = (bp_beds_t){20, 90, -1};
+    assert_int_equal(bp_plausible_eval(&h, &info, &ed, &cfg, k, 4), 0);
     cfg.over_staffed = false;
     assert_int_equal(bp_plausible_eval(&h, &info, &c, &cfg, k, 4), 0);
 }
