@@ -149,22 +149,82 @@ static int parse_alert_cfg(const cJSON *a, bp_alert_cfg_t *out, bp_error_t *err)
     return 0;
 }
 
+/* One plausibility rule: {"enabled":bool, <its numbers>} with only its keys. */
+static int plaus_rule(const cJSON *o, const char *rule, const char *const *keys, size_t n,
+                      bool *enabled, bp_error_t *err) {
+    char q[BP_JSONIN_PATH_MAX], p[BP_JSONIN_PATH_MAX];
+    unsigned present;
+    bp_jsonin_join(q, "plausibility", rule);
+    if (bp_jsonin_object(o, q, err) || bp_jsonin_keys(o, q, keys, n, &present, err)) return -1;
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, "enabled");
+    if (!x) return 0;
+    bp_jsonin_join(p, q, "enabled");
+    if (!cJSON_IsBool(x)) return bp_error_set(err, "wrong_type", p, "%s must be true or false", p);
+    *enabled = cJSON_IsTrue(x);
+    return 0;
+}
+
+/* An integer of a plausibility rule, within [lo, hi], into *out. */
+static int plaus_int(const cJSON *o, const char *rule, const char *key, int lo, int hi, int *out,
+                     bp_error_t *err) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!x) return 0;
+    char p[BP_JSONIN_PATH_MAX], q[BP_JSONIN_PATH_MAX];
+    bp_jsonin_join(q, "plausibility", rule);
+    bp_jsonin_join(p, q, key);
+    int64_t v;
+    if (bp_jsonin_int(x, p, lo, hi, &v, err)) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* "plausibility": {"drop":{..},"over_staffed":{..},"all_zero":{..}} */
+static int parse_plaus_cfg(const cJSON *a, bp_plaus_cfg_t *out, bp_error_t *err) {
+    static const char *const rules[] = {"drop", "over_staffed", "all_zero"};
+    static const char *const drop_keys[] = {"enabled", "pct", "within_min", "min_beds"};
+    static const char *const over_keys[] = {"enabled", "factor"};
+    static const char *const zero_keys[] = {"enabled"};
+    unsigned present;
+    if (bp_jsonin_object(a, "plausibility", err) ||
+        bp_jsonin_keys(a, "plausibility", rules, 3, &present, err))
+        return -1;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(a, "drop");
+    if (d && (plaus_rule(d, "drop", drop_keys, 4, &out->drop, err) ||
+              plaus_int(d, "drop", "pct", 1, 100, &out->drop_pct, err) ||
+              plaus_int(d, "drop", "within_min", 1, 1440, &out->drop_within_min, err) ||
+              plaus_int(d, "drop", "min_beds", 1, BP_BEDS_MAX, &out->drop_min_beds, err)))
+        return -1;
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(a, "over_staffed");
+    if (o) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "factor");
+        if (plaus_rule(o, "over_staffed", over_keys, 2, &out->over_staffed, err) ||
+            (f &&
+             bp_jsonin_num(f, "plausibility.over_staffed.factor", 1, 100, &out->over_factor, err)))
+            return -1;
+    }
+    const cJSON *z = cJSON_GetObjectItemCaseSensitive(a, "all_zero");
+    return z ? plaus_rule(z, "all_zero", zero_keys, 1, &out->all_zero, err) : 0;
+}
+
 int bp_codec_parse_dispatch(const char *json, size_t len, bp_dispatch_cfg_t *out, bp_error_t *err) {
     static const char *const keys[] = {
         "note",          "detour_factor",    "utc_offset_min", "speed_bands", "diversion_extra_min",
-        "penalties_min", "sister_bonus_min", "categories",     "alerts"};
+        "penalties_min", "sister_bonus_min", "categories",     "alerts",      "plausibility"};
     static const char *const pkeys[] = {"no_capacity", "no_specialty", "central_by_priority",
                                         "late",        "stale",        "limited_service"};
     int rc = -1;
     cJSON *root = bp_jsonin_parse(json, len, err);
     if (!root) return -1;
     unsigned present;
-    if (bp_jsonin_object(root, "", err) || bp_jsonin_keys(root, "", keys, 9, &present, err))
+    if (bp_jsonin_object(root, "", err) || bp_jsonin_keys(root, "", keys, 10, &present, err))
         goto out;
     const cJSON *v;
     int64_t i64;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "alerts")) &&
         parse_alert_cfg(v, &out->alerts, err))
+        goto out;
+    if ((v = cJSON_GetObjectItemCaseSensitive(root, "plausibility")) &&
+        parse_plaus_cfg(v, &out->plausibility, err))
         goto out;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "detour_factor")) &&
         bp_jsonin_num(v, "detour_factor", 1, 5, &out->detour_factor, err))

@@ -8,6 +8,7 @@
 #include "bp_codec_stored.h"
 #include "bp_jsonin.h"
 #include "bp_jw.h"
+#include "bp_plausible.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -87,6 +88,27 @@ static bool stored_fac(const cJSON *o, bp_facility_t *out) {
             out->util[u] = (int8_t)bp_utility_value_parse((bp_utility_t)u, v->valuestring,
                                                           strlen(v->valuestring));
     }
+    return true;
+}
+
+/* A check as stored ({"rule":..,"bed_type":..,"was":..,"now":..,"at":ms,
+ * "version":..,"reason":..}) or null (cleared): true when it reads. */
+static bool stored_check(const cJSON *o, bp_check_t *out) {
+    memset(out, 0, sizeof *out);
+    out->bed_type = -1;
+    if (cJSON_IsNull(o)) return true;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "rule");
+    int r = cJSON_IsString(v) ? bp_check_rule_parse(v->valuestring, strlen(v->valuestring)) : -1;
+    if (r < 0) return false;
+    out->rule = (bp_check_rule_t)r;
+    v = cJSON_GetObjectItemCaseSensitive(o, "bed_type");
+    if (cJSON_IsString(v))
+        out->bed_type = bp_bed_type_parse(v->valuestring, strlen(v->valuestring));
+    out->was = (int32_t)num_or(o, "was", 0);
+    out->now = (int32_t)num_or(o, "now", 0);
+    out->at_ms = num_or(o, "at", 0);
+    out->version = (uint64_t)num_or(o, "version", 0);
+    str_to(o, "reason", out->reason, sizeof out->reason);
     return true;
 }
 
@@ -187,6 +209,8 @@ int bp_codec_parse_stored(bp_kind_t kind, const char *json, size_t len, bp_chang
         }
         const cJSON *fac = cJSON_GetObjectItemCaseSensitive(root, "facility");
         if (cJSON_IsObject(fac) && stored_fac(fac, &out->fac)) out->has_fac = true;
+        const cJSON *chk = cJSON_GetObjectItemCaseSensitive(root, "check");
+        if (chk && stored_check(chk, &out->check)) out->has_check = true;
     } else if (kind == BP_KIND_INCIDENT) {
         stored_incident(root, out);
     } else {
@@ -366,6 +390,12 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
             if (field_is(k, kl, "fac")) {
                 cJSON *o = bp_jsonin_parse(v, vl, err);
                 if (o && stored_fac(o, &out->fac)) out->has_fac = true;
+                cJSON_Delete(o);
+                continue;
+            }
+            if (field_is(k, kl, "chk")) {
+                cJSON *o = bp_jsonin_parse(v, vl, err);
+                if (o && stored_check(o, &out->check)) out->has_check = true;
                 cJSON_Delete(o);
                 continue;
             }
@@ -583,6 +613,28 @@ void bp_codec_write_svc(bp_buf_t *b, const bp_svc_t *sv) {
     write_svc(&w, sv);
 }
 
+/* A check as stored, without its version (the apply script adds it), or
+ * null when cleared. */
+static void write_check(bp_jw_t *w, const bp_check_t *k) {
+    if (k->rule == BP_CHECK_NONE) {
+        bp_jw_null(w);
+        return;
+    }
+    bp_jw_obj(w);
+    bp_plausible_write_common(w, k); /* the members the API shares */
+    BP_JW_KEY(w, "at");
+    bp_jw_int(w, k->at_ms);
+    BP_JW_KEY(w, "version");
+    bp_jw_int(w, (int64_t)k->version);
+    bp_jw_end(w);
+}
+
+void bp_codec_write_check(bp_buf_t *b, const bp_check_t *k) {
+    bp_jw_t w;
+    bp_jw_init(&w, b);
+    write_check(&w, k);
+}
+
 void bp_codec_write_fac(bp_buf_t *b, const bp_facility_t *f) {
     bp_jw_t w;
     bp_jw_init(&w, b);
@@ -623,6 +675,10 @@ void bp_codec_write_patch(bp_buf_t *b, const bp_change_t *c) {
         if (c->has_fac) {
             BP_JW_KEY(&w, "facility");
             write_fac(&w, &c->fac);
+        }
+        if (c->has_check) {
+            BP_JW_KEY(&w, "check");
+            write_check(&w, &c->check);
         }
     } else if (c->kind == BP_KIND_INCIDENT) {
         write_inc_fields(&w, c);

@@ -50,6 +50,10 @@ void bp_codec_write_svc(bp_buf_t *b, const bp_svc_t *sv);
  * (what is not known left out), as the hash field "fac" and the event's
  * "facility" hold it. */
 void bp_codec_write_fac(bp_buf_t *b, const bp_facility_t *f);
+/* A plausibility check (bp_plausible.h): {"rule":..,"bed_type":..,"was":..,
+ * "now":..,"reason":..,"at":ms,"version":..} or null (cleared), as the hash
+ * field "chk" and the event's "check" hold it. */
+void bp_codec_write_check(bp_buf_t *b, const bp_check_t *k);
 /* The ambulance fields of a change, as members without braces:
  * "status":"..","lat":..,... (nothing when no field is present). */
 void bp_codec_write_amb_fields(bp_buf_t *b, const bp_change_t *c);

@@ -38,6 +38,8 @@ static const char *const svc_names[BP_SVC__COUNT] = {
 static const char *const svs_names[BP_SVS__COUNT] = {"available", "limited", "unavailable"};
 static const char *const fac_names[BP_FAC__COUNT] = {"normal", "compromised", "evacuating",
                                                      "closed"};
+static const char *const check_names[BP_CHECK__COUNT] = {"none", "drop", "over_staffed",
+                                                         "all_zero"};
 static const char *const util_names[BP_UTIL__COUNT] = {"power", "oxygen", "water"};
 static const char *const util_values[BP_UTIL__COUNT][4] = {
     {"mains", "generator", "out", NULL}, {"normal", "low", "out", NULL}, {"normal", "out", NULL}};
@@ -78,6 +80,9 @@ const char *bp_svc_status_name(bp_svc_status_t s) {
 
 const char *bp_fac_status_name(bp_fac_status_t s) {
     return (unsigned)s < BP_FAC__COUNT ? fac_names[s] : NULL;
+}
+const char *bp_check_rule_name(bp_check_rule_t r) {
+    return (unsigned)r < BP_CHECK__COUNT ? check_names[r] : NULL;
 }
 const char *bp_utility_name(bp_utility_t u) {
     return (unsigned)u < BP_UTIL__COUNT ? util_names[u] : NULL;
@@ -121,6 +126,11 @@ int bp_inc_action_parse(const char *s, size_t len) {
 }
 int bp_fac_status_parse(const char *s, size_t len) {
     return find(fac_names, BP_FAC__COUNT, s, len);
+}
+/* A rule's name; "none" is no rule (-1). */
+int bp_check_rule_parse(const char *s, size_t len) {
+    int r = find(check_names, BP_CHECK__COUNT, s, len);
+    return r > 0 ? r : -1;
 }
 int bp_utility_value_parse(bp_utility_t u, const char *s, size_t len) {
     if ((unsigned)u >= BP_UTIL__COUNT) return -1;
@@ -301,6 +311,7 @@ void bp_hospital_state_init(bp_hospital_state_t *h) {
     h->ed.status = BP_ED_NORMAL;
     h->ed.waiting = -1;
     bp_facility_init(&h->fac);
+    h->check.bed_type = -1;
 }
 
 void bp_facility_init(bp_facility_t *f) {
@@ -331,6 +342,7 @@ void bp_change_init(bp_change_t *c, bp_kind_t kind) {
         c->beds[t] = (bp_beds_t){-1, -1, -1};
     c->ed.waiting = -1;
     bp_facility_init(&c->fac);
+    c->check.bed_type = -1;
     bp_ambulance_state_init(&c->amb);
     bp_incident_state_init(&c->inc, NULL);
     c->inc_action = BP_INC_UPDATE;
@@ -375,6 +387,10 @@ void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c) {
     if (c->has_fac) {
         h->fac = c->fac;
         h->fac_reported = true;
+    }
+    if (c->has_check) {
+        h->check = c->check;
+        h->check_unsaved = c->check_derived;
     }
     stamp(&h->version, &h->at_ms, &h->updated_ms, h->source, c);
 }

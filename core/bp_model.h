@@ -217,6 +217,32 @@ typedef struct {
     char reason[BP_REASON_MAX + 1];
 } bp_facility_t;
 
+/* A report that jumped beyond what the hospital's own figures make
+ * plausible (core/bp_plausible.h): applied, but flagged until a manager
+ * confirms it or a later report no longer triggers it. */
+typedef enum {
+    BP_CHECK_NONE,
+    BP_CHECK_DROP,         /* occupied fell too far too fast */
+    BP_CHECK_OVER_STAFFED, /* occupied over K x staffed */
+    BP_CHECK_ALL_ZERO,     /* every reported bed type at exactly 0 */
+    BP_CHECK__COUNT
+} bp_check_rule_t;
+
+#define BP_CHECK_REASON_MAX 120
+typedef struct {
+    bp_check_rule_t rule; /* NONE: no flag */
+    int bed_type;         /* bp_bed_type_t, -1 the whole hospital */
+    int32_t was, now;     /* the figures the rule compared (drop: occupied before and
+                             after; over_staffed: staffed and occupied; all_zero: the
+                             occupied before, and 0) */
+    int64_t at_ms;        /* the `at` of the flagged report */
+    uint64_t version;     /* the version it produced (stored by the apply script) */
+    char reason[BP_CHECK_REASON_MAX + 1]; /* in English, for logs and the API */
+} bp_check_t;
+
+const char *bp_check_rule_name(bp_check_rule_t r);
+int bp_check_rule_parse(const char *s, size_t len);
+
 /* What a hospital has reported, merged. */
 typedef struct {
     uint64_t version;   /* +1 per accepted change; 0 = never reported */
@@ -235,6 +261,8 @@ typedef struct {
     /* ambulances wait too long to hand over (EDXL-HAVE EMSOffloadStatus
      * "Delayed"): derived by the server from the ambulances, not reported */
     bool offload_delayed;
+    bp_check_t check;   /* rule NONE: no implausible report waits for a manager */
+    bool check_unsaved; /* check derived from the stream, not yet stored (bp_writes_save_checks) */
 } bp_hospital_state_t;
 
 /* -- Ambulance state ------------------------------------------------------ */
@@ -324,6 +352,9 @@ typedef struct {
     bp_svc_t svc[BP_SVC__COUNT];
     bool has_fac; /* the facility status, replaced whole */
     bp_facility_t fac;
+    bool has_check;     /* sets the check whole (rule NONE: clears it) */
+    bool check_derived; /* has_check set by this server's rules, not yet stored */
+    bp_check_t check;
     /* ambulance */
     unsigned amb_fields; /* BP_AF_* */
     bp_ambulance_state_t amb;

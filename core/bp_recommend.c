@@ -20,6 +20,7 @@ static void need(bp_need_t *n, uint32_t specialties, int b0, int b1, int b2) {
 void bp_dispatch_defaults(bp_dispatch_cfg_t *c) {
     memset(c, 0, sizeof *c);
     bp_alert_defaults(&c->alerts);
+    bp_plausible_defaults(&c->plausibility);
     c->detour_factor = 1.4;
     /* Hanoi traffic: free at night, crawling in the rush hours */
     static const struct {

@@ -29,6 +29,7 @@
 #define BP_RECOMMEND_H
 
 #include "bp_alerts.h"
+#include "bp_plausible.h"
 #include "bp_state.h"
 
 #include <stddef.h>
@@ -60,7 +61,8 @@ typedef struct bp_dispatch_cfg {
     double late_penalty_min, stale_penalty_min;
     double limited_service_penalty_min;
     bp_need_t needs[BP_CAT__COUNT];
-    bp_alert_cfg_t alerts; /* the alert rules' thresholds (bp_alerts.h) */
+    bp_alert_cfg_t alerts;       /* the alert rules' thresholds (bp_alerts.h) */
+    bp_plaus_cfg_t plausibility; /* the plausibility rules (bp_plausible.h) */
 } bp_dispatch_cfg_t;
 
 /* Hanoi defaults (docs/dispatch.md): detour 1.4; 35 km/h at night, 18 in the

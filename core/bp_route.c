@@ -14,6 +14,7 @@ static const char *const routes[] = {
     "/api/v1/hospitals",
     "/api/v1/hospitals/{id}",
     "/api/v1/hospitals/{id}/import",
+    "/api/v1/hospitals/{id}/confirm",
     "/api/v1/ambulances",
     "/api/v1/summary",
     "/api/v1/history",

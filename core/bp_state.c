@@ -2,6 +2,7 @@
 #include "bp_state.h"
 #include "bp_codec_stored.h"
 #include "bp_jw.h"
+#include "bp_plausible.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ struct bp_state {
     bp_incident_state_t *incidents;
     size_t n_incidents, cap_incidents, max_incidents;
     uint64_t incidents_dropped;
+    const bp_plaus_cfg_t *plaus; /* NULL: no plausibility rules */
 };
 
 const bp_view_t bp_view_all = {BP_AF_ALL, true};
@@ -138,6 +140,25 @@ int bp_state_apply(bp_state_t *st, const bp_change_t *c) {
     int i = bp_registry_unit(st->reg, c->id, len);
     if (i >= 0) bp_ambulance_apply(&st->ambulances[i], c);
     return i;
+}
+
+void bp_state_set_plausibility(bp_state_t *st, const bp_plaus_cfg_t *cfg) {
+    st->plaus = cfg;
+}
+
+bool bp_state_mark(const bp_state_t *st, bp_change_t *c) {
+    int i = c->kind == BP_KIND_HOSPITAL && st->plaus && !c->has_check
+                ? bp_registry_hospital(st->reg, c->id, strlen(c->id))
+                : -1;
+    if (i < 0) return false;
+    c->check_derived = bp_plausible_mark(&st->hospitals[i], &st->reg->hospitals[i], st->plaus, c);
+    if (c->check_derived && c->check.rule != BP_CHECK_NONE) c->check.version = c->version;
+    return c->check_derived;
+}
+
+void bp_state_check_saved(bp_state_t *st, size_t i, uint64_t version) {
+    if (i < st->reg->n_hospitals && st->hospitals[i].version == version)
+        st->hospitals[i].check_unsaved = false;
 }
 
 const bp_registry_t *bp_state_registry(const bp_state_t *st) {
@@ -316,6 +337,7 @@ static void write_hospital(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t n
     write_ed(w, &h->ed, now_ms, 1);
     write_services(w, info->services | h->svc_mask, h->svc, now_ms, 1);
     write_facility(w, &h->fac);
+    bp_plausible_write(w, &h->check);
     bp_totals_t tot;
     bp_hospital_totals(h, &tot);
     double pct = bp_occupancy_pct(&tot);
@@ -627,6 +649,7 @@ void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, bp_view_t view)
         }
         if (c->svc_fields) write_services(&w, c->svc_fields, c->svc, 0, 0);
         if (c->has_fac) write_facility(&w, &c->fac);
+        if (c->has_check) bp_plausible_write(&w, &c->check);
     } else if (c->kind == BP_KIND_INCIDENT) {
         BP_JW_KEY(&w, "action");
         bp_jw_cstr(&w, bp_inc_action_name(c->inc_action));

@@ -15,6 +15,7 @@
 #include "bp_buf.h"
 #include "bp_jw.h"
 #include "bp_model.h"
+#include "bp_plausible.h"
 #include "bp_registry.h"
 
 typedef struct bp_state bp_state_t;
@@ -38,6 +39,20 @@ void bp_state_reset(bp_state_t *st);
  * update or close of an incident not held, or a create with the table
  * full: counted by bp_state_incidents_dropped). */
 int bp_state_apply(bp_state_t *st, const bp_change_t *c);
+
+/* The plausibility rules (bp_plausible.h; borrowed, NULL: none) that
+ * bp_state_mark applies. */
+void bp_state_set_plausibility(bp_state_t *st, const bp_plaus_cfg_t *cfg);
+/* Before a stream event is applied: a hospital report that carries no
+ * check gets the one the rules derive against the state before it
+ * (bp_plausible_mark; check_derived set). Every server reads the same
+ * stream in the same order, so every server derives the same check and
+ * stores it (bp_writes_save_checks). A check's version is the report's.
+ * True when c now sets the check. */
+bool bp_state_mark(const bp_state_t *st, bp_change_t *c);
+/* Hospital i's derived check is stored as of version (still its version:
+ * check_unsaved cleared). */
+void bp_state_check_saved(bp_state_t *st, size_t i, uint64_t version);
 
 const bp_registry_t *bp_state_registry(const bp_state_t *st);
 const bp_hospital_state_t *bp_state_hospital(const bp_state_t *st, size_t i);

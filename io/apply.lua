@@ -40,6 +40,8 @@
 --   then M, and M pairs: hash field, JSON: a service changed
 --   ("svc.<service>", '{"status":"unavailable","reason":..,"until":ms}') or
 --   the facility ("fac", '{"status":"compromised","power":"generator",..}')
+--   or the plausibility check ("chk": 'null', a manager clears it; a
+--   derived one is stored by check_store.lua)
 -- ambulance and incident:
 --   ARGV[15] the changed fields as a JSON fragment ('"status":"...",...')
 --   ARGV[16] N, then N field/value pairs for the hash
@@ -232,12 +234,14 @@ if kind == 'hospital' then
     ev = ev .. ',"ed":' .. ARGV[15]
   end
   -- services and the facility: each replaced whole (field -> its JSON)
-  local svcs, svcw, fac, facw = {}, {}, nil, nil
+  local svcs, svcw, fac, facw, chk, chkw = {}, {}, nil, nil, nil, nil
   for j = 0, m - 1 do
     local f, sv = ARGV[S + 1 + j * 2], ARGV[S + 2 + j * 2]
     set[#set + 1] = f; set[#set + 1] = sv
     if f == 'fac' then
       fac, facw = sv, cur[svc_i + j] or 'null'
+    elseif f == 'chk' then
+      chk, chkw = sv, cur[svc_i + j] or 'null'
     else
       svcs[#svcs + 1] = '"' .. string.sub(f, 5) .. '":' .. sv
       if audit then
@@ -248,6 +252,7 @@ if kind == 'hospital' then
   local svcj = '{' .. table.concat(svcs, ',') .. '}'
   if #svcs > 0 then ev = ev .. ',"services":' .. svcj end
   if fac then ev = ev .. ',"facility":' .. fac end
+  if chk then ev = ev .. ',"check":' .. chk end
   ev = ev .. '}'
   if audit then
     before = '{"beds":{' .. table.concat(was, ',') .. '}'
@@ -263,6 +268,10 @@ if kind == 'hospital' then
     if fac then
       before = before .. ',"facility":' .. facw
       after = after .. ',"facility":' .. fac
+    end
+    if chk then
+      before = before .. ',"check":' .. chkw
+      after = after .. ',"check":' .. chk
     end
     before = before .. '}'
     after = after .. '}'

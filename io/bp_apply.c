@@ -3,6 +3,7 @@
 #include "bp_codec_stored.h"
 #include "bp_keys.h"
 #include "bp_log.h"
+#include "bp_rargs.h"
 #include "bp_time.h"
 
 #include <fcntl.h>
@@ -600,7 +601,12 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
             bp_codec_write_fac(&a->json, &c->fac);
             m++;
         }
-        size_t fac_len = a->json.len - fac_off;
+        size_t fac_len = a->json.len - fac_off, chk_off = a->json.len;
+        if (c->has_check) {
+            bp_codec_write_check(&a->json, &c->check);
+            m++;
+        }
+        size_t chk_len = a->json.len - chk_off;
         const char *j = a->json.len ? bp_buf_data(&a->json) : "";
         int k = bp_change_bed_types(c);
         if (a->json.failed || !arg(a, j, ed_len) || !argf(a, "%d", k)) return -1;
@@ -627,6 +633,7 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
                 ok = argf(a, "svc.%s", bp_service_name((bp_service_t)v)) &&
                      arg(a, j + svc_off[v], svc_len[v]);
         if (c->has_fac) ok = ok && arg(a, "fac", 3) && arg(a, j + fac_off, fac_len);
+        if (c->has_check) ok = ok && arg(a, "chk", 3) && arg(a, j + chk_off, chk_len);
         return ok ? 0 : -1;
     }
     if (c->kind == BP_KIND_INCIDENT) return incident_args(a, c, s);
@@ -637,6 +644,46 @@ int bp_apply_args_build(bp_apply_args_t *a, const bp_keys_t *keys, const char *s
     ok = !a->json.failed && arg(a, a->json.len ? bp_buf_data(&a->json) : "", a->json.len) &&
          arg_pairs(a, &p);
     return ok ? 0 : -1;
+}
+
+extern const char bp_check_store_lua[];
+
+typedef struct {
+    bp_apply_check_cb cb;
+    void *data;
+} check_op_t;
+
+static void on_check_stored(bp_redis_t *redis, redisReply *reply, void *privdata) {
+    check_op_t *op = privdata;
+    (void)redis;
+    op->cb(op->data, reply && reply->type == REDIS_REPLY_INTEGER ? (int)reply->integer : -1);
+    free(op);
+}
+
+int bp_apply_store_check(bp_apply_t *a, const char *id, uint64_t version, const bp_check_t *k,
+                         bp_apply_check_cb cb, void *data) {
+    bp_redis_t *redis = a->lanes[0].redis;
+    if (!bp_redis_up(redis)) return -1;
+    char key[BP_KEY_MAX];
+    bp_keys_entity(&a->keys, BP_KIND_HOSPITAL, id, key, sizeof key);
+    const char *keys[] = {key};
+    bp_buf_t j;
+    bp_buf_init(&j, 0, 1u << 12);
+    bp_codec_write_check(&j, k);
+    bp_rargs_t g = {0};
+    bp_rargs_eval(&g, bp_check_store_lua, 1, keys);
+    bp_rargs_addf(&g, "%llu", (unsigned long long)version);
+    bp_rargs_put(&g, j.failed ? "" : bp_buf_data(&j), j.failed ? 0 : j.len);
+    check_op_t *op = malloc(sizeof *op);
+    if (op)
+        *op = (check_op_t){cb, data};
+    else
+        g.failed = true;
+    if (j.failed) g.failed = true;
+    int rc = bp_rargs_send(&g, redis, on_check_stored, op); /* frees g */
+    if (rc) free(op);
+    bp_buf_free(&j);
+    return rc ? -1 : 0;
 }
 
 bool bp_apply_up(const bp_apply_t *a, size_t lane) {

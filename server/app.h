@@ -52,6 +52,7 @@ typedef struct {
     uint64_t writes_ok, writes_conflict, writes_invalid, sessions_created, sign_in_failures;
     bp_reqstats_t http_stats;   /* requests by route and status, with their time */
     uint64_t alert_evaluations; /* passes of the alert rules over the state */
+    uint64_t *checks_sent;      /* per hospital: the version whose check was sent to be stored */
 } bp_app_t;
 
 #endif

@@ -37,6 +37,7 @@ void bp_api_session_delete(bp_req_t *r);
 
 /* writes.c: a manager's PATCH; import.c: CSV */
 void bp_api_hospital_patch(bp_req_t *r);
+void bp_api_hospital_confirm(bp_req_t *r);
 void bp_api_hospital_other(bp_req_t *r);
 void bp_api_import_post(bp_req_t *r);
 

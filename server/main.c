@@ -243,6 +243,7 @@ static void on_batch(void *data) {
     bp_app_t *app = data;
     bp_hub_on_batch(app->hub);
     bp_writes_on_state(app);
+    bp_writes_save_checks(app);
     bp_alerting_kick(app);
 }
 
@@ -254,6 +255,7 @@ static void on_housekeeping(uv_timer_t *t) {
     bp_app_t *app = t->data;
     bp_hub_sweep(app->hub);
     bp_writes_on_state(app);
+    bp_writes_save_checks(app);
     bp_derived_tick(app);
 }
 
@@ -309,6 +311,8 @@ int main(int argc, char **argv) {
     uv_loop_init(&app.loop);
     app.state =
         bp_state_create(&app.cfg.registry, &s->pressure, (size_t)s->stream_max_open_incidents);
+    if (app.state) bp_state_set_plausibility(app.state, &app.cfg.dispatch.plausibility);
+    app.checks_sent = calloc(app.cfg.registry.n_hospitals + 1, sizeof *app.checks_sent);
     app.hub = app.state ? bp_hub_create(s, app.state) : NULL;
     bp_handover_cfg_t hcfg = {.window_ms = 3 * 3600 * 1000LL, .delayed_ms = 30 * 60 * 1000LL};
     app.handover = bp_handover_create(&app.cfg.registry, &hcfg);
@@ -317,8 +321,8 @@ int main(int argc, char **argv) {
     app.alerting = bp_alerting_create(&app);
     app.pub = bp_pubcache_create();
     app.have_cache = bp_havexml_cache_create();
-    if (!app.hub || !app.handover || !app.alerts || !app.derived || !app.alerting || !app.pub ||
-        !app.have_cache) {
+    if (!app.hub || !app.checks_sent || !app.handover || !app.alerts || !app.derived ||
+        !app.alerting || !app.pub || !app.have_cache) {
         bp_error("out of memory");
         return 1;
     }
@@ -466,6 +470,7 @@ int main(int argc, char **argv) {
     bp_rate_destroy(app.rate_login);
     bp_rate_destroy(app.rate_writes);
     bp_state_destroy(app.state);
+    free(app.checks_sent);
     bp_static_destroy(statics);
     bp_config_free(&app.cfg);
     curl_global_cleanup();

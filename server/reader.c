@@ -388,6 +388,7 @@ static void on_xread(bp_redis_t *redis, redisReply *reply, void *privdata) {
                 load(r, "gap");
                 break;
             }
+            bp_state_mark(r->state, &c);
             bp_state_apply(r->state, &c);
             r->offset = c.offset;
             r->last_hash = entry_hash(entries->element[i]);

@@ -123,6 +123,8 @@ static const route_t table[] = {
     GET_ROW("/api/v1/hospitals", BP_ACT_READ_HOSPITALS, BP_RT_LOADED, bp_api_hospitals_get),
     {"POST", "/api/v1/hospitals/{id}/import", AUTH_HANDLER, BP_RT_IF_MATCH, BODY_CSV, NULL,
      "import answers POST only", bp_api_import_post},
+    {"POST", "/api/v1/hospitals/{id}/confirm", AUTH_HANDLER, BP_RT_IF_MATCH, BODY_NONE, NULL,
+     "confirming a hospital's figures answers POST only", bp_api_hospital_confirm},
     {"GET", "/api/v1/hospitals/{id}", AUTH_HANDLER, 0, BODY_NONE, NULL,
      "a hospital answers GET and PATCH", bp_api_hospital_get},
     {"PATCH", "/api/v1/hospitals/{id}", AUTH_HANDLER, BP_RT_IF_MATCH, BODY_JSON, NULL, NULL,

@@ -13,6 +13,7 @@
 #include "bp_httputil.h"
 #include "bp_jw.h"
 #include "bp_log.h"
+#include "bp_plausible.h"
 #include "bp_rate.h"
 #include "bp_time.h"
 #include "handlers.h"
@@ -108,6 +109,40 @@ void bp_writes_on_state(bp_app_t *app) {
         *pp = r->wait_next;
         r->wait_next = NULL;
         finish_write(r, caught_up);
+    }
+}
+
+/* The server whose checks are being stored (one per process), and whether
+ * Redis failed one since (then every unsaved check is sent again). */
+static bp_app_t *saving_app;
+static bool saving_failed;
+
+/* data: the hospital's slot in checks_sent, which holds the version sent */
+static void on_check_stored(void *data, int stored) {
+    uint64_t *slot = data;
+    if (!saving_app) return;
+    if (stored == 1)
+        bp_state_check_saved(saving_app->state, (size_t)(slot - saving_app->checks_sent), *slot);
+    else if (stored < 0)
+        saving_failed = true; /* stored 0: a newer change, derived again */
+}
+
+void bp_writes_save_checks(bp_app_t *app) {
+    const bp_registry_t *reg = &app->cfg.registry;
+    if (!app->checks_sent) return;
+    saving_app = app;
+    if (saving_failed) {
+        memset(app->checks_sent, 0, reg->n_hospitals * sizeof *app->checks_sent);
+        saving_failed = false;
+    }
+    for (size_t i = 0; i < reg->n_hospitals; i++) {
+        const bp_hospital_state_t *h = bp_state_hospital(app->state, i);
+        /* once per version: at a newer one the hospital is derived again */
+        if (!h->check_unsaved || app->checks_sent[i] == h->version) continue;
+        if (bp_apply_store_check(app->apply, reg->hospitals[i].id, h->version, &h->check,
+                                 on_check_stored, &app->checks_sent[i]))
+            return; /* Redis is down: the next batch or tick tries again */
+        app->checks_sent[i] = h->version;
     }
 }
 
@@ -218,6 +253,26 @@ void bp_api_hospital_patch(bp_req_t *r) {
                        &errs);
         return;
     }
+    bp_writes_submit(r, p, &c, version);
+}
+
+/* POST /api/v1/hospitals/{id}/confirm with If-Match: the manager confirms
+ * the figures a plausibility check flagged; the check is cleared (a change
+ * with no figures, audited like every write). 409 when none is pending. */
+void bp_api_hospital_confirm(bp_req_t *r) {
+    if (!bp_writes_hospital(r)) return;
+    int64_t version;
+    const bp_principal_t *p = bp_writes_check(r, &version);
+    if (!p) return;
+    const bp_hospital_state_t *hs = bp_state_hospital(r->app->state, (size_t)r->ctx.write.hospital);
+    if (hs->check.rule == BP_CHECK_NONE) {
+        bp_req_error(r, 409, "no_check", "no figures of this hospital wait to be confirmed");
+        return;
+    }
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    c.at_ms = hs->at_ms; /* the figures stay those of the last report */
+    c.has_check = true;
     bp_writes_submit(r, p, &c, version);
 }
 

@@ -19,6 +19,13 @@ const bp_principal_t *bp_writes_check(bp_req_t *r, int64_t *version);
 /* Submits change c for principal p; r is pending, or decided (503). */
 void bp_writes_submit(bp_req_t *r, const bp_principal_t *p, bp_change_t *c, int64_t version);
 
+/* Stores the plausibility checks this server derived from the stream and
+ * not yet stored (bp_state_mark) in the hospitals' hashes, each only while
+ * the hospital is still at the version it was derived at
+ * (bp_apply_store_check). Every server derives the same check from the
+ * same events, so every server's write is the same; no event is added. */
+void bp_writes_save_checks(bp_app_t *app);
+
 /* Writes waiting for the state: checked after every batch of events and
  * once a second (their time limit). */
 void bp_writes_on_state(bp_app_t *app);

@@ -167,6 +167,8 @@ export const getHospital = (id) => request('GET', hospitalPath(id));
 
 // PATCH with the version the person saw: 409 carries `current`.
 export const patchHospital = (id, version, change) => request('PATCH', hospitalPath(id), { json: change, headers: ifMatch(version) });
+// The manager confirms figures a plausibility check flagged (docs/api.md).
+export const confirmHospital = (id, version) => request('POST', `${hospitalPath(id)}/confirm`, { headers: ifMatch(version) });
 
 // CSV import: the preview (dry run, no version needed) or the change.
 export function importCsv(id, csv, { version } = {}) {

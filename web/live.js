@@ -455,6 +455,7 @@ export class LiveFeed extends EventTarget {
       if (d.ed) h.ed = d.ed;
       if (d.services) h.services = Object.assign({}, h.services, d.services);
       if (d.facility) h.facility = d.facility;
+      if ('check' in d) h.check = d.check; // a plausibility check, or null: cleared
       for (const k of ['version', 'at', 'updated', 'source']) if (k in d) h[k] = d[k];
       changed.hospitals.add(e.id);
     } else if (e.kind === 'ambulance') {

@@ -15,6 +15,7 @@ import { whoAmI, signOut, getHospitals, getHospital } from './api.js';
 import { StatusBar } from './views/status.js';
 import { ManageForm, problem, showNotice } from './views/manage_form.js';
 import { ServicesEditor } from './views/manage_services.js';
+import { CheckCard } from './views/manage_check.js';
 import { ImportView } from './views/manage_import.js';
 import { MciAsk } from './views/mci_ask.js';
 import * as fmt from './format.js';
@@ -63,6 +64,12 @@ const services = new ServicesEditor($('mg-services'), {
   hospital: () => form.h,
   onApplied: (h) => form.adopt(h, () => true),
   now: () => feed.serverNow(),
+  onSignedOut: goSignIn,
+});
+
+const check = new CheckCard($('mg-check'), {
+  hospital: () => form.h,
+  onApplied: (h) => form.adopt(h, () => true),
   onSignedOut: goSignIn,
 });
 
@@ -195,6 +202,7 @@ async function open(id, known) {
   form.flush(); // an edit kept on the phone from before
   importer.reset();
   services.build();
+  check.refresh(true);
   $('mg-import-section').hidden = false;
   renderPicker();
   if (scope.length > FEW) mci.poke(); // an admin's chosen hospital may be asked
@@ -275,6 +283,7 @@ function render() {
     renderPicker();
     form.build();
     services.build();
+    check.refresh(true);
     importer.build();
     mci.relang();
   }
@@ -282,12 +291,14 @@ function render() {
 
 feed.addEventListener('snapshot', () => {
   if (form.id) form.merge(feed.hospitals.get(form.id));
+  check.refresh();
   schedule();
 });
 feed.addEventListener('changes', (e) => {
   if (form.id && e.detail.hospitals.has(form.id)) {
     form.merge(feed.hospitals.get(form.id));
     services.refresh();
+    check.refresh();
   }
 });
 feed.addEventListener('connection', () => {

@@ -4,18 +4,57 @@
  * never a crash, a leak or undefined behaviour; and when a line is accepted,
  * its patch must survive the trip through the stored format unchanged
  * (what the collector writes is what the server reads back), services
- * (in the stream and as their hash fields) and the facility included.
+ * (in the stream and as their hash fields) and the facility included; and
+ * the plausibility rules on an accepted beds line give well-formed checks
+ * that survive the stored format (the hash field "chk").
  */
 #include "bp_codec_config.h"
 #include "bp_codec_feed.h"
 #include "bp_codec_stored.h"
 #include "bp_config.h"
+#include "bp_plausible.h"
 #include "fuzz_util.h"
 #include "interop_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The rules on hospital change c against its hospital, full a minute
+ * before: the flags are well formed and each reads back from "chk". */
+static void check_plausible(const bp_registry_t *reg, const bp_change_t *c) {
+    int i = bp_registry_hospital(reg, c->id, strlen(c->id));
+    if (i < 0) abort(); /* accepted lines name a registry hospital */
+    bp_hospital_state_t h;
+    bp_registry_base_state(&reg->hospitals[i], &h);
+    h.at_ms = c->at_ms - 60000;
+    for (int t = 0; t < BP_BED__COUNT; t++)
+        if (h.beds[t].staffed >= 0) h.beds[t].occupied = h.beds[t].staffed;
+    bp_plaus_cfg_t cfg;
+    bp_plausible_defaults(&cfg);
+    bp_check_t k[4];
+    size_t n = bp_plausible_eval(&h, &reg->hospitals[i], c, &cfg, k, 4);
+    if (n > 4) abort();
+    for (size_t j = 0; j < n; j++) {
+        if (k[j].rule <= BP_CHECK_NONE || k[j].rule >= BP_CHECK__COUNT) abort();
+        if (k[j].bed_type < -1 || k[j].bed_type >= BP_BED__COUNT) abort();
+        if (!memchr(k[j].reason, 0, sizeof k[j].reason) || !k[j].reason[0]) abort();
+        bp_buf_t j1;
+        bp_buf_init(&j1, 0, 1u << 12);
+        bp_codec_write_check(&j1, &k[j]);
+        const char *keys[] = {"v", "chk"}, *vals[] = {"1", bp_buf_data(&j1)};
+        size_t kl[] = {1, 3}, vl[] = {1, j1.len};
+        bp_change_t back;
+        bp_error_t err;
+        if (j1.failed || bp_codec_parse_hash(BP_KIND_HOSPITAL, 2, keys, kl, vals, vl, &back, &err))
+            abort();
+        if (!back.has_check || back.check.rule != k[j].rule ||
+            back.check.bed_type != k[j].bed_type || back.check.was != k[j].was ||
+            back.check.now != k[j].now || strcmp(back.check.reason, k[j].reason) != 0)
+            abort();
+        bp_buf_free(&j1);
+    }
+}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
@@ -65,6 +104,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             (back.ed.status != c.ed.status || strcmp(back.ed.reason, c.ed.reason) != 0 ||
              back.ed.until_ms != c.ed.until_ms))
             abort();
+        check_plausible(reg, &c);
         /* the facility, whole */
         if (back.has_fac != c.has_fac) abort();
         if (c.has_fac && memcmp(&back.fac, &c.fac, sizeof c.fac) != 0) abort();

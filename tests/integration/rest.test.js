@@ -12,7 +12,7 @@ const { Stack, LiveClient, waitFor, isoNow, bedsMsg, ambulanceMsg, ROOT, WEB_ROO
 const registry = require('../../config/hospitals.json');
 const fleet = require('../../config/fleet.json');
 
-const HOSPITAL_KEYS = ['at', 'beds', 'district', 'ed', 'facility', 'freshness', 'id', 'lat', 'level', 'lon', 'name', 'occupancy_pct', 'offload',
+const HOSPITAL_KEYS = ['at', 'beds', 'check', 'district', 'ed', 'facility', 'freshness', 'id', 'lat', 'level', 'lon', 'name', 'occupancy_pct', 'offload',
   'phone', 'report_interval_s', 'services', 'sister', 'source', 'specialties', 'tier', 'updated', 'version'];
 const AMBULANCE_KEYS = ['at', 'destination', 'fms', 'heading', 'id', 'incident', 'lat', 'lon', 'source', 'speed', 'station',
   'status', 'updated', 'version'];
@@ -158,6 +158,7 @@ describe('REST API', () => {
       assert.deepEqual(Object.keys(h.services).sort(), [...(reg.services || [])].sort(), h.id);
       for (const s of Object.values(h.services)) assert.deepEqual(Object.keys(s).sort(), ['effective', 'reason', 'status', 'until'], h.id);
       assert.deepEqual(Object.keys(h.facility).sort(), ['oxygen', 'power', 'reason', 'status', 'water'], h.id);
+      assert.equal(h.check, null, `${h.id}: no plausibility check on these reports`);
       for (const [t, b] of Object.entries(h.beds)) {
         assert.deepEqual(Object.keys(b), ['staffed', 'occupied', 'surge24', 'available', 'overflow'], `${h.id} ${t}`);
         if (known(b)) {

@@ -408,6 +408,7 @@ class LiveClient {
         if (e.kind === 'hospital') {
           cur.beds = Object.assign({}, cur.beds, d.beds || {});
           if (d.ed) cur.ed = d.ed;
+          if ('check' in d) cur.check = d.check;
           for (const k of ['version', 'at', 'updated', 'source']) cur[k] = d[k];
         } else {
           Object.assign(cur, d);

@@ -367,6 +367,56 @@ static void expect_full_incident(const bp_change_t *in, const bp_change_t *out) 
     assert_string_equal(out->inc.destination, "viet-duc");
 }
 
+/* A plausibility check: written as the hash field "chk" holds it, read
+ * back from the hash and from the event's "check"; null reads as cleared. */
+static void test_check(void **state) {
+    (void)state;
+    bp_check_t k = {.rule = BP_CHECK_DROP,
+                    .bed_type = BP_BED_ICU_ADULT,
+                    .was = 20,
+                    .now = 5,
+                    .at_ms = 1795457182000,
+                    .version = 9};
+    snprintf(k.reason, sizeof k.reason, "icu_adult occupied fell from 20 to 5");
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 4096);
+    bp_codec_write_check(&b, &k);
+    const char *h[] = {"v", "9", "at", "1795457182000", "chk", bp_buf_data(&b)};
+    bp_change_t c;
+    bp_error_t err;
+    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, h, 3, &c, &err), 0);
+    assert_true(c.has_check);
+    assert_int_equal(c.check.rule, BP_CHECK_DROP);
+    assert_int_equal(c.check.bed_type, BP_BED_ICU_ADULT);
+    assert_int_equal(c.check.was, 20);
+    assert_int_equal(c.check.now, 5);
+    assert_int_equal(c.check.at_ms, 1795457182000);
+    assert_int_equal(c.check.version, 9);
+    assert_string_equal(c.check.reason, k.reason);
+    /* cleared, and a rule this reader does not know: left out */
+    const char *cleared[] = {"v", "10", "chk", "null"};
+    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, cleared, 2, &c, &err), 0);
+    assert_true(c.has_check);
+    assert_int_equal(c.check.rule, BP_CHECK_NONE);
+    const char *unknown[] = {"v", "10", "chk", "{\"rule\":\"spike\"}"};
+    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, unknown, 2, &c, &err), 0);
+    assert_false(c.has_check);
+    /* the event carries it as "check" */
+    bp_change_t in, out;
+    bp_change_init(&in, BP_KIND_HOSPITAL);
+    in.at_ms = k.at_ms;
+    in.has_check = true;
+    in.check = k;
+    cJSON *patch;
+    round_trip(&in, &out, &patch);
+    assert_true(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(patch, "check")));
+    assert_true(out.has_check);
+    assert_int_equal(out.check.rule, BP_CHECK_DROP);
+    assert_int_equal(out.check.now, 5);
+    cJSON_Delete(patch);
+    bp_buf_free(&b);
+}
+
 static void test_round_trip_incident(void **state) {
     (void)state;
     bp_change_t in, out;
@@ -480,6 +530,7 @@ int main(void) {
         cmocka_unit_test(test_hashes),
         cmocka_unit_test(test_icu_detail_stored),
         cmocka_unit_test(test_round_trip_incident),
+        cmocka_unit_test(test_check),
         cmocka_unit_test(test_hash_incident),
         cmocka_unit_test(test_pairs_read_back),
     };

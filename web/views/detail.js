@@ -18,6 +18,7 @@ import { BED_TYPES, SERVICES, available, overflow, hospitalFigures, svcEffective
 import { fetchHistory, fetchOutlook } from '../api.js';
 import { el, fill, attr, text } from '../dom.js';
 import { TrendChart } from './trend.js';
+import { checkText } from '../check_text.js';
 
 const HOURS = 24;
 const EMPTY_RETRY_MS = 15000; // an empty or failed answer is asked again this soon
@@ -70,6 +71,7 @@ export class DetailPanel {
     this.svcTitle = el('h3', { class: 'detail-h' });
     this.svcs = el('ul', { class: 'svc-list', id: 'detail-services' });
     this.fac = el('p', { class: 'fac-line', id: 'detail-facility', hidden: true });
+    this.chk = el('p', { class: 'check-line', id: 'detail-check', hidden: true });
     this.doorTitle = el('h3', { class: 'detail-h' });
     this.doorFacts = el('dl', { class: 'detail-facts', id: 'detail-door' });
     this.bedsTitle = el('h3', { class: 'detail-h' });
@@ -98,7 +100,7 @@ export class DetailPanel {
     this.specs = el('ul', { class: 'chips' });
     this.body = el('div', { class: 'detail-body' },
       this.status,
-      el('section', null, this.svcTitle, this.fac, this.svcs),
+      el('section', null, this.svcTitle, this.chk, this.fac, this.svcs),
       el('section', null, this.doorTitle, this.doorFacts),
       el('section', null, this.bedsTitle, this.beds),
       el('section', { class: 'detail-trend' }, this.trendTitle, this.chart.root, this.trendNote),
@@ -372,6 +374,14 @@ export class DetailPanel {
       fill(this.fac, el('span', { class: `fac fac-${f.facility}` }, `${t('fac.label')}: ${t(`fac.${f.facility}`)}`),
         fac.reason && f.facility !== 'normal' ? el('span', { class: 'fac-reason', dataset: { freeText: '' } }, ` — ${fac.reason}`) : null,
         utils.length ? el('span', { class: 'fac-utils muted' }, ` · ${utils.map((u) => `${t(`fac.${u}`)}: ${t(`fac.${u}_${fac[u]}`)}`).join(' · ')}`) : null);
+    });
+
+    // a plausibility check: the report was applied but looks odd
+    const chk = checkText(h.check);
+    set('chk', [chk, L].join('|'), () => {
+      this.chk.hidden = !chk;
+      this.chk.dataset.rule = h.check ? h.check.rule : '';
+      fill(this.chk, chk ? [el('span', { class: 'check-badge' }, t('check.label')), ` ${chk}`] : null);
     });
 
     const door = this.door.get(h.id);

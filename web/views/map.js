@@ -31,6 +31,7 @@ import * as fmt from '../format.js';
 import { hospitalFigures, FMS, AMBULANCE_GROUPS, timeMs } from '../derive.js';
 import { el, fill, text, attr } from '../dom.js';
 import { incidentIcon, drawIncidentIcon, incidentTitle, incidentAges } from './incidents.js';
+import { checkText } from '../check_text.js';
 
 const HANOI = [21.028, 105.834];
 const LABEL_ZOOM = 14; // hospital and call-sign labels from this zoom on
@@ -319,9 +320,10 @@ export class MapView {
     const freshBadge = el('span', { class: 'hm-badge hm-badge-fresh', hidden: true }, '!');
     const inBadge = el('span', { class: 'hm-badge hm-badge-in', hidden: true });
     const facBadge = el('span', { class: 'hm-badge hm-badge-fac', hidden: true }, '⚠');
+    const chkBadge = el('span', { class: 'hm-badge hm-badge-check', hidden: true }, '?');
     const rankBadge = el('span', { class: 'hm-rank', hidden: true });
     const label = el('span', { class: 'hm-label' });
-    const node = el('div', { class: 'hm', dataset: { id } }, body, edBadge, freshBadge, inBadge, facBadge, rankBadge, label);
+    const node = el('div', { class: 'hm', dataset: { id } }, body, edBadge, freshBadge, inBadge, facBadge, chkBadge, rankBadge, label);
     const marker = L.marker([h.lat, h.lon], {
       icon: L.divIcon({ html: node, className: 'hm-icon', iconSize: [30, 30], iconAnchor: [15, 15] }),
       keyboard: false, riseOnHover: true,
@@ -329,7 +331,7 @@ export class MapView {
     marker.on('click', () => this.onSelect(id, { from: 'map' }));
     marker.on('mouseover', () => this.onHover(id));
     marker.on('mouseout', () => this.onHover(null));
-    return { id, marker, node, num, body, edBadge, freshBadge, inBadge, facBadge, rankBadge, label, sig: '' };
+    return { id, marker, node, num, body, edBadge, freshBadge, inBadge, facBadge, chkBadge, rankBadge, label, sig: '' };
   }
 
   drawHospital(rec, h, cfg, now) {
@@ -340,7 +342,8 @@ export class MapView {
     const door = this.door.get(rec.id);
     const rank = this.ranks.get(rec.id) || 0;
     const sig = [f.level, f.ed, f.freshness, name, agoText, lang(), h.ed && h.ed.reason,
-      door.inbound, door.waiting, door.delayed, rank, f.facility, h.facility && h.facility.reason].join('|');
+      door.inbound, door.waiting, door.delayed, rank, f.facility, h.facility && h.facility.reason,
+      checkText(h.check)].join('|');
     if (rec.sig === sig) return;
     rec.sig = sig;
     const n = rec.node;
@@ -348,6 +351,7 @@ export class MapView {
     n.dataset.ed = f.ed;
     n.dataset.fresh = f.freshness;
     n.dataset.facility = f.facility;
+    n.dataset.check = h.check ? h.check.rule : '';
     n.className = `hm hm-l${f.freshness === 'never' ? 0 : f.level} hm-ed-${f.ed} hm-f-${f.freshness} hm-fac-${f.facility}`
       + (this.selected === rec.id ? ' is-selected' : '') + (this.hovered === rec.id ? ' is-hover' : '')
       + (this.visible && !this.visible.has(rec.id) ? ' is-out' : '');
@@ -357,6 +361,7 @@ export class MapView {
     rec.edBadge.hidden = !badge;
     rec.freshBadge.hidden = f.freshness !== 'stale';
     rec.facBadge.hidden = f.facility === 'normal';
+    rec.chkBadge.hidden = !h.check;
     text(rec.inBadge, door.inbound ? String(door.inbound) : '');
     rec.inBadge.hidden = !door.inbound;
     n.dataset.inbound = String(door.inbound);
@@ -377,6 +382,7 @@ export class MapView {
       const why = h.facility.reason ? ` (${h.facility.reason})` : '';
       parts.push(`${t('fac.label')}: ${t(`fac.${f.facility}`)}${why}`);
     }
+    if (h.check) parts.push(`${t('check.label')}: ${checkText(h.check)}`);
     if (door.inbound) parts.push(t('door.inbound_title', { n: fmt.int(door.inbound) }));
     if (door.waiting) parts.push(t('door.waiting_title', { n: fmt.int(door.waiting) }));
     if (door.delayed) parts.push(t('door.offload_delayed'));

@@ -315,8 +315,12 @@ export class WallView {
       ].filter(Boolean).join(' · '), icu.staffed > 0 && icu.available === 0 ? 4 : 0);
     this.setKpi(k.ed, fmt.int(diverting), '', t('wall.kpi_ed_sub'), diverting > 0 ? 3 : 0);
     this.setKpi(k.amb, fmt.int(freeAmb), `/${fmt.int(feed.ambulances.size)}`, t('wall.kpi_amb_sub'), 0);
+    // plausibility checks waiting for a manager: counted under the reports
+    const checks = hospitals.filter((h) => h.check).map((h) => h.id).sort();
     this.setKpi(k.reporting, fmt.int(reporting), `/${fmt.int(hospitals.length)}`,
-      t('wall.kpi_reporting_sub', { stale: fmt.int(stale), late: fmt.int(late) }), stale > 0 ? 2 : 0);
+      t('wall.kpi_reporting_sub', { stale: fmt.int(stale), late: fmt.int(late) })
+        + (checks.length ? ` · ${t('wall.kpi_checks', { n: fmt.int(checks.length) })}` : ''), stale > 0 ? 2 : 0);
+    k.reporting.el.dataset.checks = checks.join(' ');
 
     // beds by type
     const present = new Set();
