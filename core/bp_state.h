@@ -128,5 +128,7 @@ void bp_state_write_event_for(bp_buf_t *b, const bp_change_t *c, bp_view_t view)
 
 /* City totals: by bed type, by tier, by district, levels, ED, freshness. */
 void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms);
+/* Occupancy as shown: rounded down to 0.1 (see bp_state.c). */
+double bp_state_pct_shown(double pct);
 
 #endif
