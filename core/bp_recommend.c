@@ -286,7 +286,7 @@ size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, co
     if (len) buf[0] = '\0';
     const char *bed =
         (unsigned)c->bed_type < BP_BED__COUNT ? (vi ? beds_vi : beds_en)[c->bed_type] : "?";
-    put(&o, vi ? "%.0f phút" : "%.0f min", ceil(c->eta_min));
+    put(&o, vi ? "%.0f phút" : "%.0f min", ceil(bp_eta_shown(c->eta_min)));
     if (!c->known)
         put(&o, vi ? " · %s: chưa báo cáo" : " · %s: not reported", bed);
     else if (c->free > 0)
@@ -354,7 +354,7 @@ void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *x, const bp_registry_
     BP_JW_KEY(&w, "rank");
     bp_jw_int(&w, (int64_t)rank);
     BP_JW_KEY(&w, "eta_min");
-    bp_jw_num(&w, x->eta_min, 1);
+    bp_jw_num(&w, bp_eta_shown(x->eta_min), 1);
     BP_JW_KEY(&w, "km");
     bp_jw_num(&w, x->km, 2);
     BP_JW_KEY(&w, "bed_type");

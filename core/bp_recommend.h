@@ -32,6 +32,7 @@
 #include "bp_plausible.h"
 #include "bp_state.h"
 
+#include <math.h>
 #include <stddef.h>
 
 /* Categories (bp_category_t) and their names live in bp_model.h. */
@@ -115,6 +116,13 @@ void bp_recommend_inbound(const bp_state_t *st, int *inbound);
  * "score","reason":{"en","vi"}} (docs/dispatch.md). */
 void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *c, const bp_registry_t *reg,
                         const bp_need_t *need, size_t rank);
+
+/* The travel time as it is published: eta_min in the candidate's JSON is
+ * this, to one decimal, and the reason's "N min" is its ceiling — so the two
+ * never disagree (a raw 1.04 is published 1.0 and said "1 min"). */
+static inline double bp_eta_shown(double eta_min) {
+    return round(eta_min * 10.0) / 10.0;
+}
 
 /* The reasons in words, "12 min · 3 adult ICU free, 1 inbound · stroke
  * unit", in "en" or "vi" (the numbers are the candidate's own). Returns the

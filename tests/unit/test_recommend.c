@@ -441,11 +441,11 @@ static void test_reasons_say_the_numbers(void **state) {
     bp_candidate_reason(a, &reg, &q.need, "vi", vi, sizeof vi);
     int free = 3 + reg.hospitals[A].surge24[BP_BED_ICU_ADULT] - 1;
     snprintf(want, sizeof want, "%.0f min · %d adult ICU free, 1 inbound · stroke unit",
-             ceil(a->eta_min), free);
+             ceil(bp_eta_shown(a->eta_min)), free);
     assert_memory_equal(en, want, strlen(want));
     assert_non_null(strstr(en, "central: kept for severe cases"));
     snprintf(want, sizeof want, "%.0f phút · %d HSTC người lớn trống, 1 xe đang đến",
-             ceil(a->eta_min), free);
+             ceil(bp_eta_shown(a->eta_min)), free);
     assert_memory_equal(vi, want, strlen(want));
     /* a hospital without the specialty says so; a full one says no beds */
     for (int i = 0; i < 4; i++) {
@@ -613,6 +613,21 @@ static void test_candidate_json(void **state) {
     assert_string_equal(tu_str(j, "reason.en"), en);
     assert_non_null(strstr(tu_str(j, "reason.vi"), "HSTC"));
     cJSON_Delete(j);
+    /* the published eta_min and the reason's minutes agree at every edge: a
+     * client reading ceil(eta_min) reads the reason's number (a raw 1.04 was
+     * once published 1.0 and said "2 min") */
+    const double etas[] = {1.04, 1.05, 1.049999, 0.96, 1.0, 1.96, 2.0000001, 12.95, 0.01};
+    for (size_t i = 0; i < sizeof etas / sizeof etas[0]; i++) {
+        bp_candidate_t x = c[0];
+        x.eta_min = etas[i];
+        bp_buf_reset(&b);
+        bp_candidate_write(&b, &x, &reg, &q.need, 1);
+        j = tu_parse_buf(&b);
+        char want[32];
+        snprintf(want, sizeof want, "%.0f min ", ceil(tu_num(j, "eta_min")));
+        assert_memory_equal(tu_str(j, "reason.en"), want, strlen(want));
+        cJSON_Delete(j);
+    }
     bp_buf_free(&b);
 }
 
