@@ -9,6 +9,7 @@
 #include "sim_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 /* -- Hanoi's clock ---------------------------------------------------------- */
 
@@ -25,33 +26,37 @@ int bp_sim_hanoi_weekday(int64_t ms) {
     return (int)(r < 0 ? r + 7 : r);
 }
 
-void bp_sim_json_time(bp_buf_t *b, int64_t ms) {
+void bp_sim_jw_time(bp_jw_t *w, int64_t ms) {
     char tmp[40];
-    bp_time_format(ms + 7 * 3600000LL, tmp); /* "....T..:..:..mmmZ" in Hanoi wall time */
-    tmp[BP_TIME_ISO_LEN - 1] = '\0';         /* drop the Z */
-    bp_buf_putc(b, '"');
-    bp_buf_puts(b, tmp);
-    bp_buf_puts(b, "+07:00\"");
+    bp_time_format(ms + 7 * 3600000LL, tmp);        /* "....T..:..:..mmmZ" in Hanoi wall time */
+    memcpy(tmp + BP_TIME_ISO_LEN - 1, "+07:00", 7); /* the Z becomes Hanoi's offset */
+    bp_jw_cstr(w, tmp);
 }
 
 /* -- feed lines ------------------------------------------------------------- */
 
-void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int index, int64_t seq,
+void sim_line_start(bp_jw_t *w, bp_sim_line_t *line, bp_sim_kind_t kind, int index, int64_t seq,
                     const char *type, const char *source, int64_t now, const char *id) {
     line->kind = kind;
     line->index = index;
     line->backdated = false;
     line->seq = seq;
-    bp_buf_puts(out, "{\"type\":");
-    bp_json_cstr(out, type);
-    bp_buf_puts(out, ",\"source\":");
-    bp_json_cstr(out, source);
-    bp_buf_puts(out, ",\"seq\":");
-    bp_json_int(out, seq);
-    bp_buf_puts(out, ",\"at\":");
-    bp_sim_json_time(out, now);
-    bp_buf_puts(out, ",\"id\":");
-    bp_json_cstr(out, id);
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "type");
+    bp_jw_cstr(w, type);
+    BP_JW_KEY(w, "source");
+    bp_jw_cstr(w, source);
+    BP_JW_KEY(w, "seq");
+    bp_jw_int(w, seq);
+    BP_JW_KEY(w, "at");
+    bp_sim_jw_time(w, now);
+    BP_JW_KEY(w, "id");
+    bp_jw_cstr(w, id);
+}
+
+void sim_line_end(bp_jw_t *w) {
+    bp_jw_end(w);
+    bp_buf_putc(w->b, '\n');
 }
 
 /* -- hospitals -------------------------------------------------------------- */
@@ -60,22 +65,25 @@ void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int 
  * figures and without a draw, so the random sequence is unchanged: three
  * in five places can ventilate invasively, one ECMO place per 15 (an ICU
  * of 15 or more), free in proportion to the free beds. */
-void sim_write_icu_detail(bp_buf_t *b, int32_t staffed, int32_t occupied) {
+static void total_free(bp_jw_t *w, int32_t total, int32_t free_places) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "total");
+    bp_jw_int(w, total);
+    BP_JW_KEY(w, "free");
+    bp_jw_int(w, free_places < total ? free_places : total);
+    bp_jw_end(w);
+}
+
+void sim_write_icu_detail(bp_jw_t *w, int32_t staffed, int32_t occupied) {
     if (staffed <= 0) return;
     int32_t free_beds = staffed > occupied ? staffed - occupied : 0;
     int32_t vt = (staffed * 3 + 4) / 5, et = staffed / 15;
     int32_t vf = (free_beds * 3 + 4) / 5, ef = free_beds / 8;
-    bp_buf_puts(b, ",\"ventilated\":{\"total\":");
-    bp_json_int(b, vt);
-    bp_buf_puts(b, ",\"free\":");
-    bp_json_int(b, vf < vt ? vf : vt);
-    bp_buf_putc(b, '}');
+    BP_JW_KEY(w, "ventilated");
+    total_free(w, vt, vf);
     if (!et) return;
-    bp_buf_puts(b, ",\"ecmo\":{\"total\":");
-    bp_json_int(b, et);
-    bp_buf_puts(b, ",\"free\":");
-    bp_json_int(b, ef < et ? ef : et);
-    bp_buf_putc(b, '}');
+    BP_JW_KEY(w, "ecmo");
+    total_free(w, et, ef);
 }
 
 static bool inpatient(int t) {

@@ -10,6 +10,7 @@
 #define BP_SIM_BASE_H
 
 #include "bp_buf.h"
+#include "bp_jw.h"
 #include "bp_registry.h"
 
 #include <math.h>
@@ -80,7 +81,7 @@ double bp_sim_hanoi_hour(int64_t ms);
 int bp_sim_hanoi_weekday(int64_t ms);
 
 /* Writes an RFC 3339 time in Hanoi's zone, "2026-11-22T08:00:00.000+07:00",
- * as a JSON string. */
-void bp_sim_json_time(bp_buf_t *b, int64_t ms);
+ * as a JSON string value. */
+void bp_sim_jw_time(bp_jw_t *w, int64_t ms);
 
 #endif

@@ -425,53 +425,52 @@ bool sim_incident_due(bp_sim_t *s, size_t i) {
     return x->used && !x->muted && (!x->created || x->pending || x->closing);
 }
 
-static void put_ref(bp_buf_t *out, const char *key, const char *id) {
-    bp_buf_puts(out, key);
-    if (id)
-        bp_json_cstr(out, id);
-    else
-        bp_buf_puts(out, "null");
-}
-
 void sim_emit_incident(bp_sim_t *s, size_t i, int64_t now, bp_buf_t *out, bp_sim_line_t *line) {
     incident_t *x = &s->inc[i];
     const char *unit = x->unit >= 0 ? s->reg->units[x->unit].id : NULL;
     const char *dest = x->dest >= 0 ? s->reg->hospitals[x->dest].id : NULL;
     const char *action = !x->created ? "create" : x->closing ? "close" : "update";
     unsigned fields = !x->created ? FULL_FIELDS : x->closing ? 0 : x->pending;
-    sim_line_start(out, line, BP_SIM_INCIDENT, (int)i, ++s->inc_seq, "incident", "cad-115", now,
+    bp_jw_t w;
+    bp_jw_init(&w, out);
+    sim_line_start(&w, line, BP_SIM_INCIDENT, (int)i, ++s->inc_seq, "incident", "cad-115", now,
                    x->id);
     line->gen = x->gen;
-    bp_buf_puts(out, ",\"action\":");
-    bp_json_cstr(out, action);
+    BP_JW_KEY(&w, "action");
+    bp_jw_cstr(&w, action);
     if (fields & BP_IF_PRIORITY) {
-        bp_buf_puts(out, ",\"priority\":");
-        bp_json_int(out, x->prio);
+        BP_JW_KEY(&w, "priority");
+        bp_jw_int(&w, x->prio);
     }
     if (fields & BP_IF_CATEGORY) {
-        bp_buf_puts(out, ",\"category\":");
-        bp_json_cstr(out, bp_category_name(x->cat));
+        BP_JW_KEY(&w, "category");
+        bp_jw_cstr(&w, bp_category_name(x->cat));
     }
     if (fields & BP_IF_POSITION) {
-        bp_buf_puts(out, ",\"lat\":");
-        bp_json_num(out, x->lat, 5);
-        bp_buf_puts(out, ",\"lon\":");
-        bp_json_num(out, x->lon, 5);
+        BP_JW_KEY(&w, "lat");
+        bp_jw_num(&w, x->lat, 5);
+        BP_JW_KEY(&w, "lon");
+        bp_jw_num(&w, x->lon, 5);
     }
     if ((fields & BP_IF_ADDRESS) && x->address[0]) {
-        bp_buf_puts(out, ",\"address\":");
-        bp_json_cstr(out, x->address);
+        BP_JW_KEY(&w, "address");
+        bp_jw_cstr(&w, x->address);
     }
     if (!x->created) {
-        bp_buf_puts(out, ",\"received\":");
-        bp_sim_json_time(out, x->received_ms < now ? x->received_ms : now);
+        BP_JW_KEY(&w, "received");
+        bp_sim_jw_time(&w, x->received_ms < now ? x->received_ms : now);
     }
-    /* a create or close names what is known; an update what changed */
-    if (x->closing ? unit != NULL : (fields & BP_IF_UNIT) && (unit || x->created))
-        put_ref(out, ",\"unit\":", unit);
-    if (x->closing ? dest != NULL : (fields & BP_IF_DESTINATION) && (dest || x->created))
-        put_ref(out, ",\"destination\":", dest);
-    bp_buf_puts(out, "}\n");
+    /* a create or close names what is known (null: none); an update what
+     * changed */
+    if (x->closing ? unit != NULL : (fields & BP_IF_UNIT) && (unit || x->created)) {
+        BP_JW_KEY(&w, "unit");
+        bp_jw_cstr_or_null(&w, unit);
+    }
+    if (x->closing ? dest != NULL : (fields & BP_IF_DESTINATION) && (dest || x->created)) {
+        BP_JW_KEY(&w, "destination");
+        bp_jw_cstr_or_null(&w, dest);
+    }
+    sim_line_end(&w);
     s->incident_lines++;
     if (x->closing)
         release(s, x);

@@ -121,17 +121,20 @@ double sim_inpatient_occupancy(const bp_sim_t *s, int i);
 /* Services and the facility (sim_services.c): brings hospital i's up to
  * now; writes what changed into its line (report time at). */
 void sim_services_update(bp_sim_t *s, int i, int64_t now);
-void sim_services_write(bp_buf_t *out, hosp_t *h, int64_t at);
+void sim_services_write(bp_jw_t *w, hosp_t *h, int64_t at);
 void sim_set_status(unit_t *u, bp_amb_status_t st);
 void sim_drive_to(bp_sim_t *s, unit_t *u, double lat, double lon, double kmh_lo, double kmh_hi,
                   int64_t now);
 void sim_return_to_station(bp_sim_t *s, size_t idx, int64_t now);
-/* Fills line's kind, index and seq and writes the start of a feed line:
- * {"type":..,"source":..,"seq":..,"at":now,"id":.. (no closing brace). */
-/* ,"ventilated":{..},"ecmo":{..} of an ICU bed type with these figures */
-void sim_write_icu_detail(bp_buf_t *b, int32_t staffed, int32_t occupied);
-void sim_line_start(bp_buf_t *out, bp_sim_line_t *line, bp_sim_kind_t kind, int index, int64_t seq,
+/* "ventilated":{..},"ecmo":{..} of an ICU bed type with these figures, as
+ * members of the bed type's open object */
+void sim_write_icu_detail(bp_jw_t *w, int32_t staffed, int32_t occupied);
+/* Fills line's kind, index and seq and opens a feed line in w:
+ * {"type":..,"source":..,"seq":..,"at":now,"id":.. — the caller adds its
+ * members and ends it with sim_line_end (the closing brace and '\n'). */
+void sim_line_start(bp_jw_t *w, bp_sim_line_t *line, bp_sim_kind_t kind, int index, int64_t seq,
                     const char *type, const char *source, int64_t now, const char *id);
+void sim_line_end(bp_jw_t *w);
 
 /* -- sim_incident.c -------------------------------------------------------- */
 int sim_incidents_init(bp_sim_t *s);

@@ -431,38 +431,39 @@ static bool update_ed(bp_sim_t *s, int i, int64_t now, double hour) {
     return changed;
 }
 
-static void write_bed(bp_buf_t *b, const hosp_t *h, int t, bool staffed, bool surge) {
-    bp_json_key(b, bp_bed_type_name((bp_bed_type_t)t));
-    bp_buf_putc(b, '{');
+static void write_bed(bp_jw_t *w, const hosp_t *h, int t, bool staffed, bool surge) {
+    bp_jw_key(w, bp_bed_type_name((bp_bed_type_t)t));
+    bp_jw_obj(w);
     if (staffed) {
-        bp_buf_puts(b, "\"staffed\":");
-        bp_json_int(b, h->staffed[t]);
-        bp_buf_putc(b, ',');
+        BP_JW_KEY(w, "staffed");
+        bp_jw_int(w, h->staffed[t]);
     }
-    bp_buf_puts(b, "\"occupied\":");
-    bp_json_int(b, h->occupied[t]);
+    BP_JW_KEY(w, "occupied");
+    bp_jw_int(w, h->occupied[t]);
     if (surge && h->surge24[t] >= 0) {
-        bp_buf_puts(b, ",\"surge24\":");
-        bp_json_int(b, h->surge24[t]);
+        BP_JW_KEY(w, "surge24");
+        bp_jw_int(w, h->surge24[t]);
     }
-    if (bp_bed_type_has_detail(t)) sim_write_icu_detail(b, h->staffed[t], h->occupied[t]);
-    bp_buf_putc(b, '}');
+    if (bp_bed_type_has_detail(t)) sim_write_icu_detail(w, h->staffed[t], h->occupied[t]);
+    bp_jw_end(w);
 }
 
-static void write_ed(bp_buf_t *b, const hosp_t *h) {
-    bp_buf_puts(b, ",\"ed\":{\"status\":");
-    bp_json_cstr(b, bp_ed_status_name(h->ed));
+static void write_ed(bp_jw_t *w, const hosp_t *h) {
+    BP_JW_KEY(w, "ed");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "status");
+    bp_jw_cstr(w, bp_ed_status_name(h->ed));
     if (h->ed != BP_ED_NORMAL) {
         if (h->ed_reason) {
-            bp_buf_puts(b, ",\"reason\":");
-            bp_json_cstr(b, h->ed_reason);
+            BP_JW_KEY(w, "reason");
+            bp_jw_cstr(w, h->ed_reason);
         }
-        bp_buf_puts(b, ",\"until\":");
-        bp_sim_json_time(b, h->ed_until);
+        BP_JW_KEY(w, "until");
+        bp_sim_jw_time(w, h->ed_until);
     }
-    bp_buf_puts(b, ",\"waiting\":");
-    bp_json_int(b, h->waiting);
-    bp_buf_putc(b, '}');
+    BP_JW_KEY(w, "waiting");
+    bp_jw_int(w, h->waiting);
+    bp_jw_end(w);
 }
 
 /* Builds hospital i's next report into out. */
@@ -509,29 +510,32 @@ static void emit_hospital(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim
     line->kind = BP_SIM_HOSPITAL;
     line->index = i;
     line->seq = ++h->seq;
-    bp_buf_puts(out, "{\"type\":\"beds\",\"source\":\"his-");
-    bp_buf_puts(out, info->id);
-    bp_buf_puts(out, "\",\"seq\":");
-    bp_json_int(out, line->seq);
-    bp_buf_puts(out, ",\"at\":");
-    bp_sim_json_time(out, at);
-    bp_buf_puts(out, ",\"hospital\":");
-    bp_json_cstr(out, info->id);
+    char source[sizeof "his-" + BP_ID_MAX];
+    snprintf(source, sizeof source, "his-%s", info->id);
+    bp_jw_t w;
+    bp_jw_init(&w, out);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "type");
+    bp_jw_cstr(&w, "beds");
+    BP_JW_KEY(&w, "source");
+    bp_jw_cstr(&w, source);
+    BP_JW_KEY(&w, "seq");
+    bp_jw_int(&w, line->seq);
+    BP_JW_KEY(&w, "at");
+    bp_sim_jw_time(&w, at);
+    BP_JW_KEY(&w, "hospital");
+    bp_jw_cstr(&w, info->id);
     if (types) {
-        bp_buf_puts(out, ",\"beds\":{");
-        bool first = true;
-        for (int t = 0; t < BP_BED__COUNT; t++) {
-            if (!(types & (1u << t))) continue;
-            if (!first) bp_buf_putc(out, ',');
-            first = false;
-            write_bed(out, h, t, full || (staffed_changed & (1u << t)), full);
-        }
-        bp_buf_putc(out, '}');
+        BP_JW_KEY(&w, "beds");
+        bp_jw_obj(&w);
+        for (int t = 0; t < BP_BED__COUNT; t++)
+            if (types & (1u << t)) write_bed(&w, h, t, full || (staffed_changed & (1u << t)), full);
+        bp_jw_end(&w);
     }
-    if (with_ed) write_ed(out, h);
+    if (with_ed) write_ed(&w, h);
     sim_services_update(s, i, now);
-    sim_services_write(out, h, at);
-    bp_buf_puts(out, "}\n");
+    sim_services_write(&w, h, at);
+    sim_line_end(&w);
     s->hospital_lines++;
     schedule_hospital(s, i, now);
 }
@@ -629,36 +633,31 @@ static void warm_start(bp_sim_t *s, int64_t now) {
 static void emit_unit(bp_sim_t *s, int i, int64_t now, bp_buf_t *out, bp_sim_line_t *line) {
     unit_t *u = &s->units[i];
     bool full = u->full;
-    sim_line_start(out, line, BP_SIM_AMBULANCE, i, ++s->amb_seq, "ambulance", "avl-115", now,
+    bp_jw_t w;
+    bp_jw_init(&w, out);
+    sim_line_start(&w, line, BP_SIM_AMBULANCE, i, ++s->amb_seq, "ambulance", "avl-115", now,
                    s->reg->units[i].id);
-    bp_buf_puts(out, ",\"status\":");
-    bp_json_cstr(out, bp_amb_status_name(u->status));
-    bp_buf_puts(out, ",\"lat\":");
-    bp_json_num(out, u->lat, 5);
-    bp_buf_puts(out, ",\"lon\":");
-    bp_json_num(out, u->lon, 5);
+    BP_JW_KEY(&w, "status");
+    bp_jw_cstr(&w, bp_amb_status_name(u->status));
+    BP_JW_KEY(&w, "lat");
+    bp_jw_num(&w, u->lat, 5);
+    BP_JW_KEY(&w, "lon");
+    bp_jw_num(&w, u->lon, 5);
     if (u->heading >= 0) {
-        int hd = (int)lround(u->heading) % 360;
-        bp_buf_puts(out, ",\"heading\":");
-        bp_json_int(out, hd);
+        BP_JW_KEY(&w, "heading");
+        bp_jw_int(&w, (int)lround(u->heading) % 360);
     }
     /* traffic: the reported speed wanders around the leg's speed */
     double kmh = u->driving ? clampd(u->kmh * bp_rng_range(&s->rng, 0.75, 1.15), 5, 70) : 0;
-    bp_buf_puts(out, ",\"speed\":");
-    bp_json_int(out, lround(kmh));
-    if (full) {
-        bp_buf_puts(out, ",\"destination\":");
-        if (u->dest >= 0)
-            bp_json_cstr(out, s->reg->hospitals[u->dest].id);
-        else
-            bp_buf_puts(out, "null");
-        bp_buf_puts(out, ",\"incident\":");
-        if (u->incident[0])
-            bp_json_cstr(out, u->incident);
-        else
-            bp_buf_puts(out, "null");
+    BP_JW_KEY(&w, "speed");
+    bp_jw_int(&w, lround(kmh));
+    if (full) { /* null: none */
+        BP_JW_KEY(&w, "destination");
+        bp_jw_cstr_or_null(&w, u->dest >= 0 ? s->reg->hospitals[u->dest].id : NULL);
+        BP_JW_KEY(&w, "incident");
+        bp_jw_cstr_or_null(&w, u->incident);
     }
-    bp_buf_puts(out, "}\n");
+    sim_line_end(&w);
     u->full = u->charged = false;
     u->next_pos = now + POSITION_MS;
     s->ambulance_lines++;

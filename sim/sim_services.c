@@ -64,34 +64,45 @@ void sim_services_update(bp_sim_t *s, int i, int64_t now) {
     }
 }
 
-void sim_services_write(bp_buf_t *b, hosp_t *h, int64_t at) {
+void sim_services_write(bp_jw_t *w, hosp_t *h, int64_t at) {
     if (h->svc_report && (!h->svc_down || h->svc_until > at)) {
         int k = h->svc_report - 1;
         h->svc_report = 0;
-        bp_buf_puts(b, ",\"services\":{");
-        bp_json_key(b, bp_service_name((bp_service_t)k));
+        BP_JW_KEY(w, "services");
+        bp_jw_obj(w);
+        bp_jw_key(w, bp_service_name((bp_service_t)k));
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "status");
         if (h->svc_down != k + 1) {
-            bp_buf_puts(b, "{\"status\":\"available\"}}");
+            bp_jw_cstr(w, "available");
         } else {
-            bp_buf_puts(b, "{\"status\":\"unavailable\",\"reason\":");
-            bp_json_cstr(b, h->svc_reason);
-            bp_buf_puts(b, ",\"until\":");
-            bp_sim_json_time(b, h->svc_until);
-            bp_buf_puts(b, "}}");
+            bp_jw_cstr(w, "unavailable");
+            BP_JW_KEY(w, "reason");
+            bp_jw_cstr(w, h->svc_reason);
+            BP_JW_KEY(w, "until");
+            bp_sim_jw_time(w, h->svc_until);
         }
+        bp_jw_end(w);
+        bp_jw_end(w);
     }
     if (!h->fac_report) return;
     h->fac_report = false;
+    BP_JW_KEY(w, "facility");
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "status");
     if (!h->fac_down) {
-        bp_buf_puts(b, ",\"facility\":{\"status\":\"normal\",\"power\":\"mains\",\"oxygen\":"
-                       "\"normal\",\"water\":\"normal\"}");
-        return;
+        bp_jw_cstr(w, "normal");
+        for (int u = 0; u < BP_UTIL__COUNT; u++) { /* every utility back to normal */
+            bp_jw_key(w, bp_utility_name((bp_utility_t)u));
+            bp_jw_cstr(w, bp_utility_value_name((bp_utility_t)u, 0));
+        }
+    } else {
+        int u = h->fac_down - 1;
+        bp_jw_cstr(w, "compromised");
+        BP_JW_KEY(w, "reason");
+        bp_jw_cstr(w, fac_causes[u].reason);
+        bp_jw_key(w, bp_utility_name((bp_utility_t)u));
+        bp_jw_cstr(w, bp_utility_value_name((bp_utility_t)u, fac_causes[u].value));
     }
-    int u = h->fac_down - 1;
-    bp_buf_puts(b, ",\"facility\":{\"status\":\"compromised\",\"reason\":");
-    bp_json_cstr(b, fac_causes[u].reason);
-    bp_buf_puts(b, ",");
-    bp_json_key(b, bp_utility_name((bp_utility_t)u));
-    bp_json_cstr(b, bp_utility_value_name((bp_utility_t)u, fac_causes[u].value));
-    bp_buf_putc(b, '}');
+    bp_jw_end(w);
 }

@@ -576,7 +576,9 @@ static void test_reply(void) {
 static void test_time(void) {
     bp_buf_t b;
     bp_buf_init(&b, 0, 128);
-    bp_sim_json_time(&b, 1795000000000); /* 2026-11-18T11:06:40Z */
+    bp_jw_t w;
+    bp_jw_init(&w, &b);
+    bp_sim_jw_time(&w, 1795000000000); /* 2026-11-18T11:06:40Z */
     assert_string_equal(bp_buf_data(&b), "\"2026-11-18T18:06:40.000+07:00\"");
     int64_t back;
     assert_int_equal(bp_time_parse(bp_buf_data(&b) + 1, b.len - 2, &back), 0);
