@@ -6,11 +6,11 @@
  *               [--seed N] [--duration SECONDS] [--incident-scale X]
  *               [--mci SECONDS] [--mci-at LAT,LON] [--cold-start 1]
  *
- * This file is the libuv adapter around the pure model (sim_model.h): a
- * 100 ms timer steps the model and sends what it emits; every reply line is
- * matched with the oldest line in flight (the collector answers in order).
- * At most MAX_INFLIGHT lines are unanswered. Lines answered `unavailable`
- * (Redis down) and lines in flight when the connection drops wait in a
+ * This file and sim_link.c (the connection) are the libuv adapter around
+ * the pure model (sim_model.h): a 100 ms timer steps the model and sends
+ * what it emits; every reply line is matched with the oldest line in
+ * flight (the collector answers in order). At most MAX_INFLIGHT lines are unanswered. Lines
+ * answered `unavailable` (Redis down) and lines in flight when the connection drops wait in a
  * bounded resend queue and go out again with the same seq, oldest first,
  * with backoff; meanwhile the model keeps running but sends nothing new.
  * The connection is re-established with jittered exponential backoff.
@@ -25,14 +25,9 @@
  * it; it refuses to start if the token would go to a non-loopback
  * collector without TLS.
  */
-#include "bp_buf.h"
-#include "bp_config.h"
-#include "bp_lines.h"
 #include "bp_log.h"
-#include "bp_notify.h"
 #include "bp_time.h"
-#include "bp_tls.h"
-#include "sim_model.h"
+#include "sim_app.h"
 #include "sim_reply.h"
 
 #include <errno.h>
@@ -41,83 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <uv.h>
 
-#define MAX_INFLIGHT    256  /* lines sent and not yet answered */
-#define RESEND_MAX      1024 /* lines waiting to be sent again; the oldest are dropped */
-#define TICK_MS         100
-#define STATUS_MS       10000
-#define READ_CHUNK      65536
-#define REPLY_LINE_MAX  65536
-#define CONNECT_TIMEOUT 5000
-#define BACKOFF_MIN_MS  250
-#define BACKOFF_MAX_MS  10000
-#define RESEND_MIN_MS   500
-#define RESEND_MAX_MS   10000
-#define DRAIN_MS        3000 /* how long a stop waits for outstanding replies */
-#define HELLO_REFUSALS  5    /* the token refused this often in a row: exit 4 */
-#define OUT_MAX         ((size_t)MAX_INFLIGHT * BP_SIM_LINE_MAX)
-
-/* One line we sent and must hear about. */
-typedef struct {
-    char *text; /* with its newline, owned */
-    size_t len;
-    bp_sim_line_t meta;
-    uint64_t order; /* first-send order: resends keep it */
-    bool resent;
-} entry_t;
-
-/* A ring of entries. */
-typedef struct {
-    entry_t *e;
-    size_t cap, head, n;
-} queue_t;
-
-typedef enum {
-    LINK_IDLE,
-    LINK_RESOLVING,
-    LINK_CONNECTING,
-    LINK_HANDSHAKE, /* TLS: connected, certificate not yet verified */
-    LINK_UP,
-    LINK_CLOSING
-} link_state_t;
-
-typedef struct {
-    uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
-    bp_notify_t *notify; /* systemd, when under it */
-    uv_timer_t tick, status, reconnect, stop_timer;
-    uv_tcp_t tcp;
-    uv_connect_t connect_req;
-    uv_getaddrinfo_t gai;
-    link_state_t link;
-    bool tcp_open; /* tcp initialised and its close callback not yet run */
-    bool stopping, finished;
-    const bp_config_t *cfg;
-    bp_sim_t *sim;
-    bp_buf_t out;
-    bp_sim_line_t lines[MAX_INFLIGHT];
-    bp_lines_t replies;
-    char read_buf[READ_CHUNK];
-    char plain[READ_CHUNK];  /* decrypted replies on their way to the line buffer */
-    bp_tls_ctx_t *tls_ctx;   /* NULL: plain TCP */
-    bp_tls_t *tls;           /* this connection's TLS, over tcp */
-    bool hello_pending;      /* sim.token sent, its answer not yet in */
-    unsigned hello_failures; /* refusals of the token in a row */
-    int exit_status;         /* 4: gave up on a refused token */
-    queue_t inflight, resend;
-    size_t resends_inflight; /* in-flight entries that are resends */
-    int64_t resend_at;       /* real ms before which the resend queue waits */
-    int resend_backoff, connect_backoff;
-    unsigned connect_failures;
-    bool ever_connected, unavailable_wave;
-    uint64_t order;
-    /* counters */
-    uint64_t sent, ok, dup, errors, unavailable, resent, dropped, stale_skips;
-    uint64_t status_sent;
-    int64_t status_ms;
-    uint64_t rng; /* jitter only */
-} app_t;
+static void pump(app_t *app);
+static void write_status(app_t *app);
+static void finish(app_t *app);
+static void begin_stop(app_t *app, const char *why);
 
 /* -- queues --------------------------------------------------------------- */
 
@@ -208,69 +131,8 @@ static void requeue_inflight(app_t *app) {
     app->resends_inflight = 0;
 }
 
-/* -- writing -------------------------------------------------------------- */
+/* -- sending --------------------------------------------------------------- */
 
-typedef struct {
-    uv_write_t req;
-    app_t *app;
-    char data[];
-} write_t;
-
-static void close_link(app_t *app, const char *why);
-static void on_written(uv_write_t *req, int status);
-static void write_status(app_t *app);
-
-/* Hands w (w->data holds len bytes) to libuv; on failure closes the link. */
-static void send_write(app_t *app, write_t *w, size_t len) {
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&app->tcp, &buf, 1, on_written);
-    if (rc < 0) {
-        free(w);
-        bp_warn("write to collector failed: %s", uv_strerror(rc));
-        close_link(app, NULL);
-    }
-}
-
-/* Sends what OpenSSL has for the network. */
-static void tls_send(app_t *app) {
-    size_t n = app->tls ? bp_tls_pending(app->tls) : 0;
-    if (n == 0 || !app->tcp_open || app->link == LINK_CLOSING) return;
-    write_t *w = malloc(sizeof *w + n);
-    if (!w) {
-        close_link(app, "out of memory");
-        return;
-    }
-    w->app = app;
-    send_write(app, w, bp_tls_take(app->tls, w->data, n));
-}
-
-/* Sends w's len plaintext bytes: as they are, or encrypted. Takes w. */
-static void send_plain(app_t *app, write_t *w, size_t len) {
-    if (!app->tls) {
-        send_write(app, w, len);
-        return;
-    }
-    int rc = bp_tls_write(app->tls, w->data, len);
-    free(w);
-    if (rc) {
-        bp_warn("TLS to the collector: %s", bp_tls_why(app->tls));
-        close_link(app, NULL);
-        return;
-    }
-    tls_send(app);
-}
-
-static void on_written(uv_write_t *req, int status) {
-    write_t *w = (write_t *)req;
-    app_t *app = w->app;
-    free(w);
-    if (status < 0 && status != UV_ECANCELED && app->link == LINK_UP) {
-        bp_warn("write to collector failed: %s", uv_strerror(status));
-        close_link(app, NULL);
-    }
-}
-
-/* Sends entries [from, inflight.n) of the in-flight queue in one write. */
 static void write_from(app_t *app, size_t from) {
     size_t total = 0;
     for (size_t i = from; i < app->inflight.n; i++)
@@ -278,7 +140,7 @@ static void write_from(app_t *app, size_t from) {
     if (total == 0) return;
     write_t *w = malloc(sizeof *w + total);
     if (!w) {
-        close_link(app, "out of memory");
+        sim_link_close(app, "out of memory");
         return;
     }
     w->app = app;
@@ -288,7 +150,7 @@ static void write_from(app_t *app, size_t from) {
         memcpy(w->data + off, e->text, e->len);
         off += e->len;
     }
-    send_plain(app, w, total);
+    sim_link_send(app, w, total);
 }
 
 /* Steps the model and sends what is due: first the resend queue (when its
@@ -340,8 +202,6 @@ static void pump(app_t *app) {
 
 /* -- replies -------------------------------------------------------------- */
 
-static void finish(app_t *app);
-
 static void log_rejected(const entry_t *e, const bp_sim_reply_t *r) {
     size_t n = e->len > 0 ? e->len - 1 : 0;
     bp_error("collector rejected seq %lld: %s%s%s: %s -- line: %.*s", (long long)e->meta.seq,
@@ -350,13 +210,12 @@ static void log_rejected(const entry_t *e, const bp_sim_reply_t *r) {
 }
 
 /* The answer to the hello with sim.token: lines go out once it is ok. */
-static void begin_stop(app_t *app, const char *why);
 
 static void handle_hello_reply(app_t *app, const char *line, size_t len) {
     app->hello_pending = false;
     bp_sim_reply_t r;
     if (bp_sim_reply_parse(line, len, &r)) {
-        close_link(app, "unreadable answer to the hello; reconnecting");
+        sim_link_close(app, "unreadable answer to the hello; reconnecting");
         return;
     }
     if (r.ok) {
@@ -369,7 +228,7 @@ static void handle_hello_reply(app_t *app, const char *line, size_t len) {
     }
     if (strcmp(r.error, "unavailable") == 0) { /* tokens cannot be checked now */
         bp_warn("the collector cannot check the feed token now (%s); retrying", r.message);
-        close_link(app, NULL);
+        sim_link_close(app, NULL);
         return;
     }
     /* Refused: a token that was just created reaches the collector within a
@@ -379,7 +238,7 @@ static void handle_hello_reply(app_t *app, const char *line, size_t len) {
     bool give_up = ++app->hello_failures >= HELLO_REFUSALS;
     bp_error("the collector refused the feed token (sim.token): %s: %s; %s", r.error, r.message,
              give_up ? "giving up (exit status 4)" : "retrying");
-    close_link(app, NULL);
+    sim_link_close(app, NULL);
     if (give_up) {
         app->exit_status = 4;
         begin_stop(app, "feed token refused");
@@ -466,289 +325,6 @@ static void handle_reply(app_t *app, const char *line, size_t len) {
     free(e.text);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-    (void)suggested;
-    app_t *app = h->data;
-    *buf = uv_buf_init(app->read_buf, sizeof app->read_buf);
-}
-
-/* Reply bytes (plaintext): every complete line is handled. -1 when the
- * link was closed meanwhile. */
-static int take_replies(app_t *app, const char *data, size_t n) {
-    if (bp_lines_push(&app->replies, data, n)) {
-        close_link(app, "reply buffer full");
-        return -1;
-    }
-    for (;;) {
-        const char *line;
-        size_t len;
-        bp_lines_result_t r = bp_lines_next(&app->replies, &line, &len);
-        if (r == BP_LINES_NONE) return 0;
-        if (r == BP_LINES_TOO_LONG) {
-            app->errors++;
-            close_link(app, "reply line too long");
-            return -1;
-        }
-        handle_reply(app, line, len);
-        if (app->link != LINK_UP) return -1;
-    }
-}
-
-static void link_up(app_t *app);
-
-/* Ciphertext from the collector: the handshake first, then replies. */
-static void tls_read(app_t *app, const char *data, size_t n) {
-    if (bp_tls_feed(app->tls, data, n)) {
-        bp_warn("TLS from the collector: %s", bp_tls_why(app->tls));
-        close_link(app, NULL);
-        return;
-    }
-    if (app->link == LINK_HANDSHAKE) {
-        int h = bp_tls_handshake(app->tls);
-        tls_send(app);
-        if (h == BP_TLS_WANT) return;
-        if (h == BP_TLS_ERROR) {
-            if (app->connect_failures++ == 0)
-                bp_error("TLS handshake with the collector at %s:%d failed: %s (collector.tls_ca: "
-                         "%s); not sending anything, retrying",
-                         app->cfg->settings.collector_host, app->cfg->settings.collector_port,
-                         bp_tls_why(app->tls), app->cfg->settings.collector_tls_ca);
-            close_link(app, NULL);
-            return;
-        }
-        uv_timer_stop(&app->reconnect); /* the handshake watchdog */
-        link_up(app);
-        if (app->link != LINK_UP) return;
-    }
-    /* one read's worth at a time: the line buffer has room for that once
-     * it holds no complete line, which take_replies leaves it with */
-    for (;;) {
-        long got = bp_tls_read(app->tls, app->plain, sizeof app->plain);
-        if (got == BP_TLS_WANT) break;
-        if (got == BP_TLS_CLOSED) {
-            close_link(app, "the collector closed the connection");
-            return;
-        }
-        if (got < 0) {
-            bp_warn("TLS from the collector: %s", bp_tls_why(app->tls));
-            close_link(app, NULL);
-            return;
-        }
-        if (take_replies(app, app->plain, (size_t)got)) return;
-    }
-    tls_send(app); /* what reading made OpenSSL say, if anything */
-}
-
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
-    app_t *app = stream->data;
-    if (nread == 0) return;
-    if (nread < 0) {
-        if (nread == UV_EOF)
-            close_link(app, app->link == LINK_HANDSHAKE
-                                ? "the collector closed the connection during the TLS handshake"
-                                : "the collector closed the connection");
-        else {
-            bp_warn("read from collector failed: %s", uv_strerror((int)nread));
-            close_link(app, NULL);
-        }
-        return;
-    }
-    if (app->tls) {
-        tls_read(app, buf->base, (size_t)nread);
-        if (app->link != LINK_UP) return;
-    } else if (take_replies(app, buf->base, (size_t)nread)) {
-        return;
-    }
-    if (app->stopping && app->inflight.n == 0) finish(app);
-}
-
-/* -- connection ----------------------------------------------------------- */
-
-static void connect_start(app_t *app);
-static void on_reconnect_timer(uv_timer_t *t);
-
-static void schedule_reconnect(app_t *app) {
-    if (app->stopping) return;
-    app->rng = app->rng * 6364136223846793005ull + 1442695040888963407ull;
-    int jitter = (int)((app->rng >> 33) % (uint64_t)(app->connect_backoff / 2 + 1));
-    int delay = app->connect_backoff / 2 + jitter;
-    app->connect_backoff =
-        app->connect_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : app->connect_backoff * 2;
-    app->link = LINK_IDLE;
-    uv_timer_start(&app->reconnect, on_reconnect_timer, (uint64_t)delay, 0);
-}
-
-static void on_tcp_closed(uv_handle_t *h) {
-    app_t *app = h->data;
-    app->tcp_open = false;
-    app->link = LINK_IDLE;
-    bp_tls_destroy(app->tls);
-    app->tls = NULL;
-    if (app->stopping)
-        finish(app);
-    else
-        schedule_reconnect(app);
-}
-
-static void close_link(app_t *app, const char *why) {
-    if (!app->tcp_open || app->link == LINK_CLOSING) return;
-    if (why) bp_warn("%s", why);
-    if (app->link == LINK_UP || app->link == LINK_HANDSHAKE) uv_read_stop((uv_stream_t *)&app->tcp);
-    app->link = LINK_CLOSING;
-    app->hello_pending = false;
-    uv_timer_stop(&app->reconnect);
-    requeue_inflight(app);
-    write_status(app);
-    uv_close((uv_handle_t *)&app->tcp, on_tcp_closed);
-}
-
-static void on_connect(uv_connect_t *req, int status) {
-    app_t *app = req->data;
-    if (status == UV_ECANCELED || app->link != LINK_CONNECTING) return;
-    if (status < 0) {
-        if (app->connect_failures++ == 0)
-            bp_warn("cannot connect to the collector at %s:%d: %s; retrying",
-                    app->cfg->settings.collector_host, app->cfg->settings.collector_port,
-                    uv_strerror(status));
-        close_link(app, NULL);
-        return;
-    }
-    uv_timer_stop(&app->reconnect);
-    bp_lines_free(&app->replies);
-    if (bp_lines_init(&app->replies, REPLY_LINE_MAX, READ_CHUNK)) {
-        close_link(app, "out of memory");
-        return;
-    }
-    int rc = uv_read_start((uv_stream_t *)&app->tcp, on_alloc, on_read);
-    if (rc < 0) {
-        bp_warn("cannot read from the collector: %s", uv_strerror(rc));
-        close_link(app, NULL);
-        return;
-    }
-    if (!app->tls_ctx) {
-        link_up(app);
-        return;
-    }
-    app->tls = bp_tls_create(app->tls_ctx, app->cfg->settings.collector_host);
-    if (!app->tls) {
-        close_link(app, "out of memory");
-        return;
-    }
-    app->link = LINK_HANDSHAKE;
-    uv_timer_start(&app->reconnect, on_reconnect_timer, CONNECT_TIMEOUT, 0); /* watchdog */
-    if (bp_tls_handshake(app->tls) == BP_TLS_ERROR) { /* the ClientHello could not be made */
-        close_link(app, bp_tls_why(app->tls));
-        return;
-    }
-    tls_send(app);
-}
-
-/* Connected (and the certificate verified): say hello with the token, or
- * send at once. */
-static void link_up(app_t *app) {
-    app->link = LINK_UP;
-    app->connect_backoff = BACKOFF_MIN_MS;
-    bp_info("connected to the collector at %s:%d%s%s", app->cfg->settings.collector_host,
-            app->cfg->settings.collector_port, app->tls ? " (TLS, certificate verified)" : "",
-            app->ever_connected ? "; sending full reports again" : "");
-    if (app->ever_connected) bp_sim_resync(app->sim);
-    app->ever_connected = true;
-    app->connect_failures = 0;
-    const char *token = app->cfg->settings.sim_token;
-    if (token[0]) {
-        /* the token is plain text from the settings: JSON-quote it */
-        bp_buf_t b;
-        bp_buf_init(&b, 0, 1024);
-        bp_buf_puts(&b, "{\"type\":\"hello\",\"token\":");
-        bp_json_cstr(&b, token);
-        bp_buf_puts(&b, "}\n");
-        write_t *w = b.failed ? NULL : malloc(sizeof *w + b.len);
-        if (w) {
-            w->app = app;
-            memcpy(w->data, bp_buf_data(&b), b.len);
-        }
-        size_t n = b.len;
-        bp_buf_free(&b);
-        if (!w) {
-            close_link(app, "out of memory");
-            return;
-        }
-        app->hello_pending = true;
-        send_plain(app, w, n);
-        return;
-    }
-    pump(app);
-    write_status(app);
-}
-
-static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
-    app_t *app = req->data;
-    if (app->stopping) {
-        if (res) uv_freeaddrinfo(res);
-        app->link = LINK_IDLE;
-        finish(app);
-        return;
-    }
-    if (status < 0 || !res) {
-        if (app->connect_failures++ == 0)
-            bp_warn("cannot resolve collector host %s: %s; retrying",
-                    app->cfg->settings.collector_host, uv_strerror(status));
-        if (res) uv_freeaddrinfo(res);
-        schedule_reconnect(app);
-        return;
-    }
-    uv_tcp_init(&app->loop, &app->tcp);
-    app->tcp.data = app;
-    app->tcp_open = true;
-    uv_tcp_nodelay(&app->tcp, 1);
-    app->connect_req.data = app;
-    app->link = LINK_CONNECTING;
-    int rc = uv_tcp_connect(&app->connect_req, &app->tcp, res->ai_addr, on_connect);
-    uv_freeaddrinfo(res);
-    if (rc < 0) {
-        if (app->connect_failures++ == 0)
-            bp_warn("cannot connect to the collector: %s; retrying", uv_strerror(rc));
-        close_link(app, NULL);
-        return;
-    }
-    uv_timer_start(&app->reconnect, on_reconnect_timer, CONNECT_TIMEOUT, 0); /* watchdog */
-}
-
-static void connect_start(app_t *app) {
-    char port[16];
-    snprintf(port, sizeof port, "%d", app->cfg->settings.collector_port);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    app->gai.data = app;
-    app->link = LINK_RESOLVING;
-    int rc = uv_getaddrinfo(&app->loop, &app->gai, on_resolved, app->cfg->settings.collector_host,
-                            port, &hints);
-    if (rc < 0) {
-        bp_warn("cannot resolve collector host: %s", uv_strerror(rc));
-        schedule_reconnect(app);
-    }
-}
-
-/* Backoff over: connect again. While connecting: the connect timed out. */
-static void on_reconnect_timer(uv_timer_t *t) {
-    app_t *app = t->data;
-    if (app->stopping) return;
-    if (app->link == LINK_IDLE)
-        connect_start(app);
-    else if (app->link == LINK_CONNECTING) {
-        if (app->connect_failures++ == 0)
-            bp_warn("connecting to the collector timed out; retrying");
-        close_link(app, NULL);
-    } else if (app->link == LINK_HANDSHAKE) {
-        if (app->connect_failures++ == 0)
-            bp_warn("no TLS handshake with the collector within %d s; retrying",
-                    CONNECT_TIMEOUT / 1000);
-        close_link(app, NULL);
-    }
-}
-
 /* -- timers, status, shutdown --------------------------------------------- */
 
 static void on_tick(uv_timer_t *t) {
@@ -786,17 +362,40 @@ static void write_status(app_t *app) {
                    app->resend.n == 0 && !app->unavailable_wave;
     char tmp[BP_SETTING_STR_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f) {
-        fprintf(f,
-                "{\"feeding\":%s,\"at\":%lld,\"sent\":%llu,\"ok\":%llu,\"dup\":%llu,"
-                "\"errors\":%llu,\"unavailable\":%llu,\"in_flight\":%zu,\"to_resend\":%zu}\n",
-                feeding ? "true" : "false", (long long)bp_time_now_ms(),
-                (unsigned long long)app->sent, (unsigned long long)app->ok,
-                (unsigned long long)app->dup, (unsigned long long)app->errors,
-                (unsigned long long)app->unavailable, app->inflight.n, app->resend.n);
-        if (fclose(f) == 0 && rename(tmp, path) == 0) return;
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1024);
+    bp_jw_t w;
+    bp_jw_init(&w, &b);
+    bp_jw_obj(&w);
+    BP_JW_KEY(&w, "feeding");
+    bp_jw_bool(&w, feeding);
+    BP_JW_KEY(&w, "at");
+    bp_jw_int(&w, bp_time_now_ms());
+    const struct {
+        const char *key;
+        uint64_t n;
+    } counts[] = {{"sent", app->sent},
+                  {"ok", app->ok},
+                  {"dup", app->dup},
+                  {"errors", app->errors},
+                  {"unavailable", app->unavailable},
+                  {"in_flight", app->inflight.n},
+                  {"to_resend", app->resend.n}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        bp_jw_key(&w, counts[i].key);
+        bp_jw_int(&w, (int64_t)counts[i].n);
     }
+    bp_jw_end(&w);
+    bp_buf_putc(&b, '\n');
+    FILE *f = b.failed ? NULL : fopen(tmp, "w");
+    if (f) {
+        bool written = fwrite(bp_buf_data(&b), 1, b.len, f) == b.len;
+        if (fclose(f) == 0 && written && rename(tmp, path) == 0) {
+            bp_buf_free(&b);
+            return;
+        }
+    }
+    bp_buf_free(&b);
     static bool warned;
     if (!warned) bp_warn("cannot write sim.status_path %s: %s", path, strerror(errno));
     warned = true;
@@ -822,7 +421,7 @@ static void finish(app_t *app) {
         return;
     }
     if (app->tcp_open) {
-        close_link(app, NULL); /* on_tcp_closed calls us again */
+        sim_link_close(app, NULL); /* on_tcp_closed calls us again */
         return;
     }
     app->finished = true;
@@ -875,6 +474,20 @@ static void on_signal(uv_signal_t *s, int signum) {
 static void on_duration(uv_timer_t *t) {
     begin_stop(t->data, "duration reached");
 }
+
+/* What the connection calls (sim_link.c). */
+static void on_link_up(app_t *app) {
+    pump(app);
+    write_status(app);
+}
+
+static void on_link_down(app_t *app) {
+    requeue_inflight(app);
+    write_status(app);
+}
+
+static const sim_link_calls_t link_calls = {
+    .up = on_link_up, .reply = handle_reply, .down = on_link_down, .stopped = finish};
 
 /* -- main ------------------------------------------------------------------ */
 
@@ -981,6 +594,7 @@ int main(int argc, char **argv) {
     if (!have_seed) opt.seed = (uint64_t)now ^ ((uint64_t)getpid() << 40);
 
     static app_t app;
+    app.calls = &link_calls;
     int rc = 1;
     app.cfg = &cfg;
     app.status_ms = now;
@@ -1055,7 +669,7 @@ int main(int argc, char **argv) {
     uv_timer_start(&app.tick, on_tick, TICK_MS, TICK_MS);
     uv_timer_start(&app.status, on_status, STATUS_MS, STATUS_MS);
     if (duration > 0) uv_timer_start(&app.stop_timer, on_duration, (uint64_t)(duration * 1000), 0);
-    connect_start(&app);
+    sim_link_start(&app);
     app.notify = bp_notify_create(&app.loop);
     bp_notify_ready(app.notify, "playing the demo feed");
 
