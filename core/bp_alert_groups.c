@@ -340,39 +340,27 @@ void bp_arec_text(const bp_arec_t *r, const bp_alerts_t *conds, const bp_state_t
         return;
     }
     size_t n = r->n;
-    switch (r->rule) {
-    case BP_ALERT_LEVEL4:
-        snprintf(tv, tvl, "%zu bệnh viện ở mức áp lực 4", n);
-        snprintf(te, tel, "%zu hospitals at pressure level 4", n);
-        break;
-    case BP_ALERT_DIVERSION:
-        snprintf(tv, tvl, "%zu khoa cấp cứu chuyển hướng hoặc tạm đóng", n);
-        snprintf(te, tel, "%zu emergency departments on diversion or closed", n);
-        break;
-    case BP_ALERT_STALE:
-        snprintf(tv, tvl, "%zu bệnh viện không có báo cáo mới", n);
-        snprintf(te, tel, "%zu hospitals with no recent report", n);
-        break;
-    case BP_ALERT_HANDOVER:
-        snprintf(tv, tvl, "%zu bệnh viện có xe cấp cứu chờ bàn giao lâu", n);
-        snprintf(te, tel, "%zu hospitals where ambulances wait long to hand over", n);
-        break;
-    case BP_ALERT_FACILITY:
-        snprintf(tv, tvl, "%zu bệnh viện có sự cố cơ sở", n);
-        snprintf(te, tel, "%zu hospitals with a facility problem", n);
-        break;
-    case BP_ALERT_FULL_SOON:
-        snprintf(tv, tvl, "%zu bệnh viện dự kiến hết giường trong vài giờ tới", n);
-        snprintf(te, tel, "%zu hospitals expected full within hours", n);
-        break;
-    case BP_ALERT_UNASSIGNED:
-        snprintf(tv, tvl, "%zu sự cố chưa có xe", n);
-        snprintf(te, tel, "%zu incidents without a unit", n);
-        break;
-    default:
+    /* "<n> <what>" per rule; a rule without its words says its name */
+    static const struct {
+        const char *vi, *en;
+    } what[BP_ALERT__COUNT] = {
+        [BP_ALERT_LEVEL4] = {"bệnh viện ở mức áp lực 4", "hospitals at pressure level 4"},
+        [BP_ALERT_DIVERSION] = {"khoa cấp cứu chuyển hướng hoặc tạm đóng",
+                                "emergency departments on diversion or closed"},
+        [BP_ALERT_STALE] = {"bệnh viện không có báo cáo mới", "hospitals with no recent report"},
+        [BP_ALERT_HANDOVER] = {"bệnh viện có xe cấp cứu chờ bàn giao lâu",
+                               "hospitals where ambulances wait long to hand over"},
+        [BP_ALERT_FACILITY] = {"bệnh viện có sự cố cơ sở", "hospitals with a facility problem"},
+        [BP_ALERT_FULL_SOON] = {"bệnh viện dự kiến hết giường trong vài giờ tới",
+                                "hospitals expected full within hours"},
+        [BP_ALERT_UNASSIGNED] = {"sự cố chưa có xe", "incidents without a unit"},
+    };
+    if ((unsigned)r->rule < BP_ALERT__COUNT && what[r->rule].en) {
+        snprintf(tv, tvl, "%zu %s", n, what[r->rule].vi);
+        snprintf(te, tel, "%zu %s", n, what[r->rule].en);
+    } else {
         snprintf(tv, tvl, "%zu cảnh báo %s", n, bp_alert_rule_name(r->rule));
         snprintf(te, tel, "%zu %s alerts", n, bp_alert_rule_name(r->rule));
-        break;
     }
     if (!names) return;
     for (int lang = 0; lang < 2; lang++) {

@@ -313,6 +313,36 @@ static void test_severity(void **state) {
     assert_string_equal(bp_severity_name(BP_SEV_CRITICAL), "critical");
 }
 
+static void test_group_words_per_rule(void **state) {
+    fx_t *f = *state;
+    bp_amember_t m[2] = {{"a", T0}, {"b", T0}};
+    const struct {
+        bp_alert_rule_t rule;
+        const char *en, *vi;
+    } want[] = {
+        {BP_ALERT_LEVEL4, "2 hospitals at pressure level 4", "2 bệnh viện ở mức áp lực 4"},
+        {BP_ALERT_DIVERSION, "2 emergency departments on diversion or closed",
+         "2 khoa cấp cứu chuyển hướng hoặc tạm đóng"},
+        {BP_ALERT_STALE, "2 hospitals with no recent report", "2 bệnh viện không có báo cáo mới"},
+        {BP_ALERT_HANDOVER, "2 hospitals where ambulances wait long to hand over",
+         "2 bệnh viện có xe cấp cứu chờ bàn giao lâu"},
+        {BP_ALERT_FACILITY, "2 hospitals with a facility problem", "2 bệnh viện có sự cố cơ sở"},
+        {BP_ALERT_FULL_SOON, "2 hospitals expected full within hours",
+         "2 bệnh viện dự kiến hết giường trong vài giờ tới"},
+        {BP_ALERT_UNASSIGNED, "2 incidents without a unit", "2 sự cố chưa có xe"},
+        /* one city-wide subject: never a group of its own kind; if it were,
+         * its name says what it is */
+        {BP_ALERT_ICU_LOW, "2 icu_low alerts", "2 cảnh báo icu_low"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        bp_arec_t r = {.rule = want[i].rule, .since_ms = T0, .group = true, .m = m, .n = 2};
+        char vi[600], en[600];
+        bp_arec_text(&r, f->conds, f->st, false, vi, sizeof vi, en, sizeof en);
+        assert_string_equal(en, want[i].en);
+        assert_string_equal(vi, want[i].vi);
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -320,6 +350,7 @@ int main(void) {
         T(test_together_is_one_group),     T(test_alone_is_single_and_takes_the_burst),
         T(test_no_join_when_acked_or_old), T(test_leave_and_clear),
         T(test_stored_round_trip),         cmocka_unit_test(test_severity),
+        T(test_group_words_per_rule),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
