@@ -11,6 +11,8 @@
 //   f  bp-collector killed -9 with lines in flight, restarted
 //   g  a bp-server cut off from Redis by its TCP proxy (silent
 //      drop or reset), then reconnected
+//   h  Redis refusing writes to one hospital's hash only (an ACL): the
+//      source reporting it waits behind the refused line, the others go on
 // (b, Sentinel failover, is not drawn: the stack here has no Sentinel) —
 // under feeds from several sources that resend what was not acknowledged
 // and 200 dashboards spread over two servers. After each fault it waits
@@ -34,7 +36,7 @@
 const fs = require('node:fs');
 const { Stack, waitFor, httpGet } = require('../lib/stack');
 const { TcpProxy } = require('../lib/proxy');
-const { Sender, checkStream, readStream, readHospitals, rssKiB, asanOptions, cliAsync, total } = require('../lib/faults');
+const { refuseWritesTo: refuseKey, allowAllKeys, Sender, checkStream, readStream, readHospitals, rssKiB, asanOptions, cliAsync, total } = require('../lib/faults');
 const { Fleet } = require('../lib/fleet');
 const registry = require('../../config/hospitals.json');
 
@@ -154,10 +156,12 @@ async function main() {
     }
   };
   // once refused after `from`, nothing may have been acknowledged before `to`
-  const noneAcked = (from, to, what) => {
-    const bad = senders.flatMap((s) => s.ackedWhileRefused(from, to).map((b) => `${s.source}#${b.seq}`));
+  const noneAcked = (from, to, what, among = senders) => {
+    const bad = among.flatMap((s) => s.ackedWhileRefused(from, to).map((b) => `${s.source}#${b.seq}`));
     if (bad.length) fail(`${what}: ${bad.length} lines acknowledged while they could not be committed (${bad.slice(0, 5).join(', ')})`);
   };
+
+  const refuseWritesTo = (key) => refuseKey((...a) => stack.redis(...a), key);
 
   const faults = {
     async a() {
@@ -213,6 +217,32 @@ async function main() {
       noneAcked(t, clear, `e ${cause[0]}`);
       if (!named) fail(`e: no answer named ${cause[0]}`);
       return { detail: `redis refused writes (${cause[0]}) for ${(hold / 1000).toFixed(1)} s`, since: clear };
+    },
+    async h() {
+      // Redis refuses writes to one hospital's hash only (an ACL without
+      // write access to that key, as in overtake.test.js): that source's
+      // lines behind the refused one wait with it (the prev rule), the
+      // other sources go on
+      const s = R.pick(senders);
+      const hospital = R.pick(s.hospitals);
+      const hold = R.between(1000, 5000);
+      const acks0 = total(senders.filter((x) => x !== s), 'acked');
+      const t = Date.now();
+      refuseWritesTo(`bp:h:${hospital}`);
+      try {
+        await waitFor(() => Date.now() - t >= hold, { timeout: hold + 1000, what: 'the one-key refusal' });
+      } finally {
+        allowAllKeys((...a) => stack.redis(...a));
+      }
+      const clear = Date.now();
+      const named = [...s.messages.keys()].some((m) => m.includes('NOPERM'));
+      const refusedAt = s.refusedAt.find((r) => r.ms >= t);
+      if (refusedAt) noneAcked(t, clear, `h ${s.source} behind ${hospital}`, [s]);
+      else say(`h: ${s.source} sent nothing for ${hospital} during the refusal`);
+      if (refusedAt && !named) fail(`h: no answer named NOPERM`);
+      const others = total(senders.filter((x) => x !== s), 'acked') - acks0;
+      if (senders.length > 1 && !others) fail('h: the other sources were held up too');
+      return { detail: `redis refused writes to bp:h:${hospital} for ${(hold / 1000).toFixed(1)} s (${s.source} held; ${others} lines of the others acknowledged meanwhile)`, since: clear };
     },
     async f() {
       const hold = R.between(0, 3000);

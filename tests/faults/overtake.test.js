@@ -24,7 +24,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Stack, isoNow, bedsMsg } = require('../lib/stack');
-const { cli, readStream } = require('../lib/faults');
+const { cli, readStream, refuseWritesTo: refuseKey, allowAllKeys } = require('../lib/faults');
 
 const SCRIPT = fs.readFileSync(path.join(__dirname, '..', '..', 'io', 'apply.lua'), 'utf8');
 const KEYS = ['epoch', 'offset', 'stream', null, 'sources', 'audit', 'incidents', 'decided'].map((k) => k && `bp:${k}`);
@@ -110,19 +110,8 @@ describe('no line overtakes one Redis refused', () => {
     assert.equal(written(s).sources, dupBefore.sources);
   }));
 
-  // Redis refuses writes to one hospital's hash: the default user (every
-  // BedPulse connection here) may read everything and write every key but
-  // that one.
-  const refuseWritesTo = (key) => {
-    const pats = [];
-    for (let i = 0; i < key.length; i++) {
-      if (i) pats.push(`~${key.slice(0, i)}`);
-      pats.push(`~${key.slice(0, i)}[^${key[i]}]*`);
-    }
-    pats.push(`~${key}?*`);
-    stack.redis('ACL', 'SETUSER', 'default', 'resetkeys', '%R~*', ...pats);
-  };
-  const acceptWrites = () => stack.redis('ACL', 'SETUSER', 'default', 'allkeys');
+  const refuseWritesTo = (key) => refuseKey((...a) => stack.redis(...a), key);
+  const acceptWrites = () => allowAllKeys((...a) => stack.redis(...a));
 
   // Two lines of one source, L1 for the refused hospital, L2 for another.
   const window = (source, seq) => [

@@ -534,7 +534,25 @@ async function endCase(stack, senders, boards) {
   await stack.stop();
 }
 
+// Redis refuses writes to one key only: the default user (every BedPulse
+// connection of a test stack) may read every key and write every key but
+// `key` (an ACL of key patterns: each prefix of `key` followed by any other
+// character, the proper prefixes themselves, and `key` with more after
+// it). redis(...args) runs one command (stack.redis). allowAllKeys undoes
+// it.
+function refuseWritesTo(redis, key) {
+  const pats = [];
+  for (let i = 0; i < key.length; i++) {
+    if (i) pats.push(`~${key.slice(0, i)}`);
+    pats.push(`~${key.slice(0, i)}[^${key[i]}]*`);
+  }
+  pats.push(`~${key}?*`);
+  redis('ACL', 'SETUSER', 'default', 'resetkeys', '%R~*', ...pats);
+}
+const allowAllKeys = (redis) => redis('ACL', 'SETUSER', 'default', 'allkeys');
+
 module.exports = {
+  refuseWritesTo, allowAllKeys,
   Sender, Dashboard, checkStream, compareDashboard, converge, readStream, readHospitals, rssKiB, asanOptions, summary, cli, cliAsync,
   total, startDashboards, checkEnd, endCase,
 };
