@@ -76,10 +76,28 @@ static int services_list(const cJSON *v, const char *p, uint32_t *out, bp_error_
     return 0;
 }
 
+/* A category's ICU places (bp_place_t names), each at most once. */
+static int places_list(const cJSON *v, const char *p, uint32_t *out, bp_error_t *err) {
+    *out = 0;
+    if (!cJSON_IsArray(v)) return bp_error_set(err, "wrong_type", p, "%s must be a list", p);
+    for (const cJSON *s = v->child; s; s = s->next) {
+        int x = cJSON_IsString(s) ? bp_place_parse(s->valuestring, strlen(s->valuestring)) : -1;
+        if (x < 0)
+            return bp_error_set(err, "bad_value", p,
+                                "%s: unknown ICU place \"%.40s\"; known: ventilator, ecmo", p,
+                                cJSON_IsString(s) ? s->valuestring : "?");
+        if (*out & (1u << x))
+            return bp_error_set(err, "duplicate_field", p, "%s lists \"%s\" twice", p,
+                                s->valuestring);
+        *out |= 1u << x;
+    }
+    return 0;
+}
+
 static int parse_need(const cJSON *c, const char *path, bp_need_t *need, bp_error_t *err) {
-    static const char *const keys[] = {"beds", "specialties", "services"};
+    static const char *const keys[] = {"beds", "specialties", "services", "needs"};
     unsigned present;
-    if (bp_jsonin_object(c, path, err) || bp_jsonin_keys(c, path, keys, 3, &present, err))
+    if (bp_jsonin_object(c, path, err) || bp_jsonin_keys(c, path, keys, 4, &present, err))
         return -1;
     char p[BP_JSONIN_PATH_MAX];
     bp_jsonin_join(p, path, "beds");
@@ -107,7 +125,12 @@ static int parse_need(const cJSON *c, const char *path, bp_need_t *need, bp_erro
     bp_jsonin_join(p, path, "services");
     const cJSON *sv = cJSON_GetObjectItemCaseSensitive(c, "services");
     need->services = 0;
-    return sv ? services_list(sv, p, &need->services, err) : 0;
+    if (sv && services_list(sv, p, &need->services, err)) return -1;
+    /* the ICU places it needs: none free costs no_icu_place (bp_recommend.h) */
+    bp_jsonin_join(p, path, "needs");
+    const cJSON *nd = cJSON_GetObjectItemCaseSensitive(c, "needs");
+    need->places = 0;
+    return nd ? places_list(nd, p, &need->places, err) : 0;
 }
 
 static int parse_alert_cfg(const cJSON *a, bp_alert_cfg_t *out, bp_error_t *err) {
@@ -211,7 +234,8 @@ int bp_codec_parse_dispatch(const char *json, size_t len, bp_dispatch_cfg_t *out
         "note",          "detour_factor",    "utc_offset_min", "speed_bands", "diversion_extra_min",
         "penalties_min", "sister_bonus_min", "categories",     "alerts",      "plausibility"};
     static const char *const pkeys[] = {"no_capacity", "no_specialty", "central_by_priority",
-                                        "late",        "stale",        "limited_service"};
+                                        "late",        "stale",        "limited_service",
+                                        "no_icu_place"};
     int rc = -1;
     cJSON *root = bp_jsonin_parse(json, len, err);
     if (!root) return -1;
@@ -243,15 +267,16 @@ int bp_codec_parse_dispatch(const char *json, size_t len, bp_dispatch_cfg_t *out
         goto out;
     if ((v = cJSON_GetObjectItemCaseSensitive(root, "penalties_min"))) {
         if (bp_jsonin_object(v, "penalties_min", err) ||
-            bp_jsonin_keys(v, "penalties_min", pkeys, 6, &present, err))
+            bp_jsonin_keys(v, "penalties_min", pkeys, 7, &present, err))
             goto out;
         double *dst[] = {&out->no_capacity_penalty_min,
                          &out->no_specialty_penalty_min,
                          NULL,
                          &out->late_penalty_min,
                          &out->stale_penalty_min,
-                         &out->limited_service_penalty_min};
-        for (int k = 0; k < 6; k++) {
+                         &out->limited_service_penalty_min,
+                         &out->no_icu_place_penalty_min};
+        for (int k = 0; k < 7; k++) {
             const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, pkeys[k]);
             char p[BP_JSONIN_PATH_MAX];
             bp_jsonin_join(p, "penalties_min", pkeys[k]);

@@ -70,6 +70,39 @@ static void time_cell(bp_buf_t *b, int64_t ms) {
     bp_buf_puts(b, t);
 }
 
+/* The facility's cells: status, reason, power, oxygen, water — empty until
+ * it reports (and a utility it never named). */
+static void facility_cells(bp_buf_t *b, const bp_hospital_state_t *h) {
+    bp_buf_putc(b, ',');
+    if (h->fac_reported) bp_buf_puts(b, bp_fac_status_name(h->fac.status));
+    bp_buf_putc(b, ',');
+    if (h->fac_reported) bp_csv_cell(b, h->fac.reason);
+    for (int u = 0; u < BP_UTIL__COUNT; u++) {
+        bp_buf_putc(b, ',');
+        const char *v =
+            h->fac_reported ? bp_utility_value_name((bp_utility_t)u, h->fac.util[u]) : 0;
+        if (v) bp_buf_puts(b, v);
+    }
+}
+
+/* The services limited, then those unavailable, at now_ms: one cell each,
+ * names separated by ";" (quoted, as a ";" asks). */
+static void services_cells(bp_buf_t *b, const bp_hospital_state_t *h, int64_t now_ms) {
+    for (int want = BP_SVS_LIMITED; want <= BP_SVS_UNAVAILABLE; want++) {
+        char list[256];
+        size_t n = 0;
+        list[0] = '\0';
+        for (int k = 0; k < BP_SVC__COUNT; k++) {
+            if (!(h->svc_mask >> k & 1) || (int)bp_svc_effective(&h->svc[k], now_ms) != want)
+                continue;
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ";" : "",
+                                  bp_service_name((bp_service_t)k));
+        }
+        bp_buf_putc(b, ',');
+        bp_csv_cell(b, list);
+    }
+}
+
 void bp_export_csv(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms) {
     const bp_registry_t *r = bp_state_registry(st);
     bp_buf_puts(b, "\xEF\xBB\xBF");
@@ -129,6 +162,8 @@ void bp_export_csv(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms) 
                 bp_buf_putc(b, ',');
                 num_cell(b, bp_interop_icu_value(h, t, (bp_icu_count_t)k));
             }
+            facility_cells(b, h);
+            services_cells(b, h, now_ms);
             bp_buf_puts(b, "\r\n");
         }
     }

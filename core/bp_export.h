@@ -20,7 +20,8 @@
 void bp_export_geojson(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms);
 
 /* One row per hospital and bed type it has (bp_interop_csv_columns): the
- * figures and the hospital's ED and freshness at now_ms; unknown figures
+ * figures and the hospital's ED, freshness, facility and the services
+ * limited / unavailable (names joined by ";") at now_ms; unknown figures
  * are empty cells. CRLF line ends, a byte-order mark first. */
 void bp_export_csv(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms);
 

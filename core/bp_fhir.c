@@ -51,9 +51,43 @@ static void hospital_reference(bp_jw_t *w, const bp_hospital_info_t *info, const
     bp_jw_end(w);
 }
 
+/* {"url":url,"valueCode"|"valueString"|"valueDateTime":v}: an extension or
+ * a complex extension's part. */
+static void ext(bp_jw_t *w, const char *url, const char *kind, const char *v) {
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "url");
+    bp_jw_cstr(w, url);
+    bp_jw_key(w, kind);
+    bp_jw_cstr(w, v);
+    bp_jw_end(w);
+}
+
+/* The facility as the hospital reported it (a complex extension: status,
+ * reason, power, oxygen, water — the parts it named). Location.status and
+ * operationalStatus say what a consumer without the extension needs. */
+static void facility_extension(bp_jw_t *w, const bp_facility_t *f) {
+    BP_JW_KEY(w, "extension");
+    bp_jw_arr(w);
+    bp_jw_obj(w);
+    BP_JW_KEY(w, "url");
+    bp_jw_cstr(w, BP_FHIR_EXT_FACILITY);
+    BP_JW_KEY(w, "extension");
+    bp_jw_arr(w);
+    ext(w, "status", "valueCode", bp_fac_status_name(f->status));
+    if (f->reason[0]) ext(w, "reason", "valueString", f->reason);
+    for (int u = 0; u < BP_UTIL__COUNT; u++) {
+        const char *v = bp_utility_value_name((bp_utility_t)u, f->util[u]);
+        if (v) ext(w, bp_utility_name((bp_utility_t)u), "valueCode", v);
+    }
+    bp_jw_end(w);
+    bp_jw_end(w);
+    bp_jw_end(w);
+}
+
 static void write_location(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t now_ms) {
     const bp_registry_t *r = bp_state_registry(st);
     const bp_hospital_info_t *info = &r->hospitals[i];
+    const bp_hospital_state_t *h = bp_state_hospital(st, i);
     bp_jw_obj(w);
     BP_JW_KEY(w, "resourceType");
     bp_jw_cstr(w, "Location");
@@ -63,9 +97,11 @@ static void write_location(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t n
     bp_jw_arr(w);
     hospital_identifier(w, info->id);
     bp_jw_end(w);
+    if (h->fac_reported) facility_extension(w, &h->fac);
+    /* R4: suspended = "temporarily closed" */
     BP_JW_KEY(w, "status");
-    bp_jw_cstr(w, "active");
-    const char *display, *op = bp_interop_fhir_opstatus(bp_state_hospital(st, i), now_ms, &display);
+    bp_jw_cstr(w, h->fac_reported && h->fac.status == BP_FAC_CLOSED ? "suspended" : "active");
+    const char *display, *op = bp_interop_fhir_opstatus(h, now_ms, &display);
     if (op) {
         BP_JW_KEY(w, "operationalStatus");
         coding(w, BP_FHIR_OPSTATUS, op, display);
@@ -243,6 +279,75 @@ void bp_fhir_write_report(bp_buf_t *b, const bp_state_t *st, size_t i) {
     write_report(&w, st, i);
 }
 
+/* One HealthcareService per service the hospital has (registry), at its
+ * Location: the status in effect in an extension (available | limited |
+ * unavailable); an unavailable one also as notAvailable (its reason, its
+ * expiry as during.end), a limited one's reason as availabilityExceptions. */
+static void write_services(bp_jw_t *w, const bp_state_t *st, size_t i, int64_t now_ms) {
+    const bp_hospital_info_t *info = &bp_state_registry(st)->hospitals[i];
+    const bp_hospital_state_t *h = bp_state_hospital(st, i);
+    for (int k = 0; k < BP_SVC__COUNT; k++) {
+        if (!(info->services >> k & 1)) continue;
+        const char *name = bp_service_name((bp_service_t)k);
+        const bp_svc_t *sv = &h->svc[k];
+        bp_svc_status_t s = h->svc_mask >> k & 1 ? bp_svc_effective(sv, now_ms) : BP_SVS_AVAILABLE;
+        char id[BP_ID_MAX + 32], ref[BP_ID_MAX + 16];
+        snprintf(id, sizeof id, "%s-%s", info->id, name);
+        for (char *c = id; *c; c++)
+            if (*c == '_') *c = '-'; /* FHIR ids: [A-Za-z0-9.-] */
+        snprintf(ref, sizeof ref, "Location/%s", info->id);
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "resource");
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "resourceType");
+        bp_jw_cstr(w, "HealthcareService");
+        BP_JW_KEY(w, "id");
+        bp_jw_cstr(w, id);
+        BP_JW_KEY(w, "extension");
+        bp_jw_arr(w);
+        ext(w, BP_FHIR_EXT_SERVICE, "valueCode", bp_svc_status_name(s));
+        bp_jw_end(w);
+        BP_JW_KEY(w, "active");
+        bp_jw_bool(w, true);
+        BP_JW_KEY(w, "type");
+        bp_jw_arr(w);
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "coding");
+        bp_jw_arr(w);
+        coding(w, BP_FHIR_SERVICES, name, NULL);
+        bp_jw_end(w);
+        bp_jw_end(w);
+        bp_jw_end(w);
+        BP_JW_KEY(w, "location");
+        bp_jw_arr(w);
+        hospital_reference(w, info, ref);
+        bp_jw_end(w);
+        BP_JW_KEY(w, "name");
+        bp_jw_cstr(w, name);
+        if (s == BP_SVS_UNAVAILABLE) {
+            BP_JW_KEY(w, "notAvailable");
+            bp_jw_arr(w);
+            bp_jw_obj(w);
+            BP_JW_KEY(w, "description");
+            bp_jw_cstr(w, sv->reason[0] ? sv->reason : "unavailable");
+            if (sv->until_ms > 0) {
+                BP_JW_KEY(w, "during");
+                bp_jw_obj(w);
+                BP_JW_KEY(w, "end");
+                bp_jw_time(w, sv->until_ms);
+                bp_jw_end(w);
+            }
+            bp_jw_end(w);
+            bp_jw_end(w);
+        } else if (s == BP_SVS_LIMITED && sv->reason[0]) {
+            BP_JW_KEY(w, "availabilityExceptions");
+            bp_jw_cstr(w, sv->reason);
+        }
+        bp_jw_end(w);
+        bp_jw_end(w);
+    }
+}
+
 void bp_fhir_write_bundle(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms) {
     const bp_registry_t *r = bp_state_registry(st);
     char now[32];
@@ -266,6 +371,7 @@ void bp_fhir_write_bundle(bp_buf_t *b, const bp_state_t *st, int only, int64_t n
         BP_JW_KEY(&w, "resource");
         write_location(&w, st, i, now_ms);
         bp_jw_end(&w);
+        write_services(&w, st, i, now_ms);
         if (!bp_state_hospital(st, i)->at_ms) continue;
         bp_jw_obj(&w);
         BP_JW_KEY(&w, "resource");

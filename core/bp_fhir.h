@@ -1,6 +1,10 @@
 /*
  * FHIR R4 out and in (docs/interop.md): a Location per hospital (position,
- * operational status) and a MeasureReport per hospital that has reported,
+ * operational status, the facility's status: status suspended when closed,
+ * operationalStatus C when evacuating or closed, and the facility-status
+ * extension), a HealthcareService per service it has (its status in an
+ * extension, an unavailable one as notAvailable) and a MeasureReport per
+ * hospital that has reported,
  * after the HL7 SANER bed-capacity vocabulary where it has codes (a "Beds"
  * group of SANER totals: numTotBeds, numbeds, numBedsOcc, numICUBeds, ...)
  * and BedPulse's own code systems for the rest (one group per bed type,
@@ -20,8 +24,9 @@
 #include "bp_state.h"
 
 /* A Bundle of type collection: a Location for every hospital (only = -1)
- * or for hospital `only`, each followed by its MeasureReport when it has
- * reported (a report without a time would be invalid). */
+ * or for hospital `only`, each followed by its HealthcareServices and its
+ * MeasureReport when it has reported (a report without a time would be
+ * invalid). */
 void bp_fhir_write_bundle(bp_buf_t *b, const bp_state_t *st, int only, int64_t now_ms);
 
 /* One hospital's Location and MeasureReport, as resources (no Bundle). */

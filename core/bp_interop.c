@@ -292,7 +292,9 @@ int bp_interop_ed_from_have(const char *status, size_t slen, const char *reason,
 
 const char *bp_interop_fhir_opstatus(const bp_hospital_state_t *h, int64_t now_ms,
                                      const char **display) {
-    if (h->version && bp_ed_effective(&h->ed, now_ms) == BP_ED_CLOSED) {
+    bool fac_out =
+        h->fac_reported && (h->fac.status == BP_FAC_EVACUATING || h->fac.status == BP_FAC_CLOSED);
+    if (fac_out || (h->version && bp_ed_effective(&h->ed, now_ms) == BP_ED_CLOSED)) {
         *display = "Closed";
         return "C";
     }
@@ -358,12 +360,36 @@ bool bp_interop_refine(bp_change_t *c, const bp_hospital_state_t *cur, uint32_t 
 
 /* -- CSV --------------------------------------------------------------------- */
 
-const char *const bp_interop_csv_columns[] = {
-    "facility_id",   "facility_name",       "facility_name_en",  "district",
-    "tier",          "collection_time",     "freshness",         "bed_type",
-    "have_bed_type", "fhir_role_code",      "nhsn_bed_group",    "num_beds",
-    "num_beds_occ",  "num_beds_avail",      "num_beds_overflow", "num_beds_surge_24h",
-    "ed_status",     "ed_reason",           "ed_until",          "pressure_level",
-    "num_vent_beds", "num_vent_beds_avail", "num_ecmo",          "num_ecmo_avail"};
+const char *const bp_interop_csv_columns[] = {"facility_id",
+                                              "facility_name",
+                                              "facility_name_en",
+                                              "district",
+                                              "tier",
+                                              "collection_time",
+                                              "freshness",
+                                              "bed_type",
+                                              "have_bed_type",
+                                              "fhir_role_code",
+                                              "nhsn_bed_group",
+                                              "num_beds",
+                                              "num_beds_occ",
+                                              "num_beds_avail",
+                                              "num_beds_overflow",
+                                              "num_beds_surge_24h",
+                                              "ed_status",
+                                              "ed_reason",
+                                              "ed_until",
+                                              "pressure_level",
+                                              "num_vent_beds",
+                                              "num_vent_beds_avail",
+                                              "num_ecmo",
+                                              "num_ecmo_avail",
+                                              "facility_status",
+                                              "facility_reason",
+                                              "facility_power",
+                                              "facility_oxygen",
+                                              "facility_water",
+                                              "services_limited",
+                                              "services_unavailable"};
 const size_t bp_interop_csv_ncolumns =
     sizeof bp_interop_csv_columns / sizeof *bp_interop_csv_columns;

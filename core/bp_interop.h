@@ -44,6 +44,11 @@
 #define BP_FHIR_ICU      "urn:bedpulse:fhir:CodeSystem:icu-places"
 #define BP_FHIR_HOSPITAL "urn:bedpulse:fhir:hospital-id" /* identifier system: registry ids */
 #define BP_FHIR_MEASURE  "urn:bedpulse:fhir:Measure:bed-capacity"
+#define BP_FHIR_SERVICES "urn:bedpulse:fhir:CodeSystem:service" /* the wire names */
+/* Extensions (issue 15): the facility's status and utilities on a
+ * Location; a service's status on a HealthcareService. */
+#define BP_FHIR_EXT_FACILITY "urn:bedpulse:fhir:StructureDefinition:facility-status"
+#define BP_FHIR_EXT_SERVICE  "urn:bedpulse:fhir:StructureDefinition:service-status"
 
 /* -- bed types ----------------------------------------------------------- */
 
@@ -187,7 +192,8 @@ int bp_interop_ed_from_have(const char *status, size_t slen, const char *reason,
                             const char *path, bp_ed_t *out, bp_error_t *err);
 
 /* FHIR Location.operationalStatus (v2-0116) of a hospital at now_ms: "C"
- * (Closed) when its ED is closed, "O" (Occupied) when no inpatient bed is
+ * (Closed) when its ED is closed or the facility reports itself evacuating
+ * or closed (it takes no one), "O" (Occupied) when no inpatient bed is
  * free, "U" (Unoccupied) when some are; NULL when nothing is known. The
  * display text goes to *display. Lossy: diversion and advisory have no
  * code. */

@@ -15,8 +15,26 @@ const char *bp_public_ed_state(bp_ed_status_t s) {
     }
 }
 
+const char *bp_public_facility(const bp_hospital_state_t *h) {
+    if (!h->fac_reported) return "open";
+    return h->fac.status == BP_FAC_EVACUATING ? "evacuating"
+           : h->fac.status == BP_FAC_CLOSED   ? "closed"
+                                              : "open";
+}
+
+bp_ed_status_t bp_public_ed(const bp_hospital_state_t *h, int64_t now_ms) {
+    if (strcmp(bp_public_facility(h), "open") != 0) return BP_ED_CLOSED;
+    return bp_ed_effective(&h->ed, now_ms);
+}
+
+const bp_service_t bp_public_services[BP_PUBLIC_SERVICES] = {
+    BP_SVC_STROKE_UNIT, BP_SVC_TRAUMA, BP_SVC_OBSTETRIC_ED, BP_SVC_PEDIATRIC_ED};
+
 const char *bp_public_ed_reason(const bp_hospital_state_t *h, const bp_pressure_cfg_t *p,
                                 int64_t now_ms) {
+    const char *fac = bp_public_facility(h);
+    if (strcmp(fac, "evacuating") == 0) return "evacuating";
+    if (strcmp(fac, "closed") == 0) return "facility_closed";
     if (bp_ed_effective(&h->ed, now_ms) == BP_ED_NORMAL) return NULL;
     const bp_beds_t *icu = &h->beds[BP_BED_ICU_ADULT];
     if (icu->staffed > 0 && icu->occupied >= 0 && bp_beds_available(icu) == 0) return "icu_full";
@@ -109,7 +127,7 @@ void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *
         bp_jw_num(&w, hi->lon, 5);
         BP_JW_KEY(&w, "phone");
         bp_jw_cstr(&w, hi->phone);
-        bp_ed_status_t ed = h->at_ms > 0 ? bp_ed_effective(&h->ed, now) : BP_ED_NORMAL;
+        bp_ed_status_t ed = h->at_ms > 0 ? bp_public_ed(h, now) : BP_ED_NORMAL;
         const char *why = h->at_ms > 0 ? bp_public_ed_reason(h, pc, now) : NULL;
         BP_JW_KEY(&w, "ed");
         bp_jw_obj(&w);
@@ -123,6 +141,16 @@ void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *
             bp_jw_cstr(&w, why);
         else
             bp_jw_null(&w);
+        bp_jw_end(&w);
+        BP_JW_KEY(&w, "facility");
+        bp_jw_cstr(&w, bp_public_facility(h));
+        BP_JW_KEY(&w, "services_unavailable");
+        bp_jw_arr(&w);
+        for (int k = 0; k < BP_PUBLIC_SERVICES; k++) {
+            bp_service_t sv = bp_public_services[k];
+            if ((h->svc_mask >> sv & 1) && bp_svc_effective(&h->svc[sv], now) == BP_SVS_UNAVAILABLE)
+                bp_jw_cstr(&w, bp_service_name(sv));
+        }
         bp_jw_end(&w);
         BP_JW_KEY(&w, "beds");
         bp_jw_obj(&w);

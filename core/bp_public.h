@@ -8,7 +8,9 @@
  * For citizens and the press: each hospital's emergency department as
  * accepting / busy / diverting / closed with a reason category derived
  * from the figures (full beds, full adult ICU, ambulances waiting at the
- * door, other) and never the hospital's own free text; free beds by type
+ * door, other; the facility evacuating or closed) and never the
+ * hospital's own free text; the facility's status when it is evacuating or
+ * closed; the emergency services unavailable (names only); free beds by type
  * for the city, each district and each hospital; when each was last
  * updated. Never ambulances, incidents or who reported.
  */
@@ -25,9 +27,23 @@ typedef struct {
     const char *publisher;   /* who publishes it */
 } bp_public_meta_t;
 
+/* The facility as citizens see it (issue 15): "evacuating" or "closed"
+ * when the hospital reports so, else "open" (compromised is for the
+ * dispatchers: the hospital still takes patients). */
+const char *bp_public_facility(const bp_hospital_state_t *h);
+/* The ED status citizens see: closed when the facility is evacuating or
+ * closed, else the effective status. */
+bp_ed_status_t bp_public_ed(const bp_hospital_state_t *h, int64_t now_ms);
+/* The emergency services citizens choose a hospital for (stroke_unit,
+ * trauma, obstetric_ed, pediatric_ed): the public document lists those
+ * reported unavailable now, by name only. */
+#define BP_PUBLIC_SERVICES 4
+extern const bp_service_t bp_public_services[BP_PUBLIC_SERVICES];
+
 /* "accepting" | "busy" | "diverting" | "closed" for an effective ED status. */
 const char *bp_public_ed_state(bp_ed_status_t s);
-/* Why an ED is not accepting, from the figures: "icu_full" (adult ICU
+/* Why an ED is not accepting, from the facility and the figures:
+ * "evacuating" or "facility_closed" (the facility), "icu_full" (adult ICU
  * reported and none free), "beds_full" (occupancy at or above pressure
  * level 3), "ambulance_delays" (offload delayed), else "other"; NULL when
  * it is accepting. */
@@ -39,7 +55,8 @@ const char *bp_public_ed_reason(const bp_hospital_state_t *h, const bp_pressure_
  *  "city":{"beds":{<type>:{"free","staffed","hospitals"}},"updated","hospitals","reporting"},
  *  "districts":[{"id","name":{"vi","en"},"beds":{..},"updated"}],
  *  "hospitals":[{"id","name","tier","district","lat","lon","phone",
- *    "ed":{"state","reason"},"beds":{<type>:{"free","staffed"}},"updated","freshness"}]}
+ *    "ed":{"state","reason"},"facility","services_unavailable":[..],
+ *    "beds":{<type>:{"free","staffed"}},"updated","freshness"}]}
  * A bed type counts where its staffed and occupied figures are both known;
  * "updated" is the newest report among what was counted (null: none). */
 void bp_public_write(bp_buf_t *b, const bp_state_t *st, const bp_public_meta_t *meta,

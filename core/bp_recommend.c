@@ -44,6 +44,7 @@ void bp_dispatch_defaults(bp_dispatch_cfg_t *c) {
     c->late_penalty_min = 3;
     c->stale_penalty_min = 10;
     c->limited_service_penalty_min = 10;
+    c->no_icu_place_penalty_min = 30;
     need(&c->needs[BP_CAT_TRAUMA], SPEC(TRAUMA) | SPEC(NEUROSURGERY) | SPEC(ORTHOPEDICS),
          BP_BED_MEDICAL_SURGICAL, BP_BED_ICU_ADULT, -1);
     need(&c->needs[BP_CAT_STROKE], SPEC(STROKE) | SPEC(NEUROSURGERY), BP_BED_ICU_ADULT,
@@ -85,6 +86,37 @@ double bp_travel_min(const bp_dispatch_cfg_t *cfg, double km, int64_t now_ms) {
         if (minute >= cfg->bands[i].from_min) kmh = cfg->bands[i].kmh;
     if (kmh <= 0) kmh = 1;
     return km * cfg->detour_factor / kmh * 60.0;
+}
+
+const char *bp_place_name(bp_place_t p) {
+    static const char *const names[BP_PLACE__COUNT] = {"ventilator", "ecmo"};
+    return (unsigned)p < BP_PLACE__COUNT ? names[p] : NULL;
+}
+
+int bp_place_parse(const char *s, size_t len) {
+    for (int k = 0; k < BP_PLACE__COUNT; k++) {
+        const char *n = bp_place_name((bp_place_t)k);
+        if (strlen(n) == len && memcmp(n, s, len) == 0) return k;
+    }
+    return -1;
+}
+
+/* The free places of kind p over the ICU types the need counts (those of
+ * its bed types that carry the detail; both ICU types when none does),
+ * summed over the types that report the pair; -1 when none reports it. */
+static int place_free(const bp_hospital_state_t *h, const bp_need_t *need, int p) {
+    uint32_t types = 0;
+    for (int k = 0; k < need->n_beds; k++)
+        if (bp_bed_type_has_detail(need->beds[k])) types |= 1u << need->beds[k];
+    if (!types) types = 1u << BP_BED_ICU_ADULT | 1u << BP_BED_ICU_PEDIATRIC;
+    const uint8_t bit = p == BP_PLACE_VENTILATOR ? BP_BF_VENTILATED : BP_BF_ECMO;
+    int free = -1;
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (!(types >> t & 1) || !(h->icu_known[t] & bit)) continue;
+        const bp_places_t *x = p == BP_PLACE_VENTILATOR ? &h->icu[t].ventilated : &h->icu[t].ecmo;
+        free = (free < 0 ? 0 : free) + x->free;
+    }
+    return free;
 }
 
 static bool has_bed(const bp_hospital_info_t *info, const bp_hospital_state_t *h, int t) {
@@ -150,6 +182,15 @@ static bool build(const bp_state_t *st, const bp_dispatch_cfg_t *cfg, const bp_r
         s += cfg->no_capacity_penalty_min;
     if (!c->specialty) s += cfg->no_specialty_penalty_min;
     if (c->svc_limited) s += cfg->limited_service_penalty_min;
+    for (int p = 0; p < BP_PLACE__COUNT; p++) {
+        c->place_free[p] = -1;
+        if (!(q->need.places >> p & 1)) continue;
+        c->place_free[p] = place_free(h, &q->need, p);
+        if (c->place_free[p] < 0)
+            s += cfg->no_icu_place_penalty_min / 2;
+        else if (c->place_free[p] == 0)
+            s += cfg->no_icu_place_penalty_min;
+    }
     c->compromised = h->fac.status == BP_FAC_COMPROMISED;
     if (c->central_penalty) s += cfg->central_penalty_min[prio - 1];
     if (c->sister) s -= cfg->sister_bonus_min;
@@ -294,6 +335,19 @@ size_t bp_candidate_reason(const bp_candidate_t *c, const bp_registry_t *reg, co
     else
         put(&o, vi ? " · hết %s" : " · no %s free", bed);
     if (c->inbound > 0) put(&o, vi ? ", %d xe đang đến" : ", %d inbound", c->inbound);
+    for (int p = 0; p < BP_PLACE__COUNT; p++) {
+        if (!(need->places >> p & 1)) continue;
+        const char *what = p == BP_PLACE_VENTILATOR ? (vi ? "thở máy" : "ventilator") : "ECMO";
+        int n = c->place_free[p];
+        if (n < 0)
+            put(&o, vi ? " · chỗ %s: chưa báo cáo" : " · %s places not reported", what);
+        else if (n == 0)
+            put(&o, vi ? " · hết chỗ %s" : " · no %s place free", what);
+        else if (vi)
+            put(&o, " · %d chỗ %s trống", n, what);
+        else
+            put(&o, " · %d %s place%s free", n, what, n == 1 ? "" : "s");
+    }
     uint32_t m = reg->hospitals[c->hospital].specialties & need->specialties;
     if (need->specialties && !m)
         put(&o, vi ? " · không có chuyên khoa phù hợp" : " · no matching specialty");
@@ -384,6 +438,16 @@ void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *x, const bp_registry_
         bp_jw_arr(&w);
         for (int k = 0; k < BP_SVC__COUNT; k++)
             if (svc[j] >> k & 1) bp_jw_cstr(&w, bp_service_name((bp_service_t)k));
+        bp_jw_end(&w);
+    }
+    if (need->places) {
+        BP_JW_KEY(&w, "places");
+        bp_jw_obj(&w);
+        for (int p = 0; p < BP_PLACE__COUNT; p++) {
+            if (!(need->places >> p & 1)) continue;
+            bp_jw_key(&w, bp_place_name((bp_place_t)p));
+            bp_jw_int_or_null(&w, x->place_free[p] >= 0, x->place_free[p]);
+        }
         bp_jw_end(&w);
     }
     BP_JW_KEY(&w, "sister");

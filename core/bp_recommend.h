@@ -15,6 +15,11 @@
  *     by the same rule as the ED; one reported limited costs a penalty.
  *     A service the registry does not list, or never reported, counts as
  *     neither (the specialty penalty already covers what it lacks);
+ *   - ICU places (issue 15): a patient who needs an invasive-ventilation
+ *     or an ECMO place (the category's `needs`, or the dispatcher's
+ *     ?needs=) costs no_icu_place minutes at a hospital whose ICU reports
+ *     none free, half as much at one that does not report the detail
+ *     (unknown: after those with room, never left out);
  *   - facility: a hospital being evacuated or closed is never ranked; a
  *     compromised one is (its reason says so; its pressure level is 3+);
  *   - specialty: none of the needed specialties costs a penalty;
@@ -37,12 +42,19 @@
 
 /* Categories (bp_category_t) and their names live in bp_model.h. */
 
+/* ICU places a patient may need (bp_need_t.places): one able to ventilate
+ * invasively, an ECMO place. Names on the wire: "ventilator", "ecmo". */
+typedef enum { BP_PLACE_VENTILATOR, BP_PLACE_ECMO, BP_PLACE__COUNT } bp_place_t;
+const char *bp_place_name(bp_place_t p); /* NULL out of range */
+int bp_place_parse(const char *s, size_t len);
+
 #define BP_NEED_BEDS_MAX 4
 typedef struct {
     int n_beds;
     int beds[BP_NEED_BEDS_MAX]; /* bp_bed_type_t, in order of preference */
     uint32_t specialties;       /* bit per bp_specialty_t: any one matches */
     uint32_t services;          /* bit per bp_service_t: all are needed */
+    uint32_t places;            /* bit per bp_place_t: all are needed */
 } bp_need_t;
 
 #define BP_SPEED_BANDS_MAX 8
@@ -61,6 +73,7 @@ typedef struct bp_dispatch_cfg {
     double sister_bonus_min;
     double late_penalty_min, stale_penalty_min;
     double limited_service_penalty_min;
+    double no_icu_place_penalty_min; /* none free; half when not reported */
     bp_need_t needs[BP_CAT__COUNT];
     bp_alert_cfg_t alerts;       /* the alert rules' thresholds (bp_alerts.h) */
     bp_plaus_cfg_t plausibility; /* the plausibility rules (bp_plausible.h) */
@@ -98,6 +111,9 @@ typedef struct {
     char svc_reason[BP_REASON_MAX + 1]; /* the first unavailable (else limited) one's reason */
     bool central_penalty, sister;
     bool compromised; /* the facility reports itself compromised */
+    /* per needed place (bp_need_t.places): free over the ICU types counted
+     * that report the pair; -1 none of them reports it */
+    int place_free[BP_PLACE__COUNT];
     bp_ed_status_t ed;
     bp_freshness_t freshness;
 } bp_candidate_t;
@@ -113,7 +129,8 @@ void bp_recommend_inbound(const bp_state_t *st, int *inbound);
 /* One candidate as clients read it: {"hospital","name","tier","rank",
  * "eta_min","km","bed_type","known","available","surge24","inbound","free",
  * "specialty","ed","diverted","services_out","services_limited","sister","central_penalty","freshness",
- * "score","reason":{"en","vi"}} (docs/dispatch.md). */
+ * "score","reason":{"en","vi"}}, with "places":{"ventilator":N|null,…}
+ * when the need names ICU places (docs/dispatch.md). */
 void bp_candidate_write(bp_buf_t *b, const bp_candidate_t *c, const bp_registry_t *reg,
                         const bp_need_t *need, size_t rank);
 

@@ -1,5 +1,6 @@
 /* The city's summary (GET /api/v1/summary): totals for the city, each tier,
- * district and bed type, pressure levels, ED statuses, report freshness
+ * district and bed type (the ICU types with their ventilated and ECMO
+ * places), pressure levels, ED statuses, report freshness
  * and ambulance statuses, from the state through its public accessors. */
 #include "bp_jw.h"
 #include "bp_state.h"
@@ -46,6 +47,29 @@ static void write_agg(bp_jw_t *w, const agg_t *a) {
     bp_jw_end(w);
 }
 
+/* An intensive-care pair summed over the hospitals that report it. */
+typedef struct {
+    int64_t total, free;
+    int hospitals;
+} places_t;
+
+static void places_add(places_t *a, const bp_places_t *p) {
+    a->hospitals++;
+    a->total += p->total;
+    a->free += p->free;
+}
+
+static void write_places(bp_jw_t *w, const places_t *a) {
+    static const char *const keys[3] = {"hospitals", "total", "free"};
+    const int64_t v[3] = {a->hospitals, a->total, a->free};
+    bp_jw_obj(w);
+    for (int i = 0; i < 3; i++) {
+        bp_jw_key(w, keys[i]);
+        bp_jw_int(w, v[i]);
+    }
+    bp_jw_end(w);
+}
+
 void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
     const bp_registry_t *r = bp_state_registry(st);
     agg_t city = {0}, tiers[BP_TIER__COUNT] = {{0}};
@@ -54,10 +78,12 @@ void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
         b->failed = true;
         return;
     }
-    /* per bed type: staffed/occupied over hospitals that reported the type */
+    /* per bed type: staffed/occupied over hospitals that reported the type;
+     * the intensive-care detail over hospitals that reported each pair */
     struct {
         int64_t staffed, occupied, available, overflow, surge24;
         int hospitals;
+        places_t vent, ecmo;
     } types[BP_BED__COUNT] = {{0}};
     int levels[5] = {0}, ed[BP_ED__COUNT] = {0}, fresh[4] = {0};
     for (size_t i = 0; i < r->n_hospitals; i++) {
@@ -79,6 +105,12 @@ void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
             types[k].overflow += bp_beds_overflow(x);
             if (x->surge24 > 0) types[k].surge24 += x->surge24;
             types[k].hospitals++;
+        }
+        for (int k = 0; k < BP_BED__COUNT; k++) {
+            if (!reported || !bp_bed_type_has_detail(k)) continue;
+            if (h->icu_known[k] & BP_BF_VENTILATED)
+                places_add(&types[k].vent, &h->icu[k].ventilated);
+            if (h->icu_known[k] & BP_BF_ECMO) places_add(&types[k].ecmo, &h->icu[k].ecmo);
         }
         levels[bp_pressure_level(h, bp_state_pressure(st), now_ms)]++;
         ed[bp_ed_effective(&h->ed, now_ms)]++;
@@ -112,6 +144,12 @@ void bp_state_write_summary(bp_buf_t *b, const bp_state_t *st, int64_t now_ms) {
         bp_jw_int(&w, types[k].overflow);
         BP_JW_KEY(&w, "surge24");
         bp_jw_int(&w, types[k].surge24);
+        if (bp_bed_type_has_detail(k)) {
+            BP_JW_KEY(&w, "ventilated");
+            write_places(&w, &types[k].vent);
+            BP_JW_KEY(&w, "ecmo");
+            write_places(&w, &types[k].ecmo);
+        }
         bp_jw_end(&w);
     }
     bp_jw_end(&w);

@@ -62,8 +62,8 @@ static bool build_recommendations(bp_app_t *app, struct bp_derived *k) {
         const bp_incident_state_t *inc = bp_state_incident(app->state, i);
         bp_rec_query_t q;
         bp_candidate_t out[REC_TOP];
-        size_t n = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out,
-                           REC_TOP);
+        size_t n = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, 0, inbound, &q,
+                           out, REC_TOP);
         bp_jw_obj(&w);
         BP_JW_KEY(&w, "id");
         bp_jw_cstr(&w, inc->id);

@@ -1,7 +1,7 @@
 /*
  * What a dispatcher reads (routes.c), from the in-memory state:
  *
- *   GET /api/v1/recommend?lat=&lon=&category=&priority=&limit=
+ *   GET /api/v1/recommend?lat=&lon=&category=&priority=&limit=&needs=
  *   GET /api/v1/incidents[/{id}]   open incidents, each with its top destinations
  *   GET /api/v1/handover           inbound, at the door, offload times
  */
@@ -43,6 +43,28 @@ static int *inbound_now(bp_req_t *r) {
     return inbound;
 }
 
+/* ?needs=ventilator,ecmo: the ICU places the patient needs (bits of
+ * bp_place_t) on top of the category's; -1 when refused (400 decided). */
+static int needs_arg(bp_req_t *r, uint32_t *places) {
+    char s[40];
+    int n = bp_http_arg(r->query, r->query_len, "needs", s, sizeof s);
+    *places = 0;
+    if (n == -1) return 0;
+    for (int at = 0; n >= 0 && at <= n;) {
+        int end = at;
+        while (end < n && s[end] != ',')
+            end++;
+        int p = bp_place_parse(s + at, (size_t)(end - at));
+        if (p < 0) break;
+        *places |= 1u << p;
+        if (end == n) return 0;
+        at = end + 1;
+    }
+    bp_req_error(r, 400, "bad_request",
+                 "needs must be ventilator, ecmo or both separated by a comma");
+    return -1;
+}
+
 void bp_api_recommend_get(bp_req_t *r) {
     bp_app_t *app = r->app;
     const bp_registry_t *reg = &app->cfg.registry;
@@ -66,11 +88,14 @@ void bp_api_recommend_get(bp_req_t *r) {
                      "respiratory, psychiatric, other");
         return;
     }
+    uint32_t places;
+    if (needs_arg(r, &places)) return;
     int *inbound = inbound_now(r);
     if (!inbound) return;
     bp_rec_query_t q;
     bp_candidate_t out[20];
-    size_t k = bp_rank(app, lat, lon, (int)prio, (bp_category_t)c, inbound, &q, out, (size_t)limit);
+    size_t k = bp_rank(app, lat, lon, (int)prio, (bp_category_t)c, places, inbound, &q, out,
+                       (size_t)limit);
     bp_jw_t w;
     bp_jw_init(&w, &r->resp.body);
     bp_jw_obj(&w);
@@ -99,6 +124,11 @@ void bp_api_recommend_get(bp_req_t *r) {
     for (int s = 0; s < BP_SVC__COUNT; s++)
         if (q.need.services >> s & 1) bp_jw_cstr(&w, bp_service_name((bp_service_t)s));
     bp_jw_end(&w);
+    BP_JW_KEY(&w, "needs");
+    bp_jw_arr(&w);
+    for (int p = 0; p < BP_PLACE__COUNT; p++)
+        if (q.need.places >> p & 1) bp_jw_cstr(&w, bp_place_name((bp_place_t)p));
+    bp_jw_end(&w);
     BP_JW_KEY(&w, "at");
     bp_jw_time(&w, q.now_ms);
     bp_jw_end(&w);
@@ -118,7 +148,7 @@ static void write_incident(bp_app_t *app, bp_jw_t *w, const bp_incident_state_t 
                            const int *inbound) {
     bp_rec_query_t q;
     bp_candidate_t out[INCIDENT_CANDIDATES];
-    size_t k = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, inbound, &q, out,
+    size_t k = bp_rank(app, inc->lat, inc->lon, inc->priority, inc->category, 0, inbound, &q, out,
                        INCIDENT_CANDIDATES);
     bp_jw_obj(w);
     bp_jw_splice(w);

@@ -7,9 +7,11 @@
 #include "bp_time.h"
 
 /* Ranks hospitals for a patient at (lat, lon) with the dispatch table's
- * need for the category; fills q (the question asked) and out. */
+ * need for the category and the places asked for; fills q (the question
+ * asked) and out. */
 size_t bp_rank(bp_app_t *app, double lat, double lon, int priority, bp_category_t cat,
-               const int *inbound, bp_rec_query_t *q, bp_candidate_t *out, size_t max) {
+               uint32_t places, const int *inbound, bp_rec_query_t *q, bp_candidate_t *out,
+               size_t max) {
     const bp_dispatch_cfg_t *cfg = &app->cfg.dispatch;
     *q = (bp_rec_query_t){.lat = lat,
                           .lon = lon,
@@ -17,6 +19,7 @@ size_t bp_rank(bp_app_t *app, double lat, double lon, int priority, bp_category_
                           .need = cfg->needs[cat],
                           .now_ms = bp_time_now_ms(),
                           .inbound = inbound};
+    q->need.places |= places;
     return bp_recommend(app->state, cfg, q, out, max);
 }
 

@@ -3,13 +3,15 @@
 // it at most every 5 s and the browser revalidates it with its ETag) every
 // REFRESH_MS and shows the city's free beds by type, then each hospital's
 // emergency department (accepting / busy / diverting / closed, with a
-// reason category, never the hospital's own words), its free beds and
+// reason category, never the hospital's own words), whether the hospital
+// is being evacuated or is closed, which emergency services (stroke,
+// trauma, obstetric, pediatric) are unavailable, its free beds and
 // when it last reported, with a search by name or district. Never an
 // ambulance or an incident: the document has none.
 //
 // For tests: #pb-main carries data-state ("loading" | "ready" | "error")
 // and data-generated (the document's time); each hospital data-id and its
-// ED chip data-state.
+// ED chip data-state; .pb-fac data-facility; .pb-svc-out data-services.
 
 import { t, ready, lang, onStoredLangChange, pick } from './i18n.js';
 import { el, fill, text } from './dom.js';
@@ -66,11 +68,18 @@ function hospitalItem(h, now) {
   const reason = h.ed && h.ed.reason ? t(`public.reason_${h.ed.reason}`) : null;
   const beds = SHOWN_BEDS.filter((b) => h.beds && h.beds[b] && h.beds[b].free !== null && h.beds[b].free !== undefined)
     .map((b) => t('public.free_short', { n: fmt.int(h.beds[b].free), bed: t(`bed.${b}.short`) }));
+  const out = h.facility === 'evacuating' || h.facility === 'closed'
+    ? el('p', { class: 'pb-fac', role: 'note', dataset: { facility: h.facility } }, t(`public.facility_${h.facility}`)) : null;
+  const svc = (h.services_unavailable || []).length
+    ? el('p', { class: 'pb-svc-out', dataset: { services: h.services_unavailable.join(' ') } },
+      t('public.services_out', { list: h.services_unavailable.map((x) => t(`svc.${x}`)).join(', ') })) : null;
   const phone = h.phone ? el('a', { href: `tel:${h.phone.replace(/[^+0-9]/g, '')}`, class: 'pb-phone' }, h.phone) : null;
   return el('li', { class: 'pb-h', dataset: { id: h.id, search: fmt.fold(`${h.name.vi} ${h.name.en} ${districtName(h.district)}`) } },
     el('h3', { class: 'pb-h-name' }, pick(h.name)),
     el('p', { class: 'pb-h-where' }, districtName(h.district), ' · ', t(`tier.${h.tier}`), phone ? ' · ' : null, phone),
+    out,
     el('span', { class: 'pb-ed', dataset: { state: ed } }, t(`public.ed_${ed}`), reason ? ` — ${reason}` : null),
+    svc,
     el('p', { class: 'pb-h-beds' }, beds.length ? beds.join(' · ') : t('public.no_figures')),
     el('p', { class: 'pb-h-updated' }, updated(h.updated, now)));
 }

@@ -4,7 +4,9 @@
 // city's free beds and how many hospitals report; a hospital whose ED goes
 // on diversion with its own words shows "diverting" with a category and
 // never those words, within the 5 s the document may be old plus the
-// page's refresh (reloaded here); no ambulance anywhere; the search finds
+// page's refresh (reloaded here); no ambulance anywhere; a hospital being
+// evacuated says so and shows its ED closed with that category, and the
+// emergency services it reports unavailable by name, never its words; the search finds
 // by name or district in either language; English with no Vietnamese left;
 // the page asks the server for nothing but its document. Screenshot
 // public.png (390×844).
@@ -69,6 +71,30 @@ describe('public page', { timeout: 170000 }, () => {
     await s.noErrors(p.page, p.rec);
   });
 
+  s.step('evacuating: said on the card, the ED closed with that category, the emergency services out by name; never the words', async () => {
+    await s.send(s.beds('bach-mai', isoNow(), {
+      facility: { status: 'evacuating', reason: 'Cháy tầng 3 khu B', power: 'generator' },
+      services: { stroke_unit: { status: 'unavailable', reason: 'kíp trực nghỉ' }, ct: { status: 'unavailable', reason: 'hỏng bóng' } },
+    }));
+    await waitFor(async () => {
+      await p.page.reload();
+      await waitFor(async () => (await main().getAttribute('data-state')) === 'ready', { what: 'the document' });
+      return (await card('bach-mai').locator('.pb-fac').count()) === 1;
+    }, { what: 'bach-mai evacuating', timeout: 20000, interval: 1000 });
+    assert.equal(await card('bach-mai').locator('.pb-fac').getAttribute('data-facility'), 'evacuating');
+    assert.equal(await card('bach-mai').locator('.pb-fac').innerText(), 'Bệnh viện đang sơ tán: không tiếp nhận bệnh nhân.');
+    assert.equal(await card('bach-mai').locator('.pb-ed').getAttribute('data-state'), 'closed');
+    assert.equal(await card('bach-mai').locator('.pb-ed').innerText(), 'Cấp cứu: tạm đóng — bệnh viện đang sơ tán');
+    // CT is not an emergency service citizens choose by: only the stroke unit
+    assert.equal(await card('bach-mai').locator('.pb-svc-out').getAttribute('data-services'), 'stroke_unit');
+    assert.equal(await card('bach-mai').locator('.pb-svc-out').innerText(), 'Tạm ngừng: Đơn vị đột quỵ');
+    const all = await p.page.locator('body').innerText();
+    for (const words of ['Cháy tầng', 'kíp trực', 'hỏng bóng', 'generator', 'máy phát'])
+      assert.ok(!all.includes(words), `not the hospital's words: ${words}`);
+    assert.deepEqual(await contrastProblems(p.page), []);
+    await s.noErrors(p.page, p.rec);
+  });
+
   s.step('the search by name or district; in English, no Vietnamese left; nothing asked but the document', async () => {
     await p.page.locator('#pb-search').fill('bach mai');
     await waitFor(async () => (await main().getAttribute('data-shown')) === '1', { what: 'one found' });
@@ -81,6 +107,8 @@ describe('public page', { timeout: 170000 }, () => {
     await p.page.locator('#lang-toggle').click();
     await waitFor(async () => (await p.page.locator('#pb-city-title').innerText()) === 'The whole city', { what: 'English' });
     assert.match(await card('thanh-nhan').locator('.pb-ed').innerText(), /^Emergency: diverting ambulances — /);
+    assert.equal(await card('bach-mai').locator('.pb-fac').innerText(), 'This hospital is being evacuated: it is not taking patients.');
+    assert.equal(await card('bach-mai').locator('.pb-svc-out').innerText(), 'Not available now: Stroke unit');
     const dicts = await dictionaries();
     const names = await p.page.locator('.pb-h-name').allInnerTexts();
     assert.deepEqual(languageProblems(await visibleStrings(p.page), 'en', dicts, ['Tiếng Việt', ...names.filter((n) => /Hôpital/.test(n))]), []);

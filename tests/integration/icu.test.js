@@ -6,6 +6,9 @@
 // Redis hash) and the exports (CSV, FHIR, GeoJSON); bad figures are refused
 // naming the field and the rule and change nothing; a FHIR export posted
 // back changes nothing; the HAVE export stays valid against the schema.
+// The city summary sums each pair over the hospitals that report it, and
+// GET /api/v1/recommend?needs=ventilator ranks a hospital with none free
+// below those with one (docs/dispatch.md "ICU places").
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -184,5 +187,73 @@ describe('intensive-care detail', () => {
     const file = path.join(dir, 'bm.xml');
     fs.writeFileSync(file, xml);
     validateHave(file);
+  }));
+
+  test('the summary sums each pair over the hospitals that report it', stack.guard(async () => {
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: 'viet-duc',
+      beds: { icu_adult: { ventilated: { total: 20, free: 2 } } } }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    await waitFor(async () => (await stack.hospital('viet-duc')).beds.icu_adult.ventilated,
+      { what: 'viet-duc to show its detail' });
+    const bm = (await stack.hospital(BM)).beds;
+    const s = (await stack.get('/api/v1/summary')).json;
+    assert.deepEqual(s.bed_types.icu_adult.ventilated,
+      { hospitals: 2, total: bm.icu_adult.ventilated.total + 20, free: bm.icu_adult.ventilated.free + 2 });
+    assert.deepEqual(s.bed_types.icu_adult.ecmo, { hospitals: 1, ...bm.icu_adult.ecmo });
+    assert.deepEqual(s.bed_types.icu_pediatric.ecmo, { hospitals: 1, ...bm.icu_pediatric.ecmo });
+    assert.equal(s.bed_types.medical_surgical.ventilated, undefined, 'only the ICU types carry the pairs');
+  }));
+
+  test('?needs=ventilator: none free ranks below one free, not reported in between; the reason says it', stack.guard(async () => {
+    // Bach Mai's adult ICU: no ventilator free; Viet Duc (reported above): 2
+    // after the FHIR report above, whose time ran a second ahead
+    const at = new Date(Math.max(Date.now(), Date.parse((await stack.hospital(BM)).at) + 1)).toISOString();
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: BM, at,
+      beds: { icu_adult: { ventilated: { total: 40, free: 0 } } } }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    await waitFor(async () => (await stack.hospital(BM)).beds.icu_adult.ventilated.free === 0,
+      { what: 'bach-mai without a ventilator' });
+    const ask = (extra) => stack.get(`/api/v1/recommend?${new URLSearchParams({
+      lat: 21.001, lon: 105.8407, category: 'stroke', priority: 1, limit: 20, ...extra })}`);
+    const plain = await ask({});
+    const vent = await ask({ needs: 'ventilator' });
+    assert.equal(vent.status, 200, vent.body);
+    assert.deepEqual(plain.json.query.needs, []);
+    assert.deepEqual(vent.json.query.needs, ['ventilator']);
+    assert.equal(plain.json.candidates[0].places, undefined, 'no places asked: none shown');
+    const rank = (list, id) => list.json.candidates.findIndex((c) => c.hospital === id);
+    const vd = vent.json.candidates[rank(vent, 'viet-duc')];
+    const bm = vent.json.candidates[rank(vent, BM)];
+    assert.ok(vd && bm, vent.body);
+    assert.ok(rank(vent, 'viet-duc') < rank(vent, BM), vent.json.candidates.map((c) => c.hospital).join());
+    assert.equal(vd.places.ventilator, 2);
+    assert.equal(bm.places.ventilator, 0);
+    assert.match(vd.reason.en, /· 2 ventilator places free/);
+    assert.match(vd.reason.vi, /· 2 chỗ thở máy trống/);
+    assert.match(bm.reason.en, new RegExp(`^${Math.ceil(bm.eta_min)} min · .* · no ventilator place free`));
+    assert.match(bm.reason.vi, /· hết chỗ thở máy/);
+    // what the need costs each hospital: none free 30 min, not reported 15, room 0
+    let unknown = 0;
+    for (const c of vent.json.candidates) {
+      const p = plain.json.candidates.find((x) => x.hospital === c.hospital);
+      if (!p) continue;
+      const cost = (c.score - c.eta_min) - (p.score - p.eta_min);
+      const want = c.places.ventilator === null ? 15 : c.places.ventilator === 0 ? 30 : 0;
+      if (c.places.ventilator === null) {
+        unknown++;
+        assert.match(c.reason.en, /ventilator places not reported/);
+      }
+      assert.ok(Math.abs(cost - want) < 0.25, `${c.hospital}: ${cost} for ${c.places.ventilator}`);
+    }
+    assert.ok(unknown > 0, 'hospitals without the detail stay listed');
+    const both = await ask({ needs: 'ventilator,ecmo' });
+    assert.deepEqual(both.json.query.needs, ['ventilator', 'ecmo']);
+    assert.deepEqual(both.json.candidates.find((c) => c.hospital === BM).places,
+      { ventilator: 0, ecmo: (await stack.hospital(BM)).beds.icu_adult.ecmo.free });
+    for (const bad of ['oxygen', 'ventilator,', '', 'ventilator,oxygen']) {
+      const x = await ask({ needs: bad });
+      assert.equal(x.status, 400, bad);
+      assert.match(x.json.message, /needs must be ventilator, ecmo/);
+    }
   }));
 });

@@ -327,6 +327,17 @@ describe('REST API', () => {
         e.overflow += b.overflow;
         e.surge24 += b.surge24 > 0 ? b.surge24 : 0;
       }
+      // the ICU types' pairs, over the reporting hospitals that report each
+      for (const pair of ['icu_adult', 'icu_pediatric'].includes(t) ? ['ventilated', 'ecmo'] : []) {
+        e[pair] = { hospitals: 0, total: 0, free: 0 };
+        for (const h of hs) {
+          const x = h.at !== null && h.beds[t] && h.beds[t][pair];
+          if (!x) continue;
+          e[pair].hospitals++;
+          e[pair].total += x.total;
+          e[pair].free += x.free;
+        }
+      }
       assert.deepEqual(s.bed_types[t], e, `bed type ${t}`);
     }
     const count = (xs, f) => xs.reduce((m, x) => ((m[f(x)] = (m[f(x)] || 0) + 1), m), {});

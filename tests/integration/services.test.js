@@ -9,6 +9,11 @@
 // The facility's status (part 2): on the feed and PATCH, strict; a
 // compromised one raises the pressure level and raises an alert, an
 // evacuating or closed one leaves the ranking; HAVE's FacilityStatus.
+// Both in the CSV export (facility and services columns), the FHIR export
+// (Location.status, operationalStatus and an extension; a HealthcareService
+// per service; valid R4 by the fhir package) and the public document (the
+// facility when evacuating or closed, the emergency services out; never
+// the reasons' words).
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -17,6 +22,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { Stack, waitFor, bedsMsg, expectRefused, isoNow, ROOT } = require('../lib/stack');
 const { validateHave, docTable } = require('../lib/interop');
+const { Fhir } = require('fhir');
 
 const LK = 'lao-khoa-trung-uong'; // a stroke unit 300 m from Bach Mai
 const BACH_MAI = { lat: 21.001, lon: 105.8407 };
@@ -302,5 +308,72 @@ describe('services per hospital', () => {
     await waitFor(async () => (await recommend(q)).json.candidates.some((c) => c.hospital === LK), { what: 'ranked again' });
     await waitFor(async () => !(await stack.get('/api/v1/alerts')).json.alerts.some((a) => a.rule === 'facility'),
       { what: 'the facility alert to clear', timeout: 6000 });
+  }));
+
+  test('exports: CSV columns, FHIR Location and HealthcareService (valid R4), the public document without the words', stack.guard(async () => {
+    const r = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK,
+      facility: { status: 'closed', reason: 'ngập tầng hầm', power: 'out', water: 'out' },
+      services: { ct: { status: 'limited', reason: 'one scanner' }, stroke_unit: { status: 'unavailable', reason: 'team off', until } } }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const h = await waitFor(async () => {
+      const x = await stack.hospital(LK);
+      return x.facility.status === 'closed' && x;
+    }, { what: 'the facility closed' });
+
+    const csv = (await stack.get(`/api/v1/export/csv?hospital=${LK}`)).body.slice(1).split('\r\n').filter(Boolean);
+    const head = csv[0].split(',');
+    // every service out now, in the registry's order (the MRI from above too), ";" between
+    const out = Object.keys(h.services).filter((k) => h.services[k].status === 'unavailable').join(';');
+    assert.ok(out.split(';').includes('stroke_unit'), out);
+    for (const line of csv.slice(1)) {
+      const row = line.split(',').map((c) => c.replace(/^"(.*)"$/, '$1')); // no comma inside these cells
+      const col = (name) => row[head.indexOf(name)];
+      assert.deepEqual(['facility_status', 'facility_reason', 'facility_power', 'facility_oxygen', 'facility_water', 'services_limited', 'services_unavailable'].map(col),
+        ['closed', 'ngập tầng hầm', 'out', '', 'out', 'ct', out], line);
+    }
+    const other = (await stack.get('/api/v1/export/csv?hospital=thanh-nhan')).body.slice(1).split('\r\n')[1].split(',');
+    assert.equal(other[head.indexOf('facility_status')], '', 'never reported: empty');
+
+    const bundle = (await stack.get(`/api/v1/export/fhir?hospital=${LK}`)).json;
+    const v = new Fhir().validate(bundle);
+    assert.deepEqual(v.messages.filter((m) => m.severity === 'error'), []);
+    assert.equal(v.valid, true);
+    const loc = bundle.entry[0].resource;
+    assert.equal(loc.status, 'suspended', 'closed: R4 "temporarily closed"');
+    assert.equal(loc.operationalStatus.code, 'C');
+    const ext = loc.extension.find((e) => e.url === 'urn:bedpulse:fhir:StructureDefinition:facility-status').extension;
+    assert.deepEqual(Object.fromEntries(ext.map((e) => [e.url, e.valueCode || e.valueString])),
+      { status: 'closed', reason: 'ngập tầng hầm', power: 'out', water: 'out' });
+    const svc = bundle.entry.filter((e) => e.resource.resourceType === 'HealthcareService').map((e) => e.resource);
+    const reg = JSON.parse(fs.readFileSync(path.join(ROOT, 'config', 'hospitals.json'), 'utf8')).hospitals.find((x) => x.id === LK);
+    assert.deepEqual(svc.map((x) => x.type[0].coding[0].code), reg.services, 'one per service it has');
+    const status = (name) => svc.find((x) => x.type[0].coding[0].code === name);
+    assert.equal(status('stroke_unit').extension[0].valueCode, 'unavailable');
+    assert.deepEqual(status('stroke_unit').notAvailable, [{ description: 'team off', during: { end: h.services.stroke_unit.until } }]);
+    assert.equal(status('ct').extension[0].valueCode, 'limited');
+    assert.equal(status('ct').availabilityExceptions, 'one scanner');
+    const fine = reg.services.find((k) => !h.services[k] || h.services[k].status === 'available');
+    assert.equal(status(fine).extension[0].valueCode, 'available', fine);
+    assert.equal(status(fine).notAvailable, undefined);
+    assert.equal(status(fine).location[0].reference, `Location/${LK}`);
+
+    // the public document: closed, the ED closed for that reason, the stroke unit out; no words
+    const pub = await waitFor(async () => {
+      const x = (await stack.get('/api/v1/public'));
+      const lk = x.json.hospitals.find((y) => y.id === LK);
+      return lk.facility === 'closed' && [x.body, lk];
+    }, { what: 'the public document to show it', timeout: 10000 });
+    assert.deepEqual([pub[1].ed, pub[1].services_unavailable], [{ state: 'closed', reason: 'facility_closed' }, ['stroke_unit']]);
+    for (const words of ['ngập', 'team off', 'one scanner', '"ct"', '"power"'])
+      assert.ok(!pub[0].includes(words), words);
+    const bm = JSON.parse(pub[0]).hospitals.find((y) => y.id === 'bach-mai');
+    assert.deepEqual([bm.facility, bm.services_unavailable], ['open', []]);
+
+    // normal again: open on the public page, active in FHIR
+    const back = await feed.send(bedsMsg({ source: 'his', seq: seq++, hospital: LK, facility: { status: 'normal' } }));
+    assert.equal(back.ok, true, JSON.stringify(back));
+    await waitFor(async () => (await stack.get('/api/v1/public')).json.hospitals.find((y) => y.id === LK).facility === 'open',
+      { what: 'open again', timeout: 10000 });
+    assert.equal((await stack.get(`/api/v1/export/fhir?hospital=${LK}`)).json.entry[0].resource.status, 'active');
   }));
 });

@@ -26,6 +26,15 @@ static int setup(void **state) {
     c.ed.waiting = -1;
     c.ed.until_ms = NOW + 3600000;
     snprintf(c.ed.reason, sizeof c.ed.reason, "=HYPERLINK(\"x\"), no ICU");
+    /* services: CT out, the stroke unit limited, MRI's outage over */
+    c.svc_fields =
+        1u << BP_SVC_CT | 1u << BP_SVC_STROKE_UNIT | 1u << BP_SVC_MRI | 1u << BP_SVC_DIALYSIS;
+    c.svc[BP_SVC_DIALYSIS] = (bp_svc_t){BP_SVS_UNAVAILABLE, NOW + 60000, ""};
+    c.svc[BP_SVC_CT] = (bp_svc_t){BP_SVS_UNAVAILABLE, 0, "tube"};
+    c.svc[BP_SVC_STROKE_UNIT] = (bp_svc_t){BP_SVS_LIMITED, 0, ""};
+    c.svc[BP_SVC_MRI] = (bp_svc_t){BP_SVS_UNAVAILABLE, NOW - 1, "past"};
+    c.has_fac = true;
+    c.fac = (bp_facility_t){BP_FAC_COMPROMISED, {1, 1, -1}, "flood, ground floor"};
     bp_state_apply(st, &c);
     return 0;
 }
@@ -111,6 +120,8 @@ static void test_csv(void **state) {
         assert_int_equal(n, (int)bp_interop_csv_ncolumns);
         if (lines == 0) assert_string_equal(c[0], "facility_id");
         if (lines == 0) assert_string_equal(c[20], "num_vent_beds");
+        if (lines == 0) assert_string_equal(c[24], "facility_status");
+        if (lines == 0) assert_string_equal(c[30], "services_unavailable");
         if (lines > 0 && strcmp(c[7], "icu_adult") == 0) {
             icu_rows++;
             assert_string_equal(c[0], "bach-mai");
@@ -127,6 +138,13 @@ static void test_csv(void **state) {
             assert_string_equal(c[21], "2");  /* num_vent_beds_avail */
             assert_string_equal(c[22], "");   /* num_ecmo: not reported */
             assert_string_equal(c[23], "");
+            assert_string_equal(c[24], "compromised");
+            assert_string_equal(c[25], "flood, ground floor");
+            assert_string_equal(c[26], "generator");
+            assert_string_equal(c[27], "low");
+            assert_string_equal(c[28], ""); /* water: not reported */
+            assert_string_equal(c[29], "stroke_unit");
+            assert_string_equal(c[30], "ct;dialysis"); /* MRI's expiry has passed */
         }
         lines++;
         t = nl + 2;

@@ -298,6 +298,85 @@ static void test_reader_have_id_and_bundles(void **state) {
     }
 }
 
+/* Each {path, string} of a NULL-ended list is at path in j. */
+static void expect_strings(const cJSON *j, const char *const want[][2]) {
+    for (; want[0][0]; want++)
+        if (strcmp(tu_str(j, want[0][0]), want[0][1]) != 0)
+            fail_msg("%s: %s, not %s", want[0][0], tu_str(j, want[0][0]), want[0][1]);
+}
+
+/* The facility (Location.status, operationalStatus and the extension) and
+ * the services (a HealthcareService each, at the Location). */
+static void test_facility_and_services(void **state) {
+    (void)state;
+    int vd = bp_registry_hospital(&reg, "viet-duc", 8);
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1u << 20);
+    /* never reported: active, no extension; every service available */
+    bp_fhir_write_bundle(&b, st, vd, NOW);
+    cJSON *j = tu_parse_buf(&b);
+    assert_null(tu_get(j, "entry.0.resource.extension"));
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "entry")), 1 + 6); /* viet-duc: six services */
+    expect_strings(j,
+                   (const char *const[][2]){{"entry.0.resource.status", "active"},
+                                            {"entry.1.resource.resourceType", "HealthcareService"},
+                                            {"entry.1.resource.id", "viet-duc-ct"},
+                                            {"entry.1.resource.extension.0.valueCode", "available"},
+                                            {"entry.3.resource.id", "viet-duc-cath-lab"},
+                                            {"entry.3.resource.type.0.coding.0.code", "cath_lab"},
+                                            {NULL, NULL}});
+    cJSON_Delete(j);
+
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "viet-duc");
+    c.at_ms = NOW - 1000;
+    c.has_fac = true;
+    c.fac = (bp_facility_t){BP_FAC_EVACUATING, {2, -1, 1}, "cháy tầng 3"};
+    c.svc_fields = 1u << BP_SVC_CT | 1u << BP_SVC_TRAUMA;
+    c.svc[BP_SVC_CT] = (bp_svc_t){BP_SVS_UNAVAILABLE, NOW + 3600000, "tube"};
+    c.svc[BP_SVC_TRAUMA] = (bp_svc_t){BP_SVS_LIMITED, 0, "one team"};
+    bp_state_apply(st, &c);
+    bp_buf_reset(&b);
+    bp_fhir_write_bundle(&b, st, vd, NOW);
+    j = tu_parse_buf(&b);
+    expect_strings(j,
+                   (const char *const[][2]){
+                       {"entry.0.resource.status", "active"}, /* evacuating: still open */
+                       {"entry.0.resource.operationalStatus.code", "C"},
+                       {"entry.0.resource.extension.0.url", BP_FHIR_EXT_FACILITY},
+                       {"entry.0.resource.extension.0.extension.0.url", "status"},
+                       {"entry.0.resource.extension.0.extension.0.valueCode", "evacuating"},
+                       {"entry.0.resource.extension.0.extension.1.valueString", "cháy tầng 3"},
+                       {"entry.0.resource.extension.0.extension.2.url", "power"},
+                       {"entry.0.resource.extension.0.extension.2.valueCode", "out"},
+                       {"entry.0.resource.extension.0.extension.3.url", "water"}, /* no oxygen */
+                       {"entry.1.resource.extension.0.valueCode", "unavailable"},
+                       {"entry.1.resource.notAvailable.0.description", "tube"},
+                       {"entry.1.resource.notAvailable.0.during.end", "2026-11-18T12:06:40.000Z"},
+                       {"entry.1.resource.location.0.reference", "Location/viet-duc"},
+                       {"entry.4.resource.id", "viet-duc-trauma"},
+                       {"entry.4.resource.extension.0.valueCode", "limited"},
+                       {"entry.4.resource.availabilityExceptions", "one team"},
+                       {NULL, NULL}});
+    assert_int_equal(cJSON_GetArraySize(tu_get(j, "entry.0.resource.extension.0.extension")), 4);
+    const cJSON *trauma = tu_get(j, "entry.4.resource");
+    assert_null(tu_get(trauma, "notAvailable"));
+    cJSON_Delete(j);
+    /* closed: suspended (R4: temporarily closed) */
+    c.fac.status = BP_FAC_CLOSED;
+    c.svc_fields = 0;
+    c.at_ms = NOW - 500;
+    bp_state_apply(st, &c);
+    bp_buf_reset(&b);
+    bp_fhir_write_location(&b, st, (size_t)vd, NOW);
+    j = tu_parse_buf(&b);
+    assert_string_equal(tu_str(j, "status"), "suspended");
+    assert_string_equal(tu_str(j, "operationalStatus.code"), "C");
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bundle),
@@ -306,6 +385,7 @@ int main(void) {
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_reader_have_id_and_bundles),
         cmocka_unit_test(test_reader_icu_detail),
+        cmocka_unit_test(test_facility_and_services),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

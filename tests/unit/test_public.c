@@ -59,6 +59,15 @@ static const cJSON *hospital(const cJSON *doc, const char *id) {
     return NULL;
 }
 
+/* The public document at T0, parsed; b keeps its text (NUL-ended). */
+static cJSON *write_doc(const bp_state_t *st, bp_buf_t *b) {
+    bp_buf_init(b, 0, 8u << 20);
+    bp_public_write(b, st, &meta, T0);
+    cJSON *doc = tu_parse_buf(b);
+    bp_buf_putc(b, '\0');
+    return doc;
+}
+
 static void test_document(void **state) {
     (void)state;
     bp_state_t *st = bp_state_create(&reg, NULL, 10);
@@ -69,10 +78,7 @@ static void test_document(void **state) {
     report(st, "thanh-nhan", T0 - MIN, BP_BED_MEDICAL_SURGICAL, 200, 150, BP_ED_NORMAL, "");
     report(st, "benh-vien-e", T0 - MIN, BP_BED_MEDICAL_SURGICAL, 100, 40, BP_ED_CLOSED, "flood");
     bp_buf_t b;
-    bp_buf_init(&b, 0, 8u << 20);
-    bp_public_write(&b, st, &meta, T0);
-    cJSON *doc = tu_parse_buf(&b);
-    bp_buf_putc(&b, '\0');
+    cJSON *doc = write_doc(st, &b);
     const char *text = bp_buf_data(&b);
     /* never free text, ambulances or incidents */
     assert_null(strstr(text, "nghỉ ốm"));
@@ -261,11 +267,77 @@ static void test_reason_words(void **state) {
     assert_null(bp_public_ed_reason(&h, &bp_pressure_default, T0));
 }
 
+/* The facility and the emergency services (issue 15): citizens see a
+ * hospital evacuating or closed (its ED closed, the reason a category) and
+ * which of stroke, trauma, obstetric and pediatric emergency care is
+ * unavailable — never the reason's words, nor a compromised facility's
+ * utilities, nor the other services. */
+static void test_facility_and_services(void **state) {
+    (void)state;
+    bp_state_t *st = bp_state_create(&reg, NULL, 10);
+    report(st, "bach-mai", T0 - 5 * MIN, BP_BED_ICU_ADULT, 75, 10, BP_ED_NORMAL, "");
+    report(st, "viet-duc", T0 - 5 * MIN, BP_BED_ICU_ADULT, 75, 10, BP_ED_NORMAL, "");
+    report(st, "benh-vien-108", T0 - 5 * MIN, BP_BED_ICU_ADULT, 75, 10, BP_ED_NORMAL, "");
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "bach-mai");
+    c.at_ms = T0 - MIN;
+    c.has_fac = true;
+    c.fac = (bp_facility_t){BP_FAC_EVACUATING, {2, -1, -1}, "cháy tầng 3 khu B"};
+    /* a public service out, one limited, one out past its expiry; CT is not public */
+    c.svc_fields = 1u << BP_SVC_STROKE_UNIT | 1u << BP_SVC_PEDIATRIC_ED | 1u << BP_SVC_CT;
+    c.svc[BP_SVC_STROKE_UNIT] = (bp_svc_t){BP_SVS_UNAVAILABLE, 0, "kíp trực nghỉ"};
+    c.svc[BP_SVC_PEDIATRIC_ED] = (bp_svc_t){BP_SVS_LIMITED, 0, ""};
+    c.svc[BP_SVC_CT] = (bp_svc_t){BP_SVS_UNAVAILABLE, 0, "tube"};
+    assert_true(bp_state_apply(st, &c) >= 0);
+    snprintf(c.id, sizeof c.id, "viet-duc");
+    c.fac = (bp_facility_t){BP_FAC_COMPROMISED, {1, 1, -1}, "mất điện lưới"};
+    c.svc_fields = 1u << BP_SVC_TRAUMA;
+    c.svc[BP_SVC_TRAUMA] = (bp_svc_t){BP_SVS_UNAVAILABLE, T0 - 1, "over"};
+    assert_true(bp_state_apply(st, &c) >= 0);
+    snprintf(c.id, sizeof c.id, "benh-vien-108");
+    c.fac = (bp_facility_t){BP_FAC_CLOSED, {-1, -1, -1}, "ngập"};
+    c.svc_fields = 1u << BP_SVC_TRAUMA | 1u << BP_SVC_OBSTETRIC_ED;
+    c.svc[BP_SVC_TRAUMA] = (bp_svc_t){BP_SVS_UNAVAILABLE, T0 + HOUR, "x"};
+    c.svc[BP_SVC_OBSTETRIC_ED] = (bp_svc_t){BP_SVS_UNAVAILABLE, 0, "y"};
+    assert_true(bp_state_apply(st, &c) >= 0);
+    bp_buf_t b;
+    cJSON *doc = write_doc(st, &b);
+    const char *text = bp_buf_data(&b);
+    static const char *const hidden[] = {"cháy", "kíp trực",  "mất điện",
+                                         "ngập", "generator", "compromised",
+                                         "tube", "\"ct\"",    "limited"};
+    for (size_t k = 0; k < sizeof hidden / sizeof *hidden; k++)
+        if (strstr(text, hidden[k])) fail_msg("the public document says %s", hidden[k]);
+    const cJSON *bm = hospital(doc, "bach-mai");
+    assert_string_equal(tu_str(bm, "facility"), "evacuating");
+    assert_string_equal(tu_str(bm, "ed.state"), "closed");
+    assert_string_equal(tu_str(bm, "ed.reason"), "evacuating");
+    assert_int_equal(cJSON_GetArraySize(tu_get(bm, "services_unavailable")), 1);
+    assert_string_equal(tu_str(bm, "services_unavailable.0"), "stroke_unit");
+    const cJSON *vd = hospital(doc, "viet-duc");
+    assert_string_equal(tu_str(vd, "facility"), "open"); /* compromised: not public */
+    assert_string_equal(tu_str(vd, "ed.state"), "accepting");
+    assert_int_equal(cJSON_GetArraySize(tu_get(vd, "services_unavailable")), 0); /* expired */
+    const cJSON *h108 = hospital(doc, "benh-vien-108");
+    assert_string_equal(tu_str(h108, "facility"), "closed");
+    assert_string_equal(tu_str(h108, "ed.state"), "closed");
+    assert_string_equal(tu_str(h108, "ed.reason"), "facility_closed");
+    assert_string_equal(tu_str(h108, "services_unavailable.0"), "trauma");
+    assert_string_equal(tu_str(h108, "services_unavailable.1"), "obstetric_ed");
+    assert_string_equal(tu_str(hospital(doc, "thanh-nhan"), "facility"),
+                        "open"); /* never reported */
+    cJSON_Delete(doc);
+    bp_buf_free(&b);
+    bp_state_destroy(st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_document),
         cmocka_unit_test(test_open_data),
         cmocka_unit_test(test_reason_words),
+        cmocka_unit_test(test_facility_and_services),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

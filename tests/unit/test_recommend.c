@@ -3,8 +3,8 @@
  * where every distance is known, so each rule can be seen to change the
  * order: inbound load, diversions, specialties, tier fit, the sister
  * hospital, data age, travel time bands, stable ties, services (a needed
- * one unavailable diverts, limited costs); and the reasons say the numbers
- * the ranking used.
+ * one unavailable diverts, limited costs), ICU places (none free costs,
+ * unknown costs half); and the reasons say the numbers the ranking used.
  */
 #include "test_util.h"
 
@@ -87,13 +87,18 @@ static int teardown(void **state) {
     return 0;
 }
 
+/* A change of hospital h from the test source at at_ms. */
+static void begin(bp_change_t *c, int h, int64_t at_ms) {
+    bp_change_init(c, BP_KIND_HOSPITAL);
+    snprintf(c->id, sizeof c->id, "%s", reg.hospitals[h].id);
+    snprintf(c->source, sizeof c->source, "test");
+    c->at_ms = at_ms;
+}
+
 /* A fresh report: adult ICU and ward occupancy of hospital h. */
 static void report(bp_state_t *st, int h, int icu_occupied, int ward_occupied) {
     bp_change_t c;
-    bp_change_init(&c, BP_KIND_HOSPITAL);
-    snprintf(c.id, sizeof c.id, "%s", reg.hospitals[h].id);
-    snprintf(c.source, sizeof c.source, "test");
-    c.at_ms = DAY_MS - 60000;
+    begin(&c, h, DAY_MS - 60000);
     if (icu_occupied >= 0) {
         c.bed_fields[BP_BED_ICU_ADULT] = BP_BF_OCCUPIED;
         c.beds[BP_BED_ICU_ADULT].occupied = icu_occupied;
@@ -107,10 +112,7 @@ static void report(bp_state_t *st, int h, int icu_occupied, int ward_occupied) {
 
 static void ed(bp_state_t *st, int h, bp_ed_status_t status) {
     bp_change_t c;
-    bp_change_init(&c, BP_KIND_HOSPITAL);
-    snprintf(c.id, sizeof c.id, "%s", reg.hospitals[h].id);
-    snprintf(c.source, sizeof c.source, "test");
-    c.at_ms = DAY_MS - 30000;
+    begin(&c, h, DAY_MS - 30000);
     c.has_ed = true;
     c.ed.status = status;
     c.ed.waiting = -1;
@@ -122,14 +124,28 @@ static void ed(bp_state_t *st, int h, bp_ed_status_t status) {
  * (0: none). */
 static void svc(bp_state_t *st, int h, bp_service_t k, bp_svc_status_t status, int64_t until_ms) {
     bp_change_t c;
-    bp_change_init(&c, BP_KIND_HOSPITAL);
-    snprintf(c.id, sizeof c.id, "%s", reg.hospitals[h].id);
-    snprintf(c.source, sizeof c.source, "test");
-    c.at_ms = DAY_MS - 20000;
+    begin(&c, h, DAY_MS - 20000);
     c.svc_fields = 1u << k;
     c.svc[k].status = status;
     c.svc[k].until_ms = until_ms;
     snprintf(c.svc[k].reason, sizeof c.svc[k].reason, "%s", "scanner broken");
+    assert_int_equal(bp_state_apply(st, &c), h);
+}
+
+/* The intensive-care detail of hospital h's adult ICU: ventilated places
+ * (vent_total < 0: not reported) and ECMO places (ecmo_total < 0: not). */
+static void icu(bp_state_t *st, int h, int vent_total, int vent_free, int ecmo_total,
+                int ecmo_free) {
+    bp_change_t c;
+    begin(&c, h, DAY_MS - 10000);
+    if (vent_total >= 0) {
+        c.bed_fields[BP_BED_ICU_ADULT] |= BP_BF_VENTILATED;
+        c.icu[BP_BED_ICU_ADULT].ventilated = (bp_places_t){vent_total, vent_free};
+    }
+    if (ecmo_total >= 0) {
+        c.bed_fields[BP_BED_ICU_ADULT] |= BP_BF_ECMO;
+        c.icu[BP_BED_ICU_ADULT].ecmo = (bp_places_t){ecmo_total, ecmo_free};
+    }
     assert_int_equal(bp_state_apply(st, &c), h);
 }
 
@@ -533,6 +549,12 @@ static void test_dispatch_file(void **state) {
         {"{\"alerts\":{\"sirens\":true}}", "alerts.sirens"},
         {"{\"alerts\":{\"full_within_h\":25}}", "alerts.full_within_h"},
         {"{\"alerts\":{\"full_within_h\":-1}}", "alerts.full_within_h"},
+        {"{\"categories\":{\"burn\":{\"beds\":[\"burn\"],\"specialties\":[],"
+         "\"needs\":[\"ecmo\",\"ecmo\"]}}}",
+         "categories.burn.needs"},
+        {"{\"categories\":{\"burn\":{\"beds\":[\"burn\"],\"specialties\":[],\"needs\":\"ecmo\"}}}",
+         "categories.burn.needs"},
+        {"{\"penalties_min\":{\"no_icu_place\":-1}}", "penalties_min.no_icu_place"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         bp_dispatch_defaults(&d);
@@ -631,6 +653,102 @@ static void test_candidate_json(void **state) {
     bp_buf_free(&b);
 }
 
+/* A patient who needs a ventilator: a hospital whose ICU reports none free
+ * falls below those with one, and below those that do not say (unknown:
+ * half the penalty, never left out); the reasons say the places. */
+static void test_icu_places(void **state) {
+    bp_state_t *st = *state;
+    all_fresh(st, 3);
+    icu(st, A, 4, 0, -1, 0); /* the nearest: no ventilator free */
+    icu(st, C, 2, 1, 2, 2);  /* one free, and two ECMO places */
+    cfg.sister_bonus_min = 0;
+    bp_candidate_t c[10];
+    bp_rec_query_t q = query(BP_CAT_OTHER, 1, NULL);
+    assert_int_equal(rank(st, &q, c), 4);
+    assert_int_equal(c[0].hospital, A); /* without the need: nearest first */
+    assert_int_equal(c[0].place_free[BP_PLACE_VENTILATOR], -1);
+    q.need.places = 1u << BP_PLACE_VENTILATOR;
+    size_t n = rank(st, &q, c);
+    cfg.sister_bonus_min = 5;
+    assert_int_equal(n, 4); /* nobody left out */
+    /* C has room; B and D do not say (B nearer); A has none */
+    const int want[4] = {C, B, D, A};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(c[i].hospital, want[i]);
+    assert_int_equal(c[0].place_free[BP_PLACE_VENTILATOR], 1);
+    assert_int_equal(c[1].place_free[BP_PLACE_VENTILATOR], -1);
+    assert_int_equal(c[3].place_free[BP_PLACE_VENTILATOR], 0);
+    assert_true(fabs(c[3].score - (c[3].eta_min + cfg.no_icu_place_penalty_min)) < 1e-9);
+    assert_true(fabs(c[1].score - (c[1].eta_min + cfg.no_icu_place_penalty_min / 2)) < 1e-9);
+    char en[256], vi[320];
+    static const char *const say[4][2] = {
+        {"1 ventilator place free", "1 chỗ thở máy trống"},
+        {"ventilator places not reported", "chỗ thở máy: chưa báo cáo"},
+        {"ventilator places not reported", "chỗ thở máy: chưa báo cáo"},
+        {"no ventilator place free", "hết chỗ thở máy"}};
+    for (int i = 0; i < 4; i++) {
+        bp_candidate_reason(&c[i], &reg, &q.need, "en", en, sizeof en);
+        bp_candidate_reason(&c[i], &reg, &q.need, "vi", vi, sizeof vi);
+        if (!strstr(en, say[i][0]) || !strstr(vi, say[i][1])) fail_msg("%s | %s", en, vi);
+        /* the reason's minutes stay the published eta's ceiling */
+        char head[32];
+        snprintf(head, sizeof head, "%.0f min ·", ceil(bp_eta_shown(c[i].eta_min)));
+        assert_memory_equal(en, head, strlen(head));
+    }
+    /* both places: the JSON carries each, null where not reported */
+    q.need.places |= 1u << BP_PLACE_ECMO;
+    assert_int_equal(rank(st, &q, c), 4);
+    assert_int_equal(c[0].hospital, C);
+    bp_candidate_reason(&c[0], &reg, &q.need, "en", en, sizeof en);
+    assert_non_null(strstr(en, "1 ventilator place free · 2 ECMO places free"));
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 16);
+    bp_candidate_write(&b, &c[0], &reg, &q.need, 1);
+    cJSON *j = tu_parse_buf(&b);
+    assert_int_equal(tu_num(j, "places.ventilator"), 1);
+    assert_int_equal(tu_num(j, "places.ecmo"), 2);
+    cJSON_Delete(j);
+    bp_buf_reset(&b);
+    bp_candidate_write(&b, &c[3], &reg, &q.need, 4);
+    j = tu_parse_buf(&b);
+    assert_true(cJSON_IsNull(tu_get(j, "places.ecmo")));
+    cJSON_Delete(j);
+    /* a need without places: no "places" in the candidate */
+    q.need.places = 0;
+    rank(st, &q, c);
+    bp_buf_reset(&b);
+    bp_candidate_write(&b, &c[0], &reg, &q.need, 1);
+    j = tu_parse_buf(&b);
+    assert_null(tu_get(j, "places"));
+    cJSON_Delete(j);
+    bp_buf_free(&b);
+}
+
+/* A category's needs in config/dispatch.json, and the names. */
+static void test_icu_places_config(void **state) {
+    (void)state;
+    for (int k = 0; k < BP_PLACE__COUNT; k++) {
+        const char *n = bp_place_name((bp_place_t)k);
+        assert_int_equal(bp_place_parse(n, strlen(n)), k);
+    }
+    assert_null(bp_place_name(BP_PLACE__COUNT));
+    assert_int_equal(bp_place_parse("oxygen", 6), -1);
+    bp_dispatch_cfg_t d;
+    bp_dispatch_defaults(&d);
+    bp_error_t err;
+    const char *ok = "{\"penalties_min\":{\"no_icu_place\":45},\"categories\":{\"respiratory\":"
+                     "{\"beds\":[\"icu_adult\"],\"specialties\":[],\"needs\":[\"ventilator\"]}}}";
+    if (bp_codec_parse_dispatch(ok, strlen(ok), &d, &err))
+        fail_msg("%s: %s", err.field, err.message);
+    assert_int_equal(d.needs[BP_CAT_RESPIRATORY].places, 1u << BP_PLACE_VENTILATOR);
+    assert_true(d.no_icu_place_penalty_min == 45);
+    const char *oxygen = "{\"categories\":{\"burn\":{\"beds\":[\"burn\"],\"specialties\":[],"
+                         "\"needs\":[\"oxygen\"]}}}";
+    assert_int_equal(bp_codec_parse_dispatch(oxygen, strlen(oxygen), &d, &err), -1);
+    assert_string_equal(err.field, "categories.burn.needs");
+    assert_non_null(strstr(err.message, "unknown ICU place \"oxygen\"; known: ventilator, ecmo"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_travel_time),
@@ -649,6 +767,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_service_unavailable_diverts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_limited_and_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_facility_out_even_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_icu_places, setup, teardown),
+        cmocka_unit_test(test_icu_places_config),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

@@ -522,6 +522,16 @@ static void test_write_collections(void **state) {
     bp_buf_free(&b);
 }
 
+/* The summary, parsed. */
+static cJSON *summary_json(const bp_state_t *st) {
+    bp_buf_t b;
+    bp_buf_init(&b, 0, 1 << 20);
+    bp_state_write_summary(&b, st, NOW_MS);
+    cJSON *j = tu_parse_buf(&b);
+    bp_buf_free(&b);
+    return j;
+}
+
 static void test_write_summary(void **state) {
     bp_state_t *st = *state;
     bp_change_t c = feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"occupied\":75},"
@@ -532,10 +542,7 @@ static void test_write_summary(void **state) {
         "{\"type\":\"ambulance\",\"source\":\"a\",\"seq\":1,\"at\":\"2026-11-22T08:00:00+07:00\","
         "\"id\":\"115-HK-01\",\"status\":\"on_scene\"}");
     bp_state_apply(st, &c);
-    bp_buf_t b;
-    bp_buf_init(&b, 0, 1 << 20);
-    bp_state_write_summary(&b, st, NOW_MS);
-    cJSON *j = tu_parse_buf(&b);
+    cJSON *j = summary_json(st);
     assert_int_equal(tu_num(j, "city.hospitals"), reg.n_hospitals);
     assert_int_equal(tu_num(j, "city.reporting"), 1);
     assert_int_equal(tu_num(j, "city.staffed"), 75 + 1170);
@@ -560,7 +567,55 @@ static void test_write_summary(void **state) {
     assert_int_equal(tu_num(j, "ambulances.on_scene"), 1);
     assert_int_equal(tu_num(j, "ambulances.available_station"), reg.n_units - 1);
     cJSON_Delete(j);
-    bp_buf_free(&b);
+}
+
+/* The summary's intensive-care sums: only hospitals that report a pair
+ * count, each pair on its own, with how many report it. */
+static void test_write_summary_icu(void **state) {
+    bp_state_t *st = *state;
+    bp_change_t c =
+        feed(BACH_MAI_HEAD ",\"beds\":{\"icu_adult\":{\"occupied\":70,"
+                           "\"ventilated\":{\"total\":40,\"free\":3},"
+                           "\"ecmo\":{\"total\":4,\"free\":1}},"
+                           "\"icu_pediatric\":{\"ventilated\":{\"total\":10,\"free\":0}}}}");
+    bp_state_apply(st, &c);
+    c = feed("{\"type\":\"beds\",\"source\":\"his-viet-duc\",\"seq\":1,"
+             "\"at\":\"2026-11-22T08:00:00+07:00\",\"hospital\":\"viet-duc\","
+             "\"beds\":{\"icu_adult\":{\"ventilated\":{\"total\":20,\"free\":5}}}}");
+    bp_state_apply(st, &c);
+    /* a third reports occupancy only: it counts for the beds, not the pairs */
+    c = feed("{\"type\":\"beds\",\"source\":\"his-e\",\"seq\":1,"
+             "\"at\":\"2026-11-22T08:00:00+07:00\",\"hospital\":\"benh-vien-e\","
+             "\"beds\":{\"icu_adult\":{\"occupied\":10}}}");
+    bp_state_apply(st, &c);
+    cJSON *j = summary_json(st);
+    /* occupancy from bach-mai and benh-vien-e; ventilated from bach-mai and viet-duc */
+    assert_int_equal(tu_num(j, "bed_types.icu_adult.hospitals"), 2);
+    static const struct {
+        const char *path;
+        int want;
+    } sums[] = {
+        {"icu_adult.ventilated.hospitals", 2},
+        {"icu_adult.ventilated.total", 60},
+        {"icu_adult.ventilated.free", 8},
+        {"icu_adult.ecmo.hospitals", 1},
+        {"icu_adult.ecmo.total", 4},
+        {"icu_adult.ecmo.free", 1},
+        {"icu_pediatric.ventilated.hospitals", 1},
+        {"icu_pediatric.ventilated.total", 10},
+        {"icu_pediatric.ventilated.free", 0},
+        {"icu_pediatric.ecmo.hospitals", 0},
+        {"icu_pediatric.ecmo.total", 0},
+    };
+    for (size_t k = 0; k < sizeof sums / sizeof *sums; k++) {
+        char path[64];
+        snprintf(path, sizeof path, "bed_types.%s", sums[k].path);
+        if (tu_num(j, path) != sums[k].want) fail_msg("%s: %g", path, tu_num(j, path));
+    }
+    /* only the two ICU types carry the pairs */
+    assert_null(tu_get(j, "bed_types.medical_surgical.ventilated"));
+    assert_null(tu_get(j, "bed_types.icu_neonatal.ecmo"));
+    cJSON_Delete(j);
 }
 
 static void test_reset(void **state) {
@@ -792,6 +847,7 @@ int main(void) {
         cmocka_unit_test(test_write_event_ambulance),
         cmocka_unit_test_setup_teardown(test_write_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_summary_icu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test(test_incidents_apply),
         cmocka_unit_test(test_incidents_bound),
