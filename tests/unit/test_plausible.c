@@ -24,6 +24,7 @@ static void hospital(bp_hospital_state_t *h, int32_t occ) {
     h->beds_mask = (1u << ICU) | (1u << MED);
     h->beds[ICU] = (bp_beds_t){20, occ, -1};
     h->beds[MED] = (bp_beds_t){100, 50, -1};
+    h->occ_at_ms[ICU] = h->occ_at_ms[MED] = T0;
 }
 
 /* A report at T0 + min minutes setting ICU occupied. */
@@ -67,6 +68,52 @@ static void test_drop_edges(void **state) {
     assert_int_equal(eval(&h, &c, &cfg, k), 1);
     cfg.drop = false;
     assert_int_equal(eval(&h, &c, &cfg, k), 0);
+}
+
+/* The drop is timed per bed type: from that type's previous occupied
+ * figure, not from the hospital's last report of another type. */
+static void test_drop_per_bed_type(void **state) {
+    (void)state;
+    bp_plaus_cfg_t cfg;
+    bp_plausible_defaults(&cfg); /* 40 % within 15 min */
+    bp_hospital_state_t h;
+    bp_change_t c, med;
+    bp_check_t k[4];
+    hospital(&h, 20); /* ICU 20 and medical 50 reported at T0 */
+    /* a medical-only report at T0 + 20 min (the hospital's last report) */
+    bp_change_init(&med, BP_KIND_HOSPITAL);
+    med.at_ms = T0 + 20 * MIN;
+    med.bed_fields[MED] = BP_BF_OCCUPIED;
+    med.beds[MED].occupied = 52;
+    bp_hospital_apply(&h, &med);
+    assert_true(h.at_ms == T0 + 20 * MIN);
+    assert_true(h.occ_at_ms[ICU] == T0 && h.occ_at_ms[MED] == T0 + 20 * MIN);
+    /* ICU halves at T0 + 25 min: 5 min after the hospital's last report,
+     * but 25 min after ICU's own figure: a slow fall, not a jump */
+    report(&c, 25, 10);
+    assert_int_equal(eval(&h, &c, &cfg, k), 0);
+    /* medical halves at T0 + 30 min: 10 min after its own figure: a jump */
+    bp_change_init(&med, BP_KIND_HOSPITAL);
+    med.at_ms = T0 + 30 * MIN;
+    med.bed_fields[MED] = BP_BF_OCCUPIED;
+    med.beds[MED].occupied = 20;
+    assert_int_equal(eval(&h, &med, &cfg, k), 1);
+    assert_int_equal(k[0].rule, BP_CHECK_DROP);
+    assert_int_equal(k[0].bed_type, MED);
+    assert_non_null(strstr(k[0].reason, "from 52 to 20 (61 %) in 10 min"));
+    /* ICU's figure refreshed at T0 + 22 min; a fall at T0 + 30 is 8 min on */
+    report(&c, 22, 20);
+    bp_hospital_apply(&h, &c);
+    report(&c, 30, 10);
+    assert_int_equal(eval(&h, &c, &cfg, k), 1);
+    assert_int_equal(k[0].bed_type, ICU);
+    /* a type never reported with a time: no drop can be judged */
+    h.occ_at_ms[ICU] = 0;
+    assert_int_equal(eval(&h, &c, &cfg, k), 0);
+    /* a stored change carries each type's own time (hash "<type>.oa") */
+    c.occ_at_ms[ICU] = T0 + 3 * MIN;
+    bp_hospital_apply(&h, &c);
+    assert_true(h.occ_at_ms[ICU] == T0 + 3 * MIN);
 }
 
 static void test_over_staffed_edges(void **state) {
@@ -233,8 +280,11 @@ static void test_config(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_drop_edges),     cmocka_unit_test(test_over_staffed_edges),
-        cmocka_unit_test(test_all_zero_edges), cmocka_unit_test(test_mark),
+        cmocka_unit_test(test_drop_edges),
+        cmocka_unit_test(test_drop_per_bed_type),
+        cmocka_unit_test(test_over_staffed_edges),
+        cmocka_unit_test(test_all_zero_edges),
+        cmocka_unit_test(test_mark),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
