@@ -282,16 +282,8 @@ static void test_config(void **state) {
 
 /* One stored hospital hash (field, value pairs) read back as a load does. */
 static void load_hash(bp_state_t *st, const char *const *kv, size_t pairs, bp_change_t *c) {
-    const char *keys[16], *vals[16];
-    size_t kl[16], vl[16];
-    for (size_t i = 0; i < pairs; i++) {
-        keys[i] = kv[2 * i];
-        vals[i] = kv[2 * i + 1];
-        kl[i] = strlen(keys[i]);
-        vl[i] = strlen(vals[i]);
-    }
     bp_error_t err;
-    assert_int_equal(bp_codec_parse_hash(BP_KIND_HOSPITAL, pairs, keys, kl, vals, vl, c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, kv, pairs, c, &err), 0);
     snprintf(c->id, sizeof c->id, "bach-mai");
     assert_true(bp_state_apply(st, c) >= 0);
 }
