@@ -348,6 +348,26 @@ static void stored_icu_hash(const char *k, size_t kl, const char *v, size_t vl, 
     if ((halves[t] & 12) == 12) out->bed_fields[t] |= BP_BF_ECMO;
 }
 
+/* "pre" (io/apply.lua): {"v","at","src","beds":{<type>:{"s","o","oa"}}},
+ * the last report with bed figures and the occupied figures it replaced. */
+static bool stored_pre(const cJSON *o, bp_check_pre_t *out) {
+    memset(out, 0, sizeof *out);
+    out->version = (uint64_t)num_or(o, "v", 0);
+    out->at_ms = num_or(o, "at", 0);
+    str_to(o, "src", out->source, sizeof out->source);
+    const cJSON *beds = cJSON_GetObjectItemCaseSensitive(o, "beds");
+    for (const cJSON *it = cJSON_IsObject(beds) ? beds->child : NULL; it; it = it->next) {
+        int t = bp_bed_type_parse(it->string, strlen(it->string));
+        if (t < 0) continue;
+        out->mask |= 1u << t;
+        if (cJSON_GetObjectItemCaseSensitive(it, "s")) out->fields[t] |= BP_BF_STAFFED;
+        if (cJSON_GetObjectItemCaseSensitive(it, "o")) out->fields[t] |= BP_BF_OCCUPIED;
+        out->occupied[t] = (int32_t)num_or(it, "o", -1);
+        out->occ_at_ms[t] = num_or(it, "oa", 0);
+    }
+    return out->version > 0 && out->mask;
+}
+
 int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const size_t *klens,
                         const char *const *vals, const size_t *vlens, bp_change_t *out,
                         bp_error_t *err) {
@@ -397,6 +417,22 @@ int bp_codec_parse_hash(bp_kind_t kind, size_t n, const char *const *keys, const
                 cJSON *o = bp_jsonin_parse(v, vl, err);
                 if (o && stored_check(o, &out->check)) out->has_check = true;
                 cJSON_Delete(o);
+                continue;
+            }
+            if (field_is(k, kl, "ckv")) {
+                if (hash_int(v, vl, 0, INT64_MAX, &x)) out->check_version = (uint64_t)x;
+                continue;
+            }
+            if (field_is(k, kl, "pre")) {
+                cJSON *o = bp_jsonin_parse(v, vl, err);
+                out->has_pre = o && stored_pre(o, &out->pre);
+                cJSON_Delete(o);
+                continue;
+            }
+            /* "<bed type>.oa": when its occupied figure was reported */
+            if (kl > 3 && memcmp(k + kl - 3, ".oa", 3) == 0) {
+                int t = bp_bed_type_parse(k, kl - 3);
+                if (t >= 0 && hash_int(v, vl, 0, INT64_MAX, &x)) out->occ_at_ms[t] = x;
                 continue;
             }
             /* "svc.<service>": the service as JSON */

@@ -373,7 +373,10 @@ void bp_hospital_apply(bp_hospital_state_t *h, const bp_change_t *c) {
         if (!f) continue;
         bp_beds_t *b = &h->beds[t];
         if (f & BP_BF_STAFFED) b->staffed = c->beds[t].staffed;
-        if (f & BP_BF_OCCUPIED) b->occupied = c->beds[t].occupied;
+        if (f & BP_BF_OCCUPIED) {
+            b->occupied = c->beds[t].occupied;
+            h->occ_at_ms[t] = c->occ_at_ms[t] ? c->occ_at_ms[t] : c->at_ms;
+        }
         if (f & BP_BF_SURGE24) b->surge24 = c->beds[t].surge24;
         if (f & BP_BF_VENTILATED) h->icu[t].ventilated = c->icu[t].ventilated;
         if (f & BP_BF_ECMO) h->icu[t].ecmo = c->icu[t].ecmo;

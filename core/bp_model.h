@@ -240,6 +240,21 @@ typedef struct {
     char reason[BP_CHECK_REASON_MAX + 1]; /* in English, for logs and the API */
 } bp_check_t;
 
+/* A hospital's last report with bed figures, and the occupied figures it
+ * replaced: stored with the report by the apply script (hash field "pre"),
+ * so that a server starting after it was applied, with no server running
+ * in between to derive its check, derives it from the hash
+ * (bp_state_rederive). */
+typedef struct {
+    uint64_t version; /* the version the report produced; 0 none */
+    int64_t at_ms;    /* the report's `at` */
+    char source[BP_SOURCE_MAX + 1];
+    uint32_t mask;                    /* bed types it set figures of */
+    uint8_t fields[BP_BED__COUNT];    /* of those, BP_BF_STAFFED and BP_BF_OCCUPIED */
+    int32_t occupied[BP_BED__COUNT];  /* each one's occupied before it, -1 none */
+    int64_t occ_at_ms[BP_BED__COUNT]; /* and when that was reported, 0 unknown */
+} bp_check_pre_t;
+
 const char *bp_check_rule_name(bp_check_rule_t r);
 int bp_check_rule_parse(const char *s, size_t len);
 
@@ -251,6 +266,7 @@ typedef struct {
     char source[BP_SOURCE_MAX + 1];
     uint32_t beds_mask; /* bit t set: bed type t is known at this hospital */
     bp_beds_t beds[BP_BED__COUNT];
+    int64_t occ_at_ms[BP_BED__COUNT]; /* the `at` of the report that set occupied; 0 unknown */
     uint8_t icu_known[BP_BED__COUNT]; /* BP_BF_VENTILATED | BP_BF_ECMO reported */
     bp_icu_detail_t icu[BP_BED__COUNT];
     bp_ed_t ed;
@@ -355,6 +371,14 @@ typedef struct {
     bool has_check;     /* sets the check whole (rule NONE: clears it) */
     bool check_derived; /* has_check set by this server's rules, not yet stored */
     bp_check_t check;
+    /* read back from a hospital's hash only (bp_codec_parse_hash): when
+     * each occupied figure was reported ("<type>.oa"; 0 unknown: the
+     * change's at_ms), the version the check was last stored at ("ckv"),
+     * the last report that set occupied ("pre", has_pre) */
+    int64_t occ_at_ms[BP_BED__COUNT];
+    uint64_t check_version;
+    bool has_pre;
+    bp_check_pre_t pre;
     /* ambulance */
     unsigned amb_fields; /* BP_AF_* */
     bp_ambulance_state_t amb;

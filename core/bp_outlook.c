@@ -10,6 +10,7 @@
 #define WEEK       BP_OUTLOOK_WEEK
 #define ORIGINS    240 /* past hours whose errors choose the fit and make the interval */
 #define MIN_ERRORS 8   /* errors per horizon for its own percentiles */
+#define CAL_HOURS  72  /* the last hours forecast out of sample to calibrate the band */
 
 static bool known(double v) {
     return !isnan(v);
@@ -123,9 +124,182 @@ static void score(const fit_t *f, const double *lvl, double mae[N_PHIS]) {
         mae[j] = m ? sum[j] / m : 0;
 }
 
-static double quantile(double *v, int n, double q) {
-    int k = (int)lround(q * (n - 1));
-    return select_k(v, n, k);
+/* One fit of the model to y[0..n_fit): the profile (over the hours up to
+ * n_ext + H), the level (through n_ext: after n_fit it goes on with the
+ * values as they came, the profile frozen), the fading rate. */
+typedef struct {
+    bool weekly;
+    int n_known;
+    double prof[N_MAX + H];
+    double lvl[N_MAX];
+    double fade[H + 1];
+} model_t;
+
+static void fit_model(const double *y, int n_fit, int n_ext, int how0, model_t *m) {
+    /* the profile: deviations from the window means by hour of day, then
+     * (two weeks or more) what is left by hour of week */
+    double base[N_MAX];
+    window_means(y, n_fit, base);
+    double dsum[24] = {0}, wsum[WEEK] = {0};
+    int dcnt[24] = {0}, wcnt[WEEK] = {0};
+    m->n_known = 0;
+    for (int k = 0, hw = how0; k < n_fit; k++, hw = hw + 1 == WEEK ? 0 : hw + 1) {
+        double dev = y[k] - base[k];
+        if (!known(dev)) continue;
+        m->n_known++;
+        dsum[hw % 24] += dev;
+        dcnt[hw % 24]++;
+        wsum[hw] += dev;
+        wcnt[hw]++;
+    }
+    double daily[24];
+    for (int d = 0; d < 24; d++)
+        daily[d] = dcnt[d] ? dsum[d] / dcnt[d] : 0;
+    m->weekly = m->n_known >= 2 * WEEK;
+    double week[WEEK];
+    for (int hw = 0; hw < WEEK; hw++) /* daily + the mean of (dev - daily) */
+        week[hw] = m->weekly && wcnt[hw] ? wsum[hw] / wcnt[hw] : daily[hw % 24];
+    for (int k = 0, hw = how0; k < n_ext + H; k++, hw = hw + 1 == WEEK ? 0 : hw + 1)
+        m->prof[k] = week[hw];
+
+    /* the level of what the profile leaves and how fast the current
+     * deviation fades: the pair that forecast this series best from its
+     * own past hours (mean absolute error at a few horizons) */
+    fit_t fit = {.y = y, .n = n_fit, .prof = m->prof};
+    double lvl[N_MAX], best = INFINITY, phi = 0, tau = taus[0];
+    for (size_t i = 0; i < sizeof taus / sizeof taus[0]; i++) {
+        level_series(&fit, taus[i], lvl);
+        double mae[N_PHIS];
+        score(&fit, lvl, mae);
+        for (size_t j = 0; j < N_PHIS; j++)
+            if (mae[j] < best) {
+                best = mae[j];
+                phi = phis[j];
+                tau = taus[i];
+            }
+    }
+    fit.n = n_ext;
+    level_series(&fit, tau, m->lvl);
+    m->fade[0] = 1;
+    for (int h = 1; h <= H; h++)
+        m->fade[h] = m->fade[h - 1] * phi;
+}
+
+/* The forecast of model m from hour o at horizon h. */
+static double forecast_at(const model_t *m, const double *y, int o, int h) {
+    return m->prof[o + h] + m->lvl[o] + m->fade[h] * (y[o] - m->prof[o] - m->lvl[o]);
+}
+
+/* The raw band at each horizon, from the errors m made from the hours of
+ * y[0..n) (in-sample), measured at a few horizons, linear between them.
+ * quantiles: their 10th and 90th percentiles (the band of a short series,
+ * which has no calibration); else their spread on each side, twice the
+ * mean of the positive and of the negative parts (either is the mean
+ * absolute error for symmetric errors): no selection, a fraction of the
+ * cost, and less noisy; the calibration scales it to 80 %. */
+static void raw_band(const model_t *m, const double *y, int n, bool quantiles, double lo[H + 1],
+                     double hi[H + 1]) {
+    static const int first_origin = 24;
+    static const int qh[] = {1, 2, 3, 4, 6, 9, 12, 18, 24};
+    double err[ORIGINS];
+    int step = quantiles ? 1 : 2;
+    for (size_t a = 0; a < sizeof qh / sizeof qh[0]; a++) {
+        int h = qh[a], k = 0;
+        double pos = 0, neg = 0;
+        /* the spread from every other hour of the same span: a mean needs
+         * fewer errors than a percentile */
+        for (int o = n - 1 - h, i = 0; o >= first_origin && i < ORIGINS; o -= step, i += step) {
+            if (!known(y[o]) || !known(y[o + h]) || !known(m->lvl[o])) continue;
+            double e = y[o + h] - forecast_at(m, y, o, h);
+            err[k++] = e;
+            if (e > 0)
+                pos += e;
+            else
+                neg -= e;
+        }
+        if (k >= MIN_ERRORS && quantiles) {
+            int k10 = (int)lround(0.10 * (k - 1)), k90 = (int)lround(0.90 * (k - 1));
+            lo[h] = select_k(err, k, k10);
+            /* what is above k10 is at or above it: k90 is among those */
+            hi[h] = select_k(err + k10, k - k10, k90 - k10);
+        } else if (k >= MIN_ERRORS) {
+            lo[h] = -2 * neg / k;
+            hi[h] = 2 * pos / k;
+        } else { /* too few: the previous horizon's, widened with the horizon */
+            int g = a ? qh[a - 1] : 0;
+            lo[h] = a ? lo[g] * 1.1 * h / g : -0.1 * (fabs(y[n - 1]) + 1);
+            hi[h] = a ? hi[g] * 1.1 * h / g : 0.1 * (fabs(y[n - 1]) + 1);
+        }
+        for (int g = a ? qh[a - 1] + 1 : h; g < h; g++) {
+            double f = (double)(g - qh[a - 1]) / (h - qh[a - 1]);
+            lo[g] = lo[qh[a - 1]] * (1 - f) + lo[h] * f;
+            hi[g] = hi[qh[a - 1]] * (1 - f) + hi[h] * f;
+        }
+    }
+}
+
+double bp_outlook_conformal(double *score, int m, double coverage) {
+    if (m < 1) return NAN;
+    int k = (int)ceil((m + 1) * coverage) - 1; /* the ceil((m+1)c)-th smallest */
+    if (k >= m) k = m - 1;
+    if (k < 0) k = 0;
+    return select_k(score, m, k);
+}
+
+double bp_outlook_score(double err, double lower, double upper) {
+    if (err == 0) return 0;
+    double side = err > 0 ? upper : -lower;
+    return fabs(err) / (side > BP_OUTLOOK_BAND_FLOOR ? side : BP_OUTLOOK_BAND_FLOOR);
+}
+
+/* The calibration (split-conformal): the model fitted again without the
+ * last `hold` hours forecasts each of them from the hours before, as it
+ * would have then; each error is scored against that fit's own raw band
+ * (its spread, bp_outlook_score), and the factor at horizon h is the conformal 80 %
+ * quantile of the scores of the horizons near h (h - h/8 .. h + h/8).
+ * scale[h] is NAN where too few scores were made. Returns whether any. */
+static bool calibrate(const double *y, int n, int how0, double scale[H + 1]) {
+    for (int h = 0; h <= H; h++)
+        scale[h] = NAN;
+    int hold = n - BP_OUTLOOK_MIN_HOURS;
+    if (hold > CAL_HOURS) hold = CAL_HOURS;
+    int n_fit = n - hold;
+    if (hold < 2 || !known(y[n_fit - 1])) return false;
+    static model_t m; /* one thread computes outlooks; too large for a deep stack */
+    fit_model(y, n_fit, n, how0, &m);
+    if (m.n_known < BP_OUTLOOK_MIN_HOURS) return false;
+    double lo[H + 1], hi[H + 1];
+    raw_band(&m, y, n_fit, false, lo, hi);
+    /* sc[h][0..cnt[h]): the scores at horizon h */
+    static double sc[H + 1][CAL_HOURS];
+    int cnt[H + 1] = {0};
+    for (int h = 1; h <= H && h < hold + 1; h++)
+        for (int o = n_fit - 1; o + h < n; o++) {
+            if (!known(y[o]) || !known(y[o + h]) || !known(m.lvl[o])) continue;
+            double err = y[o + h] - forecast_at(&m, y, o, h);
+            sc[h][cnt[h]++] = bp_outlook_score(err, lo[h], hi[h]);
+        }
+    static const int ch[] = {1, 2, 3, 4, 6, 9, 12, 18, 24};
+    double pool[9 * CAL_HOURS];
+    bool any = false;
+    int last = 0;
+    for (size_t a = 0; a < sizeof ch / sizeof ch[0]; a++) {
+        int h = ch[a], k = 0;
+        for (int g = h - h / 8; g <= h + h / 8 && g <= H; g++)
+            for (int i = 0; i < cnt[g]; i++)
+                pool[k++] = sc[g][i];
+        if (k < MIN_ERRORS) break;
+        scale[h] = bp_outlook_conformal(pool, k, 0.80);
+        any = true;
+        for (int g = last + 1; g < h; g++) /* linear between the measured */
+            scale[g] = scale[last] + (scale[h] - scale[last]) * (g - last) / (h - last);
+        last = h;
+    }
+    if (last == 0) return false;
+    scale[0] = scale[1];
+    for (int g = last + 1; g <= H; g++) /* beyond the last measured: the last */
+        scale[g] = scale[last];
+    return any;
 }
 
 bp_outlook_status_t bp_outlook_forecast(const double *y_in, size_t n_in, int64_t t_last_ms,
@@ -152,110 +326,43 @@ bp_outlook_status_t bp_outlook_forecast(const double *y_in, size_t n_in, int64_t
     int64_t a_last = t_last_ms / BP_HOUR_MS; /* absolute hour of y[n-1] */
     int how0 = how_of(a_last - (n - 1));     /* hour of week of y[0] */
 
-    /* the profile: deviations from the window means by hour of day, then
-     * (two weeks or more) what is left by hour of week */
-    double base[N_MAX], dev[N_MAX];
-    window_means(y, n, base);
-    double dsum[24] = {0}, wsum[WEEK] = {0};
-    int dcnt[24] = {0}, wcnt[WEEK] = {0};
-    for (int k = 0; k < n; k++) {
-        dev[k] = y[k] - base[k];
-        if (!known(dev[k])) continue;
-        int hw = (how0 + k) % WEEK;
-        dsum[hw % 24] += dev[k];
-        dcnt[hw % 24]++;
-    }
-    double daily[24];
-    for (int d = 0; d < 24; d++)
-        daily[d] = dcnt[d] ? dsum[d] / dcnt[d] : 0;
-    for (int k = 0; k < n; k++) {
-        if (!known(dev[k])) continue;
-        int hw = (how0 + k) % WEEK;
-        wsum[hw] += dev[k] - daily[hw % 24];
-        wcnt[hw]++;
-    }
-    out->weekly = n_known >= 2 * WEEK;
-    double week[WEEK], prof[N_MAX + H];
-    for (int hw = 0; hw < WEEK; hw++) {
-        double wk = out->weekly && wcnt[hw] ? wsum[hw] / wcnt[hw] : 0;
-        week[hw] = daily[hw % 24] + wk;
-    }
-    for (int k = 0, hw = how0; k < n + H; k++, hw = hw + 1 == WEEK ? 0 : hw + 1)
-        prof[k] = week[hw];
-
-    /* the level of what the profile leaves and how fast the current
-     * deviation fades: the pair that forecast this series best from its
-     * own past hours (mean absolute error at a few horizons) */
-    fit_t fit = {.y = y, .n = n, .prof = prof};
-    double lvl[N_MAX], best_lvl[N_MAX], best = INFINITY, phi = 0;
-    for (size_t i = 0; i < sizeof taus / sizeof taus[0]; i++) {
-        level_series(&fit, taus[i], lvl);
-        double mae[N_PHIS];
-        score(&fit, lvl, mae);
-        for (size_t j = 0; j < N_PHIS; j++) {
-            double e = mae[j];
-            if (e < best) {
-                best = e;
-                phi = phis[j];
-                memcpy(best_lvl, lvl, (size_t)n * sizeof *lvl);
-            }
-        }
-    }
-    memcpy(lvl, best_lvl, (size_t)n * sizeof *lvl);
-    double fade[H + 1];
-    fade[0] = 1;
-    for (int h = 1; h <= H; h++)
-        fade[h] = fade[h - 1] * phi;
-
-        /* the forecast from hour o at horizon h */
-#define FORECAST(o, h) (prof[(o) + (h)] + lvl[o] + fade[h] * (y[o] - prof[o] - lvl[o]))
-
-    /* the interval: the errors the same forecast made from earlier hours */
-    static const int first_origin = 24;
-    double err[ORIGINS];
-    double q10[H + 1], q90[H + 1];
-    /* Those errors are in-sample: each hour's own value is one of the c
-     * (weeks or days) that made its profile, which takes 1/c of its noise
-     * out of the error; a new hour adds 1/c instead. The ratio of the two
-     * spreads, sqrt((c + 1) / (c - 1)), widens the band back. */
-    double c = out->weekly ? (double)n_known / WEEK : (double)n_known / 24;
+    static model_t m; /* one thread computes outlooks */
+    fit_model(y, n, n, how0, &m);
+    out->weekly = m.weekly;
+    double q10[H + 1], q90[H + 1], scale[H + 1];
+    out->calibrated = calibrate(y, n, how0, scale);
+    raw_band(&m, y, n, !out->calibrated, q10, q90);
+    /* Without a calibration (a short series): the raw errors are in-sample,
+     * each hour's own value one of the c (weeks or days) that made its
+     * profile, which takes 1/c of its noise out of the error where a new
+     * hour adds 1/c; the ratio of the two spreads, sqrt((c + 1) / (c - 1)),
+     * widens the band back. */
+    double c = m.weekly ? (double)n_known / WEEK : (double)n_known / 24;
     double widen = sqrt((c + 1) / (c - 1));
-    /* measured at a few horizons, linear between them (selecting the
-     * percentiles is most of the cost of a forecast) */
-    static const int qh[] = {1, 2, 3, 4, 6, 9, 12, 18, 24};
-    for (size_t a = 0; a < sizeof qh / sizeof qh[0]; a++) {
-        int h = qh[a], m = 0;
-        for (int o = n - 1 - h; o >= first_origin && m < ORIGINS; o--) {
-            if (!known(y[o]) || !known(y[o + h]) || !known(lvl[o])) continue;
-            err[m++] = y[o + h] - FORECAST(o, h);
-        }
-        if (m >= MIN_ERRORS) {
-            q10[h] = quantile(err, m, 0.10) * widen;
-            q90[h] = quantile(err, m, 0.90) * widen;
-        } else { /* too few: the previous horizon's, widened with the horizon */
-            int g = a ? qh[a - 1] : 0;
-            q10[h] = a ? q10[g] * 1.1 * h / g : -0.1 * (fabs(y[n - 1]) + 1);
-            q90[h] = a ? q90[g] * 1.1 * h / g : 0.1 * (fabs(y[n - 1]) + 1);
-        }
-        for (int g = a ? qh[a - 1] + 1 : h; g < h; g++) {
-            double f = (double)(g - qh[a - 1]) / (h - qh[a - 1]);
-            q10[g] = q10[qh[a - 1]] * (1 - f) + q10[h] * f;
-            q90[g] = q90[qh[a - 1]] * (1 - f) + q90[h] * f;
-        }
-    }
 
     out->status = BP_OUTLOOK_OK;
     out->now = y[n - 1];
+    out->t_last_ms = t_last_ms;
+    for (int k = 0; k < H; k++)
+        out->recent[k] = n - H + k >= 0 ? y[n - H + k] : NAN;
     out->cap = staffed > 0 && staffed >= top ? staffed : top;
     for (int h = 1; h <= H; h++) {
-        double f = FORECAST(n - 1, h);
+        double f = forecast_at(&m, y, n - 1, h), lo, hi;
+        if (out->calibrated) {
+            out->scale[h - 1] = scale[h];
+            lo = -scale[h] * fmax(-q10[h], BP_OUTLOOK_BAND_FLOOR);
+            hi = scale[h] * fmax(q90[h], BP_OUTLOOK_BAND_FLOOR);
+        } else {
+            out->scale[h - 1] = widen;
+            lo = q10[h] * widen;
+            hi = q90[h] * widen;
+        }
         bp_outlook_point_t *p = &out->p[h - 1];
         p->t_ms = t_last_ms + h * BP_HOUR_MS;
         p->mean = clampd(f, 0, out->cap);
-        p->lower = clampd(f + (q10[h] < 0 ? q10[h] : 0), 0, out->cap);
-        p->upper = clampd(f + (q90[h] > 0 ? q90[h] : 0), 0, out->cap);
+        p->lower = clampd(f + (lo < 0 ? lo : 0), 0, out->cap);
+        p->upper = clampd(f + (hi > 0 ? hi : 0), 0, out->cap);
     }
-#undef FORECAST
     return out->status;
 }
 
@@ -291,10 +398,23 @@ size_t bp_outlook_hourly_all(const bp_series_t *s, double *const y[BP_BED__COUNT
     *t_last_ms = t_last;
     size_t n = (size_t)((t_last - bp_series_at(s, 0)->t_ms) / BP_HOUR_MS) + 1;
     if (n > cap) n = cap;
-    long i = (long)s->count - 1;
+    long i = (long)s->count - 1, per_hour = 0;
     for (size_t k = n; k-- > 0;) {
         int64_t end = t_last - (int64_t)(n - 1 - k) * BP_HOUR_MS;
-        i = i >= 0 ? newest_at(s, i, end) : -1;
+        long prev = i;
+        /* the guess: as many samples back as in the hour before; two
+         * probes confirm it (most of the cost is the memory touched) */
+        long g = i - per_hour;
+        if (i < 0)
+            i = -1;
+        else if (per_hour > 0 && g >= 0 && bp_series_at(s, (size_t)g)->t_ms <= end &&
+                 bp_series_at(s, (size_t)g + 1)->t_ms > end)
+            i = g;
+        else if (per_hour > 0 && g > 0 && bp_series_at(s, (size_t)g)->t_ms > end)
+            i = newest_at(s, g - 1, end);
+        else
+            i = newest_at(s, i, end);
+        if (i >= 0) per_hour = prev - i;
         const bp_history_point_t *p = i >= 0 && bp_series_at(s, (size_t)i)->t_ms > end - BP_HOUR_MS
                                           ? bp_series_at(s, (size_t)i)
                                           : NULL;
@@ -350,6 +470,18 @@ void bp_outlook_write(bp_jw_t *w, const bp_outlook_t *o) {
     int full = bp_outlook_full_within(o);
     BP_JW_KEY(w, "full_within_h");
     bp_jw_int_or_null(w, full > 0, full);
+    BP_JW_KEY(w, "recent");
+    bp_jw_arr(w);
+    for (int k = 0; k < H; k++) {
+        if (!known(o->recent[k])) continue;
+        bp_jw_obj(w);
+        BP_JW_KEY(w, "t");
+        bp_jw_time(w, o->t_last_ms - (H - 1 - k) * BP_HOUR_MS);
+        BP_JW_KEY(w, "occupied");
+        bp_jw_num(w, o->recent[k], 0);
+        bp_jw_end(w);
+    }
+    bp_jw_end(w);
     BP_JW_KEY(w, "points");
     bp_jw_arr(w);
     for (int h = 0; h < H; h++) {

@@ -61,10 +61,13 @@ size_t bp_plausible_eval(const bp_hospital_state_t *h, const bp_hospital_info_t 
                      "every bed type reports 0 occupied; %lld were occupied before",
                      (long long)before);
     }
-    int64_t since = c->at_ms - h->at_ms;
-    bool recent = h->at_ms > 0 && since >= 0 && since <= (int64_t)cfg->drop_within_min * 60000;
-    for (int t = 0; cfg->drop && recent && t < BP_BED__COUNT; t++) {
+    for (int t = 0; cfg->drop && t < BP_BED__COUNT; t++) {
         if (!(c->bed_fields[t] & BP_BF_OCCUPIED)) continue;
+        /* timed from this bed type's previous occupied figure, not from
+         * the hospital's last report (which may have been of another type) */
+        int64_t since = c->at_ms - h->occ_at_ms[t];
+        if (h->occ_at_ms[t] <= 0 || since < 0 || since > (int64_t)cfg->drop_within_min * 60000)
+            continue;
         int32_t was = h->beds[t].occupied, now = c->beds[t].occupied;
         if (was < cfg->drop_min_beds || now < 0) continue;
         /* falls by more than pct %: (was - now) / was > pct / 100 */

@@ -7,7 +7,8 @@
  * flag (bp_check_t) rides with it to Redis and waits for a manager.
  *
  *   drop          a bed type's occupied falls by more than pct % within
- *                 within_min minutes of the hospital's last report, from at
+ *                 within_min minutes of that bed type's previous occupied
+ *                 figure (its own report time, h->occ_at_ms), from at
  *                 least min_beds
  *   over_staffed  a bed type's occupied is over factor x its staffed beds
  *                 (reported, else the registry baseline); not emergency nor

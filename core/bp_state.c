@@ -5,6 +5,7 @@
 #include "bp_plausible.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,39 @@ bool bp_state_mark(const bp_state_t *st, bp_change_t *c) {
     c->check_derived = bp_plausible_mark(&st->hospitals[i], &st->reg->hospitals[i], st->plaus, c);
     if (c->check_derived && c->check.rule != BP_CHECK_NONE) c->check.version = c->version;
     return c->check_derived;
+}
+
+bool bp_state_rederive(bp_state_t *st, const bp_change_t *stored) {
+    int i = stored->kind == BP_KIND_HOSPITAL && st->plaus && stored->has_pre &&
+                    stored->pre.version > stored->check_version
+                ? bp_registry_hospital(st->reg, stored->id, strlen(stored->id))
+                : -1;
+    if (i < 0) return false;
+    bp_hospital_state_t *h = &st->hospitals[i];
+    const bp_check_pre_t *pre = &stored->pre;
+    /* the hospital as it was before that report, and the report's occupied
+     * figures (what it set is what the hash holds, unless a later change
+     * set them again: then its own derivation judged those) */
+    bp_hospital_state_t before = *h;
+    bp_change_t c;
+    bp_change_init(&c, BP_KIND_HOSPITAL);
+    snprintf(c.id, sizeof c.id, "%s", stored->id);
+    snprintf(c.source, sizeof c.source, "%s", pre->source);
+    c.at_ms = pre->at_ms;
+    for (int t = 0; t < BP_BED__COUNT; t++) {
+        if (!(pre->mask & (1u << t))) continue;
+        c.bed_fields[t] = pre->fields[t] ? pre->fields[t] : BP_BF_SURGE24;
+        c.beds[t] = h->beds[t];
+        if (!(pre->fields[t] & BP_BF_OCCUPIED)) continue;
+        before.beds[t].occupied = pre->occupied[t];
+        before.occ_at_ms[t] = pre->occ_at_ms[t];
+    }
+    if (!bp_plausible_mark(&before, &st->reg->hospitals[i], st->plaus, &c)) return false;
+    if (c.check.rule != BP_CHECK_NONE) c.check.version = pre->version;
+    if (c.check.rule == BP_CHECK_NONE && h->check.rule == BP_CHECK_NONE) return false;
+    h->check = c.check;
+    h->check_unsaved = true;
+    return true;
 }
 
 void bp_state_check_saved(bp_state_t *st, size_t i, uint64_t version) {

@@ -50,6 +50,14 @@ void bp_state_set_plausibility(bp_state_t *st, const bp_plaus_cfg_t *cfg);
  * stores it (bp_writes_save_checks). A check's version is the report's.
  * True when c now sets the check. */
 bool bp_state_mark(const bp_state_t *st, bp_change_t *c);
+/* A hospital's hash read at a load (bp_codec_parse_hash, already applied)
+ * whose last report that set occupied ("pre") is newer than the last
+ * stored check ("ckv"): no server stored a check since it was applied
+ * (every server stopped in between). Derives that report's check again
+ * from the figures it replaced, as bp_state_mark would have; sets it
+ * unsaved for bp_writes_save_checks. True when the hospital's check
+ * changed. */
+bool bp_state_rederive(bp_state_t *st, const bp_change_t *stored);
 /* Hospital i's derived check is stored as of version (still its version:
  * check_unsaved cleared). */
 void bp_state_check_saved(bp_state_t *st, size_t i, uint64_t version);

@@ -41,7 +41,12 @@
 --   ("svc.<service>", '{"status":"unavailable","reason":..,"until":ms}') or
 --   the facility ("fac", '{"status":"compromised","power":"generator",..}')
 --   or the plausibility check ("chk": 'null', a manager clears it; a
---   derived one is stored by check_store.lua)
+--   derived one is stored by check_store.lua; either sets "ckv", the
+--   version it was stored at). A bed type whose occupied the change sets
+--   gets <type>.oa = at, and the hash "pre" = {"v","at","src","beds":
+--   {<type>:{"s":1 if it sets staffed,"o","oa" if it sets occupied}}}:
+--   this report with bed figures and the occupied figures it replaced, from which a server that starts later derives the check
+--   when no server stored one since (ckv < pre.v).
 -- ambulance and incident:
 --   ARGV[15] the changed fields as a JSON fragment ('"status":"...",...')
 --   ARGV[16] N, then N field/value pairs for the hash
@@ -141,8 +146,9 @@ end
 -- types changed (and the ED), or the ambulance / incident fields changed
 local want = {'v', 'at'}
 -- a bed type's hash fields, in the order of cur: the figures, then the
--- intensive-care detail (ventilated total, free; ECMO total, free)
-local BED_FIELDS = {'s', 'o', 'g', 'vt', 'vf', 'et', 'ef'}
+-- intensive-care detail (ventilated total, free; ECMO total, free), then
+-- when its occupied figure was reported (the report's at)
+local BED_FIELDS = {'s', 'o', 'g', 'vt', 'vf', 'et', 'ef', 'oa'}
 local S, m, ed_i, svc_i = P + k * 10, 0, nil, nil -- hospital: the services' place
 if kind == 'hospital' then
   for i = 0, k - 1 do
@@ -175,14 +181,14 @@ local ev, before, after
 if kind == 'hospital' then
   -- merge: a number in the change wins, else the stored one, else (staffed
   -- and surge only) the registry baseline
-  local beds, was = {}, {}
+  local beds, was, pre = {}, {}, {}
   -- the detail as JSON ('"ventilated":{"total":N,"free":M}'), nil if unknown
   local function pair(name, tot, free)
     if not tot or not free then return nil end
     return '"' .. name .. '":{"total":' .. tot .. ',"free":' .. free .. '}'
   end
   for i = 0, k - 1 do
-    local b, c = P + i * 10, 3 + i * 7
+    local b, c = P + i * 10, 3 + i * #BED_FIELDS
     local t = ARGV[b]
     local s = ARGV[b + 1] ~= '' and ARGV[b + 1] or cur[c] or
               (ARGV[b + 4] ~= '' and ARGV[b + 4] or false)
@@ -198,6 +204,16 @@ if kind == 'hospital' then
       set[#set + 1] = t .. '.o'; set[#set + 1] = o
       e[#e + 1] = '"occupied":' .. o
     end
+    -- the plausibility check's inputs, read back by a server that starts
+    -- after the report (no server may have derived its check): whether it
+    -- sets staffed, and when it sets occupied, what that replaced
+    local p = {}
+    if ARGV[b + 1] ~= '' then p[#p + 1] = '"s":1' end
+    if ARGV[b + 2] ~= '' then
+      set[#set + 1] = t .. '.oa'; set[#set + 1] = at
+      p[#p + 1] = '"o":' .. (cur[c + 1] or 'null') .. ',"oa":' .. (cur[c + 7] or 'null')
+    end
+    pre[#pre + 1] = '"' .. t .. '":{' .. table.concat(p, ',') .. '}'
     if g then
       set[#set + 1] = t .. '.g'; set[#set + 1] = g
       e[#e + 1] = '"surge24":' .. g
@@ -252,7 +268,15 @@ if kind == 'hospital' then
   local svcj = '{' .. table.concat(svcs, ',') .. '}'
   if #svcs > 0 then ev = ev .. ',"services":' .. svcj end
   if fac then ev = ev .. ',"facility":' .. fac end
-  if chk then ev = ev .. ',"check":' .. chk end
+  if chk then
+    ev = ev .. ',"check":' .. chk
+    set[#set + 1] = 'ckv'; set[#set + 1] = version -- a check stored at this version
+  end
+  if #pre > 0 then
+    set[#set + 1] = 'pre'
+    set[#set + 1] = '{"v":' .. version .. ',"at":' .. at .. ',"src":"' .. source ..
+                    '","beds":{' .. table.concat(pre, ',') .. '}}'
+  end
   ev = ev .. '}'
   if audit then
     before = '{"beds":{' .. table.concat(was, ',') .. '}'

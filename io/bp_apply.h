@@ -136,8 +136,10 @@ int bp_apply_submit(bp_apply_t *a, size_t lane, const bp_change_t *c, int64_t ex
                     int64_t prev, const bp_actor_t *actor, void *privdata);
 
 /* Stores a plausibility check a server derived (io/check_store.lua) in
- * hospital id's hash, only while it is still at version; cb(data, 1)
- * stored, (data, 0) the hospital moved on, (data, -1) Redis did not answer.
+ * hospital id's hash, only while it is still at version and once: cb(data,
+ * 1) stored, (data, 2) a check was already stored at version (another
+ * server's), (data, 0) the hospital moved on, (data, -1) Redis did not
+ * answer.
  * 0 sent; -1 Redis unavailable (no callback). */
 typedef void (*bp_apply_check_cb)(void *data, int stored);
 int bp_apply_store_check(bp_apply_t *a, const char *id, uint64_t version, const bp_check_t *k,

@@ -149,6 +149,10 @@ static void apply_hash(bp_reader_t *r, const redisReply *h, bp_kind_t kind, cons
     }
     snprintf(c.id, sizeof c.id, "%s", id);
     bp_state_apply(r->state, &c);
+    /* a report applied while no server ran: its check derived now */
+    if (bp_state_rederive(r->state, &c))
+        bp_info("reader: %s: plausibility check derived at load (report version %llu)", id,
+                (unsigned long long)c.pre.version);
 }
 
 static void on_epoch_replaced(bp_redis_t *redis, redisReply *reply, void *privdata) {

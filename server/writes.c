@@ -121,7 +121,7 @@ static bool saving_failed;
 static void on_check_stored(void *data, int stored) {
     uint64_t *slot = data;
     if (!saving_app) return;
-    if (stored == 1)
+    if (stored == 1 || stored == 2) /* 2: another server stored it at this version */
         bp_state_check_saved(saving_app->state, (size_t)(slot - saving_app->checks_sent), *slot);
     else if (stored < 0)
         saving_failed = true; /* stored 0: a newer change, derived again */

@@ -108,7 +108,9 @@ export async function fetchHistory(series, hours) {
 // GET /api/v1/outlook[?hospital=]: the 24-hour outlook of the city (no
 // hospital) or of one hospital; data: {series, asOfMs, beds: {type:
 // {status, staffed, full_within_h, hours_known, hours_needed, points:
-// [{ms, v, lo, hi}]}}} (points as TrendChart.setForecast takes them).
+// [{ms, v, lo, hi}], recent: [{ms, v}]}}} (points as TrendChart.setForecast
+// takes them; recent, the hourly values of the last 24 hours the forecast
+// starts from, as TrendChart.setData takes them).
 export async function fetchOutlook(hospital) {
   const q = hospital ? `?${new URLSearchParams({ hospital })}` : '';
   const r = await getJSON(`/api/v1/outlook${q}`);
@@ -120,7 +122,12 @@ export async function fetchOutlook(hospital) {
       const ms = Date.parse(p.t);
       if (Number.isFinite(ms)) points.push({ ms, v: p.mean, lo: p.lower, hi: p.upper });
     }
-    beds[type] = Object.assign({}, b, { points });
+    const recent = [];
+    for (const p of Array.isArray(b.recent) ? b.recent : []) {
+      const ms = Date.parse(p.t);
+      if (Number.isFinite(ms) && typeof p.occupied === 'number') recent.push({ ms, v: p.occupied });
+    }
+    beds[type] = Object.assign({}, b, { points, recent });
   }
   const asOf = Date.parse(r.data.as_of);
   return { ok: true, data: { series: r.data.series, asOfMs: Number.isFinite(asOf) ? asOf : null, beds } };

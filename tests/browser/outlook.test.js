@@ -2,8 +2,8 @@
 // The 24-hour outlook in real Chromium against the real stack: three weeks
 // of hourly history per bed type written before the server starts
 // (tests/lib/bed_history.js), the current figures through the real feed.
-// The detail panel draws each bed type's forecast as a dashed line over
-// its band with the staffed beds and says when it expects the beds full;
+// The detail panel draws each bed type's last 24 hours leading into its
+// forecast, a dashed line over its band, with the staffed beds and says when it expects the beds full;
 // a hospital with too little history says so instead of drawing a line;
 // the wall continues the city's free adult ICU line with the forecast.
 
@@ -63,8 +63,24 @@ describe('24-hour outlook in the pages', { timeout: 400000 }, () => {
     await openDetail('bach-mai');
     await waitFor(async () => (await page.locator('#detail').getAttribute('data-outlook')) === 'shown'
       && (await box('icu_adult').getAttribute('data-status')) === 'ok', { what: 'the outlook in the panel' });
+    const api = (await stack.get('/api/v1/outlook?hospital=bach-mai')).json;
     for (const type of ['icu_adult', 'medical_surgical', 'emergency']) {
       const chart = box(type).locator('svg.trend');
+      // the last 24 hours of the same bed type lead into the forecast: the
+      // solid line ends at the hour the dashed one starts from, at "now"
+      const recent = chart.locator('.trend-line');
+      assert.equal(await recent.getAttribute('visibility'), 'visible', type);
+      assert.ok(((await recent.getAttribute('d')).match(/L/g) || []).length >= 20, `${type}: a day of hours`);
+      const endMs = await recent.getAttribute('data-end-ms');
+      const endV = await recent.getAttribute('data-end-v');
+      assert.equal(await chart.locator('.trend-forecast').getAttribute('data-start-ms'), endMs, type);
+      assert.equal(await chart.locator('.trend-forecast').getAttribute('data-start-v'), endV, type);
+      const b = api.beds[type];
+      assert.ok(b.recent.length >= 20 && b.recent.length <= 24, `${type}: ${b.recent.length} recent hours`);
+      const last = b.recent[b.recent.length - 1];
+      assert.equal(Number(endMs), Date.parse(last.t), type);
+      assert.equal(Number(endV), b.now, type);
+      assert.equal(Date.parse(b.points[0].t) - Date.parse(last.t), HOUR, `${type}: the forecast starts an hour after`);
       const line = chart.locator('.trend-forecast');
       const band = chart.locator('.trend-band');
       assert.equal(await line.getAttribute('visibility'), 'visible', type);
@@ -85,7 +101,7 @@ describe('24-hour outlook in the pages', { timeout: 400000 }, () => {
     assert.equal(await icu.locator('.trend-threshold').getAttribute('visibility'), 'visible');
     assert.equal(await icu.locator('.trend-tlabel').textContent(), 'Thực kê');
     assert.match(await icu.getAttribute('aria-label'), /^Hồi sức tích cực người lớn: /);
-    assert.match(await page.locator('#detail-outlook .outlook-note').last().textContent(), /Nét đứt/);
+    assert.match(await page.locator('#detail-outlook .outlook-note').last().textContent(), /Nét liền: 24 giờ qua; nét đứt/);
     await screenshot(page, 'outlook-detail.png');
     await s.noErrors();
   });
@@ -110,6 +126,12 @@ describe('24-hour outlook in the pages', { timeout: 400000 }, () => {
     assert.equal(await chart.locator('.trend-forecast').getAttribute('visibility'), 'visible');
     assert.equal(await chart.locator('.trend-band').getAttribute('visibility'), 'visible');
     assert.equal(await chart.locator('.trend-line').getAttribute('visibility'), 'visible');
+    // the free adult ICU line of the last hours ends where the forecast starts
+    const endMs = await chart.locator('.trend-line').getAttribute('data-end-ms');
+    assert.ok(Number(endMs) > Date.now() - 2 * HOUR, `the line ends at ${endMs}`);
+    assert.equal(await chart.locator('.trend-forecast').getAttribute('data-start-ms'), endMs);
+    assert.equal(await chart.locator('.trend-forecast').getAttribute('data-start-v'),
+      await chart.locator('.trend-line').getAttribute('data-end-v'));
     // the forecast lies to the right of the history
     const [hist, fc] = [await chart.locator('.trend-line').boundingBox(), await chart.locator('.trend-forecast').boundingBox()];
     assert.ok(fc.x + fc.width > hist.x + hist.width, `history ${JSON.stringify(hist)}, forecast ${JSON.stringify(fc)}`);

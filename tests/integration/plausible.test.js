@@ -8,10 +8,13 @@
 // the manager of another hospital may not confirm
 // it (403), the right one does (200, audited) and the flag is cleared
 // everywhere; a manager's correction or a later plausible report clears it
-// too; flags and their clearing survive a server restart.
+// too; flags and their clearing survive a server restart; a report
+// applied while no server ran is flagged when one starts, stored once.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const { Stack, waitFor, bedsMsg } = require('../lib/stack');
 
 const BM = 'bach-mai';
@@ -165,5 +168,45 @@ describe('plausibility checks', () => {
     await stack.stopProc('server');
     await stack.startServer();
     assert.equal((await stack.hospital(BM)).check, null);
+  }));
+
+  test('a report applied while no server ran: its check is derived when a server starts, stored once', stack.guard(async () => {
+    await send({ icu_adult: { occupied: 16 } });
+    const h0 = await settled(16, null);
+    // every server stops; the collector still applies what the feed sends
+    await stack.stopProc('server');
+    await stack.stopProc('server2');
+    await send({ icu_adult: { occupied: 4 } }); // 75 % within minutes
+    const key = `${stack.prefix}h:${BM}`;
+    const v = await waitFor(() => {
+      const x = Number(stack.redis('HGET', key, 'v').trim());
+      return x === h0.version + 1 && x;
+    }, { what: 'the report applied with no server' });
+    assert.notEqual((stored() || {}).rule, 'drop', 'no server derived it yet');
+    const pre = JSON.parse(stack.redis('HGET', key, 'pre').trim());
+    assert.equal(pre.v, v);
+    assert.deepEqual(pre.beds.icu_adult.o, 16, 'what the report replaced');
+    // a server starts: it derives the report's check from the hash
+    await stack.startServer();
+    const h = await settled(4, 'drop');
+    assert.equal(h.version, v);
+    assert.equal(h.check.version, v);
+    assert.equal(h.check.was, 16);
+    assert.equal(h.check.now, 4);
+    const s = await waitFor(() => (stored() || {}).rule === 'drop' && stored(), { what: 'the check stored' });
+    assert.equal(s.version, v);
+    assert.equal(stack.redis('HGET', key, 'ckv').trim(), String(v));
+    // once: a second server starting now finds it stored, and the store
+    // script refuses to write the same version twice
+    port2 = await stack.startServer({}, 'server2');
+    const on2 = await waitFor(async () => {
+      const r = await stack.call('GET', `/api/v1/hospitals/${BM}`, { token: admin.token, port: port2 });
+      return r.json && r.json.version === v && r.json;
+    }, { what: 'the second server' });
+    assert.equal(on2.check.rule, 'drop');
+    const script = fs.readFileSync(path.join(__dirname, '../../io/check_store.lua'), 'utf8');
+    assert.equal(stack.redis('EVAL', script, '1', key, String(v), 'null').trim(), '2');
+    assert.equal(stored().rule, 'drop', 'not overwritten');
+    assert.equal(stack.redis('EVAL', script, '1', key, String(v - 1), 'null').trim(), '0');
   }));
 });

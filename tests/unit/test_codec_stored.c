@@ -208,20 +208,6 @@ static void test_parse_stored_lenient(void **state) {
     assert_string_equal(err.code, "wrong_type");
 }
 
-static int parse_hash(bp_kind_t kind, const char *const *kv, size_t pairs, bp_change_t *c,
-                      bp_error_t *err) {
-    const char *keys[32], *vals[32];
-    size_t klens[32], vlens[32];
-    for (size_t i = 0; i < pairs; i++) {
-        keys[i] = kv[2 * i];
-        vals[i] = kv[2 * i + 1];
-        klens[i] = strlen(keys[i]);
-        vlens[i] = strlen(vals[i]);
-    }
-    memset(err, 0, sizeof *err);
-    return bp_codec_parse_hash(kind, pairs, keys, klens, vals, vlens, c, err);
-}
-
 /* The intensive-care detail through the stored forms: the event's bed
  * entry (what the apply script writes, read back as the PATCH echo is) and
  * the hash fields <type>.vt/.vf/.et/.ef, a pair known only when whole. */
@@ -264,7 +250,7 @@ static void test_icu_detail_stored(void **state) {
                        "abc",
                        "icu_pediatric.ef",
                        "0"};
-    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, h, sizeof h / sizeof *h / 2, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, h, sizeof h / sizeof *h / 2, &c, &err), 0);
     assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], BP_BF_VENTILATED);
     assert_int_equal(c.icu[BP_BED_ICU_ADULT].ventilated.total, 30);
     assert_int_equal(c.icu[BP_BED_ICU_ADULT].ventilated.free, 4);
@@ -302,7 +288,7 @@ static void test_hashes(void **state) {
         "icu_adult.x", "1",
         "future",      "field",
         "ed",          "{\"status\":\"diversion\",\"reason\":\"no ICU\",\"until\":1795460000000}"};
-    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, h, sizeof h / sizeof *h / 2, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, h, sizeof h / sizeof *h / 2, &c, &err), 0);
     assert_int_equal(c.version, 7);
     assert_int_equal(c.at_ms, 1795457182000);
     assert_int_equal(c.updated_ms, 1795457182012);
@@ -330,20 +316,20 @@ static void test_hashes(void **state) {
     /* out-of-range and malformed numbers are ignored, not trusted */
     const char *bad[] = {"v",           "2",   "icu_adult.o", "-1",
                          "icu_adult.s", "abc", "icu_adult.g", "100001"};
-    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, bad, 4, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, bad, 4, &c, &err), 0);
     assert_int_equal(c.bed_fields[BP_BED_ICU_ADULT], 0);
     /* no version: not an entity we wrote */
     const char *nov[] = {"at", "1"};
-    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, nov, 1, &c, &err), -1);
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, nov, 1, &c, &err), -1);
     assert_string_equal(err.field, "v");
     const char *badv[] = {"v", "x"};
-    assert_int_equal(parse_hash(BP_KIND_AMBULANCE, badv, 1, &c, &err), -1);
+    assert_int_equal(tu_parse_hash(BP_KIND_AMBULANCE, badv, 1, &c, &err), -1);
 
     const char *a[] = {"v",       "3",        "at",           "1795457182000", "src",
                        "avl-115", "status",   "transporting", "lat",           "21.0285",
                        "lon",     "105.8542", "heading",      "135.5",         "speed",
                        "42",      "dest",     "viet-duc",     "inc",           ""};
-    assert_int_equal(parse_hash(BP_KIND_AMBULANCE, a, sizeof a / sizeof *a / 2, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_AMBULANCE, a, sizeof a / sizeof *a / 2, &c, &err), 0);
     assert_int_equal(c.amb_fields, BP_AF_STATUS | BP_AF_POSITION | BP_AF_HEADING | BP_AF_SPEED |
                                        BP_AF_DESTINATION | BP_AF_INCIDENT);
     assert_int_equal(c.amb.status, BP_AMB_TRANSPORTING);
@@ -384,7 +370,7 @@ static void test_check(void **state) {
     const char *h[] = {"v", "9", "at", "1795457182000", "chk", bp_buf_data(&b)};
     bp_change_t c;
     bp_error_t err;
-    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, h, 3, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, h, 3, &c, &err), 0);
     assert_true(c.has_check);
     assert_int_equal(c.check.rule, BP_CHECK_DROP);
     assert_int_equal(c.check.bed_type, BP_BED_ICU_ADULT);
@@ -395,11 +381,11 @@ static void test_check(void **state) {
     assert_string_equal(c.check.reason, k.reason);
     /* cleared, and a rule this reader does not know: left out */
     const char *cleared[] = {"v", "10", "chk", "null"};
-    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, cleared, 2, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, cleared, 2, &c, &err), 0);
     assert_true(c.has_check);
     assert_int_equal(c.check.rule, BP_CHECK_NONE);
     const char *unknown[] = {"v", "10", "chk", "{\"rule\":\"spike\"}"};
-    assert_int_equal(parse_hash(BP_KIND_HOSPITAL, unknown, 2, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, unknown, 2, &c, &err), 0);
     assert_false(c.has_check);
     /* the event carries it as "check" */
     bp_change_t in, out;
@@ -462,7 +448,7 @@ static void test_hash_incident(void **state) {
                        "unit",     "115-HK-03",
                        "dest",     "",
                        "future",   "x"};
-    assert_int_equal(parse_hash(BP_KIND_INCIDENT, h, sizeof h / sizeof *h / 2, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_INCIDENT, h, sizeof h / sizeof *h / 2, &c, &err), 0);
     /* a hash holds the whole incident: it reads as a create */
     assert_int_equal(c.inc_action, BP_INC_CREATE);
     assert_int_equal(c.version, 4);
@@ -478,7 +464,7 @@ static void test_hash_incident(void **state) {
     /* a closed one reads as a close; values out of their rules are left out */
     const char *closed[] = {"v", "5",        "act", "close", "priority",
                             "9", "category", "flu", "lat",   "x"};
-    assert_int_equal(parse_hash(BP_KIND_INCIDENT, closed, 5, &c, &err), 0);
+    assert_int_equal(tu_parse_hash(BP_KIND_INCIDENT, closed, 5, &c, &err), 0);
     assert_int_equal(c.inc_action, BP_INC_CLOSE);
     assert_int_equal(c.inc_fields, 0);
 }
@@ -495,7 +481,7 @@ static void hash_of(const bp_change_t *in, bp_change_t *out) {
         kv[9 + 2 * i] = p.value[i];
     }
     bp_error_t err;
-    if (parse_hash(in->kind, kv, 4 + p.n, out, &err))
+    if (tu_parse_hash(in->kind, kv, 4 + p.n, out, &err))
         fail_msg("hash rejected: %s at %s: %s", err.code, err.field, err.message);
 }
 

@@ -2,6 +2,7 @@
 #include "test_util.h"
 
 #include "bp_outlook.h"
+#include "bp_time.h"
 
 #include <math.h>
 #include <string.h>
@@ -167,6 +168,16 @@ static void test_full_within(void **state) {
     assert_string_equal(tu_str(j, "status"), "ok");
     assert_int_equal((int)tu_num(j, "full_within_h"), f);
     assert_int_equal(cJSON_GetArraySize(tu_get(j, "points")), BP_OUTLOOK_HORIZON);
+    /* the last 24 hours the forecast starts from, the last one now */
+    const cJSON *recent = tu_get(j, "recent");
+    assert_int_equal(cJSON_GetArraySize(recent), BP_OUTLOOK_HORIZON);
+    const cJSON *last = cJSON_GetArrayItem(recent, BP_OUTLOOK_HORIZON - 1);
+    assert_true(fabs(tu_num(last, "occupied") - y[n - 1]) <= 0.5);
+    int64_t t_ms = 0;
+    const char *ts = tu_str(last, "t");
+    assert_int_equal(bp_time_parse(ts, strlen(ts), &t_ms), 0);
+    assert_true(t_ms == t_last);
+    assert_true(fabs(tu_num(cJSON_GetArrayItem(recent, 0), "occupied") - y[n - 24]) <= 0.5);
     cJSON_Delete(j);
     /* 40 staffed: never reached */
     assert_int_equal(bp_outlook_forecast(y, n, t_last, 40, &o), BP_OUTLOOK_OK);
@@ -210,6 +221,127 @@ static void test_hourly_from_series(void **state) {
     bp_series_free(&s);
 }
 
+/* The hourly pass guesses where each hour's sample is (as many samples back
+ * as in the hour before): on irregular samples with gaps it gives what a
+ * plain scan gives. */
+static void test_hourly_matches_a_scan(void **state) {
+    (void)state;
+    bp_series_t s;
+    assert_int_equal(bp_series_init(&s, 4000), 0);
+    uint32_t seed = 21;
+    int64_t t = T0;
+    for (int i = 0; i < 3000; i++) {
+        /* 1 to 9 minutes apart, now and then a gap of up to 3 hours */
+        t += 60000 * (5 + (int64_t)noise(&seed, 4.0));
+        if (noise(&seed, 1.0) > 0.98) t += (int64_t)(3 * BP_HOUR_MS * (noise(&seed, 0.5) + 0.5));
+        bp_history_point_t p;
+        memset(&p, 0, sizeof p);
+        p.t_ms = t;
+        p.beds_mask = 1u << BP_BED_ICU_ADULT;
+        p.beds[BP_BED_ICU_ADULT] = (bp_beds_t){100, i % 97, -1};
+        bp_series_add(&s, &p);
+    }
+    static double y[BP_OUTLOOK_MAX_HOURS];
+    double staffed;
+    int64_t tl;
+    size_t n = bp_outlook_hourly(&s, BP_BED_ICU_ADULT, y, BP_OUTLOOK_MAX_HOURS, &tl, &staffed);
+    assert_true(n > 100);
+    for (size_t k = 0; k < n; k++) {
+        int64_t end = tl - (int64_t)(n - 1 - k) * BP_HOUR_MS;
+        double want = NAN;
+        for (size_t i = 0; i < s.count; i++) {
+            const bp_history_point_t *p = bp_series_at(&s, i);
+            if (p->t_ms <= end && p->t_ms > end - BP_HOUR_MS)
+                want = p->beds[BP_BED_ICU_ADULT].occupied;
+        }
+        if (!(isnan(want) ? isnan(y[k]) : y[k] == want))
+            fail_msg("hour %zu: %.0f, the scan %.0f", k, y[k], want);
+    }
+    bp_series_free(&s);
+}
+
+static void test_calibration_score_and_quantile(void **state) {
+    (void)state;
+    /* the score: the error in widths of the band's side it falls on */
+    assert_true(bp_outlook_score(0, -2, 3) == 0);
+    assert_true(fabs(bp_outlook_score(1.5, -2, 3) - 0.5) < 1e-12);
+    assert_true(fabs(bp_outlook_score(-3, -2, 3) - 1.5) < 1e-12);
+    /* a side narrower than half a bed counts as half a bed */
+    assert_true(fabs(bp_outlook_score(1, -2, 0) - 2.0) < 1e-12);
+    assert_true(fabs(bp_outlook_score(-1, -0.1, 3) - 2.0) < 1e-12);
+    /* the split-conformal quantile: the ceil((m + 1) 0.8)-th smallest */
+    double v[10] = {7, 1, 10, 3, 9, 2, 8, 5, 4, 6};
+    assert_true(bp_outlook_conformal(v, 10, 0.80) == 9); /* ceil(8.8) = 9th */
+    double w[4] = {4, 3, 2, 1};
+    assert_true(bp_outlook_conformal(w, 4, 0.80) == 4); /* ceil(4) = 4th */
+    double u[3] = {3, 1, 2};
+    assert_true(bp_outlook_conformal(u, 3, 0.80) == 3); /* beyond m: the largest */
+    assert_true(isnan(bp_outlook_conformal(u, 0, 0.80)));
+}
+
+/* A series whose noise grew in its last days: the in-sample errors of the
+ * weeks before would give too narrow a band; the out-of-sample errors of
+ * the last 72 hours widen it. */
+static void test_calibration_follows_recent_errors(void **state) {
+    (void)state;
+    size_t n = 4 * 168;
+    double y[4 * 168], calm[4 * 168];
+    int64_t t_last = T0 + 9 * BP_HOUR_MS + 3 * 168 * BP_HOUR_MS;
+    fill(calm, n, t_last, 11, 1.0);
+    fill(y, n, t_last, 11, 1.0);
+    uint32_t seed = 5;
+    for (size_t k = n - 96; k < n; k++) /* the last 4 days: 6 times the noise */
+        y[k] += noise(&seed, 6.0);
+    bp_outlook_t o, oc;
+    assert_int_equal(bp_outlook_forecast(calm, n, t_last, 300, &oc), BP_OUTLOOK_OK);
+    assert_int_equal(bp_outlook_forecast(y, n, t_last, 300, &o), BP_OUTLOOK_OK);
+    assert_true(o.calibrated && oc.calibrated);
+    for (int h = 0; h < BP_OUTLOOK_HORIZON; h++) {
+        assert_true(isfinite(o.scale[h]) && o.scale[h] > 0);
+        double wide = o.p[h].upper - o.p[h].lower, narrow = oc.p[h].upper - oc.p[h].lower;
+        if (wide < 2 * narrow) fail_msg("h=%d: band %.2f, calm %.2f", h + 1, wide, narrow);
+    }
+    /* a short series cannot be calibrated: the band is widened by rule */
+    assert_int_equal(bp_outlook_forecast(y + n - 40, 40, t_last, 300, &o), BP_OUTLOOK_OK);
+    assert_false(o.calibrated);
+    assert_true(o.scale[0] > 1);
+}
+
+/* On a stationary series the calibrated band holds about 80 % of what
+ * happened next, at short and long horizons (500 forecasts). */
+static void test_calibrated_coverage(void **state) {
+    (void)state;
+    enum { N = 5 * 168 };
+    static double y[N];
+    int64_t t_last = T0 + (N - 1) * BP_HOUR_MS;
+    /* the profile plus a slowly varying level and hourly noise */
+    uint32_t seed = 9;
+    double wave = 0;
+    for (size_t k = 0; k < N; k++) {
+        wave = 0.95 * wave + noise(&seed, 1.0);
+        y[k] = shape(t_last / BP_HOUR_MS - (int64_t)(N - 1 - k)) + wave + noise(&seed, 2.0);
+    }
+    int inside[2] = {0}, total[2] = {0};
+    for (size_t end = 3 * 168; end + 24 <= N; end++) {
+        bp_outlook_t o;
+        int64_t t_end = t_last - (int64_t)(N - end) * BP_HOUR_MS;
+        assert_int_equal(bp_outlook_forecast(y, end, t_end, 400, &o), BP_OUTLOOK_OK);
+        assert_true(o.calibrated);
+        static const int hs[2] = {1, 24};
+        for (int j = 0; j < 2; j++) {
+            const bp_outlook_point_t *p = &o.p[hs[j] - 1];
+            double truth = y[end - 1 + (size_t)hs[j]];
+            inside[j] += p->lower <= truth && truth <= p->upper;
+            total[j]++;
+        }
+    }
+    for (int j = 0; j < 2; j++) {
+        double cover = (double)inside[j] / total[j];
+        if (cover < 0.72 || cover > 0.88)
+            fail_msg("%s: %.1f %% inside", j ? "24 h" : "1 h", 100 * cover);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seasonal_profile_recovered),
@@ -219,6 +351,10 @@ int main(void) {
         cmocka_unit_test(test_insufficient_history),
         cmocka_unit_test(test_full_within),
         cmocka_unit_test(test_hourly_from_series),
+        cmocka_unit_test(test_hourly_matches_a_scan),
+        cmocka_unit_test(test_calibration_score_and_quantile),
+        cmocka_unit_test(test_calibration_follows_recent_errors),
+        cmocka_unit_test(test_calibrated_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,10 @@
 #include "test_util.h"
 
 #include "bp_codec_config.h"
+#include "bp_codec_stored.h"
 #include "bp_plausible.h"
 #include "bp_recommend.h"
+#include "bp_state.h"
 
 #define T0  1700000000000LL
 #define MIN 60000LL
@@ -24,6 +26,7 @@ static void hospital(bp_hospital_state_t *h, int32_t occ) {
     h->beds_mask = (1u << ICU) | (1u << MED);
     h->beds[ICU] = (bp_beds_t){20, occ, -1};
     h->beds[MED] = (bp_beds_t){100, 50, -1};
+    h->occ_at_ms[ICU] = h->occ_at_ms[MED] = T0;
 }
 
 /* A report at T0 + min minutes setting ICU occupied. */
@@ -67,6 +70,52 @@ static void test_drop_edges(void **state) {
     assert_int_equal(eval(&h, &c, &cfg, k), 1);
     cfg.drop = false;
     assert_int_equal(eval(&h, &c, &cfg, k), 0);
+}
+
+/* The drop is timed per bed type: from that type's previous occupied
+ * figure, not from the hospital's last report of another type. */
+static void test_drop_per_bed_type(void **state) {
+    (void)state;
+    bp_plaus_cfg_t cfg;
+    bp_plausible_defaults(&cfg); /* 40 % within 15 min */
+    bp_hospital_state_t h;
+    bp_change_t c, med;
+    bp_check_t k[4];
+    hospital(&h, 20); /* ICU 20 and medical 50 reported at T0 */
+    /* a medical-only report at T0 + 20 min (the hospital's last report) */
+    bp_change_init(&med, BP_KIND_HOSPITAL);
+    med.at_ms = T0 + 20 * MIN;
+    med.bed_fields[MED] = BP_BF_OCCUPIED;
+    med.beds[MED].occupied = 52;
+    bp_hospital_apply(&h, &med);
+    assert_true(h.at_ms == T0 + 20 * MIN);
+    assert_true(h.occ_at_ms[ICU] == T0 && h.occ_at_ms[MED] == T0 + 20 * MIN);
+    /* ICU halves at T0 + 25 min: 5 min after the hospital's last report,
+     * but 25 min after ICU's own figure: a slow fall, not a jump */
+    report(&c, 25, 10);
+    assert_int_equal(eval(&h, &c, &cfg, k), 0);
+    /* medical halves at T0 + 30 min: 10 min after its own figure: a jump */
+    bp_change_init(&med, BP_KIND_HOSPITAL);
+    med.at_ms = T0 + 30 * MIN;
+    med.bed_fields[MED] = BP_BF_OCCUPIED;
+    med.beds[MED].occupied = 20;
+    assert_int_equal(eval(&h, &med, &cfg, k), 1);
+    assert_int_equal(k[0].rule, BP_CHECK_DROP);
+    assert_int_equal(k[0].bed_type, MED);
+    assert_non_null(strstr(k[0].reason, "from 52 to 20 (61 %) in 10 min"));
+    /* ICU's figure refreshed at T0 + 22 min; a fall at T0 + 30 is 8 min on */
+    report(&c, 22, 20);
+    bp_hospital_apply(&h, &c);
+    report(&c, 30, 10);
+    assert_int_equal(eval(&h, &c, &cfg, k), 1);
+    assert_int_equal(k[0].bed_type, ICU);
+    /* a type never reported with a time: no drop can be judged */
+    h.occ_at_ms[ICU] = 0;
+    assert_int_equal(eval(&h, &c, &cfg, k), 0);
+    /* a stored change carries each type's own time (hash "<type>.oa") */
+    c.occ_at_ms[ICU] = T0 + 3 * MIN;
+    bp_hospital_apply(&h, &c);
+    assert_true(h.occ_at_ms[ICU] == T0 + 3 * MIN);
 }
 
 static void test_over_staffed_edges(void **state) {
@@ -231,11 +280,85 @@ static void test_config(void **state) {
     }
 }
 
+/* One stored hospital hash (field, value pairs) read back as a load does. */
+static void load_hash(bp_state_t *st, const char *const *kv, size_t pairs, bp_change_t *c) {
+    bp_error_t err;
+    assert_int_equal(tu_parse_hash(BP_KIND_HOSPITAL, kv, pairs, c, &err), 0);
+    snprintf(c->id, sizeof c->id, "bach-mai");
+    assert_true(bp_state_apply(st, c) >= 0);
+}
+
+/* A report applied while no server ran: the hash holds the figures it
+ * replaced ("pre") and no check stored since ("ckv" older); the load
+ * derives its check as the stream would have. */
+static void test_rederive_at_load(void **state) {
+    (void)state;
+    bp_registry_t reg;
+    tu_load_registry(&reg);
+    bp_plaus_cfg_t cfg;
+    bp_plausible_defaults(&cfg);
+    bp_state_t *st = bp_state_create(&reg, NULL, 0);
+    bp_state_set_plausibility(st, &cfg);
+    int i = bp_registry_hospital(&reg, "bach-mai", 8);
+    assert_true(i >= 0);
+    /* ICU 16 at T0 (version 6, check stored), 4 at T0 + 3 min (version 7) */
+    char at[32], pre[200];
+    snprintf(at, sizeof at, "%lld", T0 + 3 * MIN);
+    snprintf(
+        pre, sizeof pre,
+        "{\"v\":7,\"at\":%lld,\"src\":\"his\",\"beds\":{\"icu_adult\":{\"o\":16,\"oa\":%lld}}}",
+        T0 + 3 * MIN, T0);
+    const char *kv[] = {"v",           "7", "at",           at, "src", "his", "icu_adult.s", "20",
+                        "icu_adult.o", "4", "icu_adult.oa", at, "ckv", "6",   "pre",         pre};
+    bp_change_t c;
+    load_hash(st, kv, 8, &c);
+    assert_true(c.has_pre && c.pre.version == 7 && c.check_version == 6);
+    assert_true(c.pre.fields[ICU] == BP_BF_OCCUPIED && c.pre.occupied[ICU] == 16);
+    const bp_hospital_state_t *h = bp_state_hospital(st, (size_t)i);
+    assert_true(h->occ_at_ms[ICU] == T0 + 3 * MIN);
+    assert_int_equal(h->check.rule, BP_CHECK_NONE);
+    assert_true(bp_state_rederive(st, &c));
+    assert_int_equal(h->check.rule, BP_CHECK_DROP);
+    assert_int_equal(h->check.was, 16);
+    assert_int_equal(h->check.now, 4);
+    assert_true(h->check.version == 7 && h->check_unsaved);
+    /* a check stored at that version since: nothing to derive */
+    bp_state_reset(st);
+    kv[13] = "7";
+    load_hash(st, kv, 8, &c);
+    assert_false(bp_state_rederive(st, &c));
+    /* a manager's figures never flag */
+    bp_state_reset(st);
+    kv[13] = "6";
+    snprintf(
+        pre, sizeof pre,
+        "{\"v\":7,\"at\":%lld,\"src\":\"web:t-1\",\"beds\":{\"icu_adult\":{\"o\":16,\"oa\":%lld}}}",
+        T0 + 3 * MIN, T0);
+    load_hash(st, kv, 8, &c);
+    assert_false(bp_state_rederive(st, &c));
+    assert_int_equal(bp_state_hospital(st, (size_t)i)->check.rule, BP_CHECK_NONE);
+    /* the same from the HIS again: flagged (the rules are still on) */
+    bp_state_reset(st);
+    snprintf(
+        pre, sizeof pre,
+        "{\"v\":7,\"at\":%lld,\"src\":\"his\",\"beds\":{\"icu_adult\":{\"o\":16,\"oa\":%lld}}}",
+        T0 + 3 * MIN, T0);
+    load_hash(st, kv, 8, &c);
+    assert_string_equal(c.pre.source, "his");
+    assert_true(bp_state_rederive(st, &c));
+    bp_state_destroy(st);
+    bp_registry_free(&reg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_drop_edges),     cmocka_unit_test(test_over_staffed_edges),
-        cmocka_unit_test(test_all_zero_edges), cmocka_unit_test(test_mark),
+        cmocka_unit_test(test_drop_edges),
+        cmocka_unit_test(test_drop_per_bed_type),
+        cmocka_unit_test(test_over_staffed_edges),
+        cmocka_unit_test(test_all_zero_edges),
+        cmocka_unit_test(test_mark),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_rederive_at_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 
 #include "bp_buf.h"
 #include "bp_codec_config.h"
+#include "bp_codec_stored.h"
 #include "bp_registry.h"
 
 #ifndef BP_SOURCE_DIR
@@ -119,6 +120,23 @@ static inline const char *tu_str(const cJSON *root, const char *path) {
 
 static inline bool tu_is_null(const cJSON *root, const char *path) {
     return cJSON_IsNull(tu_get(root, path));
+}
+
+/* A stored hash given as field, value pairs (kv[2i], kv[2i+1]) read back
+ * with bp_codec_parse_hash, as a server's load reads it. */
+static inline int tu_parse_hash(bp_kind_t kind, const char *const *kv, size_t pairs, bp_change_t *c,
+                                bp_error_t *err) {
+    const char *keys[32], *vals[32];
+    size_t klens[32], vlens[32];
+    assert_true(pairs <= 32);
+    for (size_t i = 0; i < pairs; i++) {
+        keys[i] = kv[2 * i];
+        vals[i] = kv[2 * i + 1];
+        klens[i] = strlen(keys[i]);
+        vlens[i] = strlen(vals[i]);
+    }
+    memset(err, 0, sizeof *err);
+    return bp_codec_parse_hash(kind, pairs, keys, klens, vals, vlens, c, err);
 }
 
 #endif

@@ -198,7 +198,7 @@ export default {
   'detail.icu_places_label': '{free} free of {total}',
   'detail.trend': 'Occupancy, last {hours} hours',
   'detail.outlook': 'Next 24 hours: occupied beds (forecast)',
-  'outlook.legend': 'Dashed: the expected number; band: 80 % of outcomes; line: staffed beds. From the trend history: the usual hour of the week and the recent level.',
+  'outlook.legend': 'Solid: the last 24 hours; dashed: the expected number; band: 80 % of outcomes; line: staffed beds. From the trend history: the usual hour of the week and the recent level.',
   'outlook.loading': 'Loading the forecast…',
   'outlook.error': 'The forecast could not be loaded; will retry',
   'outlook.none': 'No forecast: the history has no bed figures yet',

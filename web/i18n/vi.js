@@ -198,7 +198,7 @@ export default {
   'detail.icu_places_label': '{free} trống trên {total}',
   'detail.trend': 'Công suất {hours} giờ qua',
   'detail.outlook': '24 giờ tới: giường có bệnh nhân (dự báo)',
-  'outlook.legend': 'Nét đứt: số dự kiến; dải: 80 % khả năng; đường ngang: giường thực kê. Tính từ lịch sử: cùng giờ trong tuần và mức gần đây.',
+  'outlook.legend': 'Nét liền: 24 giờ qua; nét đứt: số dự kiến; dải: 80 % khả năng; đường ngang: giường thực kê. Tính từ lịch sử: cùng giờ trong tuần và mức gần đây.',
   'outlook.loading': 'Đang tải dự báo…',
   'outlook.error': 'Không tải được dự báo; sẽ thử lại',
   'outlook.none': 'Chưa có dự báo: lịch sử chưa có số giường',

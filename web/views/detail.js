@@ -4,8 +4,8 @@
 // the 115 ambulances inbound and at the door with the handover median and
 // the offload-delayed mark (door.js), the 24 h occupancy trend
 // (GET /api/v1/history), the 24-hour outlook of adult ICU, medical-surgical
-// and emergency beds (GET /api/v1/outlook: a dashed line over its 80 %
-// band, the staffed beds as a threshold), phone, sister hospital,
+// and emergency beds (GET /api/v1/outlook: the last 24 hours' line leading
+// into a dashed line over its 80 % band, the staffed beds as a threshold), phone, sister hospital,
 // specialties, and when the figures were reported, by whom, and whether
 // they are late or stale.
 //
@@ -214,7 +214,10 @@ export class DetailPanel {
       x.chart.o.thresholds[0].value = typeof b.staffed === 'number' ? b.staffed : -1;
       x.chart.setThresholdLabels([t('outlook.staffed')]);
       const pts = b.points;
-      x.chart.setData({ points: [], fromMs: r.data.asOfMs, toMs: pts.length ? pts[pts.length - 1].ms : null });
+      // the last 24 hours of the same bed type lead into the forecast
+      const recent = b.recent || [];
+      const fromMs = r.data.asOfMs !== null ? r.data.asOfMs - 23 * 3600e3 : recent.length ? recent[0].ms : null;
+      x.chart.setData({ points: recent, fromMs, toMs: pts.length ? pts[pts.length - 1].ms : null, intervalS: 3600 });
       x.chart.setForecast(pts);
       const note = b.full_within_h ? t('outlook.full_in', { n: fmt.int(b.full_within_h) }) : t('outlook.not_full');
       text(x.note, note);

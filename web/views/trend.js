@@ -14,7 +14,10 @@
 //
 // A forecast (the 24-hour outlook, GET /api/v1/outlook) continues the line
 // to the right: its expected values as a dashed line over the band of its
-// 80 % interval; the x range stretches to its last hour.
+// 80 % interval, both starting from the line's last point when that is at most
+// two hours before its first; the x range stretches to its last hour. The
+// line carries data-end-ms/-v (its last point), the forecast
+// data-start-ms/-v (its first).
 
 import { textNode } from '../dom.js';
 
@@ -267,6 +270,9 @@ export class TrendChart {
     setA(this.line, 'visibility', line ? 'visible' : 'hidden');
     setA(this.area, 'visibility', area ? 'visible' : 'hidden');
     const lastPt = showLine ? pts[pts.length - 1] : null;
+    // where the line ends and the forecast starts, for tests and tools
+    setA(this.line, 'data-end-ms', lastPt ? lastPt.ms : '');
+    setA(this.line, 'data-end-v', lastPt ? lastPt.v : '');
     setA(this.dot, 'visibility', lastPt ? 'visible' : 'hidden');
     if (lastPt) {
       setA(this.dot, 'cx', xs(lastPt.ms).toFixed(1));
@@ -279,9 +285,19 @@ export class TrendChart {
     let band = '';
     if (fc.length) {
       const at = (p, v) => `${xs(p.ms).toFixed(1)},${ys(v).toFixed(1)}`;
-      const head = lastPt && fc[0].ms - lastPt.ms <= 2 * 3600e3 ? `${at(lastPt, lastPt.v)}L` : '';
+      const joined = lastPt && fc[0].ms - lastPt.ms <= 2 * 3600e3;
+      const head = joined ? `${at(lastPt, lastPt.v)}L` : '';
+      const start = joined ? lastPt : fc[0];
+      setA(this.forecastLine, 'data-start-ms', start.ms);
+      setA(this.forecastLine, 'data-start-v', start.v);
       fline = `M${head}${fc.map((p) => at(p, p.v)).join('L')}`;
-      band = `M${fc.map((p) => at(p, p.hi)).join('L')}L${[...fc].reverse().map((p) => at(p, p.lo)).join('L')}Z`;
+      // the band fans out from the known value the line starts at
+      const bfc = joined ? [{ ms: lastPt.ms, lo: lastPt.v, hi: lastPt.v }, ...fc] : fc;
+      band = `M${bfc.map((p) => at(p, p.hi)).join('L')}L${[...bfc].reverse().map((p) => at(p, p.lo)).join('L')}Z`;
+    }
+    if (!fline) {
+      setA(this.forecastLine, 'data-start-ms', '');
+      setA(this.forecastLine, 'data-start-v', '');
     }
     setA(this.forecastLine, 'd', fline || 'M0,0');
     setA(this.band, 'd', band || 'M0,0');
