@@ -16,7 +16,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { waitFor, notYet } = require('../lib/stack.js');
 const {
-  Session, screenshot, distanceKm, contrastProblems, bareMapPoint, mapStill, mapSpotNear, pinByClick,
+  Session, screenshot, distanceKm, contrastProblems, bareMapPoint, mapStill, mapSpotNear, pinByClick, shortDateTimes,
 } = require('./pages.js');
 
 const viInt = (n) => new Intl.NumberFormat('vi-VN').format(n);
@@ -87,9 +87,14 @@ describe('dispatcher tools', { timeout: 400000 }, () => {
       b.surge24 === null ? '–' : `+${viInt(b.surge24)}`]]);
     assert.deepEqual(shown, want);
     assert.equal(await page.locator('#detail-ed').textContent(), 'Chuyển hướng');
+    const shownFrom = Date.now() - 5000; // the panel redraws each second
     const facts = await page.locator('#detail .detail-facts').first().innerText();
     assert.ok(facts.includes(h.ed.reason), `the reason "${h.ed.reason}" in: ${facts}`);
-    assert.match(facts, /Chuyển hướng đến \d\d:\d\d \(sau \d+ (giờ|phút) nữa\)/, 'the expiry and time left');
+    // the expiry in Hanoi time, with its date when that is not today's
+    // (a diversion until 1 to 4 h from now ends tomorrow from 21:00)
+    const untils = shortDateTimes([Date.parse(h.ed.until)], [shownFrom, Date.now()]);
+    assert.ok(untils.some((u) => facts.includes(`Chuyển hướng đến ${u} (sau `)), `the expiry (${untils.join(' or ')}) in: ${facts}`);
+    assert.match(facts, /\(sau \d+ (giờ|phút) nữa\)/, 'the time left');
     assert.equal(await page.locator('#detail-source').textContent(), h.source);
     assert.equal(await page.locator('#detail-updated').getAttribute('datetime'), new Date(h.at).toISOString());
 
