@@ -14,6 +14,10 @@
  * compress it, and every event, once per client). */
 #define SNAP_GZIP_LEVEL       6
 #define SNAPSHOT_MIN_INTERVAL 100000000ull /* ns between rebuilds while the ring covers the gap */
+/* ns a snapshot serves at its own offset: its "now" sets a client's clock
+ * (web/live.js serverNow) until the next tick, so a wall connecting on a
+ * quiet night must not be handed the time of the last change (issue 9) */
+#define SNAPSHOT_MAX_AGE 1000000000ull
 
 void bp_snap_unref(bp_snap_t *s) {
     if (!s || --s->refs > 0) return;
@@ -102,10 +106,10 @@ bp_snap_t *bp_snap_cached(bp_snap_t **cache, const bp_state_t *state, const char
                           uint64_t offset, bp_view_t view, const bp_ring_t *ring,
                           bp_snap_stats_t *st) {
     bp_snap_t *s = *cache;
+    uint64_t age = s ? bp_time_mono_ns() - s->built_ns : 0;
     bool usable =
-        s && strcmp(s->epoch, epoch) == 0 &&
-        (s->offset == offset || (bp_time_mono_ns() - s->built_ns < SNAPSHOT_MIN_INTERVAL &&
-                                 bp_ring_get(ring, s->offset + 1)));
+        s && strcmp(s->epoch, epoch) == 0 && age < SNAPSHOT_MAX_AGE &&
+        (s->offset == offset || (age < SNAPSHOT_MIN_INTERVAL && bp_ring_get(ring, s->offset + 1)));
     if (!usable) {
         bp_snap_t *n = bp_snap_build(state, epoch, offset, view, NULL, st);
         if (!n) return NULL;

@@ -26,7 +26,7 @@ const { describe, before } = require('node:test');
 const assert = require('node:assert/strict');
 const { waitFor, isoNow } = require('../lib/stack.js');
 const {
-  Session, openPage, screenshot, contrastProblems, latency, LATE_MS,
+  Session, openPage, screenshot, contrastProblems, latency, LATE_MS, shortDateTimes,
 } = require('./pages.js');
 
 const ID = 'diversion:bach-mai';
@@ -257,10 +257,16 @@ describe('alerts on the dispatcher view and the wall', { timeout: 400000 }, () =
 
   s.step('a dispatcher mutes the rule for 30 minutes: every console shows who and until when, the alarm stops; Unmute', async () => {
     const before = Number(await barAttr(b, 'beeps'));
+    const mutedFrom = Date.now();
     await rows(a).first().locator('select.alert-mute-rule').selectOption('30');
     for (const p of [a, b]) {
       await waitFor(() => p.page.locator('#alerts-mutes li[data-rule="diversion"]').isVisible(), { what: 'the mute shown' });
-      assert.match(await p.page.locator('#alerts-mutes li[data-rule="diversion"]').innerText(), /^Chuông “Cấp cứu chuyển hướng” đã tắt đến \d\d:\d\d \(Chị Lan\)/);
+      // until 30 min after the click, with its date when that is tomorrow
+      // (from 23:30 in Hanoi)
+      const now = Date.now();
+      const untils = shortDateTimes([mutedFrom + 30 * 60e3, now + 30 * 60e3], [mutedFrom, now]);
+      const muted = await p.page.locator('#alerts-mutes li[data-rule="diversion"]').innerText();
+      assert.ok(untils.some((u) => muted.startsWith(`Chuông “Cấp cứu chuyển hướng” đã tắt đến ${u} (Chị Lan)`)), `${muted}: until ${untils.join(' or ')}`);
       await waitFor(async () => (await barAttr(p, 'sound')) === 'off', { what: 'the alarm off' });
       assert.equal(await rows(p).first().getAttribute('data-muted'), 'yes');
       assert.equal(await rows(p).first().locator('.alert-state').innerText(), 'Đã tắt chuông');

@@ -460,8 +460,23 @@ class Session {
   }
 }
 
+// What the pages show for the time ms when their clock reads nowMs
+// (web/format.js shortDateTime): HH:MM on the same Hanoi day, else the day
+// and month too. For each pair of ms and nowMs given: a test that cannot
+// know the page's clock to the millisecond brackets it (and the time when
+// it is set from that clock), and the day may turn in between.
+function shortDateTimes(mss, nowMss, locale = 'vi-VN') {
+  const tz = 'Asia/Ho_Chi_Minh';
+  const day = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: tz });
+  const hm = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz });
+  const dhm = new Intl.DateTimeFormat(locale, { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz });
+  const out = new Set();
+  for (const ms of mss) for (const now of nowMss) out.add(day.format(ms) === day.format(now) ? hm.format(ms) : dhm.format(ms));
+  return [...out];
+}
+
 module.exports = {
   Session, launch, openPage, screenshot, visibleStrings, dictionaries, languageProblems, distanceKm, nodeCount, bareMapPoint,
   mapStill, mapSpotNear, pinByClick, clockFrames, latency, LATE_MS,
-  contrastProblems, expectHttpErrors, sessionCookie, VI_CHARS, SHOTS, SERVER_DOWN,
+  contrastProblems, expectHttpErrors, sessionCookie, VI_CHARS, SHOTS, SERVER_DOWN, shortDateTimes,
 };

@@ -6,7 +6,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const os = require('node:os');
 const WebSocket = require('ws');
-const { Stack, LiveClient, waitFor, isoNow, isoMs, bedsMsg, ambulanceMsg } = require('../lib/stack');
+const { Stack, LiveClient, waitFor, pastMs, isoNow, isoMs, bedsMsg, ambulanceMsg } = require('../lib/stack');
 const registry = require('../../config/hospitals.json');
 const fleet = require('../../config/fleet.json');
 
@@ -232,6 +232,20 @@ describe('live feed', () => {
     assert.equal(tick.epoch, live.epoch);
     assert.equal(tick.offset, live.offset);
     assert.match(tick.now, ISO_MS);
+  }));
+
+  test("a snapshot's now is the time it is sent, not of the last change (a quiet night)", stack.guard(async () => {
+    // the snapshot sets the client's clock until the next tick (issue 9)
+    const a = await connect();
+    const first = await a.waitFor((c) => c.snapshot, { ...WAIT, what: 'snapshot' });
+    await pastMs(Date.parse(first.now) + 2500); // nothing changes meanwhile
+    const t = Date.now();
+    const b = await connect();
+    const snap = await b.waitFor((c) => c.snapshot, { ...WAIT, what: 'snapshot' });
+    assert.equal(snap.offset, first.offset, 'no change in between');
+    assert.ok(Date.parse(snap.now) >= t - 1000 && Date.parse(snap.now) <= Date.now(), `now ${snap.now}, connected at ${new Date(t).toISOString()}`);
+    a.close();
+    b.close();
   }));
 
   test('a bad hello is closed with 4002', stack.guard(async () => {

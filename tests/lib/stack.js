@@ -504,6 +504,7 @@ class Stack {
     const base = Object.assign({}, process.env);
     delete base.BP_BUILD_DIR;
     delete base.BP_SCHEMA_DIR; // the tests' own too (tests/integration/interop.test.js)
+    delete base.BP_CHROMIUM; // and the browser tests' (tests/browser/pages.js)
     return Object.assign(base, ports, {
       BP_REDIS_PREFIX: this.prefix,
       BP_SERVER_WEB_ROOT: WEB_ROOT,

@@ -246,6 +246,30 @@ static void test_open_data(void **state) {
     bp_opendata_csv(&b, &q, T0);
     bp_buf_putc(&b, '\0');
     assert_non_null(strstr(bp_buf_data(&b), "central,inpatient,1000,950,50,95.0,,,,\r\n"));
+    /* "today" is Hanoi's day (issue 9): the 22nd until 16:59:59.999 UTC,
+     * the 23rd from 17:00 UTC, whose 08:00 has not come (no rows, not the
+     * 22nd's figures under the 23rd); UTC's midnight changes nothing */
+    int64_t midnight = T0 + 9 * HOUR;
+    q.days = 1;
+    struct {
+        int64_t now;
+        int rows;
+    } edge[] = {{midnight - 1, 5}, {midnight, 0}, {T0 + 16 * HOUR - 1, 0}, {T0 + 16 * HOUR, 0}};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        bp_buf_reset(&b);
+        bp_opendata_csv(&b, &q, edge[i].now);
+        bp_buf_putc(&b, '\0');
+        int n = 0;
+        for (const char *p = bp_buf_data(&b); (p = strstr(p, "\r\n2026-11-22,")); p++)
+            n++;
+        assert_int_equal(n, edge[i].rows);
+        assert_null(strstr(bp_buf_data(&b), "\r\n2026-11-23,"));
+    }
+    q.days = 2; /* the 22nd's rows stay the day after */
+    bp_buf_reset(&b);
+    bp_opendata_csv(&b, &q, midnight);
+    bp_buf_putc(&b, '\0');
+    assert_non_null(strstr(bp_buf_data(&b), "\r\n2026-11-22,bach-mai,"));
     bp_buf_free(&b);
     for (int i = 0; i < 2; i++)
         bp_series_free(&series[i]);

@@ -177,6 +177,38 @@ static void test_travel_time(void **state) {
     assert_true(fabs(bp_travel_min(&cfg, 10, DAY_MS + 7 * 3600000LL) - 10 * 1.4 / 16 * 60) < 1e-9);
 }
 
+/* The bands change at Hanoi minutes, whatever the UTC date (issue 9): the
+ * last millisecond before a band and its first one. */
+static void test_travel_time_band_edges(void **state) {
+    (void)state;
+    const int64_t h = 3600000LL, m = 60000LL;
+    int64_t midnight = DAY_MS - 10 * h; /* 00:00 in Hanoi = 17:00Z the day before */
+    struct {
+        int64_t at;
+        double kmh;
+    } at[] = {
+        {midnight - 1, 35},                  /* 23:59:59.999: night */
+        {midnight, 35},                      /* 00:00: night, across the day */
+        {midnight + 6 * h + 30 * m - 1, 35}, /* 06:29:59.999 (23:29Z) */
+        {midnight + 6 * h + 30 * m, 18},     /* 06:30: the morning rush */
+        {midnight + 9 * h - 1, 18},
+        {midnight + 9 * h, 24},
+        {midnight + 16 * h + 30 * m - 1, 24},
+        {midnight + 16 * h + 30 * m, 16}, /* 16:30 (09:30Z): the evening rush */
+        {midnight + 19 * h - 1, 16},
+        {midnight + 19 * h, 26},
+        {midnight + 22 * h - 1, 26},
+        {midnight + 22 * h, 35},
+        {midnight + 24 * h - 1, 35}, /* 23:59:59.999 (16:59:59.999Z) */
+        {midnight + 24 * h + 6 * h + 30 * m, 18},
+    };
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
+        double want = 10 * 1.4 / at[i].kmh * 60;
+        if (fabs(bp_travel_min(&cfg, 10, at[i].at) - want) > 1e-9)
+            fail_msg("edge %zu: %.4f min, want %.4f", i, bp_travel_min(&cfg, 10, at[i].at), want);
+    }
+}
+
 static void test_nearest_first_and_stable_ties(void **state) {
     bp_state_t *st = *state;
     all_fresh(st, 3);
@@ -752,6 +784,7 @@ static void test_icu_places_config(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_travel_time),
+        cmocka_unit_test(test_travel_time_band_edges),
         cmocka_unit_test(test_categories),
         cmocka_unit_test(test_dispatch_file),
         cmocka_unit_test_setup_teardown(test_nearest_first_and_stable_ties, setup, teardown),

@@ -196,6 +196,35 @@ static void test_quiet_hours(void **state) {
     assert_false(bp_quiet_at(8 * 60, 8 * 60, 8 * 60));
     assert_int_equal(bp_local_minute(T0, 420), 15 * 60); /* 08:00 UTC is 15:00 in Hanoi */
     assert_int_equal(bp_local_minute(T0, -300), 3 * 60); /* and 03:00 in New York */
+    /* Hanoi's midnight is 17:00 UTC: the last minute of one day, the first
+     * of the next (issue 9) */
+    int64_t midnight = T0 + 9 * 3600000LL;
+    assert_int_equal(bp_local_minute(midnight - 1, 420), 23 * 60 + 59);
+    assert_int_equal(bp_local_minute(midnight, 420), 0);
+    assert_int_equal(bp_local_minute(midnight + 59999, 420), 0);
+    assert_int_equal(bp_local_minute(midnight - 7 * 3600000LL, 420), 17 * 60); /* UTC's midnight */
+}
+
+/* Quiet 23:30-00:30 in Hanoi around Hanoi's midnight (17:00 UTC): a level
+ * 3 event is held on both sides of it, delivered after (issue 9). */
+static void test_quiet_across_local_midnight(void **state) {
+    (void)state;
+    bp_sub_t s;
+    bp_errors_t errs;
+    int rc = parse("{\"channel\":\"email\",\"address\":\"a@example.org\","
+                   "\"events\":[\"ed.status\"],"
+                   "\"quiet_hours\":{\"from\":\"23:30\",\"to\":\"00:30\"}}",
+                   &s, &errs);
+    if (rc) fail_msg("%s: %s", errs.e[0].field, errs.e[0].message);
+    int h = bp_registry_hospital(&reg, "bach-mai", 8);
+    bp_event_match_t ev = {BP_EV_ED_STATUS, 3, &h, 1};
+    int64_t midnight = T0 + 9 * 3600000LL, m = 60000;
+    assert_int_equal(bp_sub_match(&s, &reg, &ev, midnight - 31 * m, 420), BP_SUB_DELIVER);
+    assert_int_equal(bp_sub_match(&s, &reg, &ev, midnight - 30 * m, 420), BP_SUB_QUIET);
+    assert_int_equal(bp_sub_match(&s, &reg, &ev, midnight - 1, 420), BP_SUB_QUIET);
+    assert_int_equal(bp_sub_match(&s, &reg, &ev, midnight, 420), BP_SUB_QUIET);
+    assert_int_equal(bp_sub_match(&s, &reg, &ev, midnight + 30 * m - 1, 420), BP_SUB_QUIET);
+    assert_int_equal(bp_sub_match(&s, &reg, &ev, midnight + 30 * m, 420), BP_SUB_DELIVER);
 }
 
 static void test_matching(void **state) {
@@ -263,6 +292,7 @@ int main(void) {
         cmocka_unit_test(test_channel_rules),
         cmocka_unit_test(test_stored_registry_changed),
         cmocka_unit_test(test_quiet_hours),
+        cmocka_unit_test(test_quiet_across_local_midnight),
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_event_names),
     };
